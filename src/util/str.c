@@ -1,0 +1,174 @@
+#include <string.h>
+#include <strings.h>
+
+#include "util/util.h"
+
+bool
+qu_str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool
+qu_str_has_prefix_ci(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static char
+lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+bool
+qu_mem_eq_ci(const char *p, size_t n, const char *s)
+{
+	size_t sl = strlen(s);
+	if (sl != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(p[i]) != lower(s[i]))
+			return false;
+	return true;
+}
+
+static bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+void
+qu_mem_trim(const char **p, size_t *n)
+{
+	while (*n && is_ws(**p)) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n && is_ws((*p)[*n - 1]))
+		(*n)--;
+}
+
+void
+qu_str_lower(char *s)
+{
+	for (; *s; s++)
+		*s = lower(*s);
+}
+
+int
+qu_parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out)
+{
+	if (n == 0)
+		return -1;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		unsigned d = (unsigned)(p[i] - '0');
+		if (v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	unsigned min;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	unsigned cp = c & (0xFF >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+bool
+qu_utf8_valid(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0;
+	while (i < n) {
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t l = utf8_seq(u + i, n - i);
+		if (!l)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+int
+qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = u[i];
+		if (c >= 0x20 && c < 0x7F) {
+			size_t j = i;
+			while (j < n && u[j] >= 0x20 && u[j] < 0x7F)
+				j++;
+			if (qu_buf_append(b, p + i, j - i) < 0)
+				return -1;
+			i = j;
+			continue;
+		}
+		if (c == '\t' && keep_tab) {
+			if (qu_buf_append_byte(b, '\t') < 0)
+				return -1;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t l = utf8_seq(u + i, n - i);
+			/* C1 controls U+0080..U+009F are C2 80..C2 9F. */
+			if (l > 1 && !(l == 2 && c == 0xC2 && u[i + 1] < 0xA0)) {
+				if (qu_buf_append(b, p + i, l) < 0)
+					return -1;
+				i += l;
+				continue;
+			}
+			if (l == 2) {
+				if (qu_buf_printf(b, "\\u%04X", (unsigned)u[i + 1]) < 0)
+					return -1;
+				i += 2;
+				continue;
+			}
+		}
+		int r = c == 0x1B ? qu_buf_append_str(b, "\\e") : qu_buf_printf(b, "\\x%02X", c);
+		if (r < 0)
+			return -1;
+		i++;
+	}
+	return 0;
+}

@@ -1,0 +1,193 @@
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+START_TEST(test_buf_cap)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, 8);
+	ck_assert_int_eq(qu_buf_append(&b, "abcd", 4), 0);
+	ck_assert_int_eq(qu_buf_append(&b, "efgh", 4), 0);
+	ck_assert_int_eq(qu_buf_append(&b, "i", 1), -1);
+	ck_assert_uint_eq(b.len, 8);
+	ck_assert_str_eq(b.data, "abcdefgh");
+	qu_buf_consume(&b, 3);
+	ck_assert_str_eq(b.data, "defgh");
+	ck_assert_int_eq(qu_buf_printf(&b, "%d", 12), 0);
+	ck_assert_str_eq(b.data, "defgh12");
+	ck_assert_int_eq(qu_buf_printf(&b, "%d", 123), -1);
+	size_t len;
+	char *s = qu_buf_steal(&b, &len);
+	ck_assert_uint_eq(len, 7);
+	ck_assert_ptr_null(b.data);
+	free(s);
+	qu_buf_clear(&b);
+}
+END_TEST
+
+START_TEST(test_buf_binary)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	ck_assert_int_eq(qu_buf_append(&b, "a\0b", 3), 0);
+	ck_assert_uint_eq(b.len, 3);
+	ck_assert_int_eq(memcmp(b.data, "a\0b", 4), 0); /* NUL-terminated too */
+	qu_buf_clear_secret(&b);
+	ck_assert_ptr_null(b.data);
+}
+END_TEST
+
+START_TEST(test_err_prefix_and_codes)
+{
+	struct qu_err e;
+	qu_err_clear(&e);
+	ck_assert_int_eq(qu_err_set(&e, QU_E_TLS, "certificate has %s", "expired"), -1);
+	qu_err_prefix(&e, "imaps://%s:%d", "h", 993);
+	ck_assert_str_eq(e.msg, "imaps://h:993: certificate has expired");
+	ck_assert_int_eq(e.cls, QU_E_TLS);
+	static const struct {
+		enum qu_err_class c;
+		int code;
+	} t[] = {
+		{QU_E_OK, 0},           {QU_E_USAGE, 64},   {QU_E_DATA, 65},
+		{QU_E_NOINPUT, 66},     {QU_E_UNAVAILABLE, 69}, {QU_E_TLS, 69},
+		{QU_E_SOFTWARE, 70},    {QU_E_IOERR, 74},   {QU_E_TEMPFAIL, 75},
+		{QU_E_AUTH, 77},        {QU_E_CONFIG, 78},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++)
+		ck_assert_int_eq(qu_err_exit_code(t[i].c), t[i].code);
+	ck_assert_str_eq(qu_err_class_name(QU_E_TEMPFAIL), "tempfail");
+	qu_err_sys(&e, QU_E_IOERR, 28, "write %s", "x");
+	ck_assert(strstr(e.msg, "write x: ") == e.msg);
+}
+END_TEST
+
+START_TEST(test_base64)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
+		{"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++) {
+		size_t n;
+		char *e = qu_base64_encode(t[i].in, strlen(t[i].in), &n);
+		ck_assert_str_eq(e, t[i].out);
+		ck_assert_uint_eq(n, strlen(t[i].out));
+		char *d;
+		ck_assert_int_eq(qu_base64_decode(e, n, &d, &n), 0);
+		ck_assert_uint_eq(n, strlen(t[i].in));
+		ck_assert_str_eq(d, t[i].in);
+		free(e);
+		free(d);
+	}
+	char *d;
+	size_t n;
+	ck_assert_int_eq(qu_base64_decode("Zm9", 3, &d, &n), -1);
+	ck_assert_int_eq(qu_base64_decode("Zm=v", 4, &d, &n), -1);
+	ck_assert_int_eq(qu_base64_decode("Zm9v!A==", 8, &d, &n), -1);
+	ck_assert_int_eq(qu_base64_decode("Zg==Zg==", 8, &d, &n), -1);
+}
+END_TEST
+
+START_TEST(test_utf8_valid)
+{
+	ck_assert(qu_utf8_valid("abc", 3));
+	ck_assert(qu_utf8_valid("\xe4\xb8\xad\xe6\x96\x87", 6));
+	ck_assert(qu_utf8_valid("\xf0\x9f\x98\x80", 4));
+	ck_assert(!qu_utf8_valid("\xc0\xaf", 2));     /* overlong */
+	ck_assert(!qu_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+	ck_assert(!qu_utf8_valid("\xe4\xb8", 2));     /* truncated */
+	ck_assert(!qu_utf8_valid("\xf5\x80\x80\x80", 4));
+	ck_assert(!qu_utf8_valid("\xff", 1));
+}
+END_TEST
+
+START_TEST(test_safe_output)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *out;
+	} t[] = {
+		{"plain", 5, "plain"},
+		{"\x1b[31mred", 8, "\\e[31mred"},
+		{"a\rb\nc", 5, "a\\x0Db\\x0Ac"},
+		{"t\tab", 4, "t\tab"},
+		{"nul\0x", 5, "nul\\x00x"},
+		{"\xc2\x9b" "2J", 4, "\\u009B2J"}, /* C1 CSI */
+		{"\xe4\xb8\xad", 3, "\xe4\xb8\xad"},
+		{"\xff\x7f", 2, "\\xFF\\x7F"},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++) {
+		struct qu_buf b;
+		qu_buf_init(&b, 1024);
+		ck_assert_int_eq(qu_buf_append_safe(&b, t[i].in, t[i].n, true), 0);
+		ck_assert_str_eq(b.data, t[i].out);
+		qu_buf_clear(&b);
+	}
+}
+END_TEST
+
+START_TEST(test_parse_u64)
+{
+	uint64_t v;
+	ck_assert_int_eq(qu_parse_u64("123", 3, 1000, &v), 0);
+	ck_assert_uint_eq(v, 123);
+	ck_assert_int_eq(qu_parse_u64("1001", 4, 1000, &v), -1);
+	ck_assert_int_eq(qu_parse_u64("18446744073709551616", 20, UINT64_MAX, &v), -1);
+	ck_assert_int_eq(qu_parse_u64("18446744073709551615", 20, UINT64_MAX, &v), 0);
+	ck_assert_int_eq(qu_parse_u64("", 0, 10, &v), -1);
+	ck_assert_int_eq(qu_parse_u64("1a", 2, 100, &v), -1);
+	ck_assert_int_eq(qu_parse_u64("-1", 2, 100, &v), -1);
+}
+END_TEST
+
+START_TEST(test_strings)
+{
+	ck_assert(qu_mem_eq_ci("StartTLS", 8, "STARTTLS"));
+	ck_assert(!qu_mem_eq_ci("STARTTL", 7, "STARTTLS"));
+	const char *p = "  x y \r\n";
+	size_t n = strlen(p);
+	qu_mem_trim(&p, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(memcmp(p, "x y", 3), 0);
+	ck_assert(qu_str_has_prefix_ci("AUTH=PLAIN", "auth="));
+	char s[] = "MiXeD";
+	qu_str_lower(s);
+	ck_assert_str_eq(s, "mixed");
+	char *a = xasprintf("%s-%d", "x", 7);
+	ck_assert_str_eq(a, "x-7");
+	free(a);
+}
+END_TEST
+
+static Suite *
+util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_buf_cap);
+	tcase_add_test(tc, test_buf_binary);
+	tcase_add_test(tc, test_err_prefix_and_codes);
+	tcase_add_test(tc, test_base64);
+	tcase_add_test(tc, test_utf8_valid);
+	tcase_add_test(tc, test_safe_output);
+	tcase_add_test(tc, test_parse_u64);
+	tcase_add_test(tc, test_strings);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(util_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
