@@ -1,0 +1,160 @@
+/*
+ * net: the one connection every protocol uses, and SASL.
+ *
+ * A TCP connection (every address of getaddrinfo tried in turn, IPv6 and
+ * IPv4) with a deadline on connect and on every read and write, a transport
+ * that is plain or GnuTLS (implicit TLS or a STARTTLS upgrade), buffered line
+ * reading with a cap, exact-length and streaming reads, buffered writes, and a
+ * protocol trace in which secrets show as <redacted>. The SASL helper (over
+ * GNU SASL) turns server challenges into client responses for SMTP AUTH,
+ * POP3 AUTH and IMAP AUTHENTICATE.
+ *
+ * Depends on util, GnuTLS and libgsasl only. Knows no mail protocol and
+ * never prints.
+ */
+#ifndef QUAIL_NET_NET_H
+#define QUAIL_NET_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* ---- connection ------------------------------------------------------ */
+
+enum net_tls_mode {
+	NET_TLS_NONE,     /* plain; only for +insecure URLs */
+	NET_TLS_IMPLICIT, /* handshake right after connect (smtps, imaps, pop3s) */
+	NET_TLS_STARTTLS, /* plain first, upgraded by the protocol */
+};
+
+const char *net_tls_mode_name(enum net_tls_mode m);
+
+struct net_opts {
+	int timeout_ms;           /* deadline for connect and each read/write; <=0: 60 s */
+	const char *ca_file;      /* PEM trust anchors; NULL: the system trust store */
+	size_t max_line;          /* longest line net_read_line accepts; 0: 64 KiB */
+	const struct qu_trace *trace; /* NULL: no trace */
+};
+
+struct net_conn;
+
+/* Resolves host and connects to each address in turn until one answers.
+ * For NET_TLS_IMPLICIT the TLS handshake follows at once (see
+ * net_tls_start). Errors: TEMPFAIL (resolution, refused, unreachable,
+ * timeout), TLS (handshake or certificate). Returns an owned connection. */
+struct net_conn *net_connect(const char *host, uint16_t port, enum net_tls_mode mode,
+			     const struct net_opts *opts, struct qu_err *err);
+
+/* Wraps an already connected descriptor (tests use a socketpair). Takes
+ * ownership of fd. host is used for certificate checks and SNI. */
+struct net_conn *net_conn_from_fd(int fd, const char *host, const struct net_opts *opts);
+
+/* Closes the connection (TLS close_notify when possible) and frees it.
+ * NULL is a no-op. */
+void net_conn_free(struct net_conn *c);
+
+/* Upgrades to TLS: everything buffered from the server so far is discarded
+ * (a server, or an attacker in the path, may not inject replies that would
+ * be read as coming over TLS: RFC 3207 §4.2, RFC 2595 §3.1) and its length
+ * stored in *discarded (may be NULL); then the handshake runs, the
+ * certificate is verified against ca_file or the system store and the host
+ * name checked. TLS 1.2 is the minimum. Errors: TLS with the reason
+ * ("certificate has expired", "certificate issuer is unknown", "certificate
+ * does not match host name ..."), TEMPFAIL on timeout or loss. */
+int net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err);
+
+bool net_conn_is_tls(const struct net_conn *c);
+/* The TLS library's version, for `quail --version`. */
+const char *net_tls_library_version(void);
+const char *net_conn_host(const struct net_conn *c);
+
+/* A description of the TLS session for `quail serverinfo`: protocol
+ * version, cipher suite, and the peer certificate's subject, issuer,
+ * validity and SHA-256 fingerprint, one "key: value" a line. Returns a new
+ * string, or NULL without TLS. */
+char *net_tls_describe(const struct net_conn *c);
+
+/* Reads one line. *line points at it including its line end ("\n" or
+ * "\r\n"; the last line before EOF may have none), *len is its length;
+ * valid until the next read on this connection. Errors: TEMPFAIL on EOF,
+ * timeout or loss; DATA when the line passes max_line. The S: trace shows
+ * the line without its end. */
+int net_read_line(struct net_conn *c, const char **line, size_t *len, struct qu_err *err);
+
+/* Reads exactly n bytes into dst (IMAP literals). Errors as net_read_line. */
+int net_read_n(struct net_conn *c, void *dst, size_t n, struct qu_err *err);
+
+/* Reads exactly n bytes and hands them to sink in chunks as they arrive,
+ * never holding more than one buffer. A sink returning -1 stops the read
+ * (its err is kept). */
+typedef int (*net_sink_fn)(void *ctx, const char *p, size_t n, struct qu_err *err);
+int net_read_stream(struct net_conn *c, uint64_t n, net_sink_fn sink, void *ctx,
+		    struct qu_err *err);
+
+/* True when bytes from the server are buffered and not yet read. */
+bool net_has_buffered(const struct net_conn *c);
+
+/* Buffered writes: nothing goes on the wire until net_flush (or the buffer
+ * fills). The C: trace shows each line as it is completed. */
+int net_write(struct net_conn *c, const void *p, size_t n, struct qu_err *err);
+int net_printf(struct net_conn *c, struct qu_err *err, const char *fmt, ...) QU_PRINTF(3, 4);
+/* Like net_write, but the trace shows "<redacted>" in place of the bytes. */
+int net_write_secret(struct net_conn *c, const void *p, size_t n, struct qu_err *err);
+/* Writes everything buffered; errors TEMPFAIL. */
+int net_flush(struct net_conn *c, struct qu_err *err);
+
+/* ---- SASL ------------------------------------------------------------ */
+
+/* What the client can authenticate with. */
+struct net_sasl_creds {
+	const char *user;     /* login name */
+	const char *secret;   /* password, or the OAuth 2 token when oauth2 */
+	bool oauth2;          /* use XOAUTH2/OAUTHBEARER only */
+	const char *host;     /* server name (OAUTHBEARER and the GSSAPI-free service) */
+	uint16_t port;
+};
+
+struct net_sasl;
+
+/* Picks the strongest mechanism that both the server (server_mechs, a
+ * space-separated list as in EHLO AUTH or CAPA SASL) and quail have: with
+ * creds->oauth2, OAUTHBEARER then XOAUTH2; otherwise SCRAM-SHA-256,
+ * SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN. allow_plain false leaves out the
+ * mechanisms that reveal the secret, PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER
+ * (no TLS and no +insecure). service is "smtp", "imap" or "pop".
+ * Errors: AUTH when no mechanism is shared (the message names both lists),
+ * when user or secret is NULL, or when an OAuth user or token holds a
+ * control character; SOFTWARE when GNU SASL fails to initialise.
+ * Returns an owned session. */
+struct net_sasl *net_sasl_start(const struct net_sasl_creds *creds, const char *server_mechs,
+				bool allow_plain, const char *service, struct qu_err *err);
+
+/* The chosen mechanism's name ("SCRAM-SHA-256", ...). */
+const char *net_sasl_mech(const struct net_sasl *s);
+
+/* True when the mechanism sends data first (PLAIN, SCRAM, XOAUTH2,
+ * OAUTHBEARER), so the first response can go with the command (SASL-IR,
+ * RFC 4959; SMTP AUTH's initial response). */
+bool net_sasl_client_first(const struct net_sasl *s);
+
+/* One step: in_b64 is the server's base64 challenge (empty for the first
+ * step), *out_b64 is set to a new NUL-terminated base64 response (may be
+ * empty: ""), to be written with net_write_secret and freed with
+ * qu_free_secret. For OAUTHBEARER and XOAUTH2 a challenge after the token
+ * is the server's error status: the response is the dummy the server
+ * expects (RFC 7628 §3.2.3), net_sasl_done turns false and the server then
+ * fails the command. Errors: AUTH (bad server data, e.g. a SCRAM server
+ * signature that does not verify, or a step after the exchange ended). */
+int net_sasl_step(struct net_sasl *s, const char *in_b64, size_t in_len, char **out_b64,
+		  struct qu_err *err);
+
+/* True once the exchange is complete from the client's side and the
+ * server's final message (if any) verified. */
+bool net_sasl_done(const struct net_sasl *s);
+
+/* Frees the session, wiping secrets. NULL is a no-op. */
+void net_sasl_free(struct net_sasl *s);
+
+#endif

@@ -1,0 +1,44 @@
+/* net internals shared by conn.c and tls.c; nothing outside src/net includes this. */
+#ifndef QUAIL_NET_PRIVATE_H
+#define QUAIL_NET_PRIVATE_H
+
+#include <sys/types.h>
+
+#include "net/net.h"
+
+struct net_tls;
+
+/* How bytes move: plain socket calls or GnuTLS records. Both return the
+ * number of bytes moved (>0), 0 at end of stream (read only), or -1 with err
+ * set. They wait for readiness themselves, bounded by the timeout. */
+struct net_transport {
+	const char *name;
+	ssize_t (*read)(struct net_conn *c, void *p, size_t n, struct qu_err *err);
+	ssize_t (*write)(struct net_conn *c, const void *p, size_t n, struct qu_err *err);
+	void (*close)(struct net_conn *c);
+};
+
+struct net_conn {
+	int fd;
+	char *host;
+	char *ca_file;
+	int timeout_ms;
+	size_t max_line;
+	const struct qu_trace *trace;
+	const struct net_transport *tr;
+	struct net_tls *tls;
+	/* Unread input lives in rbuf[rstart, rend). */
+	char *rbuf;
+	size_t rcap, rstart, rend;
+	struct qu_buf wbuf;  /* written, not yet flushed */
+	struct qu_buf tline; /* the C: trace line being assembled */
+};
+
+/* Waits until fd is readable (events POLLIN) or writable (POLLOUT) within
+ * the connection's timeout. Errors: TEMPFAIL "timed out". */
+int net_wait(struct net_conn *c, short events, struct qu_err *err);
+
+extern const struct net_transport net_plain_transport;
+extern const struct net_transport net_tls_transport;
+
+#endif

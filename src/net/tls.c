@@ -1,0 +1,301 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "util/util.h"
+#include "net/private.h"
+
+/* TLS 1.2 is the floor; GnuTLS's NORMAL set otherwise (RFC 8996, RFC 8314 §4.1). */
+#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct net_tls {
+	gnutls_session_t s;
+	gnutls_certificate_credentials_t cred;
+};
+
+/* After a would-block, waits for the direction GnuTLS needs. */
+static int
+tls_wait(struct net_conn *c, struct qu_err *err)
+{
+	short ev = gnutls_record_get_direction(c->tls->s) ? POLLOUT : POLLIN;
+	return net_wait(c, ev, err);
+}
+
+static int
+tls_io_error(int r, struct qu_err *err)
+{
+	if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
+	    r == GNUTLS_E_PUSH_ERROR)
+		return qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
+	return qu_err_set(err, QU_E_TEMPFAIL, "TLS: %s", gnutls_strerror(r));
+}
+
+static ssize_t
+tls_read(struct net_conn *c, void *p, size_t n, struct qu_err *err)
+{
+	for (;;) {
+		ssize_t r = gnutls_record_recv(c->tls->s, p, n);
+		if (r >= 0)
+			return r;
+		if (r == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (r == GNUTLS_E_AGAIN) {
+			if (tls_wait(c, err) < 0)
+				return -1;
+			continue;
+		}
+		/* A peer that closes without close_notify has still ended the stream;
+		 * the protocols above frame their data, so treat it as end of stream. */
+		if (r == GNUTLS_E_PREMATURE_TERMINATION)
+			return 0;
+		if (!gnutls_error_is_fatal((int)r))
+			continue;
+		return tls_io_error((int)r, err);
+	}
+}
+
+static ssize_t
+tls_write(struct net_conn *c, const void *p, size_t n, struct qu_err *err)
+{
+	for (;;) {
+		ssize_t r = gnutls_record_send(c->tls->s, p, n);
+		if (r >= 0)
+			return r;
+		if (r == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (r == GNUTLS_E_AGAIN) {
+			if (tls_wait(c, err) < 0)
+				return -1;
+			/* GnuTLS wants the same call repeated with the same data. */
+			continue;
+		}
+		return tls_io_error((int)r, err);
+	}
+}
+
+static void
+tls_free(struct net_tls *t)
+{
+	if (!t)
+		return;
+	if (t->s)
+		gnutls_deinit(t->s);
+	if (t->cred)
+		gnutls_certificate_free_credentials(t->cred);
+	free(t);
+}
+
+static void
+tls_close(struct net_conn *c)
+{
+	if (!c->tls)
+		return;
+	/* One non-blocking attempt at close_notify; never wait for the peer. */
+	gnutls_bye(c->tls->s, GNUTLS_SHUT_WR);
+	tls_free(c->tls);
+	c->tls = NULL;
+}
+
+const struct net_transport net_tls_transport = {
+	.name = "tls",
+	.read = tls_read,
+	.write = tls_write,
+	.close = tls_close,
+};
+
+static bool
+is_ip_literal(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* Names why verification failed, in the words SPEC §1 asks for. */
+static int
+verify_error(struct net_conn *c, struct qu_err *err)
+{
+	unsigned st = gnutls_session_get_verify_cert_status(c->tls->s);
+	char why[512] = "";
+	size_t n = 0;
+#define WHY(flag, text)                                                                          \
+	if (st & (flag))                                                                         \
+	n += (size_t)snprintf(why + n, n < sizeof why ? sizeof why - n : 0, "%s%s", n ? "; " : "", \
+			      text)
+	WHY(GNUTLS_CERT_EXPIRED, "certificate has expired");
+	WHY(GNUTLS_CERT_NOT_ACTIVATED, "certificate is not yet valid");
+	WHY(GNUTLS_CERT_SIGNER_NOT_FOUND, "certificate issuer is unknown");
+	WHY(GNUTLS_CERT_SIGNER_NOT_CA, "certificate issuer is not a CA");
+	WHY(GNUTLS_CERT_REVOKED, "certificate has been revoked");
+	WHY(GNUTLS_CERT_INSECURE_ALGORITHM, "certificate uses an insecure algorithm");
+#undef WHY
+	if (st & GNUTLS_CERT_UNEXPECTED_OWNER)
+		n += (size_t)snprintf(why + n, n < sizeof why ? sizeof why - n : 0,
+				      "%scertificate does not match host name %s", n ? "; " : "",
+				      c->host);
+	if (!n) {
+		gnutls_datum_t out = {0};
+		if (gnutls_certificate_verification_status_print(st, GNUTLS_CRT_X509, &out, 0) == 0) {
+			snprintf(why, sizeof why, "%s", (const char *)out.data);
+			gnutls_free(out.data);
+		} else {
+			snprintf(why, sizeof why, "certificate verification failed");
+		}
+	}
+	return qu_err_set(err, QU_E_TLS, "%s", why);
+}
+
+static int
+setup_session(struct net_conn *c, struct qu_err *err)
+{
+	struct net_tls *t = c->tls;
+	int r = gnutls_certificate_allocate_credentials(&t->cred);
+	if (r < 0)
+		return qu_err_set(err, QU_E_TLS, "%s", gnutls_strerror(r));
+	if (c->ca_file) {
+		r = gnutls_certificate_set_x509_trust_file(t->cred, c->ca_file, GNUTLS_X509_FMT_PEM);
+		if (r <= 0)
+			return qu_err_set(err, QU_E_CONFIG, "cannot load CA file %s: %s", c->ca_file,
+					  r < 0 ? gnutls_strerror(r) : "no certificates in it");
+	} else {
+		r = gnutls_certificate_set_x509_system_trust(t->cred);
+		if (r <= 0)
+			return qu_err_set(err, QU_E_TLS, "cannot load the system trust store: %s",
+					  r < 0 ? gnutls_strerror(r) : "no certificates");
+	}
+	if ((r = gnutls_init(&t->s, GNUTLS_CLIENT)) < 0 ||
+	    (r = gnutls_priority_set_direct(t->s, PRIORITY, NULL)) < 0 ||
+	    (r = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
+		return qu_err_set(err, QU_E_TLS, "%s", gnutls_strerror(r));
+	/* SNI carries DNS names only (RFC 6066 §3). */
+	if (!is_ip_literal(c->host))
+		gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, c->host, strlen(c->host));
+	/* Chain, validity and host name (IP literals against IP SANs). */
+	gnutls_session_set_verify_cert(t->s, c->host, 0);
+	gnutls_transport_set_int(t->s, c->fd);
+	return 0;
+}
+
+int
+net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err)
+{
+	if (c->tls)
+		return qu_err_set(err, QU_E_SOFTWARE, "TLS already started");
+	/* Nothing read before the handshake may be taken as coming over TLS. */
+	size_t junk = c->rend - c->rstart;
+	c->rstart = c->rend = 0;
+	if (discarded)
+		*discarded = junk;
+	if (junk)
+		qu_trace_note(c->trace, "discarded %zu bytes received before the TLS handshake", junk);
+	if (net_flush(c, err) < 0)
+		return -1;
+	c->tls = xcalloc(1, sizeof *c->tls);
+	if (setup_session(c, err) < 0)
+		goto fail;
+	int r;
+	do {
+		r = gnutls_handshake(c->tls->s);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			if (tls_wait(c, err) < 0)
+				goto fail;
+		} else if (r < 0 && !gnutls_error_is_fatal(r)) {
+			r = GNUTLS_E_AGAIN;
+		}
+	} while (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED);
+	if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+		verify_error(c, err);
+		goto fail;
+	}
+	if (r < 0) {
+		if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
+		    r == GNUTLS_E_PUSH_ERROR)
+			qu_err_set(err, QU_E_TLS, "TLS handshake: connection closed by server");
+		else
+			qu_err_set(err, QU_E_TLS, "TLS handshake: %s", gnutls_strerror(r));
+		goto fail;
+	}
+	c->tr = &net_tls_transport;
+	char *desc = gnutls_session_get_desc(c->tls->s);
+	qu_trace_note(c->trace, "TLS started: %s", desc ? desc : "?");
+	gnutls_free(desc);
+	return 0;
+fail:
+	tls_free(c->tls);
+	c->tls = NULL;
+	return -1;
+}
+
+static void
+append_time(struct qu_buf *b, const char *key, time_t t)
+{
+	struct tm tm;
+	char s[64];
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	qu_buf_printf(b, "%s: %s\n", key, s);
+}
+
+static void
+describe_cert(struct qu_buf *b, const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t crt;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+		gnutls_datum_t dn = {0};
+		if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
+			qu_buf_printf(b, "subject: %s\n", (const char *)dn.data);
+			gnutls_free(dn.data);
+		}
+		if (gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) == 0) {
+			qu_buf_printf(b, "issuer: %s\n", (const char *)dn.data);
+			gnutls_free(dn.data);
+		}
+		append_time(b, "not before", gnutls_x509_crt_get_activation_time(crt));
+		append_time(b, "not after", gnutls_x509_crt_get_expiration_time(crt));
+		unsigned char fp[32];
+		size_t fplen = sizeof fp;
+		if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fplen) == 0) {
+			qu_buf_append_str(b, "sha256 fingerprint: ");
+			for (size_t i = 0; i < fplen; i++)
+				qu_buf_printf(b, "%s%02X", i ? ":" : "", fp[i]);
+			qu_buf_append_byte(b, '\n');
+		}
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+char *
+net_tls_describe(const struct net_conn *c)
+{
+	if (!c->tls)
+		return NULL;
+	gnutls_session_t s = c->tls->s;
+	struct qu_buf b;
+	qu_buf_init(&b, 64 * 1024);
+	qu_buf_printf(&b, "protocol: %s\n",
+		      gnutls_protocol_get_name(gnutls_protocol_get_version(s)));
+	char *desc = gnutls_session_get_desc(s);
+	if (desc) {
+		qu_buf_printf(&b, "session: %s\n", desc);
+		gnutls_free(desc);
+	}
+	unsigned n = 0;
+	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s, &n);
+	if (certs && n)
+		describe_cert(&b, &certs[0]);
+	return qu_buf_steal(&b, NULL);
+}
+
+const char *
+net_tls_library_version(void)
+{
+	return gnutls_check_version(NULL);
+}
