@@ -1,0 +1,162 @@
+/*
+ * config: server URLs, the account file, provider presets, password_command
+ * and the command-line overrides of SPEC §1-§3.
+ *
+ * Depends on util and libinih only. Knows nothing of sockets or TLS: a URL's
+ * TLS rule is stated as an enum that app/ hands to net/.
+ */
+#ifndef QUAIL_CONFIG_CONFIG_H
+#define QUAIL_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* ---- URLs (SPEC §1) -------------------------------------------------- */
+
+enum cfg_proto {
+	CFG_PROTO_SMTP,
+	CFG_PROTO_IMAP,
+	CFG_PROTO_POP3,
+};
+
+enum cfg_tls {
+	CFG_TLS_IMPLICIT, /* smtps, imaps, pop3s */
+	CFG_TLS_STARTTLS, /* smtp, imap, pop3: STARTTLS/STLS required */
+	CFG_TLS_NONE,     /* smtp+insecure, imap+insecure, pop3+insecure */
+};
+
+struct cfg_url {
+	enum cfg_proto proto;
+	enum cfg_tls tls;
+	char *scheme; /* as written, lowercased: "smtps", "imap+insecure", ... */
+	char *user;   /* percent-decoded, or NULL */
+	char *host;   /* without brackets for IPv6 literals */
+	uint16_t port; /* explicit, or the scheme's default */
+	char *path;   /* percent-decoded, without the leading '/', or NULL */
+};
+
+/* Parses scheme://[user@]host[:port][/path]. Schemes and default ports as
+ * SPEC §1: smtps 465, smtp 587, smtp+insecure 25, imaps 993, imap and
+ * imap+insecure 143, pop3s 995, pop3 and pop3+insecure 110. IPv6 literals in
+ * brackets. Errors: USAGE naming what is wrong. */
+int cfg_url_parse(const char *s, struct cfg_url *out, struct qu_err *err);
+void cfg_url_clear(struct cfg_url *u);
+/* "scheme://host:port" (IPv6 in brackets), for messages. New string. */
+char *cfg_url_format(const struct cfg_url *u);
+const char *cfg_proto_name(enum cfg_proto p); /* "smtp", "imap", "pop3" */
+
+/* ---- accounts (SPEC §2) ---------------------------------------------- */
+
+enum cfg_auth {
+	CFG_AUTH_DEFAULT, /* strongest shared SASL mechanism */
+	CFG_AUTH_OAUTH2,  /* XOAUTH2/OAUTHBEARER; password_command prints a token */
+};
+
+struct cfg_account {
+	char *name;             /* NULL for an account made from the command line alone */
+	char *from;             /* "Name <addr>" or "addr" */
+	/* URLs as written (or from a preset), or NULL. A preset fills imap and
+	 * pop3 together, and only when neither is set: with both set, fetch
+	 * should prefer imap. */
+	char *smtp, *imap, *pop3;
+	char *user;
+	char *password;         /* in the file; only allowed when it is private */
+	char *password_command; /* run with /bin/sh -c; first line of stdout */
+	char *ca_file;
+	char *sent_folder;
+	char *maildir;          /* this account's Maildir root, ~ expanded */
+	enum cfg_auth auth;
+	bool queue;             /* queue = yes: keep unsendable mail in the outbox */
+	bool imap_id;           /* send IMAP ID (default on; presets 163/126 need it) */
+	const char *provider;   /* preset name ("163.com", ...) or NULL; static */
+	const char *password_hint; /* e.g. "use the client authorization code"; static */
+};
+
+struct cfg {
+	char *path;            /* the file read, or NULL when none */
+	char *default_account;
+	char *maildir;         /* [general] maildir, ~ expanded; default ~/Mail */
+	struct cfg_account *accounts;
+	size_t n_accounts;
+};
+
+/* The file to read: --config FILE, else $QUAIL_CONFIG, else
+ * $XDG_CONFIG_HOME/quail/config, else ~/.config/quail/config. New string. */
+char *cfg_default_path(const char *cli_path);
+
+/* Reads an INI file (SPEC §2); path NULL means cfg_default_path(NULL). A
+ * missing file is not an error when must_exist is false (an empty struct cfg
+ * results, with path NULL). Errors: NOINPUT (a named file missing or
+ * unreadable, a directory), CONFIG as "FILE:LINE: why" (syntax, unknown keys
+ * or sections, duplicates, bad or wrong-protocol URLs, a password in a file
+ * readable by group or others, a line longer than libinih's 199 characters).
+ * Presets are applied to each account. Returns an owned struct. */
+struct cfg *cfg_load(const char *path, bool must_exist, struct qu_err *err);
+void cfg_free(struct cfg *c);
+
+/* The account called name, or the default account when name is NULL (the
+ * [general] default_account, else the only account). NULL when there is
+ * none; err then says why (CONFIG), also when name was NULL. c may be NULL.
+ * Borrowed: valid until cfg_free(c). */
+const struct cfg_account *cfg_find_account(const struct cfg *c, const char *name,
+					   struct qu_err *err);
+
+/* Command-line overrides of SPEC §3, applied on top of an account. */
+struct cfg_overrides {
+	const char *account;
+	const char *config;
+	const char *user;
+	const char *password_command;
+	const char *ca_file;
+	const char *smtp, *imap, *pop3;
+	const char *from;
+	int timeout_s; /* 0: default 60 */
+};
+
+/* Builds the effective account: the named (or default) account from c, if
+ * any, with overrides laid over it, and presets filled from `from` (else
+ * from an address-like user) for what is still missing. --imap alone drops
+ * the account's pop3 and --pop3 alone its imap: they name the mailbox to
+ * read. user defaults to the user@ of the first URL that has one, else the
+ * address of from. With no config file and no account, overrides alone may
+ * describe one (e.g. --smtp URL --user U --password-command CMD): its name
+ * is NULL and its maildir <general maildir>/default. c and o may be NULL.
+ * Returns an owned account (free with cfg_account_free). Errors: CONFIG (no
+ * such account, nothing describes a server), USAGE (a bad --smtp, --imap,
+ * --pop3 URL or --from address). */
+struct cfg_account *cfg_resolve(const struct cfg *c, const struct cfg_overrides *o,
+				struct qu_err *err);
+void cfg_account_free(struct cfg_account *a);
+
+/* The password (or token): the account's password, else the first line of
+ * password_command's stdout, run with /bin/sh -c and stdin from /dev/null
+ * (its stderr is left to the user's terminal). The command failing
+ * ("exited with status N", "killed by signal N") or printing nothing is
+ * CONFIG; the output never appears in a message. NULL with err cleared
+ * when the account has neither. Free with qu_free_secret. */
+char *cfg_password(const struct cfg_account *a, struct qu_err *err);
+
+/* ---- presets --------------------------------------------------------- */
+
+struct cfg_preset {
+	const char *domain;     /* "163.com" */
+	const char *smtp, *imap, *pop3; /* URLs */
+	bool imap_id;           /* needs the IMAP ID command before SELECT */
+	bool auth_code;         /* needs a client authorization code, not the web password */
+	bool envelope_is_login; /* MAIL FROM must equal the login (qq.com) */
+	const char *hint;       /* what to tell a user whose login fails */
+};
+
+/* The preset for an address's domain ("alice@163.com" or "Alice <a@qq.com>"),
+ * or NULL. */
+const struct cfg_preset *cfg_preset_for(const char *from);
+
+/* The address part of "Name <addr>" or "addr"; new string, NULL if none. */
+char *cfg_from_address(const char *from);
+
+/* Expands a leading "~/" with $HOME. New string. */
+char *cfg_expand_home(const char *path);
+
+#endif
