@@ -1,0 +1,349 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "net/net.h"
+#include "pop3/pop3.h"
+
+#define CAPA_MAX (64 * 1024)
+
+struct pop3_session {
+	struct net_conn *conn;
+	enum pop3_state state;
+	char *greeting;
+	struct qu_buf capa;
+	size_t discarded;
+	char *mech;
+};
+
+const char *
+pop3_state_name(enum pop3_state s)
+{
+	static const char *const names[] = {"GREETING", "STLS", "AUTHORIZATION", "TRANSACTION",
+					    "CLOSED"};
+	return (size_t)s < QU_ARRAY_LEN(names) ? names[s] : "?";
+}
+
+/* Reads a status line. *ok tells +OK from -ERR; *text (borrowed until the
+ * next read) is what follows the status, without the line end. A "+ "
+ * continuation (RFC 5034) reports ok with cont set. */
+static int
+read_status(struct pop3_session *s, bool *ok, bool *cont, const char **text, size_t *tlen,
+	    struct qu_err *err)
+{
+	const char *line;
+	size_t len;
+	if (net_read_line(s->conn, &line, &len, err) < 0)
+		return -1;
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	*cont = false;
+	if (len >= 3 && memcmp(line, "+OK", 3) == 0) {
+		*ok = true;
+		*text = line + 3;
+		*tlen = len - 3;
+	} else if (len >= 4 && memcmp(line, "-ERR", 4) == 0) {
+		*ok = false;
+		*text = line + 4;
+		*tlen = len - 4;
+	} else if (len >= 1 && line[0] == '+' && (len == 1 || line[1] == ' ')) {
+		*ok = true;
+		*cont = true;
+		*text = len > 1 ? line + 2 : line + 1;
+		*tlen = len > 1 ? len - 2 : 0;
+		return 0;
+	} else {
+		return qu_err_set(err, QU_E_TEMPFAIL, "malformed response from server");
+	}
+	if (*tlen && **text == ' ') {
+		(*text)++;
+		(*tlen)--;
+	}
+	return 0;
+}
+
+/* The class of an -ERR: RFC 2449 §8 / RFC 3206 response codes say whether
+ * it is worth retrying; a plain -ERR is final. */
+static int
+err_from(const char *text, size_t tlen, enum qu_err_class final_cls, struct qu_err *err)
+{
+	enum qu_err_class cls = final_cls;
+	if (tlen >= 8 && (qu_mem_eq_ci(text, 8, "[IN-USE]") || qu_mem_eq_ci(text, 8, "[SYS/TEM")))
+		cls = QU_E_TEMPFAIL;
+	struct qu_buf safe;
+	qu_buf_init(&safe, 2048);
+	qu_buf_append_safe(&safe, text, tlen, false);
+	qu_err_set(err, cls, "server said -ERR %s", safe.data ? safe.data : "");
+	qu_buf_clear(&safe);
+	return -1;
+}
+
+static int
+command(struct pop3_session *s, struct qu_err *err, const char *cmd)
+{
+	if (net_write(s->conn, cmd, strlen(cmd), err) < 0 || net_write(s->conn, "\r\n", 2, err) < 0)
+		return -1;
+	return net_flush(s->conn, err);
+}
+
+/* CAPA (RFC 2449); a server without it just has no capabilities. */
+static int
+capa(struct pop3_session *s, struct qu_err *err)
+{
+	bool ok, cont;
+	const char *t;
+	size_t tl;
+	qu_buf_reset(&s->capa);
+	if (command(s, err, "CAPA") < 0 || read_status(s, &ok, &cont, &t, &tl, err) < 0)
+		return -1;
+	if (!ok || cont)
+		return 0;
+	for (;;) {
+		const char *line;
+		size_t len;
+		if (net_read_line(s->conn, &line, &len, err) < 0)
+			return -1;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		if (len == 1 && line[0] == '.')
+			return 0;
+		if (len && line[0] == '.') { /* dot-stuffed */
+			line++;
+			len--;
+		}
+		if (qu_buf_append(&s->capa, line, len) < 0 || qu_buf_append_byte(&s->capa, '\n') < 0)
+			return qu_err_set(err, QU_E_TEMPFAIL, "CAPA response too long");
+	}
+}
+
+bool
+pop3_session_has_cap(const struct pop3_session *s, const char *tag, const char **param)
+{
+	size_t kl = strlen(tag);
+	const char *p = s->capa.data;
+	if (!p)
+		return false;
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n >= kl && qu_mem_eq_ci(p, kl, tag) && (n == kl || p[kl] == ' ')) {
+			if (param)
+				*param = p + (n > kl ? kl + 1 : kl);
+			return true;
+		}
+		p += n + (e ? 1 : 0);
+	}
+	return false;
+}
+
+static int
+stls(struct pop3_session *s, struct qu_err *err)
+{
+	if (!pop3_session_has_cap(s, "STLS", NULL))
+		/* SPEC §1: STLS is required on pop3://; no credentials in clear. */
+		return qu_err_set(err, QU_E_UNAVAILABLE,
+				  "server does not offer STLS (use pop3s:// or, knowingly, pop3+insecure://)");
+	s->state = POP3_STATE_STLS;
+	bool ok, cont;
+	const char *t;
+	size_t tl;
+	if (command(s, err, "STLS") < 0 || read_status(s, &ok, &cont, &t, &tl, err) < 0)
+		return -1;
+	if (!ok || cont) {
+		err_from(t, tl, QU_E_UNAVAILABLE, err);
+		return qu_err_prefix(err, "STLS");
+	}
+	if (net_tls_start(s->conn, &s->discarded, err) < 0)
+		return -1;
+	/* RFC 2595 §4: capabilities may change after TLS; ask again. */
+	return capa(s, err);
+}
+
+struct pop3_session *
+pop3_session_open(const struct pop3_opts *o, struct qu_err *err)
+{
+	struct net_conn *c = net_connect(o->host, o->port, o->tls, &o->net, err);
+	if (!c)
+		return NULL;
+	struct pop3_session *s = xcalloc(1, sizeof *s);
+	s->conn = c;
+	qu_buf_init(&s->capa, CAPA_MAX);
+	s->state = POP3_STATE_GREETING;
+	bool ok, cont;
+	const char *t;
+	size_t tl;
+	if (read_status(s, &ok, &cont, &t, &tl, err) < 0)
+		goto fail;
+	if (!ok || cont) {
+		err_from(t, tl, QU_E_UNAVAILABLE, err);
+		goto fail;
+	}
+	s->greeting = xstrndup(t, tl);
+	if (capa(s, err) < 0)
+		goto fail;
+	if (o->tls == NET_TLS_STARTTLS && stls(s, err) < 0)
+		goto fail;
+	s->state = POP3_STATE_AUTHORIZATION;
+	return s;
+fail:
+	net_conn_free(s->conn);
+	s->conn = NULL;
+	pop3_session_close(s);
+	return NULL;
+}
+
+void
+pop3_session_close(struct pop3_session *s)
+{
+	if (!s)
+		return;
+	if (s->conn) {
+		struct qu_err e;
+		bool ok, cont;
+		const char *t;
+		size_t tl;
+		if (command(s, &e, "QUIT") == 0)
+			read_status(s, &ok, &cont, &t, &tl, &e);
+		net_conn_free(s->conn);
+	}
+	free(s->greeting);
+	free(s->mech);
+	qu_buf_clear(&s->capa);
+	free(s);
+}
+
+enum pop3_state
+pop3_session_state(const struct pop3_session *s)
+{
+	return s->state;
+}
+
+const char *
+pop3_session_greeting(const struct pop3_session *s)
+{
+	return s->greeting ? s->greeting : "";
+}
+
+const char *
+pop3_session_capabilities(const struct pop3_session *s)
+{
+	return s->capa.data ? s->capa.data : "";
+}
+
+size_t
+pop3_session_discarded(const struct pop3_session *s)
+{
+	return s->discarded;
+}
+
+struct net_conn *
+pop3_session_conn(struct pop3_session *s)
+{
+	return s->conn;
+}
+
+static int
+auth_sasl(struct pop3_session *s, struct net_sasl *sasl, struct qu_err *err)
+{
+	char *out = NULL;
+	int rc = -1;
+	bool ok, cont;
+	const char *t;
+	size_t tl;
+	/* RFC 5034 §4: AUTH mechanism [initial-response], "=" for an empty one. */
+	if (net_printf(s->conn, err, "AUTH %s", net_sasl_mech(sasl)) < 0)
+		goto out;
+	if (net_sasl_client_first(sasl)) {
+		if (net_sasl_step(sasl, "", 0, &out, err) < 0)
+			goto out;
+		if (net_write(s->conn, " ", 1, err) < 0 ||
+		    net_write_secret(s->conn, *out ? out : "=", *out ? strlen(out) : 1, err) < 0)
+			goto out;
+		qu_free_secret(out);
+		out = NULL;
+	}
+	if (net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
+		goto out;
+	for (;;) {
+		if (read_status(s, &ok, &cont, &t, &tl, err) < 0)
+			goto out;
+		if (!cont)
+			break;
+		if (net_sasl_step(sasl, t, tl, &out, err) < 0) {
+			struct qu_err e2;
+			if (command(s, &e2, "*") == 0)
+				read_status(s, &ok, &cont, &t, &tl, &e2);
+			goto out;
+		}
+		if (net_write_secret(s->conn, out, strlen(out), err) < 0 ||
+		    net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
+			goto out;
+		qu_free_secret(out);
+		out = NULL;
+	}
+	if (ok)
+		rc = 0;
+	else
+		err_from(t, tl, QU_E_AUTH, err);
+out:
+	qu_free_secret(out);
+	return rc;
+}
+
+static int
+auth_user_pass(struct pop3_session *s, const struct net_sasl_creds *creds, struct qu_err *err)
+{
+	bool ok, cont;
+	const char *t;
+	size_t tl;
+	if (strpbrk(creds->user, "\r\n") || strpbrk(creds->secret, "\r\n"))
+		return qu_err_set(err, QU_E_CONFIG, "user or password contains a line break");
+	if (net_printf(s->conn, err, "USER %s\r\n", creds->user) < 0 || net_flush(s->conn, err) < 0 ||
+	    read_status(s, &ok, &cont, &t, &tl, err) < 0)
+		return -1;
+	if (!ok)
+		return err_from(t, tl, QU_E_AUTH, err);
+	if (net_write(s->conn, "PASS ", 5, err) < 0 ||
+	    net_write_secret(s->conn, creds->secret, strlen(creds->secret), err) < 0 ||
+	    net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0 ||
+	    read_status(s, &ok, &cont, &t, &tl, err) < 0)
+		return -1;
+	if (!ok)
+		return err_from(t, tl, QU_E_AUTH, err);
+	return 0;
+}
+
+int
+pop3_session_auth(struct pop3_session *s, const struct net_sasl_creds *creds, bool allow_plain,
+		  const char **mech, struct qu_err *err)
+{
+	const char *mechs = NULL;
+	int rc;
+	free(s->mech);
+	s->mech = NULL;
+	if (pop3_session_has_cap(s, "SASL", &mechs)) {
+		char *list = xstrndup(mechs, strcspn(mechs, "\n"));
+		struct net_sasl *sasl = net_sasl_start(creds, list, allow_plain, "pop", err);
+		free(list);
+		if (!sasl)
+			return -1;
+		s->mech = xstrdup(net_sasl_mech(sasl));
+		rc = auth_sasl(s, sasl, err);
+		net_sasl_free(sasl);
+	} else if (creds->oauth2) {
+		return qu_err_set(err, QU_E_UNAVAILABLE, "server offers no SASL mechanism for OAuth 2");
+	} else if (!allow_plain) {
+		return qu_err_set(err, QU_E_UNAVAILABLE,
+				  "server offers only USER/PASS and the connection is not encrypted");
+	} else {
+		s->mech = xstrdup("USER");
+		rc = auth_user_pass(s, creds, err);
+	}
+	if (mech)
+		*mech = s->mech;
+	if (rc < 0)
+		return qu_err_prefix(err, "login (%s)", s->mech ? s->mech : "?");
+	s->state = POP3_STATE_TRANSACTION;
+	return 0;
+}

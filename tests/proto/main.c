@@ -1,0 +1,19 @@
+/* Runs the protocol suites; every case forks, so a crash fails one case. */
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+
+Suite *net_suite(void);
+Suite *sessions_suite(void);
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	SRunner *sr = srunner_create(net_suite());
+	srunner_add_suite(sr, sessions_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

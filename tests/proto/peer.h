@@ -1,0 +1,30 @@
+/* A scripted server on 127.0.0.1 for protocol tests (curl-style scripts).
+ *
+ * Script lines:
+ *   "S:text"   send text and CRLF
+ *   "R:bytes"  send bytes as they are (no line end added)
+ *   "C:text"   read one client line; it must equal text (line end removed)
+ *   "C*"       read one client line, whatever it is
+ *   "SLEEP:ms" pause
+ *   "CLOSE"    close the connection
+ *   "NOMORE"   the client must close without sending anything more
+ * The peer runs in a child process; peer_finish reports whether the whole
+ * script was played and every client line matched. */
+#ifndef QUAIL_TESTS_PEER_H
+#define QUAIL_TESTS_PEER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct peer {
+	pid_t pid;
+	uint16_t port;
+};
+
+/* Starts the peer; script is NULL-terminated. */
+void peer_start(struct peer *p, const char *const *script);
+/* Waits for the peer (at most 10 s) and returns 0 when the script ran
+ * through and matched, else 1 (the mismatch is on stderr). */
+int peer_finish(struct peer *p);
+
+#endif
