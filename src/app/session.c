@@ -1,0 +1,80 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "app/private.h"
+
+int
+app_server_url(const struct cfg_account *a, enum cfg_proto proto, struct cfg_url *url,
+	       struct qu_err *err)
+{
+	const char *s = proto == CFG_PROTO_SMTP ? a->smtp : proto == CFG_PROTO_IMAP ? a->imap : a->pop3;
+	if (!s)
+		return qu_err_set(err, QU_E_CONFIG, "no %s server: give --%s URL or set %s = in the account",
+				  cfg_proto_name(proto), cfg_proto_name(proto), cfg_proto_name(proto));
+	if (cfg_url_parse(s, url, err) < 0) {
+		err->cls = QU_E_CONFIG;
+		return -1;
+	}
+	if (url->proto != proto) {
+		cfg_url_clear(url);
+		return qu_err_set(err, QU_E_CONFIG, "%s is not a %s URL", s, cfg_proto_name(proto));
+	}
+	return 0;
+}
+
+void
+app_net_opts(const struct cfg_account *a, const struct app_net *n, struct net_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->timeout_ms = (n && n->timeout_s > 0 ? n->timeout_s : 60) * 1000;
+	o->ca_file = a->ca_file;
+	o->trace = n ? n->trace : NULL;
+}
+
+enum net_tls_mode
+app_tls_mode(enum cfg_tls t)
+{
+	switch (t) {
+	case CFG_TLS_IMPLICIT:
+		return NET_TLS_IMPLICIT;
+	case CFG_TLS_STARTTLS:
+		return NET_TLS_STARTTLS;
+	case CFG_TLS_NONE:
+		return NET_TLS_NONE;
+	}
+	return NET_TLS_IMPLICIT;
+}
+
+int
+app_creds_get(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
+	      struct qu_err *err)
+{
+	memset(c, 0, sizeof *c);
+	const char *user = a->user ? a->user : url->user;
+	if (!user)
+		return qu_err_set(err, QU_E_CONFIG, "no user name: give --user or set user = in the account");
+	qu_err_clear(err);
+	c->secret = cfg_password(a, err);
+	if (!c->secret) {
+		if (err && err->cls != QU_E_OK)
+			return -1;
+		return qu_err_set(err, QU_E_CONFIG,
+				  "no password: give --password-command or set password_command = in the account");
+	}
+	c->user = xstrdup(user);
+	c->c.user = c->user;
+	c->c.secret = c->secret;
+	c->c.oauth2 = a->auth == CFG_AUTH_OAUTH2;
+	c->c.host = url->host;
+	c->c.port = url->port;
+	return 0;
+}
+
+void
+app_creds_clear(struct app_creds *c)
+{
+	free(c->user);
+	qu_free_secret(c->secret);
+	memset(c, 0, sizeof *c);
+}

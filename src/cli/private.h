@@ -1,0 +1,83 @@
+/* cli internals; nothing outside src/cli includes this. */
+#ifndef QUAIL_CLI_PRIVATE_H
+#define QUAIL_CLI_PRIVATE_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "util/util.h"
+#include "config/config.h"
+#include "app/app.h"
+
+#define EXIT_USAGE 64
+
+/* A subcommand. run returns the exit code. */
+struct cli_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*help)(FILE *out);
+};
+
+extern const struct cli_command cli_serverinfo;
+
+/* The options SPEC §3 gives every network command. */
+struct cli_common {
+	struct cfg_overrides o;
+	bool verbose;
+	struct qu_trace trace;
+};
+
+/* Long-option codes for the common options (above any short option). */
+enum {
+	CLI_OPT_ACCOUNT = 1000,
+	CLI_OPT_CONFIG,
+	CLI_OPT_USER,
+	CLI_OPT_PASSWORD_COMMAND,
+	CLI_OPT_CA_FILE,
+	CLI_OPT_TIMEOUT,
+	CLI_OPT_SMTP,
+	CLI_OPT_IMAP,
+	CLI_OPT_POP3,
+	CLI_OPT_HELP,
+	CLI_OPT_FIRST_OWN, /* commands number their own long options from here */
+};
+
+#define CLI_COMMON_LONGOPTS                                                          \
+	{"account", required_argument, NULL, CLI_OPT_ACCOUNT},                       \
+	{"config", required_argument, NULL, CLI_OPT_CONFIG},                         \
+	{"user", required_argument, NULL, CLI_OPT_USER},                             \
+	{"password-command", required_argument, NULL, CLI_OPT_PASSWORD_COMMAND},     \
+	{"ca-file", required_argument, NULL, CLI_OPT_CA_FILE},                       \
+	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                       \
+	{"smtp", required_argument, NULL, CLI_OPT_SMTP},                             \
+	{"imap", required_argument, NULL, CLI_OPT_IMAP},                             \
+	{"pop3", required_argument, NULL, CLI_OPT_POP3},                             \
+	{"verbose", no_argument, NULL, 'v'},                                         \
+	{"help", no_argument, NULL, CLI_OPT_HELP}
+
+/* The help text of the common options, for each command's --help. */
+void cli_common_help(FILE *out);
+
+void cli_common_init(struct cli_common *c);
+/* Handles one common option. Returns 1 when it was one, 0 when not, -1 on
+ * a bad value (err is USAGE). */
+int cli_common_opt(struct cli_common *c, int opt, const char *arg, struct qu_err *err);
+
+/* Loads the config file and resolves the account with the overrides.
+ * Returns an owned account or NULL with err set. */
+struct cfg_account *cli_resolve_account(const struct cli_common *c, struct qu_err *err);
+
+/* Prints `quail: msg` on stderr, made safe for the terminal, and returns
+ * the exit code of the error's class. */
+int cli_fail(const struct qu_err *err);
+/* A usage error: prints `quail: cmd: msg` and a hint, returns 64. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) QU_PRINTF(2, 3);
+/* Reports an option getopt_long did not accept (call on '?' or ':'). */
+int cli_bad_option(const char *cmd, int optopt_, char **argv);
+
+/* Writes text to out with control characters escaped. */
+void cli_print_safe(FILE *out, const char *p, size_t n);
+
+#endif
