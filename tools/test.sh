@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds quail and runs every test: unit and protocol tests, integration tests
+# against real Dovecot and Postfix on 127.0.0.1 (they need root for Postfix and
+# skip what they cannot run), then the unit tests again under AddressSanitizer
+# and UndefinedBehaviorSanitizer. Installs missing Debian packages first.
+# The last line is "tests: N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/deps-debian.sh || exit 1
+
+setup() { # DIR ARGS...: configure DIR afresh when its options changed
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >"$dir.setup.log" 2>&1
+	else
+		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1
+	fi || { cat "$dir.setup.log"; exit 1; }
+}
+
+rc=0
+setup build-test -Dwerror=true -Dintegration=true
+meson compile -C build-test || exit 1
+meson test -C build-test --print-errorlogs --num-processes 2 || rc=1
+
+setup build-asan -Dwerror=true -Dintegration=false -Db_sanitize=address,undefined -Db_lundef=false
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+meson compile -C build-asan || exit 1
+meson test -C build-asan --suite unit --print-errorlogs --num-processes 2 || rc=1
+
+python3 tools/test-summary.py build-test build-asan || rc=1
+exit $rc
