@@ -216,7 +216,8 @@ net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err)
 	if (r < 0) {
 		if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
 		    r == GNUTLS_E_PUSH_ERROR)
-			qu_err_set(err, QU_E_TLS, "TLS handshake: connection closed by server");
+			/* Lost, not refused: safe to retry (STYLE: a dropped connection is TEMPFAIL). */
+			qu_err_set(err, QU_E_TEMPFAIL, "TLS handshake: connection closed by server");
 		else
 			qu_err_set(err, QU_E_TLS, "TLS handshake: %s", gnutls_strerror(r));
 		goto fail;
