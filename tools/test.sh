@@ -2,7 +2,8 @@
 # Builds quail and runs every test: unit and protocol tests, integration tests
 # against real Dovecot and Postfix on 127.0.0.1 (they need root for Postfix and
 # skip what they cannot run), then the unit tests again under AddressSanitizer
-# and UndefinedBehaviorSanitizer. Installs missing Debian packages first.
+# and UndefinedBehaviorSanitizer, and each fuzz target briefly. Installs missing
+# Debian packages first.
 # The last line is "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,5 +29,15 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=
 meson compile -C build-asan || exit 1
 meson test -C build-asan --suite unit --print-errorlogs --num-processes 2 || rc=1
 
-python3 tools/test-summary.py build-test build-asan || rc=1
+# Each libFuzzer target, briefly, with ASan and UBSan (clang).
+dirs="build-test build-asan"
+if command -v clang >/dev/null; then
+	CC=clang setup build-fuzz -Dfuzz=true -Dfuzz_seconds="${FUZZ_SECONDS:-20}" -Dintegration=false
+	meson compile -C build-fuzz || exit 1
+	meson test -C build-fuzz --suite fuzz-run --print-errorlogs --num-processes 2 || rc=1
+	dirs="$dirs build-fuzz"
+fi
+
+# shellcheck disable=SC2086
+python3 tools/test-summary.py $dirs || rc=1
 exit $rc

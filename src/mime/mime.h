@@ -1,0 +1,379 @@
+/*
+ * mime: reading mail as the SPEC §7 decoding conventions say.
+ *
+ * This first half holds the leaf codecs and header decoders: defects, the
+ * incremental transfer decoders (base64, quoted-printable, uuencode,
+ * identity), charset conversion to UTF-8 (iconv with the aliases mail needs,
+ * uchardet for undeclared text, U+FFFD for invalid sequences), RFC 2047
+ * encoded words, structured header parameters (RFC 2045 + RFC 2231),
+ * address lists and dates. The part-tree parser is built on top of these.
+ *
+ * Depends on util, iconv (the C library) and uchardet only. Never prints,
+ * keeps no globals, and never fails on malformed mail: decoders record a
+ * defect and go on. The only errors are resource caps (a qu_buf that is
+ * full).
+ *
+ * Mail data is `const char *p, size_t n`: never NUL-terminated, may hold NULs
+ * and 8-bit bytes. Strings returned to the caller (names, values, decoded
+ * headers) are NUL-terminated UTF-8 owned by the caller (free()).
+ */
+#ifndef QUAIL_MIME_MIME_H
+#define QUAIL_MIME_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* ---- defects --------------------------------------------------------- */
+
+/* What was wrong with the input. Malformed mail is never an error: the
+ * decoder records one of these with a byte offset and goes on. */
+enum mime_defect_kind {
+	MIME_DEFECT_B64_BAD_CHAR,        /* byte outside the base64 alphabet, skipped */
+	MIME_DEFECT_B64_NO_PADDING,      /* last quantum without '=' padding, decoded */
+	MIME_DEFECT_B64_AFTER_PADDING,   /* data after the padding, decoded as more base64 */
+	MIME_DEFECT_B64_TRUNCATED,       /* a lone last sextet or misplaced '=': bits dropped */
+	MIME_DEFECT_QP_BAD_ESCAPE,       /* '=' not followed by 2 hex digits or a line end: kept */
+	MIME_DEFECT_UU_NO_BEGIN,         /* uuencoded data without a "begin" line */
+	MIME_DEFECT_UU_NO_END,           /* uuencoded data without its "end" line */
+	MIME_DEFECT_UU_BAD_LINE,         /* uuencoded line too short or too long */
+	MIME_DEFECT_CTE_UNKNOWN,         /* unknown Content-Transfer-Encoding: identity */
+	MIME_DEFECT_CHARSET_UNKNOWN,     /* charset label iconv does not know */
+	MIME_DEFECT_CHARSET_INVALID,     /* invalid sequence, replaced by U+FFFD */
+	MIME_DEFECT_CHARSET_GUESSED,     /* undeclared 8-bit text that is not UTF-8 */
+	MIME_DEFECT_HEADER_8BIT,         /* raw 8-bit header bytes, not UTF-8: windows-1252 */
+	MIME_DEFECT_RFC2047_MALFORMED,   /* "=?" that is no encoded word: left as it is */
+	MIME_DEFECT_RFC2047_BAD_ENCODING,/* bad base64 or Q text inside an encoded word */
+	MIME_DEFECT_TYPE_SYNTAX,         /* Content-Type without a usable type/subtype */
+	MIME_DEFECT_PARAM_SYNTAX,        /* parameter without '=' or name, or junk after it */
+	MIME_DEFECT_PARAM_DUPLICATE,     /* parameter given twice: the first counts */
+	MIME_DEFECT_PARAM_MISSING_SECTION, /* RFC 2231 continuation with a gap */
+	MIME_DEFECT_PARAM_BAD_RFC2231,   /* bad %XX or missing charset'lang' quotes */
+	MIME_DEFECT_UNTERMINATED,        /* quoted string, comment, <...> or [...] not closed */
+	MIME_DEFECT_ADDR_SYNTAX,         /* address list element that is no mailbox, or junk */
+	MIME_DEFECT_ADDR_NO_ANGLE,       /* "Name user@host" without the angle brackets */
+	MIME_DEFECT_DATE_INVALID,        /* unparsable date: no result */
+	MIME_DEFECT_DATE_NO_ZONE,        /* date without a zone: +00:00 */
+	MIME_DEFECT_DATE_BAD_ZONE,       /* unknown or out of range zone: +00:00 */
+	MIME_DEFECT_DATE_SYNTAX,         /* junk after a usable date */
+	/* The part-tree parser's defects go here. */
+	MIME_DEFECT__COUNT
+};
+
+/* A stable lowercase name ("base64_bad_char"), "unknown" out of range. */
+const char *mime_defect_name(enum mime_defect_kind kind);
+
+/* Where defects go. Every decoder takes a `struct mime_defects *` that may be
+ * NULL. count is incremented for each defect recorded, then fn (if set) is
+ * called with the kind and the offset: base plus the offset of the defect in
+ * the input of the call (for the streaming decoders, in all the input fed so
+ * far). The caller sets base to where that input starts in the message.
+ *
+ * How often: the transfer decoders record each kind at most once per decoder
+ * (per part), charset conversion each kind at most once per call; header
+ * decoders record each occurrence. */
+struct mime_defects {
+	size_t count;
+	size_t base;
+	void (*fn)(void *ctx, enum mime_defect_kind kind, size_t offset);
+	void *ctx;
+};
+
+/* Records one defect (d may be NULL). */
+void mime_defect(struct mime_defects *d, enum mime_defect_kind kind, size_t offset);
+
+/* ---- transfer decoding (RFC 2045 §6) --------------------------------- */
+
+enum mime_cte {
+	MIME_CTE_7BIT,    /* also: no header */
+	MIME_CTE_8BIT,
+	MIME_CTE_BINARY,
+	MIME_CTE_QP,      /* quoted-printable */
+	MIME_CTE_BASE64,
+	MIME_CTE_UUENCODE, /* x-uuencode, uuencode, x-uue */
+	MIME_CTE_UNKNOWN, /* decoded as the identity */
+};
+
+const char *mime_cte_name(enum mime_cte cte);
+
+/* Maps a Content-Transfer-Encoding value (case-insensitive, white space,
+ * comments and quotes around it ignored) to its enum. An empty value is 7bit;
+ * an unknown one is MIME_CTE_UNKNOWN plus MIME_DEFECT_CTE_UNKNOWN. */
+enum mime_cte mime_cte_parse(const char *p, size_t n, struct mime_defects *d);
+
+/* The decoder states. Embed one in your own struct, init it, feed it the
+ * encoded bytes in chunks of any size (a chunk may end anywhere, even between
+ * '=' and its hex digits), then finish it once. The state is O(1): a 50 MB
+ * attachment decodes in chunks without being held in memory.
+ *
+ * Output: decoded bytes are appended to the qu_buf passed to each feed and to
+ * finish (the caller may hash and reset it between calls). Line ends in
+ * quoted-printable and identity output are as in the input.
+ *
+ * feed and finish return 0, or -1 with QU_E_DATA in err when out's cap is
+ * reached (the output is then incomplete; stop decoding this part). */
+
+struct mime_b64 {
+	uint32_t acc;      /* sextets of the current quantum */
+	unsigned nsext;    /* how many (0-3) */
+	unsigned npad;     /* '=' seen after the current data */
+	unsigned seen;     /* defect kinds already recorded (once per decoder) */
+	size_t off;        /* input bytes fed so far */
+};
+
+/* Lenient base64 (RFC 2045 §6.8): bytes outside the alphabet are skipped
+ * (CR, LF, space and tab silently, others with a defect); a last quantum
+ * without padding is decoded; base64 after padding is decoded as a new
+ * stream (concatenated encoder output). */
+void mime_b64_init(struct mime_b64 *s);
+int mime_b64_feed(struct mime_b64 *s, const char *p, size_t n, struct qu_buf *out,
+	struct mime_defects *d, struct qu_err *err);
+int mime_b64_finish(struct mime_b64 *s, struct qu_buf *out, struct mime_defects *d,
+	struct qu_err *err);
+
+#define MIME_QP_WS_MAX 128
+
+struct mime_qp {
+	int state;         /* private */
+	char hex1;         /* first hex digit after '=' */
+	unsigned seen;
+	size_t nws;        /* pending white space (may be deleted at a line end) */
+	char ws[MIME_QP_WS_MAX];
+	size_t off;
+};
+
+/* Quoted-printable (RFC 2045 §6.7): "=XX" with upper or lower case hex; a
+ * soft line break is '=' then optional white space then CRLF or LF, or '='
+ * (and white space) at the very end of the data, whose line end belongs to
+ * the boundary; white space before a line end is deleted (a run longer than
+ * MIME_QP_WS_MAX has its first bytes kept); a bad escape ("=ZZ", "=4") is
+ * kept as it is with a defect. Line ends are kept as written. */
+void mime_qp_init(struct mime_qp *s);
+int mime_qp_feed(struct mime_qp *s, const char *p, size_t n, struct qu_buf *out,
+	struct mime_defects *d, struct qu_err *err);
+int mime_qp_finish(struct mime_qp *s, struct qu_buf *out, struct mime_defects *d,
+	struct qu_err *err);
+
+#define MIME_UU_LINE_MAX 256
+#define MIME_UU_NAME_MAX 256
+
+struct mime_uu {
+	int state;         /* private */
+	unsigned seen;
+	size_t nline;
+	char line[MIME_UU_LINE_MAX];
+	unsigned mode;     /* from "begin MODE NAME", 0 if none */
+	char name[MIME_UU_NAME_MAX]; /* NUL-terminated NAME, raw bytes, "" if none */
+	size_t off;
+	size_t line_off;   /* offset of the line being collected */
+};
+
+/* uuencode: lines before "begin MODE NAME" are skipped, each line after it
+ * is decoded (its first character gives the byte count; missing characters
+ * count as zero, as when trailing spaces were stripped) until "end" or an
+ * empty line; anything after is ignored. mode and name are filled from the
+ * begin line. */
+void mime_uu_init(struct mime_uu *s);
+int mime_uu_feed(struct mime_uu *s, const char *p, size_t n, struct qu_buf *out,
+	struct mime_defects *d, struct qu_err *err);
+int mime_uu_finish(struct mime_uu *s, struct qu_buf *out, struct mime_defects *d,
+	struct qu_err *err);
+
+/* One decoder for any transfer encoding: identity for 7bit, 8bit, binary
+ * and unknown ones. */
+struct mime_decoder {
+	enum mime_cte cte;
+	union {
+		struct mime_b64 b64;
+		struct mime_qp qp;
+		struct mime_uu uu;
+		size_t off;
+	} u;
+};
+
+void mime_decoder_init(struct mime_decoder *dec, enum mime_cte cte);
+int mime_decoder_feed(struct mime_decoder *dec, const char *p, size_t n, struct qu_buf *out,
+	struct mime_defects *d, struct qu_err *err);
+int mime_decoder_finish(struct mime_decoder *dec, struct qu_buf *out, struct mime_defects *d,
+	struct qu_err *err);
+
+/* init + feed + finish over one buffer. */
+int mime_decode(enum mime_cte cte, const char *p, size_t n, struct qu_buf *out,
+	struct mime_defects *d, struct qu_err *err);
+
+/* ---- charsets (SPEC §7 "text") --------------------------------------- */
+
+#define MIME_CHARSET_SLOTS 4
+
+/* iconv descriptors (including failed opens) and the uchardet detector,
+ * reused across calls. Owned by the caller, one per thread; embedded:
+ * mime_charset_cache_init / mime_charset_cache_clear. Every function that
+ * takes one also accepts NULL (and then opens and closes per call). */
+struct mime_charset_cache {
+	struct {
+		char name[32];
+		void *cd;          /* iconv_t; (void *)-1 when iconv_open failed */
+		unsigned long used;
+	} slot[MIME_CHARSET_SLOTS];
+	void *det;             /* uchardet_t, made on first use */
+	unsigned long tick;
+};
+
+void mime_charset_cache_init(struct mime_charset_cache *c);
+void mime_charset_cache_clear(struct mime_charset_cache *c);
+
+/* The iconv name mail needs for a charset label (case-insensitive, white
+ * space and quotes trimmed), after the aliases of SPEC §7 and the WHATWG
+ * Encoding Standard's labels: "gb2312" -> "GB18030", "latin1" ->
+ * "WINDOWS-1252", "shift_jis" -> "CP932", ... A label with no alias comes
+ * back uppercased; "UTF-8" for the UTF-8 labels. Returns NULL for an empty
+ * label, the us-ascii labels and labels no iconv name may be made from:
+ * those are decoded as undeclared text. Writes at most cap bytes. */
+const char *mime_charset_canonical(const char *label, size_t n, char *buf, size_t cap);
+
+/* Converts text in charset (a NUL-terminated label as declared, or NULL when
+ * undeclared) to UTF-8 appended to out. Undeclared, us-ascii and unknown
+ * labels: UTF-8 when valid, else what uchardet detects (an empty answer is
+ * not confident), else windows-1252. Invalid or truncated sequences become
+ * U+FFFD (one per maximal bad UTF-8 subpart, one per bad byte elsewhere) and
+ * conversion goes on. A byte order mark is removed (UTF-8, UTF-16, which
+ * without a BOM is guessed from where the zero bytes are). Line ends are
+ * kept: see mime_eol_to_lf. Defects: CHARSET_UNKNOWN, CHARSET_INVALID,
+ * CHARSET_GUESSED, each at most once per call. Returns 0, or -1 with
+ * QU_E_DATA when out's cap is reached. */
+int mime_charset_to_utf8(struct mime_charset_cache *cache, const char *charset, const char *p,
+	size_t n, struct qu_buf *out, struct mime_defects *d, struct qu_err *err);
+
+/* SPEC §7 for raw 8-bit header bytes: appends p as it is when it is valid
+ * UTF-8, else converted from windows-1252 (MIME_DEFECT_HEADER_8BIT at the
+ * first 8-bit byte). Returns -1 when out's cap is reached. */
+int mime_raw_to_utf8(const char *p, size_t n, struct qu_buf *out, struct mime_defects *d);
+
+/* SPEC §7 "CRLF and lone CR become LF", in place, for text after
+ * conversion. */
+void mime_eol_to_lf(struct qu_buf *b);
+
+/* ---- header text (RFC 5322 §2.2.3, RFC 2047) ------------------------- */
+
+/* Removes folding: each CRLF or LF followed by a space or tab is dropped
+ * (the white space stays). Appends to out; -1 on cap. */
+int mime_unfold(const char *p, size_t n, struct qu_buf *out);
+
+enum {
+	MIME_TEXT_TRIM = 1 << 0, /* trim white space at both ends (Subject, names) */
+};
+
+/* Decodes an unstructured header value (Subject, and the phrases and
+ * parameters that go through it) to UTF-8: unfolds it, decodes RFC 2047
+ * encoded words (=?charset[*lang]?B|Q?text?=) wherever they are, drops white
+ * space between adjacent encoded words, joins the bytes of adjacent words of
+ * one charset before converting them (a character split across two words
+ * survives), and converts the raw 8-bit bytes around them (UTF-8 when the
+ * value is valid UTF-8, else windows-1252). Malformed words stay as they
+ * are. NUL bytes, which no header may hold, become U+FFFD. flags:
+ * MIME_TEXT_*. Defect offsets are in the unfolded value. Returns a new
+ * string (never NULL). */
+char *mime_text_decode(const char *p, size_t n, unsigned flags, struct mime_charset_cache *cache,
+	struct mime_defects *d);
+
+/* ---- parameters (RFC 2045 §5.1, RFC 2183, RFC 2231) ------------------ */
+
+struct mime_param {
+	char *name;  /* lowercase, without the RFC 2231 '*' and section number */
+	char *value; /* decoded UTF-8 (RFC 2231 or RFC 2047), trimmed */
+	char *raw;   /* unquoted, not decoded: the bytes as written (sections joined) */
+	size_t raw_len;
+};
+
+/* A Content-Type or Content-Disposition value. */
+struct mime_field {
+	/* Content-Type: lowercase "type/subtype", or NULL when there is no
+	 * usable one (MIME_DEFECT_TYPE_SYNTAX; the caller applies the default).
+	 * Content-Disposition: the lowercase token, or NULL when empty. */
+	char *token;
+	struct mime_param *params; /* in the order written, one per name */
+	size_t nparams;
+};
+
+/* Parse a Content-Type or Content-Disposition value (unfolded here).
+ * Parameters: names case-insensitive; values quoted (only \" and \\ are
+ * escapes, other backslashes are kept, as Windows paths need) or not (up to
+ * ';'); RFC 2231 charset'lang'%XX values and continuations (name*0,
+ * name*1*, ..., in any order, plain and encoded sections mixed; a gap is a
+ * defect and the sections present are joined), preferred over a plain value
+ * of the same name; RFC 2047 words in plain values decoded; a duplicate name
+ * keeps the first value. out is overwritten; free it with mime_field_clear. */
+void mime_field_parse_content_type(const char *p, size_t n, struct mime_field *out,
+	struct mime_charset_cache *cache, struct mime_defects *d);
+void mime_field_parse_disposition(const char *p, size_t n, struct mime_field *out,
+	struct mime_charset_cache *cache, struct mime_defects *d);
+void mime_field_clear(struct mime_field *f);
+
+/* The parameter called name (case-insensitive), or NULL. Valid until
+ * mime_field_clear. */
+const struct mime_param *mime_field_param(const struct mime_field *f, const char *name);
+/* Its decoded UTF-8 value ("filename", "charset", ...), or NULL. */
+const char *mime_param_get(const struct mime_field *f, const char *name);
+/* Its raw value (for "boundary": unquoted, never decoded), or NULL; *len
+ * gets its length when len is not NULL. */
+const char *mime_param_get_raw(const struct mime_field *f, const char *name, size_t *len);
+
+/* ---- addresses (RFC 5322 §3.4, §4.4) --------------------------------- */
+
+struct mime_addr {
+	char *name;    /* decoded UTF-8 display name, trimmed; NULL when empty */
+	char *address; /* local@domain as written, without <> and comments */
+};
+
+struct mime_addr_list {
+	struct mime_addr *v;
+	size_t n;
+	size_t alloc;
+};
+
+void mime_addr_list_init(struct mime_addr_list *l);
+void mime_addr_list_clear(struct mime_addr_list *l);
+
+/* Parses a From/To/Cc value and appends its mailboxes to l (so that every
+ * To header can go into one list). Groups are flattened into their members
+ * ("undisclosed-recipients:;" gives none); display names may be quoted,
+ * RFC 2047 (also inside quotes) or raw 8-bit; with no display name, a
+ * comment after the address is the name; obsolete routes (<@a,@b:u@h>) are
+ * dropped; "Name user@host" without angle brackets is understood; junk
+ * after an address is ignored with a defect. IDN domains stay as written
+ * (UTF-8, or xn--). */
+void mime_addr_list_parse(const char *p, size_t n, struct mime_addr_list *l,
+	struct mime_charset_cache *cache, struct mime_defects *d);
+
+/* ---- dates (RFC 5322 §3.3, §4.3) ------------------------------------- */
+
+struct mime_date {
+	int year, month, day;     /* month 1-12 */
+	int hour, minute, second; /* second 0-60 */
+	int offset;               /* minutes east of UTC, as written */
+};
+
+/* Parses a Date value. Day of week optional and not checked; comments and
+ * extra white space anywhere; seconds optional; two-digit years 00-49 are
+ * 20xx, 50-99 19xx, three-digit years +1900; zones: numeric as written,
+ * -0000, UT, GMT, unknown and military ones +00:00, EST/EDT/CST/CDT/MST/
+ * MDT/PST/PDT per RFC 5322 §4.3; no zone is +00:00 with a defect. Returns 0,
+ * or -1 (MIME_DEFECT_DATE_INVALID) when no date can be read. */
+int mime_date_parse(const char *p, size_t n, struct mime_date *out, struct mime_defects *d);
+
+#define MIME_DATE_ISO_MAX 32
+
+/* Writes "2019-01-12T17:25:43+08:00" into buf (at least MIME_DATE_ISO_MAX
+ * bytes); returns buf. */
+char *mime_date_iso(const struct mime_date *t, char *buf);
+
+/* mime_date_parse then mime_date_iso into a new string; NULL when
+ * unparsable. */
+char *mime_date_decode(const char *p, size_t n, struct mime_defects *d);
+
+/* Seconds since the epoch (UTC) of a parsed date, for sorting. */
+int64_t mime_date_to_unix(const struct mime_date *t);
+
+#endif
