@@ -9,6 +9,7 @@
 /* Only commands that work are listed (and dispatched). */
 static const struct cli_command *const commands[] = {
 	&cli_serverinfo,
+	&cli_fetch,
 };
 
 static void

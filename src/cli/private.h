@@ -21,6 +21,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cli_serverinfo;
+extern const struct cli_command cli_fetch;
 
 /* The options SPEC §3 gives every network command. */
 struct cli_common {

@@ -157,4 +157,11 @@ bool net_sasl_done(const struct net_sasl *s);
 /* Frees the session, wiping secrets. NULL is a no-op. */
 void net_sasl_free(struct net_sasl *s);
 
+/* ---- digests --------------------------------------------------------- */
+
+/* MD5 of n bytes at p as 32 lowercase hex digits and a NUL in out (POP3
+ * APOP, RFC 1939 §7). Errors: SOFTWARE when the TLS library refuses MD5
+ * (FIPS mode). */
+int net_md5_hex(const void *p, size_t n, char out[static 33], struct qu_err *err);
+
 #endif

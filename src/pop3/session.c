@@ -4,18 +4,11 @@
 
 #include "util/util.h"
 #include "net/net.h"
-#include "pop3/pop3.h"
+#include "pop3/private.h"
 
 #define CAPA_MAX (64 * 1024)
-
-struct pop3_session {
-	struct net_conn *conn;
-	enum pop3_state state;
-	char *greeting;
-	struct qu_buf capa;
-	size_t discarded;
-	char *mech;
-};
+/* net's default line cap; POP3 needs to know it to stream longer lines. */
+#define DEFAULT_MAX_LINE (64 * 1024)
 
 const char *
 pop3_state_name(enum pop3_state s)
@@ -25,12 +18,9 @@ pop3_state_name(enum pop3_state s)
 	return (size_t)s < QU_ARRAY_LEN(names) ? names[s] : "?";
 }
 
-/* Reads a status line. *ok tells +OK from -ERR; *text (borrowed until the
- * next read) is what follows the status, without the line end. A "+ "
- * continuation (RFC 5034) reports ok with cont set. */
-static int
-read_status(struct pop3_session *s, bool *ok, bool *cont, const char **text, size_t *tlen,
-	    struct qu_err *err)
+int
+pop3_read_status(struct pop3_session *s, bool *ok, bool *cont, const char **text, size_t *tlen,
+		 struct qu_err *err)
 {
 	const char *line;
 	size_t len;
@@ -63,10 +53,10 @@ read_status(struct pop3_session *s, bool *ok, bool *cont, const char **text, siz
 	return 0;
 }
 
-/* The class of an -ERR: RFC 2449 §8 / RFC 3206 response codes say whether
- * it is worth retrying; a plain -ERR is final. */
-static int
-err_from(const char *text, size_t tlen, enum qu_err_class final_cls, struct qu_err *err)
+/* RFC 2449 §8 / RFC 3206 response codes say whether an -ERR is worth
+ * retrying; a plain -ERR is final. */
+int
+pop3_err_from(const char *text, size_t tlen, enum qu_err_class final_cls, struct qu_err *err)
 {
 	enum qu_err_class cls = final_cls;
 	if (tlen >= 8 && (qu_mem_eq_ci(text, 8, "[IN-USE]") || qu_mem_eq_ci(text, 8, "[SYS/TEM")))
@@ -79,8 +69,8 @@ err_from(const char *text, size_t tlen, enum qu_err_class final_cls, struct qu_e
 	return -1;
 }
 
-static int
-command(struct pop3_session *s, struct qu_err *err, const char *cmd)
+int
+pop3_command(struct pop3_session *s, const char *cmd, struct qu_err *err)
 {
 	if (net_write(s->conn, cmd, strlen(cmd), err) < 0 || net_write(s->conn, "\r\n", 2, err) < 0)
 		return -1;
@@ -95,7 +85,8 @@ capa(struct pop3_session *s, struct qu_err *err)
 	const char *t;
 	size_t tl;
 	qu_buf_reset(&s->capa);
-	if (command(s, err, "CAPA") < 0 || read_status(s, &ok, &cont, &t, &tl, err) < 0)
+	s->pipelining = false;
+	if (pop3_command(s, "CAPA", err) < 0 || pop3_read_status(s, &ok, &cont, &t, &tl, err) < 0)
 		return -1;
 	if (!ok || cont)
 		return 0;
@@ -106,8 +97,10 @@ capa(struct pop3_session *s, struct qu_err *err)
 			return -1;
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			len--;
-		if (len == 1 && line[0] == '.')
+		if (len == 1 && line[0] == '.') {
+			s->pipelining = pop3_session_has_cap(s, "PIPELINING", NULL);
 			return 0;
+		}
 		if (len && line[0] == '.') { /* dot-stuffed */
 			line++;
 			len--;
@@ -148,10 +141,10 @@ stls(struct pop3_session *s, struct qu_err *err)
 	bool ok, cont;
 	const char *t;
 	size_t tl;
-	if (command(s, err, "STLS") < 0 || read_status(s, &ok, &cont, &t, &tl, err) < 0)
+	if (pop3_command(s, "STLS", err) < 0 || pop3_read_status(s, &ok, &cont, &t, &tl, err) < 0)
 		return -1;
 	if (!ok || cont) {
-		err_from(t, tl, QU_E_UNAVAILABLE, err);
+		pop3_err_from(t, tl, QU_E_UNAVAILABLE, err);
 		return qu_err_prefix(err, "STLS");
 	}
 	if (net_tls_start(s->conn, &s->discarded, err) < 0)
@@ -163,20 +156,26 @@ stls(struct pop3_session *s, struct qu_err *err)
 struct pop3_session *
 pop3_session_open(const struct pop3_opts *o, struct qu_err *err)
 {
-	struct net_conn *c = net_connect(o->host, o->port, o->tls, &o->net, err);
+	/* The multi-line reader streams lines longer than the cap, so it has to
+	 * know the cap: make the default explicit. */
+	struct net_opts no = o->net;
+	if (!no.max_line)
+		no.max_line = DEFAULT_MAX_LINE;
+	struct net_conn *c = net_connect(o->host, o->port, o->tls, &no, err);
 	if (!c)
 		return NULL;
 	struct pop3_session *s = xcalloc(1, sizeof *s);
 	s->conn = c;
+	s->max_line = no.max_line;
 	qu_buf_init(&s->capa, CAPA_MAX);
 	s->state = POP3_STATE_GREETING;
 	bool ok, cont;
 	const char *t;
 	size_t tl;
-	if (read_status(s, &ok, &cont, &t, &tl, err) < 0)
+	if (pop3_read_status(s, &ok, &cont, &t, &tl, err) < 0)
 		goto fail;
 	if (!ok || cont) {
-		err_from(t, tl, QU_E_UNAVAILABLE, err);
+		pop3_err_from(t, tl, QU_E_UNAVAILABLE, err);
 		goto fail;
 	}
 	s->greeting = xstrndup(t, tl);
@@ -198,13 +197,18 @@ pop3_session_close(struct pop3_session *s)
 {
 	if (!s)
 		return;
+	/* RFC 1939 §6: only QUIT commits DELEs. After a failure, or with
+	 * deletions marked that nobody confirmed through pop3_session_quit,
+	 * the connection is dropped without QUIT, so nothing is removed. */
+	if (s->conn && (s->broken || s->marked))
+		pop3_session_drop(s);
 	if (s->conn) {
 		struct qu_err e;
 		bool ok, cont;
 		const char *t;
 		size_t tl;
-		if (command(s, &e, "QUIT") == 0)
-			read_status(s, &ok, &cont, &t, &tl, &e);
+		if (pop3_command(s, "QUIT", &e) == 0)
+			pop3_read_status(s, &ok, &cont, &t, &tl, &e);
 		net_conn_free(s->conn);
 	}
 	free(s->greeting);
@@ -266,14 +270,14 @@ auth_sasl(struct pop3_session *s, struct net_sasl *sasl, struct qu_err *err)
 	if (net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
 		goto out;
 	for (;;) {
-		if (read_status(s, &ok, &cont, &t, &tl, err) < 0)
+		if (pop3_read_status(s, &ok, &cont, &t, &tl, err) < 0)
 			goto out;
 		if (!cont)
 			break;
 		if (net_sasl_step(sasl, t, tl, &out, err) < 0) {
 			struct qu_err e2;
-			if (command(s, &e2, "*") == 0)
-				read_status(s, &ok, &cont, &t, &tl, &e2);
+			if (pop3_command(s, "*", &e2) == 0)
+				pop3_read_status(s, &ok, &cont, &t, &tl, &e2);
 			goto out;
 		}
 		if (net_write_secret(s->conn, out, strlen(out), err) < 0 ||
@@ -285,7 +289,7 @@ auth_sasl(struct pop3_session *s, struct net_sasl *sasl, struct qu_err *err)
 	if (ok)
 		rc = 0;
 	else
-		err_from(t, tl, QU_E_AUTH, err);
+		pop3_err_from(t, tl, QU_E_AUTH, err);
 out:
 	qu_free_secret(out);
 	return rc;
@@ -300,26 +304,113 @@ auth_user_pass(struct pop3_session *s, const struct net_sasl_creds *creds, struc
 	if (strpbrk(creds->user, "\r\n") || strpbrk(creds->secret, "\r\n"))
 		return qu_err_set(err, QU_E_CONFIG, "user or password contains a line break");
 	if (net_printf(s->conn, err, "USER %s\r\n", creds->user) < 0 || net_flush(s->conn, err) < 0 ||
-	    read_status(s, &ok, &cont, &t, &tl, err) < 0)
+	    pop3_read_status(s, &ok, &cont, &t, &tl, err) < 0)
 		return -1;
 	if (!ok)
-		return err_from(t, tl, QU_E_AUTH, err);
+		return pop3_err_from(t, tl, QU_E_AUTH, err);
 	if (net_write(s->conn, "PASS ", 5, err) < 0 ||
 	    net_write_secret(s->conn, creds->secret, strlen(creds->secret), err) < 0 ||
 	    net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0 ||
-	    read_status(s, &ok, &cont, &t, &tl, err) < 0)
+	    pop3_read_status(s, &ok, &cont, &t, &tl, err) < 0)
 		return -1;
 	if (!ok)
-		return err_from(t, tl, QU_E_AUTH, err);
+		return pop3_err_from(t, tl, QU_E_AUTH, err);
 	return 0;
+}
+
+/* The APOP timestamp of the greeting (RFC 1939 §7: "<...>" in msg-id
+ * syntax, so it holds an '@'), or NULL; *n gets its length, brackets
+ * included. */
+static const char *
+apop_timestamp(const struct pop3_session *s, size_t *n)
+{
+	const char *g = s->greeting;
+	const char *lt = g ? strchr(g, '<') : NULL;
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+	if (!gt)
+		return NULL;
+	bool at = false;
+	for (const char *p = lt + 1; p < gt; p++) {
+		if (*p < 0x21 || *p > 0x7e || *p == '<')
+			return NULL;
+		at = at || *p == '@';
+	}
+	if (!at)
+		return NULL;
+	*n = (size_t)(gt - lt) + 1;
+	return lt;
+}
+
+/* APOP name digest, digest = MD5(timestamp secret) in lowercase hex
+ * (RFC 1939 §7). The digest only proves knowledge of the secret for this
+ * timestamp, but it is still kept out of the trace. */
+static int
+auth_apop(struct pop3_session *s, const struct net_sasl_creds *creds, const char *ts, size_t tsn,
+	  struct qu_err *err)
+{
+	bool ok, cont;
+	const char *t;
+	size_t tl;
+	char hex[33];
+	if (strpbrk(creds->user, "\r\n "))
+		return qu_err_set(err, QU_E_CONFIG, "user name contains a space or line break");
+	size_t sn = strlen(creds->secret);
+	char *in = xmalloc(tsn + sn + 1);
+	memcpy(in, ts, tsn);
+	memcpy(in + tsn, creds->secret, sn + 1);
+	int rc = net_md5_hex(in, tsn + sn, hex, err);
+	qu_wipe(in, tsn + sn);
+	free(in);
+	if (rc < 0)
+		return -1;
+	rc = -1;
+	if (net_printf(s->conn, err, "APOP %s ", creds->user) < 0 ||
+	    net_write_secret(s->conn, hex, 32, err) < 0 || net_write(s->conn, "\r\n", 2, err) < 0 ||
+	    net_flush(s->conn, err) < 0 || pop3_read_status(s, &ok, &cont, &t, &tl, err) < 0)
+		goto out;
+	if (!ok || cont)
+		pop3_err_from(t, tl, QU_E_AUTH, err);
+	else
+		rc = 0;
+out:
+	qu_wipe(hex, sizeof hex);
+	return rc;
+}
+
+/* APOP, and when the server refuses it for good and the password may go
+ * over this connection, USER/PASS: a server may put a timestamp in every
+ * greeting yet keep only hashed passwords, with which APOP cannot work.
+ * After a failed APOP the session stays in AUTHORIZATION (RFC 1939 §7). */
+static int
+auth_apop_or_user(struct pop3_session *s, const struct net_sasl_creds *creds, bool allow_plain,
+		  const char *ts, size_t tsn, struct qu_err *err)
+{
+	s->mech = xstrdup("APOP");
+	if (auth_apop(s, creds, ts, tsn, err) == 0)
+		return 0;
+	bool user_ok = pop3_session_has_cap(s, "USER", NULL) || s->capa.len == 0;
+	if (err->cls != QU_E_AUTH || !allow_plain || !user_ok)
+		return -1;
+	struct qu_err first = *err;
+	free(s->mech);
+	s->mech = xstrdup("USER");
+	if (auth_user_pass(s, creds, err) == 0)
+		return 0;
+	if (err->cls == QU_E_AUTH)
+		qu_err_prefix(err, "APOP %s; USER/PASS", first.msg);
+	return -1;
 }
 
 int
 pop3_session_auth(struct pop3_session *s, const struct net_sasl_creds *creds, bool allow_plain,
 		  const char **mech, struct qu_err *err)
 {
-	const char *mechs = NULL;
+	const char *mechs = NULL, *ts;
+	size_t tsn;
 	int rc;
+	struct qu_err local;
+	if (!err)
+		err = &local;
 	free(s->mech);
 	s->mech = NULL;
 	if (pop3_session_has_cap(s, "SASL", &mechs)) {
@@ -333,6 +424,10 @@ pop3_session_auth(struct pop3_session *s, const struct net_sasl_creds *creds, bo
 		net_sasl_free(sasl);
 	} else if (creds->oauth2) {
 		return qu_err_set(err, QU_E_UNAVAILABLE, "server offers no SASL mechanism for OAuth 2");
+	} else if (!creds->user || !creds->secret) {
+		return qu_err_set(err, QU_E_AUTH, "no user name or password to log in with");
+	} else if ((ts = apop_timestamp(s, &tsn)) != NULL) {
+		rc = auth_apop_or_user(s, creds, allow_plain, ts, tsn, err);
 	} else if (!allow_plain) {
 		return qu_err_set(err, QU_E_UNAVAILABLE,
 				  "server offers only USER/PASS and the connection is not encrypted");

@@ -5,6 +5,7 @@
 
 Suite *net_suite(void);
 Suite *sessions_suite(void);
+Suite *pop3_suite(void);
 
 int
 main(void)
@@ -12,6 +13,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	SRunner *sr = srunner_create(net_suite());
 	srunner_add_suite(sr, sessions_suite());
+	srunner_add_suite(sr, pop3_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

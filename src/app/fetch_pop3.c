@@ -1,0 +1,944 @@
+/*
+ * `quail fetch --pop3`: a POP3 maildrop into a Maildir, exactly once
+ * (SPEC §5).
+ *
+ * The crash-safe protocol. State is one append-only journal,
+ * DIR/.quail/pop3-USER@HOST, whose lines are sequences of entries
+ *
+ *     P <uid>            <uid> may be committed to new/ from now on
+ *     D <uid> <relpath>  <uid> is stored, as <relpath> under DIR
+ *
+ * (e.g. "D u1 new/... D u2 new/... P u9 P u10"); one line is one append
+ * and one fdatasync. A message goes through these steps, each finished
+ * before the next begins:
+ *
+ *  1. "P <uid>" is durable. Entries for the next PENDING_AHEAD messages
+ *     are written together, so this costs one sync per 64 messages.
+ *  2. RETR streams the message into tmp/ (maildir_delivery_*); a worker
+ *     thread commits it: fsync the file, rename into new/, fsync new/.
+ *  3. "D <uid> <relpath>" is durable; several commits share one line.
+ *  4. Only now is <uid> done: counted, and eligible for DELE.
+ *
+ * A kill or a lost connection at any point leaves in new/ and cur/ only
+ * complete messages (a cut-off one stays in tmp/, removed by
+ * maildir_clean_tmp after 36 hours), and any complete one without a D
+ * entry has a P entry. The next run fetches a uid that is P without D
+ * again and, before committing it, looks in new/ and cur/ for a file of
+ * the same size and the same bytes (maildir_delivery_matches) that no D
+ * entry claims; if there is one, it is recorded with a D entry instead of
+ * being stored twice. Other messages are not compared, so two server
+ * messages with identical bytes are both kept. DELE is sent only for uids
+ * with a durable D entry, and only the QUIT of a session without error
+ * commits it; after an error the connection is dropped without QUIT, so
+ * (RFC 1939 §6) the server removes nothing.
+ *
+ * Without UIDL nothing can be tracked: such a server is refused unless
+ * --delete is given; then every message is compared with the Maildir
+ * before it is stored, and removed once stored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "net/net.h"
+#include "store/store.h"
+#include "config/config.h"
+#include "pop3/pop3.h"
+#include "app/private.h"
+
+#define JOURNAL_PREFIX "pop3-"
+/* The Maildir convention's age for stale tmp/ files. */
+#define TMP_MAX_AGE (36L * 3600)
+#define PROGRESS_EVERY_MS 100
+/* Compact when the journal has this many entries more than it needs. */
+#define COMPACT_SLACK 256
+
+/* ---- a set of unique-ids --------------------------------------------- */
+
+enum uid_state {
+	UID_PENDING,
+	UID_DONE,
+};
+
+struct uid_entry {
+	char *uid;  /* NULL: free slot */
+	char *rel;  /* relpath for UID_DONE, or NULL */
+	enum uid_state state;
+	bool on_server;
+};
+
+/* Open addressing with linear probing; grows at half full. */
+struct uid_set {
+	struct uid_entry *v;
+	size_t cap, n;
+};
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct uid_entry *
+set_slot(struct uid_entry *v, size_t cap, const char *uid)
+{
+	size_t i = (size_t)hash_str(uid) & (cap - 1);
+	while (v[i].uid && strcmp(v[i].uid, uid) != 0)
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static struct uid_entry *
+set_find(const struct uid_set *s, const char *uid)
+{
+	if (!s->cap)
+		return NULL;
+	struct uid_entry *e = set_slot(s->v, s->cap, uid);
+	return e->uid ? e : NULL;
+}
+
+static struct uid_entry *
+set_add(struct uid_set *s, const char *uid, size_t uidlen)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 1024;
+		struct uid_entry *v = xcalloc(cap, sizeof *v);
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i].uid)
+				*set_slot(v, cap, s->v[i].uid) = s->v[i];
+		free(s->v);
+		s->v = v;
+		s->cap = cap;
+	}
+	char *key = xstrndup(uid, uidlen);
+	struct uid_entry *e = set_slot(s->v, s->cap, key);
+	if (e->uid) {
+		free(key);
+		return e;
+	}
+	e->uid = key;
+	e->state = UID_PENDING;
+	s->n++;
+	return e;
+}
+
+static void
+set_clear(struct uid_set *s)
+{
+	for (size_t i = 0; i < s->cap; i++) {
+		free(s->v[i].uid);
+		free(s->v[i].rel);
+	}
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---- the journal ----------------------------------------------------- */
+
+struct replay {
+	struct uid_set *set;
+	size_t entries;
+};
+
+/* The next space-separated word of [*p, end). */
+static bool
+word(const char **p, const char *end, const char **w, size_t *n)
+{
+	while (*p < end && **p == ' ')
+		(*p)++;
+	*w = *p;
+	while (*p < end && **p != ' ')
+		(*p)++;
+	*n = (size_t)(*p - *w);
+	return *n > 0;
+}
+
+static void
+mark_done(struct uid_set *set, const char *uid, size_t un, const char *rel, size_t rn)
+{
+	struct uid_entry *e = set_add(set, uid, un);
+	e->state = UID_DONE;
+	free(e->rel);
+	e->rel = xstrndup(rel, rn);
+}
+
+/* One journal line. Lines it does not understand are skipped: a later
+ * quail may write more, and a damaged line must not stop every fetch. */
+static int
+replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
+{
+	struct replay *r = ctx;
+	const char *p = line, *end = line + len, *tag, *uid, *rel;
+	size_t tn, un, rn;
+	(void)err;
+	while (word(&p, end, &tag, &tn)) {
+		if (tn != 1 || !word(&p, end, &uid, &un))
+			return 0;
+		r->entries++;
+		if (*tag == 'D') {
+			if (!word(&p, end, &rel, &rn))
+				return 0;
+			mark_done(r->set, uid, un, rel, rn);
+		} else if (*tag == 'P') {
+			set_add(r->set, uid, un); /* stays DONE if it is */
+		} else {
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* The journal's file name: "pop3-USER@HOST", with bytes outside a safe
+ * set written as %XX, so any user name gives a plain file name. */
+static char *
+journal_name(const char *user, const char *host)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_buf_append_str(&b, JOURNAL_PREFIX);
+	const char *parts[] = {user, "@", host};
+	for (size_t k = 0; k < QU_ARRAY_LEN(parts); k++) {
+		for (const unsigned char *s = (const unsigned char *)parts[k]; *s; s++) {
+			if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			    (*s >= '0' && *s <= '9') || strchr("._+-@", *s))
+				qu_buf_append_byte(&b, (char)*s);
+			else
+				qu_buf_printf(&b, "%%%02X", *s);
+		}
+	}
+	return qu_buf_steal(&b, NULL);
+}
+
+/* ---- finding a message already stored -------------------------------- */
+
+struct stored {
+	uint64_t size;
+	char *path;
+};
+
+struct stored_index {
+	bool built;
+	struct stored *v;
+	size_t n;
+};
+
+static int
+cmp_stored(const void *a, const void *b)
+{
+	const struct stored *x = a, *y = b;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* Lists new/ and cur/ once with each file's size (from ",S=" in its name,
+ * else stat), leaving out the files that D entries already claim, so two
+ * server messages with the same bytes are not taken for one. */
+static int
+index_build(struct maildir *md, struct stored_index *ix, const struct uid_set *set,
+	    struct qu_err *err)
+{
+	struct maildir_iter *it = maildir_iter_new(md, err);
+	if (!it)
+		return -1;
+	struct uid_set claimed = {0};
+	for (size_t i = 0; i < set->cap; i++)
+		if (set->v[i].uid && set->v[i].state == UID_DONE)
+			set_add(&claimed, set->v[i].rel, strlen(set->v[i].rel));
+	size_t cap = 0, dl = strlen(maildir_path(md));
+	struct maildir_entry e;
+	while (maildir_iter_next(it, &e)) {
+		uint64_t size;
+		if (set_find(&claimed, e.path + dl + 1))
+			continue;
+		struct store_map m;
+		if (!maildir_name_size(e.name, &size)) {
+			if (store_map_file(e.path, &m, NULL) < 0)
+				continue;
+			size = m.len;
+			store_unmap(&m);
+		}
+		ix->v = xgrow(ix->v, &cap, ix->n + 1, sizeof *ix->v);
+		ix->v[ix->n++] = (struct stored){size, xstrdup(e.path)};
+	}
+	maildir_iter_free(it);
+	set_clear(&claimed);
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof *ix->v, cmp_stored);
+	ix->built = true;
+	return 0;
+}
+
+static void
+index_clear(struct stored_index *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->v[i].path);
+	free(ix->v);
+	memset(ix, 0, sizeof *ix);
+}
+
+/* The path relative to the Maildir of a stored file with exactly the bytes
+ * of d, or NULL (a new string). */
+static char *
+find_stored(struct maildir *md, struct stored_index *ix, const struct uid_set *set,
+	    struct maildir_delivery *d, struct qu_err *err, int *rc)
+{
+	*rc = 0;
+	if (!ix->built && index_build(md, ix, set, err) < 0) {
+		*rc = -1;
+		return NULL;
+	}
+	uint64_t size = maildir_delivery_size(d);
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix->v[mid].size < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t dl = strlen(maildir_path(md));
+	for (size_t i = lo; i < ix->n && ix->v[i].size == size; i++) {
+		int same = maildir_delivery_matches(d, ix->v[i].path, err);
+		if (same < 0 && err->cls == QU_E_IOERR) {
+			*rc = -1;
+			return NULL;
+		}
+		if (same == 1)
+			return xstrdup(ix->v[i].path + dl + 1);
+	}
+	return NULL;
+}
+
+/* ---- committing in parallel ------------------------------------------ */
+
+/* maildir_delivery_commit is two fsyncs and a rename. One after another
+ * they cost a disk flush each; issued from several threads at once the
+ * file system commits them together, which is what makes a fetch with an
+ * fsync per message fast. The main thread keeps the network and the
+ * journal; workers only commit. Only the main thread begins deliveries on
+ * the shared struct maildir (its name counter); a commit touches it only
+ * when the new name is already taken, which names unique to this process
+ * rule out. */
+#define COMMIT_THREADS 16
+/* Deliveries handed over and not yet collected; each holds a 64 kB buffer. */
+#define COMMIT_QUEUE 32
+
+struct job {
+	size_t li; /* index into the listing */
+	struct maildir_delivery *d;
+	uint64_t size;
+	char *rel;    /* relpath once committed (or found already stored) */
+	bool already; /* found stored by an interrupted run */
+	int rc;
+	struct qu_err err;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct job *queue[COMMIT_QUEUE]; /* waiting for a worker */
+	size_t qhead, qlen;
+	struct job *fin[COMMIT_QUEUE]; /* committed, not yet collected */
+	size_t nfin;
+	size_t in_flight; /* handed over and not yet collected */
+	bool stop;
+	pthread_t th[COMMIT_THREADS];
+	size_t nth;
+};
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->qlen && !p->stop)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (!p->qlen)
+			break;
+		struct job *j = p->queue[p->qhead];
+		p->qhead = (p->qhead + 1) % COMMIT_QUEUE;
+		p->qlen--;
+		pthread_mutex_unlock(&p->mu);
+		j->rc = maildir_delivery_commit(j->d, NULL, false, &j->rel, &j->err);
+		j->d = NULL;
+		pthread_mutex_lock(&p->mu);
+		p->fin[p->nfin++] = j;
+		pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static int
+pool_start(struct pool *p, struct qu_err *err)
+{
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (; p->nth < COMMIT_THREADS; p->nth++) {
+		if (pthread_create(&p->th[p->nth], NULL, worker, p) != 0) {
+			if (p->nth)
+				break; /* fewer workers is only slower */
+			return qu_err_set(err, QU_E_SOFTWARE, "cannot start a thread");
+		}
+	}
+	return 0;
+}
+
+/* Hands j to a worker. The caller keeps fewer than COMMIT_QUEUE jobs in
+ * flight (see on_end), so the queue never overflows. */
+static void
+pool_submit(struct pool *p, struct job *j)
+{
+	pthread_mutex_lock(&p->mu);
+	p->queue[(p->qhead + p->qlen) % COMMIT_QUEUE] = j;
+	p->qlen++;
+	p->in_flight++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Moves finished jobs to out (room for COMMIT_QUEUE); with wait, first
+ * waits for at least one while any is in flight. Returns how many. */
+static size_t
+pool_collect(struct pool *p, struct job **out, bool wait)
+{
+	pthread_mutex_lock(&p->mu);
+	while (wait && p->nfin == 0 && p->in_flight > 0)
+		pthread_cond_wait(&p->done, &p->mu);
+	size_t n = p->nfin;
+	memcpy(out, p->fin, n * sizeof *out);
+	p->nfin = 0;
+	p->in_flight -= n;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+static size_t
+pool_in_flight(struct pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	size_t n = p->in_flight;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+static void
+pool_stop(struct pool *p)
+{
+	if (!p->nth)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->work);
+	pthread_mutex_destroy(&p->mu);
+	p->nth = 0;
+}
+
+/* ---- the fetch ------------------------------------------------------- */
+
+/* How far ahead of the message being committed the journal names pending
+ * uids; one journal sync covers this many messages. */
+#define PENDING_AHEAD 64
+
+struct fetch {
+	const struct app_fetch_opts *o;
+	struct app_fetch_result *r;
+	struct maildir *md;
+	struct store_journal *j; /* NULL without UIDL */
+	const char *jdir, *jname;
+	struct uid_set set;
+	struct stored_index stored;
+	struct pop3_listing list;
+	size_t *todo;     /* indexes into list.msgs */
+	uint32_t *nums;   /* their message-numbers */
+	size_t n_todo;
+	size_t covered;   /* todo[0..covered) are durably pending or done */
+	bool *stored_now; /* per listing index: durably stored (or found) this run */
+	struct maildir_delivery *d; /* the message being received */
+	struct pool pool;
+	struct job *ready[COMMIT_QUEUE + 1]; /* committed, not yet journaled */
+	size_t nready;
+	bool commit_failed;
+	struct qu_err commit_err;
+	/* progress */
+	struct app_fetch_progress pr;
+	int64_t t0, last_report;
+	uint64_t since_check;
+	/* messages the server would not send */
+	uint64_t refused;
+	struct qu_err first_refusal;
+};
+
+static void
+report(struct fetch *f, bool last)
+{
+	if (!f->o->progress)
+		return;
+	int64_t now = qu_now_ms();
+	if (!last && now - f->last_report < PROGRESS_EVERY_MS)
+		return;
+	f->last_report = now;
+	f->pr.elapsed_ms = now - f->t0;
+	f->pr.last = last;
+	f->o->progress(f->o->progress_ctx, &f->pr);
+}
+
+static void
+job_free(struct job *j)
+{
+	maildir_delivery_abort(j->d);
+	free(j->rel);
+	free(j);
+}
+
+/* Makes the journal state durable in one append: a D entry for each
+ * committed job, and P entries so that todo[0..upto) are covered. Then
+ * counts the D entries as done. Without a journal, committing is done. */
+static int
+journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
+{
+	struct qu_buf line;
+	qu_buf_init(&line, SIZE_MAX);
+	for (size_t k = 0; k < f->nready; k++) {
+		struct job *j = f->ready[k];
+		if (j->rc < 0) {
+			if (!f->commit_failed)
+				f->commit_err = j->err;
+			f->commit_failed = true;
+			continue;
+		}
+		if (f->j)
+			qu_buf_printf(&line, "%sD %s %s", line.len ? " " : "", f->list.msgs[j->li].uid,
+				      j->rel);
+	}
+	if (upto > f->n_todo)
+		upto = f->n_todo;
+	for (; f->j && f->covered < upto; f->covered++)
+		qu_buf_printf(&line, "%sP %s", line.len ? " " : "",
+			      f->list.msgs[f->todo[f->covered]].uid);
+	int rc = 0;
+	if (f->j && line.len && store_journal_append(f->j, line.data, line.len, err) < 0)
+		rc = qu_err_prefix(err, "%s/.quail/%s", f->jdir, f->jname);
+	qu_buf_clear(&line);
+	for (size_t k = 0; k < f->nready; k++) {
+		struct job *j = f->ready[k];
+		if (rc == 0 && j->rc == 0) {
+			const char *uid = f->list.msgs[j->li].uid;
+			if (uid)
+				mark_done(&f->set, uid, strlen(uid), j->rel, strlen(j->rel));
+			f->stored_now[j->li] = true;
+			if (j->already) {
+				f->r->already++;
+			} else {
+				f->r->messages++;
+				f->r->bytes += j->size;
+			}
+		}
+		job_free(j);
+	}
+	f->nready = 0;
+	if (rc == 0 && f->commit_failed) {
+		*err = f->commit_err;
+		return -1;
+	}
+	return rc;
+}
+
+static void
+gather(struct fetch *f, bool wait)
+{
+	f->nready += pool_collect(&f->pool, f->ready + f->nready, wait);
+}
+
+static int
+on_begin(void *ctx, size_t i, struct qu_err *err)
+{
+	struct fetch *f = ctx;
+	(void)i;
+	f->d = maildir_delivery_begin(f->md, err);
+	return f->d ? 0 : -1;
+}
+
+static int
+on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
+{
+	struct fetch *f = ctx;
+	if (maildir_delivery_write(f->d, p, n, err) < 0)
+		return -1;
+	f->pr.bytes_done += n;
+	f->since_check += n;
+	if (f->since_check >= 256 * 1024) {
+		f->since_check = 0;
+		report(f, false);
+	}
+	return 0;
+}
+
+/* A pending uid may be in the Maildir already (the run that stored it
+ * was stopped before its D entry); without UIDL any message may be. */
+static int
+check_stored(struct fetch *f, struct job *j, struct qu_err *err)
+{
+	const char *uid = f->list.msgs[j->li].uid;
+	struct uid_entry *e = uid ? set_find(&f->set, uid) : NULL;
+	if (f->j && !(e && e->state == UID_PENDING))
+		return 0;
+	int rc;
+	j->rel = find_stored(f->md, &f->stored, &f->set, j->d, err, &rc);
+	if (rc < 0)
+		return -1;
+	if (j->rel) {
+		maildir_delivery_abort(j->d);
+		j->d = NULL;
+		j->already = true;
+	}
+	return 0;
+}
+
+static int
+on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
+{
+	struct fetch *f = ctx;
+	(void)octets;
+	struct job *j = xcalloc(1, sizeof *j);
+	j->li = f->todo[i];
+	j->d = f->d;
+	f->d = NULL;
+	j->size = maildir_delivery_size(j->d);
+	if (check_stored(f, j, err) < 0) {
+		job_free(j);
+		return -1;
+	}
+	f->pr.msgs_done++;
+	report(f, false);
+	/* Step 1 of the protocol: this uid is durably pending before its
+	 * file can appear in new/. */
+	if (f->j && f->covered <= i && journal_sync(f, i + PENDING_AHEAD, err) < 0) {
+		job_free(j);
+		return -1;
+	}
+	if (f->nready + pool_in_flight(&f->pool) >= COMMIT_QUEUE) {
+		/* Full: wait for a commit, and journal what is done. */
+		gather(f, true);
+		if (journal_sync(f, f->covered, err) < 0) {
+			job_free(j);
+			return -1;
+		}
+	}
+	if (j->already)
+		f->ready[f->nready++] = j;
+	else
+		pool_submit(&f->pool, j);
+	gather(f, false);
+	if (f->nready >= COMMIT_QUEUE / 2 && journal_sync(f, f->covered, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+on_refused(void *ctx, size_t i, const struct qu_err *why, struct qu_err *err)
+{
+	struct fetch *f = ctx;
+	(void)err;
+	if (!f->refused++)
+		f->first_refusal = *why;
+	f->pr.msgs_done++;
+	f->pr.bytes_done += f->list.msgs[f->todo[i]].size;
+	return 0;
+}
+
+/* Waits for every commit in flight and journals them. */
+static int
+finish_commits(struct fetch *f, struct qu_err *err)
+{
+	while (pool_in_flight(&f->pool) > 0)
+		gather(f, true);
+	return journal_sync(f, f->covered, err);
+}
+
+/* Rewrites the journal without the uids the server no longer has, when
+ * their entries have come to outnumber the rest. */
+static int
+maybe_compact(struct fetch *f, size_t entries, struct qu_err *err)
+{
+	size_t live = 0;
+	for (size_t i = 0; i < f->set.cap; i++)
+		if (f->set.v[i].uid && f->set.v[i].on_server)
+			live++;
+	if (entries <= 2 * live + COMPACT_SLACK)
+		return 0;
+	struct store_line *v = xcalloc(live ? live : 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < f->set.cap; i++) {
+		struct uid_entry *e = &f->set.v[i];
+		if (!e->uid || !e->on_server)
+			continue;
+		char *l = e->state == UID_DONE ? xasprintf("D %s %s", e->uid, e->rel)
+					       : xasprintf("P %s", e->uid);
+		v[n++] = (struct store_line){l, strlen(l)};
+	}
+	int rc = store_journal_compact(f->jdir, f->jname, v, n, err);
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i].p);
+	free(v);
+	return rc;
+}
+
+/* Which messages to fetch: those without a D line (all without UIDL). */
+static void
+plan(struct fetch *f)
+{
+	size_t n = f->list.n;
+	f->todo = xcalloc(n ? n : 1, sizeof *f->todo);
+	f->nums = xcalloc(n ? n : 1, sizeof *f->nums);
+	f->stored_now = xcalloc(n ? n : 1, sizeof *f->stored_now);
+	for (size_t i = 0; i < n; i++) {
+		struct pop3_msg *m = &f->list.msgs[i];
+		struct uid_entry *e = m->uid ? set_find(&f->set, m->uid) : NULL;
+		if (e)
+			e->on_server = true;
+		if (e && e->state == UID_DONE)
+			continue;
+		f->todo[f->n_todo] = i;
+		f->nums[f->n_todo++] = m->num;
+		f->pr.msgs_total++;
+		f->pr.bytes_total += m->size;
+	}
+}
+
+/* --delete: DELE for every message whose copy is durable, by a D line
+ * (this run's or an earlier one's) or, without UIDL, by this run. */
+static int
+delete_stored(struct fetch *f, struct pop3_session *s, struct qu_err *err)
+{
+	uint32_t *nums = xcalloc(f->list.n ? f->list.n : 1, sizeof *nums);
+	size_t n = 0;
+	for (size_t i = 0; i < f->list.n; i++) {
+		struct pop3_msg *m = &f->list.msgs[i];
+		struct uid_entry *e = m->uid ? set_find(&f->set, m->uid) : NULL;
+		if (m->uid ? (e && e->state == UID_DONE) : f->stored_now[i])
+			nums[n++] = m->num;
+	}
+	int rc = n ? pop3_session_dele_many(s, nums, n, err) : 0;
+	free(nums);
+	if (rc == 0)
+		f->r->deleted = n;
+	return rc;
+}
+
+static void
+fetch_clear(struct fetch *f)
+{
+	pool_stop(&f->pool);
+	for (size_t k = 0; k < f->nready; k++)
+		job_free(f->ready[k]);
+	maildir_delivery_abort(f->d);
+	store_journal_free(f->j);
+	maildir_free(f->md);
+	set_clear(&f->set);
+	index_clear(&f->stored);
+	pop3_listing_clear(&f->list);
+	free(f->todo);
+	free(f->nums);
+	free(f->stored_now);
+}
+
+/* Downloads the plan. On failure the commits already in flight are still
+ * waited for and journaled (best effort), so they count as done. */
+static int
+transfer(struct fetch *f, struct pop3_session *s, struct qu_err *err)
+{
+	if (!f->n_todo)
+		return 0;
+	if (pool_start(&f->pool, err) < 0)
+		return -1;
+	static const struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused};
+	if (pop3_session_retr_many(s, f->nums, f->n_todo, &h, f, err) < 0) {
+		maildir_delivery_abort(f->d);
+		f->d = NULL;
+		struct qu_err ignored;
+		finish_commits(f, &ignored);
+		return -1;
+	}
+	return finish_commits(f, err);
+}
+
+/* Everything after login. Any error leaves the session to be dropped. */
+static int
+fetch_session(struct fetch *f, struct pop3_session *s, size_t journal_entries, struct qu_err *err)
+{
+	if (pop3_session_listing(s, &f->list, err) < 0)
+		return -1;
+	if (!f->list.has_uid && !f->o->delete_after)
+		return qu_err_set(err, QU_E_UNAVAILABLE,
+				  "%s: without unique-ids quail cannot tell new messages from those "
+				  "already fetched, so it fetches from this server only with --delete",
+				  f->list.no_uid_why);
+	plan(f);
+	f->r->folders = 1;
+	if (f->list.has_uid) {
+		if (maybe_compact(f, journal_entries, err) < 0)
+			return -1;
+		f->j = store_journal_open(f->jdir, f->jname, err);
+		if (!f->j)
+			return -1;
+	}
+	f->t0 = f->last_report = qu_now_ms();
+	report(f, false);
+	if (transfer(f, s, err) < 0)
+		return -1;
+	report(f, true);
+	if (f->o->delete_after && delete_stored(f, s, err) < 0)
+		return -1;
+	if (pop3_session_quit(s, err) < 0) {
+		f->r->deleted = 0;
+		return -1;
+	}
+	if (f->refused) {
+		*err = f->first_refusal;
+		qu_err_prefix(err, "%llu message%s could not be retrieved, the first",
+			      (unsigned long long)f->refused, f->refused == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+/* Two fetches of one maildrop into one Maildir at once would both store
+ * every new message (POP3 servers need not lock the maildrop), so a run
+ * holds a lock on DIR/.quail/NAME.lock. Returns the descriptor, or -1:
+ * TEMPFAIL when another run holds it, IOERR when it cannot be made. */
+static int
+lock_state(const char *dir, const char *name, struct qu_err *err)
+{
+	char *sd = xasprintf("%s/.quail", dir);
+	char *path = xasprintf("%s/%s.lock", sd, name);
+	int fd = -1;
+	if (mkdir(sd, 0700) == 0) {
+		/* The journal will live here: the new entry must be durable. */
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int bad = dfd < 0 || fsync(dfd) < 0;
+		if (dfd >= 0)
+			close(dfd);
+		if (bad) {
+			qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", dir);
+			goto out;
+		}
+	} else if (errno != EEXIST) {
+		qu_err_sys(err, QU_E_IOERR, errno, "%s", sd);
+		goto out;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+		goto out;
+	}
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		int e = errno;
+		close(fd);
+		fd = -1;
+		if (e == EACCES || e == EAGAIN)
+			qu_err_set(err, QU_E_TEMPFAIL, "%s: another quail fetch is running", dir);
+		else
+			qu_err_sys(err, QU_E_IOERR, e, "%s: lock", path);
+	}
+out:
+	free(path);
+	free(sd);
+	return fd;
+}
+
+/* Connects and logs in; returns the session or NULL. */
+static struct pop3_session *
+connect_login(const struct cfg_account *a, const struct cfg_url *u, const struct app_net *net,
+	      struct app_creds *c, struct qu_err *err)
+{
+	struct net_opts no;
+	app_net_opts(a, net, &no);
+	struct pop3_opts po = {.host = u->host, .port = u->port, .tls = app_tls_mode(u->tls), .net = no};
+	struct pop3_session *s = pop3_session_open(&po, err);
+	if (!s)
+		return NULL;
+	bool allow_plain = u->tls == CFG_TLS_NONE || net_conn_is_tls(pop3_session_conn(s));
+	if (pop3_session_auth(s, &c->c, allow_plain, NULL, err) < 0) {
+		pop3_session_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
+	       const struct app_net *net, struct app_fetch_result *r, struct qu_err *err)
+{
+	struct qu_err local;
+	if (!err)
+		err = &local;
+	memset(r, 0, sizeof *r);
+	const char *dir = o->dir ? o->dir : a->maildir;
+	if (!dir || !*dir)
+		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
+	struct cfg_url u;
+	if (app_server_url(a, CFG_PROTO_POP3, &u, err) < 0)
+		return -1;
+	char *where = cfg_url_format(&u);
+	struct fetch f = {.o = o, .r = r, .jdir = dir, .pr = {.folder = "INBOX"}};
+	struct pop3_session *s = NULL;
+	struct app_creds c;
+	char *jname = NULL;
+	int rc = -1, lock = -1;
+	bool remote = false;
+	if (app_creds_get(a, &u, &c, err) < 0)
+		goto out;
+	f.md = maildir_open(dir, true, err);
+	if (!f.md)
+		goto out;
+	/* A killed run may have left tmp/ files; old ones are garbage. */
+	maildir_clean_tmp(f.md, TMP_MAX_AGE, NULL);
+	jname = journal_name(c.user, u.host);
+	f.jname = jname;
+	lock = lock_state(dir, jname, err);
+	if (lock < 0)
+		goto out;
+	struct replay rp = {&f.set, 0};
+	if (store_journal_read(dir, jname, replay_line, &rp, err) < 0)
+		goto out;
+	remote = true;
+	s = connect_login(a, &u, net, &c, err);
+	app_creds_clear(&c);
+	if (!s)
+		goto out;
+	rc = fetch_session(&f, s, rp.entries, err);
+	/* Local failures are said with their path, not the server's URL. */
+	remote = err->cls != QU_E_IOERR;
+out:
+	if (rc < 0 && s)
+		pop3_session_drop(s); /* no QUIT: RFC 1939 §6, nothing is removed */
+	pop3_session_close(s);
+	if (rc < 0 && remote)
+		qu_err_prefix(err, "%s", where);
+	app_creds_clear(&c);
+	fetch_clear(&f);
+	if (lock >= 0)
+		close(lock);
+	free(jname);
+	free(where);
+	cfg_url_clear(&u);
+	return rc;
+}

@@ -1,0 +1,439 @@
+/* quail fetch --pop3 (app_fetch_pop3) against scripted servers: what is
+ * stored, what the journal says, resuming after an interruption, and that
+ * DELE and QUIT come only when every copy is safe. */
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "store/store.h"
+#include "config/config.h"
+#include "app/app.h"
+#include "peer.h"
+
+#define LOGIN                                                                                \
+	"S:+OK ready", "C:CAPA", "S:+OK", "S:USER", "S:UIDL", "S:PIPELINING", "S:.",            \
+		"C:USER alice", "S:+OK", "C:PASS secret", "S:+OK in"
+#define LIST2                                                                                \
+	"C:LIST", "C:UIDL", "S:+OK", "S:1 14", "S:2 14", "S:.", "S:+OK", "S:1 u1", "S:2 u2", \
+		"S:."
+#define MSG1 "S:+OK", "S:Subject: 1", "S:."
+#define MSG2 "S:+OK", "S:Subject: 2", "S:..", "S:."
+
+static const char msg2[] = "Subject: 2\r\n.\r\n";
+
+static char *
+tmpdir(void)
+{
+	char tmpl[] = "/tmp/quail-fetch-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	return xstrdup(tmpl);
+}
+
+static void
+rm_rf(const char *path)
+{
+	char *cmd = xasprintf("rm -rf '%s'", path);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+/* Number of files in DIR/SUB. */
+static int
+count(const char *dir, const char *sub)
+{
+	char *p = xasprintf("%s/%s", dir, sub);
+	DIR *d = opendir(p);
+	free(p);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The journal's text. */
+static char *
+journal(const char *dir)
+{
+	char *p = xasprintf("%s/.quail/pop3-alice@127.0.0.1", dir);
+	struct store_map m;
+	char *s = store_map_file(p, &m, NULL) == 0 ? xstrndup(m.p, m.len) : xstrdup("");
+	store_unmap(&m);
+	free(p);
+	return s;
+}
+
+struct run {
+	struct cfg_account a;
+	struct app_fetch_opts o;
+	struct app_fetch_result r;
+	struct qu_err err;
+	int rc;
+};
+
+static void
+run_fetch(struct run *x, struct peer *p, const char *dir, bool del)
+{
+	char *url = xasprintf("pop3+insecure://127.0.0.1:%u", (unsigned)p->port);
+	memset(x, 0, sizeof *x);
+	x->a.pop3 = url;
+	x->a.user = "alice";
+	x->a.password = "secret";
+	x->a.maildir = (char *)dir;
+	x->o.delete_after = del;
+	struct app_net net = {.timeout_s = 5};
+	x->rc = app_fetch_pop3(&x->a, &x->o, &net, &x->r, &x->err);
+	free(url);
+}
+
+START_TEST(test_fetch_then_nothing_new)
+{
+	static const char *const first[] = {
+		LOGIN, LIST2, "C:RETR 1", "C:RETR 2", MSG1, MSG2, "C:QUIT", "S:+OK", NULL,
+	};
+	static const char *const second[] = {LOGIN, LIST2, "C:QUIT", "S:+OK", NULL};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	peer_start(&p, first);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 2);
+	ck_assert_uint_eq(x.r.bytes, 12 + 15);
+	ck_assert_uint_eq(x.r.folders, 1);
+	ck_assert_int_eq(count(dir, "new"), 2);
+	ck_assert_int_eq(count(dir, "tmp"), 0);
+	char *j = journal(dir);
+	ck_assert_ptr_nonnull(strstr(j, "D u1 new/"));
+	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
+	ck_assert(strstr(j, "P u1") < strstr(j, "D u1"));
+	free(j);
+
+	peer_start(&p, second);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 0);
+	ck_assert_int_eq(count(dir, "new"), 2);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Sets up what a run killed between rename and its D entry leaves: u1
+ * done, u2 pending and (when stored) already in new/. u1's file has the
+ * same bytes as u2 (a server may hold two identical messages): its D entry
+ * claims it, so it must not be taken for u2's copy. */
+static void
+interrupted(const char *dir, bool stored)
+{
+	struct qu_err err;
+	struct maildir *md = maildir_open(dir, true, &err);
+	ck_assert_ptr_nonnull(md);
+	char *rel1 = NULL;
+	ck_assert_int_eq(maildir_deliver(md, msg2, sizeof msg2 - 1, NULL, false, &rel1, &err), 0);
+	if (stored)
+		ck_assert_int_eq(maildir_deliver(md, msg2, sizeof msg2 - 1, NULL, false, NULL, &err), 0);
+	struct store_journal *jn = store_journal_open(dir, "pop3-alice@127.0.0.1", &err);
+	ck_assert_ptr_nonnull(jn);
+	char *line = xasprintf("P u1 D u1 %s P u2", rel1);
+	ck_assert_int_eq(store_journal_append(jn, line, strlen(line), &err), 0);
+	free(line);
+	store_journal_free(jn);
+	free(rel1);
+	maildir_free(md);
+}
+
+START_TEST(test_resume_finds_stored_copy)
+{
+	static const char *const script[] = {
+		LOGIN, LIST2, "C:RETR 2", MSG2, "C:QUIT", "S:+OK", NULL,
+	};
+	char *dir = tmpdir();
+	interrupted(dir, true);
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 0);
+	ck_assert_uint_eq(x.r.already, 1);
+	ck_assert_int_eq(count(dir, "new"), 2);
+	ck_assert_int_eq(count(dir, "tmp"), 0);
+	char *j = journal(dir);
+	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
+	free(j);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_resume_pending_not_stored)
+{
+	static const char *const script[] = {
+		LOGIN, LIST2, "C:RETR 2", MSG2, "C:QUIT", "S:+OK", NULL,
+	};
+	char *dir = tmpdir();
+	interrupted(dir, false);
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.already, 0);
+	ck_assert_int_eq(count(dir, "new"), 2);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_no_uidl_refused_without_delete)
+{
+	static const char *const script[] = {
+		LOGIN, "C:LIST", "C:UIDL", "S:+OK", "S:1 14", "S:.", "S:-ERR no UIDL here", "NOMORE",
+		NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_int_eq(x.err.cls, QU_E_UNAVAILABLE);
+	ck_assert_ptr_nonnull(strstr(x.err.msg, "UIDL"));
+	ck_assert_ptr_nonnull(strstr(x.err.msg, "--delete"));
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_int_eq(count(dir, "new"), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_no_uidl_with_delete)
+{
+	static const char *const script[] = {
+		LOGIN, "C:LIST", "C:UIDL", "S:+OK", "S:1 14", "S:.", "S:-ERR no UIDL here",
+		"C:RETR 1", MSG1, "C:DELE 1", "S:+OK", "C:QUIT", "S:+OK", NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, true);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.deleted, 1);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_delete_after_durable)
+{
+	static const char *const script[] = {
+		LOGIN, LIST2, "C:RETR 1", "C:RETR 2", MSG1, MSG2, "C:DELE 1", "C:DELE 2", "S:+OK",
+		"S:+OK", "C:QUIT", "S:+OK", NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, true);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.deleted, 2);
+	ck_assert_int_eq(count(dir, "new"), 2);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_lost_connection_then_resume_with_delete)
+{
+	/* The connection dies inside message 2: no DELE, no QUIT, 75. */
+	static const char *const cut[] = {
+		LOGIN, LIST2, "C:RETR 1", "C:RETR 2", MSG1, "S:+OK", "S:Subject: 2", "CLOSE", NULL,
+	};
+	/* The next run fetches only message 2, and deletes both. */
+	static const char *const again[] = {
+		LOGIN, LIST2, "C:RETR 2", MSG2, "C:DELE 1", "C:DELE 2", "S:+OK", "S:+OK", "C:QUIT",
+		"S:+OK", NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	peer_start(&p, cut);
+	run_fetch(&x, &p, dir, true);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_int_eq(x.err.cls, QU_E_TEMPFAIL);
+	ck_assert_ptr_nonnull(strstr(x.err.msg, "pop3+insecure://127.0.0.1:"));
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.deleted, 0);
+	ck_assert_int_eq(count(dir, "new"), 1);
+	ck_assert_int_eq(count(dir, "tmp"), 0);
+
+	peer_start(&p, again);
+	run_fetch(&x, &p, dir, true);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.deleted, 2);
+	ck_assert_int_eq(count(dir, "new"), 2);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_retr_refused)
+{
+	/* A message the server will not send: the others are stored and
+	 * deleted, that one stays, and the run fails (69). */
+	static const char *const script[] = {
+		LOGIN, LIST2, "C:RETR 1", "C:RETR 2", "S:-ERR message is corrupt", MSG2, "C:DELE 2",
+		"S:+OK", "C:QUIT", "S:+OK", NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, true);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_int_eq(x.err.cls, QU_E_UNAVAILABLE);
+	ck_assert_ptr_nonnull(strstr(x.err.msg, "1 message could not be retrieved"));
+	ck_assert_ptr_nonnull(strstr(x.err.msg, "corrupt"));
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.deleted, 1);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_login_refused)
+{
+	static const char *const script[] = {
+		"S:+OK ready", "C:CAPA", "S:+OK", "S:USER", "S:.", "C:USER alice", "S:+OK",
+		"C:PASS secret", "S:-ERR [AUTH] wrong", "C*", NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, true);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_int_eq(x.err.cls, QU_E_AUTH);
+	ck_assert_int_eq(qu_err_exit_code(x.err.cls), 77);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_maildir_unwritable)
+{
+	/* The Maildir path is a regular file: 74 before any connection. */
+	char *dir = tmpdir();
+	char *file = xasprintf("%s/file", dir);
+	FILE *fp = fopen(file, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	struct peer p = {.port = 9};
+	struct run x;
+	run_fetch(&x, &p, file, false);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_int_eq(x.err.cls, QU_E_IOERR);
+	ck_assert_int_eq(qu_err_exit_code(x.err.cls), 74);
+	free(file);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_second_fetch_waits_for_lock)
+{
+	/* Another process holds the lock: 75, before any connection. */
+	char *dir = tmpdir();
+	char *sd = xasprintf("%s/.quail", dir);
+	char *lk = xasprintf("%s/pop3-alice@127.0.0.1.lock", sd);
+	ck_assert_int_eq(mkdir(sd, 0700), 0);
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(lk, O_RDWR | O_CREAT, 0600);
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+		if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		sleep(10);
+		_exit(0);
+	}
+	char c;
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	struct peer p = {.port = 9};
+	struct run x;
+	run_fetch(&x, &p, dir, false);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_int_eq(x.err.cls, QU_E_TEMPFAIL);
+	ck_assert_ptr_nonnull(strstr(x.err.msg, "another quail fetch"));
+	close(fds[0]);
+	close(fds[1]);
+	free(lk);
+	free(sd);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+static Suite *
+fetch_suite(void)
+{
+	Suite *s = suite_create("pop3-fetch");
+	TCase *tc = tcase_create("fetch");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_fetch_then_nothing_new);
+	tcase_add_test(tc, test_resume_finds_stored_copy);
+	tcase_add_test(tc, test_resume_pending_not_stored);
+	tcase_add_test(tc, test_no_uidl_refused_without_delete);
+	tcase_add_test(tc, test_no_uidl_with_delete);
+	tcase_add_test(tc, test_delete_after_durable);
+	tcase_add_test(tc, test_lost_connection_then_resume_with_delete);
+	tcase_add_test(tc, test_retr_refused);
+	tcase_add_test(tc, test_login_refused);
+	tcase_add_test(tc, test_maildir_unwritable);
+	tcase_add_test(tc, test_second_fetch_waits_for_lock);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	SRunner *sr = srunner_create(fetch_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
