@@ -38,7 +38,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,138 +317,6 @@ find_stored(struct maildir *md, struct stored_index *ix, const struct uid_set *s
 	return NULL;
 }
 
-/* ---- committing in parallel ------------------------------------------ */
-
-/* maildir_delivery_commit is two fsyncs and a rename. One after another
- * they cost a disk flush each; issued from several threads at once the
- * file system commits them together, which is what makes a fetch with an
- * fsync per message fast. The main thread keeps the network and the
- * journal; workers only commit. Only the main thread begins deliveries on
- * the shared struct maildir (its name counter); a commit touches it only
- * when the new name is already taken, which names unique to this process
- * rule out. */
-#define COMMIT_THREADS 16
-/* Deliveries handed over and not yet collected; each holds a 64 kB buffer. */
-#define COMMIT_QUEUE 32
-
-struct job {
-	size_t li; /* index into the listing */
-	struct maildir_delivery *d;
-	uint64_t size;
-	char *rel;    /* relpath once committed (or found already stored) */
-	bool already; /* found stored by an interrupted run */
-	int rc;
-	struct qu_err err;
-};
-
-struct pool {
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	struct job *queue[COMMIT_QUEUE]; /* waiting for a worker */
-	size_t qhead, qlen;
-	struct job *fin[COMMIT_QUEUE]; /* committed, not yet collected */
-	size_t nfin;
-	size_t in_flight; /* handed over and not yet collected */
-	bool stop;
-	pthread_t th[COMMIT_THREADS];
-	size_t nth;
-};
-
-static void *
-worker(void *arg)
-{
-	struct pool *p = arg;
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (!p->qlen && !p->stop)
-			pthread_cond_wait(&p->work, &p->mu);
-		if (!p->qlen)
-			break;
-		struct job *j = p->queue[p->qhead];
-		p->qhead = (p->qhead + 1) % COMMIT_QUEUE;
-		p->qlen--;
-		pthread_mutex_unlock(&p->mu);
-		j->rc = maildir_delivery_commit(j->d, NULL, false, &j->rel, &j->err);
-		j->d = NULL;
-		pthread_mutex_lock(&p->mu);
-		p->fin[p->nfin++] = j;
-		pthread_cond_signal(&p->done);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
-}
-
-static int
-pool_start(struct pool *p, struct qu_err *err)
-{
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->done, NULL);
-	for (; p->nth < COMMIT_THREADS; p->nth++) {
-		if (pthread_create(&p->th[p->nth], NULL, worker, p) != 0) {
-			if (p->nth)
-				break; /* fewer workers is only slower */
-			return qu_err_set(err, QU_E_SOFTWARE, "cannot start a thread");
-		}
-	}
-	return 0;
-}
-
-/* Hands j to a worker. The caller keeps fewer than COMMIT_QUEUE jobs in
- * flight (see on_end), so the queue never overflows. */
-static void
-pool_submit(struct pool *p, struct job *j)
-{
-	pthread_mutex_lock(&p->mu);
-	p->queue[(p->qhead + p->qlen) % COMMIT_QUEUE] = j;
-	p->qlen++;
-	p->in_flight++;
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->mu);
-}
-
-/* Moves finished jobs to out (room for COMMIT_QUEUE); with wait, first
- * waits for at least one while any is in flight. Returns how many. */
-static size_t
-pool_collect(struct pool *p, struct job **out, bool wait)
-{
-	pthread_mutex_lock(&p->mu);
-	while (wait && p->nfin == 0 && p->in_flight > 0)
-		pthread_cond_wait(&p->done, &p->mu);
-	size_t n = p->nfin;
-	memcpy(out, p->fin, n * sizeof *out);
-	p->nfin = 0;
-	p->in_flight -= n;
-	pthread_mutex_unlock(&p->mu);
-	return n;
-}
-
-static size_t
-pool_in_flight(struct pool *p)
-{
-	pthread_mutex_lock(&p->mu);
-	size_t n = p->in_flight;
-	pthread_mutex_unlock(&p->mu);
-	return n;
-}
-
-static void
-pool_stop(struct pool *p)
-{
-	if (!p->nth)
-		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	for (size_t i = 0; i < p->nth; i++)
-		pthread_join(p->th[i], NULL);
-	pthread_cond_destroy(&p->done);
-	pthread_cond_destroy(&p->work);
-	pthread_mutex_destroy(&p->mu);
-	p->nth = 0;
-}
-
 /* ---- the fetch ------------------------------------------------------- */
 
 /* How far ahead of the message being committed the journal names pending
@@ -471,8 +338,8 @@ struct fetch {
 	size_t covered;   /* todo[0..covered) are durably pending or done */
 	bool *stored_now; /* per listing index: durably stored (or found) this run */
 	struct maildir_delivery *d; /* the message being received */
-	struct pool pool;
-	struct job *ready[COMMIT_QUEUE + 1]; /* committed, not yet journaled */
+	struct app_commit_pool pool;
+	struct app_commit_job *ready[APP_COMMIT_QUEUE + 1]; /* committed, not yet journaled */
 	size_t nready;
 	bool commit_failed;
 	struct qu_err commit_err;
@@ -500,7 +367,7 @@ report(struct fetch *f, bool last)
 }
 
 static void
-job_free(struct job *j)
+job_free(struct app_commit_job *j)
 {
 	maildir_delivery_abort(j->d);
 	free(j->rel);
@@ -516,7 +383,7 @@ journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 	struct qu_buf line;
 	qu_buf_init(&line, SIZE_MAX);
 	for (size_t k = 0; k < f->nready; k++) {
-		struct job *j = f->ready[k];
+		struct app_commit_job *j = f->ready[k];
 		if (j->rc < 0) {
 			if (!f->commit_failed)
 				f->commit_err = j->err;
@@ -524,7 +391,7 @@ journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 			continue;
 		}
 		if (f->j)
-			qu_buf_printf(&line, "%sD %s %s", line.len ? " " : "", f->list.msgs[j->li].uid,
+			qu_buf_printf(&line, "%sD %s %s", line.len ? " " : "", f->list.msgs[j->tag].uid,
 				      j->rel);
 	}
 	if (upto > f->n_todo)
@@ -537,12 +404,12 @@ journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 		rc = qu_err_prefix(err, "%s/.quail/%s", f->jdir, f->jname);
 	qu_buf_clear(&line);
 	for (size_t k = 0; k < f->nready; k++) {
-		struct job *j = f->ready[k];
+		struct app_commit_job *j = f->ready[k];
 		if (rc == 0 && j->rc == 0) {
-			const char *uid = f->list.msgs[j->li].uid;
+			const char *uid = f->list.msgs[j->tag].uid;
 			if (uid)
 				mark_done(&f->set, uid, strlen(uid), j->rel, strlen(j->rel));
-			f->stored_now[j->li] = true;
+			f->stored_now[j->tag] = true;
 			if (j->already) {
 				f->r->already++;
 			} else {
@@ -563,7 +430,7 @@ journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 static void
 gather(struct fetch *f, bool wait)
 {
-	f->nready += pool_collect(&f->pool, f->ready + f->nready, wait);
+	f->nready += app_commit_pool_collect(&f->pool, f->ready + f->nready, wait);
 }
 
 static int
@@ -593,9 +460,9 @@ on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 /* A pending uid may be in the Maildir already (the run that stored it
  * was stopped before its D entry); without UIDL any message may be. */
 static int
-check_stored(struct fetch *f, struct job *j, struct qu_err *err)
+check_stored(struct fetch *f, struct app_commit_job *j, struct qu_err *err)
 {
-	const char *uid = f->list.msgs[j->li].uid;
+	const char *uid = f->list.msgs[j->tag].uid;
 	struct uid_entry *e = uid ? set_find(&f->set, uid) : NULL;
 	if (f->j && !(e && e->state == UID_PENDING))
 		return 0;
@@ -616,8 +483,8 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 {
 	struct fetch *f = ctx;
 	(void)octets;
-	struct job *j = xcalloc(1, sizeof *j);
-	j->li = f->todo[i];
+	struct app_commit_job *j = xcalloc(1, sizeof *j);
+	j->tag = f->todo[i];
 	j->d = f->d;
 	f->d = NULL;
 	j->size = maildir_delivery_size(j->d);
@@ -633,7 +500,7 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 		job_free(j);
 		return -1;
 	}
-	if (f->nready + pool_in_flight(&f->pool) >= COMMIT_QUEUE) {
+	if (f->nready + app_commit_pool_in_flight(&f->pool) >= APP_COMMIT_QUEUE) {
 		/* Full: wait for a commit, and journal what is done. */
 		gather(f, true);
 		if (journal_sync(f, f->covered, err) < 0) {
@@ -644,9 +511,9 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 	if (j->already)
 		f->ready[f->nready++] = j;
 	else
-		pool_submit(&f->pool, j);
+		app_commit_pool_submit(&f->pool, j);
 	gather(f, false);
-	if (f->nready >= COMMIT_QUEUE / 2 && journal_sync(f, f->covered, err) < 0)
+	if (f->nready >= APP_COMMIT_QUEUE / 2 && journal_sync(f, f->covered, err) < 0)
 		return -1;
 	return 0;
 }
@@ -667,7 +534,7 @@ on_refused(void *ctx, size_t i, const struct qu_err *why, struct qu_err *err)
 static int
 finish_commits(struct fetch *f, struct qu_err *err)
 {
-	while (pool_in_flight(&f->pool) > 0)
+	while (app_commit_pool_in_flight(&f->pool) > 0)
 		gather(f, true);
 	return journal_sync(f, f->covered, err);
 }
@@ -745,7 +612,7 @@ delete_stored(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 static void
 fetch_clear(struct fetch *f)
 {
-	pool_stop(&f->pool);
+	app_commit_pool_stop(&f->pool);
 	for (size_t k = 0; k < f->nready; k++)
 		job_free(f->ready[k]);
 	maildir_delivery_abort(f->d);
@@ -766,7 +633,7 @@ transfer(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 {
 	if (!f->n_todo)
 		return 0;
-	if (pool_start(&f->pool, err) < 0)
+	if (app_commit_pool_start(&f->pool, err) < 0)
 		return -1;
 	static const struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused};
 	if (pop3_session_retr_many(s, f->nums, f->n_todo, &h, f, err) < 0) {

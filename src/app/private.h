@@ -32,4 +32,53 @@ int app_creds_get(const struct cfg_account *a, const struct cfg_url *url, struct
 		  struct qu_err *err);
 void app_creds_clear(struct app_creds *c);
 
+/* ---- committing deliveries on worker threads (commit.c) -------------- */
+
+#include <pthread.h>
+
+struct maildir_delivery;
+
+#define APP_COMMIT_THREADS 16
+/* Deliveries handed over and not yet collected; each holds a 64 kB buffer.
+ * Callers keep fewer than this many in flight. */
+#define APP_COMMIT_QUEUE 32
+
+/* One delivery to commit: filled by the caller, then rc/rel/err by the
+ * worker (rel: the relpath under the Maildir, owned by the job). */
+struct app_commit_job {
+	size_t tag;                 /* the caller's, e.g. an index */
+	struct maildir_delivery *d; /* taken by the commit */
+	char flags[8];              /* Maildir info letters, "" for none */
+	bool seen;
+	uint64_t size;
+	char *rel;
+	bool already;               /* found stored already; not submitted */
+	int rc;
+	struct qu_err err;
+};
+
+struct app_commit_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct app_commit_job *queue[APP_COMMIT_QUEUE]; /* waiting for a worker */
+	size_t qhead, qlen;
+	struct app_commit_job *fin[APP_COMMIT_QUEUE]; /* committed, not collected */
+	size_t nfin;
+	size_t in_flight; /* handed over and not yet collected */
+	bool stop, started;
+	pthread_t th[APP_COMMIT_THREADS];
+	size_t nth;
+};
+
+/* Starts the workers (fewer when threads run out; SOFTWARE when none). */
+int app_commit_pool_start(struct app_commit_pool *p, struct qu_err *err);
+/* Hands j to a worker, which runs maildir_delivery_commit on it. */
+void app_commit_pool_submit(struct app_commit_pool *p, struct app_commit_job *j);
+/* Moves committed jobs to out (room for APP_COMMIT_QUEUE); with wait, first
+ * waits for one while any is in flight. Returns how many. */
+size_t app_commit_pool_collect(struct app_commit_pool *p, struct app_commit_job **out, bool wait);
+size_t app_commit_pool_in_flight(struct app_commit_pool *p);
+/* Waits for the workers to finish what they hold, and stops them. */
+void app_commit_pool_stop(struct app_commit_pool *p);
+
 #endif
