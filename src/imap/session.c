@@ -1,27 +1,15 @@
+/*
+ * Opening, securing, authenticating and closing a session, and the
+ * commands of the authenticated state that shape it: ID, ENABLE,
+ * COMPRESS, NAMESPACE, NOOP, LOGOUT.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/util.h"
 #include "net/net.h"
-#include "imap/imap.h"
-
-/* Responses outside FETCH bodies are small; a literal in one is capped so
- * that a server's {n} never sets an allocation (STYLE.md). */
-#define RESP_MAX (1024 * 1024)
-
-struct imap_session {
-	struct net_conn *conn;
-	enum imap_state state;
-	char *greeting;
-	char *caps;
-	size_t discarded;
-	unsigned tag;
-	char *mech;
-	struct qu_buf resp;
-};
-
-enum resp_kind { RESP_UNTAGGED, RESP_CONTINUE, RESP_TAGGED };
+#include "imap/private.h"
 
 const char *
 imap_state_name(enum imap_state s)
@@ -29,90 +17,6 @@ imap_state_name(enum imap_state s)
 	static const char *const names[] = {"GREETING", "STARTTLS", "NOT_AUTHENTICATED",
 					    "AUTHENTICATED", "SELECTED", "LOGOUT"};
 	return (size_t)s < QU_ARRAY_LEN(names) ? names[s] : "?";
-}
-
-/* If the line (with its end) closes with a literal announcement {n},
- * {n+} or ~{n}, returns true and its size. */
-static bool
-literal_at_end(const char *p, size_t n, uint64_t *size)
-{
-	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-		n--;
-	if (!n || p[n - 1] != '}')
-		return false;
-	size_t e = n - 1;
-	if (e && (p[e - 1] == '+' || p[e - 1] == '-'))
-		e--;
-	size_t b = e;
-	while (b && p[b - 1] >= '0' && p[b - 1] <= '9')
-		b--;
-	if (b == e || !b || p[b - 1] != '{')
-		return false;
-	return qu_parse_u64(p + b, e - b, UINT64_MAX, size) == 0;
-}
-
-/* Reads one whole response into s->resp: its lines joined, literals inline. */
-static int
-read_response(struct imap_session *s, enum resp_kind *kind, struct qu_err *err)
-{
-	qu_buf_reset(&s->resp);
-	for (;;) {
-		const char *line;
-		size_t len;
-		uint64_t lit;
-		if (net_read_line(s->conn, &line, &len, err) < 0)
-			return -1;
-		bool more = literal_at_end(line, len, &lit);
-		if (!more)
-			while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-				len--;
-		if (qu_buf_append(&s->resp, line, len) < 0)
-			return qu_err_set(err, QU_E_TEMPFAIL, "response longer than %d bytes", RESP_MAX);
-		if (!more)
-			break;
-		char *dst = lit <= RESP_MAX ? qu_buf_reserve(&s->resp, (size_t)lit) : NULL;
-		if (!dst)
-			return qu_err_set(err, QU_E_TEMPFAIL,
-					  "server announced a literal of %llu bytes where none fits",
-					  (unsigned long long)lit);
-		if (net_read_n(s->conn, dst, (size_t)lit, err) < 0)
-			return -1;
-		qu_buf_commit(&s->resp, (size_t)lit);
-	}
-	const char *r = s->resp.data ? s->resp.data : "";
-	if (r[0] == '*' && r[1] == ' ')
-		*kind = RESP_UNTAGGED;
-	else if (r[0] == '+' && (r[1] == ' ' || r[1] == '\0'))
-		*kind = RESP_CONTINUE;
-	else
-		*kind = RESP_TAGGED;
-	return 0;
-}
-
-static void
-set_caps(struct imap_session *s, const char *p, size_t n)
-{
-	free(s->caps);
-	s->caps = xstrndup(p, n);
-}
-
-/* Picks up capabilities from "* CAPABILITY ..." or a "[CAPABILITY ...]"
- * response code anywhere in an OK response. */
-static void
-note_caps(struct imap_session *s, const char *text)
-{
-	if (qu_str_has_prefix_ci(text, "CAPABILITY ")) {
-		set_caps(s, text + 11, strlen(text + 11));
-		return;
-	}
-	const char *b = text;
-	if (qu_str_has_prefix_ci(b, "OK ") || qu_str_has_prefix_ci(b, "PREAUTH "))
-		b = strchr(b, ' ') + 1;
-	if (qu_str_has_prefix_ci(b, "[CAPABILITY ")) {
-		const char *e = strchr(b, ']');
-		if (e)
-			set_caps(s, b + 12, (size_t)(e - b - 12));
-	}
 }
 
 bool
@@ -131,66 +35,6 @@ imap_session_has_cap(const struct imap_session *s, const char *cap)
 	return false;
 }
 
-static void
-safe_text(struct qu_buf *b, const char *p)
-{
-	qu_buf_append_safe(b, p, strlen(p), false);
-}
-
-/* Reads responses until the tagged one for tag; untagged ones are noted.
- * Returns 0 for OK; NO is AUTH or UNAVAILABLE (no_cls), BAD UNAVAILABLE. */
-static int
-wait_tagged(struct imap_session *s, const char *tag, enum qu_err_class no_cls, struct qu_err *err)
-{
-	size_t tl = strlen(tag);
-	for (;;) {
-		enum resp_kind k;
-		if (read_response(s, &k, err) < 0)
-			return -1;
-		const char *r = s->resp.data;
-		if (k == RESP_UNTAGGED) {
-			if (qu_str_has_prefix_ci(r + 2, "BYE "))
-				continue; /* the tagged reply or EOF tells the rest */
-			note_caps(s, r + 2);
-			continue;
-		}
-		if (k == RESP_CONTINUE)
-			return qu_err_set(err, QU_E_UNAVAILABLE, "unexpected continuation request");
-		if (strncmp(r, tag, tl) != 0 || r[tl] != ' ')
-			return qu_err_set(err, QU_E_UNAVAILABLE, "response with an unknown tag");
-		const char *st = r + tl + 1;
-		note_caps(s, st);
-		if (qu_str_has_prefix_ci(st, "OK"))
-			return 0;
-		struct qu_buf m;
-		qu_buf_init(&m, 2048);
-		safe_text(&m, st);
-		enum qu_err_class cls = qu_str_has_prefix_ci(st, "NO") ? no_cls : QU_E_UNAVAILABLE;
-		/* RFC 5530 codes that say "try later". */
-		if (strstr(st, "[UNAVAILABLE]") || strstr(st, "[INUSE]"))
-			cls = QU_E_TEMPFAIL;
-		qu_err_set(err, cls, "server said %s", m.data ? m.data : "");
-		qu_buf_clear(&m);
-		return -1;
-	}
-}
-
-static const char *
-next_tag(struct imap_session *s, char buf[16])
-{
-	snprintf(buf, 16, "Q%u", ++s->tag);
-	return buf;
-}
-
-static int
-simple_command(struct imap_session *s, const char *cmd, struct qu_err *err)
-{
-	char tag[16];
-	next_tag(s, tag);
-	if (net_printf(s->conn, err, "%s %s\r\n", tag, cmd) < 0 || net_flush(s->conn, err) < 0)
-		return -1;
-	return wait_tagged(s, tag, QU_E_UNAVAILABLE, err);
-}
 
 static int
 starttls(struct imap_session *s, struct qu_err *err)
@@ -200,58 +44,83 @@ starttls(struct imap_session *s, struct qu_err *err)
 		return qu_err_set(err, QU_E_UNAVAILABLE,
 				  "server does not offer STARTTLS (use imaps:// or, knowingly, imap+insecure://)");
 	s->state = IMAP_STATE_STARTTLS;
-	if (simple_command(s, "STARTTLS", err) < 0)
+	if (imap_cmd_simple(s, "STARTTLS", err) < 0)
 		return qu_err_prefix(err, "STARTTLS");
+	/* Whatever followed the OK in the same read was sent before TLS and
+	 * is dropped by net_tls_start (RFC 3501 §6.2.1): it could be an
+	 * injected response. The parser holds nothing: the OK ended a line. */
+	imap_parser_reset(&s->parser);
 	if (net_tls_start(s->conn, &s->discarded, err) < 0)
-		return -1;
+		return imap_broken(s);
 	/* RFC 3501 §6.2.1: capabilities from before TLS are void. */
 	free(s->caps);
 	s->caps = NULL;
-	return simple_command(s, "CAPABILITY", err);
+	return imap_cmd_simple(s, "CAPABILITY", err);
+}
+
+static struct imap_session *
+session_new(struct net_conn *c, enum net_tls_mode tls)
+{
+	struct imap_session *s = xcalloc(1, sizeof *s);
+	s->conn = c;
+	s->tls = tls;
+	s->state = IMAP_STATE_GREETING;
+	struct imap_parser_limits lim = {.max_bytes = IMAP_RESP_MAX};
+	imap_parser_init(&s->parser, &lim);
+	return s;
+}
+
+static int
+greeting(struct imap_session *s, struct qu_err *err)
+{
+	if (imap_read_response(s, err) < 0)
+		return -1;
+	const struct imap_resp *r = &s->resp;
+	bool preauth = r->type == IMAP_RESP_UNTAGGED && r->status == IMAP_STATUS_PREAUTH;
+	char *d = imap_describe_status(r);
+	if (r->type != IMAP_RESP_UNTAGGED || !(r->status == IMAP_STATUS_OK || preauth)) {
+		qu_err_set(err, QU_E_UNAVAILABLE, "server greeted with %s%s",
+			   r->type == IMAP_RESP_UNTAGGED ? "* " : "", d);
+		free(d);
+		return imap_broken(s);
+	}
+	s->greeting = d;
+	if (preauth && s->tls == NET_TLS_STARTTLS) {
+		/* STARTTLS is not allowed once authenticated (RFC 3501 §6.2.1), so a
+		 * PREAUTH on a plain connection could never be secured. */
+		qu_err_set(err, QU_E_UNAVAILABLE, "server sent PREAUTH on a connection without TLS");
+		return imap_broken(s);
+	}
+	if (!s->caps && imap_cmd_simple(s, "CAPABILITY", err) < 0)
+		return -1;
+	if (s->tls == NET_TLS_STARTTLS && starttls(s, err) < 0)
+		return -1;
+	s->state = preauth ? IMAP_STATE_AUTHENTICATED : IMAP_STATE_NOT_AUTHENTICATED;
+	return 0;
+}
+
+struct imap_session *
+imap_session_open_conn(struct net_conn *c, enum net_tls_mode tls, struct qu_err *err)
+{
+	struct imap_session *s = session_new(c, tls);
+	if (greeting(s, err) < 0) {
+		s->broken = true; /* no LOGOUT on the way out */
+		imap_session_close(s);
+		return NULL;
+	}
+	return s;
 }
 
 struct imap_session *
 imap_session_open(const struct imap_opts *o, struct qu_err *err)
 {
-	struct net_conn *c = net_connect(o->host, o->port, o->tls, &o->net, err);
+	struct net_opts no = o->net;
+	if (!no.max_line)
+		no.max_line = IMAP_MAX_LINE;
+	struct net_conn *c = net_connect(o->host, o->port, o->tls, &no, err);
 	if (!c)
 		return NULL;
-	struct imap_session *s = xcalloc(1, sizeof *s);
-	s->conn = c;
-	qu_buf_init(&s->resp, RESP_MAX);
-	s->state = IMAP_STATE_GREETING;
-	enum resp_kind k;
-	if (read_response(s, &k, err) < 0)
-		goto fail;
-	const char *r = s->resp.data;
-	bool preauth = k == RESP_UNTAGGED && qu_str_has_prefix_ci(r + 2, "PREAUTH");
-	if (k != RESP_UNTAGGED || !(qu_str_has_prefix_ci(r + 2, "OK") || preauth)) {
-		struct qu_buf m;
-		qu_buf_init(&m, 2048);
-		safe_text(&m, r);
-		qu_err_set(err, QU_E_UNAVAILABLE, "server greeted with %s", m.data ? m.data : "");
-		qu_buf_clear(&m);
-		goto fail;
-	}
-	s->greeting = xstrdup(r + 2);
-	note_caps(s, r + 2);
-	if (preauth && o->tls == NET_TLS_STARTTLS) {
-		/* STARTTLS is not allowed once authenticated (RFC 3501 §6.2.1), so a
-		 * PREAUTH on a plain connection could never be secured. */
-		qu_err_set(err, QU_E_UNAVAILABLE, "server sent PREAUTH on a connection without TLS");
-		goto fail;
-	}
-	if (!s->caps && simple_command(s, "CAPABILITY", err) < 0)
-		goto fail;
-	if (o->tls == NET_TLS_STARTTLS && starttls(s, err) < 0)
-		goto fail;
-	s->state = preauth ? IMAP_STATE_AUTHENTICATED : IMAP_STATE_NOT_AUTHENTICATED;
-	return s;
-fail:
-	net_conn_free(s->conn);
-	s->conn = NULL;
-	imap_session_close(s);
-	return NULL;
+	return imap_session_open_conn(c, o->tls, err);
 }
 
 void
@@ -259,16 +128,31 @@ imap_session_close(struct imap_session *s)
 {
 	if (!s)
 		return;
-	if (s->conn) {
+	if (s->conn && !s->broken && s->state != IMAP_STATE_LOGOUT) {
 		struct qu_err e;
-		simple_command(s, "LOGOUT", &e);
-		net_conn_free(s->conn);
+		qu_err_clear(&e);
+		imap_session_logout(s, &e);
 	}
+	net_conn_free(s->conn);
+	for (size_t i = 0; i < s->npend; i++)
+		free(s->pend[i].msg);
 	free(s->greeting);
 	free(s->caps);
 	free(s->mech);
-	qu_buf_clear(&s->resp);
+	free(s->bye);
+	imap_parser_clear(&s->parser);
 	free(s);
+}
+
+int
+imap_session_logout(struct imap_session *s, struct qu_err *err)
+{
+	if (s->state == IMAP_STATE_LOGOUT)
+		return 0;
+	imap_hooks_set(s, NULL, NULL);
+	int rc = imap_cmd_simple(s, "LOGOUT", err);
+	s->state = IMAP_STATE_LOGOUT;
+	return rc;
 }
 
 enum imap_state
@@ -301,6 +185,24 @@ imap_session_conn(struct imap_session *s)
 	return s->conn;
 }
 
+bool
+imap_session_broken(const struct imap_session *s)
+{
+	return s->broken;
+}
+
+unsigned
+imap_session_commands(const struct imap_session *s)
+{
+	return s->commands;
+}
+
+unsigned
+imap_session_enabled(const struct imap_session *s)
+{
+	return s->enabled;
+}
+
 void
 imap_quote(struct qu_buf *b, const char *p, size_t n, bool *literal)
 {
@@ -325,116 +227,61 @@ imap_quote(struct qu_buf *b, const char *p, size_t n, bool *literal)
 	qu_buf_append_byte(b, '"');
 }
 
-/* Writes one LOGIN argument: a quoted string, or a literal; a synchronizing
- * literal waits for the server's "+" (RFC 3501 §7.5), LITERAL+ does not. */
-static int
-send_astring(struct imap_session *s, const char *p, bool secret, struct qu_err *err)
-{
-	struct qu_buf b;
-	qu_buf_init(&b, SIZE_MAX);
-	bool lit;
-	imap_quote(&b, p, strlen(p), &lit);
-	int rc = -1;
-	if (!lit) {
-		rc = secret ? net_write_secret(s->conn, b.data, b.len, err)
-			    : net_write(s->conn, b.data, b.len, err);
-		goto out;
-	}
-	bool plus = imap_session_has_cap(s, "LITERAL+");
-	if (net_printf(s->conn, err, "{%zu%s}\r\n", strlen(p), plus ? "+" : "") < 0)
-		goto out;
-	if (!plus) {
-		enum resp_kind k;
-		if (net_flush(s->conn, err) < 0 || read_response(s, &k, err) < 0)
-			goto out;
-		if (k != RESP_CONTINUE) {
-			qu_err_set(err, QU_E_UNAVAILABLE, "server refused a literal");
-			goto out;
-		}
-	}
-	rc = secret ? net_write_secret(s->conn, p, strlen(p), err)
-		    : net_write(s->conn, p, strlen(p), err);
-out:
-	qu_buf_clear_secret(&b);
-	return rc;
-}
+/* ---- authentication ---- */
 
 static int
 auth_login(struct imap_session *s, const struct net_sasl_creds *creds, struct qu_err *err)
 {
-	char tag[16];
-	next_tag(s, tag);
-	if (net_printf(s->conn, err, "%s LOGIN ", tag) < 0 ||
-	    send_astring(s, creds->user, false, err) < 0 || net_write(s->conn, " ", 1, err) < 0 ||
-	    send_astring(s, creds->secret, true, err) < 0 || net_write(s->conn, "\r\n", 2, err) < 0 ||
-	    net_flush(s->conn, err) < 0)
+	unsigned tag = imap_cmd_start(s, "LOGIN", QU_E_AUTH, err);
+	if (!tag || imap_cmd_astring(s, tag, creds->user, strlen(creds->user), false, err) < 0 ||
+	    imap_cmd_astring(s, tag, creds->secret, strlen(creds->secret), true, err) < 0 ||
+	    imap_cmd_end(s, err) < 0)
 		return -1;
-	return wait_tagged(s, tag, QU_E_AUTH, err);
+	return imap_cmd_wait(s, tag, NULL, err);
 }
 
 static int
 auth_sasl(struct imap_session *s, struct net_sasl *sasl, struct qu_err *err)
 {
-	char tag[16];
 	char *out = NULL;
 	int rc = -1;
-	next_tag(s, tag);
-	if (net_printf(s->conn, err, "%s AUTHENTICATE %s", tag, net_sasl_mech(sasl)) < 0)
+	char verb[64];
+	snprintf(verb, sizeof verb, "AUTHENTICATE %s", net_sasl_mech(sasl));
+	unsigned tag = imap_cmd_start(s, verb, QU_E_AUTH, err);
+	if (!tag)
 		goto out;
 	/* RFC 4959: with SASL-IR the first response rides on the command. */
 	if (net_sasl_client_first(sasl) && imap_session_has_cap(s, "SASL-IR")) {
 		if (net_sasl_step(sasl, "", 0, &out, err) < 0)
 			goto out;
-		if (net_write(s->conn, " ", 1, err) < 0 ||
+		if (imap_cmd_raw(s, " ", err) < 0 ||
 		    net_write_secret(s->conn, *out ? out : "=", *out ? strlen(out) : 1, err) < 0)
 			goto out;
 		qu_free_secret(out);
 		out = NULL;
 	}
-	if (net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
+	if (imap_cmd_end(s, err) < 0)
 		goto out;
 	for (;;) {
-		enum resp_kind k;
-		if (read_response(s, &k, err) < 0)
+		int w = imap_cmd_wait_continue(s, tag, err);
+		if (w <= 0) {
+			rc = w;
 			goto out;
-		if (k == RESP_UNTAGGED) {
-			note_caps(s, s->resp.data + 2);
-			continue;
 		}
-		if (k == RESP_TAGGED)
-			break;
-		const char *chal = s->resp.data + (s->resp.len > 1 ? 2 : 1);
-		if (net_sasl_step(sasl, chal, strlen(chal), &out, err) < 0) {
+		const char *chal = s->resp.text;
+		if (net_sasl_step(sasl, chal, s->resp.text_len, &out, err) < 0) {
 			/* RFC 3501 §6.2.2: "*" cancels the exchange. */
 			struct qu_err e2;
-			if (net_write(s->conn, "*\r\n", 3, &e2) == 0 && net_flush(s->conn, &e2) == 0)
-				wait_tagged(s, tag, QU_E_AUTH, &e2);
+			qu_err_clear(&e2);
+			if (imap_cmd_raw(s, "*\r\n", &e2) == 0)
+				imap_cmd_wait(s, tag, NULL, &e2);
 			goto out;
 		}
 		if (net_write_secret(s->conn, out, strlen(out), err) < 0 ||
-		    net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
+		    imap_cmd_end(s, err) < 0)
 			goto out;
 		qu_free_secret(out);
 		out = NULL;
-	}
-	/* The tagged response is in s->resp; let wait_tagged's logic judge it
-	 * by re-reading nothing: judge it here the same way. */
-	const char *r = s->resp.data;
-	size_t tl = strlen(tag);
-	if (strncmp(r, tag, tl) != 0 || r[tl] != ' ') {
-		qu_err_set(err, QU_E_UNAVAILABLE, "response with an unknown tag");
-		goto out;
-	}
-	note_caps(s, r + tl + 1);
-	if (qu_str_has_prefix_ci(r + tl + 1, "OK")) {
-		rc = 0;
-	} else {
-		struct qu_buf m;
-		qu_buf_init(&m, 2048);
-		safe_text(&m, r + tl + 1);
-		qu_err_set(err, qu_str_has_prefix_ci(r + tl + 1, "NO") ? QU_E_AUTH : QU_E_UNAVAILABLE,
-			   "server said %s", m.data ? m.data : "");
-		qu_buf_clear(&m);
 	}
 out:
 	qu_free_secret(out);
@@ -468,6 +315,8 @@ imap_session_auth(struct imap_session *s, const struct net_sasl_creds *creds, bo
 {
 	if (s->state == IMAP_STATE_AUTHENTICATED)
 		return 0;
+	if (imap_ensure_caps(s, err) < 0)
+		return -1;
 	char *mechs = auth_mechs(s);
 	int rc;
 	free(s->mech);
@@ -475,20 +324,31 @@ imap_session_auth(struct imap_session *s, const struct net_sasl_creds *creds, bo
 	struct qu_err e2;
 	struct net_sasl *sasl = *mechs ? net_sasl_start(creds, mechs, allow_plain, "imap", &e2) : NULL;
 	free(mechs);
+	if (!sasl) {
+		if (creds->oauth2)
+			return qu_err_set(err, QU_E_UNAVAILABLE,
+					  "server offers no SASL mechanism for OAuth 2");
+		if (imap_session_has_cap(s, "LOGINDISABLED"))
+			return qu_err_set(err, QU_E_UNAVAILABLE,
+					  "server has disabled LOGIN on this connection");
+		if (!allow_plain)
+			return qu_err_set(err, QU_E_UNAVAILABLE,
+					  "no mechanism that keeps the password safe on a connection without TLS");
+	}
+	unsigned gen = s->caps_gen;
 	if (sasl) {
 		s->mech = xstrdup(net_sasl_mech(sasl));
 		rc = auth_sasl(s, sasl, err);
 		net_sasl_free(sasl);
-	} else if (creds->oauth2) {
-		return qu_err_set(err, QU_E_UNAVAILABLE, "server offers no SASL mechanism for OAuth 2");
-	} else if (imap_session_has_cap(s, "LOGINDISABLED")) {
-		return qu_err_set(err, QU_E_UNAVAILABLE, "server has disabled LOGIN on this connection");
-	} else if (!allow_plain) {
-		return qu_err_set(err, QU_E_UNAVAILABLE,
-				  "no mechanism that keeps the password safe on a connection without TLS");
 	} else {
 		s->mech = xstrdup("LOGIN");
 		rc = auth_login(s, creds, err);
+	}
+	if (rc == 0 && gen == s->caps_gen) {
+		/* Capabilities may change at login (RFC 3501 §6.2.2); those not
+		 * repeated with the OK are asked for when next needed. */
+		free(s->caps);
+		s->caps = NULL;
 	}
 	if (mech)
 		*mech = s->mech;
@@ -496,4 +356,186 @@ imap_session_auth(struct imap_session *s, const struct net_sasl_creds *creds, bo
 		return qu_err_prefix(err, "login (%s)", s->mech);
 	s->state = IMAP_STATE_AUTHENTICATED;
 	return 0;
+}
+
+/* ---- after login ---- */
+
+struct id_ctx {
+	struct qu_buf out;
+};
+
+static int
+id_untagged(void *ctx, const struct imap_resp *r, struct qu_err *err)
+{
+	struct id_ctx *c = ctx;
+	(void)err;
+	if (!qu_mem_eq_ci(r->kw, r->kw_len, "ID") || r->args == r->args_end ||
+	    r->nodes[r->args].kind != IMAP_NODE_LIST)
+		return 0;
+	uint32_t l = r->args;
+	for (uint32_t i = l + 1; i < r->nodes[l].end; i = r->nodes[i].end) {
+		uint32_t v = r->nodes[i].end;
+		if (v >= r->nodes[l].end)
+			break;
+		size_t kn, vn;
+		const char *k = imap_node_bytes(r, i, &kn), *val = imap_node_bytes(r, v, &vn);
+		if (k) {
+			qu_buf_append(&c->out, k, kn);
+			qu_buf_append_byte(&c->out, '=');
+			if (val)
+				qu_buf_append(&c->out, val, vn);
+			qu_buf_append_byte(&c->out, '\n');
+		}
+		i = v;
+	}
+	return 0;
+}
+
+int
+imap_session_id(struct imap_session *s, const struct imap_id *id, char **server_id,
+		struct qu_err *err)
+{
+	if (server_id)
+		*server_id = NULL;
+	if (imap_ensure_caps(s, err) < 0)
+		return -1;
+	if (!imap_session_has_cap(s, "ID"))
+		return 0;
+	const char *fields[][2] = {{"name", id->name},
+				   {"version", id->version},
+				   {"vendor", id->vendor},
+				   {"support-email", id->support_email}};
+	struct qu_buf b;
+	qu_buf_init(&b, 4096);
+	qu_buf_append_str(&b, "ID (");
+	bool any = false;
+	for (size_t i = 0; i < QU_ARRAY_LEN(fields); i++) {
+		struct qu_buf v;
+		bool lit;
+		if (!fields[i][1])
+			continue;
+		qu_buf_init(&v, 1024);
+		imap_quote(&v, fields[i][1], strlen(fields[i][1]), &lit);
+		if (!lit) /* our own strings are ASCII; anything else is left out */
+			qu_buf_printf(&b, "%s\"%s\" %s", any ? " " : "", fields[i][0], v.data);
+		any = any || !lit;
+		qu_buf_clear(&v);
+	}
+	qu_buf_append_byte(&b, ')');
+	struct id_ctx c;
+	qu_buf_init(&c.out, 64 * 1024);
+	static const struct imap_hooks hooks = {.untagged = id_untagged};
+	imap_hooks_set(s, &hooks, &c);
+	int rc = imap_cmd_simple(s, any ? b.data : "ID NIL", err);
+	imap_hooks_set(s, NULL, NULL);
+	qu_buf_clear(&b);
+	if (rc == 0 && server_id && c.out.len)
+		*server_id = qu_buf_steal(&c.out, NULL);
+	qu_buf_clear(&c.out);
+	return rc < 0 ? qu_err_prefix(err, "ID") : 0;
+}
+
+int
+imap_session_enable(struct imap_session *s, unsigned want, struct qu_err *err)
+{
+	if (imap_ensure_caps(s, err) < 0)
+		return -1;
+	if (!imap_session_has_cap(s, "ENABLE") && !imap_session_has_cap(s, "IMAP4rev2"))
+		return 0;
+	struct qu_buf b;
+	qu_buf_init(&b, 256);
+	qu_buf_append_str(&b, "ENABLE");
+	if ((want & IMAP_ENABLE_QRESYNC) && imap_session_has_cap(s, "QRESYNC"))
+		qu_buf_append_str(&b, " QRESYNC");
+	if ((want & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)) &&
+	    imap_session_has_cap(s, "CONDSTORE"))
+		qu_buf_append_str(&b, " CONDSTORE");
+	if ((want & IMAP_ENABLE_UTF8) && imap_session_has_cap(s, "UTF8=ACCEPT"))
+		qu_buf_append_str(&b, " UTF8=ACCEPT");
+	int rc = 0;
+	if (b.len > 6)
+		rc = imap_cmd_simple(s, b.data, err);
+	qu_buf_clear(&b);
+	return rc < 0 ? qu_err_prefix(err, "ENABLE") : 0;
+}
+
+int
+imap_session_compress(struct imap_session *s, struct qu_err *err)
+{
+	if (imap_ensure_caps(s, err) < 0)
+		return -1;
+	if (!imap_session_has_cap(s, "COMPRESS=DEFLATE"))
+		return 0;
+	if (imap_cmd_simple(s, "COMPRESS DEFLATE", err) < 0)
+		return qu_err_prefix(err, "COMPRESS");
+	if (net_compress_start(s->conn, err) < 0)
+		return imap_broken(s);
+	return 1;
+}
+
+struct ns_ctx {
+	char *prefix;
+	char delim;
+	bool seen;
+};
+
+static int
+ns_untagged(void *ctx, const struct imap_resp *r, struct qu_err *err)
+{
+	struct ns_ctx *c = ctx;
+	(void)err;
+	if (!qu_mem_eq_ci(r->kw, r->kw_len, "NAMESPACE") || r->args == r->args_end || c->seen)
+		return 0;
+	c->seen = true;
+	/* (("prefix" "delim") ...) NIL NIL: the first personal one. */
+	uint32_t l = r->args;
+	if (r->nodes[l].kind != IMAP_NODE_LIST || l + 1 >= r->nodes[l].end)
+		return 0;
+	uint32_t d = l + 1;
+	if (r->nodes[d].kind != IMAP_NODE_LIST || d + 1 >= r->nodes[d].end)
+		return 0;
+	c->prefix = imap_node_dup(r, d + 1, NULL);
+	uint32_t dl = r->nodes[d + 1].end;
+	size_t n;
+	const char *b = dl < r->nodes[d].end ? imap_node_bytes(r, dl, &n) : NULL;
+	c->delim = b && n == 1 ? b[0] : 0;
+	return 0;
+}
+
+int
+imap_session_namespace(struct imap_session *s, char **prefix, char *delim, struct qu_err *err)
+{
+	*prefix = NULL;
+	*delim = 0;
+	if (imap_ensure_caps(s, err) < 0)
+		return -1;
+	struct ns_ctx c = {NULL, 0, false};
+	int rc = 0;
+	if (imap_session_has_cap(s, "NAMESPACE") || imap_session_has_cap(s, "IMAP4rev2")) {
+		static const struct imap_hooks hooks = {.untagged = ns_untagged};
+		imap_hooks_set(s, &hooks, &c);
+		rc = imap_cmd_simple(s, "NAMESPACE", err);
+		imap_hooks_set(s, NULL, NULL);
+	}
+	if (rc == 0 && !c.seen) {
+		/* LIST "" "" gives the delimiter (RFC 3501 §6.3.8). */
+		struct imap_list l = {0};
+		rc = imap_session_list(s, "", "", 0, 0, &l, err);
+		if (rc == 0 && l.n)
+			c.delim = l.v[0].delim;
+		imap_list_clear(&l);
+	}
+	if (rc < 0) {
+		free(c.prefix);
+		return qu_err_prefix(err, "NAMESPACE");
+	}
+	*prefix = c.prefix ? c.prefix : xstrdup("");
+	*delim = c.delim;
+	return 0;
+}
+
+int
+imap_session_noop(struct imap_session *s, struct qu_err *err)
+{
+	return imap_cmd_simple(s, "NOOP", err);
 }

@@ -1,0 +1,1378 @@
+/*
+ * `quail fetch --imap`: IMAP folders into Maildirs, exactly once (SPEC §5).
+ *
+ * Folder "A/B" (split at the server's delimiter) is the Maildir DIR/A/B,
+ * INBOX is DIR/INBOX; imap_mailbox_relpath encodes any component that
+ * could leave DIR or clash with tmp/, new/, cur/ or .quail.
+ *
+ * The crash-safe protocol is the POP3 one (fetch_pop3.c) with UIDs. State
+ * is one append-only journal, DIR/.quail/imap-USER@HOST, of entries
+ *
+ *     F <id> <name>          folder <id> is <name> (UTF-8, %-encoded)
+ *     V <id> <uidvalidity>   a new epoch of folder <id>: what came before
+ *                            is void (its UIDs may be reused)
+ *     P <id> <uid>           <uid> may be committed from now on
+ *     D <id> <uid> <rel>     <uid> is stored, as DIR/<rel>
+ *     S <id> <uidnext> <modseq>  every message below <uidnext> that the
+ *                            server had is stored (HIGHESTMODSEQ <modseq>)
+ *
+ * several to a line, one line per append and fdatasync. A message goes:
+ * "P" durable (for the next PENDING_AHEAD together) -> UID FETCH streams
+ * it into tmp/ -> a worker commits it (fsync, rename into new/ or cur/,
+ * fsync the directory) -> "D" durable -> counted. "S" is written only when
+ * every message of the folder's listing is D. So after a kill or a lost
+ * connection, new/ and cur/ hold only complete messages, and one without
+ * a D entry has a P entry: the next run fetches such a UID again and
+ * first compares it (maildir_delivery_matches) with the files of the same
+ * size that no D entry claims; an identical one is recorded instead of
+ * stored twice. After a UIDVALIDITY change (and on a first sync into a
+ * Maildir that already holds mail) every message is compared that way.
+ *
+ * A re-run with nothing new costs: LIST (with LIST-STATUS) or STATUS per
+ * folder, pipelined; a folder whose UIDVALIDITY and UIDNEXT match its S
+ * entry is not even selected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "net/net.h"
+#include "store/store.h"
+#include "config/config.h"
+#include "imap/imap.h"
+#include "app/private.h"
+#include "app/imap_private.h"
+
+#define JOURNAL_PREFIX "imap-"
+#define TMP_MAX_AGE (36L * 3600)
+#define PROGRESS_EVERY_MS 100
+#define COMPACT_SLACK 1024
+/* One journal sync names this many UIDs ahead as pending. */
+#define PENDING_AHEAD 128
+
+/* ---- per-folder state from the journal ------------------------------- */
+
+enum uid_state {
+	UID_PENDING,
+	UID_DONE,
+};
+
+struct uid_entry {
+	uint32_t uid; /* 0: free slot */
+	enum uid_state state;
+	char *rel;    /* DONE: the file, relative to DIR */
+};
+
+/* Open addressing on uid; grows at half full. */
+struct uid_map {
+	struct uid_entry *v;
+	size_t cap, n;
+};
+
+struct fstate {
+	unsigned id;
+	char *name; /* UTF-8 */
+	size_t name_len;
+	bool has_v, has_sync;
+	uint32_t uidvalidity, uidnext;
+	uint64_t modseq;
+	struct uid_map uids;
+	size_t pending; /* entries still UID_PENDING */
+};
+
+static struct uid_entry *
+map_slot(struct uid_entry *v, size_t cap, uint32_t uid)
+{
+	size_t i = ((size_t)uid * 2654435761u) & (cap - 1);
+	while (v[i].uid && v[i].uid != uid)
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static struct uid_entry *
+map_find(const struct uid_map *m, uint32_t uid)
+{
+	if (!m->cap)
+		return NULL;
+	struct uid_entry *e = map_slot(m->v, m->cap, uid);
+	return e->uid ? e : NULL;
+}
+
+static struct uid_entry *
+map_add(struct uid_map *m, uint32_t uid, bool *added)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 256;
+		struct uid_entry *v = xcalloc(cap, sizeof *v);
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->v[i].uid)
+				*map_slot(v, cap, m->v[i].uid) = m->v[i];
+		free(m->v);
+		m->v = v;
+		m->cap = cap;
+	}
+	struct uid_entry *e = map_slot(m->v, m->cap, uid);
+	*added = !e->uid;
+	if (!e->uid) {
+		e->uid = uid;
+		e->state = UID_PENDING;
+		m->n++;
+	}
+	return e;
+}
+
+static void
+map_clear(struct uid_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->v[i].rel);
+	free(m->v);
+	memset(m, 0, sizeof *m);
+}
+
+static void
+fstate_mark_pending(struct fstate *fs, uint32_t uid)
+{
+	bool added;
+	map_add(&fs->uids, uid, &added);
+	if (added)
+		fs->pending++;
+}
+
+static void
+fstate_mark_done(struct fstate *fs, uint32_t uid, const char *rel, size_t rn)
+{
+	bool added;
+	struct uid_entry *e = map_add(&fs->uids, uid, &added);
+	if (!added && e->state == UID_PENDING)
+		fs->pending--;
+	e->state = UID_DONE;
+	free(e->rel);
+	e->rel = xstrndup(rel, rn);
+}
+
+/* P entries below the synced UIDNEXT are stale (S is written only when
+ * every listed UID below it is D: those were expunged): not pending. */
+static void
+fstate_recount(struct fstate *fs)
+{
+	fs->pending = 0;
+	for (size_t i = 0; i < fs->uids.cap; i++) {
+		const struct uid_entry *e = &fs->uids.v[i];
+		if (e->uid && e->state == UID_PENDING && (!fs->has_sync || e->uid >= fs->uidnext))
+			fs->pending++;
+	}
+}
+
+static void
+fstate_new_epoch(struct fstate *fs, uint32_t v)
+{
+	map_clear(&fs->uids);
+	fs->pending = 0;
+	fs->has_v = true;
+	fs->uidvalidity = v;
+	fs->has_sync = false;
+	fs->uidnext = 0;
+	fs->modseq = 0;
+}
+
+struct state {
+	struct fstate **v;
+	size_t n, cap;
+	unsigned next_id;
+	size_t entries; /* in the journal file */
+};
+
+static struct fstate *
+state_by_id(struct state *st, unsigned id)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i]->id == id)
+			return st->v[i];
+	return NULL;
+}
+
+static struct fstate *
+state_by_name(struct state *st, const char *name, size_t n)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i]->name_len == n && memcmp(st->v[i]->name, name, n) == 0)
+			return st->v[i];
+	return NULL;
+}
+
+static struct fstate *
+state_add(struct state *st, unsigned id, const char *name, size_t n)
+{
+	st->v = xgrow(st->v, &st->cap, st->n + 1, sizeof *st->v);
+	struct fstate *fs = xcalloc(1, sizeof *fs);
+	fs->id = id;
+	fs->name = xmalloc(n + 1);
+	memcpy(fs->name, name, n);
+	fs->name[n] = '\0';
+	fs->name_len = n;
+	st->v[st->n++] = fs;
+	if (id >= st->next_id)
+		st->next_id = id + 1;
+	return fs;
+}
+
+static void
+state_clear(struct state *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		map_clear(&st->v[i]->uids);
+		free(st->v[i]->name);
+		free(st->v[i]);
+	}
+	free(st->v);
+	memset(st, 0, sizeof *st);
+}
+
+/* ---- the journal ----------------------------------------------------- */
+
+/* %-encoding for names in journal lines: no spaces, controls or '%'. */
+static void
+pct_encode(struct qu_buf *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c <= 0x20 || c == '%' || c == 0x7f)
+			qu_buf_printf(b, "%%%02X", c);
+		else
+			qu_buf_append_byte(b, (char)c);
+	}
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static char *
+pct_decode(const char *p, size_t n, size_t *out)
+{
+	char *d = xmalloc(n + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int h, l;
+		if (p[i] == '%' && i + 2 < n && (h = hexval(p[i + 1])) >= 0 &&
+		    (l = hexval(p[i + 2])) >= 0) {
+			d[k++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			d[k++] = p[i];
+		}
+	}
+	d[k] = '\0';
+	*out = k;
+	return d;
+}
+
+static bool
+word(const char **p, const char *end, const char **w, size_t *n)
+{
+	while (*p < end && **p == ' ')
+		(*p)++;
+	*w = *p;
+	while (*p < end && **p != ' ')
+		(*p)++;
+	*n = (size_t)(*p - *w);
+	return *n > 0;
+}
+
+static bool
+word_u64(const char **p, const char *end, uint64_t max, uint64_t *v)
+{
+	const char *w;
+	size_t n;
+	return word(p, end, &w, &n) && qu_parse_u64(w, n, max, v) == 0;
+}
+
+/* One journal line. A line it cannot read is skipped from the entry on:
+ * a later quail may write more, and damage must not stop every fetch. */
+static int
+replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
+{
+	struct state *st = ctx;
+	const char *p = line, *end = line + len, *tag, *w;
+	size_t tn, wn;
+	uint64_t id, a, b;
+	(void)err;
+	while (word(&p, end, &tag, &tn)) {
+		if (tn != 1 || !word_u64(&p, end, UINT32_MAX, &id))
+			return 0;
+		st->entries++;
+		struct fstate *fs = state_by_id(st, (unsigned)id);
+		switch (*tag) {
+		case 'F': {
+			if (!word(&p, end, &w, &wn))
+				return 0;
+			size_t n;
+			char *name = pct_decode(w, wn, &n);
+			if (!fs && !state_by_name(st, name, n))
+				state_add(st, (unsigned)id, name, n);
+			free(name);
+			break;
+		}
+		case 'V':
+			if (!word_u64(&p, end, UINT32_MAX, &a) || !fs)
+				return 0;
+			fstate_new_epoch(fs, (uint32_t)a);
+			break;
+		case 'P':
+			if (!word_u64(&p, end, UINT32_MAX, &a) || !fs || !a)
+				return 0;
+			fstate_mark_pending(fs, (uint32_t)a);
+			break;
+		case 'D':
+			if (!word_u64(&p, end, UINT32_MAX, &a) || !word(&p, end, &w, &wn) || !fs || !a)
+				return 0;
+			fstate_mark_done(fs, (uint32_t)a, w, wn);
+			break;
+		case 'S':
+			if (!word_u64(&p, end, UINT32_MAX, &a) || !word_u64(&p, end, UINT64_MAX, &b) ||
+			    !fs)
+				return 0;
+			fs->has_sync = true;
+			fs->uidnext = (uint32_t)a;
+			fs->modseq = b;
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static char *
+journal_name(const char *user, const char *host)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_buf_append_str(&b, JOURNAL_PREFIX);
+	const char *parts[] = {user, "@", host};
+	for (size_t k = 0; k < QU_ARRAY_LEN(parts); k++) {
+		for (const unsigned char *s = (const unsigned char *)parts[k]; *s; s++) {
+			if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			    (*s >= '0' && *s <= '9') || strchr("._+-@", *s))
+				qu_buf_append_byte(&b, (char)*s);
+			else
+				qu_buf_printf(&b, "%%%02X", *s);
+		}
+	}
+	return qu_buf_steal(&b, NULL);
+}
+
+/* Rewrites the journal with only what the current epochs need, when it has
+ * grown to more than twice that. */
+static int
+maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_err *err)
+{
+	size_t live = 0;
+	for (size_t i = 0; i < st->n; i++)
+		live += 3 + st->v[i]->uids.n;
+	if (st->entries <= 2 * live + COMPACT_SLACK)
+		return 0;
+	struct store_line *v = xcalloc(live, sizeof *v);
+	size_t n = 0;
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (size_t i = 0; i < st->n; i++) {
+		struct fstate *fs = st->v[i];
+		qu_buf_reset(&b);
+		qu_buf_printf(&b, "F %u ", fs->id);
+		pct_encode(&b, fs->name, fs->name_len);
+		if (fs->has_v)
+			qu_buf_printf(&b, " V %u %u", fs->id, (unsigned)fs->uidvalidity);
+		if (fs->has_sync)
+			qu_buf_printf(&b, " S %u %u %llu", fs->id, (unsigned)fs->uidnext,
+				      (unsigned long long)fs->modseq);
+		v[n].p = xstrdup(b.data);
+		v[n].len = b.len;
+		n++;
+		for (size_t k = 0; fs->has_v && k < fs->uids.cap; k++) {
+			struct uid_entry *e = &fs->uids.v[k];
+			if (!e->uid)
+				continue;
+			char *l = e->state == UID_DONE
+					  ? xasprintf("D %u %u %s", fs->id, (unsigned)e->uid, e->rel)
+					  : xasprintf("P %u %u", fs->id, (unsigned)e->uid);
+			v[n++] = (struct store_line){l, strlen(l)};
+		}
+	}
+	qu_buf_clear(&b);
+	int rc = store_journal_compact(dir, jname, v, n, err);
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i].p);
+	free(v);
+	return rc;
+}
+
+/* ---- finding a message already stored -------------------------------- */
+
+struct stored {
+	uint64_t size;
+	char *path;   /* absolute */
+	bool claimed; /* matched in this run */
+};
+
+struct stored_index {
+	struct stored *v;
+	size_t n;
+};
+
+static int
+cmp_stored(const void *a, const void *b)
+{
+	const struct stored *x = a, *y = b;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* The unique part of a Maildir file name: up to ":2," info. */
+static size_t
+base_len(const char *name)
+{
+	const char *c = strchr(name, ':');
+	return c ? (size_t)(c - name) : strlen(name);
+}
+
+static const char *
+rel_base(const char *rel)
+{
+	const char *s = strrchr(rel, '/');
+	return s ? s + 1 : rel;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists new/ and cur/ with each file's size, leaving out files that D
+ * entries of the current epoch claim (by unique name, so a file a reader
+ * moved from new/ to cur/ or reflagged is still claimed). */
+static int
+index_build(struct maildir *md, const struct fstate *fs, struct stored_index *ix,
+	    struct qu_err *err)
+{
+	struct maildir_iter *it = maildir_iter_new(md, err);
+	if (!it)
+		return -1;
+	char **claimed = xcalloc(fs->uids.n + 1, sizeof *claimed);
+	size_t nc = 0, cap = 0;
+	for (size_t i = 0; i < fs->uids.cap; i++) {
+		const struct uid_entry *e = &fs->uids.v[i];
+		if (e->uid && e->state == UID_DONE) {
+			const char *b = rel_base(e->rel);
+			claimed[nc++] = xstrndup(b, base_len(b));
+		}
+	}
+	qsort(claimed, nc, sizeof *claimed, cmp_str);
+	struct maildir_entry me;
+	while (maildir_iter_next(it, &me)) {
+		char *key = xstrndup(me.name, base_len(me.name));
+		bool is_claimed = nc && bsearch(&key, claimed, nc, sizeof *claimed, cmp_str);
+		free(key);
+		if (is_claimed)
+			continue;
+		uint64_t size;
+		if (!maildir_name_size(me.name, &size)) {
+			struct stat sb;
+			if (stat(me.path, &sb) < 0)
+				continue;
+			size = (uint64_t)sb.st_size;
+		}
+		ix->v = xgrow(ix->v, &cap, ix->n + 1, sizeof *ix->v);
+		ix->v[ix->n++] = (struct stored){size, xstrdup(me.path), false};
+	}
+	maildir_iter_free(it);
+	for (size_t i = 0; i < nc; i++)
+		free(claimed[i]);
+	free(claimed);
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof *ix->v, cmp_stored);
+	return 0;
+}
+
+static void
+index_clear(struct stored_index *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->v[i].path);
+	free(ix->v);
+	memset(ix, 0, sizeof *ix);
+}
+
+/* A stored, unclaimed file with exactly the bytes of d: its path relative
+ * to DIR (new string, and the file is claimed), or NULL. */
+static char *
+find_stored(struct stored_index *ix, struct maildir_delivery *d, size_t dirlen, int *rc,
+	    struct qu_err *err)
+{
+	*rc = 0;
+	uint64_t size = maildir_delivery_size(d);
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix->v[mid].size < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < ix->n && ix->v[i].size == size; i++) {
+		if (ix->v[i].claimed)
+			continue;
+		int same = maildir_delivery_matches(d, ix->v[i].path, err);
+		if (same < 0 && err->cls == QU_E_IOERR) {
+			*rc = -1;
+			return NULL;
+		}
+		if (same == 1) {
+			ix->v[i].claimed = true;
+			return xstrdup(ix->v[i].path + dirlen + 1);
+		}
+	}
+	return NULL;
+}
+
+/* ---- one run --------------------------------------------------------- */
+
+struct folder {
+	char *name; /* UTF-8 */
+	size_t name_len;
+	char *wire;
+	size_t wire_len;
+	char delim;
+	struct imap_mailbox_status st;
+	bool have_status;
+	bool missing; /* STATUS said NO */
+};
+
+struct todo {
+	uint32_t uid;
+	uint64_t size;
+	unsigned flags;
+	bool recheck; /* pending from an interrupted run: may be stored */
+};
+
+struct run {
+	const struct app_fetch_opts *o;
+	struct app_fetch_result *r;
+	struct app_imap c;
+	const char *dir;
+	char *jname;
+	struct store_journal *j;
+	struct state st;
+	struct app_commit_pool pool; /* commit.c: fsync and rename on workers */
+	bool pool_up;
+	/* the folder being fetched */
+	struct fstate *fs;
+	struct maildir *md;
+	char *rel;           /* its path relative to DIR */
+	struct todo *todo;
+	size_t n_todo, cap_todo;
+	uint32_t from;       /* UIDs below were synced */
+	size_t covered;      /* todo[0..covered) have durable P (or D) entries */
+	bool check_all;      /* compare every message with what is stored */
+	bool need_index;
+	struct stored_index stored;
+	struct maildir_delivery *d;
+	uint32_t d_uid;
+	struct app_commit_job *ready[APP_COMMIT_QUEUE + 1];
+	size_t nready;
+	bool commit_failed;
+	struct qu_err commit_err;
+	struct app_fetch_progress pr;
+	int64_t t0, last_report;
+	uint64_t since_report;
+};
+
+static void
+report(struct run *f, bool last)
+{
+	if (!f->o->progress)
+		return;
+	int64_t now = qu_now_ms();
+	if (!last && now - f->last_report < PROGRESS_EVERY_MS)
+		return;
+	f->last_report = now;
+	f->pr.elapsed_ms = now - f->t0;
+	f->pr.last = last;
+	f->o->progress(f->o->progress_ctx, &f->pr);
+}
+
+static int
+journal_append(struct run *f, const struct qu_buf *line, struct qu_err *err)
+{
+	if (!line->len)
+		return 0;
+	f->st.entries++;
+	if (store_journal_append(f->j, line->data, line->len, err) < 0)
+		return qu_err_prefix(err, "%s/.quail/%s", f->dir, f->jname);
+	return 0;
+}
+
+static void
+job_free(struct app_commit_job *j)
+{
+	maildir_delivery_abort(j->d);
+	free(j->rel);
+	free(j);
+}
+
+/* Index of uid in the todo list (ascending), or n_todo. */
+static size_t
+todo_index(const struct run *f, uint32_t uid)
+{
+	size_t lo = 0, hi = f->n_todo;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->todo[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < f->n_todo && f->todo[lo].uid == uid ? lo : f->n_todo;
+}
+
+/* One append makes durable: D entries for the committed jobs, and P
+ * entries so that todo[0..upto) are covered. Then the D's count as done. */
+static int
+journal_sync(struct run *f, size_t upto, struct qu_err *err)
+{
+	struct qu_buf line;
+	qu_buf_init(&line, SIZE_MAX);
+	unsigned id = f->fs->id;
+	for (size_t k = 0; k < f->nready; k++) {
+		struct app_commit_job *j = f->ready[k];
+		if (j->rc < 0) {
+			if (!f->commit_failed)
+				f->commit_err = j->err;
+			f->commit_failed = true;
+			continue;
+		}
+		if (!j->already) {
+			/* The pool names the file under the folder's Maildir. */
+			char *rel = xasprintf("%s/%s", f->rel, j->rel);
+			free(j->rel);
+			j->rel = rel;
+		}
+		qu_buf_printf(&line, "%sD %u %u %s", line.len ? " " : "", id, (unsigned)j->tag, j->rel);
+	}
+	if (upto > f->n_todo)
+		upto = f->n_todo;
+	for (; f->covered < upto; f->covered++) {
+		uint32_t uid = f->todo[f->covered].uid;
+		struct uid_entry *e = map_find(&f->fs->uids, uid);
+		if (e)
+			continue; /* already P from an earlier run */
+		qu_buf_printf(&line, "%sP %u %u", line.len ? " " : "", id, (unsigned)uid);
+		fstate_mark_pending(f->fs, uid);
+	}
+	int rc = journal_append(f, &line, err);
+	qu_buf_clear(&line);
+	for (size_t k = 0; k < f->nready; k++) {
+		struct app_commit_job *j = f->ready[k];
+		if (rc == 0 && j->rc == 0) {
+			fstate_mark_done(f->fs, (uint32_t)j->tag, j->rel, strlen(j->rel));
+			if (j->already) {
+				f->r->already++;
+			} else {
+				f->r->messages++;
+				f->r->bytes += j->size;
+			}
+		}
+		job_free(j);
+	}
+	f->nready = 0;
+	if (rc == 0 && f->commit_failed) {
+		*err = f->commit_err;
+		return -1;
+	}
+	return rc;
+}
+
+static void
+gather(struct run *f, bool wait)
+{
+	f->nready += app_commit_pool_collect(&f->pool, f->ready + f->nready, wait);
+}
+
+static int
+finish_commits(struct run *f, struct qu_err *err)
+{
+	while (f->pool_up && app_commit_pool_in_flight(&f->pool) > 0)
+		gather(f, true);
+	return journal_sync(f, f->covered, err);
+}
+
+static void
+flag_letters(unsigned flags, char out[8])
+{
+	size_t k = 0;
+	if (flags & IMAP_FLAG_DRAFT)
+		out[k++] = 'D';
+	if (flags & IMAP_FLAG_FLAGGED)
+		out[k++] = 'F';
+	if (flags & IMAP_FLAG_FORWARDED)
+		out[k++] = 'P';
+	if (flags & IMAP_FLAG_ANSWERED)
+		out[k++] = 'R';
+	if (flags & IMAP_FLAG_SEEN)
+		out[k++] = 'S';
+	if (flags & IMAP_FLAG_DELETED)
+		out[k++] = 'T';
+	out[k] = '\0';
+}
+
+static int
+on_body_begin(void *ctx, const struct imap_fetch_msg *m, uint64_t size, struct qu_err *err)
+{
+	struct run *f = ctx;
+	(void)size;
+	maildir_delivery_abort(f->d);
+	f->d = maildir_delivery_begin(f->md, err);
+	f->d_uid = m->uid;
+	return f->d ? 0 : -1;
+}
+
+static int
+on_body_data(void *ctx, const char *p, size_t n, struct qu_err *err)
+{
+	struct run *f = ctx;
+	if (maildir_delivery_write(f->d, p, n, err) < 0)
+		return -1;
+	f->pr.bytes_done += n;
+	f->since_report += n;
+	if (f->since_report >= 256 * 1024) {
+		f->since_report = 0;
+		report(f, false);
+	}
+	return 0;
+}
+
+/* Compares with what is stored when this UID may be there already. */
+static int
+check_stored(struct run *f, struct app_commit_job *j, bool recheck, struct qu_err *err)
+{
+	if (!f->check_all && !recheck)
+		return 0;
+	int rc;
+	j->rel = find_stored(&f->stored, j->d, strlen(f->dir), &rc, err);
+	if (rc < 0)
+		return -1;
+	if (j->rel) {
+		maildir_delivery_abort(j->d);
+		j->d = NULL;
+		j->already = true;
+	}
+	return 0;
+}
+
+static int
+on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, struct qu_err *err)
+{
+	struct run *f = ctx;
+	(void)r;
+	if (!f->d || !m->has_body)
+		return 0; /* a flag change, or a body that was not streamed */
+	uint32_t uid = m->uid ? m->uid : f->d_uid;
+	size_t ti = todo_index(f, uid);
+	struct uid_entry *e = map_find(&f->fs->uids, uid);
+	if (!uid || ti == f->n_todo || (e && e->state == UID_DONE)) {
+		/* Not asked for (or twice): nothing records it, so it is not kept. */
+		maildir_delivery_abort(f->d);
+		f->d = NULL;
+		return 0;
+	}
+	struct app_commit_job *j = xcalloc(1, sizeof *j);
+	j->tag = uid;
+	j->d = f->d;
+	f->d = NULL;
+	j->size = maildir_delivery_size(j->d);
+	flag_letters(m->has_flags ? m->flags : f->todo[ti].flags, j->flags);
+	if (check_stored(f, j, f->todo[ti].recheck, err) < 0) {
+		job_free(j);
+		return -1;
+	}
+	f->pr.msgs_done++;
+	report(f, false);
+	/* Step 1: P is durable before the file can appear in new/ or cur/. */
+	if (f->covered <= ti && journal_sync(f, ti + PENDING_AHEAD, err) < 0) {
+		job_free(j);
+		return -1;
+	}
+	if (f->nready + app_commit_pool_in_flight(&f->pool) >= APP_COMMIT_QUEUE - 1) {
+		gather(f, true);
+		if (journal_sync(f, f->covered, err) < 0) {
+			job_free(j);
+			return -1;
+		}
+	}
+	if (j->already)
+		f->ready[f->nready++] = j;
+	else
+		app_commit_pool_submit(&f->pool, j);
+	gather(f, false);
+	if (f->nready >= APP_COMMIT_QUEUE / 3 && journal_sync(f, f->covered, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The listing: "UID FETCH from:* (UID FLAGS RFC822.SIZE)". */
+static int
+on_list_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r,
+	    struct qu_err *err)
+{
+	struct run *f = ctx;
+	(void)r;
+	(void)err;
+	/* "n:*" also matches the last message when n is past it (RFC 3501
+	 * §6.4.8): only UIDs from `from` on are new. */
+	if (!m->uid || m->uid < f->from)
+		return 0;
+	struct uid_entry *e = map_find(&f->fs->uids, m->uid);
+	if (e && e->state == UID_DONE)
+		return 0;
+	f->todo = xgrow(f->todo, &f->cap_todo, f->n_todo + 1, sizeof *f->todo);
+	f->todo[f->n_todo++] = (struct todo){m->uid, m->has_size ? m->size : 0, m->flags,
+					     e && e->state == UID_PENDING};
+	return 0;
+}
+
+static int
+cmp_todo(const void *a, const void *b)
+{
+	const struct todo *x = a, *y = b;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static int
+list_new(struct run *f, struct qu_err *err)
+{
+	static const struct imap_fetch_handler h = {.msg = on_list_msg};
+	char set[32];
+	snprintf(set, sizeof set, "%u:*", (unsigned)(f->from ? f->from : 1));
+	f->n_todo = 0;
+	if (imap_session_uid_fetch(f->c.s, set, "(UID FLAGS RFC822.SIZE)", 0, &h, f, err) < 0)
+		return -1;
+	if (f->n_todo > 1)
+		qsort(f->todo, f->n_todo, sizeof *f->todo, cmp_todo);
+	/* A UID listed twice (a flag change in between) counts once. */
+	size_t k = 0;
+	for (size_t i = 0; i < f->n_todo; i++)
+		if (!k || f->todo[k - 1].uid != f->todo[i].uid)
+			f->todo[k++] = f->todo[i];
+	f->n_todo = k;
+	return 0;
+}
+
+static int
+transfer(struct run *f, struct qu_err *err)
+{
+	uint32_t *uids = xcalloc(f->n_todo, sizeof *uids);
+	uint64_t *sizes = xcalloc(f->n_todo, sizeof *sizes);
+	for (size_t i = 0; i < f->n_todo; i++) {
+		uids[i] = f->todo[i].uid;
+		sizes[i] = f->todo[i].size;
+		f->pr.bytes_total += f->todo[i].size;
+	}
+	f->pr.msgs_total = f->n_todo;
+	struct imap_fetch_plan plan = {.uids = uids, .sizes = sizes, .n = f->n_todo,
+				       .batch_msgs = 1000, .batch_bytes = 64u * 1000 * 1000,
+				       .window = 2};
+	static const struct imap_fetch_handler h = {on_body_begin, on_body_data, on_msg};
+	int rc = imap_session_fetch_bodies(f->c.s, &plan, &h, f, err);
+	maildir_delivery_abort(f->d);
+	f->d = NULL;
+	if (rc < 0) {
+		struct qu_err ignored;
+		finish_commits(f, &ignored); /* what is committed still counts */
+	} else {
+		rc = finish_commits(f, err);
+	}
+	free(uids);
+	free(sizes);
+	return rc;
+}
+
+static struct fstate *
+folder_state(struct run *f, const struct folder *fo, struct qu_err *err)
+{
+	struct fstate *fs = state_by_name(&f->st, fo->name, fo->name_len);
+	if (fs)
+		return fs;
+	fs = state_add(&f->st, f->st.next_id, fo->name, fo->name_len);
+	struct qu_buf line;
+	qu_buf_init(&line, SIZE_MAX);
+	qu_buf_printf(&line, "F %u ", fs->id);
+	pct_encode(&line, fo->name, fo->name_len);
+	int rc = journal_append(f, &line, err);
+	qu_buf_clear(&line);
+	return rc < 0 ? NULL : fs;
+}
+
+static int
+write_state(struct run *f, struct qu_err *err, const char *fmt, ...) QU_PRINTF(3, 4);
+
+static int
+write_state(struct run *f, struct qu_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct qu_buf line;
+	qu_buf_init(&line, SIZE_MAX);
+	qu_buf_vprintf(&line, fmt, ap);
+	va_end(ap);
+	int rc = journal_append(f, &line, err);
+	qu_buf_clear(&line);
+	return rc;
+}
+
+/* True when the folder's state says nothing can be new. */
+static bool
+unchanged(const struct fstate *fs, const struct imap_mailbox_status *st)
+{
+	unsigned need = IMAP_MB_HAVE_UIDVALIDITY | IMAP_MB_HAVE_UIDNEXT;
+	return fs->has_v && fs->has_sync && !fs->pending && (st->have & need) == need &&
+	       st->uidvalidity == fs->uidvalidity && st->uidnext == fs->uidnext;
+}
+
+static void
+folder_clear(struct run *f)
+{
+	maildir_delivery_abort(f->d);
+	f->d = NULL;
+	maildir_free(f->md);
+	f->md = NULL;
+	free(f->rel);
+	f->rel = NULL;
+	index_clear(&f->stored);
+	f->n_todo = 0;
+	f->covered = 0;
+	f->nready = 0;
+	f->commit_failed = false;
+	f->fs = NULL;
+}
+
+/* Does the Maildir hold any message? */
+static bool
+has_mail(struct maildir *md)
+{
+	struct maildir_iter *it = maildir_iter_new(md, NULL);
+	bool any = it && maildir_iter_count(it) > 0;
+	maildir_iter_free(it);
+	return any;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* --delete: every message of the folder whose copy is durable (a D entry
+ * of this epoch, from this run or an earlier one) is flagged \Deleted and
+ * expunged by UID, so nothing else the user marked goes (UIDPLUS). */
+static int
+expunge_stored(struct run *f, struct qu_err *err)
+{
+	struct uid_map *m = &f->fs->uids;
+	uint32_t *v = xcalloc(m->n ? m->n : 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->v[i].uid && m->v[i].state == UID_DONE)
+			v[n++] = m->v[i].uid;
+	int rc = 0;
+	if (n) {
+		qsort(v, n, sizeof *v, cmp_u32);
+		struct qu_buf set;
+		qu_buf_init(&set, SIZE_MAX);
+		imap_uidset_format(&set, v, n);
+		uint32_t before = imap_session_selected(f->c.s)->messages;
+		rc = imap_session_uid_store(f->c.s, set.data, '+', IMAP_FLAG_DELETED, err);
+		if (rc == 0)
+			rc = imap_session_uid_expunge(f->c.s, set.data, err);
+		uint32_t after = imap_session_selected(f->c.s)->messages;
+		if (rc == 0 && before > after)
+			f->r->deleted += before - after;
+		qu_buf_clear(&set);
+	}
+	free(v);
+	return rc;
+}
+
+static int
+sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
+{
+	struct imap_mailbox_status sel;
+	if (imap_session_select(f->c.s, fo->wire, fo->wire_len, !f->o->delete_after, &sel,
+				err) < 0)
+		return -1;
+	if (!(sel.have & IMAP_MB_HAVE_UIDVALIDITY))
+		return qu_err_set(err, QU_E_UNAVAILABLE,
+				  "%s: the server gave no UIDVALIDITY, so new mail cannot be told "
+				  "from old", fo->name);
+	struct fstate *fs = f->fs;
+	if (!fs->has_v || fs->uidvalidity != sel.uidvalidity) {
+		/* SPEC §5: a new UIDVALIDITY re-fetches the folder into the same
+		 * Maildir, comparing with what is there. */
+		if (write_state(f, err, "V %u %u", fs->id, (unsigned)sel.uidvalidity) < 0)
+			return -1;
+		fstate_new_epoch(fs, sel.uidvalidity);
+	}
+	/* Until an epoch's first sync completes (S), mail already in the
+	 * Maildir may be any of its messages: from the epoch before, or from a
+	 * first sync that was interrupted, or put there by another program.
+	 * Each message is compared with the files no D entry claims. */
+	f->check_all = !fs->has_sync && has_mail(f->md);
+	if (!f->check_all && unchanged(fs, &sel))
+		return f->o->delete_after ? expunge_stored(f, err) : 0;
+	f->from = fs->has_sync ? fs->uidnext : 1;
+	if ((!(sel.have & IMAP_MB_HAVE_MESSAGES) || sel.messages > 0) && list_new(f, err) < 0)
+		return -1;
+	if (f->n_todo) {
+		/* A UID pending from an interrupted run may be stored already. */
+		for (size_t i = 0; i < f->n_todo && !f->need_index; i++)
+			f->need_index = f->todo[i].recheck;
+		if ((f->check_all || f->need_index) && index_build(f->md, fs, &f->stored, err) < 0)
+			return -1;
+		f->pr = (struct app_fetch_progress){.folder = fo->name};
+		f->t0 = f->last_report = qu_now_ms();
+		report(f, false);
+		if (transfer(f, err) < 0)
+			return -1;
+		report(f, true);
+	}
+	/* The folder is synced up to UIDNEXT, or up to the first listed UID
+	 * that did not come (a server that left one out without saying NO):
+	 * the next run lists from there again. */
+	uint32_t next = (sel.have & IMAP_MB_HAVE_UIDNEXT) ? sel.uidnext : 0;
+	for (size_t i = 0; i < f->n_todo; i++)
+		if (f->todo[i].uid >= next)
+			next = f->todo[i].uid + 1;
+	for (size_t i = 0; i < f->n_todo; i++) {
+		const struct uid_entry *e = map_find(&fs->uids, f->todo[i].uid);
+		if (!e || e->state != UID_DONE) {
+			next = f->todo[i].uid;
+			break;
+		}
+	}
+	if (next < f->from)
+		next = f->from;
+	uint64_t modseq = (sel.have & IMAP_MB_HAVE_HIGHESTMODSEQ) ? sel.highestmodseq : 0;
+	if (write_state(f, err, "S %u %u %llu", fs->id, (unsigned)next,
+			(unsigned long long)modseq) < 0)
+		return -1;
+	fs->has_sync = true;
+	fs->uidnext = next;
+	fs->modseq = modseq;
+	fstate_recount(fs);
+	return f->o->delete_after ? expunge_stored(f, err) : 0;
+}
+
+static int
+sync_folder(struct run *f, const struct folder *fo, struct qu_err *err)
+{
+	f->fs = folder_state(f, fo, err);
+	if (!f->fs)
+		return -1;
+	f->check_all = f->need_index = false;
+	if (fo->have_status && unchanged(f->fs, &fo->st) && !f->o->delete_after) {
+		f->r->folders++;
+		return 0; /* not even selected */
+	}
+	f->rel = imap_mailbox_relpath(fo->name, fo->name_len, fo->delim);
+	char *path = xasprintf("%s/%s", f->dir, f->rel);
+	f->md = maildir_open(path, true, err);
+	free(path);
+	if (!f->md)
+		return -1;
+	maildir_clean_tmp(f->md, TMP_MAX_AGE, NULL);
+	int rc = sync_selected(f, fo, err);
+	if (rc == 0)
+		f->r->folders++;
+	return rc;
+}
+
+/* ---- choosing folders ------------------------------------------------ */
+
+static void
+folders_clear(struct folder *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].wire);
+	}
+	free(v);
+}
+
+static const unsigned status_items = IMAP_MB_HAVE_UIDVALIDITY | IMAP_MB_HAVE_UIDNEXT |
+				     IMAP_MB_HAVE_HIGHESTMODSEQ | IMAP_MB_HAVE_MESSAGES;
+
+/* Fills in STATUS for the folders that LIST-STATUS did not cover. */
+static int
+status_folders(struct run *f, struct folder *v, size_t n, struct qu_err *err)
+{
+	const char **w = xcalloc(n ? n : 1, sizeof *w);
+	size_t *wl = xcalloc(n ? n : 1, sizeof *wl), *idx = xcalloc(n ? n : 1, sizeof *idx), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].have_status)
+			continue;
+		w[k] = v[i].wire;
+		wl[k] = v[i].wire_len;
+		idx[k++] = i;
+	}
+	struct imap_mailbox_status *st = xcalloc(k ? k : 1, sizeof *st);
+	bool *fail = xcalloc(k ? k : 1, sizeof *fail);
+	int rc = k ? imap_session_status_many(f->c.s, w, wl, k, status_items, st, fail, err) : 0;
+	for (size_t i = 0; rc == 0 && i < k; i++) {
+		v[idx[i]].st = st[i];
+		v[idx[i]].have_status = !fail[i];
+		v[idx[i]].missing = fail[i];
+	}
+	free(w);
+	free(wl);
+	free(idx);
+	free(st);
+	free(fail);
+	return rc;
+}
+
+static int
+choose_folders(struct run *f, struct folder **out, size_t *nout, struct qu_err *err)
+{
+	struct imap_session *s = f->c.s;
+	struct imap_list l = {0};
+	struct folder *v = NULL;
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	*nout = 0;
+	if (f->o->all_folders) {
+		if (imap_session_list(s, "", "*", 0, status_items, &l, err) < 0)
+			return -1;
+		for (size_t i = 0; i < l.n; i++) {
+			struct imap_list_entry *e = &l.v[i];
+			if (e->attrs & IMAP_LIST_NOSELECT)
+				continue;
+			v = xgrow(v, &cap, n + 1, sizeof *v);
+			v[n++] = (struct folder){
+				.name = e->name, .name_len = e->name_len, .wire = e->wire,
+				.wire_len = e->wire_len, .delim = e->delim, .st = e->status,
+				.have_status = (e->status.have & (IMAP_MB_HAVE_UIDVALIDITY |
+								   IMAP_MB_HAVE_UIDNEXT)) ==
+					       (IMAP_MB_HAVE_UIDVALIDITY | IMAP_MB_HAVE_UIDNEXT)};
+			e->name = e->wire = NULL; /* moved */
+		}
+	} else {
+		/* The delimiter (RFC 3501 §6.3.8: LIST "" ""), then each named folder. */
+		if (imap_session_list(s, "", "", 0, 0, &l, err) < 0)
+			return -1;
+		char delim = l.n ? l.v[0].delim : 0;
+		size_t nf = f->o->n_folders;
+		for (size_t i = 0; i < (nf ? nf : 1); i++) {
+			const char *name = nf ? f->o->folders[i] : "INBOX";
+			char *wire = imap_session_wire_name(s, name);
+			if (!wire) {
+				imap_list_clear(&l);
+				folders_clear(v, n);
+				return qu_err_set(err, QU_E_USAGE, "--folder %s: not valid UTF-8", name);
+			}
+			v = xgrow(v, &cap, n + 1, sizeof *v);
+			size_t un;
+			char *utf8 = imap_session_name_utf8(s, wire, strlen(wire), &un);
+			v[n++] = (struct folder){.name = utf8, .name_len = un, .wire = wire,
+						 .wire_len = strlen(wire), .delim = delim};
+		}
+	}
+	imap_list_clear(&l);
+	if (status_folders(f, v, n, err) < 0) {
+		folders_clear(v, n);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* ---- locking and the whole run ---------------------------------------- */
+
+/* mkdir -p with mode 0700. */
+static int
+mkdir_p(const char *dir, struct qu_err *err)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", p);
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* One run at a time per account and Maildir: DIR/.quail/NAME.lock. */
+static int
+lock_state(const char *dir, const char *name, struct qu_err *err)
+{
+	char *sd = xasprintf("%s/.quail", dir);
+	char *path = xasprintf("%s/%s.lock", sd, name);
+	int fd = -1;
+	if (mkdir_p(dir, err) < 0)
+		goto out;
+	if (mkdir(sd, 0700) == 0) {
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int bad = dfd < 0 || fsync(dfd) < 0;
+		if (dfd >= 0)
+			close(dfd);
+		if (bad) {
+			qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", dir);
+			goto out;
+		}
+	} else if (errno != EEXIST) {
+		qu_err_sys(err, QU_E_IOERR, errno, "%s", sd);
+		goto out;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+		goto out;
+	}
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		int e = errno;
+		close(fd);
+		fd = -1;
+		if (e == EACCES || e == EAGAIN)
+			qu_err_set(err, QU_E_TEMPFAIL, "%s: another quail fetch is running", dir);
+		else
+			qu_err_sys(err, QU_E_IOERR, e, "%s: lock", path);
+	}
+out:
+	free(path);
+	free(sd);
+	return fd;
+}
+
+static int
+fetch_folders(struct run *f, struct qu_err *err)
+{
+	struct folder *v;
+	size_t n;
+	if (choose_folders(f, &v, &n, err) < 0)
+		return -1;
+	int rc = 0;
+	struct qu_err first;
+	qu_err_clear(&first);
+	if (app_commit_pool_start(&f->pool, err) < 0) {
+		folders_clear(v, n);
+		return -1;
+	}
+	f->pool_up = true;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].missing) {
+			/* Named but not there: the others are still fetched. */
+			if (first.cls == QU_E_OK)
+				qu_err_set(&first, QU_E_UNAVAILABLE, "%s: no such folder", v[i].name);
+			continue;
+		}
+		rc = sync_folder(f, &v[i], err);
+		folder_clear(f);
+		if (rc < 0) {
+			if (err->cls != QU_E_IOERR && err->cls != QU_E_TEMPFAIL &&
+			    !imap_session_broken(f->c.s) && err->cls != QU_E_SOFTWARE) {
+				/* A folder the server refuses: go on with the others. */
+				qu_err_prefix(err, "%s", v[i].name);
+				if (first.cls == QU_E_OK)
+					first = *err;
+				rc = 0;
+				continue;
+			}
+			break;
+		}
+	}
+	folders_clear(v, n);
+	if (rc == 0 && first.cls != QU_E_OK) {
+		*err = first;
+		rc = -1;
+	}
+	return rc;
+}
+
+int
+app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
+	       const struct app_net *net, struct app_fetch_result *r, struct qu_err *err)
+{
+	struct qu_err local;
+	if (!err)
+		err = &local;
+	memset(r, 0, sizeof *r);
+	const char *dir = o->dir ? o->dir : a->maildir;
+	if (!dir || !*dir)
+		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
+	struct run f = {.o = o, .r = r, .dir = dir};
+	int rc = -1, lock = -1;
+	if (app_imap_connect(a, net, &f.c, err) < 0)
+		return -1;
+	if (o->delete_after && !imap_session_has_cap(f.c.s, "UIDPLUS") &&
+	    !imap_session_has_cap(f.c.s, "IMAP4rev2")) {
+		/* A plain EXPUNGE would also remove what others flagged \Deleted. */
+		qu_err_set(err, QU_E_UNAVAILABLE,
+			   "--delete needs a server with UIDPLUS, to remove only what was fetched");
+		app_imap_fail(&f.c, err);
+		goto out;
+	}
+	f.jname = journal_name(f.c.user, f.c.url.host);
+	lock = lock_state(dir, f.jname, err);
+	if (lock < 0)
+		goto out;
+	if (store_journal_read(dir, f.jname, replay_line, &f.st, err) < 0)
+		goto out;
+	for (size_t i = 0; i < f.st.n; i++)
+		fstate_recount(f.st.v[i]);
+	if (maybe_compact(dir, f.jname, &f.st, err) < 0)
+		goto out;
+	f.j = store_journal_open(dir, f.jname, err);
+	if (!f.j)
+		goto out;
+	rc = fetch_folders(&f, err);
+	if (rc < 0)
+		app_imap_fail(&f.c, err);
+out:
+	if (f.pool_up)
+		app_commit_pool_stop(&f.pool);
+	folder_clear(&f);
+	free(f.todo);
+	store_journal_free(f.j);
+	state_clear(&f.st);
+	app_imap_close(&f.c);
+	if (lock >= 0)
+		close(lock);
+	free(f.jname);
+	return rc;
+}

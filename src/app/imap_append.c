@@ -1,0 +1,104 @@
+/* Save to Sent: a sent message APPENDed to the account's Sent folder. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "config/config.h"
+#include "imap/imap.h"
+#include "app/private.h"
+#include "app/imap_private.h"
+
+/* The wire name of the folder to append to, or NULL (none). */
+static char *
+sent_folder(const struct cfg_account *a, struct imap_session *s, size_t *len, bool *named,
+	    struct qu_err *err, int *rc)
+{
+	*rc = 0;
+	*named = a->sent_folder && *a->sent_folder;
+	if (*named) {
+		char *w = imap_session_wire_name(s, a->sent_folder);
+		if (!w)
+			*rc = qu_err_set(err, QU_E_CONFIG, "sent_folder = %s: not UTF-8", a->sent_folder);
+		else
+			*len = strlen(w);
+		return w;
+	}
+	/* RFC 6154: the folder the server marks \Sent. */
+	struct imap_list l = {0};
+	char *w = NULL;
+	if (imap_session_list(s, "", "*", IMAP_LISTOPT_SPECIAL_USE, 0, &l, err) < 0) {
+		*rc = -1;
+		return NULL;
+	}
+	for (size_t i = 0; i < l.n && !w; i++) {
+		if ((l.v[i].attrs & IMAP_LIST_SENT) && !(l.v[i].attrs & IMAP_LIST_NOSELECT)) {
+			w = l.v[i].wire;
+			*len = l.v[i].wire_len;
+			l.v[i].wire = NULL;
+		}
+	}
+	imap_list_clear(&l);
+	return w;
+}
+
+/* A copy with every bare LF made CRLF (RFC 3501 §6.3.11: messages are
+ * RFC 5322, CRLF), or NULL when p is fine as it is. */
+static char *
+crlf_copy(const char *p, size_t n, size_t *outlen)
+{
+	bool bare = false;
+	for (size_t i = 0; i < n && !bare; i++)
+		bare = p[i] == '\n' && (i == 0 || p[i - 1] != '\r');
+	if (!bare)
+		return NULL;
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			qu_buf_append_byte(&b, '\r');
+		qu_buf_append_byte(&b, p[i]);
+	}
+	return qu_buf_steal(&b, outlen);
+}
+
+int
+app_imap_append_sent(const struct cfg_account *a, const struct app_net *net, const char *p,
+		     size_t n, char **folder, struct qu_err *err)
+{
+	if (folder)
+		*folder = NULL;
+	if (!a->imap)
+		return 0;
+	struct app_imap c;
+	if (app_imap_connect(a, net, &c, err) < 0)
+		return -1;
+	size_t wl = 0, cl = 0;
+	bool named;
+	int rc;
+	char *wire = sent_folder(a, c.s, &wl, &named, err, &rc);
+	char *conv = crlf_copy(p, n, &cl);
+	if (rc < 0 || !wire)
+		goto out;
+	rc = imap_session_append(c.s, wire, wl, IMAP_FLAG_SEEN, NULL, conv ? conv : p, conv ? cl : n,
+				 NULL, err);
+	if (rc < 0 && named && strstr(err->msg, "TRYCREATE")) {
+		/* RFC 3501 §6.3.11: the folder named in the config is missing. */
+		qu_err_clear(err);
+		rc = imap_session_create(c.s, wire, wl, err);
+		if (rc == 0)
+			rc = imap_session_append(c.s, wire, wl, IMAP_FLAG_SEEN, NULL, conv ? conv : p,
+						 conv ? cl : n, NULL, err);
+	}
+	if (rc == 0) {
+		rc = 1;
+		if (folder)
+			*folder = imap_session_name_utf8(c.s, wire, wl, NULL);
+	}
+out:
+	if (rc < 0)
+		app_imap_fail(&c, err);
+	free(wire);
+	free(conv);
+	app_imap_close(&c);
+	return rc;
+}

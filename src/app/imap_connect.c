@@ -1,0 +1,80 @@
+/* Opening an IMAP session for an account: what every IMAP use case does
+ * first. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "net/net.h"
+#include "config/config.h"
+#include "imap/imap.h"
+#include "app/private.h"
+#include "app/imap_private.h"
+
+/* What quail says about itself in ID (RFC 2971). */
+#define ID_NAME "quail"
+#define ID_VENDOR "quail"
+#define ID_SUPPORT "quail@users.noreply.invalid"
+
+int
+app_imap_fail(struct app_imap *c, struct qu_err *err)
+{
+	if (err->cls != QU_E_IOERR && c->where)
+		qu_err_prefix(err, "%s", c->where);
+	return -1;
+}
+
+int
+app_imap_connect(const struct cfg_account *a, const struct app_net *net, struct app_imap *c,
+		 struct qu_err *err)
+{
+	memset(c, 0, sizeof *c);
+	if (app_server_url(a, CFG_PROTO_IMAP, &c->url, err) < 0)
+		return -1;
+	c->where = cfg_url_format(&c->url);
+	struct app_creds cr;
+	if (app_creds_get(a, &c->url, &cr, err) < 0) {
+		app_imap_close(c);
+		return -1;
+	}
+	c->user = xstrdup(cr.user);
+	struct net_opts no;
+	app_net_opts(a, net, &no);
+	struct imap_opts io = {.host = c->url.host, .port = c->url.port,
+			       .tls = app_tls_mode(c->url.tls), .net = no};
+	c->s = imap_session_open(&io, err);
+	int rc = -1;
+	if (!c->s)
+		goto out;
+	bool allow_plain = c->url.tls == CFG_TLS_NONE || net_conn_is_tls(imap_session_conn(c->s));
+	if (imap_session_auth(c->s, &cr.c, allow_plain, NULL, err) < 0)
+		goto out;
+	if (a->imap_id) {
+		/* Before any SELECT: 163.com and 126.com refuse it otherwise. */
+		struct imap_id id = {ID_NAME, QUAIL_VERSION, ID_VENDOR, ID_SUPPORT};
+		if (imap_session_id(c->s, &id, NULL, err) < 0)
+			goto out;
+	}
+	if (imap_session_enable(c->s, IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC | IMAP_ENABLE_UTF8,
+				err) < 0)
+		goto out;
+	if (imap_session_compress(c->s, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	app_creds_clear(&cr);
+	if (rc < 0) {
+		app_imap_fail(c, err);
+		app_imap_close(c);
+	}
+	return rc;
+}
+
+void
+app_imap_close(struct app_imap *c)
+{
+	imap_session_close(c->s);
+	cfg_url_clear(&c->url);
+	free(c->where);
+	free(c->user);
+	memset(c, 0, sizeof *c);
+}

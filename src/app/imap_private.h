@@ -1,0 +1,32 @@
+/* Shared by the IMAP use cases of app (fetch_imap.c, list.c,
+ * imap_append.c); nothing outside src/app includes this. */
+#ifndef QUAIL_APP_IMAP_PRIVATE_H
+#define QUAIL_APP_IMAP_PRIVATE_H
+
+#include "util/util.h"
+#include "config/config.h"
+#include "imap/imap.h"
+#include "app/app.h"
+
+/* A logged-in IMAP session for an account. */
+struct app_imap {
+	struct imap_session *s;
+	struct cfg_url url;
+	char *where; /* "imaps://host:port", for messages */
+	char *user;  /* the login name */
+};
+
+/* Connects to the account's IMAP server (TLS per the URL, SPEC §1), logs
+ * in, sends ID when the server lists it and the account wants it (the
+ * default; RFC 2971), ENABLEs CONDSTORE, QRESYNC and UTF8=ACCEPT where
+ * offered and starts COMPRESS=DEFLATE when offered. On failure c is
+ * empty and err says "URL: what: why" (CONFIG, TLS, TEMPFAIL, AUTH,
+ * UNAVAILABLE). Release with app_imap_close. */
+int app_imap_connect(const struct cfg_account *a, const struct app_net *net, struct app_imap *c,
+		     struct qu_err *err);
+/* LOGOUT (skipped when the session broke) and frees. */
+void app_imap_close(struct app_imap *c);
+/* Adds "URL: " in front of err, unless it is a local (IOERR) failure. */
+int app_imap_fail(struct app_imap *c, struct qu_err *err);
+
+#endif
