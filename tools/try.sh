@@ -17,3 +17,16 @@ run() {
 }
 run --version
 run --help
+
+# Local mail: the sample mbox as an index, one of its messages as a MIME
+# tree and as JSON, and its attachments saved (names made safe).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The 4th message: mbox messages start at a "From " line after an empty one.
+awk '/^From / && (NR == 1 || prev == "") { n++; prev = $0; next } { prev = $0 } n == 4' \
+	samples/inbox.mbox >"$tmp/nightly.eml"
+run scan samples/inbox.mbox
+run parse "$tmp/nightly.eml"
+run parse --json "$tmp/nightly.eml"
+run parse --check samples/inbox.mbox
+run extract -o "$tmp/files" samples/inbox.mbox

@@ -83,4 +83,282 @@ struct app_fetch_result {
 int app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 		   const struct app_net *net, struct app_fetch_result *r, struct qu_err *err);
 
+/* ==== quail send, queue and verify (SPEC §4) ========================= */
+/*
+ * send.c builds the message (mime) and sends it (smtp); queue.c keeps what
+ * could not go out for a temporary reason in the account's outbox, a
+ * Maildir at <maildir>/.outbox, and sends it later over one connection;
+ * verify.c asks VRFY. The outbox format is described in queue.c.
+ */
+
+struct app_send_opts {
+	/* The message. Built from these (SPEC §4), or with raw given whole in
+	 * input (-t, sendmail). */
+	const char *from;             /* --from; NULL: the account's from */
+	const char *full_name;        /* sendmail -F: the name for a From it adds */
+	const char *reply_to;
+	const char *subject;
+	const char *const *to;        /* recipient arguments (address lists) */
+	size_t n_to;
+	const char *const *cc;        /* -c */
+	size_t n_cc;
+	const char *const *bcc;       /* -b: envelope only, never in a header */
+	size_t n_bcc;
+	const char *const *attach;    /* -a FILE */
+	size_t n_attach;
+	const char *const *inlines;   /* --inline FILE */
+	size_t n_inlines;
+	const char *html;             /* --html FILE */
+	const char *const *headers;   /* -H "Name: value" */
+	size_t n_headers;
+	const char *input;            /* stdin: the text body, or with raw the message */
+	size_t input_len;
+	bool raw;                     /* -t: recipients also from To, Cc, Bcc */
+	bool header_rcpts;            /* with raw: take To, Cc, Bcc (sendmail without
+				       * -t and with arguments: false) */
+	bool any_address;             /* accept addresses without a domain (sendmail) */
+	/* The delivery. */
+	const char *envelope_from;    /* -f; NULL: the account's address (the login
+				       * where the provider requires it) */
+	unsigned dsn_notify;          /* enum smtp_dsn_notify bits (--dsn) */
+	int dsn_ret;                  /* 0 none, 1 hdrs, 2 full (--dsn-ret) */
+	const char *envid;            /* ENVID */
+	bool queue;                   /* --queue: keep the message when it cannot go now */
+	bool dry_run;                 /* build only: the message goes to *dry (LF) */
+};
+
+/* What the caller is told while a message goes out. text is UTF-8 server
+ * or quail text (make it safe before showing it). */
+enum app_send_note {
+	APP_SEND_REFUSED,   /* subject: a recipient refused for good; text: why */
+	APP_SEND_DEFERRED,  /* subject: a recipient refused for now; text: why */
+	APP_SEND_QUEUED,    /* subject: the outbox id; text: the reason */
+	APP_SEND_WARNING,   /* subject NULL; text */
+	APP_SEND_HINT,      /* subject NULL; text: what may help */
+};
+typedef void (*app_send_note_fn)(void *ctx, enum app_send_note kind, const char *subject,
+				 const char *text);
+
+/* `quail send`: builds the message and sends it through the account's
+ * SMTP server (TLS per the URL's scheme; AUTH when the account has a
+ * password or password_command). Refused recipients are noted and the
+ * others get the message; the result is then an error: UNAVAILABLE, or
+ * TEMPFAIL when every refusal was temporary. A temporary failure (no
+ * network, timeout, 4xx) with o->queue (or the account's queue = yes)
+ * stores the message, with its envelope, in the outbox, notes QUEUED and
+ * returns 0; without, it is TEMPFAIL and nothing is stored. With
+ * o->dry_run the message (LF line ends) is put in *dry and nothing is sent.
+ * Errors: USAGE (header injection, bad addresses or -H, no recipients),
+ * NOINPUT (files), CONFIG (no server, no From), TLS, AUTH, UNAVAILABLE,
+ * TEMPFAIL, IOERR (the outbox). */
+int app_send(const struct cfg_account *a, const struct app_send_opts *o, const struct app_net *net,
+	     app_send_note_fn note, void *ctx, struct qu_buf *dry, struct qu_err *err);
+
+/* One message in the outbox, for `quail queue list`. Borrowed for the
+ * call. */
+struct app_queue_entry {
+	const char *id;              /* its file name in the outbox */
+	int64_t queued;              /* when it was queued (seconds) */
+	uint64_t size;               /* bytes of the message */
+	const char *from;            /* envelope sender */
+	size_t n_rcpt;
+	const char *const *rcpt;     /* envelope recipients */
+	const char *const *state;    /* per recipient: "pending", "sent", "failed" */
+	const char *const *reason;   /* per recipient: the server's last word, or "" */
+	const char *reason_queued;   /* why it was queued */
+	bool failed;                 /* nothing pending: it stays until dropped */
+};
+typedef void (*app_queue_fn)(void *ctx, const struct app_queue_entry *e);
+
+/* Lists the outbox in queue order. Errors: CONFIG (no maildir), IOERR. A
+ * missing outbox is empty. */
+int app_queue_list(const struct cfg_account *a, app_queue_fn fn, void *ctx, struct qu_err *err);
+
+struct app_flush_result {
+	size_t sent;      /* removed from the outbox: the server took them */
+	size_t failed;    /* refused for good (kept, with the reason) */
+	size_t deferred;  /* still waiting (temporary failure) */
+};
+
+/* `quail queue flush`: sends every pending message over one connection
+ * (pipelined, RSET between messages), removing each only after the
+ * server's final 2xx for all its pending recipients; refusals are
+ * recorded with the server's reason. Only one flush runs at a time (a lock
+ * in the outbox). notes as app_send. Errors as app_send; TEMPFAIL when the
+ * server could not be reached or the connection was lost, UNAVAILABLE when
+ * a message was refused for good. */
+int app_queue_flush(const struct cfg_account *a, const struct app_net *net, app_send_note_fn note,
+		    void *ctx, struct app_flush_result *r, struct qu_err *err);
+
+/* Removes one message (by id) from the outbox. Errors: NOINPUT (no such
+ * message), IOERR, CONFIG. */
+int app_queue_drop(const struct cfg_account *a, const char *id, struct qu_err *err);
+
+/* `quail verify`: VRFY addr (after AUTH when the account has a password).
+ * *code and *text (new UTF-8 string) get the server's reply. Errors:
+ * those of connecting and logging in. */
+int app_verify(const struct cfg_account *a, const char *addr, const struct app_net *net, int *code,
+	       char **text, struct qu_err *err);
+
+/* ==== end of send, queue and verify ================================== */
+
+/* ==== local mail: parse, scan, extract (SPEC §6, §7) ================= */
+/*
+ * Files: mailbox.c (reading Maildirs, mbox files, single messages and
+ * stdin, one message at a time), check.c (parse --check on worker
+ * threads), parse.c (the JSON of SPEC §7 and the tree a person reads),
+ * scan.c (index lines from header blocks only), extract.c (attachments
+ * saved under safe names). Message text handed out here is decoded UTF-8
+ * that the caller must still make safe for a terminal.
+ */
+
+/* One message of a mailbox. Borrowed: valid during the callback only. */
+struct app_message {
+	const char *p;       /* the message (mbox quoting undone) */
+	size_t n;
+	const char *path;    /* the file it is in (the mbox file for an mbox) */
+	size_t index;        /* 0, 1, 2, ... in mailbox order */
+};
+
+typedef int (*app_message_fn)(void *ctx, const struct app_message *m, struct qu_err *err);
+
+/* Calls fn for each message at path, in order: a Maildir (cur/ and new/,
+ * in delivery order), an mbox (a file whose first line is "From "; mboxrd
+ * quoting undone), any other file as one message, "-" as one message (or
+ * an mbox) read from stdin. One message is in memory at a time; an mbox's
+ * pages are given back behind the reader. Stops when fn returns -1.
+ * Returns 0, or -1 with NOINPUT (path missing or unreadable), IOERR, or
+ * what fn set. */
+int app_mailbox_each(const char *path, app_message_fn fn, void *ctx, struct qu_err *err);
+
+/* `quail parse --check` totals (SPEC §6). */
+struct app_check_totals {
+	uint64_t messages;
+	uint64_t parts;    /* leaves: not multiparts, not message/rfc822 wrappers */
+	uint64_t bytes;    /* their size after transfer decoding */
+	uint64_t defects;
+};
+
+/* Parses every message at path (as app_mailbox_each reads it), decodes
+ * every leaf and converts every text leaf to UTF-8, and adds to *t.
+ * threads: 0 for one per processor (at most 4). Malformed mail only adds
+ * defects. Returns 0, or -1 with NOINPUT or IOERR. */
+int app_parse_check(const char *path, unsigned threads, struct app_check_totals *t,
+		    struct qu_err *err);
+
+/* What reading messages reuses from one message to the next: charset
+ * converters and buffers. One per thread. */
+struct app_reader;
+
+struct app_reader *app_reader_new(void);
+/* NULL is a no-op. */
+void app_reader_free(struct app_reader *r);
+
+/* Appends the SPEC §7 JSON object of the message (p, n) to out: one line,
+ * without its line end, keys in the SPEC's order, strings escaped (control
+ * characters as \u00XX, never invalid UTF-8). Never fails on malformed
+ * mail; *defects (may be NULL) gets how many were seen. */
+void app_parse_json(struct app_reader *r, const char *p, size_t n, struct qu_buf *out,
+		    size_t *defects);
+
+/* Appends a view of the message for a person: the decoded header fields,
+ * one line per part (number, type, charset, disposition, file name, size)
+ * indented by depth, then the text of each text part converted to UTF-8.
+ * Everything from the message is made safe for a terminal (control
+ * characters and escape sequences shown escaped). */
+void app_parse_view(struct app_reader *r, const char *p, size_t n, struct qu_buf *out);
+
+/* One index line of `quail scan`, decoded, not yet made safe. */
+struct app_scan_entry {
+	size_t number;       /* 1, 2, 3, ... */
+	const char *date;    /* "2026-11-02" as written in the message, or NULL */
+	const char *sender;  /* display name, else address; NULL when no From */
+	const char *subject; /* NULL without a Subject */
+};
+
+typedef void (*app_scan_fn)(void *ctx, const struct app_scan_entry *e);
+
+/* Calls fn for each message of the Maildir or mbox at path, in order,
+ * reading only the header block of each Maildir file. Returns 0, or -1
+ * with NOINPUT or IOERR. */
+int app_scan(const char *path, app_scan_fn fn, void *ctx, struct qu_err *err);
+
+/* One file that `quail extract` wrote. */
+struct app_extract_item {
+	const char *name;    /* the file name chosen (in the directory) */
+	const char *type;    /* the part's content type */
+	uint64_t size;       /* bytes written */
+	bool uuencoded;      /* a uuencoded block inside a text part */
+};
+
+typedef void (*app_extract_fn)(void *ctx, const struct app_extract_item *it);
+
+/* Saves every attachment (mime_part_is_attachment, at any depth, and each
+ * uuencoded block inside text/plain) of the message in path ("-": stdin)
+ * into dir (created if missing), under app_safe_filename of its decoded
+ * name, never overwriting: the file is made with O_EXCL, and a taken name
+ * becomes "name (1).ext", "name (2).ext", ... Calls fn after each file.
+ * Returns 0, or -1 with NOINPUT (path), IOERR (dir, writing). */
+int app_extract(const char *path, const char *dir, app_extract_fn fn, void *ctx,
+		struct qu_err *err);
+
+/* A file name made safe from a decoded one (SPEC §6): its base name only
+ * (after the last '/' or '\'), control characters (C0, C1, DEL) and
+ * invalid UTF-8 replaced by '_', leading dots and white space removed, at
+ * most 200 bytes (cut at a character, the extension kept). NULL when
+ * nothing is left: the caller picks a generated name. Owned (free()). */
+char *app_safe_filename(const char *name);
+
+/* ==== end of local mail ============================================== */
+
+/* ---- IMAP: fetch, list, save to Sent (SPEC §5) ------------------------ */
+
+/* `quail fetch --imap`: downloads the account's IMAP folders (o->folders,
+ * else INBOX; every selectable folder with o->all_folders) into Maildirs
+ * under o->dir (else the account's maildir): folder A/B into DIR/A/B
+ * (names from the server made safe, never outside DIR), INBOX into
+ * DIR/INBOX. IMAP flags become Maildir info (\Seen S, \Answered R,
+ * \Flagged F, \Deleted T, \Draft D, $Forwarded P); flagged or seen mail
+ * goes into cur/. Exactly once across runs and interruptions; state is
+ * DIR/.quail/imap-USER@HOST (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the
+ * UIDs stored per folder; the protocol is described in fetch_imap.c). A
+ * changed UIDVALIDITY re-fetches that folder without storing twice what is
+ * already there. With o->delete_after (needs UIDPLUS), messages whose copy
+ * is on disk are flagged \Deleted and expunged by UID. r->folders counts
+ * the folders checked. A folder the server refuses (or a --folder that
+ * does not exist) does not stop the others; the first such error is
+ * returned at the end. Errors: CONFIG, TLS, TEMPFAIL, AUTH, UNAVAILABLE,
+ * USAGE (a --folder that is not UTF-8), IOERR (Maildir or journal, said
+ * with the path). Server errors carry "URL: what: why". */
+int app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
+		   const struct app_net *net, struct app_fetch_result *r, struct qu_err *err);
+
+/* One folder for `quail list`. Borrowed for the call. */
+struct app_folder {
+	const char *name;      /* decoded from modified UTF-7 to UTF-8 */
+	size_t name_len;       /* (a name may hold any byte) */
+	bool selectable;       /* false for \Noselect: no counts */
+	bool has_counts;       /* messages and unseen are known */
+	uint32_t messages, unseen;
+	const char *special;   /* "\\Sent", "\\Drafts", ... (RFC 6154) or NULL */
+};
+typedef void (*app_folder_fn)(void *ctx, const struct app_folder *f);
+
+/* `quail list`: every folder of the account's IMAP server with its
+ * message and unseen counts (LIST-STATUS when offered, else STATUS for
+ * each, pipelined), INBOX first, then by name. Errors as app_fetch_imap. */
+int app_list(const struct cfg_account *a, const struct app_net *net, app_folder_fn fn, void *ctx,
+	     struct qu_err *err);
+
+/* Save to Sent: APPENDs the message (p, n; LF line ends are sent as CRLF)
+ * with \Seen to the account's sent_folder, else to the folder SPECIAL-USE
+ * marks \Sent. Call it after a successful `quail send`. Returns 1 when
+ * stored (*folder, when not NULL, gets the folder's name: a new string),
+ * 0 when there is nothing to do (no imap URL, or no Sent folder named or
+ * marked), -1 on error (as app_fetch_imap; the message was sent all the
+ * same, so callers report it as a warning or with its own exit code). A
+ * sent_folder that does not exist is created (TRYCREATE). */
+int app_imap_append_sent(const struct cfg_account *a, const struct app_net *net, const char *p,
+			 size_t n, char **folder, struct qu_err *err);
+
 #endif

@@ -10,6 +10,13 @@
 static const struct cli_command *const commands[] = {
 	&cli_serverinfo,
 	&cli_fetch,
+	&cli_list,
+	&cli_send,
+	&cli_queue,
+	&cli_verify,
+	&cli_parse,
+	&cli_scan,
+	&cli_extract,
 };
 
 static void
@@ -54,6 +61,11 @@ cli_main(int argc, char **argv)
 {
 	/* Bad options are reported once, by cli_bad_option. */
 	opterr = 0;
+	/* Installed as sendmail (or mailq), quail stands in for it (send.c). */
+	const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+	base = base ? base + 1 : argc > 0 && argv[0] ? argv[0] : "";
+	if (strcmp(base, "sendmail") == 0 || strcmp(base, "mailq") == 0)
+		return cli_sendmail_main(argc, argv, strcmp(base, "mailq") == 0);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -123,11 +123,18 @@ static int
 fetch_imap(const struct cfg_account *a, struct app_fetch_opts *fo, const struct app_net *net)
 {
 	struct qu_err err;
-	(void)a;
-	(void)fo;
-	(void)net;
-	qu_err_set(&err, QU_E_SOFTWARE, "fetch: IMAP is not implemented yet; use --pop3 URL");
-	return cli_fail(&err);
+	struct app_fetch_result r;
+	struct progress pg = {false};
+	qu_err_clear(&err);
+	if (fo->all_folders && fo->n_folders)
+		return cli_usage_error("fetch", "give --folder or --all-folders, not both");
+	if (fo->progress)
+		fo->progress_ctx = &pg;
+	int rc = app_fetch_imap(a, fo, net, &r, &err);
+	end_progress(&pg);
+	if (rc == 0 || r.folders || r.messages)
+		summary(&r);
+	return rc < 0 ? cli_fail(&err) : 0;
 }
 
 enum { OPT_FOLDER = CLI_OPT_FIRST_OWN, OPT_ALL_FOLDERS, OPT_DELETE };

@@ -22,6 +22,17 @@ struct cli_command {
 
 extern const struct cli_command cli_serverinfo;
 extern const struct cli_command cli_fetch;
+extern const struct cli_command cli_list;
+extern const struct cli_command cli_send;
+extern const struct cli_command cli_queue;
+extern const struct cli_command cli_verify;
+extern const struct cli_command cli_parse;
+extern const struct cli_command cli_scan;
+extern const struct cli_command cli_extract;
+
+/* quail run as sendmail (mailq: as mailq): sendmail -t -i's options, the
+ * message from stdin (send.c). Returns the exit code. */
+int cli_sendmail_main(int argc, char **argv, bool mailq);
 
 /* The options SPEC §3 gives every network command. */
 struct cli_common {

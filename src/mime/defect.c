@@ -31,6 +31,16 @@ static const char *const defect_names[MIME_DEFECT__COUNT] = {
 	[MIME_DEFECT_DATE_NO_ZONE] = "date_no_zone",
 	[MIME_DEFECT_DATE_BAD_ZONE] = "date_bad_zone",
 	[MIME_DEFECT_DATE_SYNTAX] = "date_syntax",
+	[MIME_DEFECT_HEADER_JUNK] = "header_junk",
+	[MIME_DEFECT_HEADER_NO_SEPARATOR] = "header_no_separator",
+	[MIME_DEFECT_NO_BOUNDARY] = "no_boundary",
+	[MIME_DEFECT_NO_START_BOUNDARY] = "no_start_boundary",
+	[MIME_DEFECT_NO_END_BOUNDARY] = "no_end_boundary",
+	[MIME_DEFECT_MULTIPART_ENCODED] = "multipart_encoded",
+	[MIME_DEFECT_MESSAGE_ENCODED] = "message_encoded",
+	[MIME_DEFECT_DEPTH_LIMIT] = "depth_limit",
+	[MIME_DEFECT_PART_LIMIT] = "part_limit",
+	[MIME_DEFECT_SIZE_LIMIT] = "size_limit",
 };
 
 const char *

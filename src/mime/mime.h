@@ -59,6 +59,17 @@ enum mime_defect_kind {
 	MIME_DEFECT_DATE_BAD_ZONE,       /* unknown or out of range zone: +00:00 */
 	MIME_DEFECT_DATE_SYNTAX,         /* junk after a usable date */
 	/* The part-tree parser's defects go here. */
+	MIME_DEFECT_HEADER_JUNK,         /* header line that is no field (continuation first,
+	                                  * empty name): skipped */
+	MIME_DEFECT_HEADER_NO_SEPARATOR, /* a non-field line ended the header: body starts there */
+	MIME_DEFECT_NO_BOUNDARY,         /* multipart without a usable boundary: no parts */
+	MIME_DEFECT_NO_START_BOUNDARY,   /* multipart whose delimiter never comes: no parts */
+	MIME_DEFECT_NO_END_BOUNDARY,     /* multipart without its close delimiter */
+	MIME_DEFECT_MULTIPART_ENCODED,   /* multipart with base64/QP (RFC 2045 §6.4): ignored */
+	MIME_DEFECT_MESSAGE_ENCODED,     /* message/rfc822 with base64/QP: decoded, then parsed */
+	MIME_DEFECT_DEPTH_LIMIT,         /* nested too deep: the rest is an opaque leaf */
+	MIME_DEFECT_PART_LIMIT,          /* too many parts: the rest is not split */
+	MIME_DEFECT_SIZE_LIMIT,          /* encoded messages decode to too much: kept opaque */
 	MIME_DEFECT__COUNT
 };
 
@@ -375,5 +386,318 @@ char *mime_date_decode(const char *p, size_t n, struct mime_defects *d);
 
 /* Seconds since the epoch (UTC) of a parsed date, for sorting. */
 int64_t mime_date_to_unix(const struct mime_date *t);
+
+/* ==== reading messages: header fields and the part tree ============== */
+/*
+ * RFC 5322 header blocks and the MIME part tree of RFC 2045-2049, read the
+ * way SPEC §7 says. Files: header.c (fields, envelopes, part fields),
+ * parse.c (the tree), part.c (decoding leaves, uuencoded blocks). Lines may
+ * end in CRLF, LF or a lone CR. Nothing here copies a body: parts are
+ * offsets into the caller's buffer, except inside a base64 or
+ * quoted-printable message/rfc822, which is decoded into a buffer the part
+ * owns and parsed there.
+ */
+
+/* One header field as written. Borrowed from the buffer iterated. */
+struct mime_header_field {
+	const char *name;  /* the field name, without white space and colon */
+	size_t name_len;
+	const char *value; /* after the colon: folded, raw bytes, without the
+	                    * final line end */
+	size_t value_len;
+	size_t off;        /* offset of the field in the buffer iterated */
+};
+
+/* Iterates the fields of a header block (RFC 5322 §2.2, obsolete syntax
+ * of §4.5: white space before the colon). Fields are unfolded by the
+ * caller (mime_header_unfold). A first line "From ..." (an mbox envelope
+ * line) is skipped; a continuation line with no field before it and a
+ * field with an empty name are skipped with MIME_DEFECT_HEADER_JUNK; a
+ * line that is no field ends the block and starts the body
+ * (MIME_DEFECT_HEADER_NO_SEPARATOR). Fields are private. */
+struct mime_header_iter {
+	const char *p;
+	size_t n;
+	size_t pos;
+	size_t body;
+	bool first, done, ended;
+	struct mime_defects *d;
+	/* Optional: called with each line that starts with "--"; returning
+	 * true ends the block there (a boundary of an enclosing multipart). */
+	bool (*stop)(void *ctx, size_t off);
+	void *stop_ctx;
+};
+
+void mime_header_iter_init(struct mime_header_iter *it, const char *p, size_t n,
+	struct mime_defects *d);
+/* Fills *f with the next field; false at the end of the block. */
+bool mime_header_iter_next(struct mime_header_iter *it, struct mime_header_field *f);
+/* After the end: where the body starts (after the empty line), n when the
+ * data ended first. */
+size_t mime_header_iter_body(const struct mime_header_iter *it);
+/* After the end: true when an empty line (or a line that is no field)
+ * ended the block, false when the data ran out first (the header may go
+ * on past what was read). */
+bool mime_header_iter_ended(const struct mime_header_iter *it);
+
+/* Appends a field value to out with its folding removed: every line end
+ * (CRLF, LF or lone CR) that white space follows is dropped (RFC 5322
+ * §2.2.3). Returns -1 when out's cap is reached. */
+int mime_header_unfold(const char *p, size_t n, struct qu_buf *out);
+
+/* What an index view and `parse --json` show of a message (SPEC §7): the
+ * first Subject, Date and Message-ID, every From, To and Cc. */
+struct mime_envelope {
+	char *subject;     /* decoded UTF-8, trimmed; NULL without a Subject */
+	struct mime_addr_list from, to, cc;
+	char *date;        /* "2019-01-12T17:25:43+08:00", NULL if none or unparsable */
+	struct mime_date when; /* the parsed date when date is not NULL */
+	char *message_id;  /* without angle brackets; NULL if none or empty */
+};
+
+void mime_envelope_init(struct mime_envelope *e);
+void mime_envelope_clear(struct mime_envelope *e);
+/* Reads the header block at the start of p into e (which must be
+ * initialised; fields already set are kept, as the first occurrence
+ * counts). Returns the offset where the body starts; *ended (may be NULL)
+ * as mime_header_iter_ended. cache may be NULL. */
+size_t mime_envelope_parse(const char *p, size_t n, struct mime_envelope *e,
+	struct mime_charset_cache *cache, struct mime_defects *d, bool *ended);
+
+enum mime_part_kind {
+	MIME_PART_LEAF,      /* anything with a body of its own */
+	MIME_PART_MULTIPART, /* multipart: the children are its body parts */
+	MIME_PART_MESSAGE,   /* message/rfc822: one child, the message's top part */
+};
+
+enum mime_disposition {
+	MIME_DISPOSITION_NONE,
+	MIME_DISPOSITION_INLINE,
+	MIME_DISPOSITION_ATTACHMENT, /* also any other disposition (SPEC §7) */
+};
+
+/* One part of the tree. All fields are the caller's to read; the tree is
+ * released only as a whole, by mime_part_free on its root. */
+struct mime_part {
+	enum mime_part_kind kind;
+	struct mime_part *parent, *child, *next; /* first child, next sibling */
+	struct mime_part *last;  /* last child (for appending) */
+	size_t nchildren;
+	unsigned depth;          /* 0 for the message's top part */
+
+	/* Where the part is: offsets into base, which is the buffer given to
+	 * mime_parse, or inside a transfer-encoded message/rfc822 the decoded
+	 * bytes an ancestor owns. [off, body_off) is the header with its empty
+	 * line, [body_off, end) the body; the line end before a boundary
+	 * belongs to the boundary (SPEC §7), so [off, end) is the part byte
+	 * for byte as RFC 1847 signatures need it. */
+	const char *base;
+	size_t off, body_off, end;
+	/* multipart: the preamble is [body_off, preamble_end), the epilogue
+	 * [epilogue_off, end) when epilogue_off < end. */
+	size_t preamble_end, epilogue_off;
+
+	/* Decoded fields (SPEC §7); strings are UTF-8 the part owns. */
+	char *content_type;      /* lowercase "type/subtype", never NULL */
+	char *charset;           /* lowercase as declared, NULL when not */
+	enum mime_disposition disposition;
+	char *filename;          /* Content-Disposition filename, else Content-Type
+	                          * name, decoded and trimmed; NULL if none */
+	char *content_id;        /* without angle brackets; NULL if none */
+	enum mime_cte cte;
+	char *boundary;          /* multipart: the raw boundary, NUL-terminated */
+	size_t boundary_len;
+	/* The message's header fields, for the top part of a message (the
+	 * root, and the child of each message/rfc822); NULL elsewhere. */
+	struct mime_envelope *envelope;
+
+	bool opaque;   /* a multipart or message/rfc822 kept as a leaf (too deep,
+	                * too many parts, too large once decoded) */
+	bool closed;   /* multipart: its close delimiter was seen */
+	char *owned;   /* the decoded body of an encoded message/rfc822 */
+	size_t owned_len;
+};
+
+/* Containers nested deeper than this are opaque leaves. */
+#define MIME_DEPTH_MAX 64
+/* At most this many parts per message; the rest is not split. */
+#define MIME_PARTS_MAX 10000
+
+struct mime_opts {
+	unsigned max_depth; /* 0: MIME_DEPTH_MAX */
+	size_t max_parts;   /* 0: MIME_PARTS_MAX */
+	/* Charset descriptors for decoding header fields; NULL: one made and
+	 * dropped per call. */
+	struct mime_charset_cache *cache;
+};
+
+/* Parses the message in p (n bytes, which the tree borrows: p must outlive
+ * it) into its part tree, without recursion and without copying bodies.
+ * multiparts at any depth, with the delimiters of every enclosing
+ * multipart recognised (an outer one closes the inner parts, so a missing
+ * close delimiter costs only the part it ends); delimiter lines are
+ * "--" boundary ["--"] [white space] line end, so boundaries that are
+ * prefixes of one another are told apart; multipart/digest children
+ * default to message/rfc822; message/rfc822 is parsed as a message
+ * (decoded first when base64 or quoted-printable). Never fails: every
+ * deviation is a defect in d (may be NULL), offsets into p. o may be NULL.
+ * Returns the root, owned: mime_part_free. */
+struct mime_part *mime_parse(const char *p, size_t n, const struct mime_opts *o,
+	struct mime_defects *d);
+/* Releases a whole tree (root as mime_parse returned it); NULL is a no-op. */
+void mime_part_free(struct mime_part *root);
+
+/* The part after part in a depth-first walk of the tree under top (children
+ * before siblings), or NULL when the walk is done. */
+struct mime_part *mime_part_next(const struct mime_part *part, const struct mime_part *top);
+/* The body bytes [body_off, end), still transfer-encoded; valid while the
+ * tree and its buffer are. */
+const char *mime_part_body(const struct mime_part *part, size_t *len);
+/* The whole part [off, end), header and body, exactly as written. */
+const char *mime_part_raw(const struct mime_part *part, size_t *len);
+/* True for a leaf of type text (text/plain, text/html, ...): the parts
+ * whose text SPEC §7 shows. */
+bool mime_part_is_text(const struct mime_part *part);
+/* True for a leaf a reader would save as an attachment: disposition
+ * attachment, or a file name, or content that is not of type text. */
+bool mime_part_is_attachment(const struct mime_part *part);
+
+/* Receives decoded bytes; returns 0, or -1 (with err set) to stop. */
+typedef int (*mime_sink_fn)(void *ctx, const char *p, size_t n, struct qu_err *err);
+
+/* Transfer-decodes the body of a leaf in pieces: each piece goes through
+ * scratch (reset before each; its cap bounds the piece, so keep it at
+ * least 64 KiB) to fn; the identity encodings hand the body itself to fn
+ * in one call. Defect offsets are those in part->base (d->base plus
+ * body_off plus the offset in the body). Returns 0, or -1 with what fn set
+ * or QU_E_DATA when scratch is too small. */
+int mime_part_decode_each(const struct mime_part *part, struct qu_buf *scratch, mime_sink_fn fn,
+	void *ctx, struct mime_defects *d, struct qu_err *err);
+/* The transfer-decoded content of a leaf in *p, *n: the body itself for
+ * the identity encodings (no copy), else decoded into scratch (reset
+ * first). Valid until scratch changes or the tree goes. Returns 0, or -1
+ * with QU_E_DATA when scratch's cap is reached. */
+int mime_part_content(const struct mime_part *part, struct qu_buf *scratch, const char **p,
+	size_t *n, struct mime_defects *d, struct qu_err *err);
+/* Transfer-decodes the whole body of a leaf, appended to out. Returns 0, or
+ * -1 with QU_E_DATA when out's cap is reached. */
+int mime_part_decode(const struct mime_part *part, struct qu_buf *out, struct mime_defects *d,
+	struct qu_err *err);
+/* The text of a text leaf (SPEC §7 "text"): transfer-decoded into
+ * scratch (reset first; NULL: a buffer of its own), converted from its
+ * charset to UTF-8 and with CRLF and lone CR made LF, into out (reset
+ * first). cache may be NULL. Returns 0, or -1 with QU_E_DATA when a cap is
+ * hit. */
+int mime_part_text(const struct mime_part *part, struct mime_charset_cache *cache,
+	struct qu_buf *scratch, struct qu_buf *out, struct mime_defects *d, struct qu_err *err);
+
+/* A uuencoded file inside text: [off, off + len) spans its "begin" line to
+ * its "end" line (or to where the encoded lines stop). */
+struct mime_uu_block {
+	size_t off, len;
+	unsigned mode;
+	char *name; /* from the begin line, raw bytes made UTF-8 (as header
+	             * bytes are); "" when none */
+};
+
+/* Finds the uuencoded blocks in text (decoded text/plain): a line
+ * "begin MODE NAME" (MODE three or four octal digits) followed by a line
+ * of uuencoded data. Returns how many, and an owned array in *out (NULL
+ * when none) to release with mime_uu_blocks_free. Decode one with
+ * mime_decode(MIME_CTE_UUENCODE, text + off, len, ...). */
+size_t mime_uu_find(const char *p, size_t n, struct mime_uu_block **out);
+void mime_uu_blocks_free(struct mime_uu_block *v, size_t n);
+
+/* ==== building messages (SPEC §4) ==================================== */
+/*
+ * The other direction, for `quail send`: the builder writes a message with
+ * the structure mixed(related(alternative(text, html), inline...),
+ * attachments...), every level with one child left out; RFC 2047 words for
+ * non-ASCII Subject and display names, RFC 2231 (and RFC 2047 in name=)
+ * for file names; text as 7bit when it is short-lined ASCII, else
+ * quoted-printable or base64, whichever is shorter; files as base64 with
+ * their type from libmagic; no line longer than 78 characters (a structured
+ * -H value without white space excepted). Files: build.c, build_enc.c,
+ * build_raw.c. Besides util it uses libmagic and libidn2.
+ */
+
+/* A file to include. */
+struct mime_build_file {
+	const char *path; /* read when the message is built */
+	const char *name; /* the file name to show; NULL: the base name of path */
+};
+
+/* Fixed values in place of the clock and randomness, for tests; zero
+ * values mean the real ones. */
+struct mime_build_fixed {
+	int64_t date;           /* seconds since the epoch; 0: now, local zone */
+	int date_offset;        /* minutes east of UTC, used with date */
+	const char *message_id; /* without <>; NULL: random@sender-domain */
+	const char *boundary;   /* boundaries are BOUNDARY-1, -2, ...; NULL: random */
+};
+
+struct mime_build {
+	const char *from;       /* From: a mailbox list, "Name <a@b>", UTF-8 */
+	const char *sender;     /* who sends it (an address), or NULL. RFC 5322
+				 * §3.6.2: a Sender field is written when it
+				 * differs from a single From address, and with
+				 * several From addresses (their first when NULL) */
+	const char *reply_to;   /* NULL or an address list */
+	const char *const *to;  /* address lists, n_to of them */
+	size_t n_to;
+	const char *const *cc;
+	size_t n_cc;
+	const char *subject;    /* UTF-8, or NULL */
+	const char *text;       /* the text body: UTF-8, any line ends */
+	size_t text_len;
+	const char *html;       /* NULL: no HTML part; else UTF-8 */
+	size_t html_len;
+	const struct mime_build_file *inlines;     /* --inline: Content-ID <name> */
+	size_t n_inlines;
+	const struct mime_build_file *attachments; /* -a */
+	size_t n_attachments;
+	const char *const *headers; /* "Name: value" (-H), n_headers of them */
+	size_t n_headers;
+	bool lf;                /* LF line ends (--dry-run); false: CRLF */
+	struct mime_build_fixed fixed;
+};
+
+/* Writes the message into out (appended). No To recipients gives
+ * "To: undisclosed-recipients:;". Date, Message-ID and MIME-Version are
+ * added; an -H Date or Message-ID replaces the one quail would write.
+ * Errors: USAGE (a line break or other control character in anything that
+ * becomes a header: no header injection; a bad address or -H name; -H of a
+ * field quail writes from options: From, To, Cc, Bcc, Subject, Reply-To,
+ * Sender, MIME-Version, Content-*), NOINPUT (a file missing, unreadable, a
+ * directory), IOERR (a read failed), DATA (out's cap reached). Files are
+ * mapped and encoded piece by piece: memory is about the encoded size. */
+int mime_build_message(const struct mime_build *b, struct qu_buf *out, struct qu_err *err);
+
+/* Parses an address list written by a user ("a@b", "Name <a@b>", "a@b,
+ * Name <c@d>") and appends its mailboxes to l. Errors: USAGE for control
+ * characters (line breaks: header injection), a list that does not parse
+ * cleanly, or (need_domain) an address that is not local@domain. */
+int mime_build_addr_list(const char *s, bool need_domain, struct mime_addr_list *l,
+	struct qu_err *err);
+
+struct mime_build_raw {
+	const char *from;       /* written as From when the message has none */
+	const char *const *headers; /* -H fields to add */
+	size_t n_headers;
+	bool lf;                /* all line ends LF (--dry-run); false: kept */
+	struct mime_build_fixed fixed;
+};
+
+/* `quail send -t` and sendmail: p is a whole message. Appends to out the
+ * message with every Bcc field removed, From, Date, Message-ID and
+ * MIME-Version added where missing, and the -H fields; the body is kept
+ * byte for byte (a leading mbox "From " line is dropped; text without a
+ * header block is all body). The addresses of To, Cc and Bcc are appended
+ * to rcpts; *from_addr (may be NULL) gets the first From address or NULL
+ * (free()). Errors: USAGE (bad -H), DATA (out's cap reached). */
+int mime_build_raw_message(const char *p, size_t n, const struct mime_build_raw *o,
+	struct qu_buf *out, struct mime_addr_list *rcpts, char **from_addr, struct qu_err *err);
+
+/* ==== end of the builder ============================================= */
 
 #endif

@@ -164,4 +164,16 @@ void net_sasl_free(struct net_sasl *s);
  * (FIPS mode). */
 int net_md5_hex(const void *p, size_t n, char out[static 33], struct qu_err *err);
 
+/* ---- compression ---------------------------------------------------- */
+
+/* Starts raw DEFLATE (RFC 1951) in both directions on the connection, as
+ * IMAP COMPRESS=DEFLATE (RFC 4978) requires right after its OK: bytes
+ * already buffered from the server are read as compressed, what is
+ * written from now on is compressed and flushed (Z_SYNC_FLUSH) with each
+ * net_flush. Works over plain and TLS. Errors: SOFTWARE (already
+ * compressing, zlib refused to start). Implemented in deflate.c. */
+int net_compress_start(struct net_conn *c, struct qu_err *err);
+/* True once net_compress_start succeeded. */
+bool net_conn_is_compressed(const struct net_conn *c);
+
 #endif

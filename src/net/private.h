@@ -32,6 +32,7 @@ struct net_conn {
 	size_t rcap, rstart, rend;
 	struct qu_buf wbuf;  /* written, not yet flushed */
 	struct qu_buf tline; /* the C: trace line being assembled */
+	struct net_deflate *z; /* COMPRESS=DEFLATE state (deflate.c), or NULL */
 };
 
 /* Waits until fd is readable (events POLLIN) or writable (POLLOUT) within

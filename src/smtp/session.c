@@ -106,8 +106,10 @@ smtp_read_reply(struct smtp_session *s, struct smtp_reply *r, struct qu_err *err
 		if (r->text.len)
 			qu_buf_append_byte(&r->text, '\n');
 		qu_buf_append(&r->text, t, tl);
-		if (len <= 3 || line[3] == ' ')
+		if (len <= 3 || line[3] == ' ') {
+			smtp_text_to_utf8(&r->text); /* GBK from Chinese providers */
 			return 0;
+		}
 		if (nlines >= REPLY_LINES_MAX)
 			return qu_err_set(err, QU_E_TEMPFAIL, "reply of more than %d lines",
 					  REPLY_LINES_MAX);

@@ -167,4 +167,22 @@ void qu_trace_note(const struct qu_trace *t, const char *fmt, ...) QU_PRINTF(2, 
 /* Monotonic milliseconds. */
 int64_t qu_now_ms(void);
 
+/* ---- SHA-256 (FIPS 180-4) -------------------------------------------- */
+
+/* A streaming SHA-256. Embedded: qu_sha256_init, then update with the data
+ * in pieces of any size, then final once. */
+struct qu_sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t nbuf;
+};
+
+void qu_sha256_init(struct qu_sha256 *s);
+void qu_sha256_update(struct qu_sha256 *s, const void *p, size_t n);
+/* Writes the 32-byte digest; s must be initialised again before reuse. */
+void qu_sha256_final(struct qu_sha256 *s, unsigned char out[32]);
+/* The digest as 64 lowercase hex digits and a NUL; returns out. */
+char *qu_sha256_hex(const unsigned char digest[32], char out[65]);
+
 #endif
