@@ -34,7 +34,9 @@ tls_io_error(int r, struct qu_err *err)
 	if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
 	    r == GNUTLS_E_PUSH_ERROR)
 		return qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
-	return qu_err_set(err, QU_E_TEMPFAIL, "TLS: %s", gnutls_strerror(r));
+	/* A stream cut inside a record shows up as a decoding error; to the
+	 * user it is the same lost connection. */
+	return qu_err_set(err, QU_E_TEMPFAIL, "connection lost (TLS: %s)", gnutls_strerror(r));
 }
 
 static ssize_t

@@ -86,7 +86,7 @@ cut_runs() { # N...: runs whose connection the server drops after N more message
 		rc=$?
 		fx_like "$rc" '^(0|75)$' "connection cut after $n messages: exit 0 or 75 (got $rc)"
 		if [ "$rc" = 75 ]; then
-			fx_like "$(cat "$FX_DIR/last.err")" '^quail: imaps://.*(closed|reset)' \
+			fx_like "$(cat "$FX_DIR/last.err")" '^quail: imaps://.*(closed|reset|lost)' \
 				"connection cut after $n messages: says the connection was lost"
 		fi
 		invariants "connection cut after $n messages"
