@@ -40,7 +40,6 @@ struct shared {
 
 struct worker {
 	struct shared *sh;
-	unsigned id;
 	pthread_t thread;
 	struct app_reader *r;
 	struct qu_buf piece;
@@ -331,7 +330,6 @@ app_parse_check(const char *path, unsigned threads, struct app_check_totals *t,
 		nw = cut_regions(w, nw, &src);
 	for (unsigned i = 0; i < nw; i++) {
 		w[i].sh = &sh;
-		w[i].id = i;
 		w[i].r = app_reader_new();
 		qu_buf_init(&w[i].piece, SCRATCH_MAX);
 	}

@@ -156,6 +156,136 @@ b64_piece(struct mime_b64 *s, const unsigned char *rev, const char *p, size_t n,
 	return 0;
 }
 
+/* ---- quoted-printable in pieces --------------------------------------------- */
+
+/* Bytes that end a plain run of quoted-printable text. */
+static bool
+qp_stop(unsigned char c)
+{
+	return c == '=' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* What the quoted-printable decoder does in its text state with no white
+ * space pending (RFC 2045 §6.7), for the common cases: plain runs, "=XX",
+ * soft line breaks, CRLF and LF, and white space that text follows on the
+ * line. Stops at anything else (white space before a line end, a bad
+ * escape, the end of the piece in the middle of something) and returns
+ * how much was read; *k gets the bytes written to o. */
+static size_t
+qp_fast(const unsigned char *p, size_t n, unsigned char *o, size_t *k)
+{
+	size_t i = 0, w = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		if (!qp_stop(c)) {
+			size_t j = i + 1;
+			while (j < n && !qp_stop(p[j]))
+				j++;
+			memcpy(o + w, p + i, j - i);
+			w += j - i;
+			i = j;
+		} else if (c == '\n') {
+			o[w++] = '\n';
+			i++;
+		} else if (c == '\r') {
+			if (i + 1 >= n)
+				break;
+			/* CRLF is a line end; a lone CR is data. */
+			o[w++] = '\r';
+			if (p[i + 1] == '\n')
+				o[w++] = p[++i];
+			i++;
+		} else if (c == '=') {
+			int h = i + 2 < n ? mime_hexval(p[i + 1]) : -1;
+			int l = h >= 0 ? mime_hexval(p[i + 2]) : -1;
+			if (l >= 0) {
+				o[w++] = (unsigned char)((h << 4) | l);
+				i += 3;
+			} else if (i + 1 < n && p[i + 1] == '\n') {
+				i += 2;
+			} else if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') {
+				i += 3;
+			} else {
+				break;
+			}
+		} else {
+			size_t j = i + 1;
+			while (j < n && (p[j] == ' ' || p[j] == '\t'))
+				j++;
+			if (j == n || p[j] == '\r' || p[j] == '\n')
+				break;
+			memcpy(o + w, p + i, j - i);
+			w += j - i;
+			i = j;
+		}
+	}
+	*k = w;
+	return i;
+}
+
+/* One piece of a quoted-printable body: the fast path while the decoder
+ * is in its text state with nothing pending, the decoder for the rest of
+ * a line it stopped in. text is the decoder's text state. */
+static int
+qp_piece(struct mime_qp *s, int text, const char *p, size_t n, struct qu_buf *out,
+	struct mime_defects *d, struct qu_err *err)
+{
+	size_t used = 0;
+	while (used < n) {
+		unsigned char *o = s->state == text && s->nws == 0 ?
+			(unsigned char *)qu_buf_reserve(out, n - used) : NULL;
+		if (o) {
+			size_t k;
+			size_t r = qp_fast((const unsigned char *)p + used, n - used, o, &k);
+			qu_buf_commit(out, k);
+			s->off += r;
+			used += r;
+			if (used == n)
+				break;
+		}
+		const char *nl = memchr(p + used, '\n', n - used);
+		size_t upto = nl ? (size_t)(nl - p) + 1 : n;
+		if (mime_qp_feed(s, p + used, upto - used, out, d, err) < 0)
+			return -1;
+		used = upto;
+	}
+	return 0;
+}
+
+/* The decoders of one body, with their fast paths. */
+struct piecewise {
+	struct mime_decoder dec;
+	unsigned char rev[256]; /* base64 */
+	int qp_text;            /* the quoted-printable decoder's text state */
+};
+
+static void
+piecewise_init(struct piecewise *pw, enum mime_cte cte)
+{
+	mime_decoder_init(&pw->dec, cte);
+	if (cte == MIME_CTE_BASE64) {
+		b64_table(pw->rev);
+	} else if (cte == MIME_CTE_QP) {
+		struct mime_qp fresh;
+		mime_qp_init(&fresh);
+		pw->qp_text = fresh.state;
+	}
+}
+
+static int
+piecewise_feed(struct piecewise *pw, const char *p, size_t n, struct qu_buf *out,
+	struct mime_defects *d, struct qu_err *err)
+{
+	switch (pw->dec.cte) {
+	case MIME_CTE_BASE64:
+		return b64_piece(&pw->dec.u.b64, pw->rev, p, n, out, d, err);
+	case MIME_CTE_QP:
+		return qp_piece(&pw->dec.u.qp, pw->qp_text, p, n, out, d, err);
+	default:
+		return mime_decoder_feed(&pw->dec, p, n, out, d, err);
+	}
+}
+
 int
 mime_part_decode_each(const struct mime_part *part, struct qu_buf *scratch, mime_sink_fn fn,
 	void *ctx, struct mime_defects *d, struct qu_err *err)
@@ -166,25 +296,19 @@ mime_part_decode_each(const struct mime_part *part, struct qu_buf *scratch, mime
 	if (is_identity(part->cte))
 		return n ? fn(ctx, p, n, err) : 0;
 	size_t keep = defects_at_body(d, part);
-	struct mime_decoder dec;
-	mime_decoder_init(&dec, part->cte);
-	unsigned char rev[256];
-	if (part->cte == MIME_CTE_BASE64)
-		b64_table(rev);
+	struct piecewise pw;
+	piecewise_init(&pw, part->cte);
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i += PIECE) {
 		size_t k = n - i < PIECE ? n - i : PIECE;
 		qu_buf_reset(scratch);
-		if (part->cte == MIME_CTE_BASE64)
-			rc = b64_piece(&dec.u.b64, rev, p + i, k, scratch, d, err);
-		else
-			rc = mime_decoder_feed(&dec, p + i, k, scratch, d, err);
+		rc = piecewise_feed(&pw, p + i, k, scratch, d, err);
 		if (rc == 0 && scratch->len)
 			rc = fn(ctx, scratch->data, scratch->len, err);
 	}
 	if (rc == 0) {
 		qu_buf_reset(scratch);
-		rc = mime_decoder_finish(&dec, scratch, d, err);
+		rc = mime_decoder_finish(&pw.dec, scratch, d, err);
 		if (rc == 0 && scratch->len)
 			rc = fn(ctx, scratch->data, scratch->len, err);
 	}
@@ -200,7 +324,13 @@ mime_part_decode(const struct mime_part *part, struct qu_buf *out, struct mime_d
 	size_t n;
 	const char *p = mime_part_body(part, &n);
 	size_t keep = defects_at_body(d, part);
-	int rc = mime_decode(part->cte, p, n, out, d, err);
+	struct piecewise pw;
+	piecewise_init(&pw, part->cte);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i += PIECE)
+		rc = piecewise_feed(&pw, p + i, n - i < PIECE ? n - i : PIECE, out, d, err);
+	if (rc == 0)
+		rc = mime_decoder_finish(&pw.dec, out, d, err);
 	if (d)
 		d->base = keep;
 	return rc;
