@@ -183,7 +183,7 @@ struct extract {
 /* Saves bytes from a part (decoded by decode, or given as p, n). */
 static int
 save(struct extract *x, const char *want, const char *fallback, const struct mime_part *part,
-     const char *p, size_t n, struct qu_err *err)
+	const char *p, size_t n, struct qu_err *err)
 {
 	char *safe = app_safe_filename(want);
 	char *chosen = NULL;
