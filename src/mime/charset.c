@@ -223,6 +223,21 @@ cache_get(struct mime_charset_cache *c, const char *name)
 	return cd;
 }
 
+/* Charsets whose iconv state includes a byte order learnt from a BOM. */
+static bool
+learns_from_bom(const char *name)
+{
+	/* Spelt with or without '-' or '_' ("UTF16" is a glibc alias too). */
+	char k[16];
+	size_t n = 0;
+	for (const char *q = name; *q && n + 1 < sizeof k; q++)
+		if (*q != '-' && *q != '_')
+			k[n++] = *q;
+	k[n] = '\0';
+	return strcmp(k, "UTF16") == 0 || strcmp(k, "UTF32") == 0 || strcmp(k, "UCS2") == 0 ||
+	       strcmp(k, "UCS4") == 0 || strcmp(k, "UNICODE") == 0;
+}
+
 /* ---- conversion ---------------------------------------------------------- */
 
 struct conv {
@@ -491,12 +506,19 @@ conv_named(struct conv *cv, const char *name, const char *p, size_t n, struct qu
 			return conv_full(cv, err);
 		return 0;
 	}
-	iconv_t cd = cache_get(cv->cache, name);
+	/* glibc's UTF-16/UTF-32 decoders keep the byte order a BOM taught them
+	 * even across a state reset, so a cached descriptor would read the next
+	 * text without a BOM in the last one's order: open those afresh. */
+	bool fresh = learns_from_bom(name);
+	iconv_t cd = fresh ? iconv_open("UTF-8", name) : cache_get(cv->cache, name);
 	if (cd == (iconv_t)-1) {
 		mime_defect_once(cv->d, &cv->seen, SEEN_UNKNOWN, MIME_DEFECT_CHARSET_UNKNOWN, 0);
 		return conv_undeclared(cv, p, n, err);
 	}
-	return conv_iconv(cv, cd, name, p, n, err);
+	int r = conv_iconv(cv, cd, name, p, n, err);
+	if (fresh)
+		iconv_close(cd);
+	return r;
 }
 
 int
