@@ -283,23 +283,11 @@ pct_decode(const char *p, size_t n, size_t *out)
 }
 
 static bool
-word(const char **p, const char *end, const char **w, size_t *n)
-{
-	while (*p < end && **p == ' ')
-		(*p)++;
-	*w = *p;
-	while (*p < end && **p != ' ')
-		(*p)++;
-	*n = (size_t)(*p - *w);
-	return *n > 0;
-}
-
-static bool
 word_u64(const char **p, const char *end, uint64_t max, uint64_t *v)
 {
 	const char *w;
 	size_t n;
-	return word(p, end, &w, &n) && qu_parse_u64(w, n, max, v) == 0;
+	return app_word(p, end, &w, &n) && qu_parse_u64(w, n, max, v) == 0;
 }
 
 /* One journal line. A line it cannot read is skipped from the entry on:
@@ -312,14 +300,14 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 	size_t tn, wn;
 	uint64_t id, a, b;
 	(void)err;
-	while (word(&p, end, &tag, &tn)) {
+	while (app_word(&p, end, &tag, &tn)) {
 		if (tn != 1 || !word_u64(&p, end, UINT32_MAX, &id))
 			return 0;
 		st->entries++;
 		struct fstate *fs = state_by_id(st, (unsigned)id);
 		switch (*tag) {
 		case 'F': {
-			if (!word(&p, end, &w, &wn))
+			if (!app_word(&p, end, &w, &wn))
 				return 0;
 			size_t n;
 			char *name = pct_decode(w, wn, &n);
@@ -339,7 +327,7 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 			fstate_mark_pending(fs, (uint32_t)a);
 			break;
 		case 'D':
-			if (!word_u64(&p, end, UINT32_MAX, &a) || !word(&p, end, &w, &wn) || !fs || !a)
+			if (!word_u64(&p, end, UINT32_MAX, &a) || !app_word(&p, end, &w, &wn) || !fs || !a)
 				return 0;
 			fstate_mark_done(fs, (uint32_t)a, w, wn);
 			break;
@@ -356,25 +344,6 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 		}
 	}
 	return 0;
-}
-
-static char *
-journal_name(const char *user, const char *host)
-{
-	struct qu_buf b;
-	qu_buf_init(&b, SIZE_MAX);
-	qu_buf_append_str(&b, JOURNAL_PREFIX);
-	const char *parts[] = {user, "@", host};
-	for (size_t k = 0; k < QU_ARRAY_LEN(parts); k++) {
-		for (const unsigned char *s = (const unsigned char *)parts[k]; *s; s++) {
-			if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			    (*s >= '0' && *s <= '9') || strchr("._+-@", *s))
-				qu_buf_append_byte(&b, (char)*s);
-			else
-				qu_buf_printf(&b, "%%%02X", *s);
-		}
-	}
-	return qu_buf_steal(&b, NULL);
 }
 
 /* Rewrites the journal with only what the current epochs need, when it has
@@ -1236,47 +1205,14 @@ mkdir_p(const char *dir, struct qu_err *err)
 	return rc;
 }
 
-/* One run at a time per account and Maildir: DIR/.quail/NAME.lock. */
+/* One run at a time per account and Maildir (app_fetch_lock); DIR may
+ * not exist yet on a first fetch. */
 static int
 lock_state(const char *dir, const char *name, struct qu_err *err)
 {
-	char *sd = xasprintf("%s/.quail", dir);
-	char *path = xasprintf("%s/%s.lock", sd, name);
-	int fd = -1;
 	if (mkdir_p(dir, err) < 0)
-		goto out;
-	if (mkdir(sd, 0700) == 0) {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		int bad = dfd < 0 || fsync(dfd) < 0;
-		if (dfd >= 0)
-			close(dfd);
-		if (bad) {
-			qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", dir);
-			goto out;
-		}
-	} else if (errno != EEXIST) {
-		qu_err_sys(err, QU_E_IOERR, errno, "%s", sd);
-		goto out;
-	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
-		goto out;
-	}
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		int e = errno;
-		close(fd);
-		fd = -1;
-		if (e == EACCES || e == EAGAIN)
-			qu_err_set(err, QU_E_TEMPFAIL, "%s: another quail fetch is running", dir);
-		else
-			qu_err_sys(err, QU_E_IOERR, e, "%s: lock", path);
-	}
-out:
-	free(path);
-	free(sd);
-	return fd;
+		return -1;
+	return app_fetch_lock(dir, name, err);
 }
 
 static int
@@ -1347,7 +1283,7 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 		app_imap_fail(&f.c, err);
 		goto out;
 	}
-	f.jname = journal_name(f.c.user, f.c.url.host);
+	f.jname = app_fetch_journal_name(JOURNAL_PREFIX, f.c.user, f.c.url.host);
 	lock = lock_state(dir, f.jname, err);
 	if (lock < 0)
 		goto out;

@@ -148,19 +148,6 @@ struct replay {
 	size_t entries;
 };
 
-/* The next space-separated word of [*p, end). */
-static bool
-word(const char **p, const char *end, const char **w, size_t *n)
-{
-	while (*p < end && **p == ' ')
-		(*p)++;
-	*w = *p;
-	while (*p < end && **p != ' ')
-		(*p)++;
-	*n = (size_t)(*p - *w);
-	return *n > 0;
-}
-
 static void
 mark_done(struct uid_set *set, const char *uid, size_t un, const char *rel, size_t rn)
 {
@@ -179,12 +166,12 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 	const char *p = line, *end = line + len, *tag, *uid, *rel;
 	size_t tn, un, rn;
 	(void)err;
-	while (word(&p, end, &tag, &tn)) {
-		if (tn != 1 || !word(&p, end, &uid, &un))
+	while (app_word(&p, end, &tag, &tn)) {
+		if (tn != 1 || !app_word(&p, end, &uid, &un))
 			return 0;
 		r->entries++;
 		if (*tag == 'D') {
-			if (!word(&p, end, &rel, &rn))
+			if (!app_word(&p, end, &rel, &rn))
 				return 0;
 			mark_done(r->set, uid, un, rel, rn);
 		} else if (*tag == 'P') {
@@ -194,27 +181,6 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 		}
 	}
 	return 0;
-}
-
-/* The journal's file name: "pop3-USER@HOST", with bytes outside a safe
- * set written as %XX, so any user name gives a plain file name. */
-static char *
-journal_name(const char *user, const char *host)
-{
-	struct qu_buf b;
-	qu_buf_init(&b, SIZE_MAX);
-	qu_buf_append_str(&b, JOURNAL_PREFIX);
-	const char *parts[] = {user, "@", host};
-	for (size_t k = 0; k < QU_ARRAY_LEN(parts); k++) {
-		for (const unsigned char *s = (const unsigned char *)parts[k]; *s; s++) {
-			if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			    (*s >= '0' && *s <= '9') || strchr("._+-@", *s))
-				qu_buf_append_byte(&b, (char)*s);
-			else
-				qu_buf_printf(&b, "%%%02X", *s);
-		}
-	}
-	return qu_buf_steal(&b, NULL);
 }
 
 /* ---- finding a message already stored -------------------------------- */
@@ -686,51 +652,6 @@ fetch_session(struct fetch *f, struct pop3_session *s, size_t journal_entries, s
 	return 0;
 }
 
-/* Two fetches of one maildrop into one Maildir at once would both store
- * every new message (POP3 servers need not lock the maildrop), so a run
- * holds a lock on DIR/.quail/NAME.lock. Returns the descriptor, or -1:
- * TEMPFAIL when another run holds it, IOERR when it cannot be made. */
-static int
-lock_state(const char *dir, const char *name, struct qu_err *err)
-{
-	char *sd = xasprintf("%s/.quail", dir);
-	char *path = xasprintf("%s/%s.lock", sd, name);
-	int fd = -1;
-	if (mkdir(sd, 0700) == 0) {
-		/* The journal will live here: the new entry must be durable. */
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		int bad = dfd < 0 || fsync(dfd) < 0;
-		if (dfd >= 0)
-			close(dfd);
-		if (bad) {
-			qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", dir);
-			goto out;
-		}
-	} else if (errno != EEXIST) {
-		qu_err_sys(err, QU_E_IOERR, errno, "%s", sd);
-		goto out;
-	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
-		goto out;
-	}
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		int e = errno;
-		close(fd);
-		fd = -1;
-		if (e == EACCES || e == EAGAIN)
-			qu_err_set(err, QU_E_TEMPFAIL, "%s: another quail fetch is running", dir);
-		else
-			qu_err_sys(err, QU_E_IOERR, e, "%s: lock", path);
-	}
-out:
-	free(path);
-	free(sd);
-	return fd;
-}
-
 /* Connects and logs in; returns the session or NULL. */
 static struct pop3_session *
 connect_login(const struct cfg_account *a, const struct cfg_url *u, const struct app_net *net,
@@ -778,9 +699,9 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 		goto out;
 	/* A killed run may have left tmp/ files; old ones are garbage. */
 	maildir_clean_tmp(f.md, TMP_MAX_AGE, NULL);
-	jname = journal_name(c.user, u.host);
+	jname = app_fetch_journal_name(JOURNAL_PREFIX, c.user, u.host);
 	f.jname = jname;
-	lock = lock_state(dir, jname, err);
+	lock = app_fetch_lock(dir, jname, err);
 	if (lock < 0)
 		goto out;
 	struct replay rp = {&f.set, 0};

@@ -81,4 +81,21 @@ size_t app_commit_pool_in_flight(struct app_commit_pool *p);
 /* Waits for the workers to finish what they hold, and stops them. */
 void app_commit_pool_stop(struct app_commit_pool *p);
 
+/* ---- fetch state in DIR/.quail/ (fetch_state.c) ----------------------- */
+
+/* The journal's file name: prefix then "USER@HOST", bytes outside a safe
+ * set written as %XX, so any user name gives one plain file name. New
+ * string. */
+char *app_fetch_journal_name(const char *prefix, const char *user, const char *host);
+
+/* Makes DIR/.quail/ (its entry fsynced) and takes an exclusive lock on
+ * DIR/.quail/NAME.lock, so that one fetch at a time uses a journal (POP3
+ * servers need not lock the maildrop). DIR must exist. Returns the
+ * descriptor to close when done, or -1: TEMPFAIL when another run holds
+ * the lock, IOERR when it cannot be made. */
+int app_fetch_lock(const char *dir, const char *name, struct qu_err *err);
+
+/* The next space-separated word of [*p, end) in *w, *n; false at the end. */
+bool app_word(const char **p, const char *end, const char **w, size_t *n);
+
 #endif
