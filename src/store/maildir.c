@@ -498,8 +498,8 @@ merged_info(const char *old_info, unsigned flags)
 }
 
 int
-maildir_set_flags(struct maildir *md, const char *relpath, unsigned flags, char **new_relpath,
-	struct qu_err *err)
+maildir_set_flags(struct maildir *md, const char *relpath, unsigned flags, unsigned opts,
+	char **new_relpath, struct qu_err *err)
 {
 	if (new_relpath)
 		*new_relpath = NULL;
@@ -529,11 +529,13 @@ maildir_set_flags(struct maildir *md, const char *relpath, unsigned flags, char 
 			qu_err_sys(err, QU_E_IOERR, errno, "%s", to);
 			goto out;
 		}
-		char *cur = xasprintf("%s/cur", md->path);
-		rc = store_fsync_dir(cur, err);
-		free(cur);
-		if (rc < 0)
-			goto out;
+		if (!(opts & MAILDIR_NOSYNC)) {
+			char *cur = xasprintf("%s/cur", md->path);
+			rc = store_fsync_dir(cur, err);
+			free(cur);
+			if (rc < 0)
+				goto out;
+		}
 	}
 	rc = 0;
 	if (new_relpath) {
@@ -546,6 +548,20 @@ out:
 	free(rel);
 	free(new_info);
 	return rc;
+}
+
+int
+maildir_sync(struct maildir *md, struct qu_err *err)
+{
+	static const char *const sub[] = {"new", "cur"};
+	for (size_t i = 0; i < 2; i++) {
+		char *dir = xasprintf("%s/%s", md->path, sub[i]);
+		int rc = store_fsync_dir(dir, err);
+		free(dir);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- iteration ------------------------------------------------------- */

@@ -163,13 +163,18 @@ bool maildir_name_size(const char *name, uint64_t *size);
 
 /* Sets the flags of one message: renames relpath ("new/NAME" or
  * "cur/NAME:2,...", relative to md) to "cur/NAME:2,FLAGS" (a message that
- * has been looked at belongs in cur/). new_relpath: NULL or receives an
- * owned string with the new relative name. Refuses to replace an existing
- * file. Returns 0, or -1 with QU_E_NOINPUT (relpath missing),
- * QU_E_IOERR (rename failed or the target exists), QU_E_SOFTWARE (relpath
- * not under new/ or cur/). */
-int maildir_set_flags(struct maildir *md, const char *relpath, unsigned flags,
+ * has been looked at belongs in cur/). Letters outside "DFPRST" in the old
+ * info (keywords) are kept. The rename is made durable (cur/ fsynced)
+ * unless opts has MAILDIR_NOSYNC: a caller renaming many then calls
+ * maildir_sync once. new_relpath: NULL or receives an owned string with
+ * the new relative name. Refuses to replace an existing file. Returns 0,
+ * or -1 with QU_E_NOINPUT (relpath missing), QU_E_IOERR (rename failed or
+ * the target exists), QU_E_SOFTWARE (relpath not under new/ or cur/). */
+enum { MAILDIR_NOSYNC = 1u << 0 };
+int maildir_set_flags(struct maildir *md, const char *relpath, unsigned flags, unsigned opts,
 	char **new_relpath, struct qu_err *err);
+/* Makes renames within new/ and cur/ durable (fsyncs both). QU_E_IOERR. */
+int maildir_sync(struct maildir *md, struct qu_err *err);
 
 /* One message seen by the iterator. Borrowed: valid until the next
  * maildir_iter_next or maildir_iter_free. */

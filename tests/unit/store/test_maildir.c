@@ -589,19 +589,19 @@ START_TEST(set_flags_moves_to_cur)
 	struct qu_err err = {0};
 	char *name, *n2, *n3;
 	ck_assert_int_eq(maildir_deliver(md, "m", 1, NULL, false, &name, &err), 0);
-	ck_assert_int_eq(maildir_set_flags(md, name, MAILDIR_FLAG_SEEN, &n2, &err), 0);
+	ck_assert_int_eq(maildir_set_flags(md, name, MAILDIR_FLAG_SEEN, 0, &n2, &err), 0);
 	ck_assert(strncmp(n2, "cur/", 4) == 0);
 	ck_assert_str_eq(n2 + strlen(n2) - 4, ":2,S");
 	ck_assert_str_eq(n2 + 4 + strlen(name + 4), ":2,S");
 	ck_assert_int_eq(md_count(md, "new"), 0);
 	ck_assert_int_eq(md_count(md, "cur"), 1);
 	ck_assert_int_eq(
-		maildir_set_flags(md, n2, MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_SEEN, &n3, &err), 0);
+		maildir_set_flags(md, n2, MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_SEEN, 0, &n3, &err), 0);
 	ck_assert_str_eq(n3 + strlen(n3) - 5, ":2,FS");
 	/* Same flags again: a no-op. */
 	free(n2);
 	ck_assert_int_eq(
-		maildir_set_flags(md, n3, MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_SEEN, &n2, &err), 0);
+		maildir_set_flags(md, n3, MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_SEEN, MAILDIR_NOSYNC, &n2, &err), 0);
 	ck_assert_str_eq(n2, n3);
 	ck_assert_int_eq(md_count(md, "cur"), 1);
 
@@ -609,14 +609,15 @@ START_TEST(set_flags_moves_to_cur)
 	char *kw = md_file(md, "cur/9.x:2,Sba");
 	th_write(kw, "k", 1);
 	char *n4;
-	ck_assert_int_eq(maildir_set_flags(md, "cur/9.x:2,Sba", MAILDIR_FLAG_REPLIED, &n4, &err), 0);
+	ck_assert_int_eq(maildir_set_flags(md, "cur/9.x:2,Sba", MAILDIR_FLAG_REPLIED, MAILDIR_NOSYNC, &n4, &err), 0);
 	ck_assert_str_eq(n4, "cur/9.x:2,Rab");
+	ck_assert_int_eq(maildir_sync(md, &err), 0);
 
-	ck_assert_int_eq(maildir_set_flags(md, "cur/nope", 0, NULL, &err), -1);
+	ck_assert_int_eq(maildir_set_flags(md, "cur/nope", 0, 0, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_NOINPUT);
-	ck_assert_int_eq(maildir_set_flags(md, "tmp/x", 0, NULL, &err), -1);
+	ck_assert_int_eq(maildir_set_flags(md, "tmp/x", 0, 0, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_SOFTWARE);
-	ck_assert_int_eq(maildir_set_flags(md, "cur/../x", 0, NULL, &err), -1);
+	ck_assert_int_eq(maildir_set_flags(md, "cur/../x", 0, 0, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_SOFTWARE);
 
 	/* Never replaces another message. */
@@ -624,7 +625,7 @@ START_TEST(set_flags_moves_to_cur)
 	char *b = md_file(md, "cur/7.y:2,F");
 	th_write(a, "a", 1);
 	th_write(b, "b", 1);
-	ck_assert_int_eq(maildir_set_flags(md, "cur/7.y:2,S", MAILDIR_FLAG_FLAGGED, NULL, &err),
+	ck_assert_int_eq(maildir_set_flags(md, "cur/7.y:2,S", MAILDIR_FLAG_FLAGGED, 0, NULL, &err),
 		-1);
 	ck_assert_int_eq(err.cls, QU_E_IOERR);
 	size_t len;
