@@ -663,6 +663,10 @@ connect_login(const struct cfg_account *a, const struct cfg_url *u, const struct
 	struct pop3_session *s = pop3_session_open(&po, err);
 	if (!s)
 		return NULL;
+	if (app_creds_end(c, err) < 0) {
+		pop3_session_close(s);
+		return NULL;
+	}
 	bool allow_plain = u->tls == CFG_TLS_NONE || net_conn_is_tls(pop3_session_conn(s));
 	if (pop3_session_auth(s, &c->c, allow_plain, NULL, err) < 0) {
 		pop3_session_close(s);
@@ -692,7 +696,9 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	char *jname = NULL;
 	int rc = -1, lock = -1;
 	bool remote = false;
-	if (app_creds_get(a, &u, &c, err) < 0)
+	/* password_command runs while the Maildir is opened, the journal read
+	 * and the connection set up. */
+	if (app_creds_begin(a, &u, &c, err) < 0)
 		goto out;
 	f.md = maildir_open(dir, true, err);
 	if (!f.md)

@@ -32,7 +32,8 @@ app_imap_connect(const struct cfg_account *a, const struct app_net *net, struct 
 		return -1;
 	c->where = cfg_url_format(&c->url);
 	struct app_creds cr;
-	if (app_creds_get(a, &c->url, &cr, err) < 0) {
+	/* password_command runs while the connection is set up. */
+	if (app_creds_begin(a, &c->url, &cr, err) < 0) {
 		app_imap_close(c);
 		return -1;
 	}
@@ -45,6 +46,12 @@ app_imap_connect(const struct cfg_account *a, const struct app_net *net, struct 
 	int rc = -1;
 	if (!c->s)
 		goto out;
+	if (app_creds_end(&cr, err) < 0) {
+		/* A local failure: said without the URL. */
+		app_creds_clear(&cr);
+		app_imap_close(c);
+		return -1;
+	}
 	bool allow_plain = c->url.tls == CFG_TLS_NONE || net_conn_is_tls(imap_session_conn(c->s));
 	if (imap_session_auth(c->s, &cr.c, allow_plain, NULL, err) < 0)
 		goto out;

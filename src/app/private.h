@@ -22,12 +22,20 @@ enum net_tls_mode app_tls_mode(enum cfg_tls t);
 
 /* Credentials for SASL: user from the account (else the URL's), secret from
  * cfg_password. The strings are owned by c; free with app_creds_clear.
- * Errors: CONFIG (no user, no password, password_command failed). */
+ * Errors: CONFIG (no user, no password, password_command failed).
+ * app_creds_begin checks the user and starts password_command;
+ * app_creds_end waits for its secret: a connection is made in between.
+ * app_creds_get is both at once. */
 struct app_creds {
 	struct net_sasl_creds c;
 	char *user;
 	char *secret;
+	struct cfg_password_job job;
+	bool running;
 };
+int app_creds_begin(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
+		    struct qu_err *err);
+int app_creds_end(struct app_creds *c, struct qu_err *err);
 int app_creds_get(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
 		  struct qu_err *err);
 void app_creds_clear(struct app_creds *c);

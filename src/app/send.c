@@ -95,14 +95,19 @@ app_smtp_open(const struct cfg_account *a, const struct app_net *net, char **whe
 	*where = cfg_url_format(&u);
 	struct smtp_opts o = {.host = u.host, .port = u.port, .tls = app_tls_mode(u.tls)};
 	app_net_opts(a, net, &o.net);
+	/* password_command runs while the connection is set up. */
+	struct app_creds c;
+	bool login = has_password(a);
+	if (login && app_creds_begin(a, &u, &c, err) < 0) {
+		cfg_url_clear(&u);
+		return NULL;
+	}
 	struct smtp_session *s = smtp_session_open(&o, err);
-	if (s && has_password(a)) {
-		struct app_creds c;
-		int r = app_creds_get(a, &u, &c, err);
+	if (s && login) {
+		int r = app_creds_end(&c, err);
 		if (r == 0) {
 			bool plain_ok = u.tls == CFG_TLS_NONE || net_conn_is_tls(smtp_session_conn(s));
 			r = smtp_session_auth(s, &c.c, plain_ok, NULL, err);
-			app_creds_clear(&c);
 			if (r < 0 && err->cls == QU_E_AUTH && a->password_hint) {
 				/* 535 at 163.com, 126.com, qq.com: the authorization
 				 * code, not the web password. */
@@ -116,6 +121,8 @@ app_smtp_open(const struct cfg_account *a, const struct app_net *net, char **whe
 			s = NULL;
 		}
 	}
+	if (login)
+		app_creds_clear(&c);
 	if (!s)
 		qu_err_prefix(err, "%s", *where);
 	cfg_url_clear(&u);

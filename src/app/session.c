@@ -47,33 +47,62 @@ app_tls_mode(enum cfg_tls t)
 }
 
 int
-app_creds_get(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
-	      struct qu_err *err)
+app_creds_begin(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
+		struct qu_err *err)
 {
 	memset(c, 0, sizeof *c);
 	const char *user = a->user ? a->user : url->user;
 	if (!user)
 		return qu_err_set(err, QU_E_CONFIG, "no user name: give --user or set user = in the account");
-	qu_err_clear(err);
-	c->secret = cfg_password(a, err);
-	if (!c->secret) {
-		if (err && err->cls != QU_E_OK)
-			return -1;
-		return qu_err_set(err, QU_E_CONFIG,
-				  "no password: give --password-command or set password_command = in the account");
-	}
+	if (cfg_password_start(a, &c->job, err) < 0)
+		return -1;
+	c->running = true;
 	c->user = xstrdup(user);
 	c->c.user = c->user;
-	c->c.secret = c->secret;
 	c->c.oauth2 = a->auth == CFG_AUTH_OAUTH2;
 	c->c.host = url->host;
 	c->c.port = url->port;
 	return 0;
 }
 
+int
+app_creds_end(struct app_creds *c, struct qu_err *err)
+{
+	if (!c->running)
+		return c->secret ? 0 : qu_err_set(err, QU_E_SOFTWARE, "no credentials begun");
+	c->running = false;
+	c->secret = cfg_password_finish(&c->job, err);
+	if (!c->secret) {
+		if (err && err->cls != QU_E_OK)
+			return -1;
+		return qu_err_set(err, QU_E_CONFIG,
+				  "no password: give --password-command or set password_command = in the account");
+	}
+	c->c.secret = c->secret;
+	return 0;
+}
+
+int
+app_creds_get(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
+	      struct qu_err *err)
+{
+	if (app_creds_begin(a, url, c, err) < 0)
+		return -1;
+	if (app_creds_end(c, err) < 0) {
+		app_creds_clear(c);
+		return -1;
+	}
+	return 0;
+}
+
 void
 app_creds_clear(struct app_creds *c)
 {
+	if (c->running) {
+		/* Reaped even when its secret is not wanted. */
+		struct qu_err ignored;
+		qu_free_secret(cfg_password_finish(&c->job, &ignored));
+	}
 	free(c->user);
 	qu_free_secret(c->secret);
 	memset(c, 0, sizeof *c);

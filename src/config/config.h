@@ -138,6 +138,21 @@ void cfg_account_free(struct cfg_account *a);
  * when the account has neither. Free with qu_free_secret. */
 char *cfg_password(const struct cfg_account *a, struct qu_err *err);
 
+/* The same in two steps, so that the command runs while the caller does
+ * something else (connects): cfg_password_start forks password_command
+ * (nothing for an account with a password or neither); cfg_password_finish
+ * reads and reaps it and returns what cfg_password would. Every started
+ * job is finished, also when its result is not wanted. Start's errors:
+ * CONFIG (pipe or fork failed). */
+struct cfg_password_job {
+	const struct cfg_account *a;
+	int pid;  /* 0: no command running */
+	int fd;
+};
+int cfg_password_start(const struct cfg_account *a, struct cfg_password_job *j,
+		       struct qu_err *err);
+char *cfg_password_finish(struct cfg_password_job *j, struct qu_err *err);
+
 /* ---- presets --------------------------------------------------------- */
 
 struct cfg_preset {

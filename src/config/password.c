@@ -71,15 +71,13 @@ wait_child(pid_t pid, struct qu_err *err)
 	return 0;
 }
 
-/* Runs cmd and returns its raw stdout (at most SECRET_MAX bytes). */
-static char *
-run_command(const char *cmd, size_t *len, struct qu_err *err)
+/* Starts cmd with its stdout on a pipe: j->pid and j->fd. */
+static int
+start_command(const char *cmd, struct cfg_password_job *j, struct qu_err *err)
 {
 	int fds[2];
-	if (pipe(fds) < 0) {
-		qu_err_sys(err, QU_E_CONFIG, errno, "password_command: pipe");
-		return NULL;
-	}
+	if (pipe(fds) < 0)
+		return qu_err_sys(err, QU_E_CONFIG, errno, "password_command: pipe");
 	/* The read end must not leak into the command (it would never see EOF
 	 * on a pipe it holds itself) nor into later children. */
 	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
@@ -88,14 +86,27 @@ run_command(const char *cmd, size_t *len, struct qu_err *err)
 		qu_err_sys(err, QU_E_CONFIG, errno, "password_command: fork");
 		close(fds[0]);
 		close(fds[1]);
-		return NULL;
+		return -1;
 	}
 	if (pid == 0)
 		run_child(cmd, fds[1]);
 	close(fds[1]);
+	j->pid = (int)pid;
+	j->fd = fds[0];
+	return 0;
+}
+
+/* Reads the started command's raw stdout (at most SECRET_MAX bytes) and
+ * reaps it. */
+static char *
+finish_command(struct cfg_password_job *j, size_t *len, struct qu_err *err)
+{
 	char *buf = xmalloc(SECRET_MAX + 1);
-	int rc = read_all(fds[0], buf, len, err);
-	close(fds[0]);
+	int rc = read_all(j->fd, buf, len, err);
+	close(j->fd);
+	pid_t pid = (pid_t)j->pid;
+	j->pid = 0;
+	j->fd = -1;
 	if (wait_child(pid, rc < 0 ? NULL : err) < 0 || rc < 0) {
 		qu_wipe(buf, SECRET_MAX + 1);
 		free(buf);
@@ -104,16 +115,26 @@ run_command(const char *cmd, size_t *len, struct qu_err *err)
 	return buf;
 }
 
+int
+cfg_password_start(const struct cfg_account *a, struct cfg_password_job *j, struct qu_err *err)
+{
+	j->a = a;
+	j->pid = 0;
+	j->fd = -1;
+	qu_err_clear(err);
+	if (a->password || !a->password_command)
+		return 0;
+	return start_command(a->password_command, j, err);
+}
+
 char *
-cfg_password(const struct cfg_account *a, struct qu_err *err)
+cfg_password_finish(struct cfg_password_job *j, struct qu_err *err)
 {
 	qu_err_clear(err);
-	if (a->password)
-		return xstrdup(a->password);
-	if (!a->password_command)
-		return NULL;
+	if (!j->pid)
+		return j->a && j->a->password ? xstrdup(j->a->password) : NULL;
 	size_t len;
-	char *out = run_command(a->password_command, &len, err);
+	char *out = finish_command(j, &len, err);
 	if (!out)
 		return NULL;
 	size_t n = 0;
@@ -125,4 +146,13 @@ cfg_password(const struct cfg_account *a, struct qu_err *err)
 	if (!pw)
 		qu_err_set(err, QU_E_CONFIG, "password_command printed nothing");
 	return pw;
+}
+
+char *
+cfg_password(const struct cfg_account *a, struct qu_err *err)
+{
+	struct cfg_password_job j;
+	if (cfg_password_start(a, &j, err) < 0)
+		return NULL;
+	return cfg_password_finish(&j, err);
 }

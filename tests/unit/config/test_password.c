@@ -132,6 +132,42 @@ START_TEST(test_no_zombie)
 }
 END_TEST
 
+/* Started, then the caller works (here: sleeps) while the command runs. */
+START_TEST(test_two_steps)
+{
+	struct cfg_account a;
+	memset(&a, 0, sizeof a);
+	a.password_command = "echo started; sleep 0.2; echo late >&2";
+	struct cfg_password_job j;
+	struct qu_err err;
+	int64_t t0 = qu_now_ms();
+	ck_assert_int_eq(cfg_password_start(&a, &j, &err), 0);
+	ck_assert_int_gt(j.pid, 0);
+	ck_assert_int_lt(qu_now_ms() - t0, 150); /* start does not wait for it */
+	char *pw = cfg_password_finish(&j, &err);
+	ck_assert_msg(pw != NULL, "%s", err.msg);
+	ck_assert_str_eq(pw, "started");
+	ck_assert_int_eq(j.pid, 0);
+	qu_free_secret(pw);
+	ck_assert_int_lt(waitpid(-1, NULL, WNOHANG), 0);
+
+	/* A failing command is said by finish. */
+	a.password_command = "exit 3";
+	ck_assert_int_eq(cfg_password_start(&a, &j, &err), 0);
+	ck_assert_ptr_null(cfg_password_finish(&j, &err));
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert(strstr(err.msg, "status 3") != NULL);
+
+	/* A password in the account: nothing is run. */
+	a.password = "frompw";
+	ck_assert_int_eq(cfg_password_start(&a, &j, &err), 0);
+	ck_assert_int_eq(j.pid, 0);
+	pw = cfg_password_finish(&j, &err);
+	ck_assert_str_eq(pw, "frompw");
+	qu_free_secret(pw);
+}
+END_TEST
+
 static Suite *
 password_suite(void)
 {
@@ -145,6 +181,7 @@ password_suite(void)
 	tcase_add_test(tc, test_password_in_account);
 	tcase_add_test(tc, test_neither);
 	tcase_add_test(tc, test_no_zombie);
+	tcase_add_test(tc, test_two_steps);
 	suite_add_tcase(s, tc);
 	return s;
 }
