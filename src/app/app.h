@@ -63,6 +63,7 @@ struct app_fetch_result {
 	uint64_t folders;   /* folders (mailboxes) fetched from: 1 for POP3 */
 	uint64_t deleted;   /* removed from the server (QUIT succeeded) */
 	uint64_t already;   /* found stored by an interrupted run and not stored again */
+	uint64_t reflagged; /* IMAP: stored copies whose flags changed on the server */
 };
 
 /* `quail fetch --pop3`: downloads the account's POP3 maildrop into the

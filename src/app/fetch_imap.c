@@ -29,11 +29,20 @@
  * Maildir that already holds mail) every message is compared that way.
  *
  * A re-run with nothing new costs: LIST (with LIST-STATUS) or STATUS per
- * folder, pipelined; a folder whose UIDVALIDITY and UIDNEXT match its S
- * entry is not even selected.
+ * folder, pipelined; a folder whose UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ
+ * match its S entry is not even selected. The journal is read on a thread
+ * while the connection is set up.
+ *
+ * Flags changed on the server (CONDSTORE, RFC 7162) are carried over to
+ * the stored copies: UID FETCH of the synced UIDs with CHANGEDSINCE the S
+ * entry's HIGHESTMODSEQ returns only the messages changed since, and each
+ * stored copy is renamed to the server's flags (keywords of other Maildir
+ * writers kept), then a D entry names the new file. Local flag changes are
+ * not sent back, and a message expunged on the server keeps its copy.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -532,6 +541,12 @@ struct folder {
 	bool missing; /* STATUS said NO */
 };
 
+/* A flag change on the server of a message stored earlier. */
+struct flag_change {
+	uint32_t uid;
+	unsigned flags; /* IMAP_FLAG_* */
+};
+
 struct todo {
 	uint32_t uid;
 	uint64_t size;
@@ -555,6 +570,8 @@ struct run {
 	char *rel;           /* its path relative to DIR */
 	struct todo *todo;
 	size_t n_todo, cap_todo;
+	struct flag_change *chg;
+	size_t n_chg, cap_chg;
 	uint32_t from;       /* UIDs below were synced */
 	size_t covered;      /* todo[0..covered) have durable P (or D) entries */
 	bool check_all;      /* compare every message with what is stored */
@@ -851,6 +868,163 @@ list_new(struct run *f, struct qu_err *err)
 	return 0;
 }
 
+/* ---- flag changes on the server ----------------------------------------- */
+
+static int
+on_change_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r,
+	      struct qu_err *err)
+{
+	struct run *f = ctx;
+	(void)r;
+	(void)err;
+	if (!m->uid || !m->has_flags || m->uid >= f->from)
+		return 0;
+	f->chg = xgrow(f->chg, &f->cap_chg, f->n_chg + 1, sizeof *f->chg);
+	f->chg[f->n_chg++] = (struct flag_change){m->uid, m->flags};
+	return 0;
+}
+
+/* The Maildir flags for IMAP flags (flag_letters' mapping). */
+static unsigned
+maildir_bits(unsigned imap)
+{
+	unsigned b = 0;
+	if (imap & IMAP_FLAG_DRAFT)
+		b |= MAILDIR_FLAG_DRAFT;
+	if (imap & IMAP_FLAG_FLAGGED)
+		b |= MAILDIR_FLAG_FLAGGED;
+	if (imap & IMAP_FLAG_FORWARDED)
+		b |= MAILDIR_FLAG_PASSED;
+	if (imap & IMAP_FLAG_ANSWERED)
+		b |= MAILDIR_FLAG_REPLIED;
+	if (imap & IMAP_FLAG_SEEN)
+		b |= MAILDIR_FLAG_SEEN;
+	if (imap & IMAP_FLAG_DELETED)
+		b |= MAILDIR_FLAG_TRASHED;
+	return b;
+}
+
+/* The folder's files by unique name ("cur/NAME:2,S", sorted on NAME), to
+ * find a copy that a reader moved or reflagged since its D entry. */
+struct name_index {
+	char **v;
+	size_t n;
+	bool built;
+};
+
+static int
+cmp_base(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a + 4, *y = *(char *const *)b + 4;
+	size_t xn = base_len(x), yn = base_len(y);
+	int c = memcmp(x, y, xn < yn ? xn : yn);
+	return c ? c : (xn > yn) - (xn < yn);
+}
+
+static const char *
+name_find(struct run *f, struct name_index *ix, const char *base, size_t n)
+{
+	if (!ix->built) {
+		ix->built = true;
+		struct maildir_iter *it = maildir_iter_new(f->md, NULL);
+		struct maildir_entry me;
+		size_t cap = 0;
+		while (it && maildir_iter_next(it, &me)) {
+			ix->v = xgrow(ix->v, &cap, ix->n + 1, sizeof *ix->v);
+			ix->v[ix->n++] = xasprintf("%s/%s", me.is_new ? "new" : "cur", me.name);
+		}
+		maildir_iter_free(it);
+		if (ix->n)
+			qsort(ix->v, ix->n, sizeof *ix->v, cmp_base);
+	}
+	char *key = xasprintf("new/%.*s", (int)n, base);
+	char **hit = ix->n ? bsearch(&key, ix->v, ix->n, sizeof *ix->v, cmp_base) : NULL;
+	free(key);
+	return hit ? *hit : NULL;
+}
+
+/* Gives one stored copy the server's flags. Returns 1 when it was renamed
+ * (*rel_out: its new path relative to DIR), 0 when there was nothing to do
+ * (already so, or the copy is gone), -1 on a local error. */
+static int
+reflag_one(struct run *f, struct name_index *ix, const struct uid_entry *e, unsigned flags,
+	   char **rel_out, struct qu_err *err)
+{
+	size_t pre = strlen(f->rel);
+	const char *sub = NULL;
+	if (strncmp(e->rel, f->rel, pre) == 0 && e->rel[pre] == '/')
+		sub = e->rel + pre + 1;
+	struct stat sb;
+	char *path = xasprintf("%s/%s", f->dir, e->rel);
+	bool there = sub && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	free(path);
+	if (!there) {
+		const char *b = rel_base(e->rel);
+		sub = name_find(f, ix, b, base_len(b));
+		if (!sub)
+			return 0; /* deleted by the user: nothing to flag */
+	}
+	unsigned want = maildir_bits(flags);
+	if (want == maildir_flags_parse(sub + 4))
+		return 0;
+	char *nsub;
+	if (maildir_set_flags(f->md, sub, want, MAILDIR_NOSYNC, &nsub, err) < 0)
+		return err->cls == QU_E_NOINPUT ? 0 : -1;
+	*rel_out = xasprintf("%s/%s", f->rel, nsub);
+	free(nsub);
+	return 1;
+}
+
+/* Carries the flag changes since HIGHESTMODSEQ `since` over to the copies
+ * of UIDs below f->from: one UID FETCH ... (CHANGEDSINCE since). */
+static int
+sync_flags(struct run *f, uint64_t since, struct qu_err *err)
+{
+	static const struct imap_fetch_handler h = {.msg = on_change_msg};
+	char set[32];
+	snprintf(set, sizeof set, "1:%u", (unsigned)(f->from - 1));
+	f->n_chg = 0;
+	if (imap_session_uid_fetch(f->c.s, set, "(UID FLAGS)", since, &h, f, err) < 0)
+		return -1;
+	struct name_index ix = {0};
+	struct qu_buf line;
+	qu_buf_init(&line, SIZE_MAX);
+	int rc = 0;
+	uint64_t n = 0;
+	/* In arrival order: a message changed twice ends with its last flags. */
+	for (size_t i = 0; i < f->n_chg && rc == 0; i++) {
+		struct uid_entry *e = map_find(&f->fs->uids, f->chg[i].uid);
+		if (!e || e->state != UID_DONE)
+			continue;
+		char *rel = NULL;
+		int r = reflag_one(f, &ix, e, f->chg[i].flags, &rel, err);
+		if (r < 0) {
+			rc = qu_err_prefix(err, "%s: setting flags", f->fs->name);
+			break;
+		}
+		if (r == 0)
+			continue;
+		qu_buf_printf(&line, "%sD %u %u %s", line.len ? " " : "", f->fs->id,
+			      (unsigned)e->uid, rel);
+		fstate_mark_done(f->fs, e->uid, rel, strlen(rel));
+		free(rel);
+		n++;
+	}
+	/* The renames are durable before the journal names the new files;
+	 * after a failure, what was renamed is still recorded. */
+	struct qu_err ignored;
+	struct qu_err *e2 = rc < 0 ? &ignored : err;
+	if (line.len && (maildir_sync(f->md, e2) < 0 || journal_append(f, &line, e2) < 0))
+		rc = -1;
+	if (rc == 0)
+		f->r->reflagged += n;
+	qu_buf_clear(&line);
+	for (size_t i = 0; i < ix.n; i++)
+		free(ix.v[i]);
+	free(ix.v);
+	return rc;
+}
+
 static int
 transfer(struct run *f, struct qu_err *err)
 {
@@ -862,6 +1036,16 @@ transfer(struct run *f, struct qu_err *err)
 		f->pr.bytes_total += f->todo[i].size;
 	}
 	f->pr.msgs_total = f->n_todo;
+	if (!f->pool_up) {
+		/* Started for the first folder with mail to store: a re-run with
+		 * nothing new starts no thread. */
+		if (app_commit_pool_start(&f->pool, err) < 0) {
+			free(uids);
+			free(sizes);
+			return -1;
+		}
+		f->pool_up = true;
+	}
 	struct imap_fetch_plan plan = {.uids = uids, .sizes = sizes, .n = f->n_todo,
 				       .batch_msgs = 1000, .batch_bytes = 64u * 1000 * 1000,
 				       .window = 2};
@@ -918,8 +1102,11 @@ static bool
 unchanged(const struct fstate *fs, const struct imap_mailbox_status *st)
 {
 	unsigned need = IMAP_MB_HAVE_UIDVALIDITY | IMAP_MB_HAVE_UIDNEXT;
-	return fs->has_v && fs->has_sync && !fs->pending && (st->have & need) == need &&
-	       st->uidvalidity == fs->uidvalidity && st->uidnext == fs->uidnext;
+	if (!(fs->has_v && fs->has_sync && !fs->pending && (st->have & need) == need &&
+	      st->uidvalidity == fs->uidvalidity && st->uidnext == fs->uidnext))
+		return false;
+	/* Flags changed (or a first HIGHESTMODSEQ to record). */
+	return !(st->have & IMAP_MB_HAVE_HIGHESTMODSEQ) || st->highestmodseq == fs->modseq;
 }
 
 static void
@@ -1014,7 +1201,11 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 	if (!f->check_all && unchanged(fs, &sel))
 		return f->o->delete_after ? expunge_stored(f, err) : 0;
 	f->from = fs->has_sync ? fs->uidnext : 1;
-	if ((!(sel.have & IMAP_MB_HAVE_MESSAGES) || sel.messages > 0) && list_new(f, err) < 0)
+	/* Only the flags changed: UIDNEXT as synced, nothing pending. */
+	bool only_flags = fs->has_sync && !fs->pending && !f->check_all &&
+			  (sel.have & IMAP_MB_HAVE_UIDNEXT) && sel.uidnext == fs->uidnext;
+	if (!only_flags && (!(sel.have & IMAP_MB_HAVE_MESSAGES) || sel.messages > 0) &&
+	    list_new(f, err) < 0)
 		return -1;
 	if (f->n_todo) {
 		/* A UID pending from an interrupted run may be stored already. */
@@ -1046,6 +1237,12 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 	if (next < f->from)
 		next = f->from;
 	uint64_t modseq = (sel.have & IMAP_MB_HAVE_HIGHESTMODSEQ) ? sel.highestmodseq : 0;
+	/* Without a HIGHESTMODSEQ from the last sync there is no "since". */
+	if (fs->has_sync && fs->modseq && modseq > fs->modseq && f->from > 1 &&
+	    ((imap_session_enabled(f->c.s) & IMAP_ENABLE_CONDSTORE) ||
+	     imap_session_has_cap(f->c.s, "CONDSTORE")) &&
+	    sync_flags(f, fs->modseq, err) < 0)
+		return -1;
 	if (write_state(f, err, "S %u %u %llu", fs->id, (unsigned)next,
 			(unsigned long long)modseq) < 0)
 		return -1;
@@ -1225,11 +1422,6 @@ fetch_folders(struct run *f, struct qu_err *err)
 	int rc = 0;
 	struct qu_err first;
 	qu_err_clear(&first);
-	if (app_commit_pool_start(&f->pool, err) < 0) {
-		folders_clear(v, n);
-		return -1;
-	}
-	f->pool_up = true;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].missing) {
 			/* Named but not there: the others are still fetched. */
@@ -1260,6 +1452,33 @@ fetch_folders(struct run *f, struct qu_err *err)
 	return rc;
 }
 
+/* Reading the journal (and compacting it) runs on a thread while the
+ * connection is set up: on a re-run with nothing new the two are most of
+ * the time. */
+struct loader {
+	struct run *f;
+	int rc;
+	struct qu_err err;
+};
+
+static void *
+load_state(void *arg)
+{
+	struct loader *l = arg;
+	struct run *f = l->f;
+	l->rc = -1;
+	if (store_journal_read(f->dir, f->jname, replay_line, &f->st, &l->err) < 0)
+		return NULL;
+	for (size_t i = 0; i < f->st.n; i++)
+		fstate_recount(f->st.v[i]);
+	if (maybe_compact(f->dir, f->jname, &f->st, &l->err) < 0)
+		return NULL;
+	f->j = store_journal_open(f->dir, f->jname, &l->err);
+	if (f->j)
+		l->rc = 0;
+	return NULL;
+}
+
 int
 app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	       const struct app_net *net, struct app_fetch_result *r, struct qu_err *err)
@@ -1273,8 +1492,36 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
 	struct run f = {.o = o, .r = r, .dir = dir};
 	int rc = -1, lock = -1;
-	if (app_imap_connect(a, net, &f.c, err) < 0)
+	struct cfg_url url;
+	if (app_server_url(a, CFG_PROTO_IMAP, &url, err) < 0)
 		return -1;
+	/* The login's user, as app_imap_connect takes it; without one the
+	 * connect fails with the reason. */
+	const char *user = a->user ? a->user : url.user;
+	if (user)
+		f.jname = app_fetch_journal_name(JOURNAL_PREFIX, user, url.host);
+	cfg_url_clear(&url);
+	struct loader ld = {.f = &f, .rc = -1};
+	qu_err_clear(&ld.err);
+	pthread_t th;
+	bool threaded = false;
+	if (f.jname) {
+		lock = lock_state(dir, f.jname, err);
+		if (lock < 0)
+			goto out;
+		threaded = pthread_create(&th, NULL, load_state, &ld) == 0;
+	}
+	int crc = app_imap_connect(a, net, &f.c, err);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (f.jname && crc == 0)
+		load_state(&ld);
+	if (crc < 0)
+		goto out;
+	if (ld.rc < 0) {
+		*err = ld.err;
+		goto out;
+	}
 	if (o->delete_after && !imap_session_has_cap(f.c.s, "UIDPLUS") &&
 	    !imap_session_has_cap(f.c.s, "IMAP4rev2")) {
 		/* A plain EXPUNGE would also remove what others flagged \Deleted. */
@@ -1283,19 +1530,6 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 		app_imap_fail(&f.c, err);
 		goto out;
 	}
-	f.jname = app_fetch_journal_name(JOURNAL_PREFIX, f.c.user, f.c.url.host);
-	lock = lock_state(dir, f.jname, err);
-	if (lock < 0)
-		goto out;
-	if (store_journal_read(dir, f.jname, replay_line, &f.st, err) < 0)
-		goto out;
-	for (size_t i = 0; i < f.st.n; i++)
-		fstate_recount(f.st.v[i]);
-	if (maybe_compact(dir, f.jname, &f.st, err) < 0)
-		goto out;
-	f.j = store_journal_open(dir, f.jname, err);
-	if (!f.j)
-		goto out;
 	rc = fetch_folders(&f, err);
 	if (rc < 0)
 		app_imap_fail(&f.c, err);
@@ -1304,6 +1538,7 @@ out:
 		app_commit_pool_stop(&f.pool);
 	folder_clear(&f);
 	free(f.todo);
+	free(f.chg);
 	store_journal_free(f.j);
 	state_clear(&f.st);
 	app_imap_close(&f.c);

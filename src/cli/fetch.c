@@ -95,6 +95,9 @@ end_progress(struct progress *pg)
 static void
 summary(const struct app_fetch_result *r)
 {
+	if (r->reflagged)
+		printf("updated the flags of %llu stored messages\n",
+		       (unsigned long long)r->reflagged);
 	printf("fetched %llu messages (%llu bytes) from %llu folders\n",
 	       (unsigned long long)r->messages, (unsigned long long)r->bytes,
 	       (unsigned long long)r->folders);

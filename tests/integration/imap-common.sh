@@ -101,6 +101,38 @@ im_bad_flags() {
 	done
 }
 
+# im_server_flags USER FOLDER: "<message-id> LETTERS" for each message of
+# the folder on the server, LETTERS its flags as Maildir info (DFPRST),
+# sorted.
+im_server_flags() {
+	im_doveadm -f tab fetch -u "$1" 'flags hdr.message-id' mailbox "$2" | tail -n +2 |
+		awk -F'\t' '{
+			l = ""
+			if ($1 ~ /\\Draft/) l = l "D"
+			if ($1 ~ /\\Flagged/) l = l "F"
+			if ($1 ~ /\$Forwarded/) l = l "P"
+			if ($1 ~ /\\Answered/) l = l "R"
+			if ($1 ~ /\\Seen/) l = l "S"
+			if ($1 ~ /\\Deleted/) l = l "T"
+			gsub(/[ \r]/, "", $2)
+			print $2, l
+		}' | sort
+}
+
+# im_local_flags DIR: the same for the copies in the Maildir DIR (its own
+# new/ and cur/; other writers' keyword letters left out).
+im_local_flags() {
+	local f id base got
+	for f in "$1"/new/* "$1"/cur/*; do
+		[ -f "$f" ] || continue
+		id=$(sed -n '1,12{s/^Message-ID: *\(<[^>]*>\).*/\1/p}' "$f" | head -1)
+		base=${f##*/}
+		got=
+		case $base in *:2,*) got=${base##*:2,} ;; esac
+		echo "$id $(printf %s "$got" | tr -cd 'DFPRST')"
+	done | sort
+}
+
 # im_fetch URL [args...]: quail fetch as alice, trusting FX_CA.
 im_fetch() {
 	local url=$1

@@ -3,7 +3,8 @@
 # 2,000 messages in a folder tree with non-ASCII names (Entwürfe, 草稿,
 # 草稿/子目录) downloaded byte for byte over implicit TLS with their flags;
 # a second run that only checks state (a handful of commands, no SELECT);
-# new mail in one folder; quail list's counts; STARTTLS; a UIDVALIDITY
+# new mail in one folder; flag changes on the server carried over to the
+# copies (CONDSTORE); quail list's counts; STARTTLS; a UIDVALIDITY
 # change (re-fetched, nothing stored twice); a --folder that does not
 # exist; --delete; COMPRESS=DEFLATE; no password in the -v trace.
 # Skips (77) without Dovecot or quail fetch/list.
@@ -78,13 +79,50 @@ fx_is "$(printf '%s\n' "$FX_ERR" | grep -c '^C: Q[0-9]* EXAMINE')" 1 "new mail: 
 fx_check "new mail: Entwürfe byte for byte" \
 	test "$(im_folder_sums "$out/Entwürfe")" = "$(im_folder_sums "${sdir["Entwürfe"]}")"
 
+# --- flag changes on the server ---------------------------------------------------
+# INBOX: \Flagged \Answered added to UIDs 1-40, \Seen taken from 41-60;
+# 草稿: $Forwarded \Deleted added to 1-5. One unflagged copy among UIDs
+# 1-40 was moved by a reader to cur/ with a keyword letter of its own.
+was_seen=$(im_doveadm search -u alice mailbox INBOX uid 41:60 seen | wc -l)
+moved_id=$(im_doveadm -f tab fetch -u alice 'flags hdr.message-id' mailbox INBOX uid 1:40 |
+	awk -F'\t' 'NR > 1 && $1 == "" { print $2; exit }')
+moved=$(grep -lF "Message-ID: $moved_id" "$out/INBOX/new/"* 2>/dev/null | head -1)
+fx_check "a copy in new/ to move ($moved_id)" test -n "$moved"
+mv "$moved" "$out/INBOX/cur/${moved##*/}:2,a"
+im_doveadm flags add -u alice '\Flagged \Answered' mailbox INBOX uid 1:40 ||
+	fx_bail "doveadm flags add failed"
+im_doveadm flags remove -u alice '\Seen' mailbox INBOX uid 41:60 ||
+	fx_bail "doveadm flags remove failed"
+im_doveadm flags add -u alice '$Forwarded \Deleted' mailbox "草稿" uid 1:5 ||
+	fx_bail "doveadm flags add failed"
+im_fetch "$imaps" --all-folders -o "$out" -v
+fx_is "$FX_RC" 0 "flag changes: exit 0"
+fx_is "$FX_OUT" "updated the flags of $((40 + was_seen + 5)) stored messages
+fetched 0 messages (0 bytes) from 5 folders" "flag changes: each changed copy renamed, nothing fetched"
+fx_is "$(printf '%s\n' "$FX_ERR" | grep -c '^C: Q[0-9]* EXAMINE')" 2 \
+	"flag changes: only the two changed folders are selected"
+fx_like "$FX_ERR" '^C: Q[0-9]+ UID FETCH 1:[0-9]+ \(UID FLAGS\) \(CHANGEDSINCE [0-9]+\)' \
+	"flag changes: one UID FETCH ... (CHANGEDSINCE n) per folder"
+fx_unlike "$FX_ERR" '^C: Q[0-9]+ UID FETCH .*BODY' "flag changes: no message body fetched"
+for f in INBOX "草稿"; do
+	fx_is "$(im_local_flags "$out/${local_of[$f]}")" "$(im_server_flags alice "$f")" \
+		"flag changes: $f: every copy has the server's flags"
+done
+fx_is "$(find "$out/INBOX/cur" -name "${moved##*/}:2,*" | sed 's/.*:2,//')" "FRa" \
+	"flag changes: the moved copy is found, its keyword kept"
+im_fetch "$imaps" --all-folders -o "$out" -v
+fx_is "$FX_OUT" "fetched 0 messages (0 bytes) from 5 folders" "flag changes: the next run has nothing to do"
+fx_unlike "$FX_ERR" '^C: Q[0-9]+ (SELECT|EXAMINE)' "flag changes: the next run selects nothing"
+
 # --- quail list -----------------------------------------------------------------
 fx_run -t 30 "$QUAIL" list --imap "$imaps" --user alice --password-command "echo $FX_PASSWORD" \
 	--ca-file "$FX_CA"
 fx_is "$FX_RC" 0 "quail list: exit 0"
 # unseen: im_gen leaves message i without \Seen when i % 5 == 0
 unseen() { echo $(($1 / 5)); }
-fx_is "$(printf '%s\n' "$FX_OUT" | head -1)" "INBOX	800	$(unseen 800)" "quail list: INBOX first, with its counts"
+# (\Seen was taken from was_seen INBOX messages above)
+fx_is "$(printf '%s\n' "$FX_OUT" | head -1)" "INBOX	800	$(($(unseen 800) + was_seen))" \
+	"quail list: INBOX first, with its counts"
 fx_like "$FX_OUT" "^Entwürfe	310	" "quail list: Entwürfe decoded from modified UTF-7"
 fx_like "$FX_OUT" "^草稿/子目录	300	$(unseen 300)\$" "quail list: 草稿/子目录"
 fx_like "$FX_OUT" "^Lists	-	-\$|^Lists/dev	400	" "quail list: Lists/dev"
