@@ -402,130 +402,22 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 
 /* ---- finding a message already stored -------------------------------- */
 
-struct stored {
-	uint64_t size;
-	char *path;   /* absolute */
-	bool claimed; /* matched in this run */
-};
-
-struct stored_index {
-	struct stored *v;
-	size_t n;
-};
-
+/* Lists the folder's Maildir for app_stored_find, leaving out the files
+ * that D entries of the current epoch claim. */
 static int
-cmp_stored(const void *a, const void *b)
-{
-	const struct stored *x = a, *y = b;
-	return x->size < y->size ? -1 : x->size > y->size;
-}
-
-/* The unique part of a Maildir file name: up to ":2," info. */
-static size_t
-base_len(const char *name)
-{
-	const char *c = strchr(name, ':');
-	return c ? (size_t)(c - name) : strlen(name);
-}
-
-static const char *
-rel_base(const char *rel)
-{
-	const char *s = strrchr(rel, '/');
-	return s ? s + 1 : rel;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lists new/ and cur/ with each file's size, leaving out files that D
- * entries of the current epoch claim (by unique name, so a file a reader
- * moved from new/ to cur/ or reflagged is still claimed). */
-static int
-index_build(struct maildir *md, const struct fstate *fs, struct stored_index *ix,
+index_build(struct maildir *md, const struct fstate *fs, struct app_stored_index *ix,
 	    struct qu_err *err)
 {
-	struct maildir_iter *it = maildir_iter_new(md, err);
-	if (!it)
-		return -1;
-	char **claimed = xcalloc(fs->uids.n + 1, sizeof *claimed);
-	size_t nc = 0, cap = 0;
+	const char **claimed = xcalloc(fs->uids.n + 1, sizeof *claimed);
+	size_t nc = 0;
 	for (size_t i = 0; i < fs->uids.cap; i++) {
 		const struct uid_entry *e = &fs->uids.v[i];
-		if (e->uid && e->state == UID_DONE) {
-			const char *b = rel_base(e->rel);
-			claimed[nc++] = xstrndup(b, base_len(b));
-		}
+		if (e->uid && e->state == UID_DONE)
+			claimed[nc++] = e->rel;
 	}
-	qsort(claimed, nc, sizeof *claimed, cmp_str);
-	struct maildir_entry me;
-	while (maildir_iter_next(it, &me)) {
-		char *key = xstrndup(me.name, base_len(me.name));
-		bool is_claimed = nc && bsearch(&key, claimed, nc, sizeof *claimed, cmp_str);
-		free(key);
-		if (is_claimed)
-			continue;
-		uint64_t size;
-		if (!maildir_name_size(me.name, &size)) {
-			struct stat sb;
-			if (stat(me.path, &sb) < 0)
-				continue;
-			size = (uint64_t)sb.st_size;
-		}
-		ix->v = xgrow(ix->v, &cap, ix->n + 1, sizeof *ix->v);
-		ix->v[ix->n++] = (struct stored){size, xstrdup(me.path), false};
-	}
-	maildir_iter_free(it);
-	for (size_t i = 0; i < nc; i++)
-		free(claimed[i]);
+	int rc = app_stored_index_build(md, claimed, nc, ix, err);
 	free(claimed);
-	if (ix->n)
-		qsort(ix->v, ix->n, sizeof *ix->v, cmp_stored);
-	return 0;
-}
-
-static void
-index_clear(struct stored_index *ix)
-{
-	for (size_t i = 0; i < ix->n; i++)
-		free(ix->v[i].path);
-	free(ix->v);
-	memset(ix, 0, sizeof *ix);
-}
-
-/* A stored, unclaimed file with exactly the bytes of d: its path relative
- * to DIR (new string, and the file is claimed), or NULL. */
-static char *
-find_stored(struct stored_index *ix, struct maildir_delivery *d, size_t dirlen, int *rc,
-	    struct qu_err *err)
-{
-	*rc = 0;
-	uint64_t size = maildir_delivery_size(d);
-	size_t lo = 0, hi = ix->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ix->v[mid].size < size)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < ix->n && ix->v[i].size == size; i++) {
-		if (ix->v[i].claimed)
-			continue;
-		int same = maildir_delivery_matches(d, ix->v[i].path, err);
-		if (same < 0 && err->cls == QU_E_IOERR) {
-			*rc = -1;
-			return NULL;
-		}
-		if (same == 1) {
-			ix->v[i].claimed = true;
-			return xstrdup(ix->v[i].path + dirlen + 1);
-		}
-	}
-	return NULL;
+	return rc;
 }
 
 /* ---- one run --------------------------------------------------------- */
@@ -576,7 +468,7 @@ struct run {
 	size_t covered;      /* todo[0..covered) have durable P (or D) entries */
 	bool check_all;      /* compare every message with what is stored */
 	bool need_index;
-	struct stored_index stored;
+	struct app_stored_index stored;
 	struct maildir_delivery *d;
 	uint32_t d_uid;
 	struct app_commit_job *ready[APP_COMMIT_QUEUE + 1];
@@ -759,7 +651,7 @@ check_stored(struct run *f, struct app_commit_job *j, bool recheck, struct qu_er
 	if (!f->check_all && !recheck)
 		return 0;
 	int rc;
-	j->rel = find_stored(&f->stored, j->d, strlen(f->dir), &rc, err);
+	j->rel = app_stored_find(&f->stored, j->d, strlen(f->dir), &rc, err);
 	if (rc < 0)
 		return -1;
 	if (j->rel) {
@@ -915,8 +807,9 @@ struct name_index {
 static int
 cmp_base(const void *a, const void *b)
 {
-	const char *x = *(char *const *)a + 4, *y = *(char *const *)b + 4;
-	size_t xn = base_len(x), yn = base_len(y);
+	const char *x, *y;
+	size_t xn = app_maildir_base(*(char *const *)a, &x);
+	size_t yn = app_maildir_base(*(char *const *)b, &y);
 	int c = memcmp(x, y, xn < yn ? xn : yn);
 	return c ? c : (xn > yn) - (xn < yn);
 }
@@ -959,8 +852,9 @@ reflag_one(struct run *f, struct name_index *ix, const struct uid_entry *e, unsi
 	bool there = sub && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 	free(path);
 	if (!there) {
-		const char *b = rel_base(e->rel);
-		sub = name_find(f, ix, b, base_len(b));
+		const char *b;
+		size_t bn = app_maildir_base(e->rel, &b);
+		sub = name_find(f, ix, b, bn);
 		if (!sub)
 			return 0; /* deleted by the user: nothing to flag */
 	}
@@ -1118,7 +1012,7 @@ folder_clear(struct run *f)
 	f->md = NULL;
 	free(f->rel);
 	f->rel = NULL;
-	index_clear(&f->stored);
+	app_stored_index_clear(&f->stored);
 	f->n_todo = 0;
 	f->covered = 0;
 	f->nready = 0;

@@ -185,102 +185,26 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 
 /* ---- finding a message already stored -------------------------------- */
 
-struct stored {
-	uint64_t size;
-	char *path;
-};
-
-struct stored_index {
-	bool built;
-	struct stored *v;
-	size_t n;
-};
-
-static int
-cmp_stored(const void *a, const void *b)
-{
-	const struct stored *x = a, *y = b;
-	return x->size < y->size ? -1 : x->size > y->size;
-}
-
-/* Lists new/ and cur/ once with each file's size (from ",S=" in its name,
- * else stat), leaving out the files that D entries already claim, so two
- * server messages with the same bytes are not taken for one. */
-static int
-index_build(struct maildir *md, struct stored_index *ix, const struct uid_set *set,
-	    struct qu_err *err)
-{
-	struct maildir_iter *it = maildir_iter_new(md, err);
-	if (!it)
-		return -1;
-	struct uid_set claimed = {0};
-	for (size_t i = 0; i < set->cap; i++)
-		if (set->v[i].uid && set->v[i].state == UID_DONE)
-			set_add(&claimed, set->v[i].rel, strlen(set->v[i].rel));
-	size_t cap = 0, dl = strlen(maildir_path(md));
-	struct maildir_entry e;
-	while (maildir_iter_next(it, &e)) {
-		uint64_t size;
-		if (set_find(&claimed, e.path + dl + 1))
-			continue;
-		struct store_map m;
-		if (!maildir_name_size(e.name, &size)) {
-			if (store_map_file(e.path, &m, NULL) < 0)
-				continue;
-			size = m.len;
-			store_unmap(&m);
-		}
-		ix->v = xgrow(ix->v, &cap, ix->n + 1, sizeof *ix->v);
-		ix->v[ix->n++] = (struct stored){size, xstrdup(e.path)};
-	}
-	maildir_iter_free(it);
-	set_clear(&claimed);
-	if (ix->n)
-		qsort(ix->v, ix->n, sizeof *ix->v, cmp_stored);
-	ix->built = true;
-	return 0;
-}
-
-static void
-index_clear(struct stored_index *ix)
-{
-	for (size_t i = 0; i < ix->n; i++)
-		free(ix->v[i].path);
-	free(ix->v);
-	memset(ix, 0, sizeof *ix);
-}
-
 /* The path relative to the Maildir of a stored file with exactly the bytes
- * of d, or NULL (a new string). */
+ * of d, or NULL (a new string). The Maildir is listed on first use, without
+ * the files that D entries claim. */
 static char *
-find_stored(struct maildir *md, struct stored_index *ix, const struct uid_set *set,
+find_stored(struct maildir *md, struct app_stored_index *ix, const struct uid_set *set,
 	    struct maildir_delivery *d, struct qu_err *err, int *rc)
 {
 	*rc = 0;
-	if (!ix->built && index_build(md, ix, set, err) < 0) {
-		*rc = -1;
-		return NULL;
-	}
-	uint64_t size = maildir_delivery_size(d);
-	size_t lo = 0, hi = ix->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ix->v[mid].size < size)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t dl = strlen(maildir_path(md));
-	for (size_t i = lo; i < ix->n && ix->v[i].size == size; i++) {
-		int same = maildir_delivery_matches(d, ix->v[i].path, err);
-		if (same < 0 && err->cls == QU_E_IOERR) {
-			*rc = -1;
+	if (!ix->built) {
+		const char **claimed = xcalloc(set->n + 1, sizeof *claimed);
+		size_t nc = 0;
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->v[i].uid && set->v[i].state == UID_DONE && set->v[i].rel)
+				claimed[nc++] = set->v[i].rel;
+		*rc = app_stored_index_build(md, claimed, nc, ix, err);
+		free(claimed);
+		if (*rc < 0)
 			return NULL;
-		}
-		if (same == 1)
-			return xstrdup(ix->v[i].path + dl + 1);
 	}
-	return NULL;
+	return app_stored_find(ix, d, strlen(maildir_path(md)), rc, err);
 }
 
 /* ---- the fetch ------------------------------------------------------- */
@@ -296,7 +220,7 @@ struct fetch {
 	struct store_journal *j; /* NULL without UIDL */
 	const char *jdir, *jname;
 	struct uid_set set;
-	struct stored_index stored;
+	struct app_stored_index stored;
 	struct pop3_listing list;
 	size_t *todo;     /* indexes into list.msgs */
 	uint32_t *nums;   /* their message-numbers */
@@ -585,7 +509,7 @@ fetch_clear(struct fetch *f)
 	store_journal_free(f->j);
 	maildir_free(f->md);
 	set_clear(&f->set);
-	index_clear(&f->stored);
+	app_stored_index_clear(&f->stored);
 	pop3_listing_clear(&f->list);
 	free(f->todo);
 	free(f->nums);

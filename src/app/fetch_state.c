@@ -1,7 +1,8 @@
 /*
  * What the POP3 and IMAP fetches share about their state in DIR/.quail/:
- * the journal's file name, the lock that keeps one run at a time, and the
- * word reader for journal lines.
+ * the journal's file name, the lock that keeps one run at a time, the
+ * word reader for journal lines, and the index that finds a message
+ * already stored by an interrupted run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/util.h"
+#include "store/store.h"
 #include "app/private.h"
 
 char *
@@ -83,4 +85,104 @@ app_word(const char **p, const char *end, const char **w, size_t *n)
 		(*p)++;
 	*n = (size_t)(*p - *w);
 	return *n > 0;
+}
+
+/* ---- finding a message already stored -------------------------------- */
+
+size_t
+app_maildir_base(const char *rel, const char **base)
+{
+	const char *s = strrchr(rel, '/');
+	*base = s ? s + 1 : rel;
+	const char *c = strchr(*base, ':');
+	return c ? (size_t)(c - *base) : strlen(*base);
+}
+
+static int
+cmp_base(const void *a, const void *b)
+{
+	const char *x, *y;
+	size_t xn = app_maildir_base(*(const char *const *)a, &x);
+	size_t yn = app_maildir_base(*(const char *const *)b, &y);
+	int c = memcmp(x, y, xn < yn ? xn : yn);
+	return c ? c : (xn > yn) - (xn < yn);
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	const struct app_stored *x = a, *y = b;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+int
+app_stored_index_build(struct maildir *md, const char **claimed, size_t nclaimed,
+		       struct app_stored_index *ix, struct qu_err *err)
+{
+	struct maildir_iter *it = maildir_iter_new(md, err);
+	if (!it)
+		return -1;
+	if (nclaimed > 1)
+		qsort(claimed, nclaimed, sizeof *claimed, cmp_base);
+	size_t cap = 0;
+	struct maildir_entry me;
+	while (maildir_iter_next(it, &me)) {
+		const char *key = me.name;
+		if (nclaimed && bsearch(&key, claimed, nclaimed, sizeof *claimed, cmp_base))
+			continue;
+		uint64_t size;
+		if (!maildir_name_size(me.name, &size)) {
+			struct stat sb;
+			if (stat(me.path, &sb) < 0)
+				continue;
+			size = (uint64_t)sb.st_size;
+		}
+		ix->v = xgrow(ix->v, &cap, ix->n + 1, sizeof *ix->v);
+		ix->v[ix->n++] = (struct app_stored){size, xstrdup(me.path), false};
+	}
+	maildir_iter_free(it);
+	if (ix->n > 1)
+		qsort(ix->v, ix->n, sizeof *ix->v, cmp_size);
+	ix->built = true;
+	return 0;
+}
+
+char *
+app_stored_find(struct app_stored_index *ix, struct maildir_delivery *d, size_t strip, int *rc,
+		struct qu_err *err)
+{
+	*rc = 0;
+	uint64_t size = maildir_delivery_size(d);
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix->v[mid].size < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < ix->n && ix->v[i].size == size; i++) {
+		if (ix->v[i].claimed)
+			continue;
+		int same = maildir_delivery_matches(d, ix->v[i].path, err);
+		if (same < 0 && err->cls == QU_E_IOERR) {
+			*rc = -1;
+			return NULL;
+		}
+		if (same == 1) {
+			/* Two server messages with the same bytes are two files. */
+			ix->v[i].claimed = true;
+			return xstrdup(ix->v[i].path + strip + 1);
+		}
+	}
+	return NULL;
+}
+
+void
+app_stored_index_clear(struct app_stored_index *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->v[i].path);
+	free(ix->v);
+	memset(ix, 0, sizeof *ix);
 }

@@ -106,4 +106,35 @@ int app_fetch_lock(const char *dir, const char *name, struct qu_err *err);
 /* The next space-separated word of [*p, end) in *w, *n; false at the end. */
 bool app_word(const char **p, const char *end, const char **w, size_t *n);
 
+/* The unique part of a Maildir file name: *base is rel's last component,
+ * the length returned ends before its ":2," info. */
+size_t app_maildir_base(const char *rel, const char **base);
+
+struct maildir;
+
+/* Finding a message that an interrupted run stored before it could say so
+ * in the journal: the Maildir's files by size, compared byte for byte. */
+struct app_stored {
+	uint64_t size;
+	char *path;   /* absolute */
+	bool claimed; /* matched in this run */
+};
+struct app_stored_index {
+	struct app_stored *v;
+	size_t n;
+	bool built;
+};
+/* Lists md's new/ and cur/ with each file's size (",S=" in the name, else
+ * stat), leaving out the files claimed by the journal's D entries: claimed
+ * holds their paths (any prefix; matched by unique name, so a file a reader
+ * moved or reflagged is still claimed) and is sorted in place. IOERR. */
+int app_stored_index_build(struct maildir *md, const char **claimed, size_t nclaimed,
+			   struct app_stored_index *ix, struct qu_err *err);
+/* An unclaimed listed file with exactly d's bytes: its path without the
+ * first strip bytes and the '/' after them (new string), now claimed; or
+ * NULL. *rc is -1 (IOERR) when a file could not be read. */
+char *app_stored_find(struct app_stored_index *ix, struct maildir_delivery *d, size_t strip,
+		      int *rc, struct qu_err *err);
+void app_stored_index_clear(struct app_stored_index *ix);
+
 #endif

@@ -203,6 +203,41 @@ START_TEST(test_resume_pending_not_stored)
 }
 END_TEST
 
+/* Two pending messages with the same bytes and one stored copy: the copy
+ * is found for one of them only, and the other is stored. */
+START_TEST(test_resume_two_identical_pending)
+{
+	static const char *const script[] = {
+		LOGIN, LIST2, "C:RETR 1", "C:RETR 2", MSG2, MSG2, "C:QUIT", "S:+OK", NULL,
+	};
+	char *dir = tmpdir();
+	struct qu_err err;
+	struct maildir *md = maildir_open(dir, true, &err);
+	ck_assert_ptr_nonnull(md);
+	ck_assert_int_eq(maildir_deliver(md, msg2, sizeof msg2 - 1, NULL, false, NULL, &err), 0);
+	maildir_free(md);
+	struct store_journal *jn = store_journal_open(dir, "pop3-alice@127.0.0.1", &err);
+	ck_assert_ptr_nonnull(jn);
+	ck_assert_int_eq(store_journal_append(jn, "P u1 P u2", 9, &err), 0);
+	store_journal_free(jn);
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.already, 1);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_int_eq(count(dir, "new"), 2);
+	char *j = journal(dir);
+	ck_assert_ptr_nonnull(strstr(j, "D u1 new/"));
+	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
+	free(j);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_no_uidl_refused_without_delete)
 {
 	static const char *const script[] = {
@@ -415,6 +450,7 @@ fetch_suite(void)
 	tcase_add_test(tc, test_fetch_then_nothing_new);
 	tcase_add_test(tc, test_resume_finds_stored_copy);
 	tcase_add_test(tc, test_resume_pending_not_stored);
+	tcase_add_test(tc, test_resume_two_identical_pending);
 	tcase_add_test(tc, test_no_uidl_refused_without_delete);
 	tcase_add_test(tc, test_no_uidl_with_delete);
 	tcase_add_test(tc, test_delete_after_durable);
