@@ -199,6 +199,112 @@ START_TEST(test_fetch_then_nothing_new)
 }
 END_TEST
 
+/* Flags changed on a CONDSTORE server reach the stored copies: one UID
+ * FETCH ... (CHANGEDSINCE n) of the synced UIDs; a FETCH for a UID that
+ * is not stored, or not yet synced, changes nothing. */
+#define CS_GREET "S:* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR CONDSTORE] hi"
+#define CS_LOGIN "C:Q1 AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==", \
+	"S:Q1 OK [CAPABILITY IMAP4rev1 CONDSTORE] in"
+#define CS_ITEMS "(MESSAGES UIDVALIDITY UIDNEXT HIGHESTMODSEQ)"
+#define CS_SELECT(n, modseq)                                                                 \
+	"C:Q" #n " EXAMINE \"INBOX\" (CONDSTORE)", "S:* 3 EXISTS", "S:* OK [UIDVALIDITY 5] x",  \
+		"S:* OK [UIDNEXT 4] x", "S:* OK [HIGHESTMODSEQ " #modseq "] x",                \
+		"S:Q" #n " OK [READ-ONLY] done"
+
+START_TEST(test_flag_changes)
+{
+	static const char *const first[] = {
+		CS_GREET, CS_LOGIN, DELIM(2),
+		"C:Q3 STATUS \"INBOX\" " CS_ITEMS,
+		"S:* STATUS INBOX (MESSAGES 3 UIDVALIDITY 5 UIDNEXT 4 HIGHESTMODSEQ 10)", "S:Q3 OK",
+		CS_SELECT(4, 10),
+		"C:Q5 UID FETCH 1:* (UID FLAGS RFC822.SIZE)",
+		"S:* 1 FETCH (UID 1 FLAGS (\\Seen) RFC822.SIZE 17)",
+		"S:* 2 FETCH (UID 2 FLAGS (\\Seen) RFC822.SIZE 17)",
+		"S:* 3 FETCH (UID 3 FLAGS () RFC822.SIZE 17)",
+		"S:Q5 OK",
+		"C:Q6 UID FETCH 1:3 (UID FLAGS BODY.PEEK[])",
+		"R:* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {17}\r\n" B1 ")\r\n",
+		"R:* 2 FETCH (UID 2 FLAGS (\\Seen) BODY[] {17}\r\n" B2 ")\r\n",
+		"R:* 3 FETCH (UID 3 FLAGS () BODY[] {17}\r\n" B3 ")\r\n",
+		"S:Q6 OK",
+		LOGOUT(7), NULL,
+	};
+	static const char *const second[] = {
+		CS_GREET, CS_LOGIN, DELIM(2),
+		"C:Q3 STATUS \"INBOX\" " CS_ITEMS,
+		"S:* STATUS INBOX (MESSAGES 3 UIDVALIDITY 5 UIDNEXT 4 HIGHESTMODSEQ 14)", "S:Q3 OK",
+		CS_SELECT(4, 14),
+		"C:Q5 UID FETCH 1:3 (UID FLAGS) (CHANGEDSINCE 10)",
+		"S:* 3 FETCH (UID 3 MODSEQ (11) FLAGS (\\Seen \\Flagged))",
+		"S:* 1 FETCH (UID 1 MODSEQ (12) FLAGS ())",
+		"S:* 9 FETCH (UID 99 MODSEQ (13) FLAGS (\\Deleted))",
+		"S:* 4 FETCH (UID 4 MODSEQ (13) FLAGS (\\Deleted))",
+		"S:* 2 FETCH (MODSEQ (14) FLAGS (\\Draft))",
+		"S:Q5 OK",
+		LOGOUT(6), NULL,
+	};
+	static const char *const third[] = {
+		CS_GREET, CS_LOGIN, DELIM(2),
+		"C:Q3 STATUS \"INBOX\" " CS_ITEMS,
+		"S:* STATUS INBOX (MESSAGES 3 UIDVALIDITY 5 UIDNEXT 4 HIGHESTMODSEQ 14)", "S:Q3 OK",
+		LOGOUT(4), NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	peer_start(&p, first);
+	run_fetch(&x, &p, dir, NULL, 0, false, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 3);
+	char *j = journal(dir);
+	ck_assert_ptr_nonnull(strstr(j, "S 0 4 10\n"));
+	free(j);
+
+	peer_start(&p, second);
+	run_fetch(&x, &p, dir, NULL, 0, false, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 0);
+	ck_assert_uint_eq(x.r.reflagged, 2);
+	/* UID 3 left new/ for cur/ as seen and flagged; UID 1 lost \Seen;
+	 * UID 2 (the FETCH without a UID) kept its flags. */
+	ck_assert_int_eq(count(dir, "INBOX/new"), 0);
+	char *cur = names(dir, "INBOX/cur");
+	int fs = 0, seen = 0, none = 0, other = 0;
+	for (char *save, *n = strtok_r(cur, "|", &save); n; n = strtok_r(NULL, "|", &save)) {
+		const char *info = strstr(n, ":2,");
+		if (!info)
+			other++;
+		else if (strcmp(info, ":2,FS") == 0)
+			fs++;
+		else if (strcmp(info, ":2,S") == 0)
+			seen++;
+		else if (strcmp(info, ":2,") == 0)
+			none++;
+		else
+			other++;
+	}
+	ck_assert_msg(fs == 1 && seen == 1 && none == 1 && other == 0, "FS %d S %d none %d other %d",
+		      fs, seen, none, other);
+	free(cur);
+	j = journal(dir);
+	ck_assert_ptr_nonnull(strstr(j, "S 0 4 14\n"));
+	ck_assert_ptr_nonnull(strstr(j, ":2,FS"));
+	free(j);
+
+	/* HIGHESTMODSEQ as recorded: not selected. */
+	peer_start(&p, third);
+	run_fetch(&x, &p, dir, NULL, 0, false, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.reflagged, 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 #define ALL_LIST "C:Q2 LIST \"\" \"*\" RETURN (STATUS " ITEMS ")"
 #define ST(name) "S:* STATUS " name " (MESSAGES 1 UIDVALIDITY 1 UIDNEXT 2)"
 
@@ -705,6 +811,7 @@ main(void)
 	TCase *tc = tcase_create("fetch");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_fetch_then_nothing_new);
+	tcase_add_test(tc, test_flag_changes);
 	tcase_add_test(tc, test_hostile_list);
 	tcase_add_test(tc, test_uidvalidity_change);
 	tcase_add_test(tc, test_resume_finds_stored_copy);
