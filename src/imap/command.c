@@ -195,7 +195,14 @@ untagged_data(struct imap_session *s, const struct imap_resp *r)
 		}
 		return;
 	}
-	if (!s->track_sel || !r->has_num)
+	if (!s->track_sel)
+		return;
+	if (qu_mem_eq_ci(r->kw, r->kw_len, "VANISHED")) {
+		/* The one mailbox-size response without a number before it. */
+		vanished(s, r);
+		return;
+	}
+	if (!r->has_num)
 		return;
 	if (qu_mem_eq_ci(r->kw, r->kw_len, "EXISTS")) {
 		s->sel.messages = r->num;
@@ -206,8 +213,6 @@ untagged_data(struct imap_session *s, const struct imap_resp *r)
 	} else if (qu_mem_eq_ci(r->kw, r->kw_len, "EXPUNGE")) {
 		if (s->sel.messages)
 			s->sel.messages--;
-	} else if (qu_mem_eq_ci(r->kw, r->kw_len, "VANISHED")) {
-		vanished(s, r);
 	} else if (qu_mem_eq_ci(r->kw, r->kw_len, "FETCH")) {
 		/* RFC 7162 §3.1.4: a FETCH with MODSEQ raises HIGHESTMODSEQ. */
 		for (uint32_t i = r->args; i < r->args_end; i = r->nodes[i].end) {

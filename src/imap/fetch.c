@@ -83,12 +83,6 @@ imap_seqset_parse(const char *p, size_t n, uint32_t **v, size_t *n_v, size_t *ca
 
 /* ---- FETCH responses ---- */
 
-struct fetch_ctx {
-	struct imap_session *s;
-	const struct imap_fetch_handler *h;
-	void *ctx;
-	char idate[64];
-};
 
 static bool
 is_body_item(const char *a, size_t n)
@@ -100,7 +94,7 @@ is_body_item(const char *a, size_t n)
 
 /* Reads the items name/value pairs in nodes [first, last) into m. */
 static void
-msg_items(struct fetch_ctx *c, const struct imap_resp *r, uint32_t first, uint32_t last,
+msg_items(struct imap_fetch_ctx *c, const struct imap_resp *r, uint32_t first, uint32_t last,
 	  struct imap_fetch_msg *m)
 {
 	for (uint32_t k = first; k < last; k = r->nodes[k].end) {
@@ -158,7 +152,7 @@ msg_items(struct fetch_ctx *c, const struct imap_resp *r, uint32_t first, uint32
 static int
 fetch_untagged(void *ctx, const struct imap_resp *r, struct qu_err *err)
 {
-	struct fetch_ctx *c = ctx;
+	struct imap_fetch_ctx *c = ctx;
 	if (!r->has_num || !qu_mem_eq_ci(r->kw, r->kw_len, "FETCH") || r->args >= r->args_end ||
 	    r->nodes[r->args].kind != IMAP_NODE_LIST)
 		return 0;
@@ -174,7 +168,7 @@ static int
 fetch_literal(void *ctx, const struct imap_literal_info *li, const struct imap_resp *partial,
 	      net_sink_fn *sink, void **sctx, struct qu_err *err)
 {
-	struct fetch_ctx *c = ctx;
+	struct imap_fetch_ctx *c = ctx;
 	if (!c->h->body_begin || !li->in_fetch || li->depth != 1 || !li->item ||
 	    !is_body_item(li->item, li->item_len))
 		return 0;
@@ -190,7 +184,7 @@ fetch_literal(void *ctx, const struct imap_literal_info *li, const struct imap_r
 	return 1;
 }
 
-static const struct imap_hooks fetch_hooks = {
+const struct imap_hooks imap_fetch_hooks = {
 	.untagged = fetch_untagged,
 	.literal = fetch_literal,
 };
@@ -208,8 +202,8 @@ imap_session_uid_fetch(struct imap_session *s, const char *uidset, const char *i
 		return -1;
 	if (imap_cmd_end(s, err) < 0)
 		return -1;
-	struct fetch_ctx c = {.s = s, .h = h, .ctx = ctx};
-	imap_hooks_set(s, &fetch_hooks, &c);
+	struct imap_fetch_ctx c = {.s = s, .h = h, .ctx = ctx};
+	imap_hooks_set(s, &imap_fetch_hooks, &c);
 	int rc = imap_cmd_wait(s, tag, NULL, err);
 	imap_hooks_set(s, NULL, NULL);
 	return rc < 0 ? qu_err_prefix(err, "UID FETCH") : 0;
@@ -227,10 +221,10 @@ imap_session_fetch_bodies(struct imap_session *s, const struct imap_fetch_plan *
 	unsigned tags[8];
 	size_t ntags = 0, next = 0;
 	int rc = 0;
-	struct fetch_ctx c = {.s = s, .h = h, .ctx = ctx};
+	struct imap_fetch_ctx c = {.s = s, .h = h, .ctx = ctx};
 	struct qu_buf set;
 	qu_buf_init(&set, SIZE_MAX);
-	imap_hooks_set(s, &fetch_hooks, &c);
+	imap_hooks_set(s, &imap_fetch_hooks, &c);
 	while ((next < plan->n || ntags) && rc == 0) {
 		while (ntags < window && next < plan->n) {
 			size_t j = next;

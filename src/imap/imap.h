@@ -477,6 +477,22 @@ int imap_session_create(struct imap_session *s, const char *wire, size_t wire_le
  * SELECTED. Errors: UNAVAILABLE (NO: no such mailbox, ...), TEMPFAIL. */
 int imap_session_select(struct imap_session *s, const char *wire, size_t wire_len, bool read_only,
 			struct imap_mailbox_status *st, struct qu_err *err);
+/* SELECT or EXAMINE with QRESYNC (RFC 7162 §3.2.5) when it is enabled and
+ * q names a UIDVALIDITY and HIGHESTMODSEQ from an earlier sync: the reply
+ * then brings a FETCH (UID, FLAGS, MODSEQ) for each message changed since
+ * q->modseq, among q->known_uids (a UID set; NULL: all), passed to h->msg,
+ * and VANISHED (EARLIER) for those expunged. Otherwise it is
+ * imap_session_select. Errors: as imap_session_select, or h->msg's. */
+struct imap_fetch_handler;
+struct imap_qresync {
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	const char *known_uids;
+};
+int imap_session_select_qresync(struct imap_session *s, const char *wire, size_t wire_len,
+				bool read_only, const struct imap_qresync *q,
+				const struct imap_fetch_handler *h, void *ctx,
+				struct imap_mailbox_status *st, struct qu_err *err);
 /* The selected mailbox's state as updated by EXISTS, EXPUNGE, VANISHED
  * and HIGHESTMODSEQ since. */
 const struct imap_mailbox_status *imap_session_selected(const struct imap_session *s);

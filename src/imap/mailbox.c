@@ -428,9 +428,10 @@ imap_session_create(struct imap_session *s, const char *wire, size_t wire_len, s
 
 /* ---- SELECT / EXAMINE ---- */
 
-int
-imap_session_select(struct imap_session *s, const char *wire, size_t wire_len, bool read_only,
-		    struct imap_mailbox_status *st, struct qu_err *err)
+static int
+select_cmd(struct imap_session *s, const char *wire, size_t wire_len, bool read_only,
+	   const struct imap_qresync *q, const struct imap_fetch_handler *h, void *ctx,
+	   struct imap_mailbox_status *st, struct qu_err *err)
 {
 	if (imap_ensure_caps(s, err) < 0)
 		return -1;
@@ -441,12 +442,25 @@ imap_session_select(struct imap_session *s, const char *wire, size_t wire_len, b
 	if (!tag || imap_cmd_astring(s, tag, wire, wire_len, false, err) < 0)
 		return -1;
 	bool condstore = (s->enabled & IMAP_ENABLE_CONDSTORE) || imap_session_has_cap(s, "CONDSTORE");
-	if (condstore && imap_cmd_raw(s, " (CONDSTORE)", err) < 0)
+	if (q && (s->enabled & IMAP_ENABLE_QRESYNC) && q->uidvalidity && q->modseq) {
+		/* RFC 7162 §3.2.5: the changes since modseq come with the reply. */
+		if (imap_cmd_printf(s, err, " (QRESYNC (%u %llu%s%s))", (unsigned)q->uidvalidity,
+				    (unsigned long long)q->modseq, q->known_uids ? " " : "",
+				    q->known_uids ? q->known_uids : "") < 0)
+			return -1;
+	} else if (condstore && imap_cmd_raw(s, " (CONDSTORE)", err) < 0) {
 		return -1;
+	}
 	if (imap_cmd_end(s, err) < 0)
 		return -1;
+	struct imap_fetch_ctx c = {.s = s, .h = h, .ctx = ctx};
+	if (h)
+		imap_hooks_set(s, &imap_fetch_hooks, &c);
 	bool fresh;
-	if (imap_cmd_wait(s, tag, &fresh, err) < 0) {
+	int rc = imap_cmd_wait(s, tag, &fresh, err);
+	if (h)
+		imap_hooks_set(s, NULL, NULL);
+	if (rc < 0) {
 		/* RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected. */
 		s->track_sel = false;
 		return qu_err_prefix(err, "%s", read_only ? "EXAMINE" : "SELECT");
@@ -459,6 +473,22 @@ imap_session_select(struct imap_session *s, const char *wire, size_t wire_len, b
 	if (st)
 		*st = s->sel;
 	return 0;
+}
+
+int
+imap_session_select(struct imap_session *s, const char *wire, size_t wire_len, bool read_only,
+		    struct imap_mailbox_status *st, struct qu_err *err)
+{
+	return select_cmd(s, wire, wire_len, read_only, NULL, NULL, NULL, st, err);
+}
+
+int
+imap_session_select_qresync(struct imap_session *s, const char *wire, size_t wire_len,
+			    bool read_only, const struct imap_qresync *q,
+			    const struct imap_fetch_handler *h, void *ctx,
+			    struct imap_mailbox_status *st, struct qu_err *err)
+{
+	return select_cmd(s, wire, wire_len, read_only, q, h, ctx, st, err);
 }
 
 const struct imap_mailbox_status *

@@ -130,6 +130,17 @@ unsigned imap_flag_list(const struct imap_resp *r, uint32_t i);
 
 /* ---- fetch.c ---- */
 
+/* FETCH responses to an imap_fetch_handler: imap_hooks_set(s,
+ * &imap_fetch_hooks, &ctx) for any command whose replies carry them (UID
+ * FETCH, SELECT with QRESYNC). */
+struct imap_fetch_ctx {
+	struct imap_session *s;
+	const struct imap_fetch_handler *h;
+	void *ctx;
+	char idate[64];
+};
+extern const struct imap_hooks imap_fetch_hooks;
+
 /* APPENDUID or COPYUID of a response into u (may be NULL). */
 void imap_uidplus_from_resp(const struct imap_resp *r, struct imap_uidplus *u);
 
