@@ -34,10 +34,11 @@
  * while the connection is set up.
  *
  * Flags changed on the server (CONDSTORE, RFC 7162) are carried over to
- * the stored copies: UID FETCH of the synced UIDs with CHANGEDSINCE the S
- * entry's HIGHESTMODSEQ returns only the messages changed since, and each
- * stored copy is renamed to the server's flags (keywords of other Maildir
- * writers kept), then a D entry names the new file. Local flag changes are
+ * the stored copies: SELECT with QRESYNC (the S entry's UIDVALIDITY and
+ * HIGHESTMODSEQ) brings the messages changed since in its reply, or, with
+ * CONDSTORE alone, one UID FETCH of the synced UIDs with CHANGEDSINCE
+ * does; each stored copy is renamed to the server's flags (keywords of
+ * other Maildir writers kept), then a D entry names the new file. Local flag changes are
  * not sent back, and a message expunged on the server keeps its copy.
  */
 #include <errno.h>
@@ -869,17 +870,24 @@ reflag_one(struct run *f, struct name_index *ix, const struct uid_entry *e, unsi
 	return 1;
 }
 
-/* Carries the flag changes since HIGHESTMODSEQ `since` over to the copies
- * of UIDs below f->from: one UID FETCH ... (CHANGEDSINCE since). */
+static const struct imap_fetch_handler change_handler = {.msg = on_change_msg};
+
+/* Asks for the flag changes since HIGHESTMODSEQ `since` of the UIDs below
+ * f->from, when SELECT could not bring them (CONDSTORE without QRESYNC):
+ * one UID FETCH ... (CHANGEDSINCE since). */
 static int
-sync_flags(struct run *f, uint64_t since, struct qu_err *err)
+fetch_changes(struct run *f, uint64_t since, struct qu_err *err)
 {
-	static const struct imap_fetch_handler h = {.msg = on_change_msg};
 	char set[32];
 	snprintf(set, sizeof set, "1:%u", (unsigned)(f->from - 1));
 	f->n_chg = 0;
-	if (imap_session_uid_fetch(f->c.s, set, "(UID FLAGS)", since, &h, f, err) < 0)
-		return -1;
+	return imap_session_uid_fetch(f->c.s, set, "(UID FLAGS)", since, &change_handler, f, err);
+}
+
+/* Gives the stored copies of the changed UIDs (f->chg) the server's flags. */
+static int
+apply_changes(struct run *f, struct qu_err *err)
+{
 	struct name_index ix = {0};
 	struct qu_buf line;
 	qu_buf_init(&line, SIZE_MAX);
@@ -1072,20 +1080,30 @@ static int
 sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 {
 	struct imap_mailbox_status sel;
-	if (imap_session_select(f->c.s, fo->wire, fo->wire_len, !f->o->delete_after, &sel,
-				err) < 0)
+	struct fstate *fs = f->fs;
+	/* With QRESYNC the reply to SELECT carries the flag changes of the
+	 * UIDs synced before. */
+	bool qresync = fs->has_v && fs->has_sync && fs->modseq && fs->uidnext > 1 &&
+		       (imap_session_enabled(f->c.s) & IMAP_ENABLE_QRESYNC);
+	f->from = fs->has_sync ? fs->uidnext : 1;
+	f->n_chg = 0;
+	char known[32];
+	snprintf(known, sizeof known, "1:%u", (unsigned)(f->from > 1 ? f->from - 1 : 1));
+	struct imap_qresync q = {fs->uidvalidity, fs->modseq, known};
+	if (imap_session_select_qresync(f->c.s, fo->wire, fo->wire_len, !f->o->delete_after,
+					qresync ? &q : NULL, &change_handler, f, &sel, err) < 0)
 		return -1;
 	if (!(sel.have & IMAP_MB_HAVE_UIDVALIDITY))
 		return qu_err_set(err, QU_E_UNAVAILABLE,
 				  "%s: the server gave no UIDVALIDITY, so new mail cannot be told "
 				  "from old", fo->name);
-	struct fstate *fs = f->fs;
 	if (!fs->has_v || fs->uidvalidity != sel.uidvalidity) {
 		/* SPEC §5: a new UIDVALIDITY re-fetches the folder into the same
 		 * Maildir, comparing with what is there. */
 		if (write_state(f, err, "V %u %u", fs->id, (unsigned)sel.uidvalidity) < 0)
 			return -1;
 		fstate_new_epoch(fs, sel.uidvalidity);
+		f->n_chg = 0; /* changes of the old epoch's UIDs mean nothing */
 	}
 	/* Until an epoch's first sync completes (S), mail already in the
 	 * Maildir may be any of its messages: from the epoch before, or from a
@@ -1134,9 +1152,12 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 	/* Without a HIGHESTMODSEQ from the last sync there is no "since". */
 	if (fs->has_sync && fs->modseq && modseq > fs->modseq && f->from > 1 &&
 	    ((imap_session_enabled(f->c.s) & IMAP_ENABLE_CONDSTORE) ||
-	     imap_session_has_cap(f->c.s, "CONDSTORE")) &&
-	    sync_flags(f, fs->modseq, err) < 0)
-		return -1;
+	     imap_session_has_cap(f->c.s, "CONDSTORE"))) {
+		if (!qresync && fetch_changes(f, fs->modseq, err) < 0)
+			return -1;
+		if (apply_changes(f, err) < 0)
+			return -1;
+	}
 	if (write_state(f, err, "S %u %u %llu", fs->id, (unsigned)next,
 			(unsigned long long)modseq) < 0)
 		return -1;
