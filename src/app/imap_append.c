@@ -61,44 +61,94 @@ crlf_copy(const char *p, size_t n, size_t *outlen)
 	return qu_buf_steal(&b, outlen);
 }
 
+void
+app_sent_box_init(struct app_sent_box *b, const struct cfg_account *a, const struct app_net *net)
+{
+	memset(b, 0, sizeof *b);
+	b->a = a;
+	b->net = net;
+}
+
+void
+app_sent_box_close(struct app_sent_box *b)
+{
+	if (b->up)
+		app_imap_close(&b->c);
+	free(b->wire);
+	memset(b, 0, sizeof *b);
+}
+
+/* Connects (again, after a broken session) and finds the folder once. */
+static int
+box_ready(struct app_sent_box *b, struct qu_err *err)
+{
+	if (b->up && imap_session_broken(b->c.s)) {
+		app_imap_close(&b->c);
+		b->up = false;
+	}
+	if (b->dead) {
+		*err = b->why;
+		return -1;
+	}
+	if (!b->up) {
+		if (app_imap_connect(b->a, b->net, &b->c, err) < 0) {
+			b->dead = true;
+			b->why = *err;
+			return -1;
+		}
+		b->up = true;
+	}
+	if (!b->looked) {
+		int rc;
+		b->wire = sent_folder(b->a, b->c.s, &b->wire_len, &b->named, err, &rc);
+		if (rc < 0)
+			return app_imap_fail(&b->c, err);
+		b->looked = true;
+	}
+	return 0;
+}
+
+int
+app_sent_box_append(struct app_sent_box *b, const char *p, size_t n, char **folder,
+		    struct qu_err *err)
+{
+	if (folder)
+		*folder = NULL;
+	if (!b->a->imap)
+		return 0;
+	if (box_ready(b, err) < 0)
+		return -1;
+	if (!b->wire)
+		return 0;
+	size_t cl = 0;
+	char *conv = crlf_copy(p, n, &cl);
+	const char *m = conv ? conv : p;
+	size_t ml = conv ? cl : n;
+	int rc = imap_session_append(b->c.s, b->wire, b->wire_len, IMAP_FLAG_SEEN, NULL, m, ml,
+				     NULL, err);
+	if (rc < 0 && b->named && strstr(err->msg, "TRYCREATE")) {
+		/* RFC 3501 §6.3.11: the folder named in the config is missing. */
+		qu_err_clear(err);
+		rc = imap_session_create(b->c.s, b->wire, b->wire_len, err);
+		if (rc == 0)
+			rc = imap_session_append(b->c.s, b->wire, b->wire_len, IMAP_FLAG_SEEN, NULL, m,
+						 ml, NULL, err);
+	}
+	free(conv);
+	if (rc < 0)
+		return app_imap_fail(&b->c, err);
+	if (folder)
+		*folder = imap_session_name_utf8(b->c.s, b->wire, b->wire_len, NULL);
+	return 1;
+}
+
 int
 app_imap_append_sent(const struct cfg_account *a, const struct app_net *net, const char *p,
 		     size_t n, char **folder, struct qu_err *err)
 {
-	if (folder)
-		*folder = NULL;
-	if (!a->imap)
-		return 0;
-	struct app_imap c;
-	if (app_imap_connect(a, net, &c, err) < 0)
-		return -1;
-	size_t wl = 0, cl = 0;
-	bool named;
-	int rc;
-	char *wire = sent_folder(a, c.s, &wl, &named, err, &rc);
-	char *conv = crlf_copy(p, n, &cl);
-	if (rc < 0 || !wire)
-		goto out;
-	rc = imap_session_append(c.s, wire, wl, IMAP_FLAG_SEEN, NULL, conv ? conv : p, conv ? cl : n,
-				 NULL, err);
-	if (rc < 0 && named && strstr(err->msg, "TRYCREATE")) {
-		/* RFC 3501 §6.3.11: the folder named in the config is missing. */
-		qu_err_clear(err);
-		rc = imap_session_create(c.s, wire, wl, err);
-		if (rc == 0)
-			rc = imap_session_append(c.s, wire, wl, IMAP_FLAG_SEEN, NULL, conv ? conv : p,
-						 conv ? cl : n, NULL, err);
-	}
-	if (rc == 0) {
-		rc = 1;
-		if (folder)
-			*folder = imap_session_name_utf8(c.s, wire, wl, NULL);
-	}
-out:
-	if (rc < 0)
-		app_imap_fail(&c, err);
-	free(wire);
-	free(conv);
-	app_imap_close(&c);
+	struct app_sent_box b;
+	app_sent_box_init(&b, a, net);
+	int rc = app_sent_box_append(&b, p, n, folder, err);
+	app_sent_box_close(&b);
 	return rc;
 }

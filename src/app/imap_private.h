@@ -29,4 +29,28 @@ void app_imap_close(struct app_imap *c);
 /* Adds "URL: " in front of err, unless it is a local (IOERR) failure. */
 int app_imap_fail(struct app_imap *c, struct qu_err *err);
 
+/* Save to Sent for several messages over one IMAP session (a queue flush):
+ * connected on the first append, the folder found once. After a session
+ * broke, the next append connects again; after a connect failed, the
+ * others fail at once with the same error instead of each waiting for it. */
+struct app_sent_box {
+	const struct cfg_account *a;
+	const struct app_net *net;
+	struct app_imap c;
+	bool up;          /* c is logged in */
+	bool looked;      /* wire is known (NULL: no Sent folder) */
+	bool dead;        /* connecting failed: why */
+	struct qu_err why;
+	char *wire;
+	size_t wire_len;
+	bool named;       /* sent_folder in the config, not SPECIAL-USE */
+};
+void app_sent_box_init(struct app_sent_box *b, const struct cfg_account *a,
+		       const struct app_net *net);
+/* As app_imap_append_sent, for one message. */
+int app_sent_box_append(struct app_sent_box *b, const char *p, size_t n, char **folder,
+			struct qu_err *err);
+/* Logs out. */
+void app_sent_box_close(struct app_sent_box *b);
+
 #endif

@@ -55,6 +55,7 @@
 #include "smtp/smtp.h"
 #include "app/private.h"
 #include "app/send_private.h"
+#include "app/imap_private.h"
 
 #define JOURNAL "outbox"
 #define MAGIC_LINE "X-Quail-Envelope: 1"
@@ -538,6 +539,7 @@ struct flush {
 	app_send_note_fn note;
 	void *ctx;
 	char **pending;     /* the envelope handed to smtp for the current one */
+	struct app_sent_box sent; /* Save to Sent: one IMAP session for the flush */
 	struct qu_err jerr; /* a journal write that failed */
 	bool refused_for_good;
 };
@@ -646,7 +648,7 @@ flush_done(void *ctx, const struct smtp_msg *m, const struct smtp_result *r)
 		for (size_t i = 0; i < nok; i++)
 			set_state(q, ok[i], "sent", "");
 		bool all_sent = count_state(q, "sent") == q->n_rcpt;
-		app_after_sent(f->a, m->data, m->len, f->note, f->ctx);
+		app_after_sent(&f->sent, m->data, m->len, f->note, f->ctx);
 		if (all_sent) {
 			/* The server has it for everyone: out of the outbox. */
 			unlink(q->path);
@@ -730,6 +732,7 @@ app_queue_flush(const struct cfg_account *a, const struct app_net *net, app_send
 	struct journal j = {0};
 	struct flush f = {.a = a, .path = path, .res = r, .note = note, .ctx = ctx};
 	qu_err_clear(&f.jerr);
+	app_sent_box_init(&f.sent, a, net);
 	int rc = store_journal_read(path, JOURNAL, jline_read, &j, err);
 	if (rc == 0)
 		rc = load_outbox(path, &j, &f.v, &f.n, err);
@@ -757,6 +760,7 @@ app_queue_flush(const struct cfg_account *a, const struct app_net *net, app_send
 		}
 		free(where);
 	}
+	app_sent_box_close(&f.sent);
 	if (f.jr)
 		store_journal_free(f.jr);
 	if (rc == 0 && f.jerr.cls != QU_E_OK) {

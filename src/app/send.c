@@ -28,6 +28,7 @@
 #include "smtp/smtp.h"
 #include "app/private.h"
 #include "app/send_private.h"
+#include "app/imap_private.h"
 
 /* A built message and its envelope. */
 struct outgoing {
@@ -373,14 +374,14 @@ fill_envelope(const struct app_send_opts *o, const struct outgoing *g, struct sm
 /* After a message went out (quail send and queue flush): a copy to the
  * account's Sent folder over IMAP, when it has one. */
 void
-app_after_sent(const struct cfg_account *a, const char *p, size_t n, app_send_note_fn note,
+app_after_sent(struct app_sent_box *box, const char *p, size_t n, app_send_note_fn note,
 	       void *ctx)
 {
 	/* Save to Sent (imap_append.c): a failure there does not unsend the
 	 * message, so it is a warning. */
 	struct qu_err e;
 	qu_err_clear(&e);
-	if (app_imap_append_sent(a, NULL, p, n, NULL, &e) < 0 && note) {
+	if (app_sent_box_append(box, p, n, NULL, &e) < 0 && note) {
 		char *w = xasprintf("the message was sent, but not saved to the Sent folder: %s",
 				    e.msg);
 		note(ctx, APP_SEND_WARNING, NULL, w);
@@ -430,7 +431,10 @@ conclude(const struct cfg_account *a, const struct app_send_opts *o, const struc
 	int rc = 0;
 	char *reason = app_result_reason(r);
 	if (r->outcome == SMTP_OUTCOME_SENT) {
-		app_after_sent(a, g->msg.data, g->msg.len, note, ctx);
+		struct app_sent_box box;
+		app_sent_box_init(&box, a, NULL);
+		app_after_sent(&box, g->msg.data, g->msg.len, note, ctx);
+		app_sent_box_close(&box);
 		bool queued = false;
 		if (deferred && queue) {
 			struct smtp_envelope e2 = *env;

@@ -18,9 +18,11 @@ struct smtp_session *app_smtp_open(const struct cfg_account *a, const struct app
 
 /* Called once a message has gone out (send and queue flush), with the
  * message as sent: saves a copy to the account's Sent folder over IMAP
- * APPEND (app_imap_append_sent) when it has imap and sent_folder; a
- * failure there is a warning note, the message having gone. */
-void app_after_sent(const struct cfg_account *a, const char *p, size_t n, app_send_note_fn note,
+ * APPEND through box (one session for a whole flush) when the account has
+ * imap and a Sent folder; a failure there is a warning note, the message
+ * having gone. */
+struct app_sent_box;
+void app_after_sent(struct app_sent_box *box, const char *p, size_t n, app_send_note_fn note,
 		    void *ctx);
 
 /* Notes hints for server text that has a known meaning (163.com's

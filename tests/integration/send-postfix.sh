@@ -202,4 +202,36 @@ fx_is "$FX_RC" 0 "sendmail RECIPIENT (no -t): only the argument is a recipient"
 n=$((n + 1))
 fx_check "sendmail RECIPIENT: delivered" arrived bob "$n"
 
+# --- Save to Sent ---------------------------------------------------------------------
+# After a send, the message goes to the account's sent_folder over IMAP
+# (created on first use); a queue flush saves all it sends over one session.
+imaps="imaps://127.0.0.1:$FX_IMAPS_PORT"
+send_config "$FX_DIR/sent.conf" "$SUB" "imap=$imaps" "sent_folder=Sent Items"
+send_config "$FX_DIR/sent-dead.conf" "smtps://127.0.0.1:$dead" "imap=$imaps" "sent_folder=Sent Items"
+in_sent() { # messages in alice's "Sent Items" on the server
+	timeout 60 doveadm -c "$FX_DIR/dovecot-main/dovecot.conf" search -u alice \
+		mailbox "Sent Items" ALL 2>/dev/null | wc -l
+}
+QUAIL_CONFIG=$FX_DIR/sent.conf qsend "$FX_DIR/text.txt" -s "kept in Sent" "bob@$D"
+fx_is "$FX_RC" 0 "send with sent_folder: exit 0"
+fx_is "$FX_ERR" "" "send with sent_folder: no warning"
+n=$((n + 1))
+fx_check "send with sent_folder: delivered" arrived bob "$n"
+fx_is "$(in_sent)" 1 "the sent message is in 'Sent Items' (created for it)"
+sent_file=$(timeout 60 doveadm -c "$FX_DIR/dovecot-main/dovecot.conf" -f flow fetch -u alice \
+	'flags text' mailbox "Sent Items" ALL 2>/dev/null)
+fx_like "$sent_file" 'Subject: kept in Sent' "the copy in Sent is the message"
+fx_like "$sent_file" 'flags=\\Seen' "the copy in Sent is \\Seen"
+for i in 1 2 3; do
+	QUAIL_CONFIG=$FX_DIR/sent-dead.conf qsend "$FX_DIR/text.txt" --queue -s "queued for Sent $i" "bob@$D"
+done
+logins_before=$(grep -c 'imap-login: Info: Login: user=<alice>' "$FX_DIR/logs/dovecot-main.log" 2>/dev/null)
+QUAIL_CONFIG=$FX_DIR/sent.conf fx_run -t 60 "$QUAIL" queue flush
+fx_is "$FX_RC" 0 "queue flush with sent_folder: exit 0"
+n=$((n + 3))
+fx_check "queue flush with sent_folder: the 3 arrived" arrived bob "$n"
+fx_is "$(in_sent)" 4 "queue flush with sent_folder: the 3 are in 'Sent Items' too"
+logins_after=$(grep -c 'imap-login: Info: Login: user=<alice>' "$FX_DIR/logs/dovecot-main.log" 2>/dev/null)
+fx_is "$((logins_after - logins_before))" 1 "queue flush with sent_folder: one IMAP login for all 3"
+
 fx_done
