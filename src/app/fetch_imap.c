@@ -805,16 +805,6 @@ struct name_index {
 	bool built;
 };
 
-static int
-cmp_base(const void *a, const void *b)
-{
-	const char *x, *y;
-	size_t xn = app_maildir_base(*(char *const *)a, &x);
-	size_t yn = app_maildir_base(*(char *const *)b, &y);
-	int c = memcmp(x, y, xn < yn ? xn : yn);
-	return c ? c : (xn > yn) - (xn < yn);
-}
-
 static const char *
 name_find(struct run *f, struct name_index *ix, const char *base, size_t n)
 {
@@ -829,10 +819,10 @@ name_find(struct run *f, struct name_index *ix, const char *base, size_t n)
 		}
 		maildir_iter_free(it);
 		if (ix->n)
-			qsort(ix->v, ix->n, sizeof *ix->v, cmp_base);
+			qsort(ix->v, ix->n, sizeof *ix->v, app_cmp_maildir_base);
 	}
 	char *key = xasprintf("new/%.*s", (int)n, base);
-	char **hit = ix->n ? bsearch(&key, ix->v, ix->n, sizeof *ix->v, cmp_base) : NULL;
+	char **hit = ix->n ? bsearch(&key, ix->v, ix->n, sizeof *ix->v, app_cmp_maildir_base) : NULL;
 	free(key);
 	return hit ? *hit : NULL;
 }

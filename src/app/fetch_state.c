@@ -98,8 +98,8 @@ app_maildir_base(const char *rel, const char **base)
 	return c ? (size_t)(c - *base) : strlen(*base);
 }
 
-static int
-cmp_base(const void *a, const void *b)
+int
+app_cmp_maildir_base(const void *a, const void *b)
 {
 	const char *x, *y;
 	size_t xn = app_maildir_base(*(const char *const *)a, &x);
@@ -123,12 +123,12 @@ app_stored_index_build(struct maildir *md, const char **claimed, size_t nclaimed
 	if (!it)
 		return -1;
 	if (nclaimed > 1)
-		qsort(claimed, nclaimed, sizeof *claimed, cmp_base);
+		qsort(claimed, nclaimed, sizeof *claimed, app_cmp_maildir_base);
 	size_t cap = 0;
 	struct maildir_entry me;
 	while (maildir_iter_next(it, &me)) {
 		const char *key = me.name;
-		if (nclaimed && bsearch(&key, claimed, nclaimed, sizeof *claimed, cmp_base))
+		if (nclaimed && bsearch(&key, claimed, nclaimed, sizeof *claimed, app_cmp_maildir_base))
 			continue;
 		uint64_t size;
 		if (!maildir_name_size(me.name, &size)) {

@@ -109,6 +109,8 @@ bool app_word(const char **p, const char *end, const char **w, size_t *n);
 /* The unique part of a Maildir file name: *base is rel's last component,
  * the length returned ends before its ":2," info. */
 size_t app_maildir_base(const char *rel, const char **base);
+/* qsort/bsearch order of (const char *) paths by their unique names. */
+int app_cmp_maildir_base(const void *a, const void *b);
 
 struct maildir;
 
