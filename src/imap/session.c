@@ -240,52 +240,71 @@ auth_login(struct imap_session *s, const struct net_sasl_creds *creds, struct qu
 	return imap_cmd_wait(s, tag, NULL, err);
 }
 
+/* The IMAP side of the SASL exchange (RFC 3501 §6.2.2). */
+struct auth_ctx {
+	struct imap_session *s;
+	unsigned tag;
+};
+
+static int
+sasl_begin(void *ctx, const char *mech, const char *ir, struct qu_err *err)
+{
+	struct auth_ctx *a = ctx;
+	char verb[64];
+	snprintf(verb, sizeof verb, "AUTHENTICATE %s", mech);
+	a->tag = imap_cmd_start(a->s, verb, QU_E_AUTH, err);
+	if (!a->tag)
+		return -1;
+	if (ir && (imap_cmd_raw(a->s, " ", err) < 0 ||
+		   net_write_secret(a->s->conn, ir, strlen(ir), err) < 0))
+		return -1;
+	return imap_cmd_end(a->s, err);
+}
+
+static int
+sasl_next(void *ctx, const char **chal, size_t *chal_len, struct qu_err *err)
+{
+	struct auth_ctx *a = ctx;
+	int w = imap_cmd_wait_continue(a->s, a->tag, err);
+	if (w == 1) {
+		*chal = a->s->resp.text;
+		*chal_len = a->s->resp.text_len;
+	}
+	return w;
+}
+
+static int
+sasl_respond(void *ctx, const char *resp, struct qu_err *err)
+{
+	struct auth_ctx *a = ctx;
+	if (net_write_secret(a->s->conn, resp, strlen(resp), err) < 0)
+		return -1;
+	return imap_cmd_end(a->s, err);
+}
+
+static void
+sasl_cancel(void *ctx)
+{
+	struct auth_ctx *a = ctx;
+	struct qu_err e;
+	qu_err_clear(&e);
+	if (imap_cmd_raw(a->s, "*\r\n", &e) == 0)
+		imap_cmd_wait(a->s, a->tag, NULL, &e);
+}
+
 static int
 auth_sasl(struct imap_session *s, struct net_sasl *sasl, struct qu_err *err)
 {
-	char *out = NULL;
-	int rc = -1;
-	char verb[64];
-	snprintf(verb, sizeof verb, "AUTHENTICATE %s", net_sasl_mech(sasl));
-	unsigned tag = imap_cmd_start(s, verb, QU_E_AUTH, err);
-	if (!tag)
-		goto out;
 	/* RFC 4959: with SASL-IR the first response rides on the command. */
-	if (net_sasl_client_first(sasl) && imap_session_has_cap(s, "SASL-IR")) {
-		if (net_sasl_step(sasl, "", 0, &out, err) < 0)
-			goto out;
-		if (imap_cmd_raw(s, " ", err) < 0 ||
-		    net_write_secret(s->conn, *out ? out : "=", *out ? strlen(out) : 1, err) < 0)
-			goto out;
-		qu_free_secret(out);
-		out = NULL;
-	}
-	if (imap_cmd_end(s, err) < 0)
-		goto out;
-	for (;;) {
-		int w = imap_cmd_wait_continue(s, tag, err);
-		if (w <= 0) {
-			rc = w;
-			goto out;
-		}
-		const char *chal = s->resp.text;
-		if (net_sasl_step(sasl, chal, s->resp.text_len, &out, err) < 0) {
-			/* RFC 3501 §6.2.2: "*" cancels the exchange. */
-			struct qu_err e2;
-			qu_err_clear(&e2);
-			if (imap_cmd_raw(s, "*\r\n", &e2) == 0)
-				imap_cmd_wait(s, tag, NULL, &e2);
-			goto out;
-		}
-		if (net_write_secret(s->conn, out, strlen(out), err) < 0 ||
-		    imap_cmd_end(s, err) < 0)
-			goto out;
-		qu_free_secret(out);
-		out = NULL;
-	}
-out:
-	qu_free_secret(out);
-	return rc;
+	struct net_sasl_proto p = {
+		.begin = sasl_begin,
+		.next = sasl_next,
+		.respond = sasl_respond,
+		.cancel = sasl_cancel,
+		.initial_response = imap_session_has_cap(s, "SASL-IR"),
+	};
+	struct auth_ctx a = {.s = s};
+	return net_sasl_exchange(sasl, &p, &a, err);
 }
 
 /* The AUTH=... capabilities as a space-separated mechanism list. */

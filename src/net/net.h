@@ -7,7 +7,8 @@
  * reading with a cap, exact-length and streaming reads, buffered writes, and a
  * protocol trace in which secrets show as <redacted>. The SASL helper (over
  * GNU SASL) turns server challenges into client responses for SMTP AUTH,
- * POP3 AUTH and IMAP AUTHENTICATE.
+ * POP3 AUTH and IMAP AUTHENTICATE, and runs their exchange over callbacks
+ * that do each protocol's framing.
  *
  * Depends on util, GnuTLS and libgsasl only. Knows no mail protocol and
  * never prints.
@@ -156,6 +157,41 @@ bool net_sasl_done(const struct net_sasl *s);
 
 /* Frees the session, wiping secrets. NULL is a no-op. */
 void net_sasl_free(struct net_sasl *s);
+
+/* What a protocol does on the wire for net_sasl_exchange. ctx is the
+ * caller's. */
+struct net_sasl_proto {
+	/* Sends the command that starts the exchange for mech; ir, when not
+	 * NULL, is the initial response to add to it (base64, "=" when empty),
+	 * to be written with net_write_secret. */
+	int (*begin)(void *ctx, const char *mech, const char *ir, struct qu_err *err);
+	/* Reads the server's next reply. Returns 1 for a challenge, with
+	 * *chal and *chal_len set to its base64 text (borrowed until the next
+	 * read), 0 for success, and -1 for failure or a lost connection, with
+	 * err set by the protocol (class and prefix are its own). */
+	int (*next)(void *ctx, const char **chal, size_t *chal_len, struct qu_err *err);
+	/* Sends one base64 response line (may be empty), with
+	 * net_write_secret. */
+	int (*respond)(void *ctx, const char *resp, struct qu_err *err);
+	/* Sends "*" to cancel the exchange and reads the reply that ends the
+	 * command; errors are the protocol's to absorb, since the reason
+	 * to report is why quail gave up. */
+	void (*cancel)(void *ctx);
+	/* The command may carry an initial response: SMTP (RFC 4954 §4) and
+	 * POP3 (RFC 5034 §4) always, IMAP with SASL-IR (RFC 4959). */
+	bool initial_response;
+};
+
+/* Runs the whole exchange of s over p: the command (with the first
+ * response when the mechanism sends first and p allows it), then each
+ * challenge answered until the server's outcome; a last challenge after
+ * the final response (SCRAM's server signature) is answered with an empty
+ * line. When a step fails the exchange is cancelled and the step's error
+ * returned. Errors: those of p, AUTH from net_sasl_step, and AUTH when the
+ * server reports success for SCRAM without a server signature that
+ * verified (it has not proved that it knows the password). */
+int net_sasl_exchange(struct net_sasl *s, const struct net_sasl_proto *p, void *ctx,
+		      struct qu_err *err);
 
 /* ---- digests --------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /*
- * SASL client (RFC 4422) for SMTP AUTH, POP3 AUTH and IMAP AUTHENTICATE.
+ * SASL client (RFC 4422) for SMTP AUTH, POP3 AUTH and IMAP AUTHENTICATE,
+ * and the challenge/response exchange the three share.
  *
  * SCRAM, CRAM-MD5, PLAIN and LOGIN run in GNU SASL; OAUTHBEARER (RFC 7628)
  * and XOAUTH2 are built here because libgsasl 2.2 has neither. The API
@@ -425,4 +426,52 @@ net_sasl_free(struct net_sasl *s)
 		free(s->ir);
 	}
 	free(s);
+}
+
+int
+net_sasl_exchange(struct net_sasl *s, const struct net_sasl_proto *p, void *ctx,
+		  struct qu_err *err)
+{
+	char *out = NULL;
+	const char *ir = NULL;
+	int rc = -1;
+	/* The first response is made before the command goes out, so that a
+	 * failure leaves no half-written command behind. */
+	if (p->initial_response && s->mech->client_first) {
+		if (net_sasl_step(s, "", 0, &out, err) < 0)
+			return -1;
+		ir = *out ? out : "=";
+	}
+	if (p->begin(ctx, s->mech->name, ir, err) < 0)
+		goto out;
+	for (;;) {
+		qu_free_secret(out);
+		out = NULL;
+		const char *chal = "";
+		size_t chal_len = 0;
+		int r = p->next(ctx, &chal, &chal_len, err);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		if (net_sasl_step(s, chal, chal_len, &out, err) < 0) {
+			p->cancel(ctx);
+			goto out;
+		}
+		if (p->respond(ctx, out, err) < 0)
+			goto out;
+	}
+	/* RFC 5802 §9: SCRAM lets the client authenticate the server too; a
+	 * success that skipped the server signature may come from a server
+	 * that never had the password. */
+	if (is_scram(s) && !s->done) {
+		qu_err_set(err, QU_E_AUTH,
+			   "%s: server reported success without proving that it knows the password",
+			   s->mech->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	qu_free_secret(out);
+	return rc;
 }

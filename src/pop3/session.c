@@ -247,53 +247,62 @@ pop3_session_conn(struct pop3_session *s)
 	return s->conn;
 }
 
+/* The POP3 side of the SASL exchange (RFC 5034 §4). */
 static int
-auth_sasl(struct pop3_session *s, struct net_sasl *sasl, struct qu_err *err)
+sasl_begin(void *ctx, const char *mech, const char *ir, struct qu_err *err)
 {
-	char *out = NULL;
-	int rc = -1;
+	struct net_conn *c = ((struct pop3_session *)ctx)->conn;
+	if (net_printf(c, err, "AUTH %s", mech) < 0)
+		return -1;
+	if (ir && (net_write(c, " ", 1, err) < 0 || net_write_secret(c, ir, strlen(ir), err) < 0))
+		return -1;
+	if (net_write(c, "\r\n", 2, err) < 0)
+		return -1;
+	return net_flush(c, err);
+}
+
+static int
+sasl_next(void *ctx, const char **chal, size_t *chal_len, struct qu_err *err)
+{
+	struct pop3_session *s = ctx;
+	bool ok, cont;
+	if (pop3_read_status(s, &ok, &cont, chal, chal_len, err) < 0)
+		return -1;
+	if (cont)
+		return 1;
+	if (ok)
+		return 0;
+	return pop3_err_from(*chal, *chal_len, QU_E_AUTH, err);
+}
+
+static int
+sasl_respond(void *ctx, const char *resp, struct qu_err *err)
+{
+	struct net_conn *c = ((struct pop3_session *)ctx)->conn;
+	if (net_write_secret(c, resp, strlen(resp), err) < 0 || net_write(c, "\r\n", 2, err) < 0)
+		return -1;
+	return net_flush(c, err);
+}
+
+static void
+sasl_cancel(void *ctx)
+{
+	struct pop3_session *s = ctx;
+	struct qu_err e;
 	bool ok, cont;
 	const char *t;
 	size_t tl;
-	/* RFC 5034 §4: AUTH mechanism [initial-response], "=" for an empty one. */
-	if (net_printf(s->conn, err, "AUTH %s", net_sasl_mech(sasl)) < 0)
-		goto out;
-	if (net_sasl_client_first(sasl)) {
-		if (net_sasl_step(sasl, "", 0, &out, err) < 0)
-			goto out;
-		if (net_write(s->conn, " ", 1, err) < 0 ||
-		    net_write_secret(s->conn, *out ? out : "=", *out ? strlen(out) : 1, err) < 0)
-			goto out;
-		qu_free_secret(out);
-		out = NULL;
-	}
-	if (net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
-		goto out;
-	for (;;) {
-		if (pop3_read_status(s, &ok, &cont, &t, &tl, err) < 0)
-			goto out;
-		if (!cont)
-			break;
-		if (net_sasl_step(sasl, t, tl, &out, err) < 0) {
-			struct qu_err e2;
-			if (pop3_command(s, "*", &e2) == 0)
-				pop3_read_status(s, &ok, &cont, &t, &tl, &e2);
-			goto out;
-		}
-		if (net_write_secret(s->conn, out, strlen(out), err) < 0 ||
-		    net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
-			goto out;
-		qu_free_secret(out);
-		out = NULL;
-	}
-	if (ok)
-		rc = 0;
-	else
-		pop3_err_from(t, tl, QU_E_AUTH, err);
-out:
-	qu_free_secret(out);
-	return rc;
+	if (pop3_command(s, "*", &e) == 0)
+		pop3_read_status(s, &ok, &cont, &t, &tl, &e);
 }
+
+static const struct net_sasl_proto sasl_proto = {
+	.begin = sasl_begin,
+	.next = sasl_next,
+	.respond = sasl_respond,
+	.cancel = sasl_cancel,
+	.initial_response = true,
+};
 
 static int
 auth_user_pass(struct pop3_session *s, const struct net_sasl_creds *creds, struct qu_err *err)
@@ -420,7 +429,7 @@ pop3_session_auth(struct pop3_session *s, const struct net_sasl_creds *creds, bo
 		if (!sasl)
 			return -1;
 		s->mech = xstrdup(net_sasl_mech(sasl));
-		rc = auth_sasl(s, sasl, err);
+		rc = net_sasl_exchange(sasl, &sasl_proto, s, err);
 		net_sasl_free(sasl);
 	} else if (creds->oauth2) {
 		return qu_err_set(err, QU_E_UNAVAILABLE, "server offers no SASL mechanism for OAuth 2");

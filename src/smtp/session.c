@@ -322,6 +322,71 @@ smtp_session_discarded(const struct smtp_session *s)
 	return s->discarded;
 }
 
+/* The SMTP side of the SASL exchange (RFC 4954 §4). */
+struct auth_ctx {
+	struct smtp_session *s;
+	struct smtp_reply r;
+};
+
+static int
+auth_begin(void *ctx, const char *mech, const char *ir, struct qu_err *err)
+{
+	struct net_conn *c = ((struct auth_ctx *)ctx)->s->conn;
+	if (net_printf(c, err, "AUTH %s", mech) < 0)
+		return -1;
+	if (ir && (net_write(c, " ", 1, err) < 0 || net_write_secret(c, ir, strlen(ir), err) < 0))
+		return -1;
+	if (net_write(c, "\r\n", 2, err) < 0)
+		return -1;
+	return net_flush(c, err);
+}
+
+static int
+auth_next(void *ctx, const char **chal, size_t *chal_len, struct qu_err *err)
+{
+	struct auth_ctx *a = ctx;
+	if (smtp_read_reply(a->s, &a->r, err) < 0)
+		return -1;
+	if (a->r.code == 334) {
+		*chal = a->r.text.data ? a->r.text.data : "";
+		*chal_len = a->r.text.len;
+		return 1;
+	}
+	if (a->r.code == 235)
+		return 0;
+	smtp_reply_error(&a->r, err);
+	/* 535 and friends: the credentials were refused (RFC 4954 §6). */
+	if (a->r.code >= 500)
+		err->cls = QU_E_AUTH;
+	return qu_err_prefix(err, "AUTH %s", a->s->mech);
+}
+
+static int
+auth_respond(void *ctx, const char *resp, struct qu_err *err)
+{
+	struct net_conn *c = ((struct auth_ctx *)ctx)->s->conn;
+	if (net_write_secret(c, resp, strlen(resp), err) < 0 || net_write(c, "\r\n", 2, err) < 0)
+		return -1;
+	return net_flush(c, err);
+}
+
+static void
+auth_cancel(void *ctx)
+{
+	struct auth_ctx *a = ctx;
+	struct qu_err e;
+	if (smtp_command(a->s, &e, "*") == 0)
+		smtp_read_reply(a->s, &a->r, &e);
+}
+
+static const struct net_sasl_proto auth_proto = {
+	.begin = auth_begin,
+	.next = auth_next,
+	.respond = auth_respond,
+	.cancel = auth_cancel,
+	.initial_response = true,
+};
+
 int
 smtp_session_auth(struct smtp_session *s, const struct net_sasl_creds *creds, bool allow_plain,
 		  const char **mech, struct qu_err *err)
@@ -334,59 +399,16 @@ smtp_session_auth(struct smtp_session *s, const struct net_sasl_creds *creds, bo
 	free(list);
 	if (!sasl)
 		return -1;
-	struct smtp_reply r;
-	smtp_reply_init(&r);
-	char *out = NULL;
-	int rc = -1;
 	free(s->mech);
 	s->mech = xstrdup(net_sasl_mech(sasl));
 	if (mech)
 		*mech = s->mech;
-	/* RFC 4954 §4: the initial response goes with the command ("=" if empty). */
-	if (net_printf(s->conn, err, "AUTH %s", s->mech) < 0)
-		goto out;
-	if (net_sasl_client_first(sasl)) {
-		if (net_sasl_step(sasl, "", 0, &out, err) < 0)
-			goto out;
-		if (net_write(s->conn, " ", 1, err) < 0 ||
-		    net_write_secret(s->conn, *out ? out : "=", *out ? strlen(out) : 1, err) < 0)
-			goto out;
-		qu_free_secret(out);
-		out = NULL;
-	}
-	if (net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
-		goto out;
-	for (;;) {
-		if (smtp_read_reply(s, &r, err) < 0)
-			goto out;
-		if (r.code != 334)
-			break;
-		if (net_sasl_step(sasl, r.text.data ? r.text.data : "", r.text.len, &out, err) < 0) {
-			/* Cancel the exchange (RFC 4954 §4), then report why. */
-			struct qu_err e2;
-			if (smtp_command(s, &e2, "*") == 0)
-				smtp_read_reply(s, &r, &e2);
-			goto out;
-		}
-		if (net_write_secret(s->conn, out, strlen(out), err) < 0 ||
-		    net_write(s->conn, "\r\n", 2, err) < 0 || net_flush(s->conn, err) < 0)
-			goto out;
-		qu_free_secret(out);
-		out = NULL;
-	}
-	if (r.code == 235) {
+	struct auth_ctx a = {.s = s};
+	smtp_reply_init(&a.r);
+	int rc = net_sasl_exchange(sasl, &auth_proto, &a, err);
+	if (rc == 0)
 		s->state = SMTP_STATE_AUTHED;
-		rc = 0;
-	} else {
-		smtp_reply_error(&r, err);
-		/* 535 and friends: the credentials were refused (RFC 4954 §6). */
-		if (r.code >= 500)
-			err->cls = QU_E_AUTH;
-		qu_err_prefix(err, "AUTH %s", s->mech);
-	}
-out:
-	qu_free_secret(out);
-	smtp_reply_clear(&r);
+	smtp_reply_clear(&a.r);
 	net_sasl_free(sasl);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/util.h"
 #include "peer.h"
 
 static int
@@ -44,6 +45,40 @@ send_all(int fd, const char *p, size_t n)
 	}
 }
 
+/* Answers a SCRAM client-first message, the last word of the client's
+ * line, with a server-first message for it (RFC 5802 §5.1): the client's
+ * nonce must come back, so no fixed script line can. */
+static int
+scram_first(int fd, const char *prefix, char *line, size_t cap)
+{
+	if (read_line(fd, line, cap) < 0) {
+		fprintf(stderr, "peer: client closed; expected a SCRAM client-first message\n");
+		return 1;
+	}
+	const char *sp = strrchr(line, ' ');
+	const char *b64 = sp ? sp + 1 : line;
+	char *raw = NULL;
+	size_t n;
+	const char *nonce = NULL;
+	if (qu_base64_decode(b64, strlen(b64), &raw, &n) == 0)
+		nonce = strstr(raw, ",r=");
+	if (!nonce) {
+		fprintf(stderr, "peer: not a SCRAM client-first message: \"%s\"\n", line);
+		free(raw);
+		return 1;
+	}
+	nonce += 3;
+	char *first = xasprintf("r=%.*speer,s=c2FsdA==,i=4096", (int)strcspn(nonce, ","), nonce);
+	char *out = qu_base64_encode(first, strlen(first), NULL);
+	send_all(fd, prefix, strlen(prefix));
+	send_all(fd, out, strlen(out));
+	send_all(fd, "\r\n", 2);
+	free(out);
+	free(first);
+	free(raw);
+	return 0;
+}
+
 static int
 play(int fd, const char *const *script)
 {
@@ -64,6 +99,9 @@ play(int fd, const char *const *script)
 				fprintf(stderr, "peer: expected \"%s\", got \"%s\"\n", l + 2, line);
 				return 1;
 			}
+		} else if (strncmp(l, "SCRAM:", 6) == 0) {
+			if (scram_first(fd, l + 6, line, sizeof line) != 0)
+				return 1;
 		} else if (strncmp(l, "SLEEP:", 6) == 0) {
 			long ms = atol(l + 6);
 			struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};

@@ -5,6 +5,9 @@
  *   "R:bytes"  send bytes as they are (no line end added)
  *   "C:text"   read one client line; it must equal text (line end removed)
  *   "C*"       read one client line, whatever it is
+ *   "SCRAM:text" read one client line ending in a base64 SCRAM
+ *              client-first message; send text and the base64 server-first
+ *              message with the client's nonce (salt "salt", 4096 rounds)
  *   "SLEEP:ms" pause
  *   "CLOSE"    close the connection
  *   "NOMORE"   the client must close without sending anything more

@@ -295,6 +295,69 @@ START_TEST(test_pop3_bad_greeting)
 }
 END_TEST
 
+/* base64("v=AAAA"): a SCRAM server-final whose signature cannot verify. */
+#define BAD_SERVER_FINAL "dj1BQUFB"
+
+/* SCRAM authenticates the server too (RFC 5802 §9): success without the
+ * server signature, or with a wrong one, is not a login. */
+static void
+assert_scram_refused(int rc, const struct qu_err *err, const char *why)
+{
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(err->cls, QU_E_AUTH);
+	ck_assert_msg(strstr(err->msg, "SCRAM-SHA-256") && strstr(err->msg, why), "%s", err->msg);
+}
+
+static const char *const smtp_scram_no_final[] = {
+	"S:220 mx", "C:EHLO client.test", "S:250-mx", "S:250 AUTH SCRAM-SHA-256", "SCRAM:334 ",
+	"C*", "S:235 2.7.0 ok", "C:QUIT", "S:221 bye", NULL,
+};
+static const char *const smtp_scram_bad_final[] = {
+	"S:220 mx", "C:EHLO client.test", "S:250-mx", "S:250 AUTH SCRAM-SHA-256", "SCRAM:334 ",
+	"C*", "S:334 " BAD_SERVER_FINAL, "C:*", "S:501 5.7.0 cancelled", "C:QUIT", "S:221 bye",
+	NULL,
+};
+static const char *const *const smtp_scram[] = {smtp_scram_no_final, smtp_scram_bad_final};
+static const char *const scram_why[] = {"without proving", "does not verify"};
+
+START_TEST(test_smtp_scram_unproven_server)
+{
+	struct peer p;
+	peer_start(&p, smtp_scram[_i]);
+	struct qu_err err;
+	struct smtp_session *s = smtp_open(&p, NET_TLS_NONE, 5000, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	assert_scram_refused(smtp_session_auth(s, &alice, true, NULL, &err), &err, scram_why[_i]);
+	ck_assert_int_eq(smtp_session_state(s), SMTP_STATE_READY);
+	smtp_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+}
+END_TEST
+
+static const char *const pop3_scram_no_final[] = {
+	"S:+OK ready", "C:CAPA", "S:+OK", "S:SASL SCRAM-SHA-256", "S:.", "SCRAM:+ ", "C*",
+	"S:+OK welcome", "C:QUIT", "S:+OK", NULL,
+};
+static const char *const pop3_scram_bad_final[] = {
+	"S:+OK ready", "C:CAPA", "S:+OK", "S:SASL SCRAM-SHA-256", "S:.", "SCRAM:+ ", "C*",
+	"S:+ " BAD_SERVER_FINAL, "C:*", "S:-ERR cancelled", "C:QUIT", "S:+OK", NULL,
+};
+static const char *const *const pop3_scram[] = {pop3_scram_no_final, pop3_scram_bad_final};
+
+START_TEST(test_pop3_scram_unproven_server)
+{
+	struct peer p;
+	peer_start(&p, pop3_scram[_i]);
+	struct qu_err err;
+	struct pop3_session *s = pop3_open(&p, NET_TLS_NONE, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	assert_scram_refused(pop3_session_auth(s, &alice, true, NULL, &err), &err, scram_why[_i]);
+	ck_assert_int_eq(pop3_session_state(s), POP3_STATE_AUTHORIZATION);
+	pop3_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+}
+END_TEST
+
 static struct imap_session *
 imap_open(struct peer *p, enum net_tls_mode tls, struct qu_err *err)
 {
@@ -372,6 +435,32 @@ START_TEST(test_imap_authenticate)
 	ck_assert_int_eq(imap_session_auth(s, &alice, true, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_AUTH);
 	ck_assert_ptr_nonnull(strstr(err.msg, "AUTHENTICATIONFAILED"));
+	imap_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+}
+END_TEST
+
+/* Without SASL-IR the server opens with an empty challenge. */
+static const char *const imap_scram_no_final[] = {
+	"S:* OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-256] ready",
+	"C:Q1 AUTHENTICATE SCRAM-SHA-256", "S:+ ", "SCRAM:+ ", "C*", "S:Q1 OK done",
+	"C:Q2 LOGOUT", "S:Q2 OK", NULL,
+};
+static const char *const imap_scram_bad_final[] = {
+	"S:* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] ready", "SCRAM:+ ", "C*",
+	"S:+ " BAD_SERVER_FINAL, "C:*", "S:Q1 BAD cancelled", "C:Q2 LOGOUT", "S:Q2 OK", NULL,
+};
+static const char *const *const imap_scram[] = {imap_scram_no_final, imap_scram_bad_final};
+
+START_TEST(test_imap_scram_unproven_server)
+{
+	struct peer p;
+	peer_start(&p, imap_scram[_i]);
+	struct qu_err err;
+	struct imap_session *s = imap_open(&p, NET_TLS_NONE, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	assert_scram_refused(imap_session_auth(s, &alice, true, NULL, &err), &err, scram_why[_i]);
+	ck_assert_int_eq(imap_session_state(s), IMAP_STATE_NOT_AUTHENTICATED);
 	imap_session_close(s);
 	ck_assert_int_eq(peer_finish(&p), 0);
 }
@@ -471,6 +560,7 @@ sessions_suite(void)
 	tcase_add_test(smtp, test_smtp_no_plain_without_tls);
 	tcase_add_test(smtp, test_smtp_dropped_and_silent);
 	tcase_add_test(smtp, test_smtp_malformed_reply);
+	tcase_add_loop_test(smtp, test_smtp_scram_unproven_server, 0, 2);
 	suite_add_tcase(s, smtp);
 	TCase *pop3 = tcase_create("pop3");
 	tcase_set_timeout(pop3, 20);
@@ -479,12 +569,14 @@ sessions_suite(void)
 	tcase_add_test(pop3, test_pop3_stls_required);
 	tcase_add_test(pop3, test_pop3_in_use_and_refused);
 	tcase_add_test(pop3, test_pop3_bad_greeting);
+	tcase_add_loop_test(pop3, test_pop3_scram_unproven_server, 0, 2);
 	suite_add_tcase(s, pop3);
 	TCase *imap = tcase_create("imap");
 	tcase_set_timeout(imap, 20);
 	tcase_add_test(imap, test_imap_login_quoted);
 	tcase_add_test(imap, test_imap_login_literal_plus);
 	tcase_add_test(imap, test_imap_authenticate);
+	tcase_add_loop_test(imap, test_imap_scram_unproven_server, 0, 2);
 	tcase_add_test(imap, test_imap_preauth_refused_without_tls);
 	tcase_add_test(imap, test_imap_starttls_required);
 	tcase_add_test(imap, test_imap_literals_and_untagged);

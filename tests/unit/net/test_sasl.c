@@ -187,6 +187,252 @@ START_TEST(scram_bad_server_first)
 }
 END_TEST
 
+/* ---- the exchange over a protocol ------------------------------------ */
+
+/* A protocol whose server is a GNU SASL session in this process, or, for
+ * the OAuth mechanisms GNU SASL lacks, a list of replies. */
+struct wire {
+	Gsasl *ctx;
+	Gsasl_session *srv;
+	const char *const *replies; /* "+base64", "OK" or "NO"; NULL: srv answers */
+	size_t nreply;
+	bool skip_final;            /* report success without SCRAM's server-final */
+	bool tamper;                /* alter SCRAM's server-final */
+	bool outcome_next;          /* the server-final went out; the outcome is next */
+	char *to_server;            /* the client's last message; NULL: none */
+	char *to_client;            /* the challenge handed out last */
+	char *ir;                   /* the initial response begin got */
+	char *mech;
+	int begins, responses, cancels;
+};
+
+static int
+wire_begin(void *ctx, const char *mech, const char *ir, struct qu_err *err)
+{
+	(void)err;
+	struct wire *w = ctx;
+	w->begins++;
+	w->mech = xstrdup(mech);
+	if (ir) {
+		w->ir = xstrdup(ir);
+		w->to_server = xstrdup(ir);
+	}
+	return 0;
+}
+
+static int
+wire_next(void *ctx, const char **chal, size_t *chal_len, struct qu_err *err)
+{
+	struct wire *w = ctx;
+	free(w->to_client);
+	w->to_client = NULL;
+	if (w->replies) {
+		const char *r = w->replies[w->nreply++];
+		ck_assert_ptr_nonnull(r);
+		if (r[0] == '+') {
+			*chal = r + 1;
+			*chal_len = strlen(r + 1);
+			return 1;
+		}
+		return strcmp(r, "OK") == 0 ? 0 : qu_err_set(err, QU_E_AUTH, "server said %s", r);
+	}
+	if (w->outcome_next) {
+		/* RFC 4954 §4, RFC 3501 §6.2.2: the server-final is answered
+		 * with an empty line. */
+		ck_assert_str_eq(w->to_server, "");
+		return 0;
+	}
+	char *out = NULL;
+	int rc = gsasl_step64(w->srv, w->to_server, &out);
+	qu_free_secret(w->to_server);
+	w->to_server = NULL;
+	w->to_client = xstrdup(out ? out : "");
+	gsasl_free(out);
+	if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE)
+		return qu_err_set(err, QU_E_AUTH, "server said %s", gsasl_strerror(rc));
+	if (rc == GSASL_OK && (!*w->to_client || w->skip_final))
+		return 0;
+	if (rc == GSASL_OK) {
+		w->outcome_next = true;
+		if (w->tamper) {
+			char *t = tamper_server_final(w->to_client);
+			free(w->to_client);
+			w->to_client = t;
+		}
+	}
+	*chal = w->to_client;
+	*chal_len = strlen(w->to_client);
+	return 1;
+}
+
+static int
+wire_respond(void *ctx, const char *resp, struct qu_err *err)
+{
+	(void)err;
+	struct wire *w = ctx;
+	w->responses++;
+	qu_free_secret(w->to_server);
+	w->to_server = xstrdup(resp);
+	return 0;
+}
+
+static void
+wire_cancel(void *ctx)
+{
+	struct wire *w = ctx;
+	w->cancels++;
+}
+
+static void
+wire_init(struct wire *w, const char *mech)
+{
+	memset(w, 0, sizeof *w);
+	ck_assert_int_eq(gsasl_init(&w->ctx), GSASL_OK);
+	gsasl_callback_set(w->ctx, server_cb);
+	ck_assert_int_eq(gsasl_server_start(w->ctx, mech, &w->srv), GSASL_OK);
+}
+
+static void
+wire_clear(struct wire *w)
+{
+	if (w->srv)
+		gsasl_finish(w->srv);
+	if (w->ctx)
+		gsasl_done(w->ctx);
+	qu_free_secret(w->to_server);
+	free(w->to_client);
+	qu_free_secret(w->ir);
+	free(w->mech);
+}
+
+/* Runs net_sasl_exchange for mech over w; the exchange's result. */
+static int
+wire_run(struct wire *w, const char *mech, bool oauth2, bool initial_response,
+	 struct qu_err *err)
+{
+	struct net_sasl_creds creds = {.user = USER, .secret = PASS, .oauth2 = oauth2,
+				       .host = "mail.example.com", .port = 587};
+	struct net_sasl *s = net_sasl_start(&creds, mech, true, "smtp", err);
+	ck_assert_msg(s != NULL, "%s: %s", mech, err->msg);
+	const struct net_sasl_proto p = {
+		.begin = wire_begin,
+		.next = wire_next,
+		.respond = wire_respond,
+		.cancel = wire_cancel,
+		.initial_response = initial_response,
+	};
+	int rc = net_sasl_exchange(s, &p, w, err);
+	ck_assert_int_eq(w->begins, 1);
+	ck_assert_str_eq(w->mech, mech);
+	net_sasl_free(s);
+	return rc;
+}
+
+/* Every mechanism with and without an initial response on the command;
+ * without one, a client-first mechanism answers the server's empty
+ * challenge (RFC 4422 §5). */
+START_TEST(proto_exchange_succeeds)
+{
+	const char *mech = gsasl_mechs[_i / 2];
+	bool ir = _i % 2;
+	struct wire w;
+	struct qu_err err = {0};
+	wire_init(&w, mech);
+	ck_assert_msg(wire_run(&w, mech, false, ir, &err) == 0, "%s: %s", mech, err.msg);
+	bool client_first = strcmp(mech, "CRAM-MD5") != 0 && strcmp(mech, "LOGIN") != 0;
+	ck_assert(!w.ir == !(ir && client_first));
+	ck_assert_int_eq(w.cancels, 0);
+	ck_assert_int_eq(w.responses, gsasl_mech_steps[_i / 2] - (w.ir ? 1 : 0));
+	wire_clear(&w);
+}
+END_TEST
+
+/* A server that knows no password refuses; the refusal is the outcome. */
+START_TEST(proto_server_refuses)
+{
+	struct wire w;
+	struct qu_err err = {0};
+	wire_init(&w, "CRAM-MD5");
+	gsasl_callback_set(w.ctx, NULL);
+	ck_assert_int_eq(wire_run(&w, "CRAM-MD5", false, true, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "server said"));
+	ck_assert_int_eq(w.cancels, 0);
+	wire_clear(&w);
+}
+END_TEST
+
+/* RFC 5802 §9: a server that reports success without the server
+ * signature has not proved that it knows the password. */
+START_TEST(proto_scram_no_server_final)
+{
+	struct wire w;
+	struct qu_err err = {0};
+	wire_init(&w, gsasl_mechs[_i]);
+	w.skip_final = true;
+	ck_assert_int_eq(wire_run(&w, gsasl_mechs[_i], false, true, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_AUTH);
+	ck_assert_msg(strstr(err.msg, gsasl_mechs[_i]) && strstr(err.msg, "without proving"), "%s",
+		      err.msg);
+	ck_assert_int_eq(w.cancels, 0);
+	wire_clear(&w);
+}
+END_TEST
+
+START_TEST(proto_scram_bad_server_final)
+{
+	struct wire w;
+	struct qu_err err = {0};
+	wire_init(&w, gsasl_mechs[_i]);
+	w.tamper = true;
+	ck_assert_int_eq(wire_run(&w, gsasl_mechs[_i], false, false, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_AUTH);
+	ck_assert_msg(strstr(err.msg, "does not verify"), "%s", err.msg);
+	/* The step failed: the exchange is cancelled, nothing answers the
+	 * bad signature. */
+	ck_assert_int_eq(w.cancels, 1);
+	ck_assert_int_eq(w.responses, 2);
+	wire_clear(&w);
+}
+END_TEST
+
+/* RFC 7628 §3.2.2: the server's JSON error is answered, then the server's
+ * failure is the outcome. */
+START_TEST(proto_oauth_error)
+{
+	static const char *const names[] = {"OAUTHBEARER", "XOAUTH2"};
+	static const char *const replies[] = {
+		"+eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=", /* {"status":"invalid_token"} */
+		"NO", NULL,
+	};
+	struct wire w = {.replies = replies};
+	struct qu_err err = {0};
+	ck_assert_int_eq(wire_run(&w, names[_i], true, true, &err), -1);
+	ck_assert_str_eq(err.msg, "server said NO");
+	ck_assert_ptr_nonnull(w.ir);
+	ck_assert_int_eq(w.responses, 1);
+	ck_assert_str_eq(w.to_server, _i == 0 ? "AQ==" : "");
+	ck_assert_int_eq(w.cancels, 0);
+	wire_clear(&w);
+}
+END_TEST
+
+START_TEST(proto_oauth_without_ir)
+{
+	static const char *const replies[] = {"+", "OK", NULL};
+	struct wire w = {.replies = replies};
+	struct qu_err err = {0};
+	ck_assert_msg(wire_run(&w, "XOAUTH2", true, false, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_null(w.ir);
+	ck_assert_int_eq(w.responses, 1);
+	char *raw;
+	size_t n;
+	ck_assert_int_eq(qu_base64_decode(w.to_server, strlen(w.to_server), &raw, &n), 0);
+	ck_assert_ptr_nonnull(strstr(raw, "auth=Bearer " PASS));
+	free(raw);
+	wire_clear(&w);
+}
+END_TEST
+
 /* ---- exact initial responses ----------------------------------------- */
 
 static char *
@@ -449,6 +695,16 @@ sasl_suite(void)
 	tcase_add_loop_test(tc, exchange_wrong_password, 0, (int)QU_ARRAY_LEN(gsasl_mechs));
 	tcase_add_loop_test(tc, scram_tampered_signature, 0, 2);
 	tcase_add_test(tc, scram_bad_server_first);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("proto");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, proto_exchange_succeeds, 0, 2 * (int)QU_ARRAY_LEN(gsasl_mechs));
+	tcase_add_test(tc, proto_server_refuses);
+	tcase_add_loop_test(tc, proto_scram_no_server_final, 0, 2);
+	tcase_add_loop_test(tc, proto_scram_bad_server_final, 0, 2);
+	tcase_add_loop_test(tc, proto_oauth_error, 0, 2);
+	tcase_add_test(tc, proto_oauth_without_ir);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("initial_response");
