@@ -181,6 +181,47 @@ START_TEST(test_fetch_bodies_pipelined)
 }
 END_TEST
 
+/* QRESYNC (RFC 7162 §3.2.5): the parameters go out with SELECT, the
+ * changed messages of the reply reach the fetch handler, and VANISHED
+ * lowers the message count while VANISHED (EARLIER) does not. */
+START_TEST(test_select_qresync_vanished)
+{
+	static const char *const script[] = {
+		PREAUTH("ENABLE CONDSTORE QRESYNC"),
+		"C:Q1 ENABLE QRESYNC CONDSTORE", "S:* ENABLED QRESYNC", "S:Q1 OK",
+		"C:Q2 SELECT \"INBOX\" (QRESYNC (7 20 1:9))",
+		"S:* 5 EXISTS",
+		"S:* OK [UIDVALIDITY 7] x",
+		"S:* OK [HIGHESTMODSEQ 25] x",
+		"S:* VANISHED (EARLIER) 3:4",
+		"S:* 2 FETCH (UID 5 MODSEQ (24) FLAGS (\\Seen))",
+		"S:Q2 OK [READ-WRITE] done",
+		"C:Q3 NOOP", "S:* VANISHED 6,8:9", "S:Q3 OK",
+		LOGOUT(4),
+		NULL,
+	};
+	struct peer p;
+	struct qu_err err;
+	struct imap_session *s = open_peer(&p, script, NET_TLS_NONE, 3000, NULL, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	ck_assert_int_eq(imap_session_enable(s, IMAP_ENABLE_QRESYNC, &err), 0);
+	struct imap_qresync q = {7, 20, "1:9"};
+	struct got g = {0};
+	qu_buf_init(&g.b, SIZE_MAX);
+	struct imap_mailbox_status st;
+	ck_assert_msg(imap_session_select_qresync(s, "INBOX", 5, false, &q, &got_handler, &g, &st,
+						  &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(g.b.data, "[msg seq=2 uid=5 flags=1 body=0/0]");
+	ck_assert_uint_eq(st.messages, 5);
+	ck_assert_uint_eq(st.highestmodseq, 25);
+	ck_assert_int_eq(imap_session_noop(s, &err), 0);
+	ck_assert_uint_eq(imap_session_selected(s)->messages, 2);
+	qu_buf_clear(&g.b);
+	imap_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+}
+END_TEST
+
 /* 4 GiB announced for a body: streamed, never allocated; the cut is TEMPFAIL. */
 START_TEST(test_huge_body_streamed)
 {
@@ -679,6 +720,7 @@ imap_session_suite(void)
 	tcase_add_test(tc, test_preauth_plain);
 	tcase_add_test(tc, test_pipelined_status);
 	tcase_add_test(tc, test_fetch_bodies_pipelined);
+	tcase_add_test(tc, test_select_qresync_vanished);
 	tcase_add_test(tc, test_huge_body_streamed);
 	tcase_add_test(tc, test_huge_literal_refused);
 	tcase_add_test(tc, test_deep_nesting_refused);
