@@ -12,9 +12,6 @@
  *   Each gives back the pages behind it as it goes.
  */
 #include <pthread.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,7 +42,6 @@ struct worker {
 	struct qu_buf piece;
 	char *path;
 	size_t start, end;        /* mbox: the region of the file */
-	size_t pos;               /* mbox: where the next message starts */
 	struct app_check_totals t;
 	struct mime_defects d;
 };
@@ -140,117 +136,28 @@ work_items(struct worker *w)
 	}
 }
 
-/* Where the empty line ending just before offset at begins, if it is a
- * whole line ("\n" or "\r\n") that starts at or after s; SIZE_MAX if not. */
-static size_t
-blank_before(const char *p, size_t s, size_t at)
-{
-	if (at == 0 || p[at - 1] != '\n')
-		return SIZE_MAX;
-	size_t b = at - 1;
-	if (b > 0 && p[b - 1] == '\r')
-		b--;
-	if (b < s || b == 0 || p[b - 1] != '\n')
-		return SIZE_MAX;
-	return b;
-}
-
-/* The first offset at or after i (and past 2) that follows an empty line:
- * p[at - 1] is LF, and the byte before is LF, or CR after LF. n if none.
- * Every line of a 1 GB mbox passes here, and base64 lines never hold an
- * empty line, so SSE2 (part of every x86-64) looks at 16 bytes a time for
- * LF followed by LF or CR; elsewhere one memchr per line does. */
-static size_t
-after_blank(const char *p, size_t n, size_t i)
-{
-	if (i < 2)
-		i = 2;
-#if defined(__SSE2__)
-	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-	for (size_t j = i - 2; j + 17 <= n; j += 16) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + j + 1));
-		__m128i hit = _mm_and_si128(_mm_cmpeq_epi8(a, lf),
-			_mm_or_si128(_mm_cmpeq_epi8(b, lf), _mm_cmpeq_epi8(b, cr)));
-		unsigned m = (unsigned)_mm_movemask_epi8(hit);
-		while (m) {
-			size_t k = j + (size_t)__builtin_ctz(m);
-			m &= m - 1;
-			size_t at = p[k + 1] == '\n' ? k + 2 : k + 3;
-			if (at >= i && at <= n && p[at - 1] == '\n')
-				return at;
-		}
-		i = j + 16 > i ? j + 16 : i;
-	}
-#endif
-	while (i < n) {
-		const char *nl = memchr(p + i - 1, '\n', n - i + 1);
-		if (!nl)
-			return n;
-		size_t at = (size_t)(nl - p) + 1;
-		if (at >= i && at >= 2 && (p[at - 2] == '\n' ||
-			(at >= 3 && p[at - 2] == '\r' && p[at - 3] == '\n')))
-			return at;
-		i = at + 1;
-	}
-	return n;
-}
-
-/* The next message of a region, split by the rule store.h gives at
- * mbox_open (a message starts at "From " after an empty line, its bytes
- * exclude its From_ line and the empty line before the next one, and the
- * last one's trailing empty line): store's reader looks at every line,
- * this only at empty lines. */
-static bool
-region_next(struct worker *w, const char *p, size_t n, size_t *start, size_t *len)
-{
-	size_t s = w->pos;
-	if (s >= n)
-		return false;
-	if (n - s >= 5 && memcmp(p + s, "From ", 5) == 0) {
-		const char *nl = memchr(p + s, '\n', n - s);
-		s = nl ? (size_t)(nl - p) + 1 : n;
-	}
-	size_t end = n, next = n;
-	for (size_t i = s + 1; i < n;) {
-		size_t at = after_blank(p, n, i);
-		if (at >= n)
-			break;
-		if (n - at >= 5 && memcmp(p + at, "From ", 5) == 0 &&
-			blank_before(p, s, at) != SIZE_MAX) {
-			end = blank_before(p, s, at);
-			next = at;
-			break;
-		}
-		i = at + 1;
-	}
-	if (next == n && blank_before(p, s, n) != SIZE_MAX)
-		end = blank_before(p, s, n);
-	*start = s;
-	*len = end - s;
-	w->pos = next;
-	return true;
-}
-
-/* The worker's own part of an mbox. */
+/* The worker's own part of an mbox, split by store's reader: a region
+ * starts at a message and ends where the next region's first one starts. */
 static void
 work_region(struct worker *w)
 {
 	struct app_source *src = w->sh->src;
 	size_t released = w->start;
-	size_t start, len;
-	w->pos = w->start;
-	while (region_next(w, src->p, w->end, &start, &len)) {
-		const char *p = src->p + start;
-		size_t n = len;
+	struct mbox *mb = mbox_open_mem(src->p + w->start, w->end - w->start);
+	struct mbox_msg m;
+	while (mbox_next(mb, &m)) {
+		const char *p = m.p;
+		size_t n = m.len;
+		size_t stop = (size_t)(m.p + m.len - src->p);
 		if (mbox_unquote(p, n, MBOX_FORMAT_MBOXRD, &w->r->msg) == 1) {
 			p = w->r->msg.data;
 			n = w->r->msg.len;
 		}
 		check_message(w, p, n);
-		if (start + len >= released + RELEASE_STEP)
-			released = app_source_release_range(src, released, start + len);
+		if (stop >= released + RELEASE_STEP)
+			released = app_source_release_range(src, released, stop);
 	}
+	mbox_free(mb);
 }
 
 static void *

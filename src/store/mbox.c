@@ -2,6 +2,9 @@
  * mbox reader (RFC 4155): one message at a time out of a mapped file,
  * without copying. The split rule is spelled out in store.h at mbox_open.
  */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -83,29 +86,67 @@ blank_line_before(const struct mbox *mb, size_t s, size_t at)
 	return b;
 }
 
+/* The first offset at or after i (and past 2) that follows an empty line:
+ * p[at - 1] is LF, and the byte before is LF, or CR after LF; n if none.
+ * Every line of an mbox passes here, and most lines (base64 above all) are
+ * not empty, so SSE2 (part of every x86-64) looks at 16 bytes at a time
+ * for LF followed by LF or CR; elsewhere one memchr per line does. */
+static size_t
+after_blank(const char *p, size_t n, size_t i)
+{
+	if (i < 2)
+		i = 2;
+#if defined(__SSE2__)
+	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+	for (size_t j = i - 2; j + 17 <= n; j += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + j + 1));
+		__m128i hit = _mm_and_si128(_mm_cmpeq_epi8(a, lf),
+			_mm_or_si128(_mm_cmpeq_epi8(b, lf), _mm_cmpeq_epi8(b, cr)));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+		while (m) {
+			size_t k = j + (size_t)__builtin_ctz(m);
+			m &= m - 1;
+			size_t at = p[k + 1] == '\n' ? k + 2 : k + 3;
+			if (at >= i && at <= n && p[at - 1] == '\n')
+				return at;
+		}
+		i = j + 16 > i ? j + 16 : i;
+	}
+#endif
+	while (i < n) {
+		const char *nl = memchr(p + i - 1, '\n', n - i + 1);
+		if (!nl)
+			return n;
+		size_t at = (size_t)(nl - p) + 1;
+		if (at >= i && at >= 2 && (p[at - 2] == '\n' ||
+			(at >= 3 && p[at - 2] == '\r' && p[at - 3] == '\n')))
+			return at;
+		i = at + 1;
+	}
+	return n;
+}
+
 /* Finds the end of the message whose body starts at s: *end is where its
- * bytes stop, *next where the next From_ line starts (len at the end). */
+ * bytes stop, *next where the next From_ line starts (len at the end).
+ * Only lines after an empty line can start a message. */
 static void
 find_end(const struct mbox *mb, size_t s, size_t *end, size_t *next)
 {
 	const char *p = mb->p;
 	size_t len = mb->len;
-	/* Start at the '\n' ending the From_ line, so a From_ line right
-	 * after it is seen (and rejected: no empty line between). */
-	size_t h = s ? s - 1 : 0;
-	while (h < len) {
-		const char *q = store_memmem(p + h, len - h, "\nFrom ", FROM_LEN + 1);
-		if (!q)
+	for (size_t i = s + 1; i < len;) {
+		size_t at = after_blank(p, len, i);
+		if (at >= len)
 			break;
-		size_t at = (size_t)(q - p) + 1;
-		size_t b = blank_line_before(mb, s, at);
-		if (b != SIZE_MAX) {
+		size_t b;
+		if (from_at(mb, at) && (b = blank_line_before(mb, s, at)) != SIZE_MAX) {
 			*end = b;
 			*next = at;
 			return;
 		}
 		/* "From " not after an empty line: body text, kept as is. */
-		h = at;
+		i = at + 1;
 	}
 	*next = len;
 	*end = len;
