@@ -306,7 +306,11 @@ read_uidl(struct pop3_session *s, struct pop3_listing *out, struct qu_err *err)
 			continue;
 		}
 		struct pop3_msg key = {.num = num};
-		struct pop3_msg *m = bsearch(&key, out->msgs, out->n, sizeof key, cmp_msg_num);
+		/* An empty LIST leaves msgs NULL, which bsearch may not get even
+		 * for n 0; a message that arrived between LIST and UIDL does
+		 * that. */
+		struct pop3_msg *m =
+			out->n ? bsearch(&key, out->msgs, out->n, sizeof key, cmp_msg_num) : NULL;
 		if (!m || m->uid) {
 			bad = "UIDL does not match LIST";
 			continue;
