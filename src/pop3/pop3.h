@@ -41,6 +41,13 @@ struct pop3_session;
  * Returns an owned session. */
 struct pop3_session *pop3_session_open(const struct pop3_opts *o, struct qu_err *err);
 
+/* Wraps a connected net_conn (tests, fuzzing); takes ownership, also on
+ * failure. max_line is the line cap c was made with (net_opts.max_line; 0:
+ * net's default), which the multi-line reader has to know. As
+ * pop3_session_open otherwise. */
+struct pop3_session *pop3_session_open_conn(struct net_conn *c, enum net_tls_mode tls,
+					    size_t max_line, struct qu_err *err);
+
 /* Sends QUIT (best effort), closes and frees. NULL is a no-op. Deletions
  * marked with DELE take effect only through pop3_session_quit: when any
  * are marked, or a command failed half way, close drops the connection

@@ -154,19 +154,12 @@ stls(struct pop3_session *s, struct qu_err *err)
 }
 
 struct pop3_session *
-pop3_session_open(const struct pop3_opts *o, struct qu_err *err)
+pop3_session_open_conn(struct net_conn *c, enum net_tls_mode tls, size_t max_line,
+		       struct qu_err *err)
 {
-	/* The multi-line reader streams lines longer than the cap, so it has to
-	 * know the cap: make the default explicit. */
-	struct net_opts no = o->net;
-	if (!no.max_line)
-		no.max_line = DEFAULT_MAX_LINE;
-	struct net_conn *c = net_connect(o->host, o->port, o->tls, &no, err);
-	if (!c)
-		return NULL;
 	struct pop3_session *s = xcalloc(1, sizeof *s);
 	s->conn = c;
-	s->max_line = no.max_line;
+	s->max_line = max_line ? max_line : DEFAULT_MAX_LINE;
 	qu_buf_init(&s->capa, CAPA_MAX);
 	s->state = POP3_STATE_GREETING;
 	bool ok, cont;
@@ -181,7 +174,7 @@ pop3_session_open(const struct pop3_opts *o, struct qu_err *err)
 	s->greeting = xstrndup(t, tl);
 	if (capa(s, err) < 0)
 		goto fail;
-	if (o->tls == NET_TLS_STARTTLS && stls(s, err) < 0)
+	if (tls == NET_TLS_STARTTLS && stls(s, err) < 0)
 		goto fail;
 	s->state = POP3_STATE_AUTHORIZATION;
 	return s;
@@ -190,6 +183,20 @@ fail:
 	s->conn = NULL;
 	pop3_session_close(s);
 	return NULL;
+}
+
+struct pop3_session *
+pop3_session_open(const struct pop3_opts *o, struct qu_err *err)
+{
+	/* The multi-line reader streams lines longer than the cap, so it has to
+	 * know the cap: make the default explicit. */
+	struct net_opts no = o->net;
+	if (!no.max_line)
+		no.max_line = DEFAULT_MAX_LINE;
+	struct net_conn *c = net_connect(o->host, o->port, o->tls, &no, err);
+	if (!c)
+		return NULL;
+	return pop3_session_open_conn(c, o->tls, no.max_line, err);
 }
 
 void

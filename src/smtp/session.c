@@ -232,18 +232,16 @@ out:
 }
 
 struct smtp_session *
-smtp_session_open(const struct smtp_opts *o, struct qu_err *err)
+smtp_session_open_conn(struct net_conn *c, enum net_tls_mode tls, const char *helo_name,
+		       struct qu_err *err)
 {
-	struct net_conn *c = net_connect(o->host, o->port, o->tls, &o->net, err);
-	if (!c)
-		return NULL;
 	struct smtp_session *s = xcalloc(1, sizeof *s);
 	s->conn = c;
 	s->state = SMTP_STATE_GREETING;
 	qu_buf_init(&s->ext, REPLY_TEXT_MAX);
 	char host[256] = "localhost";
-	if (o->helo_name)
-		snprintf(host, sizeof host, "%s", o->helo_name);
+	if (helo_name)
+		snprintf(host, sizeof host, "%s", helo_name);
 	else if (gethostname(host, sizeof host) != 0 || !strchr(host, '.'))
 		snprintf(host, sizeof host, "localhost");
 	s->helo_name = xstrdup(host);
@@ -258,7 +256,7 @@ smtp_session_open(const struct smtp_opts *o, struct qu_err *err)
 	s->greeting = xstrndup(r.text.data ? r.text.data : "", r.text.len);
 	if (ehlo(s, err) < 0)
 		goto fail;
-	if (o->tls == NET_TLS_STARTTLS && starttls(s, err) < 0)
+	if (tls == NET_TLS_STARTTLS && starttls(s, err) < 0)
 		goto fail;
 	s->state = SMTP_STATE_READY;
 	smtp_reply_clear(&r);
@@ -269,6 +267,15 @@ fail:
 	s->conn = NULL;
 	smtp_session_close(s);
 	return NULL;
+}
+
+struct smtp_session *
+smtp_session_open(const struct smtp_opts *o, struct qu_err *err)
+{
+	struct net_conn *c = net_connect(o->host, o->port, o->tls, &o->net, err);
+	if (!c)
+		return NULL;
+	return smtp_session_open_conn(c, o->tls, o->helo_name, err);
 }
 
 void

@@ -52,6 +52,11 @@ struct smtp_session;
  * STARTTLS offered on a STARTTLS URL), TLS. Returns an owned session. */
 struct smtp_session *smtp_session_open(const struct smtp_opts *o, struct qu_err *err);
 
+/* Wraps a connected net_conn (tests, fuzzing); takes ownership, also on
+ * failure. helo_name as in smtp_opts. As smtp_session_open otherwise. */
+struct smtp_session *smtp_session_open_conn(struct net_conn *c, enum net_tls_mode tls,
+					    const char *helo_name, struct qu_err *err);
+
 /* Sends QUIT (best effort), closes and frees. NULL is a no-op. */
 void smtp_session_close(struct smtp_session *s);
 
