@@ -323,6 +323,28 @@ gsasl_step_error(const struct net_sasl *s, int rc, struct qu_err *err)
 	return qu_err_set(err, QU_E_AUTH, "%s: %s", s->mech->name, gsasl_strerror(rc));
 }
 
+/* The most PBKDF2 iterations a SCRAM server may ask for: about a second
+ * of work here, 244 times RFC 7677's 4096. A server's i= sets how long the
+ * client computes before it can answer, and no read timeout covers that. */
+#define SCRAM_MAX_ITERATIONS 1000000u
+
+/* The i= attribute of a SCRAM server-first message, 0 when absent or not a
+ * number below UINT32_MAX. */
+static uint64_t
+scram_iterations(const char *in, size_t n)
+{
+	for (size_t k = 0; k + 2 <= n; k++) {
+		if ((k == 0 || in[k - 1] == ',') && in[k] == 'i' && in[k + 1] == '=') {
+			size_t e = k + 2;
+			while (e < n && in[e] != ',')
+				e++;
+			uint64_t v;
+			return qu_parse_u64(in + k + 2, e - k - 2, UINT32_MAX, &v) == 0 ? v : 0;
+		}
+	}
+	return 0;
+}
+
 static int
 gsasl_mech_step(struct net_sasl *s, const char *in, size_t in_len, char **out_b64,
 		struct qu_err *err)
@@ -331,6 +353,14 @@ gsasl_mech_step(struct net_sasl *s, const char *in, size_t in_len, char **out_b6
 		return qu_err_set(err, QU_E_AUTH,
 				  "%s: server sent a challenge after the exchange was complete",
 				  s->mech->name);
+	if (is_scram(s) && s->steps == 1) {
+		uint64_t it = scram_iterations(in, in_len);
+		if (it > SCRAM_MAX_ITERATIONS)
+			return qu_err_set(err, QU_E_AUTH,
+					  "%s: server asks for %llu iterations (at most %u are done)",
+					  s->mech->name, (unsigned long long)it,
+					  SCRAM_MAX_ITERATIONS);
+	}
 	char *out = NULL;
 	size_t out_len = 0;
 	/* gsasl_step, not gsasl_step64: the latter frees the plain response

@@ -187,6 +187,38 @@ START_TEST(scram_bad_server_first)
 }
 END_TEST
 
+/* A server asking for more PBKDF2 iterations than quail does is refused
+ * before any are computed: no read timeout would cover that work. */
+START_TEST(scram_too_many_iterations)
+{
+	struct net_sasl_creds creds = {.user = USER, .secret = PASS};
+	struct qu_err err = {0};
+	struct net_sasl *s = net_sasl_start(&creds, "SCRAM-SHA-256", false, "imap", &err);
+	ck_assert_ptr_nonnull(s);
+	char *out;
+	ck_assert_int_eq(net_sasl_step(s, "", 0, &out, &err), 0);
+	/* The server's nonce must extend the client's: take it from client-first. */
+	char *cf;
+	size_t cfn;
+	ck_assert_int_eq(qu_base64_decode(out, strlen(out), &cf, &cfn), 0);
+	qu_free_secret(out);
+	const char *r = strstr(cf, ",r=");
+	ck_assert_ptr_nonnull(r);
+	char *first = xasprintf("r=%.*sSERVER,s=QSXCR+Q6sek8bf92,i=4000000000",
+				(int)(cfn - (size_t)(r + 3 - cf)), r + 3);
+	char *b = qu_base64_encode(first, strlen(first), NULL);
+	int64_t t0 = qu_now_ms();
+	ck_assert_int_eq(net_sasl_step(s, b, strlen(b), &out, &err), -1);
+	ck_assert_int_lt(qu_now_ms() - t0, 1000);
+	ck_assert_int_eq(err.cls, QU_E_AUTH);
+	ck_assert_msg(strstr(err.msg, "4000000000 iterations") != NULL, "%s", err.msg);
+	free(b);
+	free(first);
+	free(cf);
+	net_sasl_free(s);
+}
+END_TEST
+
 /* ---- the exchange over a protocol ------------------------------------ */
 
 /* A protocol whose server is a GNU SASL session in this process, or, for
@@ -695,6 +727,7 @@ sasl_suite(void)
 	tcase_add_loop_test(tc, exchange_wrong_password, 0, (int)QU_ARRAY_LEN(gsasl_mechs));
 	tcase_add_loop_test(tc, scram_tampered_signature, 0, 2);
 	tcase_add_test(tc, scram_bad_server_first);
+	tcase_add_test(tc, scram_too_many_iterations);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("proto");
