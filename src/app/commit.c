@@ -16,6 +16,7 @@
 
 #include "util/util.h"
 #include "store/store.h"
+#include "app/app.h"
 #include "app/private.h"
 
 static void *
@@ -111,4 +112,82 @@ app_commit_pool_stop(struct app_commit_pool *p)
 	pthread_mutex_destroy(&p->mu);
 	p->nth = 0;
 	p->started = false;
+}
+
+void
+app_commit_job_free(struct app_commit_job *j)
+{
+	maildir_delivery_abort(j->d);
+	free(j->rel);
+	free(j);
+}
+
+void
+app_commit_gather(struct app_commit_pool *p, struct app_commit_ready *r, bool wait)
+{
+	size_t got = app_commit_pool_collect(p, r->v + r->n, wait);
+	for (size_t k = r->n; k < r->n + got; k++) {
+		if (r->v[k]->rc < 0 && !r->failed) {
+			r->failed = true;
+			r->err = r->v[k]->err;
+		}
+	}
+	r->n += got;
+}
+
+int
+app_commit_hand(struct app_commit_pool *p, struct app_commit_ready *r, struct app_commit_job *j,
+		int (*sync)(void *ctx, struct qu_err *err), void *ctx, struct qu_err *err)
+{
+	if (r->n + app_commit_pool_in_flight(p) >= APP_COMMIT_QUEUE - 1) {
+		/* Full: wait for a commit, and journal what is done. */
+		app_commit_gather(p, r, true);
+		if (sync(ctx, err) < 0) {
+			app_commit_job_free(j);
+			return -1;
+		}
+	}
+	if (j->already)
+		r->v[r->n++] = j;
+	else
+		app_commit_pool_submit(p, j);
+	app_commit_gather(p, r, false);
+	if (r->n >= APP_COMMIT_QUEUE / 3)
+		return sync(ctx, err);
+	return 0;
+}
+
+int
+app_commit_settle(struct app_commit_ready *r, int rc,
+		  void (*done)(void *ctx, const struct app_commit_job *j), void *ctx,
+		  struct app_fetch_result *res, struct qu_err *err)
+{
+	for (size_t k = 0; k < r->n; k++) {
+		struct app_commit_job *j = r->v[k];
+		if (rc == 0 && j->rc == 0) {
+			done(ctx, j);
+			if (j->already) {
+				res->already++;
+			} else {
+				res->messages++;
+				res->bytes += j->size;
+			}
+		}
+		app_commit_job_free(j);
+	}
+	r->n = 0;
+	if (rc == 0 && r->failed) {
+		*err = r->err;
+		return -1;
+	}
+	return rc;
+}
+
+void
+app_commit_ready_clear(struct app_commit_ready *r)
+{
+	for (size_t k = 0; k < r->n; k++)
+		app_commit_job_free(r->v[k]);
+	r->n = 0;
+	r->failed = false;
 }

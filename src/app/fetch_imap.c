@@ -472,10 +472,7 @@ struct run {
 	struct app_stored_index stored;
 	struct maildir_delivery *d;
 	uint32_t d_uid;
-	struct app_commit_job *ready[APP_COMMIT_QUEUE + 1];
-	size_t nready;
-	bool commit_failed;
-	struct qu_err commit_err;
+	struct app_commit_ready ready;
 	struct app_fetch_progress pr;
 	int64_t t0, last_report;
 	uint64_t since_report;
@@ -506,14 +503,6 @@ journal_append(struct run *f, const struct qu_buf *line, struct qu_err *err)
 	return 0;
 }
 
-static void
-job_free(struct app_commit_job *j)
-{
-	maildir_delivery_abort(j->d);
-	free(j->rel);
-	free(j);
-}
-
 /* Index of uid in the todo list (ascending), or n_todo. */
 static size_t
 todo_index(const struct run *f, uint32_t uid)
@@ -529,6 +518,13 @@ todo_index(const struct run *f, uint32_t uid)
 	return lo < f->n_todo && f->todo[lo].uid == uid ? lo : f->n_todo;
 }
 
+static void
+mark_committed(void *ctx, const struct app_commit_job *j)
+{
+	struct run *f = ctx;
+	fstate_mark_done(f->fs, (uint32_t)j->tag, j->rel, strlen(j->rel));
+}
+
 /* One append makes durable: D entries for the committed jobs, and P
  * entries so that todo[0..upto) are covered. Then the D's count as done. */
 static int
@@ -537,14 +533,10 @@ journal_sync(struct run *f, size_t upto, struct qu_err *err)
 	struct qu_buf line;
 	qu_buf_init(&line, SIZE_MAX);
 	unsigned id = f->fs->id;
-	for (size_t k = 0; k < f->nready; k++) {
-		struct app_commit_job *j = f->ready[k];
-		if (j->rc < 0) {
-			if (!f->commit_failed)
-				f->commit_err = j->err;
-			f->commit_failed = true;
+	for (size_t k = 0; k < f->ready.n; k++) {
+		struct app_commit_job *j = f->ready.v[k];
+		if (j->rc < 0)
 			continue;
-		}
 		if (!j->already) {
 			/* The pool names the file under the folder's Maildir. */
 			char *rel = xasprintf("%s/%s", f->rel, j->rel);
@@ -565,38 +557,21 @@ journal_sync(struct run *f, size_t upto, struct qu_err *err)
 	}
 	int rc = journal_append(f, &line, err);
 	qu_buf_clear(&line);
-	for (size_t k = 0; k < f->nready; k++) {
-		struct app_commit_job *j = f->ready[k];
-		if (rc == 0 && j->rc == 0) {
-			fstate_mark_done(f->fs, (uint32_t)j->tag, j->rel, strlen(j->rel));
-			if (j->already) {
-				f->r->already++;
-			} else {
-				f->r->messages++;
-				f->r->bytes += j->size;
-			}
-		}
-		job_free(j);
-	}
-	f->nready = 0;
-	if (rc == 0 && f->commit_failed) {
-		*err = f->commit_err;
-		return -1;
-	}
-	return rc;
+	return app_commit_settle(&f->ready, rc, mark_committed, f, f->r, err);
 }
 
-static void
-gather(struct run *f, bool wait)
+static int
+sync_covered(void *ctx, struct qu_err *err)
 {
-	f->nready += app_commit_pool_collect(&f->pool, f->ready + f->nready, wait);
+	struct run *f = ctx;
+	return journal_sync(f, f->covered, err);
 }
 
 static int
 finish_commits(struct run *f, struct qu_err *err)
 {
 	while (f->pool_up && app_commit_pool_in_flight(&f->pool) > 0)
-		gather(f, true);
+		app_commit_gather(&f->pool, &f->ready, true);
 	return journal_sync(f, f->covered, err);
 }
 
@@ -686,31 +661,17 @@ on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, str
 	j->size = maildir_delivery_size(j->d);
 	flag_letters(m->has_flags ? m->flags : f->todo[ti].flags, j->flags);
 	if (check_stored(f, j, f->todo[ti].recheck, err) < 0) {
-		job_free(j);
+		app_commit_job_free(j);
 		return -1;
 	}
 	f->pr.msgs_done++;
 	report(f, false);
 	/* Step 1: P is durable before the file can appear in new/ or cur/. */
 	if (f->covered <= ti && journal_sync(f, ti + PENDING_AHEAD, err) < 0) {
-		job_free(j);
+		app_commit_job_free(j);
 		return -1;
 	}
-	if (f->nready + app_commit_pool_in_flight(&f->pool) >= APP_COMMIT_QUEUE - 1) {
-		gather(f, true);
-		if (journal_sync(f, f->covered, err) < 0) {
-			job_free(j);
-			return -1;
-		}
-	}
-	if (j->already)
-		f->ready[f->nready++] = j;
-	else
-		app_commit_pool_submit(&f->pool, j);
-	gather(f, false);
-	if (f->nready >= APP_COMMIT_QUEUE / 3 && journal_sync(f, f->covered, err) < 0)
-		return -1;
-	return 0;
+	return app_commit_hand(&f->pool, &f->ready, j, sync_covered, f, err);
 }
 
 /* The listing: "UID FETCH from:* (UID FLAGS RFC822.SIZE)". */
@@ -1013,8 +974,7 @@ folder_clear(struct run *f)
 	app_stored_index_clear(&f->stored);
 	f->n_todo = 0;
 	f->covered = 0;
-	f->nready = 0;
-	f->commit_failed = false;
+	app_commit_ready_clear(&f->ready);
 	f->fs = NULL;
 }
 

@@ -229,10 +229,7 @@ struct fetch {
 	bool *stored_now; /* per listing index: durably stored (or found) this run */
 	struct maildir_delivery *d; /* the message being received */
 	struct app_commit_pool pool;
-	struct app_commit_job *ready[APP_COMMIT_QUEUE + 1]; /* committed, not yet journaled */
-	size_t nready;
-	bool commit_failed;
-	struct qu_err commit_err;
+	struct app_commit_ready ready; /* committed, not yet journaled */
 	/* progress */
 	struct app_fetch_progress pr;
 	int64_t t0, last_report;
@@ -257,11 +254,13 @@ report(struct fetch *f, bool last)
 }
 
 static void
-job_free(struct app_commit_job *j)
+mark_committed(void *ctx, const struct app_commit_job *j)
 {
-	maildir_delivery_abort(j->d);
-	free(j->rel);
-	free(j);
+	struct fetch *f = ctx;
+	const char *uid = f->list.msgs[j->tag].uid;
+	if (uid)
+		mark_done(&f->set, uid, strlen(uid), j->rel, strlen(j->rel));
+	f->stored_now[j->tag] = true;
 }
 
 /* Makes the journal state durable in one append: a D entry for each
@@ -272,15 +271,9 @@ journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 {
 	struct qu_buf line;
 	qu_buf_init(&line, SIZE_MAX);
-	for (size_t k = 0; k < f->nready; k++) {
-		struct app_commit_job *j = f->ready[k];
-		if (j->rc < 0) {
-			if (!f->commit_failed)
-				f->commit_err = j->err;
-			f->commit_failed = true;
-			continue;
-		}
-		if (f->j)
+	for (size_t k = 0; f->j && k < f->ready.n; k++) {
+		struct app_commit_job *j = f->ready.v[k];
+		if (j->rc == 0)
 			qu_buf_printf(&line, "%sD %s %s", line.len ? " " : "", f->list.msgs[j->tag].uid,
 				      j->rel);
 	}
@@ -293,34 +286,14 @@ journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 	if (f->j && line.len && store_journal_append(f->j, line.data, line.len, err) < 0)
 		rc = qu_err_prefix(err, "%s/.quail/%s", f->jdir, f->jname);
 	qu_buf_clear(&line);
-	for (size_t k = 0; k < f->nready; k++) {
-		struct app_commit_job *j = f->ready[k];
-		if (rc == 0 && j->rc == 0) {
-			const char *uid = f->list.msgs[j->tag].uid;
-			if (uid)
-				mark_done(&f->set, uid, strlen(uid), j->rel, strlen(j->rel));
-			f->stored_now[j->tag] = true;
-			if (j->already) {
-				f->r->already++;
-			} else {
-				f->r->messages++;
-				f->r->bytes += j->size;
-			}
-		}
-		job_free(j);
-	}
-	f->nready = 0;
-	if (rc == 0 && f->commit_failed) {
-		*err = f->commit_err;
-		return -1;
-	}
-	return rc;
+	return app_commit_settle(&f->ready, rc, mark_committed, f, f->r, err);
 }
 
-static void
-gather(struct fetch *f, bool wait)
+static int
+sync_covered(void *ctx, struct qu_err *err)
 {
-	f->nready += app_commit_pool_collect(&f->pool, f->ready + f->nready, wait);
+	struct fetch *f = ctx;
+	return journal_sync(f, f->covered, err);
 }
 
 static int
@@ -379,7 +352,7 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 	f->d = NULL;
 	j->size = maildir_delivery_size(j->d);
 	if (check_stored(f, j, err) < 0) {
-		job_free(j);
+		app_commit_job_free(j);
 		return -1;
 	}
 	f->pr.msgs_done++;
@@ -387,25 +360,10 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 	/* Step 1 of the protocol: this uid is durably pending before its
 	 * file can appear in new/. */
 	if (f->j && f->covered <= i && journal_sync(f, i + PENDING_AHEAD, err) < 0) {
-		job_free(j);
+		app_commit_job_free(j);
 		return -1;
 	}
-	if (f->nready + app_commit_pool_in_flight(&f->pool) >= APP_COMMIT_QUEUE) {
-		/* Full: wait for a commit, and journal what is done. */
-		gather(f, true);
-		if (journal_sync(f, f->covered, err) < 0) {
-			job_free(j);
-			return -1;
-		}
-	}
-	if (j->already)
-		f->ready[f->nready++] = j;
-	else
-		app_commit_pool_submit(&f->pool, j);
-	gather(f, false);
-	if (f->nready >= APP_COMMIT_QUEUE / 2 && journal_sync(f, f->covered, err) < 0)
-		return -1;
-	return 0;
+	return app_commit_hand(&f->pool, &f->ready, j, sync_covered, f, err);
 }
 
 static int
@@ -425,7 +383,7 @@ static int
 finish_commits(struct fetch *f, struct qu_err *err)
 {
 	while (app_commit_pool_in_flight(&f->pool) > 0)
-		gather(f, true);
+		app_commit_gather(&f->pool, &f->ready, true);
 	return journal_sync(f, f->covered, err);
 }
 
@@ -503,8 +461,7 @@ static void
 fetch_clear(struct fetch *f)
 {
 	app_commit_pool_stop(&f->pool);
-	for (size_t k = 0; k < f->nready; k++)
-		job_free(f->ready[k]);
+	app_commit_ready_clear(&f->ready);
 	maildir_delivery_abort(f->d);
 	store_journal_free(f->j);
 	maildir_free(f->md);

@@ -89,6 +89,36 @@ size_t app_commit_pool_in_flight(struct app_commit_pool *p);
 /* Waits for the workers to finish what they hold, and stops them. */
 void app_commit_pool_stop(struct app_commit_pool *p);
 
+/* A fetch's side of the pool: jobs committed (or found stored) whose D
+ * entries are not yet in the journal. */
+struct app_commit_ready {
+	struct app_commit_job *v[APP_COMMIT_QUEUE + 1];
+	size_t n;
+	bool failed;       /* a commit failed; err is the first failure */
+	struct qu_err err;
+};
+/* Moves committed jobs from p into r (with wait, first waits for one while
+ * any is in flight), noting the first that failed. */
+void app_commit_gather(struct app_commit_pool *p, struct app_commit_ready *r, bool wait);
+/* Hands j over: to a worker, or straight to r when it was found stored.
+ * sync(ctx) writes the journal for what r holds and settles it; it runs
+ * first when the pool is full (after waiting for a commit), and after the
+ * hand-over once a third of the queue is ready. j is freed on failure.
+ * Returns 0, or sync's -1. */
+int app_commit_hand(struct app_commit_pool *p, struct app_commit_ready *r,
+		    struct app_commit_job *j, int (*sync)(void *ctx, struct qu_err *err), void *ctx,
+		    struct qu_err *err);
+/* Once the journal append recording r's jobs returned rc: with rc 0, each
+ * job that committed is counted in res and passed to done; then all are
+ * freed. Returns rc, or -1 with the first commit failure. */
+struct app_fetch_result;
+int app_commit_settle(struct app_commit_ready *r, int rc,
+		      void (*done)(void *ctx, const struct app_commit_job *j), void *ctx,
+		      struct app_fetch_result *res, struct qu_err *err);
+/* Frees what r still holds and forgets a failure. */
+void app_commit_ready_clear(struct app_commit_ready *r);
+void app_commit_job_free(struct app_commit_job *j);
+
 /* ---- fetch state in DIR/.quail/ (fetch_state.c) ----------------------- */
 
 /* The journal's file name: prefix then "USER@HOST", bytes outside a safe
