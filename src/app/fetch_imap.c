@@ -61,7 +61,6 @@
 
 #define JOURNAL_PREFIX "imap-"
 #define TMP_MAX_AGE (36L * 3600)
-#define PROGRESS_EVERY_MS 100
 #define COMPACT_SLACK 1024
 /* One journal sync names this many UIDs ahead as pending. */
 #define PENDING_AHEAD 128
@@ -473,24 +472,8 @@ struct run {
 	struct maildir_delivery *d;
 	uint32_t d_uid;
 	struct app_commit_ready ready;
-	struct app_fetch_progress pr;
-	int64_t t0, last_report;
-	uint64_t since_report;
+	struct app_progress prog;
 };
-
-static void
-report(struct run *f, bool last)
-{
-	if (!f->o->progress)
-		return;
-	int64_t now = qu_now_ms();
-	if (!last && now - f->last_report < PROGRESS_EVERY_MS)
-		return;
-	f->last_report = now;
-	f->pr.elapsed_ms = now - f->t0;
-	f->pr.last = last;
-	f->o->progress(f->o->progress_ctx, &f->pr);
-}
 
 static int
 journal_append(struct run *f, const struct qu_buf *line, struct qu_err *err)
@@ -611,12 +594,7 @@ on_body_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 	struct run *f = ctx;
 	if (maildir_delivery_write(f->d, p, n, err) < 0)
 		return -1;
-	f->pr.bytes_done += n;
-	f->since_report += n;
-	if (f->since_report >= 256 * 1024) {
-		f->since_report = 0;
-		report(f, false);
-	}
+	app_progress_bytes(&f->prog, n);
 	return 0;
 }
 
@@ -664,8 +642,8 @@ on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, str
 		app_commit_job_free(j);
 		return -1;
 	}
-	f->pr.msgs_done++;
-	report(f, false);
+	f->prog.pr.msgs_done++;
+	app_progress_report(&f->prog, false);
 	/* Step 1: P is durable before the file can appear in new/ or cur/. */
 	if (f->covered <= ti && journal_sync(f, ti + PENDING_AHEAD, err) < 0) {
 		app_commit_job_free(j);
@@ -886,9 +864,9 @@ transfer(struct run *f, struct qu_err *err)
 	for (size_t i = 0; i < f->n_todo; i++) {
 		uids[i] = f->todo[i].uid;
 		sizes[i] = f->todo[i].size;
-		f->pr.bytes_total += f->todo[i].size;
+		f->prog.pr.bytes_total += f->todo[i].size;
 	}
-	f->pr.msgs_total = f->n_todo;
+	f->prog.pr.msgs_total = f->n_todo;
 	if (!f->pool_up) {
 		/* Started for the first folder with mail to store: a re-run with
 		 * nothing new starts no thread. */
@@ -1075,12 +1053,11 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 			f->need_index = f->todo[i].recheck;
 		if ((f->check_all || f->need_index) && index_build(f->md, fs, &f->stored, err) < 0)
 			return -1;
-		f->pr = (struct app_fetch_progress){.folder = fo->name};
-		f->t0 = f->last_report = qu_now_ms();
-		report(f, false);
+		f->prog.pr = (struct app_fetch_progress){.folder = fo->name};
+		app_progress_start(&f->prog, f->o);
 		if (transfer(f, err) < 0)
 			return -1;
-		report(f, true);
+		app_progress_report(&f->prog, true);
 	}
 	/* The folder is synced up to UIDNEXT, or up to the first listed UID
 	 * that did not come (a server that left one out without saying NO):

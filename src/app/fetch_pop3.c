@@ -54,7 +54,6 @@
 #define JOURNAL_PREFIX "pop3-"
 /* The Maildir convention's age for stale tmp/ files. */
 #define TMP_MAX_AGE (36L * 3600)
-#define PROGRESS_EVERY_MS 100
 /* Compact when the journal has this many entries more than it needs. */
 #define COMPACT_SLACK 256
 
@@ -231,27 +230,11 @@ struct fetch {
 	struct app_commit_pool pool;
 	struct app_commit_ready ready; /* committed, not yet journaled */
 	/* progress */
-	struct app_fetch_progress pr;
-	int64_t t0, last_report;
-	uint64_t since_check;
+	struct app_progress prog;
 	/* messages the server would not send */
 	uint64_t refused;
 	struct qu_err first_refusal;
 };
-
-static void
-report(struct fetch *f, bool last)
-{
-	if (!f->o->progress)
-		return;
-	int64_t now = qu_now_ms();
-	if (!last && now - f->last_report < PROGRESS_EVERY_MS)
-		return;
-	f->last_report = now;
-	f->pr.elapsed_ms = now - f->t0;
-	f->pr.last = last;
-	f->o->progress(f->o->progress_ctx, &f->pr);
-}
 
 static void
 mark_committed(void *ctx, const struct app_commit_job *j)
@@ -311,12 +294,7 @@ on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 	struct fetch *f = ctx;
 	if (maildir_delivery_write(f->d, p, n, err) < 0)
 		return -1;
-	f->pr.bytes_done += n;
-	f->since_check += n;
-	if (f->since_check >= 256 * 1024) {
-		f->since_check = 0;
-		report(f, false);
-	}
+	app_progress_bytes(&f->prog, n);
 	return 0;
 }
 
@@ -355,8 +333,8 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 		app_commit_job_free(j);
 		return -1;
 	}
-	f->pr.msgs_done++;
-	report(f, false);
+	f->prog.pr.msgs_done++;
+	app_progress_report(&f->prog, false);
 	/* Step 1 of the protocol: this uid is durably pending before its
 	 * file can appear in new/. */
 	if (f->j && f->covered <= i && journal_sync(f, i + PENDING_AHEAD, err) < 0) {
@@ -373,8 +351,8 @@ on_refused(void *ctx, size_t i, const struct qu_err *why, struct qu_err *err)
 	(void)err;
 	if (!f->refused++)
 		f->first_refusal = *why;
-	f->pr.msgs_done++;
-	f->pr.bytes_done += f->list.msgs[f->todo[i]].size;
+	f->prog.pr.msgs_done++;
+	f->prog.pr.bytes_done += f->list.msgs[f->todo[i]].size;
 	return 0;
 }
 
@@ -432,8 +410,8 @@ plan(struct fetch *f)
 			continue;
 		f->todo[f->n_todo] = i;
 		f->nums[f->n_todo++] = m->num;
-		f->pr.msgs_total++;
-		f->pr.bytes_total += m->size;
+		f->prog.pr.msgs_total++;
+		f->prog.pr.bytes_total += m->size;
 	}
 }
 
@@ -513,11 +491,10 @@ fetch_session(struct fetch *f, struct pop3_session *s, size_t journal_entries, s
 		if (!f->j)
 			return -1;
 	}
-	f->t0 = f->last_report = qu_now_ms();
-	report(f, false);
+	app_progress_start(&f->prog, f->o);
 	if (transfer(f, s, err) < 0)
 		return -1;
-	report(f, true);
+	app_progress_report(&f->prog, true);
 	if (f->o->delete_after && delete_stored(f, s, err) < 0)
 		return -1;
 	if (pop3_session_quit(s, err) < 0) {
@@ -571,7 +548,7 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (app_server_url(a, CFG_PROTO_POP3, &u, err) < 0)
 		return -1;
 	char *where = cfg_url_format(&u);
-	struct fetch f = {.o = o, .r = r, .jdir = dir, .pr = {.folder = "INBOX"}};
+	struct fetch f = {.o = o, .r = r, .jdir = dir, .prog = {.pr = {.folder = "INBOX"}}};
 	struct pop3_session *s = NULL;
 	struct app_creds c;
 	char *jname = NULL;

@@ -13,6 +13,7 @@
 
 #include "util/util.h"
 #include "store/store.h"
+#include "app/app.h"
 #include "app/private.h"
 
 char *
@@ -73,6 +74,43 @@ out:
 	free(path);
 	free(sd);
 	return fd;
+}
+
+#define PROGRESS_EVERY_MS 100
+#define PROGRESS_EVERY_BYTES (256u * 1024)
+
+void
+app_progress_start(struct app_progress *p, const struct app_fetch_opts *o)
+{
+	p->o = o;
+	p->t0 = p->last = qu_now_ms();
+	p->since = 0;
+	app_progress_report(p, false);
+}
+
+void
+app_progress_report(struct app_progress *p, bool last)
+{
+	if (!p->o || !p->o->progress)
+		return;
+	int64_t now = qu_now_ms();
+	if (!last && now - p->last < PROGRESS_EVERY_MS)
+		return;
+	p->last = now;
+	p->pr.elapsed_ms = now - p->t0;
+	p->pr.last = last;
+	p->o->progress(p->o->progress_ctx, &p->pr);
+}
+
+void
+app_progress_bytes(struct app_progress *p, size_t n)
+{
+	p->pr.bytes_done += n;
+	p->since += n;
+	if (p->since >= PROGRESS_EVERY_BYTES) {
+		p->since = 0;
+		app_progress_report(p, false);
+	}
 }
 
 bool

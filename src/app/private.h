@@ -133,6 +133,23 @@ char *app_fetch_journal_name(const char *prefix, const char *user, const char *h
  * the lock, IOERR when it cannot be made. */
 int app_fetch_lock(const char *dir, const char *name, struct qu_err *err);
 
+/* A fetch's progress: reported to o->progress at most every 100 ms, and
+ * while a message streams, after every 256 KiB of it. */
+struct app_fetch_opts;
+struct app_progress {
+	const struct app_fetch_opts *o;
+	struct app_fetch_progress pr; /* the counts, kept by the caller */
+	int64_t t0, last;
+	uint64_t since;
+};
+/* Starts the clock (of a folder; pr is the caller's to set) and reports. */
+void app_progress_start(struct app_progress *p, const struct app_fetch_opts *o);
+/* Reports, unless the last report was less than 100 ms ago; with last,
+ * always (the final call of the folder). */
+void app_progress_report(struct app_progress *p, bool last);
+/* n more bytes of the message being received. */
+void app_progress_bytes(struct app_progress *p, size_t n);
+
 /* The next space-separated word of [*p, end) in *w, *n; false at the end. */
 bool app_word(const char **p, const char *end, const char **w, size_t *n);
 
