@@ -85,7 +85,8 @@ fx_check "new mail: Entwürfe byte for byte" \
 # 1-40 was moved by a reader to cur/ with a keyword letter of its own.
 was_seen=$(im_doveadm search -u alice mailbox INBOX uid 41:60 seen | wc -l)
 moved_id=$(im_doveadm -f tab fetch -u alice 'flags hdr.message-id' mailbox INBOX uid 1:40 |
-	awk -F'\t' 'NR > 1 && $1 == "" { print $2; exit }')
+	awk -F'\t' 'NR > 1 { f = $1; gsub(/\\Recent| /, "", f) } NR > 1 && f == "" { print $2; exit }')
+[ -n "$moved_id" ] || fx_bail "no unflagged message among INBOX UIDs 1-40"
 moved=$(grep -lF "Message-ID: $moved_id" "$out/INBOX/new/"* 2>/dev/null | head -1)
 fx_check "a copy in new/ to move ($moved_id)" test -n "$moved"
 mv "$moved" "$out/INBOX/cur/${moved##*/}:2,a"
