@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@ qu_err_clear(struct qu_err *err)
 {
 	if (err) {
 		err->cls = QU_E_OK;
+		err->reason = QU_R_NONE;
+		err->code[0] = '\0';
 		err->msg[0] = '\0';
 	}
 }
@@ -20,6 +23,8 @@ qu_err_set(struct qu_err *err, enum qu_err_class cls, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	err->cls = cls;
+	err->reason = QU_R_NONE;
+	err->code[0] = '\0';
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);
 	return -1;
@@ -33,6 +38,8 @@ qu_err_sys(struct qu_err *err, enum qu_err_class cls, int errnum, const char *fm
 	va_list ap;
 	va_start(ap, fmt);
 	err->cls = cls;
+	err->reason = errnum == ENOSPC || errnum == EDQUOT ? QU_R_DISK_FULL : QU_R_NONE;
+	err->code[0] = '\0';
 	int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);
 	if (n >= 0 && (size_t)n < sizeof err->msg)
@@ -84,6 +91,7 @@ static const struct {
 	[QU_E_TEMPFAIL] = {"tempfail", 75},
 	[QU_E_AUTH] = {"auth", 77},
 	[QU_E_CONFIG] = {"config", 78},
+	[QU_E_CANCELED] = {"canceled", 75},
 };
 
 int
@@ -100,4 +108,52 @@ qu_err_class_name(enum qu_err_class cls)
 	if ((size_t)cls >= QU_ARRAY_LEN(classes))
 		return "software";
 	return classes[cls].name;
+}
+
+int
+qu_err_reason(struct qu_err *err, enum qu_err_reason reason, const char *code)
+{
+	if (!err)
+		return -1;
+	err->reason = reason;
+	snprintf(err->code, sizeof err->code, "%s", code ? code : "");
+	return -1;
+}
+
+int
+qu_err_canceled(struct qu_err *err)
+{
+	qu_err_set(err, QU_E_CANCELED, "canceled");
+	return qu_err_reason(err, QU_R_CANCELED, NULL);
+}
+
+bool
+qu_err_is(const struct qu_err *err, enum qu_err_reason r)
+{
+	return err && err->reason == r;
+}
+
+static const char *const reason_names[] = {
+	[QU_R_NONE] = "none",
+	[QU_R_TIMEOUT] = "timeout",
+	[QU_R_CONN_LOST] = "connection-lost",
+	[QU_R_CONNECT] = "connect",
+	[QU_R_DNS] = "dns",
+	[QU_R_TLS] = "tls",
+	[QU_R_TLS_CERT] = "tls-certificate",
+	[QU_R_AUTH] = "auth",
+	[QU_R_REFUSED] = "refused",
+	[QU_R_PROTOCOL] = "protocol",
+	[QU_R_CANCELED] = "canceled",
+	[QU_R_DISK_FULL] = "disk-full",
+	[QU_R_TOO_BIG] = "too-big",
+	[QU_R_PASSWORD_COMMAND] = "password-command",
+};
+
+const char *
+qu_err_reason_name(enum qu_err_reason r)
+{
+	if ((size_t)r >= QU_ARRAY_LEN(reason_names) || !reason_names[r])
+		return "none";
+	return reason_names[r];
 }

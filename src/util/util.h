@@ -59,6 +59,29 @@ enum qu_err_class {
 	QU_E_TEMPFAIL,    /* 75: connection lost, timeout, 4xx: retry later */
 	QU_E_AUTH,        /* 77: authentication failed */
 	QU_E_CONFIG,      /* 78: configuration error */
+	QU_E_CANCELED,    /* 75: stopped on request (Ctrl-C, the UI's ^G) */
+};
+
+/* Why an error happened, for code to decide on (retry, ask for a password,
+ * create the folder and try again) without reading the message text. Set
+ * where the fact is known, beside the class; kept by qu_err_prefix. */
+enum qu_err_reason {
+	QU_R_NONE = 0,
+	QU_R_TIMEOUT,        /* a deadline passed */
+	QU_R_CONN_LOST,      /* the peer closed or reset the connection */
+	QU_R_CONNECT,        /* no address answered (refused, unreachable) */
+	QU_R_DNS,            /* the host name did not resolve */
+	QU_R_TLS,            /* TLS handshake or record error */
+	QU_R_TLS_CERT,       /* the certificate was refused; code says why */
+	QU_R_AUTH,           /* credentials refused */
+	QU_R_REFUSED,        /* the server said no; code holds the IMAP response
+			      * code ("TRYCREATE") or the SMTP enhanced status
+			      * ("5.1.1") or reply code ("550") */
+	QU_R_PROTOCOL,       /* the server broke the protocol */
+	QU_R_CANCELED,       /* a cancel handle fired */
+	QU_R_DISK_FULL,      /* ENOSPC or EDQUOT */
+	QU_R_TOO_BIG,        /* a size cap was passed */
+	QU_R_PASSWORD_COMMAND, /* password_command failed or timed out */
 };
 
 #define QU_ERR_MSG_MAX 1024
@@ -68,22 +91,59 @@ enum qu_err_class {
  * front (qu_err_prefix). Only the CLI prints it. */
 struct qu_err {
 	enum qu_err_class cls;
+	enum qu_err_reason reason;
+	char code[32];            /* detail of the reason ("TRYCREATE", "5.2.2",
+				   * "expired"); "" when none */
 	char msg[QU_ERR_MSG_MAX];
 };
 
 void qu_err_clear(struct qu_err *err);
-/* Sets class and message; returns -1 so callers can `return qu_err_set(...)`.
- * err may be NULL. */
+/* Sets class and message (and clears reason and code); returns -1 so
+ * callers can `return qu_err_set(...)`. err may be NULL. */
 int qu_err_set(struct qu_err *err, enum qu_err_class cls, const char *fmt, ...) QU_PRINTF(3, 4);
 /* Like qu_err_set with ": strerror(errnum)" appended. */
 int qu_err_sys(struct qu_err *err, enum qu_err_class cls, int errnum, const char *fmt, ...)
 	QU_PRINTF(4, 5);
-/* Prepends "what: " to the message; keeps the class. Returns -1. */
+/* Records why (and a detail, which may be NULL) beside the class already
+ * set; the detail is cut at sizeof code - 1 bytes. Returns -1. */
+int qu_err_reason(struct qu_err *err, enum qu_err_reason reason, const char *code);
+/* Sets class QU_E_CANCELED, reason QU_R_CANCELED and "canceled". Returns -1. */
+int qu_err_canceled(struct qu_err *err);
+/* True when err holds reason r. NULL err: false. */
+bool qu_err_is(const struct qu_err *err, enum qu_err_reason r);
+/* A stable lowercase name of a reason for traces and tests. */
+const char *qu_err_reason_name(enum qu_err_reason r);
+/* Prepends "what: " to the message; keeps class and reason. Returns -1. */
 int qu_err_prefix(struct qu_err *err, const char *fmt, ...) QU_PRINTF(2, 3);
 /* The exit code of SPEC §3 for a class (0 for QU_E_OK). */
 int qu_err_exit_code(enum qu_err_class cls);
 /* A stable lowercase name for traces and tests ("tempfail", "tls", ...). */
 const char *qu_err_class_name(enum qu_err_class cls);
+
+/* ---- cancellation ---------------------------------------------------- */
+
+/* A cancel handle: a flag plus a descriptor that becomes readable once the
+ * handle fires, so a wait in poll() wakes at once. It travels with every
+ * long call (inside struct net_opts, struct app_net, ...); NULL everywhere
+ * means "cannot be canceled". qu_cancel_fire is async-signal-safe and may be
+ * called from any thread; the others from any thread once the handle
+ * exists. */
+struct qu_cancel;
+
+/* A new handle that has not fired. Exits 70 when no pipe can be made. */
+struct qu_cancel *qu_cancel_new(void);
+/* Frees the handle; NULL is a no-op. No call may be using it. */
+void qu_cancel_free(struct qu_cancel *c);
+/* Fires the handle: every present and later wait on it returns. */
+void qu_cancel_fire(struct qu_cancel *c);
+/* Makes a fired handle usable again (for the next request). */
+void qu_cancel_reset(struct qu_cancel *c);
+/* True once fired; false for NULL. */
+bool qu_cancel_fired(const struct qu_cancel *c);
+/* The descriptor to poll for POLLIN beside others; -1 for NULL. */
+int qu_cancel_fd(const struct qu_cancel *c);
+/* 0, or -1 with qu_err_canceled when the handle has fired. */
+int qu_cancel_check(const struct qu_cancel *c, struct qu_err *err);
 
 /* ---- byte buffers ---------------------------------------------------- */
 

@@ -1,4 +1,6 @@
 #include <check.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +167,53 @@ START_TEST(test_strings)
 }
 END_TEST
 
+START_TEST(test_cancel)
+{
+	struct qu_cancel *c = qu_cancel_new();
+	struct qu_err err;
+	qu_err_clear(&err);
+	ck_assert(!qu_cancel_fired(c));
+	ck_assert_int_eq(qu_cancel_check(c, &err), 0);
+	struct pollfd pfd = {.fd = qu_cancel_fd(c), .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	qu_cancel_fire(c);
+	qu_cancel_fire(c);
+	ck_assert(qu_cancel_fired(c));
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1); /* stays readable */
+	ck_assert_int_eq(qu_cancel_check(c, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	ck_assert(qu_err_is(&err, QU_R_CANCELED));
+	ck_assert_int_eq(qu_err_exit_code(err.cls), 75);
+	qu_cancel_reset(c);
+	ck_assert(!qu_cancel_fired(c));
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	qu_cancel_free(c);
+	ck_assert(!qu_cancel_fired(NULL));
+	ck_assert_int_eq(qu_cancel_fd(NULL), -1);
+	ck_assert_int_eq(qu_cancel_check(NULL, &err), 0);
+}
+END_TEST
+
+START_TEST(test_err_reason)
+{
+	struct qu_err err;
+	qu_err_clear(&err);
+	qu_err_set(&err, QU_E_UNAVAILABLE, "server said NO");
+	qu_err_reason(&err, QU_R_REFUSED, "TRYCREATE");
+	qu_err_prefix(&err, "APPEND Sent");
+	ck_assert(qu_err_is(&err, QU_R_REFUSED));
+	ck_assert_str_eq(err.code, "TRYCREATE");
+	ck_assert_str_eq(err.msg, "APPEND Sent: server said NO");
+	ck_assert_str_eq(qu_err_reason_name(err.reason), "refused");
+	qu_err_set(&err, QU_E_TEMPFAIL, "again");
+	ck_assert(qu_err_is(&err, QU_R_NONE));
+	ck_assert_str_eq(err.code, "");
+	qu_err_sys(&err, QU_E_IOERR, ENOSPC, "write");
+	ck_assert(qu_err_is(&err, QU_R_DISK_FULL));
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -178,6 +227,8 @@ util_suite(void)
 	tcase_add_test(tc, test_safe_output);
 	tcase_add_test(tc, test_parse_u64);
 	tcase_add_test(tc, test_strings);
+	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_err_reason);
 	suite_add_tcase(s, tc);
 	return s;
 }
