@@ -19,6 +19,8 @@
 struct app_net {
 	int timeout_s;                 /* 0: 60 */
 	const struct qu_trace *trace;  /* -v, or NULL */
+	const struct qu_cancel *cancel; /* NULL: cannot be canceled; fired: the
+					 * call returns QU_E_CANCELED soon */
 };
 
 /* Receives "key: value" facts; value is raw server text that the caller

@@ -30,6 +30,7 @@ app_net_opts(const struct cfg_account *a, const struct app_net *n, struct net_op
 	o->timeout_ms = (n && n->timeout_s > 0 ? n->timeout_s : 60) * 1000;
 	o->ca_file = a->ca_file;
 	o->trace = n ? n->trace : NULL;
+	o->cancel = n ? n->cancel : NULL;
 }
 
 enum net_tls_mode

@@ -36,7 +36,10 @@ net_tls_mode_name(enum net_tls_mode m)
 int
 net_wait(struct net_conn *c, short events, struct qu_err *err)
 {
-	struct pollfd pfd = {.fd = c->fd, .events = events};
+	/* The cancel handle's descriptor sits beside the socket, so a cancel
+	 * ends the wait at once whatever the deadline. */
+	struct pollfd pfd[2] = {{.fd = c->fd, .events = events},
+				{.fd = qu_cancel_fd(c->cancel), .events = POLLIN}};
 	int64_t deadline = qu_now_ms() + c->timeout_ms;
 	/* Acknowledge at once while waiting for the server: a server that sends
 	 * TLS 1.3 session tickets in their own segment holds its next reply
@@ -50,12 +53,18 @@ net_wait(struct net_conn *c, short events, struct qu_err *err)
 		int64_t left = deadline - qu_now_ms();
 		if (left < 0)
 			left = 0;
-		int r = poll(&pfd, 1, (int)left);
-		if (r > 0)
+		if (qu_cancel_check(c->cancel, err) < 0)
+			return -1;
+		int r = poll(pfd, c->cancel ? 2 : 1, (int)left);
+		if (r > 0 && pfd[0].revents)
 			return 0;
-		if (r == 0)
-			return qu_err_set(err, QU_E_TEMPFAIL, "timed out after %d s waiting for the server",
-					  (c->timeout_ms + 999) / 1000);
+		if (r > 0)
+			continue; /* the cancel fired: checked above */
+		if (r == 0) {
+			qu_err_set(err, QU_E_TEMPFAIL, "timed out after %d s waiting for the server",
+				   (c->timeout_ms + 999) / 1000);
+			return qu_err_reason(err, QU_R_TIMEOUT, NULL);
+		}
 		if (errno != EINTR)
 			return qu_err_sys(err, QU_E_TEMPFAIL, errno, "poll");
 	}
@@ -75,8 +84,10 @@ plain_read(struct net_conn *c, void *p, size_t n, struct qu_err *err)
 				return -1;
 			continue;
 		}
-		if (errno == ECONNRESET)
-			return qu_err_set(err, QU_E_TEMPFAIL, "connection reset by server");
+		if (errno == ECONNRESET) {
+			qu_err_set(err, QU_E_TEMPFAIL, "connection reset by server");
+			return qu_err_reason(err, QU_R_CONN_LOST, NULL);
+		}
 		return qu_err_sys(err, QU_E_TEMPFAIL, errno, "read");
 	}
 }
@@ -95,8 +106,10 @@ plain_write(struct net_conn *c, const void *p, size_t n, struct qu_err *err)
 				return -1;
 			continue;
 		}
-		if (errno == EPIPE || errno == ECONNRESET)
-			return qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
+		if (errno == EPIPE || errno == ECONNRESET) {
+			qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
+			return qu_err_reason(err, QU_R_CONN_LOST, NULL);
+		}
 		return qu_err_sys(err, QU_E_TEMPFAIL, errno, "write");
 	}
 }
@@ -124,6 +137,7 @@ conn_new(int fd, const char *host, const struct net_opts *opts)
 	c->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
 	c->max_line = opts && opts->max_line ? opts->max_line : DEFAULT_MAX_LINE;
 	c->trace = opts ? opts->trace : NULL;
+	c->cancel = opts ? opts->cancel : NULL;
 	c->tr = &net_plain_transport;
 	/* Room for one maximal line and its line end. */
 	c->rcap = c->max_line + 2 > STREAM_CHUNK ? c->max_line + 2 : STREAM_CHUNK;
@@ -145,7 +159,7 @@ net_conn_from_fd(int fd, const char *host, const struct net_opts *opts)
 /* Connects one address with a deadline; returns the socket or -1 with
  * errno set (ETIMEDOUT on the deadline). */
 static int
-connect_one(const struct addrinfo *ai, int timeout_ms)
+connect_one(const struct addrinfo *ai, int timeout_ms, const struct qu_cancel *cancel)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			ai->ai_protocol);
@@ -155,13 +169,20 @@ connect_one(const struct addrinfo *ai, int timeout_ms)
 		return fd;
 	if (errno != EINPROGRESS && errno != EINTR)
 		goto fail;
-	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	struct pollfd pfd[2] = {{.fd = fd, .events = POLLOUT},
+				{.fd = qu_cancel_fd(cancel), .events = POLLIN}};
 	int64_t deadline = qu_now_ms() + timeout_ms;
 	for (;;) {
 		int64_t left = deadline - qu_now_ms();
-		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
-		if (r > 0)
+		if (qu_cancel_fired(cancel)) {
+			errno = ECANCELED;
+			goto fail;
+		}
+		int r = poll(pfd, cancel ? 2 : 1, left > 0 ? (int)left : 0);
+		if (r > 0 && pfd[0].revents)
 			break;
+		if (r > 0)
+			continue;
 		if (r == 0) {
 			errno = ETIMEDOUT;
 			goto fail;
@@ -208,17 +229,24 @@ net_connect(const char *host, uint16_t port, enum net_tls_mode mode, const struc
 		getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST);
 		if (opts)
 			qu_trace_note(opts->trace, "connecting to %s port %s", addr, portstr);
-		fd = connect_one(ai, timeout_ms);
+		fd = connect_one(ai, timeout_ms, opts ? opts->cancel : NULL);
 		if (fd < 0)
 			last = errno;
+		if (last == ECANCELED)
+			break;
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		if (last == ETIMEDOUT)
+		if (last == ECANCELED)
+			qu_err_canceled(err);
+		else if (last == ETIMEDOUT) {
 			qu_err_set(err, QU_E_TEMPFAIL, "connect timed out after %d s",
 				   (timeout_ms + 999) / 1000);
-		else
+			qu_err_reason(err, QU_R_TIMEOUT, NULL);
+		} else {
 			qu_err_sys(err, QU_E_TEMPFAIL, last, "connect");
+			qu_err_reason(err, QU_R_CONNECT, NULL);
+		}
 		return NULL;
 	}
 	int one = 1;

@@ -37,6 +37,9 @@ struct net_opts {
 	const char *ca_file;      /* PEM trust anchors; NULL: the system trust store */
 	size_t max_line;          /* longest line net_read_line accepts; 0: 64 KiB */
 	const struct qu_trace *trace; /* NULL: no trace */
+	const struct qu_cancel *cancel; /* NULL: waits end only by deadline; a
+					 * fired handle ends every wait with
+					 * QU_E_CANCELED at once */
 };
 
 struct net_conn;

@@ -23,6 +23,7 @@ struct net_conn {
 	char *host;
 	char *ca_file;
 	int timeout_ms;
+	const struct qu_cancel *cancel;
 	size_t max_line;
 	const struct qu_trace *trace;
 	const struct net_transport *tr;
