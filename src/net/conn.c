@@ -212,16 +212,10 @@ net_connect(const char *host, uint16_t port, enum net_tls_mode mode, const struc
 {
 	char portstr[8];
 	snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res = NULL;
 	int timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
-	int gr = getaddrinfo(host, portstr, &hints, &res);
-	if (gr != 0) {
-		enum qu_err_class cls =
-			(gr == EAI_NONAME || gr == EAI_FAIL) ? QU_E_UNAVAILABLE : QU_E_TEMPFAIL;
-		qu_err_set(err, cls, "cannot resolve %s: %s", host, gai_strerror(gr));
+	struct addrinfo *res = net_resolve(host, port, timeout_ms, opts ? opts->cancel : NULL, err);
+	if (!res)
 		return NULL;
-	}
 	int fd = -1, last = 0;
 	/* Each address in turn, in the resolver's order (RFC 6724). */
 	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
@@ -307,8 +301,10 @@ fill(struct net_conn *c, struct qu_err *err)
 	if (c->rend == c->rcap)
 		return qu_err_set(err, QU_E_SOFTWARE, "read buffer full");
 	ssize_t r = c->tr->read(c, c->rbuf + c->rend, c->rcap - c->rend, err);
-	if (r == 0)
-		return qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
+	if (r == 0) {
+		qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
+		return qu_err_reason(err, QU_R_CONN_LOST, NULL);
+	}
 	if (r > 0)
 		c->rend += (size_t)r;
 	return r;
@@ -370,8 +366,10 @@ net_read_n(struct net_conn *c, void *dst, size_t n, struct qu_err *err)
 		ssize_t r = c->tr->read(c, d, n, err);
 		if (r < 0)
 			return -1;
-		if (r == 0)
-			return qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
+		if (r == 0) {
+			qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
+			return qu_err_reason(err, QU_R_CONN_LOST, NULL);
+		}
 		d += r;
 		n -= (size_t)r;
 	}

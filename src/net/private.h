@@ -2,6 +2,7 @@
 #ifndef QUAIL_NET_PRIVATE_H
 #define QUAIL_NET_PRIVATE_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "net/net.h"
@@ -39,6 +40,14 @@ struct net_conn {
 /* Waits until fd is readable (events POLLIN) or writable (POLLOUT) within
  * the connection's timeout. Errors: TEMPFAIL "timed out". */
 int net_wait(struct net_conn *c, short events, struct qu_err *err);
+
+/* getaddrinfo (TCP, any family) for host and port within timeout_ms,
+ * ended at once by cancel (resolve.c). Returns the list to free with
+ * freeaddrinfo, or NULL: TEMPFAIL (timeout: reason TIMEOUT; resolver
+ * trouble: DNS), UNAVAILABLE (no such name: DNS), CANCELED. */
+struct addrinfo;
+struct addrinfo *net_resolve(const char *host, uint16_t port, int timeout_ms,
+			     const struct qu_cancel *cancel, struct qu_err *err);
 
 extern const struct net_transport net_plain_transport;
 extern const struct net_transport net_tls_transport;

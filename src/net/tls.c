@@ -33,10 +33,12 @@ tls_io_error(int r, struct qu_err *err)
 {
 	if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
 	    r == GNUTLS_E_PUSH_ERROR)
-		return qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
-	/* A stream cut inside a record shows up as a decoding error; to the
-	 * user it is the same lost connection. */
-	return qu_err_set(err, QU_E_TEMPFAIL, "connection lost (TLS: %s)", gnutls_strerror(r));
+		qu_err_set(err, QU_E_TEMPFAIL, "connection closed by server");
+	else
+		/* A stream cut inside a record shows up as a decoding error; to
+		 * the user it is the same lost connection. */
+		qu_err_set(err, QU_E_TEMPFAIL, "connection lost (TLS: %s)", gnutls_strerror(r));
+	return qu_err_reason(err, QU_R_CONN_LOST, NULL);
 }
 
 static ssize_t
@@ -119,6 +121,29 @@ is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
+/* The first reason of a verification status as a stable word for code that
+ * decides (struct qu_err's code); the message keeps every reason. */
+static const char *
+cert_code(unsigned st)
+{
+	static const struct {
+		unsigned flag;
+		const char *code;
+	} codes[] = {
+		{GNUTLS_CERT_EXPIRED, "expired"},
+		{GNUTLS_CERT_NOT_ACTIVATED, "not-yet-valid"},
+		{GNUTLS_CERT_UNEXPECTED_OWNER, "name-mismatch"},
+		{GNUTLS_CERT_REVOKED, "revoked"},
+		{GNUTLS_CERT_SIGNER_NOT_FOUND, "unknown-issuer"},
+		{GNUTLS_CERT_SIGNER_NOT_CA, "issuer-not-ca"},
+		{GNUTLS_CERT_INSECURE_ALGORITHM, "insecure-algorithm"},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(codes); i++)
+		if (st & codes[i].flag)
+			return codes[i].code;
+	return "invalid";
+}
+
 /* Names why verification failed, in the words SPEC §1 asks for. */
 static int
 verify_error(struct net_conn *c, struct qu_err *err)
@@ -150,7 +175,8 @@ verify_error(struct net_conn *c, struct qu_err *err)
 			snprintf(why, sizeof why, "certificate verification failed");
 		}
 	}
-	return qu_err_set(err, QU_E_TLS, "%s", why);
+	qu_err_set(err, QU_E_TLS, "%s", why);
+	return qu_err_reason(err, QU_R_TLS_CERT, cert_code(st));
 }
 
 static int
@@ -171,7 +197,8 @@ setup_session(struct net_conn *c, struct qu_err *err)
 			return qu_err_set(err, QU_E_TLS, "cannot load the system trust store: %s",
 					  r < 0 ? gnutls_strerror(r) : "no certificates");
 	}
-	if ((r = gnutls_init(&t->s, GNUTLS_CLIENT)) < 0 ||
+	/* No SIGPIPE from GnuTLS's own send() when the server has gone. */
+	if ((r = gnutls_init(&t->s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||
 	    (r = gnutls_priority_set_direct(t->s, PRIORITY, NULL)) < 0 ||
 	    (r = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
 		return qu_err_set(err, QU_E_TLS, "%s", gnutls_strerror(r));
@@ -217,11 +244,14 @@ net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err)
 	}
 	if (r < 0) {
 		if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
-		    r == GNUTLS_E_PUSH_ERROR)
+		    r == GNUTLS_E_PUSH_ERROR) {
 			/* Lost, not refused: safe to retry (STYLE: a dropped connection is TEMPFAIL). */
 			qu_err_set(err, QU_E_TEMPFAIL, "TLS handshake: connection closed by server");
-		else
+			qu_err_reason(err, QU_R_CONN_LOST, NULL);
+		} else {
 			qu_err_set(err, QU_E_TLS, "TLS handshake: %s", gnutls_strerror(r));
+			qu_err_reason(err, QU_R_TLS, NULL);
+		}
 		goto fail;
 	}
 	c->tr = &net_tls_transport;
