@@ -556,7 +556,9 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	bool remote = false;
 	/* password_command runs while the Maildir is opened, the journal read
 	 * and the connection set up. */
-	if (app_creds_begin(a, &u, &c, err) < 0)
+	struct net_opts po;
+	app_net_opts(a, net, &po);
+	if (app_creds_begin(a, &u, &po, &c, err) < 0)
 		goto out;
 	f.md = maildir_open(dir, true, err);
 	if (!f.md)

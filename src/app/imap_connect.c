@@ -33,7 +33,9 @@ app_imap_connect(const struct cfg_account *a, const struct app_net *net, struct 
 	c->where = cfg_url_format(&c->url);
 	struct app_creds cr;
 	/* password_command runs while the connection is set up. */
-	if (app_creds_begin(a, &c->url, &cr, err) < 0) {
+	struct net_opts po;
+	app_net_opts(a, net, &po);
+	if (app_creds_begin(a, &c->url, &po, &cr, err) < 0) {
 		app_imap_close(c);
 		return -1;
 	}

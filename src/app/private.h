@@ -25,7 +25,8 @@ enum net_tls_mode app_tls_mode(enum cfg_tls t);
  * Errors: CONFIG (no user, no password, password_command failed).
  * app_creds_begin checks the user and starts password_command;
  * app_creds_end waits for its secret: a connection is made in between.
- * app_creds_get is both at once. */
+ * app_creds_get is both at once. no (may be NULL) gives password_command
+ * its deadline and cancel handle. */
 struct app_creds {
 	struct net_sasl_creds c;
 	char *user;
@@ -33,11 +34,11 @@ struct app_creds {
 	struct cfg_password_job job;
 	bool running;
 };
-int app_creds_begin(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
-		    struct qu_err *err);
+int app_creds_begin(const struct cfg_account *a, const struct cfg_url *url,
+		    const struct net_opts *no, struct app_creds *c, struct qu_err *err);
 int app_creds_end(struct app_creds *c, struct qu_err *err);
-int app_creds_get(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
-		  struct qu_err *err);
+int app_creds_get(const struct cfg_account *a, const struct cfg_url *url,
+		  const struct net_opts *no, struct app_creds *c, struct qu_err *err);
 void app_creds_clear(struct app_creds *c);
 
 /* ---- committing deliveries on worker threads (commit.c) -------------- */

@@ -99,7 +99,7 @@ app_smtp_open(const struct cfg_account *a, const struct app_net *net, char **whe
 	/* password_command runs while the connection is set up. */
 	struct app_creds c;
 	bool login = has_password(a);
-	if (login && app_creds_begin(a, &u, &c, err) < 0) {
+	if (login && app_creds_begin(a, &u, &o.net, &c, err) < 0) {
 		cfg_url_clear(&u);
 		return NULL;
 	}

@@ -203,7 +203,7 @@ info(const struct info_proto *pr, const struct cfg_account *a, const struct cfg_
 	if (login) {
 		struct app_creds c;
 		const char *mech = NULL;
-		if (app_creds_get(a, u, &c, err) < 0)
+		if (app_creds_get(a, u, no, &c, err) < 0)
 			goto out;
 		bool plain_ok = u->tls == CFG_TLS_NONE || net_conn_is_tls(pr->conn(s));
 		int r = pr->login(s, &c.c, plain_ok, &mech, err);

@@ -48,14 +48,17 @@ app_tls_mode(enum cfg_tls t)
 }
 
 int
-app_creds_begin(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
-		struct qu_err *err)
+app_creds_begin(const struct cfg_account *a, const struct cfg_url *url, const struct net_opts *no,
+		struct app_creds *c, struct qu_err *err)
 {
 	memset(c, 0, sizeof *c);
 	const char *user = a->user ? a->user : url->user;
 	if (!user)
 		return qu_err_set(err, QU_E_CONFIG, "no user name: give --user or set user = in the account");
-	if (cfg_password_start(a, &c->job, err) < 0)
+	/* The command gets the connection's deadline and cancel handle. */
+	struct cfg_password_opts po = {.timeout_ms = no ? no->timeout_ms : 0,
+				       .cancel = no ? no->cancel : NULL};
+	if (cfg_password_start(a, &po, &c->job, err) < 0)
 		return -1;
 	c->running = true;
 	c->user = xstrdup(user);
@@ -84,10 +87,10 @@ app_creds_end(struct app_creds *c, struct qu_err *err)
 }
 
 int
-app_creds_get(const struct cfg_account *a, const struct cfg_url *url, struct app_creds *c,
-	      struct qu_err *err)
+app_creds_get(const struct cfg_account *a, const struct cfg_url *url, const struct net_opts *no,
+	      struct app_creds *c, struct qu_err *err)
 {
-	if (app_creds_begin(a, url, c, err) < 0)
+	if (app_creds_begin(a, url, no, c, err) < 0)
 		return -1;
 	if (app_creds_end(c, err) < 0) {
 		app_creds_clear(c);

@@ -130,27 +130,43 @@ struct cfg_account *cfg_resolve(const struct cfg *c, const struct cfg_overrides 
 				struct qu_err *err);
 void cfg_account_free(struct cfg_account *a);
 
+/* How long password_command may run and what stops it. */
+struct cfg_password_opts {
+	int timeout_ms;                 /* <= 0: 60 s */
+	const struct qu_cancel *cancel; /* NULL: only the deadline ends it */
+};
+
 /* The password (or token): the account's password, else the first line of
- * password_command's stdout, run with /bin/sh -c and stdin from /dev/null
- * (its stderr is left to the user's terminal). The command failing
- * ("exited with status N", "killed by signal N") or printing nothing is
- * CONFIG; the output never appears in a message. NULL with err cleared
- * when the account has neither. Free with qu_free_secret. */
-char *cfg_password(const struct cfg_account *a, struct qu_err *err);
+ * password_command's stdout, run with /bin/sh -c in its own process group,
+ * stdin from /dev/null, stdout and stderr read through pipes (never
+ * reaching the terminal: a screen may be up). o may be NULL. The command
+ * failing is CONFIG with reason PASSWORD_COMMAND: "exited with status N"
+ * or "killed by signal N", then ": " and the first line of its stderr made
+ * safe; printing nothing is CONFIG too. Passing o->timeout_ms is TEMPFAIL
+ * (reason PASSWORD_COMMAND, code "timeout") and o->cancel firing is
+ * CANCELED; either way the process group is killed and reaped. The output
+ * never appears in a message. NULL with err cleared when the account has
+ * neither. Free with qu_free_secret. */
+char *cfg_password(const struct cfg_account *a, const struct cfg_password_opts *o,
+		   struct qu_err *err);
 
 /* The same in two steps, so that the command runs while the caller does
  * something else (connects): cfg_password_start forks password_command
- * (nothing for an account with a password or neither); cfg_password_finish
- * reads and reaps it and returns what cfg_password would. Every started
- * job is finished, also when its result is not wanted. Start's errors:
- * CONFIG (pipe or fork failed). */
+ * (nothing for an account with a password or neither), and the deadline
+ * starts; cfg_password_finish reads and reaps it and returns what
+ * cfg_password would. Every started job is finished, also when its result
+ * is not wanted. Start's errors: CONFIG (pipe or fork failed), CANCELED. */
 struct cfg_password_job {
 	const struct cfg_account *a;
 	int pid;  /* 0: no command running */
-	int fd;
+	int fd;   /* its stdout */
+	int err_fd; /* its stderr */
+	int timeout_ms;
+	int64_t deadline;
+	const struct qu_cancel *cancel; /* borrowed from the opts */
 };
-int cfg_password_start(const struct cfg_account *a, struct cfg_password_job *j,
-		       struct qu_err *err);
+int cfg_password_start(const struct cfg_account *a, const struct cfg_password_opts *o,
+		       struct cfg_password_job *j, struct qu_err *err);
 char *cfg_password_finish(struct cfg_password_job *j, struct qu_err *err);
 
 /* ---- presets --------------------------------------------------------- */

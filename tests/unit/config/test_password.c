@@ -1,7 +1,13 @@
 #include <check.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -13,7 +19,7 @@ run(const char *cmd, struct qu_err *err)
 	struct cfg_account a;
 	memset(&a, 0, sizeof a);
 	a.password_command = (char *)cmd;
-	return cfg_password(&a, err);
+	return cfg_password(&a, NULL, err);
 }
 
 static const struct {
@@ -103,7 +109,7 @@ START_TEST(test_password_in_account)
 	a.password = "frompw";
 	a.password_command = "echo cmdpw";
 	struct qu_err err;
-	char *pw = cfg_password(&a, &err);
+	char *pw = cfg_password(&a, NULL, &err);
 	ck_assert_str_eq(pw, "frompw");
 	qu_free_secret(pw);
 }
@@ -115,7 +121,7 @@ START_TEST(test_neither)
 	memset(&a, 0, sizeof a);
 	struct qu_err err;
 	qu_err_set(&err, QU_E_AUTH, "stale");
-	ck_assert_ptr_null(cfg_password(&a, &err));
+	ck_assert_ptr_null(cfg_password(&a, NULL, &err));
 	ck_assert_int_eq(err.cls, QU_E_OK);
 }
 END_TEST
@@ -141,7 +147,7 @@ START_TEST(test_two_steps)
 	struct cfg_password_job j;
 	struct qu_err err;
 	int64_t t0 = qu_now_ms();
-	ck_assert_int_eq(cfg_password_start(&a, &j, &err), 0);
+	ck_assert_int_eq(cfg_password_start(&a, NULL, &j, &err), 0);
 	ck_assert_int_gt(j.pid, 0);
 	ck_assert_int_lt(qu_now_ms() - t0, 150); /* start does not wait for it */
 	char *pw = cfg_password_finish(&j, &err);
@@ -153,17 +159,151 @@ START_TEST(test_two_steps)
 
 	/* A failing command is said by finish. */
 	a.password_command = "exit 3";
-	ck_assert_int_eq(cfg_password_start(&a, &j, &err), 0);
+	ck_assert_int_eq(cfg_password_start(&a, NULL, &j, &err), 0);
 	ck_assert_ptr_null(cfg_password_finish(&j, &err));
 	ck_assert_int_eq(err.cls, QU_E_CONFIG);
 	ck_assert(strstr(err.msg, "status 3") != NULL);
 
 	/* A password in the account: nothing is run. */
 	a.password = "frompw";
-	ck_assert_int_eq(cfg_password_start(&a, &j, &err), 0);
+	ck_assert_int_eq(cfg_password_start(&a, NULL, &j, &err), 0);
 	ck_assert_int_eq(j.pid, 0);
 	pw = cfg_password_finish(&j, &err);
 	ck_assert_str_eq(pw, "frompw");
+	qu_free_secret(pw);
+}
+END_TEST
+
+static void *
+fire_later(void *arg)
+{
+	struct timespec ts = {0, 50 * 1000000};
+	nanosleep(&ts, NULL);
+	qu_cancel_fire(arg);
+	return NULL;
+}
+
+/* True once pid is gone or a zombie nobody has reaped yet. */
+static bool
+dead(long pid)
+{
+	char path[64], st[256];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(st, 1, sizeof st - 1, f);
+	fclose(f);
+	st[n] = '\0';
+	const char *rp = strrchr(st, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* A grandchild's pid the command wrote to path, or 0. */
+static long
+read_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long pid = 0;
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+START_TEST(test_cancel)
+{
+	char pidfile[] = "/tmp/quail-pw-XXXXXX";
+	int fd = mkstemp(pidfile);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	char cmd[256];
+	/* The shell waits on a child: the whole process group must go. */
+	snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s; wait", pidfile);
+	struct cfg_account a;
+	memset(&a, 0, sizeof a);
+	a.password_command = cmd;
+	struct qu_cancel *c = qu_cancel_new();
+	struct cfg_password_opts o = {.timeout_ms = 10000, .cancel = c};
+	struct cfg_password_job j;
+	struct qu_err err;
+	ck_assert_int_eq(cfg_password_start(&a, &o, &j, &err), 0);
+	pthread_t th;
+	int64_t t0 = qu_now_ms();
+	pthread_create(&th, NULL, fire_later, c);
+	ck_assert_ptr_null(cfg_password_finish(&j, &err));
+	int64_t dt = qu_now_ms() - t0;
+	pthread_join(th, NULL);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	ck_assert_msg(dt < 150, "returned after %lld ms", (long long)dt);
+	ck_assert_int_eq(j.pid, 0);
+	ck_assert_int_lt(waitpid(-1, NULL, WNOHANG), 0); /* reaped */
+	long gc = read_pid(pidfile);
+	ck_assert_int_gt(gc, 0);
+	for (int i = 0; i < 100 && !dead(gc); i++)
+		usleep(10000);
+	ck_assert_msg(dead(gc), "the command's child %ld still runs", gc);
+	unlink(pidfile);
+	qu_cancel_free(c);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+	struct cfg_account a;
+	memset(&a, 0, sizeof a);
+	a.password_command = "sleep 30";
+	struct cfg_password_opts o = {.timeout_ms = 300};
+	struct qu_err err;
+	int64_t t0 = qu_now_ms();
+	ck_assert_ptr_null(cfg_password(&a, &o, &err));
+	int64_t dt = qu_now_ms() - t0;
+	ck_assert_int_eq(err.cls, QU_E_TEMPFAIL);
+	ck_assert(qu_err_is(&err, QU_R_PASSWORD_COMMAND));
+	ck_assert_str_eq(err.code, "timeout");
+	ck_assert_msg(dt >= 300 && dt < 400, "returned after %lld ms", (long long)dt);
+	ck_assert_int_lt(waitpid(-1, NULL, WNOHANG), 0);
+}
+END_TEST
+
+START_TEST(test_stderr_reported_not_printed)
+{
+	/* Our stderr goes to a file: nothing of the command may land there. */
+	char errfile[] = "/tmp/quail-pw-err-XXXXXX";
+	int fd = mkstemp(errfile);
+	ck_assert_int_ge(fd, 0);
+	int saved = dup(2);
+	dup2(fd, 2);
+	struct qu_err err;
+	char *pw = run("echo 'gpg: decryption failed \033[31m' >&2; echo more >&2; exit 2", &err);
+	dup2(saved, 2);
+	close(saved);
+	ck_assert_ptr_null(pw);
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert(qu_err_is(&err, QU_R_PASSWORD_COMMAND));
+	ck_assert_str_eq(err.msg,
+			 "password_command exited with status 2: gpg: decryption failed \\e[31m");
+	ck_assert_int_eq(lseek(fd, 0, SEEK_END), 0);
+	close(fd);
+	unlink(errfile);
+	/* Noise on stderr with a good password is no failure. */
+	pw = run("echo noise >&2; echo pw", &err);
+	ck_assert_str_eq(pw, "pw");
+	qu_free_secret(pw);
+}
+END_TEST
+
+START_TEST(test_sigpipe_restored)
+{
+	/* quail ignores SIGPIPE; the command must see the default again. */
+	signal(SIGPIPE, SIG_IGN);
+	struct qu_err err;
+	char *pw = run("grep SigIgn /proc/self/status | cut -f2", &err);
+	ck_assert_ptr_nonnull(pw);
+	unsigned long long mask = strtoull(pw, NULL, 16);
+	ck_assert_msg(!(mask & (1ull << (SIGPIPE - 1))), "SigIgn %s", pw);
 	qu_free_secret(pw);
 }
 END_TEST
@@ -182,6 +322,10 @@ password_suite(void)
 	tcase_add_test(tc, test_neither);
 	tcase_add_test(tc, test_no_zombie);
 	tcase_add_test(tc, test_two_steps);
+	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_stderr_reported_not_printed);
+	tcase_add_test(tc, test_sigpipe_restored);
 	suite_add_tcase(s, tc);
 	return s;
 }
