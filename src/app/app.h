@@ -37,7 +37,8 @@ int app_serverinfo(const struct cfg_account *acct, enum cfg_proto proto, bool lo
 
 /* ---- quail fetch (SPEC §5) ------------------------------------------- */
 
-/* Where a fetch stands, for a progress display. Totals are what the server
+/* Where a fetch (or a sync) stands, for a progress display: one struct
+ * for every use case that moves messages. Totals are what the server
  * announced for this run's new messages (POP3 LIST sizes). */
 struct app_fetch_progress {
 	const char *folder;       /* "INBOX" for POP3 */
@@ -46,7 +47,10 @@ struct app_fetch_progress {
 	int64_t elapsed_ms;
 	bool last;                /* the final call of this folder */
 };
-typedef void (*app_progress_fn)(void *ctx, const struct app_fetch_progress *p);
+/* Called with the progress; returning true asks the call to stop, which it
+ * then does as if its cancel handle had fired (QU_E_CANCELED, journal and
+ * Maildir consistent, what was stored counted). */
+typedef bool (*app_progress_fn)(void *ctx, const struct app_fetch_progress *p);
 
 struct app_fetch_opts {
 	const char *dir;              /* Maildir root; NULL: the account's maildir */
@@ -245,9 +249,11 @@ struct app_check_totals {
 /* Parses every message at path (as app_mailbox_each reads it), decodes
  * every leaf and converts every text leaf to UTF-8, and adds to *t.
  * threads: 0 for one per processor (at most 4). Malformed mail only adds
- * defects. Returns 0, or -1 with NOINPUT or IOERR. */
-int app_parse_check(const char *path, unsigned threads, struct app_check_totals *t,
-		    struct qu_err *err);
+ * defects. cancel (may be NULL) is looked at by every worker before each
+ * message. Returns 0, or -1 with NOINPUT, IOERR or CANCELED (*t then holds
+ * what was checked). */
+int app_parse_check(const char *path, unsigned threads, const struct qu_cancel *cancel,
+		    struct app_check_totals *t, struct qu_err *err);
 
 /* What reading messages reuses from one message to the next: charset
  * converters and buffers. One per thread. */
@@ -282,9 +288,11 @@ struct app_scan_entry {
 typedef void (*app_scan_fn)(void *ctx, const struct app_scan_entry *e);
 
 /* Calls fn for each message of the Maildir or mbox at path, in order,
- * reading only the header block of each Maildir file. Returns 0, or -1
- * with NOINPUT or IOERR. */
-int app_scan(const char *path, app_scan_fn fn, void *ctx, struct qu_err *err);
+ * reading only the header block of each Maildir file. cancel (may be
+ * NULL) is looked at before each message. Returns 0, or -1 with NOINPUT,
+ * IOERR or CANCELED. */
+int app_scan(const char *path, const struct qu_cancel *cancel, app_scan_fn fn, void *ctx,
+	     struct qu_err *err);
 
 /* One file that `quail extract` wrote. */
 struct app_extract_item {
@@ -301,9 +309,10 @@ typedef void (*app_extract_fn)(void *ctx, const struct app_extract_item *it);
  * into dir (created if missing), under app_safe_filename of its decoded
  * name, never overwriting: the file is made with O_EXCL, and a taken name
  * becomes "name (1).ext", "name (2).ext", ... Calls fn after each file.
- * Returns 0, or -1 with NOINPUT (path), IOERR (dir, writing). */
-int app_extract(const char *path, const char *dir, app_extract_fn fn, void *ctx,
-		struct qu_err *err);
+ * cancel (may be NULL) is looked at before each message and file.
+ * Returns 0, or -1 with NOINPUT (path), IOERR (dir, writing), CANCELED. */
+int app_extract(const char *path, const char *dir, const struct qu_cancel *cancel,
+		app_extract_fn fn, void *ctx, struct qu_err *err);
 
 /* A file name made safe from a decoded one (SPEC §6): its base name only
  * (after the last '/' or '\'), control characters (C0, C1, DEL) and

@@ -33,6 +33,7 @@ struct shared {
 	struct app_source *src;
 	struct qu_err err;        /* the first I/O error */
 	bool failed;
+	const struct qu_cancel *cancel;
 };
 
 struct worker {
@@ -91,10 +92,26 @@ check_message(struct worker *w, const char *p, size_t n)
 
 /* Under the lock: the next Maildir file (its path copied for the worker),
  * or the single message. */
+static void fail(struct shared *sh, const struct qu_err *err);
+
+/* Stops every worker at its next message once the handle fired. */
+static bool
+canceled(struct shared *sh)
+{
+	if (!qu_cancel_fired(sh->cancel))
+		return false;
+	struct qu_err err;
+	qu_err_canceled(&err);
+	fail(sh, &err);
+	return true;
+}
+
 static bool
 take(struct worker *w, struct app_source_item *item)
 {
 	struct shared *sh = w->sh;
+	if (canceled(sh))
+		return false;
 	pthread_mutex_lock(&sh->mu);
 	bool got = !sh->failed && app_source_next(sh->src, item);
 	if (got && item->path && !item->p) {
@@ -145,7 +162,7 @@ work_region(struct worker *w)
 	size_t released = w->start;
 	struct mbox *mb = mbox_open_mem(src->p + w->start, w->end - w->start);
 	struct mbox_msg m;
-	while (mbox_next(mb, &m)) {
+	while (!canceled(w->sh) && mbox_next(mb, &m)) {
 		const char *p = m.p;
 		size_t n = m.len;
 		size_t stop = (size_t)(m.p + m.len - src->p);
@@ -222,13 +239,13 @@ worker_count(unsigned threads)
 }
 
 int
-app_parse_check(const char *path, unsigned threads, struct app_check_totals *t,
-		struct qu_err *err)
+app_parse_check(const char *path, unsigned threads, const struct qu_cancel *cancel,
+		struct app_check_totals *t, struct qu_err *err)
 {
 	struct app_source src;
 	if (app_source_open(path, &src, err) < 0)
 		return -1;
-	struct shared sh = {.src = &src};
+	struct shared sh = {.src = &src, .cancel = cancel};
 	pthread_mutex_init(&sh.mu, NULL);
 	unsigned nw = worker_count(threads);
 	struct worker w[MAX_WORKERS];

@@ -33,8 +33,15 @@ worker(void *arg)
 		p->qhead = (p->qhead + 1) % APP_COMMIT_QUEUE;
 		p->qlen--;
 		pthread_mutex_unlock(&p->mu);
-		j->rc = maildir_delivery_commit(j->d, j->flags[0] ? j->flags : NULL, j->seen, &j->rel,
-						&j->err);
+		/* Canceled: the rest is left uncommitted (the tmp/ file goes);
+		 * its P entry makes the next run fetch it again. */
+		if (qu_cancel_fired(p->cancel)) {
+			j->rc = qu_err_canceled(&j->err);
+			maildir_delivery_abort(j->d);
+		} else {
+			j->rc = maildir_delivery_commit(j->d, j->flags[0] ? j->flags : NULL, j->seen,
+							&j->rel, &j->err);
+		}
 		j->d = NULL;
 		pthread_mutex_lock(&p->mu);
 		p->fin[p->nfin++] = j;
@@ -45,9 +52,11 @@ worker(void *arg)
 }
 
 int
-app_commit_pool_start(struct app_commit_pool *p, struct qu_err *err)
+app_commit_pool_start(struct app_commit_pool *p, const struct qu_cancel *cancel,
+		      struct qu_err *err)
 {
 	memset(p, 0, sizeof *p);
+	p->cancel = cancel;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);

@@ -178,6 +178,7 @@ struct extract {
 	void *ctx;
 	struct app_reader *r;
 	unsigned seq;        /* parts seen, for generated names */
+	const struct qu_cancel *cancel;
 };
 
 /* Saves bytes from a part (decoded by decode, or given as p, n). */
@@ -251,6 +252,8 @@ extract_message(void *ctx, const struct app_message *m, struct qu_err *err)
 	struct mime_part *root = mime_parse(m->p, m->n, &o, NULL);
 	int rc = 0;
 	for (struct mime_part *part = root; part && rc == 0; part = mime_part_next(part, root)) {
+		if ((rc = qu_cancel_check(x->cancel, err)) < 0)
+			break;
 		x->seq++;
 		if (mime_part_is_attachment(part)) {
 			char *fallback = xasprintf("part-%u.%s", x->seq, type_ext(part->content_type));
@@ -265,14 +268,16 @@ extract_message(void *ctx, const struct app_message *m, struct qu_err *err)
 }
 
 int
-app_extract(const char *path, const char *dir, app_extract_fn fn, void *ctx, struct qu_err *err)
+app_extract(const char *path, const char *dir, const struct qu_cancel *cancel, app_extract_fn fn,
+	    void *ctx, struct qu_err *err)
 {
 	struct stat st;
 	if (stat(path, &st) < 0 && strcmp(path, "-") != 0)
 		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
 		return qu_err_sys(err, QU_E_IOERR, errno, "%s: mkdir", dir);
-	struct extract x = {.dir = dir, .fn = fn, .ctx = ctx, .r = app_reader_new()};
+	struct extract x = {.dir = dir, .fn = fn, .ctx = ctx, .r = app_reader_new(),
+			    .cancel = cancel};
 	int rc = app_mailbox_each(path, extract_message, &x, err);
 	app_reader_free(x.r);
 	return rc;

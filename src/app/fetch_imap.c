@@ -595,7 +595,9 @@ on_body_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 	if (maildir_delivery_write(f->d, p, n, err) < 0)
 		return -1;
 	app_progress_bytes(&f->prog, n);
-	return 0;
+	/* A fast server never makes the reads wait, so the handle is looked
+	 * at here too. */
+	return app_progress_check(&f->prog, err);
 }
 
 /* Compares with what is stored when this UID may be there already. */
@@ -644,6 +646,10 @@ on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, str
 	}
 	f->prog.pr.msgs_done++;
 	app_progress_report(&f->prog, false);
+	if (app_progress_check(&f->prog, err) < 0) {
+		app_commit_job_free(j);
+		return -1;
+	}
 	/* Step 1: P is durable before the file can appear in new/ or cur/. */
 	if (f->covered <= ti && journal_sync(f, ti + PENDING_AHEAD, err) < 0) {
 		app_commit_job_free(j);
@@ -870,7 +876,7 @@ transfer(struct run *f, struct qu_err *err)
 	if (!f->pool_up) {
 		/* Started for the first folder with mail to store: a re-run with
 		 * nothing new starts no thread. */
-		if (app_commit_pool_start(&f->pool, err) < 0) {
+		if (app_commit_pool_start(&f->pool, f->prog.cancel, err) < 0) {
 			free(uids);
 			free(sizes);
 			return -1;
@@ -1265,6 +1271,8 @@ fetch_folders(struct run *f, struct qu_err *err)
 	struct qu_err first;
 	qu_err_clear(&first);
 	for (size_t i = 0; i < n; i++) {
+		if ((rc = app_progress_check(&f->prog, err)) < 0)
+			break;
 		if (v[i].missing) {
 			/* Named but not there: the others are still fetched. */
 			if (first.cls == QU_E_OK)
@@ -1275,7 +1283,8 @@ fetch_folders(struct run *f, struct qu_err *err)
 		folder_clear(f);
 		if (rc < 0) {
 			if (err->cls != QU_E_IOERR && err->cls != QU_E_TEMPFAIL &&
-			    !imap_session_broken(f->c.s) && err->cls != QU_E_SOFTWARE) {
+			    err->cls != QU_E_CANCELED && !imap_session_broken(f->c.s) &&
+			    err->cls != QU_E_SOFTWARE) {
 				/* A folder the server refuses: go on with the others. */
 				qu_err_prefix(err, "%s", v[i].name);
 				if (first.cls == QU_E_OK)
@@ -1332,7 +1341,8 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	const char *dir = o->dir ? o->dir : a->maildir;
 	if (!dir || !*dir)
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
-	struct run f = {.o = o, .r = r, .dir = dir};
+	struct run f = {.o = o, .r = r, .dir = dir, .prog = {.cancel = net ? net->cancel : NULL},
+		       .stored = {.cancel = net ? net->cancel : NULL}};
 	int rc = -1, lock = -1;
 	struct cfg_url url;
 	if (app_server_url(a, CFG_PROTO_IMAP, &url, err) < 0)

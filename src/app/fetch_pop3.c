@@ -295,7 +295,9 @@ on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 	if (maildir_delivery_write(f->d, p, n, err) < 0)
 		return -1;
 	app_progress_bytes(&f->prog, n);
-	return 0;
+	/* A fast server never makes the reads wait, so the handle is looked
+	 * at here too. */
+	return app_progress_check(&f->prog, err);
 }
 
 /* A pending uid may be in the Maildir already (the run that stored it
@@ -335,6 +337,10 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 	}
 	f->prog.pr.msgs_done++;
 	app_progress_report(&f->prog, false);
+	if (app_progress_check(&f->prog, err) < 0) {
+		app_commit_job_free(j);
+		return -1;
+	}
 	/* Step 1 of the protocol: this uid is durably pending before its
 	 * file can appear in new/. */
 	if (f->j && f->covered <= i && journal_sync(f, i + PENDING_AHEAD, err) < 0) {
@@ -458,7 +464,7 @@ transfer(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 {
 	if (!f->n_todo)
 		return 0;
-	if (app_commit_pool_start(&f->pool, err) < 0)
+	if (app_commit_pool_start(&f->pool, f->prog.cancel, err) < 0)
 		return -1;
 	static const struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused};
 	if (pop3_session_retr_many(s, f->nums, f->n_todo, &h, f, err) < 0) {
@@ -548,7 +554,9 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (app_server_url(a, CFG_PROTO_POP3, &u, err) < 0)
 		return -1;
 	char *where = cfg_url_format(&u);
-	struct fetch f = {.o = o, .r = r, .jdir = dir, .prog = {.pr = {.folder = "INBOX"}}};
+	struct fetch f = {.o = o, .r = r, .jdir = dir,
+			  .prog = {.pr = {.folder = "INBOX"}, .cancel = net ? net->cancel : NULL},
+			  .stored = {.cancel = net ? net->cancel : NULL}};
 	struct pop3_session *s = NULL;
 	struct app_creds c;
 	char *jname = NULL;
@@ -585,7 +593,7 @@ out:
 	if (rc < 0 && s)
 		pop3_session_drop(s); /* no QUIT: RFC 1939 §6, nothing is removed */
 	pop3_session_close(s);
-	if (rc < 0 && remote)
+	if (rc < 0 && remote && err->cls != QU_E_CANCELED)
 		qu_err_prefix(err, "%s", where);
 	app_creds_clear(&c);
 	fetch_clear(&f);

@@ -99,7 +99,16 @@ app_progress_report(struct app_progress *p, bool last)
 	p->last = now;
 	p->pr.elapsed_ms = now - p->t0;
 	p->pr.last = last;
-	p->o->progress(p->o->progress_ctx, &p->pr);
+	if (p->o->progress(p->o->progress_ctx, &p->pr))
+		p->stop = true;
+}
+
+int
+app_progress_check(const struct app_progress *p, struct qu_err *err)
+{
+	if (p->stop)
+		return qu_err_canceled(err);
+	return qu_cancel_check(p->cancel, err);
 }
 
 void
@@ -165,6 +174,10 @@ app_stored_index_build(struct maildir *md, const char **claimed, size_t nclaimed
 	size_t cap = 0;
 	struct maildir_entry me;
 	while (maildir_iter_next(it, &me)) {
+		if (qu_cancel_check(ix->cancel, err) < 0) {
+			maildir_iter_free(it);
+			return -1;
+		}
 		const char *key = me.name;
 		if (nclaimed && bsearch(&key, claimed, nclaimed, sizeof *claimed, app_cmp_maildir_base))
 			continue;
@@ -222,5 +235,7 @@ app_stored_index_clear(struct app_stored_index *ix)
 	for (size_t i = 0; i < ix->n; i++)
 		free(ix->v[i].path);
 	free(ix->v);
+	const struct qu_cancel *c = ix->cancel;
 	memset(ix, 0, sizeof *ix);
+	ix->cancel = c;
 }

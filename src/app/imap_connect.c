@@ -18,7 +18,7 @@
 int
 app_imap_fail(struct app_imap *c, struct qu_err *err)
 {
-	if (err->cls != QU_E_IOERR && c->where)
+	if (err->cls != QU_E_IOERR && err->cls != QU_E_CANCELED && c->where)
 		qu_err_prefix(err, "%s", c->where);
 	return -1;
 }

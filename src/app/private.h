@@ -75,12 +75,15 @@ struct app_commit_pool {
 	size_t nfin;
 	size_t in_flight; /* handed over and not yet collected */
 	bool stop, started;
+	const struct qu_cancel *cancel;
 	pthread_t th[APP_COMMIT_THREADS];
 	size_t nth;
 };
 
-/* Starts the workers (fewer when threads run out; SOFTWARE when none). */
-int app_commit_pool_start(struct app_commit_pool *p, struct qu_err *err);
+/* Starts the workers (fewer when threads run out; SOFTWARE when none).
+ * Once cancel fires, jobs not yet committed end with CANCELED. */
+int app_commit_pool_start(struct app_commit_pool *p, const struct qu_cancel *cancel,
+			  struct qu_err *err);
 /* Hands j to a worker, which runs maildir_delivery_commit on it. */
 void app_commit_pool_submit(struct app_commit_pool *p, struct app_commit_job *j);
 /* Moves committed jobs to out (room for APP_COMMIT_QUEUE); with wait, first
@@ -142,6 +145,8 @@ struct app_progress {
 	struct app_fetch_progress pr; /* the counts, kept by the caller */
 	int64_t t0, last;
 	uint64_t since;
+	const struct qu_cancel *cancel; /* the call's (app_net); set once */
+	bool stop;                      /* the callback asked to stop */
 };
 /* Starts the clock (of a folder; pr is the caller's to set) and reports. */
 void app_progress_start(struct app_progress *p, const struct app_fetch_opts *o);
@@ -150,6 +155,10 @@ void app_progress_start(struct app_progress *p, const struct app_fetch_opts *o);
 void app_progress_report(struct app_progress *p, bool last);
 /* n more bytes of the message being received. */
 void app_progress_bytes(struct app_progress *p, size_t n);
+/* 0, or -1 with QU_E_CANCELED once the cancel handle fired or the
+ * progress callback asked to stop: fetches call it for every chunk and
+ * every message. */
+int app_progress_check(const struct app_progress *p, struct qu_err *err);
 
 /* The next space-separated word of [*p, end) in *w, *n; false at the end. */
 bool app_word(const char **p, const char *end, const char **w, size_t *n);
@@ -173,11 +182,13 @@ struct app_stored_index {
 	struct app_stored *v;
 	size_t n;
 	bool built;
+	const struct qu_cancel *cancel; /* ends a long scan; kept by clear */
 };
 /* Lists md's new/ and cur/ with each file's size (",S=" in the name, else
  * stat), leaving out the files claimed by the journal's D entries: claimed
  * holds their paths (any prefix; matched by unique name, so a file a reader
- * moved or reflagged is still claimed) and is sorted in place. IOERR. */
+ * moved or reflagged is still claimed) and is sorted in place. IOERR;
+ * CANCELED when ix->cancel fires (looked at for every file). */
 int app_stored_index_build(struct maildir *md, const char **claimed, size_t nclaimed,
 			   struct app_stored_index *ix, struct qu_err *err);
 /* An unclaimed listed file with exactly d's bytes: its path without the

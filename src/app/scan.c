@@ -58,7 +58,8 @@ emit(const struct mime_envelope *env, size_t index, app_scan_fn fn, void *ctx)
 }
 
 int
-app_scan(const char *path, app_scan_fn fn, void *ctx, struct qu_err *err)
+app_scan(const char *path, const struct qu_cancel *cancel, app_scan_fn fn, void *ctx,
+	 struct qu_err *err)
 {
 	struct app_source s;
 	if (app_source_open(path, &s, err) < 0)
@@ -68,7 +69,7 @@ app_scan(const char *path, app_scan_fn fn, void *ctx, struct qu_err *err)
 	struct mime_envelope env;
 	mime_envelope_init(&env);
 	int rc = 0;
-	while (rc == 0 && app_source_next(&s, &item)) {
+	while (rc == 0 && (rc = qu_cancel_check(cancel, err)) == 0 && app_source_next(&s, &item)) {
 		rc = head_of(r, &item, &env, err);
 		if (rc == 0)
 			emit(&env, item.index, fn, ctx);

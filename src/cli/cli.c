@@ -61,6 +61,7 @@ cli_main(int argc, char **argv)
 {
 	/* Bad options are reported once, by cli_bad_option. */
 	opterr = 0;
+	cli_signals_init();
 	/* Installed as sendmail (or mailq), quail stands in for it (send.c). */
 	const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
 	base = base ? base + 1 : argc > 0 && argv[0] ? argv[0] : "";

@@ -70,7 +70,7 @@ run(int argc, char **argv)
 	struct shown s = {dir};
 	struct qu_err err;
 	qu_err_clear(&err);
-	int rc = app_extract(argv[optind], dir, saved, &s, &err);
+	int rc = app_extract(argv[optind], dir, cli_cancel(), saved, &s, &err);
 	fflush(stdout);
 	return rc < 0 ? cli_fail(&err) : 0;
 }

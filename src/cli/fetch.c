@@ -53,7 +53,7 @@ human_bytes(char *out, size_t n, uint64_t b)
 		snprintf(out, n, "%.0f kB", (double)b / 1e3);
 }
 
-static void
+static bool
 show_progress(void *ctx, const struct app_fetch_progress *p)
 {
 	struct progress *pg = ctx;
@@ -82,6 +82,7 @@ show_progress(void *ctx, const struct app_fetch_progress *p)
 	if (p->last)
 		fputc('\n', stderr);
 	fflush(stderr);
+	return false; /* Ctrl-C stops a fetch through the cancel handle */
 }
 
 static void
@@ -104,6 +105,15 @@ summary(const struct app_fetch_result *r)
 	fflush(stdout);
 }
 
+/* "quail: fetch: canceled" after Ctrl-C; other errors say their server. */
+static int
+fetch_fail(struct qu_err *err)
+{
+	if (err->cls == QU_E_CANCELED)
+		qu_err_prefix(err, "fetch");
+	return cli_fail(err);
+}
+
 static int
 fetch_pop3(const struct cfg_account *a, struct app_fetch_opts *fo, const struct app_net *net)
 {
@@ -117,9 +127,10 @@ fetch_pop3(const struct cfg_account *a, struct app_fetch_opts *fo, const struct 
 		fo->progress_ctx = &pg;
 	int rc = app_fetch_pop3(a, fo, net, &r, &err);
 	end_progress(&pg);
-	if (rc == 0 || r.folders)
+	/* Interrupted, it still says how far it got. */
+	if (rc == 0 || r.folders || err.cls == QU_E_CANCELED)
 		summary(&r);
-	return rc < 0 ? cli_fail(&err) : 0;
+	return rc < 0 ? fetch_fail(&err) : 0;
 }
 
 static int
@@ -135,9 +146,9 @@ fetch_imap(const struct cfg_account *a, struct app_fetch_opts *fo, const struct 
 		fo->progress_ctx = &pg;
 	int rc = app_fetch_imap(a, fo, net, &r, &err);
 	end_progress(&pg);
-	if (rc == 0 || r.folders || r.messages)
+	if (rc == 0 || r.folders || r.messages || err.cls == QU_E_CANCELED)
 		summary(&r);
-	return rc < 0 ? cli_fail(&err) : 0;
+	return rc < 0 ? fetch_fail(&err) : 0;
 }
 
 enum { OPT_FOLDER = CLI_OPT_FIRST_OWN, OPT_ALL_FOLDERS, OPT_DELETE };
@@ -215,10 +226,9 @@ run(int argc, char **argv)
 	}
 	if (!quiet && isatty(STDERR_FILENO))
 		fo.progress = show_progress;
-	/* A server that closes while we write must give an error, not a
-	 * signal. */
-	signal(SIGPIPE, SIG_IGN);
-	struct app_net net = {.timeout_s = c.o.timeout_s, .trace = c.verbose ? &c.trace : NULL};
+	struct app_net net = {.timeout_s = c.o.timeout_s,
+			      .trace = c.verbose ? &c.trace : NULL,
+			      .cancel = cli_cancel()};
 	bool pop3 = c.o.pop3 || (!c.o.imap && !a->imap && a->pop3);
 	if (!pop3 && !a->imap) {
 		qu_err_set(&err, QU_E_CONFIG,

@@ -65,8 +65,9 @@ run(int argc, char **argv)
 	struct cfg_account *a = cli_resolve_account(&c, &err);
 	if (!a)
 		return cli_fail(&err);
-	signal(SIGPIPE, SIG_IGN); /* a server that closes while we write is an error */
-	struct app_net net = {.timeout_s = c.o.timeout_s, .trace = c.verbose ? &c.trace : NULL};
+	struct app_net net = {.timeout_s = c.o.timeout_s,
+			      .trace = c.verbose ? &c.trace : NULL,
+			      .cancel = cli_cancel()};
 	int rc = app_list(a, &net, show, NULL, &err);
 	cfg_account_free(a);
 	fflush(stdout);

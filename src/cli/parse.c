@@ -66,10 +66,12 @@ run_check(int n, char **paths)
 	for (int i = 0; i < n; i++) {
 		struct qu_err err;
 		qu_err_clear(&err);
-		if (app_parse_check(paths[i], 0, &t, &err) < 0) {
+		if (app_parse_check(paths[i], 0, cli_cancel(), &t, &err) < 0) {
 			int code = cli_fail(&err);
 			if (!rc)
 				rc = code;
+			if (err.cls == QU_E_CANCELED)
+				break; /* the totals below say how far it got */
 		}
 	}
 	printf("messages: %llu parts: %llu bytes: %llu defects: %llu\n",

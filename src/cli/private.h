@@ -89,6 +89,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) QU_PRINTF(2, 3);
 /* Reports an option getopt_long did not accept (call on '?' or ':'). */
 int cli_bad_option(const char *cmd, int optopt_, char **argv);
 
+/* Makes SIGINT and SIGTERM fire the process's cancel handle (signals.c):
+ * the first asks the running command to stop, the second kills at once. */
+void cli_signals_init(void);
+/* The handle the signals fire, for struct app_net and the local commands'
+ * options; NULL before cli_signals_init. */
+const struct qu_cancel *cli_cancel(void);
+
 /* Writes text to out with control characters escaped. */
 void cli_print_safe(FILE *out, const char *p, size_t n);
 

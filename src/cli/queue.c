@@ -140,7 +140,8 @@ run(int argc, char **argv)
 			puts("the outbox is empty");
 	} else if (strcmp(sub, "flush") == 0) {
 		struct app_net net = {.timeout_s = c.o.timeout_s,
-				      .trace = c.verbose ? &c.trace : NULL};
+				      .trace = c.verbose ? &c.trace : NULL,
+				      .cancel = cli_cancel()};
 		struct app_flush_result r;
 		rc = app_queue_flush(a, &net, note, NULL, &r, &err);
 		printf("flushed: %zu sent, %zu failed, %zu deferred\n", r.sent, r.failed, r.deferred);

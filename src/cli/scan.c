@@ -163,7 +163,7 @@ run(int argc, char **argv)
 	qu_buf_init(&o.line, SIZE_MAX);
 	struct qu_err err;
 	qu_err_clear(&err);
-	int rc = app_scan(argv[optind], line, &o, &err);
+	int rc = app_scan(argv[optind], cli_cancel(), line, &o, &err);
 	qu_buf_clear(&o.line);
 	fflush(stdout);
 	return rc < 0 ? cli_fail(&err) : 0;

@@ -61,8 +61,11 @@ read_stdin(struct qu_buf *b, struct qu_err *err)
 		if (!dst)
 			return qu_err_set(err, QU_E_DATA, "stdin: message too large");
 		ssize_t r = read(0, dst, 1 << 16);
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR) {
+			if (qu_cancel_check(cli_cancel(), err) < 0)
+				return -1;
 			continue;
+		}
 		if (r < 0)
 			return qu_err_sys(err, QU_E_IOERR, errno, "stdin");
 		if (r == 0)
@@ -188,7 +191,9 @@ run_send(struct cli_common *c, struct app_send_opts *o, struct qu_err *err)
 		qu_buf_clear(&in);
 		return cli_fail(err);
 	}
-	struct app_net net = {.timeout_s = c->o.timeout_s, .trace = c->verbose ? &c->trace : NULL};
+	struct app_net net = {.timeout_s = c->o.timeout_s,
+			      .trace = c->verbose ? &c->trace : NULL,
+			      .cancel = cli_cancel()};
 	struct qu_buf dry;
 	qu_buf_init(&dry, SIZE_MAX);
 	int rc = app_send(a, o, &net, note, NULL, &dry, err);

@@ -94,7 +94,9 @@ run(int argc, char **argv)
 	struct cfg_account *a = cli_resolve_account(&c, &err);
 	if (!a)
 		return cli_fail(&err);
-	struct app_net net = {.timeout_s = c.o.timeout_s, .trace = c.verbose ? &c.trace : NULL};
+	struct app_net net = {.timeout_s = c.o.timeout_s,
+			      .trace = c.verbose ? &c.trace : NULL,
+			      .cancel = cli_cancel()};
 	int rc = app_serverinfo(a, proto, login, &net, emit, NULL, &err);
 	cfg_account_free(a);
 	fflush(stdout);

@@ -141,7 +141,7 @@ START_TEST(test_extract_files)
 	struct seen s = {0};
 	struct qu_err err;
 	qu_err_clear(&err);
-	ck_assert_msg(app_extract(in, out, record, &s, &err) == 0, "%s", err.msg);
+	ck_assert_msg(app_extract(in, out, NULL, record, &s, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(s.n, 5);
 	ck_assert_str_eq(s.names[0], "uu.txt");
 	ck_assert_str_eq(s.names[1], "bashrc (1)");
@@ -168,7 +168,7 @@ START_TEST(test_extract_files)
 
 	/* Again: every name is taken now, nothing is overwritten. */
 	struct seen s2 = {0};
-	ck_assert_int_eq(app_extract(in, out, record, &s2, &err), 0);
+	ck_assert_int_eq(app_extract(in, out, NULL, record, &s2, &err), 0);
 	ck_assert_str_eq(s2.names[1], "bashrc (2)");
 	ck_assert_str_eq(s2.names[4], "taken (2).bin");
 	for (size_t i = 0; i < s.n; i++)
@@ -191,7 +191,7 @@ START_TEST(test_extract_missing)
 {
 	struct qu_err err;
 	qu_err_clear(&err);
-	ck_assert_int_eq(app_extract("/nonexistent/msg.eml", "/tmp", NULL, NULL, &err), -1);
+	ck_assert_int_eq(app_extract("/nonexistent/msg.eml", "/tmp", NULL, NULL, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_NOINPUT);
 }
 END_TEST
@@ -233,14 +233,14 @@ START_TEST(test_mailboxes)
 	ck_assert(strstr(b.data, "[0:From: Alice <a@x>") != NULL);
 	ck_assert(strstr(b.data, "\n\nFrom here on, quoted.\n][1:") != NULL);
 	qu_buf_reset(&b);
-	ck_assert_int_eq(app_scan(path, scan_line, &b, &err), 0);
+	ck_assert_int_eq(app_scan(path, NULL, scan_line, &b, &err), 0);
 	ck_assert_str_eq(b.data, "1|2026-11-02|Alice|one\n2|-|李四|two 二\n");
 	struct app_check_totals t = {0};
-	ck_assert_int_eq(app_parse_check(path, 2, &t, &err), 0);
+	ck_assert_int_eq(app_parse_check(path, 2, NULL, &t, &err), 0);
 	ck_assert_uint_eq(t.messages, 2);
 	ck_assert_uint_eq(t.parts, 3);
 	ck_assert_uint_eq(t.bytes, 22 + 1 + 1);
-	ck_assert_int_eq(app_parse_check("/nonexistent", 1, &t, &err), -1);
+	ck_assert_int_eq(app_parse_check("/nonexistent", 1, NULL, &t, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_NOINPUT);
 	qu_buf_clear(&b);
 	char *cmd = xasprintf("rm -rf '%s'", d);
