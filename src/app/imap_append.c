@@ -126,7 +126,7 @@ app_sent_box_append(struct app_sent_box *b, const char *p, size_t n, char **fold
 	size_t ml = conv ? cl : n;
 	int rc = imap_session_append(b->c.s, b->wire, b->wire_len, IMAP_FLAG_SEEN, NULL, m, ml,
 				     NULL, err);
-	if (rc < 0 && b->named && strstr(err->msg, "TRYCREATE")) {
+	if (rc < 0 && b->named && qu_err_code_is(err, QU_R_REFUSED, "TRYCREATE")) {
 		/* RFC 3501 §6.3.11: the folder named in the config is missing. */
 		qu_err_clear(err);
 		rc = imap_session_create(b->c.s, b->wire, b->wire_len, err);

@@ -402,11 +402,25 @@ queue_it(const struct cfg_account *a, const struct smtp_envelope *env, const cha
 	return 0;
 }
 
-/* What to say and return once the server has spoken. */
+/* The reason beside a failed send's class: the deciding reply (its
+ * enhanced status, else its code), else why the connection failed. */
+static int
+result_reason(const struct smtp_result *r, const struct qu_err *serr, struct qu_err *err)
+{
+	if (r->code) {
+		char code[16];
+		snprintf(code, sizeof code, "%d", r->code);
+		return qu_err_reason(err, QU_R_REFUSED, r->enhanced[0] ? r->enhanced : code);
+	}
+	return qu_err_reason(err, serr->reason, serr->code);
+}
+
+/* What to say and return once the server has spoken (serr: why smtp_send
+ * failed, if it did). */
 static int
 conclude(const struct cfg_account *a, const struct app_send_opts *o, const struct outgoing *g,
-	 const struct smtp_envelope *env, const struct smtp_result *r, const char *where,
-	 app_send_note_fn note, void *ctx, struct qu_err *err)
+	 const struct smtp_envelope *env, const struct smtp_result *r, const struct qu_err *serr,
+	 const char *where, app_send_note_fn note, void *ctx, struct qu_err *err)
 {
 	bool queue = o->queue || a->queue;
 	size_t refused = 0, deferred = 0;
@@ -451,16 +465,22 @@ conclude(const struct cfg_account *a, const struct app_send_opts *o, const struc
 					"%s: sent to %zu of %zu recipients; %zu refused%s", where,
 					r->n_accepted, r->n_rcpt, refused + deferred,
 					refused ? "" : " for now");
+	} else if (serr->cls == QU_E_CANCELED) {
+		/* Stopped on request: not a failure to queue for later. */
+		*err = *serr;
+		rc = -1;
 	} else if (r->outcome == SMTP_OUTCOME_TEMPFAIL) {
 		if (queue) {
 			rc = queue_it(a, env, reason, g, note, ctx, err);
 		} else {
-			rc = qu_err_set(err, QU_E_TEMPFAIL, "%s: %s: %s (not sent; try again later)",
-					where, r->stage, reason);
+			qu_err_set(err, QU_E_TEMPFAIL, "%s: %s: %s (not sent; try again later)", where,
+				   r->stage, reason);
+			rc = result_reason(r, serr, err);
 		}
 	} else {
 		app_send_hint(a, r->text, note, ctx);
-		rc = qu_err_set(err, QU_E_UNAVAILABLE, "%s: %s: %s (not sent)", where, r->stage, reason);
+		qu_err_set(err, QU_E_UNAVAILABLE, "%s: %s: %s (not sent)", where, r->stage, reason);
+		rc = result_reason(r, serr, err);
 	}
 	free(reason);
 	free(later);
@@ -493,7 +513,7 @@ deliver(const struct cfg_account *a, const struct app_send_opts *o, const struct
 	smtp_send(s, &m, &r, &serr);
 	if (r.dsn_dropped && note)
 		note(ctx, APP_SEND_WARNING, NULL, "the server does not offer DSN: --dsn is ignored");
-	rc = conclude(a, o, g, &env, &r, where, note, ctx, err);
+	rc = conclude(a, o, g, &env, &r, &serr, where, note, ctx, err);
 	smtp_result_clear(&r);
 	smtp_session_close(s);
 	free(where);

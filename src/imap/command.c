@@ -269,7 +269,7 @@ feed_sink(void *ctx, const char *p, size_t n, struct qu_err *err)
 static int
 net_failed(struct imap_session *s, struct qu_err *err)
 {
-	if (s->idle_wait && err->cls == QU_E_TEMPFAIL && qu_str_has_prefix(err->msg, "timed out") &&
+	if (s->idle_wait && qu_err_is(err, QU_R_TIMEOUT) &&
 	    imap_parser_between(&s->parser)) {
 		/* IDLE waits for the deadline between responses; nothing is lost. */
 		s->idle_timeout = true;
@@ -489,6 +489,37 @@ imap_cmd_literal(struct imap_session *s, unsigned tag, const char *p, size_t n, 
 	return 0;
 }
 
+/* The response code's name, uppercase, for struct qu_err's code: only
+ * atom letters, digits and '-' (RFC 5530 names), cut to fit. */
+static void
+code_name(const struct imap_resp *r, char *out, size_t cap)
+{
+	size_t n = 0, k = 0;
+	const char *b = r->code != r->code_end ? imap_node_bytes(r, r->code, &n) : NULL;
+	for (size_t i = 0; b && i < n && k + 1 < cap; i++) {
+		char c = b[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.')
+			out[k++] = c;
+	}
+	out[k] = '\0';
+}
+
+/* Why a tagged NO or BAD failed, for code that decides (RFC 5530 codes in
+ * p->code): credentials, or the server refusing, or a protocol error. */
+static enum qu_err_reason
+failure_reason(const struct imap_pending *p, const struct imap_resp *r)
+{
+	if (r->status == IMAP_STATUS_BAD)
+		return QU_R_PROTOCOL;
+	if (imap_resp_code_is(r, "AUTHENTICATIONFAILED") ||
+	    imap_resp_code_is(r, "AUTHORIZATIONFAILED") || imap_resp_code_is(r, "EXPIRED") ||
+	    (p->no_cls == QU_E_AUTH && !imap_resp_code_is(r, "UNAVAILABLE")))
+		return QU_R_AUTH;
+	return QU_R_REFUSED;
+}
+
 /* Records a tagged completion; the response is in s->resp. */
 static int
 tagged(struct imap_session *s, struct qu_err *err)
@@ -508,6 +539,8 @@ tagged(struct imap_session *s, struct qu_err *err)
 	p->msg = xasprintf("server said %s", d);
 	free(d);
 	p->cls = r->status == IMAP_STATUS_NO ? p->no_cls : QU_E_UNAVAILABLE;
+	p->reason = failure_reason(p, r);
+	code_name(r, p->code, sizeof p->code);
 	/* RFC 5530 codes that say "try later". */
 	if (imap_resp_code_is(r, "UNAVAILABLE") || imap_resp_code_is(r, "INUSE"))
 		p->cls = QU_E_TEMPFAIL;
@@ -515,6 +548,7 @@ tagged(struct imap_session *s, struct qu_err *err)
 		free(p->msg);
 		p->msg = xstrdup("server sent a tagged response without OK, NO or BAD");
 		p->cls = QU_E_UNAVAILABLE;
+		p->reason = QU_R_PROTOCOL;
 	}
 	return 0;
 }
@@ -523,8 +557,10 @@ static int
 collect(struct imap_session *s, struct imap_pending *p, struct qu_err *err)
 {
 	int rc = 0;
-	if (p->st != IMAP_STATUS_OK)
-		rc = qu_err_set(err, p->cls, "%s", p->msg ? p->msg : "command failed");
+	if (p->st != IMAP_STATUS_OK) {
+		qu_err_set(err, p->cls, "%s", p->msg ? p->msg : "command failed");
+		rc = qu_err_reason(err, p->reason, p->code);
+	}
 	pending_drop(s, p);
 	return rc;
 }

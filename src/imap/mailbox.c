@@ -392,7 +392,7 @@ imap_session_status_many(struct imap_session *s, const char *const *wire, const 
 		qu_err_clear(&e);
 		if (imap_cmd_wait(s, tags[done], NULL, &e) < 0) {
 			if (e.cls == QU_E_UNAVAILABLE && !s->broken && fail &&
-			    strncmp(e.msg, "server said NO", 14) == 0) {
+			    qu_err_is(&e, QU_R_REFUSED)) {
 				fail[done] = true;
 				memset(&st[done], 0, sizeof st[done]);
 			} else {

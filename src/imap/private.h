@@ -22,6 +22,8 @@ struct imap_pending {
 	enum qu_err_class no_cls; /* what a NO means for this command */
 	char *msg;                /* "server said ..." when not OK */
 	enum qu_err_class cls;
+	enum qu_err_reason reason; /* REFUSED (NO), AUTH, PROTOCOL (BAD) */
+	char code[32];            /* the response code's name ("TRYCREATE") */
 };
 
 /* What the operation in progress wants to see. Any hook may be NULL. */

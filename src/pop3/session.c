@@ -44,7 +44,8 @@ pop3_read_status(struct pop3_session *s, bool *ok, bool *cont, const char **text
 		*tlen = len > 1 ? len - 2 : 0;
 		return 0;
 	} else {
-		return qu_err_set(err, QU_E_TEMPFAIL, "malformed response from server");
+		qu_err_set(err, QU_E_TEMPFAIL, "malformed response from server");
+		return qu_err_reason(err, QU_R_PROTOCOL, NULL);
 	}
 	if (*tlen && **text == ' ') {
 		(*text)++;
@@ -53,20 +54,46 @@ pop3_read_status(struct pop3_session *s, bool *ok, bool *cont, const char **text
 	return 0;
 }
 
+/* The response code of an -ERR text ("[IN-USE] ..." gives "IN-USE",
+ * "[SYS/TEMP]" gives "SYS/TEMP"), uppercase; "" without one. */
+static void
+resp_code(const char *text, size_t tlen, char *out, size_t cap)
+{
+	size_t k = 0;
+	if (tlen && text[0] == '[') {
+		for (size_t i = 1; i < tlen && text[i] != ']' && k + 1 < cap; i++) {
+			char c = text[i];
+			if (c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+			if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '/'))
+				break;
+			out[k++] = c;
+		}
+	}
+	out[k] = '\0';
+}
+
 /* RFC 2449 §8 / RFC 3206 response codes say whether an -ERR is worth
- * retrying; a plain -ERR is final. */
+ * retrying; a plain -ERR is final. The code goes into err's code, and the
+ * reason says credentials (AUTH) or a refusal (REFUSED). */
 int
 pop3_err_from(const char *text, size_t tlen, enum qu_err_class final_cls, struct qu_err *err)
 {
 	enum qu_err_class cls = final_cls;
-	if (tlen >= 8 && (qu_mem_eq_ci(text, 8, "[IN-USE]") || qu_mem_eq_ci(text, 8, "[SYS/TEM")))
+	char code[32];
+	resp_code(text, tlen, code, sizeof code);
+	bool temp = strcmp(code, "IN-USE") == 0 || strncmp(code, "SYS/TEMP", 8) == 0;
+	if (temp)
 		cls = QU_E_TEMPFAIL;
 	struct qu_buf safe;
 	qu_buf_init(&safe, 2048);
 	qu_buf_append_safe(&safe, text, tlen, false);
 	qu_err_set(err, cls, "server said -ERR %s", safe.data ? safe.data : "");
 	qu_buf_clear(&safe);
-	return -1;
+	enum qu_err_reason why = QU_R_REFUSED;
+	if (strcmp(code, "AUTH") == 0 || (final_cls == QU_E_AUTH && !temp))
+		why = QU_R_AUTH;
+	return qu_err_reason(err, why, code);
 }
 
 int

@@ -84,8 +84,10 @@ smtp_read_reply(struct smtp_session *s, struct smtp_reply *r, struct qu_err *err
 			len--;
 		/* RFC 5321 §4.2: three digits, then '-' (more lines follow) or ' '/end. */
 		if (len < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '9' ||
-		    line[2] < '0' || line[2] > '9' || (len > 3 && line[3] != ' ' && line[3] != '-'))
-			return qu_err_set(err, QU_E_TEMPFAIL, "malformed reply from server");
+		    line[2] < '0' || line[2] > '9' || (len > 3 && line[3] != ' ' && line[3] != '-')) {
+			qu_err_set(err, QU_E_TEMPFAIL, "malformed reply from server");
+			return qu_err_reason(err, QU_R_PROTOCOL, NULL);
+		}
 		int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 		if (nlines && code != r->code)
 			return qu_err_set(err, QU_E_TEMPFAIL, "inconsistent codes in a multi-line reply");
@@ -127,7 +129,10 @@ smtp_reply_error(const struct smtp_reply *r, struct qu_err *err)
 	qu_err_set(err, cls, "server said %d%s%s %s", r->code, r->enhanced[0] ? " " : "", r->enhanced,
 		   safe.data ? safe.data : "");
 	qu_buf_clear(&safe);
-	return -1;
+	/* The enhanced status (RFC 3463) says the most; else the reply code. */
+	char code[16];
+	snprintf(code, sizeof code, "%d", r->code);
+	return qu_err_reason(err, QU_R_REFUSED, r->enhanced[0] ? r->enhanced : code);
 }
 
 int
@@ -362,9 +367,11 @@ auth_next(void *ctx, const char **chal, size_t *chal_len, struct qu_err *err)
 	if (a->r.code == 235)
 		return 0;
 	smtp_reply_error(&a->r, err);
-	/* 535 and friends: the credentials were refused (RFC 4954 §6). */
+	/* 535 and friends: the credentials were refused (RFC 4954 §6); a 454
+	 * is the same refusal for now. */
 	if (a->r.code >= 500)
 		err->cls = QU_E_AUTH;
+	err->reason = QU_R_AUTH;
 	return qu_err_prefix(err, "AUTH %s", a->s->mech);
 }
 

@@ -90,7 +90,9 @@ int smtp_read_reply(struct smtp_session *s, struct smtp_reply *r, struct qu_err 
 int smtp_command(struct smtp_session *s, struct qu_err *err, const char *fmt, ...) QU_PRINTF(3, 4);
 
 /* Sets err from a reply that was not the expected one: 4xx TEMPFAIL, 5xx
- * UNAVAILABLE, with the code, enhanced code and text. Returns -1. */
+ * UNAVAILABLE, with the code, enhanced code and text; reason REFUSED with
+ * code the enhanced status ("5.1.1") when the reply has one, else the
+ * reply code ("550"). Returns -1. */
 int smtp_reply_error(const struct smtp_reply *r, struct qu_err *err);
 
 /* ==== the mail transaction (send.c, text.c) ========================== */

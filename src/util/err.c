@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/util.h"
 
@@ -131,6 +132,12 @@ bool
 qu_err_is(const struct qu_err *err, enum qu_err_reason r)
 {
 	return err && err->reason == r;
+}
+
+bool
+qu_err_code_is(const struct qu_err *err, enum qu_err_reason r, const char *code)
+{
+	return qu_err_is(err, r) && strcasecmp(err->code, code) == 0;
 }
 
 static const char *const reason_names[] = {

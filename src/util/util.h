@@ -111,6 +111,8 @@ int qu_err_reason(struct qu_err *err, enum qu_err_reason reason, const char *cod
 int qu_err_canceled(struct qu_err *err);
 /* True when err holds reason r. NULL err: false. */
 bool qu_err_is(const struct qu_err *err, enum qu_err_reason r);
+/* True when err holds reason r with code (compared ignoring case). */
+bool qu_err_code_is(const struct qu_err *err, enum qu_err_reason r, const char *code);
 /* A stable lowercase name of a reason for traces and tests. */
 const char *qu_err_reason_name(enum qu_err_reason r);
 /* Prepends "what: " to the message; keeps class and reason. Returns -1. */

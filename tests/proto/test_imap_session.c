@@ -360,6 +360,7 @@ START_TEST(test_status_classes)
 	ck_assert_int_eq(imap_session_select(s, "B", 1, true, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_UNAVAILABLE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "EXAMINE: server said NO [NONEXISTENT] no such mailbox"));
+	ck_assert(qu_err_code_is(&err, QU_R_REFUSED, "NONEXISTENT"));
 	ck_assert_int_eq(imap_session_select(s, "C", 1, true, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_UNAVAILABLE);
 	ck_assert_int_eq(imap_session_state(s), IMAP_STATE_AUTHENTICATED);
@@ -429,6 +430,8 @@ START_TEST(test_append_sync_literal)
 		      err.msg);
 	ck_assert_int_eq(imap_session_append(s, "Gone", 4, 0, NULL, "Hello", 5, NULL, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "TRYCREATE"));
+	ck_assert(qu_err_is(&err, QU_R_REFUSED));
+	ck_assert_str_eq(err.code, "TRYCREATE");
 	ck_assert(!imap_session_broken(s));
 	/* An 8-bit name goes as a literal too, never raw in the line. */
 	ck_assert_msg(imap_session_append(s, "S\xc3\xa4", 3, 0, NULL, "x", 1, NULL, &err) == 0, "%s",

@@ -469,6 +469,7 @@ START_TEST(test_greeting_without_apop_in_use)
 	ck_assert_int_eq(pop3_session_auth(s, &alice, true, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_TEMPFAIL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "IN-USE"));
+	ck_assert(qu_err_code_is(&err, QU_R_REFUSED, "IN-USE"));
 	pop3_session_close(s);
 	ck_assert_int_eq(peer_finish(&p), 0);
 }

@@ -134,6 +134,7 @@ START_TEST(test_smtp_auth_refused)
 	ck_assert_int_eq(smtp_session_auth(s, &alice, true, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_AUTH);
 	ck_assert_ptr_nonnull(strstr(err.msg, "535 5.7.8"));
+	ck_assert(qu_err_code_is(&err, QU_R_AUTH, "5.7.8"));
 	ck_assert_ptr_null(strstr(err.msg, "secret"));
 	smtp_session_close(s);
 	ck_assert_int_eq(peer_finish(&p), 0);
@@ -271,6 +272,7 @@ START_TEST(test_pop3_in_use_and_refused)
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(pop3_session_auth(s, &alice, true, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_TEMPFAIL);
+	ck_assert(qu_err_code_is(&err, QU_R_REFUSED, "IN-USE"));
 	pop3_session_close(s);
 	ck_assert_int_eq(peer_finish(&p), 0);
 	peer_start(&p, refused);
@@ -278,6 +280,7 @@ START_TEST(test_pop3_in_use_and_refused)
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(pop3_session_auth(s, &alice, true, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_AUTH);
+	ck_assert(qu_err_code_is(&err, QU_R_AUTH, "AUTH"));
 	pop3_session_close(s);
 	ck_assert_int_eq(peer_finish(&p), 0);
 }
@@ -435,6 +438,7 @@ START_TEST(test_imap_authenticate)
 	ck_assert_int_eq(imap_session_auth(s, &alice, true, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_AUTH);
 	ck_assert_ptr_nonnull(strstr(err.msg, "AUTHENTICATIONFAILED"));
+	ck_assert(qu_err_code_is(&err, QU_R_AUTH, "AUTHENTICATIONFAILED"));
 	imap_session_close(s);
 	ck_assert_int_eq(peer_finish(&p), 0);
 }

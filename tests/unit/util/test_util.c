@@ -206,6 +206,10 @@ START_TEST(test_err_reason)
 	ck_assert_str_eq(err.code, "TRYCREATE");
 	ck_assert_str_eq(err.msg, "APPEND Sent: server said NO");
 	ck_assert_str_eq(qu_err_reason_name(err.reason), "refused");
+	ck_assert(qu_err_code_is(&err, QU_R_REFUSED, "trycreate"));
+	ck_assert(!qu_err_code_is(&err, QU_R_AUTH, "TRYCREATE"));
+	ck_assert(!qu_err_code_is(&err, QU_R_REFUSED, "TRYCREATEX"));
+	ck_assert(!qu_err_code_is(NULL, QU_R_REFUSED, "TRYCREATE"));
 	qu_err_set(&err, QU_E_TEMPFAIL, "again");
 	ck_assert(qu_err_is(&err, QU_R_NONE));
 	ck_assert_str_eq(err.code, "");
