@@ -109,8 +109,11 @@ summary(const struct app_fetch_result *r)
 static int
 fetch_fail(struct qu_err *err)
 {
-	if (err->cls == QU_E_CANCELED)
+	if (err->cls == QU_E_CANCELED) {
+		/* Where it was stopped (which command) is no news to the user. */
+		qu_err_canceled(err);
 		qu_err_prefix(err, "fetch");
+	}
 	return cli_fail(err);
 }
 
