@@ -542,12 +542,15 @@ struct flush {
 	struct app_sent_box sent; /* Save to Sent: one IMAP session for the flush */
 	struct qu_err jerr; /* a journal write that failed */
 	bool refused_for_good;
+	const struct qu_cancel *cancel; /* stops before the next message */
 };
 
 static int
 flush_next(void *ctx, struct smtp_msg *m, struct qu_err *err)
 {
 	struct flush *f = ctx;
+	if (qu_cancel_check(f->cancel, err) < 0)
+		return -1; /* what was sent is journaled; the rest stays queued */
 	while (f->next < f->n) {
 		struct qmsg *q = &f->v[f->next++];
 		if (!count_state(q, "pending"))
@@ -575,7 +578,6 @@ flush_next(void *ctx, struct smtp_msg *m, struct qu_err *err)
 		m->ctx = q;
 		return 1;
 	}
-	(void)err;
 	return 0;
 }
 
@@ -730,7 +732,8 @@ app_queue_flush(const struct cfg_account *a, const struct app_net *net, app_send
 		return -1;
 	}
 	struct journal j = {0};
-	struct flush f = {.a = a, .path = path, .res = r, .note = note, .ctx = ctx};
+	struct flush f = {.a = a, .path = path, .res = r, .note = note, .ctx = ctx,
+			  .cancel = net ? net->cancel : NULL};
 	qu_err_clear(&f.jerr);
 	app_sent_box_init(&f.sent, a, net);
 	int rc = store_journal_read(path, JOURNAL, jline_read, &j, err);
@@ -753,7 +756,8 @@ app_queue_flush(const struct cfg_account *a, const struct app_net *net, app_send
 		} else {
 			struct smtp_batch b = {.next = flush_next, .done = flush_done, .ctx = &f};
 			if (smtp_send_batch(s, &b, err) < 0) {
-				qu_err_prefix(err, "%s", where);
+				if (err->cls != QU_E_CANCELED)
+					qu_err_prefix(err, "%s", where);
 				rc = -1;
 			}
 			smtp_session_close(s);
