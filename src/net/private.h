@@ -40,6 +40,12 @@ struct net_conn {
  * the connection's timeout. Errors: TEMPFAIL "timed out". */
 int net_wait(struct net_conn *c, short events, struct qu_err *err);
 
+/* True when the transport holds input that poll() on the socket cannot
+ * see: decrypted TLS records (tls.c), or compressed bytes not yet
+ * inflated (deflate.c). */
+bool net_tls_pending(const struct net_conn *c);
+bool net_deflate_pending(const struct net_conn *c);
+
 extern const struct net_transport net_plain_transport;
 extern const struct net_transport net_tls_transport;
 
