@@ -489,6 +489,23 @@ imap_cmd_literal(struct imap_session *s, unsigned tag, const char *p, size_t n, 
 	return 0;
 }
 
+/* The name of a response's code ("TRYCREATE") into out, or "" when there
+ * is none or it is not a plain atom that fits. */
+static void
+response_code(const struct imap_resp *r, char *out, size_t size)
+{
+	out[0] = '\0';
+	size_t n;
+	const char *a = r->code != r->code_end ? imap_node_bytes(r, r->code, &n) : NULL;
+	if (!a || r->nodes[r->code].kind != IMAP_NODE_ATOM || n >= size)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] <= 0x20 || a[i] >= 0x7f)
+			return;
+	memcpy(out, a, n);
+	out[n] = '\0';
+}
+
 /* Records a tagged completion; the response is in s->resp. */
 static int
 tagged(struct imap_session *s, struct qu_err *err)
@@ -504,6 +521,7 @@ tagged(struct imap_session *s, struct qu_err *err)
 	p->st = r->status;
 	if (r->status == IMAP_STATUS_OK)
 		return 0;
+	response_code(r, p->code, sizeof p->code);
 	char *d = imap_describe_status(r);
 	p->msg = xasprintf("server said %s", d);
 	free(d);
@@ -519,12 +537,22 @@ tagged(struct imap_session *s, struct qu_err *err)
 	return 0;
 }
 
+int
+imap_cmd_note_tagged(struct imap_session *s, struct qu_err *err)
+{
+	return tagged(s, err);
+}
+
 static int
 collect(struct imap_session *s, struct imap_pending *p, struct qu_err *err)
 {
 	int rc = 0;
-	if (p->st != IMAP_STATUS_OK)
+	if (p->st != IMAP_STATUS_OK) {
 		rc = qu_err_set(err, p->cls, "%s", p->msg ? p->msg : "command failed");
+		/* RFC 3501 §7.1, RFC 5530: the code tells the caller what to do
+		 * next (TRYCREATE: create the mailbox and try again). */
+		qu_err_reason(err, QU_R_REFUSED, p->code[0] ? p->code : NULL);
+	}
 	pending_drop(s, p);
 	return rc;
 }
