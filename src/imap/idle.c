@@ -205,3 +205,16 @@ imap_session_idle_run(struct imap_session *s, int wake_fd, int timeout_ms, imap_
 	imap_hooks_set(s, NULL, NULL);
 	return rc < 0 ? qu_err_prefix(err, "IDLE") : rc;
 }
+
+int
+imap_session_select_events(struct imap_session *s, const char *wire, size_t wire_len,
+			   bool read_only, const struct imap_qresync *q, imap_event_fn fn,
+			   void *ctx, struct imap_mailbox_status *st, struct qu_err *err)
+{
+	struct event_ctx c;
+	events_init(&c, s, fn, ctx);
+	imap_hooks_set(s, &event_hooks, &c);
+	int rc = imap_session_select_qresync(s, wire, wire_len, read_only, q, NULL, NULL, st, err);
+	imap_hooks_set(s, NULL, NULL);
+	return rc;
+}

@@ -662,6 +662,15 @@ int imap_session_idle_run(struct imap_session *s, int wake_fd, int timeout_ms, i
 int imap_session_noop_events(struct imap_session *s, imap_event_fn fn, void *ctx,
 			     struct qu_err *err);
 
+/* imap_session_select_qresync with what the reply brings reported to fn
+ * (may be NULL) as events: EXISTS, each FETCH of a message changed since
+ * q->modseq and VANISHED (EARLIER) for those expunged since (RFC 7162
+ * §3.2.5.1), so that a client coming back after a lost connection learns
+ * what changed. Errors: as imap_session_select. */
+int imap_session_select_events(struct imap_session *s, const char *wire, size_t wire_len,
+			       bool read_only, const struct imap_qresync *q, imap_event_fn fn,
+			       void *ctx, struct imap_mailbox_status *st, struct qu_err *err);
+
 /* EXPUNGE (RFC 3501 §6.4.3): removes every message marked \Deleted in the
  * selected mailbox; each EXPUNGE or VANISHED goes to fn (may be NULL).
  * Errors: UNAVAILABLE (NO/BAD, e.g. read-only), TEMPFAIL. */
