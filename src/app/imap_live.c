@@ -371,6 +371,13 @@ select_folder(struct app_imap_live *l, const char *name, bool ro, const struct i
 	return rc;
 }
 
+/* 1 s, 2 s, 4 s ... 60 s. */
+static int
+next_backoff(int ms)
+{
+	return ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
+}
+
 static void
 lost(struct app_imap_live *l, const struct qu_err *why)
 {
@@ -379,6 +386,8 @@ lost(struct app_imap_live *l, const struct qu_err *why)
 	/* A cut made by a cancel is no reason to wait. */
 	int wait = why->cls == QU_E_CANCELED ? 0 : l->backoff_ms;
 	l->retry_at = qu_now_ms() + wait;
+	if (wait)
+		l->backoff_ms = next_backoff(l->backoff_ms);
 	struct app_live_reply *r = reply_new(APP_LIVE_CONN, 0, APP_LIVE_NOOP);
 	r->err = *why;
 	r->retry_ms = wait;
@@ -395,7 +404,7 @@ live_connect(struct app_imap_live *l, struct qu_err *err)
 		r->err = *err;
 		r->retry_ms = l->backoff_ms;
 		l->retry_at = qu_now_ms() + l->backoff_ms;
-		l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+		l->backoff_ms = next_backoff(l->backoff_ms);
 		push_reply(l, r);
 		return -1;
 	}

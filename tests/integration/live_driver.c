@@ -349,7 +349,12 @@ command(struct drv *d, char *line)
 		r.uids = w[1];
 		r.folder = w[2];
 		if ((i = call(d, &r)) >= 0) {
-			printf("ok new=%s\n", d->v[i].r->new_uids ? d->v[i].r->new_uids : "-");
+			const char *u = d->v[i].r->new_uids ? d->v[i].r->new_uids : "-";
+			struct qu_buf b;
+			qu_buf_init(&b, 4096);
+			qu_buf_append_safe(&b, u, strlen(u), false);
+			printf("ok new=%s\n", b.data);
+			qu_buf_clear(&b);
 			forget(d, (size_t)i);
 		}
 	} else if (!strcmp(w[0], "expunge") || !strcmp(w[0], "idle")) {
