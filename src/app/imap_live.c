@@ -31,6 +31,16 @@
 /* Messages of a HEADERS request per APP_LIVE_MESSAGES reply. */
 #define BATCH 256
 
+/* The UI's flag bits are imap's, passed through unchanged. */
+_Static_assert((unsigned)APP_LIVE_SEEN == IMAP_FLAG_SEEN &&
+		       (unsigned)APP_LIVE_ANSWERED == IMAP_FLAG_ANSWERED &&
+		       (unsigned)APP_LIVE_FLAGGED == IMAP_FLAG_FLAGGED &&
+		       (unsigned)APP_LIVE_DELETED == IMAP_FLAG_DELETED &&
+		       (unsigned)APP_LIVE_DRAFT == IMAP_FLAG_DRAFT &&
+		       (unsigned)APP_LIVE_RECENT == IMAP_FLAG_RECENT &&
+		       (unsigned)APP_LIVE_FORWARDED == IMAP_FLAG_FORWARDED,
+	       "APP_LIVE_* flags are IMAP_FLAG_*");
+
 struct live_req {
 	struct live_req *next;
 	uint64_t id;
