@@ -376,7 +376,8 @@ select_folder(struct app_imap_live *l, const char *name, bool ro, const struct i
 	char *wire = imap_session_wire_name(l->c.s, name);
 	if (!wire)
 		return qu_err_set(err, QU_E_USAGE, "folder name is not UTF-8");
-	int rc = imap_session_select_events(l->c.s, wire, strlen(wire), ro, q, on_event, l, st, err);
+	int rc = imap_session_select_events(l->c.s, wire, strlen(wire), ro, q, on_event, l, st,
+					    err);
 	free(wire);
 	return rc;
 }
@@ -615,15 +616,19 @@ run_op(struct app_imap_live *l, const struct app_live_req *q, struct app_live_re
 			   q->op == APP_LIVE_MOVE || q->op == APP_LIVE_APPEND;
 	if ((need_uids && !uids_ok(q->uids)) || (need_folder && !q->folder) ||
 	    (q->op == APP_LIVE_PART && !q->sink) || (q->op == APP_LIVE_APPEND && !q->msg))
-		return qu_err_set(err, QU_E_USAGE, "%s: incomplete request", app_live_op_name(q->op));
+		return qu_err_set(err, QU_E_USAGE, "%s: incomplete request",
+				  app_live_op_name(q->op));
 	switch (q->op) {
 	case APP_LIVE_FOLDERS:
 		return app_imap_folders(s, folder_cb, r, err);
 	case APP_LIVE_SELECT:
 		return run_select(l, q, r, err);
 	case APP_LIVE_HEADERS: {
-		unsigned want = ((q->want & APP_LIVE_WANT_ENVELOPE) ? IMAP_SUMMARY_ENVELOPE : 0) |
-				((q->want & APP_LIVE_WANT_STRUCTURE) ? IMAP_SUMMARY_BODYSTRUCTURE : 0);
+		unsigned want = 0;
+		if (q->want & APP_LIVE_WANT_ENVELOPE)
+			want |= IMAP_SUMMARY_ENVELOPE;
+		if (q->want & APP_LIVE_WANT_STRUCTURE)
+			want |= IMAP_SUMMARY_BODYSTRUCTURE;
 		int rc = imap_session_fetch_summaries(s, q->uids, want, summary_cb, l, err);
 		flush_batch(l);
 		return rc;
@@ -710,7 +715,8 @@ wait_idle(struct app_imap_live *l)
 	struct imap_session *s = l->c.s;
 	bool can_idle = imap_session_has_cap(s, "IDLE") || imap_session_has_cap(s, "IMAP4rev2");
 	if (l->idle && l->sel && can_idle) {
-		if (imap_session_idle_run(s, l->req_pipe[0], IDLE_RENEW_MS, on_event, l, &err) < 0) {
+		int rc = imap_session_idle_run(s, l->req_pipe[0], IDLE_RENEW_MS, on_event, l, &err);
+		if (rc < 0) {
 			if (imap_session_broken(s)) {
 				lost(l, &err);
 				return;

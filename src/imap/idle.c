@@ -131,7 +131,9 @@ imap_session_noop_events(struct imap_session *s, imap_event_fn fn, void *ctx, st
 	unsigned tag = imap_cmd_start(s, "NOOP", QU_E_UNAVAILABLE, err);
 	if (!tag || imap_cmd_end(s, err) < 0)
 		return -1;
-	return imap_cmd_wait_events(s, tag, fn, ctx, NULL, err) < 0 ? qu_err_prefix(err, "NOOP") : 0;
+	if (imap_cmd_wait_events(s, tag, fn, ctx, NULL, err) < 0)
+		return qu_err_prefix(err, "NOOP");
+	return 0;
 }
 
 int
@@ -140,7 +142,9 @@ imap_session_expunge(struct imap_session *s, imap_event_fn fn, void *ctx, struct
 	unsigned tag = imap_cmd_start(s, "EXPUNGE", QU_E_UNAVAILABLE, err);
 	if (!tag || imap_cmd_end(s, err) < 0)
 		return -1;
-	return imap_cmd_wait_events(s, tag, fn, ctx, NULL, err) < 0 ? qu_err_prefix(err, "EXPUNGE") : 0;
+	if (imap_cmd_wait_events(s, tag, fn, ctx, NULL, err) < 0)
+		return qu_err_prefix(err, "EXPUNGE");
+	return 0;
 }
 
 /* Reads what the server sends while idling until wake_fd, the deadline
@@ -194,7 +198,8 @@ imap_session_idle_run(struct imap_session *s, int wake_fd, int timeout_ms, imap_
 			/* RFC 2177 §3: DONE ends it; the tagged OK follows what
 			 * the server still had to say, which is reported too. */
 			int w = rc;
-			if (imap_cmd_raw(s, "DONE\r\n", err) < 0 || imap_cmd_wait(s, tag, NULL, err) < 0)
+			if (imap_cmd_raw(s, "DONE\r\n", err) < 0 ||
+			    imap_cmd_wait(s, tag, NULL, err) < 0)
 				rc = -1;
 			else
 				rc = w;

@@ -151,7 +151,8 @@ part_begin(void *ctx, const struct imap_fetch_msg *m, uint64_t size, struct qu_e
 	struct part_ctx *c = ctx;
 	/* Only one body was asked for; a server may put UID after it. */
 	if ((m->uid && m->uid != c->uid) || c->got)
-		return qu_err_set(err, QU_E_UNAVAILABLE, "server sent a body that was not asked for");
+		return qu_err_set(err, QU_E_UNAVAILABLE,
+				  "server sent a body that was not asked for");
 	c->got = true;
 	c->size = size;
 	return 0;

@@ -110,8 +110,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t *mod = NULL;
 	size_t nmod = 0;
 	if (!imap_session_broken(s) &&
-	    imap_session_uid_store_cond(s, "1:*", '+', IMAP_FLAG_SEEN, 5, on_event, NULL, &mod, &nmod,
-					&err) == 0) {
+	    imap_session_uid_store_cond(s, "1:*", '+', IMAP_FLAG_SEEN, 5, on_event, NULL, &mod,
+					&nmod, &err) == 0) {
 		for (size_t i = 0; i < nmod; i++)
 			if (!mod[i] || (i && mod[i] < mod[i - 1]))
 				abort();

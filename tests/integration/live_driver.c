@@ -70,7 +70,8 @@ pump(struct drv *d, int ms)
 				struct qu_buf b;
 				qu_buf_init(&b, 4096);
 				if (m->message_id)
-					qu_buf_append_safe(&b, m->message_id, strlen(m->message_id), false);
+					qu_buf_append_safe(&b, m->message_id,
+							   strlen(m->message_id), false);
 				fprintf(d->headers, "%u %u %s\n", (unsigned)m->uid, m->flags,
 					b.len ? b.data : "-");
 				qu_buf_clear(&b);
