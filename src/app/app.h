@@ -373,4 +373,172 @@ int app_list(const struct cfg_account *a, const struct app_net *net, app_folder_
 int app_imap_append_sent(const struct cfg_account *a, const struct app_net *net, const char *p,
 			 size_t n, char **folder, struct qu_err *err);
 
+/* ==== a live IMAP session for the UI (imap_live.c) ==================== */
+/*
+ * One logged-in IMAP session kept open on a thread of its own (the owner)
+ * while the screen stays live. The UI posts requests, each with an id; the
+ * owner runs them one at a time and queues replies, writing to a
+ * descriptor the UI polls (app_imap_live_fd) beside the terminal. While
+ * nothing is asked and idle is on, the owner IDLEs on the selected folder
+ * (RFC 2177) and reports the server's changes as events; a posted request
+ * ends the IDLE at once. A lost connection is reported and made again
+ * with back-off (1 s, 2 s, 4 s ... 60 s), and the folder that was selected
+ * is selected again (with QRESYNC where offered, so that what changed
+ * meanwhile comes as events). Every string in a reply came from the server
+ * and must be made safe before it is shown.
+ */
+struct app_imap_live;
+
+enum app_live_op {
+	APP_LIVE_FOLDERS, /* the folders with counts (LIST, LIST-STATUS/STATUS) */
+	APP_LIVE_SELECT,  /* folder, read_only (EXAMINE) */
+	APP_LIVE_HEADERS, /* uids: summaries in APP_LIVE_MESSAGES replies */
+	APP_LIVE_PART,    /* uid, section: bytes to sink */
+	APP_LIVE_STORE,   /* uids, store_op, flags, unchangedsince */
+	APP_LIVE_COPY,    /* uids, folder */
+	APP_LIVE_MOVE,    /* uids, folder */
+	APP_LIVE_EXPUNGE, /* the selected folder's \Deleted messages */
+	APP_LIVE_APPEND,  /* folder, flags, msg */
+	APP_LIVE_IDLE,    /* on: IDLE while nothing is asked */
+	APP_LIVE_NOOP,    /* ask the server for news */
+};
+const char *app_live_op_name(enum app_live_op op);
+
+/* Message flags (the values of imap's IMAP_FLAG_*). */
+enum {
+	APP_LIVE_SEEN = 1u << 0,
+	APP_LIVE_ANSWERED = 1u << 1,
+	APP_LIVE_FLAGGED = 1u << 2,
+	APP_LIVE_DELETED = 1u << 3,
+	APP_LIVE_DRAFT = 1u << 4,
+	APP_LIVE_RECENT = 1u << 5,
+	APP_LIVE_FORWARDED = 1u << 6,
+};
+
+/* What HEADERS asks for besides UID, FLAGS, INTERNALDATE, RFC822.SIZE and
+ * MODSEQ. */
+enum {
+	APP_LIVE_WANT_ENVELOPE = 1u << 0,
+	APP_LIVE_WANT_STRUCTURE = 1u << 1,
+};
+
+/* Bytes of a PART, called on the owner thread; -1 (with err) stops. */
+typedef int (*app_live_sink_fn)(void *ctx, const char *p, size_t n, struct qu_err *err);
+
+/* A request; app_imap_live_post copies what it needs. */
+struct app_live_req {
+	enum app_live_op op;
+	const char *folder;      /* SELECT, COPY, MOVE, APPEND: UTF-8 name */
+	bool read_only;          /* SELECT */
+	const char *uids;        /* HEADERS, STORE, COPY, MOVE: "1:*", "4,7:9" */
+	unsigned want;           /* HEADERS: APP_LIVE_WANT_* */
+	uint32_t uid;            /* PART */
+	const char *section;     /* PART: "" whole message, "1.2", "TEXT" */
+	app_live_sink_fn sink;   /* PART; must stay valid until its DONE */
+	void *sink_ctx;
+	char store_op;           /* STORE: '+', '-' or '=' */
+	unsigned flags;          /* STORE, APPEND: APP_LIVE_* flags */
+	uint64_t unchangedsince; /* STORE: CONDSTORE guard (RFC 7162), 0 none */
+	const char *msg;         /* APPEND: the message, CRLF line ends */
+	size_t msg_len;
+	bool on;                 /* IDLE */
+};
+
+struct app_live_folder {
+	char *name;              /* UTF-8 (may hold any byte: name_len) */
+	size_t name_len;
+	bool selectable, has_counts;
+	uint32_t messages, unseen;
+	const char *special;     /* "\\Sent", ... (RFC 6154) or NULL; static */
+};
+
+/* One message of a HEADERS request. ENVELOPE strings are raw: RFC 2047
+ * words are not decoded; NULL when absent. */
+struct app_live_msg {
+	uint32_t uid, seq;
+	unsigned flags;          /* APP_LIVE_* */
+	uint64_t size, modseq;
+	char *internaldate;
+	char *date, *subject, *message_id, *in_reply_to;
+	char *from, *to;         /* "Name <box@host>, ..." */
+	uint32_t n_parts;        /* BODYSTRUCTURE parts, 0 when not asked */
+	bool has_attachment;     /* a part with disposition attachment */
+};
+
+struct app_live_status {
+	uint32_t messages, uidvalidity, uidnext;
+	uint64_t highestmodseq;
+	bool read_only;
+};
+
+enum app_live_event_kind {
+	APP_LIVE_EV_EXISTS,   /* num: the folder holds num messages */
+	APP_LIVE_EV_EXPUNGE,  /* num: the message with this number is gone */
+	APP_LIVE_EV_FLAGS,    /* uid (0 when not sent), num (its number),
+			       * flags, modseq */
+	APP_LIVE_EV_VANISHED, /* uids gone; earlier: while away */
+};
+
+enum app_live_kind {
+	APP_LIVE_DONE,     /* a request ended: err.cls QU_E_OK or why not */
+	APP_LIVE_MESSAGES, /* a batch of a HEADERS request (DONE follows) */
+	APP_LIVE_EVENT,    /* a change the server reported */
+	APP_LIVE_CONN,     /* up: logged in (again); down: err says why */
+};
+
+/* A reply; owned by the caller after app_imap_live_next_reply, freed with
+ * app_live_reply_free. Fields beyond kind, id, op and err are filled as
+ * the kind and op say. */
+struct app_live_reply {
+	enum app_live_kind kind;
+	uint64_t id;             /* the request's; 0 for what no request asked */
+	enum app_live_op op;
+	struct qu_err err;
+	struct app_live_folder *folders; /* DONE of FOLDERS */
+	size_t n_folders;
+	struct app_live_msg *msgs;       /* MESSAGES */
+	size_t n_msgs;
+	bool has_status;                 /* DONE of SELECT; CONN up with folder */
+	struct app_live_status status;   /* restored */
+	char *folder;                    /* CONN up: the folder selected again */
+	uint32_t *modified;              /* DONE of STORE: UIDs left alone */
+	size_t n_modified;               /* because they changed (MODIFIED) */
+	uint32_t uidvalidity;            /* DONE of COPY, MOVE, APPEND with */
+	char *new_uids;                  /* UIDPLUS: where they went, or NULL */
+	uint64_t part_size;              /* DONE of PART */
+	enum app_live_event_kind ev;     /* EVENT */
+	uint32_t num, uid;
+	unsigned flags;
+	uint64_t modseq;
+	char *uids;                      /* VANISHED */
+	bool earlier;
+	bool up;                         /* CONN */
+	int retry_ms;                    /* CONN down: next try in */
+};
+void app_live_reply_free(struct app_live_reply *r);
+
+/* Starts the owner thread, which connects and logs in (TLS per the URL,
+ * the password from password_command as every command gets it) and
+ * reports it with an APP_LIVE_CONN reply. a must stay valid until
+ * app_imap_live_close; net's timeout and trace are used (the trace is
+ * called on the owner thread), its cancel is not: the session has its
+ * own. Errors (at once): CONFIG (no IMAP URL). Returns an owned session. */
+struct app_imap_live *app_imap_live_open(const struct cfg_account *a, const struct app_net *net,
+					 struct qu_err *err);
+/* Readable when replies wait; poll it and drain app_imap_live_next_reply. */
+int app_imap_live_fd(const struct app_imap_live *l);
+/* The next reply, or NULL when none waits. */
+struct app_live_reply *app_imap_live_next_reply(struct app_imap_live *l);
+/* Queues a request; returns its id (never 0). An IDLE in progress ends
+ * within milliseconds. */
+uint64_t app_imap_live_post(struct app_imap_live *l, const struct app_live_req *r);
+/* Cancels a request: one still queued is dropped (its DONE says
+ * canceled), the running one is stopped at once and ends with CANCELED
+ * (the connection is then made again when it was cut mid-reply). Returns
+ * false when no such request waits or runs. */
+bool app_imap_live_cancel(struct app_imap_live *l, uint64_t id);
+/* Ends IDLE, stops what runs, logs out, joins the thread and frees
+ * everything, replies not taken too. NULL is a no-op. */
+void app_imap_live_close(struct app_imap_live *l);
+
 #endif

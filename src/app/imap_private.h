@@ -24,6 +24,9 @@ struct app_imap {
  * UNAVAILABLE). Release with app_imap_close. */
 int app_imap_connect(const struct cfg_account *a, const struct app_net *net, struct app_imap *c,
 		     struct qu_err *err);
+/* The folders of a logged-in session as app_list gives them (list.c). */
+int app_imap_folders(struct imap_session *s, app_folder_fn fn, void *ctx, struct qu_err *err);
+
 /* LOGOUT (skipped when the session broke) and frees. */
 void app_imap_close(struct app_imap *c);
 /* Adds "URL: " in front of err, unless it is a local (IOERR) failure. */

@@ -70,20 +70,14 @@ fill_status(struct imap_session *s, struct imap_list *l, unsigned items, struct 
 }
 
 int
-app_list(const struct cfg_account *a, const struct app_net *net, app_folder_fn fn, void *ctx,
-	 struct qu_err *err)
+app_imap_folders(struct imap_session *s, app_folder_fn fn, void *ctx, struct qu_err *err)
 {
-	struct app_imap c;
-	if (app_imap_connect(a, net, &c, err) < 0)
-		return -1;
 	const unsigned items = IMAP_MB_HAVE_MESSAGES | IMAP_MB_HAVE_UNSEEN;
 	struct imap_list l = {0};
-	int rc = imap_session_list(c.s, "", "*", IMAP_LISTOPT_SPECIAL_USE, items, &l, err);
+	int rc = imap_session_list(s, "", "*", IMAP_LISTOPT_SPECIAL_USE, items, &l, err);
 	if (rc == 0)
-		rc = fill_status(c.s, &l, items, err);
-	if (rc < 0) {
-		app_imap_fail(&c, err);
-	} else {
+		rc = fill_status(s, &l, items, err);
+	if (rc == 0) {
 		if (l.n > 1)
 			qsort(l.v, l.n, sizeof *l.v, cmp_entry);
 		for (size_t i = 0; i < l.n; i++) {
@@ -101,6 +95,19 @@ app_list(const struct cfg_account *a, const struct app_net *net, app_folder_fn f
 		}
 	}
 	imap_list_clear(&l);
+	return rc;
+}
+
+int
+app_list(const struct cfg_account *a, const struct app_net *net, app_folder_fn fn, void *ctx,
+	 struct qu_err *err)
+{
+	struct app_imap c;
+	if (app_imap_connect(a, net, &c, err) < 0)
+		return -1;
+	int rc = app_imap_folders(c.s, fn, ctx, err);
+	if (rc < 0)
+		app_imap_fail(&c, err);
 	app_imap_close(&c);
 	return rc;
 }

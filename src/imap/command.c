@@ -553,6 +553,12 @@ tagged(struct imap_session *s, struct qu_err *err)
 	return 0;
 }
 
+int
+imap_cmd_note_tagged(struct imap_session *s, struct qu_err *err)
+{
+	return tagged(s, err);
+}
+
 static int
 collect(struct imap_session *s, struct imap_pending *p, struct qu_err *err)
 {

@@ -339,8 +339,8 @@ imap_session_uid_search(struct imap_session *s, const char *criteria, uint32_t *
 
 /* ---- STORE, COPY, MOVE, EXPUNGE ---- */
 
-static void
-flags_text(struct qu_buf *b, unsigned flags)
+void
+imap_flags_text(struct qu_buf *b, unsigned flags)
 {
 	static const struct {
 		unsigned bit;
@@ -370,7 +370,7 @@ imap_session_uid_store(struct imap_session *s, const char *uidset, char op, unsi
 	struct qu_buf b;
 	qu_buf_init(&b, 4096);
 	qu_buf_printf(&b, "%s %sFLAGS.SILENT ", uidset, op == '+' ? "+" : op == '-' ? "-" : "");
-	flags_text(&b, flags);
+	imap_flags_text(&b, flags);
 	unsigned tag = imap_cmd_start(s, "UID STORE ", QU_E_UNAVAILABLE, err);
 	int rc = -1;
 	if (tag && imap_cmd_raw(s, b.data, err) == 0 && imap_cmd_end(s, err) == 0)
@@ -464,7 +464,9 @@ imap_session_uid_copy(struct imap_session *s, const char *uidset, const char *ds
 		return -1;
 	if (imap_session_has_cap(s, "UIDPLUS"))
 		return imap_session_uid_expunge(s, uidset, err);
-	return 0;
+	/* Without UIDPLUS only a plain EXPUNGE removes them; it also removes
+	 * other messages already marked \Deleted (RFC 6851 §3.3). */
+	return imap_session_expunge(s, NULL, NULL, err);
 }
 
 void

@@ -620,4 +620,109 @@ int imap_session_idle_done(struct imap_session *s, struct qu_err *err);
  * LOGOUT afterwards; free it with imap_session_close. */
 int imap_session_logout(struct imap_session *s, struct qu_err *err);
 
+/* ---- an interactive client (idle.c, store_cmd.c) ----------------------- */
+
+/* A change to the selected mailbox the server reported on its own (RFC 3501
+ * §7.3.1, §7.4.1, §7.4.2; RFC 7162 §3.2.10). */
+enum imap_event_kind {
+	IMAP_EVENT_EXISTS,   /* num: the mailbox now holds num messages */
+	IMAP_EVENT_EXPUNGE,  /* num: the message with this number is gone;
+			      * the numbers above it move down by one */
+	IMAP_EVENT_FETCH,    /* msg: new flags (and MODSEQ) of a message */
+	IMAP_EVENT_VANISHED, /* uids: a UID set gone (QRESYNC); earlier: news
+			      * about the past, the count did not change */
+};
+const char *imap_event_kind_name(enum imap_event_kind k);
+
+/* Borrowed for the call. */
+struct imap_event {
+	enum imap_event_kind kind;
+	uint32_t num;
+	const struct imap_fetch_msg *msg;
+	const char *uids; /* NUL-terminated protocol text "3:5,9" (checked) */
+	bool earlier;
+};
+/* Returns 0, or -1 with err set to stop (the session is then broken). */
+typedef int (*imap_event_fn)(void *ctx, const struct imap_event *ev, struct qu_err *err);
+
+/* IDLE (RFC 2177) on the selected mailbox: enters IDLE, reports each
+ * EXISTS, EXPUNGE, FETCH and VANISHED to fn (may be NULL) as it comes, and
+ * leaves (DONE, then the command's completion is read) when wake_fd (may
+ * be -1; it is not read) becomes readable or timeout_ms passes (< 0: no
+ * limit; RFC 2177 §3 asks to leave and enter again within 29 minutes).
+ * The session is usable afterwards. Returns 1 when woken, 0 when the time
+ * passed or the server ended IDLE itself, -1 on error (UNAVAILABLE when
+ * IDLE is not offered or refused, TEMPFAIL, CANCELED when the
+ * connection's cancel handle fired: the session is then broken). */
+int imap_session_idle_run(struct imap_session *s, int wake_fd, int timeout_ms, imap_event_fn fn,
+			  void *ctx, struct qu_err *err);
+
+/* NOOP with the changes it brings reported to fn (may be NULL): how a
+ * client without IDLE learns news. Errors: UNAVAILABLE, TEMPFAIL. */
+int imap_session_noop_events(struct imap_session *s, imap_event_fn fn, void *ctx,
+			     struct qu_err *err);
+
+/* imap_session_select_qresync with what the reply brings reported to fn
+ * (may be NULL) as events: EXISTS, each FETCH of a message changed since
+ * q->modseq and VANISHED (EARLIER) for those expunged since (RFC 7162
+ * §3.2.5.1), so that a client coming back after a lost connection learns
+ * what changed. Errors: as imap_session_select. */
+int imap_session_select_events(struct imap_session *s, const char *wire, size_t wire_len,
+			       bool read_only, const struct imap_qresync *q, imap_event_fn fn,
+			       void *ctx, struct imap_mailbox_status *st, struct qu_err *err);
+
+/* EXPUNGE (RFC 3501 §6.4.3): removes every message marked \Deleted in the
+ * selected mailbox; each EXPUNGE or VANISHED goes to fn (may be NULL).
+ * Errors: UNAVAILABLE (NO/BAD, e.g. read-only), TEMPFAIL. */
+int imap_session_expunge(struct imap_session *s, imap_event_fn fn, void *ctx, struct qu_err *err);
+
+/* UID STORE with the answer wanted: op '+', '-' or '=' of the IMAP_FLAG_*
+ * bits. unchangedsince > 0 makes the store conditional (RFC 7162 §3.1.3)
+ * when CONDSTORE is enabled or offered (it is left out otherwise): the
+ * messages whose MODSEQ passed it are not changed, and *modified (may be
+ * NULL) gets a new array of their UIDs, ascending, *n_modified their
+ * number (0 and NULL when none). The new FLAGS (and MODSEQ) of each
+ * message changed go to fn as IMAP_EVENT_FETCH (fn NULL: .SILENT).
+ * uidset is protocol syntax ("1:3,7"). Errors: UNAVAILABLE (NO/BAD),
+ * TEMPFAIL. */
+int imap_session_uid_store_cond(struct imap_session *s, const char *uidset, char op, unsigned flags,
+				uint64_t unchangedsince, imap_event_fn fn, void *ctx,
+				uint32_t **modified, size_t *n_modified, struct qu_err *err);
+
+/* What a message list shows, from one FETCH response. Borrowed for the
+ * call. */
+struct imap_summary {
+	uint32_t seq, uid;
+	unsigned flags;     /* IMAP_FLAG_* */
+	bool has_flags;
+	uint64_t size;      /* RFC822.SIZE, 0 when absent */
+	uint64_t modseq;    /* 0 without CONDSTORE */
+	const char *internaldate; /* as sent, or NULL */
+	const struct imap_envelope *envelope;     /* NULL when absent or unusable */
+	const struct imap_bodystructure *body;    /* NULL when absent or unusable */
+};
+typedef int (*imap_summary_fn)(void *ctx, const struct imap_summary *m, struct qu_err *err);
+
+enum {
+	IMAP_SUMMARY_ENVELOPE = 1u << 0,
+	IMAP_SUMMARY_BODYSTRUCTURE = 1u << 1,
+};
+
+/* UID FETCH uidset (UID FLAGS INTERNALDATE RFC822.SIZE, MODSEQ when
+ * CONDSTORE is enabled, and ENVELOPE and BODYSTRUCTURE as want says): fn
+ * gets each message that has a UID, in the server's order. uidset is
+ * protocol syntax ("1:*", "4,9:12"); anything else is refused (SOFTWARE).
+ * Errors: UNAVAILABLE (NO/BAD), TEMPFAIL, or fn's. */
+int imap_session_fetch_summaries(struct imap_session *s, const char *uidset, unsigned want,
+				 imap_summary_fn fn, void *ctx, struct qu_err *err);
+
+/* Streams one message (section "") or one part of it (BODY.PEEK[section]:
+ * "1.2", "2.HEADER", "TEXT"; RFC 3501 §6.4.5) to sink without setting
+ * \Seen. *size (may be NULL) gets the length the server announced. A
+ * section of other characters is refused (SOFTWARE). Errors: UNAVAILABLE
+ * (NO/BAD, or no such message: "no such message"), TEMPFAIL, or the
+ * sink's. */
+int imap_session_fetch_part(struct imap_session *s, uint32_t uid, const char *section,
+			    net_sink_fn sink, void *ctx, uint64_t *size, struct qu_err *err);
+
 #endif

@@ -100,6 +100,16 @@ int imap_cmd_simple(struct imap_session *s, const char *verb, struct qu_err *err
  * for NO/BAD), or a protocol or connection error (-1). */
 int imap_cmd_wait_continue(struct imap_session *s, unsigned tag, struct qu_err *err);
 
+/* Records the tagged response in s->resp as its command's completion (for
+ * a caller that read it with imap_read_response, as IDLE does); collect
+ * it with imap_cmd_wait. */
+int imap_cmd_note_tagged(struct imap_session *s, struct qu_err *err);
+
+/* imap_cmd_wait with the changes the command brings (EXISTS, EXPUNGE,
+ * FETCH, VANISHED) reported to fn (may be NULL) as they come (idle.c). */
+int imap_cmd_wait_events(struct imap_session *s, unsigned tag, imap_event_fn fn, void *ctx,
+			 bool *fresh, struct qu_err *err);
+
 /* Reads one response into s->resp, doing the session's bookkeeping for
  * untagged ones and calling the hooks. */
 int imap_read_response(struct imap_session *s, struct qu_err *err);
@@ -142,6 +152,9 @@ struct imap_fetch_ctx {
 	char idate[64];
 };
 extern const struct imap_hooks imap_fetch_hooks;
+
+/* Appends "(\Seen \Flagged ...)" for the IMAP_FLAG_* bits to b. */
+void imap_flags_text(struct qu_buf *b, unsigned flags);
 
 /* APPENDUID or COPYUID of a response into u (may be NULL). */
 void imap_uidplus_from_resp(const struct imap_resp *r, struct imap_uidplus *u);

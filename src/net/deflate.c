@@ -19,6 +19,7 @@ struct net_deflate {
 	size_t icap;
 	unsigned char *obuf; /* compressed bytes to write */
 	bool in_end;         /* the server ended its stream */
+	bool out_full;       /* the last inflate filled its output: more may wait */
 };
 
 static ssize_t
@@ -34,6 +35,7 @@ z_read(struct net_conn *c, void *p, size_t n, struct qu_err *err)
 		z->in.avail_out = (uInt)n;
 		int zr = inflate(&z->in, Z_SYNC_FLUSH);
 		size_t got = n - z->in.avail_out;
+		z->out_full = z->in.avail_out == 0;
 		if (zr == Z_STREAM_END)
 			z->in_end = true;
 		if (got)
@@ -149,4 +151,10 @@ bool
 net_conn_is_compressed(const struct net_conn *c)
 {
 	return c->z != NULL;
+}
+
+bool
+net_deflate_pending(const struct net_conn *c)
+{
+	return c->z && !c->z->in_end && (c->z->in.avail_in > 0 || c->z->out_full);
 }

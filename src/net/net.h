@@ -100,6 +100,17 @@ int net_read_stream(struct net_conn *c, uint64_t n, net_sink_fn sink, void *ctx,
 /* True when bytes from the server are buffered and not yet read. */
 bool net_has_buffered(const struct net_conn *c);
 
+/* Waits until the server has sent something, wake_fd (may be -1) is
+ * readable, or timeout_ms passes (< 0: no limit), for a client that idles
+ * (IMAP IDLE) and must also answer its own caller. Input already held by
+ * the connection (its read buffer, decrypted TLS records, compressed bytes
+ * not yet inflated) counts as readable at once: poll() cannot see it. A
+ * hang-up or socket error counts as readable too: the next read reports
+ * it. Nothing is read from wake_fd. Returns 1 readable, 0 woken or timed
+ * out, -1 when the connection's cancel handle fired (CANCELED) or poll
+ * failed (TEMPFAIL). Implemented in wait.c. */
+int net_wait_readable(struct net_conn *c, int wake_fd, int timeout_ms, struct qu_err *err);
+
 /* Buffered writes: nothing goes on the wire until net_flush (or the buffer
  * fills). The C: trace shows each line as it is completed. */
 int net_write(struct net_conn *c, const void *p, size_t n, struct qu_err *err);

@@ -49,6 +49,12 @@ struct addrinfo;
 struct addrinfo *net_resolve(const char *host, uint16_t port, int timeout_ms,
 			     const struct qu_cancel *cancel, struct qu_err *err);
 
+/* True when the transport holds input that poll() on the socket cannot
+ * see: decrypted TLS records (tls.c), or compressed bytes not yet
+ * inflated (deflate.c). */
+bool net_tls_pending(const struct net_conn *c);
+bool net_deflate_pending(const struct net_conn *c);
+
 extern const struct net_transport net_plain_transport;
 extern const struct net_transport net_tls_transport;
 

@@ -332,3 +332,11 @@ net_tls_library_version(void)
 {
 	return gnutls_check_version(NULL);
 }
+
+bool
+net_tls_pending(const struct net_conn *c)
+{
+	/* Records already decrypted but not yet read: poll() on the socket
+	 * cannot see them. */
+	return c->tls && gnutls_record_check_pending(c->tls->s) > 0;
+}

@@ -7,6 +7,8 @@ Suite *net_suite(void);
 Suite *sessions_suite(void);
 Suite *pop3_suite(void);
 Suite *imap_session_suite(void);
+Suite *imap_live_suite(void);
+Suite *app_live_suite(void);
 Suite *smtp_send_suite(void);
 
 int
@@ -17,6 +19,8 @@ main(void)
 	srunner_add_suite(sr, sessions_suite());
 	srunner_add_suite(sr, pop3_suite());
 	srunner_add_suite(sr, imap_session_suite());
+	srunner_add_suite(sr, imap_live_suite());
+	srunner_add_suite(sr, app_live_suite());
 	srunner_add_suite(sr, smtp_send_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
