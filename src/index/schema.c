@@ -43,6 +43,7 @@ static const char schema_sql[] =
 	"CREATE INDEX msg_date ON msg (date);"
 	"CREATE INDEX msg_thread ON msg (thread, date);"
 	"CREATE INDEX msg_message_id ON msg (message_id);"
+	"CREATE INDEX msg_parent ON msg (parent) WHERE parent IS NOT NULL;"
 	/* Every Message-ID a message names in References or In-Reply-To, so
 	 * a late parent finds the children waiting for it (threads.c). */
 	"CREATE TABLE ref (message_id TEXT NOT NULL, msg INTEGER NOT NULL,"
