@@ -95,11 +95,13 @@ index_msgids(const char *p, size_t n)
 		for (size_t k = i + 1; k < j; k++)
 			if (!isspace((unsigned char)p[k]))
 				qu_buf_append_byte(&b, p[k]);
-		if (b.len == mark)
+		if (b.len == mark) {
 			b.len = start; /* "<>" names nothing */
-		else
+			if (b.data)
+				b.data[b.len] = '\0';
+		} else {
 			any = true;
-		b.data[b.len] = '\0';
+		}
 		i = j + 1;
 	}
 	if (!any) {
