@@ -517,7 +517,7 @@ mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o, struc
 	if (n > INT_MAX)
 		n = INT_MAX;
 	int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-		   HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT;
+		   HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT | XML_PARSE_HUGE;
 	htmlDocPtr doc = n ? htmlReadMemory(p, (int)n, NULL, "UTF-8", opts) : NULL;
 	int rc = 0;
 	if (doc) {

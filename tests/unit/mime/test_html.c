@@ -257,6 +257,53 @@ START_TEST(test_golden)
 }
 END_TEST
 
+/* A 2 MB newsletter-like document (one block repeated, each with links
+ * of its own) renders whole and in bounded time. */
+START_TEST(test_large)
+{
+	static const char block[] =
+		"<table width=\"100%%\"><tr><td><h2>Story %d</h2><p>Lorem ipsum dolor sit amet, "
+		"<a href=\"https://n%d.example/a\">consectetur</a> adipiscing elit, sed do eiusmod "
+		"tempor incididunt ut labore et dolore magna aliqua. \xE4\xB8\xAD\xE6\x96\x87"
+		"\xE6\x96\x87\xE6\x9C\xAC\xE3\x80\x82</p></td></tr><tr><td>"
+		"<table><tr><td>Price</td><td>%d.00</td></tr><tr><td>Stock</td><td>%d</td></tr>"
+		"</table></td></tr></table><ul><li>one</li><li>two <b>bold</b></li></ul>"
+		"<blockquote><p>quoted &amp; <i>kept</i></p></blockquote>\n";
+	struct qu_buf in, out;
+	qu_buf_init(&in, SIZE_MAX);
+	qu_buf_init(&out, SIZE_MAX);
+	qu_buf_append_str(&in, "<html><body>");
+	int blocks = 0;
+	while (in.len < 2 * 1024 * 1024)
+		qu_buf_printf(&in, block, blocks, blocks, blocks, blocks * 7), blocks++;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	render(in.data, in.len, 72, true, &out);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "html: %zu bytes in %.3f s, %.1f MB/s\n", in.len, s, (double)in.len / s / 1e6);
+	ck_assert_msg(s < 30, "%.1f s for 2 MB", s);
+	/* Every block's heading, table and link is there, in order. */
+	int found = 0;
+	const char *at = out.data;
+	for (int i = 0; i < blocks; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "Story %d\n", i);
+		at = strstr(at, want);
+		ck_assert_msg(at != NULL, "block %d missing", i);
+		snprintf(want, sizeof want, "Price  %d.00\n", i);
+		ck_assert_ptr_nonnull(strstr(at, want));
+		found++;
+	}
+	char last[64];
+	snprintf(last, sizeof last, "[%d] https://n%d.example/a\n", blocks, blocks - 1);
+	ck_assert_ptr_nonnull(strstr(out.data, last));
+	ck_assert_int_eq(found, blocks);
+	qu_buf_clear(&in);
+	qu_buf_clear(&out);
+}
+END_TEST
+
 static Suite *
 html_suite(void)
 {
@@ -270,6 +317,7 @@ html_suite(void)
 	TCase *tg = tcase_create("golden");
 	tcase_set_timeout(tg, 60);
 	tcase_add_test(tg, test_golden);
+	tcase_add_test(tg, test_large);
 	suite_add_tcase(s, tg);
 	return s;
 }
