@@ -1400,9 +1400,16 @@ compile_node(struct compiler *c, const struct node *nd)
 	case N_ALL: emit(c, "1"); break;
 	case N_AND: case N_OR: compile_list(c, nd); break;
 	case N_NOT:
-		emit(c, "NOT (");
-		compile_node(c, nd->kids[0]);
-		emit(c, ")");
+		/* A list brings its own parentheses; one level fewer keeps
+		 * SQLite's parser stack further from its end. */
+		if (nd->kids[0]->kind == N_AND || nd->kids[0]->kind == N_OR) {
+			emit(c, "NOT ");
+			compile_node(c, nd->kids[0]);
+		} else {
+			emit(c, "NOT (");
+			compile_node(c, nd->kids[0]);
+			emit(c, ")");
+		}
 		break;
 	case N_FTS: {
 		struct qu_buf m;

@@ -226,9 +226,9 @@ START_TEST(hostile_nesting)
 	q[n] = 'a';
 	memset(q + n + 1, ')', n);
 	assert_error_at(q, 2 * n + 1, "query longer than");
-	assert_error_at(q, n + 1, "position 65: query nested more than 64 deep");
+	assert_error_at(q, n + 1, "position 17: query nested more than 16 deep");
 	memset(q, '!', n);
-	assert_error_at(q, n + 1, "position 65: query nested more than 64 deep");
+	assert_error_at(q, n + 1, "position 17: query nested more than 16 deep");
 	memset(q, '-', n);
 	assert_error_at(q, n + 1, "nested");
 	free(q);
