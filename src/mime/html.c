@@ -516,6 +516,9 @@ mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o, struc
 	/* libxml2 takes an int length: a bigger document is cut there. */
 	if (n > INT_MAX)
 		n = INT_MAX;
+	/* XML_PARSE_HUGE: without it the parser stops at 256 nested elements
+	 * and the rest of the text is lost; its tree is freed without
+	 * recursion and the walk here goes flat past MAX_DEPTH. */
 	int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 		   HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT | XML_PARSE_HUGE;
 	htmlDocPtr doc = n ? htmlReadMemory(p, (int)n, NULL, "UTF-8", opts) : NULL;

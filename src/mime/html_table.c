@@ -7,6 +7,7 @@
  * cells; too wide a table wraps its columns, and a table that cannot fit
  * even so shows one cell after the other.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,23 +59,36 @@ next_row(const xmlNode *table, const xmlNode *prev)
 	}
 }
 
-/* Whether a cell shows anything: text other than white space and no-break
- * spaces, or an image. Stops at the first. */
+/* Whether text shows anything: a character of some width other than the
+ * no-break space (spacer cells hold &nbsp; or &zwnj;). */
+static bool
+text_shows(const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x80) {
+			if (c > ' ')
+				return true;
+			i++;
+			continue;
+		}
+		uint32_t cp;
+		i += qu_utf8_decode(s + i, n - i, &cp);
+		if (cp != 0xA0 && (cp == 0xFFFFFFFF || qu_cp_cells(cp) > 0))
+			return true;
+	}
+	return false;
+}
+
+/* Whether a cell shows anything: text or an image. Stops at the first. */
 static bool
 has_content(const xmlNode *top)
 {
 	const xmlNode *n = top->children;
 	while (n && n != top) {
-		if (n->type == XML_TEXT_NODE && n->content) {
-			for (const unsigned char *s = n->content; *s; s++) {
-				if (*s == 0xC2 && s[1] == 0xA0) {
-					s++;
-					continue;
-				}
-				if (*s > ' ')
-					return true;
-			}
-		}
+		if (n->type == XML_TEXT_NODE && n->content && text_shows((const char *)n->content))
+			return true;
 		if (is(n, "img"))
 			return true;
 		bool skip = is(n, "style") || is(n, "script");
@@ -152,6 +166,9 @@ render_cell(struct html_rnd *r, const xmlNode *c, struct cell *cell)
 			cell->nat = w;
 		i = j + 1;
 	}
+	/* Only marks or zero-width characters: an empty cell. */
+	if (!cell->nat)
+		cell->len = 0;
 	cell->minw = html_min_width(cell->text, cell->len);
 	return rc;
 }

@@ -82,6 +82,27 @@ pre_text(struct html_rnd *r, const char *s, size_t n)
 	return 0;
 }
 
+/* Appends a word without its soft hyphens: a browser shows one only where
+ * it breaks the word, and this renderer never breaks there. */
+static int
+append_word(struct qu_buf *b, const char *s, size_t n)
+{
+	size_t i = 0, from = 0;
+	const char *c2;
+	while (i + 1 < n && (c2 = memchr(s + i, 0xC2, n - i - 1))) {
+		i = (size_t)(c2 - s);
+		if ((unsigned char)s[i + 1] != 0xAD) {
+			i++;
+			continue;
+		}
+		if (qu_buf_append(b, s + from, i - from) < 0)
+			return -1;
+		i += 2;
+		from = i;
+	}
+	return qu_buf_append(b, s + from, n - from);
+}
+
 int
 html_text(struct html_rnd *r, const char *s, size_t n, bool literal)
 {
@@ -110,7 +131,7 @@ html_text(struct html_rnd *r, const char *s, size_t n, bool literal)
 		if (r->space && para_open(r) && qu_buf_append_byte(&r->para, ' ') < 0)
 			return -1;
 		r->space = false;
-		if (qu_buf_append(&r->para, s + i, j - i) < 0)
+		if (append_word(&r->para, s + i, j - i) < 0)
 			return -1;
 		i = j;
 	}

@@ -38,6 +38,10 @@ static const struct html_case cases[] = {
 	{"blank lines at most one", 72, true, "a<br><br><br><br>b", "a\n\nb\n"},
 	{"entities", 72, true, "<p>&lt;a&gt; &amp; &eacute; &#x4E2D; &quot;</p>",
 		"<a> & \xC3\xA9 \xE4\xB8\xAD \"\n"},
+	{"soft hyphen dropped", 72, true, "hy&shy;phen", "hyphen\n"},
+	{"zwnj spacer cell", 72, true,
+		"<table><tr><td>a</td><td>&zwnj;</td><td>b</td></tr><tr><td>c</td><td></td>"
+		"<td>d</td></tr></table>", "a  b\nc  d\n"},
 	{"nbsp is a kept space", 72, true, "a&nbsp;&nbsp;b", "a  b\n"},
 	{"h1 underlined", 72, true, "<h1>Title</h1>text", "Title\n=====\n\ntext\n"},
 	{"h2 underlined by cells", 72, true, "<h2>\xE4\xB8\xAD\xE6\x96\x87</h2>",
