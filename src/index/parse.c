@@ -195,44 +195,6 @@ thread_headers(struct index_parser *ps, const char *p, size_t n, struct index_do
 	}
 }
 
-/* TODO: mime_html_to_text (src/mime/html.c) once it exists; until then
- * tags are dropped and the text between them kept, which is enough to
- * find words (entities stay as written). */
-static void
-html_strip(const char *p, size_t n, struct qu_buf *out)
-{
-	bool in_tag = false;
-	size_t skip_until = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i < skip_until)
-			continue;
-		char c = p[i];
-		if (in_tag) {
-			if (c == '>') {
-				in_tag = false;
-				qu_buf_append_byte(out, ' ');
-			}
-			continue;
-		}
-		if (c == '<') {
-			/* <style> and <script> hold no text a reader sees. */
-			const char *end = NULL;
-			if (n - i > 6 && (qu_mem_eq_ci(p + i, 6, "<style") ||
-					     qu_mem_eq_ci(p + i, 7, "<script")))
-				end = qu_mem_eq_ci(p + i, 6, "<style") ? "</style" : "</script";
-			if (end) {
-				size_t el = strlen(end), k = i + 1;
-				while (k + el <= n && !qu_mem_eq_ci(p + k, el, end))
-					k++;
-				skip_until = k;
-			}
-			in_tag = true;
-			continue;
-		}
-		qu_buf_append_byte(out, c);
-	}
-}
-
 /* Appends the text of the text leaves (not attachments) to d->body, and
  * collects attachment names. */
 static void
@@ -260,9 +222,11 @@ parts(struct index_parser *ps, struct mime_part *root, struct index_doc *d)
 		size_t start = d->body.len;
 		if (start)
 			qu_buf_append_byte(&d->body, '\n');
-		if (strcmp(pt->content_type, "text/html") == 0)
-			html_strip(ps->text.data, ps->text.len < room ? ps->text.len : room, &d->body);
-		else
+		if (strcmp(pt->content_type, "text/html") == 0) {
+			/* Full at the cap is fine: the start is indexed. */
+			struct mime_html_opts ho = {.width = 0, .links = false};
+			(void)mime_html_to_text(ps->text.data, ps->text.len, &ho, &d->body);
+		} else
 			qu_buf_append(&d->body, ps->text.data, ps->text.len < room ? ps->text.len : room);
 	}
 	if (names.len)
