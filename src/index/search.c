@@ -60,35 +60,75 @@ order_by(enum index_sort sort)
 		return " ORDER BY m.size DESC, m.id DESC";
 	case INDEX_SORT_THREADS:
 		return " ORDER BY t.last_date DESC, t.id DESC, m.date, m.id";
-	case INDEX_SORT_NEWEST:
 	case INDEX_SORT_RELEVANCE:
+		return " ORDER BY rk.score IS NULL, rk.score, m.date DESC, m.id DESC";
+	case INDEX_SORT_NEWEST:
 	default:
 		return " ORDER BY m.date DESC, m.id DESC";
 	}
+}
+
+/* The 1-based number of the placeholder holding the first full-text
+ * expression in where (query.c binds every value, so each '?' is one),
+ * or 0 when there is none. */
+static int
+fts_param(const char *where)
+{
+	const char *m = where ? strstr(where, "fts MATCH ?") : NULL;
+	if (!m)
+		return 0;
+	int n = 1;
+	for (const char *c = where; c < m; c++)
+		n += *c == '?';
+	return n;
 }
 
 /* Builds "SELECT what FROM ... WHERE ..." for query in folder into sql
  * and its values into p. */
 static int
 build(const char *what, const char *folder, const char *query, enum index_sort sort,
-	struct qu_buf *sql, struct index_params *p, struct qu_err *err)
+	struct qu_buf *sql, struct index_params *p, bool *joined, struct qu_err *err)
 {
 	qu_buf_printf(sql, "SELECT %s FROM msg AS m JOIN folder AS f ON f.id = m.folder", what);
 	if (sort == INDEX_SORT_THREADS)
 		qu_buf_append_str(sql, " JOIN thread AS t ON t.id = m.thread");
-	qu_buf_append_str(sql, " WHERE (");
 	size_t qn = query ? strlen(query) : 0;
 	struct index_query *q = index_query_parse(query ? query : "", qn, err);
 	if (!q)
 		return -1;
-	int r = index_query_sql(q, (int64_t)time(NULL), sql, p, err);
+	struct qu_buf where;
+	qu_buf_init(&where, 1u << 20);
+	int r = index_query_sql(q, (int64_t)time(NULL), &where, p, err);
 	index_query_free(q);
+	int fts = r == 0 && sort == INDEX_SORT_RELEVANCE ? fts_param(where.data) : 0;
+	if (fts > 0) {
+		/* bm25 of the first full-text lookup, computed once for all
+		 * its matches; a row that matched another way (OR) has none
+		 * and comes after. */
+		qu_buf_printf(sql, " LEFT JOIN (SELECT rowid AS rid, rank AS score FROM fts"
+				   " WHERE fts MATCH ?%d) AS rk ON rk.rid = m.id", fts);
+	}
+	if (r == 0) {
+		/* Numbered, because the join above may name one of them
+		 * before its place in the text. */
+		qu_buf_append_str(sql, " WHERE (");
+		int k = 0;
+		for (const char *c = where.data ? where.data : "1"; *c; c++) {
+			if (*c == '?')
+				qu_buf_printf(sql, "?%d", ++k);
+			else
+				qu_buf_append_byte(sql, *c);
+		}
+		qu_buf_append_byte(sql, ')');
+	}
+	if (joined)
+		*joined = fts > 0;
+	qu_buf_clear(&where);
 	if (r < 0)
 		return -1;
-	qu_buf_append_str(sql, ")");
 	if (folder) {
 		/* Bound last, after the query's values. */
-		qu_buf_append_str(sql, " AND (f.path = ? OR f.name = ?)");
+		qu_buf_printf(sql, " AND (f.path = ?%zu OR f.name = ?%zu)", p->n + 1, p->n + 1);
 	}
 	return 0;
 }
@@ -110,7 +150,6 @@ prepare(struct index *ix, const struct qu_buf *sql, const struct index_params *p
 	if (folder) {
 		int i = (int)p->n + 1;
 		sqlite3_bind_text(st, i, folder, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, i + 1, folder, -1, SQLITE_STATIC);
 	}
 	return st;
 }
@@ -191,9 +230,11 @@ index_search(struct index *ix, const char *folder, const char *query, enum index
 	index_params_init(&p);
 	long n = -1;
 	sqlite3_stmt *st = NULL;
-	if (build(ROW_COLUMNS, folder, query, sort, &sql, &p, err) < 0)
+	bool ranked = false;
+	if (build(ROW_COLUMNS, folder, query, sort, &sql, &p, &ranked, err) < 0)
 		goto out;
-	qu_buf_append_str(&sql, order_by(sort));
+	qu_buf_append_str(&sql, order_by(sort == INDEX_SORT_RELEVANCE && !ranked
+			? INDEX_SORT_NEWEST : sort));
 	qu_buf_printf(&sql, " LIMIT %lld OFFSET %lld",
 		limit > INT64_MAX ? -1LL : (long long)limit,
 		offset > INT64_MAX ? 0LL : (long long)offset);
@@ -227,7 +268,7 @@ index_count(struct index *ix, const char *folder, const char *query, uint64_t *c
 	index_params_init(&p);
 	int r = -1;
 	sqlite3_stmt *st = NULL;
-	if (build("count(*)", folder, query, INDEX_SORT_NEWEST, &sql, &p, err) < 0 ||
+	if (build("count(*)", folder, query, INDEX_SORT_NEWEST, &sql, &p, NULL, err) < 0 ||
 		!(st = prepare(ix, &sql, &p, folder, err)))
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
