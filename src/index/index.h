@@ -32,8 +32,9 @@ char *index_default_path(struct qu_err *err);
 
 enum {
 	INDEX_OPEN_REBUILD = 1u << 0, /* throw the existing contents away */
-	INDEX_OPEN_CHECK = 1u << 1,   /* run PRAGMA quick_check (reads the whole
-				       * file) and rebuild when it fails */
+	INDEX_OPEN_CHECK = 1u << 1,   /* run PRAGMA quick_check now (it reads the
+				       * whole file; otherwise it runs once a
+				       * day) and rebuild when it fails */
 };
 
 /* Opens the index at path (NULL: index_default_path), creating it and its

@@ -28,9 +28,10 @@
  * created, or even a fresh one cannot be opened). */
 int index_db_open_path(const char *path, sqlite3 **db, struct qu_err *err);
 
-/* Like index_db_open_path; quick_check false skips PRAGMA quick_check
- * (it reads the whole file, too slow for every run); *rebuilt is set true
- * when an existing file was moved aside (may be NULL). */
+/* Like index_db_open_path; with quick_check false, PRAGMA quick_check
+ * (which reads the whole file) runs only when it has not passed within a
+ * day; *rebuilt is set true when an existing file was moved aside (may be
+ * NULL). */
 int index_db_open_opts(const char *path, bool quick_check, sqlite3 **db, bool *rebuilt,
 	struct qu_err *err);
 
