@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fails when an #include goes the wrong way between quail's modules
-# (STYLE.md: util <- net, mime, store, config <- smtp, pop3, imap <- app <- cli, ui <- main.c),
+# (STYLE.md: util <- net, mime, store, config <- index, smtp, pop3, imap <- app <- cli, ui <- main.c),
 # or when anything below src/ui includes curses.
 # Usage: check-includes.sh SRC_DIR
 set -u
@@ -11,10 +11,11 @@ allowed() {
 	case $1 in
 	util) echo "util" ;;
 	net | mime | store | config) echo "util $1" ;;
+	index) echo "util mime store index" ;;
 	smtp | pop3 | imap) echo "util net $1" ;;
-	app) echo "util net mime store config smtp pop3 imap app" ;;
-	cli) echo "util net mime store config smtp pop3 imap app cli" ;;
-	ui) echo "util net mime store config smtp pop3 imap app ui" ;;
+	app) echo "util net mime store config index smtp pop3 imap app" ;;
+	cli) echo "util net mime store config index smtp pop3 imap app cli" ;;
+	ui) echo "util net mime store config index smtp pop3 imap app ui" ;;
 	main) echo "util config app cli ui" ;;
 	*) echo "" ;;
 	esac

@@ -79,34 +79,9 @@ qu_parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out)
 static size_t
 utf8_seq(const unsigned char *p, size_t n)
 {
-	unsigned c = p[0];
-	if (c < 0x80)
-		return 1;
-	size_t len;
-	unsigned min;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	unsigned cp = c & (0xFF >> (len + 1));
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
+	uint32_t cp;
+	size_t l = qu_utf8_decode((const char *)p, n, &cp);
+	return cp == 0xFFFFFFFFu ? 0 : l;
 }
 
 bool

@@ -202,6 +202,36 @@ bool qu_utf8_valid(const char *p, size_t n);
  * as \xNN. Returns -1 when b's cap is reached. */
 int qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab);
 
+/* ---- terminal cells (width.c) ------------------------------------------ */
+
+/* Widths come from quail's own Unicode 15 tables (tools/gen-width.py), not
+ * from wcwidth(3), so a string measures the same under every locale and C
+ * library. */
+
+/* Decodes one UTF-8 code point at p (n >= 1 bytes left): returns its length
+ * (1..4) and sets *cp; an invalid, overlong, surrogate or truncated sequence
+ * returns 1 and sets *cp to 0xFFFFFFFF. */
+size_t qu_utf8_decode(const char *p, size_t n, uint32_t *cp);
+/* Cells of one code point: -1 for C0 and C1 controls and DEL; 2 for East
+ * Asian Wide and Fullwidth characters and emoji presentation; 0 for
+ * combining marks, format characters (ZWJ, zero-width space, bidi marks)
+ * and variation selectors (the soft hyphen, drawn as a hyphen, is 1);
+ * 1 otherwise. */
+int qu_cp_cells(uint32_t cp);
+/* The byte length of the character at p (n >= 1) with what a terminal draws
+ * into its cells: combining marks and variation selectors, the rest of a
+ * ZWJ emoji sequence, the second half of a flag, a skin tone. *cells gets
+ * the width its first code point gives; a control or an invalid byte is a
+ * cluster of 1 byte and 1 cell (the display layer escapes it and measures
+ * the escape itself). */
+size_t qu_utf8_cluster(const char *p, size_t n, size_t *cells);
+/* Cells a UTF-8 string takes on a terminal: the sum over its clusters. */
+size_t qu_utf8_cells(const char *p, size_t n);
+/* The longest prefix of p that fits in max cells without splitting a
+ * cluster; returns its byte length and sets *cells (may be NULL) to its
+ * width. */
+size_t qu_utf8_fit(const char *p, size_t n, size_t max, size_t *cells);
+
 /* ---- base64 (small, whole-buffer; the MIME decoders stream) ---------- */
 
 /* Standard alphabet with padding. Returns a new NUL-terminated string. */

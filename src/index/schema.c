@@ -1,0 +1,280 @@
+/* The index database file: opening, checking, the schema, and moving a
+ * file that is not ours aside (SPEC §9: the index is a cache; deleting it
+ * loses nothing, so a doubtful file is rebuilt, never trusted). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+#include "index/private.h"
+
+/* The contract with the query compiler (query.c) is the names in folder,
+ * msg and fts; columns and tables may be added, never renamed.
+ * msg.id is AUTOINCREMENT because fts is contentless: a deleted message's
+ * fts row cannot be removed without its text (SQLite 3.40 has no
+ * contentless_delete), so it stays behind as unreachable garbage and its
+ * rowid must never name another message. */
+static const char schema_sql[] =
+	"CREATE TABLE folder (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL, kind INTEGER NOT NULL,"
+	" cur_mtime INTEGER, new_mtime INTEGER);"
+	"CREATE TABLE msg (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" folder INTEGER NOT NULL REFERENCES folder(id),"
+	" uniq TEXT NOT NULL, file TEXT NOT NULL,"
+	" size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+	" date INTEGER,"
+	" from_name TEXT, from_addr TEXT,"
+	" to_list TEXT, cc_list TEXT,"
+	" subject TEXT, message_id TEXT,"
+	" in_reply_to TEXT, refs TEXT,"
+	" list_id TEXT,"
+	" thread INTEGER, parent INTEGER,"
+	" flags INTEGER NOT NULL DEFAULT 0,"
+	" is_new INTEGER NOT NULL DEFAULT 0,"
+	" has_attachment INTEGER NOT NULL DEFAULT 0,"
+	" filenames TEXT,"
+	" UNIQUE (folder, uniq));"
+	"CREATE INDEX msg_folder_date ON msg (folder, date);"
+	"CREATE INDEX msg_date ON msg (date);"
+	"CREATE INDEX msg_thread ON msg (thread, date);"
+	"CREATE INDEX msg_message_id ON msg (message_id);"
+	"CREATE INDEX msg_parent ON msg (parent) WHERE parent IS NOT NULL;"
+	/* Every Message-ID a message names in References or In-Reply-To, so
+	 * a late parent finds the children waiting for it (threads.c). */
+	"CREATE TABLE ref (message_id TEXT NOT NULL, msg INTEGER NOT NULL,"
+	" PRIMARY KEY (message_id, msg)) WITHOUT ROWID;"
+	"CREATE INDEX ref_msg ON ref (msg);"
+	/* One row per thread, kept current by every update, so a threaded
+	 * view pages by last_date without walking the messages. */
+	"CREATE TABLE thread (id INTEGER PRIMARY KEY, last_date INTEGER,"
+	" count INTEGER NOT NULL DEFAULT 0, subject TEXT, root INTEGER);"
+	"CREATE INDEX thread_last_date ON thread (last_date);"
+	/* Facts about the file itself ("checked": when quick_check last
+	 * passed, epoch seconds). */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE VIRTUAL TABLE fts USING fts5(subject, sender, recipients, filenames, body,"
+	" content='', tokenize='quail');";
+
+int
+index_db_err(sqlite3 *db, struct qu_err *err, const char *what)
+{
+	return qu_err_set(err, QU_E_IOERR, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+int
+index_db_exec(sqlite3 *db, const char *sql, struct qu_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	qu_err_set(err, QU_E_IOERR, "index database: %s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* The first column of the first row of sql as an integer; -1 with the
+ * SQLite result in *rc when the statement fails. */
+static int64_t
+query_int(sqlite3 *db, const char *sql, int *rc)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	*rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (*rc == SQLITE_OK) {
+		*rc = sqlite3_step(st);
+		if (*rc == SQLITE_ROW) {
+			v = sqlite3_column_int64(st, 0);
+			*rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* True when quick_check answers exactly "ok". */
+static bool
+quick_check_ok(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+		sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *s = sqlite3_column_text(st, 0);
+		ok = s && strcmp((const char *)s, "ok") == 0 && sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+enum verdict { DB_OURS, DB_EMPTY, DB_FOREIGN };
+
+/* Decides whether db is a quail index of this schema version, an empty
+ * file to fill, or something else. The schema is created inside one
+ * IMMEDIATE transaction, so two processes creating it at once serialise
+ * on the lock and the second sees a complete schema. */
+static enum verdict
+examine(sqlite3 *db, bool check)
+{
+	int rc;
+	int64_t app = query_int(db, "PRAGMA application_id", &rc);
+	if (rc != SQLITE_OK)
+		return DB_FOREIGN;
+	int64_t ver = query_int(db, "PRAGMA user_version", &rc);
+	if (rc != SQLITE_OK)
+		return DB_FOREIGN;
+	int64_t ntab = query_int(db, "SELECT count(*) FROM sqlite_schema", &rc);
+	if (rc != SQLITE_OK)
+		return DB_FOREIGN;
+	if (app == 0 && ver == 0 && ntab == 0)
+		return DB_EMPTY;
+	if (app != INDEX_APPLICATION_ID || ver != INDEX_SCHEMA_VERSION)
+		return DB_FOREIGN;
+	/* quick_check reads the whole file (a quarter second for 20,000
+	 * messages), too slow for every run; it runs when asked and
+	 * otherwise once a day. */
+	int64_t last = query_int(db, "SELECT coalesce((SELECT value FROM meta"
+				     " WHERE key = 'checked'), 0)", &rc);
+	int64_t now = (int64_t)time(NULL);
+	if (rc != SQLITE_OK)
+		return DB_FOREIGN;
+	if (check || last > now || now - last > 86400) {
+		if (!quick_check_ok(db))
+			return DB_FOREIGN;
+		char sql[96];
+		snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES ('checked', %lld)",
+			(long long)now);
+		/* Best effort: a busy database is checked again next time. */
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	return DB_OURS;
+}
+
+static int
+create_schema(sqlite3 *db, struct qu_err *err)
+{
+	if (index_db_exec(db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	int rc;
+	int64_t ntab = query_int(db, "SELECT count(*) FROM sqlite_schema", &rc);
+	if (rc != SQLITE_OK) {
+		index_db_err(db, err, "index database");
+		goto fail;
+	}
+	/* Another process may have created it between our look and the lock. */
+	if (ntab == 0) {
+		char pragmas[128];
+		snprintf(pragmas, sizeof pragmas, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+			INDEX_APPLICATION_ID, INDEX_SCHEMA_VERSION);
+		if (index_db_exec(db, schema_sql, err) < 0 || index_db_exec(db, pragmas, err) < 0)
+			goto fail;
+	}
+	return index_db_exec(db, "COMMIT", err);
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* Renames path and its -wal and -shm companions to "PATH.bad...". A
+ * missing companion is fine. */
+static int
+move_aside(const char *path, struct qu_err *err)
+{
+	static const char *const ext[] = {"-wal", "-shm", ""};
+	for (size_t i = 0; i < QU_ARRAY_LEN(ext); i++) {
+		char *from = xasprintf("%s%s", path, ext[i]);
+		char *to = xasprintf("%s.bad%s", path, ext[i]);
+		int r = rename(from, to);
+		int e = errno;
+		free(from);
+		free(to);
+		if (r < 0 && e != ENOENT)
+			return qu_err_sys(err, QU_E_IOERR, e, "%s: cannot move aside", path);
+	}
+	return 0;
+}
+
+static int
+open_conn(const char *path, sqlite3 **db, struct qu_err *err)
+{
+	*db = NULL;
+	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		qu_err_set(err, QU_E_IOERR, "%s: %s", path,
+			*db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	sqlite3_extended_result_codes(*db, 1);
+	/* Writers are short transactions; a reader or a second writer waits
+	 * for them instead of failing with SQLITE_BUSY. */
+	sqlite3_busy_timeout(*db, 10000);
+	if (index_tokenizer_register(*db, err) < 0) {
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens path and classifies it. Returns 0 with *db open and *v set, or -1
+ * (err set) when not even the open succeeded. */
+static int
+try_open(const char *path, bool check, sqlite3 **db, enum verdict *v, struct qu_err *err)
+{
+	if (open_conn(path, db, err) < 0)
+		return -1;
+	/* journal_mode fails on a file that is not a database at all. */
+	*v = index_db_exec(*db, "PRAGMA journal_mode=WAL", NULL) < 0 ? DB_FOREIGN
+								     : examine(*db, check);
+	return 0;
+}
+
+int
+index_db_open_opts(const char *path, bool quick_check, sqlite3 **db, bool *rebuilt,
+	struct qu_err *err)
+{
+	enum verdict v = DB_FOREIGN;
+	if (rebuilt)
+		*rebuilt = false;
+	if (try_open(path, quick_check, db, &v, err) < 0 || v == DB_FOREIGN) {
+		sqlite3_close(*db);
+		*db = NULL;
+		struct stat sb;
+		if (stat(path, &sb) < 0)
+			return err && err->cls ? -1 : qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+		if (move_aside(path, err) < 0)
+			return -1;
+		if (rebuilt)
+			*rebuilt = true;
+		if (try_open(path, false, db, &v, err) < 0)
+			return -1;
+		if (v == DB_FOREIGN) {
+			sqlite3_close(*db);
+			*db = NULL;
+			return qu_err_set(err, QU_E_IOERR, "%s: cannot create the index", path);
+		}
+	}
+	if (index_db_exec(*db, "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;", err) < 0)
+		goto fail;
+	if (v == DB_EMPTY && create_schema(*db, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	qu_err_prefix(err, "%s", path);
+	sqlite3_close(*db);
+	*db = NULL;
+	return -1;
+}
+
+int
+index_db_open_path(const char *path, sqlite3 **db, struct qu_err *err)
+{
+	return index_db_open_opts(path, true, db, NULL, err);
+}
