@@ -36,6 +36,25 @@ imap_session_has_cap(const struct imap_session *s, const char *cap)
 }
 
 
+/* RFC 3501 §6.2.1: what the server said before TLS is void, since anyone
+ * in the path could have written it (an ENABLED, capabilities, a BYE,
+ * mailbox data). Only the greeting is kept, as the record of what the
+ * connection was opened with; nothing acts on it. */
+static void
+forget_plaintext(struct imap_session *s)
+{
+	free(s->caps);
+	s->caps = NULL;
+	s->caps_gen++;
+	free(s->bye);
+	s->bye = NULL;
+	free(s->mech);
+	s->mech = NULL;
+	s->enabled = 0;
+	memset(&s->sel, 0, sizeof s->sel);
+	s->track_sel = false;
+}
+
 static int
 starttls(struct imap_session *s, struct qu_err *err)
 {
@@ -52,9 +71,7 @@ starttls(struct imap_session *s, struct qu_err *err)
 	imap_parser_reset(&s->parser);
 	if (net_tls_start(s->conn, &s->discarded, err) < 0)
 		return imap_broken(s);
-	/* RFC 3501 §6.2.1: capabilities from before TLS are void. */
-	free(s->caps);
-	s->caps = NULL;
+	forget_plaintext(s);
 	return imap_cmd_simple(s, "CAPABILITY", err);
 }
 

@@ -11,8 +11,40 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include "util/util.h"
 #include "peer.h"
+
+/* The peer's TLS session once a "TLS" step has run (child only), and the
+ * files peer_tls_ca made. */
+static gnutls_session_t tls_s;
+static char tls_dir[64], tls_cert[96], tls_key[96];
+
+static ssize_t
+io_read(int fd, void *p, size_t n)
+{
+	if (!tls_s)
+		return read(fd, p, n);
+	ssize_t r;
+	do
+		r = gnutls_record_recv(tls_s, p, n);
+	while (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED);
+	return r;
+}
+
+static ssize_t
+io_write(int fd, const void *p, size_t n)
+{
+	if (!tls_s)
+		return write(fd, p, n);
+	ssize_t r;
+	do
+		r = gnutls_record_send(tls_s, p, n);
+	while (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED);
+	return r;
+}
 
 static int
 read_line(int fd, char *buf, size_t cap)
@@ -20,7 +52,7 @@ read_line(int fd, char *buf, size_t cap)
 	size_t n = 0;
 	while (n + 1 < cap) {
 		char c;
-		ssize_t r = read(fd, &c, 1);
+		ssize_t r = io_read(fd, &c, 1);
 		if (r <= 0)
 			return -1;
 		if (c == '\n')
@@ -37,7 +69,7 @@ static void
 send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t r = write(fd, p, n);
+		ssize_t r = io_write(fd, p, n);
 		if (r <= 0)
 			return;
 		p += r;
@@ -79,6 +111,96 @@ scram_first(int fd, const char *prefix, char *line, size_t cap)
 	return 0;
 }
 
+/* The server side of a TLS handshake with peer_tls_ca's certificate. */
+static int
+tls_server(int fd)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_certificate_allocate_credentials(&cred);
+	if (!tls_cert[0] ||
+	    gnutls_certificate_set_x509_key_file(cred, tls_cert, tls_key, GNUTLS_X509_FMT_PEM) < 0) {
+		fprintf(stderr, "peer: no certificate for TLS (call peer_tls_ca)\n");
+		return 1;
+	}
+	gnutls_init(&tls_s, GNUTLS_SERVER);
+	gnutls_set_default_priority(tls_s);
+	gnutls_credentials_set(tls_s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_transport_set_int(tls_s, fd);
+	int r;
+	do
+		r = gnutls_handshake(tls_s);
+	while (r < 0 && !gnutls_error_is_fatal(r));
+	if (r < 0) {
+		fprintf(stderr, "peer: TLS handshake: %s\n", gnutls_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+static int
+write_pem(const char *path, const gnutls_datum_t *d)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int rc = fwrite(d->data, 1, d->size, f) == d->size ? 0 : -1;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+static void
+tls_cleanup(void)
+{
+	unlink(tls_cert);
+	unlink(tls_key);
+	rmdir(tls_dir);
+}
+
+const char *
+peer_tls_ca(void)
+{
+	if (tls_cert[0])
+		return tls_cert;
+	snprintf(tls_dir, sizeof tls_dir, "/tmp/quail-peer.XXXXXX");
+	if (!mkdtemp(tls_dir))
+		abort();
+	snprintf(tls_cert, sizeof tls_cert, "%s/cert.pem", tls_dir);
+	snprintf(tls_key, sizeof tls_key, "%s/key.pem", tls_dir);
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+	gnutls_x509_privkey_init(&key);
+	gnutls_x509_crt_init(&crt);
+	time_t now = time(NULL);
+	static const unsigned char ip[4] = {127, 0, 0, 1};
+	unsigned char serial[1] = {1};
+	gnutls_datum_t cd = {NULL, 0}, kd = {NULL, 0};
+	if (gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+					 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
+	    gnutls_x509_crt_set_version(crt, 3) < 0 ||
+	    gnutls_x509_crt_set_serial(crt, serial, sizeof serial) < 0 ||
+	    gnutls_x509_crt_set_activation_time(crt, now - 3600) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(crt, now + 86400) < 0 ||
+	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "127.0.0.1", 9) < 0 ||
+	    gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, sizeof ip,
+						 GNUTLS_FSAN_SET) < 0 ||
+	    gnutls_x509_crt_set_basic_constraints(crt, 1, -1) < 0 ||
+	    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
+						    GNUTLS_KEY_KEY_CERT_SIGN) < 0 ||
+	    gnutls_x509_crt_set_key(crt, key) < 0 ||
+	    gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) < 0 ||
+	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cd) < 0 ||
+	    gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kd) < 0 ||
+	    write_pem(tls_cert, &cd) < 0 || write_pem(tls_key, &kd) < 0) {
+		fprintf(stderr, "peer: cannot make a test certificate\n");
+		abort();
+	}
+	gnutls_free(cd.data);
+	gnutls_free(kd.data);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+	atexit(tls_cleanup);
+	return tls_cert;
+}
+
 static int
 play(int fd, const char *const *script)
 {
@@ -106,12 +228,15 @@ play(int fd, const char *const *script)
 			long ms = atol(l + 6);
 			struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 			nanosleep(&ts, NULL);
+		} else if (strcmp(l, "TLS") == 0) {
+			if (tls_server(fd) != 0)
+				return 1;
 		} else if (strcmp(l, "CLOSE") == 0) {
 			close(fd);
 			return 0;
 		} else if (strcmp(l, "NOMORE") == 0) {
 			char c;
-			ssize_t r = read(fd, &c, 1);
+			ssize_t r = io_read(fd, &c, 1);
 			if (r > 0) {
 				read_line(fd, line, sizeof line);
 				fprintf(stderr, "peer: client sent more: \"%c%s\"\n", c, line);

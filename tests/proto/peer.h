@@ -9,6 +9,8 @@
  *              client-first message; send text and the base64 server-first
  *              message with the client's nonce (salt "salt", 4096 rounds)
  *   "SLEEP:ms" pause
+ *   "TLS"      run the server side of a TLS handshake (certificate from
+ *              peer_tls_ca); later lines go over TLS
  *   "CLOSE"    close the connection
  *   "NOMORE"   the client must close without sending anything more
  * The peer runs in a child process; peer_finish reports whether the whole
@@ -26,6 +28,10 @@ struct peer {
 
 /* Starts the peer; script is NULL-terminated. */
 void peer_start(struct peer *p, const char *const *script);
+/* Makes (once per process) a key and a self-signed certificate for
+ * 127.0.0.1 for the "TLS" step; returns the certificate's PEM file, for
+ * the client's ca_file. Call it before peer_start. */
+const char *peer_tls_ca(void);
 /* Waits for the peer (at most 10 s) and returns 0 when the script ran
  * through and matched, else 1 (the mismatch is on stderr). */
 int peer_finish(struct peer *p);

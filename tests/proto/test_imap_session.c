@@ -325,6 +325,43 @@ START_TEST(test_starttls_injection)
 }
 END_TEST
 
+/* What the server said before STARTTLS (an ENABLED, capabilities, a
+ * BYE text) is void after the handshake (RFC 3501 §6.2.1): the session
+ * starts again from the CAPABILITY it asks for over TLS. */
+START_TEST(test_starttls_forgets)
+{
+	static const char *const script[] = {
+		"S:* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi",
+		"C:Q1 STARTTLS",
+		"S:* ENABLED QRESYNC CONDSTORE UTF8=ACCEPT",
+		"S:* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN X-INJECTED",
+		"S:* OK [UIDVALIDITY 5] injected",
+		"S:Q1 OK begin",
+		"TLS",
+		"C:Q2 CAPABILITY",
+		"S:* CAPABILITY IMAP4rev1 AUTH=PLAIN",
+		"S:Q2 OK",
+		LOGOUT(3),
+		NULL,
+	};
+	struct peer p;
+	struct qu_err err;
+	const char *ca = peer_tls_ca();
+	peer_start(&p, script);
+	struct imap_opts o = {.host = "127.0.0.1", .port = p.port, .tls = NET_TLS_STARTTLS,
+			      .net = {.timeout_ms = 5000, .ca_file = ca}};
+	struct imap_session *s = imap_session_open(&o, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	ck_assert_uint_eq(imap_session_enabled(s), 0);
+	ck_assert(imap_session_has_cap(s, "AUTH=PLAIN"));
+	ck_assert(!imap_session_has_cap(s, "X-INJECTED"));
+	ck_assert(!imap_session_has_cap(s, "STARTTLS"));
+	ck_assert_int_eq(imap_session_state(s), IMAP_STATE_NOT_AUTHENTICATED);
+	imap_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+}
+END_TEST
+
 START_TEST(test_unknown_tag)
 {
 	static const char *const script[] = {PREAUTH(""), "C:Q1 NOOP", "S:X9 OK what",
@@ -728,6 +765,7 @@ imap_session_suite(void)
 	tcase_add_test(tc, test_huge_literal_refused);
 	tcase_add_test(tc, test_deep_nesting_refused);
 	tcase_add_test(tc, test_starttls_injection);
+	tcase_add_test(tc, test_starttls_forgets);
 	tcase_add_test(tc, test_unknown_tag);
 	tcase_add_test(tc, test_status_classes);
 	tcase_add_test(tc, test_bye_then_close);
