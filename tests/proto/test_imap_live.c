@@ -280,7 +280,7 @@ START_TEST(test_copy_trycreate)
 	ck_assert_str_eq(err.code, "TRYCREATE");
 	ck_assert_msg(strstr(err.msg, "TRYCREATE") != NULL, "%s", err.msg);
 	ck_assert_int_eq(imap_session_uid_copy(s, "3", "Archive", 7, true, NULL, &err), -1);
-	ck_assert(qu_err_is(&err, QU_R_REFUSED));
+	ck_assert(qu_err_is(&err, QU_R_PROTOCOL)); /* BAD: the command was wrong */
 	ck_assert_str_eq(err.code, "");
 	struct evlog l = {.wake_w = -1};
 	qu_buf_init(&l.b, 4096);
