@@ -83,7 +83,10 @@ void
 app_progress_start(struct app_progress *p, const struct app_fetch_opts *o)
 {
 	p->o = o;
-	p->t0 = p->last = qu_now_ms();
+	p->t0 = qu_now_ms();
+	/* The first report goes at once: a caller learns the totals, and
+	 * may ask to stop, before any message moves. */
+	p->last = p->t0 - PROGRESS_EVERY_MS;
 	p->since = 0;
 	app_progress_report(p, false);
 }

@@ -43,7 +43,9 @@ static int
 show(void *ctx, const struct app_message *m, struct qu_err *err)
 {
 	struct out_ctx *o = ctx;
-	(void)err;
+	/* Ctrl-C ends a long mailbox between messages. */
+	if (qu_cancel_check(cli_cancel(), err) < 0)
+		return -1;
 	qu_buf_reset(&o->buf);
 	if (o->json) {
 		app_parse_json(o->r, m->p, m->n, &o->buf, NULL);
@@ -99,6 +101,8 @@ run_show(int n, char **paths, bool json)
 			int code = cli_fail(&err);
 			if (!rc)
 				rc = code;
+			if (err.cls == QU_E_CANCELED)
+				break;
 		}
 	}
 	qu_buf_clear(&o.buf);

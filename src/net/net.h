@@ -45,9 +45,12 @@ struct net_opts {
 struct net_conn;
 
 /* Resolves host and connects to each address in turn until one answers.
- * For NET_TLS_IMPLICIT the TLS handshake follows at once (see
- * net_tls_start). Errors: TEMPFAIL (resolution, refused, unreachable,
- * timeout), TLS (handshake or certificate). Returns an owned connection. */
+ * Resolution, each connect and the handshake are bounded by timeout_ms
+ * and end at once when opts->cancel fires. For NET_TLS_IMPLICIT the TLS
+ * handshake follows at once (see net_tls_start). Errors, with their
+ * reason: TEMPFAIL (resolution: DNS or TIMEOUT; refused, unreachable:
+ * CONNECT; TIMEOUT), UNAVAILABLE (no such host: DNS), TLS (handshake or
+ * certificate), CANCELED. Returns an owned connection. */
 struct net_conn *net_connect(const char *host, uint16_t port, enum net_tls_mode mode,
 			     const struct net_opts *opts, struct qu_err *err);
 
@@ -66,7 +69,11 @@ void net_conn_free(struct net_conn *c);
  * certificate is verified against ca_file or the system store and the host
  * name checked. TLS 1.2 is the minimum. Errors: TLS with the reason
  * ("certificate has expired", "certificate issuer is unknown", "certificate
- * does not match host name ..."), TEMPFAIL on timeout or loss. */
+ * does not match host name ...") and reason TLS_CERT with code "expired",
+ * "not-yet-valid", "name-mismatch", "revoked", "unknown-issuer",
+ * "issuer-not-ca", "insecure-algorithm", "bad-signature" or "invalid"
+ * (other handshake failures: reason TLS); TEMPFAIL on timeout (TIMEOUT) or
+ * loss (CONN_LOST); CANCELED. */
 int net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err);
 
 bool net_conn_is_tls(const struct net_conn *c);

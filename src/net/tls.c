@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,29 @@
 struct net_tls {
 	gnutls_session_t s;
 	gnutls_certificate_credentials_t cred;
+	bool shared_cred; /* the process's system-store credentials: not ours */
 };
+
+/* The system trust store, loaded once per process: parsing ~150 CA
+ * certificates costs tens of milliseconds of CPU that no cancel can
+ * interrupt, and credentials may be shared by any number of sessions and
+ * threads once set up. Kept until exit. */
+static pthread_once_t system_once = PTHREAD_ONCE_INIT;
+static gnutls_certificate_credentials_t system_cred;
+static int system_rc;
+
+static void
+load_system_trust(void)
+{
+	system_rc = gnutls_certificate_allocate_credentials(&system_cred);
+	if (system_rc < 0)
+		return;
+	system_rc = gnutls_certificate_set_x509_system_trust(system_cred);
+	if (system_rc <= 0) {
+		gnutls_certificate_free_credentials(system_cred);
+		system_cred = NULL;
+	}
+}
 
 /* After a would-block, waits for the direction GnuTLS needs. */
 static int
@@ -91,7 +114,7 @@ tls_free(struct net_tls *t)
 		return;
 	if (t->s)
 		gnutls_deinit(t->s);
-	if (t->cred)
+	if (t->cred && !t->shared_cred)
 		gnutls_certificate_free_credentials(t->cred);
 	free(t);
 }
@@ -137,6 +160,7 @@ cert_code(unsigned st)
 		{GNUTLS_CERT_SIGNER_NOT_FOUND, "unknown-issuer"},
 		{GNUTLS_CERT_SIGNER_NOT_CA, "issuer-not-ca"},
 		{GNUTLS_CERT_INSECURE_ALGORITHM, "insecure-algorithm"},
+		{GNUTLS_CERT_SIGNATURE_FAILURE, "bad-signature"},
 	};
 	for (size_t i = 0; i < QU_ARRAY_LEN(codes); i++)
 		if (st & codes[i].flag)
@@ -183,19 +207,22 @@ static int
 setup_session(struct net_conn *c, struct qu_err *err)
 {
 	struct net_tls *t = c->tls;
-	int r = gnutls_certificate_allocate_credentials(&t->cred);
-	if (r < 0)
-		return qu_err_set(err, QU_E_TLS, "%s", gnutls_strerror(r));
+	int r;
 	if (c->ca_file) {
+		r = gnutls_certificate_allocate_credentials(&t->cred);
+		if (r < 0)
+			return qu_err_set(err, QU_E_TLS, "%s", gnutls_strerror(r));
 		r = gnutls_certificate_set_x509_trust_file(t->cred, c->ca_file, GNUTLS_X509_FMT_PEM);
 		if (r <= 0)
 			return qu_err_set(err, QU_E_CONFIG, "cannot load CA file %s: %s", c->ca_file,
 					  r < 0 ? gnutls_strerror(r) : "no certificates in it");
 	} else {
-		r = gnutls_certificate_set_x509_system_trust(t->cred);
-		if (r <= 0)
+		pthread_once(&system_once, load_system_trust);
+		if (!system_cred)
 			return qu_err_set(err, QU_E_TLS, "cannot load the system trust store: %s",
-					  r < 0 ? gnutls_strerror(r) : "no certificates");
+					  system_rc < 0 ? gnutls_strerror(system_rc) : "no certificates");
+		t->cred = system_cred;
+		t->shared_cred = true;
 	}
 	/* No SIGPIPE from GnuTLS's own send() when the server has gone. */
 	if ((r = gnutls_init(&t->s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||

@@ -11,7 +11,7 @@
 
 fx_need_quail
 im_need_fetch
-fx_need_cmd openssl dovecot doveadm sha256sum awk
+fx_need_cmd openssl dovecot doveadm sha256sum awk pgrep timeout
 fx_init
 fx_certs
 fx_dovecot_start
@@ -27,7 +27,9 @@ fx_is "$(want | sort -u | grep -c .)" 1500 "1500 distinct messages on the server
 # some messages are stored, and checks how it ended.
 interrupt() {
 	local sig=$1 desc=$2 proto=$3 url=$4 out=$5 pid rc t0 ms deadline
-	"$QUAIL" fetch "--$proto" "$url" --user alice --password-command "echo $FX_PASSWORD" \
+	# Bounded: timeout passes SIGINT and SIGTERM on to quail, and kills it
+	# after 60 s.
+	timeout -s KILL 60 "$QUAIL" fetch "--$proto" "$url" --user alice --password-command "echo $FX_PASSWORD" \
 		--ca-file "$FX_CA" --timeout 20 -o "$out" -q >"$FX_DIR/int.out" 2>"$FX_DIR/int.err" \
 		</dev/null &
 	pid=$!
@@ -43,14 +45,9 @@ interrupt() {
 	fi
 	t0=${EPOCHREALTIME//[.,]/}
 	kill -"$sig" "$pid"
-	# Bounded: a fetch that ignores the signal is killed after 10 s.
-	( sleep 10; kill -KILL "$pid" 2>/dev/null ) &
-	local guard=$!
 	wait "$pid"
 	rc=$?
 	ms=$(((${EPOCHREALTIME//[.,]/} - t0) / 1000))
-	kill "$guard" 2>/dev/null
-	wait "$guard" 2>/dev/null
 	fx_diag "$desc: ended $ms ms after SIG$sig with $(im_count "$out") of 1500 stored"
 	fx_is "$rc" 75 "$desc: exit 75"
 	fx_check "$desc: ended within a second (${ms} ms)" test "$ms" -lt 1000
@@ -65,6 +62,31 @@ interrupt() {
 	fx_is "$dup" 0 "$desc: nothing stored twice"
 	fx_is "$(comm -13 <(want | sort -u) <(im_sums "$out" | sort -u) | wc -l)" 0 \
 		"$desc: nothing partial in new/ or cur/"
+}
+
+# twice DESC URL OUT: a second Ctrl-C soon after the first ends quail at
+# once, by the signal (the handler puts the default back).
+twice() {
+	local desc=$1 url=$2 out=$3 pid rc deadline
+	timeout -s KILL 60 "$QUAIL" fetch --imap "$url" --user alice \
+		--password-command "echo $FX_PASSWORD" --ca-file "$FX_CA" --timeout 20 -o "$out" -q \
+		>/dev/null 2>"$FX_DIR/int.err" </dev/null &
+	pid=$!
+	deadline=$((SECONDS + 30))
+	while fx__alive "$pid" && [ "$(im_count "$out")" -lt 20 ] && ((SECONDS < deadline)); do
+		sleep 0.01
+	done
+	# To quail itself: timeout would pass on only the first.
+	local q
+	q=$(pgrep -P "$pid" -x quail)
+	kill -INT "$q"
+	sleep 0.005
+	kill -INT "$q" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	# 130: killed by SIGINT (75 would mean the first had already ended it).
+	fx_is "$rc" 130 "$desc: killed by the second SIGINT"
+	fx_is "$(cat "$FX_DIR/int.err")" "" "$desc: killed without a word"
 }
 
 # complete DESC ARGS...: the next run, to the end
@@ -84,6 +106,8 @@ interrupt INT "imap, Ctrl-C" imap "$imap" "$FX_DIR/imap"
 complete "imap, Ctrl-C" "$FX_DIR/imap" --imap "$imap"
 interrupt TERM "imap, SIGTERM" imap "$imap" "$FX_DIR/imap2"
 complete "imap, SIGTERM" "$FX_DIR/imap2" --imap "$imap"
+twice "imap, Ctrl-C twice" "$imap" "$FX_DIR/imap3"
+complete "imap, Ctrl-C twice" "$FX_DIR/imap3" --imap "$imap"
 # POP3 delivers into the Maildir itself.
 interrupt INT "pop3, Ctrl-C" pop3 "$pop3" "$FX_DIR/pop3"
 complete "pop3, Ctrl-C" "$FX_DIR/pop3" --pop3 "$pop3"

@@ -10,6 +10,7 @@ Suite *imap_session_suite(void);
 Suite *imap_live_suite(void);
 Suite *app_live_suite(void);
 Suite *smtp_send_suite(void);
+Suite *tls_reasons_suite(void);
 
 int
 main(void)
@@ -22,6 +23,7 @@ main(void)
 	srunner_add_suite(sr, imap_live_suite());
 	srunner_add_suite(sr, app_live_suite());
 	srunner_add_suite(sr, smtp_send_suite());
+	srunner_add_suite(sr, tls_reasons_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -260,6 +260,39 @@ assert_canceled_soon(const struct qu_err *err, int64_t t0)
 	ck_assert_msg(dt < 50 + 100, "returned %lld ms after the start", (long long)dt);
 }
 
+/* A CA file with one certificate (the first of the system bundle), so a
+ * TLS test does not spend its time parsing the whole trust store; NULL
+ * when there is no bundle. Free with free(). */
+static char *
+one_ca_file(void)
+{
+	FILE *in = fopen("/etc/ssl/certs/ca-certificates.crt", "r");
+	if (!in)
+		return NULL;
+	char *path = xstrdup("/tmp/quail-ca-XXXXXX");
+	int fd = mkstemp(path);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	char line[512];
+	bool in_cert = false, done = false;
+	while (out && !done && fgets(line, sizeof line, in)) {
+		if (strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0)
+			in_cert = true;
+		if (in_cert)
+			fputs(line, out);
+		if (in_cert && strncmp(line, "-----END CERTIFICATE-----", 25) == 0)
+			done = true;
+	}
+	fclose(in);
+	if (!out || !done) {
+		if (out)
+			fclose(out);
+		free(path);
+		return NULL;
+	}
+	fclose(out);
+	return path;
+}
+
 START_TEST(test_cancel_read)
 {
 	static const char *const script[] = {"SLEEP:3000", "CLOSE", NULL};
@@ -288,16 +321,51 @@ START_TEST(test_cancel_tls_handshake)
 	static const char *const script[] = {"SLEEP:3000", "CLOSE", NULL};
 	struct peer p;
 	peer_start(&p, script);
+	char *ca = one_ca_file();
 	struct firer f;
 	firer_start(&f);
-	struct net_opts o = {.timeout_ms = 10000, .cancel = f.c};
+	struct net_opts o = {.timeout_ms = 10000, .cancel = f.c, .ca_file = ca};
 	struct qu_err err;
 	int64_t t0 = qu_now_ms();
 	struct net_conn *c = net_connect("127.0.0.1", p.port, NET_TLS_IMPLICIT, &o, &err);
 	ck_assert_ptr_null(c);
 	assert_canceled_soon(&err, t0);
 	firer_end(&f);
+	if (ca)
+		unlink(ca);
+	free(ca);
 	peer_finish(&p);
+}
+END_TEST
+
+START_TEST(test_cancel_starttls)
+{
+	/* The server agrees to STARTTLS, then never answers the ClientHello. */
+	static const char *const script[] = {"C:STARTTLS", "S:OK go", "SLEEP:3000", "CLOSE", NULL};
+	struct peer p;
+	peer_start(&p, script);
+	char *ca = one_ca_file();
+	struct firer f;
+	f.c = qu_cancel_new();
+	struct net_opts o = {.timeout_ms = 10000, .cancel = f.c, .ca_file = ca};
+	struct qu_err err;
+	struct net_conn *c = net_connect("127.0.0.1", p.port, NET_TLS_NONE, &o, &err);
+	ck_assert_ptr_nonnull(c);
+	const char *l;
+	size_t n;
+	ck_assert_int_eq(net_printf(c, &err, "STARTTLS\r\n"), 0);
+	ck_assert_int_eq(net_flush(c, &err), 0);
+	ck_assert_int_eq(net_read_line(c, &l, &n, &err), 0);
+	ck_assert_int_eq(pthread_create(&f.th, NULL, fire_later, &f), 0);
+	int64_t t0 = qu_now_ms();
+	ck_assert_int_eq(net_tls_start(c, NULL, &err), -1);
+	assert_canceled_soon(&err, t0);
+	net_conn_free(c);
+	firer_end(&f);
+	peer_finish(&p);
+	if (ca)
+		unlink(ca);
+	free(ca);
 }
 END_TEST
 
@@ -401,6 +469,7 @@ net_suite(void)
 	tcase_add_test(tc, test_connect_refused);
 	tcase_add_test(tc, test_cancel_read);
 	tcase_add_test(tc, test_cancel_tls_handshake);
+	tcase_add_test(tc, test_cancel_starttls);
 	tcase_add_test(tc, test_cancel_connect);
 	tcase_add_test(tc, test_cancel_before_resolve);
 	tcase_add_test(tc, test_resolve_fails_with_reason);

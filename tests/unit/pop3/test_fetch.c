@@ -157,6 +157,63 @@ interrupted(const char *dir, bool stored)
 	maildir_free(md);
 }
 
+/* A progress callback that asks to stop, and counts its calls. */
+static bool
+stop_now(void *ctx, const struct app_fetch_progress *pr)
+{
+	(void)pr;
+	(*(int *)ctx)++;
+	return true;
+}
+
+START_TEST(test_progress_stop_is_cancel)
+{
+	/* Stopped at the first message: no DELE, no QUIT (nothing removed),
+	 * and the next run stores both. */
+	static const char *const first[] = {
+		LOGIN, LIST2, "C:RETR 1", "C:RETR 2", MSG1, MSG2, "NOMORE", NULL,
+	};
+	static const char *const second[] = {
+		LOGIN, LIST2, "C:RETR 1", "C:RETR 2", MSG1, MSG2, "C:QUIT", "S:+OK", NULL,
+	};
+	char *dir = tmpdir();
+	char *url = NULL;
+	struct peer p;
+	struct run x;
+	peer_start(&p, first);
+	memset(&x, 0, sizeof x);
+	url = xasprintf("pop3+insecure://127.0.0.1:%u", (unsigned)p.port);
+	x.a.pop3 = url;
+	x.a.user = "alice";
+	x.a.password = "secret";
+	x.a.maildir = dir;
+	int calls = 0;
+	x.o.delete_after = true;
+	x.o.progress = stop_now;
+	x.o.progress_ctx = &calls;
+	struct app_net net = {.timeout_s = 5};
+	x.rc = app_fetch_pop3(&x.a, &x.o, &net, &x.r, &x.err);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_msg(x.err.cls == QU_E_CANCELED, "%s", x.err.msg);
+	ck_assert(qu_err_is(&x.err, QU_R_CANCELED));
+	ck_assert_int_gt(calls, 0);
+	ck_assert_uint_eq(x.r.deleted, 0);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_int_eq(count(dir, "new"), 0);
+	free(url);
+
+	peer_start(&p, second);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 2);
+	ck_assert_int_eq(count(dir, "new"), 2);
+	ck_assert_int_eq(count(dir, "tmp"), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_resume_finds_stored_copy)
 {
 	static const char *const script[] = {
@@ -459,6 +516,7 @@ fetch_suite(void)
 	tcase_add_test(tc, test_login_refused);
 	tcase_add_test(tc, test_maildir_unwritable);
 	tcase_add_test(tc, test_second_fetch_waits_for_lock);
+	tcase_add_test(tc, test_progress_stop_is_cancel);
 	suite_add_tcase(s, tc);
 	return s;
 }
