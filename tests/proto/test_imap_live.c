@@ -292,6 +292,42 @@ START_TEST(test_copy_trycreate)
 }
 END_TEST
 
+/* Selecting again after a loss (RFC 7162 §3.2.5.1): what changed while
+ * away comes as events, VANISHED (EARLIER) included. */
+START_TEST(test_select_events_qresync)
+{
+	static const char *const script[] = {
+		PREAUTH("ENABLE CONDSTORE QRESYNC"),
+		"C:Q1 ENABLE QRESYNC CONDSTORE", "S:* ENABLED QRESYNC CONDSTORE", "S:Q1 OK",
+		"C:Q2 SELECT \"INBOX\" (QRESYNC (67890007 20050715194045000))",
+		"S:* 314 EXISTS", "S:* OK [UIDVALIDITY 67890007] x",
+		"S:* OK [HIGHESTMODSEQ 20050715194045500] x",
+		"S:* VANISHED (EARLIER) 41,43:116",
+		"S:* 49 FETCH (UID 117 FLAGS (\\Seen \\Answered) MODSEQ (20050715194045490))",
+		"S:Q2 OK [READ-WRITE] done",
+		LOGOUT(3), NULL,
+	};
+	struct peer p;
+	struct qu_err err;
+	struct imap_session *s = open_peer(&p, script, 3000, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	ck_assert_int_eq(imap_session_enable(s, IMAP_ENABLE_QRESYNC, &err), 0);
+	struct evlog l = {.wake_w = -1};
+	qu_buf_init(&l.b, 4096);
+	struct imap_qresync q = {.uidvalidity = 67890007, .modseq = 20050715194045000ull};
+	struct imap_mailbox_status st;
+	ck_assert_msg(imap_session_select_events(s, "INBOX", 5, false, &q, ev_fn, &l, &st, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(l.b.data, "[exists 314][vanished earlier 41,43:116]"
+				   "[fetch seq=49 uid=117 flags=3 modseq=20050715194045490]");
+	ck_assert_uint_eq(st.messages, 314); /* EARLIER changes no count */
+	ck_assert_uint_eq(st.highestmodseq, 20050715194045500ull);
+	imap_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	qu_buf_clear(&l.b);
+}
+END_TEST
+
 struct sums {
 	struct qu_buf b;
 };
@@ -455,6 +491,7 @@ imap_live_suite(void)
 	tcase_add_test(tc, test_store_without_condstore);
 	tcase_add_test(tc, test_move_without_move_or_uidplus);
 	tcase_add_test(tc, test_copy_trycreate);
+	tcase_add_test(tc, test_select_events_qresync);
 	tcase_add_test(tc, test_fetch_summaries);
 	tcase_add_test(tc, test_fetch_part);
 	suite_add_tcase(s, tc);
