@@ -735,7 +735,12 @@ wait_idle(struct app_imap_live *l)
 	struct imap_session *s = l->c.s;
 	bool can_idle = imap_session_has_cap(s, "IDLE") || imap_session_has_cap(s, "IMAP4rev2");
 	if (l->idle && l->sel && can_idle) {
+		int64_t t0 = qu_now_ms();
 		int rc = imap_session_idle_run(s, l->req_pipe[0], IDLE_RENEW_MS, on_event, l, &err);
+		if (rc == 0 && qu_now_ms() - t0 < 1000) {
+			/* The server ended IDLE at once: no spinning on it. */
+			wait_requests(l, 1000);
+		}
 		if (rc < 0) {
 			if (imap_session_broken(s)) {
 				lost(l, &err);
