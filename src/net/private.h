@@ -44,7 +44,7 @@ int net_wait(struct net_conn *c, short events, struct qu_err *err);
  * see: decrypted TLS records (tls.c), or compressed bytes not yet
  * inflated (deflate.c). */
 bool net_tls_pending(const struct net_conn *c);
-bool net_deflate_pending(const struct net_conn *c);
+bool net_deflate_pending(struct net_conn *c);
 
 extern const struct net_transport net_plain_transport;
 extern const struct net_transport net_tls_transport;

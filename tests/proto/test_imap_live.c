@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "util/util.h"
 #include "net/net.h"
@@ -473,6 +474,68 @@ START_TEST(test_net_wait_readable)
 }
 END_TEST
 
+/* Raw DEFLATE (RFC 1951) of p with a sync flush, as a COMPRESS=DEFLATE
+ * server sends it, appended to out. */
+static void
+deflate_to(z_stream *z, const char *p, size_t n, struct qu_buf *out)
+{
+	unsigned char buf[256];
+	z->next_in = (unsigned char *)(uintptr_t)p;
+	z->avail_in = (uInt)n;
+	do {
+		z->next_out = buf;
+		z->avail_out = sizeof buf;
+		ck_assert_int_ne(deflate(z, Z_SYNC_FLUSH), Z_STREAM_ERROR);
+		qu_buf_append(out, buf, sizeof buf - z->avail_out);
+	} while (z->avail_out == 0);
+}
+
+/* Compressed input that inflates to nothing (an empty sync flush) is not
+ * something to read: the wait goes on to the socket. */
+START_TEST(test_net_wait_readable_deflate)
+{
+	int sv[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct net_opts o = {.timeout_ms = 2000};
+	struct net_conn *c = net_conn_from_fd(sv[0], "peer", &o);
+	struct qu_err err;
+	ck_assert_int_eq(net_compress_start(c, &err), 0);
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	struct qu_buf b;
+	qu_buf_init(&b, 1 << 20);
+	/* A line that fills the read buffer (64 KiB lines: 65538 bytes)
+	 * exactly, so the inflater stops before the marker after it. */
+	char *big = xmalloc(65538);
+	memset(big, 'x', 65536);
+	memcpy(big + 65536, "\r\n", 2);
+	deflate_to(&z, big, 65538, &b);
+	free(big);
+	deflate_to(&z, "", 0, &b); /* a flush marker alone */
+	ck_assert_int_eq(write(sv[1], b.data, b.len), (ssize_t)b.len);
+	ck_assert_int_eq(net_wait_readable(c, -1, 5000, &err), 1);
+	const char *line;
+	size_t len;
+	ck_assert_msg(net_read_line(c, &line, &len, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(len, 65538);
+	int64_t t0 = qu_now_ms();
+	ck_assert_int_eq(net_wait_readable(c, -1, 100, &err), 0);
+	ck_assert_int_ge(qu_now_ms() - t0, 100);
+	qu_buf_reset(&b);
+	deflate_to(&z, "bc\r\n", 4, &b);
+	ck_assert_int_eq(write(sv[1], b.data, b.len), (ssize_t)b.len);
+	ck_assert_int_eq(net_wait_readable(c, -1, 5000, &err), 1);
+	ck_assert_int_eq(net_read_line(c, &line, &len, &err), 0);
+	ck_assert_uint_eq(len, 4);
+	ck_assert(memcmp(line, "bc\r\n", 4) == 0);
+	deflateEnd(&z);
+	qu_buf_clear(&b);
+	net_conn_free(c);
+	close(sv[1]);
+}
+END_TEST
+
 Suite *imap_live_suite(void);
 
 Suite *
@@ -482,6 +545,7 @@ imap_live_suite(void)
 	TCase *tc = tcase_create("commands");
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_net_wait_readable);
+	tcase_add_test(tc, test_net_wait_readable_deflate);
 	tcase_add_test(tc, test_idle_woken);
 	tcase_add_test(tc, test_idle_deadline);
 	tcase_add_test(tc, test_idle_server_ends);
