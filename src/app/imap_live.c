@@ -517,7 +517,10 @@ static int
 summary_cb(void *ctx, const struct imap_summary *s, struct qu_err *err)
 {
 	struct app_imap_live *l = ctx;
-	(void)err;
+	/* Data that keeps coming never makes a read wait, where the cancel
+	 * handle is polled: look at it here too. */
+	if (qu_cancel_check(l->cancel, err) < 0)
+		return -1;
 	if (!l->batch) {
 		l->batch = reply_new(APP_LIVE_MESSAGES, l->cur_id, APP_LIVE_HEADERS);
 		l->batch->msgs = xcalloc(BATCH, sizeof *l->batch->msgs);
@@ -594,6 +597,21 @@ run_copy(struct app_imap_live *l, const struct app_live_req *q, struct app_live_
 	return rc;
 }
 
+struct part_sink {
+	struct app_imap_live *l;
+	const struct app_live_req *q;
+};
+
+static int
+part_sink(void *ctx, const char *p, size_t n, struct qu_err *err)
+{
+	struct part_sink *k = ctx;
+	/* As in summary_cb: a body streaming in never waits. */
+	if (qu_cancel_check(k->l->cancel, err) < 0)
+		return -1;
+	return k->q->sink(k->q->sink_ctx, p, n, err);
+}
+
 static bool
 uids_ok(const char *s)
 {
@@ -633,9 +651,11 @@ run_op(struct app_imap_live *l, const struct app_live_req *q, struct app_live_re
 		flush_batch(l);
 		return rc;
 	}
-	case APP_LIVE_PART:
-		return imap_session_fetch_part(s, q->uid, q->section ? q->section : "", q->sink,
-					       q->sink_ctx, &r->part_size, err);
+	case APP_LIVE_PART: {
+		struct part_sink k = {l, q};
+		return imap_session_fetch_part(s, q->uid, q->section ? q->section : "", part_sink,
+					       &k, &r->part_size, err);
+	}
 	case APP_LIVE_STORE:
 		return imap_session_uid_store_cond(s, q->uids, q->store_op, q->flags,
 						   q->unchangedsince, on_event, l, &r->modified,
@@ -715,7 +735,12 @@ wait_idle(struct app_imap_live *l)
 	struct imap_session *s = l->c.s;
 	bool can_idle = imap_session_has_cap(s, "IDLE") || imap_session_has_cap(s, "IMAP4rev2");
 	if (l->idle && l->sel && can_idle) {
+		int64_t t0 = qu_now_ms();
 		int rc = imap_session_idle_run(s, l->req_pipe[0], IDLE_RENEW_MS, on_event, l, &err);
+		if (rc == 0 && qu_now_ms() - t0 < 1000) {
+			/* The server ended IDLE at once: no spinning on it. */
+			wait_requests(l, 1000);
+		}
 		if (rc < 0) {
 			if (imap_session_broken(s)) {
 				lost(l, &err);

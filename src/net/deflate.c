@@ -20,12 +20,22 @@ struct net_deflate {
 	unsigned char *obuf; /* compressed bytes to write */
 	bool in_end;         /* the server ended its stream */
 	bool out_full;       /* the last inflate filled its output: more may wait */
+	/* Inflated by net_deflate_pending to learn whether anything is
+	 * there, not yet read: z_read hands it out first. */
+	unsigned char peek[4096];
+	size_t peek_off, peek_len;
 };
 
 static ssize_t
 z_read(struct net_conn *c, void *p, size_t n, struct qu_err *err)
 {
 	struct net_deflate *z = c->z;
+	if (z->peek_off < z->peek_len) {
+		size_t k = z->peek_len - z->peek_off < n ? z->peek_len - z->peek_off : n;
+		memcpy(p, z->peek + z->peek_off, k);
+		z->peek_off += k;
+		return (ssize_t)k;
+	}
 	if (n > UINT32_MAX)
 		n = UINT32_MAX;
 	for (;;) {
@@ -154,7 +164,26 @@ net_conn_is_compressed(const struct net_conn *c)
 }
 
 bool
-net_deflate_pending(const struct net_conn *c)
+net_deflate_pending(struct net_conn *c)
 {
-	return c->z && !c->z->in_end && (c->z->in.avail_in > 0 || c->z->out_full);
+	struct net_deflate *z = c->z;
+	if (!z || z->in_end)
+		return false;
+	if (z->peek_off < z->peek_len)
+		return true;
+	if (!z->in.avail_in && !z->out_full)
+		return false;
+	/* Input not yet inflated may hold nothing but a flush marker, and a
+	 * full output may have been all there was: inflate some to know,
+	 * and keep it for z_read. */
+	z->peek_off = z->peek_len = 0;
+	z->in.next_out = z->peek;
+	z->in.avail_out = sizeof z->peek;
+	int zr = inflate(&z->in, Z_SYNC_FLUSH);
+	z->peek_len = sizeof z->peek - z->in.avail_out;
+	z->out_full = z->in.avail_out == 0;
+	if (zr == Z_STREAM_END)
+		z->in_end = true;
+	/* An error is for the next read to report: readable. */
+	return z->peek_len > 0 || (zr != Z_OK && zr != Z_BUF_ERROR);
 }

@@ -53,7 +53,7 @@ struct addrinfo *net_resolve(const char *host, uint16_t port, int timeout_ms,
  * see: decrypted TLS records (tls.c), or compressed bytes not yet
  * inflated (deflate.c). */
 bool net_tls_pending(const struct net_conn *c);
-bool net_deflate_pending(const struct net_conn *c);
+bool net_deflate_pending(struct net_conn *c);
 
 extern const struct net_transport net_plain_transport;
 extern const struct net_transport net_tls_transport;

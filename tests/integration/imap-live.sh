@@ -109,6 +109,39 @@ fx_is "$a" ok "EXPUNGE"
 fx_is "$(im_doveadm search -u alice mailbox INBOX all | wc -l)" 998 \
 	"INBOX holds 998 messages after the move and the expunge"
 
+# --- folders, copy, append, a conditional store ---------------------------------------------
+echo folders >&"${DRV[1]}"
+IFS= read -r -t 70 a <&"${DRV[0]}" || a=
+folders=
+for i in $(seq "$(field "$a" n)"); do
+	IFS= read -r -t 10 line <&"${DRV[0]}" || break
+	folders="$folders$line"$'\n'
+done
+fx_like "$a" '^ok n=2$' "two folders listed ($a)"
+fx_like "$folders" '^INBOX 998 ' "INBOX with its count"
+fx_like "$folders" '^Archive 1 ' "Archive with its count"
+uid9=$(awk '$3 == "<m.9.1@example.test>" { print $1 }' "$FX_DIR/headers")
+a=$(ask copy "$uid9" Nowhere)
+fx_like "$a" '^err unavailable refused/TRYCREATE: ' "COPY to a missing folder says TRYCREATE ($a)"
+a=$(ask copy "$uid9" Archive)
+fx_like "$a" '^ok new=[0-9]+$' "COPY to Archive ($a)"
+printf 'From: a@example.test\r\nSubject: appended\r\nMessage-ID: <appended.1@example.test>\r\n\r\nbody\r\n' \
+	>"$FX_DIR/append.eml"
+a=$(ask append Archive "$FX_DIR/append.eml")
+fx_like "$a" '^ok new=[0-9]+$' "APPEND to Archive ($a)"
+fx_like "$(im_doveadm -f tab fetch -u alice 'flags hdr.message-id' mailbox Archive all)" \
+	'Seen.*appended\.1@' "doveadm sees the appended message with \\Seen"
+uid10=$(awk '$3 == "<m.10.1@example.test>" { print $1 }' "$FX_DIR/headers")
+ask store "$uid10" + F >/dev/null
+a=$(ask store "$uid10" + S 1)
+fx_like "$a" '^ok modified=1$' "STORE (UNCHANGEDSINCE 1) of a changed message: MODIFIED ($a)"
+fx_unlike "$(im_doveadm fetch -u alice flags mailbox INBOX uid "$uid10")" '\\Seen' \
+	"and the flag was left alone"
+a=$(ask store "$uid10" + S 999999)
+fx_like "$a" '^ok modified=0$' "STORE (UNCHANGEDSINCE 999999) goes through ($a)"
+fx_like "$(im_doveadm fetch -u alice flags mailbox INBOX uid "$uid10")" '\\Seen' \
+	"doveadm fetch flags shows \\Seen on $uid10"
+
 # --- IDLE ------------------------------------------------------------------------------------
 fx_is "$(ask idle on)" ok "idle on"
 ask clear >/dev/null

@@ -9,8 +9,13 @@
  *   select FOLDER          -> ok messages=N uidvalidity=N uidnext=N
  *   headers UIDS FILE      -> ok count=N ms=T; FILE gets "uid flags msgid"
  *   part UID SECTION FILE  -> ok size=N ms=T; FILE gets the bytes
- *   store UIDS OP FLAGS    -> ok modified=N   (FLAGS: letters of SFDTA)
+ *   store UIDS OP FLAGS [MODSEQ] -> ok modified=N   (FLAGS: letters of
+ *                             SFDTA; MODSEQ: UNCHANGEDSINCE)
  *   move UIDS FOLDER       -> ok new=UIDS
+ *   copy UIDS FOLDER       -> ok new=UIDS
+ *   append FOLDER FILE     -> ok new=UID
+ *   folders                -> ok n=N; then one line "NAME messages unseen
+ *                             special" a folder
  *   expunge                -> ok
  *   idle on|off            -> ok
  *   noop-timed             -> ok ms=T   (post to DONE, from IDLE)
@@ -313,11 +318,63 @@ cmd_cancel_timed(struct drv *d)
 }
 
 static void
+print_new(struct drv *d, size_t i)
+{
+	const char *u = d->v[i].r->new_uids ? d->v[i].r->new_uids : "-";
+	struct qu_buf b;
+	qu_buf_init(&b, 4096);
+	qu_buf_append_safe(&b, u, strlen(u), false);
+	printf("ok new=%s\n", b.data);
+	qu_buf_clear(&b);
+	forget(d, i);
+}
+
+static void
+cmd_append(struct drv *d, const char *folder, const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	struct qu_buf m;
+	qu_buf_init(&m, 64u << 20);
+	char buf[65536];
+	size_t k;
+	while (f && (k = fread(buf, 1, sizeof buf, f)) > 0)
+		qu_buf_append(&m, buf, k);
+	if (f)
+		fclose(f);
+	struct app_live_req r = {.op = APP_LIVE_APPEND, .folder = folder, .msg = m.data,
+				 .msg_len = m.len, .flags = APP_LIVE_SEEN};
+	long i = call(d, &r);
+	qu_buf_clear(&m);
+	if (i >= 0)
+		print_new(d, (size_t)i);
+}
+
+static void
+cmd_folders(struct drv *d)
+{
+	long i = call(d, &(struct app_live_req){.op = APP_LIVE_FOLDERS});
+	if (i < 0)
+		return;
+	const struct app_live_reply *r = d->v[i].r;
+	printf("ok n=%zu\n", r->n_folders);
+	for (size_t k = 0; k < r->n_folders; k++) {
+		const struct app_live_folder *f = &r->folders[k];
+		struct qu_buf b;
+		qu_buf_init(&b, 4096);
+		qu_buf_append_safe(&b, f->name, f->name_len, false);
+		printf("%s %u %u %s\n", b.data, (unsigned)f->messages, (unsigned)f->unseen,
+		       f->special ? f->special : "-");
+		qu_buf_clear(&b);
+	}
+	forget(d, (size_t)i);
+}
+
+static void
 command(struct drv *d, char *line)
 {
-	char *w[4] = {0};
+	char *w[5] = {0};
 	int n = 0;
-	for (char *t = strtok(line, " \n"); t && n < 4; t = strtok(NULL, " \n"))
+	for (char *t = strtok(line, " \n"); t && n < 5; t = strtok(NULL, " \n"))
 		w[n++] = t;
 	if (!n)
 		return;
@@ -336,28 +393,26 @@ command(struct drv *d, char *line)
 		cmd_headers(d, w[1], w[2]);
 	} else if (!strcmp(w[0], "part") && n == 4) {
 		cmd_part(d, w[1], w[2], w[3]);
-	} else if (!strcmp(w[0], "store") && n == 4) {
+	} else if (!strcmp(w[0], "store") && n >= 4) {
 		r.op = APP_LIVE_STORE;
 		r.uids = w[1];
 		r.store_op = w[2][0];
 		r.flags = flag_letters(w[3]);
+		r.unchangedsince = n > 4 ? strtoull(w[4], NULL, 10) : 0;
 		if ((i = call(d, &r)) >= 0) {
 			printf("ok modified=%zu\n", d->v[i].r->n_modified);
 			forget(d, (size_t)i);
 		}
-	} else if (!strcmp(w[0], "move") && n == 3) {
-		r.op = APP_LIVE_MOVE;
+	} else if ((!strcmp(w[0], "move") || !strcmp(w[0], "copy")) && n == 3) {
+		r.op = w[0][0] == 'm' ? APP_LIVE_MOVE : APP_LIVE_COPY;
 		r.uids = w[1];
 		r.folder = w[2];
-		if ((i = call(d, &r)) >= 0) {
-			const char *u = d->v[i].r->new_uids ? d->v[i].r->new_uids : "-";
-			struct qu_buf b;
-			qu_buf_init(&b, 4096);
-			qu_buf_append_safe(&b, u, strlen(u), false);
-			printf("ok new=%s\n", b.data);
-			qu_buf_clear(&b);
-			forget(d, (size_t)i);
-		}
+		if ((i = call(d, &r)) >= 0)
+			print_new(d, (size_t)i);
+	} else if (!strcmp(w[0], "append") && n == 3) {
+		cmd_append(d, w[1], w[2]);
+	} else if (!strcmp(w[0], "folders")) {
+		cmd_folders(d);
 	} else if (!strcmp(w[0], "expunge") || !strcmp(w[0], "idle")) {
 		r.op = w[0][0] == 'e' ? APP_LIVE_EXPUNGE : APP_LIVE_IDLE;
 		r.on = n > 1 && !strcmp(w[1], "on");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "util/util.h"
 #include "net/net.h"
@@ -292,6 +293,42 @@ START_TEST(test_copy_trycreate)
 }
 END_TEST
 
+/* Selecting again after a loss (RFC 7162 §3.2.5.1): what changed while
+ * away comes as events, VANISHED (EARLIER) included. */
+START_TEST(test_select_events_qresync)
+{
+	static const char *const script[] = {
+		PREAUTH("ENABLE CONDSTORE QRESYNC"),
+		"C:Q1 ENABLE QRESYNC CONDSTORE", "S:* ENABLED QRESYNC CONDSTORE", "S:Q1 OK",
+		"C:Q2 SELECT \"INBOX\" (QRESYNC (67890007 20050715194045000))",
+		"S:* 314 EXISTS", "S:* OK [UIDVALIDITY 67890007] x",
+		"S:* OK [HIGHESTMODSEQ 20050715194045500] x",
+		"S:* VANISHED (EARLIER) 41,43:116",
+		"S:* 49 FETCH (UID 117 FLAGS (\\Seen \\Answered) MODSEQ (20050715194045490))",
+		"S:Q2 OK [READ-WRITE] done",
+		LOGOUT(3), NULL,
+	};
+	struct peer p;
+	struct qu_err err;
+	struct imap_session *s = open_peer(&p, script, 3000, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	ck_assert_int_eq(imap_session_enable(s, IMAP_ENABLE_QRESYNC, &err), 0);
+	struct evlog l = {.wake_w = -1};
+	qu_buf_init(&l.b, 4096);
+	struct imap_qresync q = {.uidvalidity = 67890007, .modseq = 20050715194045000ull};
+	struct imap_mailbox_status st;
+	ck_assert_msg(imap_session_select_events(s, "INBOX", 5, false, &q, ev_fn, &l, &st, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(l.b.data, "[exists 314][vanished earlier 41,43:116]"
+				   "[fetch seq=49 uid=117 flags=3 modseq=20050715194045490]");
+	ck_assert_uint_eq(st.messages, 314); /* EARLIER changes no count */
+	ck_assert_uint_eq(st.highestmodseq, 20050715194045500ull);
+	imap_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	qu_buf_clear(&l.b);
+}
+END_TEST
+
 struct sums {
 	struct qu_buf b;
 };
@@ -437,6 +474,68 @@ START_TEST(test_net_wait_readable)
 }
 END_TEST
 
+/* Raw DEFLATE (RFC 1951) of p with a sync flush, as a COMPRESS=DEFLATE
+ * server sends it, appended to out. */
+static void
+deflate_to(z_stream *z, const char *p, size_t n, struct qu_buf *out)
+{
+	unsigned char buf[256];
+	z->next_in = (unsigned char *)(uintptr_t)p;
+	z->avail_in = (uInt)n;
+	do {
+		z->next_out = buf;
+		z->avail_out = sizeof buf;
+		ck_assert_int_ne(deflate(z, Z_SYNC_FLUSH), Z_STREAM_ERROR);
+		qu_buf_append(out, buf, sizeof buf - z->avail_out);
+	} while (z->avail_out == 0);
+}
+
+/* Compressed input that inflates to nothing (an empty sync flush) is not
+ * something to read: the wait goes on to the socket. */
+START_TEST(test_net_wait_readable_deflate)
+{
+	int sv[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct net_opts o = {.timeout_ms = 2000};
+	struct net_conn *c = net_conn_from_fd(sv[0], "peer", &o);
+	struct qu_err err;
+	ck_assert_int_eq(net_compress_start(c, &err), 0);
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	struct qu_buf b;
+	qu_buf_init(&b, 1 << 20);
+	/* A line that fills the read buffer (64 KiB lines: 65538 bytes)
+	 * exactly, so the inflater stops before the marker after it. */
+	char *big = xmalloc(65538);
+	memset(big, 'x', 65536);
+	memcpy(big + 65536, "\r\n", 2);
+	deflate_to(&z, big, 65538, &b);
+	free(big);
+	deflate_to(&z, "", 0, &b); /* a flush marker alone */
+	ck_assert_int_eq(write(sv[1], b.data, b.len), (ssize_t)b.len);
+	ck_assert_int_eq(net_wait_readable(c, -1, 5000, &err), 1);
+	const char *line;
+	size_t len;
+	ck_assert_msg(net_read_line(c, &line, &len, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(len, 65538);
+	int64_t t0 = qu_now_ms();
+	ck_assert_int_eq(net_wait_readable(c, -1, 100, &err), 0);
+	ck_assert_int_ge(qu_now_ms() - t0, 100);
+	qu_buf_reset(&b);
+	deflate_to(&z, "bc\r\n", 4, &b);
+	ck_assert_int_eq(write(sv[1], b.data, b.len), (ssize_t)b.len);
+	ck_assert_int_eq(net_wait_readable(c, -1, 5000, &err), 1);
+	ck_assert_int_eq(net_read_line(c, &line, &len, &err), 0);
+	ck_assert_uint_eq(len, 4);
+	ck_assert(memcmp(line, "bc\r\n", 4) == 0);
+	deflateEnd(&z);
+	qu_buf_clear(&b);
+	net_conn_free(c);
+	close(sv[1]);
+}
+END_TEST
+
 Suite *imap_live_suite(void);
 
 Suite *
@@ -446,6 +545,7 @@ imap_live_suite(void)
 	TCase *tc = tcase_create("commands");
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_net_wait_readable);
+	tcase_add_test(tc, test_net_wait_readable_deflate);
 	tcase_add_test(tc, test_idle_woken);
 	tcase_add_test(tc, test_idle_deadline);
 	tcase_add_test(tc, test_idle_server_ends);
@@ -455,6 +555,7 @@ imap_live_suite(void)
 	tcase_add_test(tc, test_store_without_condstore);
 	tcase_add_test(tc, test_move_without_move_or_uidplus);
 	tcase_add_test(tc, test_copy_trycreate);
+	tcase_add_test(tc, test_select_events_qresync);
 	tcase_add_test(tc, test_fetch_summaries);
 	tcase_add_test(tc, test_fetch_part);
 	suite_add_tcase(s, tc);
