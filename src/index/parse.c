@@ -159,7 +159,37 @@ addr_list_text(const struct mime_addr_list *l, struct qu_buf *fts)
 	return qu_buf_steal(&b, NULL);
 }
 
-/* The first In-Reply-To, References and List-Id of the header block. */
+/* An mbox keeps flags in Status (R read, O old) and X-Status (A
+ * answered, F flagged, D deleted, T draft), as mutt and Thunderbird
+ * write them. */
+static void
+mbox_flags(const char *p, size_t n, struct index_doc *d)
+{
+	for (size_t i = 0; i < n; i++) {
+		switch (p[i]) {
+		case 'R':
+			d->flags |= INDEX_FLAG_SEEN;
+			break;
+		case 'A':
+			d->flags |= INDEX_FLAG_REPLIED;
+			break;
+		case 'F':
+			d->flags |= INDEX_FLAG_FLAGGED;
+			break;
+		case 'D':
+			d->flags |= INDEX_FLAG_DELETED;
+			break;
+		case 'T':
+			d->flags |= INDEX_FLAG_DRAFT;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* The first In-Reply-To, References and List-Id of the header block,
+ * and an mbox message's flags. */
 static void
 thread_headers(struct index_parser *ps, const char *p, size_t n, struct index_doc *d)
 {
@@ -168,6 +198,11 @@ thread_headers(struct index_parser *ps, const char *p, size_t n, struct index_do
 	mime_header_iter_init(&it, p, n, NULL);
 	while (mime_header_iter_next(&it, &f)) {
 		char **slot = NULL;
+		if (d->mem && (qu_mem_eq_ci(f.name, f.name_len, "status") ||
+				      qu_mem_eq_ci(f.name, f.name_len, "x-status"))) {
+			mbox_flags(f.value, f.value_len, d);
+			continue;
+		}
 		if (qu_mem_eq_ci(f.name, f.name_len, "in-reply-to"))
 			slot = &d->in_reply_to;
 		else if (qu_mem_eq_ci(f.name, f.name_len, "references"))
