@@ -226,11 +226,9 @@ render_link(struct html_rnd *r, const xmlNode *n)
 		char *addr = url + 7;
 		addr[strcspn(addr, "?")] = '\0';
 		if (*addr && !text_is_url(text, tn, addr)) {
-			rc = html_text(r, " <", 2, true);
-			if (rc == 0)
-				rc = html_text(r, addr, strlen(addr), false);
-			if (rc == 0)
-				rc = html_text(r, ">", 1, true);
+			char *s = xasprintf(" <%s>", addr);
+			rc = empty ? html_text(r, s + 1, strlen(s + 1), true) : html_mark(r, s, strlen(s));
+			free(s);
 		}
 		free(url);
 		return rc;
@@ -243,7 +241,7 @@ render_link(struct html_rnd *r, const xmlNode *n)
 	}
 	char mark[32];
 	int k = snprintf(mark, sizeof mark, "[%zu]", link_number_take(r->cx, url));
-	return html_text(r, mark, (size_t)k, true);
+	return html_mark(r, mark, (size_t)k);
 }
 
 static int
@@ -384,7 +382,8 @@ inside_p(const xmlNode *n)
 
 static const char *const line_blocks[] = {"div", "section", "article", "header", "footer",
 	"nav", "aside", "main", "center", "address", "figure", "figcaption", "form",
-	"fieldset", "legend", "details", "summary", "dt", "tr", "caption", "body", NULL};
+	"fieldset", "legend", "details", "summary", "dt", "tr", "td", "th", "caption", "body",
+	NULL};
 static const char *const para_blocks[] = {"p", "dl", NULL};
 
 static int

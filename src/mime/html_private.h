@@ -58,6 +58,9 @@ void html_rnd_clear(struct html_rnd *r);
 /* Adds text to the paragraph: white space collapsed (outside <pre>), or,
  * when literal, as it is ("\n" is a line break). -1 when out is full. */
 int html_text(struct html_rnd *r, const char *s, size_t n, bool literal);
+/* Adds text right after the last, leaving white space seen before it for
+ * what follows (a link's number goes after its text, not its space). */
+int html_mark(struct html_rnd *r, const char *s, size_t n);
 /* Ends the paragraph; gap 2 also asks for a blank line before the next. */
 int html_break(struct html_rnd *r, int gap);
 /* Writes out the paragraph; *cells (may be NULL) gets its widest line. */

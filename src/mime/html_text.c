@@ -138,6 +138,14 @@ html_text(struct html_rnd *r, const char *s, size_t n, bool literal)
 	return 0;
 }
 
+int
+html_mark(struct html_rnd *r, const char *s, size_t n)
+{
+	if (r->pre)
+		return pre_text(r, s, n);
+	return qu_buf_append(&r->para, s, n);
+}
+
 static size_t
 prefix_cells(const struct html_rnd *r)
 {
