@@ -375,6 +375,27 @@ table_grid(struct html_rnd *r, const xmlNode *t)
 	return rc;
 }
 
+/* What the parser left in the table outside any cell (text or an element
+ * between rows): a browser shows it before the table, and so does this. */
+static int
+foster(struct html_rnd *r, const xmlNode *parent, int level)
+{
+	for (const xmlNode *c = parent->children; c; c = c->next) {
+		bool group = is(c, "tbody") || is(c, "thead") || is(c, "tfoot");
+		if ((group && level == 0) || (is(c, "tr") && level < 2)) {
+			if (foster(r, c, is(c, "tr") ? 2 : 1) < 0)
+				return -1;
+			continue;
+		}
+		if (is_cell(c) || is(c, "caption") || is(c, "colgroup") || is(c, "col") ||
+			c->type == XML_COMMENT_NODE)
+			continue;
+		if (html_node(r, c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 html_table(struct html_rnd *r, const xmlNode *t)
 {
@@ -390,6 +411,8 @@ html_table(struct html_rnd *r, const xmlNode *t)
 	for (const xmlNode *c = t->children; c; c = c->next)
 		if (is(c, "caption") && html_node(r, c) < 0)
 			return -1;
+	if (foster(r, t, 0) < 0)
+		return -1;
 	if (most <= 1 || r->cx->table_nest >= MAX_TABLE_NEST)
 		return table_linear(r, t);
 	r->cx->table_nest++;

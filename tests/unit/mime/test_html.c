@@ -110,6 +110,9 @@ static const struct html_case cases[] = {
 		"<table><tr><td>aaaaaaaa</td><td>bbbbbbbb</td></tr><tr><td>c</td><td>d</td></tr>"
 		"</table>",
 		"aaaaaaaa\nbbbbbbbb\n\nc\nd\n"},
+	{"text between rows shows before the table", 72, true,
+		"<table><tr><td>a</td><td>b</td></tr>stray<tr><td>c</td><td>d</td></tr></table>",
+		"stray\n\na  b\nc  d\n"},
 	{"unclosed tags", 72, true, "<p>a<b>b<i>c<p>d", "abc\n\nd\n"},
 	{"o:p", 72, true, "<p class=MsoNormal>Hi<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p>"
 		"<p>there</p>", "Hi\n\nthere\n"},
