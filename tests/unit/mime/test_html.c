@@ -288,11 +288,12 @@ START_TEST(test_large)
 	while (in.len < 2 * 1024 * 1024)
 		qu_buf_printf(&in, block, blocks, blocks, blocks, blocks * 7), blocks++;
 	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 	render(in.data, in.len, 72, true, &out);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	fprintf(stderr, "html: %zu bytes in %.3f s, %.1f MB/s\n", in.len, s, (double)in.len / s / 1e6);
+	fprintf(stderr, "html: %zu bytes in %.3f s of CPU, %.1f MB/s\n", in.len, s,
+		(double)in.len / s / 1e6);
 	ck_assert_msg(s < 30, "%.1f s for 2 MB", s);
 	/* Every block's heading, table and link is there, in order. */
 	int found = 0;
