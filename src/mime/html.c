@@ -141,17 +141,14 @@ static const char *const skip_tags[] = {"script", "style", "head", "title", "tem
 	"noembed", "noframes", "iframe", "object", "embed", "select", "input", "button",
 	"svg", "math", "meta", "link", NULL};
 
-/* Hidden by the hidden attribute or an inline style (display:none and
- * visibility:hidden; mso-hide:all hides Outlook's duplicates). */
-static bool
-is_hidden(const xmlNode *n)
+/* The inline style in lowercase without white space, so that
+ * "Display : NONE" reads "display:none"; NULL when none (xmlFree). */
+static char *
+style_of(const xmlNode *n)
 {
-	if (xmlHasProp(n, (const xmlChar *)"hidden"))
-		return true;
 	char *style = attr(n, "style");
 	if (!style)
-		return false;
-	/* Lowercase without white space: "Display : NONE" counts. */
+		return NULL;
 	size_t k = 0;
 	for (size_t i = 0; style[i]; i++) {
 		char c = style[i];
@@ -160,8 +157,31 @@ is_hidden(const xmlNode *n)
 		style[k++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
 	style[k] = '\0';
-	bool hidden = strstr(style, "display:none") || strstr(style, "visibility:hidden") ||
-		      strstr(style, "mso-hide:all");
+	return style;
+}
+
+static bool
+style_has(const xmlNode *n, const char *decl)
+{
+	char *style = style_of(n);
+	bool has = style && strstr(style, decl);
+	xmlFree(style);
+	return has;
+}
+
+/* Hidden by the hidden attribute or an inline style (display:none and
+ * visibility:hidden; mso-hide:all hides Outlook's duplicates). */
+static bool
+is_hidden(const xmlNode *n)
+{
+	if (!n->properties)
+		return false;
+	if (xmlHasProp(n, (const xmlChar *)"hidden"))
+		return true;
+	char *style = style_of(n);
+	bool hidden = style && (strstr(style, "display:none") ||
+				       strstr(style, "visibility:hidden") ||
+				       strstr(style, "mso-hide:all"));
 	xmlFree(style);
 	return hidden;
 }
@@ -309,11 +329,17 @@ render_pre(struct html_rnd *r, const xmlNode *n)
 {
 	if (html_break(r, 2) < 0)
 		return -1;
+	bool outer_wrap = r->pre_wrap;
+	if (!r->pre)
+		r->pre_wrap = xmlHasProp(n, (const xmlChar *)"wrap") || style_has(n, "pre-wrap");
 	r->pre++;
 	r->pre_col = 0;
 	/* The parser drops one newline right after <pre> itself (HTML). */
 	int rc = walk_children(r, n);
+	if (rc == 0)
+		rc = html_flush(r, NULL);
 	r->pre--;
+	r->pre_wrap = outer_wrap;
 	if (rc == 0)
 		rc = html_break(r, 2);
 	return rc;

@@ -34,6 +34,7 @@ struct html_rnd {
 	struct qu_buf para;  /* inline text: single spaces, \n for <br> */
 	bool space;          /* white space seen after the last text */
 	bool para_pre;       /* para holds <pre> text: not wrapped */
+	bool pre_wrap;       /* unless its lines wrap (<pre wrap>, pre-wrap) */
 	int pre;             /* inside this many <pre> */
 	size_t pre_col;      /* cells since the last \n of <pre> text (tabs) */
 	struct qu_buf prefix;

@@ -150,6 +150,9 @@ render_cell(struct html_rnd *r, const xmlNode *c, struct cell *cell)
 	struct html_rnd sub;
 	qu_buf_init(&out, r->out->max);
 	html_rnd_init(&sub, r->cx, &out, 0);
+	/* The depth goes on counting inside the cell: the walk stays flat past
+	 * MAX_DEPTH whichever renderer is at work. */
+	sub.depth = r->depth;
 	int rc = walk_cell(&sub, c);
 	if (rc == 0)
 		rc = html_flush(&sub, NULL);

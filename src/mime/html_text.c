@@ -278,6 +278,18 @@ html_lines(const char *p, size_t n, int (*fn)(void *ctx, const char *s, size_t n
 	return 0;
 }
 
+/* A line of <pre wrap> text: as it is when it fits, else wrapped as a
+ * paragraph (Thunderbird quotes plain text mail this way). */
+static int
+pre_wrap_cb(void *ctx, const char *s, size_t n)
+{
+	struct html_rnd *r = ctx;
+	size_t avail = html_avail(r);
+	if (!avail || qu_utf8_cells(s, n) <= avail)
+		return html_emit_line(r, s, n);
+	return html_wrap(s, n, avail, &r->wrapbuf, html_emit_cb, r);
+}
+
 int
 html_flush(struct html_rnd *r, size_t *cells)
 {
@@ -294,7 +306,11 @@ html_flush(struct html_rnd *r, size_t *cells)
 	 * a paragraph that is a lone <br> is one empty line. */
 	if (n > 1 && p[n - 1] == '\n')
 		n--;
-	int rc = r->para_pre ? html_lines(p, n, html_emit_cb, r) : html_wrap(p, n, html_avail(r), &r->wrapbuf, html_emit_cb, r);
+	int rc;
+	if (!r->para_pre)
+		rc = html_wrap(p, n, html_avail(r), &r->wrapbuf, html_emit_cb, r);
+	else
+		rc = html_lines(p, n, r->pre_wrap ? pre_wrap_cb : html_emit_cb, r);
 	qu_buf_reset(&r->para);
 	r->para_pre = false;
 	r->pre_col = 0;
