@@ -238,8 +238,9 @@ render_link(struct html_rnd *r, const xmlNode *n)
 	}
 	char *url = clean_url(href);
 	xmlFree(href);
-	const char *text = r->para.data ? r->para.data + start : "";
+	/* The link's text, when it is still whole in the paragraph. */
 	size_t tn = r->flushes == gen && r->para.len >= start ? r->para.len - start : 0;
+	const char *text = tn ? r->para.data + start : "";
 	bool empty = tn == 0 && r->flushes == gen;
 	if (qu_str_has_prefix_ci(url, "mailto:")) {
 		/* An address is shown as itself, never as a number. */
