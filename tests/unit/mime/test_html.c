@@ -117,6 +117,14 @@ static const struct html_case cases[] = {
 	{"text between rows shows before the table", 72, true,
 		"<table><tr><td>a</td><td>b</td></tr>stray<tr><td>c</td><td>d</td></tr></table>",
 		"stray\n\na  b\nc  d\n"},
+	{"colspan", 72, true,
+		"<table><tr><td colspan=2>Quarterly figures</td></tr><tr><td>North</td><td>12</td>"
+		"</tr><tr><td>South</td><td>7</td></tr></table>",
+		"Quarterly figures\nNorth  12\nSouth  7\n"},
+	{"colspan wraps in its columns", 16, true,
+		"<table><tr><td>aaaaa</td><td>bbbbbbbb</td></tr><tr><td colspan=2>cccc dddd eeee "
+		"ffff</td></tr></table>",
+		"aaaaa  bbbbbbbb\ncccc dddd eeee\nffff\n"},
 	{"unclosed tags", 72, true, "<p>a<b>b<i>c<p>d", "abc\n\nd\n"},
 	{"o:p", 72, true, "<p class=MsoNormal>Hi<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p>"
 		"<p>there</p>", "Hi\n\nthere\n"},
