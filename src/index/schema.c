@@ -174,9 +174,12 @@ create_schema(sqlite3 *db, struct qu_err *err)
 	}
 	/* Another process may have created it between our look and the lock. */
 	if (ntab == 0) {
-		char pragmas[128];
-		snprintf(pragmas, sizeof pragmas, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
-			INDEX_APPLICATION_ID, INDEX_SCHEMA_VERSION);
+		char pragmas[192];
+		/* A new file needs no check for a day. */
+		snprintf(pragmas, sizeof pragmas,
+			"PRAGMA application_id=%d; PRAGMA user_version=%d;"
+			" INSERT INTO meta VALUES ('checked', %lld);",
+			INDEX_APPLICATION_ID, INDEX_SCHEMA_VERSION, (long long)time(NULL));
 		if (index_db_exec(db, schema_sql, err) < 0 || index_db_exec(db, pragmas, err) < 0)
 			goto fail;
 	}
