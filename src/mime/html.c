@@ -335,7 +335,7 @@ render_pre(struct html_rnd *r, const xmlNode *n)
 		r->pre_wrap = xmlHasProp(n, (const xmlChar *)"wrap") || style_has(n, "pre-wrap");
 	r->pre++;
 	r->pre_col = 0;
-	/* The parser drops one newline right after <pre> itself (HTML). */
+	r->pre_start = true;
 	int rc = walk_children(r, n);
 	if (rc == 0)
 		rc = html_flush(r, NULL);

@@ -35,6 +35,7 @@ struct html_rnd {
 	bool space;          /* white space seen after the last text */
 	bool para_pre;       /* para holds <pre> text: not wrapped */
 	bool pre_wrap;       /* unless its lines wrap (<pre wrap>, pre-wrap) */
+	bool pre_start;      /* no text of the <pre> yet */
 	int pre;             /* inside this many <pre> */
 	size_t pre_col;      /* cells since the last \n of <pre> text (tabs) */
 	struct qu_buf prefix;

@@ -57,6 +57,7 @@ pre_text(struct html_rnd *r, const char *s, size_t n)
 {
 	r->para_pre = true;
 	size_t i = 0;
+	r->pre_start = false;
 	while (i < n) {
 		size_t j = i;
 		while (j < n && s[j] != '\t' && s[j] != '\n')
@@ -106,8 +107,14 @@ append_word(struct qu_buf *b, const char *s, size_t n)
 int
 html_text(struct html_rnd *r, const char *s, size_t n, bool literal)
 {
-	if (r->pre)
+	if (r->pre) {
+		/* A newline right after <pre> is not content (HTML §13.2.6.4.7). */
+		if (!literal && r->pre_start && n && s[0] == '\n') {
+			s++;
+			n--;
+		}
 		return pre_text(r, s, n);
+	}
 	if (literal) {
 		if (n == 1 && s[0] == '\n') {
 			r->space = false;
@@ -241,8 +248,8 @@ html_emit_line(struct html_rnd *r, const char *s, size_t n)
 	append_plain(l, s, n);
 	rstrip(l, 0);
 	if (l->len <= plen) {
-		/* An empty line: one in a row is enough. */
-		if (!r->any || r->last_blank)
+		/* An empty line: one in a row is enough, but <pre> keeps its own. */
+		if (!r->any || (r->last_blank && !r->para_pre))
 			return 0;
 		r->last_blank = true;
 	} else {
