@@ -62,8 +62,6 @@ struct index_update_opts {
 	 * messages parsed; NULL: none. */
 	void (*progress)(void *ctx, const struct index_progress *p);
 	void *progress_ctx;
-	bool subject_threads; /* also join messages with the same base subject
-			       * and no references into one thread */
 };
 
 /* What a run did, over the folders under the paths given. */

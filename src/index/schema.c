@@ -41,6 +41,13 @@ static const char schema_sql[] =
 	" UNIQUE (folder, uniq));"
 	"CREATE INDEX msg_folder_date ON msg (folder, date);"
 	"CREATE INDEX msg_date ON msg (date);"
+	/* One per sort order of search.c, so that a folder's first page in
+	 * any order walks an index instead of sorting the folder. */
+	"CREATE INDEX msg_folder_mtime ON msg (folder, mtime);"
+	"CREATE INDEX msg_folder_subject ON msg (folder, subject COLLATE NOCASE, date);"
+	"CREATE INDEX msg_folder_from ON msg"
+	" (folder, coalesce(from_name, from_addr) COLLATE NOCASE, date);"
+	"CREATE INDEX msg_folder_size ON msg (folder, size);"
 	"CREATE INDEX msg_thread ON msg (thread, date);"
 	"CREATE INDEX msg_message_id ON msg (message_id);"
 	"CREATE INDEX msg_parent ON msg (parent) WHERE parent IS NOT NULL;"
@@ -167,9 +174,12 @@ create_schema(sqlite3 *db, struct qu_err *err)
 	}
 	/* Another process may have created it between our look and the lock. */
 	if (ntab == 0) {
-		char pragmas[128];
-		snprintf(pragmas, sizeof pragmas, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
-			INDEX_APPLICATION_ID, INDEX_SCHEMA_VERSION);
+		char pragmas[192];
+		/* A new file needs no check for a day. */
+		snprintf(pragmas, sizeof pragmas,
+			"PRAGMA application_id=%d; PRAGMA user_version=%d;"
+			" INSERT INTO meta VALUES ('checked', %lld);",
+			INDEX_APPLICATION_ID, INDEX_SCHEMA_VERSION, (long long)time(NULL));
 		if (index_db_exec(db, schema_sql, err) < 0 || index_db_exec(db, pragmas, err) < 0)
 			goto fail;
 	}

@@ -83,15 +83,47 @@ fts_param(const char *where)
 	return n;
 }
 
+static const char sql_folder_ids[] = "SELECT id FROM folder WHERE path = ?1 OR name = ?1";
+
+/* Appends " AND m.folder IN (ids)" for the folders with path or shown
+ * name folder. The ids are written as numbers (they come from the
+ * database, not from the user), so the planner sees m.folder as a
+ * constant and walks the (folder, sort key) index of that folder. */
+static int
+folder_ids(struct index *ix, const char *folder, struct qu_buf *sql, struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(ix, sql_folder_ids, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+	qu_buf_append_str(sql, " AND m.folder IN (");
+	const char *sep = "";
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		qu_buf_printf(sql, "%s%lld", sep, (long long)sqlite3_column_int64(st, 0));
+		sep = ",";
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return index_db_err(ix->db, err, "index: folder");
+	qu_buf_append_str(sql, *sep ? ")" : "NULL)");
+	return 0;
+}
+
 /* Builds "SELECT what FROM ... WHERE ..." for query in folder into sql
  * and its values into p. */
 static int
-build(const char *what, const char *folder, const char *query, enum index_sort sort,
+build(struct index *ix, const char *what, const char *folder, const char *query, enum index_sort sort,
 	struct qu_buf *sql, struct index_params *p, bool *joined, struct qu_err *err)
 {
-	qu_buf_printf(sql, "SELECT %s FROM msg AS m JOIN folder AS f ON f.id = m.folder", what);
+	/* Threads: CROSS JOIN makes SQLite walk thread_last_date first and
+	 * each thread's messages by msg_thread, already in page order. */
 	if (sort == INDEX_SORT_THREADS)
-		qu_buf_append_str(sql, " JOIN thread AS t ON t.id = m.thread");
+		qu_buf_printf(sql, "SELECT %s FROM thread AS t CROSS JOIN msg AS m ON m.thread = t.id"
+				   " JOIN folder AS f ON f.id = m.folder", what);
+	else
+		qu_buf_printf(sql, "SELECT %s FROM msg AS m JOIN folder AS f ON f.id = m.folder",
+			what);
 	size_t qn = query ? strlen(query) : 0;
 	struct index_query *q = index_query_parse(query ? query : "", qn, err);
 	if (!q)
@@ -126,16 +158,14 @@ build(const char *what, const char *folder, const char *query, enum index_sort s
 	qu_buf_clear(&where);
 	if (r < 0)
 		return -1;
-	if (folder) {
-		/* Bound last, after the query's values. */
-		qu_buf_printf(sql, " AND (f.path = ?%zu OR f.name = ?%zu)", p->n + 1, p->n + 1);
-	}
+	if (folder)
+		return folder_ids(ix, folder, sql, err);
 	return 0;
 }
 
 static sqlite3_stmt *
 prepare(struct index *ix, const struct qu_buf *sql, const struct index_params *p,
-	const char *folder, struct qu_err *err)
+	struct qu_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(ix->db, sql->data, (int)sql->len, &st, NULL) != SQLITE_OK) {
@@ -146,10 +176,6 @@ prepare(struct index *ix, const struct qu_buf *sql, const struct index_params *p
 		index_db_err(ix->db, err, "index: search");
 		sqlite3_finalize(st);
 		return NULL;
-	}
-	if (folder) {
-		int i = (int)p->n + 1;
-		sqlite3_bind_text(st, i, folder, -1, SQLITE_STATIC);
 	}
 	return st;
 }
@@ -231,14 +257,14 @@ index_search(struct index *ix, const char *folder, const char *query, enum index
 	long n = -1;
 	sqlite3_stmt *st = NULL;
 	bool ranked = false;
-	if (build(ROW_COLUMNS, folder, query, sort, &sql, &p, &ranked, err) < 0)
+	if (build(ix, ROW_COLUMNS, folder, query, sort, &sql, &p, &ranked, err) < 0)
 		goto out;
 	qu_buf_append_str(&sql, order_by(sort == INDEX_SORT_RELEVANCE && !ranked
 			? INDEX_SORT_NEWEST : sort));
 	qu_buf_printf(&sql, " LIMIT %lld OFFSET %lld",
 		limit > INT64_MAX ? -1LL : (long long)limit,
 		offset > INT64_MAX ? 0LL : (long long)offset);
-	if (!(st = prepare(ix, &sql, &p, folder, err)))
+	if (!(st = prepare(ix, &sql, &p, err)))
 		goto out;
 	int rc;
 	n = 0;
@@ -268,8 +294,8 @@ index_count(struct index *ix, const char *folder, const char *query, uint64_t *c
 	index_params_init(&p);
 	int r = -1;
 	sqlite3_stmt *st = NULL;
-	if (build("count(*)", folder, query, INDEX_SORT_NEWEST, &sql, &p, NULL, err) < 0 ||
-		!(st = prepare(ix, &sql, &p, folder, err)))
+	if (build(ix, "count(*)", folder, query, INDEX_SORT_NEWEST, &sql, &p, NULL, err) < 0 ||
+		!(st = prepare(ix, &sql, &p, err)))
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		index_db_err(ix->db, err, "index: count");

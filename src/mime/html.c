@@ -141,17 +141,14 @@ static const char *const skip_tags[] = {"script", "style", "head", "title", "tem
 	"noembed", "noframes", "iframe", "object", "embed", "select", "input", "button",
 	"svg", "math", "meta", "link", NULL};
 
-/* Hidden by the hidden attribute or an inline style (display:none and
- * visibility:hidden; mso-hide:all hides Outlook's duplicates). */
-static bool
-is_hidden(const xmlNode *n)
+/* The inline style in lowercase without white space, so that
+ * "Display : NONE" reads "display:none"; NULL when none (xmlFree). */
+static char *
+style_of(const xmlNode *n)
 {
-	if (xmlHasProp(n, (const xmlChar *)"hidden"))
-		return true;
 	char *style = attr(n, "style");
 	if (!style)
-		return false;
-	/* Lowercase without white space: "Display : NONE" counts. */
+		return NULL;
 	size_t k = 0;
 	for (size_t i = 0; style[i]; i++) {
 		char c = style[i];
@@ -160,8 +157,31 @@ is_hidden(const xmlNode *n)
 		style[k++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
 	style[k] = '\0';
-	bool hidden = strstr(style, "display:none") || strstr(style, "visibility:hidden") ||
-		      strstr(style, "mso-hide:all");
+	return style;
+}
+
+static bool
+style_has(const xmlNode *n, const char *decl)
+{
+	char *style = style_of(n);
+	bool has = style && strstr(style, decl);
+	xmlFree(style);
+	return has;
+}
+
+/* Hidden by the hidden attribute or an inline style (display:none and
+ * visibility:hidden; mso-hide:all hides Outlook's duplicates). */
+static bool
+is_hidden(const xmlNode *n)
+{
+	if (!n->properties)
+		return false;
+	if (xmlHasProp(n, (const xmlChar *)"hidden"))
+		return true;
+	char *style = style_of(n);
+	bool hidden = style && (strstr(style, "display:none") ||
+				       strstr(style, "visibility:hidden") ||
+				       strstr(style, "mso-hide:all"));
 	xmlFree(style);
 	return hidden;
 }
@@ -218,19 +238,18 @@ render_link(struct html_rnd *r, const xmlNode *n)
 	}
 	char *url = clean_url(href);
 	xmlFree(href);
-	const char *text = r->para.data ? r->para.data + start : "";
+	/* The link's text, when it is still whole in the paragraph. */
 	size_t tn = r->flushes == gen && r->para.len >= start ? r->para.len - start : 0;
+	const char *text = tn ? r->para.data + start : "";
 	bool empty = tn == 0 && r->flushes == gen;
 	if (qu_str_has_prefix_ci(url, "mailto:")) {
 		/* An address is shown as itself, never as a number. */
 		char *addr = url + 7;
 		addr[strcspn(addr, "?")] = '\0';
 		if (*addr && !text_is_url(text, tn, addr)) {
-			rc = html_text(r, " <", 2, true);
-			if (rc == 0)
-				rc = html_text(r, addr, strlen(addr), false);
-			if (rc == 0)
-				rc = html_text(r, ">", 1, true);
+			char *s = xasprintf(" <%s>", addr);
+			rc = empty ? html_text(r, s + 1, strlen(s + 1), true) : html_mark(r, s, strlen(s));
+			free(s);
 		}
 		free(url);
 		return rc;
@@ -243,7 +262,7 @@ render_link(struct html_rnd *r, const xmlNode *n)
 	}
 	char mark[32];
 	int k = snprintf(mark, sizeof mark, "[%zu]", link_number_take(r->cx, url));
-	return html_text(r, mark, (size_t)k, true);
+	return html_mark(r, mark, (size_t)k);
 }
 
 static int
@@ -311,11 +330,17 @@ render_pre(struct html_rnd *r, const xmlNode *n)
 {
 	if (html_break(r, 2) < 0)
 		return -1;
+	bool outer_wrap = r->pre_wrap;
+	if (!r->pre)
+		r->pre_wrap = xmlHasProp(n, (const xmlChar *)"wrap") || style_has(n, "pre-wrap");
 	r->pre++;
 	r->pre_col = 0;
-	/* The parser drops one newline right after <pre> itself (HTML). */
+	r->pre_start = true;
 	int rc = walk_children(r, n);
+	if (rc == 0)
+		rc = html_flush(r, NULL);
 	r->pre--;
+	r->pre_wrap = outer_wrap;
 	if (rc == 0)
 		rc = html_break(r, 2);
 	return rc;
@@ -384,7 +409,8 @@ inside_p(const xmlNode *n)
 
 static const char *const line_blocks[] = {"div", "section", "article", "header", "footer",
 	"nav", "aside", "main", "center", "address", "figure", "figcaption", "form",
-	"fieldset", "legend", "details", "summary", "dt", "tr", "caption", "body", NULL};
+	"fieldset", "legend", "details", "summary", "dt", "tr", "td", "th", "caption", "body",
+	NULL};
 static const char *const para_blocks[] = {"p", "dl", NULL};
 
 static int

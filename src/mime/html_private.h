@@ -34,6 +34,8 @@ struct html_rnd {
 	struct qu_buf para;  /* inline text: single spaces, \n for <br> */
 	bool space;          /* white space seen after the last text */
 	bool para_pre;       /* para holds <pre> text: not wrapped */
+	bool pre_wrap;       /* unless its lines wrap (<pre wrap>, pre-wrap) */
+	bool pre_start;      /* no text of the <pre> yet */
 	int pre;             /* inside this many <pre> */
 	size_t pre_col;      /* cells since the last \n of <pre> text (tabs) */
 	struct qu_buf prefix;
@@ -58,6 +60,9 @@ void html_rnd_clear(struct html_rnd *r);
 /* Adds text to the paragraph: white space collapsed (outside <pre>), or,
  * when literal, as it is ("\n" is a line break). -1 when out is full. */
 int html_text(struct html_rnd *r, const char *s, size_t n, bool literal);
+/* Adds text right after the last, leaving white space seen before it for
+ * what follows (a link's number goes after its text, not its space). */
+int html_mark(struct html_rnd *r, const char *s, size_t n);
 /* Ends the paragraph; gap 2 also asks for a blank line before the next. */
 int html_break(struct html_rnd *r, int gap);
 /* Writes out the paragraph; *cells (may be NULL) gets its widest line. */

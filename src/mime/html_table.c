@@ -21,6 +21,9 @@
 #define MAX_TABLE_NEST 8
 #define MAX_TABLE_CELLS 250
 #define SEP 2 /* spaces between columns */
+/* More columns than this show one cell after the other (and a colspan is
+ * cut to it): no terminal is wide enough for them. */
+#define MAX_COLS 64
 
 static bool
 is(const xmlNode *n, const char *name)
@@ -129,7 +132,7 @@ table_linear(struct html_rnd *r, const xmlNode *t)
 }
 
 struct cell {
-	size_t row, col;
+	size_t row, col, span;
 	char *text; /* rendered, unwrapped, without the final \n */
 	size_t len;
 	size_t nat, minw;
@@ -150,6 +153,9 @@ render_cell(struct html_rnd *r, const xmlNode *c, struct cell *cell)
 	struct html_rnd sub;
 	qu_buf_init(&out, r->out->max);
 	html_rnd_init(&sub, r->cx, &out, 0);
+	/* The depth goes on counting inside the cell: the walk stays flat past
+	 * MAX_DEPTH whichever renderer is at work. */
+	sub.depth = r->depth;
 	int rc = walk_cell(&sub, c);
 	if (rc == 0)
 		rc = html_flush(&sub, NULL);
@@ -173,6 +179,15 @@ render_cell(struct html_rnd *r, const xmlNode *c, struct cell *cell)
 	return rc;
 }
 
+static size_t
+colspan(const xmlNode *c)
+{
+	char *v = (char *)xmlGetNoNsProp(c, (const xmlChar *)"colspan");
+	long span = v ? strtol(v, NULL, 10) : 1;
+	xmlFree(v);
+	return span < 1 ? 1 : span > MAX_COLS ? MAX_COLS : (size_t)span;
+}
+
 static int
 grid_fill(struct html_rnd *r, const xmlNode *t, struct grid *g)
 {
@@ -185,7 +200,9 @@ grid_fill(struct html_rnd *r, const xmlNode *t, struct grid *g)
 			struct cell *cell = &g->cells[g->n++];
 			memset(cell, 0, sizeof *cell);
 			cell->row = g->nrows;
-			cell->col = col++;
+			cell->col = col;
+			cell->span = colspan(c);
+			col += cell->span;
 			if (render_cell(r, c, cell) < 0)
 				return -1;
 		}
@@ -194,6 +211,45 @@ grid_fill(struct html_rnd *r, const xmlNode *t, struct grid *g)
 		g->nrows++;
 	}
 	return 0;
+}
+
+/* Cells a cell spanning from column col takes: its kept columns and the
+ * separators between them. */
+static size_t
+span_width(const struct grid *g, const struct cell *c)
+{
+	size_t w = 0, k = 0;
+	for (size_t i = c->col; i < c->col + c->span && i < g->ncols; i++) {
+		if (!g->keep[i])
+			continue;
+		w += g->colw[i] + (k++ ? SEP : 0);
+	}
+	return w;
+}
+
+/* Widens the last column under each cell spanning several whose text
+ * would wrap, as far as limit allows. */
+static void
+widen_for_spans(struct grid *g, size_t limit)
+{
+	size_t total = 0, k = 0;
+	for (size_t c = 0; c < g->ncols; c++)
+		if (g->keep[c])
+			total += g->colw[c] + (k++ ? SEP : 0);
+	for (size_t i = 0; i < g->n && total < limit; i++) {
+		struct cell *c = &g->cells[i];
+		size_t w = span_width(g, c);
+		if (c->span < 2 || c->nat <= w)
+			continue;
+		size_t last = c->col + c->span - 1;
+		if (last >= g->ncols)
+			last = g->ncols - 1;
+		while (last > c->col && !g->keep[last])
+			last--;
+		size_t add = c->nat - w < limit - total ? c->nat - w : limit - total;
+		g->colw[last] += add;
+		total += add;
+	}
 }
 
 /* Column widths that fit limit cells, or false when even the narrowest
@@ -209,6 +265,8 @@ grid_widths(struct grid *g, size_t limit)
 		struct cell *c = &g->cells[i];
 		if (c->len)
 			g->keep[c->col] = true;
+		if (c->span > 1)
+			continue;
 		if (c->nat > nat[c->col])
 			nat[c->col] = c->nat;
 		if (c->minw > minw[c->col])
@@ -243,6 +301,8 @@ grid_widths(struct grid *g, size_t limit)
 	} else {
 		ok = false;
 	}
+	if (ok)
+		widen_for_spans(g, limit);
 	free(nat);
 	free(minw);
 	return ok;
@@ -281,17 +341,22 @@ next_line(struct lines *l, size_t *len)
 static int
 grid_row(struct html_rnd *r, struct grid *g, size_t first, size_t end, struct qu_buf *scratch)
 {
+	/* at[c]: the cell starting at column c, shown in width[c] cells. */
 	struct lines *ls = xcalloc(g->ncols, sizeof *ls);
+	struct cell **at = xcalloc(g->ncols, sizeof *at);
+	size_t *width = xcalloc(g->ncols, sizeof *width);
 	size_t height = 0;
 	int rc = 0;
 	for (size_t i = first; i < end; i++) {
 		struct cell *c = &g->cells[i];
 		struct lines *l = &ls[c->col];
+		at[c->col] = c;
+		width[c->col] = span_width(g, c);
 		qu_buf_init(&l->b, SIZE_MAX);
-		if (c->nat <= g->colw[c->col])
+		if (c->nat <= width[c->col])
 			html_lines(c->text, c->len, collect_line, l);
 		else
-			html_wrap(c->text, c->len, g->colw[c->col], scratch, collect_line, l);
+			html_wrap(c->text, c->len, width[c->col], scratch, collect_line, l);
 		if (!c->len)
 			l->n = 0;
 		if (l->n > height)
@@ -302,17 +367,23 @@ grid_row(struct html_rnd *r, struct grid *g, size_t first, size_t end, struct qu
 	qu_buf_init(&row, SIZE_MAX);
 	for (size_t y = 0; y < height && rc == 0; y++) {
 		qu_buf_reset(&row);
-		for (size_t c = 0; c < g->ncols; c++) {
-			if (!g->keep[c])
-				continue;
-			size_t n;
-			const char *s = next_line(&ls[c], &n);
-			if (row.len)
-				for (int k = 0; k < SEP; k++)
+		bool first_col = true;
+		for (size_t c = 0; c < g->ncols;) {
+			size_t span = at[c] ? at[c]->span : 1;
+			size_t w = at[c] ? width[c] : g->keep[c] ? g->colw[c] : 0;
+			bool shown = at[c] ? w > 0 : g->keep[c];
+			if (shown) {
+				size_t n;
+				const char *s = next_line(&ls[c], &n);
+				if (!first_col)
+					for (int k = 0; k < SEP; k++)
+						qu_buf_append_byte(&row, ' ');
+				first_col = false;
+				qu_buf_append(&row, s, n);
+				for (size_t cw = qu_utf8_cells(s, n); cw < w; cw++)
 					qu_buf_append_byte(&row, ' ');
-			qu_buf_append(&row, s, n);
-			for (size_t w = qu_utf8_cells(s, n); w < g->colw[c]; w++)
-				qu_buf_append_byte(&row, ' ');
+			}
+			c += span;
 		}
 		rc = html_emit_line(r, row.data ? row.data : "", row.len);
 	}
@@ -320,6 +391,8 @@ grid_row(struct html_rnd *r, struct grid *g, size_t first, size_t end, struct qu
 	for (size_t c = 0; c < g->ncols; c++)
 		qu_buf_clear(&ls[c].b);
 	free(ls);
+	free(at);
+	free(width);
 	return rc;
 }
 
@@ -350,7 +423,7 @@ table_grid(struct html_rnd *r, const xmlNode *t)
 	if (rc == 0 && html_break(r, 2) < 0)
 		rc = -1;
 	size_t limit = r->width ? html_avail(r) : MAX_TABLE_CELLS;
-	if (rc == 0 && g.ncols && grid_widths(&g, limit)) {
+	if (rc == 0 && g.ncols && g.ncols <= MAX_COLS && grid_widths(&g, limit)) {
 		size_t i = 0;
 		while (i < g.n && rc == 0) {
 			size_t j = i;
@@ -375,6 +448,27 @@ table_grid(struct html_rnd *r, const xmlNode *t)
 	return rc;
 }
 
+/* What the parser left in the table outside any cell (text or an element
+ * between rows): a browser shows it before the table, and so does this. */
+static int
+foster(struct html_rnd *r, const xmlNode *parent, int level)
+{
+	for (const xmlNode *c = parent->children; c; c = c->next) {
+		bool group = is(c, "tbody") || is(c, "thead") || is(c, "tfoot");
+		if ((group && level == 0) || (is(c, "tr") && level < 2)) {
+			if (foster(r, c, is(c, "tr") ? 2 : 1) < 0)
+				return -1;
+			continue;
+		}
+		if (is_cell(c) || is(c, "caption") || is(c, "colgroup") || is(c, "col") ||
+			c->type == XML_COMMENT_NODE)
+			continue;
+		if (html_node(r, c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 html_table(struct html_rnd *r, const xmlNode *t)
 {
@@ -390,6 +484,8 @@ html_table(struct html_rnd *r, const xmlNode *t)
 	for (const xmlNode *c = t->children; c; c = c->next)
 		if (is(c, "caption") && html_node(r, c) < 0)
 			return -1;
+	if (foster(r, t, 0) < 0)
+		return -1;
 	if (most <= 1 || r->cx->table_nest >= MAX_TABLE_NEST)
 		return table_linear(r, t);
 	r->cx->table_nest++;

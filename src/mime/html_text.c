@@ -57,6 +57,7 @@ pre_text(struct html_rnd *r, const char *s, size_t n)
 {
 	r->para_pre = true;
 	size_t i = 0;
+	r->pre_start = false;
 	while (i < n) {
 		size_t j = i;
 		while (j < n && s[j] != '\t' && s[j] != '\n')
@@ -106,8 +107,14 @@ append_word(struct qu_buf *b, const char *s, size_t n)
 int
 html_text(struct html_rnd *r, const char *s, size_t n, bool literal)
 {
-	if (r->pre)
+	if (r->pre) {
+		/* A newline right after <pre> is not content (HTML §13.2.6.4.7). */
+		if (!literal && r->pre_start && n && s[0] == '\n') {
+			s++;
+			n--;
+		}
 		return pre_text(r, s, n);
+	}
 	if (literal) {
 		if (n == 1 && s[0] == '\n') {
 			r->space = false;
@@ -136,6 +143,14 @@ html_text(struct html_rnd *r, const char *s, size_t n, bool literal)
 		i = j;
 	}
 	return 0;
+}
+
+int
+html_mark(struct html_rnd *r, const char *s, size_t n)
+{
+	if (r->pre)
+		return pre_text(r, s, n);
+	return qu_buf_append(&r->para, s, n);
 }
 
 static size_t
@@ -233,8 +248,8 @@ html_emit_line(struct html_rnd *r, const char *s, size_t n)
 	append_plain(l, s, n);
 	rstrip(l, 0);
 	if (l->len <= plen) {
-		/* An empty line: one in a row is enough. */
-		if (!r->any || r->last_blank)
+		/* An empty line: one in a row is enough, but <pre> keeps its own. */
+		if (!r->any || (r->last_blank && !r->para_pre))
 			return 0;
 		r->last_blank = true;
 	} else {
@@ -270,6 +285,18 @@ html_lines(const char *p, size_t n, int (*fn)(void *ctx, const char *s, size_t n
 	return 0;
 }
 
+/* A line of <pre wrap> text: as it is when it fits, else wrapped as a
+ * paragraph (Thunderbird quotes plain text mail this way). */
+static int
+pre_wrap_cb(void *ctx, const char *s, size_t n)
+{
+	struct html_rnd *r = ctx;
+	size_t avail = html_avail(r);
+	if (!avail || qu_utf8_cells(s, n) <= avail)
+		return html_emit_line(r, s, n);
+	return html_wrap(s, n, avail, &r->wrapbuf, html_emit_cb, r);
+}
+
 int
 html_flush(struct html_rnd *r, size_t *cells)
 {
@@ -286,7 +313,11 @@ html_flush(struct html_rnd *r, size_t *cells)
 	 * a paragraph that is a lone <br> is one empty line. */
 	if (n > 1 && p[n - 1] == '\n')
 		n--;
-	int rc = r->para_pre ? html_lines(p, n, html_emit_cb, r) : html_wrap(p, n, html_avail(r), &r->wrapbuf, html_emit_cb, r);
+	int rc;
+	if (!r->para_pre)
+		rc = html_wrap(p, n, html_avail(r), &r->wrapbuf, html_emit_cb, r);
+	else
+		rc = html_lines(p, n, r->pre_wrap ? pre_wrap_cb : html_emit_cb, r);
 	qu_buf_reset(&r->para);
 	r->para_pre = false;
 	r->pre_col = 0;

@@ -252,12 +252,14 @@ START_TEST(mbox_append)
 	struct index_stats st = update(mb);
 	ck_assert_uint_eq(st.added, 1);
 	char *two = xasprintf("%s\nFrom b@x Mon Jan  5 11:00:00 2026\nSubject: two\n"
-			      "In-Reply-To: <1@x>\n\nbeta\n", one);
+			      "In-Reply-To: <1@x>\nStatus: RO\nX-Status: F\n\nbeta\n", one);
 	th_write(mb, two, strlen(two));
 	st = update(mb);
 	ck_assert_uint_eq(st.messages, 2);
 	ck_assert_uint_eq(st.added, 1);
 	ck_assert_uint_eq(count("beta"), 1);
+	ck_assert_uint_eq(count("beta is:flagged is:read"), 1);
+	ck_assert_uint_eq(count("alpha is:unread"), 1);
 	ck_assert_int_eq(int_of("SELECT count(DISTINCT thread) FROM msg", NULL), 1);
 	free(mb);
 	free(two);
