@@ -1,8 +1,10 @@
 #!/bin/bash
 # A server that resets the connection while quail writes: SMTP during DATA
-# (a 4 MB message), POP3 and IMAP right after the first command, each over
-# plain TCP and implicit TLS. quail must end with exit 75 and one error
-# line, never die of SIGPIPE (exit 141, SPEC §3). dropserver.py is the
+# (a 4 MB message), POP3 and IMAP right after the first command, IMAP
+# during the APPEND of Save to Sent, each over plain TCP and implicit TLS.
+# quail must end with exit 75 and one error line (the APPEND: exit 0, the
+# message was sent, and one warning), never die of SIGPIPE (exit 141,
+# SPEC §3). dropserver.py is the
 # server; certificates are made at test time. Needs python3 and openssl.
 . "$(dirname "$0")/lib.sh"
 
@@ -57,6 +59,23 @@ for mode in plain tls; do
 	QUAIL_CONFIG=/dev/null fx_run -t 30 "$QUAIL" fetch "${common[@]}" \
 		--imap "$i://localhost:$(fx_port "imap-$mode")" -o "$FX_DIR/mail-imap-$mode"
 	check "imap $mode: reset after the first command"
+
+	# Save to Sent: the message goes out, then the APPEND is cut.
+	drop_start "ok-$mode" smtp-ok $mode
+	drop_start "append-$mode" imap-append $mode
+	cat >"$FX_DIR/append-$mode.conf" <<-EOF
+		[account t]
+		from = alice@example.test
+		smtp = $s://localhost:$(fx_port "ok-$mode")
+		imap = $i://localhost:$(fx_port "append-$mode")
+		sent_folder = Sent
+		maildir = $FX_DIR/mail-append-$mode
+	EOF
+	QUAIL_CONFIG=$FX_DIR/append-$mode.conf fx_run -t 30 bash -c 'exec "$@" <"$0"' \
+		"$FX_DIR/big.txt" "$QUAIL" send "${common[@]}" -s big bob@example.test
+	fx_is "$FX_RC" 0 "imap $mode: reset during APPEND: exit 0 (sent; not 141)"
+	fx_is "$(printf '%s\n' "$FX_ERR" | grep -c .)" 1 "imap $mode: reset during APPEND: one line"
+	fx_like "$FX_ERR" 'not saved to the Sent folder' "imap $mode: reset during APPEND: says not saved"
 done
 
 fx_done
