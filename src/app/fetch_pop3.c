@@ -6,9 +6,14 @@
  * DIR/.quail/pop3-USER@HOST, whose lines are sequences of entries
  *
  *     P <uid>            <uid> may be committed to new/ from now on
- *     D <uid> <relpath>  <uid> is stored, as <relpath> under DIR
+ *     C <uid> <relpath>  <uid> is stored, as <relpath> under DIR
+ *                        (%-encoded, so no path can break the line)
+ *     D <uid> <relpath>  the same, <relpath> as it is (older journals,
+ *                        still read)
  *
- * (e.g. "D u1 new/... D u2 new/... P u9 P u10"); one line is one append
+ * <uid> is as the server sent it: uids are printable, without spaces
+ * (RFC 1939 §7, checked by pop3_session_list).
+ * (e.g. "C u1 new/... C u2 new/... P u9 P u10"); one line is one append
  * and one fdatasync. A message goes through these steps, each finished
  * before the next begins:
  *
@@ -16,19 +21,19 @@
  *     are written together, so this costs one sync per 64 messages.
  *  2. RETR streams the message into tmp/ (maildir_delivery_*); a worker
  *     thread commits it: fsync the file, rename into new/, fsync new/.
- *  3. "D <uid> <relpath>" is durable; several commits share one line.
+ *  3. "C <uid> <relpath>" is durable; several commits share one line.
  *  4. Only now is <uid> done: counted, and eligible for DELE.
  *
  * A kill or a lost connection at any point leaves in new/ and cur/ only
  * complete messages (a cut-off one stays in tmp/, removed by
- * maildir_clean_tmp after 36 hours), and any complete one without a D
- * entry has a P entry. The next run fetches a uid that is P without D
+ * maildir_clean_tmp after 36 hours), and any complete one without a C
+ * entry has a P entry. The next run fetches a uid that is P without C
  * again and, before committing it, looks in new/ and cur/ for a file of
- * the same size and the same bytes (maildir_delivery_matches) that no D
- * entry claims; if there is one, it is recorded with a D entry instead of
+ * the same size and the same bytes (maildir_delivery_matches) that no C
+ * entry claims; if there is one, it is recorded with a C entry instead of
  * being stored twice. Other messages are not compared, so two server
  * messages with identical bytes are both kept. DELE is sent only for uids
- * with a durable D entry, and only the QUIT of a session without error
+ * with a durable C entry, and only the QUIT of a session without error
  * commits it; after an error the connection is dropped without QUIT, so
  * (RFC 1939 §6) the server removes nothing.
  *
@@ -156,6 +161,13 @@ mark_done(struct uid_set *set, const char *uid, size_t un, const char *rel, size
 	e->rel = xstrndup(rel, rn);
 }
 
+static void
+put_done(struct qu_buf *b, const char *uid, const char *rel)
+{
+	qu_buf_printf(b, "C %s ", uid);
+	qu_pct_encode(b, rel, strlen(rel), NULL);
+}
+
 /* One journal line. Lines it does not understand are skipped: a later
  * quail may write more, and a damaged line must not stop every fetch. */
 static int
@@ -169,7 +181,16 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 		if (tn != 1 || !app_word(&p, end, &uid, &un))
 			return 0;
 		r->entries++;
-		if (*tag == 'D') {
+		if (*tag == 'C') {
+			if (!app_word(&p, end, &rel, &rn))
+				return 0;
+			size_t n;
+			char *d = qu_pct_decode(rel, rn, &n);
+			if (!memchr(d, '\0', n))
+				mark_done(r->set, uid, un, d, n);
+			free(d);
+		} else if (*tag == 'D') {
+			/* Older journals: quail's own file names, no spaces. */
 			if (!app_word(&p, end, &rel, &rn))
 				return 0;
 			mark_done(r->set, uid, un, rel, rn);
@@ -186,7 +207,7 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 
 /* The path relative to the Maildir of a stored file with exactly the bytes
  * of d, or NULL (a new string). The Maildir is listed on first use, without
- * the files that D entries claim. */
+ * the files that C (or D) entries claim. */
 static char *
 find_stored(struct maildir *md, struct app_stored_index *ix, const struct uid_set *set,
 	    struct maildir_delivery *d, struct qu_err *err, int *rc)
@@ -246,9 +267,9 @@ mark_committed(void *ctx, const struct app_commit_job *j)
 	f->stored_now[j->tag] = true;
 }
 
-/* Makes the journal state durable in one append: a D entry for each
+/* Makes the journal state durable in one append: a C entry for each
  * committed job, and P entries so that todo[0..upto) are covered. Then
- * counts the D entries as done. Without a journal, committing is done. */
+ * counts the C entries as done. Without a journal, committing is done. */
 static int
 journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 {
@@ -256,9 +277,11 @@ journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 	qu_buf_init(&line, SIZE_MAX);
 	for (size_t k = 0; f->j && k < f->ready.n; k++) {
 		struct app_commit_job *j = f->ready.v[k];
-		if (j->rc == 0)
-			qu_buf_printf(&line, "%sD %s %s", line.len ? " " : "", f->list.msgs[j->tag].uid,
-				      j->rel);
+		if (j->rc == 0) {
+			if (line.len)
+				qu_buf_append_byte(&line, ' ');
+			put_done(&line, f->list.msgs[j->tag].uid, j->rel);
+		}
 	}
 	if (upto > f->n_todo)
 		upto = f->n_todo;
@@ -299,7 +322,7 @@ on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 }
 
 /* A pending uid may be in the Maildir already (the run that stored it
- * was stopped before its D entry); without UIDL any message may be. */
+ * was stopped before its C entry); without UIDL any message may be. */
 static int
 check_stored(struct fetch *f, struct app_commit_job *j, struct qu_err *err)
 {
@@ -382,9 +405,14 @@ maybe_compact(struct fetch *f, size_t entries, struct qu_err *err)
 		struct uid_entry *e = &f->set.v[i];
 		if (!e->uid || !e->on_server)
 			continue;
-		char *l = e->state == UID_DONE ? xasprintf("D %s %s", e->uid, e->rel)
-					       : xasprintf("P %s", e->uid);
-		v[n++] = (struct store_line){l, strlen(l)};
+		struct qu_buf b;
+		qu_buf_init(&b, SIZE_MAX);
+		if (e->state == UID_DONE)
+			put_done(&b, e->uid, e->rel);
+		else
+			qu_buf_printf(&b, "P %s", e->uid);
+		v[n].len = b.len;
+		v[n++].p = qu_buf_steal(&b, NULL);
 	}
 	int rc = store_journal_compact(f->jdir, f->jname, v, n, err);
 	for (size_t i = 0; i < n; i++)
@@ -393,7 +421,7 @@ maybe_compact(struct fetch *f, size_t entries, struct qu_err *err)
 	return rc;
 }
 
-/* Which messages to fetch: those without a D line (all without UIDL). */
+/* Which messages to fetch: those without a C or D line (all without UIDL). */
 static void
 plan(struct fetch *f)
 {
@@ -415,7 +443,7 @@ plan(struct fetch *f)
 	}
 }
 
-/* --delete: DELE for every message whose copy is durable, by a D line
+/* --delete: DELE for every message whose copy is durable, by a C or D line
  * (this run's or an earlier one's) or, without UIDL, by this run. */
 static int
 delete_stored(struct fetch *f, struct pop3_session *s, struct qu_err *err)

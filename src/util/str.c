@@ -172,3 +172,47 @@ qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab)
 	}
 	return 0;
 }
+
+int
+qu_hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+void
+qu_pct_encode(struct qu_buf *b, const char *p, size_t n, const char *extra)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c <= 0x20 || c == '%' || c == 0x7f || (c && extra && strchr(extra, c)))
+			qu_buf_printf(b, "%%%02X", c);
+		else
+			qu_buf_append_byte(b, (char)c);
+	}
+}
+
+char *
+qu_pct_decode(const char *p, size_t n, size_t *out)
+{
+	char *d = xmalloc(n + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int h, l;
+		if (p[i] == '%' && i + 2 < n && (h = qu_hex_val(p[i + 1])) >= 0 &&
+		    (l = qu_hex_val(p[i + 2])) >= 0) {
+			d[k++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			d[k++] = p[i];
+		}
+	}
+	d[k] = '\0';
+	*out = k;
+	return d;
+}

@@ -199,6 +199,14 @@ bool qu_utf8_valid(const char *p, size_t n);
  * DEL shown as \xNN (ESC as \e, tab kept when keep_tab), invalid UTF-8 bytes
  * as \xNN. Returns -1 when b's cap is reached. */
 int qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab);
+/* The value of one hex digit (either case), or -1. */
+int qu_hex_val(char c);
+/* Appends p to b with every byte that is a control, space, DEL, '%' or
+ * in the extra set (NULL: none) written as %XX (uppercase). */
+void qu_pct_encode(struct qu_buf *b, const char *p, size_t n, const char *extra);
+/* Decodes %XX escapes (a '%' not followed by two hex digits stays as it
+ * is). Returns a new NUL-terminated string; *out is its length. */
+char *qu_pct_decode(const char *p, size_t n, size_t *out);
 
 /* ---- base64 (small, whole-buffer; the MIME decoders stream) ---------- */
 

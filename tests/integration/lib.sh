@@ -484,6 +484,8 @@ fx_maildir() { # user [instance]: the user's Maildir
 # Port keys: NAME-imap (STARTTLS) NAME-imaps NAME-pop3 (STLS) NAME-pop3s; for
 # "main" also FX_IMAP_PORT, FX_IMAPS_PORT, FX_POP3_PORT, FX_POP3S_PORT.
 # Sockets: $FX_DIR/dovecot-NAME/run/{lmtp,auth-postfix}.
+# FX_MAIL_LOCATION replaces mail_location (e.g. LAYOUT=fs for folder names
+# that Maildir++ refuses).
 # Note: Dovecot counts a connection whose remote IP equals the local IP as
 # secured, so on 127.0.0.1 it allows plaintext login before STARTTLS.
 fx_dovecot_start() {
@@ -570,7 +572,7 @@ fx__dovecot_try() {
 		  args = $dir/passwd
 		}
 
-		mail_location = maildir:~/Maildir
+		mail_location = ${FX_MAIL_LOCATION:-maildir:~/Maildir}
 		namespace inbox {
 		  inbox = yes
 		  separator = /

@@ -18,7 +18,8 @@ fx_dovecot_start
 
 url=pop3s://127.0.0.1:$FX_POP3S_PORT
 md=$(fx_maildir alice)
-out=$FX_DIR/out
+# A Maildir path with spaces, quotes, "%", non-ASCII and a trailing dot.
+out="$FX_DIR/out \"x\" 100% é."
 conf=$FX_DIR/dovecot-main/dovecot.conf
 
 # add PREFIX N SEED [BIG...]: more messages on the server; want is all

@@ -117,9 +117,9 @@ START_TEST(test_fetch_then_nothing_new)
 	ck_assert_int_eq(count(dir, "new"), 2);
 	ck_assert_int_eq(count(dir, "tmp"), 0);
 	char *j = journal(dir);
-	ck_assert_ptr_nonnull(strstr(j, "D u1 new/"));
-	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
-	ck_assert(strstr(j, "P u1") < strstr(j, "D u1"));
+	ck_assert_ptr_nonnull(strstr(j, "C u1 new/"));
+	ck_assert_ptr_nonnull(strstr(j, "C u2 new/"));
+	ck_assert(strstr(j, "P u1") < strstr(j, "C u1"));
 	free(j);
 
 	peer_start(&p, second);
@@ -175,7 +175,7 @@ START_TEST(test_resume_finds_stored_copy)
 	ck_assert_int_eq(count(dir, "new"), 2);
 	ck_assert_int_eq(count(dir, "tmp"), 0);
 	char *j = journal(dir);
-	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
+	ck_assert_ptr_nonnull(strstr(j, "C u2 new/"));
 	free(j);
 	rm_rf(dir);
 	free(dir);
@@ -230,8 +230,8 @@ START_TEST(test_resume_two_identical_pending)
 	ck_assert_uint_eq(x.r.messages, 1);
 	ck_assert_int_eq(count(dir, "new"), 2);
 	char *j = journal(dir);
-	ck_assert_ptr_nonnull(strstr(j, "D u1 new/"));
-	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
+	ck_assert_ptr_nonnull(strstr(j, "C u1 new/"));
+	ck_assert_ptr_nonnull(strstr(j, "C u2 new/"));
 	free(j);
 	rm_rf(dir);
 	free(dir);

@@ -167,6 +167,49 @@ START_TEST(test_strings)
 }
 END_TEST
 
+/* Journal paths (SPEC §5): a path with spaces, '%', controls and 8-bit
+ * bytes becomes one word and comes back whole. */
+START_TEST(test_pct)
+{
+	static const struct {
+		const char *in, *enc, *extra;
+	} t[] = {
+		{"Sent Items/cur/1.M2:2,S", "Sent%20Items/cur/1.M2:2,S", NULL},
+		{"100% \"x\".", "100%25%20\"x\".", NULL},
+		{"a\tb\x7f\xc3\xa9", "a%09b%7F\xc3\xa9", NULL},
+		{"a:b/c", "a%3Ab%2Fc", ":/"},
+		{"", "", NULL},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct qu_buf b;
+		qu_buf_init(&b, SIZE_MAX);
+		qu_pct_encode(&b, t[i].in, strlen(t[i].in), t[i].extra);
+		ck_assert_str_eq(b.data ? b.data : "", t[i].enc);
+		size_t n;
+		char *d = qu_pct_decode(b.data ? b.data : "", b.len, &n);
+		ck_assert_uint_eq(n, strlen(t[i].in));
+		ck_assert_str_eq(d, t[i].in);
+		free(d);
+		qu_buf_clear(&b);
+	}
+	/* a '%' without two hex digits stays, at the end too */
+	size_t n;
+	char *d = qu_pct_decode("%4%zz%4", 7, &n);
+	ck_assert_str_eq(d, "%4%zz%4");
+	free(d);
+	d = qu_pct_decode("x%41", 4, &n);
+	ck_assert_str_eq(d, "xA");
+	free(d);
+	d = qu_pct_decode("%00", 3, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(d[0], 0);
+	free(d);
+	ck_assert_int_eq(qu_hex_val('f'), 15);
+	ck_assert_int_eq(qu_hex_val('B'), 11);
+	ck_assert_int_eq(qu_hex_val('g'), -1);
+}
+END_TEST
+
 START_TEST(test_cancel)
 {
 	struct qu_cancel *c = qu_cancel_new();
@@ -227,6 +270,7 @@ util_suite(void)
 	tcase_add_test(tc, test_safe_output);
 	tcase_add_test(tc, test_parse_u64);
 	tcase_add_test(tc, test_strings);
+	tcase_add_test(tc, test_pct);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_err_reason);
 	suite_add_tcase(s, tc);
