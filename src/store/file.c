@@ -99,6 +99,34 @@ store_mkdir(const char *path, mode_t mode, bool *created, struct qu_err *err)
 }
 
 int
+store_private_dir(const char *path, struct qu_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+		if (store_mkdir_p(path, 0700, err) < 0)
+			return -1;
+		if (lstat(path, &st) < 0)
+			return qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+	}
+	if (S_ISLNK(st.st_mode))
+		return qu_err_set(err, QU_E_CONFIG, "%s: is a symbolic link; refusing to use it", path);
+	if (!S_ISDIR(st.st_mode))
+		return qu_err_sys(err, QU_E_IOERR, ENOTDIR, "%s", path);
+	if (st.st_uid != geteuid())
+		return qu_err_set(err, QU_E_CONFIG,
+				  "%s: owned by uid %lu, not by this user; refusing to use it", path,
+				  (unsigned long)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return qu_err_set(err, QU_E_CONFIG,
+				  "%s: writable by group or others (mode %03o); refusing to use it "
+				  "(chmod 700 it)",
+				  path, (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int
 store_mkdir_p(const char *path, mode_t mode, struct qu_err *err)
 {
 	struct stat st;

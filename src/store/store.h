@@ -269,6 +269,16 @@ void mbox_free(struct mbox *mb);
  * then holds a partial copy). */
 int mbox_unquote(const char *p, size_t n, enum mbox_format format, struct qu_buf *out);
 
+/* ---- private state directories ---------------------------------------- */
+
+/* Makes path (and missing parents, 0700) when missing; when it exists, checks
+ * that it is a directory itself (not a symbolic link), owned by the
+ * effective user and not writable by group or others, since the files in
+ * it are trusted (fetch state, the outbox). Returns 0, or -1 with
+ * QU_E_IOERR (cannot make or inspect it) or QU_E_CONFIG (unsafe: the
+ * message says why). */
+int store_private_dir(const char *path, struct qu_err *err);
+
 /* ---- fetch-state journals in DIR/.quail/ ----------------------------- */
 
 /* An append-only file of lines, DIR/.quail/NAME. Lines are opaque bytes
@@ -288,8 +298,10 @@ struct store_line {
  * directories it adds entries to. A trailing partial line is truncated
  * away so the next append starts on a line of its own.
  * name must be a plain file name (no '/', not starting with '.').
+ * DIR/.quail must pass store_private_dir, and neither it nor the file
+ * may be a symbolic link.
  * Returns an owned journal (store_journal_free), or NULL with QU_E_IOERR,
- * or QU_E_SOFTWARE for a bad name. */
+ * QU_E_CONFIG (store_private_dir), or QU_E_SOFTWARE for a bad name. */
 struct store_journal *store_journal_open(const char *dir, const char *name, struct qu_err *err);
 /* Appends line (len bytes) and a '\n', and returns only once they are on
  * disk (fdatasync). On a write error the file is cut back to its previous
@@ -305,13 +317,14 @@ void store_journal_free(struct store_journal *j);
  * without its '\n', borrowed for the call). A missing directory or file is
  * an empty journal. Stops when fn returns -1 (it sets err) and returns -1.
  * Returns 0, or -1 with QU_E_IOERR when the file exists but cannot be
- * read, QU_E_SOFTWARE for a bad name, or what fn set. */
+ * read (or is a symbolic link), QU_E_CONFIG when DIR/.quail fails
+ * store_private_dir, QU_E_SOFTWARE for a bad name, or what fn set. */
 int store_journal_read(const char *dir, const char *name,
 	int (*fn)(void *ctx, const char *line, size_t len, struct qu_err *err), void *ctx,
 	struct qu_err *err);
 /* Replaces DIR/.quail/NAME with exactly the n given lines: writes a
- * temporary file beside it, fsyncs it, renames it over NAME and fsyncs the
- * directory, so a crash leaves either the old or the new journal. Close
+ * temporary file beside it (created anew: O_EXCL, never through a link),
+ * fsyncs it, renames it over NAME and fsyncs the directory, so a crash leaves either the old or the new journal. Close
  * any store_journal open on NAME first (it would keep appending to the
  * replaced file) and reopen it after. Returns 0, or -1 with QU_E_IOERR, or
  * QU_E_SOFTWARE for a bad name or a line containing '\n'. */
