@@ -85,6 +85,10 @@ struct cfg {
 /* The file to read: --config FILE, else $QUAIL_CONFIG, else
  * $XDG_CONFIG_HOME/quail/config, else ~/.config/quail/config. New string. */
 char *cfg_default_path(const char *cli_path);
+/* quail's state directory: $XDG_STATE_HOME/quail, else
+ * ~/.local/state/quail (the outbox lives there, outside every Maildir).
+ * New string. */
+char *cfg_state_home(void);
 
 /* Reads an INI file (SPEC §2); path NULL means cfg_default_path(NULL). A
  * missing file is not an error when must_exist is false (an empty struct cfg

@@ -222,6 +222,8 @@ fx_init() { # make the private directory and install the traps
 	# Dovecot's and Postfix's unprivileged processes must reach their files.
 	chmod 755 "$FX_DIR"
 	mkdir "$FX_DIR/runs" "$FX_DIR/ports" "$FX_DIR/logs"
+	# quail's state (the outbox) stays in the fixture, never in $HOME.
+	export XDG_STATE_HOME=$FX_DIR/state
 	: >"$FX_DIR/pidfiles"
 	trap fx__on_exit EXIT
 	trap 'FX_SIGNALLED=1; exit 129' HUP
