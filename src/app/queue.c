@@ -964,6 +964,9 @@ app_queue_flush(const struct cfg_account *a, const struct app_net *net, app_send
 int
 app_queue_drop(const struct cfg_account *a, const char *id, struct qu_err *err)
 {
+	/* An empty prefix would match every message. */
+	if (!*id)
+		return qu_err_set(err, QU_E_USAGE, "an empty message ID matches every message");
 	char *path = app_outbox_path(a, err);
 	if (!path)
 		return -1;

@@ -122,6 +122,17 @@ fx_is "$FX_RC" 78 "an outbox writable by others: exit 78"
 fx_like "$FX_ERR" 'writable by group or others' "says why"
 chmod 700 "$ob"
 
+# --- drop needs an ID: an empty one would match every message ------------------------
+run drop "$FX_DIR/text.txt" -s keep --queue bob@example.test
+fx_is "$FX_RC" 0 "queued one more"
+QUAIL_CONFIG=$FX_DIR/drop.conf fx_run -t 30 "$QUAIL" queue drop ""
+fx_is "$FX_RC" 64 "queue drop '': exit 64"
+fx_is "$(find "$ob/new" "$ob/cur" -type f | wc -l)" 1 "queue drop '': the message stays"
+id=$(basename "$(find "$ob/new" "$ob/cur" -type f)")
+QUAIL_CONFIG=$FX_DIR/drop.conf fx_run -t 30 "$QUAIL" queue drop "${id%%[,:]*}"
+fx_is "$FX_RC" 0 "queue drop ID: exit 0"
+fx_is "$(find "$ob/new" "$ob/cur" -type f | wc -l)" 0 "queue drop ID: the message is gone"
+
 # --- every recipient refused for now -------------------------------------------------
 server busy fake.test PIPELINING -- "C:" "C:" "C:" "S: 250 ok" "S: 450 4.2.1 try later" \
 	"S: 554 5.5.1 no valid recipients" "C:" "S: 221 bye"
