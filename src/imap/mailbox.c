@@ -238,17 +238,49 @@ list_entry(struct list_ctx *c, const struct imap_resp *r)
 	e->attrs |= list_attrs(r, a);
 }
 
+/* The mailbox name of "* STATUS name (items)" and the index of the items
+ * list. RFC 3501 §7.2.4 makes the name an astring, but some servers send
+ * one with spaces unquoted ("* STATUS Caf&AOk- &- x (MESSAGES 3)"): then
+ * the list is the last argument and the name the atoms before it, joined
+ * by single spaces in tmp. NULL when the reply has no such shape. */
+static const char *
+status_name(const struct imap_resp *r, struct qu_buf *tmp, size_t *wn, uint32_t *items)
+{
+	uint32_t a = r->args, last = a, n = 0;
+	for (uint32_t i = a; i < r->args_end; i = r->nodes[i].end) {
+		last = i;
+		n++;
+	}
+	if (n < 2 || r->nodes[last].kind != IMAP_NODE_LIST)
+		return NULL;
+	*items = last;
+	if (n == 2)
+		return imap_node_bytes(r, a, wn);
+	for (uint32_t i = a; i < last; i = r->nodes[i].end) {
+		if (r->nodes[i].kind != IMAP_NODE_ATOM)
+			return NULL;
+		size_t len;
+		const char *p = imap_node_bytes(r, i, &len);
+		if (i != a)
+			qu_buf_append_byte(tmp, ' ');
+		qu_buf_append(tmp, p, len);
+	}
+	*wn = tmp->len;
+	return tmp->data;
+}
+
 static void
 list_status(struct list_ctx *c, const struct imap_resp *r)
 {
-	uint32_t a = r->args;
-	if (a >= r->args_end || r->nodes[a].end >= r->args_end)
-		return;
+	struct qu_buf tmp;
+	qu_buf_init(&tmp, IMAP_RESP_MAX);
 	size_t wn;
-	const char *w = imap_node_bytes(r, a, &wn);
+	uint32_t items;
+	const char *w = status_name(r, &tmp, &wn, &items);
 	struct imap_list_entry *e = w ? list_find(c->out, w, wn) : NULL;
 	if (e)
-		imap_status_items(r, r->nodes[a].end, &e->status);
+		imap_status_items(r, items, &e->status);
+	qu_buf_clear(&tmp);
 }
 
 static int
@@ -334,24 +366,29 @@ status_untagged(void *ctx, const struct imap_resp *r, struct qu_err *err)
 {
 	struct status_ctx *c = ctx;
 	(void)err;
-	if (!qu_mem_eq_ci(r->kw, r->kw_len, "STATUS") || r->args >= r->args_end ||
-	    r->nodes[r->args].end >= r->args_end)
+	if (!qu_mem_eq_ci(r->kw, r->kw_len, "STATUS"))
 		return 0;
+	struct qu_buf tmp;
+	qu_buf_init(&tmp, IMAP_RESP_MAX);
 	size_t wn;
-	const char *w = imap_node_bytes(r, r->args, &wn);
-	if (!w)
+	uint32_t items;
+	const char *w = status_name(r, &tmp, &wn, &items);
+	if (!w) {
+		qu_buf_clear(&tmp);
 		return 0;
+	}
 	/* By name; servers answer in order, so the search starts there. */
 	for (size_t k = 0; k < c->n; k++) {
 		size_t i = (c->next + k) % c->n;
 		if (c->wire_len[i] == wn && (memcmp(c->wire[i], w, wn) == 0 ||
 					     (wn == 5 && qu_mem_eq_ci(w, 5, "INBOX") &&
 					      qu_mem_eq_ci(c->wire[i], 5, "INBOX")))) {
-			imap_status_items(r, r->nodes[r->args].end, &c->st[i]);
+			imap_status_items(r, items, &c->st[i]);
 			c->next = i + 1;
 			break;
 		}
 	}
+	qu_buf_clear(&tmp);
 	return 0;
 }
 
