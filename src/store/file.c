@@ -99,6 +99,33 @@ store_mkdir(const char *path, mode_t mode, bool *created, struct qu_err *err)
 }
 
 int
+store_open_regular(const char *path, struct qu_err *err)
+{
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer
+	 * for ever. It is cleared again once the file is known regular. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return qu_err_sys(err, QU_E_IOERR, e, "%s: fstat", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return qu_err_set(err, QU_E_NOINPUT, "%s: not a regular file", path);
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return qu_err_sys(err, QU_E_IOERR, e, "%s: fcntl", path);
+	}
+	return fd;
+}
+
+int
 store_private_dir(const char *path, struct qu_err *err)
 {
 	struct stat st;
@@ -201,9 +228,9 @@ store_map_file(const char *path, struct store_map *map, struct qu_err *err)
 	map->len = 0;
 	map->base_ = NULL;
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = store_open_regular(path, err);
 	if (fd < 0)
-		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
+		return -1;
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;

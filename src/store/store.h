@@ -58,6 +58,12 @@ struct store_map {
  * process while mapped makes reads past its new end raise SIGBUS: quail
  * reads mail it owns and accepts that risk. */
 int store_map_file(const char *path, struct store_map *map, struct qu_err *err);
+/* Opens path for reading only if it is a regular file: a FIFO, device or
+ * directory (in a Maildir, or named by the user) would block a reader or
+ * be read as garbage. The open itself never waits (O_NONBLOCK, cleared
+ * once the file is known regular). Returns the descriptor (O_CLOEXEC), or
+ * -1 with QU_E_NOINPUT (missing, not regular) or QU_E_IOERR. */
+int store_open_regular(const char *path, struct qu_err *err);
 /* Releases the mapping and empties *map. Safe on an empty or already
  * released map. */
 void store_unmap(struct store_map *map);
@@ -202,6 +208,9 @@ struct maildir_iter *maildir_iter_new(struct maildir *md, struct qu_err *err);
 bool maildir_iter_next(struct maildir_iter *it, struct maildir_entry *e);
 /* Number of messages listed. */
 size_t maildir_iter_count(const struct maildir_iter *it);
+/* Entries of new/ and cur/ left out because they are not files (a FIFO,
+ * a socket, a device, a directory), for a warning. */
+size_t maildir_iter_skipped(const struct maildir_iter *it);
 /* NULL is a no-op. */
 void maildir_iter_free(struct maildir_iter *it);
 

@@ -43,6 +43,15 @@ cp "$fix/plain-text-us-ascii.eml" "$tmp/md/cur/1000.1.host:2,S"
 cp "$fix/multipart-alternative.eml" "$tmp/md/new/2000.2.host"
 out=$("$q" parse --check "$tmp/md")
 check "parse --check reads a Maildir" test "$out" = "messages: 2 parts: 3 bytes: 171 defects: 0"
+# A FIFO in a Maildir is no message: skipped, never opened for reading
+# (that would wait for a writer for ever).
+mkfifo "$tmp/md/cur/1500.3.host:2,S" "$tmp/md/new/1600.4.host"
+out=$(timeout 10 "$q" parse --check "$tmp/md"); rc=$?
+check "parse --check skips a FIFO in a Maildir" \
+	test "$rc" -eq 0 -a "$out" = "messages: 2 parts: 3 bytes: 171 defects: 0"
+timeout 10 "$q" scan "$tmp/md" >"$tmp/scanf"; rc=$?
+check "scan skips a FIFO in a Maildir" test "$rc" -eq 0 -a "$(wc -l <"$tmp/scanf")" -eq 2
+rm "$tmp/md/cur/1500.3.host:2,S" "$tmp/md/new/1600.4.host"
 
 # ---- parse, parse --json -----------------------------------------------------
 "$q" parse --json "$root/samples/inbox.mbox" >"$tmp/json"
