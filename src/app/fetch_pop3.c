@@ -488,8 +488,13 @@ transfer(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 		return 0;
 	if (app_commit_pool_start(&f->pool, err) < 0)
 		return -1;
-	static const struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused};
-	if (pop3_session_retr_many(s, f->nums, f->n_todo, &h, f, err) < 0) {
+	uint64_t *sizes = xcalloc(f->n_todo, sizeof *sizes);
+	for (size_t i = 0; i < f->n_todo; i++)
+		sizes[i] = f->list.msgs[f->todo[i]].size;
+	struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused, sizes};
+	int rc = pop3_session_retr_many(s, f->nums, f->n_todo, &h, f, err);
+	free(sizes);
+	if (rc < 0) {
 		maildir_delivery_abort(f->d);
 		f->d = NULL;
 		struct qu_err ignored;

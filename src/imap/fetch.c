@@ -13,6 +13,10 @@
 
 /* Search results kept at most (a hostile "1:4294967295" must not expand). */
 #define MAX_SEARCH (4u * 1024 * 1024)
+/* Bytes allowed per message, beside its body, in a UID FETCH's overall
+ * deadline (net_deadline_set): the "* n FETCH (UID .. FLAGS (..) BODY[]
+ * {n}" line and its end. */
+#define FETCH_LINE_ALLOWANCE 512
 
 /* ---- sequence sets ---- */
 
@@ -219,6 +223,7 @@ imap_session_fetch_bodies(struct imap_session *s, const struct imap_fetch_plan *
 	if (window > 8)
 		window = 8;
 	unsigned tags[8];
+	uint64_t tbytes[8]; /* what each command brings: its deadline */
 	size_t ntags = 0, next = 0;
 	int rc = 0;
 	struct imap_fetch_ctx c = {.s = s, .h = h, .ctx = ctx};
@@ -243,13 +248,20 @@ imap_session_fetch_bodies(struct imap_session *s, const struct imap_fetch_plan *
 				rc = -1;
 				break;
 			}
+			/* The bodies and, per message, room for its FETCH line. */
+			tbytes[ntags] = plan->sizes ? bytes + (j - next) * FETCH_LINE_ALLOWANCE : 0;
 			tags[ntags++] = tag;
 			next = j;
 		}
 		if (rc < 0)
 			break;
+		/* Without sizes there is no measure: only each wait's timeout. */
+		if (tbytes[0])
+			net_deadline_set(s->conn, tbytes[0]);
 		rc = imap_cmd_wait(s, tags[0], NULL, err);
+		net_deadline_clear(s->conn);
 		memmove(tags, tags + 1, (ntags - 1) * sizeof *tags);
+		memmove(tbytes, tbytes + 1, (ntags - 1) * sizeof *tbytes);
 		ntags--;
 	}
 	/* After a NO the others are still answered: read them, so the session

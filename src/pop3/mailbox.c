@@ -490,7 +490,13 @@ pop3_session_retr_many(struct pop3_session *s, const uint32_t *nums, size_t n,
 		uint64_t octets;
 		if (h->begin(ctx, i, err) < 0)
 			return broken(s);
-		if (read_multiline(s, h->data, ctx, &octets, err) < 0)
+		/* Dot-stuffing and line ends may add to LIST's size: room for a
+		 * quarter more, and for the final line. */
+		if (h->sizes)
+			net_deadline_set(s->conn, h->sizes[i] + h->sizes[i] / 4 + 512);
+		int rr = read_multiline(s, h->data, ctx, &octets, err);
+		net_deadline_clear(s->conn);
+		if (rr < 0)
 			return -1;
 		if (h->end(ctx, i, octets, err) < 0)
 			return stop(s, i, sent);

@@ -513,7 +513,10 @@ static int
 read_final(struct smtp_session *s, struct prep *p, const char *stage, struct smtp_reply *r,
 	struct qu_err *err)
 {
-	if (smtp_read_reply(s, r, err) < 0)
+	int rc = smtp_read_reply(s, r, err);
+	/* The data phase is over (data_deadline). */
+	net_deadline_clear(smtp_session_conn(s));
+	if (rc < 0)
 		return -1;
 	/* Only what the server accepted can be sent; a stray 2xx to a
 	 * transaction without recipients sends nothing. */
@@ -542,10 +545,21 @@ read_data_reply(struct smtp_session *s, struct prep *p, struct smtp_reply *r, bo
 	return 0;
 }
 
+/* The data phase (the message going out, then the server's final reply)
+ * must end within the timeout plus its size at NET_FLOOR_RATE, a quarter
+ * more for dot-stuffing and line ends: a server reading a byte a minute
+ * cannot hold quail for ever. read_final clears it. */
+static void
+data_deadline(struct smtp_session *s, uint64_t bytes)
+{
+	net_deadline_set(smtp_session_conn(s), bytes + bytes / 4 + 512);
+}
+
 static int
 send_after_354(struct smtp_session *s, struct prep *p, struct qu_err *err)
 {
 	struct net_conn *c = smtp_session_conn(s);
+	data_deadline(s, p->m.len);
 	if (accepted(p)) {
 		p->data_sent = true;
 		return write_data(c, p->m.data, p->m.len, true, err);
@@ -588,6 +602,7 @@ finish(struct engine *e, int k)
 static int
 lost(struct engine *e, struct qu_err *err)
 {
+	net_deadline_clear(smtp_session_conn(e->s));
 	for (int i = 0; i < WINDOW; i++) {
 		int k = (e->head + i) % WINDOW;
 		if (!e->used[k])
@@ -681,6 +696,7 @@ lockstep(struct engine *e, struct qu_err *err)
 			continue;
 		}
 		if (e->chunking) {
+			data_deadline(s, p->m.len);
 			if (write_bdat(s, p, err) < 0 || net_flush(c, err) < 0 ||
 			    read_final(s, p, "BDAT", &e->r, err) < 0)
 				return lost(e, err);
@@ -740,6 +756,9 @@ windowed(struct engine *e, struct qu_err *err)
 				count++;
 			}
 		}
+		/* What is in flight must go out and be answered in time. */
+		if (count)
+			data_deadline(e->s, bytes);
 		if (net_flush(c, err) < 0)
 			return lost(e, err);
 		if (!count)
