@@ -504,6 +504,8 @@ struct run {
 	uint32_t d_uid;
 	struct app_commit_ready ready;
 	struct app_progress prog;
+	uint64_t max_size;   /* max_message_size: larger messages are skipped */
+	uint32_t skipped_from; /* the folder's lowest skipped UID, or 0 */
 };
 
 static int
@@ -614,7 +616,14 @@ static int
 on_body_begin(void *ctx, const struct imap_fetch_msg *m, uint64_t size, struct qu_err *err)
 {
 	struct run *f = ctx;
-	(void)size;
+	/* The listing said it was small enough; a server that sends more
+	 * than max_message_size anyway is not believed any further. */
+	if (size > f->max_size)
+		return qu_err_set(err, QU_E_DATA,
+				  "UID %u: the server sends %llu bytes, more than max_message_size "
+				  "(%llu) and more than it announced",
+				  (unsigned)m->uid, (unsigned long long)size,
+				  (unsigned long long)f->max_size);
 	maildir_delivery_abort(f->d);
 	f->d = maildir_delivery_begin(f->md, err);
 	f->d_uid = m->uid;
@@ -724,11 +733,22 @@ list_new(struct run *f, struct qu_err *err)
 		return -1;
 	if (f->n_todo > 1)
 		qsort(f->todo, f->n_todo, sizeof *f->todo, cmp_todo);
-	/* A UID listed twice (a flag change in between) counts once. */
+	/* A UID listed twice (a flag change in between) counts once. A
+	 * message over max_message_size is skipped, and not recorded, so a
+	 * run with a higher limit fetches it. */
 	size_t k = 0;
-	for (size_t i = 0; i < f->n_todo; i++)
-		if (!k || f->todo[k - 1].uid != f->todo[i].uid)
-			f->todo[k++] = f->todo[i];
+	f->skipped_from = 0;
+	for (size_t i = 0; i < f->n_todo; i++) {
+		if (k && f->todo[k - 1].uid == f->todo[i].uid)
+			continue;
+		if (f->todo[i].size > f->max_size) {
+			if (!f->skipped_from)
+				f->skipped_from = f->todo[i].uid;
+			f->r->skipped++;
+			continue;
+		}
+		f->todo[k++] = f->todo[i];
+	}
 	f->n_todo = k;
 	return 0;
 }
@@ -1107,6 +1127,9 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 			break;
 		}
 	}
+	/* A skipped message is listed again by the next run. */
+	if (f->skipped_from && f->skipped_from < next)
+		next = f->skipped_from;
 	if (next < f->from)
 		next = f->from;
 	uint64_t modseq = (sel.have & IMAP_MB_HAVE_HIGHESTMODSEQ) ? sel.highestmodseq : 0;
@@ -1363,10 +1386,11 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (!err)
 		err = &local;
 	memset(r, 0, sizeof *r);
+	r->max_size = cfg_max_message_size(a);
 	const char *dir = o->dir ? o->dir : a->maildir;
 	if (!dir || !*dir)
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
-	struct run f = {.o = o, .r = r, .dir = dir};
+	struct run f = {.o = o, .r = r, .dir = dir, .max_size = cfg_max_message_size(a)};
 	int rc = -1, lock = -1;
 	struct cfg_url url;
 	if (app_server_url(a, CFG_PROTO_IMAP, &url, err) < 0)

@@ -252,6 +252,7 @@ struct fetch {
 	struct app_commit_ready ready; /* committed, not yet journaled */
 	/* progress */
 	struct app_progress prog;
+	uint64_t max_size; /* max_message_size */
 	/* messages the server would not send */
 	uint64_t refused;
 	struct qu_err first_refusal;
@@ -315,6 +316,13 @@ static int
 on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 {
 	struct fetch *f = ctx;
+	/* LIST said it was small enough: a server that sends more than the
+	 * limit anyway is not believed any further. */
+	if (maildir_delivery_size(f->d) + n > f->max_size)
+		return qu_err_set(err, QU_E_DATA,
+				  "the server sends more than max_message_size (%llu bytes) for "
+				  "a message it listed as smaller",
+				  (unsigned long long)f->max_size);
 	if (maildir_delivery_write(f->d, p, n, err) < 0)
 		return -1;
 	app_progress_bytes(&f->prog, n);
@@ -436,6 +444,12 @@ plan(struct fetch *f)
 			e->on_server = true;
 		if (e && e->state == UID_DONE)
 			continue;
+		/* Over max_message_size: skipped and not recorded, so a run
+		 * with a higher limit fetches it. */
+		if (m->size > f->max_size) {
+			f->r->skipped++;
+			continue;
+		}
 		f->todo[f->n_todo] = i;
 		f->nums[f->n_todo++] = m->num;
 		f->prog.pr.msgs_total++;
@@ -574,6 +588,7 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (!err)
 		err = &local;
 	memset(r, 0, sizeof *r);
+	r->max_size = cfg_max_message_size(a);
 	const char *dir = o->dir ? o->dir : a->maildir;
 	if (!dir || !*dir)
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
@@ -581,7 +596,8 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (app_server_url(a, CFG_PROTO_POP3, &u, err) < 0)
 		return -1;
 	char *where = cfg_url_format(&u);
-	struct fetch f = {.o = o, .r = r, .jdir = dir, .prog = {.pr = {.folder = "INBOX"}}};
+	struct fetch f = {.o = o, .r = r, .jdir = dir, .prog = {.pr = {.folder = "INBOX"}},
+			  .max_size = cfg_max_message_size(a)};
 	struct pop3_session *s = NULL;
 	struct app_creds c;
 	char *jname = NULL;

@@ -3,6 +3,7 @@
  * RFC 6154, LIST-STATUS RFC 5819), STATUS (§6.3.10), SELECT/EXAMINE
  * (§6.3.1, CONDSTORE RFC 7162), and mailbox names on the wire.
  */
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,10 +156,22 @@ imap_session_name_utf8(const struct imap_session *s, const char *wire, size_t n,
 
 /* ---- LIST ---- */
 
+/* A name in the tree that finds entries by wire name (tsearch, so a
+ * listing of n names costs O(n log n) whatever their order). wire points
+ * at the entry's own copy, which does not move when out->v grows. */
+struct list_key {
+	const char *wire;
+	size_t len;
+	size_t index; /* in out->v */
+};
+
 struct list_ctx {
 	struct imap_session *s;
 	struct imap_list *out;
 	size_t cap;
+	void *tree;            /* of struct list_key */
+	struct list_key **keys; /* each key once, to free them */
+	size_t keys_cap;
 };
 
 void
@@ -198,17 +211,53 @@ list_attrs(const struct imap_resp *r, uint32_t i)
 	return bits;
 }
 
-static struct imap_list_entry *
-list_find(struct imap_list *l, const char *wire, size_t n)
+/* INBOX is case-insensitive (RFC 3501 §5.1): any spelling is one name. */
+static bool
+is_inbox(const char *p, size_t n)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		struct imap_list_entry *e = &l->v[i];
-		if (e->wire_len == n && (memcmp(e->wire, wire, n) == 0 ||
-					 (n == 5 && qu_mem_eq_ci(wire, 5, "INBOX") &&
-					  qu_mem_eq_ci(e->wire, 5, "INBOX"))))
-			return e;
+	return n == 5 && qu_mem_eq_ci(p, 5, "INBOX");
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct list_key *x = a, *y = b;
+	bool xi = is_inbox(x->wire, x->len), yi = is_inbox(y->wire, y->len);
+	if (xi || yi)
+		return (int)xi - (int)yi;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->wire, y->wire, x->len);
+}
+
+static struct imap_list_entry *
+list_find(struct list_ctx *c, const char *wire, size_t n)
+{
+	struct list_key k = {wire, n, 0};
+	struct list_key **hit = tfind(&k, &c->tree, cmp_key);
+	return hit ? &c->out->v[(*hit)->index] : NULL;
+}
+
+static void
+list_index_add(struct list_ctx *c, size_t i)
+{
+	struct list_key *k = xmalloc(sizeof *k);
+	*k = (struct list_key){c->out->v[i].wire, c->out->v[i].wire_len, i};
+	c->keys = xgrow(c->keys, &c->keys_cap, i + 1, sizeof *c->keys);
+	c->keys[i] = k;
+	tsearch(k, &c->tree, cmp_key);
+}
+
+static void
+list_index_free(struct list_ctx *c)
+{
+	for (size_t i = 0; c->keys && i < c->out->n; i++) {
+		tdelete(c->keys[i], &c->tree, cmp_key);
+		free(c->keys[i]);
 	}
-	return NULL;
+	free(c->keys);
+	c->keys = NULL;
+	c->tree = NULL;
 }
 
 /* "* LIST (attrs) delim name [ext]" */
@@ -226,13 +275,14 @@ list_entry(struct list_ctx *c, const struct imap_resp *r)
 	if (!w)
 		return;
 	const char *dl = imap_node_bytes(r, d, &dn);
-	struct imap_list_entry *e = list_find(c->out, w, wn);
+	struct imap_list_entry *e = list_find(c, w, wn);
 	if (!e) {
 		c->out->v = xgrow(c->out->v, &c->cap, c->out->n + 1, sizeof *c->out->v);
 		e = &c->out->v[c->out->n++];
 		memset(e, 0, sizeof *e);
 		e->wire = imap_node_dup(r, nm, &e->wire_len);
 		e->name = imap_session_name_utf8(c->s, w, wn, &e->name_len);
+		list_index_add(c, c->out->n - 1);
 	}
 	e->delim = dl && dn == 1 ? dl[0] : 0;
 	e->attrs |= list_attrs(r, a);
@@ -277,7 +327,7 @@ list_status(struct list_ctx *c, const struct imap_resp *r)
 	size_t wn;
 	uint32_t items;
 	const char *w = status_name(r, &tmp, &wn, &items);
-	struct imap_list_entry *e = w ? list_find(c->out, w, wn) : NULL;
+	struct imap_list_entry *e = w ? list_find(c, w, wn) : NULL;
 	if (e)
 		imap_status_items(r, items, &e->status);
 	qu_buf_clear(&tmp);
@@ -336,11 +386,12 @@ imap_session_list(struct imap_session *s, const char *ref, const char *pattern, 
 	}
 	if (imap_cmd_end(s, err) < 0)
 		goto out;
-	struct list_ctx c = {s, out, 0};
+	struct list_ctx c = {s, out, 0, NULL, NULL, 0};
 	static const struct imap_hooks hooks = {.untagged = list_untagged};
 	imap_hooks_set(s, &hooks, &c);
 	rc = imap_cmd_wait(s, tag, NULL, err);
 	imap_hooks_set(s, NULL, NULL);
+	list_index_free(&c);
 out:
 	if (rc < 0) {
 		imap_list_clear(out);

@@ -21,6 +21,9 @@
 #define PIPELINE_WINDOW 64
 /* RFC 1939 §7 allows 70 characters; real servers go beyond it. */
 #define UID_MAX 512
+/* Most messages a LIST may name: a server cannot make quail allocate
+ * without bound (24 bytes an entry; UIDL entries must match LIST's). */
+#define LIST_MAX 1000000
 
 /* Marks the session out of step with the server and returns -1. */
 static int
@@ -249,6 +252,12 @@ read_list(struct pop3_session *s, struct pop3_listing *out, struct qu_err *err)
 		    qu_parse_u64(w, wn, UINT64_MAX, &size) < 0) {
 			broken(s);
 			return qu_err_set(err, QU_E_TEMPFAIL, "LIST: malformed line");
+		}
+		if (out->n >= LIST_MAX) {
+			broken(s);
+			return qu_err_set(err, QU_E_UNAVAILABLE,
+					  "LIST: more than %u messages; quail reads at most that many",
+					  (unsigned)LIST_MAX);
 		}
 		out->msgs = xgrow(out->msgs, &cap, out->n + 1, sizeof *out->msgs);
 		if (out->n && out->msgs[out->n - 1].num >= num)

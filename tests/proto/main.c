@@ -9,6 +9,7 @@ Suite *pop3_suite(void);
 Suite *imap_session_suite(void);
 Suite *smtp_send_suite(void);
 Suite *deadline_suite(void);
+Suite *limits_suite(void);
 
 int
 main(void)
@@ -20,6 +21,7 @@ main(void)
 	srunner_add_suite(sr, imap_session_suite());
 	srunner_add_suite(sr, smtp_send_suite());
 	srunner_add_suite(sr, deadline_suite());
+	srunner_add_suite(sr, limits_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

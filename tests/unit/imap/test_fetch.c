@@ -140,12 +140,16 @@ struct run {
 	int rc;
 };
 
+/* max_message_size for the next run_fetch (0: the default). */
+static uint64_t run_max_size;
+
 static void
 run_fetch(struct run *x, struct peer *p, const char *dir, const char *const *folders, size_t nf,
 	  bool all, bool del)
 {
 	char *url = xasprintf("imap+insecure://127.0.0.1:%u", (unsigned)p->port);
 	memset(x, 0, sizeof *x);
+	x->a.max_message_size = run_max_size;
 	x->a.imap = url;
 	x->a.user = "alice";
 	x->a.password = "secret";
@@ -575,6 +579,54 @@ START_TEST(test_legacy_journal_spaces)
 }
 END_TEST
 
+/* A message over max_message_size is skipped, reported, and not recorded:
+ * the next run, with a higher limit, fetches it. */
+#define BIG "Subject: big\r\n\r\n0123456789012345678901\r\n" /* 40 bytes */
+START_TEST(test_max_message_size)
+{
+	static const char *const first[] = {
+		GREET, LOGIN, DELIM(2),
+		"C:Q3 STATUS \"INBOX\" " ITEMS, "S:* STATUS INBOX (MESSAGES 2 UIDVALIDITY 1 UIDNEXT 3)",
+		"S:Q3 OK", INBOX_SELECT(4, 1, 3, 2),
+		"C:Q5 UID FETCH 1:* (UID FLAGS RFC822.SIZE)", "S:* 1 FETCH (UID 1 RFC822.SIZE 17)",
+		"S:* 2 FETCH (UID 2 RFC822.SIZE 40)", "S:Q5 OK",
+		"C:Q6 UID FETCH 1 (UID FLAGS BODY.PEEK[])",
+		"R:* 1 FETCH (UID 1 BODY[] {17}\r\n" B1 ")\r\n", "S:Q6 OK",
+		LOGOUT(7), NULL,
+	};
+	static const char *const second[] = {
+		GREET, LOGIN, DELIM(2),
+		"C:Q3 STATUS \"INBOX\" " ITEMS, "S:* STATUS INBOX (MESSAGES 2 UIDVALIDITY 1 UIDNEXT 3)",
+		"S:Q3 OK", INBOX_SELECT(4, 1, 3, 2),
+		"C:Q5 UID FETCH 2:* (UID FLAGS RFC822.SIZE)", "S:* 2 FETCH (UID 2 RFC822.SIZE 40)",
+		"S:Q5 OK", "C:Q6 UID FETCH 2 (UID FLAGS BODY.PEEK[])",
+		"R:* 2 FETCH (UID 2 BODY[] {40}\r\n" BIG ")\r\n", "S:Q6 OK",
+		LOGOUT(7), NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	run_max_size = 30;
+	peer_start(&p, first);
+	run_fetch(&x, &p, dir, NULL, 0, false, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.skipped, 1);
+	ck_assert_uint_eq(x.r.max_size, 30);
+	run_max_size = 0;
+	peer_start(&p, second);
+	run_fetch(&x, &p, dir, NULL, 0, false, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.skipped, 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_resume_pending_not_stored)
 {
 	char *dir = tmpdir();
@@ -901,6 +953,7 @@ main(void)
 	tcase_add_test(tc, test_resume_finds_stored_copy);
 	tcase_add_test(tc, test_resume_pending_not_stored);
 	tcase_add_test(tc, test_legacy_journal_spaces);
+	tcase_add_test(tc, test_max_message_size);
 	tcase_add_test(tc, test_cut_then_resume);
 	tcase_add_test(tc, test_missing_folder);
 	tcase_add_test(tc, test_delete);

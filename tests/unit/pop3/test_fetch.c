@@ -83,11 +83,15 @@ struct run {
 	int rc;
 };
 
+/* max_message_size for the next run_fetch (0: the default). */
+static uint64_t run_max_size;
+
 static void
 run_fetch(struct run *x, struct peer *p, const char *dir, bool del)
 {
 	char *url = xasprintf("pop3+insecure://127.0.0.1:%u", (unsigned)p->port);
 	memset(x, 0, sizeof *x);
+	x->a.max_message_size = run_max_size;
 	x->a.pop3 = url;
 	x->a.user = "alice";
 	x->a.password = "secret";
@@ -97,6 +101,57 @@ run_fetch(struct run *x, struct peer *p, const char *dir, bool del)
 	x->rc = app_fetch_pop3(&x->a, &x->o, &net, &x->r, &x->err);
 	free(url);
 }
+
+/* A message over max_message_size (by LIST) is skipped, reported and not
+ * recorded, nor deleted with --delete; a run with a higher limit fetches
+ * it. One that LIST calls small but that comes larger stops the run. */
+START_TEST(test_max_message_size)
+{
+	static const char *const first[] = {
+		LOGIN, "C:LIST", "C:UIDL", "S:+OK", "S:1 14", "S:2 5000", "S:.", "S:+OK", "S:1 u1",
+		"S:2 u2", "S:.", "C:RETR 1", MSG1, "C:DELE 1", "S:+OK", "C:QUIT", "S:+OK", NULL,
+	};
+	static const char *const second[] = {
+		LOGIN, "C:LIST", "C:UIDL", "S:+OK", "S:1 5000", "S:.", "S:+OK", "S:1 u2", "S:.",
+		"C:RETR 1", MSG2, "C:QUIT", "S:+OK", NULL,
+	};
+	static const char *const liar[] = {
+		LOGIN, "C:LIST", "C:UIDL", "S:+OK", "S:1 5", "S:.", "S:+OK", "S:1 u3", "S:.",
+		"C:RETR 1", "S:+OK", "S:Subject: a lot longer than LIST said", "S:.", NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	run_max_size = 1000;
+	peer_start(&p, first);
+	run_fetch(&x, &p, dir, true);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.skipped, 1);
+	ck_assert_uint_eq(x.r.deleted, 1);
+	char *j = journal(dir);
+	ck_assert_ptr_null(strstr(j, "u2"));
+	free(j);
+	run_max_size = 0;
+	peer_start(&p, second);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.skipped, 0);
+	run_max_size = 20;
+	peer_start(&p, liar);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_ptr_nonnull(strstr(x.err.msg, "max_message_size"));
+	peer_finish(&p);
+	run_max_size = 0;
+	ck_assert_int_eq(count(dir, "new"), 2);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
 
 START_TEST(test_fetch_then_nothing_new)
 {
@@ -448,6 +503,7 @@ fetch_suite(void)
 	TCase *tc = tcase_create("fetch");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_fetch_then_nothing_new);
+	tcase_add_test(tc, test_max_message_size);
 	tcase_add_test(tc, test_resume_finds_stored_copy);
 	tcase_add_test(tc, test_resume_pending_not_stored);
 	tcase_add_test(tc, test_resume_two_identical_pending);
