@@ -5,11 +5,16 @@
  * The crash-safe protocol. State is one append-only journal,
  * DIR/.quail/pop3-USER@HOST, whose lines are sequences of entries
  *
- *     P <uid>            <uid> may be committed to new/ from now on
+ *     P <uid>            <uid> may be committed to INBOX/new/ from now on
  *     C <uid> <relpath>  <uid> is stored, as <relpath> under DIR
- *                        (%-encoded, so no path can break the line)
+ *                        ("INBOX/new/...", %-encoded, so no path can
+ *                        break the line)
  *     D <uid> <relpath>  the same, <relpath> as it is (older journals,
- *                        still read)
+ *                        still read; "new/..." from before INBOX)
+ *
+ * Messages go into the Maildir DIR/INBOX (SPEC §5); a Maildir of an older
+ * quail, with the messages in DIR itself, is moved there in place on the
+ * first run (migrate_top).
  *
  * <uid> is as the server sent it: uids are printable, without spaces
  * (RFC 1939 §7, checked by pop3_session_list).
@@ -41,6 +46,7 @@
  * --delete is given; then every message is compared with the Maildir
  * before it is stored, and removed once stored.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -57,6 +63,9 @@
 #include "app/private.h"
 
 #define JOURNAL_PREFIX "pop3-"
+/* The Maildir under DIR that POP3 delivers into (SPEC §5). */
+#define INBOX "INBOX"
+#define INBOX_PREFIX INBOX "/"
 /* The Maildir convention's age for stale tmp/ files. */
 #define TMP_MAX_AGE (36L * 3600)
 /* Compact when the journal has this many entries more than it needs. */
@@ -161,10 +170,11 @@ mark_done(struct uid_set *set, const char *uid, size_t un, const char *rel, size
 	e->rel = xstrndup(rel, rn);
 }
 
+/* rel is relative to DIR/INBOX; the entry names it under DIR. */
 static void
 put_done(struct qu_buf *b, const char *uid, const char *rel)
 {
-	qu_buf_printf(b, "C %s ", uid);
+	qu_buf_printf(b, "C %s " INBOX_PREFIX, uid);
 	qu_pct_encode(b, rel, strlen(rel), NULL);
 }
 
@@ -186,8 +196,11 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 				return 0;
 			size_t n;
 			char *d = qu_pct_decode(rel, rn, &n);
+			/* Held relative to DIR/INBOX, as the commit pool names
+			 * files; written with the prefix (put_done). */
+			size_t skip = n > 6 && memcmp(d, INBOX_PREFIX, 6) == 0 ? 6 : 0;
 			if (!memchr(d, '\0', n))
-				mark_done(r->set, uid, un, d, n);
+				mark_done(r->set, uid, un, d + skip, n - skip);
 			free(d);
 		} else if (*tag == 'D') {
 			/* Older journals: quail's own file names, no spaces. */
@@ -580,6 +593,88 @@ connect_login(const struct cfg_account *a, const struct cfg_url *u, const struct
 	return s;
 }
 
+/* Moves the files of DIR/SUB into DIR/INBOX/SUB by rename: each one is
+ * in one place or the other at any moment. */
+static int
+move_sub(const char *dir, const char *sub, struct qu_err *err)
+{
+	char *from = xasprintf("%s/%s", dir, sub);
+	DIR *dp = opendir(from);
+	int rc = 0;
+	if (!dp) {
+		if (errno != ENOENT)
+			rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", from);
+		free(from);
+		return rc;
+	}
+	struct dirent *de;
+	while (rc == 0 && (de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *a = xasprintf("%s/%s", from, de->d_name);
+		char *b = xasprintf("%s/" INBOX "/%s/%s", dir, sub, de->d_name);
+		if (rename(a, b) < 0)
+			rc = qu_err_sys(err, QU_E_IOERR, errno, "moving %s to %s", a, b);
+		free(a);
+		free(b);
+	}
+	closedir(dp);
+	free(from);
+	return rc;
+}
+
+static int
+fsync_path(const char *path, struct qu_err *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+	int rc = fsync(fd) < 0 ? qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", path) : 0;
+	close(fd);
+	return rc;
+}
+
+/* An older quail delivered POP3 mail into DIR itself (DIR/new, DIR/cur);
+ * SPEC §5 puts it in DIR/INBOX. Under the fetch lock, before anything
+ * else reads the Maildir, such messages move in place: each file is
+ * renamed into DIR/INBOX (atomic: a kill leaves every message in one of
+ * the two places, and the next run goes on), the renames are made
+ * durable, then the emptied directories go (tmp/ with what is in it:
+ * only deliveries cut off). The journal knows files by their unique
+ * names, which do not change. */
+static int
+migrate_top(const char *dir, struct maildir *inbox, struct qu_err *err)
+{
+	char *n = xasprintf("%s/new", dir), *c = xasprintf("%s/cur", dir);
+	int rc = 0;
+	if (store_kind(n) != STORE_KIND_MISSING || store_kind(c) != STORE_KIND_MISSING) {
+		if (move_sub(dir, "new", err) < 0 || move_sub(dir, "cur", err) < 0 ||
+		    maildir_sync(inbox, err) < 0 || fsync_path(n, err) < 0 || fsync_path(c, err) < 0)
+			rc = qu_err_prefix(err, "moving the POP3 Maildir %s into %s/" INBOX, dir, dir);
+		if (rc == 0) {
+			rmdir(n);
+			rmdir(c);
+			char *t = xasprintf("%s/tmp", dir);
+			DIR *dp = opendir(t);
+			struct dirent *de;
+			while (dp && (de = readdir(dp)) != NULL) {
+				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+					continue;
+				char *f = xasprintf("%s/%s", t, de->d_name);
+				unlink(f);
+				free(f);
+			}
+			if (dp)
+				closedir(dp);
+			rmdir(t);
+			free(t);
+		}
+	}
+	free(n);
+	free(c);
+	return rc;
+}
+
 int
 app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	       const struct app_net *net, struct app_fetch_result *r, struct qu_err *err)
@@ -600,23 +695,24 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 			  .max_size = cfg_max_message_size(a)};
 	struct pop3_session *s = NULL;
 	struct app_creds c;
-	char *jname = NULL;
+	char *jname = NULL, *inbox = NULL;
 	int rc = -1, lock = -1;
 	bool remote = false;
 	/* password_command runs while the Maildir is opened, the journal read
 	 * and the connection set up. */
 	if (app_creds_begin(a, &u, &c, err) < 0)
 		goto out;
-	f.md = maildir_open(dir, true, err);
-	if (!f.md)
-		goto out;
-	/* A killed run may have left tmp/ files; old ones are garbage. */
-	maildir_clean_tmp(f.md, TMP_MAX_AGE, NULL);
 	jname = app_fetch_journal_name(JOURNAL_PREFIX, c.user, u.host);
 	f.jname = jname;
 	lock = app_fetch_lock(dir, jname, err);
 	if (lock < 0)
 		goto out;
+	inbox = xasprintf("%s/" INBOX, dir);
+	f.md = maildir_open(inbox, true, err);
+	if (!f.md || migrate_top(dir, f.md, err) < 0)
+		goto out;
+	/* A killed run may have left tmp/ files; old ones are garbage. */
+	maildir_clean_tmp(f.md, TMP_MAX_AGE, NULL);
 	struct replay rp = {&f.set, 0};
 	if (store_journal_read(dir, jname, replay_line, &rp, err) < 0)
 		goto out;
@@ -639,6 +735,7 @@ out:
 	if (lock >= 0)
 		close(lock);
 	free(jname);
+	free(inbox);
 	free(where);
 	cfg_url_clear(&u);
 	return rc;
