@@ -127,6 +127,25 @@ qu_utf8_valid(const char *p, size_t n)
 	return true;
 }
 
+/* The code point of the valid sequence p (l bytes) when it is one that
+ * breaks a line or reorders what follows it on a terminal: the line and
+ * paragraph separators U+2028/U+2029, and the bidirectional marks,
+ * embeddings, overrides and isolates (U+061C, U+200E/F, U+202A..U+202E,
+ * U+2066..U+2069): a name with U+202E could show its text backwards and
+ * hide what comes after it. 0 for any other. */
+static unsigned
+hidden_format(const unsigned char *p, size_t l)
+{
+	if (l == 2)
+		return p[0] == 0xD8 && p[1] == 0x9C ? 0x061C : 0;
+	if (l != 3 || p[0] != 0xE2)
+		return 0;
+	unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+	bool hit = cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) ||
+		   (cp >= 0x2066 && cp <= 0x2069);
+	return hit ? cp : 0;
+}
+
 int
 qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab)
 {
@@ -151,6 +170,13 @@ qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab)
 		}
 		if (c >= 0x80) {
 			size_t l = utf8_seq(u + i, n - i);
+			unsigned cp = hidden_format(u + i, l);
+			if (cp) {
+				if (qu_buf_printf(b, "\\u%04X", cp) < 0)
+					return -1;
+				i += l;
+				continue;
+			}
 			/* C1 controls U+0080..U+009F are C2 80..C2 9F. */
 			if (l > 1 && !(l == 2 && c == 0xC2 && u[i + 1] < 0xA0)) {
 				if (qu_buf_append(b, p + i, l) < 0)

@@ -197,7 +197,9 @@ int qu_parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out);
 bool qu_utf8_valid(const char *p, size_t n);
 /* Appends p to b so that it is safe on a terminal: C0 and C1 controls and
  * DEL shown as \xNN (ESC as \e, tab kept when keep_tab), invalid UTF-8 bytes
- * as \xNN. Returns -1 when b's cap is reached. */
+ * as \xNN, and the characters that break a line or reorder what follows
+ * (U+2028/U+2029, bidirectional controls) as \uXXXX. Returns -1 when b's
+ * cap is reached. */
 int qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab);
 /* The value of one hex digit (either case), or -1. */
 int qu_hex_val(char c);

@@ -123,6 +123,12 @@ START_TEST(test_safe_output)
 		{"\xc2\x9b" "2J", 4, "\\u009B2J"}, /* C1 CSI */
 		{"\xe4\xb8\xad", 3, "\xe4\xb8\xad"},
 		{"\xff\x7f", 2, "\\xFF\\x7F"},
+		/* SPEC §6: nothing may break a line or reorder what follows */
+		{"a\xe2\x80\xae" "b", 5, "a\\u202Eb"},     /* RIGHT-TO-LEFT OVERRIDE */
+		{"a\xe2\x80\xa8" "b", 5, "a\\u2028b"},     /* LINE SEPARATOR */
+		{"\xe2\x81\xa7x\xe2\x81\xa9", 7, "\\u2067x\\u2069"}, /* RLI ... PDI */
+		{"\xe2\x80\x8f\xd8\x9c", 5, "\\u200F\\u061C"},
+		{"\xe2\x80\x94", 3, "\xe2\x80\x94"}, /* an em dash stays */
 	};
 	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++) {
 		struct qu_buf b;
