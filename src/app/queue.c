@@ -259,34 +259,6 @@ append_clean(struct qu_buf *b, const char *s)
 		qu_buf_append_byte(b, (unsigned char)*s < 32 ? ' ' : *s);
 }
 
-static void
-xtext(struct qu_buf *b, const char *s)
-{
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c > 32 && *c < 127 && *c != '+' && *c != '=')
-			qu_buf_append_byte(b, (char)*c);
-		else
-			qu_buf_printf(b, "+%02X", *c);
-	}
-}
-
-static char *
-unxtext(const char *p, size_t n)
-{
-	struct qu_buf b;
-	qu_buf_init(&b, SIZE_MAX);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (p[i] == '+' && i + 2 < n && sscanf(p + i + 1, "%2X", &v) == 1) {
-			qu_buf_append_byte(&b, (char)v);
-			i += 2;
-		} else {
-			qu_buf_append_byte(&b, p[i]);
-		}
-	}
-	return qu_buf_steal(&b, NULL);
-}
-
 int
 app_outbox_put(const struct cfg_account *a, const struct smtp_envelope *env, const char *reason,
 	       const char *p, size_t n, char **id, struct qu_err *err)
@@ -326,7 +298,7 @@ app_outbox_put(const struct cfg_account *a, const struct smtp_envelope *env, con
 			qu_buf_append_str(&h, env->ret == SMTP_DSN_RET_FULL ? " RET=FULL" : " RET=HDRS");
 		if (env->envid) {
 			qu_buf_append_str(&h, " ENVID=");
-			xtext(&h, env->envid);
+			qu_xtext_encode(&h, env->envid);
 		}
 		qu_buf_append_byte(&h, '\n');
 	}
@@ -425,7 +397,7 @@ parse_dsn(struct qmsg *q, const char *v, size_t n)
 			q->ret = SMTP_DSN_RET_HDRS;
 		} else if (strncmp(tok, "ENVID=", 6) == 0) {
 			free(q->envid);
-			q->envid = unxtext(tok + 6, strlen(tok + 6));
+			q->envid = qu_xtext_decode(tok + 6, strlen(tok + 6));
 		}
 	}
 	free(s);

@@ -351,30 +351,6 @@ imap_session_uid_search(struct imap_session *s, const char *criteria, uint32_t *
 
 /* ---- STORE, COPY, MOVE, EXPUNGE ---- */
 
-static void
-flags_text(struct qu_buf *b, unsigned flags)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} t[] = {
-		{IMAP_FLAG_SEEN, "\\Seen"},       {IMAP_FLAG_ANSWERED, "\\Answered"},
-		{IMAP_FLAG_FLAGGED, "\\Flagged"}, {IMAP_FLAG_DELETED, "\\Deleted"},
-		{IMAP_FLAG_DRAFT, "\\Draft"},     {IMAP_FLAG_FORWARDED, "$Forwarded"},
-	};
-	qu_buf_append_byte(b, '(');
-	bool first = true;
-	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++) {
-		if (!(flags & t[i].bit))
-			continue;
-		if (!first)
-			qu_buf_append_byte(b, ' ');
-		qu_buf_append_str(b, t[i].name);
-		first = false;
-	}
-	qu_buf_append_byte(b, ')');
-}
-
 int
 imap_session_uid_store(struct imap_session *s, const char *uidset, char op, unsigned flags,
 		       struct qu_err *err)
@@ -382,7 +358,7 @@ imap_session_uid_store(struct imap_session *s, const char *uidset, char op, unsi
 	struct qu_buf b;
 	qu_buf_init(&b, 4096);
 	qu_buf_printf(&b, "%s %sFLAGS.SILENT ", uidset, op == '+' ? "+" : op == '-' ? "-" : "");
-	flags_text(&b, flags);
+	imap_flags_format(&b, flags);
 	unsigned tag = imap_cmd_start(s, "UID STORE ", QU_E_UNAVAILABLE, err);
 	int rc = -1;
 	if (tag && imap_cmd_raw(s, b.data, err) == 0 && imap_cmd_end(s, err) == 0)

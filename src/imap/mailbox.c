@@ -11,22 +11,42 @@
 #include "net/net.h"
 #include "imap/private.h"
 
+/* The one table of the flags quail knows (RFC 3501 §2.3.2, $Forwarded
+ * RFC 5788); the first six are the ones a client may set. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} flag_names[] = {
+	{"\\Seen", IMAP_FLAG_SEEN},       {"\\Answered", IMAP_FLAG_ANSWERED},
+	{"\\Flagged", IMAP_FLAG_FLAGGED}, {"\\Deleted", IMAP_FLAG_DELETED},
+	{"\\Draft", IMAP_FLAG_DRAFT},     {"$Forwarded", IMAP_FLAG_FORWARDED},
+	{"\\Recent", IMAP_FLAG_RECENT},   {"\\*", IMAP_FLAG_ANY},
+};
+#define SETTABLE_FLAGS 6
+
 unsigned
 imap_flag_bit(const char *p, size_t n)
 {
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} flags[] = {
-		{"\\Seen", IMAP_FLAG_SEEN},       {"\\Answered", IMAP_FLAG_ANSWERED},
-		{"\\Flagged", IMAP_FLAG_FLAGGED}, {"\\Deleted", IMAP_FLAG_DELETED},
-		{"\\Draft", IMAP_FLAG_DRAFT},     {"\\Recent", IMAP_FLAG_RECENT},
-		{"$Forwarded", IMAP_FLAG_FORWARDED}, {"\\*", IMAP_FLAG_ANY},
-	};
-	for (size_t i = 0; i < QU_ARRAY_LEN(flags); i++)
-		if (qu_mem_eq_ci(p, n, flags[i].name))
-			return flags[i].bit;
+	for (size_t i = 0; i < QU_ARRAY_LEN(flag_names); i++)
+		if (qu_mem_eq_ci(p, n, flag_names[i].name))
+			return flag_names[i].bit;
 	return 0;
+}
+
+void
+imap_flags_format(struct qu_buf *b, unsigned flags)
+{
+	qu_buf_append_byte(b, '(');
+	bool first = true;
+	for (size_t i = 0; i < SETTABLE_FLAGS; i++) {
+		if (!(flags & flag_names[i].bit))
+			continue;
+		if (!first)
+			qu_buf_append_byte(b, ' ');
+		qu_buf_append_str(b, flag_names[i].name);
+		first = false;
+	}
+	qu_buf_append_byte(b, ')');
 }
 
 unsigned

@@ -127,6 +127,8 @@ char *imap_describe_status(const struct imap_resp *r);
 void imap_status_items(const struct imap_resp *r, uint32_t i, struct imap_mailbox_status *st);
 /* The IMAP_FLAG_* bits of a flag list at node i. */
 unsigned imap_flag_list(const struct imap_resp *r, uint32_t i);
+/* Appends "(\Seen \Flagged ...)": the settable IMAP_FLAG_* bits of flags. */
+void imap_flags_format(struct qu_buf *b, unsigned flags);
 
 /* ---- fetch.c ---- */
 

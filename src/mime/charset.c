@@ -313,7 +313,7 @@ conv_iconv(struct conv *cv, iconv_t cd, const char *name, const char *p, size_t 
 	if (conv_iconv_raw(cv, cd, name, p, n, err) < 0)
 		return -1;
 	size_t len = cv->out->len - start;
-	if (mime_utf8_valid_prefix(cv->out->data + start, len) == len)
+	if (qu_utf8_valid_prefix(cv->out->data + start, len) == len)
 		return 0;
 	char *tmp = xmalloc(len);
 	memcpy(tmp, cv->out->data + start, len);
@@ -321,7 +321,7 @@ conv_iconv(struct conv *cv, iconv_t cd, const char *name, const char *p, size_t 
 	int r = 0;
 	size_t i = 0;
 	while (i < len && r == 0) {
-		size_t ok = mime_utf8_valid_prefix(tmp + i, len - i);
+		size_t ok = qu_utf8_valid_prefix(tmp + i, len - i);
 		r = qu_buf_append(cv->out, tmp + i, ok);
 		i += ok;
 		if (i == len || r < 0)
@@ -477,7 +477,7 @@ confident(iconv_t cd, const char *p, size_t n)
 static int
 conv_undeclared(struct conv *cv, const char *p, size_t n, struct qu_err *err)
 {
-	size_t ok = mime_utf8_valid_prefix(p, n);
+	size_t ok = qu_utf8_valid_prefix(p, n);
 	if (ok == n)
 		return conv_utf8(cv, p, n, err);
 	mime_defect_once(cv->d, &cv->seen, SEEN_GUESSED, MIME_DEFECT_CHARSET_GUESSED, ok);

@@ -322,18 +322,6 @@ prep_free(struct prep *p)
 
 /* ---- commands ------------------------------------------------------ */
 
-/* xtext (RFC 3461 §4): '+', '=' and what is not printable as "+XX". */
-static void
-xtext(struct qu_buf *b, const char *s)
-{
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c > 32 && *c < 127 && *c != '+' && *c != '=')
-			qu_buf_append_byte(b, (char)*c);
-		else
-			qu_buf_printf(b, "+%02X", *c);
-	}
-}
-
 static int
 put_line(struct net_conn *c, struct qu_buf *b, struct qu_err *err)
 {
@@ -359,7 +347,7 @@ write_mail(struct smtp_session *s, const struct prep *p, struct qu_err *err)
 		qu_buf_append_str(&b, p->m.env.ret == SMTP_DSN_RET_FULL ? " RET=FULL" : " RET=HDRS");
 	if (p->dsn && p->m.env.envid) {
 		qu_buf_append_str(&b, " ENVID=");
-		xtext(&b, p->m.env.envid);
+		qu_xtext_encode(&b, p->m.env.envid); /* RFC 3461 §4 */
 	}
 	int r = put_line(smtp_session_conn(s), &b, err);
 	qu_buf_clear(&b);
@@ -393,7 +381,7 @@ write_rcpt(struct smtp_session *s, const struct prep *p, size_t i, struct qu_err
 	/* ORCPT keeps the address the user wrote (RFC 3461 §4.2). */
 	if (p->dsn && is_ascii(p->m.env.rcpt[i])) {
 		qu_buf_append_str(&b, " ORCPT=rfc822;");
-		xtext(&b, p->m.env.rcpt[i]);
+		qu_xtext_encode(&b, p->m.env.rcpt[i]);
 	}
 	int r = put_line(smtp_session_conn(s), &b, err);
 	qu_buf_clear(&b);

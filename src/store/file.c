@@ -231,15 +231,11 @@ store_map_file(const char *path, struct store_map *map, struct qu_err *err)
 	int fd = store_open_regular(path, err);
 	if (fd < 0)
 		return -1;
-	struct stat st;
+	struct stat st; /* for the size: the kind is checked */
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 		close(fd);
 		return qu_err_sys(err, QU_E_IOERR, e, "%s: fstat", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return qu_err_set(err, QU_E_NOINPUT, "%s: not a regular file", path);
 	}
 	if ((uintmax_t)st.st_size > SIZE_MAX) {
 		close(fd);

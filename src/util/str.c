@@ -109,22 +109,38 @@ utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
-bool
-qu_utf8_valid(const char *p, size_t n)
+size_t
+qu_utf8_valid_prefix(const char *p, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)p;
 	size_t i = 0;
 	while (i < n) {
+		/* Eight ASCII bytes at a time. */
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, u + i, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		if (u[i] < 0x80) {
 			i++;
 			continue;
 		}
 		size_t l = utf8_seq(u + i, n - i);
 		if (!l)
-			return false;
+			return i;
 		i += l;
 	}
-	return true;
+	return n;
+}
+
+bool
+qu_utf8_valid(const char *p, size_t n)
+{
+	return qu_utf8_valid_prefix(p, n) == n;
 }
 
 /* The code point of the valid sequence p (l bytes) when it is one that
@@ -241,4 +257,33 @@ qu_pct_decode(const char *p, size_t n, size_t *out)
 	d[k] = '\0';
 	*out = k;
 	return d;
+}
+
+void
+qu_xtext_encode(struct qu_buf *b, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c > 32 && *c < 127 && *c != '+' && *c != '=')
+			qu_buf_append_byte(b, (char)*c);
+		else
+			qu_buf_printf(b, "+%02X", *c);
+	}
+}
+
+char *
+qu_xtext_decode(const char *p, size_t n)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		int h, l;
+		if (p[i] == '+' && i + 2 < n && (h = qu_hex_val(p[i + 1])) >= 0 &&
+		    (l = qu_hex_val(p[i + 2])) >= 0) {
+			qu_buf_append_byte(&b, (char)(h * 16 + l));
+			i += 2;
+		} else {
+			qu_buf_append_byte(&b, p[i]);
+		}
+	}
+	return qu_buf_steal(&b, NULL);
 }

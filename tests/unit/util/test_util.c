@@ -216,6 +216,30 @@ START_TEST(test_pct)
 }
 END_TEST
 
+/* xtext (RFC 3461 §4) both ways, and the UTF-8 prefix check. */
+START_TEST(test_xtext_utf8)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_xtext_encode(&b, "a+b=c d\x01\xc3\xa9");
+	ck_assert_str_eq(b.data, "a+2Bb+3Dc+20d+01+C3+A9");
+	char *d = qu_xtext_decode(b.data, b.len);
+	ck_assert_str_eq(d, "a+b=c d\x01\xc3\xa9");
+	free(d);
+	d = qu_xtext_decode("x+4y+", 5);
+	ck_assert_str_eq(d, "x+4y+");
+	free(d);
+	qu_buf_clear(&b);
+	ck_assert_uint_eq(qu_utf8_valid_prefix("plain ascii text!", 17), 17);
+	ck_assert_uint_eq(qu_utf8_valid_prefix("caf\xc3\xa9 ok", 8), 8);
+	ck_assert_uint_eq(qu_utf8_valid_prefix("12345678na\xefve", 12), 10);
+	ck_assert_uint_eq(qu_utf8_valid_prefix("\xed\xa0\x80", 3), 0); /* a surrogate */
+	ck_assert_uint_eq(qu_utf8_valid_prefix("\xc0\xaf", 2), 0);     /* overlong */
+	ck_assert_uint_eq(qu_utf8_valid_prefix("ab\xe4\xb8", 4), 2);   /* cut short */
+	ck_assert(qu_utf8_valid("\xf0\x9f\x98\x80", 4));
+}
+END_TEST
+
 START_TEST(test_cancel)
 {
 	struct qu_cancel *c = qu_cancel_new();
@@ -277,6 +301,7 @@ util_suite(void)
 	tcase_add_test(tc, test_parse_u64);
 	tcase_add_test(tc, test_strings);
 	tcase_add_test(tc, test_pct);
+	tcase_add_test(tc, test_xtext_utf8);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_err_reason);
 	suite_add_tcase(s, tc);
