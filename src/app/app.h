@@ -71,6 +71,9 @@ struct app_fetch_result {
 	uint64_t deleted;   /* removed from the server (QUIT succeeded) */
 	uint64_t already;   /* found stored by an interrupted run and not stored again */
 	uint64_t reflagged; /* IMAP: stored copies whose flags changed on the server */
+	uint64_t skipped;   /* larger than max_message_size: not fetched, not
+			     * recorded (a higher limit fetches them) */
+	uint64_t max_size;  /* that limit */
 };
 
 /* `quail fetch --pop3`: downloads the account's POP3 maildrop into the

@@ -12,19 +12,21 @@
  *     V <id> <uidvalidity>   a new epoch of folder <id>: what came before
  *                            is void (its UIDs may be reused)
  *     P <id> <uid>           <uid> may be committed from now on
- *     D <id> <uid> <rel>     <uid> is stored, as DIR/<rel>
+ *     C <id> <uid> <rel>     <uid> is stored, as DIR/<rel> (%-encoded)
+ *     D <id> <uid> <rel>     the same, <rel> as it is (older journals,
+ *                            still read; see legacy_rel)
  *     S <id> <uidnext> <modseq>  every message below <uidnext> that the
  *                            server had is stored (HIGHESTMODSEQ <modseq>)
  *
  * several to a line, one line per append and fdatasync. A message goes:
  * "P" durable (for the next PENDING_AHEAD together) -> UID FETCH streams
  * it into tmp/ -> a worker commits it (fsync, rename into new/ or cur/,
- * fsync the directory) -> "D" durable -> counted. "S" is written only when
- * every message of the folder's listing is D. So after a kill or a lost
+ * fsync the directory) -> "C" durable -> counted. "S" is written only when
+ * every message of the folder's listing is C. So after a kill or a lost
  * connection, new/ and cur/ hold only complete messages, and one without
- * a D entry has a P entry: the next run fetches such a UID again and
+ * a C entry has a P entry: the next run fetches such a UID again and
  * first compares it (maildir_delivery_matches) with the files of the same
- * size that no D entry claims; an identical one is recorded instead of
+ * size that no C entry claims; an identical one is recorded instead of
  * stored twice. After a UIDVALIDITY change (and on a first sync into a
  * Maildir that already holds mail) every message is compared that way.
  *
@@ -38,7 +40,7 @@
  * HIGHESTMODSEQ) brings the messages changed since in its reply, or, with
  * CONDSTORE alone, one UID FETCH of the synced UIDs with CHANGEDSINCE
  * does; each stored copy is renamed to the server's flags (keywords of
- * other Maildir writers kept), then a D entry names the new file. Local flag changes are
+ * other Maildir writers kept), then a C entry names the new file. Local flag changes are
  * not sent back, and a message expunged on the server keeps its copy.
  */
 #include <errno.h>
@@ -167,7 +169,7 @@ fstate_mark_done(struct fstate *fs, uint32_t uid, const char *rel, size_t rn)
 }
 
 /* P entries below the synced UIDNEXT are stale (S is written only when
- * every listed UID below it is D: those were expunged): not pending. */
+ * every listed UID below it is C: those were expunged): not pending. */
 static void
 fstate_recount(struct fstate *fs)
 {
@@ -246,49 +248,63 @@ state_clear(struct state *st)
 
 /* ---- the journal ----------------------------------------------------- */
 
-/* %-encoding for names in journal lines: no spaces, controls or '%'. */
-static void
-pct_encode(struct qu_buf *b, const char *p, size_t n)
+/* Before paths were %-encoded (C entries), D entries held them as they
+ * are, and a folder name's spaces went into the path unchanged. Such a
+ * path has as many spaces as the folder's name (fewer if a long
+ * component was cut), and its last two segments are cur/ or new/ and a
+ * file name without spaces; no other segment is "cur" or "new", since
+ * imap_mailbox_relpath encodes such components. Tries the count of
+ * spaces the name has, then fewer. */
+static bool
+legacy_rel_ok(const char *s, size_t n)
 {
+	size_t marks = 0, nseg = 0, mark_at = 0, seg = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c <= 0x20 || c == '%' || c == 0x7f)
-			qu_buf_printf(b, "%%%02X", c);
-		else
-			qu_buf_append_byte(b, (char)c);
-	}
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static char *
-pct_decode(const char *p, size_t n, size_t *out)
-{
-	char *d = xmalloc(n + 1);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		int h, l;
-		if (p[i] == '%' && i + 2 < n && (h = hexval(p[i + 1])) >= 0 &&
-		    (l = hexval(p[i + 2])) >= 0) {
-			d[k++] = (char)(h * 16 + l);
-			i += 2;
-		} else {
-			d[k++] = p[i];
+		if (s[i] != '/')
+			continue;
+		if (qu_mem_eq_ci(s + seg, i - seg, "cur") || qu_mem_eq_ci(s + seg, i - seg, "new")) {
+			marks++;
+			mark_at = nseg;
 		}
+		nseg++;
+		seg = i + 1;
 	}
-	d[k] = '\0';
-	*out = k;
-	return d;
+	/* s + seg is the last segment, the file name: nseg segments before it */
+	return marks == 1 && mark_at + 1 == nseg && seg < n && !memchr(s + seg, ' ', n - seg);
+}
+
+static bool
+legacy_rel(const char **p, const char *end, const struct fstate *fs, const char **w, size_t *n)
+{
+	if (*p >= end || **p != ' ')
+		return false;
+	const char *s = *p + 1;
+	size_t k = 0;
+	for (size_t i = 0; i < fs->name_len; i++)
+		k += fs->name[i] == ' ';
+	for (;;) {
+		const char *e = s;
+		size_t seen = 0;
+		while (e < end && (*e != ' ' || seen++ < k))
+			e++;
+		if (e > s && legacy_rel_ok(s, (size_t)(e - s))) {
+			*w = s;
+			*n = (size_t)(e - s);
+			*p = e;
+			return true;
+		}
+		if (k == 0)
+			return false;
+		k--;
+	}
+}
+
+/* A C entry: the path %-encoded, so spaces in folder names stay in it. */
+static void
+put_done(struct qu_buf *b, unsigned id, uint32_t uid, const char *rel)
+{
+	qu_buf_printf(b, "C %u %u ", id, (unsigned)uid);
+	qu_pct_encode(b, rel, strlen(rel), NULL);
 }
 
 static bool
@@ -319,7 +335,7 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 			if (!app_word(&p, end, &w, &wn))
 				return 0;
 			size_t n;
-			char *name = pct_decode(w, wn, &n);
+			char *name = qu_pct_decode(w, wn, &n);
 			if (!fs && !state_by_name(st, name, n))
 				state_add(st, (unsigned)id, name, n);
 			free(name);
@@ -335,8 +351,19 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 				return 0;
 			fstate_mark_pending(fs, (uint32_t)a);
 			break;
-		case 'D':
+		case 'C': {
 			if (!word_u64(&p, end, UINT32_MAX, &a) || !app_word(&p, end, &w, &wn) || !fs || !a)
+				return 0;
+			size_t n;
+			char *rel = qu_pct_decode(w, wn, &n);
+			if (!memchr(rel, '\0', n))
+				fstate_mark_done(fs, (uint32_t)a, rel, n);
+			free(rel);
+			break;
+		}
+		case 'D': /* written before C: the path as it is */
+			if (!word_u64(&p, end, UINT32_MAX, &a) || !fs || !a ||
+			    !legacy_rel(&p, end, fs, &w, &wn))
 				return 0;
 			fstate_mark_done(fs, (uint32_t)a, w, wn);
 			break;
@@ -373,7 +400,7 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 		struct fstate *fs = st->v[i];
 		qu_buf_reset(&b);
 		qu_buf_printf(&b, "F %u ", fs->id);
-		pct_encode(&b, fs->name, fs->name_len);
+		qu_pct_encode(&b, fs->name, fs->name_len, NULL);
 		if (fs->has_v)
 			qu_buf_printf(&b, " V %u %u", fs->id, (unsigned)fs->uidvalidity);
 		if (fs->has_sync)
@@ -386,10 +413,14 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 			struct uid_entry *e = &fs->uids.v[k];
 			if (!e->uid)
 				continue;
-			char *l = e->state == UID_DONE
-					  ? xasprintf("D %u %u %s", fs->id, (unsigned)e->uid, e->rel)
-					  : xasprintf("P %u %u", fs->id, (unsigned)e->uid);
-			v[n++] = (struct store_line){l, strlen(l)};
+			qu_buf_reset(&b);
+			if (e->state == UID_DONE)
+				put_done(&b, fs->id, e->uid, e->rel);
+			else
+				qu_buf_printf(&b, "P %u %u", fs->id, (unsigned)e->uid);
+			v[n].p = xstrdup(b.data);
+			v[n].len = b.len;
+			n++;
 		}
 	}
 	qu_buf_clear(&b);
@@ -403,7 +434,7 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 /* ---- finding a message already stored -------------------------------- */
 
 /* Lists the folder's Maildir for app_stored_find, leaving out the files
- * that D entries of the current epoch claim. */
+ * that C entries of the current epoch claim. */
 static int
 index_build(struct maildir *md, const struct fstate *fs, struct app_stored_index *ix,
 	    struct qu_err *err)
@@ -473,6 +504,8 @@ struct run {
 	uint32_t d_uid;
 	struct app_commit_ready ready;
 	struct app_progress prog;
+	uint64_t max_size;   /* max_message_size: larger messages are skipped */
+	uint32_t skipped_from; /* the folder's lowest skipped UID, or 0 */
 };
 
 static int
@@ -508,8 +541,8 @@ mark_committed(void *ctx, const struct app_commit_job *j)
 	fstate_mark_done(f->fs, (uint32_t)j->tag, j->rel, strlen(j->rel));
 }
 
-/* One append makes durable: D entries for the committed jobs, and P
- * entries so that todo[0..upto) are covered. Then the D's count as done. */
+/* One append makes durable: C entries for the committed jobs, and P
+ * entries so that todo[0..upto) are covered. Then the C's count as done. */
 static int
 journal_sync(struct run *f, size_t upto, struct qu_err *err)
 {
@@ -526,7 +559,9 @@ journal_sync(struct run *f, size_t upto, struct qu_err *err)
 			free(j->rel);
 			j->rel = rel;
 		}
-		qu_buf_printf(&line, "%sD %u %u %s", line.len ? " " : "", id, (unsigned)j->tag, j->rel);
+		if (line.len)
+			qu_buf_append_byte(&line, ' ');
+		put_done(&line, id, (uint32_t)j->tag, j->rel);
 	}
 	if (upto > f->n_todo)
 		upto = f->n_todo;
@@ -581,7 +616,14 @@ static int
 on_body_begin(void *ctx, const struct imap_fetch_msg *m, uint64_t size, struct qu_err *err)
 {
 	struct run *f = ctx;
-	(void)size;
+	/* The listing said it was small enough; a server that sends more
+	 * than max_message_size anyway is not believed any further. */
+	if (size > f->max_size)
+		return qu_err_set(err, QU_E_DATA,
+				  "UID %u: the server sends %llu bytes, more than max_message_size "
+				  "(%llu) and more than it announced",
+				  (unsigned)m->uid, (unsigned long long)size,
+				  (unsigned long long)f->max_size);
 	maildir_delivery_abort(f->d);
 	f->d = maildir_delivery_begin(f->md, err);
 	f->d_uid = m->uid;
@@ -697,11 +739,22 @@ list_new(struct run *f, struct qu_err *err)
 		return -1;
 	if (f->n_todo > 1)
 		qsort(f->todo, f->n_todo, sizeof *f->todo, cmp_todo);
-	/* A UID listed twice (a flag change in between) counts once. */
+	/* A UID listed twice (a flag change in between) counts once. A
+	 * message over max_message_size is skipped, and not recorded, so a
+	 * run with a higher limit fetches it. */
 	size_t k = 0;
-	for (size_t i = 0; i < f->n_todo; i++)
-		if (!k || f->todo[k - 1].uid != f->todo[i].uid)
-			f->todo[k++] = f->todo[i];
+	f->skipped_from = 0;
+	for (size_t i = 0; i < f->n_todo; i++) {
+		if (k && f->todo[k - 1].uid == f->todo[i].uid)
+			continue;
+		if (f->todo[i].size > f->max_size) {
+			if (!f->skipped_from)
+				f->skipped_from = f->todo[i].uid;
+			f->r->skipped++;
+			continue;
+		}
+		f->todo[k++] = f->todo[i];
+	}
 	f->n_todo = k;
 	return 0;
 }
@@ -743,7 +796,7 @@ maildir_bits(unsigned imap)
 }
 
 /* The folder's files by unique name ("cur/NAME:2,S", sorted on NAME), to
- * find a copy that a reader moved or reflagged since its D entry. */
+ * find a copy that a reader moved or reflagged since its C entry. */
 struct name_index {
 	char **v;
 	size_t n;
@@ -841,8 +894,9 @@ apply_changes(struct run *f, struct qu_err *err)
 		}
 		if (r == 0)
 			continue;
-		qu_buf_printf(&line, "%sD %u %u %s", line.len ? " " : "", f->fs->id,
-			      (unsigned)e->uid, rel);
+		if (line.len)
+			qu_buf_append_byte(&line, ' ');
+		put_done(&line, f->fs->id, e->uid, rel);
 		fstate_mark_done(f->fs, e->uid, rel, strlen(rel));
 		free(rel);
 		n++;
@@ -911,7 +965,7 @@ folder_state(struct run *f, const struct folder *fo, struct qu_err *err)
 	struct qu_buf line;
 	qu_buf_init(&line, SIZE_MAX);
 	qu_buf_printf(&line, "F %u ", fs->id);
-	pct_encode(&line, fo->name, fo->name_len);
+	qu_pct_encode(&line, fo->name, fo->name_len, NULL);
 	int rc = journal_append(f, &line, err);
 	qu_buf_clear(&line);
 	return rc < 0 ? NULL : fs;
@@ -979,7 +1033,7 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* --delete: every message of the folder whose copy is durable (a D entry
+/* --delete: every message of the folder whose copy is durable (a C entry
  * of this epoch, from this run or an earlier one) is flagged \Deleted and
  * expunged by UID, so nothing else the user marked goes (UIDPLUS). */
 static int
@@ -1042,7 +1096,7 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 	/* Until an epoch's first sync completes (S), mail already in the
 	 * Maildir may be any of its messages: from the epoch before, or from a
 	 * first sync that was interrupted, or put there by another program.
-	 * Each message is compared with the files no D entry claims. */
+	 * Each message is compared with the files no C entry claims. */
 	f->check_all = !fs->has_sync && has_mail(f->md);
 	if (!f->check_all && unchanged(fs, &sel))
 		return f->o->delete_after ? expunge_stored(f, err) : 0;
@@ -1079,6 +1133,9 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 			break;
 		}
 	}
+	/* A skipped message is listed again by the next run. */
+	if (f->skipped_from && f->skipped_from < next)
+		next = f->skipped_from;
 	if (next < f->from)
 		next = f->from;
 	uint64_t modseq = (sel.have & IMAP_MB_HAVE_HIGHESTMODSEQ) ? sel.highestmodseq : 0;
@@ -1338,10 +1395,12 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (!err)
 		err = &local;
 	memset(r, 0, sizeof *r);
+	r->max_size = cfg_max_message_size(a);
 	const char *dir = o->dir ? o->dir : a->maildir;
 	if (!dir || !*dir)
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
-	struct run f = {.o = o, .r = r, .dir = dir, .prog = {.cancel = net ? net->cancel : NULL},
+	struct run f = {.o = o, .r = r, .dir = dir, .max_size = cfg_max_message_size(a),
+		       .prog = {.cancel = net ? net->cancel : NULL},
 		       .stored = {.cancel = net ? net->cancel : NULL}};
 	int rc = -1, lock = -1;
 	struct cfg_url url;

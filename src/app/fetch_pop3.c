@@ -5,10 +5,20 @@
  * The crash-safe protocol. State is one append-only journal,
  * DIR/.quail/pop3-USER@HOST, whose lines are sequences of entries
  *
- *     P <uid>            <uid> may be committed to new/ from now on
- *     D <uid> <relpath>  <uid> is stored, as <relpath> under DIR
+ *     P <uid>            <uid> may be committed to INBOX/new/ from now on
+ *     C <uid> <relpath>  <uid> is stored, as <relpath> under DIR
+ *                        ("INBOX/new/...", %-encoded, so no path can
+ *                        break the line)
+ *     D <uid> <relpath>  the same, <relpath> as it is (older journals,
+ *                        still read; "new/..." from before INBOX)
  *
- * (e.g. "D u1 new/... D u2 new/... P u9 P u10"); one line is one append
+ * Messages go into the Maildir DIR/INBOX (SPEC §5); a Maildir of an older
+ * quail, with the messages in DIR itself, is moved there in place on the
+ * first run (migrate_top).
+ *
+ * <uid> is as the server sent it: uids are printable, without spaces
+ * (RFC 1939 §7, checked by pop3_session_list).
+ * (e.g. "C u1 new/... C u2 new/... P u9 P u10"); one line is one append
  * and one fdatasync. A message goes through these steps, each finished
  * before the next begins:
  *
@@ -16,19 +26,19 @@
  *     are written together, so this costs one sync per 64 messages.
  *  2. RETR streams the message into tmp/ (maildir_delivery_*); a worker
  *     thread commits it: fsync the file, rename into new/, fsync new/.
- *  3. "D <uid> <relpath>" is durable; several commits share one line.
+ *  3. "C <uid> <relpath>" is durable; several commits share one line.
  *  4. Only now is <uid> done: counted, and eligible for DELE.
  *
  * A kill or a lost connection at any point leaves in new/ and cur/ only
  * complete messages (a cut-off one stays in tmp/, removed by
- * maildir_clean_tmp after 36 hours), and any complete one without a D
- * entry has a P entry. The next run fetches a uid that is P without D
+ * maildir_clean_tmp after 36 hours), and any complete one without a C
+ * entry has a P entry. The next run fetches a uid that is P without C
  * again and, before committing it, looks in new/ and cur/ for a file of
- * the same size and the same bytes (maildir_delivery_matches) that no D
- * entry claims; if there is one, it is recorded with a D entry instead of
+ * the same size and the same bytes (maildir_delivery_matches) that no C
+ * entry claims; if there is one, it is recorded with a C entry instead of
  * being stored twice. Other messages are not compared, so two server
  * messages with identical bytes are both kept. DELE is sent only for uids
- * with a durable D entry, and only the QUIT of a session without error
+ * with a durable C entry, and only the QUIT of a session without error
  * commits it; after an error the connection is dropped without QUIT, so
  * (RFC 1939 §6) the server removes nothing.
  *
@@ -36,6 +46,7 @@
  * --delete is given; then every message is compared with the Maildir
  * before it is stored, and removed once stored.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -52,6 +63,9 @@
 #include "app/private.h"
 
 #define JOURNAL_PREFIX "pop3-"
+/* The Maildir under DIR that POP3 delivers into (SPEC §5). */
+#define INBOX "INBOX"
+#define INBOX_PREFIX INBOX "/"
 /* The Maildir convention's age for stale tmp/ files. */
 #define TMP_MAX_AGE (36L * 3600)
 /* Compact when the journal has this many entries more than it needs. */
@@ -156,6 +170,14 @@ mark_done(struct uid_set *set, const char *uid, size_t un, const char *rel, size
 	e->rel = xstrndup(rel, rn);
 }
 
+/* rel is relative to DIR/INBOX; the entry names it under DIR. */
+static void
+put_done(struct qu_buf *b, const char *uid, const char *rel)
+{
+	qu_buf_printf(b, "C %s " INBOX_PREFIX, uid);
+	qu_pct_encode(b, rel, strlen(rel), NULL);
+}
+
 /* One journal line. Lines it does not understand are skipped: a later
  * quail may write more, and a damaged line must not stop every fetch. */
 static int
@@ -169,7 +191,19 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 		if (tn != 1 || !app_word(&p, end, &uid, &un))
 			return 0;
 		r->entries++;
-		if (*tag == 'D') {
+		if (*tag == 'C') {
+			if (!app_word(&p, end, &rel, &rn))
+				return 0;
+			size_t n;
+			char *d = qu_pct_decode(rel, rn, &n);
+			/* Held relative to DIR/INBOX, as the commit pool names
+			 * files; written with the prefix (put_done). */
+			size_t skip = n > 6 && memcmp(d, INBOX_PREFIX, 6) == 0 ? 6 : 0;
+			if (!memchr(d, '\0', n))
+				mark_done(r->set, uid, un, d + skip, n - skip);
+			free(d);
+		} else if (*tag == 'D') {
+			/* Older journals: quail's own file names, no spaces. */
 			if (!app_word(&p, end, &rel, &rn))
 				return 0;
 			mark_done(r->set, uid, un, rel, rn);
@@ -186,7 +220,7 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 
 /* The path relative to the Maildir of a stored file with exactly the bytes
  * of d, or NULL (a new string). The Maildir is listed on first use, without
- * the files that D entries claim. */
+ * the files that C (or D) entries claim. */
 static char *
 find_stored(struct maildir *md, struct app_stored_index *ix, const struct uid_set *set,
 	    struct maildir_delivery *d, struct qu_err *err, int *rc)
@@ -231,6 +265,7 @@ struct fetch {
 	struct app_commit_ready ready; /* committed, not yet journaled */
 	/* progress */
 	struct app_progress prog;
+	uint64_t max_size; /* max_message_size */
 	/* messages the server would not send */
 	uint64_t refused;
 	struct qu_err first_refusal;
@@ -246,9 +281,9 @@ mark_committed(void *ctx, const struct app_commit_job *j)
 	f->stored_now[j->tag] = true;
 }
 
-/* Makes the journal state durable in one append: a D entry for each
+/* Makes the journal state durable in one append: a C entry for each
  * committed job, and P entries so that todo[0..upto) are covered. Then
- * counts the D entries as done. Without a journal, committing is done. */
+ * counts the C entries as done. Without a journal, committing is done. */
 static int
 journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 {
@@ -256,9 +291,11 @@ journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
 	qu_buf_init(&line, SIZE_MAX);
 	for (size_t k = 0; f->j && k < f->ready.n; k++) {
 		struct app_commit_job *j = f->ready.v[k];
-		if (j->rc == 0)
-			qu_buf_printf(&line, "%sD %s %s", line.len ? " " : "", f->list.msgs[j->tag].uid,
-				      j->rel);
+		if (j->rc == 0) {
+			if (line.len)
+				qu_buf_append_byte(&line, ' ');
+			put_done(&line, f->list.msgs[j->tag].uid, j->rel);
+		}
 	}
 	if (upto > f->n_todo)
 		upto = f->n_todo;
@@ -292,6 +329,13 @@ static int
 on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 {
 	struct fetch *f = ctx;
+	/* LIST said it was small enough: a server that sends more than the
+	 * limit anyway is not believed any further. */
+	if (maildir_delivery_size(f->d) + n > f->max_size)
+		return qu_err_set(err, QU_E_DATA,
+				  "the server sends more than max_message_size (%llu bytes) for "
+				  "a message it listed as smaller",
+				  (unsigned long long)f->max_size);
 	if (maildir_delivery_write(f->d, p, n, err) < 0)
 		return -1;
 	app_progress_bytes(&f->prog, n);
@@ -301,7 +345,7 @@ on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 }
 
 /* A pending uid may be in the Maildir already (the run that stored it
- * was stopped before its D entry); without UIDL any message may be. */
+ * was stopped before its C entry); without UIDL any message may be. */
 static int
 check_stored(struct fetch *f, struct app_commit_job *j, struct qu_err *err)
 {
@@ -388,9 +432,14 @@ maybe_compact(struct fetch *f, size_t entries, struct qu_err *err)
 		struct uid_entry *e = &f->set.v[i];
 		if (!e->uid || !e->on_server)
 			continue;
-		char *l = e->state == UID_DONE ? xasprintf("D %s %s", e->uid, e->rel)
-					       : xasprintf("P %s", e->uid);
-		v[n++] = (struct store_line){l, strlen(l)};
+		struct qu_buf b;
+		qu_buf_init(&b, SIZE_MAX);
+		if (e->state == UID_DONE)
+			put_done(&b, e->uid, e->rel);
+		else
+			qu_buf_printf(&b, "P %s", e->uid);
+		v[n].len = b.len;
+		v[n++].p = qu_buf_steal(&b, NULL);
 	}
 	int rc = store_journal_compact(f->jdir, f->jname, v, n, err);
 	for (size_t i = 0; i < n; i++)
@@ -399,7 +448,7 @@ maybe_compact(struct fetch *f, size_t entries, struct qu_err *err)
 	return rc;
 }
 
-/* Which messages to fetch: those without a D line (all without UIDL). */
+/* Which messages to fetch: those without a C or D line (all without UIDL). */
 static void
 plan(struct fetch *f)
 {
@@ -414,6 +463,12 @@ plan(struct fetch *f)
 			e->on_server = true;
 		if (e && e->state == UID_DONE)
 			continue;
+		/* Over max_message_size: skipped and not recorded, so a run
+		 * with a higher limit fetches it. */
+		if (m->size > f->max_size) {
+			f->r->skipped++;
+			continue;
+		}
 		f->todo[f->n_todo] = i;
 		f->nums[f->n_todo++] = m->num;
 		f->prog.pr.msgs_total++;
@@ -421,7 +476,7 @@ plan(struct fetch *f)
 	}
 }
 
-/* --delete: DELE for every message whose copy is durable, by a D line
+/* --delete: DELE for every message whose copy is durable, by a C or D line
  * (this run's or an earlier one's) or, without UIDL, by this run. */
 static int
 delete_stored(struct fetch *f, struct pop3_session *s, struct qu_err *err)
@@ -466,8 +521,13 @@ transfer(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 		return 0;
 	if (app_commit_pool_start(&f->pool, f->prog.cancel, err) < 0)
 		return -1;
-	static const struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused};
-	if (pop3_session_retr_many(s, f->nums, f->n_todo, &h, f, err) < 0) {
+	uint64_t *sizes = xcalloc(f->n_todo, sizeof *sizes);
+	for (size_t i = 0; i < f->n_todo; i++)
+		sizes[i] = f->list.msgs[f->todo[i]].size;
+	struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused, sizes};
+	int rc = pop3_session_retr_many(s, f->nums, f->n_todo, &h, f, err);
+	free(sizes);
+	if (rc < 0) {
 		maildir_delivery_abort(f->d);
 		f->d = NULL;
 		struct qu_err ignored;
@@ -539,6 +599,88 @@ connect_login(const struct cfg_account *a, const struct cfg_url *u, const struct
 	return s;
 }
 
+/* Moves the files of DIR/SUB into DIR/INBOX/SUB by rename: each one is
+ * in one place or the other at any moment. */
+static int
+move_sub(const char *dir, const char *sub, struct qu_err *err)
+{
+	char *from = xasprintf("%s/%s", dir, sub);
+	DIR *dp = opendir(from);
+	int rc = 0;
+	if (!dp) {
+		if (errno != ENOENT)
+			rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", from);
+		free(from);
+		return rc;
+	}
+	struct dirent *de;
+	while (rc == 0 && (de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *a = xasprintf("%s/%s", from, de->d_name);
+		char *b = xasprintf("%s/" INBOX "/%s/%s", dir, sub, de->d_name);
+		if (rename(a, b) < 0)
+			rc = qu_err_sys(err, QU_E_IOERR, errno, "moving %s to %s", a, b);
+		free(a);
+		free(b);
+	}
+	closedir(dp);
+	free(from);
+	return rc;
+}
+
+static int
+fsync_path(const char *path, struct qu_err *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+	int rc = fsync(fd) < 0 ? qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", path) : 0;
+	close(fd);
+	return rc;
+}
+
+/* An older quail delivered POP3 mail into DIR itself (DIR/new, DIR/cur);
+ * SPEC §5 puts it in DIR/INBOX. Under the fetch lock, before anything
+ * else reads the Maildir, such messages move in place: each file is
+ * renamed into DIR/INBOX (atomic: a kill leaves every message in one of
+ * the two places, and the next run goes on), the renames are made
+ * durable, then the emptied directories go (tmp/ with what is in it:
+ * only deliveries cut off). The journal knows files by their unique
+ * names, which do not change. */
+static int
+migrate_top(const char *dir, struct maildir *inbox, struct qu_err *err)
+{
+	char *n = xasprintf("%s/new", dir), *c = xasprintf("%s/cur", dir);
+	int rc = 0;
+	if (store_kind(n) != STORE_KIND_MISSING || store_kind(c) != STORE_KIND_MISSING) {
+		if (move_sub(dir, "new", err) < 0 || move_sub(dir, "cur", err) < 0 ||
+		    maildir_sync(inbox, err) < 0 || fsync_path(n, err) < 0 || fsync_path(c, err) < 0)
+			rc = qu_err_prefix(err, "moving the POP3 Maildir %s into %s/" INBOX, dir, dir);
+		if (rc == 0) {
+			rmdir(n);
+			rmdir(c);
+			char *t = xasprintf("%s/tmp", dir);
+			DIR *dp = opendir(t);
+			struct dirent *de;
+			while (dp && (de = readdir(dp)) != NULL) {
+				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+					continue;
+				char *f = xasprintf("%s/%s", t, de->d_name);
+				unlink(f);
+				free(f);
+			}
+			if (dp)
+				closedir(dp);
+			rmdir(t);
+			free(t);
+		}
+	}
+	free(n);
+	free(c);
+	return rc;
+}
+
 int
 app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	       const struct app_net *net, struct app_fetch_result *r, struct qu_err *err)
@@ -547,6 +689,7 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (!err)
 		err = &local;
 	memset(r, 0, sizeof *r);
+	r->max_size = cfg_max_message_size(a);
 	const char *dir = o->dir ? o->dir : a->maildir;
 	if (!dir || !*dir)
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
@@ -554,12 +697,12 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (app_server_url(a, CFG_PROTO_POP3, &u, err) < 0)
 		return -1;
 	char *where = cfg_url_format(&u);
-	struct fetch f = {.o = o, .r = r, .jdir = dir,
+	struct fetch f = {.o = o, .r = r, .jdir = dir, .max_size = cfg_max_message_size(a),
 			  .prog = {.pr = {.folder = "INBOX"}, .cancel = net ? net->cancel : NULL},
 			  .stored = {.cancel = net ? net->cancel : NULL}};
 	struct pop3_session *s = NULL;
 	struct app_creds c;
-	char *jname = NULL;
+	char *jname = NULL, *inbox = NULL;
 	int rc = -1, lock = -1;
 	bool remote = false;
 	/* password_command runs while the Maildir is opened, the journal read
@@ -568,16 +711,17 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	app_net_opts(a, net, &po);
 	if (app_creds_begin(a, &u, &po, &c, err) < 0)
 		goto out;
-	f.md = maildir_open(dir, true, err);
-	if (!f.md)
-		goto out;
-	/* A killed run may have left tmp/ files; old ones are garbage. */
-	maildir_clean_tmp(f.md, TMP_MAX_AGE, NULL);
 	jname = app_fetch_journal_name(JOURNAL_PREFIX, c.user, u.host);
 	f.jname = jname;
 	lock = app_fetch_lock(dir, jname, err);
 	if (lock < 0)
 		goto out;
+	inbox = xasprintf("%s/" INBOX, dir);
+	f.md = maildir_open(inbox, true, err);
+	if (!f.md || migrate_top(dir, f.md, err) < 0)
+		goto out;
+	/* A killed run may have left tmp/ files; old ones are garbage. */
+	maildir_clean_tmp(f.md, TMP_MAX_AGE, NULL);
 	struct replay rp = {&f.set, 0};
 	if (store_journal_read(dir, jname, replay_line, &rp, err) < 0)
 		goto out;
@@ -600,6 +744,7 @@ out:
 	if (lock >= 0)
 		close(lock);
 	free(jname);
+	free(inbox);
 	free(where);
 	cfg_url_clear(&u);
 	return rc;

@@ -41,21 +41,10 @@ app_fetch_lock(const char *dir, const char *name, struct qu_err *err)
 	char *sd = xasprintf("%s/.quail", dir);
 	char *path = xasprintf("%s/%s.lock", sd, name);
 	int fd = -1;
-	if (mkdir(sd, 0700) == 0) {
-		/* The journal will live here: the new entry must be durable. */
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		int bad = dfd < 0 || fsync(dfd) < 0;
-		if (dfd >= 0)
-			close(dfd);
-		if (bad) {
-			qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", dir);
-			goto out;
-		}
-	} else if (errno != EEXIST) {
-		qu_err_sys(err, QU_E_IOERR, errno, "%s", sd);
+	/* Made durable when new: the journal will live here. */
+	if (store_private_dir(sd, err) < 0)
 		goto out;
-	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
 		goto out;

@@ -78,8 +78,9 @@ int app_item_bytes(struct app_reader *r, const struct app_source_item *item, con
 		   size_t *n, struct qu_err *err);
 
 /* True when the Maildir file of an item that could not be read no longer
- * exists: another reader moved it (new/ to cur/) since the listing, and
- * it is skipped rather than an error. */
+ * exists (another reader moved it from new/ to cur/ since the listing) or
+ * is not a regular file (a FIFO would block the reader): it is skipped
+ * rather than an error. */
 bool app_item_gone(const struct app_source_item *item);
 
 /* Reads at most max bytes of the file at path into b (reset first);

@@ -49,10 +49,10 @@ int
 app_read_file(const char *path, struct qu_buf *b, size_t max, bool *whole, struct qu_err *err)
 {
 	qu_buf_reset(b);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Never a FIFO or device: it could block the reader for ever. */
+	int fd = store_open_regular(path, err);
 	if (fd < 0)
-		return qu_err_sys(err, errno == ENOENT || errno == EACCES ? QU_E_NOINPUT : QU_E_IOERR,
-			errno, "%s", path);
+		return -1;
 	struct stat st;
 	size_t want = max;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < want)
@@ -275,7 +275,14 @@ app_item_bytes(struct app_reader *r, const struct app_source_item *item, const c
 bool
 app_item_gone(const struct app_source_item *item)
 {
-	return !item->p && item->path && access(item->path, F_OK) < 0 && errno == ENOENT;
+	if (item->p || !item->path)
+		return false;
+	/* Moved away since the listing, or no file at all (a FIFO made
+	 * there): skipped, never read. */
+	struct stat st;
+	if (stat(item->path, &st) < 0)
+		return errno == ENOENT;
+	return !S_ISREG(st.st_mode);
 }
 
 int

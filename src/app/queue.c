@@ -4,9 +4,12 @@
  * leaves the outbox only after the server's final 2xx for every one of its
  * recipients (or when the user drops it).
  *
- * Where: the account's Maildir root + "/.outbox", a Maildir (Maildir++
- * style hidden folder). A message is one file, delivered like any mail
- * (tmp/, fsync, rename into new/), so it is complete or absent.
+ * Where: $XDG_STATE_HOME/quail/outbox/<account>/ (~/.local/state by
+ * default), 0700, outside every Maildir so that no sync of the mail tree
+ * sees it (the files carry Bcc recipients); an outbox left at the older
+ * place, <maildir>/.outbox, is moved there on first use (migrate). It is
+ * a Maildir: a message is one file, delivered like any mail (tmp/, fsync,
+ * rename into new/), so it is complete or absent.
  *
  * The envelope travels inside the file, atomically with the message: the
  * file starts with a block of header lines of quail's own, then the
@@ -61,14 +64,191 @@
 #define MAGIC_LINE "X-Quail-Envelope: 1"
 #define END_FIELD "X-Quail-End:"
 
+static int outbox_lock(const char *path, struct qu_err *err);
+
+/* The outbox's directory name for an account: its name %-encoded, never
+ * a dot name or one with a '/'. */
+static char *
+outbox_dir(const struct cfg_account *a, struct qu_err *err)
+{
+	char *home = cfg_state_home();
+	if (!home || home[0] != '/') {
+		qu_err_set(err, QU_E_CONFIG,
+			   "no place for the outbox: set HOME or XDG_STATE_HOME");
+		free(home);
+		return NULL;
+	}
+	const char *name = a->name && *a->name ? a->name : "default";
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_buf_printf(&b, "%s/outbox/", home);
+	if (name[0] == '.')
+		qu_buf_append_str(&b, "%2E");
+	qu_pct_encode(&b, name + (name[0] == '.'), strlen(name + (name[0] == '.')), "/\\");
+	free(home);
+	return qu_buf_steal(&b, NULL);
+}
+
+/* Copies the file from to the path to (through tmp, a free name in the
+ * same directory tree) when a link cannot cross file systems. */
+static int
+copy_file(const char *from, const char *tmp, const char *to, struct qu_err *err)
+{
+	struct store_map m;
+	if (store_map_file(from, &m, err) < 0)
+		return -1;
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(tmp, flags, 0600);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, flags, 0600);
+	int rc = -1;
+	if (fd < 0) {
+		qu_err_sys(err, QU_E_IOERR, errno, "%s", tmp);
+		goto out;
+	}
+	size_t off = 0;
+	while (off < m.len) {
+		ssize_t w = write(fd, m.p + off, m.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			qu_err_sys(err, QU_E_IOERR, w < 0 ? errno : EIO, "%s: write", tmp);
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, to) < 0) {
+		qu_err_sys(err, QU_E_IOERR, errno, "%s", to);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	store_unmap(&m);
+	return rc;
+}
+
+/* Puts one message of the old outbox into the new one under the same name
+ * (the journal knows it by that name); one already there is left. */
+static int
+move_in(const char *to_root, const struct maildir_entry *e, struct qu_err *err)
+{
+	char *to = xasprintf("%s/%s/%s", to_root, e->is_new ? "new" : "cur", e->name);
+	char *tmp = xasprintf("%s/tmp/%s", to_root, e->name);
+	struct stat st;
+	int rc = 0;
+	if (lstat(to, &st) == 0)
+		goto out;
+	if (link(e->path, to) == 0)
+		goto out;
+	if (errno == EXDEV)
+		rc = copy_file(e->path, tmp, to, err);
+	else
+		rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", to);
+out:
+	free(tmp);
+	free(to);
+	return rc;
+}
+
+static int
+append_line(void *ctx, const char *line, size_t len, struct qu_err *err)
+{
+	return store_journal_append(ctx, line, len, err);
+}
+
+/* Removes the old outbox once everything in it is durable in the new. */
+static void
+remove_old(const char *old, struct maildir *omd)
+{
+	struct qu_err ignored;
+	struct maildir_iter *it = maildir_iter_new(omd, &ignored);
+	struct maildir_entry e;
+	while (it && maildir_iter_next(it, &e))
+		unlink(e.path);
+	maildir_iter_free(it);
+	static const char *const files[] = {".quail/" JOURNAL, ".quail/lock", ".quail/.outbox.tmp"};
+	for (size_t i = 0; i < QU_ARRAY_LEN(files); i++) {
+		char *f = xasprintf("%s/%s", old, files[i]);
+		unlink(f);
+		free(f);
+	}
+	/* rmdir only: anything unexpected left behind stays. */
+	static const char *const dirs[] = {".quail", "tmp", "new", "cur", ""};
+	for (size_t i = 0; i < QU_ARRAY_LEN(dirs); i++) {
+		char *d = xasprintf("%s/%s", old, dirs[i]);
+		rmdir(d);
+		free(d);
+	}
+}
+
+/* The outbox used to be the Maildir folder <maildir>/.outbox, inside the
+ * mail tree, where a sync of it would see the queued mail and its Bcc
+ * recipients. On first use its journal and messages move to the new
+ * place. Every step may be repeated after a crash: the journal lines
+ * first (a repeated line says nothing new), then each message under its
+ * own name (one already there is not copied again, so none is sent
+ * twice), made durable before the old copies go. */
+static int
+migrate(const struct cfg_account *a, const char *path, struct qu_err *err)
+{
+	if (!a->maildir || !*a->maildir)
+		return 0;
+	char *old = xasprintf("%s/.outbox", a->maildir);
+	int rc = 0, lock = -1;
+	struct maildir *omd = NULL, *nmd = NULL;
+	struct store_journal *j = NULL;
+	if (store_kind(old) == STORE_KIND_MISSING)
+		goto out;
+	rc = -1;
+	if (store_private_dir(old, err) < 0 || store_private_dir(path, err) < 0)
+		goto out;
+	if ((lock = outbox_lock(path, err)) < 0)
+		goto out;
+	omd = maildir_open(old, false, err);
+	nmd = omd ? maildir_open(path, true, err) : NULL;
+	j = nmd ? store_journal_open(path, JOURNAL, err) : NULL;
+	if (j && store_journal_read(old, JOURNAL, append_line, j, err) == 0) {
+		struct maildir_iter *it = maildir_iter_new(omd, err);
+		struct maildir_entry e;
+		rc = it ? 0 : -1;
+		while (rc == 0 && maildir_iter_next(it, &e))
+			rc = move_in(path, &e, err);
+		maildir_iter_free(it);
+		if (rc == 0)
+			rc = maildir_sync(nmd, err);
+		if (rc == 0)
+			remove_old(old, omd);
+	}
+	close(lock);
+out:
+	if (rc < 0)
+		qu_err_prefix(err, "moving the outbox %s to %s", old, path);
+	store_journal_free(j);
+	maildir_free(nmd);
+	maildir_free(omd);
+	free(old);
+	return rc;
+}
+
 char *
 app_outbox_path(const struct cfg_account *a, struct qu_err *err)
 {
-	if (!a->maildir || !*a->maildir) {
-		qu_err_set(err, QU_E_CONFIG, "no Maildir for the outbox: set maildir = in [general]");
+	char *path = outbox_dir(a, err);
+	if (path && migrate(a, path, err) < 0) {
+		free(path);
 		return NULL;
 	}
-	return xasprintf("%s/.outbox", a->maildir);
+	return path;
 }
 
 /* One line, no tabs or line breaks (journal fields, reasons). */
@@ -79,34 +259,6 @@ append_clean(struct qu_buf *b, const char *s)
 		qu_buf_append_byte(b, (unsigned char)*s < 32 ? ' ' : *s);
 }
 
-static void
-xtext(struct qu_buf *b, const char *s)
-{
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c > 32 && *c < 127 && *c != '+' && *c != '=')
-			qu_buf_append_byte(b, (char)*c);
-		else
-			qu_buf_printf(b, "+%02X", *c);
-	}
-}
-
-static char *
-unxtext(const char *p, size_t n)
-{
-	struct qu_buf b;
-	qu_buf_init(&b, SIZE_MAX);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (p[i] == '+' && i + 2 < n && sscanf(p + i + 1, "%2X", &v) == 1) {
-			qu_buf_append_byte(&b, (char)v);
-			i += 2;
-		} else {
-			qu_buf_append_byte(&b, p[i]);
-		}
-	}
-	return qu_buf_steal(&b, NULL);
-}
-
 int
 app_outbox_put(const struct cfg_account *a, const struct smtp_envelope *env, const char *reason,
 	       const char *p, size_t n, char **id, struct qu_err *err)
@@ -114,7 +266,7 @@ app_outbox_put(const struct cfg_account *a, const struct smtp_envelope *env, con
 	char *path = app_outbox_path(a, err);
 	if (!path)
 		return -1;
-	struct maildir *md = maildir_open(path, true, err);
+	struct maildir *md = store_private_dir(path, err) < 0 ? NULL : maildir_open(path, true, err);
 	if (!md) {
 		qu_err_prefix(err, "outbox");
 		free(path);
@@ -146,7 +298,7 @@ app_outbox_put(const struct cfg_account *a, const struct smtp_envelope *env, con
 			qu_buf_append_str(&h, env->ret == SMTP_DSN_RET_FULL ? " RET=FULL" : " RET=HDRS");
 		if (env->envid) {
 			qu_buf_append_str(&h, " ENVID=");
-			xtext(&h, env->envid);
+			qu_xtext_encode(&h, env->envid);
 		}
 		qu_buf_append_byte(&h, '\n');
 	}
@@ -245,7 +397,7 @@ parse_dsn(struct qmsg *q, const char *v, size_t n)
 			q->ret = SMTP_DSN_RET_HDRS;
 		} else if (strncmp(tok, "ENVID=", 6) == 0) {
 			free(q->envid);
-			q->envid = unxtext(tok + 6, strlen(tok + 6));
+			q->envid = qu_xtext_decode(tok + 6, strlen(tok + 6));
 		}
 	}
 	free(s);
@@ -421,6 +573,10 @@ load_outbox(const char *path, const struct journal *j, struct qmsg **out, size_t
 	*nout = 0;
 	if (store_kind(path) == STORE_KIND_MISSING)
 		return 0;
+	/* Its files are trusted (recipients, the journal): it exists, so
+	 * this only checks it is the user's alone. */
+	if (store_private_dir(path, err) < 0)
+		return -1;
 	struct maildir *md = maildir_open(path, false, err);
 	if (!md)
 		return -1;
@@ -496,22 +652,17 @@ app_queue_list(const struct cfg_account *a, app_queue_fn fn, void *ctx, struct q
 /* ---- the lock ------------------------------------------------------------- */
 
 static int
-lock_outbox(const char *path, struct qu_err *err)
+outbox_lock(const char *path, struct qu_err *err)
 {
 	char *dir = xasprintf("%s/.quail", path);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		qu_err_sys(err, QU_E_IOERR, errno, "outbox %s", path);
-		free(dir);
-		return -1;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		qu_err_sys(err, QU_E_IOERR, errno, "outbox %s", dir);
+	if (store_private_dir(path, err) < 0 || store_private_dir(dir, err) < 0) {
+		qu_err_prefix(err, "outbox");
 		free(dir);
 		return -1;
 	}
 	char *lock = xasprintf("%s/lock", dir);
 	free(dir);
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		qu_err_sys(err, QU_E_IOERR, errno, "%s", lock);
 		free(lock);
@@ -726,7 +877,7 @@ app_queue_flush(const struct cfg_account *a, const struct app_net *net, app_send
 		free(path);
 		return 0;
 	}
-	int lock = lock_outbox(path, err);
+	int lock = outbox_lock(path, err);
 	if (lock < 0) {
 		free(path);
 		return -1;
@@ -789,10 +940,13 @@ app_queue_flush(const struct cfg_account *a, const struct app_net *net, app_send
 int
 app_queue_drop(const struct cfg_account *a, const char *id, struct qu_err *err)
 {
+	/* An empty prefix would match every message. */
+	if (!*id)
+		return qu_err_set(err, QU_E_USAGE, "an empty message ID matches every message");
 	char *path = app_outbox_path(a, err);
 	if (!path)
 		return -1;
-	int lock = lock_outbox(path, err);
+	int lock = outbox_lock(path, err);
 	if (lock < 0) {
 		free(path);
 		return -1;

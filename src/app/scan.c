@@ -3,6 +3,7 @@
  * block only. A Maildir file is read in its first HEAD_READ bytes, and
  * more only when its header is longer; an mbox is split as it is read.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,42 @@ head_of(struct app_reader *r, const struct app_source_item *item, struct mime_en
 	}
 }
 
+/* True when s could pass for an address: it has an at sign (also the
+ * fullwidth and small forms) or a domain-like word ("paypal.com": a dot
+ * between letters or digits, then two or more letters). */
+static bool
+looks_like_address(const char *s)
+{
+	if (strchr(s, '@') || strstr(s, "\xef\xbc\xa0") || strstr(s, "\xef\xb9\xab"))
+		return true;
+	for (const char *d = strchr(s, '.'); d; d = strchr(d + 1, '.')) {
+		if (d == s || !isalnum((unsigned char)d[-1]))
+			continue;
+		size_t n = 0;
+		while (isalpha((unsigned char)d[1 + n]))
+			n++;
+		if (n >= 2 && !isalnum((unsigned char)d[1 + n]) && d[1 + n] != '_')
+			return true;
+	}
+	return false;
+}
+
+/* The sender as scan shows it (SPEC §6): the display name, but never a
+ * name that looks like an address without the real address, which comes
+ * first so that no cut of the column can leave only the name. Returns
+ * what to show; *own is what the caller frees. */
+static const char *
+sender_of(const struct mime_addr *a, char **own)
+{
+	*own = NULL;
+	if (!a->name || !*a->name)
+		return a->address;
+	if (!a->address || !*a->address || !looks_like_address(a->name))
+		return a->name;
+	*own = xasprintf("%s (%s)", a->address, a->name);
+	return *own;
+}
+
 static void
 emit(const struct mime_envelope *env, size_t index, app_scan_fn fn, void *ctx)
 {
@@ -50,11 +87,11 @@ emit(const struct mime_envelope *env, size_t index, app_scan_fn fn, void *ctx)
 		date[10] = '\0';
 		e.date = date;
 	}
-	if (env->from.n) {
-		const struct mime_addr *a = &env->from.v[0];
-		e.sender = a->name ? a->name : a->address;
-	}
+	char *own = NULL;
+	if (env->from.n)
+		e.sender = sender_of(&env->from.v[0], &own);
 	fn(ctx, &e);
+	free(own);
 }
 
 int

@@ -418,8 +418,9 @@ result_reason(const struct smtp_result *r, const struct qu_err *serr, struct qu_
 /* What to say and return once the server has spoken (serr: why smtp_send
  * failed, if it did). */
 static int
-conclude(const struct cfg_account *a, const struct app_send_opts *o, const struct outgoing *g,
-	 const struct smtp_envelope *env, const struct smtp_result *r, const struct qu_err *serr,
+conclude(const struct cfg_account *a, const struct app_send_opts *o, const struct app_net *net,
+	 const struct outgoing *g, const struct smtp_envelope *env, const struct smtp_result *r,
+	 const struct qu_err *serr,
 	 const char *where, app_send_note_fn note, void *ctx, struct qu_err *err)
 {
 	bool queue = o->queue || a->queue;
@@ -446,7 +447,8 @@ conclude(const struct cfg_account *a, const struct app_send_opts *o, const struc
 	char *reason = app_result_reason(r);
 	if (r->outcome == SMTP_OUTCOME_SENT) {
 		struct app_sent_box box;
-		app_sent_box_init(&box, a, NULL);
+		/* The copy to Sent honours --timeout and -v like the send. */
+		app_sent_box_init(&box, a, net);
 		app_after_sent(&box, g->msg.data, g->msg.len, note, ctx);
 		app_sent_box_close(&box);
 		bool queued = false;
@@ -513,7 +515,7 @@ deliver(const struct cfg_account *a, const struct app_send_opts *o, const struct
 	smtp_send(s, &m, &r, &serr);
 	if (r.dsn_dropped && note)
 		note(ctx, APP_SEND_WARNING, NULL, "the server does not offer DSN: --dsn is ignored");
-	rc = conclude(a, o, g, &env, &r, &serr, where, note, ctx, err);
+	rc = conclude(a, o, net, g, &env, &r, &serr, where, note, ctx, err);
 	smtp_result_clear(&r);
 	smtp_session_close(s);
 	free(where);

@@ -33,8 +33,10 @@ void app_send_hint(const struct cfg_account *a, const char *text, app_send_note_
 /* "CODE ENH text" of a result, or its local reason; one line. New string. */
 char *app_result_reason(const struct smtp_result *r);
 
-/* The account's outbox, <maildir>/.outbox. New string, or NULL with
- * CONFIG. */
+/* The account's outbox, $XDG_STATE_HOME/quail/outbox/<account> (see
+ * queue.c), after moving there an outbox left at <maildir>/.outbox. New
+ * string, or NULL with CONFIG (no home; an unsafe directory) or IOERR
+ * (the move failed; nothing is lost, a later call resumes it). */
 char *app_outbox_path(const struct cfg_account *a, struct qu_err *err);
 
 /* Stores the message with its envelope in the outbox (queue.c describes

@@ -147,22 +147,11 @@ static char *imap_caps(void *s) { return xstrdup(imap_session_capabilities(s)); 
 static char *
 imap_auth(void *s)
 {
-	struct qu_buf b;
-	qu_buf_init(&b, SIZE_MAX);
-	for (const char *p = imap_session_capabilities(s); *p;) {
-		while (*p == ' ')
-			p++;
-		size_t n = strcspn(p, " ");
-		if (n > 5 && qu_mem_eq_ci(p, 5, "AUTH=")) {
-			if (b.len)
-				qu_buf_append_byte(&b, ' ');
-			qu_buf_append(&b, p + 5, n - 5);
-		}
-		p += n;
-	}
-	if (!b.len)
-		qu_buf_append_str(&b, "LOGIN command only");
-	return qu_buf_steal(&b, NULL);
+	char *m = imap_session_auth_mechs(s);
+	if (*m)
+		return m;
+	free(m);
+	return xstrdup("LOGIN command only");
 }
 static int
 imap_login(void *s, const struct net_sasl_creds *c, bool plain_ok, const char **mech,

@@ -99,6 +99,9 @@ summary(const struct app_fetch_result *r)
 	if (r->reflagged)
 		printf("updated the flags of %llu stored messages\n",
 		       (unsigned long long)r->reflagged);
+	if (r->skipped)
+		printf("skipped %llu messages larger than max_message_size (%llu bytes)\n",
+		       (unsigned long long)r->skipped, (unsigned long long)r->max_size);
 	printf("fetched %llu messages (%llu bytes) from %llu folders\n",
 	       (unsigned long long)r->messages, (unsigned long long)r->bytes,
 	       (unsigned long long)r->folders);

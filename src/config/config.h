@@ -70,6 +70,8 @@ struct cfg_account {
 	enum cfg_auth auth;
 	bool queue;             /* queue = yes: keep unsendable mail in the outbox */
 	bool imap_id;           /* send IMAP ID (default on; presets 163/126 need it) */
+	uint64_t max_message_size; /* bytes; a fetch skips larger messages. 0:
+				    * [general]'s, else CFG_MAX_MESSAGE_SIZE */
 	const char *provider;   /* preset name ("163.com", ...) or NULL; static */
 	const char *password_hint; /* e.g. "use the client authorization code"; static */
 };
@@ -78,13 +80,27 @@ struct cfg {
 	char *path;            /* the file read, or NULL when none */
 	char *default_account;
 	char *maildir;         /* [general] maildir, ~ expanded; default ~/Mail */
+	uint64_t max_message_size; /* [general] max_message_size; 0 when unset */
 	struct cfg_account *accounts;
 	size_t n_accounts;
 };
 
+/* The default max_message_size (SPEC §2): 512 MiB. */
+#define CFG_MAX_MESSAGE_SIZE (512ull * 1024 * 1024)
+/* The account's max_message_size in bytes, the default when unset. */
+uint64_t cfg_max_message_size(const struct cfg_account *a);
+/* Parses a size: a number of bytes, or one with K, M or G (KiB, MiB,
+ * GiB; case-insensitive, an optional "B" or "iB" after it). 0 and
+ * overflow are refused. Returns 0 or -1. */
+int cfg_parse_size(const char *s, uint64_t *out);
+
 /* The file to read: --config FILE, else $QUAIL_CONFIG, else
  * $XDG_CONFIG_HOME/quail/config, else ~/.config/quail/config. New string. */
 char *cfg_default_path(const char *cli_path);
+/* quail's state directory: $XDG_STATE_HOME/quail, else
+ * ~/.local/state/quail (the outbox lives there, outside every Maildir).
+ * New string. */
+char *cfg_state_home(void);
 
 /* Reads an INI file (SPEC §2); path NULL means cfg_default_path(NULL). A
  * missing file is not an error when must_exist is false (an empty struct cfg

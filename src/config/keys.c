@@ -16,6 +16,7 @@ enum kind {
 	K_BOOL,
 	K_AUTH,
 	K_PASSWORD,
+	K_SIZE,
 };
 
 struct key {
@@ -43,6 +44,7 @@ static const struct key account_keys[] = {
 	{"auth", K_AUTH, FIELD(auth), 0},
 	{"queue", K_BOOL, FIELD(queue), 0},
 	{"imap_id", K_BOOL, FIELD(imap_id), 0},
+	{"max_message_size", K_SIZE, FIELD(max_message_size), 0},
 };
 
 static unsigned
@@ -136,6 +138,11 @@ set_value(struct cfg_loader *ld, const struct key *k, struct cfg_account *a, con
 		return 0;
 	case K_PASSWORD:
 		return set_password(ld, field, v);
+	case K_SIZE:
+		if (cfg_parse_size(v, field) < 0)
+			return cfg_loader_error(ld, "%s must be a size such as 100M, not '%s'",
+						k->name, v);
+		return 0;
 	}
 	return 0;
 }
@@ -169,6 +176,15 @@ general_key(struct cfg_loader *ld, const char *name, const char *value)
 {
 	unsigned bit;
 	char **field;
+	if (strcasecmp(name, "max_message_size") == 0) {
+		if (ld->general_keys & 4)
+			return cfg_loader_error(ld, "duplicate key '%s' in [general]", name);
+		ld->general_keys |= 4;
+		if (cfg_parse_size(value, &ld->c->max_message_size) < 0)
+			return cfg_loader_error(ld, "%s must be a size such as 100M, not '%s'",
+						name, value);
+		return 0;
+	}
 	if (strcasecmp(name, "default_account") == 0) {
 		bit = 1;
 		field = &ld->c->default_account;
@@ -209,6 +225,44 @@ cfg_loader_finish_account(struct cfg_loader *ld, size_t i)
 	struct cfg_account *a = &ld->c->accounts[i];
 	if (!a->maildir)
 		a->maildir = xasprintf("%s/%s", ld->c->maildir, a->name);
+	if (!a->max_message_size)
+		a->max_message_size = ld->c->max_message_size;
 	bool imap_id_set = ld->account_keys[i] & key_bit("imap_id");
 	cfg_preset_apply(a, cfg_preset_for_account(a), !imap_id_set);
+}
+
+uint64_t
+cfg_max_message_size(const struct cfg_account *a)
+{
+	return a->max_message_size ? a->max_message_size : CFG_MAX_MESSAGE_SIZE;
+}
+
+int
+cfg_parse_size(const char *s, uint64_t *out)
+{
+	size_t n = strspn(s, "0123456789");
+	uint64_t v;
+	if (n == 0 || qu_parse_u64(s, n, UINT64_MAX, &v) < 0)
+		return -1;
+	const char *u = s + n;
+	unsigned shift = 0;
+	if (*u == 'k' || *u == 'K')
+		shift = 10;
+	else if (*u == 'm' || *u == 'M')
+		shift = 20;
+	else if (*u == 'g' || *u == 'G')
+		shift = 30;
+	if (shift) {
+		u++;
+		if (*u == 'i' || *u == 'I')
+			u++;
+		if (*u == 'b' || *u == 'B')
+			u++;
+	} else if (*u == 'b' || *u == 'B') {
+		u++;
+	}
+	if (*u || v == 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
 }

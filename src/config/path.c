@@ -51,3 +51,13 @@ cfg_default_path(const char *cli_path)
 		return xasprintf("%s/quail/config", xdg);
 	return cfg_expand_home("~/.config/quail/config");
 }
+
+char *
+cfg_state_home(void)
+{
+	/* The XDG Base Directory spec says to ignore a relative value. */
+	const char *xdg = getenv("XDG_STATE_HOME");
+	if (xdg && xdg[0] == '/')
+		return xasprintf("%s/quail", xdg);
+	return cfg_expand_home("~/.local/state/quail");
+}

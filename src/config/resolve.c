@@ -13,6 +13,8 @@ cmdline_account(const struct cfg *c)
 {
 	struct cfg_account *a = xmalloc(sizeof *a);
 	cfg_account_init(a);
+	if (c)
+		a->max_message_size = c->max_message_size;
 	if (c && c->maildir) {
 		a->maildir = xasprintf("%s/default", c->maildir);
 	} else {

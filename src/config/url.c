@@ -73,18 +73,6 @@ quote(const char *p, size_t n)
 	return qu_buf_steal(&b, NULL);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes [p, p+n) into a new string. A decoded control character
  * (or NUL) is refused: it would end up in protocol commands. */
 static int
@@ -95,8 +83,8 @@ pct_decode(const char *p, size_t n, const char *what, char **out, struct qu_err 
 	for (size_t i = 0; i < n; i++) {
 		int c = (unsigned char)p[i];
 		if (c == '%') {
-			int hi = i + 2 < n ? hexval(p[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(p[i + 2]) : -1;
+			int hi = i + 2 < n ? qu_hex_val(p[i + 1]) : -1;
+			int lo = hi >= 0 ? qu_hex_val(p[i + 2]) : -1;
 			if (lo < 0) {
 				free(s);
 				return qu_err_set(err, QU_E_USAGE, "bad percent escape in %s", what);

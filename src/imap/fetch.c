@@ -13,6 +13,10 @@
 
 /* Search results kept at most (a hostile "1:4294967295" must not expand). */
 #define MAX_SEARCH (4u * 1024 * 1024)
+/* Bytes allowed per message, beside its body, in a UID FETCH's overall
+ * deadline (net_deadline_set): the "* n FETCH (UID .. FLAGS (..) BODY[]
+ * {n}" line and its end. */
+#define FETCH_LINE_ALLOWANCE 512
 
 /* ---- sequence sets ---- */
 
@@ -219,6 +223,7 @@ imap_session_fetch_bodies(struct imap_session *s, const struct imap_fetch_plan *
 	if (window > 8)
 		window = 8;
 	unsigned tags[8];
+	uint64_t tbytes[8]; /* what each command brings: its deadline */
 	size_t ntags = 0, next = 0;
 	int rc = 0;
 	struct imap_fetch_ctx c = {.s = s, .h = h, .ctx = ctx};
@@ -243,13 +248,20 @@ imap_session_fetch_bodies(struct imap_session *s, const struct imap_fetch_plan *
 				rc = -1;
 				break;
 			}
+			/* The bodies and, per message, room for its FETCH line. */
+			tbytes[ntags] = plan->sizes ? bytes + (j - next) * FETCH_LINE_ALLOWANCE : 0;
 			tags[ntags++] = tag;
 			next = j;
 		}
 		if (rc < 0)
 			break;
+		/* Without sizes there is no measure: only each wait's timeout. */
+		if (tbytes[0])
+			net_deadline_set(s->conn, tbytes[0]);
 		rc = imap_cmd_wait(s, tags[0], NULL, err);
+		net_deadline_clear(s->conn);
 		memmove(tags, tags + 1, (ntags - 1) * sizeof *tags);
+		memmove(tbytes, tbytes + 1, (ntags - 1) * sizeof *tbytes);
 		ntags--;
 	}
 	/* After a NO the others are still answered: read them, so the session
@@ -339,30 +351,6 @@ imap_session_uid_search(struct imap_session *s, const char *criteria, uint32_t *
 
 /* ---- STORE, COPY, MOVE, EXPUNGE ---- */
 
-void
-imap_flags_text(struct qu_buf *b, unsigned flags)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} t[] = {
-		{IMAP_FLAG_SEEN, "\\Seen"},       {IMAP_FLAG_ANSWERED, "\\Answered"},
-		{IMAP_FLAG_FLAGGED, "\\Flagged"}, {IMAP_FLAG_DELETED, "\\Deleted"},
-		{IMAP_FLAG_DRAFT, "\\Draft"},     {IMAP_FLAG_FORWARDED, "$Forwarded"},
-	};
-	qu_buf_append_byte(b, '(');
-	bool first = true;
-	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++) {
-		if (!(flags & t[i].bit))
-			continue;
-		if (!first)
-			qu_buf_append_byte(b, ' ');
-		qu_buf_append_str(b, t[i].name);
-		first = false;
-	}
-	qu_buf_append_byte(b, ')');
-}
-
 int
 imap_session_uid_store(struct imap_session *s, const char *uidset, char op, unsigned flags,
 		       struct qu_err *err)
@@ -370,7 +358,7 @@ imap_session_uid_store(struct imap_session *s, const char *uidset, char op, unsi
 	struct qu_buf b;
 	qu_buf_init(&b, 4096);
 	qu_buf_printf(&b, "%s %sFLAGS.SILENT ", uidset, op == '+' ? "+" : op == '-' ? "-" : "");
-	imap_flags_text(&b, flags);
+	imap_flags_format(&b, flags);
 	unsigned tag = imap_cmd_start(s, "UID STORE ", QU_E_UNAVAILABLE, err);
 	int rc = -1;
 	if (tag && imap_cmd_raw(s, b.data, err) == 0 && imap_cmd_end(s, err) == 0)

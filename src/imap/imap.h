@@ -308,6 +308,9 @@ const char *imap_session_greeting(const struct imap_session *s);
 /* The capability atoms, space-separated, as last announced. */
 const char *imap_session_capabilities(const struct imap_session *s);
 bool imap_session_has_cap(const struct imap_session *s, const char *cap);
+/* The mechanisms of the AUTH=... capabilities, space-separated ("" for
+ * none). New string. */
+char *imap_session_auth_mechs(const struct imap_session *s);
 size_t imap_session_discarded(const struct imap_session *s);
 struct net_conn *imap_session_conn(struct imap_session *s);
 /* True when an error left the session out of step with the server: only

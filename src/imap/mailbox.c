@@ -3,6 +3,7 @@
  * RFC 6154, LIST-STATUS RFC 5819), STATUS (§6.3.10), SELECT/EXAMINE
  * (§6.3.1, CONDSTORE RFC 7162), and mailbox names on the wire.
  */
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,22 +11,42 @@
 #include "net/net.h"
 #include "imap/private.h"
 
+/* The one table of the flags quail knows (RFC 3501 §2.3.2, $Forwarded
+ * RFC 5788); the first six are the ones a client may set. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} flag_names[] = {
+	{"\\Seen", IMAP_FLAG_SEEN},       {"\\Answered", IMAP_FLAG_ANSWERED},
+	{"\\Flagged", IMAP_FLAG_FLAGGED}, {"\\Deleted", IMAP_FLAG_DELETED},
+	{"\\Draft", IMAP_FLAG_DRAFT},     {"$Forwarded", IMAP_FLAG_FORWARDED},
+	{"\\Recent", IMAP_FLAG_RECENT},   {"\\*", IMAP_FLAG_ANY},
+};
+#define SETTABLE_FLAGS 6
+
 unsigned
 imap_flag_bit(const char *p, size_t n)
 {
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} flags[] = {
-		{"\\Seen", IMAP_FLAG_SEEN},       {"\\Answered", IMAP_FLAG_ANSWERED},
-		{"\\Flagged", IMAP_FLAG_FLAGGED}, {"\\Deleted", IMAP_FLAG_DELETED},
-		{"\\Draft", IMAP_FLAG_DRAFT},     {"\\Recent", IMAP_FLAG_RECENT},
-		{"$Forwarded", IMAP_FLAG_FORWARDED}, {"\\*", IMAP_FLAG_ANY},
-	};
-	for (size_t i = 0; i < QU_ARRAY_LEN(flags); i++)
-		if (qu_mem_eq_ci(p, n, flags[i].name))
-			return flags[i].bit;
+	for (size_t i = 0; i < QU_ARRAY_LEN(flag_names); i++)
+		if (qu_mem_eq_ci(p, n, flag_names[i].name))
+			return flag_names[i].bit;
 	return 0;
+}
+
+void
+imap_flags_format(struct qu_buf *b, unsigned flags)
+{
+	qu_buf_append_byte(b, '(');
+	bool first = true;
+	for (size_t i = 0; i < SETTABLE_FLAGS; i++) {
+		if (!(flags & flag_names[i].bit))
+			continue;
+		if (!first)
+			qu_buf_append_byte(b, ' ');
+		qu_buf_append_str(b, flag_names[i].name);
+		first = false;
+	}
+	qu_buf_append_byte(b, ')');
 }
 
 unsigned
@@ -155,10 +176,22 @@ imap_session_name_utf8(const struct imap_session *s, const char *wire, size_t n,
 
 /* ---- LIST ---- */
 
+/* A name in the tree that finds entries by wire name (tsearch, so a
+ * listing of n names costs O(n log n) whatever their order). wire points
+ * at the entry's own copy, which does not move when out->v grows. */
+struct list_key {
+	const char *wire;
+	size_t len;
+	size_t index; /* in out->v */
+};
+
 struct list_ctx {
 	struct imap_session *s;
 	struct imap_list *out;
 	size_t cap;
+	void *tree;            /* of struct list_key */
+	struct list_key **keys; /* each key once, to free them */
+	size_t keys_cap;
 };
 
 void
@@ -198,17 +231,53 @@ list_attrs(const struct imap_resp *r, uint32_t i)
 	return bits;
 }
 
-static struct imap_list_entry *
-list_find(struct imap_list *l, const char *wire, size_t n)
+/* INBOX is case-insensitive (RFC 3501 §5.1): any spelling is one name. */
+static bool
+is_inbox(const char *p, size_t n)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		struct imap_list_entry *e = &l->v[i];
-		if (e->wire_len == n && (memcmp(e->wire, wire, n) == 0 ||
-					 (n == 5 && qu_mem_eq_ci(wire, 5, "INBOX") &&
-					  qu_mem_eq_ci(e->wire, 5, "INBOX"))))
-			return e;
+	return n == 5 && qu_mem_eq_ci(p, 5, "INBOX");
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct list_key *x = a, *y = b;
+	bool xi = is_inbox(x->wire, x->len), yi = is_inbox(y->wire, y->len);
+	if (xi || yi)
+		return (int)xi - (int)yi;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->wire, y->wire, x->len);
+}
+
+static struct imap_list_entry *
+list_find(struct list_ctx *c, const char *wire, size_t n)
+{
+	struct list_key k = {wire, n, 0};
+	struct list_key **hit = tfind(&k, &c->tree, cmp_key);
+	return hit ? &c->out->v[(*hit)->index] : NULL;
+}
+
+static void
+list_index_add(struct list_ctx *c, size_t i)
+{
+	struct list_key *k = xmalloc(sizeof *k);
+	*k = (struct list_key){c->out->v[i].wire, c->out->v[i].wire_len, i};
+	c->keys = xgrow(c->keys, &c->keys_cap, i + 1, sizeof *c->keys);
+	c->keys[i] = k;
+	tsearch(k, &c->tree, cmp_key);
+}
+
+static void
+list_index_free(struct list_ctx *c)
+{
+	for (size_t i = 0; c->keys && i < c->out->n; i++) {
+		tdelete(c->keys[i], &c->tree, cmp_key);
+		free(c->keys[i]);
 	}
-	return NULL;
+	free(c->keys);
+	c->keys = NULL;
+	c->tree = NULL;
 }
 
 /* "* LIST (attrs) delim name [ext]" */
@@ -226,29 +295,62 @@ list_entry(struct list_ctx *c, const struct imap_resp *r)
 	if (!w)
 		return;
 	const char *dl = imap_node_bytes(r, d, &dn);
-	struct imap_list_entry *e = list_find(c->out, w, wn);
+	struct imap_list_entry *e = list_find(c, w, wn);
 	if (!e) {
 		c->out->v = xgrow(c->out->v, &c->cap, c->out->n + 1, sizeof *c->out->v);
 		e = &c->out->v[c->out->n++];
 		memset(e, 0, sizeof *e);
 		e->wire = imap_node_dup(r, nm, &e->wire_len);
 		e->name = imap_session_name_utf8(c->s, w, wn, &e->name_len);
+		list_index_add(c, c->out->n - 1);
 	}
 	e->delim = dl && dn == 1 ? dl[0] : 0;
 	e->attrs |= list_attrs(r, a);
 }
 
+/* The mailbox name of "* STATUS name (items)" and the index of the items
+ * list. RFC 3501 §7.2.4 makes the name an astring, but some servers send
+ * one with spaces unquoted ("* STATUS Caf&AOk- &- x (MESSAGES 3)"): then
+ * the list is the last argument and the name the atoms before it, joined
+ * by single spaces in tmp. NULL when the reply has no such shape. */
+static const char *
+status_name(const struct imap_resp *r, struct qu_buf *tmp, size_t *wn, uint32_t *items)
+{
+	uint32_t a = r->args, last = a, n = 0;
+	for (uint32_t i = a; i < r->args_end; i = r->nodes[i].end) {
+		last = i;
+		n++;
+	}
+	if (n < 2 || r->nodes[last].kind != IMAP_NODE_LIST)
+		return NULL;
+	*items = last;
+	if (n == 2)
+		return imap_node_bytes(r, a, wn);
+	for (uint32_t i = a; i < last; i = r->nodes[i].end) {
+		if (r->nodes[i].kind != IMAP_NODE_ATOM)
+			return NULL;
+		size_t len;
+		const char *p = imap_node_bytes(r, i, &len);
+		if (i != a)
+			qu_buf_append_byte(tmp, ' ');
+		qu_buf_append(tmp, p, len);
+	}
+	*wn = tmp->len;
+	return tmp->data;
+}
+
 static void
 list_status(struct list_ctx *c, const struct imap_resp *r)
 {
-	uint32_t a = r->args;
-	if (a >= r->args_end || r->nodes[a].end >= r->args_end)
-		return;
+	struct qu_buf tmp;
+	qu_buf_init(&tmp, IMAP_RESP_MAX);
 	size_t wn;
-	const char *w = imap_node_bytes(r, a, &wn);
-	struct imap_list_entry *e = w ? list_find(c->out, w, wn) : NULL;
+	uint32_t items;
+	const char *w = status_name(r, &tmp, &wn, &items);
+	struct imap_list_entry *e = w ? list_find(c, w, wn) : NULL;
 	if (e)
-		imap_status_items(r, r->nodes[a].end, &e->status);
+		imap_status_items(r, items, &e->status);
+	qu_buf_clear(&tmp);
 }
 
 static int
@@ -304,11 +406,12 @@ imap_session_list(struct imap_session *s, const char *ref, const char *pattern, 
 	}
 	if (imap_cmd_end(s, err) < 0)
 		goto out;
-	struct list_ctx c = {s, out, 0};
+	struct list_ctx c = {s, out, 0, NULL, NULL, 0};
 	static const struct imap_hooks hooks = {.untagged = list_untagged};
 	imap_hooks_set(s, &hooks, &c);
 	rc = imap_cmd_wait(s, tag, NULL, err);
 	imap_hooks_set(s, NULL, NULL);
+	list_index_free(&c);
 out:
 	if (rc < 0) {
 		imap_list_clear(out);
@@ -334,24 +437,29 @@ status_untagged(void *ctx, const struct imap_resp *r, struct qu_err *err)
 {
 	struct status_ctx *c = ctx;
 	(void)err;
-	if (!qu_mem_eq_ci(r->kw, r->kw_len, "STATUS") || r->args >= r->args_end ||
-	    r->nodes[r->args].end >= r->args_end)
+	if (!qu_mem_eq_ci(r->kw, r->kw_len, "STATUS"))
 		return 0;
+	struct qu_buf tmp;
+	qu_buf_init(&tmp, IMAP_RESP_MAX);
 	size_t wn;
-	const char *w = imap_node_bytes(r, r->args, &wn);
-	if (!w)
+	uint32_t items;
+	const char *w = status_name(r, &tmp, &wn, &items);
+	if (!w) {
+		qu_buf_clear(&tmp);
 		return 0;
+	}
 	/* By name; servers answer in order, so the search starts there. */
 	for (size_t k = 0; k < c->n; k++) {
 		size_t i = (c->next + k) % c->n;
 		if (c->wire_len[i] == wn && (memcmp(c->wire[i], w, wn) == 0 ||
 					     (wn == 5 && qu_mem_eq_ci(w, 5, "INBOX") &&
 					      qu_mem_eq_ci(c->wire[i], 5, "INBOX")))) {
-			imap_status_items(r, r->nodes[r->args].end, &c->st[i]);
+			imap_status_items(r, items, &c->st[i]);
 			c->next = i + 1;
 			break;
 		}
 	}
+	qu_buf_clear(&tmp);
 	return 0;
 }
 

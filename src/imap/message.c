@@ -13,27 +13,10 @@
 static void
 append_flags(struct qu_buf *b, unsigned flags)
 {
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} t[] = {
-		{IMAP_FLAG_SEEN, "\\Seen"},       {IMAP_FLAG_ANSWERED, "\\Answered"},
-		{IMAP_FLAG_FLAGGED, "\\Flagged"}, {IMAP_FLAG_DELETED, "\\Deleted"},
-		{IMAP_FLAG_DRAFT, "\\Draft"},     {IMAP_FLAG_FORWARDED, "$Forwarded"},
-	};
 	if (!flags)
 		return;
-	qu_buf_append_str(b, " (");
-	bool first = true;
-	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++) {
-		if (!(flags & t[i].bit))
-			continue;
-		if (!first)
-			qu_buf_append_byte(b, ' ');
-		qu_buf_append_str(b, t[i].name);
-		first = false;
-	}
-	qu_buf_append_byte(b, ')');
+	qu_buf_append_byte(b, ' ');
+	imap_flags_format(b, flags);
 }
 
 /* A date-time as APPEND takes it: "dd-Mon-yyyy hh:mm:ss +zzzz" with a

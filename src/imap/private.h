@@ -139,6 +139,8 @@ char *imap_describe_status(const struct imap_resp *r);
 void imap_status_items(const struct imap_resp *r, uint32_t i, struct imap_mailbox_status *st);
 /* The IMAP_FLAG_* bits of a flag list at node i. */
 unsigned imap_flag_list(const struct imap_resp *r, uint32_t i);
+/* Appends "(\Seen \Flagged ...)": the settable IMAP_FLAG_* bits of flags. */
+void imap_flags_format(struct qu_buf *b, unsigned flags);
 
 /* ---- fetch.c ---- */
 
@@ -152,9 +154,6 @@ struct imap_fetch_ctx {
 	char idate[64];
 };
 extern const struct imap_hooks imap_fetch_hooks;
-
-/* Appends "(\Seen \Flagged ...)" for the IMAP_FLAG_* bits to b. */
-void imap_flags_text(struct qu_buf *b, unsigned flags);
 
 /* APPENDUID or COPYUID of a response into u (may be NULL). */
 void imap_uidplus_from_resp(const struct imap_resp *r, struct imap_uidplus *u);

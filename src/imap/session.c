@@ -324,9 +324,8 @@ auth_sasl(struct imap_session *s, struct net_sasl *sasl, struct qu_err *err)
 	return net_sasl_exchange(sasl, &p, &a, err);
 }
 
-/* The AUTH=... capabilities as a space-separated mechanism list. */
-static char *
-auth_mechs(const struct imap_session *s)
+char *
+imap_session_auth_mechs(const struct imap_session *s)
 {
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
@@ -353,7 +352,7 @@ imap_session_auth(struct imap_session *s, const struct net_sasl_creds *creds, bo
 		return 0;
 	if (imap_ensure_caps(s, err) < 0)
 		return -1;
-	char *mechs = auth_mechs(s);
+	char *mechs = imap_session_auth_mechs(s);
 	int rc;
 	free(s->mech);
 	s->mech = NULL;

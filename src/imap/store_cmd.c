@@ -66,7 +66,7 @@ imap_session_uid_store_cond(struct imap_session *s, const char *uidset, char op,
 		qu_buf_printf(&b, "(UNCHANGEDSINCE %llu) ", (unsigned long long)unchangedsince);
 	qu_buf_printf(&b, "%sFLAGS%s ", op == '+' ? "+" : op == '-' ? "-" : "",
 		      fn ? "" : ".SILENT");
-	imap_flags_text(&b, flags);
+	imap_flags_format(&b, flags);
 	unsigned tag = imap_cmd_start(s, "UID STORE ", QU_E_UNAVAILABLE, err);
 	int rc = -1;
 	bool fresh = false;

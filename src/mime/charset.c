@@ -18,6 +18,8 @@
 #define NAME_MAX_LEN 32
 /* How much of an undeclared text uchardet looks at. */
 #define DETECT_MAX (1u << 20)
+/* How many 8-bit bytes a detection needs before it is believed. */
+#define DETECT_MIN_HIGH 8
 
 static const char fffd[3] = {(char)0xEF, (char)0xBF, (char)0xBD};
 
@@ -311,7 +313,7 @@ conv_iconv(struct conv *cv, iconv_t cd, const char *name, const char *p, size_t 
 	if (conv_iconv_raw(cv, cd, name, p, n, err) < 0)
 		return -1;
 	size_t len = cv->out->len - start;
-	if (mime_utf8_valid_prefix(cv->out->data + start, len) == len)
+	if (qu_utf8_valid_prefix(cv->out->data + start, len) == len)
 		return 0;
 	char *tmp = xmalloc(len);
 	memcpy(tmp, cv->out->data + start, len);
@@ -319,7 +321,7 @@ conv_iconv(struct conv *cv, iconv_t cd, const char *name, const char *p, size_t 
 	int r = 0;
 	size_t i = 0;
 	while (i < len && r == 0) {
-		size_t ok = mime_utf8_valid_prefix(tmp + i, len - i);
+		size_t ok = qu_utf8_valid_prefix(tmp + i, len - i);
 		r = qu_buf_append(cv->out, tmp + i, ok);
 		i += ok;
 		if (i == len || r < 0)
@@ -438,12 +440,44 @@ utf16_guess(const char *p, size_t n)
 static int conv_named(struct conv *cv, const char *name, const char *p, size_t n,
 	struct qu_err *err);
 
+/* Whether uchardet's answer (iconv name cd) can be trusted over
+ * windows-1252. Debian 12's uchardet (0.0.7) gives no confidence, so it
+ * is judged here: there must be DETECT_MIN_HIGH bytes with the top bit
+ * set (one accented letter in "na\xefve" says nothing about the
+ * charset), and the sample must convert without an invalid sequence (a
+ * sequence cut by the sample's end is fine). */
+static bool
+confident(iconv_t cd, const char *p, size_t n)
+{
+	size_t high = 0;
+	for (size_t i = 0; i < n && high < DETECT_MIN_HIGH; i++)
+		high += ((unsigned char)p[i] & 0x80) != 0;
+	if (high < DETECT_MIN_HIGH)
+		return false;
+	iconv(cd, NULL, NULL, NULL, NULL);
+	char *in = (char *)p;
+	size_t left = n;
+	char scratch[4096];
+	while (left > 0) {
+		char *o = scratch;
+		size_t room = sizeof scratch;
+		if (iconv(cd, &in, &left, &o, &room) != (size_t)-1)
+			break;
+		if (errno == E2BIG)
+			continue;
+		iconv(cd, NULL, NULL, NULL, NULL);
+		return errno == EINVAL;
+	}
+	iconv(cd, NULL, NULL, NULL, NULL);
+	return true;
+}
+
 /* Undeclared text (SPEC §7): UTF-8 when valid, else a confident uchardet
  * answer, else windows-1252. */
 static int
 conv_undeclared(struct conv *cv, const char *p, size_t n, struct qu_err *err)
 {
-	size_t ok = mime_utf8_valid_prefix(p, n);
+	size_t ok = qu_utf8_valid_prefix(p, n);
 	if (ok == n)
 		return conv_utf8(cv, p, n, err);
 	mime_defect_once(cv->d, &cv->seen, SEEN_GUESSED, MIME_DEFECT_CHARSET_GUESSED, ok);
@@ -465,13 +499,13 @@ conv_undeclared(struct conv *cv, const char *p, size_t n, struct qu_err *err)
 	}
 	char buf[NAME_MAX_LEN];
 	const char *name = got ? mime_charset_canonical(got, strlen(got), buf, sizeof buf) : NULL;
+	size_t sample = n < DETECT_MAX ? n : DETECT_MAX;
 	if (name && strcmp(name, "UTF-8") != 0) {
 		iconv_t cd = strcmp(name, "WINDOWS-1252") == 0 ? (iconv_t)-1 : cache_get(cv->cache, name);
-		if (cd != (iconv_t)-1)
+		if (cd != (iconv_t)-1 && confident(cd, p, sample))
 			return conv_named(cv, name, p, n, err);
-	} else if (name) {
-		return conv_utf8(cv, p, n, err);
 	}
+	/* (A "UTF-8" answer for text that is not valid UTF-8 is no answer.) */
 	if (mime_cp1252_to_utf8(p, n, cv->out) < 0)
 		return conv_full(cv, err);
 	return 0;

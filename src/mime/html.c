@@ -507,7 +507,7 @@ walk_children(struct html_rnd *r, const xmlNode *n)
 static char *
 clean_input(const char *p, size_t n, size_t *outlen)
 {
-	size_t valid = mime_utf8_valid_prefix(p, n);
+	size_t valid = qu_utf8_valid_prefix(p, n);
 	if (valid == n && !memchr(p, '\0', n) && !memchr(p, '\r', n))
 		return NULL;
 	struct qu_buf t, u;

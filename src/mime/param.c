@@ -282,8 +282,8 @@ pct_decode(struct pstate *ps, const char *v, size_t n, struct qu_buf *out, size_
 	for (size_t i = 0; i < n; i++) {
 		int a = -1, b = -1;
 		if (v[i] == '%') {
-			a = i + 1 < n ? mime_hexval((unsigned char)v[i + 1]) : -1;
-			b = i + 2 < n ? mime_hexval((unsigned char)v[i + 2]) : -1;
+			a = i + 1 < n ? qu_hex_val(v[i + 1]) : -1;
+			b = i + 2 < n ? qu_hex_val(v[i + 2]) : -1;
 		}
 		if (v[i] == '%' && a >= 0 && b >= 0) {
 			qu_buf_append_byte(out, (char)((a << 4) | b));

@@ -196,8 +196,8 @@ qp_fast(const unsigned char *p, size_t n, unsigned char *o, size_t *k)
 				o[w++] = p[++i];
 			i++;
 		} else if (c == '=') {
-			int h = i + 2 < n ? mime_hexval(p[i + 1]) : -1;
-			int l = h >= 0 ? mime_hexval(p[i + 2]) : -1;
+			int h = i + 2 < n ? qu_hex_val(p[i + 1]) : -1;
+			int l = h >= 0 ? qu_hex_val(p[i + 2]) : -1;
 			if (l >= 0) {
 				o[w++] = (unsigned char)((h << 4) | l);
 				i += 3;

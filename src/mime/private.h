@@ -22,19 +22,6 @@ mime_defect_once(struct mime_defects *d, unsigned *seen, unsigned bit,
 	mime_defect(d, kind, off);
 }
 
-/* 0-15 for a hex digit of either case, -1 otherwise. */
-static inline int
-mime_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static inline bool
 mime_is_wsp(char c)
 {
@@ -61,8 +48,6 @@ int mime_out_commit(struct qu_buf *out, char *tmp, size_t k, struct qu_err *err)
 /* The error for a full output buffer; returns -1. */
 int mime_out_full(struct qu_buf *out, struct qu_err *err);
 
-/* Length of the longest valid UTF-8 prefix of p. */
-size_t mime_utf8_valid_prefix(const char *p, size_t n);
 /* Appends p with each maximal invalid subpart replaced by U+FFFD; returns
  * the number of replacements, or -1 when out's cap is hit; *first gets the
  * offset of the first bad byte. */

@@ -96,7 +96,7 @@ static bool
 step_other(struct mime_qp *s, unsigned char c, char *o, size_t *k, struct mime_defects *d,
 	size_t off)
 {
-	int h = mime_hexval(c);
+	int h = qu_hex_val((char)c);
 	switch (s->state) {
 	case QP_CR:
 		if (c == '\n') {
@@ -132,7 +132,7 @@ step_other(struct mime_qp *s, unsigned char c, char *o, size_t *k, struct mime_d
 			*k += bad_escape(s, o + *k, d, off);
 			return false;
 		}
-		o[(*k)++] = (char)((mime_hexval((unsigned char)s->hex1) << 4) | h);
+		o[(*k)++] = (char)((qu_hex_val(s->hex1) << 4) | h);
 		s->state = QP_TEXT;
 		return true;
 	case QP_EQ_WS:

@@ -109,8 +109,8 @@ q_decode(const char *p, size_t n, struct qu_buf *out)
 		if (c == '_') {
 			c = ' ';
 		} else if (c == '=') {
-			int a = i + 1 < n ? mime_hexval((unsigned char)p[i + 1]) : -1;
-			int b = i + 2 < n ? mime_hexval((unsigned char)p[i + 2]) : -1;
+			int a = i + 1 < n ? qu_hex_val(p[i + 1]) : -1;
+			int b = i + 2 < n ? qu_hex_val(p[i + 2]) : -1;
 			if (a >= 0 && b >= 0) {
 				c = (char)((a << 4) | b);
 				i += 2;
@@ -168,7 +168,7 @@ emit_raw(struct dec *x, const char *p, size_t n, size_t off)
 		qu_buf_append(x->out, p, n);
 		return;
 	}
-	size_t ok = mime_utf8_valid_prefix(p, n);
+	size_t ok = qu_utf8_valid_prefix(p, n);
 	if (ok < n && !x->raw_reported) {
 		x->raw_reported = true;
 		mime_defect(x->d, MIME_DEFECT_HEADER_8BIT, x->base + off + ok);
@@ -209,7 +209,7 @@ mime_text_decode_into(const char *p, size_t n, struct qu_buf *out,
 	struct mime_charset_cache *cache, struct mime_defects *d, size_t base)
 {
 	struct dec x = {.out = out, .cache = cache, .d = d, .base = base};
-	x.raw_utf8 = mime_utf8_valid_prefix(p, n) == n;
+	x.raw_utf8 = qu_utf8_valid_prefix(p, n) == n;
 	qu_buf_init(&x.pend, SIZE_MAX);
 	size_t done = 0; /* input before this is emitted */
 	size_t i = 0;

@@ -57,53 +57,13 @@ seq_at(const unsigned char *p, size_t n, bool *ok)
 	return i;
 }
 
-size_t
-mime_utf8_valid_prefix(const char *p, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	size_t i = 0;
-	while (i < n) {
-		/* Eight ASCII bytes at a time. */
-		while (i + 8 <= n) {
-			uint64_t w;
-			memcpy(&w, u + i, 8);
-			if (w & 0x8080808080808080ull)
-				break;
-			i += 8;
-		}
-		if (i >= n)
-			break;
-		unsigned c = u[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		/* The common two- and three-byte forms inline. */
-		if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (u[i + 1] & 0xC0) == 0x80) {
-			i += 2;
-			continue;
-		}
-		if (c >= 0xE1 && c <= 0xEC && i + 2 < n && (u[i + 1] & 0xC0) == 0x80 &&
-			(u[i + 2] & 0xC0) == 0x80) {
-			i += 3;
-			continue;
-		}
-		bool ok;
-		size_t l = seq_at(u + i, n - i, &ok);
-		if (!ok)
-			return i;
-		i += l;
-	}
-	return n;
-}
-
 long
 mime_utf8_sanitize(const char *p, size_t n, struct qu_buf *out, size_t *first)
 {
 	long bad = 0;
 	size_t i = 0;
 	while (i < n) {
-		size_t run = mime_utf8_valid_prefix(p + i, n - i);
+		size_t run = qu_utf8_valid_prefix(p + i, n - i);
 		if (qu_buf_append(out, p + i, run) < 0)
 			return -1;
 		i += run;
@@ -167,7 +127,7 @@ mime_cp1252_to_utf8(const char *p, size_t n, struct qu_buf *out)
 int
 mime_raw_to_utf8(const char *p, size_t n, struct qu_buf *out, struct mime_defects *d)
 {
-	size_t ok = mime_utf8_valid_prefix(p, n);
+	size_t ok = qu_utf8_valid_prefix(p, n);
 	if (ok == n)
 		return qu_buf_append(out, p, n);
 	mime_defect(d, MIME_DEFECT_HEADER_8BIT, ok);

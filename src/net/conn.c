@@ -41,6 +41,9 @@ net_wait(struct net_conn *c, short events, struct qu_err *err)
 	struct pollfd pfd[2] = {{.fd = c->fd, .events = events},
 				{.fd = qu_cancel_fd(c->cancel), .events = POLLIN}};
 	int64_t deadline = qu_now_ms() + c->timeout_ms;
+	bool overall = c->op_deadline && c->op_deadline < deadline;
+	if (overall)
+		deadline = c->op_deadline;
 	/* Acknowledge at once while waiting for the server: a server that sends
 	 * TLS 1.3 session tickets in their own segment holds its next reply
 	 * (Nagle) until they are acknowledged, and a delayed ACK costs ~40 ms
@@ -55,19 +58,46 @@ net_wait(struct net_conn *c, short events, struct qu_err *err)
 			left = 0;
 		if (qu_cancel_check(c->cancel, err) < 0)
 			return -1;
-		int r = poll(pfd, c->cancel ? 2 : 1, (int)left);
+		/* Past the overall deadline even a ready socket waits no more:
+		 * a trickle would always have its next byte ready. */
+		int r = overall && left == 0 ? 0 : poll(pfd, c->cancel ? 2 : 1, (int)left);
 		if (r > 0 && pfd[0].revents)
 			return 0;
 		if (r > 0)
 			continue; /* the cancel fired: checked above */
 		if (r == 0) {
-			qu_err_set(err, QU_E_TEMPFAIL, "timed out after %d s waiting for the server",
-				   (c->timeout_ms + 999) / 1000);
+			if (overall)
+				qu_err_set(err, QU_E_TEMPFAIL,
+					   "timed out: the transfer took more than %lld s (slower "
+					   "than %d bytes/s)",
+					   (long long)((c->op_ms + 999) / 1000), NET_FLOOR_RATE);
+			else
+				qu_err_set(err, QU_E_TEMPFAIL,
+					   "timed out after %d s waiting for the server",
+					   (c->timeout_ms + 999) / 1000);
 			return qu_err_reason(err, QU_R_TIMEOUT, NULL);
 		}
 		if (errno != EINTR)
 			return qu_err_sys(err, QU_E_TEMPFAIL, errno, "poll");
 	}
+}
+
+void
+net_deadline_set(struct net_conn *c, uint64_t bytes)
+{
+	uint64_t extra = bytes / NET_FLOOR_RATE * 1000 + bytes % NET_FLOOR_RATE * 1000 / NET_FLOOR_RATE;
+	uint64_t ms = (uint64_t)c->timeout_ms + extra;
+	if (ms > INT64_MAX / 2)
+		ms = INT64_MAX / 2;
+	c->op_ms = (int64_t)ms;
+	c->op_deadline = qu_now_ms() + c->op_ms;
+}
+
+void
+net_deadline_clear(struct net_conn *c)
+{
+	c->op_deadline = 0;
+	c->op_ms = 0;
 }
 
 static ssize_t

@@ -104,6 +104,17 @@ typedef int (*net_sink_fn)(void *ctx, const char *p, size_t n, struct qu_err *er
 int net_read_stream(struct net_conn *c, uint64_t n, net_sink_fn sink, void *ctx,
 		    struct qu_err *err);
 
+/* An overall deadline for one operation (a command's reply carrying
+ * message bodies, a RETR, a message upload), on top of the timeout of each
+ * wait, which restarts whenever a byte moves: a server trickling a byte a
+ * minute would otherwise hold quail for ever. The operation must end
+ * within the timeout plus bytes / NET_FLOOR_RATE seconds (bytes: what it
+ * transfers), counted from now; until net_deadline_clear, a wait past it
+ * fails with TEMPFAIL "timed out" (reason QU_R_TIMEOUT). */
+#define NET_FLOOR_RATE 1024 /* bytes per second: 1 KiB/s */
+void net_deadline_set(struct net_conn *c, uint64_t bytes);
+void net_deadline_clear(struct net_conn *c);
+
 /* True when bytes from the server are buffered and not yet read. */
 bool net_has_buffered(const struct net_conn *c);
 

@@ -24,6 +24,8 @@ struct net_conn {
 	char *host;
 	char *ca_file;
 	int timeout_ms;
+	int64_t op_deadline; /* net_deadline_set: ms (qu_now_ms), 0 for none */
+	int64_t op_ms;       /* its length, for the message */
 	const struct qu_cancel *cancel;
 	size_t max_line;
 	const struct qu_trace *trace;

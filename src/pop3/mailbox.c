@@ -21,6 +21,9 @@
 #define PIPELINE_WINDOW 64
 /* RFC 1939 §7 allows 70 characters; real servers go beyond it. */
 #define UID_MAX 512
+/* Most messages a LIST may name: a server cannot make quail allocate
+ * without bound (24 bytes an entry; UIDL entries must match LIST's). */
+#define LIST_MAX 1000000
 
 /* Marks the session out of step with the server and returns -1. */
 static int
@@ -249,6 +252,12 @@ read_list(struct pop3_session *s, struct pop3_listing *out, struct qu_err *err)
 		    qu_parse_u64(w, wn, UINT64_MAX, &size) < 0) {
 			broken(s);
 			return qu_err_set(err, QU_E_TEMPFAIL, "LIST: malformed line");
+		}
+		if (out->n >= LIST_MAX) {
+			broken(s);
+			return qu_err_set(err, QU_E_UNAVAILABLE,
+					  "LIST: more than %u messages; quail reads at most that many",
+					  (unsigned)LIST_MAX);
 		}
 		out->msgs = xgrow(out->msgs, &cap, out->n + 1, sizeof *out->msgs);
 		if (out->n && out->msgs[out->n - 1].num >= num)
@@ -490,7 +499,13 @@ pop3_session_retr_many(struct pop3_session *s, const uint32_t *nums, size_t n,
 		uint64_t octets;
 		if (h->begin(ctx, i, err) < 0)
 			return broken(s);
-		if (read_multiline(s, h->data, ctx, &octets, err) < 0)
+		/* Dot-stuffing and line ends may add to LIST's size: room for a
+		 * quarter more, and for the final line. */
+		if (h->sizes)
+			net_deadline_set(s->conn, h->sizes[i] + h->sizes[i] / 4 + 512);
+		int rr = read_multiline(s, h->data, ctx, &octets, err);
+		net_deadline_clear(s->conn);
+		if (rr < 0)
 			return -1;
 		if (h->end(ctx, i, octets, err) < 0)
 			return stop(s, i, sent);

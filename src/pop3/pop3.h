@@ -135,6 +135,9 @@ struct pop3_retr_handler {
 	pop3_sink_fn data;
 	int (*end)(void *ctx, size_t i, uint64_t octets, struct qu_err *err);
 	int (*refused)(void *ctx, size_t i, const struct qu_err *why, struct qu_err *err);
+	/* LIST's size of each message, or NULL: each RETR must then end within
+	 * the timeout plus its size at NET_FLOOR_RATE (net_deadline_set). */
+	const uint64_t *sizes;
 };
 
 /* RETR for each of nums in order. With PIPELINING (RFC 2449 §6.6) a window

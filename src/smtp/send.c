@@ -322,18 +322,6 @@ prep_free(struct prep *p)
 
 /* ---- commands ------------------------------------------------------ */
 
-/* xtext (RFC 3461 §4): '+', '=' and what is not printable as "+XX". */
-static void
-xtext(struct qu_buf *b, const char *s)
-{
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c > 32 && *c < 127 && *c != '+' && *c != '=')
-			qu_buf_append_byte(b, (char)*c);
-		else
-			qu_buf_printf(b, "+%02X", *c);
-	}
-}
-
 static int
 put_line(struct net_conn *c, struct qu_buf *b, struct qu_err *err)
 {
@@ -359,7 +347,7 @@ write_mail(struct smtp_session *s, const struct prep *p, struct qu_err *err)
 		qu_buf_append_str(&b, p->m.env.ret == SMTP_DSN_RET_FULL ? " RET=FULL" : " RET=HDRS");
 	if (p->dsn && p->m.env.envid) {
 		qu_buf_append_str(&b, " ENVID=");
-		xtext(&b, p->m.env.envid);
+		qu_xtext_encode(&b, p->m.env.envid); /* RFC 3461 §4 */
 	}
 	int r = put_line(smtp_session_conn(s), &b, err);
 	qu_buf_clear(&b);
@@ -393,7 +381,7 @@ write_rcpt(struct smtp_session *s, const struct prep *p, size_t i, struct qu_err
 	/* ORCPT keeps the address the user wrote (RFC 3461 §4.2). */
 	if (p->dsn && is_ascii(p->m.env.rcpt[i])) {
 		qu_buf_append_str(&b, " ORCPT=rfc822;");
-		xtext(&b, p->m.env.rcpt[i]);
+		qu_xtext_encode(&b, p->m.env.rcpt[i]);
 	}
 	int r = put_line(smtp_session_conn(s), &b, err);
 	qu_buf_clear(&b);
@@ -513,7 +501,10 @@ static int
 read_final(struct smtp_session *s, struct prep *p, const char *stage, struct smtp_reply *r,
 	struct qu_err *err)
 {
-	if (smtp_read_reply(s, r, err) < 0)
+	int rc = smtp_read_reply(s, r, err);
+	/* The data phase is over (data_deadline). */
+	net_deadline_clear(smtp_session_conn(s));
+	if (rc < 0)
 		return -1;
 	/* Only what the server accepted can be sent; a stray 2xx to a
 	 * transaction without recipients sends nothing. */
@@ -542,10 +533,21 @@ read_data_reply(struct smtp_session *s, struct prep *p, struct smtp_reply *r, bo
 	return 0;
 }
 
+/* The data phase (the message going out, then the server's final reply)
+ * must end within the timeout plus its size at NET_FLOOR_RATE, a quarter
+ * more for dot-stuffing and line ends: a server reading a byte a minute
+ * cannot hold quail for ever. read_final clears it. */
+static void
+data_deadline(struct smtp_session *s, uint64_t bytes)
+{
+	net_deadline_set(smtp_session_conn(s), bytes + bytes / 4 + 512);
+}
+
 static int
 send_after_354(struct smtp_session *s, struct prep *p, struct qu_err *err)
 {
 	struct net_conn *c = smtp_session_conn(s);
+	data_deadline(s, p->m.len);
 	if (accepted(p)) {
 		p->data_sent = true;
 		return write_data(c, p->m.data, p->m.len, true, err);
@@ -588,6 +590,7 @@ finish(struct engine *e, int k)
 static int
 lost(struct engine *e, struct qu_err *err)
 {
+	net_deadline_clear(smtp_session_conn(e->s));
 	for (int i = 0; i < WINDOW; i++) {
 		int k = (e->head + i) % WINDOW;
 		if (!e->used[k])
@@ -681,6 +684,7 @@ lockstep(struct engine *e, struct qu_err *err)
 			continue;
 		}
 		if (e->chunking) {
+			data_deadline(s, p->m.len);
 			if (write_bdat(s, p, err) < 0 || net_flush(c, err) < 0 ||
 			    read_final(s, p, "BDAT", &e->r, err) < 0)
 				return lost(e, err);
@@ -740,6 +744,9 @@ windowed(struct engine *e, struct qu_err *err)
 				count++;
 			}
 		}
+		/* What is in flight must go out and be answered in time. */
+		if (count)
+			data_deadline(e->s, bytes);
 		if (net_flush(c, err) < 0)
 			return lost(e, err);
 		if (!count)

@@ -99,6 +99,61 @@ store_mkdir(const char *path, mode_t mode, bool *created, struct qu_err *err)
 }
 
 int
+store_open_regular(const char *path, struct qu_err *err)
+{
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer
+	 * for ever. It is cleared again once the file is known regular. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return qu_err_sys(err, QU_E_IOERR, e, "%s: fstat", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return qu_err_set(err, QU_E_NOINPUT, "%s: not a regular file", path);
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return qu_err_sys(err, QU_E_IOERR, e, "%s: fcntl", path);
+	}
+	return fd;
+}
+
+int
+store_private_dir(const char *path, struct qu_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+		if (store_mkdir_p(path, 0700, err) < 0)
+			return -1;
+		if (lstat(path, &st) < 0)
+			return qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+	}
+	if (S_ISLNK(st.st_mode))
+		return qu_err_set(err, QU_E_CONFIG, "%s: is a symbolic link; refusing to use it", path);
+	if (!S_ISDIR(st.st_mode))
+		return qu_err_sys(err, QU_E_IOERR, ENOTDIR, "%s", path);
+	if (st.st_uid != geteuid())
+		return qu_err_set(err, QU_E_CONFIG,
+				  "%s: owned by uid %lu, not by this user; refusing to use it", path,
+				  (unsigned long)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return qu_err_set(err, QU_E_CONFIG,
+				  "%s: writable by group or others (mode %03o); refusing to use it "
+				  "(chmod 700 it)",
+				  path, (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int
 store_mkdir_p(const char *path, mode_t mode, struct qu_err *err)
 {
 	struct stat st;
@@ -173,18 +228,14 @@ store_map_file(const char *path, struct store_map *map, struct qu_err *err)
 	map->len = 0;
 	map->base_ = NULL;
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = store_open_regular(path, err);
 	if (fd < 0)
-		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
-	struct stat st;
+		return -1;
+	struct stat st; /* for the size: the kind is checked */
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 		close(fd);
 		return qu_err_sys(err, QU_E_IOERR, e, "%s: fstat", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return qu_err_set(err, QU_E_NOINPUT, "%s: not a regular file", path);
 	}
 	if ((uintmax_t)st.st_size > SIZE_MAX) {
 		close(fd);

@@ -93,7 +93,7 @@ make_state_dir(const char *dir, struct qu_err *err)
 	if (store_mkdir_p(dir, 0700, err) < 0)
 		return NULL;
 	char *qdir = xasprintf("%s/" STATE_DIR, dir);
-	if (store_mkdir(qdir, 0700, NULL, err) < 0) {
+	if (store_private_dir(qdir, err) < 0) {
 		free(qdir);
 		return NULL;
 	}
@@ -110,7 +110,7 @@ store_journal_open(const char *dir, const char *name, struct qu_err *err)
 		return NULL;
 	struct store_journal *j = xcalloc(1, sizeof *j);
 	j->path = xasprintf("%s/%s", qdir, name);
-	int flags = O_RDWR | O_APPEND | O_CLOEXEC;
+	int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
 	bool created = true;
 	j->fd = open(j->path, flags | O_CREAT | O_EXCL, 0600);
 	if (j->fd < 0 && errno == EEXIST) {
@@ -182,13 +182,27 @@ store_journal_read(const char *dir, const char *name,
 {
 	if (check_name(name, err) < 0)
 		return -1;
-	char *path = xasprintf("%s/" STATE_DIR "/%s", dir, name);
+	char *qdir = xasprintf("%s/" STATE_DIR, dir);
+	char *path = xasprintf("%s/%s", qdir, name);
 	int rc = 0;
 	struct stat st;
-	if (stat(path, &st) < 0) {
+	if (lstat(path, &st) < 0) {
 		/* No state yet: a first run. */
 		if (errno != ENOENT && errno != ENOTDIR)
 			rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+		free(path);
+		free(qdir);
+		return rc;
+	}
+	/* The journal exists, so .quail does: this only checks it. */
+	if (store_private_dir(qdir, err) < 0) {
+		free(path);
+		free(qdir);
+		return -1;
+	}
+	free(qdir);
+	if (S_ISLNK(st.st_mode)) {
+		rc = qu_err_set(err, QU_E_IOERR, "%s: is a symbolic link; refusing to read it", path);
 		free(path);
 		return rc;
 	}
@@ -257,7 +271,11 @@ store_journal_compact(const char *dir, const char *name, const struct store_line
 	char *path = xasprintf("%s/%s", qdir, name);
 	int rc = -1;
 	int cfd;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* Created anew, never through a link; one left by a crash goes. */
+	int tflags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(tmp, tflags, 0600);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, tflags, 0600);
 	if (fd < 0) {
 		qu_err_sys(err, QU_E_IOERR, errno, "%s", tmp);
 		goto out;

@@ -577,6 +577,7 @@ struct maildir_iter {
 	size_t n;
 	size_t cap;
 	size_t pos;
+	size_t skipped; /* entries that are not files */
 	char *path; /* the last entry's path, freed on the next call */
 };
 
@@ -604,6 +605,12 @@ list_dir(struct maildir_iter *it, const char *sub, bool is_new, struct qu_err *e
 		 * leftovers. */
 		if (de->d_name[0] == '.')
 			continue;
+		/* A FIFO, socket, device or directory is no message; readers
+		 * check again when they open a file (store_open_regular). */
+		if (de->d_type != DT_UNKNOWN && de->d_type != DT_REG && de->d_type != DT_LNK) {
+			it->skipped++;
+			continue;
+		}
 		it->ents = xgrow(it->ents, &it->cap, it->n + 1, sizeof *it->ents);
 		it->ents[it->n].name = xstrdup(de->d_name);
 		it->ents[it->n].is_new = is_new;
@@ -664,6 +671,12 @@ size_t
 maildir_iter_count(const struct maildir_iter *it)
 {
 	return it->n;
+}
+
+size_t
+maildir_iter_skipped(const struct maildir_iter *it)
+{
+	return it->skipped;
 }
 
 void

@@ -58,6 +58,12 @@ struct store_map {
  * process while mapped makes reads past its new end raise SIGBUS: quail
  * reads mail it owns and accepts that risk. */
 int store_map_file(const char *path, struct store_map *map, struct qu_err *err);
+/* Opens path for reading only if it is a regular file: a FIFO, device or
+ * directory (in a Maildir, or named by the user) would block a reader or
+ * be read as garbage. The open itself never waits (O_NONBLOCK, cleared
+ * once the file is known regular). Returns the descriptor (O_CLOEXEC), or
+ * -1 with QU_E_NOINPUT (missing, not regular) or QU_E_IOERR. */
+int store_open_regular(const char *path, struct qu_err *err);
 /* Releases the mapping and empties *map. Safe on an empty or already
  * released map. */
 void store_unmap(struct store_map *map);
@@ -202,6 +208,9 @@ struct maildir_iter *maildir_iter_new(struct maildir *md, struct qu_err *err);
 bool maildir_iter_next(struct maildir_iter *it, struct maildir_entry *e);
 /* Number of messages listed. */
 size_t maildir_iter_count(const struct maildir_iter *it);
+/* Entries of new/ and cur/ left out because they are not files (a FIFO,
+ * a socket, a device, a directory), for a warning. */
+size_t maildir_iter_skipped(const struct maildir_iter *it);
 /* NULL is a no-op. */
 void maildir_iter_free(struct maildir_iter *it);
 
@@ -269,6 +278,16 @@ void mbox_free(struct mbox *mb);
  * then holds a partial copy). */
 int mbox_unquote(const char *p, size_t n, enum mbox_format format, struct qu_buf *out);
 
+/* ---- private state directories ---------------------------------------- */
+
+/* Makes path (and missing parents, 0700) when missing; when it exists, checks
+ * that it is a directory itself (not a symbolic link), owned by the
+ * effective user and not writable by group or others, since the files in
+ * it are trusted (fetch state, the outbox). Returns 0, or -1 with
+ * QU_E_IOERR (cannot make or inspect it) or QU_E_CONFIG (unsafe: the
+ * message says why). */
+int store_private_dir(const char *path, struct qu_err *err);
+
 /* ---- fetch-state journals in DIR/.quail/ ----------------------------- */
 
 /* An append-only file of lines, DIR/.quail/NAME. Lines are opaque bytes
@@ -288,8 +307,10 @@ struct store_line {
  * directories it adds entries to. A trailing partial line is truncated
  * away so the next append starts on a line of its own.
  * name must be a plain file name (no '/', not starting with '.').
+ * DIR/.quail must pass store_private_dir, and neither it nor the file
+ * may be a symbolic link.
  * Returns an owned journal (store_journal_free), or NULL with QU_E_IOERR,
- * or QU_E_SOFTWARE for a bad name. */
+ * QU_E_CONFIG (store_private_dir), or QU_E_SOFTWARE for a bad name. */
 struct store_journal *store_journal_open(const char *dir, const char *name, struct qu_err *err);
 /* Appends line (len bytes) and a '\n', and returns only once they are on
  * disk (fdatasync). On a write error the file is cut back to its previous
@@ -305,13 +326,14 @@ void store_journal_free(struct store_journal *j);
  * without its '\n', borrowed for the call). A missing directory or file is
  * an empty journal. Stops when fn returns -1 (it sets err) and returns -1.
  * Returns 0, or -1 with QU_E_IOERR when the file exists but cannot be
- * read, QU_E_SOFTWARE for a bad name, or what fn set. */
+ * read (or is a symbolic link), QU_E_CONFIG when DIR/.quail fails
+ * store_private_dir, QU_E_SOFTWARE for a bad name, or what fn set. */
 int store_journal_read(const char *dir, const char *name,
 	int (*fn)(void *ctx, const char *line, size_t len, struct qu_err *err), void *ctx,
 	struct qu_err *err);
 /* Replaces DIR/.quail/NAME with exactly the n given lines: writes a
- * temporary file beside it, fsyncs it, renames it over NAME and fsyncs the
- * directory, so a crash leaves either the old or the new journal. Close
+ * temporary file beside it (created anew: O_EXCL, never through a link),
+ * fsyncs it, renames it over NAME and fsyncs the directory, so a crash leaves either the old or the new journal. Close
  * any store_journal open on NAME first (it would keep appending to the
  * replaced file) and reopen it after. Returns 0, or -1 with QU_E_IOERR, or
  * QU_E_SOFTWARE for a bad name or a line containing '\n'. */

@@ -84,22 +84,57 @@ utf8_seq(const unsigned char *p, size_t n)
 	return cp == 0xFFFFFFFFu ? 0 : l;
 }
 
-bool
-qu_utf8_valid(const char *p, size_t n)
+size_t
+qu_utf8_valid_prefix(const char *p, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)p;
 	size_t i = 0;
 	while (i < n) {
+		/* Eight ASCII bytes at a time. */
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, u + i, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		if (u[i] < 0x80) {
 			i++;
 			continue;
 		}
 		size_t l = utf8_seq(u + i, n - i);
 		if (!l)
-			return false;
+			return i;
 		i += l;
 	}
-	return true;
+	return n;
+}
+
+bool
+qu_utf8_valid(const char *p, size_t n)
+{
+	return qu_utf8_valid_prefix(p, n) == n;
+}
+
+/* The code point of the valid sequence p (l bytes) when it is one that
+ * breaks a line or reorders what follows it on a terminal: the line and
+ * paragraph separators U+2028/U+2029, and the bidirectional marks,
+ * embeddings, overrides and isolates (U+061C, U+200E/F, U+202A..U+202E,
+ * U+2066..U+2069): a name with U+202E could show its text backwards and
+ * hide what comes after it. 0 for any other. */
+static unsigned
+hidden_format(const unsigned char *p, size_t l)
+{
+	if (l == 2)
+		return p[0] == 0xD8 && p[1] == 0x9C ? 0x061C : 0;
+	if (l != 3 || p[0] != 0xE2)
+		return 0;
+	unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+	bool hit = cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) ||
+		   (cp >= 0x2066 && cp <= 0x2069);
+	return hit ? cp : 0;
 }
 
 int
@@ -126,6 +161,13 @@ qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab)
 		}
 		if (c >= 0x80) {
 			size_t l = utf8_seq(u + i, n - i);
+			unsigned cp = hidden_format(u + i, l);
+			if (cp) {
+				if (qu_buf_printf(b, "\\u%04X", cp) < 0)
+					return -1;
+				i += l;
+				continue;
+			}
 			/* C1 controls U+0080..U+009F are C2 80..C2 9F. */
 			if (l > 1 && !(l == 2 && c == 0xC2 && u[i + 1] < 0xA0)) {
 				if (qu_buf_append(b, p + i, l) < 0)
@@ -146,4 +188,77 @@ qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab)
 		i++;
 	}
 	return 0;
+}
+
+int
+qu_hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+void
+qu_pct_encode(struct qu_buf *b, const char *p, size_t n, const char *extra)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c <= 0x20 || c == '%' || c == 0x7f || (c && extra && strchr(extra, c)))
+			qu_buf_printf(b, "%%%02X", c);
+		else
+			qu_buf_append_byte(b, (char)c);
+	}
+}
+
+char *
+qu_pct_decode(const char *p, size_t n, size_t *out)
+{
+	char *d = xmalloc(n + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int h, l;
+		if (p[i] == '%' && i + 2 < n && (h = qu_hex_val(p[i + 1])) >= 0 &&
+		    (l = qu_hex_val(p[i + 2])) >= 0) {
+			d[k++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			d[k++] = p[i];
+		}
+	}
+	d[k] = '\0';
+	*out = k;
+	return d;
+}
+
+void
+qu_xtext_encode(struct qu_buf *b, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c > 32 && *c < 127 && *c != '+' && *c != '=')
+			qu_buf_append_byte(b, (char)*c);
+		else
+			qu_buf_printf(b, "+%02X", *c);
+	}
+}
+
+char *
+qu_xtext_decode(const char *p, size_t n)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		int h, l;
+		if (p[i] == '+' && i + 2 < n && (h = qu_hex_val(p[i + 1])) >= 0 &&
+		    (l = qu_hex_val(p[i + 2])) >= 0) {
+			qu_buf_append_byte(&b, (char)(h * 16 + l));
+			i += 2;
+		} else {
+			qu_buf_append_byte(&b, p[i]);
+		}
+	}
+	return qu_buf_steal(&b, NULL);
 }

@@ -197,10 +197,28 @@ void qu_str_lower(char *s);
 int qu_parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out);
 /* True when the bytes are valid UTF-8 (no overlongs, no surrogates). */
 bool qu_utf8_valid(const char *p, size_t n);
+/* The length of the longest valid UTF-8 prefix of the bytes (n when all
+ * are valid); fast on ASCII. */
+size_t qu_utf8_valid_prefix(const char *p, size_t n);
 /* Appends p to b so that it is safe on a terminal: C0 and C1 controls and
  * DEL shown as \xNN (ESC as \e, tab kept when keep_tab), invalid UTF-8 bytes
- * as \xNN. Returns -1 when b's cap is reached. */
+ * as \xNN, and the characters that break a line or reorder what follows
+ * (U+2028/U+2029, bidirectional controls) as \uXXXX. Returns -1 when b's
+ * cap is reached. */
 int qu_buf_append_safe(struct qu_buf *b, const char *p, size_t n, bool keep_tab);
+/* xtext (RFC 3461 §4): appends s with '+', '=' and every byte that is not
+ * printable ASCII as "+XX". */
+void qu_xtext_encode(struct qu_buf *b, const char *s);
+/* Reverses it ("+XX" of either case); other bytes stay. New string. */
+char *qu_xtext_decode(const char *p, size_t n);
+/* The value of one hex digit (either case), or -1. */
+int qu_hex_val(char c);
+/* Appends p to b with every byte that is a control, space, DEL, '%' or
+ * in the extra set (NULL: none) written as %XX (uppercase). */
+void qu_pct_encode(struct qu_buf *b, const char *p, size_t n, const char *extra);
+/* Decodes %XX escapes (a '%' not followed by two hex digits stays as it
+ * is). Returns a new NUL-terminated string; *out is its length. */
+char *qu_pct_decode(const char *p, size_t n, size_t *out);
 
 /* ---- terminal cells (width.c) ------------------------------------------ */
 

@@ -18,7 +18,8 @@
  *   nostarttls PROTO   a plaintext imap|pop3|smtp server that offers
  *                      AUTH but not STARTTLS/STLS, and refuses every login
  *   script FILE        play FILE: "S: text" sends a line, "C: text" reads a
- *                      line (logged, "!! expected" on a mismatch), "sleep N",
+ *                      line (logged, "!! expected" on a mismatch), "data"
+ *                      reads lines up to a "." line, "sleep N",
  *                      "close"; '#' starts a comment line
  *
  * Everything is bounded: the process ends after -t seconds (default 120)
@@ -316,6 +317,14 @@ play_script(struct conn *c, const char *path)
 			}
 			if (want[0] != '\0' && strcmp(line, want) != 0)
 				log_line(c, "!! expected ", want, strlen(want));
+		} else if (strcmp(step, "data") == 0) {
+			/* the message after DATA, up to its "." line */
+			do {
+				if (read_line(c, line, READ_TIMEOUT_MS) < 0) {
+					log_line(c, "!! eof, expected ", ".", 1);
+					break;
+				}
+			} while (strcmp(line, ".") != 0);
 		} else if (strncmp(step, "sleep ", 6) == 0) {
 			struct timespec ts = { .tv_sec = atoi(step + 6) };
 

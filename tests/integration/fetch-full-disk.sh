@@ -66,9 +66,9 @@ out=$MNT/pop3
 p3_fetch "pop3s://127.0.0.1:$FX_POP3S_PORT" -o "$out" --delete
 fx_is "$FX_RC" 74 "POP3 --delete, disk full: exit 74"
 fx_like "$FX_ERR" 'No space left on device' "POP3 --delete, disk full: the cause is named"
-stored=$(p3_count "$out")
-fx_check "POP3, disk full: every stored file is a whole message, once" whole_copies "$out"
-fx_is "$(find "$out/tmp" -type f | wc -l)" 0 "POP3, disk full: nothing left in tmp/"
+stored=$(p3_count "$out/INBOX")
+fx_check "POP3, disk full: every stored file is a whole message, once" whole_copies "$out/INBOX"
+fx_is "$(find "$out/INBOX/tmp" -type f | wc -l)" 0 "POP3, disk full: nothing left in tmp/"
 left=$(im_count "$(fx_maildir alice)")
 fx_diag "POP3: $stored stored, $left left on the server"
 fx_check "POP3 --delete, disk full: nothing without a copy was deleted ($stored + $left >= 300)" \
@@ -77,7 +77,7 @@ fx_check "POP3 --delete, disk full: nothing without a copy was deleted ($stored 
 mount -o remount,size=64m "$MNT" || fx_bail "remount failed"
 p3_fetch "pop3s://127.0.0.1:$FX_POP3S_PORT" -o "$out" --delete
 fx_is "$FX_RC" 0 "POP3 --delete, room again: exit 0"
-fx_is "$(p3_sums "$out")" "$server_sums" "POP3, room again: all 300 byte for byte, once"
+fx_is "$(p3_sums "$out/INBOX")" "$server_sums" "POP3, room again: all 300 byte for byte, once"
 fx_is "$(im_count "$(fx_maildir alice)")" 0 "POP3 --delete, room again: the server is empty"
 
 fx_done

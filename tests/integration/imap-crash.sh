@@ -11,19 +11,24 @@
 
 fx_need_quail
 im_need_fetch
-fx_need_cmd openssl dovecot doveadm sha256sum awk pgrep
+fx_need_cmd openssl dovecot doveadm sha256sum awk pgrep python3
 fx_init
 fx_certs
-fx_dovecot_start
+# Maildir++ refuses a name ending in '.'; the fs layout takes it.
+FX_MAIL_LOCATION='maildir:~/Maildir:LAYOUT=fs' fx_dovecot_start
 
 url=imaps://127.0.0.1:$FX_IMAPS_PORT
 out=$FX_DIR/out
 server=$(fx_maildir alice)
 master=$(cat "$FX_DIR/dovecot-main/run/master.pid")
 
+# Names with spaces, quotes, '%', non-ASCII and a trailing dot: the
+# journal must carry the Maildir paths they map to whole.
+drafts_name='Sent "Items" 100% Entwürfe.'
+deep_name='草稿 x/子目录 "a%b" y.'
 inbox=$(im_folder alice INBOX)
-drafts=$(im_folder alice "Entwürfe")
-deep=$(im_folder alice "草稿/子目录")
+drafts=$(im_folder alice "$drafts_name")
+deep=$(im_folder alice "$deep_name")
 im_gen "$inbox" 700 1 a
 im_gen "$drafts" 400 2 b
 im_gen "$deep" 400 3 c
@@ -104,7 +109,7 @@ cut_runs 50 250
 kill_runs 0.1
 # A new UIDVALIDITY with new mail: the folder is listed again from UID 1,
 # and what is stored must be recognised, cut off or not.
-im_doveadm mailbox update -u alice --uid-validity 777 "草稿/子目录" ||
+im_doveadm mailbox update -u alice --uid-validity 777 "$deep_name" ||
 	fx_bail "doveadm mailbox update failed"
 im_gen "$deep" 300 13 e
 im_resync alice
@@ -128,5 +133,48 @@ fx_is "$(cat "$FX_DIR/last.out")" "fetched 0 messages (0 bytes) from 3 folders" 
 	"a run after that fetches nothing"
 fx_is "$(find "$out" -type f -path "$out/*/new/*" -o -type f -path "$out/*/cur/*" | wc -l)" \
 	"$(want | grep -c .)" "as many files as the server has messages"
+
+# A journal written before paths were encoded (D entries with the path as
+# it is) still reads: rewritten that way and without its S entries (so
+# every folder is listed again), a run stores nothing twice.
+python3 - "$out/.quail/imap-alice@127.0.0.1" <<'PY'
+import sys, urllib.parse
+path = sys.argv[1]
+arity = {b"F": 2, b"V": 2, b"P": 2, b"C": 3, b"S": 3}
+lines = []
+for line in open(path, "rb").read().split(b"\n")[:-1]:
+    w, out, i = line.split(b" "), [], 0
+    while i < len(w):
+        tag, args = w[i], w[i + 1:i + 1 + arity[w[i]]]
+        i += 1 + arity[tag]
+        if tag == b"C":
+            tag, args = b"D", args[:2] + [urllib.parse.unquote_to_bytes(args[2])]
+        if tag != b"S":
+            out.append(b" ".join([tag] + args))
+    if out:
+        lines.append(b" ".join(out))
+open(path, "wb").write(b"".join(l + b"\n" for l in lines))
+PY
+fx_check "the rewritten journal has paths with spaces" \
+	grep -q 'D [0-9]* [0-9]* Sent "Items" 100%25 Entwürfe\./' "$out/.quail/imap-alice@127.0.0.1"
+fetch timeout 60
+fx_is "$(cat "$FX_DIR/last.out")" "fetched 0 messages (0 bytes) from 3 folders" \
+	"a run with the older journal fetches nothing"
+fx_check "every message still stored exactly once" test "$(im_sums "$out")" = "$(want)"
+
+# Flags changed on the server reach the copies in folders with such names.
+im_doveadm flags add -u alice '\Flagged \Answered' mailbox "$drafts_name" uid 1:40 ||
+	fx_bail "doveadm flags add failed"
+im_doveadm flags remove -u alice '\Seen' mailbox "$deep_name" uid 1:30 ||
+	fx_bail "doveadm flags remove failed"
+fetch timeout 60
+fx_is "$?" 0 "a run after flag changes completes"
+# ('%' is kept as %25 in a folder's directory name.)
+fx_is "$(diff <(im_server_flags alice "$drafts_name") \
+	<(im_local_flags "$out/Sent \"Items\" 100%25 Entwürfe.") | head -3)" "" \
+	"$drafts_name: the server's flags are on the copies"
+fx_is "$(diff <(im_server_flags alice "$deep_name") \
+	<(im_local_flags "$out/草稿 x/子目录 \"a%25b\" y.") | head -3)" "" \
+	"$deep_name: the server's flags are on the copies"
 
 fx_done

@@ -222,6 +222,8 @@ fx_init() { # make the private directory and install the traps
 	# Dovecot's and Postfix's unprivileged processes must reach their files.
 	chmod 755 "$FX_DIR"
 	mkdir "$FX_DIR/runs" "$FX_DIR/ports" "$FX_DIR/logs"
+	# quail's state (the outbox) stays in the fixture, never in $HOME.
+	export XDG_STATE_HOME=$FX_DIR/state
 	: >"$FX_DIR/pidfiles"
 	trap fx__on_exit EXIT
 	trap 'FX_SIGNALLED=1; exit 129' HUP
@@ -484,6 +486,8 @@ fx_maildir() { # user [instance]: the user's Maildir
 # Port keys: NAME-imap (STARTTLS) NAME-imaps NAME-pop3 (STLS) NAME-pop3s; for
 # "main" also FX_IMAP_PORT, FX_IMAPS_PORT, FX_POP3_PORT, FX_POP3S_PORT.
 # Sockets: $FX_DIR/dovecot-NAME/run/{lmtp,auth-postfix}.
+# FX_MAIL_LOCATION replaces mail_location (e.g. LAYOUT=fs for folder names
+# that Maildir++ refuses).
 # Note: Dovecot counts a connection whose remote IP equals the local IP as
 # secured, so on 127.0.0.1 it allows plaintext login before STARTTLS.
 fx_dovecot_start() {
@@ -570,7 +574,7 @@ fx__dovecot_try() {
 		  args = $dir/passwd
 		}
 
-		mail_location = maildir:~/Maildir
+		mail_location = ${FX_MAIL_LOCATION:-maildir:~/Maildir}
 		namespace inbox {
 		  inbox = yes
 		  separator = /

@@ -18,7 +18,8 @@ fx_dovecot_start
 
 url=pop3s://127.0.0.1:$FX_POP3S_PORT
 md=$(fx_maildir alice)
-out=$FX_DIR/out
+# A Maildir path with spaces, quotes, "%", non-ASCII and a trailing dot.
+out="$FX_DIR/out \"x\" 100% é."
 conf=$FX_DIR/dovecot-main/dovecot.conf
 
 # add PREFIX N SEED [BIG...]: more messages on the server; want is all
@@ -52,7 +53,7 @@ server_idle() {
 # invariants WHEN: the checks made after each interruption.
 invariants() {
 	local local_sums server_sums dup lost
-	local_sums=$(p3_sums "$out")
+	local_sums=$(p3_sums "$out/INBOX")
 	server_idle
 	server_sums=$(p3_sums "$md")
 	dup=$(printf '%s\n' "$local_sums" | grep . | uniq -d | wc -l)
@@ -94,11 +95,11 @@ cut_runs() {
 	local n pid rc start deadline master p
 	master=$(cat "$FX_DIR/dovecot-main/run/master.pid")
 	for n in "$@"; do
-		start=$(p3_count "$out")
+		start=$(p3_count "$out/INBOX")
 		fetch --delete timeout -s KILL 60 &
 		pid=$!
 		deadline=$((SECONDS + 20))
-		while fx__alive "$pid" && [ "$(p3_count "$out")" -lt $((start + n)) ] &&
+		while fx__alive "$pid" && [ "$(p3_count "$out/INBOX")" -lt $((start + n)) ] &&
 			((SECONDS < deadline)); do
 			sleep 0.01
 		done
@@ -131,7 +132,7 @@ for try in 1 2 3; do
 	sleep 1
 done
 fx_is "$rc" 0 "the final run completes"
-fx_check "every message stored exactly once" test "$(p3_sums "$out")" = "$want"
+fx_check "every message stored exactly once" test "$(p3_sums "$out/INBOX")" = "$want"
 fx_is "$(p3_count "$md")" 0 "the server is empty"
 fx_like "$(cat "$FX_DIR/last.out")" '^fetched [0-9]+ messages \([0-9]+ bytes\) from 1 folders$' \
 	"the final run prints the summary"

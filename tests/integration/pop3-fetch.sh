@@ -36,16 +36,28 @@ fx_like "$FX_OUT" '^fetched 1000 messages \([0-9]+ bytes\) from 1 folders$' \
 fx_is "$(printf '%s\n' "$FX_OUT" | tail -1 | sed 's/^fetched [0-9]* messages (\([0-9]*\) bytes).*/\1/')" \
 	"$(p3_bytes "$alice_md")" "pop3s fetch: the summary counts the bytes stored"
 fx_is "$FX_ERR" "" "pop3s fetch: nothing on stderr (not a terminal: no progress)"
-fx_check "every message stored byte for byte, exactly once" test "$(p3_sums "$out")" = "$want"
-fx_is "$(p3_count "$out")" 1000 "1000 files in new/ and cur/"
-fx_is "$(find "$out/tmp" -type f | wc -l)" 0 "nothing left in tmp/"
+fx_check "every message stored byte for byte, exactly once" test "$(p3_sums "$out/INBOX")" = "$want"
+fx_is "$(p3_count "$out/INBOX")" 1000 "1000 files in new/ and cur/"
+fx_is "$(find "$out/INBOX/tmp" -type f | wc -l)" 0 "nothing left in tmp/"
+fx_check "messages go into DIR/INBOX, not DIR (SPEC §5)" test ! -e "$out/new"
 fx_check "state in DIR/.quail/" test -s "$out/.quail/pop3-alice@127.0.0.1"
 fx_is "$(p3_count "$alice_md")" 1000 "without --delete the server keeps every message"
 
 p3_fetch "$pop3s" -o "$out"
 fx_is "$FX_RC" 0 "second run: exit 0"
 fx_is "$FX_OUT" "fetched 0 messages (0 bytes) from 1 folders" "second run fetches nothing"
-fx_is "$(p3_count "$out")" 1000 "second run: still 1000 files"
+fx_is "$(p3_count "$out/INBOX")" 1000 "second run: still 1000 files"
+
+# A Maildir as an older quail left it, the messages in DIR itself: the
+# next run moves them into DIR/INBOX and fetches nothing again.
+mv "$out/INBOX/new" "$out/INBOX/cur" "$out/INBOX/tmp" "$out/" && rmdir "$out/INBOX"
+fx_is "$(p3_count "$out")" 1000 "older layout: 1000 files in DIR/new and DIR/cur"
+p3_fetch "$pop3s" -o "$out"
+fx_is "$FX_RC" 0 "run on the older layout: exit 0"
+fx_is "$FX_OUT" "fetched 0 messages (0 bytes) from 1 folders" "run on the older layout fetches nothing"
+fx_check "run on the older layout: moved, byte for byte" test "$(p3_sums "$out/INBOX")" = "$want"
+fx_check "run on the older layout: DIR/new and DIR/cur are gone" \
+	test ! -e "$out/new" -a ! -e "$out/cur" -a ! -e "$out/tmp"
 
 # --- STLS, --delete ---------------------------------------------------------------
 p3_gen "$bob_md" 20 2
@@ -57,12 +69,12 @@ bobfetch "$pop3" -o "$FX_DIR/bob" --quiet
 fx_is "$FX_RC" 0 "pop3:// with STLS: exit 0"
 fx_is "$FX_OUT" "fetched 20 messages ($(p3_bytes "$bob_md") bytes) from 1 folders" \
 	"STLS fetch: 20 messages"
-fx_check "STLS fetch: byte for byte" test "$(p3_sums "$FX_DIR/bob")" = "$bob_want"
+fx_check "STLS fetch: byte for byte" test "$(p3_sums "$FX_DIR/bob/INBOX")" = "$bob_want"
 bobfetch "$pop3" -o "$FX_DIR/bob" --delete
 fx_is "$FX_RC" 0 "--delete after a plain fetch: exit 0"
 fx_is "$FX_OUT" "fetched 0 messages (0 bytes) from 1 folders" "--delete: nothing new to fetch"
 fx_is "$(p3_count "$bob_md")" 0 "--delete removed the messages already stored"
-fx_check "--delete: the local copies are all there" test "$(p3_sums "$FX_DIR/bob")" = "$bob_want"
+fx_check "--delete: the local copies are all there" test "$(p3_sums "$FX_DIR/bob/INBOX")" = "$bob_want"
 
 p3_gen "$bob_md" 5 3
 p3_resync bob
@@ -71,7 +83,7 @@ bobfetch "$pop3s" -o "$FX_DIR/bob2" --delete
 fx_is "$FX_RC" 0 "fetch --delete: exit 0"
 fx_like "$FX_OUT" '^fetched 5 messages ' "fetch --delete: 5 messages"
 fx_is "$(p3_count "$bob_md")" 0 "fetch --delete: the server is empty"
-fx_check "fetch --delete: every message stored" test "$(p3_sums "$FX_DIR/bob2")" = "$bob_want2"
+fx_check "fetch --delete: every message stored" test "$(p3_sums "$FX_DIR/bob2/INBOX")" = "$bob_want2"
 
 # --- an account from the config file ---------------------------------------------
 p3_gen "$bob_md" 3 4
@@ -89,9 +101,9 @@ EOF
 fx_run -t 60 "$QUAIL" fetch --config "$cfg" --account home
 fx_is "$FX_RC" 0 "account from the config file: exit 0"
 fx_like "$FX_OUT" '^fetched 3 messages ' "account from the config file: 3 messages"
-fx_is "$(p3_count "$FX_DIR/mail/home")" 3 "into the account's Maildir"
+fx_is "$(p3_count "$FX_DIR/mail/home/INBOX")" 3 "into the account's Maildir"
 fx_run -t 60 "$QUAIL" fetch --config "$cfg" --account home -o "$FX_DIR/elsewhere" -q
-fx_is "$(p3_count "$FX_DIR/elsewhere")" 3 "-o overrides the account's Maildir"
+fx_is "$(p3_count "$FX_DIR/elsewhere/INBOX")" 3 "-o overrides the account's Maildir"
 
 # --- refusals ------------------------------------------------------------------------
 p3_fetch "pop3s://127.0.0.1:$FX_WRONGHOST_PORT" -o "$FX_DIR/x"

@@ -69,11 +69,13 @@ run drop "$FX_DIR/text.txt" -s dropped bob@example.test
 fx_is "$FX_RC" 75 "dropped during DATA: exit 75"
 fx_like "$FX_ERR" 'not sent' "dropped during DATA: says not sent"
 fx_unlike "$FX_ERR" '^queued' "dropped during DATA: nothing queued without --queue"
-fx_is "$(find "$FX_DIR/mail" -type f 2>/dev/null | wc -l)" 0 "dropped during DATA: no outbox file"
+fx_is "$(find "$FX_DIR/mail" "$XDG_STATE_HOME" -type f 2>/dev/null | wc -l)" 0 \
+	"dropped during DATA: no outbox file"
 run drop "$FX_DIR/text.txt" -s dropped --queue --dsn failure --dsn-ret hdrs bob@example.test
 fx_is "$FX_RC" 0 "dropped during DATA with --queue: exit 0"
 fx_like "$FX_ERR" '^queued: .*connection' "dropped during DATA with --queue: 'queued: reason'"
-q=$(find "$FX_DIR/mail/t/.outbox/new" -type f | head -n 1)
+ob=$XDG_STATE_HOME/quail/outbox/t
+q=$(find "$ob/new" -type f | head -n 1)
 fx_check "the message is in the outbox" test -s "$q"
 fx_like "$(head -n 8 "$q")" '^X-Quail-To: <bob@example.test>$' "the envelope is stored with it"
 fx_like "$(head -n 8 "$q")" '^X-Quail-DSN: NOTIFY=FAILURE RET=HDRS$' "the DSN options are stored with it"
@@ -84,6 +86,52 @@ fx_like "$FX_OUT" '<bob@example.test>: pending' "queue list shows it pending"
 QUAIL_CONFIG=$FX_DIR/drop.conf fx_run -t 30 "$QUAIL" queue flush --timeout 5
 fx_is "$FX_RC" 75 "flush against a dropping server: exit 75"
 fx_check "the message is still in the outbox" test -s "$q"
+fx_is "$(stat -c %a "$ob")" 700 "the outbox is private (0700)"
+fx_is "$(find "$FX_DIR/mail" -type f 2>/dev/null | wc -l)" 0 "nothing of the outbox is in the Maildir"
+rm -f "$q"
+
+# --- an outbox at the older place, <maildir>/.outbox, moves out of the mail tree ---------
+# A message to bob and carol; a flush gets bob through, carol refused for now.
+run drop "$FX_DIR/text.txt" -s moved --queue bob@example.test carol@example.test
+fx_is "$FX_RC" 0 "queued for bob and carol"
+server half fake.test PIPELINING -- "C:" "C:" "C:" "C:" "S: 250 ok" "S: 250 ok" \
+	"S: 450 4.2.1 later" "S: 354 go" data "S: 250 2.0.0 queued" "C:" "S: 221 bye"
+QUAIL_CONFIG=$FX_DIR/half.conf fx_run -t 30 "$QUAIL" queue flush --timeout 5
+fx_is "$FX_RC" 75 "flush with carol refused for now: exit 75"
+# Put it where an older quail kept it, journal and all.
+mkdir -p "$FX_DIR/mail/t"
+mv "$ob" "$FX_DIR/mail/t/.outbox"
+QUAIL_CONFIG=$FX_DIR/half.conf fx_run -t 30 "$QUAIL" queue list
+fx_is "$FX_RC" 0 "queue list with an outbox at the older place: exit 0"
+fx_like "$FX_OUT" '<carol@example.test>: pending' "carol is still pending"
+fx_unlike "$FX_OUT" '<bob@example.test>: pending' "bob is not pending again"
+fx_check "the old outbox is gone" test ! -e "$FX_DIR/mail/t/.outbox"
+fx_is "$(find "$ob/new" "$ob/cur" -type f | wc -l)" 1 "the message is in the new outbox"
+server rest fake.test PIPELINING -- "C:" "C:" "C:" "S: 250 ok" "S: 250 ok" "S: 354 go" data \
+	"S: 250 2.0.0 queued" "C:" "S: 221 bye"
+QUAIL_CONFIG=$FX_DIR/rest.conf fx_run -t 30 "$QUAIL" queue flush --timeout 5
+fx_is "$FX_RC" 0 "the flush after the move: exit 0"
+fx_like "$(fx_fake_log rest)" '^C: RCPT TO:<carol@example\.test>' "carol gets it"
+fx_unlike "$(fx_fake_log rest)" '^C: RCPT TO:<bob@' "bob does not get it twice"
+fx_is "$(find "$ob/new" "$ob/cur" -type f | wc -l)" 0 "the outbox is empty"
+
+# --- an outbox others could write to is refused ---------------------------------------
+chmod 777 "$ob"
+QUAIL_CONFIG=$FX_DIR/rest.conf fx_run -t 30 "$QUAIL" queue list
+fx_is "$FX_RC" 78 "an outbox writable by others: exit 78"
+fx_like "$FX_ERR" 'writable by group or others' "says why"
+chmod 700 "$ob"
+
+# --- drop needs an ID: an empty one would match every message ------------------------
+run drop "$FX_DIR/text.txt" -s keep --queue bob@example.test
+fx_is "$FX_RC" 0 "queued one more"
+QUAIL_CONFIG=$FX_DIR/drop.conf fx_run -t 30 "$QUAIL" queue drop ""
+fx_is "$FX_RC" 64 "queue drop '': exit 64"
+fx_is "$(find "$ob/new" "$ob/cur" -type f | wc -l)" 1 "queue drop '': the message stays"
+id=$(basename "$(find "$ob/new" "$ob/cur" -type f)")
+QUAIL_CONFIG=$FX_DIR/drop.conf fx_run -t 30 "$QUAIL" queue drop "${id%%[,:]*}"
+fx_is "$FX_RC" 0 "queue drop ID: exit 0"
+fx_is "$(find "$ob/new" "$ob/cur" -type f | wc -l)" 0 "queue drop ID: the message is gone"
 
 # --- every recipient refused for now -------------------------------------------------
 server busy fake.test PIPELINING -- "C:" "C:" "C:" "S: 250 ok" "S: 450 4.2.1 try later" \

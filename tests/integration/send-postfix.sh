@@ -233,5 +233,11 @@ fx_check "queue flush with sent_folder: the 3 arrived" arrived bob "$n"
 fx_is "$(in_sent)" 4 "queue flush with sent_folder: the 3 are in 'Sent Items' too"
 logins_after=$(grep -c 'imap-login: Info: Login: user=<alice>' "$FX_DIR/logs/dovecot-main.log" 2>/dev/null)
 fx_is "$((logins_after - logins_before))" 1 "queue flush with sent_folder: one IMAP login for all 3"
+# The copy to Sent goes with the send's options: -v traces its APPEND.
+QUAIL_CONFIG=$FX_DIR/sent.conf qsend "$FX_DIR/text.txt" -v -s "traced to Sent" "bob@$D"
+fx_is "$FX_RC" 0 "send -v with sent_folder: exit 0"
+fx_like "$FX_ERR" '^C: [A-Za-z0-9]+ APPEND ' "send -v: the APPEND to Sent is traced"
+n=$((n + 1))
+fx_check "send -v with sent_folder: delivered" arrived bob "$n"
 
 fx_done

@@ -11,6 +11,8 @@ Suite *imap_live_suite(void);
 Suite *app_live_suite(void);
 Suite *smtp_send_suite(void);
 Suite *tls_reasons_suite(void);
+Suite *deadline_suite(void);
+Suite *limits_suite(void);
 
 int
 main(void)
@@ -24,6 +26,8 @@ main(void)
 	srunner_add_suite(sr, app_live_suite());
 	srunner_add_suite(sr, smtp_send_suite());
 	srunner_add_suite(sr, tls_reasons_suite());
+	srunner_add_suite(sr, deadline_suite());
+	srunner_add_suite(sr, limits_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -228,6 +228,19 @@ play(int fd, const char *const *script)
 			long ms = atol(l + 6);
 			struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 			nanosleep(&ts, NULL);
+		} else if (strncmp(l, "TRICKLE:", 8) == 0) {
+			/* "TRICKLE:ms:text": text and CRLF, a byte every ms */
+			char *colon;
+			long ms = strtol(l + 8, &colon, 10);
+			const char *t = *colon == ':' ? colon + 1 : colon;
+			char *all = xasprintf("%s\r\n", t);
+			struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+			for (const char *c = all; *c; c++) {
+				if (io_write(fd, c, 1) != 1)
+					break; /* the client gave up */
+				nanosleep(&ts, NULL);
+			}
+			free(all);
 		} else if (strcmp(l, "TLS") == 0) {
 			if (tls_server(fd) != 0)
 				return 1;

@@ -8,6 +8,7 @@
  *   "SCRAM:text" read one client line ending in a base64 SCRAM
  *              client-first message; send text and the base64 server-first
  *              message with the client's nonce (salt "salt", 4096 rounds)
+ *   "TRICKLE:ms:text" send text and CRLF one byte every ms milliseconds
  *   "SLEEP:ms" pause
  *   "TLS"      run the server side of a TLS handshake (certificate from
  *              peer_tls_ca); later lines go over TLS

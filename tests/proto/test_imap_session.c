@@ -91,6 +91,42 @@ START_TEST(test_pipelined_status)
 }
 END_TEST
 
+/* A STATUS reply whose mailbox name holds spaces but is not quoted (seen
+ * from some servers): the counts are the last list, the name the atoms
+ * before it. */
+START_TEST(test_status_unquoted_name)
+{
+	static const char *const script[] = {
+		PREAUTH(""),
+		"C:Q1 STATUS \"Caf&AOk- &- &g0l6Pw-\" (MESSAGES UNSEEN)",
+		"C:Q2 STATUS \"Other\" (MESSAGES UNSEEN)",
+		"S:* STATUS Caf&AOk- &- &g0l6Pw- (MESSAGES 3 UNSEEN 2)",
+		"S:Q1 OK done",
+		"S:* STATUS Other (MESSAGES 9 UNSEEN 4)",
+		"S:Q2 OK done",
+		LOGOUT(3),
+		NULL,
+	};
+	struct peer p;
+	struct qu_err err;
+	struct imap_session *s = open_peer(&p, script, NET_TLS_NONE, 3000, NULL, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	const char *w[] = {"Caf&AOk- &- &g0l6Pw-", "Other"};
+	size_t wl[] = {strlen(w[0]), 5};
+	struct imap_mailbox_status st[2];
+	bool fail[2];
+	ck_assert_msg(imap_session_status_many(s, w, wl, 2, IMAP_MB_HAVE_MESSAGES | IMAP_MB_HAVE_UNSEEN,
+					       st, fail, &err) == 0, "%s", err.msg);
+	ck_assert(!fail[0] && !fail[1]);
+	ck_assert_uint_eq(st[0].messages, 3);
+	ck_assert_uint_eq(st[0].unseen, 2);
+	ck_assert_uint_eq(st[1].messages, 9);
+	ck_assert_uint_eq(st[1].unseen, 4);
+	imap_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+}
+END_TEST
+
 struct got {
 	struct qu_buf b;
 	int begins;
@@ -766,6 +802,7 @@ imap_session_suite(void)
 	tcase_add_test(tc, test_deep_nesting_refused);
 	tcase_add_test(tc, test_starttls_injection);
 	tcase_add_test(tc, test_starttls_forgets);
+	tcase_add_test(tc, test_status_unquoted_name);
 	tcase_add_test(tc, test_unknown_tag);
 	tcase_add_test(tc, test_status_classes);
 	tcase_add_test(tc, test_bye_then_close);

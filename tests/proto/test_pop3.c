@@ -247,7 +247,7 @@ m_refused(void *ctx, size_t i, const struct qu_err *why, struct qu_err *err)
 	return 0;
 }
 
-static const struct pop3_retr_handler handler = {m_begin, m_data, m_end, m_refused};
+static const struct pop3_retr_handler handler = {m_begin, m_data, m_end, m_refused, NULL};
 
 START_TEST(test_retr_many_pipelined)
 {

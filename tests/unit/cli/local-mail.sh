@@ -43,6 +43,15 @@ cp "$fix/plain-text-us-ascii.eml" "$tmp/md/cur/1000.1.host:2,S"
 cp "$fix/multipart-alternative.eml" "$tmp/md/new/2000.2.host"
 out=$("$q" parse --check "$tmp/md")
 check "parse --check reads a Maildir" test "$out" = "messages: 2 parts: 3 bytes: 171 defects: 0"
+# A FIFO in a Maildir is no message: skipped, never opened for reading
+# (that would wait for a writer for ever).
+mkfifo "$tmp/md/cur/1500.3.host:2,S" "$tmp/md/new/1600.4.host"
+out=$(timeout 10 "$q" parse --check "$tmp/md"); rc=$?
+check "parse --check skips a FIFO in a Maildir" \
+	test "$rc" -eq 0 -a "$out" = "messages: 2 parts: 3 bytes: 171 defects: 0"
+timeout 10 "$q" scan "$tmp/md" >"$tmp/scanf"; rc=$?
+check "scan skips a FIFO in a Maildir" test "$rc" -eq 0 -a "$(wc -l <"$tmp/scanf")" -eq 2
+rm "$tmp/md/cur/1500.3.host:2,S" "$tmp/md/new/1600.4.host"
 
 # ---- parse, parse --json -----------------------------------------------------
 "$q" parse --json "$root/samples/inbox.mbox" >"$tmp/json"
@@ -81,6 +90,20 @@ check "scan escapes the hostile sender and subject" \
 check "scan prints no raw escape" sh -c "! grep -q '$esc' '$tmp/scan'"
 "$q" scan "$tmp/md" >"$tmp/scan2"
 check "scan reads a Maildir in delivery order" sh -c "head -n 1 '$tmp/scan2' | grep -q 'Lunch on Friday' && tail -n 1 '$tmp/scan2' | grep -q 'Slides for the café meeting'"
+# SPEC §6: a display name that looks like an address comes with the real
+# address, first; a right-to-left override cannot hide what follows.
+mkdir -p "$tmp/spoof/cur" "$tmp/spoof/new" "$tmp/spoof/tmp"
+printf 'From: "service@paypal.example" <evil@attacker.example>\nDate: Mon, 2 Nov 2026 10:00:00 +0000\nSubject: =?utf-8?b?%s?=\n\nx\n' \
+	"$(printf 'Invoice \342\200\256fdp.exe' | base64 -w0)" >"$tmp/spoof/new/1.1.host"
+printf 'From: PayPal.com <evil@attacker.example>\nSubject: two\n\nx\n' >"$tmp/spoof/new/2.2.host"
+printf 'From: Alice Example <alice@example.com>\nSubject: three\n\nx\n' >"$tmp/spoof/new/3.3.host"
+"$q" scan "$tmp/spoof" >"$tmp/scan3"
+check "scan: an address-like display name comes after the real address" \
+	grep -q '^   1 2026-11-02 evil@attacker.exampl Invoice \\u202Efdp.exe$' "$tmp/scan3"
+check "scan: a domain-like display name comes after the real address" \
+	grep -q '^   2 ---------- evil@attacker.exampl two$' "$tmp/scan3"
+check "scan: a plain display name is shown alone" \
+	grep -q '^   3 ---------- Alice Example        three$' "$tmp/scan3"
 "$q" scan "$tmp/missing" >/dev/null 2>&1
 check "scan of a missing mailbox exits 66" test $? -eq 66
 "$q" scan >/dev/null 2>&1

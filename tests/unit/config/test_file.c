@@ -295,6 +295,46 @@ START_TEST(test_values)
 }
 END_TEST
 
+/* max_message_size (SPEC §2): per account, else [general], else 512 MiB. */
+START_TEST(test_max_message_size)
+{
+	struct cfg *c = load_ok("[general]\n"
+				"max_message_size = 100M\n"
+				"[account a]\n"
+				"max_message_size = 2048\n"
+				"[account b]\n"
+				"[account c]\n"
+				"max_message_size = 1GiB\n");
+	ck_assert_uint_eq(cfg_max_message_size(&c->accounts[0]), 2048);
+	ck_assert_uint_eq(cfg_max_message_size(&c->accounts[1]), 100ull << 20);
+	ck_assert_uint_eq(cfg_max_message_size(&c->accounts[2]), 1ull << 30);
+	cfg_free(c);
+	c = load_ok("[account a]\n");
+	ck_assert_uint_eq(cfg_max_message_size(&c->accounts[0]), 512ull << 20);
+	cfg_free(c);
+	static const struct {
+		const char *in;
+		uint64_t want;
+		int rc;
+	} t[] = {
+		{"1", 1, 0}, {"10k", 10240, 0}, {"3KB", 3072, 0}, {"2mib", 2u << 20, 0},
+		{"7B", 7, 0}, {"0", 0, -1}, {"", 0, -1}, {"M", 0, -1}, {"5T", 0, -1},
+		{"-1", 0, -1}, {"1 M", 0, -1}, {"99999999999999999999", 0, -1},
+		{"17179869184G", 0, -1},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		uint64_t v = 0;
+		ck_assert_msg(cfg_parse_size(t[i].in, &v) == t[i].rc, "%s", t[i].in);
+		if (t[i].rc == 0)
+			ck_assert_uint_eq(v, t[i].want);
+	}
+	expect_error("[account a]\nmax_message_size = lots\n", 2,
+		     "max_message_size must be a size such as 100M, not 'lots'");
+	expect_error("[general]\nmax_message_size = 0\n", 2,
+		     "max_message_size must be a size");
+}
+END_TEST
+
 START_TEST(test_password_private)
 {
 	struct cfg *c = load_ok("[account a]\npassword = s3cret ; comment\n");
@@ -499,6 +539,7 @@ file_suite(void)
 	tcase_add_test(tc, test_password_public);
 	tcase_add_test(tc, test_password_and_command);
 	tcase_add_test(tc, test_maildirs);
+	tcase_add_test(tc, test_max_message_size);
 	tcase_add_test(tc, test_default_account_missing);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_directory);

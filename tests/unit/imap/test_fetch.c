@@ -140,12 +140,16 @@ struct run {
 	int rc;
 };
 
+/* max_message_size for the next run_fetch (0: the default). */
+static uint64_t run_max_size;
+
 static void
 run_fetch(struct run *x, struct peer *p, const char *dir, const char *const *folders, size_t nf,
 	  bool all, bool del)
 {
 	char *url = xasprintf("imap+insecure://127.0.0.1:%u", (unsigned)p->port);
 	memset(x, 0, sizeof *x);
+	x->a.max_message_size = run_max_size;
 	x->a.imap = url;
 	x->a.user = "alice";
 	x->a.password = "secret";
@@ -209,9 +213,9 @@ START_TEST(test_fetch_then_nothing_new)
 	char *j = journal(dir);
 	ck_assert_ptr_nonnull(strstr(j, "F 0 INBOX\n"));
 	ck_assert_ptr_nonnull(strstr(j, "V 0 5\n"));
-	ck_assert_ptr_nonnull(strstr(j, "D 0 1 INBOX/cur/"));
+	ck_assert_ptr_nonnull(strstr(j, "C 0 1 INBOX/cur/"));
 	ck_assert_ptr_nonnull(strstr(j, "S 0 4 0\n"));
-	ck_assert(strstr(j, "P 0 3") < strstr(j, "D 0 3"));
+	ck_assert(strstr(j, "P 0 3") < strstr(j, "C 0 3"));
 	free(j);
 
 	/* Nothing new: no EXAMINE, no FETCH. */
@@ -529,6 +533,95 @@ START_TEST(test_resume_finds_stored_copy)
 	ck_assert_uint_eq(x.r.already, 1);
 	ck_assert_uint_eq(x.r.messages, 1);
 	ck_assert_int_eq(count(dir, "INBOX/new"), 3);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* A journal from before paths were encoded: D entries with a folder's
+ * spaces in the path, several on one line. Every entry is read (uids 1
+ * and 2 are stored), and new entries encode the path. */
+START_TEST(test_legacy_journal_spaces)
+{
+	static const char *const script[] = {
+		GREET, LOGIN, DELIM(2),
+		"C:Q3 STATUS \"Sent  Items\" " ITEMS,
+		"S:* STATUS \"Sent  Items\" (MESSAGES 3 UIDVALIDITY 1 UIDNEXT 4)", "S:Q3 OK",
+		"C:Q4 EXAMINE \"Sent  Items\"", "S:* 3 EXISTS", "S:* OK [UIDVALIDITY 1] x",
+		"S:* OK [UIDNEXT 4] x", "S:Q4 OK [READ-ONLY] done",
+		"C:Q5 UID FETCH 1:* (UID FLAGS RFC822.SIZE)", "S:* 1 FETCH (UID 1 RFC822.SIZE 17)",
+		"S:* 2 FETCH (UID 2 RFC822.SIZE 17)", "S:* 3 FETCH (UID 3 RFC822.SIZE 17)",
+		"S:Q5 OK", "C:Q6 UID FETCH 3 (UID FLAGS BODY.PEEK[])",
+		"R:* 3 FETCH (UID 3 BODY[] {17}\r\n" B3 ")\r\n", "S:Q6 OK",
+		LOGOUT(7), NULL,
+	};
+	char *dir = tmpdir();
+	struct qu_err err;
+	struct store_journal *jn = store_journal_open(dir, "imap-alice@127.0.0.1", &err);
+	ck_assert_ptr_nonnull(jn);
+	const char *old = "F 0 Sent%20%20Items V 0 1 D 0 1 Sent  Items/new/1.a.host,S=17 "
+			  "D 0 2 Sent  Items/cur/2.b.host,S=17:2,S P 0 3";
+	ck_assert_int_eq(store_journal_append(jn, old, strlen(old), &err), 0);
+	store_journal_free(jn);
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	static const char *const folders[] = {"Sent  Items"};
+	run_fetch(&x, &p, dir, folders, 1, false, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	char *j = journal(dir);
+	ck_assert_msg(strstr(j, "C 0 3 Sent%20%20Items/new/"), "%s", j);
+	free(j);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* A message over max_message_size is skipped, reported, and not recorded:
+ * the next run, with a higher limit, fetches it. */
+#define BIG "Subject: big\r\n\r\n0123456789012345678901\r\n" /* 40 bytes */
+START_TEST(test_max_message_size)
+{
+	static const char *const first[] = {
+		GREET, LOGIN, DELIM(2),
+		"C:Q3 STATUS \"INBOX\" " ITEMS, "S:* STATUS INBOX (MESSAGES 2 UIDVALIDITY 1 UIDNEXT 3)",
+		"S:Q3 OK", INBOX_SELECT(4, 1, 3, 2),
+		"C:Q5 UID FETCH 1:* (UID FLAGS RFC822.SIZE)", "S:* 1 FETCH (UID 1 RFC822.SIZE 17)",
+		"S:* 2 FETCH (UID 2 RFC822.SIZE 40)", "S:Q5 OK",
+		"C:Q6 UID FETCH 1 (UID FLAGS BODY.PEEK[])",
+		"R:* 1 FETCH (UID 1 BODY[] {17}\r\n" B1 ")\r\n", "S:Q6 OK",
+		LOGOUT(7), NULL,
+	};
+	static const char *const second[] = {
+		GREET, LOGIN, DELIM(2),
+		"C:Q3 STATUS \"INBOX\" " ITEMS, "S:* STATUS INBOX (MESSAGES 2 UIDVALIDITY 1 UIDNEXT 3)",
+		"S:Q3 OK", INBOX_SELECT(4, 1, 3, 2),
+		"C:Q5 UID FETCH 2:* (UID FLAGS RFC822.SIZE)", "S:* 2 FETCH (UID 2 RFC822.SIZE 40)",
+		"S:Q5 OK", "C:Q6 UID FETCH 2 (UID FLAGS BODY.PEEK[])",
+		"R:* 2 FETCH (UID 2 BODY[] {40}\r\n" BIG ")\r\n", "S:Q6 OK",
+		LOGOUT(7), NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	run_max_size = 30;
+	peer_start(&p, first);
+	run_fetch(&x, &p, dir, NULL, 0, false, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.skipped, 1);
+	ck_assert_uint_eq(x.r.max_size, 30);
+	run_max_size = 0;
+	peer_start(&p, second);
+	run_fetch(&x, &p, dir, NULL, 0, false, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.skipped, 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
 	rm_rf(dir);
 	free(dir);
 }
@@ -859,6 +952,8 @@ main(void)
 	tcase_add_test(tc, test_uidvalidity_change);
 	tcase_add_test(tc, test_resume_finds_stored_copy);
 	tcase_add_test(tc, test_resume_pending_not_stored);
+	tcase_add_test(tc, test_legacy_journal_spaces);
+	tcase_add_test(tc, test_max_message_size);
 	tcase_add_test(tc, test_cut_then_resume);
 	tcase_add_test(tc, test_missing_folder);
 	tcase_add_test(tc, test_delete);

@@ -191,6 +191,29 @@ START_TEST(test_detect_fallback)
 }
 END_TEST
 
+/* SPEC §7: only a confident detection overrides windows-1252. A few
+ * 8-bit bytes in a short text are no evidence (uchardet 0.0.7 gives no
+ * confidence): windows-1252, as for "na\xefve". */
+static const struct {
+	const char *in, *out;
+} short_cases[] = {
+	{"na\xefve", "na\xc3\xafve"},
+	{"caf\xe9 cr\xe8me", "caf\xc3\xa9 cr\xc3\xa8me"},
+	{"\xc0 bient\xf4t, Fran\xe7ois", "\xc3\x80 bient\xc3\xb4t, Fran\xc3\xa7ois"},
+	{"Gr\xfc\xdf" "e", "Gr\xc3\xbc\xc3\x9f" "e"},
+};
+
+START_TEST(test_detect_short)
+{
+	struct qu_buf out;
+	qu_buf_init(&out, SIZE_MAX);
+	const char *in = short_cases[_i].in;
+	ck_assert_int_eq(mime_charset_to_utf8(NULL, NULL, in, strlen(in), &out, NULL, NULL), 0);
+	ck_assert_str_eq(out.data, short_cases[_i].out);
+	qu_buf_clear(&out);
+}
+END_TEST
+
 static const struct {
 	const char *label;
 	const char *name;
@@ -312,6 +335,7 @@ main(void)
 	tcase_add_loop_test(tc, test_roundtrip, 0, (int)QU_ARRAY_LEN(round_cases));
 	tcase_add_loop_test(tc, test_detect, 0, (int)QU_ARRAY_LEN(detect_cases));
 	tcase_add_test(tc, test_detect_fallback);
+	tcase_add_loop_test(tc, test_detect_short, 0, (int)QU_ARRAY_LEN(short_cases));
 	tcase_add_loop_test(tc, test_canonical, 0, (int)QU_ARRAY_LEN(canon_cases));
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_cap);

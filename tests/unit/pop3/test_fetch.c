@@ -83,11 +83,15 @@ struct run {
 	int rc;
 };
 
+/* max_message_size for the next run_fetch (0: the default). */
+static uint64_t run_max_size;
+
 static void
 run_fetch(struct run *x, struct peer *p, const char *dir, bool del)
 {
 	char *url = xasprintf("pop3+insecure://127.0.0.1:%u", (unsigned)p->port);
 	memset(x, 0, sizeof *x);
+	x->a.max_message_size = run_max_size;
 	x->a.pop3 = url;
 	x->a.user = "alice";
 	x->a.password = "secret";
@@ -97,6 +101,57 @@ run_fetch(struct run *x, struct peer *p, const char *dir, bool del)
 	x->rc = app_fetch_pop3(&x->a, &x->o, &net, &x->r, &x->err);
 	free(url);
 }
+
+/* A message over max_message_size (by LIST) is skipped, reported and not
+ * recorded, nor deleted with --delete; a run with a higher limit fetches
+ * it. One that LIST calls small but that comes larger stops the run. */
+START_TEST(test_max_message_size)
+{
+	static const char *const first[] = {
+		LOGIN, "C:LIST", "C:UIDL", "S:+OK", "S:1 14", "S:2 5000", "S:.", "S:+OK", "S:1 u1",
+		"S:2 u2", "S:.", "C:RETR 1", MSG1, "C:DELE 1", "S:+OK", "C:QUIT", "S:+OK", NULL,
+	};
+	static const char *const second[] = {
+		LOGIN, "C:LIST", "C:UIDL", "S:+OK", "S:1 5000", "S:.", "S:+OK", "S:1 u2", "S:.",
+		"C:RETR 1", MSG2, "C:QUIT", "S:+OK", NULL,
+	};
+	static const char *const liar[] = {
+		LOGIN, "C:LIST", "C:UIDL", "S:+OK", "S:1 5", "S:.", "S:+OK", "S:1 u3", "S:.",
+		"C:RETR 1", "S:+OK", "S:Subject: a lot longer than LIST said", "S:.", NULL,
+	};
+	char *dir = tmpdir();
+	struct peer p;
+	struct run x;
+	run_max_size = 1000;
+	peer_start(&p, first);
+	run_fetch(&x, &p, dir, true);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.skipped, 1);
+	ck_assert_uint_eq(x.r.deleted, 1);
+	char *j = journal(dir);
+	ck_assert_ptr_null(strstr(j, "u2"));
+	free(j);
+	run_max_size = 0;
+	peer_start(&p, second);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 1);
+	ck_assert_uint_eq(x.r.skipped, 0);
+	run_max_size = 20;
+	peer_start(&p, liar);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_ptr_nonnull(strstr(x.err.msg, "max_message_size"));
+	peer_finish(&p);
+	run_max_size = 0;
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
 
 START_TEST(test_fetch_then_nothing_new)
 {
@@ -114,12 +169,12 @@ START_TEST(test_fetch_then_nothing_new)
 	ck_assert_uint_eq(x.r.messages, 2);
 	ck_assert_uint_eq(x.r.bytes, 12 + 15);
 	ck_assert_uint_eq(x.r.folders, 1);
-	ck_assert_int_eq(count(dir, "new"), 2);
-	ck_assert_int_eq(count(dir, "tmp"), 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
+	ck_assert_int_eq(count(dir, "INBOX/tmp"), 0);
 	char *j = journal(dir);
-	ck_assert_ptr_nonnull(strstr(j, "D u1 new/"));
-	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
-	ck_assert(strstr(j, "P u1") < strstr(j, "D u1"));
+	ck_assert_ptr_nonnull(strstr(j, "C u1 INBOX/new/"));
+	ck_assert_ptr_nonnull(strstr(j, "C u2 INBOX/new/"));
+	ck_assert(strstr(j, "P u1") < strstr(j, "C u1"));
 	free(j);
 
 	peer_start(&p, second);
@@ -127,7 +182,7 @@ START_TEST(test_fetch_then_nothing_new)
 	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
 	ck_assert_int_eq(peer_finish(&p), 0);
 	ck_assert_uint_eq(x.r.messages, 0);
-	ck_assert_int_eq(count(dir, "new"), 2);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
 	rm_rf(dir);
 	free(dir);
 }
@@ -229,11 +284,63 @@ START_TEST(test_resume_finds_stored_copy)
 	ck_assert_int_eq(peer_finish(&p), 0);
 	ck_assert_uint_eq(x.r.messages, 0);
 	ck_assert_uint_eq(x.r.already, 1);
-	ck_assert_int_eq(count(dir, "new"), 2);
-	ck_assert_int_eq(count(dir, "tmp"), 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
+	ck_assert_int_eq(count(dir, "INBOX/tmp"), 0);
 	char *j = journal(dir);
-	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
+	ck_assert_ptr_nonnull(strstr(j, "C u2 INBOX/new/"));
 	free(j);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* A Maildir of an older quail, messages in DIR itself, whose move into
+ * DIR/INBOX a kill cut short: one file moved, one not. The run finishes
+ * the move, fetches nothing again, and leaves no DIR/new or DIR/cur. */
+START_TEST(test_migrate_interrupted)
+{
+	static const char *const script[] = {LOGIN, LIST2, "C:QUIT", "S:+OK", NULL};
+	char *dir = tmpdir();
+	struct qu_err err;
+	struct maildir *md = maildir_open(dir, true, &err);
+	ck_assert_ptr_nonnull(md);
+	char *rel1 = NULL, *rel2 = NULL;
+	ck_assert_int_eq(maildir_deliver(md, msg2, sizeof msg2 - 1, NULL, false, &rel1, &err), 0);
+	ck_assert_int_eq(maildir_deliver(md, "Subject: 1\r\n", 12, NULL, true, &rel2, &err), 0);
+	maildir_free(md);
+	struct store_journal *jn = store_journal_open(dir, "pop3-alice@127.0.0.1", &err);
+	ck_assert_ptr_nonnull(jn);
+	char *line = xasprintf("P u1 P u2 D u1 %s D u2 %s", rel1, rel2);
+	ck_assert_int_eq(store_journal_append(jn, line, strlen(line), &err), 0);
+	store_journal_free(jn);
+	/* the kill came after the first rename */
+	char *in = xasprintf("%s/INBOX", dir);
+	md = maildir_open(in, true, &err);
+	ck_assert_ptr_nonnull(md);
+	maildir_free(md);
+	char *a = xasprintf("%s/%s", dir, rel1), *b = xasprintf("%s/%s", in, rel1);
+	ck_assert_int_eq(rename(a, b), 0);
+	struct peer p;
+	struct run x;
+	peer_start(&p, script);
+	run_fetch(&x, &p, dir, false);
+	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
+	ck_assert_int_eq(peer_finish(&p), 0);
+	ck_assert_uint_eq(x.r.messages, 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 1);
+	ck_assert_int_eq(count(dir, "INBOX/cur"), 1);
+	char *old = xasprintf("%s/new", dir);
+	ck_assert_int_eq(access(old, F_OK), -1);
+	free(old);
+	old = xasprintf("%s/cur", dir);
+	ck_assert_int_eq(access(old, F_OK), -1);
+	free(old);
+	free(a);
+	free(b);
+	free(in);
+	free(line);
+	free(rel1);
+	free(rel2);
 	rm_rf(dir);
 	free(dir);
 }
@@ -254,7 +361,7 @@ START_TEST(test_resume_pending_not_stored)
 	ck_assert_int_eq(peer_finish(&p), 0);
 	ck_assert_uint_eq(x.r.messages, 1);
 	ck_assert_uint_eq(x.r.already, 0);
-	ck_assert_int_eq(count(dir, "new"), 2);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
 	rm_rf(dir);
 	free(dir);
 }
@@ -285,10 +392,10 @@ START_TEST(test_resume_two_identical_pending)
 	ck_assert_int_eq(peer_finish(&p), 0);
 	ck_assert_uint_eq(x.r.already, 1);
 	ck_assert_uint_eq(x.r.messages, 1);
-	ck_assert_int_eq(count(dir, "new"), 2);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
 	char *j = journal(dir);
-	ck_assert_ptr_nonnull(strstr(j, "D u1 new/"));
-	ck_assert_ptr_nonnull(strstr(j, "D u2 new/"));
+	ck_assert_ptr_nonnull(strstr(j, "C u1 INBOX/new/"));
+	ck_assert_ptr_nonnull(strstr(j, "C u2 INBOX/new/"));
 	free(j);
 	rm_rf(dir);
 	free(dir);
@@ -311,7 +418,7 @@ START_TEST(test_no_uidl_refused_without_delete)
 	ck_assert_ptr_nonnull(strstr(x.err.msg, "UIDL"));
 	ck_assert_ptr_nonnull(strstr(x.err.msg, "--delete"));
 	ck_assert_int_eq(peer_finish(&p), 0);
-	ck_assert_int_eq(count(dir, "new"), 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 0);
 	rm_rf(dir);
 	free(dir);
 }
@@ -351,7 +458,7 @@ START_TEST(test_delete_after_durable)
 	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
 	ck_assert_int_eq(peer_finish(&p), 0);
 	ck_assert_uint_eq(x.r.deleted, 2);
-	ck_assert_int_eq(count(dir, "new"), 2);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
 	rm_rf(dir);
 	free(dir);
 }
@@ -379,8 +486,8 @@ START_TEST(test_lost_connection_then_resume_with_delete)
 	ck_assert_int_eq(peer_finish(&p), 0);
 	ck_assert_uint_eq(x.r.messages, 1);
 	ck_assert_uint_eq(x.r.deleted, 0);
-	ck_assert_int_eq(count(dir, "new"), 1);
-	ck_assert_int_eq(count(dir, "tmp"), 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 1);
+	ck_assert_int_eq(count(dir, "INBOX/tmp"), 0);
 
 	peer_start(&p, again);
 	run_fetch(&x, &p, dir, true);
@@ -388,7 +495,7 @@ START_TEST(test_lost_connection_then_resume_with_delete)
 	ck_assert_int_eq(peer_finish(&p), 0);
 	ck_assert_uint_eq(x.r.messages, 1);
 	ck_assert_uint_eq(x.r.deleted, 2);
-	ck_assert_int_eq(count(dir, "new"), 2);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
 	rm_rf(dir);
 	free(dir);
 }
@@ -505,6 +612,8 @@ fetch_suite(void)
 	TCase *tc = tcase_create("fetch");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_fetch_then_nothing_new);
+	tcase_add_test(tc, test_max_message_size);
+	tcase_add_test(tc, test_migrate_interrupted);
 	tcase_add_test(tc, test_resume_finds_stored_copy);
 	tcase_add_test(tc, test_resume_pending_not_stored);
 	tcase_add_test(tc, test_resume_two_identical_pending);

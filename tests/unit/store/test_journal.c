@@ -1,5 +1,8 @@
 /* Fetch-state journals in DIR/.quail/ (store/journal.c). */
 #include <check.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -338,22 +341,31 @@ END_TEST
 
 START_TEST(disk_full_is_ioerr)
 {
-	/* /dev/full fails every write with ENOSPC. */
-	char *q = xasprintf("%s/.quail", root);
-	ck_assert_int_eq(mkdir(q, 0700), 0);
-	char *f = xasprintf("%s/.quail/full", root);
-	if (symlink("/dev/full", f) < 0 || access("/dev/full", W_OK) < 0)
-		return;
+	/* A file size limit fails the write (EFBIG) as a full disk would;
+	 * (a link to /dev/full is refused: journals are never followed
+	 * through links). */
 	struct qu_err err = {0};
 	struct store_journal *j = store_journal_open(root, "full", &err);
 	ck_assert_msg(j != NULL, "%s", err.msg);
-	ck_assert_int_eq(store_journal_append(j, "x", 1, &err), -1);
+	append(j, "ok");
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit rl = {4, 4};
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(store_journal_append(j, "longer", 6, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_IOERR);
-	ck_assert_ptr_nonnull(strstr(err.msg, f));
-	ck_assert_ptr_nonnull(strstr(err.msg, "No space left on device"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "/.quail/full"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "too large"));
 	store_journal_free(j);
+	/* the failed append was rolled back */
+	char *got = replay(root, "full", NULL);
+	ck_assert_str_eq(got, "ok");
+	free(got);
+	char *f = xasprintf("%s/.quail/dev-full", root);
+	if (symlink("/dev/full", f) == 0) {
+		ck_assert_ptr_null(store_journal_open(root, "dev-full", &err));
+		ck_assert_int_eq(err.cls, QU_E_IOERR);
+	}
 	free(f);
-	free(q);
 }
 END_TEST
 
@@ -405,6 +417,107 @@ START_TEST(readonly_state_dir)
 }
 END_TEST
 
+static char *
+slurp(const char *path)
+{
+	struct store_map m;
+	struct qu_err err = {0};
+	ck_assert_msg(store_map_file(path, &m, &err) == 0, "%s", err.msg);
+	char *s = xstrndup(m.p, m.len);
+	store_unmap(&m);
+	return s;
+}
+
+static void
+put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* No journal file is followed through a symbolic link: not on open, not
+ * on read, and compaction's temporary file never writes through one. */
+START_TEST(no_symlinks_followed)
+{
+	struct qu_err err = {0};
+	char *target = xasprintf("%s/target", root);
+	put_file(target, "precious\n");
+	struct store_journal *j = store_journal_open(root, "j", &err);
+	ck_assert_ptr_nonnull(j);
+	store_journal_free(j);
+	char *link = xasprintf("%s/.quail/k", root);
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_ptr_null(store_journal_open(root, "k", &err));
+	ck_assert_int_eq(err.cls, QU_E_IOERR);
+	ck_assert_ptr_null(replay(root, "k", NULL));
+	/* a link where compaction writes its temporary file */
+	char *tmp = xasprintf("%s/.quail/.j.tmp", root);
+	ck_assert_int_eq(symlink(target, tmp), 0);
+	struct store_line l = {"new", 3};
+	ck_assert_msg(store_journal_compact(root, "j", &l, 1, &err) == 0, "%s", err.msg);
+	char *got = slurp(target);
+	ck_assert_str_eq(got, "precious\n");
+	free(got);
+	got = replay(root, "j", NULL);
+	ck_assert_str_eq(got, "new");
+	free(got);
+	free(tmp);
+	free(link);
+	free(target);
+}
+END_TEST
+
+/* A .quail that others could write to, or a link to one, is refused. */
+START_TEST(unsafe_state_dir)
+{
+	struct qu_err err = {0};
+	char *q = xasprintf("%s/.quail", root);
+	ck_assert_int_eq(mkdir(q, 0700), 0);
+	ck_assert_int_eq(chmod(q, 0777), 0);
+	ck_assert_ptr_null(store_journal_open(root, "j", &err));
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "writable by group or others"));
+	ck_assert_int_eq(chmod(q, 0720), 0);
+	ck_assert_ptr_null(store_journal_open(root, "j", &err));
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	/* a journal in such a directory is not read either */
+	char *jp = xasprintf("%s/j", q);
+	put_file(jp, "forged\n");
+	ck_assert_int_eq(store_journal_read(root, "j", collect_line, &(struct collect){0}, &err),
+			 -1);
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert_int_eq(chmod(q, 0755), 0);
+	struct store_journal *j = store_journal_open(root, "j", &err);
+	ck_assert_msg(j != NULL, "%s", err.msg);
+	store_journal_free(j);
+	if (geteuid() == 0) {
+		/* owned by someone else */
+		ck_assert_int_eq(chown(q, 65534, 65534), 0);
+		ck_assert_ptr_null(store_journal_open(root, "j", &err));
+		ck_assert_int_eq(err.cls, QU_E_CONFIG);
+		ck_assert_ptr_nonnull(strstr(err.msg, "not by this user"));
+		ck_assert_int_eq(chown(q, 0, 0), 0);
+	}
+	/* a link to a directory */
+	char *real = xasprintf("%s/real", root);
+	char *sub = xasprintf("%s/sub", root);
+	char *subq = xasprintf("%s/sub/.quail", root);
+	ck_assert_int_eq(mkdir(real, 0700), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(symlink(real, subq), 0);
+	ck_assert_ptr_null(store_journal_open(sub, "j", &err));
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "symbolic link"));
+	free(subq);
+	free(sub);
+	free(real);
+	free(jp);
+	free(q);
+}
+END_TEST
+
 static Suite *
 journal_suite(void)
 {
@@ -424,6 +537,8 @@ journal_suite(void)
 	tcase_add_test(tc, disk_full_is_ioerr);
 	tcase_add_test(tc, dir_is_a_file);
 	tcase_add_test(tc, readonly_state_dir);
+	tcase_add_test(tc, no_symlinks_followed);
+	tcase_add_test(tc, unsafe_state_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

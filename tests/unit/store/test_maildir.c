@@ -733,6 +733,33 @@ START_TEST(iterate_delivered_and_missing_dirs)
 }
 END_TEST
 
+/* A FIFO among the messages is left out of the listing, and a reader
+ * that meets one anyway gets an error at once instead of waiting for a
+ * writer. */
+START_TEST(fifo_is_no_message)
+{
+	struct maildir *md = open_md("F");
+	struct qu_err err = {0};
+	ck_assert_int_eq(maildir_deliver(md, "x", 1, NULL, 0, NULL, &err), 0);
+	char *fifo = md_file(md, "cur/1.fifo:2,S");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	struct maildir_iter *it = maildir_iter_new(md, &err);
+	ck_assert_ptr_nonnull(it);
+	ck_assert_uint_eq(maildir_iter_count(it), 1);
+	ck_assert_uint_eq(maildir_iter_skipped(it), 1);
+	maildir_iter_free(it);
+	alarm(10); /* a blocking open would hang here */
+	struct store_map m;
+	ck_assert_int_eq(store_map_file(fifo, &m, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_NOINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file"));
+	ck_assert_int_eq(store_open_regular(fifo, &err), -1);
+	alarm(0);
+	free(fifo);
+	maildir_free(md);
+}
+END_TEST
+
 static Suite *
 maildir_suite(void)
 {
@@ -774,6 +801,7 @@ maildir_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, iterate_sorted_with_flags);
 	tcase_add_test(tc, iterate_delivered_and_missing_dirs);
+	tcase_add_test(tc, fifo_is_no_message);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -123,6 +123,12 @@ START_TEST(test_safe_output)
 		{"\xc2\x9b" "2J", 4, "\\u009B2J"}, /* C1 CSI */
 		{"\xe4\xb8\xad", 3, "\xe4\xb8\xad"},
 		{"\xff\x7f", 2, "\\xFF\\x7F"},
+		/* SPEC §6: nothing may break a line or reorder what follows */
+		{"a\xe2\x80\xae" "b", 5, "a\\u202Eb"},     /* RIGHT-TO-LEFT OVERRIDE */
+		{"a\xe2\x80\xa8" "b", 5, "a\\u2028b"},     /* LINE SEPARATOR */
+		{"\xe2\x81\xa7x\xe2\x81\xa9", 7, "\\u2067x\\u2069"}, /* RLI ... PDI */
+		{"\xe2\x80\x8f\xd8\x9c", 5, "\\u200F\\u061C"},
+		{"\xe2\x80\x94", 3, "\xe2\x80\x94"}, /* an em dash stays */
 	};
 	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++) {
 		struct qu_buf b;
@@ -164,6 +170,73 @@ START_TEST(test_strings)
 	char *a = xasprintf("%s-%d", "x", 7);
 	ck_assert_str_eq(a, "x-7");
 	free(a);
+}
+END_TEST
+
+/* Journal paths (SPEC §5): a path with spaces, '%', controls and 8-bit
+ * bytes becomes one word and comes back whole. */
+START_TEST(test_pct)
+{
+	static const struct {
+		const char *in, *enc, *extra;
+	} t[] = {
+		{"Sent Items/cur/1.M2:2,S", "Sent%20Items/cur/1.M2:2,S", NULL},
+		{"100% \"x\".", "100%25%20\"x\".", NULL},
+		{"a\tb\x7f\xc3\xa9", "a%09b%7F\xc3\xa9", NULL},
+		{"a:b/c", "a%3Ab%2Fc", ":/"},
+		{"", "", NULL},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct qu_buf b;
+		qu_buf_init(&b, SIZE_MAX);
+		qu_pct_encode(&b, t[i].in, strlen(t[i].in), t[i].extra);
+		ck_assert_str_eq(b.data ? b.data : "", t[i].enc);
+		size_t n;
+		char *d = qu_pct_decode(b.data ? b.data : "", b.len, &n);
+		ck_assert_uint_eq(n, strlen(t[i].in));
+		ck_assert_str_eq(d, t[i].in);
+		free(d);
+		qu_buf_clear(&b);
+	}
+	/* a '%' without two hex digits stays, at the end too */
+	size_t n;
+	char *d = qu_pct_decode("%4%zz%4", 7, &n);
+	ck_assert_str_eq(d, "%4%zz%4");
+	free(d);
+	d = qu_pct_decode("x%41", 4, &n);
+	ck_assert_str_eq(d, "xA");
+	free(d);
+	d = qu_pct_decode("%00", 3, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(d[0], 0);
+	free(d);
+	ck_assert_int_eq(qu_hex_val('f'), 15);
+	ck_assert_int_eq(qu_hex_val('B'), 11);
+	ck_assert_int_eq(qu_hex_val('g'), -1);
+}
+END_TEST
+
+/* xtext (RFC 3461 §4) both ways, and the UTF-8 prefix check. */
+START_TEST(test_xtext_utf8)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_xtext_encode(&b, "a+b=c d\x01\xc3\xa9");
+	ck_assert_str_eq(b.data, "a+2Bb+3Dc+20d+01+C3+A9");
+	char *d = qu_xtext_decode(b.data, b.len);
+	ck_assert_str_eq(d, "a+b=c d\x01\xc3\xa9");
+	free(d);
+	d = qu_xtext_decode("x+4y+", 5);
+	ck_assert_str_eq(d, "x+4y+");
+	free(d);
+	qu_buf_clear(&b);
+	ck_assert_uint_eq(qu_utf8_valid_prefix("plain ascii text!", 17), 17);
+	ck_assert_uint_eq(qu_utf8_valid_prefix("caf\xc3\xa9 ok", 8), 8);
+	ck_assert_uint_eq(qu_utf8_valid_prefix("12345678na\xefve", 12), 10);
+	ck_assert_uint_eq(qu_utf8_valid_prefix("\xed\xa0\x80", 3), 0); /* a surrogate */
+	ck_assert_uint_eq(qu_utf8_valid_prefix("\xc0\xaf", 2), 0);     /* overlong */
+	ck_assert_uint_eq(qu_utf8_valid_prefix("ab\xe4\xb8", 4), 2);   /* cut short */
+	ck_assert(qu_utf8_valid("\xf0\x9f\x98\x80", 4));
 }
 END_TEST
 
@@ -231,6 +304,8 @@ util_suite(void)
 	tcase_add_test(tc, test_safe_output);
 	tcase_add_test(tc, test_parse_u64);
 	tcase_add_test(tc, test_strings);
+	tcase_add_test(tc, test_pct);
+	tcase_add_test(tc, test_xtext_utf8);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_err_reason);
 	suite_add_tcase(s, tc);
