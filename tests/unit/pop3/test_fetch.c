@@ -254,7 +254,7 @@ START_TEST(test_progress_stop_is_cancel)
 	ck_assert_int_gt(calls, 0);
 	ck_assert_uint_eq(x.r.deleted, 0);
 	ck_assert_int_eq(peer_finish(&p), 0);
-	ck_assert_int_eq(count(dir, "new"), 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 0);
 	free(url);
 
 	peer_start(&p, second);
@@ -262,8 +262,8 @@ START_TEST(test_progress_stop_is_cancel)
 	ck_assert_msg(x.rc == 0, "%s", x.err.msg);
 	ck_assert_int_eq(peer_finish(&p), 0);
 	ck_assert_uint_eq(x.r.messages, 2);
-	ck_assert_int_eq(count(dir, "new"), 2);
-	ck_assert_int_eq(count(dir, "tmp"), 0);
+	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
+	ck_assert_int_eq(count(dir, "INBOX/tmp"), 0);
 	rm_rf(dir);
 	free(dir);
 }
