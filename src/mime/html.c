@@ -265,18 +265,59 @@ render_link(struct html_rnd *r, const xmlNode *n)
 	return html_mark(r, mark, (size_t)k);
 }
 
+/* A number attribute (start, value) within a sane range, or def. */
+static long
+num_attr(const xmlNode *n, const char *name, long def)
+{
+	char *v = attr(n, name);
+	long num = v ? strtol(v, NULL, 10) : def;
+	xmlFree(v);
+	return num < -1000000 || num > 1000000 ? def : num;
+}
+
+/* The marker of item num of an ordered list of the given type (HTML's
+ * type attribute: 1, a, A, i, I). Letters and Roman numerals only count
+ * from 1; below that, and for other types, decimal. */
+static void
+ol_marker(char *buf, size_t cap, long num, char type)
+{
+	if ((type == 'a' || type == 'A') && num >= 1) {
+		char tmp[16];
+		size_t k = sizeof tmp;
+		tmp[--k] = '\0';
+		for (long v = num; v > 0 && k > 0; v = (v - 1) / 26)
+			tmp[--k] = (char)((type == 'a' ? 'a' : 'A') + (v - 1) % 26);
+		snprintf(buf, cap, "%s. ", tmp + k);
+		return;
+	}
+	if ((type == 'i' || type == 'I') && num >= 1 && num < 4000) {
+		static const char *const lower[] = {"m", "cm", "d", "cd", "c", "xc", "l", "xl", "x",
+			"ix", "v", "iv", "i"};
+		static const char *const upper[] = {"M", "CM", "D", "CD", "C", "XC", "L", "XL", "X",
+			"IX", "V", "IV", "I"};
+		static const int val[] = {1000, 900, 500, 400, 100, 90, 50, 40, 10, 9, 5, 4, 1};
+		size_t k = 0;
+		long v = num;
+		for (size_t i = 0; i < QU_ARRAY_LEN(val); i++)
+			for (; v >= val[i]; v -= val[i])
+				k += (size_t)snprintf(buf + k, cap - k, "%s",
+					type == 'i' ? lower[i] : upper[i]);
+		snprintf(buf + k, cap - k, ". ");
+		return;
+	}
+	snprintf(buf, cap, "%ld. ", num);
+}
+
 static int
 render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 {
-	long num = 1;
+	long num = ordered ? num_attr(n, "start", 1) : 1;
+	char type = '1';
 	if (ordered) {
-		char *start = attr(n, "start");
-		if (start) {
-			num = strtol(start, NULL, 10);
-			if (num < -1000000 || num > 1000000)
-				num = 1;
-		}
-		xmlFree(start);
+		char *t = attr(n, "type");
+		if (t && t[0] && !t[1])
+			type = t[0];
+		xmlFree(t);
 	}
 	if (html_break(r, r->list_depth ? 1 : 2) < 0)
 		return -1;
@@ -289,11 +330,11 @@ render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 		}
 		if (is_hidden(c))
 			continue;
-		char marker[32];
-		if (ordered)
-			snprintf(marker, sizeof marker, "%ld. ", num++);
-		else
-			snprintf(marker, sizeof marker, "* ");
+		char marker[32] = "* ";
+		if (ordered) {
+			num = num_attr(c, "value", num);
+			ol_marker(marker, sizeof marker, num++, type);
+		}
 		if (html_break(r, 1) < 0)
 			return -1;
 		rc = html_push_marker(r, marker);

@@ -49,6 +49,11 @@ static const struct html_case cases[] = {
 	{"h3 as is", 72, true, "<p>a</p><h3>Three</h3><p>b</p>", "a\n\nThree\n\nb\n"},
 	{"ul", 72, true, "<ul><li>one<li>two</ul>", "* one\n* two\n"},
 	{"ol start", 72, true, "<ol start=9><li>a</li><li>b</li></ol>", "9. a\n10. b\n"},
+	{"ol types", 72, true,
+		"<ol type=a><li>x<li>y</ol><ol type=A start=27><li>z</ol>"
+		"<ol type=i start=4><li>p<li>q</ol><ol type=I start=1994><li>r</ol>",
+		"a. x\nb. y\n\nAA. z\n\niv. p\nv. q\n\nMCMXCIV. r\n"},
+	{"li value", 72, true, "<ol><li>a<li value=7>b<li>c</ol>", "1. a\n7. b\n8. c\n"},
 	{"nested list", 72, true, "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>",
 		"* a\n  * b\n* c\n"},
 	{"list item wraps under its text", 12, true, "<ul><li>aaa bbb ccc ddd</li></ul>",
