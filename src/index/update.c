@@ -462,7 +462,8 @@ merge(struct upd *u, int64_t fid, const char *dir, int64_t mbox_mtime, struct li
 	size_t njobs = 0, alloc = 0;
 	const struct qu_cancel *cancel = u->o ? u->o->cancel : NULL;
 	int r = load_known(u->ix, fid, &k, err);
-	qsort(l->v, l->n, sizeof *l->v, cmp_entry);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, cmp_entry);
 	size_t i = 0, j = 0;
 	while (r == 0 && (i < l->n || j < k.n)) {
 		if (((i + j) & 1023) == 0 && (r = qu_cancel_check(cancel, err)) < 0)
