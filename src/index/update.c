@@ -670,8 +670,12 @@ prune(struct upd *u, const char *root, const struct index_folders *fl, struct qu
 			ids[nid++] = sqlite3_column_int64(st, 0);
 		}
 		sqlite3_reset(st);
-		for (size_t k = 0; k < nid && r == 0; k++)
+		const struct qu_cancel *cancel = u->o ? u->o->cancel : NULL;
+		for (size_t k = 0; k < nid && r == 0; k++) {
+			if ((k & 255) == 0 && (r = qu_cancel_check(cancel, err)) < 0)
+				break;
 			r = remove_msg(u, ids[k], err);
+		}
 		free(ids);
 		if (r == 0 && (st = index_stmt(ix, sql_folder_del, err)) != NULL) {
 			sqlite3_bind_int64(st, 1, gone[i]);
