@@ -132,7 +132,8 @@ write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 	index_bind_str(st, 5, d->filenames);
 	sqlite3_bind_text(st, 6, d->body.data ? d->body.data : "", (int)d->body.len,
 		SQLITE_STATIC);
-	if (index_step_done(ix, st, err) < 0 || index_thread_add(ix, id, d, err) < 0)
+	bool by_subject = u->o && u->o->subject_threads;
+	if (index_step_done(ix, st, err) < 0 || index_thread_add(ix, id, d, by_subject, err) < 0)
 		return -1;
 	if (d->rewritten)
 		u->st->changed++;
