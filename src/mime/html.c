@@ -321,6 +321,14 @@ render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 	}
 	if (html_break(r, r->list_depth ? 1 : 2) < 0)
 		return -1;
+	/* A list inside an item is indented two spaces from the item's marker,
+	 * whatever the marker's width ("10. "). */
+	size_t outer_at = r->li_at, outer_end = r->li_end;
+	bool nested = r->list_depth && r->prefix.len == r->li_end && r->li_end > r->li_at + 2;
+	if (nested) {
+		r->prefix.len = r->li_at + 2;
+		r->prefix.data[r->prefix.len] = '\0';
+	}
 	r->list_depth++;
 	int rc = 0;
 	for (const xmlNode *c = n->children; c && rc == 0; c = c->next) {
@@ -337,7 +345,9 @@ render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 		}
 		if (html_break(r, 1) < 0)
 			return -1;
+		r->li_at = r->prefix.len;
 		rc = html_push_marker(r, marker);
+		r->li_end = r->prefix.len;
 		if (rc == 0)
 			rc = walk_children(r, c);
 		if (rc == 0)
@@ -347,6 +357,10 @@ render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 	r->list_depth--;
 	if (rc == 0)
 		rc = html_break(r, r->list_depth ? 1 : 2);
+	r->li_at = outer_at;
+	r->li_end = outer_end;
+	while (nested && r->prefix.len < r->li_end)
+		qu_buf_append_byte(&r->prefix, ' ');
 	return rc;
 }
 
