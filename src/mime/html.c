@@ -587,6 +587,9 @@ clean_input(const char *p, size_t n, size_t *outlen)
 int
 mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o, struct qu_buf *out)
 {
+	static const struct mime_html_opts plain = {0};
+	if (!o)
+		o = &plain;
 	pthread_once(&xml_once, xml_init);
 	size_t cn = 0;
 	char *clean = clean_input(p, n, &cn);

@@ -717,7 +717,8 @@ struct mime_html_opts {
  * left out. p is UTF-8 already (the caller converted the charset; a <meta
  * charset> is ignored, invalid bytes become U+FFFD). Lines end in \n; the
  * text holds no NUL and no CR, but any other control the document carries
- * stays for the display layer to escape. Uses libxml2's HTML parser with
+ * stays for the display layer to escape. o may be NULL: no wrapping and no
+ * link list (the text to index). Uses libxml2's HTML parser with
  * the network off; safe to call from several threads at once. Returns 0,
  * or -1 when out's cap is reached (out then holds a part). Never fails on
  * malformed HTML. */

@@ -178,6 +178,19 @@ START_TEST(test_nul_cr)
 }
 END_TEST
 
+START_TEST(test_null_opts)
+{
+	static const char doc[] = "<p>aaa bbb ccc ddd eee fff ggg hhh iii jjj kkk lll mmm nnn ooo ppp "
+				  "qqq rrr sss ttt uuu vvv <a href=\"http://x/\">www</a></p>";
+	struct qu_buf out;
+	qu_buf_init(&out, SIZE_MAX);
+	ck_assert_int_eq(mime_html_to_text(doc, sizeof doc - 1, NULL, &out), 0);
+	ck_assert_str_eq(out.data, "aaa bbb ccc ddd eee fff ggg hhh iii jjj kkk lll mmm nnn ooo ppp "
+				   "qqq rrr sss ttt uuu vvv www\n");
+	qu_buf_clear(&out);
+}
+END_TEST
+
 START_TEST(test_cap)
 {
 	struct qu_buf out;
@@ -356,6 +369,7 @@ html_suite(void)
 	TCase *tc = tcase_create("rules");
 	tcase_add_loop_test(tc, test_case, 0, (int)QU_ARRAY_LEN(cases));
 	tcase_add_test(tc, test_nul_cr);
+	tcase_add_test(tc, test_null_opts);
 	tcase_add_test(tc, test_cap);
 	tcase_add_test(tc, test_width_bound);
 	tcase_add_test(tc, test_threads);
