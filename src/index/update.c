@@ -26,7 +26,7 @@
 
 #define INDEX_BATCH 2000
 #define PARSERS 2
-#define QUEUE_MAX 64
+#define QUEUE_MAX 16 /* parsed messages waiting: at most 16 MiB of text */
 
 struct upd {
 	struct index *ix;
