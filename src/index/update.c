@@ -38,7 +38,7 @@ struct upd {
 /* ---- statements ------------------------------------------------------- */
 
 static const char sql_folder_get[] =
-	"SELECT id, cur_mtime, new_mtime FROM folder WHERE path = ?";
+	"SELECT id, cur_mtime, new_mtime, name = ?2 AND kind = ?3 FROM folder WHERE path = ?1";
 static const char sql_folder_add[] =
 	"INSERT INTO folder (path, name, kind) VALUES (?, ?, ?)"
 	" ON CONFLICT (path) DO UPDATE SET name = excluded.name, kind = excluded.kind";
@@ -505,25 +505,37 @@ folder_row(struct upd *u, const struct index_folder_ref *f, int64_t *fid, int64_
 	struct qu_err *err)
 {
 	struct index *ix = u->ix;
-	sqlite3_stmt *st = index_stmt(ix, sql_folder_add, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, f->kind);
-	if (index_step_done(ix, st, err) < 0 || !(st = index_stmt(ix, sql_folder_get, err)))
-		return -1;
-	sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	/* Written only when new or renamed: a run where nothing changed
+	 * writes nothing, so it leaves no WAL to checkpoint either. */
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_stmt *st = index_stmt(ix, sql_folder_get, err);
+		if (!st)
+			return -1;
+		sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, f->kind);
+		int rc = sqlite3_step(st);
+		bool same = rc == SQLITE_ROW && sqlite3_column_int(st, 3) == 1;
+		if (rc == SQLITE_ROW && (same || pass == 1)) {
+			*fid = sqlite3_column_int64(st, 0);
+			for (int i = 0; i < 2; i++)
+				m[i] = sqlite3_column_type(st, 1 + i) == SQLITE_NULL
+					       ? -1 : sqlite3_column_int64(st, 1 + i);
+			sqlite3_reset(st);
+			return 0;
+		}
 		sqlite3_reset(st);
-		return index_db_err(ix->db, err, "index: folder");
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return index_db_err(ix->db, err, "index: folder");
+		if (pass == 1 || !(st = index_stmt(ix, sql_folder_add, err)))
+			break;
+		sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, f->kind);
+		if (index_step_done(ix, st, err) < 0)
+			return -1;
 	}
-	*fid = sqlite3_column_int64(st, 0);
-	for (int i = 0; i < 2; i++)
-		m[i] = sqlite3_column_type(st, 1 + i) == SQLITE_NULL ? -1
-								 : sqlite3_column_int64(st, 1 + i);
-	sqlite3_reset(st);
-	return 0;
+	return index_db_err(ix->db, err, "index: folder");
 }
 
 static int
