@@ -62,6 +62,9 @@ struct index_update_opts {
 	 * messages parsed; NULL: none. */
 	void (*progress)(void *ctx, const struct index_progress *p);
 	void *progress_ctx;
+	bool subject_threads; /* also join a message without References or
+			       * In-Reply-To to the thread whose first message
+			       * has the same subject without Re:/Fwd: */
 };
 
 /* What a run did, over the folders under the paths given. */

@@ -261,7 +261,8 @@ parts(struct index_parser *ps, struct mime_part *root, struct index_doc *d)
 			d->body.len >= INDEX_BODY_MAX)
 			continue;
 		struct qu_err err = {0};
-		if (mime_part_text(pt, &ps->cache, &ps->scratch, &ps->text, NULL, &err) < 0)
+		if (mime_part_text(pt, &ps->cache, &ps->scratch, &ps->text, NULL, &err) < 0 ||
+			ps->text.len == 0)
 			continue;
 		size_t room = INDEX_BODY_MAX - d->body.len;
 		size_t start = d->body.len;

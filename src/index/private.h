@@ -16,7 +16,7 @@
 /* PRAGMA application_id of a quail index ("quai"), and PRAGMA user_version:
  * the schema version. A file with other values is not trusted. */
 #define INDEX_APPLICATION_ID 0x71756169
-#define INDEX_SCHEMA_VERSION 1
+#define INDEX_SCHEMA_VERSION 2
 
 /* Opens (creating when missing) the index database at path: registers the
  * "quail" FTS5 tokenizer, sets WAL and busy_timeout, and applies the schema
@@ -134,8 +134,16 @@ void index_bind_str(sqlite3_stmt *st, int i, const char *s);
 /* Links message id (its row already written, with message_id, refs and
  * in_reply_to) into the threads: joins or merges the threads its ids and
  * the messages naming it belong to, sets its parent, and lets the
- * messages waiting for it as their parent adopt it. */
-int index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, struct qu_err *err);
+ * messages waiting for it as their parent adopt it. With by_subject, a
+ * message that names no other joins the thread of the same base subject
+ * (index_base_subject). */
+int index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, bool by_subject,
+	struct qu_err *err);
+/* The subject without reply and forward prefixes ("Re:", "Fwd:", "AW:",
+ * "回复：", ...) and white space, lowercased (ASCII); NULL when nothing is
+ * left. by_subject joins a message that names no other to the thread
+ * whose first message has the same base subject. Owned string. */
+char *index_base_subject(const char *subject);
 /* Removes message id (and its fts row's reachability) from the index and
  * the threads: deletes its msg and ref rows and finds new parents for its
  * children. */

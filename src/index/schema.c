@@ -59,8 +59,10 @@ static const char schema_sql[] =
 	/* One row per thread, kept current by every update, so a threaded
 	 * view pages by last_date without walking the messages. */
 	"CREATE TABLE thread (id INTEGER PRIMARY KEY, last_date INTEGER,"
-	" count INTEGER NOT NULL DEFAULT 0, subject TEXT, root INTEGER);"
+	" count INTEGER NOT NULL DEFAULT 0, subject TEXT, root INTEGER,"
+	" base TEXT);" /* the first message's subject without Re:/Fwd: */
 	"CREATE INDEX thread_last_date ON thread (last_date);"
+	"CREATE INDEX thread_base ON thread (base) WHERE base IS NOT NULL;"
 	/* Facts about the file itself ("checked": when quick_check last
 	 * passed, epoch seconds). */
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"

@@ -8,6 +8,7 @@
  * a parent that has the message among its own ancestors is skipped. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/util.h"
 
@@ -20,7 +21,9 @@ static const char sql_dirty[] = "INSERT OR IGNORE INTO temp.dirty_thread (id) VA
 static const char sql_threads_of_mid[] =
 	"SELECT thread FROM msg WHERE message_id = ?1"
 	" UNION SELECT m.thread FROM ref AS r JOIN msg AS m ON m.id = r.msg WHERE r.message_id = ?1";
-static const char sql_new_thread[] = "INSERT INTO thread (count) VALUES (0)";
+static const char sql_new_thread[] = "INSERT INTO thread (count, base) VALUES (0, ?)";
+static const char sql_thread_by_base[] =
+	"SELECT id FROM thread WHERE base = ? ORDER BY id LIMIT 1";
 static const char sql_move_thread[] = "UPDATE msg SET thread = ?1 WHERE thread = ?2";
 static const char sql_drop_thread[] = "DELETE FROM thread WHERE id = ?";
 static const char sql_set_thread[] = "UPDATE msg SET thread = ? WHERE id = ?";
@@ -230,8 +233,85 @@ merge_thread(struct index *ix, int64_t t, void *ctx, struct qu_err *err)
 	return mark_dirty(ix, keep, err);
 }
 
+/* Reply and forward prefixes of the mailers seen in practice (English,
+ * German, Nordic, Chinese, Japanese), with ASCII and full-width colons. */
+static const char *const prefixes[] = {
+	"re:", "fwd:", "fw:", "aw:", "wg:", "sv:", "vs:", "antw:", "réf:", "tr:",
+	"回复:", "回复：", "回覆:", "回覆：", "答复:", "答复：", "转发:", "转发：", "轉寄:",
+	"轉寄：", "返信:", "返信：", "転送:", "転送：",
+};
+
+char *
+index_base_subject(const char *subject)
+{
+	if (!subject)
+		return NULL;
+	const char *p = subject;
+	for (bool again = true; again;) {
+		again = false;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (size_t i = 0; i < QU_ARRAY_LEN(prefixes); i++) {
+			size_t l = strlen(prefixes[i]);
+			if (strncasecmp(p, prefixes[i], l) == 0) {
+				p += l;
+				again = true;
+				break;
+			}
+		}
+		/* "Re[2]:" and "Re^2:" */
+		if (!again && strncasecmp(p, "re", 2) == 0 && (p[2] == '[' || p[2] == '^')) {
+			const char *q = p + 3;
+			while (*q >= '0' && *q <= '9')
+				q++;
+			q += *q == ']';
+			if (*q == ':') {
+				p = q + 1;
+				again = true;
+			}
+		}
+	}
+	size_t n = strlen(p);
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (n == 0)
+		return NULL;
+	char *s = xstrndup(p, n);
+	qu_str_lower(s);
+	return s;
+}
+
+/* The thread a message joins when it names no other: the one of its base
+ * subject (by_subject), else a new one. */
+static int
+thread_for_root(struct index *ix, const struct index_doc *d, bool by_subject, int64_t *tid,
+	struct qu_err *err)
+{
+	char *base = index_base_subject(d->subject);
+	sqlite3_stmt *st;
+	int r = 0;
+	if (by_subject && base && (st = index_stmt(ix, sql_thread_by_base, err)) != NULL) {
+		sqlite3_bind_text(st, 1, base, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*tid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	if (*tid == 0) {
+		if (!(st = index_stmt(ix, sql_new_thread, err))) {
+			free(base);
+			return -1;
+		}
+		index_bind_str(st, 1, base);
+		r = index_step_done(ix, st, err);
+		*tid = sqlite3_last_insert_rowid(ix->db);
+	}
+	free(base);
+	return r;
+}
+
 int
-index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, struct qu_err *err)
+index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, bool by_subject,
+	struct qu_err *err)
 {
 	char **anc;
 	size_t n = ancestors(d->refs, d->in_reply_to, d->message_id, &anc);
@@ -242,11 +322,8 @@ index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, struct
 	for (size_t k = 0; k < n && r == 0; k++)
 		r = each_int(ix, sql_threads_of_mid, anc[k], 0, merge_thread, &m, err);
 	sqlite3_stmt *st;
-	if (r == 0 && m.tid == 0) {
-		if (!(st = index_stmt(ix, sql_new_thread, err)) || index_step_done(ix, st, err) < 0)
-			r = -1;
-		m.tid = sqlite3_last_insert_rowid(ix->db);
-	}
+	if (r == 0 && m.tid == 0)
+		r = thread_for_root(ix, d, by_subject && n == 0, &m.tid, err);
 	for (size_t k = 0; k < n && r == 0; k++) {
 		if (!(st = index_stmt(ix, sql_add_ref, err))) {
 			r = -1;

@@ -26,7 +26,7 @@
 
 #define INDEX_BATCH 2000
 #define PARSERS 2
-#define QUEUE_MAX 64
+#define QUEUE_MAX 16 /* parsed messages waiting: at most 16 MiB of text */
 
 struct upd {
 	struct index *ix;
@@ -38,7 +38,7 @@ struct upd {
 /* ---- statements ------------------------------------------------------- */
 
 static const char sql_folder_get[] =
-	"SELECT id, cur_mtime, new_mtime FROM folder WHERE path = ?";
+	"SELECT id, cur_mtime, new_mtime, name = ?2 AND kind = ?3 FROM folder WHERE path = ?1";
 static const char sql_folder_add[] =
 	"INSERT INTO folder (path, name, kind) VALUES (?, ?, ?)"
 	" ON CONFLICT (path) DO UPDATE SET name = excluded.name, kind = excluded.kind";
@@ -132,7 +132,8 @@ write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 	index_bind_str(st, 5, d->filenames);
 	sqlite3_bind_text(st, 6, d->body.data ? d->body.data : "", (int)d->body.len,
 		SQLITE_STATIC);
-	if (index_step_done(ix, st, err) < 0 || index_thread_add(ix, id, d, err) < 0)
+	bool by_subject = u->o && u->o->subject_threads;
+	if (index_step_done(ix, st, err) < 0 || index_thread_add(ix, id, d, by_subject, err) < 0)
 		return -1;
 	if (d->rewritten)
 		u->st->changed++;
@@ -462,7 +463,8 @@ merge(struct upd *u, int64_t fid, const char *dir, int64_t mbox_mtime, struct li
 	size_t njobs = 0, alloc = 0;
 	const struct qu_cancel *cancel = u->o ? u->o->cancel : NULL;
 	int r = load_known(u->ix, fid, &k, err);
-	qsort(l->v, l->n, sizeof *l->v, cmp_entry);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, cmp_entry);
 	size_t i = 0, j = 0;
 	while (r == 0 && (i < l->n || j < k.n)) {
 		if (((i + j) & 1023) == 0 && (r = qu_cancel_check(cancel, err)) < 0)
@@ -503,25 +505,37 @@ folder_row(struct upd *u, const struct index_folder_ref *f, int64_t *fid, int64_
 	struct qu_err *err)
 {
 	struct index *ix = u->ix;
-	sqlite3_stmt *st = index_stmt(ix, sql_folder_add, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, f->kind);
-	if (index_step_done(ix, st, err) < 0 || !(st = index_stmt(ix, sql_folder_get, err)))
-		return -1;
-	sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	/* Written only when new or renamed: a run where nothing changed
+	 * writes nothing, so it leaves no WAL to checkpoint either. */
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_stmt *st = index_stmt(ix, sql_folder_get, err);
+		if (!st)
+			return -1;
+		sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, f->kind);
+		int rc = sqlite3_step(st);
+		bool same = rc == SQLITE_ROW && sqlite3_column_int(st, 3) == 1;
+		if (rc == SQLITE_ROW && (same || pass == 1)) {
+			*fid = sqlite3_column_int64(st, 0);
+			for (int i = 0; i < 2; i++)
+				m[i] = sqlite3_column_type(st, 1 + i) == SQLITE_NULL
+					       ? -1 : sqlite3_column_int64(st, 1 + i);
+			sqlite3_reset(st);
+			return 0;
+		}
 		sqlite3_reset(st);
-		return index_db_err(ix->db, err, "index: folder");
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return index_db_err(ix->db, err, "index: folder");
+		if (pass == 1 || !(st = index_stmt(ix, sql_folder_add, err)))
+			break;
+		sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, f->kind);
+		if (index_step_done(ix, st, err) < 0)
+			return -1;
 	}
-	*fid = sqlite3_column_int64(st, 0);
-	for (int i = 0; i < 2; i++)
-		m[i] = sqlite3_column_type(st, 1 + i) == SQLITE_NULL ? -1
-								 : sqlite3_column_int64(st, 1 + i);
-	sqlite3_reset(st);
-	return 0;
+	return index_db_err(ix->db, err, "index: folder");
 }
 
 static int
@@ -669,8 +683,12 @@ prune(struct upd *u, const char *root, const struct index_folders *fl, struct qu
 			ids[nid++] = sqlite3_column_int64(st, 0);
 		}
 		sqlite3_reset(st);
-		for (size_t k = 0; k < nid && r == 0; k++)
+		const struct qu_cancel *cancel = u->o ? u->o->cancel : NULL;
+		for (size_t k = 0; k < nid && r == 0; k++) {
+			if ((k & 255) == 0 && (r = qu_cancel_check(cancel, err)) < 0)
+				break;
 			r = remove_msg(u, ids[k], err);
+		}
 		free(ids);
 		if (r == 0 && (st = index_stmt(ix, sql_folder_del, err)) != NULL) {
 			sqlite3_bind_int64(st, 1, gone[i]);

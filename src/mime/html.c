@@ -265,21 +265,70 @@ render_link(struct html_rnd *r, const xmlNode *n)
 	return html_mark(r, mark, (size_t)k);
 }
 
+/* A number attribute (start, value) within a sane range, or def. */
+static long
+num_attr(const xmlNode *n, const char *name, long def)
+{
+	char *v = attr(n, name);
+	long num = v ? strtol(v, NULL, 10) : def;
+	xmlFree(v);
+	return num < -1000000 || num > 1000000 ? def : num;
+}
+
+/* The marker of item num of an ordered list of the given type (HTML's
+ * type attribute: 1, a, A, i, I). Letters and Roman numerals only count
+ * from 1; below that, and for other types, decimal. */
+static void
+ol_marker(char *buf, size_t cap, long num, char type)
+{
+	if ((type == 'a' || type == 'A') && num >= 1) {
+		char tmp[16];
+		size_t k = sizeof tmp;
+		tmp[--k] = '\0';
+		for (long v = num; v > 0 && k > 0; v = (v - 1) / 26)
+			tmp[--k] = (char)((type == 'a' ? 'a' : 'A') + (v - 1) % 26);
+		snprintf(buf, cap, "%s. ", tmp + k);
+		return;
+	}
+	if ((type == 'i' || type == 'I') && num >= 1 && num < 4000) {
+		static const char *const lower[] = {"m", "cm", "d", "cd", "c", "xc", "l", "xl", "x",
+			"ix", "v", "iv", "i"};
+		static const char *const upper[] = {"M", "CM", "D", "CD", "C", "XC", "L", "XL", "X",
+			"IX", "V", "IV", "I"};
+		static const int val[] = {1000, 900, 500, 400, 100, 90, 50, 40, 10, 9, 5, 4, 1};
+		size_t k = 0;
+		long v = num;
+		for (size_t i = 0; i < QU_ARRAY_LEN(val); i++)
+			for (; v >= val[i]; v -= val[i])
+				k += (size_t)snprintf(buf + k, cap - k, "%s",
+					type == 'i' ? lower[i] : upper[i]);
+		snprintf(buf + k, cap - k, ". ");
+		return;
+	}
+	snprintf(buf, cap, "%ld. ", num);
+}
+
 static int
 render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 {
-	long num = 1;
+	long num = ordered ? num_attr(n, "start", 1) : 1;
+	char type = '1';
 	if (ordered) {
-		char *start = attr(n, "start");
-		if (start) {
-			num = strtol(start, NULL, 10);
-			if (num < -1000000 || num > 1000000)
-				num = 1;
-		}
-		xmlFree(start);
+		char *t = attr(n, "type");
+		if (t && t[0] && !t[1])
+			type = t[0];
+		xmlFree(t);
 	}
 	if (html_break(r, r->list_depth ? 1 : 2) < 0)
 		return -1;
+	/* A list inside an item is indented two spaces from the item's marker,
+	 * whatever the marker's width ("10. "). */
+	size_t outer_at = r->li_at, outer_end = r->li_end;
+	bool nested = r->list_depth && r->prefix.len == r->li_end && r->li_end > r->li_at + 2;
+	if (nested) {
+		r->prefix.len = r->li_at + 2;
+		r->prefix.data[r->prefix.len] = '\0';
+	}
 	r->list_depth++;
 	int rc = 0;
 	for (const xmlNode *c = n->children; c && rc == 0; c = c->next) {
@@ -289,14 +338,16 @@ render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 		}
 		if (is_hidden(c))
 			continue;
-		char marker[32];
-		if (ordered)
-			snprintf(marker, sizeof marker, "%ld. ", num++);
-		else
-			snprintf(marker, sizeof marker, "* ");
+		char marker[32] = "* ";
+		if (ordered) {
+			num = num_attr(c, "value", num);
+			ol_marker(marker, sizeof marker, num++, type);
+		}
 		if (html_break(r, 1) < 0)
 			return -1;
+		r->li_at = r->prefix.len;
 		rc = html_push_marker(r, marker);
+		r->li_end = r->prefix.len;
 		if (rc == 0)
 			rc = walk_children(r, c);
 		if (rc == 0)
@@ -306,6 +357,10 @@ render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 	r->list_depth--;
 	if (rc == 0)
 		rc = html_break(r, r->list_depth ? 1 : 2);
+	r->li_at = outer_at;
+	r->li_end = outer_end;
+	while (nested && r->prefix.len < r->li_end)
+		qu_buf_append_byte(&r->prefix, ' ');
 	return rc;
 }
 
@@ -532,6 +587,9 @@ clean_input(const char *p, size_t n, size_t *outlen)
 int
 mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o, struct qu_buf *out)
 {
+	static const struct mime_html_opts plain = {0};
+	if (!o)
+		o = &plain;
 	pthread_once(&xml_once, xml_init);
 	size_t cn = 0;
 	char *clean = clean_input(p, n, &cn);

@@ -49,6 +49,8 @@ struct html_rnd {
 	bool last_blank;     /* the last line out was empty */
 	unsigned flushes;    /* count of paragraphs gone out */
 	int list_depth;
+	size_t li_at, li_end; /* prefix lengths around the innermost item's
+			       * indentation (spaces) */
 	int depth;
 	size_t max_cells;    /* widest line of the current flush */
 	struct qu_buf line;  /* scratch of html_emit_line */

@@ -11,8 +11,10 @@
 #include "mime/mime.h"
 #include "mime/html_private.h"
 
+/* The length of an hr when lines are not wrapped. */
 #define HR_CELLS 40
-/* The narrowest text column a deep prefix leaves. */
+/* The narrowest text column a deep prefix leaves (half the width when
+ * that is less): lines may then pass the width, but stay readable. */
 #define MIN_AVAIL 20
 
 void

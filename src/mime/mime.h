@@ -6,11 +6,13 @@
  * identity), charset conversion to UTF-8 (iconv with the aliases mail needs,
  * uchardet for undeclared text, U+FFFD for invalid sequences), RFC 2047
  * encoded words, structured header parameters (RFC 2045 + RFC 2231),
- * address lists and dates. The part-tree parser is built on top of these.
+ * address lists and dates. The part-tree parser is built on top of these,
+ * and HTML bodies become readable text through libxml2's HTML parser.
  *
- * Depends on util, iconv (the C library) and uchardet only. Never prints,
- * keeps no globals, and never fails on malformed mail: decoders record a
- * defect and go on. The only errors are resource caps (a qu_buf that is
+ * Depends on util, iconv (the C library), uchardet, libmagic and libidn2
+ * (the builder) and libxml2 (HTML) only. Never prints, keeps no globals
+ * (libxml2 is initialised once per process, under pthread_once), and never
+ * fails on malformed mail: decoders record a defect and go on. The only errors are resource caps (a qu_buf that is
  * full).
  *
  * Mail data is `const char *p, size_t n`: never NUL-terminated, may hold NULs
@@ -715,7 +717,8 @@ struct mime_html_opts {
  * left out. p is UTF-8 already (the caller converted the charset; a <meta
  * charset> is ignored, invalid bytes become U+FFFD). Lines end in \n; the
  * text holds no NUL and no CR, but any other control the document carries
- * stays for the display layer to escape. Uses libxml2's HTML parser with
+ * stays for the display layer to escape. o may be NULL: no wrapping and no
+ * link list (the text to index). Uses libxml2's HTML parser with
  * the network off; safe to call from several threads at once. Returns 0,
  * or -1 when out's cap is reached (out then holds a part). Never fails on
  * malformed HTML. */

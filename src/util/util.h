@@ -2,7 +2,8 @@
  * util: the ground every other module stands on.
  *
  * Allocation that never returns NULL, capped byte buffers, the error type and
- * its exit-code table, string helpers and the protocol-trace hook.
+ * its exit-code table, string helpers, terminal cell widths of UTF-8 text
+ * and the protocol-trace hook.
  * Depends on the C library only; includes no other quail module.
  */
 #ifndef QUAIL_UTIL_UTIL_H

@@ -23,14 +23,14 @@ for f in "$SRC"/tests/fixtures/mime/*.eml; do
 	n=$((n + 1))
 	cp "$f" "$M/INBOX/cur/100$n.fixture:2,S"
 done
-# msg DIR NAME SUBJECT BODY [HEADERS]: a small UTF-8 message
+# msg DIR NAME SUBJECT BODY [HEADERS [TIME]]: a small UTF-8 message
 msg() {
-	printf 'From: Zhang San <zhang@example.cn>\nTo: Li Si <li@example.cn>\nSubject: %s\nDate: Tue, 6 Jan 2026 09:00:00 +0800\nMessage-ID: <%s@example.cn>\n%sContent-Type: text/plain; charset=utf-8\n\n%s\n' \
-		"$3" "$2" "${5:-}" "$4" >"$1/$2"
+	printf 'From: Zhang San <zhang@example.cn>\nTo: Li Si <li@example.cn>\nSubject: %s\nDate: Tue, 6 Jan 2026 %s +0800\nMessage-ID: <%s@example.cn>\n%sContent-Type: text/plain; charset=utf-8\n\n%s\n' \
+		"$3" "${6:-09:00:00}" "$2" "${5:-}" "$4" >"$1/$2"
 }
 msg "$M/Work/new" 2001.cjk "会议通知" "明天下午三点开会，请准时参加。会議の資料を送ります。"
 msg "$M/Work/new" 2002.cjk "Re: 会议通知" "好的，我会参加。" "In-Reply-To: <2001.cjk@example.cn>
-"
+" 10:30:00
 msg "$M/Work/cur" 2003.plain:2, "quarterly numbers" "The zebra report is attached below."
 MBOX=$FX_DIR/inbox.mbox
 cp "$SRC/samples/inbox.mbox" "$MBOX"
@@ -78,7 +78,8 @@ for o in objs:
     assert o["flags"] == [], o["flags"]
 assert objs[0]["thread"] == objs[1]["thread"], "a reply is in its parent's thread"
 assert {o["message_id"] for o in objs} == {"2001.cjk@example.cn", "2002.cjk@example.cn"}
-assert objs[0]["date"] == "2026-01-06T01:00:00+00:00", objs[0]["date"]
+assert [o["date"] for o in objs] == ["2026-01-06T02:30:00+00:00", "2026-01-06T01:00:00+00:00"], \
+    "newest first, in UTC"
 PY
 fx_is "$?" 0 "--json: the SPEC's keys, addresses, threads, ids"
 

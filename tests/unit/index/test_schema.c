@@ -142,6 +142,45 @@ START_TEST(truncated_file)
 }
 END_TEST
 
+/* Without INDEX_OPEN_CHECK quick_check waits a day after it last passed;
+ * then it runs, and a damaged file is moved aside. */
+START_TEST(daily_check)
+{
+	make_index();
+	sqlite3 *db = NULL;
+	struct qu_err err = {0};
+	ck_assert_int_eq(index_db_open_path(dbpath, &db, &err), 0);
+	ck_assert_int_eq(index_db_exec(db,
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
+		" INSERT INTO msg (folder, uniq, file, size, mtime, subject)"
+		" SELECT 1, 'u' || i, 'cur/u' || i, i, i, printf('subject %d %.*c', i, 200, 'x')"
+		" FROM n;", &err), 0);
+	ck_assert_int_gt(int_of(db, "SELECT value FROM meta WHERE key = 'checked'"), 0);
+	ck_assert_int_eq(index_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", &err), 0);
+	sqlite3_close(db);
+	/* Garbage over the later pages (the messages, not the schema): the
+	 * file still opens, only a check notices. */
+	struct stat sb;
+	ck_assert_int_eq(stat(dbpath, &sb), 0);
+	size_t len = 0;
+	char *bytes = th_read(dbpath, &len);
+	ck_assert_uint_eq(len, (size_t)sb.st_size);
+	memset(bytes + len / 2, 0xA5, len / 2 - 4096);
+	th_write(dbpath, bytes, len);
+	free(bytes);
+	bool rebuilt = true;
+	ck_assert_int_eq(index_db_open_opts(dbpath, false, &db, &rebuilt, &err), 0);
+	ck_assert(!rebuilt); /* checked within the day: trusted */
+	ck_assert_int_eq(index_db_exec(db, "UPDATE meta SET value = 1 WHERE key = 'checked'", &err),
+		0);
+	sqlite3_close(db);
+	ck_assert_int_eq(index_db_open_opts(dbpath, false, &db, &rebuilt, &err), 0);
+	ck_assert(rebuilt);
+	ck_assert_int_eq(int_of(db, "SELECT count(*) FROM msg"), 0);
+	sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(foreign_database)
 {
 	sqlite3 *db = NULL;
@@ -200,6 +239,7 @@ schema_suite(void)
 	tcase_add_test(tc, garbage_file);
 	tcase_add_test(tc, truncated_file);
 	tcase_add_test(tc, foreign_database);
+	tcase_add_test(tc, daily_check);
 	tcase_add_test(tc, other_version);
 	tcase_add_test(tc, empty_file);
 	tcase_add_test(tc, unwritable_directory);

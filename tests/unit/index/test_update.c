@@ -370,6 +370,54 @@ START_TEST(thread_parent_removed)
 }
 END_TEST
 
+START_TEST(thread_by_subject)
+{
+	put(inbox, "new/1.t", "a", NULL, "Meeting notes", "text");
+	put(inbox, "new/2.t", "b", NULL, "Re: meeting NOTES ", "text");
+	put(inbox, "new/3.t", "c", NULL, "AW: Re[2]: Meeting notes", "text");
+	put(inbox, "new/4.t", "d", NULL, "Other", "text");
+	/* Without the option, subjects never join threads. */
+	update(inbox);
+	ck_assert_int_eq(int_of("SELECT count(DISTINCT thread) FROM msg", NULL), 4);
+	th_rmrf(inbox);
+	mkmaildir(inbox);
+	update(inbox);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg", NULL), 0);
+	put(inbox, "new/5.t", "e", NULL, "Meeting notes", "text");
+	struct qu_err err = {0};
+	const char *paths[] = {inbox};
+	struct index_update_opts o = {.subject_threads = true};
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, NULL, &err), 0);
+	put(inbox, "new/6.t", "f", NULL, "Re: meeting NOTES ", "text");
+	put(inbox, "new/7.t", "g", NULL, "AW: Re[2]: Meeting notes", "text");
+	put(inbox, "new/8.t", "h", NULL, "Other", "text");
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, NULL, &err), 0);
+	ck_assert_int_eq(int_of("SELECT count(DISTINCT thread) FROM msg", NULL), 2);
+	ck_assert_int_eq(int_of("SELECT count FROM thread WHERE base = 'meeting notes'", NULL), 3);
+}
+END_TEST
+
+static const struct {
+	const char *in, *want;
+} base_cases[] = {
+	{"Re: Fwd: Hello", "hello"},
+	{"回复：会议", "会议"},
+	{"Re[3]: x", "x"},
+	{"  re:  ", NULL},
+	{"Reply all", "reply all"},
+};
+
+START_TEST(base_subject_table)
+{
+	char *got = index_base_subject(base_cases[_i].in);
+	if (!base_cases[_i].want)
+		ck_assert_ptr_null(got);
+	else
+		ck_assert_str_eq(got, base_cases[_i].want);
+	free(got);
+}
+END_TEST
+
 static Suite *
 update_suite(void)
 {
@@ -391,6 +439,8 @@ update_suite(void)
 	tcase_set_timeout(th, 60);
 	tcase_add_loop_test(th, thread_table, 0, (int)QU_ARRAY_LEN(thread_cases));
 	tcase_add_test(th, thread_parent_removed);
+	tcase_add_test(th, thread_by_subject);
+	tcase_add_loop_test(th, base_subject_table, 0, (int)QU_ARRAY_LEN(base_cases));
 	suite_add_tcase(s, th);
 	return s;
 }

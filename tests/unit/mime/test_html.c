@@ -49,6 +49,14 @@ static const struct html_case cases[] = {
 	{"h3 as is", 72, true, "<p>a</p><h3>Three</h3><p>b</p>", "a\n\nThree\n\nb\n"},
 	{"ul", 72, true, "<ul><li>one<li>two</ul>", "* one\n* two\n"},
 	{"ol start", 72, true, "<ol start=9><li>a</li><li>b</li></ol>", "9. a\n10. b\n"},
+	{"ol types", 72, true,
+		"<ol type=a><li>x<li>y</ol><ol type=A start=27><li>z</ol>"
+		"<ol type=i start=4><li>p<li>q</ol><ol type=I start=1994><li>r</ol>",
+		"a. x\nb. y\n\nAA. z\n\niv. p\nv. q\n\nMCMXCIV. r\n"},
+	{"li value", 72, true, "<ol><li>a<li value=7>b<li>c</ol>", "1. a\n7. b\n8. c\n"},
+	{"list in an ordered item indented by two", 72, true,
+		"<ol start=10><li>ten<ul><li>sub</li></ul>more</li><li>eleven</li></ol>",
+		"10. ten\n  * sub\n    more\n11. eleven\n"},
 	{"nested list", 72, true, "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>",
 		"* a\n  * b\n* c\n"},
 	{"list item wraps under its text", 12, true, "<ul><li>aaa bbb ccc ddd</li></ul>",
@@ -166,6 +174,19 @@ START_TEST(test_nul_cr)
 	qu_buf_init(&out, SIZE_MAX);
 	render(doc, sizeof doc - 1, 72, true, &out);
 	ck_assert_str_eq(out.data, "a\nbc\n\nde\n");
+	qu_buf_clear(&out);
+}
+END_TEST
+
+START_TEST(test_null_opts)
+{
+	static const char doc[] = "<p>aaa bbb ccc ddd eee fff ggg hhh iii jjj kkk lll mmm nnn ooo ppp "
+				  "qqq rrr sss ttt uuu vvv <a href=\"http://x/\">www</a></p>";
+	struct qu_buf out;
+	qu_buf_init(&out, SIZE_MAX);
+	ck_assert_int_eq(mime_html_to_text(doc, sizeof doc - 1, NULL, &out), 0);
+	ck_assert_str_eq(out.data, "aaa bbb ccc ddd eee fff ggg hhh iii jjj kkk lll mmm nnn ooo ppp "
+				   "qqq rrr sss ttt uuu vvv www\n");
 	qu_buf_clear(&out);
 }
 END_TEST
@@ -348,6 +369,7 @@ html_suite(void)
 	TCase *tc = tcase_create("rules");
 	tcase_add_loop_test(tc, test_case, 0, (int)QU_ARRAY_LEN(cases));
 	tcase_add_test(tc, test_nul_cr);
+	tcase_add_test(tc, test_null_opts);
 	tcase_add_test(tc, test_cap);
 	tcase_add_test(tc, test_width_bound);
 	tcase_add_test(tc, test_threads);
