@@ -1,0 +1,191 @@
+/*
+ * A message as the pager shows it (SPEC §8): weeded header fields, the
+ * text of its text parts converted to UTF-8, quoted lines marked with
+ * their level, and the attachments listed at the end. Every line is made
+ * safe with qu_buf_append_safe (control characters and escape sequences
+ * shown escaped), so no decoded byte can start a line or move the cursor;
+ * the UI still escapes invisible format characters when it draws.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/util.h"
+#include "mime/mime.h"
+#include "app/app.h"
+#include "app/mail_private.h"
+
+/* The fields a reader sees by default (mutt's common ignore/unignore). */
+static const char *const weeded[] = {"Date", "From", "To", "Cc", "Subject"};
+
+static void
+line(struct qu_buf *out, char mark, const char *p, size_t n)
+{
+	qu_buf_append_byte(out, mark);
+	qu_buf_append_safe(out, p, n, true);
+	qu_buf_append_byte(out, '\n');
+}
+
+/* Decoded header fields (RFC 2047 words), in the order written. */
+static void
+view_headers(struct app_reader *r, const char *p, size_t n, bool full, struct qu_buf *out)
+{
+	struct mime_header_iter it;
+	struct mime_header_field f;
+	struct qu_buf raw;
+	qu_buf_init(&raw, (size_t)1 << 20);
+	mime_header_iter_init(&it, p, n, NULL);
+	while (mime_header_iter_next(&it, &f)) {
+		bool show = full;
+		for (size_t i = 0; i < QU_ARRAY_LEN(weeded) && !show; i++)
+			show = qu_mem_eq_ci(f.name, f.name_len, weeded[i]);
+		if (!show)
+			continue;
+		qu_buf_reset(&raw);
+		mime_header_unfold(f.value, f.value_len, &raw);
+		const char *rv = raw.data ? raw.data : "";
+		size_t rn = raw.len;
+		qu_mem_trim(&rv, &rn);
+		char *v = mime_text_decode(rv, rn, 0, &r->cache, NULL);
+		char *l = xasprintf("%.*s: %s", (int)f.name_len, f.name, v);
+		line(out, 'h', l, strlen(l));
+		free(l);
+		free(v);
+	}
+	qu_buf_clear(&raw);
+}
+
+/* How deep a line is quoted: the '>' at its start, spaces between. */
+static unsigned
+quote_level(const char *p, size_t n)
+{
+	unsigned lv = 0;
+	for (size_t i = 0; i < n && (p[i] == '>' || p[i] == ' '); i++)
+		if (p[i] == '>')
+			lv++;
+	return lv > 9 ? 9 : lv;
+}
+
+static void
+view_lines(const char *t, size_t n, struct qu_buf *out)
+{
+	size_t i = 0;
+	while (i < n) {
+		const char *nl = memchr(t + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - t) : n;
+		unsigned q = quote_level(t + i, e - i);
+		if (q) {
+			qu_buf_append_byte(out, 'q');
+			line(out, (char)('0' + q), t + i, e - i);
+		} else {
+			line(out, 'b', t + i, e - i);
+		}
+		i = e + 1;
+	}
+}
+
+/* HTML as plain text, roughly: tags dropped, a few entities and block
+ * ends turned into text. */
+static void
+html_text(const char *p, size_t n, struct qu_buf *out)
+{
+	bool in_tag = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (in_tag) {
+			in_tag = c != '>';
+			continue;
+		}
+		if (c == '<') {
+			if (n - i > 3 && (strncasecmp(p + i, "<br", 3) == 0 ||
+				strncasecmp(p + i, "<p", 2) == 0 || strncasecmp(p + i, "</div", 5) == 0))
+				qu_buf_append_byte(out, '\n');
+			in_tag = true;
+		} else if (c == '&' && n - i >= 5 && strncmp(p + i, "&amp;", 5) == 0) {
+			qu_buf_append_byte(out, '&');
+			i += 4;
+		} else if (c == '&' && n - i >= 4 && strncmp(p + i, "&lt;", 4) == 0) {
+			qu_buf_append_byte(out, '<');
+			i += 3;
+		} else if (c == '&' && n - i >= 4 && strncmp(p + i, "&gt;", 4) == 0) {
+			qu_buf_append_byte(out, '>');
+			i += 3;
+		} else if (c == '&' && n - i >= 6 && strncmp(p + i, "&nbsp;", 6) == 0) {
+			qu_buf_append_byte(out, ' ');
+			i += 5;
+		} else if (c != '\r') {
+			qu_buf_append_byte(out, c);
+		}
+	}
+}
+
+/* In a multipart/alternative, only the plain text is shown when there is
+ * one (RFC 2046 §5.1.4: the reader picks one of the alternatives). */
+static bool
+shown_alternative(const struct mime_part *part)
+{
+	const struct mime_part *parent = part->parent;
+	if (!parent || strcmp(parent->content_type, "multipart/alternative") != 0)
+		return true;
+	bool plain = false;
+	for (const struct mime_part *c = parent->child; c; c = c->next)
+		plain |= strcmp(c->content_type, "text/plain") == 0;
+	return !plain || strcmp(part->content_type, "text/plain") == 0;
+}
+
+static void
+view_part(struct app_reader *r, const struct mime_part *part, bool *first, struct qu_buf *out)
+{
+	if (mime_part_text(part, &r->cache, &r->scratch, &r->text, NULL, NULL) < 0)
+		return;
+	if (!*first)
+		line(out, 'a', "", 0);
+	*first = false;
+	const char *t = r->text.data ? r->text.data : "";
+	if (strcmp(part->content_type, "text/html") == 0) {
+		struct qu_buf h;
+		qu_buf_init(&h, APP_TEXT_MAX);
+		html_text(t, r->text.len, &h);
+		view_lines(h.data ? h.data : "", h.len, out);
+		qu_buf_clear(&h);
+	} else {
+		view_lines(t, r->text.len, out);
+	}
+}
+
+static void
+attachment_line(const struct mime_part *part, size_t nr, struct qu_buf *out)
+{
+	size_t len = 0;
+	mime_part_body(part, &len);
+	char *l = xasprintf("[-- Attachment #%zu: %s (%s, %zu bytes) --]", nr,
+		part->filename ? part->filename : "(no name)", part->content_type, len);
+	line(out, 'a', l, strlen(l));
+	free(l);
+}
+
+void
+app_message_view(struct app_reader *r, const char *p, size_t n, const struct app_pager_opts *o,
+	struct qu_buf *out)
+{
+	struct mime_opts mo = {.cache = &r->cache};
+	struct mime_part *root = mime_parse(p, n, &mo, NULL);
+	view_headers(r, p, n, o && o->full_headers, out);
+	line(out, 'h', "", 0);
+	bool first = true;
+	size_t nr = 0;
+	for (const struct mime_part *part = root; part; part = mime_part_next(part, root)) {
+		if (part->kind != MIME_PART_LEAF)
+			continue;
+		if (mime_part_is_text(part) && !mime_part_is_attachment(part) &&
+			shown_alternative(part))
+			view_part(r, part, &first, out);
+	}
+	for (const struct mime_part *part = root; part; part = mime_part_next(part, root))
+		if (part->kind == MIME_PART_LEAF && part != root && mime_part_is_attachment(part)) {
+			if (nr == 0)
+				line(out, 'a', "", 0);
+			attachment_line(part, ++nr, out);
+		}
+	mime_part_free(root);
+}
