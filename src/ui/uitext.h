@@ -77,4 +77,84 @@ size_t ui_text_fit_buf(struct qu_buf *out, const char *s, size_t n, size_t cells
 /* The same for a NUL-terminated s into a new string (free()). */
 char *ui_text_fit(const char *s, size_t cells, bool pad, const char *marker);
 
+/* ==== wrap.c: pager lines ============================================ */
+
+/* A URL inside one pager line: bytes [start, end) of its text; url is the
+ * index into the ui_lines' url list of the whole URL (a long URL cut over
+ * two lines has a span on each). */
+struct ui_url_span {
+	size_t start, end;
+	size_t url;
+};
+
+/* One screen line of the pager. */
+struct ui_line {
+	char *text;         /* sanitised, TABs expanded, no LF; owned */
+	size_t len;         /* bytes of text */
+	size_t cells;       /* terminal cells of text, <= the width wrapped to */
+	unsigned quote;     /* quote depth: 0 for own text, 1 for "> ", ... */
+	bool header;        /* a header field line (ui_lines_add_headers) */
+	bool signature;     /* the "-- " line and what follows at its depth */
+	bool cont;          /* continues the line above (a wrap, not a break) */
+	struct ui_url_span *urls;
+	size_t nurls;
+};
+
+/* Lines plus the URLs found in them, in order. Embedded: ui_lines_init /
+ * ui_lines_clear. */
+struct ui_lines {
+	struct ui_line *v;
+	size_t n, alloc;
+	char **urls; /* each URL once per occurrence, whole, in text order */
+	size_t nurls, urls_alloc;
+};
+
+void ui_lines_init(struct ui_lines *l);
+void ui_lines_clear(struct ui_lines *l);
+
+struct ui_wrap_opts {
+	size_t width;   /* cells per line; 0 is taken as 1 */
+	bool flowed;    /* Content-Type format=flowed (RFC 3676) */
+	bool delsp;     /* its DelSp=yes parameter (RFC 3676 §4.2) */
+	size_t tabstop; /* cells between tab stops; 0 means 8 */
+};
+
+/* Appends the lines of a text part (its decoded UTF-8 text, sanitised
+ * here in pager mode) wrapped to o->width. Plain text: each line is cut at
+ * word boundaries by cells, between two CJK characters too, never inside a
+ * URL unless the URL alone is wider than the line; quote depth comes from
+ * leading ">" (spaces between allowed). Flowed text: soft line breaks are
+ * joined, quote depth is the count of leading ">", space-stuffing removed,
+ * then each paragraph is wrapped with a "> " prefix per depth. */
+void ui_lines_add_text(struct ui_lines *l, const char *p, size_t n, const struct ui_wrap_opts *o);
+
+/* A decoded header field (UTF-8; sanitised here). */
+struct ui_header {
+	const char *name;
+	const char *value;
+};
+
+/* Appends header lines "Name: value", wrapped to width with a 4-cell
+ * indent on continuation lines. weed: only the fields mutt shows by default
+ * (Date, From, Reply-To, To, Cc, Subject, then Organization, User-Agent,
+ * X-Mailer, X-Newsreader, X-Mailing-List, Posted-To), in that fixed order,
+ * repeated fields in message order; !weed: every field as given. */
+void ui_lines_add_headers(struct ui_lines *l, const struct ui_header *h, size_t n, bool weed,
+	size_t width);
+
+/* True when a field of this name is shown when headers are weeded. */
+bool ui_header_shown(const char *name);
+
+/* A URL found in text: bytes [start, end). */
+struct ui_url {
+	size_t start, end;
+};
+
+/* Finds every URL in p[0..n) in order: http://, https://, ftp://, mailto:
+ * and www. forms starting at a word boundary; trailing punctuation
+ * (.,;:!?'"), and a closing bracket with no opening one inside the URL,
+ * are not part of it. Returns a new array (free(); NULL when none) and
+ * sets *count. */
+struct ui_url *ui_url_find(const char *p, size_t n, size_t *count);
+
 #endif
