@@ -1,0 +1,232 @@
+/*
+ * The index screen: a help line, one row per message in mutt's default
+ * index_format ("%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s"), a status
+ * line, and the message line. Only the visible rows are asked of the
+ * view and drawn. The cursor is kept on a message (its id), not on a row
+ * number, so sorting or limiting leaves it on the same mail.
+ */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curses.h>
+
+#include "util/util.h"
+#include "app/app.h"
+#include "ui/private.h"
+#include "ui/uitext.h"
+
+/* Rows of messages: all but the help line, the status line and the
+ * message line. */
+size_t
+ui_index_rows(const struct ui *u)
+{
+	return LINES > 3 ? (size_t)(LINES - 3) : 1;
+}
+
+void
+ui_index_goto(struct ui *u, size_t row)
+{
+	size_t n = app_view_count(u->view);
+	if (n == 0) {
+		u->cursor = u->top = 0;
+		u->cursor_id = SIZE_MAX;
+		return;
+	}
+	if (row >= n)
+		row = n - 1;
+	u->cursor = row;
+	struct app_row r;
+	if (app_view_row(u->view, row, &r))
+		u->cursor_id = r.id;
+	size_t rows = ui_index_rows(u);
+	if (u->cursor < u->top)
+		u->top = u->cursor;
+	else if (u->cursor >= u->top + rows)
+		u->top = u->cursor - rows + 1;
+	u->dirty = true;
+}
+
+/* After the rows changed: the cursor row from its message, or the
+ * nearest row when the message is no longer shown. */
+void
+ui_index_fix_cursor(struct ui *u)
+{
+	size_t n = app_view_count(u->view);
+	size_t row = u->cursor_id == SIZE_MAX ? SIZE_MAX : app_view_find(u->view, u->cursor_id);
+	if (row == SIZE_MAX)
+		row = u->cursor < n ? u->cursor : n ? n - 1 : 0;
+	ui_index_goto(u, row);
+	size_t rows = ui_index_rows(u);
+	if (u->top + rows > n && n >= rows)
+		u->top = n - rows;
+}
+
+/* mutt's short size: 512, 1.2K, 34K, 5.6M. */
+static void
+short_size(uint64_t n, char *buf, size_t cap)
+{
+	if (n < 1000)
+		snprintf(buf, cap, "%u", (unsigned)n);
+	else if (n < 10189)
+		snprintf(buf, cap, "%.1fK", (double)n / 1024.0);
+	else if (n < 1023949)
+		snprintf(buf, cap, "%uK", (unsigned)((n + 512) / 1024));
+	else if (n < 10433332)
+		snprintf(buf, cap, "%.1fM", (double)n / 1048576.0);
+	else
+		snprintf(buf, cap, "%uM", (unsigned)((n + 524288) / 1048576));
+}
+
+/* %Z: deleted, flagged, new or old, replied; then a tag mark. */
+static void
+flag_chars(unsigned f, char out[4])
+{
+	char c = ' ';
+	if (f & APP_MSG_DELETED)
+		c = 'D';
+	else if (f & APP_MSG_FLAGGED)
+		c = '!';
+	else if (!(f & APP_MSG_SEEN))
+		c = f & APP_MSG_NEW ? 'N' : 'O';
+	else if (f & APP_MSG_REPLIED)
+		c = 'r';
+	out[0] = c;
+	out[1] = ' ';
+	out[2] = f & APP_MSG_TAGGED ? '*' : ' ';
+	out[3] = '\0';
+}
+
+/* The thread tree of a row in box drawing (or ASCII) characters. */
+static void
+tree_text(struct qu_buf *b, const struct app_row *r)
+{
+	bool u8 = ui_term_utf8();
+	size_t d = strlen(r->tree);
+	for (size_t i = 0; i < d; i++) {
+		char c = r->tree[i];
+		if (i + 1 < d)
+			qu_buf_append_str(b, c == '|' ? (u8 ? "\xe2\x94\x82 " : "| ") : "  ");
+		else if (c == '+')
+			qu_buf_append_str(b, u8 ? "\xe2\x94\x9c\xe2\x94\x80>" : "|->");
+		else
+			qu_buf_append_str(b, u8 ? "\xe2\x94\x94\xe2\x94\x80>" : "`->");
+	}
+	if (r->hidden)
+		qu_buf_printf(b, "(%zu) ", r->hidden + 1);
+}
+
+static void
+append_field(struct qu_buf *b, const char *s, size_t cells)
+{
+	char *safe = ui_text_sanitize(s ? s : "", s ? strlen(s) : 0, UI_TEXT_FIELD);
+	ui_text_fit_buf(b, safe, strlen(safe), cells, true, NULL);
+	free(safe);
+}
+
+static void
+row_text(const struct app_row *r, struct qu_buf *b)
+{
+	char flags[4], date[32] = "      ", size[16];
+	flag_chars(r->flags, flags);
+	if (r->has_date) {
+		time_t t = (time_t)r->date;
+		struct tm tm;
+		if (localtime_r(&t, &tm))
+			strftime(date, sizeof date, "%b %d", &tm);
+	}
+	short_size(r->size, size, sizeof size);
+	qu_buf_printf(b, "%4zu %s ", r->number, flags);
+	append_field(b, date, 6);
+	qu_buf_append_byte(b, ' ');
+	char *from = ui_sender_text(r->from_name, r->from_addr);
+	ui_text_fit_buf(b, from, strlen(from), 15, true, NULL);
+	free(from);
+	qu_buf_printf(b, " (%4s) ", size);
+	tree_text(b, r);
+	if (!r->subject_repeats || r->hidden) {
+		char *s = ui_text_sanitize(r->subject ? r->subject : "",
+			r->subject ? strlen(r->subject) : 0, UI_TEXT_FIELD);
+		qu_buf_append_str(b, s);
+		free(s);
+	}
+}
+
+void
+ui_index_status(struct ui *u, char *buf, size_t n)
+{
+	size_t unread, flagged, deleted, tagged;
+	app_view_counts(u->view, &unread, &flagged, &deleted, &tagged);
+	bool rev;
+	enum app_sort s = app_view_sort_get(u->view, &rev);
+	size_t shown = app_view_count(u->view), total = app_view_total(u->view);
+	char extra[128] = "";
+	if (u->scanning)
+		snprintf(extra, sizeof extra, " [reading %zu...]", u->scanned);
+	char *safe = ui_text_sanitize(u->folder, strlen(u->folder), UI_TEXT_FIELD);
+	const char *lim = app_view_limit_get(u->view);
+	char shown_s[48] = "";
+	if (lim)
+		snprintf(shown_s, sizeof shown_s, " Shown:%zu", shown);
+	snprintf(buf, n, "---Quail: %s [Msgs:%zu%s New:%zu Flag:%zu Del:%zu Tag:%zu]---(%s%s)%s%s%s",
+		safe, total, shown_s, unread, flagged, deleted, tagged, rev ? "reverse-" : "",
+		app_sort_name(s), lim ? "---Limit: " : "", lim ? lim : "", extra);
+	free(safe);
+}
+
+void
+ui_index_draw(struct ui *u)
+{
+	int cols = COLS;
+	ui_put(0, 0, "q:Quit  d:Del  u:Undel  s:Save  m:Mail  r:Reply  g:Group  ?:Help", (size_t)cols,
+		ui_attr(UI_C_STATUS));
+	size_t rows = ui_index_rows(u), n = app_view_count(u->view);
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (size_t i = 0; i < rows; i++) {
+		size_t row = u->top + i;
+		struct app_row r;
+		if (row >= n || !app_view_row(u->view, row, &r)) {
+			ui_put((int)i + 1, 0, "", (size_t)cols, (int)A_NORMAL);
+			continue;
+		}
+		qu_buf_reset(&b);
+		row_text(&r, &b);
+		int attr = row == u->cursor ? ui_attr(UI_C_INDICATOR) : (int)A_NORMAL;
+		ui_put((int)i + 1, 0, b.data, (size_t)cols, attr);
+	}
+	qu_buf_clear(&b);
+	char status[1024];
+	ui_index_status(u, status, sizeof status);
+	ui_put(LINES - 2, 0, status, (size_t)cols, ui_attr(UI_C_STATUS));
+}
+
+void
+ui_index_sort(struct ui *u, const char *name)
+{
+	enum app_sort s;
+	bool rev;
+	if (app_sort_parse(name, &s, &rev) < 0) {
+		ui_message(u, true, "%s: unknown sort", name);
+		return;
+	}
+	app_view_sort(u->view, s, rev);
+	ui_index_fix_cursor(u);
+	u->dirty = true;
+}
+
+void
+ui_index_limit(struct ui *u, const char *pattern)
+{
+	struct qu_err err = {0};
+	if (app_view_limit(u->view, pattern, &err) < 0) {
+		ui_message(u, true, "%s", err.msg);
+		return;
+	}
+	ui_index_fix_cursor(u);
+	if (app_view_count(u->view) == 0)
+		ui_message(u, true, "No messages matched criteria.");
+	u->dirty = true;
+}
