@@ -157,4 +157,29 @@ struct ui_url {
  * sets *count. */
 struct ui_url *ui_url_find(const char *p, size_t n, size_t *count);
 
+/* ==== tree.c: thread trees ========================================== */
+
+/* One row of a threaded index, in display order. */
+struct ui_tree_node {
+	unsigned depth;      /* 0 for a thread root */
+	bool missing_parent; /* its parent is not in the folder */
+	bool duplicate;      /* same Message-ID as an earlier message */
+	size_t hidden;       /* collapsed: messages hidden under it */
+};
+
+enum ui_tree_style {
+	UI_TREE_UNICODE, /* ├─> └─> │ (box drawing, one cell each) */
+	UI_TREE_ASCII,   /* |-> `-> | */
+};
+
+/* Builds the tree prefix of every row (put before the subject by %s):
+ * nothing for a root; for depth d, d - 1 columns of "│ " or "  " (does the
+ * ancestor at that depth have a sibling further down?), then "├─>" or
+ * "└─>" (does the row have one?). A missing parent draws '*' instead of
+ * the '─' ("*>" for a root), a duplicate '='. A collapsed row (hidden > 0)
+ * ends with "(N) " after its connector. Returns n new strings in a new
+ * array; free with ui_tree_free. */
+char **ui_tree_build(const struct ui_tree_node *nodes, size_t n, enum ui_tree_style style);
+void ui_tree_free(char **prefixes, size_t n);
+
 #endif
