@@ -182,4 +182,71 @@ enum ui_tree_style {
 char **ui_tree_build(const struct ui_tree_node *nodes, size_t n, enum ui_tree_style style);
 void ui_tree_free(char **prefixes, size_t n);
 
+/* ==== format.c: index_format ========================================= */
+
+/* How a message relates to the user, mutt's $to_chars " +TCFL". */
+enum ui_to {
+	UI_TO_NONE,  /* ' ' not addressed to the user */
+	UI_TO_ONLY,  /* '+' the user is the only recipient */
+	UI_TO_TO,    /* 'T' the user is in To */
+	UI_TO_CC,    /* 'C' the user is in Cc */
+	UI_TO_FROM,  /* 'F' from the user */
+	UI_TO_LIST,  /* 'L' sent to a subscribed list */
+};
+
+/* What one index row shows. Strings are borrowed, may be NULL, and are
+ * sanitised by the formatter. */
+struct ui_row {
+	size_t num;                  /* %C: 1-based */
+	const char *from_name;       /* %n %F %L %v */
+	const char *from_addr;       /* %a %u %f */
+	const char *to_name;         /* %F %L %v when from_me */
+	const char *to_addr;
+	const char *to_list;         /* %t: the To field as shown */
+	const char *cc_list;         /* %R */
+	const char *list_name;       /* %B %L: mailing list of the message */
+	const char *subject;         /* %s */
+	const char *tree;            /* %s: thread prefix (ui_tree_build) */
+	const char *msgid;           /* %i */
+	const char *label;           /* %y: X-Label */
+	const char *tags;            /* %g */
+	const char *folder;          /* %b */
+	time_t date;                 /* %d %D %{} %[]: sent */
+	int date_tz;                 /* minutes east of UTC in its Date: */
+	time_t received;             /* %(): arrival */
+	uint64_t size;               /* %c */
+	size_t lines;                /* %l: 0 when unknown */
+	size_t thread_num;           /* %e */
+	size_t thread_count;         /* %E */
+	size_t hidden;               /* %M: hidden under a collapsed row */
+	size_t attachments;          /* %X */
+	int score;                   /* %N */
+	bool from_me;
+	enum ui_to to;               /* %T, third column of %Z */
+	bool read, old, replied, flagged, deleted, tagged;
+};
+
+struct ui_format_opts {
+	const char *date_format; /* strftime for %d %D; NULL: "!%a, %b %d, %Y at %I:%M:%S%p %Z" */
+	const char *marker;      /* marks a field cut by its precision; NULL: none */
+};
+
+/* The index_format mutt ships: "%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s". */
+#define UI_INDEX_FORMAT_DEFAULT "%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s"
+
+/* Appends row formatted by fmt (mutt's index_format language) to out,
+ * exactly width cells (cut or padded with spaces). Codes: see format.c's
+ * comment and docs/DEVIATIONS.md; an unknown code shows as itself.
+ * Returns the cells appended (width). */
+size_t ui_format_index(struct qu_buf *out, const char *fmt, const struct ui_row *row,
+	const struct ui_format_opts *o, size_t width);
+/* 0 when every code in fmt is one ui_format_index knows and every
+ * conditional is closed; -1 with QU_E_CONFIG and "unknown code %x at
+ * offset N" (or the syntax fault) otherwise. */
+int ui_format_check(const char *fmt, struct qu_err *err);
+
+/* mutt's short size: 512, 1.2K, 34K, 5.6M, 12M. Writes to buf (>= 16
+ * bytes) and returns it. */
+char *ui_format_size(uint64_t size, char *buf, size_t bufsz);
+
 #endif
