@@ -412,6 +412,14 @@ struct ctx {
 static void
 pad_with(struct qu_buf *out, const char *c, size_t cn, size_t cells)
 {
+	/* A fill character the sanitiser would change (a control, a lone
+	 * mark, a bad byte) is a space. */
+	char *safe = ui_text_sanitize(c, cn, UI_TEXT_FIELD);
+	if (strlen(safe) != cn || memcmp(safe, c, cn) != 0) {
+		c = " ";
+		cn = 1;
+	}
+	free(safe);
 	size_t w = qu_utf8_cells(c, cn);
 	/* A fill character that takes no cell or two would miss the edge:
 	 * spaces make up the rest. */

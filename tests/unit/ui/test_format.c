@@ -197,6 +197,10 @@ static const struct fmt_case fmt_cases[] = {
 	{"ab%|" "\xE4\xB8\xAD", V_BASE, 5, "ab\xE4\xB8\xAD "},
 	{"%n%>.%s", V_CJK, 20, WANG "...Hello world"},
 	{"%s%>", V_BASE, 13, "Hello world  "},
+	{"ab%>\n%C", V_BASE, 5, "ab  7"},
+	{"ab%|\x1B", V_BASE, 4, "ab  "},
+	{"ab%*\xCC\x81%C", V_BASE, 4, "ab 7"},
+	{"ab%|\xFF", V_BASE, 4, "ab  "},
 	/* sanitised: nothing from the row reaches the row raw */
 	{"%s", V_CONTROL, 16, "Hi^[[2J there   "},
 	{"\x1B[31m%C", V_BASE, 7, "^[[31m7"},
