@@ -190,7 +190,8 @@ find_break(const struct logical *lg, size_t pos, size_t width)
 	while (q < lg->n) {
 		size_t w;
 		size_t len = qu_utf8_cluster(lg->t + q, lg->n - q, &w);
-		bool space = lg->t[q] == ' ';
+		/* A space carrying a combining mark is a character, not a gap. */
+		bool space = lg->t[q] == ' ' && len == 1;
 		if (q > pos && !inside_url(lg, q) &&
 		    (space || prev_space || w == 2 || prev_w == 2) && content <= width)
 			best = q;

@@ -88,6 +88,8 @@ static const struct wrap_case wrap_cases[] = {
 		"0.|go to\n0c|http://ex.org/x\n0c|ok\n"},
 	{"controls sanitised", "a\x1B[2Jb\n", 20, false, false, "0.|a^[[2Jb\n"},
 	{"width 1", "ab", 1, false, false, "0.|a\n0c|b\n"},
+	{"space with mark is no gap", "ab \xCC\x81 cd", 3, false, false,
+		"0.|ab \xCC\x81\n0c|cd\n"},
 	/* RFC 3676 */
 	{"flowed joined", "This is \nflowed \ntext.\n", 40, true, false,
 		"0.|This is flowed text.\n"},
