@@ -167,11 +167,19 @@ ui_index_status(struct ui *u, char *buf, size_t n)
 		snprintf(extra, sizeof extra, " [reading %zu...]", u->scanned);
 	char *safe = ui_text_sanitize(u->folder, strlen(u->folder), UI_TEXT_FIELD);
 	const char *lim = app_view_limit_get(u->view);
-	char shown_s[48] = "";
-	if (lim)
-		snprintf(shown_s, sizeof shown_s, " Shown:%zu", shown);
-	snprintf(buf, n, "---Quail: %s [Msgs:%zu%s New:%zu Flag:%zu Del:%zu Tag:%zu]---(%s%s)%s%s%s",
-		safe, total, shown_s, unread, flagged, deleted, tagged, rev ? "reverse-" : "",
+	/* mutt's status_format: counts only when not zero. */
+	char counts[160];
+	int w = snprintf(counts, sizeof counts, "Msgs:%zu", total);
+	const struct {
+		const char *label;
+		size_t n;
+	} c[] = {{"Shown", lim ? shown : 0}, {"New", unread}, {"Del", deleted}, {"Flag", flagged},
+		{"Tag", tagged}};
+	for (size_t i = 0; i < QU_ARRAY_LEN(c) && w > 0 && (size_t)w < sizeof counts; i++)
+		if (c[i].n || (i == 0 && lim))
+			w += snprintf(counts + w, sizeof counts - (size_t)w, " %s:%zu", c[i].label,
+				c[i].n);
+	snprintf(buf, n, "---Quail: %s [%s]---(%s%s)%s%s%s", safe, counts, rev ? "reverse-" : "",
 		app_sort_name(s), lim ? "---Limit: " : "", lim ? lim : "", extra);
 	free(safe);
 }
@@ -200,7 +208,9 @@ ui_index_draw(struct ui *u)
 	qu_buf_clear(&b);
 	char status[1024];
 	ui_index_status(u, status, sizeof status);
-	ui_put(LINES - 2, 0, status, (size_t)cols, ui_attr(UI_C_STATUS));
+	char *safe = ui_text_sanitize(status, strlen(status), UI_TEXT_FIELD);
+	ui_put(LINES - 2, 0, safe, (size_t)cols, ui_attr(UI_C_STATUS));
+	free(safe);
 }
 
 void

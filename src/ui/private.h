@@ -172,6 +172,9 @@ struct ui {
 
 	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
 	size_t cursor, top;  /* shown rows */
+	size_t drawn_top;    /* the page last drawn (a new one is redrawn whole) */
+	enum ui_screen drawn_screen;
+	bool moved;          /* a key was pressed since the folder opened */
 	bool tag_prefix;
 	bool esc;            /* Esc was pressed: the next key is Esc-key */
 	char *search;        /* the last search pattern */

@@ -115,6 +115,8 @@ ui_term_open(int sig_fd_write, struct qu_err *err)
 	nonl();
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
+	idlok(stdscr, FALSE);
+	scrollok(stdscr, FALSE);
 	curs_set(0);
 	colors();
 	return 0;
@@ -131,15 +133,12 @@ void
 ui_term_suspend(void)
 {
 	endwin();
-	signal(SIGTSTP, SIG_DFL);
-	sigset_t s, old;
-	sigemptyset(&s);
-	sigaddset(&s, SIGTSTP);
-	sigprocmask(SIG_UNBLOCK, &s, &old);
-	kill(0, SIGTSTP);
+	/* SIGSTOP, not SIGTSTP again: the kernel drops SIGTSTP for a process
+	 * group with no parent in the session (a session leader in its own
+	 * pty), and the stop must happen all the same. The whole job stops,
+	 * as a shell expects. */
+	kill(0, SIGSTOP);
 	/* Here the process stops; SIGCONT goes on from here. */
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	catch(SIGTSTP);
 	refresh();
 	ui_term_resize();
 }
