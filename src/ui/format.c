@@ -24,7 +24,11 @@
  *   %|X fills the rest of the row with X; %% is a percent sign.
  *   Flags: '-' left-justify, '0' pad numbers with zeros, a minimum width
  *   and a .precision (maximum), both in cells.
- * Not implemented (shown as written; ui_format_check refuses them): %A,
+ * status_format (ui_format_status) runs the same engine over struct
+ * ui_status with mutt's %b %d %f %F %h %l %m %M %n %o %p %P %r %s %S %t %u
+ * %v %V.
+ * Not implemented in index_format (shown as written; ui_format_check
+ * refuses them): %A,
  * %H, %I, %J, %K, %m, %O, %P, %q, %W, %x, %z, %<fmt>, nested
  * conditionals, and mutt's thread-aware variants (%Y showing a label only
  * when it differs from the parent's, 'n'/'o' for collapsed threads in %Z).
@@ -37,7 +41,6 @@
 #include "util/util.h"
 #include "ui/uitext.h"
 
-#define KNOWN_CODES "abBcCdDeEfFgiLlMnNrRsStTuvXyYZ{[("
 #define MAX_FIELD 1024 /* caps a width or precision read from the format */
 
 enum item_kind { IT_LITERAL, IT_CODE, IT_COND, IT_FILL, IT_BAD };
@@ -55,6 +58,17 @@ struct item {
 	const char *err;
 };
 
+struct item;
+
+/* A format language: index_format or status_format. */
+struct lang {
+	const char *codes;   /* the code letters it knows */
+	const char *dates;   /* those taking a strftime argument up to a bracket */
+	const char *numbers; /* those a '0' flag pads with zeros */
+	void (*value)(struct qu_buf *v, const void *data, const struct ui_format_opts *o,
+		const struct item *it);
+};
+
 /* Skips a branch of %?X?a&b? up to one of the stop characters, stepping
  * over %-codes so that "%?" and "%&" inside it are literal. */
 static size_t
@@ -69,7 +83,7 @@ branch_end(const char *f, size_t n, size_t i, const char *stops)
 }
 
 static size_t
-parse_cond(const char *f, size_t n, size_t i, struct item *it)
+parse_cond(const struct lang *lg, const char *f, size_t n, size_t i, struct item *it)
 {
 	/* i is at the code after "%?" */
 	if (i + 1 >= n || f[i + 1] != '?') {
@@ -95,7 +109,7 @@ parse_cond(const char *f, size_t n, size_t i, struct item *it)
 		it->err = "conditional not closed by '?'";
 		return n;
 	}
-	if (!strchr(KNOWN_CODES, it->code) || strchr("{[(", it->code)) {
+	if (!it->code || !strchr(lg->codes, it->code) || strchr(lg->dates, it->code)) {
 		it->kind = IT_BAD;
 		it->err = "unknown code in conditional";
 	}
@@ -118,7 +132,7 @@ parse_number(const char *f, size_t n, size_t i, size_t *v)
 
 /* Reads one item at f[i]; returns where the next starts. */
 static size_t
-parse_item(const char *f, size_t n, size_t i, struct item *it)
+parse_item(const struct lang *lg, const char *f, size_t n, size_t i, struct item *it)
 {
 	memset(it, 0, sizeof *it);
 	it->p = f + i;
@@ -141,7 +155,7 @@ parse_item(const char *f, size_t n, size_t i, struct item *it)
 		return i + 1;
 	}
 	if (f[i] == '?')
-		return parse_cond(f, n, i + 1, it);
+		return parse_cond(lg, f, n, i + 1, it);
 	if (f[i] == '>' || f[i] == '|' || f[i] == '*') {
 		it->kind = IT_FILL;
 		it->code = f[i++];
@@ -167,6 +181,8 @@ parse_item(const char *f, size_t n, size_t i, struct item *it)
 	}
 	it->code = f[i++];
 	const char *close = it->code == '{' ? "}" : it->code == '[' ? "]" : it->code == '(' ? ")" : NULL;
+	if (!it->code || !strchr(lg->dates, it->code))
+		close = NULL;
 	if (close) {
 		const char *e = memchr(f + i, close[0], n - i);
 		if (!e) {
@@ -176,7 +192,7 @@ parse_item(const char *f, size_t n, size_t i, struct item *it)
 		it->p = f + i;
 		it->n = (size_t)(e - (f + i));
 		i = (size_t)(e - f) + 1;
-	} else if (!strchr(KNOWN_CODES, it->code)) {
+	} else if (!it->code || !strchr(lg->codes, it->code)) {
 		it->err = "unknown code";
 		it->p = f + start;
 		it->n = i - start;
@@ -405,7 +421,8 @@ value(struct qu_buf *v, const struct ui_row *r, const struct ui_format_opts *o,
 /* ---- layout ----------------------------------------------------------- */
 
 struct ctx {
-	const struct ui_row *row;
+	const struct lang *lang;
+	const void *data;
 	const struct ui_format_opts *o;
 };
 
@@ -439,7 +456,7 @@ put_code(struct qu_buf *out, const struct ctx *c, const struct item *it)
 {
 	struct qu_buf v;
 	qu_buf_init(&v, SIZE_MAX);
-	value(&v, c->row, c->o, it);
+	c->lang->value(&v, c->data, c->o, it);
 	const char *s = v.data ? v.data : "";
 	size_t len = v.len;
 	struct qu_buf cut;
@@ -455,7 +472,7 @@ put_code(struct qu_buf *out, const struct ctx *c, const struct item *it)
 		qu_buf_append(out, s, len);
 		pad_with(out, " ", 1, gap);
 	} else {
-		bool zeros = it->zero && strchr("CeElMNX", it->code);
+		bool zeros = it->zero && strchr(c->lang->numbers, it->code);
 		pad_with(out, zeros ? "0" : " ", 1, gap);
 		qu_buf_append(out, s, len);
 	}
@@ -472,7 +489,7 @@ cond_true(const struct ctx *c, char code)
 	probe.code = code;
 	struct qu_buf v;
 	qu_buf_init(&v, SIZE_MAX);
-	value(&v, c->row, c->o, &probe);
+	c->lang->value(&v, c->data, c->o, &probe);
 	bool t = v.len > 0 && strcmp(v.data, "0") != 0;
 	qu_buf_clear(&v);
 	return t;
@@ -527,7 +544,7 @@ format_level(struct qu_buf *out, const struct ctx *c, const char *f, size_t n, s
 	size_t i = 0;
 	while (i < n) {
 		struct item it;
-		size_t next = parse_item(f, n, i, &it);
+		size_t next = parse_item(c->lang, f, n, i, &it);
 		switch (it.kind) {
 		case IT_LITERAL:
 			ui_text_sanitize_buf(out, it.p, it.n, UI_TEXT_FIELD);
@@ -555,11 +572,11 @@ format_level(struct qu_buf *out, const struct ctx *c, const char *f, size_t n, s
 	}
 }
 
-size_t
-ui_format_index(struct qu_buf *out, const char *fmt, const struct ui_row *row,
+static size_t
+format_run(struct qu_buf *out, const struct lang *lg, const char *fmt, const void *data,
 	const struct ui_format_opts *o, size_t width)
 {
-	struct ctx c = {row, o};
+	struct ctx c = {lg, data, o};
 	struct qu_buf tmp;
 	qu_buf_init(&tmp, SIZE_MAX);
 	format_level(&tmp, &c, fmt, strlen(fmt), width, 0);
@@ -568,13 +585,13 @@ ui_format_index(struct qu_buf *out, const char *fmt, const struct ui_row *row,
 	return w;
 }
 
-int
-ui_format_check(const char *fmt, struct qu_err *err)
+static int
+check_lang(const struct lang *lg, const char *fmt, struct qu_err *err)
 {
 	size_t n = strlen(fmt);
 	for (size_t i = 0; i < n;) {
 		struct item it;
-		size_t next = parse_item(fmt, n, i, &it);
+		size_t next = parse_item(lg, fmt, n, i, &it);
 		if (it.kind == IT_BAD) {
 			char *shown = ui_text_sanitize(fmt + i, next - i, UI_TEXT_FIELD);
 			qu_err_set(err, QU_E_CONFIG, "%s \"%s\" at offset %zu", it.err, shown, i);
@@ -584,7 +601,7 @@ ui_format_check(const char *fmt, struct qu_err *err)
 		if (it.kind == IT_COND) {
 			/* Branches are checked as formats of their own. */
 			char *a = xstrndup(it.a, it.an), *b = xstrndup(it.b, it.bn);
-			int ra = ui_format_check(a, err), rb = ra == 0 ? ui_format_check(b, err) : 0;
+			int ra = check_lang(lg, a, err), rb = ra == 0 ? check_lang(lg, b, err) : 0;
 			free(a);
 			free(b);
 			if (ra < 0 || rb < 0)
@@ -593,4 +610,80 @@ ui_format_check(const char *fmt, struct qu_err *err)
 		i = next;
 	}
 	return 0;
+}
+
+static void
+index_value(struct qu_buf *v, const void *data, const struct ui_format_opts *o,
+	const struct item *it)
+{
+	value(v, data, o, it);
+}
+
+static const struct lang index_lang = {
+	"abBcCdDeEfFgiLlMnNrRsStTuvXyYZ{[(", "{[(", "CeElMNX", index_value,
+};
+
+size_t
+ui_format_index(struct qu_buf *out, const char *fmt, const struct ui_row *row,
+	const struct ui_format_opts *o, size_t width)
+{
+	return format_run(out, &index_lang, fmt, row, o, width);
+}
+
+int
+ui_format_check(const char *fmt, struct qu_err *err)
+{
+	return check_lang(&index_lang, fmt, err);
+}
+
+/* ---- status_format ---------------------------------------------------- */
+
+static void
+status_value(struct qu_buf *v, const void *data, const struct ui_format_opts *o,
+	const struct item *it)
+{
+	const struct ui_status *st = data;
+	char tmp[32];
+	switch (it->code) {
+	case 'b': qu_buf_printf(v, "%zu", st->inc); break;
+	case 'd': qu_buf_printf(v, "%zu", st->deleted); break;
+	case 'f': put_str(v, st->folder); break;
+	case 'F': qu_buf_printf(v, "%zu", st->flagged); break;
+	case 'h': put_str(v, st->host); break;
+	case 'l': qu_buf_append_str(v, ui_format_size(st->size, tmp, sizeof tmp)); break;
+	case 'm': qu_buf_printf(v, "%zu", st->msgs); break;
+	case 'M': qu_buf_printf(v, "%zu", st->shown); break;
+	case 'n': qu_buf_printf(v, "%zu", st->new_msgs); break;
+	case 'o': qu_buf_printf(v, "%zu", st->old); break;
+	case 'p': qu_buf_printf(v, "%zu", st->postponed); break;
+	case 'P': put_str(v, st->position); break;
+	case 'r':
+		/* mutt's $status_chars "-*%A": unchanged, changed, read-only,
+		 * attach-message. */
+		qu_buf_append_byte(v, st->readonly ? '%' : st->changed ? '*' : '-');
+		break;
+	case 's': put_str(v, st->sort); break;
+	case 'S': put_str(v, st->sort_aux); break;
+	case 't': qu_buf_printf(v, "%zu", st->tagged); break;
+	case 'u': qu_buf_printf(v, "%zu", st->unread); break;
+	case 'v': qu_buf_append_str(v, "quail " QUAIL_VERSION); break;
+	case 'V': put_str(v, st->limit); break;
+	default: break;
+	}
+}
+
+static const struct lang status_lang = {
+	"bdfFhlmMnopPrsStuvV", "", "bdFmMnoptu", status_value,
+};
+
+size_t
+ui_format_status(struct qu_buf *out, const char *fmt, const struct ui_status *st, size_t width)
+{
+	return format_run(out, &status_lang, fmt, st, NULL, width);
+}
+
+int
+ui_format_status_check(const char *fmt, struct qu_err *err)
+{
+	return check_lang(&status_lang, fmt, err);
 }

@@ -245,6 +245,43 @@ size_t ui_format_index(struct qu_buf *out, const char *fmt, const struct ui_row 
  * offset N" (or the syntax fault) otherwise. */
 int ui_format_check(const char *fmt, struct qu_err *err);
 
+/* What the status line shows (mutt's status_format codes). Strings are
+ * borrowed, may be NULL, and are sanitised by the formatter. */
+struct ui_status {
+	const char *folder;   /* %f */
+	const char *sort;     /* %s: "date", "threads", ... */
+	const char *sort_aux; /* %S */
+	const char *limit;    /* %V: the limit pattern, NULL when none */
+	const char *position; /* %P: "all", "top", "end" or "42%" */
+	const char *host;     /* %h */
+	size_t msgs;          /* %m */
+	size_t shown;         /* %M: shown under a limit; 0 when none */
+	size_t new_msgs;      /* %n */
+	size_t old;           /* %o */
+	size_t unread;        /* %u */
+	size_t deleted;       /* %d */
+	size_t flagged;       /* %F */
+	size_t tagged;        /* %t */
+	size_t postponed;     /* %p */
+	size_t inc;           /* %b: other folders with new mail */
+	uint64_t size;        /* %l: folder size */
+	bool changed;         /* %r: '*' */
+	bool readonly;        /* %r: '%' (else '-') */
+};
+
+/* mutt's default status_format with quail's name. */
+#define UI_STATUS_FORMAT_DEFAULT                                                                   \
+	"-%r-quail: %f [Msgs:%?M?%M/?%m%?n? New:%n?%?o? Old:%o?%?d? Del:%d?%?F? Flag:%F?%?t? "   \
+	"Tag:%t?%?p? Post:%p?%?b? Inc:%b?%?l? %l?]---(%s/%S)-%>-(%P)---"
+
+/* The status line: st formatted by fmt (status_format: the codes above,
+ * %v for quail's version, conditionals and fills as in index_format),
+ * exactly width cells. */
+size_t ui_format_status(struct qu_buf *out, const char *fmt, const struct ui_status *st,
+	size_t width);
+/* As ui_format_check, for status_format. */
+int ui_format_status_check(const char *fmt, struct qu_err *err);
+
 /* mutt's short size: 512, 1.2K, 34K, 5.6M, 12M. Writes to buf (>= 16
  * bytes) and returns it. */
 char *ui_format_size(uint64_t size, char *buf, size_t bufsz);

@@ -300,6 +300,69 @@ START_TEST(test_check)
 }
 END_TEST
 
+static struct ui_status
+base_status(void)
+{
+	struct ui_status st;
+	memset(&st, 0, sizeof st);
+	st.folder = "=INBOX";
+	st.sort = "date";
+	st.sort_aux = "date";
+	st.position = "all";
+	st.host = "example";
+	st.msgs = 120;
+	st.new_msgs = 3;
+	st.flagged = 2;
+	st.size = 5872025;
+	return st;
+}
+
+START_TEST(test_status)
+{
+	struct ui_status st = base_status();
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	ck_assert_uint_eq(ui_format_status(&b, UI_STATUS_FORMAT_DEFAULT, &st, 80), 80);
+	ck_assert_str_eq(b.data,
+		"---quail: =INBOX [Msgs:120 New:3 Flag:2 5.6M]---(date/date)-------------(all)---");
+	/* A limit, changes, every counter. */
+	st.shown = 7;
+	st.changed = true;
+	st.old = 4;
+	st.deleted = 1;
+	st.tagged = 5;
+	st.postponed = 1;
+	st.inc = 2;
+	st.size = 0;
+	qu_buf_reset(&b);
+	ui_format_status(&b, UI_STATUS_FORMAT_DEFAULT, &st, 96);
+	ck_assert_str_eq(b.data, "-*-quail: =INBOX [Msgs:7/120 New:3 Old:4 Del:1 Flag:2 Tag:5 "
+				 "Post:1 Inc:2]---(date/date)-(all)---");
+	/* Read-only, a CJK folder name and an escape in it, short width. */
+	st = base_status();
+	st.readonly = true;
+	st.folder = "=\xE6\x97\xA5\xE6\x9C\xAC\x1B[2J";
+	qu_buf_reset(&b);
+	ui_format_status(&b, "%r %f %u/%m %h %V%>.%P", &st, 32);
+	ck_assert_str_eq(b.data, "% =\xE6\x97\xA5\xE6\x9C\xAC^[[2J 0/120 example ..all");
+	ck_assert_uint_eq(qu_utf8_cells(b.data, b.len), 32);
+	qu_buf_reset(&b);
+	ui_format_status(&b, "%v", &st, 20);
+	ck_assert(strncmp(b.data, "quail " QUAIL_VERSION, strlen("quail " QUAIL_VERSION)) == 0);
+	qu_buf_clear(&b);
+
+	struct qu_err err;
+	qu_err_clear(&err);
+	ck_assert_int_eq(ui_format_status_check(UI_STATUS_FORMAT_DEFAULT, &err), 0);
+	ck_assert_int_eq(ui_format_status_check("%Z", &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert_int_eq(ui_format_status_check("%{%H}", &err), -1);
+	ck_assert_int_eq(ui_format_status_check("%?C?x?", &err), -1);
+	/* And the index codes that status_format lacks stay in index_format. */
+	ck_assert_int_eq(ui_format_check("%{%H}", &err), 0);
+}
+END_TEST
+
 static Suite *
 format_suite(void)
 {
@@ -309,6 +372,7 @@ format_suite(void)
 	tcase_add_test(tc, test_marker);
 	tcase_add_test(tc, test_size);
 	tcase_add_loop_test(tc, test_check, 0, (int)QU_ARRAY_LEN(check_cases));
+	tcase_add_test(tc, test_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
