@@ -64,42 +64,8 @@ ui_index_fix_cursor(struct ui *u)
 		u->top = n - rows;
 }
 
-/* mutt's short size: 512, 1.2K, 34K, 5.6M. */
-static void
-short_size(uint64_t n, char *buf, size_t cap)
-{
-	if (n < 1000)
-		snprintf(buf, cap, "%u", (unsigned)n);
-	else if (n < 10189)
-		snprintf(buf, cap, "%.1fK", (double)n / 1024.0);
-	else if (n < 1023949)
-		snprintf(buf, cap, "%uK", (unsigned)((n + 512) / 1024));
-	else if (n < 10433332)
-		snprintf(buf, cap, "%.1fM", (double)n / 1048576.0);
-	else
-		snprintf(buf, cap, "%uM", (unsigned)((n + 524288) / 1048576));
-}
-
-/* %Z: deleted, flagged, new or old, replied; then a tag mark. */
-static void
-flag_chars(unsigned f, char out[4])
-{
-	char c = ' ';
-	if (f & APP_MSG_DELETED)
-		c = 'D';
-	else if (f & APP_MSG_FLAGGED)
-		c = '!';
-	else if (!(f & APP_MSG_SEEN))
-		c = f & APP_MSG_NEW ? 'N' : 'O';
-	else if (f & APP_MSG_REPLIED)
-		c = 'r';
-	out[0] = c;
-	out[1] = ' ';
-	out[2] = f & APP_MSG_TAGGED ? '*' : ' ';
-	out[3] = '\0';
-}
-
-/* The thread tree of a row in box drawing (or ASCII) characters. */
+/* The thread tree of a row in box drawing (or ASCII) characters, from
+ * the view's tree column (see struct app_row). */
 static void
 tree_text(struct qu_buf *b, const struct app_row *r)
 {
@@ -118,40 +84,36 @@ tree_text(struct qu_buf *b, const struct app_row *r)
 		qu_buf_printf(b, "(%zu) ", r->hidden + 1);
 }
 
+/* One index row in index_format (mutt's by default), through the text
+ * layer's formatter: it sanitises every field and counts cells. */
 static void
-append_field(struct qu_buf *b, const char *s, size_t cells)
+row_text(const struct ui *u, const struct app_row *r, struct qu_buf *b, size_t width)
 {
-	char *safe = ui_text_sanitize(s ? s : "", s ? strlen(s) : 0, UI_TEXT_FIELD);
-	ui_text_fit_buf(b, safe, strlen(safe), cells, true, NULL);
-	free(safe);
-}
-
-static void
-row_text(const struct app_row *r, struct qu_buf *b)
-{
-	char flags[4], date[32] = "      ", size[16];
-	flag_chars(r->flags, flags);
-	if (r->has_date) {
-		time_t t = (time_t)r->date;
-		struct tm tm;
-		if (localtime_r(&t, &tm))
-			strftime(date, sizeof date, "%b %d", &tm);
-	}
-	short_size(r->size, size, sizeof size);
-	qu_buf_printf(b, "%4zu %s ", r->number, flags);
-	append_field(b, date, 6);
-	qu_buf_append_byte(b, ' ');
-	char *from = ui_sender_text(r->from_name, r->from_addr);
-	ui_text_fit_buf(b, from, strlen(from), 15, true, NULL);
-	free(from);
-	qu_buf_printf(b, " (%4s) ", size);
-	tree_text(b, r);
-	if (!r->subject_repeats || r->hidden) {
-		char *s = ui_text_sanitize(r->subject ? r->subject : "",
-			r->subject ? strlen(r->subject) : 0, UI_TEXT_FIELD);
-		qu_buf_append_str(b, s);
-		free(s);
-	}
+	struct qu_buf tree;
+	qu_buf_init(&tree, 4096);
+	tree_text(&tree, r);
+	struct ui_row row = {
+		.num = r->number,
+		.from_name = r->from_name,
+		.from_addr = r->from_addr,
+		.to_addr = r->to_addr,
+		.subject = r->subject_repeats && !r->hidden ? "" : r->subject,
+		.tree = tree.data ? tree.data : "",
+		.date = (time_t)(r->has_date ? r->date : 0),
+		.date_tz = r->offset,
+		.size = r->size,
+		.hidden = r->hidden,
+		.read = (r->flags & APP_MSG_SEEN) != 0,
+		.old = !(r->flags & APP_MSG_NEW),
+		.replied = (r->flags & APP_MSG_REPLIED) != 0,
+		.flagged = (r->flags & APP_MSG_FLAGGED) != 0,
+		.deleted = (r->flags & APP_MSG_DELETED) != 0,
+		.tagged = (r->flags & APP_MSG_TAGGED) != 0,
+	};
+	struct ui_format_opts o = {.date_format = u->date_format};
+	ui_format_index(b, u->index_format ? u->index_format : UI_INDEX_FORMAT_DEFAULT, &row, &o,
+		width);
+	qu_buf_clear(&tree);
 }
 
 void
@@ -201,7 +163,7 @@ ui_index_draw(struct ui *u)
 			continue;
 		}
 		qu_buf_reset(&b);
-		row_text(&r, &b);
+		row_text(u, &r, &b, (size_t)cols);
 		int attr = row == u->cursor ? ui_attr(UI_C_INDICATOR) : (int)A_NORMAL;
 		ui_put((int)i + 1, 0, b.data, (size_t)cols, attr);
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curses.h>
 
@@ -52,6 +53,7 @@ static void
 fn_first(struct ui *u)
 {
 	ui_index_goto(u, 0);
+	u->stick = UI_STICK_FIRST;
 }
 
 static void
@@ -59,6 +61,7 @@ fn_last(struct ui *u)
 {
 	if (nrows(u))
 		ui_index_goto(u, nrows(u) - 1);
+	u->stick = UI_STICK_LAST;
 }
 
 static void
@@ -786,9 +789,47 @@ ui_keys_table(size_t *n)
 	return table;
 }
 
+int
+ui_keys_named(const char *name)
+{
+	static const struct {
+		const char *name;
+		int key;
+	} t[] = {
+		{"<Enter>", '\r'}, {"<Return>", '\n'}, {"<Tab>", '\t'}, {"<Space>", ' '},
+		{"<Esc>", 27}, {"<Up>", CK(KEY_UP)}, {"<Down>", CK(KEY_DOWN)},
+		{"<Left>", CK(KEY_LEFT)}, {"<Right>", CK(KEY_RIGHT)}, {"<Home>", CK(KEY_HOME)},
+		{"<End>", CK(KEY_END)}, {"<PageUp>", CK(KEY_PPAGE)}, {"<PageDown>", CK(KEY_NPAGE)},
+		{"<Backspace>", CK(KEY_BACKSPACE)}, {"<Delete>", CK(KEY_DC)},
+		{"<Insert>", CK(KEY_IC)},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++)
+		if (strcasecmp(t[i].name, name) == 0)
+			return t[i].key;
+	return 0;
+}
+
+int
+ui_keys_bind(struct ui *u, enum ui_screen screen, int key, const char *func)
+{
+	for (size_t i = 0; i < QU_ARRAY_LEN(table); i++)
+		if (table[i].screen == screen && strcmp(table[i].func, func) == 0) {
+			u->binds = xgrow(u->binds, &u->binds_alloc, u->nbinds + 1, sizeof *u->binds);
+			u->binds[u->nbinds++] = (struct ui_user_binding){screen, key, table[i].fn};
+			return 0;
+		}
+	return -1;
+}
+
 bool
 ui_keys_dispatch(struct ui *u, int key)
 {
+	/* Bindings from [ui] first, the last one for a key winning. */
+	for (size_t i = u->nbinds; i-- > 0;)
+		if (u->binds[i].screen == u->screen && u->binds[i].key == key) {
+			u->binds[i].fn(u);
+			return true;
+		}
 	for (size_t i = 0; i < QU_ARRAY_LEN(table); i++)
 		if (table[i].screen == u->screen && table[i].key == key) {
 			table[i].fn(u);

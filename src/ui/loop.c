@@ -86,6 +86,8 @@ ui_open_folder(struct ui *u, const char *path)
 		app_view_expunge(u->view, &err);
 		app_view_free(u->view);
 	}
+	app_view_sort(v, u->sort, u->sort_reverse);
+	u->stick = UI_STICK_NONE;
 	u->view = v;
 	char *dup = xstrdup(path); /* path may be u->folder itself */
 	free(u->folder);
@@ -119,6 +121,22 @@ initial_cursor(struct ui *u)
 		ui_index_goto(u, n - 1);
 }
 
+/* After more rows came: = and * stay at the ends while the folder is
+ * still read (mutt would have waited for it), an untouched cursor stays
+ * on the first unread, else the cursor stays on its message. */
+static void
+place_cursor(struct ui *u)
+{
+	size_t n = app_view_count(u->view);
+	if (u->stick == UI_STICK_FIRST)
+		ui_index_goto(u, 0);
+	else if (u->stick == UI_STICK_LAST && n)
+		ui_index_goto(u, n - 1);
+	else if (!u->moved)
+		initial_cursor(u);
+	ui_index_fix_cursor(u);
+}
+
 static void
 handle_msg(struct ui *u, struct ui_msg *m)
 {
@@ -129,9 +147,7 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		app_view_add(u->view, m->payload);
 		m->payload = NULL;
 		u->scanned = app_view_total(u->view);
-		if (!u->moved)
-			initial_cursor(u);
-		ui_index_fix_cursor(u);
+		place_cursor(u);
 		u->dirty = true;
 		break;
 	case UI_MSG_SCANNED:
@@ -141,9 +157,7 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		u->scanning = false;
 		if (m->rc < 0 && m->err.cls != QU_E_CANCELED)
 			ui_message(u, true, "%s", m->err.msg);
-		if (!u->moved)
-			initial_cursor(u);
-		ui_index_fix_cursor(u);
+		place_cursor(u);
 		u->dirty = true;
 		break;
 	case UI_MSG_LOADED:
@@ -308,6 +322,7 @@ key(struct ui *u, int k)
 		u->dirty = true;
 	}
 	u->moved = true; /* the cursor is the user's now, not the first unread */
+	u->stick = UI_STICK_NONE;
 	if (!ui_keys_dispatch(u, k))
 		ui_message(u, true, "Key is not bound.  Press '?' for help.");
 }
@@ -490,6 +505,12 @@ ui_free(struct ui *u)
 	free(u->folder);
 	free(u->root);
 	free(u->search);
+	free(u->index_format);
+	free(u->date_format);
+	free(u->editor);
+	free(u->mailcap);
+	free(u->url_command);
+	free(u->binds);
 	for (int i = 0; i < 2; i++) {
 		if (u->wake[i] > 0)
 			close(u->wake[i]);

@@ -111,7 +111,7 @@ parse(int argc, char **argv, struct opts *o)
 
 /* The Maildir root of the account (for =NAME and the default INBOX). */
 static char *
-maildir_root(const struct opts *o, struct qu_err *err)
+maildir_root(struct ui *u, const struct opts *o, struct qu_err *err)
 {
 	char *path = cfg_default_path(o->config);
 	bool must = o->config || getenv("QUAIL_CONFIG");
@@ -131,6 +131,10 @@ maildir_root(const struct opts *o, struct qu_err *err)
 	}
 	if (!root && !err->msg[0] && !o->mailbox)
 		qu_err_set(err, QU_E_CONFIG, "no account to read: give -f MAILBOX");
+	if (!err->msg[0] && ui_config_apply(u, cfg, err) < 0) {
+		free(root);
+		root = NULL;
+	}
 	cfg_free(cfg);
 	return root;
 }
@@ -158,8 +162,9 @@ ui_main(int argc, char **argv)
 	}
 	struct qu_err err = {0};
 	struct ui u = {.cursor_id = SIZE_MAX, .wake = {-1, -1}, .sig = {-1, -1}};
-	u.root = maildir_root(&o, &err);
+	u.root = maildir_root(&u, &o, &err);
 	if (!u.root && err.msg[0]) {
+		ui_free(&u);
 		free(o.commands);
 		return fail(&err);
 	}

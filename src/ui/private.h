@@ -112,6 +112,12 @@ enum ui_color {
 	UI_C_COUNT,
 };
 int ui_attr(enum ui_color c);
+/* A curses attribute by name ("bold", "underline", "reverse",
+ * "standout", "blink", "dim"); 0 when unknown. */
+unsigned ui_attr_bit(const char *name);
+/* Colours from [ui], applied when the terminal opens. fg, bg: -1 for the
+ * terminal's default, else 0-255. */
+void ui_color_override(enum ui_color c, short fg, short bg, unsigned attrs);
 
 /* ---- loop.c, index.c, pager.c, keys.c ---------------------------------- */
 
@@ -153,8 +159,24 @@ struct ui_pager {
 	char *subject;       /* for the status line, sanitised */
 };
 
+/* A key bound in [ui] (bind.SCREEN.KEY = FUNCTION). */
+struct ui_user_binding {
+	enum ui_screen screen;
+	int key;
+	void (*fn)(struct ui *u);
+};
+
 struct ui {
 	struct ui_pool *pool;
+	/* [ui] settings (config.c) */
+	enum app_sort sort;
+	bool sort_reverse;
+	char *index_format, *date_format, *editor, *mailcap, *url_command;
+	size_t pager_context;
+	bool markers, html_mailcap;
+	struct ui_user_binding *binds;
+	size_t nbinds, binds_alloc;
+	enum { UI_STICK_NONE, UI_STICK_FIRST, UI_STICK_LAST } stick;
 	int wake[2], sig[2];
 	bool quit;
 	int exit_code;
@@ -204,6 +226,11 @@ struct ui_binding {
 /* Calls the function bound to key on the current screen. Returns false
  * when nothing is bound. */
 bool ui_keys_dispatch(struct ui *u, int key);
+/* A named key ("<Enter>", "<Up>", "<PageDown>", ...); 0 when unknown. */
+int ui_keys_named(const char *name);
+/* Binds key on screen to the function called func there. Returns 0, or
+ * -1 when the screen has no such function. */
+int ui_keys_bind(struct ui *u, enum ui_screen screen, int key, const char *func);
 /* The bindings, for `?`. */
 const struct ui_binding *ui_keys_table(size_t *n);
 /* Runs one `:` command line. Returns 0, or -1 with a message in the
@@ -218,6 +245,11 @@ void ui_draw(struct ui *u);
 /* Opens the terminal, runs until quit, gives the terminal back. */
 int ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_err *err);
 void ui_free(struct ui *u);
+
+/* config.c: [ui] of the account file into u. Returns 0, or -1 with
+ * CONFIG "FILE:LINE: why". */
+struct cfg;
+int ui_config_apply(struct ui *u, const struct cfg *c, struct qu_err *err);
 
 /* index.c */
 void ui_index_draw(struct ui *u);

@@ -49,6 +49,37 @@ catch(int sig)
 	sigaction(sig, &sa, NULL);
 }
 
+static struct {
+	bool set;
+	short fg, bg;
+	unsigned attrs;
+} overrides[UI_C_COUNT];
+
+unsigned
+ui_attr_bit(const char *name)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} t[] = {
+		{"bold", A_BOLD}, {"underline", A_UNDERLINE}, {"reverse", A_REVERSE},
+		{"standout", A_STANDOUT}, {"blink", A_BLINK}, {"dim", A_DIM},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++)
+		if (strcmp(t[i].name, name) == 0)
+			return t[i].bit;
+	return 0;
+}
+
+void
+ui_color_override(enum ui_color c, short fg, short bg, unsigned a)
+{
+	overrides[c].set = true;
+	overrides[c].fg = fg;
+	overrides[c].bg = bg;
+	overrides[c].attrs = a;
+}
+
 static void
 colors(void)
 {
@@ -72,9 +103,19 @@ colors(void)
 	if (color)
 		use_default_colors();
 	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++) {
+		short fg = t[i].fg, bg = t[i].bg;
 		attrs[t[i].c] = t[i].attr;
-		if (color && (t[i].fg != -1 || t[i].bg != -1) &&
-			init_pair((short)(i + 1), t[i].fg, t[i].bg) == OK)
+		if (overrides[t[i].c].set) {
+			fg = overrides[t[i].c].fg;
+			bg = overrides[t[i].c].bg;
+			attrs[t[i].c] = (int)overrides[t[i].c].attrs;
+			/* A colour pair stands in for reverse video. */
+			if ((t[i].c == UI_C_INDICATOR || t[i].c == UI_C_STATUS) && fg == -1 && bg == -1)
+				attrs[t[i].c] |= A_REVERSE;
+		}
+		if (fg >= COLORS || bg >= COLORS)
+			fg = bg = -1;
+		if (color && (fg != -1 || bg != -1) && init_pair((short)(i + 1), fg, bg) == OK)
 			attrs[t[i].c] |= (int)COLOR_PAIR((int)i + 1);
 	}
 }

@@ -329,6 +329,45 @@ class BigWide(UITest):
     test_resize = Big.test_resize
 
 
+class Config(UITest):
+    """[ui] of the account file."""
+
+    def write_config(self, ui_lines):
+        d = os.path.join(self.home, ".config", "quail")
+        os.makedirs(d, exist_ok=True)
+        self.config = os.path.join(d, "config")
+        with open(self.config, "w") as f:
+            f.write("[general]\nmaildir = %s\n\n[ui]\n%s\n" % (
+                os.path.join(self.tmp, "Mail"), "\n".join(ui_lines)))
+
+    def test_settings_apply(self):
+        make_folder(self.md, 30, threads=True)
+        self.write_config(["sort = threads", "index_format = %4C %s",
+                           "bind.index.G = last-entry", "color.quoted = red default bold"])
+        t = self.start("-f", "=INBOX")
+        t.wait_text("(threads)", 10)
+        self.assertIn("  30     \u2514\u2500>Q000029 topic 5", t.text())
+        t.send("=")
+        t.send("G")
+        t.wait(lambda t: "Q000029" in self.cursor_line(t), 5, "G bound to last-entry")
+        self.quit(t)
+
+    def test_bad_key_exits_78_with_the_line(self):
+        make_folder(self.md, 3)
+        self.write_config(["sort = date", "colour.status = red"])
+        t = self.start()
+        self.assertEqual(t.wait_exit(10), 78)
+        self.assertIn("config:6: unknown key 'colour.status' in [ui]", t.text().replace("\n", ""))
+
+    def test_bad_value_exits_78(self):
+        make_folder(self.md, 3)
+        self.write_config(["bind.index.x = no-such-function"])
+        t = self.start("-f", self.md)
+        self.assertEqual(t.wait_exit(10), 78)
+        self.assertIn("config:5:", t.text())
+        self.assertIn("no-such-function", t.text().replace("\n", ""))
+
+
 class Startup(UITest):
     def test_bad_option_exits_64(self):
         t = self.start("ui", "--nope")
