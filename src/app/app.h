@@ -14,6 +14,7 @@
 
 #include "util/util.h"
 #include "config/config.h"
+#include "index/index.h"
 
 /* What every network use case needs besides the account. */
 struct app_net {
@@ -529,5 +530,60 @@ void app_message_view(struct app_reader *r, const char *p, size_t n,
 	const struct app_pager_opts *o, struct qu_buf *out);
 
 /* ==== end of folder views ============================================ */
+
+
+/* ==== quail index, quail search (SPEC §9) ============================ */
+/*
+ * index.c: the local index (src/index) with the paths the config names.
+ */
+
+struct app_index_opts {
+	const char *const *paths;       /* Maildirs, roots, mbox files; n_paths 0:
+					 * every account's Maildir root that exists */
+	size_t n_paths;
+	const char *db;                 /* NULL: $XDG_CACHE_HOME/quail/index.sqlite */
+	bool rebuild;                   /* start from an empty index */
+	const struct qu_cancel *cancel;
+	void (*progress)(void *ctx, const struct index_progress *p);
+	void *progress_ctx;
+};
+
+/* The Maildir roots of every account of c (and the general maildir when
+ * there is no account) that exist, as new strings in *out (free each and
+ * the array). c may be NULL: the general default ~/Mail. */
+size_t app_index_default_paths(const struct cfg *c, char ***out);
+
+/* `quail index`: brings the index up to date with the paths. Returns 0,
+ * or -1 with the errors of index_open and index_update. st is filled
+ * also on failure; *elapsed_ms (may be NULL) gets the run's time. */
+int app_index_update(const struct cfg *c, const struct app_index_opts *o, struct index_stats *st,
+	int64_t *elapsed_ms, struct qu_err *err);
+
+/* One search result for a person or a script; strings decoded, not yet
+ * made safe. */
+struct app_search_hit {
+	const struct index_row *row;
+	const char *sender;  /* SPEC §6: the display name, with the address
+			      * beside it when the name holds '@' or is empty */
+	char date[32];       /* "2026-01-02 15:04" local time, "" when undated */
+};
+
+typedef int (*app_search_fn)(void *ctx, const struct app_search_hit *h, struct qu_err *err);
+
+struct app_search_opts {
+	const char *query;    /* the words joined by spaces */
+	const char *folder;   /* -f MAILBOX: a path or a folder's shown name */
+	enum index_sort sort;
+	uint64_t limit;       /* 0: no limit */
+	struct app_index_opts index; /* what to bring up to date first */
+};
+
+/* `quail search`: brings the index up to date (cheap when nothing
+ * changed; a folder given as a path that is not indexed yet is indexed
+ * too), then calls fn for each match in order. Returns the number of
+ * matches given, or -1 with USAGE (a bad query, with its position),
+ * NOINPUT, IOERR, CANCELED, or what fn set. */
+long app_search(const struct cfg *c, const struct app_search_opts *o, app_search_fn fn, void *ctx,
+	struct qu_err *err);
 
 #endif

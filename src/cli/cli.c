@@ -17,6 +17,8 @@ static const struct cli_command *const commands[] = {
 	&cli_parse,
 	&cli_scan,
 	&cli_extract,
+	&cli_index,
+	&cli_search,
 };
 
 static void

@@ -29,6 +29,13 @@ extern const struct cli_command cli_verify;
 extern const struct cli_command cli_parse;
 extern const struct cli_command cli_scan;
 extern const struct cli_command cli_extract;
+extern const struct cli_command cli_index;
+extern const struct cli_command cli_search;
+
+/* Loads the configuration file (path, else the default; a file named or
+ * in QUAIL_CONFIG must exist). Returns an owned struct or NULL with err
+ * (index.c). */
+struct cfg *cli_load_cfg(const char *path, struct qu_err *err);
 
 /* quail run as sendmail (mailq: as mailq): sendmail -t -i's options, the
  * message from stdin (send.c). Returns the exit code. */

@@ -11,6 +11,8 @@
 
 #include "util/util.h"
 
+#include "index/index.h"
+
 /* PRAGMA application_id of a quail index ("quai"), and PRAGMA user_version:
  * the schema version. A file with other values is not trusted. */
 #define INDEX_APPLICATION_ID 0x71756169
@@ -26,9 +28,10 @@
  * created, or even a fresh one cannot be opened). */
 int index_db_open_path(const char *path, sqlite3 **db, struct qu_err *err);
 
-/* Like index_db_open_path; quick_check false skips PRAGMA quick_check
- * (it reads the whole file, too slow for every run); *rebuilt is set true
- * when an existing file was moved aside (may be NULL). */
+/* Like index_db_open_path; with quick_check false, PRAGMA quick_check
+ * (which reads the whole file) runs only when it has not passed within a
+ * day; *rebuilt is set true when an existing file was moved aside (may be
+ * NULL). */
 int index_db_open_opts(const char *path, bool quick_check, sqlite3 **db, bool *rebuilt,
 	struct qu_err *err);
 
@@ -49,5 +52,96 @@ int index_tokenizer_register(sqlite3 *db, struct qu_err *err);
 /* True for the code points tokenized as CJK bigrams: Han, Hiragana,
  * Katakana, Hangul. */
 bool index_is_cjk(uint32_t c);
+
+/* ---- one message, parsed (parse.c) ----------------------------------- */
+
+/* Most text indexed per message: a huge text part costs index space and
+ * time without helping anyone find the message. */
+#define INDEX_BODY_MAX (1u << 20)
+
+/* A message found by a listing, and what parsing it gave. Strings are
+ * owned (free()), NULL when absent. */
+struct index_doc {
+	/* From the listing. */
+	char *path;        /* the file to read (Maildir file or the mbox) */
+	char *file;        /* "cur/NAME" / "new/NAME"; "" for mbox */
+	char *uniq;        /* Maildir unique part; mbox: the From_ offset */
+	int64_t size, mtime;
+	unsigned flags;    /* INDEX_FLAG_* */
+	bool is_new;
+	const char *mem;   /* mbox: the message's bytes (borrowed), else NULL */
+	size_t mem_len;
+	bool rewritten;    /* replaces a row of the same name (counted as
+			    * changed, not added) */
+	/* Parsed. */
+	bool vanished;     /* the file was gone when it was read */
+	bool has_date;
+	int64_t date;
+	char *from_name, *from_addr, *to_list, *cc_list;
+	char *subject, *message_id, *in_reply_to, *refs, *list_id;
+	char *filenames;   /* joined by "\n" */
+	bool has_attachment;
+	char *sender;      /* full-text columns */
+	char *recipients;
+	struct qu_buf body;
+};
+
+/* What one parsing thread keeps between messages. */
+struct index_parser;
+
+struct index_parser *index_parser_new(void);
+void index_parser_free(struct index_parser *ps);
+/* Reads d->path (or d->mem) and fills the parsed fields. A file that is
+ * gone sets d->vanished. Never fails otherwise: malformed mail gives what
+ * can be read. */
+void index_parser_run(struct index_parser *ps, struct index_doc *d);
+void index_doc_free(struct index_doc *d);
+
+/* Maildir flags (store's MAILDIR_FLAG_*) as INDEX_FLAG_* bits. */
+unsigned index_flags_from_maildir(unsigned mflags);
+
+/* The message ids in a References or In-Reply-To value, in order, without
+ * angle brackets, joined by single spaces; NULL when none. */
+char *index_msgids(const char *p, size_t n);
+
+/* ---- the open index (index.c) ---------------------------------------- */
+
+#define INDEX_STMTS_MAX 64
+
+struct index {
+	sqlite3 *db;
+	char *path;
+	/* Prepared statements, keyed by the address of their SQL text (each
+	 * a static string), prepared once per connection. */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[INDEX_STMTS_MAX];
+	size_t nstmts;
+};
+
+/* The prepared statement for sql (a string with static storage), reset
+ * and with its bindings cleared. NULL with QU_E_IOERR when SQLite refuses
+ * it. */
+sqlite3_stmt *index_stmt(struct index *ix, const char *sql, struct qu_err *err);
+/* Steps st to its end (a statement without rows). 0, or -1 with IOERR. */
+int index_step_done(struct index *ix, sqlite3_stmt *st, struct qu_err *err);
+/* Binds a string, or NULL when s is NULL. */
+void index_bind_str(sqlite3_stmt *st, int i, const char *s);
+
+/* ---- threads (thread.c) ---------------------------------------------- */
+
+/* Links message id (its row already written, with message_id, refs and
+ * in_reply_to) into the threads: joins or merges the threads its ids and
+ * the messages naming it belong to, sets its parent, and lets the
+ * messages waiting for it as their parent adopt it. */
+int index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, struct qu_err *err);
+/* Removes message id (and its fts row's reachability) from the index and
+ * the threads: deletes its msg and ref rows and finds new parents for its
+ * children. */
+int index_msg_remove(struct index *ix, int64_t id, struct qu_err *err);
+/* Brings the thread table's rows of the threads touched since the last
+ * call up to date (count, last date, root and its subject). */
+int index_thread_flush(struct index *ix, struct qu_err *err);
 
 #endif

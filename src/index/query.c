@@ -678,6 +678,42 @@ parse_term(struct parser *p, bool *matched)
 	return NULL;
 }
 
+/* The node of a mutt pattern that takes an argument; v is owned and
+ * consumed. */
+static struct node *
+mutt_arg_node(struct parser *p, char c, char *v, size_t len, bool quoted, size_t at)
+{
+	struct node *nd = NULL;
+	switch (c) {
+	case 'f': nd = node_text(N_SUB, SUB_FROM, v, len); break;
+	case 't': nd = node_text(N_SUB, SUB_TO, v, len); break;
+	case 'c': nd = node_text(N_SUB, SUB_CC, v, len); break;
+	case 's': nd = node_text(N_SUB, SUB_SUBJECT, v, len); break;
+	case 'b': return fts_node(p, FTS_BODY, v, len, quoted, at);
+	case 'B': return fts_node(p, FTS_ALL, v, len, quoted, at);
+	case 'h': return fts_node(p, FTS_HEADER, v, len, quoted, at);
+	case 'i': nd = term_id(v, len); break;
+	case 'd':
+		nd = node_new(N_DATE, 0);
+		if (!parse_mutt_date(v, len, &nd->lo, &nd->hi)) {
+			node_free(nd);
+			nd = NULL;
+			perr(p, at, "~d takes [<>=]N[dwmy], DD/MM/YYYY[-DD/MM/YYYY] or A..B");
+		}
+		break;
+	default: /* 'z' */
+		nd = node_new(N_SIZE, 0);
+		if (!parse_size_range(v, len, "-", &nd->smin, &nd->smax)) {
+			node_free(nd);
+			nd = NULL;
+			perr(p, at, "~z takes [<>]N[kMG] or a range N-M");
+		}
+		break;
+	}
+	free(v);
+	return nd;
+}
+
 /* mutt's patterns (NeoMutt's manual, "Patterns"): ~X, and for those
  * taking one, an argument right after or after white space. */
 static struct node *
@@ -714,37 +750,7 @@ parse_mutt(struct parser *p)
 	}
 	bool quoted;
 	char *v = read_value(p, &len, &quoted);
-	if (!v)
-		return NULL;
-	struct node *nd = NULL;
-	switch (c) {
-	case 'f': nd = node_text(N_SUB, SUB_FROM, v, len); break;
-	case 't': nd = node_text(N_SUB, SUB_TO, v, len); break;
-	case 'c': nd = node_text(N_SUB, SUB_CC, v, len); break;
-	case 's': nd = node_text(N_SUB, SUB_SUBJECT, v, len); break;
-	case 'b': return fts_node(p, FTS_BODY, v, len, quoted, vat);
-	case 'B': return fts_node(p, FTS_ALL, v, len, quoted, vat);
-	case 'h': return fts_node(p, FTS_HEADER, v, len, quoted, vat);
-	case 'i': nd = term_id(v, len); break;
-	case 'd':
-		nd = node_new(N_DATE, 0);
-		if (!parse_mutt_date(v, len, &nd->lo, &nd->hi)) {
-			node_free(nd);
-			nd = NULL;
-			perr(p, vat, "~d takes [<>=]N[dwmy], DD/MM/YYYY[-DD/MM/YYYY] or A..B");
-		}
-		break;
-	default: /* 'z' */
-		nd = node_new(N_SIZE, 0);
-		if (!parse_size_range(v, len, "-", &nd->smin, &nd->smax)) {
-			node_free(nd);
-			nd = NULL;
-			perr(p, vat, "~z takes [<>]N[kMG] or a range N-M");
-		}
-		break;
-	}
-	free(v);
-	return nd;
+	return v ? mutt_arg_node(p, c, v, len, quoted, vat) : NULL;
 }
 
 static bool
@@ -1400,9 +1406,16 @@ compile_node(struct compiler *c, const struct node *nd)
 	case N_ALL: emit(c, "1"); break;
 	case N_AND: case N_OR: compile_list(c, nd); break;
 	case N_NOT:
-		emit(c, "NOT (");
-		compile_node(c, nd->kids[0]);
-		emit(c, ")");
+		/* A list brings its own parentheses; one level fewer keeps
+		 * SQLite's parser stack further from its end. */
+		if (nd->kids[0]->kind == N_AND || nd->kids[0]->kind == N_OR) {
+			emit(c, "NOT ");
+			compile_node(c, nd->kids[0]);
+		} else {
+			emit(c, "NOT (");
+			compile_node(c, nd->kids[0]);
+			emit(c, ")");
+		}
 		break;
 	case N_FTS: {
 		struct qu_buf m;

@@ -25,9 +25,12 @@
 #include "util/util.h"
 
 /* Longest query accepted, in bytes, and deepest nesting of parentheses and
- * NOTs: a hostile query is an error, never a deep recursion. */
+ * NOTs: a hostile query is an error, never a deep recursion. The depth is
+ * also what SQLite's parser takes: its stack (100 entries) overflows at
+ * about 30 levels of parentheses, and each level of the query can cost one
+ * in the SQL, beside the few of the leaves and the caller's statement. */
 #define INDEX_QUERY_MAX_LEN 16384
-#define INDEX_QUERY_MAX_DEPTH 64
+#define INDEX_QUERY_MAX_DEPTH 16
 
 /* A parsed query (a tree); opaque. */
 struct index_query;

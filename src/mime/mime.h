@@ -700,4 +700,26 @@ int mime_build_raw_message(const char *p, size_t n, const struct mime_build_raw 
 
 /* ==== end of the builder ============================================= */
 
+/* ---- HTML as text (html.c) ------------------------------------------- */
+
+/* How mime_html_to_text lays text out. */
+struct mime_html_opts {
+	int width;  /* wrap paragraphs at this many terminal cells; 0: no wrapping */
+	bool links; /* number links as text[1] and list the URLs at the end */
+};
+
+/* Appends the readable text of an HTML document to out: paragraphs and
+ * blocks parted by blank lines, white space collapsed outside <pre>, lists
+ * as "* " and "1. ", quotes behind "> ", tables as aligned columns,
+ * images as "[image: ALT]", scripts, styles, comments and hidden elements
+ * left out. p is UTF-8 already (the caller converted the charset; a <meta
+ * charset> is ignored, invalid bytes become U+FFFD). Lines end in \n; the
+ * text holds no NUL and no CR, but any other control the document carries
+ * stays for the display layer to escape. Uses libxml2's HTML parser with
+ * the network off; safe to call from several threads at once. Returns 0,
+ * or -1 when out's cap is reached (out then holds a part). Never fails on
+ * malformed HTML. */
+int mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o,
+	struct qu_buf *out);
+
 #endif

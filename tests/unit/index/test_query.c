@@ -226,9 +226,9 @@ START_TEST(hostile_nesting)
 	q[n] = 'a';
 	memset(q + n + 1, ')', n);
 	assert_error_at(q, 2 * n + 1, "query longer than");
-	assert_error_at(q, n + 1, "position 65: query nested more than 64 deep");
+	assert_error_at(q, n + 1, "position 17: query nested more than 16 deep");
 	memset(q, '!', n);
-	assert_error_at(q, n + 1, "position 65: query nested more than 64 deep");
+	assert_error_at(q, n + 1, "position 17: query nested more than 16 deep");
 	memset(q, '-', n);
 	assert_error_at(q, n + 1, "nested");
 	free(q);
@@ -567,6 +567,32 @@ START_TEST(sql_buffer_cap)
 }
 END_TEST
 
+/* Values past the statement's last placeholder are refused. */
+START_TEST(params_bind_range)
+{
+	struct qu_err err = {0};
+	struct index_query *iq = index_query_parse("from:bob", 8, &err);
+	ck_assert_ptr_nonnull(iq);
+	struct qu_buf sql;
+	struct index_params p;
+	qu_buf_init(&sql, SIZE_MAX);
+	index_params_init(&p);
+	ck_assert_int_eq(index_query_sql(iq, NOW, &sql, &p, &err), 0);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert(p.v[0].is_text);
+	ck_assert_str_eq(p.v[0].s, "%bob%");
+	sqlite3_stmt *st = NULL;
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT ?, ?, ?", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(index_params_bind(st, 2, &p), 0);
+	ck_assert_int_eq(index_params_bind(st, 3, &p), -1);
+	sqlite3_finalize(st);
+	index_params_clear(&p);
+	ck_assert_int_eq(p.n, 0);
+	qu_buf_clear(&sql);
+	index_query_free(iq);
+}
+END_TEST
+
 START_TEST(uses_fts)
 {
 	static const struct {
@@ -609,6 +635,7 @@ query_suite(void)
 	tcase_add_test(tc, sql_one_match);
 	tcase_add_test(tc, sql_no_splicing);
 	tcase_add_test(tc, sql_buffer_cap);
+	tcase_add_test(tc, params_bind_range);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,115 @@
+/* `quail index [--rebuild] [PATH]...` (SPEC §9): brings the local index up
+ * to date and says what changed. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "config/config.h"
+#include "app/app.h"
+#include "cli/private.h"
+
+enum { OPT_REBUILD = CLI_OPT_FIRST_OWN, OPT_CONFIG };
+
+static void
+help(FILE *out)
+{
+	fputs("Usage: quail index [--rebuild] [PATH]...\n"
+	      "\n"
+	      "Brings the search index ($XDG_CACHE_HOME/quail/index.sqlite) up to date with\n"
+	      "each PATH: a Maildir, a folder holding Maildirs (Maildir++ too) or an mbox\n"
+	      "file; default: every account's Maildir root. Only what changed is read.\n"
+	      "Prints: indexed N messages (M new, K changed, D gone) in S s\n"
+	      "\n"
+	      "  --rebuild        throw the index away and build it again\n"
+	      "  --config FILE    the configuration file naming the accounts\n"
+	      "  --help           show this help\n",
+	      out);
+}
+
+/* Progress on stderr when it is a terminal, one line rewritten. */
+static void
+progress(void *ctx, const struct index_progress *p)
+{
+	(void)ctx;
+	if (p->total == 0)
+		return;
+	struct qu_buf b;
+	qu_buf_init(&b, 4096);
+	qu_buf_append_str(&b, "\rindexing ");
+	size_t n = strlen(p->folder);
+	size_t fit = qu_utf8_fit(p->folder, n, 50, NULL);
+	qu_buf_append_safe(&b, p->folder, fit, false);
+	qu_buf_printf(&b, ": %llu/%llu\033[K", (unsigned long long)p->done,
+		(unsigned long long)p->total);
+	fwrite(b.data, 1, b.len, stderr);
+	qu_buf_clear(&b);
+}
+
+struct cfg *
+cli_load_cfg(const char *path, struct qu_err *err)
+{
+	char *p = cfg_default_path(path);
+	bool must = path || getenv("QUAIL_CONFIG");
+	struct cfg *c = cfg_load(p, must, err);
+	free(p);
+	return c;
+}
+
+static int
+run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"rebuild", no_argument, NULL, OPT_REBUILD},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"help", no_argument, NULL, CLI_OPT_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	struct app_index_opts o = {0};
+	const char *config = NULL;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (opt) {
+		case CLI_OPT_HELP:
+			help(stdout);
+			return 0;
+		case OPT_REBUILD:
+			o.rebuild = true;
+			break;
+		case OPT_CONFIG:
+			config = optarg;
+			break;
+		default:
+			return cli_bad_option("index", optopt, argv);
+		}
+	}
+	o.paths = (const char *const *)argv + optind;
+	o.n_paths = (size_t)(argc - optind);
+	bool tty = isatty(STDERR_FILENO);
+	if (tty)
+		o.progress = progress;
+	struct qu_err err;
+	qu_err_clear(&err);
+	struct cfg *c = NULL;
+	if (o.n_paths == 0 && !(c = cli_load_cfg(config, &err)))
+		return cli_fail(&err);
+	struct index_stats st;
+	int64_t ms = 0;
+	int r = app_index_update(c, &o, &st, &ms, &err);
+	cfg_free(c);
+	if (tty)
+		fputs("\r\033[K", stderr);
+	if (r < 0)
+		return cli_fail(&err);
+	printf("indexed %llu messages (%llu new, %llu changed, %llu gone) in %.2f s\n",
+		(unsigned long long)st.messages, (unsigned long long)st.added,
+		(unsigned long long)st.changed, (unsigned long long)st.gone, (double)ms / 1000.0);
+	return 0;
+}
+
+const struct cli_command cli_index = {
+	.name = "index",
+	.summary = "bring the search index up to date",
+	.run = run,
+	.help = help,
+};

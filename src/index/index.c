@@ -1,0 +1,147 @@
+/* Opening the index, its default place, and the statement cache. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+#include "index/private.h"
+
+char *
+index_default_path(struct qu_err *err)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	if (xdg && *xdg == '/')
+		return xasprintf("%s/quail/index.sqlite", xdg);
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		qu_err_set(err, QU_E_CONFIG, "index: neither XDG_CACHE_HOME nor HOME is set");
+		return NULL;
+	}
+	return xasprintf("%s/.cache/quail/index.sqlite", home);
+}
+
+/* mkdir -p of the directory part of path, mode 0700 for what it makes. */
+static int
+make_parent(const char *path, struct qu_err *err)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int r = 0;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		for (char *p = dir + 1; r == 0; p++) {
+			if (*p != '/' && *p != '\0')
+				continue;
+			char c = *p;
+			*p = '\0';
+			if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+				r = qu_err_sys(err, QU_E_IOERR, errno, "%s", dir);
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(dir);
+	return r;
+}
+
+struct index *
+index_open(const char *path, unsigned flags, struct qu_err *err)
+{
+	char *p = path ? xstrdup(path) : index_default_path(err);
+	if (!p)
+		return NULL;
+	if (make_parent(p, err) < 0) {
+		free(p);
+		return NULL;
+	}
+	if (flags & INDEX_OPEN_REBUILD) {
+		static const char *const ext[] = {"", "-wal", "-shm"};
+		for (size_t i = 0; i < QU_ARRAY_LEN(ext); i++) {
+			char *f = xasprintf("%s%s", p, ext[i]);
+			unlink(f);
+			free(f);
+		}
+	}
+	struct index *ix = xcalloc(1, sizeof *ix);
+	ix->path = p;
+	if (index_db_open_opts(p, (flags & INDEX_OPEN_CHECK) != 0, &ix->db, NULL, err) < 0 ||
+		index_db_exec(ix->db,
+			"CREATE TEMP TABLE IF NOT EXISTS dirty_thread (id INTEGER PRIMARY KEY);"
+			"CREATE TEMP TABLE IF NOT EXISTS tagged (id INTEGER PRIMARY KEY);",
+			err) < 0) {
+		index_free(ix);
+		return NULL;
+	}
+	return ix;
+}
+
+void
+index_free(struct index *ix)
+{
+	if (!ix)
+		return;
+	for (size_t i = 0; i < ix->nstmts; i++)
+		sqlite3_finalize(ix->stmts[i].st);
+	sqlite3_close(ix->db);
+	free(ix->path);
+	free(ix);
+}
+
+const char *
+index_path(const struct index *ix)
+{
+	return ix->path;
+}
+
+sqlite3_stmt *
+index_stmt(struct index *ix, const char *sql, struct qu_err *err)
+{
+	for (size_t i = 0; i < ix->nstmts; i++) {
+		if (ix->stmts[i].sql == sql) {
+			sqlite3_stmt *st = ix->stmts[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(ix->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		index_db_err(ix->db, err, "index");
+		return NULL;
+	}
+	if (ix->nstmts == INDEX_STMTS_MAX) {
+		/* Only the fixed statements of src/index come here, so
+		 * running out is a mistake in this module. */
+		sqlite3_finalize(st);
+		qu_err_set(err, QU_E_SOFTWARE, "index: too many prepared statements");
+		return NULL;
+	}
+	ix->stmts[ix->nstmts].sql = sql;
+	ix->stmts[ix->nstmts++].st = st;
+	return st;
+}
+
+int
+index_step_done(struct index *ix, sqlite3_stmt *st, struct qu_err *err)
+{
+	int rc = sqlite3_step(st);
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return index_db_err(ix->db, err, "index");
+	return 0;
+}
+
+void
+index_bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}

@@ -1,0 +1,169 @@
+/*
+ * index: the local index of every message's header fields, flags, thread
+ * links and full text (SPEC §9), in one SQLite database per user at
+ * $XDG_CACHE_HOME/quail/index.sqlite (default ~/.cache/quail/).
+ *
+ * The index is a cache: deleting it loses nothing, and a file that is not
+ * ours or is damaged is moved aside and rebuilt. It is brought up to date
+ * incrementally (index_update): a folder whose cur/ and new/ did not change
+ * is not even listed, renames change flags without reading the message,
+ * and only new or rewritten files are parsed.
+ *
+ * Depends on util, mime (parsing, decoding), store (Maildir names and
+ * flags, mbox) and SQLite. Never prints; progress is a callback.
+ */
+#ifndef QUAIL_INDEX_INDEX_H
+#define QUAIL_INDEX_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* An open index (one database connection). Not shared between threads:
+ * each thread (the UI's workers) opens its own. */
+struct index;
+
+/* The default database path: $XDG_CACHE_HOME/quail/index.sqlite, else
+ * ~/.cache/quail/index.sqlite. Owned string; NULL (with QU_E_CONFIG) when
+ * neither XDG_CACHE_HOME nor HOME is set. */
+char *index_default_path(struct qu_err *err);
+
+enum {
+	INDEX_OPEN_REBUILD = 1u << 0, /* throw the existing contents away */
+	INDEX_OPEN_CHECK = 1u << 1,   /* run PRAGMA quick_check now (it reads the
+				       * whole file; otherwise it runs once a
+				       * day) and rebuild when it fails */
+};
+
+/* Opens the index at path (NULL: index_default_path), creating it and its
+ * directory (mode 0700) when missing. A file that is not a quail index of
+ * this version, or does not open, is moved aside to PATH.bad and a new one
+ * made. Returns an owned index (index_free), or NULL with QU_E_IOERR or
+ * QU_E_CONFIG (no default path). */
+struct index *index_open(const char *path, unsigned flags, struct qu_err *err);
+/* Closes ix; NULL is a no-op. */
+void index_free(struct index *ix);
+/* The database path; valid until index_free. */
+const char *index_path(const struct index *ix);
+
+/* ---- updating --------------------------------------------------------- */
+
+struct index_progress {
+	const char *folder;  /* the folder's path; valid for the call */
+	uint64_t done;       /* messages parsed in this folder so far */
+	uint64_t total;      /* messages to parse in this folder */
+};
+
+struct index_update_opts {
+	const struct qu_cancel *cancel; /* NULL: cannot be canceled */
+	/* Called after each folder is listed and then at most every 2000
+	 * messages parsed; NULL: none. */
+	void (*progress)(void *ctx, const struct index_progress *p);
+	void *progress_ctx;
+};
+
+/* What a run did, over the folders under the paths given. */
+struct index_stats {
+	uint64_t messages; /* in those folders after the run */
+	uint64_t added;    /* new files parsed */
+	uint64_t changed;  /* renamed (flags, new/ -> cur/) or rewritten */
+	uint64_t gone;     /* removed from the index */
+	uint64_t folders;  /* folders seen */
+	uint64_t listed;   /* folders whose directories had to be listed */
+};
+
+/* Brings the index up to date with paths[0..n): each a Maildir, a root
+ * holding Maildirs (every one below it: ROOT/INBOX, ROOT/A/B and Maildir++
+ * ROOT/.A.B; .quail, .outbox and tmp/ are skipped), or an mbox file.
+ * Folders that used to be under a path and are gone are removed from the
+ * index. Parses on two threads and writes in large transactions. o may be
+ * NULL; st (may be NULL) is filled also on failure. With o->cancel fired
+ * returns -1 with QU_E_CANCELED soon, leaving a consistent index (what was
+ * written stays; the rest is found by the next run). Errors: NOINPUT (a
+ * path that does not exist or is neither a Maildir, a directory nor a
+ * file), IOERR (the database, or a directory that cannot be read),
+ * CANCELED. */
+int index_update(struct index *ix, const char *const *paths, size_t n,
+	const struct index_update_opts *o, struct index_stats *st, struct qu_err *err);
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* Message flags as stored (msg.flags). */
+enum index_flag {
+	INDEX_FLAG_SEEN = 1,
+	INDEX_FLAG_FLAGGED = 2,
+	INDEX_FLAG_REPLIED = 4,
+	INDEX_FLAG_DELETED = 8,
+	INDEX_FLAG_DRAFT = 16,
+	INDEX_FLAG_PASSED = 32,
+};
+
+enum index_sort {
+	INDEX_SORT_NEWEST,    /* Date: newest first (undated last) */
+	INDEX_SORT_OLDEST,    /* Date: oldest first */
+	INDEX_SORT_DATE,      /* the same as OLDEST */
+	INDEX_SORT_RECEIVED,  /* file mtime, newest first */
+	INDEX_SORT_FROM,      /* sender name or address, A-Z */
+	INDEX_SORT_SUBJECT,   /* subject, A-Z */
+	INDEX_SORT_SIZE,      /* largest first */
+	INDEX_SORT_THREADS,   /* threads by their latest message, newest
+			       * first; inside a thread by date */
+	INDEX_SORT_RELEVANCE, /* full-text rank (bm25) when the query has
+			       * words, else NEWEST */
+};
+
+/* Parses "newest", "oldest", "date", "received", "from", "subject",
+ * "size", "threads", "relevance". Returns 0 or -1. */
+int index_sort_parse(const char *s, enum index_sort *out);
+
+/* One message. Strings may be NULL (header absent) and are borrowed: valid
+ * during the callback only. They come from mail, so whoever shows them
+ * must make them safe first. */
+struct index_row {
+	int64_t id;
+	const char *path;        /* the message file (a Maildir file or the
+				  * mbox); absolute when the folder was given
+				  * absolute */
+	const char *folder;      /* the folder's shown name */
+	const char *folder_path;
+	int folder_kind;         /* 0 Maildir, 1 mbox */
+	uint64_t mbox_offset;    /* mbox: byte offset of the From_ line */
+	bool has_date;
+	int64_t date;            /* Date: UTC epoch seconds, when has_date */
+	int64_t mtime;
+	const char *from_name, *from_addr;
+	const char *to_list, *cc_list; /* "Name <addr>, ..." */
+	const char *subject;
+	const char *message_id;
+	int64_t thread;
+	int64_t parent;          /* 0 for a thread's root */
+	unsigned depth;          /* INDEX_SORT_THREADS: depth in the thread */
+	unsigned flags;          /* enum index_flag */
+	bool is_new, has_attachment;
+	uint64_t size;
+};
+
+/* Receives one row; returns 0 to go on, -1 (with err set) to stop. */
+typedef int (*index_row_fn)(void *ctx, const struct index_row *r, struct qu_err *err);
+
+/* Calls fn for rows [offset, offset + limit) of the messages matching
+ * query (the language of SPEC §9; NULL or "" matches all) in folder (a
+ * folder's path or shown name; NULL: all folders), in sort order. Rows
+ * are read one at a time; nothing is loaded beyond the page. Returns the
+ * number of rows given, or -1 with QU_E_USAGE (a bad query: the message
+ * names the position), IOERR, or what fn set. */
+long index_search(struct index *ix, const char *folder, const char *query, enum index_sort sort,
+	uint64_t offset, uint64_t limit, index_row_fn fn, void *ctx, struct qu_err *err);
+
+/* The number of messages index_search would give without offset and
+ * limit. Returns 0 or -1 (as index_search). */
+int index_count(struct index *ix, const char *folder, const char *query, uint64_t *count,
+	struct qu_err *err);
+
+/* Calls fn with the row of message id. Returns 1 when found, 0 when there
+ * is no such message, -1 with IOERR or what fn set. */
+int index_get(struct index *ix, int64_t id, index_row_fn fn, void *ctx, struct qu_err *err);
+
+#endif

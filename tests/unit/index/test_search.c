@@ -1,0 +1,194 @@
+/* index_search, index_count and index_get (index/search.c): sort orders,
+ * pages, folders, threaded depth, relevance and bad queries. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "index/index.h"
+#include "../store/helpers.h"
+
+static char *root;
+static struct index *ix;
+
+static void
+mkmaildir(const char *path)
+{
+	static const char *const sub[] = {"", "/cur", "/new", "/tmp"};
+	for (size_t i = 0; i < QU_ARRAY_LEN(sub); i++) {
+		char *p = xasprintf("%s%s", path, sub[i]);
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+		free(p);
+	}
+}
+
+/* name, folder, day of January 2026, sender, subject, body, References */
+static const struct {
+	const char *name, *folder;
+	int day;
+	const char *from, *subject, *body, *refs;
+	size_t pad;
+} msgs[] = {
+	{"1.a:2,S", "INBOX", 3, "Carol <carol@x>", "budget", "apple apple apple", NULL, 0},
+	{"2.b:2,", "INBOX", 5, "alice@x", "Re: budget", "apple", "<1.a@x>", 3000},
+	{"3.c:2,F", "INBOX", 1, "Bob <bob@x>", "agenda", "pear", NULL, 100},
+	{"4.d:2,S", "Work", 4, "Dave <dave@x>", "Re: Re: budget", "apple tree", "<1.a@x> <2.b@x>", 0},
+	{"5.e:2,", "Work", 2, "Eve <eve@x>", "notes", "plum", NULL, 50},
+};
+
+static void
+setup(void)
+{
+	root = th_mkdtemp();
+	char *mail = xasprintf("%s/Mail", root);
+	ck_assert_int_eq(mkdir(mail, 0700), 0);
+	char *inbox = xasprintf("%s/INBOX", mail), *work = xasprintf("%s/Work", mail);
+	mkmaildir(inbox);
+	mkmaildir(work);
+	for (size_t i = 0; i < QU_ARRAY_LEN(msgs); i++) {
+		char *pad = xcalloc(1, msgs[i].pad + 1);
+		memset(pad, 'z', msgs[i].pad);
+		const char *dot = strchr(msgs[i].name, ':');
+		char *msg = xasprintf("From: %s\nSubject: %s\nDate: %d Jan 2026 12:00:00 +0000\n"
+				      "Message-ID: <%.*s@x>\n%s%s%s\n%s\n%s\n",
+			msgs[i].from, msgs[i].subject, msgs[i].day, (int)(dot - msgs[i].name),
+			msgs[i].name, msgs[i].refs ? "References: " : "",
+			msgs[i].refs ? msgs[i].refs : "", msgs[i].refs ? "\n" : "", msgs[i].body, pad);
+		char *path = xasprintf("%s/%s/cur/%s", mail, msgs[i].folder, msgs[i].name);
+		th_write(path, msg, strlen(msg));
+		free(path);
+		free(msg);
+		free(pad);
+	}
+	char *db = xasprintf("%s/index.sqlite", root);
+	struct qu_err err = {0};
+	ix = index_open(db, 0, &err);
+	ck_assert_msg(ix != NULL, "%s", err.msg);
+	const char *paths[] = {mail};
+	ck_assert_msg(index_update(ix, paths, 1, NULL, NULL, &err) == 0, "%s", err.msg);
+	free(db);
+	free(mail);
+	free(inbox);
+	free(work);
+}
+
+static void
+teardown(void)
+{
+	index_free(ix);
+	th_rmrf(root);
+	free(root);
+}
+
+struct got {
+	struct qu_buf b; /* "subject/depth|..." */
+};
+
+static int
+collect(void *ctx, const struct index_row *r, struct qu_err *err)
+{
+	struct got *g = ctx;
+	qu_buf_printf(&g->b, "%s%s/%u", g->b.len ? "|" : "", r->subject, r->depth);
+	ck_assert(r->path && access(r->path, R_OK) == 0);
+	return 0;
+}
+
+/* The rows of a search as "subject/depth|...", owned. */
+static char *
+search(const char *folder, const char *q, enum index_sort sort, uint64_t off, uint64_t lim)
+{
+	struct got g;
+	qu_buf_init(&g.b, SIZE_MAX);
+	qu_buf_append_str(&g.b, "");
+	struct qu_err err = {0};
+	long n = index_search(ix, folder, q, sort, off, lim, collect, &g, &err);
+	ck_assert_msg(n >= 0, "%s", err.msg);
+	return qu_buf_steal(&g.b, NULL);
+}
+
+static const struct {
+	const char *folder, *query;
+	enum index_sort sort;
+	uint64_t off, lim;
+	const char *want;
+} cases[] = {
+	{NULL, "", INDEX_SORT_NEWEST, 0, 10,
+		"Re: budget/0|Re: Re: budget/0|budget/0|notes/0|agenda/0"},
+	{NULL, "", INDEX_SORT_OLDEST, 0, 2, "agenda/0|notes/0"},
+	{NULL, "", INDEX_SORT_OLDEST, 2, 2, "budget/0|Re: Re: budget/0"},
+	{NULL, "", INDEX_SORT_SUBJECT, 0, 10,
+		"agenda/0|budget/0|notes/0|Re: budget/0|Re: Re: budget/0"},
+	{NULL, "", INDEX_SORT_FROM, 0, 3, "Re: budget/0|agenda/0|budget/0"},
+	{NULL, "", INDEX_SORT_SIZE, 0, 2, "Re: budget/0|agenda/0"},
+	{"INBOX", "", INDEX_SORT_NEWEST, 0, 10, "Re: budget/0|budget/0|agenda/0"},
+	{"Work", "apple", INDEX_SORT_NEWEST, 0, 10, "Re: Re: budget/0"},
+	{NULL, "", INDEX_SORT_THREADS, 0, 10,
+		"budget/0|Re: Re: budget/2|Re: budget/1|notes/0|agenda/0"},
+	{NULL, "apple", INDEX_SORT_RELEVANCE, 0, 1, "budget/0"},
+	{NULL, "is:flagged OR plum", INDEX_SORT_NEWEST, 0, 10, "notes/0|agenda/0"},
+	{"Nowhere", "", INDEX_SORT_NEWEST, 0, 10, ""},
+};
+
+START_TEST(search_table)
+{
+	char *got = search(cases[_i].folder, cases[_i].query, cases[_i].sort, cases[_i].off,
+		cases[_i].lim);
+	ck_assert_msg(strcmp(got, cases[_i].want) == 0, "case %d: got \"%s\" want \"%s\"", _i, got,
+		cases[_i].want);
+	free(got);
+}
+END_TEST
+
+START_TEST(count_and_get)
+{
+	uint64_t n = 0;
+	struct qu_err err = {0};
+	ck_assert_int_eq(index_count(ix, NULL, "apple", &n, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(index_count(ix, "Work", NULL, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	struct got g;
+	qu_buf_init(&g.b, SIZE_MAX);
+	qu_buf_append_str(&g.b, "");
+	ck_assert_int_eq(index_get(ix, 999999, collect, &g, &err), 0);
+	ck_assert_int_eq(index_get(ix, 1, collect, &g, &err), 1);
+	ck_assert_uint_gt(g.b.len, 0);
+	qu_buf_clear(&g.b);
+}
+END_TEST
+
+START_TEST(bad_query)
+{
+	struct qu_err err = {0};
+	uint64_t n;
+	ck_assert_int_eq(index_count(ix, NULL, "(apple", &n, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "position"));
+	enum index_sort s;
+	ck_assert_int_eq(index_sort_parse("threads", &s), 0);
+	ck_assert_int_eq(s, INDEX_SORT_THREADS);
+	ck_assert_int_eq(index_sort_parse("bogus", &s), -1);
+}
+END_TEST
+
+static Suite *
+search_suite(void)
+{
+	Suite *s = suite_create("index-search");
+	TCase *tc = tcase_create("search");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, search_table, 0, (int)QU_ARRAY_LEN(cases));
+	tcase_add_test(tc, count_and_get);
+	tcase_add_test(tc, bad_query);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return th_run(search_suite());
+}

@@ -1,0 +1,402 @@
+/* index_update (index/update.c) and the threads it keeps (index/thread.c):
+ * messages added, removed, renamed, moved and rewritten, files that
+ * vanish, and thread tables with broken references, loops, missing
+ * parents and out-of-order arrival. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "index/index.h"
+#include "index/private.h"
+#include "../store/helpers.h"
+
+static char *root;
+static char *inbox;
+static struct index *ix;
+
+static void
+mkmaildir(const char *path)
+{
+	static const char *const sub[] = {"", "/cur", "/new", "/tmp"};
+	for (size_t i = 0; i < QU_ARRAY_LEN(sub); i++) {
+		char *p = xasprintf("%s%s", path, sub[i]);
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+		free(p);
+	}
+}
+
+static void
+setup(void)
+{
+	root = th_mkdtemp();
+	char *mail = xasprintf("%s/Mail", root);
+	ck_assert_int_eq(mkdir(mail, 0700), 0);
+	free(mail);
+	inbox = xasprintf("%s/Mail/INBOX", root);
+	mkmaildir(inbox);
+	char *db = xasprintf("%s/index.sqlite", root);
+	struct qu_err err = {0};
+	ix = index_open(db, 0, &err);
+	ck_assert_msg(ix != NULL, "%s", err.msg);
+	free(db);
+}
+
+static void
+teardown(void)
+{
+	index_free(ix);
+	th_rmrf(root);
+	free(root);
+	free(inbox);
+}
+
+/* Writes a message into DIR/rel ("cur/NAME:2,S"). */
+static void
+put(const char *dir, const char *rel, const char *mid, const char *refs, const char *subject,
+	const char *body)
+{
+	char *msg = xasprintf("From: Alice <alice@example.com>\nTo: Bob <bob@example.com>\n"
+			      "Subject: %s\nDate: Mon, 5 Jan 2026 10:00:00 +0000\n"
+			      "%s%s%s%s%s%s\n%s\n",
+		subject, mid ? "Message-ID: <" : "", mid ? mid : "", mid ? ">\n" : "",
+		refs ? "References: " : "", refs ? refs : "", refs ? "\n" : "", body);
+	char *path = xasprintf("%s/%s", dir, rel);
+	th_write(path, msg, strlen(msg));
+	free(path);
+	free(msg);
+}
+
+static struct index_stats
+update(const char *path)
+{
+	struct index_stats st;
+	struct qu_err err = {0};
+	const char *paths[] = {path};
+	ck_assert_msg(index_update(ix, paths, 1, NULL, &st, &err) == 0, "%s", err.msg);
+	return st;
+}
+
+static int64_t
+int_of(const char *sql, const char *arg)
+{
+	sqlite3_stmt *st = NULL;
+	ck_assert_int_eq(sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL), SQLITE_OK);
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	int64_t v = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static uint64_t
+count(const char *query)
+{
+	uint64_t n = 0;
+	struct qu_err err = {0};
+	ck_assert_msg(index_count(ix, NULL, query, &n, &err) == 0, "%s", err.msg);
+	return n;
+}
+
+START_TEST(add_then_nothing)
+{
+	put(inbox, "new/1.a", "a@x", NULL, "hello", "first body words");
+	put(inbox, "cur/2.b:2,S", "b@x", NULL, "second", "the other body");
+	struct index_stats st = update(inbox);
+	ck_assert_uint_eq(st.messages, 2);
+	ck_assert_uint_eq(st.added, 2);
+	ck_assert_uint_eq(count("body"), 2);
+	ck_assert_uint_eq(count("first"), 1);
+	ck_assert_uint_eq(count("is:unread"), 1);
+	ck_assert_int_eq(int_of("SELECT is_new FROM msg WHERE uniq = '1.a'", NULL), 1);
+	ck_assert_int_eq(int_of("SELECT flags FROM msg WHERE uniq = '2.b'", NULL), INDEX_FLAG_SEEN);
+	st = update(inbox);
+	ck_assert_uint_eq(st.messages, 2);
+	ck_assert_uint_eq(st.added + st.changed + st.gone, 0);
+}
+END_TEST
+
+START_TEST(unchanged_folder_not_listed)
+{
+	put(inbox, "cur/1.a:2,", "a@x", NULL, "hello", "text");
+	/* Directory times in the past are stored, so the next run trusts
+	 * them and does not list. */
+	struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+	char *cur = xasprintf("%s/cur", inbox), *nw = xasprintf("%s/new", inbox);
+	ck_assert_int_eq(utimensat(AT_FDCWD, cur, old, 0), 0);
+	ck_assert_int_eq(utimensat(AT_FDCWD, nw, old, 0), 0);
+	struct index_stats st = update(inbox);
+	ck_assert_uint_eq(st.listed, 1);
+	st = update(inbox);
+	ck_assert_uint_eq(st.listed, 0);
+	ck_assert_uint_eq(st.messages, 1);
+	/* A delivery changes new/'s time: listed again. */
+	put(inbox, "new/2.b", "b@x", NULL, "more", "text");
+	st = update(inbox);
+	ck_assert_uint_eq(st.listed, 1);
+	ck_assert_uint_eq(st.added, 1);
+	free(cur);
+	free(nw);
+}
+END_TEST
+
+START_TEST(flag_rename_reads_nothing)
+{
+	put(inbox, "new/1.a", "a@x", NULL, "hello", "text");
+	update(inbox);
+	int64_t id = int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL);
+	char *from = xasprintf("%s/new/1.a", inbox), *to = xasprintf("%s/cur/1.a:2,FS", inbox);
+	ck_assert_int_eq(rename(from, to), 0);
+	struct index_stats st = update(inbox);
+	ck_assert_uint_eq(st.changed, 1);
+	ck_assert_uint_eq(st.added, 0);
+	/* Same row: the file was not parsed again. */
+	ck_assert_int_eq(int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL), id);
+	ck_assert_int_eq(int_of("SELECT flags FROM msg WHERE uniq = '1.a'", NULL),
+		INDEX_FLAG_SEEN | INDEX_FLAG_FLAGGED);
+	ck_assert_int_eq(int_of("SELECT is_new FROM msg WHERE uniq = '1.a'", NULL), 0);
+	ck_assert_uint_eq(count("is:flagged"), 1);
+	free(from);
+	free(to);
+}
+END_TEST
+
+START_TEST(removed_and_replaced)
+{
+	put(inbox, "cur/1.a:2,", "a@x", NULL, "hello", "apple");
+	put(inbox, "cur/2.b:2,", "b@x", NULL, "world", "banana");
+	update(inbox);
+	int64_t old = int_of("SELECT id FROM msg WHERE uniq = '2.b'", NULL);
+	char *p = xasprintf("%s/cur/1.a:2,", inbox);
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	/* Rewritten under the same name with other content and size. */
+	put(inbox, "cur/2.b:2,", "b@x", NULL, "world", "cherry and more words");
+	struct index_stats st = update(inbox);
+	ck_assert_uint_eq(st.gone, 1);
+	ck_assert_uint_eq(st.changed, 1);
+	ck_assert_uint_eq(st.messages, 1);
+	ck_assert_uint_eq(count("apple"), 0);
+	ck_assert_uint_eq(count("banana"), 0);
+	ck_assert_uint_eq(count("cherry"), 1);
+	ck_assert_int_gt(int_of("SELECT id FROM msg WHERE uniq = '2.b'", NULL), old);
+}
+END_TEST
+
+START_TEST(moved_between_folders)
+{
+	char *arch = xasprintf("%s/Mail/Archive", root);
+	mkmaildir(arch);
+	put(inbox, "cur/1.a:2,S", "a@x", NULL, "hello", "kiwi");
+	char *mail = xasprintf("%s/Mail", root);
+	struct index_stats st = update(mail);
+	ck_assert_uint_eq(st.folders, 2);
+	char *from = xasprintf("%s/cur/1.a:2,S", inbox), *to = xasprintf("%s/cur/1.a:2,S", arch);
+	ck_assert_int_eq(rename(from, to), 0);
+	st = update(mail);
+	ck_assert_uint_eq(st.messages, 1);
+	ck_assert_uint_eq(st.gone, 1);
+	ck_assert_uint_eq(st.added, 1);
+	ck_assert_uint_eq(count("kiwi"), 1);
+	ck_assert_uint_eq(count("folder:Archive"), 1);
+	ck_assert_uint_eq(count("folder:INBOX"), 0);
+	/* A folder that disappears takes its messages with it. */
+	th_rmrf(arch);
+	st = update(mail);
+	ck_assert_uint_eq(st.gone, 1);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM folder", NULL), 1);
+	ck_assert_uint_eq(count("kiwi"), 0);
+	free(from);
+	free(to);
+	free(arch);
+	free(mail);
+}
+END_TEST
+
+START_TEST(maildirpp_and_skipped)
+{
+	char *mail = xasprintf("%s/Mail", root);
+	char *pp = xasprintf("%s/Mail/.Lists.quail", root);
+	char *state = xasprintf("%s/Mail/.quail", root);
+	char *outbox = xasprintf("%s/Mail/.outbox", root);
+	mkmaildir(pp);
+	mkmaildir(outbox);
+	ck_assert_int_eq(mkdir(state, 0700), 0);
+	put(pp, "new/1.a", "a@x", NULL, "list mail", "plum");
+	put(outbox, "new/2.b", "b@x", NULL, "unsent", "grape");
+	put(inbox, "new/3.c", "c@x", NULL, "inbox", "pear");
+	put(inbox, "tmp/4.d", "d@x", NULL, "half", "melon");
+	struct index_stats st = update(mail);
+	ck_assert_uint_eq(st.folders, 2);
+	ck_assert_uint_eq(st.messages, 2);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM folder WHERE name = 'Lists/quail'", NULL), 1);
+	ck_assert_uint_eq(count("grape"), 0);
+	ck_assert_uint_eq(count("melon"), 0);
+	free(mail);
+	free(pp);
+	free(state);
+	free(outbox);
+}
+END_TEST
+
+START_TEST(mbox_append)
+{
+	char *mb = xasprintf("%s/box", root);
+	const char *one = "From a@x Mon Jan  5 10:00:00 2026\nSubject: one\nMessage-ID: <1@x>\n\n"
+			  "alpha\n";
+	th_write(mb, one, strlen(one));
+	struct index_stats st = update(mb);
+	ck_assert_uint_eq(st.added, 1);
+	char *two = xasprintf("%s\nFrom b@x Mon Jan  5 11:00:00 2026\nSubject: two\n"
+			      "In-Reply-To: <1@x>\nStatus: RO\nX-Status: F\n\nbeta\n", one);
+	th_write(mb, two, strlen(two));
+	st = update(mb);
+	ck_assert_uint_eq(st.messages, 2);
+	ck_assert_uint_eq(st.added, 1);
+	ck_assert_uint_eq(count("beta"), 1);
+	ck_assert_uint_eq(count("beta is:flagged is:read"), 1);
+	ck_assert_uint_eq(count("alpha is:unread"), 1);
+	ck_assert_int_eq(int_of("SELECT count(DISTINCT thread) FROM msg", NULL), 1);
+	free(mb);
+	free(two);
+}
+END_TEST
+
+START_TEST(vanished_and_cancel)
+{
+	for (int i = 0; i < 50; i++) {
+		char *rel = xasprintf("new/%d.x", i), *mid = xasprintf("%d@x", i);
+		put(inbox, rel, mid, NULL, "many", "fig");
+		free(rel);
+		free(mid);
+	}
+	struct qu_cancel *c = qu_cancel_new();
+	qu_cancel_fire(c);
+	struct index_update_opts o = {.cancel = c};
+	struct index_stats st;
+	struct qu_err err = {0};
+	const char *paths[] = {inbox};
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, &st, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	qu_cancel_free(c);
+	/* Consistent afterwards: the next run completes it. */
+	st = update(inbox);
+	ck_assert_uint_eq(st.messages, 50);
+	ck_assert_uint_eq(count("fig"), 50);
+}
+END_TEST
+
+/* ---- threads ----------------------------------------------------------- */
+
+/* A message of a thread case: its id, its References, and the id its
+ * parent must have after all arrived ("" for a root). */
+struct tmsg {
+	const char *mid;
+	const char *refs;
+	const char *parent;
+};
+
+struct tcase {
+	const char *name;
+	struct tmsg m[6];
+	int threads; /* distinct threads expected */
+};
+
+static const struct tcase thread_cases[] = {
+	{"chain in order", {{"a", NULL, ""}, {"b", "<a>", "a"}, {"c", "<a> <b>", "b"}}, 1},
+	{"chain reversed", {{"c", "<a> <b>", "b"}, {"b", "<a>", "a"}, {"a", NULL, ""}}, 1},
+	{"missing middle", {{"a", NULL, ""}, {"c", "<a> <b>", "a"}}, 1},
+	{"siblings of a ghost", {{"x", "<gone>", ""}, {"y", "<gone>", ""}}, 1},
+	{"late root merges", {{"b", "<a>", "a"}, {"c", "<z>", "z"}, {"z", "<a>", "a"},
+				     {"a", NULL, ""}}, 1},
+	{"loop", {{"a", "<b>", ""}, {"b", "<a>", "a"}}, 1},
+	{"self reference", {{"a", "<a>", ""}, {"b", "<a>", "a"}}, 1},
+	{"broken refs", {{"a", "no brackets at all", ""}, {"b", "<a> <<junk>", "a"},
+				{"c", "<>", ""}}, 2},
+	{"unrelated", {{"a", NULL, ""}, {"b", NULL, ""}}, 2},
+};
+
+START_TEST(thread_table)
+{
+	const struct tcase *tc = &thread_cases[_i];
+	size_t n = 0;
+	while (n < QU_ARRAY_LEN(tc->m) && tc->m[n].mid)
+		n++;
+	for (size_t i = 0; i < n; i++) {
+		char *rel = xasprintf("new/%zu.t", i + 1);
+		put(inbox, rel, tc->m[i].mid, tc->m[i].refs, "thread", "text");
+		free(rel);
+		/* One run per message fixes the arrival order. */
+		update(inbox);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *want = tc->m[i].parent;
+		int64_t parent = int_of("SELECT parent FROM msg WHERE message_id = ?", tc->m[i].mid);
+		if (!*want) {
+			ck_assert_msg(parent == 0, "%s: %s has a parent", tc->name, tc->m[i].mid);
+			continue;
+		}
+		int64_t pid = int_of("SELECT id FROM msg WHERE message_id = ?", want);
+		ck_assert_msg(parent == pid, "%s: parent of %s is %lld, want %s (%lld)", tc->name,
+			tc->m[i].mid, (long long)parent, want, (long long)pid);
+	}
+	ck_assert_int_eq(int_of("SELECT count(DISTINCT thread) FROM msg", NULL), tc->threads);
+	/* The summary table agrees with the messages. */
+	ck_assert_int_eq(int_of("SELECT count(*) FROM thread", NULL), tc->threads);
+	ck_assert_int_eq(int_of("SELECT sum(count) FROM thread", NULL), (int64_t)n);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg m JOIN thread t ON t.id = m.thread", NULL),
+		(int64_t)n);
+}
+END_TEST
+
+START_TEST(thread_parent_removed)
+{
+	put(inbox, "new/1.t", "a", NULL, "root", "text");
+	put(inbox, "new/2.t", "b", "<a>", "Re: root", "text");
+	put(inbox, "new/3.t", "c", "<a> <b>", "Re: root", "text");
+	update(inbox);
+	char *p = xasprintf("%s/new/2.t", inbox);
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	update(inbox);
+	ck_assert_int_eq(int_of("SELECT parent FROM msg WHERE message_id = 'c'", NULL),
+		int_of("SELECT id FROM msg WHERE message_id = 'a'", NULL));
+	ck_assert_int_eq(int_of("SELECT count FROM thread", NULL), 2);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM thread WHERE subject = 'root'", NULL), 1);
+}
+END_TEST
+
+static Suite *
+update_suite(void)
+{
+	Suite *s = suite_create("index-update");
+	TCase *tc = tcase_create("update");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, add_then_nothing);
+	tcase_add_test(tc, unchanged_folder_not_listed);
+	tcase_add_test(tc, flag_rename_reads_nothing);
+	tcase_add_test(tc, removed_and_replaced);
+	tcase_add_test(tc, moved_between_folders);
+	tcase_add_test(tc, maildirpp_and_skipped);
+	tcase_add_test(tc, mbox_append);
+	tcase_add_test(tc, vanished_and_cancel);
+	suite_add_tcase(s, tc);
+	TCase *th = tcase_create("threads");
+	tcase_add_checked_fixture(th, setup, teardown);
+	tcase_set_timeout(th, 60);
+	tcase_add_loop_test(th, thread_table, 0, (int)QU_ARRAY_LEN(thread_cases));
+	tcase_add_test(th, thread_parent_removed);
+	suite_add_tcase(s, th);
+	return s;
+}
+
+int
+main(void)
+{
+	return th_run(update_suite());
+}
