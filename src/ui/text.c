@@ -183,11 +183,15 @@ ui_text_sanitize_buf(struct qu_buf *out, const char *p, size_t n, enum ui_text_m
 			continue;
 		}
 		if (c < 0x80) {
-			qu_buf_append_byte(out, (char)c);
+			/* A run of printable ASCII goes out in one piece. */
+			size_t j = i + 1;
+			while (j < n && (unsigned char)p[j] >= 0x20 && (unsigned char)p[j] < 0x7F)
+				j++;
+			qu_buf_append(out, p + i, j - i);
 			s.have_base = true;
-			s.last = c;
+			s.last = (unsigned char)p[j - 1];
 			s.last_pict = 0;
-			i++;
+			i = j;
 			continue;
 		}
 		uint32_t cp, next = 0;

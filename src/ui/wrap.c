@@ -57,20 +57,24 @@ count_char(const char *p, size_t n, char c)
 }
 
 /* Drops what ends a sentence rather than the URL: trailing punctuation,
- * and a closing bracket the URL did not open ("(see http://x/y)"). */
+ * and a closing bracket the URL did not open ("(see http://x/y)"). The
+ * bracket counts are taken once, so a run of ")))" costs linear time. */
 static size_t
 url_trim(const char *p, size_t start, size_t end, size_t min)
 {
+	size_t open_p = count_char(p + start, end - start, '(');
+	size_t close_p = count_char(p + start, end - start, ')');
+	size_t open_b = count_char(p + start, end - start, '[');
+	size_t close_b = count_char(p + start, end - start, ']');
 	while (end > min) {
 		char c = p[end - 1];
-		if (strchr(".,;:!?'\"*", c) ||
-		    (c == ')' && count_char(p + start, end - start, '(') <
-					 count_char(p + start, end - start, ')')) ||
-		    (c == ']' && count_char(p + start, end - start, '[') <
-					 count_char(p + start, end - start, ']')))
-			end--;
-		else
+		if (c == ')' && open_p < close_p)
+			close_p--;
+		else if (c == ']' && open_b < close_b)
+			close_b--;
+		else if (!strchr(".,;:!?'\"*", c))
 			break;
+		end--;
 	}
 	return end;
 }
@@ -138,6 +142,22 @@ struct logical {
 	size_t nurls, url_base;
 };
 
+/* The first URL that ends after q (URLs are in order and do not
+ * overlap), so that a line with many URLs costs no more than a short one. */
+static size_t
+first_url_after(const struct logical *lg, size_t q)
+{
+	size_t lo = 0, hi = lg->nurls;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (lg->urls[mid].end <= q)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static void
 add_line(struct ui_lines *l, const char *prefix, size_t plen, const struct logical *lg,
 	size_t from, size_t to, struct attr a, bool cont)
@@ -155,7 +175,7 @@ add_line(struct ui_lines *l, const char *prefix, size_t plen, const struct logic
 	ln->header = a.header;
 	ln->signature = a.signature;
 	ln->cont = cont;
-	for (size_t i = 0; i < lg->nurls; i++) {
+	for (size_t i = first_url_after(lg, from); i < lg->nurls && lg->urls[i].start < to; i++) {
 		size_t s = lg->urls[i].start > from ? lg->urls[i].start : from;
 		size_t e = lg->urls[i].end < to ? lg->urls[i].end : to;
 		if (s >= e)
@@ -168,13 +188,24 @@ add_line(struct ui_lines *l, const char *prefix, size_t plen, const struct logic
 	}
 }
 
+/* qu_utf8_cluster with a shortcut for the common case: printable ASCII
+ * not followed by a combining mark is one byte and one cell. */
+static size_t
+cluster(const char *p, size_t n, size_t *w)
+{
+	unsigned char c = (unsigned char)p[0];
+	if (c >= 0x20 && c < 0x7F && (n == 1 || (unsigned char)p[1] < 0x80)) {
+		*w = 1;
+		return 1;
+	}
+	return qu_utf8_cluster(p, n, w);
+}
+
 static bool
 inside_url(const struct logical *lg, size_t q)
 {
-	for (size_t i = 0; i < lg->nurls; i++)
-		if (q > lg->urls[i].start && q < lg->urls[i].end)
-			return true;
-	return false;
+	size_t i = first_url_after(lg, q);
+	return i < lg->nurls && q > lg->urls[i].start;
 }
 
 /* Where to end the line that starts at pos, to fit width cells: the last
@@ -189,7 +220,7 @@ find_break(const struct logical *lg, size_t pos, size_t width)
 	bool prev_space = false;
 	while (q < lg->n) {
 		size_t w;
-		size_t len = qu_utf8_cluster(lg->t + q, lg->n - q, &w);
+		size_t len = cluster(lg->t + q, lg->n - q, &w);
 		/* A space carrying a combining mark is a character, not a gap. */
 		bool space = lg->t[q] == ' ' && len == 1;
 		if (q > pos && !inside_url(lg, q) &&
@@ -255,6 +286,10 @@ wrap_logical(struct ui_lines *l, const char *prefix, const char *indent,
 static char *
 expand_tabs(const char *p, size_t n, size_t tabstop, size_t *outlen)
 {
+	if (!memchr(p, '\t', n)) {
+		*outlen = n;
+		return xstrndup(p, n);
+	}
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
 	size_t col = 0, i = 0;
@@ -268,7 +303,7 @@ expand_tabs(const char *p, size_t n, size_t tabstop, size_t *outlen)
 			continue;
 		}
 		size_t w;
-		size_t len = qu_utf8_cluster(p + i, n - i, &w);
+		size_t len = cluster(p + i, n - i, &w);
 		qu_buf_append(&b, p + i, len);
 		col += w;
 		i += len;

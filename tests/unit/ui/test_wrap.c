@@ -291,6 +291,38 @@ START_TEST(test_headers_wrapped_and_safe)
 }
 END_TEST
 
+START_TEST(test_many_urls)
+{
+	/* 2000 URLs on one line and a URL followed by 5000 ')': each span
+	 * is on its own line and right; costs stay linear. */
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (int i = 0; i < 2000; i++)
+		qu_buf_printf(&b, "www.a%d.example ", i % 10);
+	qu_buf_append_str(&b, "http://x.example/");
+	for (int i = 0; i < 5000; i++)
+		qu_buf_append_byte(&b, ')');
+	struct ui_lines l;
+	ui_lines_init(&l);
+	struct ui_wrap_opts o = {15, false, false, 0};
+	ui_lines_add_text(&l, b.data, b.len, &o);
+	ck_assert_uint_eq(l.nurls, 2001);
+	ck_assert_str_eq(l.urls[2000], "http://x.example/");
+	for (size_t i = 0; i < 2000; i++) {
+		ck_assert_uint_eq(l.v[i].nurls, 1);
+		ck_assert_uint_eq(l.v[i].urls[0].url, i);
+		ck_assert_uint_eq(l.v[i].urls[0].start, 0);
+		ck_assert_uint_eq(l.v[i].urls[0].end, 14);
+	}
+	ck_assert_uint_eq(l.v[2000].nurls, 1);
+	ck_assert_uint_eq(l.v[2000].urls[0].end, 15);
+	ck_assert_uint_eq(l.v[2001].urls[0].end, 2);
+	ck_assert_uint_eq(l.v[2002].nurls, 0);
+	ui_lines_clear(&l);
+	qu_buf_clear(&b);
+}
+END_TEST
+
 static Suite *
 wrap_suite(void)
 {
@@ -299,6 +331,7 @@ wrap_suite(void)
 	tcase_add_loop_test(tc, test_wrap, 0, (int)QU_ARRAY_LEN(wrap_cases));
 	tcase_add_test(tc, test_url_spans);
 	tcase_add_test(tc, test_url_spans_flowed_prefix);
+	tcase_add_test(tc, test_many_urls);
 	tcase_add_loop_test(tc, test_url_find, 0, (int)QU_ARRAY_LEN(url_cases));
 	tcase_add_test(tc, test_headers_weeded);
 	tcase_add_test(tc, test_headers_wrapped_and_safe);
