@@ -91,7 +91,8 @@ struct ui_url_span {
 struct ui_line {
 	char *text;         /* sanitised, TABs expanded, no LF; owned */
 	size_t len;         /* bytes of text */
-	size_t cells;       /* terminal cells of text, <= the width wrapped to */
+	size_t cells;       /* terminal cells of text, <= the width wrapped to
+			     * (a wide character on a 1-cell screen aside) */
 	unsigned quote;     /* quote depth: 0 for own text, 1 for "> ", ... */
 	bool header;        /* a header field line (ui_lines_add_headers) */
 	bool signature;     /* the "-- " line and what follows at its depth */

@@ -280,6 +280,52 @@ START_TEST(test_fit_returns_cells)
 }
 END_TEST
 
+/* Every width from 0 to past the end, for strings mixing CJK, emoji
+ * sequences, flags and combining marks: the result never passes the
+ * width, padded it takes exactly the width, and without a marker it is a
+ * prefix of the input made of whole clusters, plus at most one space. */
+static const char *const boundary_strings[] = {
+	"a" ZHONG "b" WEN "c",
+	ZHONG WEN ZHONG WEN,
+	"e" ACUTE ZHONG "e" ACUTE "\xCC\xA3" WEN,
+	MAN ZWJ WOMAN ZWJ GIRL "x" GRIN "y" HEART VS16,
+	"\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7" "a\xF0\x9F\x87\xA9\xF0\x9F\x87\xAA",
+	MAN TONE ZWJ LAPTOP ZHONG,
+};
+
+START_TEST(test_fit_every_boundary)
+{
+	const char *s = boundary_strings[_i];
+	size_t n = strlen(s), total = qu_utf8_cells(s, n);
+	for (size_t w = 0; w <= total + 2; w++) {
+		for (int k = 0; k < 4; k++) {
+			bool pad = k & 1;
+			const char *marker = k & 2 ? ">" : NULL;
+			char *r = ui_text_fit(s, w, pad, marker);
+			size_t rl = strlen(r), rc = qu_utf8_cells(r, rl);
+			ck_assert_msg(rc <= w, "%s at %zu: %zu cells", s, w, rc);
+			if (pad)
+				ck_assert_msg(rc == w, "%s at %zu padded: %zu cells", s, w, rc);
+			if (w >= total)
+				ck_assert(strncmp(r, s, n) == 0);
+			if (!marker || w >= total) {
+				/* The kept part ends on a cluster boundary of s. */
+				size_t keep = rl;
+				while (keep > 0 && r[keep - 1] == ' ')
+					keep--;
+				ck_assert(strncmp(r, s, keep) == 0);
+				size_t cells;
+				size_t fit = qu_utf8_fit(s, n, qu_utf8_cells(s, keep), &cells);
+				ck_assert_msg(fit == keep, "%s at %zu: cut inside a cluster", s, w);
+			} else if (w > 0) {
+				ck_assert(rl > 0 && r[rl - 1] == '>');
+			}
+			free(r);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 text_suite(void)
 {
@@ -291,6 +337,7 @@ text_suite(void)
 	tcase_add_loop_test(tc, test_sender, 0, (int)QU_ARRAY_LEN(sender_cases));
 	tcase_add_loop_test(tc, test_fit, 0, (int)QU_ARRAY_LEN(fit_cases));
 	tcase_add_test(tc, test_fit_returns_cells);
+	tcase_add_loop_test(tc, test_fit_every_boundary, 0, (int)QU_ARRAY_LEN(boundary_strings));
 	suite_add_tcase(s, tc);
 	return s;
 }
