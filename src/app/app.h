@@ -454,6 +454,16 @@ typedef void (*app_batch_fn)(void *ctx, struct app_view_batch *b);
 int app_view_scan(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
 	struct qu_err *err);
 void app_view_batch_free(struct app_view_batch *b);
+/* What a view opens with (folder_index.c): a Maildir the local index
+ * holds is brought up to date there and its rows read from it, without
+ * opening a message; anything else goes through app_view_scan, and
+ * *need_index tells that app_view_index should follow (after the rows are
+ * shown) for the next open. Errors as app_view_scan. */
+int app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
+	bool *need_index, struct qu_err *err);
+/* Brings the index up to date with the Maildir at path. Returns 0, or -1
+ * with the errors of index_open and index_update. */
+int app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err);
 /* Adds a batch to f (and frees it); sort, threads and limit are applied
  * again. */
 void app_view_add(struct app_view *f, struct app_view_batch *b);

@@ -234,19 +234,59 @@ id_table_get(const struct id_table *t, const struct app_view *f, const char *id)
 	return SIZE_MAX;
 }
 
-/* Parents from References / In-Reply-To (RFC 5322 §3.6.4), refusing a
- * link that would close a loop. */
+/* Messages by index id, for rows read from the index (its thread links
+ * are by id). */
+struct ix_pair {
+	int64_t id;
+	size_t i;
+};
+
+static int
+cmp_ix(const void *a, const void *b)
+{
+	int64_t x = ((const struct ix_pair *)a)->id, y = ((const struct ix_pair *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+static struct ix_pair *
+ix_table(const struct app_view *f, size_t *n)
+{
+	struct ix_pair *v = xmalloc((f->n + 1) * sizeof *v);
+	*n = 0;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->msgs[i].ix_id && !(f->msgs[i].flags & GONE_FLAG))
+			v[(*n)++] = (struct ix_pair){f->msgs[i].ix_id, i};
+	qsort(v, *n, sizeof *v, cmp_ix);
+	return v;
+}
+
+static size_t
+parent_of(const struct app_view *f, const struct app_msg *m, const struct id_table *t,
+	const struct ix_pair *ix, size_t nix)
+{
+	if (m->ix_parent) {
+		struct ix_pair key = {m->ix_parent, 0};
+		const struct ix_pair *hit = bsearch(&key, ix, nix, sizeof *ix, cmp_ix);
+		return hit ? hit->i : SIZE_MAX;
+	}
+	return m->parent_id ? id_table_get(t, f, m->parent_id) : SIZE_MAX;
+}
+
+/* Parents from References / In-Reply-To (RFC 5322 §3.6.4), or the
+ * index's links, refusing a link that would close a loop. */
 static void
 link_parents(struct app_view *f)
 {
 	struct id_table t;
 	id_table_build(&t, f);
+	size_t nix;
+	struct ix_pair *ix = ix_table(f, &nix);
 	for (size_t i = 0; i < f->n; i++) {
 		struct app_msg *m = &f->msgs[i];
 		m->parent = SIZE_MAX;
-		if (!m->parent_id || (m->flags & GONE_FLAG))
+		if ((!m->parent_id && !m->ix_parent) || (m->flags & GONE_FLAG))
 			continue;
-		size_t p = id_table_get(&t, f, m->parent_id);
+		size_t p = parent_of(f, m, &t, ix, nix);
 		for (size_t a = p, steps = 0; a != SIZE_MAX && steps <= f->n; steps++) {
 			if (a == i) {
 				p = SIZE_MAX;
@@ -256,6 +296,7 @@ link_parents(struct app_view *f)
 		}
 		m->parent = p;
 	}
+	free(ix);
 	free(t.slot);
 }
 

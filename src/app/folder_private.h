@@ -26,6 +26,7 @@ struct app_msg {
 	bool mbox_quoted;
 	unsigned flags;    /* enum app_msg_flag */
 	size_t number;
+	int64_t ix_id, ix_parent; /* read from the index: its ids, 0 when not */
 	/* threads */
 	size_t parent;     /* SIZE_MAX: a root */
 	size_t first_child, next_sibling;

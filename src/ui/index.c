@@ -87,13 +87,13 @@ tree_text(struct qu_buf *b, const struct app_row *r)
 /* One index row in index_format (mutt's by default), through the text
  * layer's formatter: it sanitises every field and counts cells. */
 static void
-row_text(const struct ui *u, const struct app_row *r, struct qu_buf *b, size_t width)
+row_text(const struct ui *u, size_t rowno, const struct app_row *r, struct qu_buf *b, size_t width)
 {
 	struct qu_buf tree;
 	qu_buf_init(&tree, 4096);
 	tree_text(&tree, r);
 	struct ui_row row = {
-		.num = r->number,
+		.num = rowno + 1, /* mutt's %C: the place in the index as sorted */
 		.from_name = r->from_name,
 		.from_addr = r->from_addr,
 		.to_addr = r->to_addr,
@@ -163,7 +163,7 @@ ui_index_draw(struct ui *u)
 			continue;
 		}
 		qu_buf_reset(&b);
-		row_text(u, &r, &b, (size_t)cols);
+		row_text(u, row, &r, &b, (size_t)cols);
 		int attr = row == u->cursor ? ui_attr(UI_C_INDICATOR) : (int)A_NORMAL;
 		ui_put((int)i + 1, 0, b.data, (size_t)cols, attr);
 	}

@@ -66,8 +66,16 @@ scan_run(struct ui_job *j)
 	struct ui_msg *m = xcalloc(1, sizeof *m);
 	m->kind = UI_MSG_SCANNED;
 	m->req = j->req;
-	m->rc = app_view_scan(j->path, j->cancel, scan_batch, j, &m->err);
-	ui_pool_post(j->pool, m);
+	bool need_index = false;
+	m->rc = app_view_load(j->path, j->cancel, scan_batch, j, &need_index, &m->err);
+	int rc = m->rc;
+	ui_pool_post(j->pool, m); /* the UI's from here on */
+	/* A folder shown from its files is indexed now, for the next open;
+	 * leaving the folder (or quitting) cancels it, and what was written
+	 * stays. */
+	struct qu_err err = {0};
+	if (rc == 0 && need_index)
+		app_view_index(j->path, j->cancel, &err);
 }
 
 void

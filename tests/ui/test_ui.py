@@ -345,8 +345,8 @@ class Config(UITest):
         self.write_config(["sort = threads", "index_format = %4C %s",
                            "bind.index.G = last-entry", "color.quoted = red default bold"])
         t = self.start("-f", "=INBOX")
-        t.wait_text("(threads)", 10)
-        self.assertIn("  30     \u2514\u2500>Q000029 topic 5", t.text())
+        t.wait_text("  30     \u2514\u2500>Q000029 topic 5", 10)
+        self.assertIn("(threads)", t.text())
         t.send("=")
         t.send("G")
         t.wait(lambda t: "Q000029" in self.cursor_line(t), 5, "G bound to last-entry")
