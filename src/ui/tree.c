@@ -23,17 +23,28 @@ static const struct glyphs unicode_glyphs = {
 
 static const struct glyphs ascii_glyphs = {"|", "|", "`", "-", ">"};
 
+/* Deeper rows draw as this deep: the prefix is already wider than any
+ * screen, and the bookkeeping stays small whatever depth comes in. */
+#define MAX_DEPTH 1024u
+
+static unsigned
+depth_of(const struct ui_tree_node *nd)
+{
+	return nd->depth < MAX_DEPTH ? nd->depth : MAX_DEPTH;
+}
+
 static char *
 build_one(const struct ui_tree_node *nd, const bool *more, bool next, const struct glyphs *g)
 {
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
-	if (nd->depth == 0) {
+	unsigned depth = depth_of(nd);
+	if (depth == 0) {
 		if (nd->missing_parent)
 			qu_buf_append_str(&b, "*>");
 	} else {
 		/* One column of two cells per ancestor below the root. */
-		for (unsigned k = 1; k < nd->depth; k++) {
+		for (unsigned k = 1; k < depth; k++) {
 			qu_buf_append_str(&b, more[k] ? g->vert : " ");
 			qu_buf_append_byte(&b, ' ');
 		}
@@ -53,14 +64,14 @@ ui_tree_build(const struct ui_tree_node *nodes, size_t n, enum ui_tree_style sty
 	char **out = xcalloc(n ? n : 1, sizeof *out);
 	unsigned maxd = 0;
 	for (size_t i = 0; i < n; i++)
-		if (nodes[i].depth > maxd)
-			maxd = nodes[i].depth;
+		if (depth_of(&nodes[i]) > maxd)
+			maxd = depth_of(&nodes[i]);
 	/* seen[d]: a row at depth d lies below, with nothing shallower
 	 * between: the ancestor at d has a sibling further down. */
 	bool *seen = xcalloc((size_t)maxd + 2, sizeof *seen);
 	unsigned top = 0; /* no seen[k] above it is set */
 	for (size_t i = n; i-- > 0;) {
-		unsigned d = nodes[i].depth;
+		unsigned d = depth_of(&nodes[i]);
 		out[i] = build_one(&nodes[i], seen, seen[d], g);
 		seen[d] = true;
 		for (unsigned k = d + 1; k <= top; k++)

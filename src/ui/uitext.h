@@ -95,7 +95,8 @@ struct ui_line {
 			     * (a wide character on a 1-cell screen aside) */
 	unsigned quote;     /* quote depth: 0 for own text, 1 for "> ", ... */
 	bool header;        /* a header field line (ui_lines_add_headers) */
-	bool signature;     /* the "-- " line and what follows at its depth */
+	bool signature;     /* a line exactly "-- " (after the quote markers)
+			     * and what follows at its depth */
 	bool cont;          /* continues the line above (a wrap, not a break) */
 	struct ui_url_span *urls;
 	size_t nurls;
@@ -178,7 +179,8 @@ enum ui_tree_style {
  * ancestor at that depth have a sibling further down?), then "├─>" or
  * "└─>" (does the row have one?). A missing parent draws '*' instead of
  * the '─' ("*>" for a root), a duplicate '='. A collapsed row (hidden > 0)
- * ends with "(N) " after its connector. Returns n new strings in a new
+ * ends with "(N) " after its connector. A depth over 1024 draws as 1024.
+ * Returns n new strings in a new
  * array; free with ui_tree_free. */
 char **ui_tree_build(const struct ui_tree_node *nodes, size_t n, enum ui_tree_style style);
 void ui_tree_free(char **prefixes, size_t n);

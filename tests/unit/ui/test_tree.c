@@ -83,6 +83,11 @@ START_TEST(test_tree_deep)
 	ck_assert_uint_eq(strspn(p[299], " "), 298 * 2);
 	ui_tree_free(p, 300);
 	ui_tree_free(NULL, 0);
+	/* A depth past any screen draws as 1024 deep. */
+	struct ui_tree_node huge[2] = {{0, false, false, 0}, {4000000000u, false, false, 0}};
+	p = ui_tree_build(huge, 2, UI_TREE_ASCII);
+	ck_assert_uint_eq(strlen(p[1]), 1023 * 2 + 3);
+	ui_tree_free(p, 2);
 }
 END_TEST
 
