@@ -326,13 +326,16 @@ emit_logical(struct ui_lines *l, const char *prefix, const char *indent, const c
 		l->urls[l->nurls++] = xstrndup(x + lg.urls[i].start, lg.urls[i].end - lg.urls[i].start);
 	}
 	/* A prefix as wide as the screen leaves no room: keep half. */
-	size_t pcells = strlen(prefix) + strlen(indent);
+	/* Prefix and indent (ASCII) take at most half the screen and leave
+	 * room for a wide character, so every line fits. */
+	size_t maxp = width / 2;
+	if (width >= 2 && maxp > width - 2)
+		maxp = width - 2;
+	const char *ind = strlen(indent) <= maxp ? indent : "";
 	char *p = xstrdup(prefix);
-	if (pcells > width / 2) {
-		size_t keep = width / 2 > strlen(indent) ? width / 2 - strlen(indent) : 0;
-		p[keep < strlen(p) ? keep : strlen(p)] = 0;
-	}
-	wrap_logical(l, p, strlen(indent) < width / 2 ? indent : "", &lg, width, a);
+	if (strlen(p) > maxp - strlen(ind))
+		p[maxp - strlen(ind)] = 0;
+	wrap_logical(l, p, ind, &lg, width, a);
 	free(p);
 	free(lg.urls);
 	free(x);

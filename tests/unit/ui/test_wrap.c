@@ -113,6 +113,8 @@ static const struct wrap_case wrap_cases[] = {
 		"1.|> aaa bbb\n1c|> ccc\n"},
 	{"flowed empty quoted line", "> a\n>\n> b\n", 20, true, false, "1.|> a\n1.|>\n1.|> b\n"},
 	{"flowed last line flowed", "end \n", 20, true, false, "0.|end \n"},
+	{"flowed quote, cjk, narrow", "> \xEF\xBC\xA0\n", 2, true, false, "1.|\xEF\xBC\xA0\n"},
+	{"flowed deep quote, narrow", ">>>> ab\n", 4, true, false, "4.|>>ab\n"},
 	{"flowed cjk", ZHONG WEN " \n" RI BEN "\n", 4, true, true,
 		"0.|" ZHONG WEN "\n0c|" RI BEN "\n"},
 };
