@@ -289,7 +289,8 @@ static bool
 same_as_address(const char *name, const char *addr)
 {
 	size_t n = strlen(name);
-	while (n > 1 && ((name[0] == '"' && name[n - 1] == '"') || (name[0] == '\'' && name[n - 1] == '\'') ||
+	while (n > 1 && ((name[0] == '"' && name[n - 1] == '"') ||
+			 (name[0] == '\'' && name[n - 1] == '\'') ||
 			 (name[0] == '<' && name[n - 1] == '>'))) {
 		name++;
 		n -= 2;

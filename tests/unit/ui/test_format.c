@@ -221,8 +221,9 @@ START_TEST(test_format)
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
 	size_t w = ui_format_index(&b, c->fmt, &r, &o, width);
-	ck_assert_msg(strcmp(b.data, c->want) == 0, "\"%s\" (row %d, width %zu):\n got \"%s\"\nwant \"%s\"",
-		c->fmt, (int)c->v, width, b.data, c->want);
+	ck_assert_msg(strcmp(b.data, c->want) == 0,
+		"\"%s\" (row %d, width %zu):\n got \"%s\"\nwant \"%s\"", c->fmt, (int)c->v, width,
+		b.data, c->want);
 	ck_assert_uint_eq(w, width);
 	ck_assert_uint_eq(qu_utf8_cells(b.data, b.len), width);
 	qu_buf_clear(&b);
