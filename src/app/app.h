@@ -539,6 +539,29 @@ struct app_pager_opts {
 void app_message_view(struct app_reader *r, const char *p, size_t n,
 	const struct app_pager_opts *o, struct qu_buf *out);
 
+/* One part of a message's MIME tree, for the attachment list. Borrowed
+ * for the call; strings decoded, not yet safe. */
+struct app_attachment {
+	unsigned depth;
+	const char *type;     /* "text/plain" */
+	const char *filename; /* NULL when none */
+	uint64_t size;        /* of the body as written */
+	bool is_text;
+};
+typedef void (*app_attachment_fn)(void *ctx, size_t i, const struct app_attachment *a);
+/* Calls fn for each part of the message (p, n) in tree order, i from 0. */
+void app_message_parts(const char *p, size_t n, app_attachment_fn fn, void *ctx);
+/* Part i (as listed) into out (reset first): its text in UTF-8 with
+ * as_text (text parts only), else its transfer-decoded content. Returns
+ * 0, or -1 with USAGE (no part i, or not text) or DATA. */
+int app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bool as_text,
+	struct qu_buf *out, struct qu_err *err);
+/* Saves part i into dir under app_safe_filename of its name (SPEC §6),
+ * never over a file: "name (1).ext" and so on. *saved gets the owned
+ * path. Returns 0, or -1 with USAGE (no part i) or IOERR. */
+int app_message_save_part(struct app_reader *r, const char *p, size_t n, size_t i,
+	const char *dir, char **saved, struct qu_err *err);
+
 /* ==== end of folder views ============================================ */
 
 

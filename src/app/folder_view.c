@@ -1,6 +1,7 @@
 /*
  * A message as the pager shows it (SPEC §8): weeded header fields, the
- * text of its text parts converted to UTF-8, quoted lines marked with
+ * text of its text parts converted to UTF-8 (HTML through mime's renderer,
+ * its links numbered and listed), quoted lines marked with
  * their level, and the attachments listed at the end. Every line is made
  * safe with qu_buf_append_safe (control characters and escape sequences
  * shown escaped), so no decoded byte can start a line or move the cursor;
@@ -84,41 +85,6 @@ view_lines(const char *t, size_t n, struct qu_buf *out)
 	}
 }
 
-/* HTML as plain text, roughly: tags dropped, a few entities and block
- * ends turned into text. */
-static void
-html_text(const char *p, size_t n, struct qu_buf *out)
-{
-	bool in_tag = false;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (in_tag) {
-			in_tag = c != '>';
-			continue;
-		}
-		if (c == '<') {
-			if (n - i > 3 && (strncasecmp(p + i, "<br", 3) == 0 ||
-				strncasecmp(p + i, "<p", 2) == 0 || strncasecmp(p + i, "</div", 5) == 0))
-				qu_buf_append_byte(out, '\n');
-			in_tag = true;
-		} else if (c == '&' && n - i >= 5 && strncmp(p + i, "&amp;", 5) == 0) {
-			qu_buf_append_byte(out, '&');
-			i += 4;
-		} else if (c == '&' && n - i >= 4 && strncmp(p + i, "&lt;", 4) == 0) {
-			qu_buf_append_byte(out, '<');
-			i += 3;
-		} else if (c == '&' && n - i >= 4 && strncmp(p + i, "&gt;", 4) == 0) {
-			qu_buf_append_byte(out, '>');
-			i += 3;
-		} else if (c == '&' && n - i >= 6 && strncmp(p + i, "&nbsp;", 6) == 0) {
-			qu_buf_append_byte(out, ' ');
-			i += 5;
-		} else if (c != '\r') {
-			qu_buf_append_byte(out, c);
-		}
-	}
-}
-
 /* In a multipart/alternative, only the plain text is shown when there is
  * one (RFC 2046 §5.1.4: the reader picks one of the alternatives). */
 static bool
@@ -145,7 +111,8 @@ view_part(struct app_reader *r, const struct mime_part *part, bool *first, struc
 	if (strcmp(part->content_type, "text/html") == 0) {
 		struct qu_buf h;
 		qu_buf_init(&h, APP_TEXT_MAX);
-		html_text(t, r->text.len, &h);
+		struct mime_html_opts ho = {.width = 0, .links = true};
+		mime_html_to_text(t, r->text.len, &ho, &h);
 		view_lines(h.data ? h.data : "", h.len, out);
 		qu_buf_clear(&h);
 	} else {

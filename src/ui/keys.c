@@ -591,6 +591,12 @@ fn_display(struct ui *u)
 static void
 fn_pager_exit(struct ui *u)
 {
+	if (u->pager.from_attach) {
+		ui_pager_close(u);
+		u->screen = UI_SCREEN_ATTACH;
+		u->dirty = true;
+		return;
+	}
 	ui_pager_close(u);
 	u->screen = UI_SCREEN_INDEX;
 	ui_index_fix_cursor(u);
@@ -687,11 +693,34 @@ fn_pager_delete(struct ui *u)
 	pager_step(u, true);
 }
 
+/* ---- attachments --------------------------------------------------------- */
+
+static void
+fn_attach(struct ui *u)
+{
+	if (u->screen == UI_SCREEN_PAGER && u->pager.from_attach)
+		return;
+	ui_attach_open(u);
+}
+
+static void
+fn_attach_down(struct ui *u)
+{
+	ui_attach_move(u, 1);
+}
+
+static void
+fn_attach_up(struct ui *u)
+{
+	ui_attach_move(u, -1);
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 #define I UI_SCREEN_INDEX
 #define P UI_SCREEN_PAGER
 #define H UI_SCREEN_HELP
+#define A UI_SCREEN_ATTACH
 
 static const struct ui_binding table[] = {
 	{I, 'j', "j", "next-undeleted", fn_next},
@@ -739,6 +768,7 @@ static const struct ui_binding table[] = {
 	{I, 'q', "q", "quit", ui_fn_quit},
 	{I, 'x', "x", "exit", ui_fn_exit},
 	{I, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+	{I, 'v', "v", "view-attachments", fn_attach},
 
 	{P, ' ', "<Space>", "next-page", fn_pager_page_down},
 	{P, CK(KEY_NPAGE), "<PageDown>", "next-page", fn_pager_page_down},
@@ -773,6 +803,20 @@ static const struct ui_binding table[] = {
 	{P, '?', "?", "help", fn_help},
 	{P, ':', ":", "enter-command", fn_command},
 	{P, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+	{P, 'v', "v", "view-attachments", fn_attach},
+
+	{A, 'j', "j", "next-entry", fn_attach_down},
+	{A, CK(KEY_DOWN), "<Down>", "next-entry", fn_attach_down},
+	{A, 'k', "k", "previous-entry", fn_attach_up},
+	{A, CK(KEY_UP), "<Up>", "previous-entry", fn_attach_up},
+	{A, '\r', "<Enter>", "view-attach", ui_attach_view},
+	{A, '\n', "<Return>", "view-attach", ui_attach_view},
+	{A, 's', "s", "save-entry", ui_attach_save},
+	{A, '|', "|", "pipe-entry", ui_attach_pipe},
+	{A, 'q', "q", "exit", ui_attach_close},
+	{A, 'i', "i", "exit", ui_attach_close},
+	{A, '?', "?", "help", fn_help},
+	{A, CTRL('L'), "^L", "redraw-screen", fn_redraw},
 
 	{H, 'q', "q", "exit", fn_help_exit},
 	{H, '?', "?", "exit", fn_help_exit},

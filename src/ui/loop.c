@@ -416,7 +416,9 @@ ui_draw(struct ui *u)
 	 * by "scroll down N" (SD), which some terminal emulators (pyte, which
 	 * the tests and the bench read the screen with) ignore, leaving
 	 * stale rows. A page is small; redrawing it is cheap. */
-	size_t top = u->screen == UI_SCREEN_PAGER ? u->pager.top : u->top;
+	size_t top = u->screen == UI_SCREEN_PAGER ? u->pager.top
+		: u->screen == UI_SCREEN_ATTACH  ? u->attach.top
+						 : u->top;
 	if (top != u->drawn_top || u->screen != u->drawn_screen)
 		clearok(curscr, TRUE);
 	u->drawn_top = top;
@@ -430,6 +432,9 @@ ui_draw(struct ui *u)
 		break;
 	case UI_SCREEN_HELP:
 		draw_help(u);
+		break;
+	case UI_SCREEN_ATTACH:
+		ui_attach_draw(u);
 		break;
 	}
 	draw_bottom(u);
@@ -510,6 +515,8 @@ ui_free(struct ui *u)
 	app_view_free(u->view);
 	app_reader_free(u->reader);
 	ui_pager_close(u);
+	if (u->attach.v || u->attach.msg.data)
+		ui_attach_close(u);
 	free(u->folder);
 	free(u->root);
 	free(u->search);

@@ -192,6 +192,20 @@ ui_pager_loaded(struct ui *u, struct ui_msg *m)
 	ui_pager_relayout(u);
 }
 
+void
+ui_pager_show(struct ui *u, const char *marked, size_t n)
+{
+	size_t id = u->pager.id;
+	ui_pager_close(u);
+	struct ui_pager *p = &u->pager;
+	p->id = id;
+	p->from_attach = true;
+	p->text = screen_text(marked, n, &p->len);
+	u->screen = UI_SCREEN_PAGER;
+	ui_pager_relayout(u);
+	u->dirty = true;
+}
+
 static int
 line_attr(const struct ui_pline *l)
 {

@@ -125,6 +125,18 @@ enum ui_screen {
 	UI_SCREEN_INDEX,
 	UI_SCREEN_PAGER,
 	UI_SCREEN_HELP,
+	UI_SCREEN_ATTACH,
+};
+
+/* The attachment list of one message (attach.c). */
+struct ui_attach {
+	struct {
+		char *line;  /* the row, sanitised */
+		bool is_text;
+	} *v;
+	size_t n, alloc, cursor, top;
+	struct qu_buf msg;   /* the message's bytes */
+	enum ui_screen from;
 };
 
 /* A line being typed at the bottom of the screen. */
@@ -157,6 +169,7 @@ struct ui_pager {
 	int width;           /* the width wrapped to */
 	size_t top;
 	char *subject;       /* for the status line, sanitised */
+	bool from_attach;    /* a part shown from the attachment list */
 };
 
 /* A key bound in [ui] (bind.SCREEN.KEY = FUNCTION). */
@@ -204,6 +217,7 @@ struct ui {
 
 	struct ui_prompt prompt;
 	struct ui_pager pager;
+	struct ui_attach attach;
 	char status[512];    /* a message for the bottom line */
 	bool status_error;
 	size_t help_top;
@@ -269,6 +283,17 @@ void ui_pager_relayout(struct ui *u);
 void ui_pager_scroll(struct ui *u, long lines);
 void ui_pager_search(struct ui *u, const char *pattern, bool next);
 void ui_pager_skip_quoted(struct ui *u);
+/* Shows marked lines (as app_message_view makes them) in the pager. */
+void ui_pager_show(struct ui *u, const char *marked, size_t n);
+
+/* attach.c */
+void ui_attach_open(struct ui *u);
+void ui_attach_close(struct ui *u);
+void ui_attach_draw(struct ui *u);
+void ui_attach_move(struct ui *u, long d);
+void ui_attach_save(struct ui *u);
+void ui_attach_pipe(struct ui *u);
+void ui_attach_view(struct ui *u);
 
 /* The functions the tables bind (keys.c dispatches to them). */
 void ui_fn_quit(struct ui *u);

@@ -137,6 +137,37 @@ class Samples(UITest):
         self.assertIn("Lunch on Friday?", text)
         self.quit(t)
 
+    def test_attachments_saved_under_safe_names(self):
+        t = self.open_index()
+        t.send("/Invoice\r")
+        t.wait(lambda t: "Invoice" in self.cursor_line(t), 5, "the invoice")
+        t.send("v")
+        t.wait_text("---Attachments", 5)
+        self.assertIn("../../.bashrc", t.text())  # shown as named, escaped
+        ys = self.rows_with(t, ".bashrc")
+        for _ in range(ys[0] - 1):
+            t.send("j")
+        out = os.path.join(self.tmp, "saved")
+        os.makedirs(out)
+        t.send("s")
+        t.wait_text("Save to directory:", 5)
+        t.send(out + "\r")
+        t.wait_text("Saved ", 5)
+        self.assertEqual(os.listdir(out), ["bashrc"])
+        t.send("s")
+        t.send(out + "\r")
+        t.wait(lambda t: len(os.listdir(out)) == 2, 5, "a second copy")
+        self.assertEqual(sorted(os.listdir(out)), ["bashrc", "bashrc (1)"])
+        # The text part is shown in the pager; q goes back to the list.
+        t.send("k")  # the text/plain part, above the attachment
+        t.send("\r")
+        t.wait_text("Please open the attachment.", 5)
+        t.send("q")
+        t.wait_text("---Attachments", 5)
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
     def test_pager_and_back(self):
         t = self.open_index()
         t.send("=")

@@ -236,6 +236,21 @@ START_TEST(test_pager_view)
 	app_message_view(rd, evil, strlen(evil), NULL, &out);
 	ck_assert_ptr_null(strchr(out.data, 0x1b));
 	ck_assert_ptr_nonnull(strstr(out.data, "hSubject: a\\x0Ab\\e[2J\n"));
+	/* HTML alone is shown as text; with a plain alternative, the plain. */
+	const char *html = "Content-Type: text/html; charset=utf-8\n\n"
+			   "<p>Hello <b>there</b></p><script>x()</script>\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, html, strlen(html), NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "bHello there\n"));
+	ck_assert_ptr_null(strstr(out.data, "<b>"));
+	ck_assert_ptr_null(strstr(out.data, "x()"));
+	const char *alt = "Content-Type: multipart/alternative; boundary=b\n\n--b\n"
+			  "Content-Type: text/plain\n\nplain one\n--b\n"
+			  "Content-Type: text/html\n\n<p>html one</p>\n--b--\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, alt, strlen(alt), NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "bplain one\n"));
+	ck_assert_ptr_null(strstr(out.data, "html one"));
 	app_reader_free(rd);
 	qu_buf_clear(&b);
 	qu_buf_clear(&out);
