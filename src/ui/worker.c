@@ -138,7 +138,6 @@ ui_pool_free(struct ui_pool *p)
 		p->queue = j->next;
 		job_free(j);
 	}
-	ui_msg_free(NULL);
 	for (struct ui_msg *m = p->done; m;) {
 		struct ui_msg *next = m->next;
 		ui_msg_free(m);
