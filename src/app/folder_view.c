@@ -99,6 +99,81 @@ shown_alternative(const struct mime_part *part)
 	return !plain || strcmp(part->content_type, "text/plain") == 0;
 }
 
+/* The format=flowed parameters of a text/plain part (RFC 3676 §4), from
+ * its Content-Type as written. */
+static bool
+is_flowed(const struct mime_part *part, bool *delsp)
+{
+	*delsp = false;
+	if (strcmp(part->content_type, "text/plain") != 0)
+		return false;
+	struct mime_header_iter it;
+	struct mime_header_field f;
+	bool flowed = false;
+	mime_header_iter_init(&it, part->base + part->off, part->body_off - part->off, NULL);
+	while (mime_header_iter_next(&it, &f)) {
+		if (!qu_mem_eq_ci(f.name, f.name_len, "content-type"))
+			continue;
+		struct qu_buf v;
+		qu_buf_init(&v, (size_t)1 << 16);
+		mime_header_unfold(f.value, f.value_len, &v);
+		struct mime_field mf;
+		mime_field_parse_content_type(v.data ? v.data : "", v.len, &mf, NULL, NULL);
+		const char *fmt = mime_param_get(&mf, "format");
+		const char *ds = mime_param_get(&mf, "delsp");
+		flowed = fmt && strcasecmp(fmt, "flowed") == 0;
+		*delsp = ds && strcasecmp(ds, "yes") == 0;
+		mime_field_clear(&mf);
+		qu_buf_clear(&v);
+		break;
+	}
+	return flowed;
+}
+
+/* RFC 3676 §4.1-4.5: a line ending in a space is a soft break; lines of
+ * one quote depth joined at soft breaks make one paragraph; space-
+ * stuffing is undone; DelSp=yes drops the space of each soft break. The
+ * pager wraps the paragraphs to the screen. */
+static void
+unflow(const char *t, size_t n, bool delsp, struct qu_buf *out)
+{
+	unsigned open_depth = 0;
+	bool open = false;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(t + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - t) : n;
+		const char *l = t + i;
+		size_t len = e - i;
+		unsigned depth = 0;
+		while (depth < len && l[depth] == '>')
+			depth++;
+		const char *body = l + depth;
+		size_t blen = len - depth;
+		if (blen && body[0] == ' ')
+			body++, blen--; /* space-stuffed (§4.4) */
+		bool sig = blen == 3 && memcmp(body, "-- ", 3) == 0;
+		bool soft = !sig && blen && body[blen - 1] == ' ';
+		if (open && depth != open_depth) {
+			qu_buf_append_byte(out, '\n'); /* a quote depth change ends it */
+			open = false;
+		}
+		if (!open) {
+			for (unsigned q = 0; q < depth; q++)
+				qu_buf_append_byte(out, '>');
+			if (depth)
+				qu_buf_append_byte(out, ' ');
+		}
+		qu_buf_append(out, body, soft && delsp ? blen - 1 : blen);
+		open = soft;
+		open_depth = depth;
+		if (!soft)
+			qu_buf_append_byte(out, '\n');
+		i = e + 1;
+	}
+	if (open)
+		qu_buf_append_byte(out, '\n');
+}
+
 static void
 view_part(struct app_reader *r, const struct mime_part *part, bool *first, struct qu_buf *out)
 {
@@ -116,7 +191,16 @@ view_part(struct app_reader *r, const struct mime_part *part, bool *first, struc
 		view_lines(h.data ? h.data : "", h.len, out);
 		qu_buf_clear(&h);
 	} else {
-		view_lines(t, r->text.len, out);
+		bool delsp;
+		if (is_flowed(part, &delsp)) {
+			struct qu_buf f;
+			qu_buf_init(&f, APP_TEXT_MAX);
+			unflow(t, r->text.len, delsp, &f);
+			view_lines(f.data ? f.data : "", f.len, out);
+			qu_buf_clear(&f);
+		} else {
+			view_lines(t, r->text.len, out);
+		}
 	}
 }
 

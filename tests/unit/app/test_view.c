@@ -251,6 +251,20 @@ START_TEST(test_pager_view)
 	app_message_view(rd, alt, strlen(alt), NULL, &out);
 	ck_assert_ptr_nonnull(strstr(out.data, "bplain one\n"));
 	ck_assert_ptr_null(strstr(out.data, "html one"));
+	/* format=flowed (RFC 3676): soft breaks joined, stuffing undone, a
+	 * quote depth change ends a paragraph, DelSp drops the break's space. */
+	const char *flowed = "Content-Type: text/plain; format=flowed\n\n"
+			     "one two \nthree\n> quoted \n> more\n From here\n-- \nsig\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, flowed, strlen(flowed), NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "bone two three\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "q1> quoted more\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "bFrom here\nb-- \nbsig\n"));
+	const char *delsp = "Content-Type: text/plain; format=flowed; delsp=yes\n\n"
+			    "\xe4\xbd\xa0\xe5\xa5\xbd \n\xe4\xb8\x96\xe7\x95\x8c\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, delsp, strlen(delsp), NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "b\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xb8\x96\xe7\x95\x8c\n"));
 	app_reader_free(rd);
 	qu_buf_clear(&b);
 	qu_buf_clear(&out);
