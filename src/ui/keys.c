@@ -645,6 +645,26 @@ fn_pager_line_down(struct ui *u)
 	ui_pager_scroll(u, 1);
 }
 
+/* Enter: opens the link ^F/^B picked, else one line down. */
+static void
+fn_pager_enter(struct ui *u)
+{
+	if (!ui_pager_open_url(u))
+		ui_pager_scroll(u, 1);
+}
+
+static void
+fn_pager_next_url(struct ui *u)
+{
+	ui_pager_url(u, true);
+}
+
+static void
+fn_pager_prev_url(struct ui *u)
+{
+	ui_pager_url(u, false);
+}
+
 static void
 fn_pager_line_up(struct ui *u)
 {
@@ -774,8 +794,10 @@ static const struct ui_binding table[] = {
 	{P, CK(KEY_NPAGE), "<PageDown>", "next-page", fn_pager_page_down},
 	{P, '-', "-", "previous-page", fn_pager_page_up},
 	{P, CK(KEY_PPAGE), "<PageUp>", "previous-page", fn_pager_page_up},
-	{P, '\r', "<Enter>", "next-line", fn_pager_line_down},
-	{P, '\n', "<Return>", "next-line", fn_pager_line_down},
+	{P, '\r', "<Enter>", "next-line-or-open-url", fn_pager_enter},
+	{P, '\n', "<Return>", "next-line-or-open-url", fn_pager_enter},
+	{P, CTRL('F'), "^F", "next-url", fn_pager_next_url},
+	{P, CTRL('B'), "^B", "previous-url", fn_pager_prev_url},
 	{P, CK(KEY_DOWN), "<Down>", "next-line", fn_pager_line_down},
 	{P, CK(KEY_BACKSPACE), "<Backspace>", "previous-line", fn_pager_line_up},
 	{P, 127, "<Delete>", "previous-line", fn_pager_line_up},

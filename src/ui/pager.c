@@ -55,6 +55,7 @@ ui_pager_close(struct ui *u)
 	free(p->text);
 	free(p->lines);
 	free(p->subject);
+	free(p->url);
 	memset(p, 0, sizeof *p);
 }
 
@@ -315,4 +316,64 @@ ui_pager_skip_quoted(struct ui *u)
 	}
 	p->top = i;
 	u->dirty = true;
+}
+
+/* Picks the next (or previous) link after the one picked, line by line
+ * (ui_url_find: http, https, ftp, mailto and www. forms). */
+void
+ui_pager_url(struct ui *u, bool forward)
+{
+	struct ui_pager *p = &u->pager;
+	if (!p->text || !p->nlines)
+		return;
+	size_t line = p->url ? p->url_line : p->top;
+	for (size_t k = 0; k <= p->nlines; k++) {
+		size_t li = forward ? line + k : line - k;
+		if (li >= p->nlines)
+			break;
+		const struct ui_pline *l = &p->lines[li];
+		size_t n = 0;
+		struct ui_url *v = ui_url_find(p->text + l->off, l->len, &n);
+		long pick = -1;
+		size_t cur_start = p->url ? p->url_end - strlen(p->url) : 0;
+		for (size_t i = 0; i < n; i++) {
+			if (p->url && li == line &&
+				(forward ? v[i].start < p->url_end : v[i].start >= cur_start))
+				continue;
+			pick = (long)i;
+			if (forward)
+				break;
+		}
+		if (pick >= 0) {
+			free(p->url);
+			p->url = xstrndup(p->text + l->off + v[pick].start, v[pick].end - v[pick].start);
+			p->url_line = li;
+			p->url_end = v[pick].end;
+			size_t rows = text_rows();
+			if (li < p->top || li >= p->top + rows)
+				p->top = li;
+			ui_message(u, false, "URL: %s  (Enter opens it)", p->url);
+			free(v);
+			return;
+		}
+		free(v);
+	}
+	ui_message(u, true, forward ? "No more links." : "No links above.");
+}
+
+bool
+ui_pager_open_url(struct ui *u)
+{
+	struct ui_pager *p = &u->pager;
+	if (!p->url)
+		return false;
+	const char *prog = u->url_command ? u->url_command : "xdg-open";
+	int st = ui_term_run_arg(prog, p->url);
+	clearok(curscr, TRUE);
+	if (st != 0)
+		ui_message(u, true, "%s exited with %d.", prog, st);
+	free(p->url);
+	p->url = NULL;
+	u->dirty = true;
+	return true;
 }

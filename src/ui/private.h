@@ -96,6 +96,10 @@ void ui_put(int y, int x, const char *s, size_t cells, int attr);
  * input (may be NULL) is written to its stdin. Returns its exit status
  * or -1. */
 int ui_term_run(const char *cmd, const char *input, size_t n);
+/* Runs prog with one argument (no shell: the argument may come from
+ * mail), the terminal given back meanwhile. Returns its exit status or
+ * -1. */
+int ui_term_run_arg(const char *prog, const char *arg);
 
 /* Colour pairs. */
 enum ui_color {
@@ -170,6 +174,8 @@ struct ui_pager {
 	size_t top;
 	char *subject;       /* for the status line, sanitised */
 	bool from_attach;    /* a part shown from the attachment list */
+	char *url;           /* the link ^F/^B picked (Enter opens it) */
+	size_t url_line, url_end; /* where it is: line, end offset in it */
 };
 
 /* A key bound in [ui] (bind.SCREEN.KEY = FUNCTION). */
@@ -285,6 +291,9 @@ void ui_pager_search(struct ui *u, const char *pattern, bool next);
 void ui_pager_skip_quoted(struct ui *u);
 /* Shows marked lines (as app_message_view makes them) in the pager. */
 void ui_pager_show(struct ui *u, const char *marked, size_t n);
+/* ^F / ^B: the next or previous link; Enter on a picked link opens it. */
+void ui_pager_url(struct ui *u, bool forward);
+bool ui_pager_open_url(struct ui *u);
 
 /* attach.c */
 void ui_attach_open(struct ui *u);

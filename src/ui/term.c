@@ -267,3 +267,24 @@ ui_term_run(const char *cmd, const char *input, size_t n)
 	refresh();
 	return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int
+ui_term_run_arg(const char *prog, const char *arg)
+{
+	def_prog_mode();
+	endwin();
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGTSTP, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		execlp(prog, prog, arg, (char *)NULL);
+		_exit(127);
+	}
+	int status = -1;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	reset_prog_mode();
+	refresh();
+	return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -383,6 +383,34 @@ class Config(UITest):
         t.wait(lambda t: "Q000029" in self.cursor_line(t), 5, "G bound to last-entry")
         self.quit(t)
 
+    def test_links_picked_and_opened(self):
+        out = os.path.join(self.tmp, "opened")
+        script = os.path.join(self.tmp, "open.sh")
+        with open(script, "w") as f:
+            f.write('#!/bin/sh\nprintf "%%s" "$1" > %s\n' % out)
+        os.chmod(script, 0o755)
+        write_msg(self.md, "%d.Murl.test" % BASE, [("From", "A <a@example.org>"),
+                  ("Subject", "links"), ("Date", date(1))],
+                  "See https://a.example/one and\nalso <https://b.example/two?x=1>.\n")
+        self.write_config(["url_command = " + script])
+        t = self.start("-f", self.md)
+        t.wait_text("links", 10)
+        t.send("\r")
+        t.wait_text("https://b.example/two", 10)
+        t.send("\x06")  # ^F
+        t.wait_text("URL: https://a.example/one", 5)
+        t.send("\x06")
+        t.wait_text("URL: https://b.example/two?x=1 ", 5)
+        t.send("\x02")  # ^B
+        t.wait_text("URL: https://a.example/one", 5)
+        t.send("\r")
+        t.wait(lambda t: os.path.exists(out), 10, "the command run")
+        with open(out) as f:
+            self.assertEqual(f.read(), "https://a.example/one")
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
     def test_bad_key_exits_78_with_the_line(self):
         make_folder(self.md, 3)
         self.write_config(["sort = date", "colour.status = red"])
