@@ -438,6 +438,14 @@ struct app_view_batch;
  * Returns an owned path, or NULL with QU_E_NOINPUT or QU_E_USAGE. */
 char *app_view_resolve(const char *arg, const char *root, struct qu_err *err);
 
+/* Completions of a folder argument being typed: "=PRE" (or "+PRE") gives
+ * the "=NAME" of every directory or file under root whose name starts
+ * with PRE; a path gives the entries of its directory that start with
+ * its last part (directories with a '/' after). Dot files are left out.
+ * Returns an owned array of owned strings, sorted (free each and it), and
+ * sets *n. */
+char **app_view_complete(const char *arg, const char *root, size_t *n);
+
 /* An empty view of the Maildir or mbox at path (checked: NOINPUT when it
  * is neither). */
 struct app_view *app_view_new(const char *path, struct qu_err *err);

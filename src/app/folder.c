@@ -8,6 +8,7 @@
  * lives, as expunge and move only mark holes), so the UI can keep its
  * cursor on a message across a sort or a limit.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -83,6 +84,55 @@ app_view_resolve(const char *arg, const char *root, struct qu_err *err)
 			return xasprintf("%s%s", home, arg + 1);
 	}
 	return xstrdup(arg);
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+app_view_complete(const char *arg, const char *root, size_t *n)
+{
+	*n = 0;
+	char *dir, *prefix;
+	const char *lead = "";
+	if ((arg[0] == '=' || arg[0] == '+') && root) {
+		dir = xstrdup(root);
+		prefix = xstrdup(arg + 1);
+		lead = arg[0] == '=' ? "=" : "+";
+	} else {
+		const char *slash = strrchr(arg, '/');
+		dir = slash ? xstrndup(arg, (size_t)(slash - arg + 1)) : xstrdup("./");
+		prefix = xstrdup(slash ? slash + 1 : arg);
+		lead = NULL;
+	}
+	char **out = NULL;
+	size_t alloc = 0;
+	DIR *d = opendir(dir[0] ? dir : "/");
+	struct dirent *e;
+	size_t pn = strlen(prefix);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, pn) != 0)
+			continue;
+		char *full = xasprintf("%s/%s", dir, e->d_name);
+		bool is_dir = store_kind(full) == STORE_KIND_OTHER;
+		free(full);
+		out = xgrow(out, &alloc, *n + 1, sizeof *out);
+		if (lead)
+			out[(*n)++] = xasprintf("%s%s", lead, e->d_name);
+		else
+			out[(*n)++] = xasprintf("%s%s%s", strcmp(dir, "./") == 0 && arg[0] != '.' ? "" : dir,
+				e->d_name, is_dir ? "/" : "");
+	}
+	if (d)
+		closedir(d);
+	if (*n)
+		qsort(out, *n, sizeof *out, cmp_strp);
+	free(dir);
+	free(prefix);
+	return out;
 }
 
 struct app_view *

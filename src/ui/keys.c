@@ -501,12 +501,14 @@ static void
 fn_save(struct ui *u)
 {
 	ui_ask(u, "Save to mailbox: ", save_answer, false);
+	u->prompt.folders = true;
 }
 
 static void
 fn_copy(struct ui *u)
 {
 	ui_ask(u, "Copy to mailbox: ", copy_answer, false);
+	u->prompt.folders = true;
 }
 
 static void
@@ -528,6 +530,7 @@ static void
 fn_change_folder(struct ui *u)
 {
 	ui_ask(u, "Open mailbox: ", change_answer, false);
+	u->prompt.folders = true;
 }
 
 static void

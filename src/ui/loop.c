@@ -44,7 +44,37 @@ ui_ask(struct ui *u, const char *label, void (*done)(struct ui *, const char *),
 	p->buf[0] = '\0';
 	p->done = done;
 	p->one_key = one_key;
+	p->folders = false;
 	u->dirty = true;
+}
+
+/* Tab in a folder prompt: the longest common start of the completions. */
+static void
+complete(struct ui *u)
+{
+	struct ui_prompt *p = &u->prompt;
+	size_t n;
+	char **c = app_view_complete(p->buf, u->root, &n);
+	if (n == 0) {
+		ui_message(u, true, "No completions.");
+		free(c);
+		return;
+	}
+	size_t common = strlen(c[0]);
+	for (size_t i = 1; i < n; i++) {
+		size_t k = 0;
+		while (k < common && c[i][k] == c[0][k])
+			k++;
+		common = k;
+	}
+	if (common >= p->len && common < sizeof p->buf) {
+		memcpy(p->buf, c[0], common);
+		p->buf[common] = '\0';
+		p->len = common;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(c[i]);
+	free(c);
 }
 
 /* ---- reading a folder on a worker ------------------------------------- */
@@ -256,7 +286,9 @@ prompt_key(struct ui *u, int key)
 		}
 		return;
 	}
-	if (key == '\r' || key == '\n' || key == (UI_KEY_CURSES | KEY_ENTER)) {
+	if (key == '\t' && p->folders) {
+		complete(u);
+	} else if (key == '\r' || key == '\n' || key == (UI_KEY_CURSES | KEY_ENTER)) {
 		prompt_finish(u, true);
 	} else if (key == 7 || key == 27) {
 		prompt_finish(u, false);

@@ -151,6 +151,7 @@ struct ui_prompt {
 	size_t len;
 	void (*done)(struct ui *u, const char *text); /* NULL text: aborted */
 	bool one_key;   /* answered by the next key (the sort prompt) */
+	bool folders;   /* Tab completes folder names */
 };
 
 /* One screen line of the pager: a piece of a view line. */

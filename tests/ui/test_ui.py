@@ -369,7 +369,7 @@ class Config(UITest):
         self.config = os.path.join(d, "config")
         with open(self.config, "w") as f:
             f.write("[general]\nmaildir = %s\n\n[ui]\n%s\n" % (
-                os.path.join(self.tmp, "Mail"), "\n".join(ui_lines)))
+                os.path.join(self.tmp, "Mail"), "\n".join(ui_lines or ["sort = date"])))
 
     def test_settings_apply(self):
         make_folder(self.md, 30, threads=True)
@@ -409,6 +409,20 @@ class Config(UITest):
             self.assertEqual(f.read(), "https://a.example/one")
         t.send("q")
         t.wait_text("---Quail:", 5)
+        self.quit(t)
+
+    def test_change_folder_completes_names(self):
+        make_folder(self.md, 3)
+        make_folder(os.path.join(self.tmp, "Mail", "Archive"), 5)
+        self.write_config([])
+        t = self.start("-f", "=INBOX")
+        t.wait_text("[Msgs:3", 10)
+        t.send("c")
+        t.wait_text("Open mailbox:", 5)
+        t.send("=Ar\t")
+        t.wait_text("Open mailbox: =Archive", 5)
+        t.send("\r")
+        t.wait_text("Mail/Archive [Msgs:5", 10)
         self.quit(t)
 
     def test_bad_key_exits_78_with_the_line(self):

@@ -280,6 +280,24 @@ START_TEST(test_resolve_and_sort_names)
 	free(p);
 	ck_assert_ptr_null(app_view_resolve("=../etc", "/m", &err));
 	ck_assert_ptr_null(app_view_resolve("=x", NULL, &err));
+	/* Completion of =NAME under a root: names that start alike, sorted,
+	 * no dot files. */
+	char *root = xasprintf("%s/..", dir);
+	char *mk = xasprintf("mkdir -p '%s/Archive' '%s/Arch2' '%s/.hidden'", root, root, root);
+	ck_assert_int_eq(system(mk), 0);
+	size_t n;
+	char **c = app_view_complete("=Ar", root, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(c[0], "=Arch2");
+	ck_assert_str_eq(c[1], "=Archive");
+	for (size_t i = 0; i < n; i++)
+		free(c[i]);
+	free(c);
+	c = app_view_complete("=.", root, &n);
+	ck_assert_uint_eq(n, 0);
+	free(c);
+	free(mk);
+	free(root);
 	enum app_sort s;
 	bool rev;
 	ck_assert_int_eq(app_sort_parse("reverse-threads", &s, &rev), 0);
