@@ -278,6 +278,21 @@ class Big(UITest):
         self.assertEqual(len(cur), self.N - 1)
         self.assertFalse(any(f.startswith("%d." % (BASE + 1)) for f in cur))
 
+    def test_tag_pattern_and_tag_prefix(self):
+        t = self.open_index()
+        t.send("T")
+        t.wait_text("Tag messages matching:", 5)
+        t.send("~s Q00000\r")
+        t.wait_text("Tag:10]", 5)
+        t.send(";F")
+        t.wait_text("Flag:10", 5)
+        self.quit(t, "x")
+        cur = os.listdir(os.path.join(self.md, "cur"))
+        flagged = sorted(f for f in cur if f.endswith(":2,FS"))
+        self.assertEqual(len(flagged), 10)
+        self.assertEqual(sorted(f.split(".")[0] for f in flagged),
+                         [str(BASE + i) for i in range(10)])
+
     def test_exit_without_expunge_keeps_the_mark(self):
         t = self.open_index()
         t.send("=")
