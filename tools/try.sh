@@ -30,3 +30,15 @@ run parse "$tmp/nightly.eml"
 run parse --json "$tmp/nightly.eml"
 run parse --check samples/inbox.mbox
 run extract -o "$tmp/files" samples/inbox.mbox
+
+# The mail reader on the sample mail, when there is a terminal to show it
+# in: a Maildir copy, so that reading and flagging rename files there.
+if [ -t 0 ] && [ -t 1 ]; then
+	mkdir -p "$tmp/Maildir/cur" "$tmp/Maildir/new" "$tmp/Maildir/tmp"
+	awk -v dir="$tmp/Maildir/cur" '
+		/^From / && (NR == 1 || prev == "") { n++; f = sprintf("%s/%d.try%d:2,S", dir, 1700000000 + n, n); prev = $0; next }
+		{ prev = $0; print > f }' samples/inbox.mbox
+	printf '\n$ quail -f %s   (q quits, ? lists the keys)\n' "$tmp/Maildir"
+	sleep 1
+	"$q" -f "$tmp/Maildir"
+fi

@@ -545,6 +545,214 @@ bool app_imap_live_cancel(struct app_imap_live *l, uint64_t id);
  * everything, replies not taken too. NULL is a no-op. */
 void app_imap_live_close(struct app_imap_live *l);
 
+
+/* ==== folder views for the UI (SPEC §8) ============================== */
+/*
+ * Files: folder.c (the rows of one Maildir or mbox, sorted, threaded,
+ * limited; flags written to file names at once), folder_scan.c (reading
+ * the header blocks on a worker, in batches, so the first page shows
+ * before the folder is read through), folder_match.c (limit and search
+ * patterns), folder_view.c (a message as the pager shows it).
+ *
+ * A folder is owned by one thread (the UI's); app_view_scan runs on a
+ * worker and hands over batches that the owner adds. Strings in rows come
+ * from mail: decoded UTF-8 the caller must make safe for a terminal.
+ */
+
+enum app_sort {
+	APP_SORT_DATE,     /* Date:, oldest first (mutt's default) */
+	APP_SORT_RECEIVED, /* delivery time from the file name / mtime */
+	APP_SORT_FROM,
+	APP_SORT_SUBJECT,
+	APP_SORT_TO,
+	APP_SORT_SIZE,
+	APP_SORT_THREADS,  /* threads by their root's date, inside by date */
+	APP_SORT_UNSORTED, /* folder order */
+};
+
+/* Parses mutt's sort names ("date", "date-sent", "received", "from",
+ * "subject", "to", "size", "threads", "unsorted"), with an optional
+ * "reverse-" prefix. Returns 0, or -1 when unknown. */
+int app_sort_parse(const char *s, enum app_sort *sort, bool *reverse);
+const char *app_sort_name(enum app_sort sort);
+
+/* Message state bits of a row. */
+enum app_msg_flag {
+	APP_MSG_SEEN = 1u << 0,
+	APP_MSG_FLAGGED = 1u << 1,
+	APP_MSG_REPLIED = 1u << 2,
+	APP_MSG_DELETED = 1u << 3, /* Maildir T: removed by app_view_expunge */
+	APP_MSG_DRAFT = 1u << 4,
+	APP_MSG_NEW = 1u << 5,     /* in new/: no reader has seen it */
+	APP_MSG_TAGGED = 1u << 6,  /* the UI's tag; never written */
+	APP_MSG_ATTACH = 1u << 7,  /* multipart/mixed or a Content-Disposition */
+};
+
+/* One row as shown. Borrowed: valid until the folder next changes. */
+struct app_row {
+	size_t id;            /* the message's key in this folder: stable
+			       * across sort, limit and flag changes */
+	size_t number;        /* 1, 2, ... in folder (delivery) order */
+	const char *path;     /* the file (the mbox file for an mbox) */
+	const char *subject;  /* NULL without one */
+	const char *from_name, *from_addr, *to_addr; /* NULL when absent */
+	bool has_date;
+	int64_t date;         /* Date: as UTC epoch seconds */
+	int offset;           /* the Date's zone, minutes east of UTC */
+	uint64_t size;
+	unsigned flags;       /* enum app_msg_flag */
+	/* APP_SORT_THREADS: the tree before the subject, one byte per level
+	 * of depth: ' ' nothing, '|' a line going on below, '+' a child with
+	 * siblings after it, '`' the last child; "" for a root. */
+	const char *tree;
+	size_t hidden;        /* messages folded under this one (collapsed) */
+	bool subject_repeats; /* in a thread, the same subject as the parent */
+};
+
+struct app_view;
+/* Messages read by app_view_scan, not yet in a folder. */
+struct app_view_batch;
+
+/* Where a UI argument points: "=NAME" and "+NAME" are under root (may
+ * be NULL: then they are errors), "~/" under $HOME, else as given.
+ * Returns an owned path, or NULL with QU_E_NOINPUT or QU_E_USAGE. */
+char *app_view_resolve(const char *arg, const char *root, struct qu_err *err);
+
+/* Completions of a folder argument being typed: "=PRE" (or "+PRE") gives
+ * the "=NAME" of every directory or file under root whose name starts
+ * with PRE; a path gives the entries of its directory that start with
+ * its last part (directories with a '/' after). Dot files are left out.
+ * Returns an owned array of owned strings, sorted (free each and it), and
+ * sets *n. */
+char **app_view_complete(const char *arg, const char *root, size_t *n);
+
+/* An empty view of the Maildir or mbox at path (checked: NOINPUT when it
+ * is neither). */
+struct app_view *app_view_new(const char *path, struct qu_err *err);
+void app_view_free(struct app_view *f);
+const char *app_view_path(const struct app_view *f);
+
+typedef void (*app_batch_fn)(void *ctx, struct app_view_batch *b);
+
+/* Reads the header block of every message at path and hands them to fn
+ * in batches (owned by fn: app_view_add or app_view_batch_free);
+ * the first batches are small so that a first page can show at once.
+ * Runs on any thread; uses nothing of a folder. Returns 0, or -1 with
+ * NOINPUT, IOERR or CANCELED (cancel fired). */
+int app_view_scan(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
+	struct qu_err *err);
+void app_view_batch_free(struct app_view_batch *b);
+/* What a view opens with (folder_index.c): a Maildir the local index
+ * holds is brought up to date there and its rows read from it, without
+ * opening a message; anything else goes through app_view_scan, and
+ * *need_index tells that app_view_index should follow (after the rows are
+ * shown) for the next open. Errors as app_view_scan. */
+int app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
+	bool *need_index, struct qu_err *err);
+/* Brings the index up to date with the Maildir at path. Returns 0, or -1
+ * with the errors of index_open and index_update. */
+int app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err);
+/* Adds a batch to f (and frees it); sort, threads and limit are applied
+ * again. */
+void app_view_add(struct app_view *f, struct app_view_batch *b);
+
+/* Rows shown (after limit and collapsed threads) and messages in all. */
+size_t app_view_count(const struct app_view *f);
+size_t app_view_total(const struct app_view *f);
+/* Counts for a status line. */
+void app_view_counts(const struct app_view *f, size_t *unread, size_t *flagged,
+	size_t *deleted, size_t *tagged);
+/* Row i of the shown rows into *r; false when i is past the end. */
+bool app_view_row(const struct app_view *f, size_t i, struct app_row *r);
+/* The shown row of message id, or SIZE_MAX when it is not shown. */
+size_t app_view_find(const struct app_view *f, size_t id);
+
+void app_view_sort(struct app_view *f, enum app_sort sort, bool reverse);
+enum app_sort app_view_sort_get(const struct app_view *f, bool *reverse);
+
+/* Shows only the messages matching pattern (SPEC §9's language as far as
+ * header fields and flags go: mutt's ~f ~t ~c ~s ~C ~L ~N ~O ~R ~U ~F
+ * ~D ~T ~A ~= ~d, with ! | and parentheses; from: to: cc: subject: is:
+ * and free words). NULL, "", "all" or "~A" shows all. Returns 0, or -1
+ * with QU_E_USAGE for a bad pattern (the limit is unchanged). */
+int app_view_limit(struct app_view *f, const char *pattern, struct qu_err *err);
+/* The pattern in force; NULL when none. */
+const char *app_view_limit_get(const struct app_view *f);
+/* The first shown row after (forward) or before from, wrapping, that
+ * matches pattern; SIZE_MAX when none. -1 with USAGE stays -1 in *err. */
+size_t app_view_search(const struct app_view *f, const char *pattern, size_t from,
+	bool forward, struct qu_err *err);
+/* Tags (or untags) every shown message matching pattern; returns how
+ * many changed, or -1 with USAGE. */
+long app_view_tag_pattern(struct app_view *f, const char *pattern, bool tag,
+	struct qu_err *err);
+
+/* Folds (or unfolds) the thread of message id under its root; with
+ * sort other than threads nothing changes. */
+void app_view_collapse(struct app_view *f, size_t id, bool fold);
+void app_view_collapse_all(struct app_view *f, bool fold);
+bool app_view_collapsed(const struct app_view *f, size_t id);
+
+/* Sets and clears state bits of message id. SEEN, FLAGGED, REPLIED,
+ * DELETED and DRAFT are written at once by renaming the Maildir file
+ * (and seen moves it from new/ to cur/); TAGGED stays in memory; an mbox
+ * keeps them in memory. Returns 0, or -1 with NOINPUT (the file went
+ * away) or IOERR. */
+int app_view_set_flags(struct app_view *f, size_t id, unsigned set, unsigned clear,
+	struct qu_err *err);
+/* Copies (or moves) message id into the Maildir dest (created when
+ * missing), keeping its flags; a moved message leaves the view. Returns
+ * 0, or -1 with NOINPUT, IOERR. */
+int app_view_transfer(struct app_view *f, size_t id, const char *dest, bool move,
+	struct qu_err *err);
+/* Removes every message marked deleted from disk and the view. Returns
+ * how many went, or -1 with IOERR (those removed so far are gone). */
+long app_view_expunge(struct app_view *f, struct qu_err *err);
+
+/* The bytes of message id into out (reset first). Returns 0, or -1 with
+ * NOINPUT or IOERR. */
+int app_view_read(const struct app_view *f, size_t id, struct qu_buf *out,
+	struct qu_err *err);
+
+/* A message as the pager shows it, appended to out as lines of UTF-8
+ * made safe for a terminal except for the marks below: the header fields
+ * (Date, From, To, Cc, Subject; with full every field as written), an
+ * empty line, the text of each text part (text/html as plain text), and
+ * a list of the attachments. Each line of text starts with one mark
+ * byte: 'h' header, 'b' body, 'q' a quoted line (its level after it as
+ * one digit '1'..'9'), 'a' the attachment list. */
+struct app_pager_opts {
+	bool full_headers;
+};
+void app_message_view(struct app_reader *r, const char *p, size_t n,
+	const struct app_pager_opts *o, struct qu_buf *out);
+
+/* One part of a message's MIME tree, for the attachment list. Borrowed
+ * for the call; strings decoded, not yet safe. */
+struct app_attachment {
+	unsigned depth;
+	const char *type;     /* "text/plain" */
+	const char *filename; /* NULL when none */
+	uint64_t size;        /* of the body as written */
+	bool is_text;
+};
+typedef void (*app_attachment_fn)(void *ctx, size_t i, const struct app_attachment *a);
+/* Calls fn for each part of the message (p, n) in tree order, i from 0. */
+void app_message_parts(const char *p, size_t n, app_attachment_fn fn, void *ctx);
+/* Part i (as listed) into out (reset first): its text in UTF-8 with
+ * as_text (text parts only), else its transfer-decoded content. Returns
+ * 0, or -1 with USAGE (no part i, or not text) or DATA. */
+int app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bool as_text,
+	struct qu_buf *out, struct qu_err *err);
+/* Saves part i into dir under app_safe_filename of its name (SPEC §6),
+ * never over a file: "name (1).ext" and so on. *saved gets the owned
+ * path. Returns 0, or -1 with USAGE (no part i) or IOERR. */
+int app_message_save_part(struct app_reader *r, const char *p, size_t n, size_t i,
+	const char *dir, char **saved, struct qu_err *err);
+
+/* ==== end of folder views ============================================ */
+
+
 /* ==== quail index, quail search (SPEC §9) ============================ */
 /*
  * index.c: the local index (src/index) with the paths the config names.

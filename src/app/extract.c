@@ -131,10 +131,8 @@ type_ext(const char *type)
 
 /* ---- files --------------------------------------------------------------- */
 
-/* Makes a new file dir/name, or "stem (N).ext" when taken. *chosen gets
- * the name used (owned). Returns the descriptor, or -1 with IOERR. */
-static int
-create_unique(const char *dir, const char *name, char **chosen, struct qu_err *err)
+int
+app_create_unique(const char *dir, const char *name, char **chosen, struct qu_err *err)
 {
 	const char *dot = strrchr(name, '.');
 	size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
@@ -188,7 +186,7 @@ save(struct extract *x, const char *want, const char *fallback, const struct mim
 {
 	char *safe = app_safe_filename(want);
 	char *chosen = NULL;
-	int fd = create_unique(x->dir, safe ? safe : fallback, &chosen, err);
+	int fd = app_create_unique(x->dir, safe ? safe : fallback, &chosen, err);
 	free(safe);
 	if (fd < 0)
 		return -1;

@@ -76,8 +76,19 @@ struct cfg_account {
 	const char *password_hint; /* e.g. "use the client authorization code"; static */
 };
 
+/* One "key = value" of [ui], kept as written: the UI checks keys and
+ * values itself (it knows its sort names, colours and functions) and
+ * reports a bad one with the file and line. */
+struct cfg_ui_setting {
+	char *key;
+	char *value;
+	int line;
+};
+
 struct cfg {
 	char *path;            /* the file read, or NULL when none */
+	struct cfg_ui_setting *ui; /* [ui], in file order */
+	size_t n_ui;
 	char *default_account;
 	char *maildir;         /* [general] maildir, ~ expanded; default ~/Mail */
 	uint64_t max_message_size; /* [general] max_message_size; 0 when unset */

@@ -87,6 +87,13 @@ start_section(struct cfg_loader *ld, char *p)
 		ld->sec = CFG_SECTION_GENERAL;
 		return 0;
 	}
+	if (strcasecmp(name, "ui") == 0) {
+		if (ld->ui_seen)
+			return cfg_loader_error(ld, "duplicate [ui]");
+		ld->ui_seen = true;
+		ld->sec = CFG_SECTION_UI;
+		return 0;
+	}
 	if (strcasecmp(name, "account") == 0)
 		return add_account(ld, "");
 	if (strncasecmp(name, "account", 7) == 0 && is_blank(name[7]))
@@ -266,6 +273,11 @@ cfg_free(struct cfg *c)
 	for (size_t i = 0; i < c->n_accounts; i++)
 		cfg_account_clear(&c->accounts[i]);
 	free(c->accounts);
+	for (size_t i = 0; i < c->n_ui; i++) {
+		free(c->ui[i].key);
+		free(c->ui[i].value);
+	}
+	free(c->ui);
 	free(c->path);
 	free(c->default_account);
 	free(c->maildir);

@@ -203,6 +203,20 @@ general_key(struct cfg_loader *ld, const char *name, const char *value)
 	return 0;
 }
 
+/* [ui] keys are kept for the UI to check (SPEC §8); only repeats are
+ * refused here. */
+static int
+ui_key(struct cfg_loader *ld, const char *name, const char *value)
+{
+	struct cfg *c = ld->c;
+	for (size_t i = 0; i < c->n_ui; i++)
+		if (strcasecmp(c->ui[i].key, name) == 0)
+			return cfg_loader_error(ld, "duplicate key '%s' in [ui]", name);
+	c->ui = xgrow(c->ui, &ld->ui_alloc, c->n_ui + 1, sizeof *c->ui);
+	c->ui[c->n_ui++] = (struct cfg_ui_setting){xstrdup(name), xstrdup(value), ld->lineno};
+	return 0;
+}
+
 int
 cfg_loader_key(struct cfg_loader *ld, const char *name, const char *value)
 {
@@ -213,6 +227,8 @@ cfg_loader_key(struct cfg_loader *ld, const char *name, const char *value)
 		return general_key(ld, name, value);
 	case CFG_SECTION_ACCOUNT:
 		return account_key(ld, name, value);
+	case CFG_SECTION_UI:
+		return ui_key(ld, name, value);
 	case CFG_SECTION_NONE:
 		break;
 	}

@@ -34,6 +34,7 @@ enum cfg_section {
 	CFG_SECTION_NONE,
 	CFG_SECTION_GENERAL,
 	CFG_SECTION_ACCOUNT,
+	CFG_SECTION_UI,
 };
 
 struct cfg_loader {
@@ -47,6 +48,8 @@ struct cfg_loader {
 	bool private_file; /* no group or other permission bits */
 	enum cfg_section sec;
 	bool general_seen;
+	bool ui_seen;
+	size_t ui_alloc;
 	unsigned general_keys;  /* bit i: key i of its table was set */
 	unsigned *account_keys; /* parallel to c->accounts */
 	size_t accounts_alloc;

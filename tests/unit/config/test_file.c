@@ -209,6 +209,24 @@ START_TEST(test_sections)
 }
 END_TEST
 
+/* [ui] is kept as written, with lines, for the UI to check (SPEC §8). */
+START_TEST(test_ui_section)
+{
+	struct cfg *c = load_ok("[general]\nmaildir = /m\n[ui]\nsort = threads\n"
+				"color.status = red default  ; a comment\nbind.index.G = last-entry\n");
+	ck_assert_uint_eq(c->n_ui, 3);
+	ck_assert_str_eq(c->ui[0].key, "sort");
+	ck_assert_str_eq(c->ui[0].value, "threads");
+	ck_assert_int_eq(c->ui[0].line, 4);
+	ck_assert_str_eq(c->ui[1].key, "color.status");
+	ck_assert_str_eq(c->ui[1].value, "red default");
+	ck_assert_int_eq(c->ui[2].line, 6);
+	cfg_free(c);
+	expect_error("[ui]\nsort = date\nsort = from\n", 3, "duplicate key 'sort' in [ui]");
+	expect_error("[ui]\n[ui]\n", 2, "duplicate [ui]");
+}
+END_TEST
+
 START_TEST(test_syntax)
 {
 	expect_error("[account a]\nuser\n", 2, "expected 'key = value'");
@@ -547,6 +565,7 @@ file_suite(void)
 	tcase_add_test(tc, test_default_path_load);
 	tcase_add_test(tc, test_find_account);
 	tcase_add_test(tc, test_presets_at_load);
+	tcase_add_test(tc, test_ui_section);
 	suite_add_tcase(s, tc);
 	return s;
 }

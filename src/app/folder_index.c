@@ -1,0 +1,231 @@
+/*
+ * A folder view read from the local index (SPEC §9: the UI keeps it
+ * current). When the index holds every file the Maildir lists now, the
+ * rows come from the database without opening a message file, with the
+ * names and flags as listed (a rename since the last update is seen). A
+ * folder the index is behind on is shown from its header blocks at once
+ * (folder_scan.c). Either way the index is brought up to date afterwards,
+ * on the same worker, for the next open and for search.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "index/index.h"
+#include "store/store.h"
+#include "app/app.h"
+#include "app/folder_private.h"
+
+/* The folder's files as listed now, by their unique part (the name
+ * before ":2,"), so that rows from the index take the current name and
+ * flags: a rename by another reader since the last update is seen
+ * without asking the index to catch up first. */
+struct listing {
+	struct {
+		char *key, *path;
+		unsigned flags;
+		bool is_new, used;
+	} *v;
+	size_t n;
+	size_t *slot;
+	size_t cap;
+};
+
+static uint64_t
+hash_key(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+static size_t
+key_len(const char *name)
+{
+	const char *colon = strstr(name, ":2,");
+	return colon ? (size_t)(colon - name) : strlen(name);
+}
+
+static void
+listing_free(struct listing *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].path);
+	}
+	free(l->v);
+	free(l->slot);
+}
+
+static int
+listing_read(const char *path, struct listing *l, struct qu_err *err)
+{
+	memset(l, 0, sizeof *l);
+	struct maildir *md = maildir_open(path, false, err);
+	struct maildir_iter *it = md ? maildir_iter_new(md, err) : NULL;
+	if (!it) {
+		maildir_free(md);
+		return -1;
+	}
+	size_t total = maildir_iter_count(it);
+	l->v = xcalloc(total + 1, sizeof *l->v);
+	for (l->cap = 16; l->cap < 2 * total + 2;)
+		l->cap *= 2;
+	l->slot = xmalloc(l->cap * sizeof *l->slot);
+	for (size_t i = 0; i < l->cap; i++)
+		l->slot[i] = SIZE_MAX;
+	struct maildir_entry e;
+	while (l->n < total && maildir_iter_next(it, &e)) {
+		size_t kn = key_len(e.name);
+		size_t h = hash_key(e.name, kn) & (l->cap - 1);
+		while (l->slot[h] != SIZE_MAX)
+			h = (h + 1) & (l->cap - 1);
+		l->slot[h] = l->n;
+		l->v[l->n].key = xstrndup(e.name, kn);
+		l->v[l->n].path = xstrdup(e.path);
+		l->v[l->n].flags = e.flags;
+		l->v[l->n].is_new = e.is_new;
+		l->n++;
+	}
+	maildir_iter_free(it);
+	maildir_free(md);
+	return 0;
+}
+
+static size_t
+listing_find(const struct listing *l, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t kn = key_len(base);
+	size_t h = hash_key(base, kn) & (l->cap - 1);
+	for (; l->slot[h] != SIZE_MAX; h = (h + 1) & (l->cap - 1)) {
+		size_t i = l->slot[h];
+		if (strlen(l->v[i].key) == kn && memcmp(l->v[i].key, base, kn) == 0)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+struct load {
+	struct listing *files;
+	struct app_view_batch *b;
+	size_t matched;
+};
+
+static char *
+dup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static unsigned
+flags_of(unsigned md, bool is_new, bool attach)
+{
+	unsigned f = 0;
+	f |= md & MAILDIR_FLAG_SEEN ? APP_MSG_SEEN : 0;
+	f |= md & MAILDIR_FLAG_FLAGGED ? APP_MSG_FLAGGED : 0;
+	f |= md & MAILDIR_FLAG_REPLIED ? APP_MSG_REPLIED : 0;
+	f |= md & MAILDIR_FLAG_TRASHED ? APP_MSG_DELETED : 0;
+	f |= md & MAILDIR_FLAG_DRAFT ? APP_MSG_DRAFT : 0;
+	f |= is_new ? APP_MSG_NEW : 0;
+	f |= attach ? APP_MSG_ATTACH : 0;
+	return f;
+}
+
+static int
+on_row(void *ctx, const struct index_row *r, struct qu_err *err)
+{
+	struct load *l = ctx;
+	size_t fi = listing_find(l->files, r->path);
+	if (fi == SIZE_MAX || l->files->v[fi].used)
+		return 0; /* gone since the index saw it */
+	l->files->v[fi].used = true;
+	l->matched++;
+	struct app_view_batch *b = l->b;
+	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
+	struct app_msg *m = &b->v[b->n++];
+	memset(m, 0, sizeof *m);
+	m->path = xstrdup(l->files->v[fi].path);
+	m->subject = dup_or_null(r->subject);
+	m->from_name = dup_or_null(r->from_name);
+	m->from_addr = dup_or_null(r->from_addr);
+	m->to_addr = dup_or_null(r->to_list);
+	m->cc_addr = dup_or_null(r->cc_list);
+	m->msgid = dup_or_null(r->message_id);
+	m->has_date = r->has_date;
+	m->date = r->date;
+	m->received = r->mtime;
+	m->size = r->size;
+	m->flags = flags_of(l->files->v[fi].flags, l->files->v[fi].is_new, r->has_attachment);
+	m->ix_id = r->id;
+	m->ix_parent = r->parent;
+	m->number = (size_t)r->id;
+	return 0;
+}
+
+/* The rows of the Maildir abs from the index, when it holds every file
+ * listed now (names and flags as listed). Returns 1 with *out filled, 0
+ * when the index is behind (a new file), -1 on error. */
+static int
+from_index(const char *abs, struct app_view_batch **out, struct qu_err *err)
+{
+	struct listing files;
+	if (listing_read(abs, &files, err) < 0)
+		return -1;
+	struct index *ix = files.n ? index_open(NULL, 0, err) : NULL;
+	int rc = 0;
+	struct load l = {&files, xcalloc(1, sizeof *l.b), 0};
+	if (ix && index_search(ix, abs, NULL, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_row, &l, err) >= 0)
+		rc = l.matched == files.n ? 1 : 0;
+	else
+		rc = -1;
+	index_free(ix);
+	listing_free(&files);
+	if (rc == 1)
+		*out = l.b;
+	else
+		app_view_batch_free(l.b);
+	return rc;
+}
+
+int
+app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
+	bool *need_index, struct qu_err *err)
+{
+	*need_index = false;
+	char *abs = store_kind(path) == STORE_KIND_MAILDIR ? realpath(path, NULL) : NULL;
+	struct app_view_batch *b = NULL;
+	struct qu_err ierr = {0};
+	int rc = abs ? from_index(abs, &b, &ierr) : 0;
+	/* Renames and deliveries since the last run are indexed after the
+	 * rows are shown, for the next open and for search. */
+	*need_index = abs != NULL;
+	free(abs);
+	if (rc == 1) {
+		fn(ctx, b);
+		return 0;
+	}
+	/* Not (fully) indexed, or no index to be had: the header blocks. */
+	return app_view_scan(path, cancel, fn, ctx, err);
+}
+
+int
+app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err)
+{
+	char *abs = realpath(path, NULL);
+	if (!abs)
+		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
+	struct index *ix = index_open(NULL, 0, err);
+	int rc = -1;
+	if (ix) {
+		const char *paths[] = {abs};
+		struct index_update_opts o = {.cancel = cancel};
+		rc = index_update(ix, paths, 1, &o, NULL, err);
+		index_free(ix);
+	}
+	free(abs);
+	return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * Internals of the folder views (folder.c, folder_scan.c,
+ * folder_match.c); nothing outside src/app includes this.
+ */
+#ifndef QUAIL_APP_FOLDER_PRIVATE_H
+#define QUAIL_APP_FOLDER_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+#include "app/app.h"
+
+/* One message of a folder, owned by it. */
+struct app_msg {
+	char *path;        /* Maildir: the file; mbox: the mbox */
+	char *subject, *from_name, *from_addr, *to_addr, *cc_addr;
+	char *msgid;       /* without <> */
+	char *parent_id;   /* the last References id, else In-Reply-To */
+	int64_t date, received;
+	int offset;
+	bool has_date;
+	uint64_t size;
+	uint64_t mbox_off; /* mbox: where the message starts (unquoted) */
+	bool mbox_quoted;
+	unsigned flags;    /* enum app_msg_flag */
+	size_t number;
+	int64_t ix_id, ix_parent; /* read from the index: its ids, 0 when not */
+	/* threads */
+	size_t parent;     /* SIZE_MAX: a root */
+	size_t first_child, next_sibling;
+	char *tree;
+	size_t hidden;
+	bool folded;       /* a root whose thread is collapsed */
+	bool subject_repeats;
+};
+
+struct app_view_batch {
+	struct app_msg *v;
+	size_t n, alloc;
+};
+
+struct app_view {
+	char *path;
+	bool is_mbox;
+	struct app_msg *msgs;
+	size_t n, alloc;
+	size_t *order;     /* every message in sort order */
+	size_t *shown;     /* the rows shown: order after limit and folding */
+	size_t nshown;
+	size_t *row_of;    /* message -> shown row, SIZE_MAX when not shown */
+	enum app_sort sort;
+	bool reverse;
+	char *limit;
+	struct app_pattern *limit_pat;
+};
+
+/* A parsed pattern (folder_match.c). */
+struct app_pattern;
+struct app_pattern *app_pattern_parse(const char *s, struct qu_err *err);
+void app_pattern_free(struct app_pattern *p);
+bool app_pattern_match(const struct app_pattern *p, const struct app_msg *m);
+
+void app_msg_clear(struct app_msg *m);
+
+#endif

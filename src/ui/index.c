@@ -1,0 +1,204 @@
+/*
+ * The index screen: a help line, one row per message in mutt's default
+ * index_format ("%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s"), a status
+ * line, and the message line. Only the visible rows are asked of the
+ * view and drawn. The cursor is kept on a message (its id), not on a row
+ * number, so sorting or limiting leaves it on the same mail.
+ */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curses.h>
+
+#include "util/util.h"
+#include "app/app.h"
+#include "ui/private.h"
+#include "ui/uitext.h"
+
+/* Rows of messages: all but the help line, the status line and the
+ * message line. */
+size_t
+ui_index_rows(const struct ui *u)
+{
+	return LINES > 3 ? (size_t)(LINES - 3) : 1;
+}
+
+void
+ui_index_goto(struct ui *u, size_t row)
+{
+	size_t n = app_view_count(u->view);
+	if (n == 0) {
+		u->cursor = u->top = 0;
+		u->cursor_id = SIZE_MAX;
+		return;
+	}
+	if (row >= n)
+		row = n - 1;
+	u->cursor = row;
+	struct app_row r;
+	if (app_view_row(u->view, row, &r))
+		u->cursor_id = r.id;
+	size_t rows = ui_index_rows(u);
+	if (u->cursor < u->top)
+		u->top = u->cursor;
+	else if (u->cursor >= u->top + rows)
+		u->top = u->cursor - rows + 1;
+	u->dirty = true;
+}
+
+/* After the rows changed: the cursor row from its message, or the
+ * nearest row when the message is no longer shown. */
+void
+ui_index_fix_cursor(struct ui *u)
+{
+	size_t n = app_view_count(u->view);
+	size_t row = u->cursor_id == SIZE_MAX ? SIZE_MAX : app_view_find(u->view, u->cursor_id);
+	if (row == SIZE_MAX)
+		row = u->cursor < n ? u->cursor : n ? n - 1 : 0;
+	ui_index_goto(u, row);
+	size_t rows = ui_index_rows(u);
+	if (u->top + rows > n && n >= rows)
+		u->top = n - rows;
+}
+
+/* The thread tree of a row in box drawing (or ASCII) characters, from
+ * the view's tree column (see struct app_row). */
+static void
+tree_text(struct qu_buf *b, const struct app_row *r)
+{
+	bool u8 = ui_term_utf8();
+	size_t d = strlen(r->tree);
+	for (size_t i = 0; i < d; i++) {
+		char c = r->tree[i];
+		if (i + 1 < d)
+			qu_buf_append_str(b, c == '|' ? (u8 ? "\xe2\x94\x82 " : "| ") : "  ");
+		else if (c == '+')
+			qu_buf_append_str(b, u8 ? "\xe2\x94\x9c\xe2\x94\x80>" : "|->");
+		else
+			qu_buf_append_str(b, u8 ? "\xe2\x94\x94\xe2\x94\x80>" : "`->");
+	}
+	if (r->hidden)
+		qu_buf_printf(b, "(%zu) ", r->hidden + 1);
+}
+
+/* One index row in index_format (mutt's by default), through the text
+ * layer's formatter: it sanitises every field and counts cells. */
+static void
+row_text(const struct ui *u, size_t rowno, const struct app_row *r, struct qu_buf *b, size_t width)
+{
+	struct qu_buf tree;
+	qu_buf_init(&tree, 4096);
+	tree_text(&tree, r);
+	struct ui_row row = {
+		.num = rowno + 1, /* mutt's %C: the place in the index as sorted */
+		.from_name = r->from_name,
+		.from_addr = r->from_addr,
+		.to_addr = r->to_addr,
+		.subject = r->subject_repeats && !r->hidden ? "" : r->subject,
+		.tree = tree.data ? tree.data : "",
+		.date = (time_t)(r->has_date ? r->date : 0),
+		.date_tz = r->offset,
+		.size = r->size,
+		.hidden = r->hidden,
+		.read = (r->flags & APP_MSG_SEEN) != 0,
+		.old = !(r->flags & APP_MSG_NEW),
+		.replied = (r->flags & APP_MSG_REPLIED) != 0,
+		.flagged = (r->flags & APP_MSG_FLAGGED) != 0,
+		.deleted = (r->flags & APP_MSG_DELETED) != 0,
+		.tagged = (r->flags & APP_MSG_TAGGED) != 0,
+	};
+	struct ui_format_opts o = {.date_format = u->date_format};
+	ui_format_index(b, u->index_format ? u->index_format : UI_INDEX_FORMAT_DEFAULT, &row, &o,
+		width);
+	qu_buf_clear(&tree);
+}
+
+void
+ui_index_status(struct ui *u, char *buf, size_t n)
+{
+	size_t unread, flagged, deleted, tagged;
+	app_view_counts(u->view, &unread, &flagged, &deleted, &tagged);
+	bool rev;
+	enum app_sort s = app_view_sort_get(u->view, &rev);
+	size_t shown = app_view_count(u->view), total = app_view_total(u->view);
+	char extra[128] = "";
+	if (u->scanning)
+		snprintf(extra, sizeof extra, " [reading %zu...]", u->scanned);
+	char *safe = ui_text_sanitize(u->folder, strlen(u->folder), UI_TEXT_FIELD);
+	const char *lim = app_view_limit_get(u->view);
+	/* mutt's status_format: counts only when not zero. */
+	char counts[160];
+	int w = snprintf(counts, sizeof counts, "Msgs:%zu", total);
+	const struct {
+		const char *label;
+		size_t n;
+	} c[] = {{"Shown", lim ? shown : 0}, {"New", unread}, {"Del", deleted}, {"Flag", flagged},
+		{"Tag", tagged}};
+	for (size_t i = 0; i < QU_ARRAY_LEN(c) && w > 0 && (size_t)w < sizeof counts; i++)
+		if (c[i].n || (i == 0 && lim))
+			w += snprintf(counts + w, sizeof counts - (size_t)w, " %s:%zu", c[i].label,
+				c[i].n);
+	snprintf(buf, n, "---Quail: %s [%s]---(%s%s)%s%s%s", safe, counts, rev ? "reverse-" : "",
+		app_sort_name(s), lim ? "---Limit: " : "", lim ? lim : "", extra);
+	free(safe);
+}
+
+void
+ui_index_draw(struct ui *u)
+{
+	int cols = COLS;
+	ui_put(0, 0, "q:Quit  d:Del  u:Undel  s:Save  m:Mail  r:Reply  g:Group  ?:Help", (size_t)cols,
+		ui_attr(UI_C_STATUS));
+	size_t rows = ui_index_rows(u), n = app_view_count(u->view);
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (size_t i = 0; i < rows; i++) {
+		size_t row = u->top + i;
+		struct app_row r;
+		if (row >= n || !app_view_row(u->view, row, &r)) {
+			ui_put((int)i + 1, 0, "", (size_t)cols, (int)A_NORMAL);
+			continue;
+		}
+		qu_buf_reset(&b);
+		row_text(u, row, &r, &b, (size_t)cols);
+		int attr = row == u->cursor ? ui_attr(UI_C_INDICATOR) : (int)A_NORMAL;
+		ui_put((int)i + 1, 0, b.data, (size_t)cols, attr);
+	}
+	qu_buf_clear(&b);
+	char status[1024];
+	ui_index_status(u, status, sizeof status);
+	char *safe = ui_text_sanitize(status, strlen(status), UI_TEXT_FIELD);
+	ui_put(LINES - 2, 0, safe, (size_t)cols, ui_attr(UI_C_STATUS));
+	free(safe);
+}
+
+void
+ui_index_sort(struct ui *u, const char *name)
+{
+	enum app_sort s;
+	bool rev;
+	if (app_sort_parse(name, &s, &rev) < 0) {
+		ui_message(u, true, "%s: unknown sort", name);
+		return;
+	}
+	app_view_sort(u->view, s, rev);
+	ui_index_fix_cursor(u);
+	u->dirty = true;
+}
+
+void
+ui_index_limit(struct ui *u, const char *pattern)
+{
+	struct qu_err err = {0};
+	if (app_view_limit(u->view, pattern, &err) < 0) {
+		ui_message(u, true, "%s", err.msg);
+		return;
+	}
+	ui_index_fix_cursor(u);
+	if (app_view_count(u->view) == 0)
+		ui_message(u, true, "No messages matched criteria.");
+	u->dirty = true;
+}

@@ -1,0 +1,983 @@
+/*
+ * Keys and commands: one table per screen of (key, mutt function name,
+ * function) that both dispatches keys and lists them for `?`, so the help
+ * cannot drift from what the keys do. The defaults are mutt's (SPEC §8).
+ * `:` commands use the same function names (`:exec FUNCTION`) plus
+ * mutt's sort, limit, set, cd, sync and quit.
+ */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curses.h>
+
+#include "util/util.h"
+#include "app/app.h"
+#include "ui/private.h"
+
+#define CTRL(c) ((c)&0x1f)
+#define CK(k) (UI_KEY_CURSES | (k))
+#define ESC(k) (UI_KEY_ESC | (k))
+
+/* ---- moving ------------------------------------------------------------ */
+
+static size_t
+nrows(struct ui *u)
+{
+	return app_view_count(u->view);
+}
+
+static void
+fn_next(struct ui *u)
+{
+	if (u->cursor + 1 >= nrows(u)) {
+		ui_message(u, true, "You are on the last message.");
+		return;
+	}
+	ui_index_goto(u, u->cursor + 1);
+}
+
+static void
+fn_prev(struct ui *u)
+{
+	if (u->cursor == 0) {
+		ui_message(u, true, "You are on the first message.");
+		return;
+	}
+	ui_index_goto(u, u->cursor - 1);
+}
+
+static void
+fn_first(struct ui *u)
+{
+	ui_index_goto(u, 0);
+	u->stick = UI_STICK_FIRST;
+}
+
+static void
+fn_last(struct ui *u)
+{
+	if (nrows(u))
+		ui_index_goto(u, nrows(u) - 1);
+	u->stick = UI_STICK_LAST;
+}
+
+static void
+page(struct ui *u, long delta)
+{
+	size_t n = nrows(u), rows = ui_index_rows(u);
+	if (!n)
+		return;
+	long top = (long)u->top + delta;
+	long max = n > rows ? (long)(n - rows) : 0;
+	if (top > max)
+		top = max;
+	if (top < 0)
+		top = 0;
+	long cur = (long)u->cursor + delta;
+	if (cur < 0)
+		cur = 0;
+	if (cur >= (long)n)
+		cur = (long)n - 1;
+	u->top = (size_t)top;
+	ui_index_goto(u, (size_t)cur);
+}
+
+static void
+fn_next_page(struct ui *u)
+{
+	page(u, (long)ui_index_rows(u));
+}
+
+static void
+fn_prev_page(struct ui *u)
+{
+	page(u, -(long)ui_index_rows(u));
+}
+
+static void
+fn_half_down(struct ui *u)
+{
+	page(u, (long)ui_index_rows(u) / 2);
+}
+
+static void
+fn_half_up(struct ui *u)
+{
+	page(u, -(long)ui_index_rows(u) / 2);
+}
+
+static void
+fn_redraw(struct ui *u)
+{
+	clearok(curscr, TRUE);
+	u->dirty = true;
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+static bool
+is_root(struct ui *u, size_t row)
+{
+	struct app_row r;
+	return app_view_row(u->view, row, &r) && r.tree[0] == '\0';
+}
+
+static bool
+threaded(struct ui *u)
+{
+	if (app_view_sort_get(u->view, NULL) == APP_SORT_THREADS)
+		return true;
+	ui_message(u, true, "Threading is not enabled.");
+	return false;
+}
+
+static void
+fn_next_thread(struct ui *u)
+{
+	if (!threaded(u))
+		return;
+	for (size_t i = u->cursor + 1; i < nrows(u); i++)
+		if (is_root(u, i)) {
+			ui_index_goto(u, i);
+			return;
+		}
+	ui_message(u, true, "No more threads.");
+}
+
+static void
+fn_prev_thread(struct ui *u)
+{
+	if (!threaded(u))
+		return;
+	size_t i = u->cursor;
+	while (i > 0 && !is_root(u, i))
+		i--;
+	while (i > 0) {
+		i--;
+		if (is_root(u, i)) {
+			ui_index_goto(u, i);
+			return;
+		}
+	}
+	ui_message(u, true, "You are on the first thread.");
+}
+
+static void
+fn_collapse(struct ui *u)
+{
+	if (!threaded(u) || u->cursor_id == SIZE_MAX)
+		return;
+	bool fold = !app_view_collapsed(u->view, u->cursor_id);
+	app_view_collapse(u->view, u->cursor_id, fold);
+	ui_index_fix_cursor(u);
+}
+
+static void
+fn_collapse_all(struct ui *u)
+{
+	if (!threaded(u) || !nrows(u))
+		return;
+	struct app_row r;
+	bool any = false;
+	for (size_t i = 0; i < nrows(u) && !any; i++)
+		any = app_view_row(u->view, i, &r) && r.hidden;
+	app_view_collapse_all(u->view, !any);
+	ui_index_fix_cursor(u);
+}
+
+/* ---- flags ------------------------------------------------------------- */
+
+/* Applies set/clear to the message under the cursor, or after ';' to
+ * every tagged one. */
+static void
+change_flags(struct ui *u, unsigned set, unsigned clear, bool toggle, bool advance)
+{
+	struct qu_err err = {0};
+	bool prefix = u->tag_prefix;
+	u->tag_prefix = false;
+	size_t n = nrows(u);
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (!app_view_row(u->view, i, &r))
+			continue;
+		if (prefix ? !(r.flags & APP_MSG_TAGGED) : r.id != u->cursor_id)
+			continue;
+		unsigned s = set, c = clear;
+		if (toggle) {
+			s = r.flags & set ? 0 : set;
+			c = r.flags & set ? set : 0;
+		}
+		if (app_view_set_flags(u->view, r.id, s, c, &err) < 0) {
+			ui_message(u, true, "%s", err.msg);
+			break;
+		}
+	}
+	ui_index_fix_cursor(u);
+	u->dirty = true;
+	if (advance && !prefix && u->cursor + 1 < nrows(u))
+		ui_index_goto(u, u->cursor + 1);
+}
+
+static void
+fn_delete(struct ui *u)
+{
+	change_flags(u, APP_MSG_DELETED, 0, false, true);
+}
+
+static void
+fn_undelete(struct ui *u)
+{
+	change_flags(u, 0, APP_MSG_DELETED, false, true);
+}
+
+static void
+fn_flag(struct ui *u)
+{
+	change_flags(u, APP_MSG_FLAGGED, 0, true, false);
+}
+
+static void
+fn_toggle_new(struct ui *u)
+{
+	change_flags(u, APP_MSG_SEEN, 0, true, false);
+}
+
+static void
+fn_tag(struct ui *u)
+{
+	change_flags(u, APP_MSG_TAGGED, 0, true, true);
+}
+
+static void
+fn_tag_prefix(struct ui *u)
+{
+	u->tag_prefix = true;
+	ui_message(u, false, "tag-");
+}
+
+static void
+sync_done(struct ui *u, bool quiet)
+{
+	struct qu_err err = {0};
+	long n = app_view_expunge(u->view, &err);
+	if (n < 0)
+		ui_message(u, true, "%s", err.msg);
+	else if (!quiet)
+		ui_message(u, false, "%ld deleted.", n);
+	ui_index_fix_cursor(u);
+}
+
+static void
+fn_sync(struct ui *u)
+{
+	sync_done(u, false);
+}
+
+void
+ui_fn_quit(struct ui *u)
+{
+	/* Pending deletions are written (expunged) as mutt's $ would. */
+	sync_done(u, true);
+	u->quit = true;
+}
+
+void
+ui_fn_exit(struct ui *u)
+{
+	u->quit = true;
+}
+
+static void
+fn_next_new(struct ui *u)
+{
+	size_t n = nrows(u);
+	for (size_t k = 1; k <= n; k++) {
+		size_t i = (u->cursor + k) % n;
+		struct app_row r;
+		if (app_view_row(u->view, i, &r) && !(r.flags & APP_MSG_SEEN)) {
+			ui_index_goto(u, i);
+			return;
+		}
+	}
+	ui_message(u, true, "No new messages.");
+}
+
+/* ---- prompts ----------------------------------------------------------- */
+
+static void
+sort_answer(struct ui *u, const char *a, bool rev)
+{
+	static const struct {
+		char key;
+		const char *name;
+	} t[] = {
+		{'d', "date"}, {'f', "from"}, {'r', "received"}, {'s', "subject"},
+		{'o', "to"}, {'t', "threads"}, {'u', "unsorted"}, {'z', "size"},
+	};
+	if (!a)
+		return;
+	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++)
+		if (a[0] == t[i].key) {
+			char name[32];
+			snprintf(name, sizeof name, "%s%s", rev ? "reverse-" : "", t[i].name);
+			ui_index_sort(u, name);
+			return;
+		}
+}
+
+static void
+sort_fwd(struct ui *u, const char *a)
+{
+	sort_answer(u, a, false);
+}
+
+static void
+sort_rev(struct ui *u, const char *a)
+{
+	sort_answer(u, a, true);
+}
+
+#define SORT_PROMPT "(d)ate/(f)rm/(r)ecv/(s)ubj/t(o)/(t)hread/(u)nsort/si(z)e?: "
+
+static void
+fn_sort(struct ui *u)
+{
+	ui_ask(u, "Sort " SORT_PROMPT, sort_fwd, true);
+}
+
+static void
+fn_sort_reverse(struct ui *u)
+{
+	ui_ask(u, "Rev-Sort " SORT_PROMPT, sort_rev, true);
+}
+
+static void
+limit_answer(struct ui *u, const char *a)
+{
+	if (a)
+		ui_index_limit(u, a);
+}
+
+static void
+fn_limit(struct ui *u)
+{
+	ui_ask(u, "Limit to messages matching: ", limit_answer, false);
+}
+
+static void
+search_from(struct ui *u, bool back)
+{
+	if (!u->search) {
+		ui_message(u, true, "No search pattern.");
+		return;
+	}
+	if (u->screen == UI_SCREEN_PAGER) {
+		ui_pager_search(u, u->search, true);
+		return;
+	}
+	struct qu_err err = {0};
+	size_t row = app_view_search(u->view, u->search, u->cursor, !back, &err);
+	if (row == SIZE_MAX)
+		ui_message(u, true, "%s", err.msg[0] ? err.msg : "Not found.");
+	else
+		ui_index_goto(u, row);
+}
+
+static void
+search_answer(struct ui *u, const char *a, bool back)
+{
+	if (!a || !*a)
+		return;
+	free(u->search);
+	u->search = xstrdup(a);
+	u->search_back = back;
+	if (u->screen == UI_SCREEN_PAGER)
+		ui_pager_search(u, a, false);
+	else
+		search_from(u, back);
+}
+
+static void
+search_fwd(struct ui *u, const char *a)
+{
+	search_answer(u, a, false);
+}
+
+static void
+search_back(struct ui *u, const char *a)
+{
+	search_answer(u, a, true);
+}
+
+static void
+fn_search(struct ui *u)
+{
+	ui_ask(u, "Search for: ", search_fwd, false);
+}
+
+static void
+fn_search_reverse(struct ui *u)
+{
+	ui_ask(u, "Reverse search for: ", search_back, false);
+}
+
+static void
+fn_search_next(struct ui *u)
+{
+	search_from(u, u->search_back);
+}
+
+static void
+tag_pattern_answer(struct ui *u, const char *a)
+{
+	if (!a || !*a)
+		return;
+	struct qu_err err = {0};
+	long n = app_view_tag_pattern(u->view, a, true, &err);
+	if (n < 0)
+		ui_message(u, true, "%s", err.msg);
+	u->dirty = true;
+}
+
+static void
+fn_tag_pattern(struct ui *u)
+{
+	ui_ask(u, "Tag messages matching: ", tag_pattern_answer, false);
+}
+
+static void
+transfer(struct ui *u, const char *a, bool move)
+{
+	if (!a || !*a)
+		return;
+	struct qu_err err = {0};
+	char *dest = app_view_resolve(a, u->root, &err);
+	if (!dest) {
+		ui_message(u, true, "%s", err.msg);
+		return;
+	}
+	bool prefix = u->tag_prefix;
+	u->tag_prefix = false;
+	size_t done = 0;
+	/* Ids first: moving changes the rows. */
+	size_t n = nrows(u), *ids = xmalloc((n + 1) * sizeof *ids), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (app_view_row(u->view, i, &r) &&
+			(prefix ? (r.flags & APP_MSG_TAGGED) != 0 : r.id == u->cursor_id))
+			ids[k++] = r.id;
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (app_view_transfer(u->view, ids[i], dest, move, &err) < 0) {
+			ui_message(u, true, "%s", err.msg);
+			break;
+		}
+		done++;
+	}
+	free(ids);
+	if (done)
+		ui_message(u, false, "%s %zu message%s to %s.", move ? "Moved" : "Copied", done,
+			done == 1 ? "" : "s", a);
+	free(dest);
+	ui_index_fix_cursor(u);
+}
+
+static void
+save_answer(struct ui *u, const char *a)
+{
+	transfer(u, a, true);
+}
+
+static void
+copy_answer(struct ui *u, const char *a)
+{
+	transfer(u, a, false);
+}
+
+static void
+fn_save(struct ui *u)
+{
+	ui_ask(u, "Save to mailbox: ", save_answer, false);
+	u->prompt.folders = true;
+}
+
+static void
+fn_copy(struct ui *u)
+{
+	ui_ask(u, "Copy to mailbox: ", copy_answer, false);
+	u->prompt.folders = true;
+}
+
+static void
+change_answer(struct ui *u, const char *a)
+{
+	if (!a || !*a)
+		return;
+	struct qu_err err = {0};
+	char *path = app_view_resolve(a, u->root, &err);
+	if (!path) {
+		ui_message(u, true, "%s", err.msg);
+		return;
+	}
+	ui_open_folder(u, path);
+	free(path);
+}
+
+static void
+fn_change_folder(struct ui *u)
+{
+	ui_ask(u, "Open mailbox: ", change_answer, false);
+	u->prompt.folders = true;
+}
+
+static void
+command_answer(struct ui *u, const char *a)
+{
+	if (a && *a)
+		ui_command(u, a);
+}
+
+static void
+fn_command(struct ui *u)
+{
+	ui_ask(u, ":", command_answer, false);
+}
+
+static void
+fn_help(struct ui *u)
+{
+	if (u->screen == UI_SCREEN_HELP)
+		return;
+	u->help_from = u->screen;
+	u->help_top = 0;
+	u->screen = UI_SCREEN_HELP;
+	u->dirty = true;
+}
+
+static void
+fn_help_exit(struct ui *u)
+{
+	u->screen = u->help_from;
+	u->dirty = true;
+}
+
+static void
+fn_help_down(struct ui *u)
+{
+	u->help_top++;
+	u->dirty = true;
+}
+
+static void
+fn_help_up(struct ui *u)
+{
+	if (u->help_top)
+		u->help_top--;
+	u->dirty = true;
+}
+
+/* ---- pager ------------------------------------------------------------- */
+
+static void
+fn_display(struct ui *u)
+{
+	if (u->cursor_id == SIZE_MAX || !nrows(u)) {
+		ui_message(u, true, "No visible messages.");
+		return;
+	}
+	ui_pager_open(u, u->cursor_id);
+}
+
+static void
+fn_pager_exit(struct ui *u)
+{
+	if (u->pager.from_attach) {
+		ui_pager_close(u);
+		u->screen = UI_SCREEN_ATTACH;
+		u->dirty = true;
+		return;
+	}
+	ui_pager_close(u);
+	u->screen = UI_SCREEN_INDEX;
+	ui_index_fix_cursor(u);
+	u->dirty = true;
+}
+
+static void
+pager_step(struct ui *u, bool forward)
+{
+	size_t before = u->cursor;
+	if (forward)
+		fn_next(u);
+	else
+		fn_prev(u);
+	if (u->cursor != before)
+		ui_pager_open(u, u->cursor_id);
+}
+
+static void
+fn_pager_next(struct ui *u)
+{
+	pager_step(u, true);
+}
+
+static void
+fn_pager_prev(struct ui *u)
+{
+	pager_step(u, false);
+}
+
+static void
+fn_pager_page_down(struct ui *u)
+{
+	ui_pager_scroll(u, LINES > 5 ? LINES - 5 : 1);
+}
+
+static void
+fn_pager_page_up(struct ui *u)
+{
+	ui_pager_scroll(u, -(LINES > 5 ? LINES - 5 : 1));
+}
+
+static void
+fn_pager_line_down(struct ui *u)
+{
+	ui_pager_scroll(u, 1);
+}
+
+/* Enter: opens the link ^F/^B picked, else one line down. */
+static void
+fn_pager_enter(struct ui *u)
+{
+	if (!ui_pager_open_url(u))
+		ui_pager_scroll(u, 1);
+}
+
+static void
+fn_pager_next_url(struct ui *u)
+{
+	ui_pager_url(u, true);
+}
+
+static void
+fn_pager_prev_url(struct ui *u)
+{
+	ui_pager_url(u, false);
+}
+
+static void
+fn_pager_line_up(struct ui *u)
+{
+	ui_pager_scroll(u, -1);
+}
+
+static void
+fn_pager_top(struct ui *u)
+{
+	u->pager.top = 0;
+	u->dirty = true;
+}
+
+static void
+fn_pager_bottom(struct ui *u)
+{
+	ui_pager_scroll(u, (long)u->pager.nlines);
+}
+
+static void
+fn_pager_weed(struct ui *u)
+{
+	u->pager.full_headers = !u->pager.full_headers;
+	ui_pager_open(u, u->pager.id);
+}
+
+static void
+fn_pager_quoted(struct ui *u)
+{
+	u->pager.hide_quoted = !u->pager.hide_quoted;
+	ui_pager_relayout(u);
+	u->dirty = true;
+}
+
+static void
+fn_pager_skip_quoted(struct ui *u)
+{
+	ui_pager_skip_quoted(u);
+}
+
+/* In the pager, d/u/F/N act on the message shown (the cursor's). */
+static void
+fn_pager_delete(struct ui *u)
+{
+	change_flags(u, APP_MSG_DELETED, 0, false, false);
+	pager_step(u, true);
+}
+
+/* ---- attachments --------------------------------------------------------- */
+
+static void
+fn_attach(struct ui *u)
+{
+	if (u->screen == UI_SCREEN_PAGER && u->pager.from_attach)
+		return;
+	ui_attach_open(u);
+}
+
+static void
+fn_attach_down(struct ui *u)
+{
+	ui_attach_move(u, 1);
+}
+
+static void
+fn_attach_up(struct ui *u)
+{
+	ui_attach_move(u, -1);
+}
+
+/* ---- the tables -------------------------------------------------------- */
+
+#define I UI_SCREEN_INDEX
+#define P UI_SCREEN_PAGER
+#define H UI_SCREEN_HELP
+#define A UI_SCREEN_ATTACH
+
+static const struct ui_binding table[] = {
+	{I, 'j', "j", "next-undeleted", fn_next},
+	{I, CK(KEY_DOWN), "<Down>", "next-entry", fn_next},
+	{I, 'k', "k", "previous-undeleted", fn_prev},
+	{I, CK(KEY_UP), "<Up>", "previous-entry", fn_prev},
+	{I, '\r', "<Enter>", "display-message", fn_display},
+	{I, '\n', "<Return>", "display-message", fn_display},
+	{I, CK(KEY_ENTER), "<KeypadEnter>", "display-message", fn_display},
+	{I, ' ', "<Space>", "display-message", fn_display},
+	{I, '=', "=", "first-entry", fn_first},
+	{I, CK(KEY_HOME), "<Home>", "first-entry", fn_first},
+	{I, '*', "*", "last-entry", fn_last},
+	{I, CK(KEY_END), "<End>", "last-entry", fn_last},
+	{I, CK(KEY_NPAGE), "<PageDown>", "next-page", fn_next_page},
+	{I, 'z', "z", "next-page", fn_next_page},
+	{I, CK(KEY_PPAGE), "<PageUp>", "previous-page", fn_prev_page},
+	{I, 'Z', "Z", "previous-page", fn_prev_page},
+	{I, ']', "]", "half-down", fn_half_down},
+	{I, '[', "[", "half-up", fn_half_up},
+	{I, 'o', "o", "sort-mailbox", fn_sort},
+	{I, 'O', "O", "sort-reverse", fn_sort_reverse},
+	{I, ESC('v'), "Esc-v", "collapse-thread", fn_collapse},
+	{I, ESC('V'), "Esc-V", "collapse-all", fn_collapse_all},
+	{I, CTRL('N'), "^N", "next-thread", fn_next_thread},
+	{I, CTRL('P'), "^P", "previous-thread", fn_prev_thread},
+	{I, 'N', "N", "toggle-new", fn_toggle_new},
+	{I, 'F', "F", "flag-message", fn_flag},
+	{I, 'd', "d", "delete-message", fn_delete},
+	{I, 'u', "u", "undelete-message", fn_undelete},
+	{I, '$', "$", "sync-mailbox", fn_sync},
+	{I, 's', "s", "save-message", fn_save},
+	{I, 'C', "C", "copy-message", fn_copy},
+	{I, 't', "t", "tag-entry", fn_tag},
+	{I, 'T', "T", "tag-pattern", fn_tag_pattern},
+	{I, ';', ";", "tag-prefix", fn_tag_prefix},
+	{I, 'l', "l", "limit", fn_limit},
+	{I, '/', "/", "search", fn_search},
+	{I, ESC('/'), "Esc-/", "search-reverse", fn_search_reverse},
+	{I, 'n', "n", "search-next", fn_search_next},
+	{I, '\t', "<Tab>", "next-new-then-unread", fn_next_new},
+	{I, 'c', "c", "change-folder", fn_change_folder},
+	{I, '?', "?", "help", fn_help},
+	{I, ':', ":", "enter-command", fn_command},
+	{I, 'q', "q", "quit", ui_fn_quit},
+	{I, 'x', "x", "exit", ui_fn_exit},
+	{I, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+	{I, 'v', "v", "view-attachments", fn_attach},
+
+	{P, ' ', "<Space>", "next-page", fn_pager_page_down},
+	{P, CK(KEY_NPAGE), "<PageDown>", "next-page", fn_pager_page_down},
+	{P, '-', "-", "previous-page", fn_pager_page_up},
+	{P, CK(KEY_PPAGE), "<PageUp>", "previous-page", fn_pager_page_up},
+	{P, '\r', "<Enter>", "next-line-or-open-url", fn_pager_enter},
+	{P, '\n', "<Return>", "next-line-or-open-url", fn_pager_enter},
+	{P, CTRL('F'), "^F", "next-url", fn_pager_next_url},
+	{P, CTRL('B'), "^B", "previous-url", fn_pager_prev_url},
+	{P, CK(KEY_DOWN), "<Down>", "next-line", fn_pager_line_down},
+	{P, CK(KEY_BACKSPACE), "<Backspace>", "previous-line", fn_pager_line_up},
+	{P, 127, "<Delete>", "previous-line", fn_pager_line_up},
+	{P, CK(KEY_UP), "<Up>", "previous-line", fn_pager_line_up},
+	{P, '^', "^", "top", fn_pager_top},
+	{P, CK(KEY_HOME), "<Home>", "top", fn_pager_top},
+	{P, CK(KEY_END), "<End>", "bottom", fn_pager_bottom},
+	{P, 'j', "j", "next-undeleted", fn_pager_next},
+	{P, 'J', "J", "next-entry", fn_pager_next},
+	{P, 'k', "k", "previous-undeleted", fn_pager_prev},
+	{P, 'K', "K", "previous-entry", fn_pager_prev},
+	{P, 'i', "i", "exit", fn_pager_exit},
+	{P, 'q', "q", "exit", fn_pager_exit},
+	{P, 'x', "x", "exit", fn_pager_exit},
+	{P, 'h', "h", "display-toggle-weed", fn_pager_weed},
+	{P, 'T', "T", "toggle-quoted", fn_pager_quoted},
+	{P, 'S', "S", "skip-quoted", fn_pager_skip_quoted},
+	{P, '/', "/", "search", fn_search},
+	{P, 'n', "n", "search-next", fn_search_next},
+	{P, 'd', "d", "delete-message", fn_pager_delete},
+	{P, 'F', "F", "flag-message", fn_flag},
+	{P, 'N', "N", "toggle-new", fn_toggle_new},
+	{P, 's', "s", "save-message", fn_save},
+	{P, 'C', "C", "copy-message", fn_copy},
+	{P, '?', "?", "help", fn_help},
+	{P, ':', ":", "enter-command", fn_command},
+	{P, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+	{P, 'v', "v", "view-attachments", fn_attach},
+
+	{A, 'j', "j", "next-entry", fn_attach_down},
+	{A, CK(KEY_DOWN), "<Down>", "next-entry", fn_attach_down},
+	{A, 'k', "k", "previous-entry", fn_attach_up},
+	{A, CK(KEY_UP), "<Up>", "previous-entry", fn_attach_up},
+	{A, '\r', "<Enter>", "view-attach", ui_attach_view},
+	{A, '\n', "<Return>", "view-attach", ui_attach_view},
+	{A, 's', "s", "save-entry", ui_attach_save},
+	{A, '|', "|", "pipe-entry", ui_attach_pipe},
+	{A, 'q', "q", "exit", ui_attach_close},
+	{A, 'i', "i", "exit", ui_attach_close},
+	{A, '?', "?", "help", fn_help},
+	{A, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+
+	{H, 'q', "q", "exit", fn_help_exit},
+	{H, '?', "?", "exit", fn_help_exit},
+	{H, 'j', "j", "next-line", fn_help_down},
+	{H, CK(KEY_DOWN), "<Down>", "next-line", fn_help_down},
+	{H, 'k', "k", "previous-line", fn_help_up},
+	{H, CK(KEY_UP), "<Up>", "previous-line", fn_help_up},
+};
+
+const struct ui_binding *
+ui_keys_table(size_t *n)
+{
+	*n = QU_ARRAY_LEN(table);
+	return table;
+}
+
+int
+ui_keys_named(const char *name)
+{
+	static const struct {
+		const char *name;
+		int key;
+	} t[] = {
+		{"<Enter>", '\r'}, {"<Return>", '\n'}, {"<Tab>", '\t'}, {"<Space>", ' '},
+		{"<Esc>", 27}, {"<Up>", CK(KEY_UP)}, {"<Down>", CK(KEY_DOWN)},
+		{"<Left>", CK(KEY_LEFT)}, {"<Right>", CK(KEY_RIGHT)}, {"<Home>", CK(KEY_HOME)},
+		{"<End>", CK(KEY_END)}, {"<PageUp>", CK(KEY_PPAGE)}, {"<PageDown>", CK(KEY_NPAGE)},
+		{"<Backspace>", CK(KEY_BACKSPACE)}, {"<Delete>", CK(KEY_DC)},
+		{"<Insert>", CK(KEY_IC)},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(t); i++)
+		if (strcasecmp(t[i].name, name) == 0)
+			return t[i].key;
+	return 0;
+}
+
+int
+ui_keys_bind(struct ui *u, enum ui_screen screen, int key, const char *func)
+{
+	for (size_t i = 0; i < QU_ARRAY_LEN(table); i++)
+		if (table[i].screen == screen && strcmp(table[i].func, func) == 0) {
+			u->binds = xgrow(u->binds, &u->binds_alloc, u->nbinds + 1, sizeof *u->binds);
+			u->binds[u->nbinds++] = (struct ui_user_binding){screen, key, table[i].fn};
+			return 0;
+		}
+	return -1;
+}
+
+bool
+ui_keys_dispatch(struct ui *u, int key)
+{
+	/* Bindings from [ui] first, the last one for a key winning. */
+	for (size_t i = u->nbinds; i-- > 0;)
+		if (u->binds[i].screen == u->screen && u->binds[i].key == key) {
+			u->binds[i].fn(u);
+			return true;
+		}
+	for (size_t i = 0; i < QU_ARRAY_LEN(table); i++)
+		if (table[i].screen == u->screen && table[i].key == key) {
+			table[i].fn(u);
+			return true;
+		}
+	return false;
+}
+
+static bool
+exec_function(struct ui *u, const char *name)
+{
+	for (size_t i = 0; i < QU_ARRAY_LEN(table); i++)
+		if (table[i].screen == u->screen && strcmp(table[i].func, name) == 0) {
+			table[i].fn(u);
+			return true;
+		}
+	return false;
+}
+
+/* ---- `:` commands ------------------------------------------------------ */
+
+static int
+cmd_set(struct ui *u, const char *arg)
+{
+	if (strcmp(arg, "threads=yes") == 0 || strcmp(arg, "threads") == 0)
+		ui_index_sort(u, "threads");
+	else if (strcmp(arg, "threads=no") == 0 || strcmp(arg, "nothreads") == 0)
+		ui_index_sort(u, "date");
+	else if (qu_str_has_prefix(arg, "sort="))
+		ui_index_sort(u, arg + 5);
+	else {
+		ui_message(u, true, "%s: unknown variable", arg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ui_command(struct ui *u, const char *line)
+{
+	while (*line == ' ')
+		line++;
+	char cmd[64];
+	size_t n = strcspn(line, " ");
+	if (n >= sizeof cmd) {
+		ui_message(u, true, "%s: unknown command", line);
+		return -1;
+	}
+	memcpy(cmd, line, n);
+	cmd[n] = '\0';
+	const char *arg = line + n;
+	while (*arg == ' ')
+		arg++;
+	if (strcmp(cmd, "sort") == 0)
+		ui_index_sort(u, arg);
+	else if (strcmp(cmd, "limit") == 0)
+		ui_index_limit(u, arg);
+	else if (strcmp(cmd, "set") == 0)
+		return cmd_set(u, arg);
+	else if (strcmp(cmd, "cd") == 0 || strcmp(cmd, "change-folder") == 0)
+		change_answer(u, arg);
+	else if (strcmp(cmd, "sync") == 0 || strcmp(cmd, "sync-mailbox") == 0)
+		fn_sync(u);
+	else if (strcmp(cmd, "quit") == 0 || strcmp(cmd, "q") == 0)
+		ui_fn_quit(u);
+	else if (strcmp(cmd, "exit") == 0)
+		ui_fn_exit(u);
+	else if (strcmp(cmd, "search") == 0)
+		search_fwd(u, arg);
+	else if (strcmp(cmd, "tag-pattern") == 0)
+		tag_pattern_answer(u, arg);
+	else if (strcmp(cmd, "exec") == 0 || strcmp(cmd, "push") == 0) {
+		if (!exec_function(u, arg)) {
+			ui_message(u, true, "%s: no such function here", arg);
+			return -1;
+		}
+	} else {
+		ui_message(u, true, "%s: unknown command", cmd);
+		return -1;
+	}
+	return 0;
+}

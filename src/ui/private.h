@@ -1,0 +1,314 @@
+/*
+ * Internals of the curses screens; nothing outside src/ui includes this.
+ *
+ * Files: main.c (options, the folder to open), loop.c (struct ui, the
+ * poll loop, signals, prompts), term.c (curses set-up, drawing sanitised
+ * text by cells), worker.c (the thread pool and its typed results),
+ * index.c (the index screen), pager.c (the pager), keys.c (the key
+ * tables that both dispatch keys and list them for `?`, and the `:`
+ * commands).
+ */
+#ifndef QUAIL_UI_PRIVATE_H
+#define QUAIL_UI_PRIVATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+#include "app/app.h"
+
+struct ui;
+
+/* ---- worker.c: slow calls off the UI thread ---------------------------- */
+
+enum ui_msg_kind {
+	UI_MSG_BATCH,  /* messages read so far (payload: app_view_batch) */
+	UI_MSG_SCANNED,/* the folder read through (or failed: rc, err) */
+	UI_MSG_LOADED, /* a message for the pager (payload: qu_buf) */
+};
+
+/* A result travelling from a worker to the UI thread, matched to the
+ * request by req. */
+struct ui_msg {
+	enum ui_msg_kind kind;
+	uint64_t req;
+	int rc;
+	struct qu_err err;
+	void *payload;
+	size_t id;      /* the message a LOADED result is for */
+	struct ui_msg *next;
+};
+
+struct ui_job;
+typedef void (*ui_job_fn)(struct ui_job *j);
+
+/* One request. Owned by the pool until it is done. */
+struct ui_job {
+	uint64_t req;
+	ui_job_fn run;
+	struct qu_cancel *cancel;
+	struct ui_pool *pool;
+	char *path;          /* what to read */
+	size_t id;           /* the message (LOADED) */
+	struct qu_buf bytes; /* the message's bytes, read on the UI thread */
+	bool full_headers;
+	struct ui_job *next;
+};
+
+struct ui_pool;
+
+/* Starts n worker threads with every signal blocked (signals belong to
+ * the UI thread's self-pipe). wake_fd is written one byte per result. */
+struct ui_pool *ui_pool_new(unsigned n, int wake_fd);
+/* Fires every cancel handle, joins the threads, drops what is left. */
+void ui_pool_free(struct ui_pool *p);
+/* Queues j (owned by the pool from now on); returns its request id. */
+uint64_t ui_pool_submit(struct ui_pool *p, struct ui_job *j);
+/* Fires the cancel handle of request req (0: every request). */
+void ui_pool_cancel(struct ui_pool *p, uint64_t req);
+/* Posts a result (from a worker). */
+void ui_pool_post(struct ui_pool *p, struct ui_msg *m);
+/* Takes every result posted so far, oldest first (UI thread). */
+struct ui_msg *ui_pool_take(struct ui_pool *p);
+/* True while any request is queued or running. */
+bool ui_pool_busy(struct ui_pool *p);
+void ui_msg_free(struct ui_msg *m);
+
+/* ---- term.c: the terminal ---------------------------------------------- */
+
+/* Sets the locale, installs the signal self-pipe and opens curses.
+ * Returns 0, or -1 with SOFTWARE (no terminal). */
+int ui_term_open(int sig_fd_write, struct qu_err *err);
+void ui_term_close(void);
+/* True when the locale is UTF-8 (else non-ASCII is drawn as '?'). */
+bool ui_term_utf8(void);
+/* Suspends the process like ^Z in a shell would, with the terminal
+ * restored first and redrawn after SIGCONT. */
+void ui_term_suspend(void);
+/* Takes the terminal's new size after SIGWINCH. */
+void ui_term_resize(void);
+/* Draws s (sanitised UTF-8, one line) at row y, column x, in exactly
+ * cells cells (cut or padded), with curses attributes attr. */
+void ui_put(int y, int x, const char *s, size_t cells, int attr);
+/* Runs cmd with /bin/sh -c, the terminal given back to it meanwhile;
+ * input (may be NULL) is written to its stdin. Returns its exit status
+ * or -1. */
+int ui_term_run(const char *cmd, const char *input, size_t n);
+/* Runs prog with one argument (no shell: the argument may come from
+ * mail), the terminal given back meanwhile. Returns its exit status or
+ * -1. */
+int ui_term_run_arg(const char *prog, const char *arg);
+
+/* Colour pairs. */
+enum ui_color {
+	UI_C_NORMAL,
+	UI_C_INDICATOR,
+	UI_C_STATUS,
+	UI_C_TREE,
+	UI_C_QUOTE1,
+	UI_C_QUOTE2,
+	UI_C_QUOTE3,
+	UI_C_HEADER,
+	UI_C_ERROR,
+	UI_C_MARKER,
+	UI_C_COUNT,
+};
+int ui_attr(enum ui_color c);
+/* A curses attribute by name ("bold", "underline", "reverse",
+ * "standout", "blink", "dim"); 0 when unknown. */
+unsigned ui_attr_bit(const char *name);
+/* Colours from [ui], applied when the terminal opens. fg, bg: -1 for the
+ * terminal's default, else 0-255. */
+void ui_color_override(enum ui_color c, short fg, short bg, unsigned attrs);
+
+/* ---- loop.c, index.c, pager.c, keys.c ---------------------------------- */
+
+enum ui_screen {
+	UI_SCREEN_INDEX,
+	UI_SCREEN_PAGER,
+	UI_SCREEN_HELP,
+	UI_SCREEN_ATTACH,
+};
+
+/* The attachment list of one message (attach.c). */
+struct ui_attach {
+	struct {
+		char *line;  /* the row, sanitised */
+		bool is_text;
+	} *v;
+	size_t n, alloc, cursor, top;
+	struct qu_buf msg;   /* the message's bytes */
+	enum ui_screen from;
+};
+
+/* A line being typed at the bottom of the screen. */
+struct ui_prompt {
+	bool active;
+	char label[64];
+	char buf[1024];
+	size_t len;
+	void (*done)(struct ui *u, const char *text); /* NULL text: aborted */
+	bool one_key;   /* answered by the next key (the sort prompt) */
+	bool folders;   /* Tab completes folder names */
+};
+
+/* One screen line of the pager: a piece of a view line. */
+struct ui_pline {
+	size_t off, len;     /* in ui_pager.text */
+	char mark;           /* 'h' header, 'b' body, 'q' quoted, 'a' list */
+	unsigned quote;      /* quote level of a 'q' line */
+};
+
+struct ui_pager {
+	size_t id;           /* the message shown */
+	uint64_t req;        /* its load, while loading */
+	bool loading;
+	bool full_headers;
+	bool hide_quoted;
+	char *text;          /* sanitised lines, each "M<text>\n" */
+	size_t len;
+	struct ui_pline *lines; /* wrapped to the screen width */
+	size_t nlines, alloc;
+	int width;           /* the width wrapped to */
+	size_t top;
+	char *subject;       /* for the status line, sanitised */
+	bool from_attach;    /* a part shown from the attachment list */
+	char *url;           /* the link ^F/^B picked (Enter opens it) */
+	size_t url_line, url_end; /* where it is: line, end offset in it */
+};
+
+/* A key bound in [ui] (bind.SCREEN.KEY = FUNCTION). */
+struct ui_user_binding {
+	enum ui_screen screen;
+	int key;
+	void (*fn)(struct ui *u);
+};
+
+struct ui {
+	struct ui_pool *pool;
+	/* [ui] settings (config.c) */
+	enum app_sort sort;
+	bool sort_reverse;
+	char *index_format, *date_format, *editor, *mailcap, *url_command;
+	size_t pager_context;
+	bool markers, html_mailcap;
+	struct ui_user_binding *binds;
+	size_t nbinds, binds_alloc;
+	enum { UI_STICK_NONE, UI_STICK_FIRST, UI_STICK_LAST } stick;
+	int wake[2], sig[2];
+	bool quit;
+	int exit_code;
+	bool dirty;          /* something to draw */
+	int rows, cols;
+
+	enum ui_screen screen, help_from;
+	struct app_view *view;
+	char *folder;        /* the path shown */
+	char *root;          /* the account's Maildir root (=NAME) */
+	uint64_t scan_req;   /* reading the folder, 0 when done */
+	bool scanning;
+	size_t scanned;
+	int64_t scan_start_ms;
+
+	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
+	size_t cursor, top;  /* shown rows */
+	size_t drawn_top;    /* the page last drawn (a new one is redrawn whole) */
+	enum ui_screen drawn_screen;
+	bool moved;          /* a key was pressed since the folder opened */
+	bool tag_prefix;
+	bool esc;            /* Esc was pressed: the next key is Esc-key */
+	char *search;        /* the last search pattern */
+	bool search_back;
+
+	struct ui_prompt prompt;
+	struct ui_pager pager;
+	struct ui_attach attach;
+	char status[512];    /* a message for the bottom line */
+	bool status_error;
+	size_t help_top;
+	struct app_reader *reader;
+};
+
+/* The key codes the tables use: a character, a curses KEY_ code with
+ * UI_KEY_CURSES, and either with UI_KEY_ESC after an Esc. */
+#define UI_KEY_CURSES 0x1000000
+#define UI_KEY_ESC 0x2000000
+
+struct ui_binding {
+	enum ui_screen screen;
+	int key;
+	const char *name;    /* the key as shown by `?` */
+	const char *func;    /* mutt's function name */
+	void (*fn)(struct ui *u);
+};
+
+/* Calls the function bound to key on the current screen. Returns false
+ * when nothing is bound. */
+bool ui_keys_dispatch(struct ui *u, int key);
+/* A named key ("<Enter>", "<Up>", "<PageDown>", ...); 0 when unknown. */
+int ui_keys_named(const char *name);
+/* Binds key on screen to the function called func there. Returns 0, or
+ * -1 when the screen has no such function. */
+int ui_keys_bind(struct ui *u, enum ui_screen screen, int key, const char *func);
+/* The bindings, for `?`. */
+const struct ui_binding *ui_keys_table(size_t *n);
+/* Runs one `:` command line. Returns 0, or -1 with a message in the
+ * status line. */
+int ui_command(struct ui *u, const char *line);
+
+void ui_message(struct ui *u, bool error, const char *fmt, ...) QU_PRINTF(3, 4);
+void ui_ask(struct ui *u, const char *label, void (*done)(struct ui *, const char *),
+	bool one_key);
+void ui_open_folder(struct ui *u, const char *path);
+void ui_draw(struct ui *u);
+/* Opens the terminal, runs until quit, gives the terminal back. */
+int ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_err *err);
+void ui_free(struct ui *u);
+
+/* config.c: [ui] of the account file into u. Returns 0, or -1 with
+ * CONFIG "FILE:LINE: why". */
+struct cfg;
+int ui_config_apply(struct ui *u, const struct cfg *c, struct qu_err *err);
+
+/* index.c */
+void ui_index_draw(struct ui *u);
+void ui_index_fix_cursor(struct ui *u);
+void ui_index_goto(struct ui *u, size_t row);
+size_t ui_index_rows(const struct ui *u);
+void ui_index_sort(struct ui *u, const char *name);
+void ui_index_limit(struct ui *u, const char *pattern);
+void ui_index_status(struct ui *u, char *buf, size_t n);
+
+/* pager.c */
+void ui_pager_open(struct ui *u, size_t id);
+void ui_pager_loaded(struct ui *u, struct ui_msg *m);
+void ui_pager_draw(struct ui *u);
+void ui_pager_close(struct ui *u);
+void ui_pager_relayout(struct ui *u);
+void ui_pager_scroll(struct ui *u, long lines);
+void ui_pager_search(struct ui *u, const char *pattern, bool next);
+void ui_pager_skip_quoted(struct ui *u);
+/* Shows marked lines (as app_message_view makes them) in the pager. */
+void ui_pager_show(struct ui *u, const char *marked, size_t n);
+/* ^F / ^B: the next or previous link; Enter on a picked link opens it. */
+void ui_pager_url(struct ui *u, bool forward);
+bool ui_pager_open_url(struct ui *u);
+
+/* attach.c */
+void ui_attach_open(struct ui *u);
+void ui_attach_close(struct ui *u);
+void ui_attach_draw(struct ui *u);
+void ui_attach_move(struct ui *u, long d);
+void ui_attach_save(struct ui *u);
+void ui_attach_pipe(struct ui *u);
+void ui_attach_view(struct ui *u);
+
+/* The functions the tables bind (keys.c dispatches to them). */
+void ui_fn_quit(struct ui *u);
+void ui_fn_exit(struct ui *u);
+
+/* ==== text helpers (see uitext.h) ======================================= */
+
+#endif

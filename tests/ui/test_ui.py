@@ -1,0 +1,474 @@
+"""quail's curses UI through a real terminal (a pty read by pyte).
+
+Usage: test_ui.py QUAIL_BINARY SAMPLES_DIR [TEST_CLASS...]
+Every test builds its own Maildir in a temporary directory, runs quail in
+a pty at 24x80 or 50x160, types keys and checks the screen and the files.
+"""
+import email.utils
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Term  # noqa: E402
+
+QUAIL = None
+SAMPLES = None
+BASE = 1700000000  # message dates: BASE + i hours
+
+
+def write_msg(md, name, headers, body, sub="cur", flags="S"):
+    os.makedirs(os.path.join(md, sub), exist_ok=True)
+    for d in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, d), exist_ok=True)
+    fn = name + (":2," + flags if sub == "cur" else "")
+    data = "".join("%s: %s\n" % kv for kv in headers) + "\n" + body
+    with open(os.path.join(md, sub, fn), "wb") as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return fn
+
+
+def date(i):
+    return email.utils.formatdate(BASE + i * 3600, usegmt=True)
+
+
+def make_folder(md, n, threads=False):
+    """n messages Q000000..; with threads, every 5 messages form a thread."""
+    for i in range(n):
+        h = [("From", "Sender %d <s%d@example.org>" % (i % 7, i % 7)),
+             ("To", "me@example.org"),
+             ("Subject", "Q%06d topic %d" % (i, i // 5 if threads else i)),
+             ("Date", date(i)),
+             ("Message-ID", "<m%d@example.org>" % i)]
+        if threads and i % 5:
+            # 1 and 2 answer the root (siblings: a tee and a corner), 3 and 4 their parent
+            parent = i - i % 5 if i % 5 <= 2 else i - 1
+            h.append(("In-Reply-To", "<m%d@example.org>" % parent))
+        write_msg(md, "%d.M%dP1.test,S=100" % (BASE + i, i), h,
+                  "Body of message %d.\n\n> quoted line %d\nplain again\n" % (i, i))
+
+
+class UITest(unittest.TestCase):
+    rows, cols = 24, 80
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="quail-ui-")
+        self.home = os.path.join(self.tmp, "home")
+        os.makedirs(self.home)
+        self.md = os.path.join(self.tmp, "Mail", "INBOX")
+        self.term = None
+
+    def tearDown(self):
+        if self.term:
+            self.term.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, *args, rows=None, cols=None):
+        env = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
+               "XDG_CACHE_HOME": os.path.join(self.home, ".cache")}
+        self.term = Term([QUAIL] + list(args), rows or self.rows, cols or self.cols, env=env)
+        return self.term
+
+    def open_index(self, *args, rows=None, cols=None):
+        t = self.start("-f", self.md, *args, rows=rows, cols=cols)
+        t.wait(lambda t: "---Quail:" in t.text() and "reading" not in t.text(), 20, "the index")
+        return t
+
+    def rows_with(self, t, s):
+        return [y for y, line in enumerate(t.screen.display) if s in line]
+
+    def cursor_line(self, t):
+        rr = [y for y in t.reverse_rows() if 0 < y < t.rows - 2]
+        self.assertEqual(len(rr), 1, t.text())
+        return t.line(rr[0])
+
+    def quit(self, t, key="q"):
+        t.send(key)
+        self.assertEqual(t.wait_exit(10), 0)
+
+
+class Samples(UITest):
+    """The sample mail: CJK alignment and the hostile message."""
+
+    def setUp(self):
+        super().setUp()
+        # The samples mbox as a Maildir, one file per message.
+        with open(os.path.join(SAMPLES, "inbox.mbox"), "rb") as f:
+            raw = f.read()
+        msgs = [m for m in raw.split(b"\nFrom ") if m.strip()]
+        for i, m in enumerate(msgs):
+            m = m.split(b"\n", 1)[1] if m.startswith(b"From ") or i else m.split(b"\n", 1)[1]
+            write_msg(self.md, "%d.M%dP1.s" % (BASE + i, i), [], "", "cur", "S")
+            name = os.listdir(os.path.join(self.md, "cur"))
+            path = [os.path.join(self.md, "cur", x) for x in name if x.startswith("%d." % (BASE + i))][0]
+            with open(path, "wb") as f:
+                f.write(m)
+        # A subject with a right-to-left override and an escape sequence.
+        write_msg(self.md, "%d.M99P1.s" % (BASE + 99),
+                  [("From", "Eve <eve@example.org>"), ("Date", date(30000)),
+                   ("Subject", "=?UTF-8?B?%s?=" % __import__("base64").b64encode(
+                       "pay \u202eexe.txt \x1b[31mred".encode()).decode())],
+                  "x\n")
+
+    def test_cjk_columns_line_up(self):
+        t = self.open_index()
+        ys = self.rows_with(t, "(")
+        self.assertGreaterEqual(len(ys), 7, t.text())
+        # The size column starts at the same cell on every row, CJK or not.
+        cols = set()
+        for y in ys[:8]:
+            row = t.screen.buffer[y]
+            cols.add(min(x for x in range(t.cols) if row[x].data == "("))
+        self.assertEqual(len(cols), 1, t.text())
+        self.assertTrue(any("测试报告" in t.line(y) for y in ys), t.text())
+        self.quit(t)
+
+    def test_hostile_header_shown_escaped(self):
+        t = self.open_index()
+        text = t.text()
+        self.assertIn("Mallory ^[[2J", text)
+        self.assertNotIn("\u202e", text)
+        self.assertIn("exe.txt ^[[31mred", text)
+        # The ESC [2J did not clear the screen: the other rows are still there.
+        self.assertIn("Lunch on Friday?", text)
+        self.quit(t)
+
+    def test_attachments_saved_under_safe_names(self):
+        t = self.open_index()
+        t.send("/Invoice\r")
+        t.wait(lambda t: "Invoice" in self.cursor_line(t), 5, "the invoice")
+        t.send("v")
+        t.wait_text("---Attachments", 5)
+        self.assertIn("../../.bashrc", t.text())  # shown as named, escaped
+        ys = self.rows_with(t, ".bashrc")
+        for _ in range(ys[0] - 1):
+            t.send("j")
+        out = os.path.join(self.tmp, "saved")
+        os.makedirs(out)
+        t.send("s")
+        t.wait_text("Save to directory:", 5)
+        t.send(out + "\r")
+        t.wait_text("Saved ", 5)
+        self.assertEqual(os.listdir(out), ["bashrc"])
+        t.send("s")
+        t.send(out + "\r")
+        t.wait(lambda t: len(os.listdir(out)) == 2, 5, "a second copy")
+        self.assertEqual(sorted(os.listdir(out)), ["bashrc", "bashrc (1)"])
+        # The text part is shown in the pager; q goes back to the list.
+        t.send("k")  # the text/plain part, above the attachment
+        t.send("\r")
+        t.wait_text("Please open the attachment.", 5)
+        t.send("q")
+        t.wait_text("---Attachments", 5)
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
+    def test_pager_and_back(self):
+        t = self.open_index()
+        t.send("=")
+        t.send("\r")
+        t.wait_text("noodle place opened", 10)
+        self.assertIn("Subject: Lunch on Friday?", t.text())
+        t.send("i")
+        t.wait_text("---Quail:", 10)
+        self.quit(t)
+
+
+class Big(UITest):
+    """A generated 2,000-message folder."""
+
+    N = 2000
+
+    def setUp(self):
+        UITest.setUp(self)
+        make_folder(self.md, self.N, threads=True)
+
+    def tags(self, t):
+        import re
+        return [int(m.group(1)) for line in t.screen.display[1:t.rows - 2]
+                for m in [re.search(r"Q(\d{6})", line)] if m]
+
+    def test_first_screen_sorted_and_end(self):
+        t = self.open_index()
+        tags = self.tags(t)
+        self.assertGreaterEqual(len(tags), t.rows - 4)
+        self.assertEqual(tags, sorted(tags))
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "first row")
+        t.send("*")
+        t.wait(lambda t: "Q%06d" % (self.N - 1) in self.cursor_line(t), 5, "last row")
+        t.send("k")
+        t.wait(lambda t: "Q%06d" % (self.N - 2) in self.cursor_line(t), 5, "k")
+        self.quit(t)
+
+    def test_limit_and_search(self):
+        t = self.open_index()
+        t.send("l")
+        t.wait_text("Limit to messages matching:")
+        t.send("~s Q001234\r")
+        t.wait(lambda t: self.tags(t) == [1234], 5, "one row")
+        self.assertIn("Shown:1]", t.text())
+        t.send("l")
+        t.send("all\r")
+        t.wait(lambda t: len(self.tags(t)) > 5, 5, "all rows")
+        t.send("=")
+        t.send("/Q000777\r")
+        t.wait(lambda t: "Q000777" in self.cursor_line(t), 5, "search hit")
+        self.quit(t)
+
+    def test_threads_and_collapse(self):
+        t = self.open_index()
+        t.send("ot")
+        t.wait(lambda t: "\u2514\u2500>" in t.text() and "\u251c\u2500>" in t.text(), 5, "tree")
+        self.assertIn("(threads)", t.text())
+        t.send("=")
+        t.send("\x1bv")
+        t.wait(lambda t: "(5)" in self.cursor_line(t), 5, "collapsed thread")
+        t.send("\x0e")  # ^N: next thread
+        t.wait(lambda t: "Q000005" in self.cursor_line(t), 5, "next thread")
+        self.quit(t)
+
+    def test_pager_marks_seen_and_moves(self):
+        md_new = os.path.join(self.md, "new")
+        os.makedirs(md_new, exist_ok=True)
+        name = write_msg(self.md, "%d.Mnew.test" % (BASE + 10 ** 6),
+                         [("From", "New <n@example.org>"), ("Subject", "Q999999 unread"),
+                          ("Date", date(10 ** 5))], "Fresh body text.\n", sub="new")
+        t = self.open_index()
+        # mutt starts on the first unread message.
+        t.wait(lambda t: "Q999999" in self.cursor_line(t), 5, "cursor on unread")
+        self.assertIn(" N ", self.cursor_line(t))
+        t.send("\r")
+        t.wait_text("Fresh body text.", 10)
+        self.assertFalse(os.path.exists(os.path.join(md_new, name)))
+        seen = [f for f in os.listdir(os.path.join(self.md, "cur")) if "Mnew" in f]
+        self.assertEqual(len(seen), 1)
+        self.assertTrue(seen[0].endswith(":2,S"), seen)
+        t.send("k")
+        t.wait_text("Body of message 1999.", 10)
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
+    def test_flag_delete_written_to_file_names(self):
+        t = self.open_index()
+        t.send("=")
+        t.send("F")
+        t.wait(lambda t: "!" in self.cursor_line(t), 5, "flag")
+        t.send("j")
+        t.send("d")
+        t.wait_text("Del:1", 5)
+        cur = os.listdir(os.path.join(self.md, "cur"))
+        self.assertTrue(any(f.startswith("%d." % BASE) and f.endswith(":2,FS") for f in cur), cur[:3])
+        self.assertTrue(any(f.startswith("%d." % (BASE + 1)) and f.endswith(":2,ST") for f in cur))
+        # u undoes the delete, d again, then q expunges it.
+        t.send("k")
+        t.send("u")
+        t.wait(lambda t: "Del:" not in t.text(), 5, "no deletions")
+        t.send("k")
+        t.send("d")
+        t.wait_text("Del:1", 5)
+        self.quit(t)
+        cur = os.listdir(os.path.join(self.md, "cur"))
+        self.assertEqual(len(cur), self.N - 1)
+        self.assertFalse(any(f.startswith("%d." % (BASE + 1)) for f in cur))
+
+    def test_tag_pattern_and_tag_prefix(self):
+        t = self.open_index()
+        t.send("T")
+        t.wait_text("Tag messages matching:", 5)
+        t.send("~s Q00000\r")
+        t.wait_text("Tag:10]", 5)
+        t.send(";F")
+        t.wait_text("Flag:10", 5)
+        self.quit(t, "x")
+        cur = os.listdir(os.path.join(self.md, "cur"))
+        flagged = sorted(f for f in cur if f.endswith(":2,FS"))
+        self.assertEqual(len(flagged), 10)
+        self.assertEqual(sorted(f.split(".")[0] for f in flagged),
+                         [str(BASE + i) for i in range(10)])
+
+    def test_exit_without_expunge_keeps_the_mark(self):
+        t = self.open_index()
+        t.send("=")
+        t.send("d")
+        t.wait_text("Del:1", 5)
+        self.quit(t, "x")
+        cur = os.listdir(os.path.join(self.md, "cur"))
+        self.assertEqual(len(cur), self.N)
+        self.assertTrue(any(f.endswith(":2,ST") for f in cur))
+
+    def test_move_to_another_folder(self):
+        t = self.open_index()
+        t.send("=")
+        t.send("s")
+        t.wait_text("Save to mailbox:")
+        dest = os.path.join(self.tmp, "Mail", "Archive")
+        t.send(dest + "\r")
+        t.wait_text("Moved 1 message", 5)
+        self.quit(t)
+        moved = os.listdir(os.path.join(dest, "cur"))
+        self.assertEqual(len(moved), 1)
+        with open(os.path.join(dest, "cur", moved[0])) as f:
+            self.assertIn("Q000000", f.read())
+        self.assertEqual(len(os.listdir(os.path.join(self.md, "cur"))), self.N - 1)
+
+    def test_resize(self):
+        t = self.open_index()
+        t.resize(30, 100)
+        t.wait(lambda t: "---Quail:" in t.line(28), 5, "status on the new second-last row")
+        t.resize(20, 60)
+        t.wait(lambda t: "---Quail:" in t.line(18), 5, "status after shrinking")
+        self.quit(t)
+
+    def test_suspend_and_resume(self):
+        t = self.open_index()
+        os.kill(t.pid, signal.SIGTSTP)
+
+        def state():
+            with open("/proc/%d/stat" % t.pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0]
+        end = time.monotonic() + 5
+        while state() != "T" and time.monotonic() < end:
+            t.pump(0.05)
+        self.assertEqual(state(), "T")
+        os.kill(t.pid, signal.SIGCONT)
+        t.pump(0.3)
+        t.send("*")
+        t.wait(lambda t: "Q%06d" % (self.N - 1) in self.cursor_line(t), 5, "alive after resume")
+        self.quit(t)
+
+    def test_help_and_command_line(self):
+        t = self.open_index()
+        t.send("?")
+        t.wait_text("collapse-thread", 5)
+        self.assertIn("sort-mailbox", t.text())
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        t.send(":sort threads\r")
+        t.wait_text("(threads)", 5)
+        t.send(":set sort=reverse-date\r")
+        t.wait_text("(reverse-date)", 5)
+        t.send(":quit\r")
+        self.assertEqual(t.wait_exit(10), 0)
+
+    def test_dash_e_runs_commands(self):
+        t = self.open_index("-e", "limit ~s Q00010")
+        t.wait(lambda t: self.tags(t) == list(range(100, 110)), 5, "limited rows")
+        self.quit(t)
+
+
+class BigWide(UITest):
+    """The same folder at 50x160: the screens that depend on the size."""
+    rows, cols = 50, 160
+    N = Big.N
+    setUp = Big.setUp
+    tags = Big.tags
+    test_first_screen_sorted_and_end = Big.test_first_screen_sorted_and_end
+    test_threads_and_collapse = Big.test_threads_and_collapse
+    test_pager_marks_seen_and_moves = Big.test_pager_marks_seen_and_moves
+    test_resize = Big.test_resize
+
+
+class Config(UITest):
+    """[ui] of the account file."""
+
+    def write_config(self, ui_lines):
+        d = os.path.join(self.home, ".config", "quail")
+        os.makedirs(d, exist_ok=True)
+        self.config = os.path.join(d, "config")
+        with open(self.config, "w") as f:
+            f.write("[general]\nmaildir = %s\n\n[ui]\n%s\n" % (
+                os.path.join(self.tmp, "Mail"), "\n".join(ui_lines or ["sort = date"])))
+
+    def test_settings_apply(self):
+        make_folder(self.md, 30, threads=True)
+        self.write_config(["sort = threads", "index_format = %4C %s",
+                           "bind.index.G = last-entry", "color.quoted = red default bold"])
+        t = self.start("-f", "=INBOX")
+        t.wait_text("  30     \u2514\u2500>Q000029 topic 5", 10)
+        self.assertIn("(threads)", t.text())
+        t.send("=")
+        t.send("G")
+        t.wait(lambda t: "Q000029" in self.cursor_line(t), 5, "G bound to last-entry")
+        self.quit(t)
+
+    def test_links_picked_and_opened(self):
+        out = os.path.join(self.tmp, "opened")
+        script = os.path.join(self.tmp, "open.sh")
+        with open(script, "w") as f:
+            f.write('#!/bin/sh\nprintf "%%s" "$1" > %s\n' % out)
+        os.chmod(script, 0o755)
+        write_msg(self.md, "%d.Murl.test" % BASE, [("From", "A <a@example.org>"),
+                  ("Subject", "links"), ("Date", date(1))],
+                  "See https://a.example/one and\nalso <https://b.example/two?x=1>.\n")
+        self.write_config(["url_command = " + script])
+        t = self.start("-f", self.md)
+        t.wait_text("links", 10)
+        t.send("\r")
+        t.wait_text("https://b.example/two", 10)
+        t.send("\x06")  # ^F
+        t.wait_text("URL: https://a.example/one", 5)
+        t.send("\x06")
+        t.wait_text("URL: https://b.example/two?x=1 ", 5)
+        t.send("\x02")  # ^B
+        t.wait_text("URL: https://a.example/one", 5)
+        t.send("\r")
+        t.wait(lambda t: os.path.exists(out), 10, "the command run")
+        with open(out) as f:
+            self.assertEqual(f.read(), "https://a.example/one")
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
+    def test_change_folder_completes_names(self):
+        make_folder(self.md, 3)
+        make_folder(os.path.join(self.tmp, "Mail", "Archive"), 5)
+        self.write_config([])
+        t = self.start("-f", "=INBOX")
+        t.wait_text("[Msgs:3", 10)
+        t.send("c")
+        t.wait_text("Open mailbox:", 5)
+        t.send("=Ar\t")
+        t.wait_text("Open mailbox: =Archive", 5)
+        t.send("\r")
+        t.wait_text("Mail/Archive [Msgs:5", 10)
+        self.quit(t)
+
+    def test_bad_key_exits_78_with_the_line(self):
+        make_folder(self.md, 3)
+        self.write_config(["sort = date", "colour.status = red"])
+        t = self.start()
+        self.assertEqual(t.wait_exit(10), 78)
+        self.assertIn("config:6: unknown key 'colour.status' in [ui]", t.text().replace("\n", ""))
+
+    def test_bad_value_exits_78(self):
+        make_folder(self.md, 3)
+        self.write_config(["bind.index.x = no-such-function"])
+        t = self.start("-f", self.md)
+        self.assertEqual(t.wait_exit(10), 78)
+        self.assertIn("config:5:", t.text())
+        self.assertIn("no-such-function", t.text().replace("\n", ""))
+
+
+class Startup(UITest):
+    def test_bad_option_exits_64(self):
+        t = self.start("ui", "--nope")
+        self.assertEqual(t.wait_exit(10), 64)
+
+    def test_missing_mailbox_exits_66(self):
+        t = self.start("-f", os.path.join(self.tmp, "missing"))
+        self.assertEqual(t.wait_exit(10), 66)
+        self.assertIn("missing", t.text())
+
+
+if __name__ == "__main__":
+    QUAIL = os.path.abspath(sys.argv[1])
+    SAMPLES = os.path.abspath(sys.argv[2])
+    # The rest names test classes or methods for unittest.
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)

@@ -1,0 +1,329 @@
+/*
+ * Folder views for the UI (app_view_*): rows in date order, threads from
+ * In-Reply-To and References with their tree column, limit patterns,
+ * search, flags renamed into the file names at once, expunge, move, and
+ * the pager's view of a message.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "app/app.h"
+
+static char *dir, *base;
+
+/* Message i: dated i hours after a fixed time, delivered in the reverse
+ * order (so that date order is not delivery order). */
+static void
+put(const char *md, int i, const char *subject, const char *from, const char *extra,
+	const char *flags)
+{
+	char *path = xasprintf("%s/cur/%d.M%dP1.test:2,%s", md, 1800000000 - i, i, flags);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"From: %s\nSubject: %s\nDate: Mon, %d Nov 2026 %02d:00:00 +0000\n"
+		"Message-ID: <m%d@x>\n%s\nbody %d\n> quoted\n",
+		from, subject, 2 + i / 24, i % 24, i, extra, i);
+	fclose(f);
+	free(path);
+}
+
+static void
+mkmaildir(const char *md)
+{
+	char *p = xasprintf("mkdir -p '%s/cur' '%s/new' '%s/tmp'", md, md, md);
+	ck_assert_int_eq(system(p), 0);
+	free(p);
+}
+
+static void
+add_batch(void *ctx, struct app_view_batch *b)
+{
+	app_view_add(ctx, b);
+}
+
+static struct app_view *
+open_view(const char *md)
+{
+	struct qu_err err = {0};
+	struct app_view *v = app_view_new(md, &err);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(app_view_scan(md, NULL, add_batch, v, &err), 0);
+	return v;
+}
+
+static const char *
+subject_at(struct app_view *v, size_t i)
+{
+	struct app_row r;
+	ck_assert(app_view_row(v, i, &r));
+	return r.subject;
+}
+
+static void
+setup(void)
+{
+	char tmpl[] = "/tmp/quail-view-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	base = xstrdup(tmpl);
+	dir = xasprintf("%s/INBOX", tmpl);
+	mkmaildir(dir);
+	put(dir, 0, "root", "Ann <ann@x>", "", "S");
+	put(dir, 1, "Re: root", "Bob <bob@x>", "In-Reply-To: <m0@x>\n", "S");
+	put(dir, 2, "other", "Cy <cy@x>", "", "");
+	put(dir, 3, "Re: root again", "Ann <ann@x>", "References: <m0@x> <m1@x>\n", "FS");
+	put(dir, 4, "Re: root too", "Dee <dee@x>", "In-Reply-To: <m0@x>\n", "S");
+}
+
+static void
+teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", base);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(dir);
+	free(base);
+}
+
+START_TEST(test_date_order_and_counts)
+{
+	struct app_view *v = open_view(dir);
+	ck_assert_uint_eq(app_view_count(v), 5);
+	ck_assert_str_eq(subject_at(v, 0), "root");
+	ck_assert_str_eq(subject_at(v, 4), "Re: root too");
+	size_t unread, flagged, deleted, tagged;
+	app_view_counts(v, &unread, &flagged, &deleted, &tagged);
+	ck_assert_uint_eq(unread, 1);
+	ck_assert_uint_eq(flagged, 1);
+	app_view_sort(v, APP_SORT_DATE, true);
+	ck_assert_str_eq(subject_at(v, 0), "Re: root too");
+	app_view_sort(v, APP_SORT_FROM, false);
+	ck_assert_str_eq(subject_at(v, 4), "Re: root too"); /* Dee last */
+	app_view_free(v);
+}
+END_TEST
+
+START_TEST(test_threads)
+{
+	struct app_view *v = open_view(dir);
+	app_view_sort(v, APP_SORT_THREADS, false);
+	/* root; its children 1 and 4 by date, 3 under 1; then "other". */
+	static const char *const want[] = {"root", "Re: root", "Re: root again", "Re: root too",
+		"other"};
+	static const char *const tree[] = {"", "+", "|`", "`", ""};
+	for (size_t i = 0; i < 5; i++) {
+		struct app_row r;
+		ck_assert(app_view_row(v, i, &r));
+		ck_assert_str_eq(r.subject, want[i]);
+		ck_assert_str_eq(r.tree, tree[i]);
+	}
+	struct app_row r;
+	ck_assert(app_view_row(v, 2, &r));
+	app_view_collapse(v, r.id, true);
+	ck_assert_uint_eq(app_view_count(v), 2);
+	ck_assert(app_view_row(v, 0, &r));
+	ck_assert_uint_eq(r.hidden, 3);
+	app_view_collapse_all(v, false);
+	ck_assert_uint_eq(app_view_count(v), 5);
+	app_view_free(v);
+}
+END_TEST
+
+START_TEST(test_limit_and_search)
+{
+	struct app_view *v = open_view(dir);
+	struct qu_err err = {0};
+	ck_assert_int_eq(app_view_limit(v, "~f ann", &err), 0);
+	ck_assert_uint_eq(app_view_count(v), 2);
+	ck_assert_int_eq(app_view_limit(v, "~s root !~F", &err), 0);
+	ck_assert_uint_eq(app_view_count(v), 3);
+	ck_assert_int_eq(app_view_limit(v, "~N | from:dee", &err), 0);
+	ck_assert_uint_eq(app_view_count(v), 1); /* "other" is unseen but in cur/: ~O */
+	ck_assert_int_eq(app_view_limit(v, "~U | from:dee", &err), 0);
+	ck_assert_uint_eq(app_view_count(v), 2);
+	ck_assert_int_eq(app_view_limit(v, "(~s again", &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	ck_assert_uint_eq(app_view_count(v), 2); /* unchanged */
+	ck_assert_int_eq(app_view_limit(v, "~b body", &err), -1);
+	ck_assert_int_eq(app_view_limit(v, "all", &err), 0);
+	ck_assert_uint_eq(app_view_count(v), 5);
+	ck_assert_uint_eq(app_view_search(v, "other", 0, true, &err), 2);
+	ck_assert_uint_eq(app_view_search(v, "ROOT", 0, true, &err), SIZE_MAX); /* smart case */
+	ck_assert_uint_eq(app_view_search(v, "root", 0, false, &err), 4);
+	ck_assert_int_eq(app_view_tag_pattern(v, "~s Re:", true, &err), 3);
+	app_view_free(v);
+}
+END_TEST
+
+static size_t
+count_files(const char *d, const char *suffix)
+{
+	DIR *dp = opendir(d);
+	size_t n = 0;
+	struct dirent *e;
+	while (dp && (e = readdir(dp)))
+		if (e->d_name[0] != '.' && (!suffix || strstr(e->d_name, suffix)))
+			n++;
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
+START_TEST(test_flags_expunge_move)
+{
+	struct app_view *v = open_view(dir);
+	struct qu_err err = {0};
+	struct app_row r;
+	char *cur = xasprintf("%s/cur", dir);
+	ck_assert(app_view_row(v, 2, &r)); /* "other", no flags */
+	ck_assert_int_eq(app_view_set_flags(v, r.id, APP_MSG_SEEN | APP_MSG_FLAGGED, 0, &err), 0);
+	ck_assert_uint_eq(count_files(cur, "P1.test:2,FS"), 2);
+	ck_assert_int_eq(app_view_set_flags(v, r.id, APP_MSG_DELETED, 0, &err), 0);
+	ck_assert_uint_eq(count_files(cur, ":2,FST"), 1);
+	ck_assert_int_eq(app_view_set_flags(v, r.id, 0, APP_MSG_DELETED, &err), 0);
+	ck_assert_uint_eq(count_files(cur, ":2,FST"), 0);
+	ck_assert_int_eq(app_view_set_flags(v, r.id, APP_MSG_DELETED, 0, &err), 0);
+	ck_assert_int_eq(app_view_expunge(v, &err), 1);
+	ck_assert_uint_eq(count_files(cur, NULL), 4);
+	ck_assert_uint_eq(app_view_count(v), 4);
+	ck_assert_uint_eq(app_view_find(v, r.id), SIZE_MAX);
+	/* Move the first message to another Maildir (made on the way). */
+	char *dest = xasprintf("%s/../Archive", dir);
+	ck_assert(app_view_row(v, 0, &r));
+	ck_assert_int_eq(app_view_transfer(v, r.id, dest, true, &err), 0);
+	char *dcur = xasprintf("%s/cur", dest);
+	ck_assert_uint_eq(count_files(dcur, ":2,S"), 1);
+	ck_assert_uint_eq(count_files(cur, NULL), 3);
+	ck_assert_uint_eq(app_view_count(v), 3);
+	free(dcur);
+	free(dest);
+	free(cur);
+	app_view_free(v);
+}
+END_TEST
+
+START_TEST(test_pager_view)
+{
+	struct app_view *v = open_view(dir);
+	struct qu_err err = {0};
+	struct app_row r;
+	ck_assert(app_view_row(v, 0, &r));
+	struct qu_buf b, out;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_buf_init(&out, SIZE_MAX);
+	ck_assert_int_eq(app_view_read(v, r.id, &b, &err), 0);
+	struct app_reader *rd = app_reader_new();
+	app_message_view(rd, b.data, b.len, NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "hFrom: Ann <ann@x>\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "hSubject: root\n"));
+	ck_assert_ptr_null(strstr(out.data, "Message-ID"));
+	ck_assert_ptr_nonnull(strstr(out.data, "bbody 0\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "q1> quoted\n"));
+	qu_buf_reset(&out);
+	struct app_pager_opts o = {.full_headers = true};
+	app_message_view(rd, b.data, b.len, &o, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "hMessage-ID: <m0@x>\n"));
+	/* A hostile subject cannot start a line of its own or reach the
+	 * terminal as an escape. */
+	const char *evil = "Subject: =?UTF-8?Q?a=0Ab=1B[2J?=\n\nx\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, evil, strlen(evil), NULL, &out);
+	ck_assert_ptr_null(strchr(out.data, 0x1b));
+	ck_assert_ptr_nonnull(strstr(out.data, "hSubject: a\\x0Ab\\e[2J\n"));
+	/* HTML alone is shown as text; with a plain alternative, the plain. */
+	const char *html = "Content-Type: text/html; charset=utf-8\n\n"
+			   "<p>Hello <b>there</b></p><script>x()</script>\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, html, strlen(html), NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "bHello there\n"));
+	ck_assert_ptr_null(strstr(out.data, "<b>"));
+	ck_assert_ptr_null(strstr(out.data, "x()"));
+	const char *alt = "Content-Type: multipart/alternative; boundary=b\n\n--b\n"
+			  "Content-Type: text/plain\n\nplain one\n--b\n"
+			  "Content-Type: text/html\n\n<p>html one</p>\n--b--\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, alt, strlen(alt), NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "bplain one\n"));
+	ck_assert_ptr_null(strstr(out.data, "html one"));
+	/* format=flowed (RFC 3676): soft breaks joined, stuffing undone, a
+	 * quote depth change ends a paragraph, DelSp drops the break's space. */
+	const char *flowed = "Content-Type: text/plain; format=flowed\n\n"
+			     "one two \nthree\n> quoted \n> more\n From here\n-- \nsig\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, flowed, strlen(flowed), NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "bone two three\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "q1> quoted more\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "bFrom here\nb-- \nbsig\n"));
+	const char *delsp = "Content-Type: text/plain; format=flowed; delsp=yes\n\n"
+			    "\xe4\xbd\xa0\xe5\xa5\xbd \n\xe4\xb8\x96\xe7\x95\x8c\n";
+	qu_buf_reset(&out);
+	app_message_view(rd, delsp, strlen(delsp), NULL, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "b\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xb8\x96\xe7\x95\x8c\n"));
+	app_reader_free(rd);
+	qu_buf_clear(&b);
+	qu_buf_clear(&out);
+	app_view_free(v);
+}
+END_TEST
+
+START_TEST(test_resolve_and_sort_names)
+{
+	struct qu_err err = {0};
+	char *p = app_view_resolve("=Archive", "/m", &err);
+	ck_assert_str_eq(p, "/m/Archive");
+	free(p);
+	ck_assert_ptr_null(app_view_resolve("=../etc", "/m", &err));
+	ck_assert_ptr_null(app_view_resolve("=x", NULL, &err));
+	/* Completion of =NAME under a root: names that start alike, sorted,
+	 * no dot files. */
+	char *root = xasprintf("%s/..", dir);
+	char *mk = xasprintf("mkdir -p '%s/Archive' '%s/Arch2' '%s/.hidden'", root, root, root);
+	ck_assert_int_eq(system(mk), 0);
+	size_t n;
+	char **c = app_view_complete("=Ar", root, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(c[0], "=Arch2");
+	ck_assert_str_eq(c[1], "=Archive");
+	for (size_t i = 0; i < n; i++)
+		free(c[i]);
+	free(c);
+	c = app_view_complete("=.", root, &n);
+	ck_assert_uint_eq(n, 0);
+	free(c);
+	free(mk);
+	free(root);
+	enum app_sort s;
+	bool rev;
+	ck_assert_int_eq(app_sort_parse("reverse-threads", &s, &rev), 0);
+	ck_assert(rev);
+	ck_assert_int_eq(s, APP_SORT_THREADS);
+	ck_assert_int_eq(app_sort_parse("bogus", &s, &rev), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("view");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_date_order_and_counts);
+	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_limit_and_search);
+	tcase_add_test(tc, test_flags_expunge_move);
+	tcase_add_test(tc, test_pager_view);
+	tcase_add_test(tc, test_resolve_and_sort_names);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
