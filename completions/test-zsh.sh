@@ -7,7 +7,8 @@ quail=${2:-}
 command -v zsh >/dev/null 2>&1 || { echo "zsh missing: skipped"; exit 77; }
 fail=0
 zsh -n "$comp" || { echo "FAIL: zsh -n $comp"; fail=1; }
-# The file defines _quail when sourced under compinit's helpers' absence.
+# Sourced after compinit, the file defines its functions. -D: compinit
+# writes no dump file (a dump file it is told to write is replaced by rename).
 zsh -fc "autoload -Uz compinit; compinit -u -D; source '$comp' 2>/dev/null; whence -w _quail _quail_accounts _quail_folders" |
 	grep -c function | grep -qx 3 || { echo "FAIL: $comp does not define its functions"; fail=1; }
 if [ -n "$quail" ]; then
