@@ -124,10 +124,9 @@ _quail() {
 		_quail_reply_lines "$(_quail_folders)" "$cur"
 		return ;;
 	-f)
-		if [[ $cur == =* ]]; then
-			_quail_reply_lines "$(_quail_folders | sed 's/^/=/')" "$cur"
-		else
-			_quail_reply_lines "$(_quail_folders | sed 's/^/=/')" "$cur"
+		# =FOLDER of the account's root, or a Maildir or mbox path.
+		_quail_reply_lines "$(_quail_folders | sed 's/^/=/')" "$cur"
+		if [[ $cur != =* ]]; then
 			local IFS=$'\n'
 			COMPREPLY+=($(compgen -f -- "$cur"))
 			compopt -o filenames 2>/dev/null

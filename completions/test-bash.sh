@@ -64,7 +64,9 @@ has() { # "WORDS" WORD...: COMPREPLY must hold every WORD
 	n=$((n + 1))
 	complete_line "$words"
 	for w in "$@"; do
-		if ! printf '%s\n' "${COMPREPLY[@]}" | grep -qxF -- "$w"; then
+		# A here-string, not a pipe: under pipefail grep -q leaving early
+		# would fail the pipeline.
+		if ! grep -qxF -- "$w" <<<"$(printf '%s\n' "${COMPREPLY[@]}")"; then
 			echo "FAIL: '$words': $w not offered (got: ${COMPREPLY[*]})"
 			fail=1
 		fi
@@ -105,6 +107,9 @@ mkdir -p "$tmp/files" && touch "$tmp/files/report.pdf" "$tmp/files/page.html"
 cd "$tmp/files" || exit 1
 expect "quail send -a rep" report.pdf
 expect "quail send --html pa" page.html
+mkdir -p "$tmp/files/box/cur"
+expect "quail ui -f b" box
+expect "quail search -f " =INBOX =Sent =Archive/2025 box page.html report.pdf
 # A file named "$(...)" after --config is a name, never run.
 n=$((n + 1))
 # shellcheck disable=SC2016
