@@ -11,7 +11,9 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 keep=${1:-}
 [ "$(id -u)" -eq 0 ] || { echo "deb-test: needs root for dpkg -i"; exit 1; }
-if dpkg-query -W -f='${Status}' quail 2>/dev/null | grep -q "install ok installed"; then
+# Here-strings rather than pipes into grep -q, which under pipefail would
+# fail a pipeline whose writer is still writing when grep has its match.
+if grep -q "install ok installed" <<<"$(dpkg-query -W -f='${Status}' quail 2>/dev/null)"; then
 	echo "deb-test: a quail package is installed already; not touching it"
 	exit 1
 fi
@@ -78,7 +80,7 @@ if page=$(man -w quail 2>&1) && [ "$page" = /usr/share/man/man1/quail.1.gz ]; th
 else
 	bad "man -w quail: $page"
 fi
-if MANWIDTH=80 man quail 2>/dev/null | grep -q 'quail - a mail client for the terminal'; then
+if grep -q 'quail - a mail client for the terminal' <<<"$(MANWIDTH=80 man quail 2>/dev/null)"; then
 	ok "man quail shows the page"
 else
 	bad "man quail does not show the page"
@@ -101,7 +103,7 @@ else
 	cat "$work/purge.log"
 	bad "dpkg --purge quail"
 fi
-dpkg-query -W -f='${Status}' quail 2>/dev/null | grep -q installed && bad "still installed after purge"
+grep -q installed <<<"$(dpkg-query -W -f='${Status}' quail 2>/dev/null)" && bad "still installed after purge"
 left=""
 for f in /usr/bin/quail /usr/share/man/man1/quail.1.gz "$bc/quail" /usr/share/zsh/vendor-completions/_quail /usr/share/doc/quail; do
 	[ -e "$f" ] && left="$left $f"
