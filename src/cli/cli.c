@@ -25,6 +25,7 @@ static void
 usage(FILE *out)
 {
 	fputs("Usage: quail COMMAND [options] [arguments]\n"
+	      "       quail [ui] [-f MAILBOX] [-e COMMAND]...\n"
 	      "       quail --help | --version\n"
 	      "\n"
 	      "quail is a mail client for the terminal.\n"
@@ -33,7 +34,8 @@ usage(FILE *out)
 	      out);
 	for (size_t i = 0; i < QU_ARRAY_LEN(commands); i++)
 		fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
-	fputs("  help CMD     show the help of a command\n"
+	fputs("  ui           read mail in the curses UI (also: quail alone on a terminal)\n"
+	      "  help CMD     show the help of a command\n"
 	      "\n"
 	      "'quail COMMAND --help' shows a command's options. Exit codes follow\n"
 	      "sysexits.h: 0 done, 64 usage, 65 bad input, 66 no input, 69 refused or TLS\n"
