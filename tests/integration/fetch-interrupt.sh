@@ -79,9 +79,11 @@ twice() {
 	# To quail itself: timeout would pass on only the first.
 	local q
 	q=$(pgrep -P "$pid" -x quail)
-	kill -INT "$q"
-	sleep 0.005
-	kill -INT "$q" 2>/dev/null
+	# SIGINT again and again until quail is gone: two sent together may
+	# arrive as one, and one sent late finds quail already ended by the
+	# first. Once the first is handled, the next one kills.
+	local end=$((SECONDS + 10))
+	while kill -INT "$q" 2>/dev/null && ((SECONDS < end)); do :; done
 	wait "$pid"
 	rc=$?
 	# 130: killed by SIGINT (75 would mean the first had already ended it).
