@@ -358,6 +358,8 @@ sync_all(struct app_sync_run *run, struct qu_err *err)
 	int rc = choose_folders(run, &fs, err);
 	run->v = fs.v;
 	run->n = fs.n;
+	if (rc == 0)
+		app_sync_find_moves(run);
 	for (size_t i = 0; rc == 0 && i < fs.n; i++) {
 		rc = qu_cancel_check(run->net ? run->net->cancel : NULL, err);
 		if (rc == 0)

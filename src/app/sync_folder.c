@@ -196,20 +196,65 @@ keep_add(struct fctx *x, uint32_t uid, struct app_sync_file *file, unsigned last
 	x->keep[x->n_keep++] = (struct keep){uid, file, last, file->flags, server, known};
 }
 
-/* The synced folder (not f) whose unknown files hold base. */
+/* The synced folder (not f) where a file of f's state went: one of its
+ * files that its own state does not know. */
 static ssize_t
-moved_to(struct fctx *x, const char *base, size_t n)
+move_target(struct app_sync_run *run, const struct app_sync_folder *f, const char *base, size_t n)
 {
-	struct app_sync_run *run = x->run;
 	for (size_t i = 0; i < run->n; i++) {
 		struct app_sync_folder *g = &run->v[i];
-		if (g == x->f || !g->on_server)
+		if (g == f)
 			continue;
 		struct app_sync_file *file = app_sync_file_find(g, base, n);
-		if (file && !file->claimed && !app_sync_state_has_name(g, base, n))
+		if (file && (!file->claimed || file->move_in) && !app_sync_state_has_name(g, base, n))
 			return (ssize_t)i;
 	}
 	return -1;
+}
+
+void
+app_sync_find_moves(struct app_sync_run *run)
+{
+	/* Before any folder is synced: the target must not APPEND the file
+	 * that the source is about to MOVE on the server. */
+	for (size_t i = 0; i < run->n; i++) {
+		struct app_sync_folder *f = &run->v[i];
+		for (size_t k = 0; f->st.trusted && k < f->st.n; k++) {
+			const char *name = f->st.v[k].name;
+			if (app_sync_file_find(f, name, strlen(name)))
+				continue;
+			ssize_t gi = move_target(run, f, name, strlen(name));
+			if (gi >= 0) {
+				struct app_sync_file *file =
+					app_sync_file_find(&run->v[gi], name, strlen(name));
+				file->claimed = file->move_in = true;
+			}
+		}
+	}
+}
+
+/* Where the file of a state entry moved (app_sync_find_moves), or -1. */
+static ssize_t
+moved_to(struct fctx *x, const char *base, size_t n)
+{
+	ssize_t gi = move_target(x->run, x->f, base, n);
+	if (gi < 0 || !x->run->v[gi].on_server)
+		return -1;
+	struct app_sync_file *file = app_sync_file_find(&x->run->v[gi], base, n);
+	return file->move_in ? gi : -1;
+}
+
+/* A file thought moved whose source is gone from the server: the target
+ * may APPEND it after all (now, or on the next run if it was synced). */
+static void
+unclaim_move(struct fctx *x, const char *base, size_t n)
+{
+	ssize_t gi = move_target(x->run, x->f, base, n);
+	if (gi >= 0) {
+		struct app_sync_file *file = app_sync_file_find(&x->run->v[gi], base, n);
+		if (file->move_in)
+			file->claimed = file->move_in = false;
+	}
 }
 
 static char *
@@ -244,6 +289,7 @@ do_move(struct fctx *x, const struct app_sync_entry *e, size_t gi, struct qu_err
 	struct app_sync_folder *g = &x->run->v[gi];
 	struct app_sync_file *file = app_sync_file_find(g, e->name, strlen(e->name));
 	file->claimed = true;
+	file->move_in = false; /* done */
 	app_sync_note(x->run, "> server %s -> %s: uid %u", x->f->name, g->name, (unsigned)e->uid);
 	x->run->r->srv_upd++;
 	if (x->dry)
@@ -338,6 +384,8 @@ known_messages(struct fctx *x, struct qu_err *err)
 			file->claimed = true;
 		else if (sm)
 			gi = moved_to(x, e.name, strlen(e.name));
+		else
+			unclaim_move(x, e.name, strlen(e.name));
 		struct app_sync_case c = {.synced = true, .trusted = st->trusted, .local = file != NULL,
 					  .local_trash = file && (file->flags & MAILDIR_FLAG_TRASHED),
 					  .moved = gi >= 0, .server = sm != NULL};
@@ -474,6 +522,7 @@ on_dl_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, 
 	size_t bn = app_maildir_base(rel, &base);
 	int rc = record_pair(x, m->uid, flags, base, bn, err);
 	free(rel);
+	app_sync_note(x->run, "+ here %s: uid %u", x->f->name, (unsigned)m->uid);
 	x->run->r->loc_add++;
 	return rc ? rc : check_cancel(x, err);
 }
@@ -488,7 +537,7 @@ download_new(struct fctx *x, struct qu_err *err)
 		if (!x->srv[i].claimed)
 			uids[n++] = x->srv[i].uid;
 	int rc = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; x->dry && i < n; i++)
 		app_sync_note(x->run, "+ here %s: uid %u", x->f->name, (unsigned)uids[i]);
 	if (x->dry || !n) {
 		x->run->r->loc_add += x->dry ? n : 0;
@@ -623,8 +672,8 @@ flag_note(struct fctx *x, const char *side, uint32_t uid, unsigned add, unsigned
 
 /* Pushes op flags to the messages in uids (one STORE per distinct set). */
 static int
-push_flags(struct fctx *x, char op, const uint32_t *uids, const unsigned *sets, size_t n,
-	   uint32_t **modified, size_t *n_mod, struct qu_err *err)
+push_flags(struct fctx *x, char op, const uint32_t *uids, const unsigned *sets,
+	   const unsigned *uncond, size_t n, uint32_t **modified, size_t *n_mod, struct qu_err *err)
 {
 	bool *done = xcalloc(n + 1, sizeof *done);
 	uint32_t *pick = xcalloc(n + 1, sizeof *pick);
@@ -635,15 +684,17 @@ push_flags(struct fctx *x, char op, const uint32_t *uids, const unsigned *sets, 
 		if (done[i] || !sets[i])
 			continue;
 		size_t k = 0;
+		bool cond = x->modseq && !(uncond && uncond[i]);
 		for (size_t j = i; j < n; j++)
-			if (!done[j] && sets[j] == sets[i]) {
+			if (!done[j] && sets[j] == sets[i] &&
+			    cond == (x->modseq && !(uncond && uncond[j]))) {
 				done[j] = true;
 				pick[k++] = uids[j];
 			}
 		qu_buf_reset(&set);
 		imap_uidset_format(&set, pick, k);
 		unsigned imap = app_sync_flags_to_imap(sets[i]);
-		if (x->modseq) {
+		if (cond) {
 			uint32_t *m = NULL;
 			size_t nm = 0;
 			rc = imap_session_uid_store_cond(x->s, set.data, op, imap, x->modseq, NULL,
@@ -719,9 +770,11 @@ merge_flags(struct fctx *x, struct qu_err *err)
 		}
 	}
 	if (rc == 0 && !x->dry)
-		rc = push_flags(x, '+', uids, add, n, &mod, &n_mod, err);
+		rc = push_flags(x, '+', uids, add, NULL, n, &mod, &n_mod, err);
+	/* A message given flags just now has a new MODSEQ: its removals are
+	 * not conditional (the race is a round trip wide). */
 	if (rc == 0 && !x->dry)
-		rc = push_flags(x, '-', uids, del, n, &mod, &n_mod, err);
+		rc = push_flags(x, '-', uids, del, add, n, &mod, &n_mod, err);
 	if (rc == 0 && renamed)
 		rc = maildir_sync(x->md, err);
 	for (size_t i = 0; rc == 0 && !x->dry && i < n; i++) {

@@ -129,6 +129,7 @@ struct app_sync_file {
 	size_t base_len;
 	unsigned flags;   /* enum maildir_flag bits */
 	bool claimed;     /* known to the state, moved, or paired in this run */
+	bool move_in;     /* moved here from another synced folder: MOVE, not APPEND */
 	bool hashed;
 	unsigned char hash[32]; /* SHA-256 of the bytes without CRs */
 };
@@ -162,6 +163,9 @@ struct app_sync_run {
 	size_t n_pend;
 };
 
+/* Finds the files moved between synced folders, before any is synced
+ * (sync_folder.c). */
+void app_sync_find_moves(struct app_sync_run *run);
 /* Syncs v[i] (sync_folder.c). */
 int app_sync_folder_run(struct app_sync_run *run, size_t i, struct qu_err *err);
 /* The file of f with unique name (base, n), or NULL. */
