@@ -149,7 +149,7 @@ load_folder(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *
 		return -1;
 	f->names = xcalloc(f->st.n + 1, sizeof *f->names);
 	for (size_t i = 0; i < f->st.n; i++)
-		f->names[f->n_names++] = f->st.v[i].name;
+		f->names[f->n_names++] = xstrdup(f->st.v[i].name); /* st changes */
 	qsort(f->names, f->n_names, sizeof *f->names, cmp_str);
 	return 0;
 }
@@ -160,6 +160,8 @@ folder_clear(struct app_sync_folder *f)
 	for (size_t i = 0; i < f->n_files; i++)
 		free(f->files[i].rel);
 	free(f->files);
+	for (size_t i = 0; i < f->n_names; i++)
+		free((char *)f->names[i]);
 	free(f->names);
 	app_sync_state_clear(&f->st);
 	free(f->name);

@@ -128,8 +128,10 @@ app_sync_state_set(struct app_sync_state *st, uint32_t uid, unsigned flags, cons
 			e = app_sync_state_find(st, uid);
 		}
 	}
-	free(e->name);
-	e->name = xstrndup(name, name_len);
+	if (!e->name || strlen(e->name) != name_len || memcmp(e->name, name, name_len) != 0) {
+		free(e->name);
+		e->name = xstrndup(name, name_len);
+	}
 	e->flags = flags & app_sync_flag_mask();
 }
 
