@@ -161,6 +161,8 @@ cmp_srv(const void *a, const void *b)
 static struct srv_msg *
 srv_find(struct fctx *x, uint32_t uid)
 {
+	if (!x->n_srv)
+		return NULL;
 	struct srv_msg key = {.uid = uid};
 	return bsearch(&key, x->srv, x->n_srv, sizeof *x->srv, cmp_srv);
 }
@@ -372,7 +374,8 @@ known_messages(struct fctx *x, struct qu_err *err)
 	/* Copied: the loop drops entries from st. */
 	size_t n = st->n;
 	struct app_sync_entry *v = xcalloc(n + 1, sizeof *v);
-	memcpy(v, st->v, n * sizeof *v);
+	if (n)
+		memcpy(v, st->v, n * sizeof *v);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct app_sync_entry e = v[i];
 		struct srv_msg *sm = srv_find(x, e.uid);

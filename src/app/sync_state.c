@@ -108,6 +108,8 @@ cmp_entry(const void *a, const void *b)
 struct app_sync_entry *
 app_sync_state_find(struct app_sync_state *st, uint32_t uid)
 {
+	if (!st->n)
+		return NULL; /* bsearch wants a base even for no elements */
 	struct app_sync_entry key = {.uid = uid};
 	/* Kept sorted by uid: entries are added in ascending order by a run
 	 * (UIDs grow) and re-sorted when one is not. */
