@@ -24,7 +24,7 @@ qdir=$FX_DIR/quail mdir=$FX_DIR/mbsync
 mkdir -p "$mdir"
 cat >"$FX_DIR/mbsyncrc" <<RC
 IMAPAccount fx
-Host 127.0.0.1
+Host localhost
 Port $FX_IMAPS_PORT
 User alice
 Pass $FX_PASSWORD
@@ -61,9 +61,10 @@ flip_local() {
 		if (i) { base = substr(b, 1, i - 1); fl = substr(b, i + 3) } else { base = b; fl = "" }
 		if (index(fl, "F")) gsub("F", "", fl); else fl = fl "F"
 		m = split(fl, c, ""); s = ""
-		for (k = 0; k < 128; k++) for (j = 1; j <= m; j++) if (c[j] == sprintf("%c", k)) s = s c[j]
-		printf "%s\0%s/cur/%s:2,%s\0", $0, d, base, s
-	}' | xargs -0 -n 2 mv
+		for (k = 65; k < 91; k++) for (j = 1; j <= m; j++) if (c[j] == sprintf("%c", k)) s = s c[j]
+		for (j = 1; j <= m; j++) if (c[j] !~ /[A-Z]/) s = s c[j]
+		print $0; print d "/cur/" base ":2," s
+	}' | while IFS= read -r from && IFS= read -r to; do mv "$from" "$to"; done
 }
 echo "first sync: quail $(ms q) ms, mbsync $(ms m) ms ($N messages)"
 q; m
@@ -74,6 +75,8 @@ echo "no change: quail $qt ms, mbsync $mt ms (median of $RUNS), ratio $(awk -v a
 im_doveadm flags add -u alice '\Answered' mailbox INBOX uid 1:1000 || fx_bail "doveadm flags failed"
 flip_local "$qdir/INBOX"
 qf=$(ms q)
+[ "$(im_server_flags alice INBOX)" = "$(im_local_flags "$qdir/INBOX")" ] ||
+	echo "quail: the two sides differ after the flag run"
 m # mbsync catches up (untimed)
 im_doveadm flags remove -u alice '\Answered' mailbox INBOX uid 1:1000 || fx_bail "doveadm flags failed"
 flip_local "$mdir/INBOX"
