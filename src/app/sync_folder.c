@@ -833,9 +833,58 @@ select_folder(struct fctx *x, struct imap_mailbox_status *sel, struct qu_err *er
 	return 0;
 }
 
+/* True when this side holds exactly what the state says: every file known,
+ * with the flags it had at the last sync, none missing, none trashed. */
+static bool
+local_unchanged(const struct app_sync_folder *f)
+{
+	if (!f->st.trusted || f->n_files != f->st.n)
+		return false;
+	for (size_t i = 0; i < f->n_files; i++) {
+		const struct app_sync_file *file = &f->files[i];
+		if (file->move_in || (file->flags & MAILDIR_FLAG_TRASHED))
+			return false;
+	}
+	for (size_t i = 0; i < f->st.n; i++) {
+		const struct app_sync_entry *e = &f->st.v[i];
+		struct app_sync_file *file =
+			app_sync_file_find((struct app_sync_folder *)f, e->name, strlen(e->name));
+		if (!file || (file->flags & app_sync_flag_mask()) != e->flags)
+			return false;
+	}
+	return true;
+}
+
+/* A folder where nothing changed on either side since the last run is
+ * not even selected: STATUS (RFC 7162 §3.1.6 HIGHESTMODSEQ) says the
+ * server's side, the listing and the state say this one. Returns 1 when
+ * it can be skipped. */
+static int
+folder_unchanged(struct fctx *x, struct qu_err *err)
+{
+	const struct app_sync_folder *f = x->f;
+	if (!f->on_server || !f->st.modseq || !local_unchanged(f) ||
+	    !(imap_session_enabled(x->s) & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)))
+		return 0;
+	const char *w = f->wire;
+	size_t wl = f->wire_len;
+	struct imap_mailbox_status st = {0};
+	bool fail = false;
+	unsigned items = IMAP_MB_HAVE_UIDVALIDITY | IMAP_MB_HAVE_UIDNEXT |
+			 IMAP_MB_HAVE_HIGHESTMODSEQ | IMAP_MB_HAVE_MESSAGES;
+	if (imap_session_status_many(x->s, &w, &wl, 1, items, &st, &fail, err) < 0)
+		return -1;
+	return !fail && (st.have & items) == items && st.uidvalidity == f->st.uidvalidity &&
+	       st.uidnext == f->st.uidnext && st.highestmodseq == f->st.modseq &&
+	       st.messages == f->st.n;
+}
+
 static int
 folder_steps(struct fctx *x, struct qu_err *err)
 {
+	int same = folder_unchanged(x, err);
+	if (same != 0)
+		return same < 0 ? -1 : 0;
 	struct imap_mailbox_status sel = {0};
 	int rc = select_folder(x, &sel, err);
 	if (rc != 0)
