@@ -81,6 +81,9 @@ fx_check "first sync: both sides the same" same INBOX
 fx_check "state in DIR/.quail/sync-INBOX" test -s "$out/.quail/sync-INBOX"
 qs
 fx_like "$FX_OUT" '^synced 1 folders: \+0 -0 ~0 on the server, \+0 -0 ~0 here$' "a second run changes nothing"
+qs -v
+fx_like "$FX_ERR" 'C: [A-Z0-9]+ STATUS "?INBOX"? ' "nothing changed: STATUS tells"
+fx_unlike "$FX_ERR" 'C: [A-Z0-9]+ SELECT ' "nothing changed on either side: the folder is not selected"
 
 # --- flags, per flag ------------------------------------------------------------
 # m.1.1 has S: both clear it. m.5.1 has none: both set F. m.6.1 (S): F on
