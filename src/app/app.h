@@ -807,4 +807,37 @@ struct app_search_opts {
 long app_search(const struct cfg *c, const struct app_search_opts *o, app_search_fn fn, void *ctx,
 	struct qu_err *err);
 
+/* ==== quail sync: two-way IMAP and Maildir (SPEC §10, sync*.c) ======== */
+
+struct app_sync_opts {
+	const char *dir;            /* Maildir root; NULL: the account's maildir */
+	const char *const *folders; /* --folder names (n_folders of them) */
+	size_t n_folders;
+	bool all_folders;           /* every folder of both sides */
+	bool dry_run;               /* plan and report, change nothing */
+	/* Each planned or made change as one line ("+ server INBOX: uid 7"),
+	 * folder names and file names raw: the caller makes them safe. NULL:
+	 * none. */
+	void (*note)(void *ctx, const char *line);
+	void *note_ctx;
+};
+
+/* What a sync did (or would do, with dry_run); filled in also when it
+ * fails part way. */
+struct app_sync_result {
+	uint64_t folders;
+	uint64_t srv_add, srv_del, srv_upd; /* appended, expunged, reflagged or moved */
+	uint64_t loc_add, loc_del, loc_upd; /* stored, removed, renamed */
+};
+
+/* `quail sync`: keeps the IMAP folders (o->folders, else INBOX; every folder
+ * of both sides with o->all_folders) and their Maildirs under o->dir the
+ * same both ways (layout and flag mapping as app_fetch_imap). State per
+ * folder in DIR/.quail/sync-<folder>; the protocol, the merge rules and
+ * why a kill at any point loses, duplicates and wrongly deletes nothing
+ * are described in sync.c. Errors as app_fetch_imap; CANCELED when
+ * net->cancel fires (between steps, state consistent). */
+int app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struct app_net *net,
+	     struct app_sync_result *r, struct qu_err *err);
+
 #endif

@@ -10,6 +10,7 @@
 static const struct cli_command *const commands[] = {
 	&cli_serverinfo,
 	&cli_fetch,
+	&cli_sync,
 	&cli_list,
 	&cli_send,
 	&cli_queue,

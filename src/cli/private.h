@@ -22,6 +22,7 @@ struct cli_command {
 
 extern const struct cli_command cli_serverinfo;
 extern const struct cli_command cli_fetch;
+extern const struct cli_command cli_sync;
 extern const struct cli_command cli_list;
 extern const struct cli_command cli_send;
 extern const struct cli_command cli_queue;

@@ -1,0 +1,413 @@
+/*
+ * `quail sync`: two-way IMAP and Maildir (SPEC §10).
+ *
+ * Layout as `quail fetch` (SPEC §5): IMAP folder A/B is the Maildir
+ * DIR/A/B (imap_mailbox_relpath), INBOX is DIR/INBOX, and the flags map
+ * as in app_sync_flags_from_imap. Each folder pair has its own state,
+ * DIR/.quail/sync-<folder> (sync_state.c): UIDVALIDITY, UIDNEXT,
+ * HIGHESTMODSEQ, and per message its UID, its Maildir unique name and the
+ * flags both sides had at the last sync. One run at a time holds
+ * DIR/.quail/sync.lock.
+ *
+ * This file chooses the folders (the named ones, or with --all-folders
+ * every folder of either side: one that exists on one side only is made
+ * on the other), loads every folder's state and Maildir listing first (so
+ * a file moved here from one synced folder into another is seen as a move
+ * before either is synced), then syncs the folders one by one
+ * (sync_folder.c describes the steps and why an interruption anywhere is
+ * safe). A folder deleted on one side is never deleted on the other: it
+ * is made again there, and its messages copied.
+ *
+ * Trust: a state file that is missing, damaged, of another version, or of
+ * another UIDVALIDITY holds no pairings, and without pairings nothing can
+ * be deleted: every message is then paired by content (SHA-256 of its
+ * bytes without CRs; the Message-ID is among those bytes) and copied where
+ * it is missing. Flags of messages paired so are merged as a union.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "store/store.h"
+#include "imap/imap.h"
+#include "app/private.h"
+#include "app/imap_private.h"
+#include "app/sync_private.h"
+
+#define LOCK_NAME "sync"
+/* Folders below DIR are looked for this deep. */
+#define WALK_DEPTH 16
+
+void
+app_sync_note(struct app_sync_run *run, const char *fmt, ...)
+{
+	if (!run->o->note)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = xvasprintf(fmt, ap);
+	va_end(ap);
+	run->o->note(run->o->note_ctx, line);
+	free(line);
+}
+
+/* ---- lookups ---------------------------------------------------------- */
+
+static int
+cmp_base(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : (an > bn) - (an < bn);
+}
+
+static int
+cmp_file(const void *a, const void *b)
+{
+	const struct app_sync_file *x = a, *y = b;
+	return cmp_base(x->base, x->base_len, y->base, y->base_len);
+}
+
+struct app_sync_file *
+app_sync_file_find(struct app_sync_folder *f, const char *base, size_t n)
+{
+	size_t lo = 0, hi = f->n_files;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = cmp_base(f->files[mid].base, f->files[mid].base_len, base, n);
+		if (c == 0)
+			return &f->files[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool
+app_sync_state_has_name(const struct app_sync_folder *f, const char *base, size_t n)
+{
+	size_t lo = 0, hi = f->n_names;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = cmp_base(f->names[mid], strlen(f->names[mid]), base, n);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* ---- a folder's local side -------------------------------------------- */
+
+static int
+list_files(struct app_sync_folder *f, struct qu_err *err)
+{
+	struct qu_err e2;
+	struct maildir *md = maildir_open(f->path, false, &e2);
+	if (!md)
+		return 0; /* no Maildir here yet */
+	f->on_local = true;
+	struct maildir_iter *it = maildir_iter_new(md, err);
+	if (!it) {
+		maildir_free(md);
+		return -1;
+	}
+	size_t cap = 0, plen = strlen(f->path);
+	struct maildir_entry me;
+	while (maildir_iter_next(it, &me)) {
+		f->files = xgrow(f->files, &cap, f->n_files + 1, sizeof *f->files);
+		struct app_sync_file *file = &f->files[f->n_files++];
+		*file = (struct app_sync_file){.rel = xstrdup(me.path + plen + 1), .flags = me.flags};
+		file->base_len = app_maildir_base(file->rel, &file->base);
+	}
+	maildir_iter_free(it);
+	maildir_free(md);
+	qsort(f->files, f->n_files, sizeof *f->files, cmp_file);
+	return 0;
+}
+
+static int
+load_folder(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
+{
+	if (app_sync_state_load(run->dir, f->sname, &f->st, err) < 0 || list_files(f, err) < 0)
+		return -1;
+	f->names = xcalloc(f->st.n + 1, sizeof *f->names);
+	for (size_t i = 0; i < f->st.n; i++)
+		f->names[f->n_names++] = xstrdup(f->st.v[i].name); /* st changes */
+	qsort(f->names, f->n_names, sizeof *f->names, cmp_str);
+	return 0;
+}
+
+static void
+folder_clear(struct app_sync_folder *f)
+{
+	for (size_t i = 0; i < f->n_files; i++)
+		free(f->files[i].rel);
+	free(f->files);
+	for (size_t i = 0; i < f->n_names; i++)
+		free((char *)f->names[i]);
+	free(f->names);
+	app_sync_state_clear(&f->st);
+	free(f->name);
+	free(f->wire);
+	free(f->path);
+	free(f->sname);
+}
+
+/* ---- choosing folders ------------------------------------------------- */
+
+struct folders {
+	struct app_sync_folder *v;
+	size_t n, cap;
+	char delim;
+};
+
+static struct app_sync_folder *
+folder_named(struct folders *fs, const char *name, size_t n)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->v[i].name_len == n && memcmp(fs->v[i].name, name, n) == 0)
+			return &fs->v[i];
+	return NULL;
+}
+
+/* Adds the folder (UTF-8 name) once; NULL when its name cannot be sent. */
+static struct app_sync_folder *
+folder_add(struct app_sync_run *run, struct folders *fs, const char *name, size_t n)
+{
+	struct app_sync_folder *f = folder_named(fs, name, n);
+	if (f)
+		return f;
+	char *z = xstrndup(name, n);
+	char *wire = memchr(name, '\0', n) ? NULL : imap_session_wire_name(run->c->s, z);
+	free(z);
+	if (!wire)
+		return NULL;
+	fs->v = xgrow(fs->v, &fs->cap, fs->n + 1, sizeof *fs->v);
+	f = &fs->v[fs->n++];
+	char *rel = imap_mailbox_relpath(name, n, fs->delim);
+	*f = (struct app_sync_folder){.name = xstrndup(name, n), .name_len = n, .wire = wire,
+				      .wire_len = strlen(wire),
+				      .path = xasprintf("%s/%s", run->dir, rel),
+				      .sname = app_sync_state_name(name, n)};
+	free(rel);
+	return f;
+}
+
+/* A local folder's name from its path below DIR: each component %XX-
+ * decoded and joined with the server's delimiter. It counts only when
+ * imap_mailbox_relpath gives the same path back (else it is not a folder
+ * quail could have made, e.g. a component holding the delimiter). */
+static char *
+name_of_rel(const char *rel, char delim)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (const char *p = rel; *p; p++) {
+		unsigned h, l;
+		if (*p == '/' && delim)
+			qu_buf_append_byte(&b, delim);
+		else if (*p == '%' && sscanf(p + 1, "%1x%1x", &h, &l) == 2) {
+			qu_buf_append_byte(&b, (char)(h * 16 + l));
+			p += 2;
+		} else
+			qu_buf_append_byte(&b, *p);
+	}
+	char *name = qu_buf_steal(&b, NULL);
+	char *back = imap_mailbox_relpath(name, strlen(name), delim);
+	if (strcmp(back, rel) != 0 || !qu_utf8_valid(name, strlen(name))) {
+		free(name);
+		name = NULL;
+	}
+	free(back);
+	return name;
+}
+
+static bool
+is_maildir(const char *path)
+{
+	struct stat sb;
+	char *c = xasprintf("%s/cur", path), *n = xasprintf("%s/new", path);
+	bool yes = (stat(c, &sb) == 0 && S_ISDIR(sb.st_mode)) ||
+		   (stat(n, &sb) == 0 && S_ISDIR(sb.st_mode));
+	free(c);
+	free(n);
+	return yes;
+}
+
+/* The Maildirs below DIR/rel (depth-first), each as a folder. */
+static void
+walk_local(struct app_sync_run *run, struct folders *fs, const char *rel, int depth)
+{
+	char *path = rel[0] ? xasprintf("%s/%s", run->dir, rel) : xstrdup(run->dir);
+	DIR *d = depth < WALK_DEPTH ? opendir(path) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		const char *n = de->d_name;
+		if (n[0] == '.' || !strcmp(n, "cur") || !strcmp(n, "new") || !strcmp(n, "tmp"))
+			continue;
+		char *sub = rel[0] ? xasprintf("%s/%s", rel, n) : xstrdup(n);
+		char *full = xasprintf("%s/%s", run->dir, sub);
+		struct stat sb;
+		if (lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			char *name = is_maildir(full) ? name_of_rel(sub, fs->delim) : NULL;
+			if (name)
+				folder_add(run, fs, name, strlen(name));
+			free(name);
+			walk_local(run, fs, sub, depth + 1);
+		}
+		free(full);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+	free(path);
+}
+
+static int
+choose_folders(struct app_sync_run *run, struct folders *fs, struct qu_err *err)
+{
+	struct imap_list l = {0};
+	if (imap_session_list(run->c->s, "", "*", 0, 0, &l, err) < 0)
+		return -1;
+	fs->delim = '/';
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].delim) {
+			fs->delim = l.v[i].delim;
+			break;
+		}
+	size_t nf = run->o->n_folders;
+	if (run->o->all_folders) {
+		for (size_t i = 0; i < l.n; i++) {
+			if (l.v[i].attrs & (IMAP_LIST_NOSELECT | IMAP_LIST_NONEXISTENT))
+				continue;
+			struct app_sync_folder *f = folder_add(run, fs, l.v[i].name, l.v[i].name_len);
+			if (f)
+				f->on_server = true;
+		}
+		walk_local(run, fs, "", 0);
+	} else {
+		for (size_t i = 0; i < (nf ? nf : 1); i++) {
+			const char *name = nf ? run->o->folders[i] : "INBOX";
+			if (!qu_utf8_valid(name, strlen(name)) ||
+			    !folder_add(run, fs, name, strlen(name))) {
+				imap_list_clear(&l);
+				return qu_err_set(err, QU_E_USAGE, "--folder %s: not valid UTF-8",
+						  name);
+			}
+		}
+		for (size_t i = 0; i < l.n; i++) {
+			struct app_sync_folder *f = folder_named(fs, l.v[i].name, l.v[i].name_len);
+			if (f && !(l.v[i].attrs & (IMAP_LIST_NOSELECT | IMAP_LIST_NONEXISTENT)))
+				f->on_server = true;
+		}
+	}
+	imap_list_clear(&l);
+	for (size_t i = 0; i < fs->n; i++) {
+		/* INBOX always exists on the server (RFC 3501 §5.1). */
+		if (!strcmp(fs->v[i].name, "INBOX"))
+			fs->v[i].on_server = true;
+		if (load_folder(run, &fs->v[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static int
+mkdir_p(const char *dir, struct qu_err *err)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", p);
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+static int
+sync_all(struct app_sync_run *run, struct qu_err *err)
+{
+	struct folders fs = {0};
+	int rc = choose_folders(run, &fs, err);
+	run->v = fs.v;
+	run->n = fs.n;
+	if (rc == 0)
+		app_sync_find_moves(run);
+	for (size_t i = 0; rc == 0 && i < fs.n; i++) {
+		rc = qu_cancel_check(run->net ? run->net->cancel : NULL, err);
+		if (rc == 0)
+			rc = app_sync_folder_run(run, i, err);
+		if (rc < 0 && err->cls != QU_E_CANCELED)
+			qu_err_prefix(err, "%s", fs.v[i].name);
+		if (rc == 0)
+			run->r->folders++;
+	}
+	for (size_t i = 0; i < fs.n; i++)
+		folder_clear(&fs.v[i]);
+	free(fs.v);
+	run->v = NULL;
+	run->n = 0;
+	return rc;
+}
+
+int
+app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struct app_net *net,
+	 struct app_sync_result *r, struct qu_err *err)
+{
+	struct qu_err local;
+	if (!err)
+		err = &local;
+	memset(r, 0, sizeof *r);
+	const char *dir = o->dir ? o->dir : a->maildir;
+	if (!dir || !*dir)
+		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
+	if (o->all_folders && o->n_folders)
+		return qu_err_set(err, QU_E_USAGE, "give --folder or --all-folders, not both");
+	if (mkdir_p(dir, err) < 0)
+		return -1;
+	int lock = app_fetch_lock(dir, LOCK_NAME, err);
+	if (lock < 0)
+		return -1;
+	struct app_imap c;
+	int rc = app_imap_connect(a, net, &c, err);
+	if (rc == 0) {
+		struct app_sync_run run = {.o = o, .net = net, .r = r, .dir = dir, .c = &c};
+		qu_buf_init(&run.pend, SIZE_MAX);
+		rc = sync_all(&run, err);
+		qu_buf_clear(&run.pend);
+		if (rc < 0)
+			app_imap_fail(&c, err);
+		app_imap_close(&c);
+	}
+	close(lock);
+	return rc;
+}

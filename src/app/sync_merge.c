@@ -1,0 +1,112 @@
+/*
+ * `quail sync`: the merge rules (SPEC §10), pure functions so that the
+ * decision table is tested on its own (tests/unit/app/test_sync.c).
+ */
+#include "store/store.h"
+#include "imap/imap.h"
+#include "app/sync_private.h"
+
+static const struct {
+	unsigned md, imap;
+} flag_table[] = {
+	{MAILDIR_FLAG_SEEN, IMAP_FLAG_SEEN},       {MAILDIR_FLAG_REPLIED, IMAP_FLAG_ANSWERED},
+	{MAILDIR_FLAG_FLAGGED, IMAP_FLAG_FLAGGED}, {MAILDIR_FLAG_DRAFT, IMAP_FLAG_DRAFT},
+	{MAILDIR_FLAG_PASSED, IMAP_FLAG_FORWARDED},
+};
+
+unsigned
+app_sync_flag_mask(void)
+{
+	return MAILDIR_FLAG_SEEN | MAILDIR_FLAG_REPLIED | MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_DRAFT |
+	       MAILDIR_FLAG_PASSED;
+}
+
+unsigned
+app_sync_flags_from_imap(unsigned imap)
+{
+	unsigned md = 0;
+	for (size_t i = 0; i < sizeof flag_table / sizeof flag_table[0]; i++)
+		if (imap & flag_table[i].imap)
+			md |= flag_table[i].md;
+	return md;
+}
+
+unsigned
+app_sync_flags_to_imap(unsigned md)
+{
+	unsigned imap = 0;
+	for (size_t i = 0; i < sizeof flag_table / sizeof flag_table[0]; i++)
+		if (md & flag_table[i].md)
+			imap |= flag_table[i].imap;
+	return imap;
+}
+
+void
+app_sync_merge_flags(bool known, unsigned last, unsigned local, unsigned server,
+		     struct app_sync_flags *out)
+{
+	unsigned mask = app_sync_flag_mask();
+	local &= mask;
+	server &= mask;
+	last &= mask;
+	unsigned result;
+	if (!known) {
+		result = local | server;
+	} else {
+		/* Bits the server changed come from the server, the others from
+		 * here: a bit both changed has the same value on both sides. */
+		unsigned srv_changed = server ^ last;
+		result = (server & srv_changed) | (local & ~srv_changed);
+	}
+	out->result = result;
+	out->server_add = result & ~server;
+	out->server_del = server & ~result;
+	out->local_change = result != local;
+}
+
+const char *
+app_sync_act_name(enum app_sync_act a)
+{
+	switch (a) {
+	case APP_SYNC_KEEP:
+		return "keep";
+	case APP_SYNC_DOWNLOAD:
+		return "download";
+	case APP_SYNC_UPLOAD:
+		return "upload";
+	case APP_SYNC_DELETE_SERVER:
+		return "delete-server";
+	case APP_SYNC_DELETE_LOCAL:
+		return "delete-local";
+	case APP_SYNC_FORGET:
+		return "forget";
+	case APP_SYNC_MOVE:
+		return "move";
+	case APP_SYNC_SKIP:
+		return "skip";
+	}
+	return "?";
+}
+
+enum app_sync_act
+app_sync_decide(const struct app_sync_case *c)
+{
+	if (!c->synced || !c->trusted) {
+		/* Never synced (or the state cannot say): copy, never delete. A
+		 * file trashed before it was ever synced stays here only. */
+		if (c->local && c->server)
+			return APP_SYNC_KEEP;
+		if (c->server)
+			return APP_SYNC_DOWNLOAD;
+		if (c->local)
+			return c->local_trash ? APP_SYNC_SKIP : APP_SYNC_UPLOAD;
+		return APP_SYNC_SKIP;
+	}
+	if (c->local && c->server)
+		return c->local_trash ? APP_SYNC_DELETE_SERVER : APP_SYNC_KEEP;
+	if (c->server)
+		return c->moved ? APP_SYNC_MOVE : APP_SYNC_DELETE_SERVER;
+	if (c->local)
+		return APP_SYNC_DELETE_LOCAL;
+	return APP_SYNC_FORGET;
+}

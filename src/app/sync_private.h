@@ -1,0 +1,178 @@
+/* Internals of `quail sync` (SPEC §10): the merge rules as pure functions
+ * (sync_merge.c) and the per-folder state (sync_state.c), used by sync.c
+ * and by the unit tests; nothing outside src/app and tests includes this. */
+#ifndef QUAIL_APP_SYNC_PRIVATE_H
+#define QUAIL_APP_SYNC_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* ---- flags (sync_merge.c) ---------------------------------------------- */
+
+/* The flags sync carries, as enum maildir_flag bits: D F P R S. T (trashed)
+ * is not a flag here: a local T asks for the message to be deleted. */
+unsigned app_sync_flag_mask(void);
+/* IMAP_FLAG_* to Maildir bits and back (\Seen S, \Answered R, \Flagged F,
+ * \Draft D, $Forwarded P); other flags are left out. */
+unsigned app_sync_flags_from_imap(unsigned imap);
+unsigned app_sync_flags_to_imap(unsigned md);
+
+/* The flag merge of one message known to both sides. Per flag: the side
+ * that changed it since the last sync wins; when both changed it they
+ * changed it the same way (a flag has two values), so there is never a
+ * conflict to decide. With no last sync (known false: a message paired by
+ * content) nothing is taken away: each side gets the union. */
+struct app_sync_flags {
+	unsigned result;     /* the flags both sides should have */
+	unsigned server_add; /* to +FLAGS on the server */
+	unsigned server_del; /* to -FLAGS on the server */
+	bool local_change;   /* the Maildir file must be renamed to result */
+};
+void app_sync_merge_flags(bool known, unsigned last, unsigned local, unsigned server,
+			  struct app_sync_flags *out);
+
+/* What happens to one message. */
+enum app_sync_act {
+	APP_SYNC_KEEP,          /* on both sides: merge flags */
+	APP_SYNC_DOWNLOAD,      /* only on the server, never synced: store it here */
+	APP_SYNC_UPLOAD,        /* only here, never synced: APPEND it */
+	APP_SYNC_DELETE_SERVER, /* deleted here since the last sync */
+	APP_SYNC_DELETE_LOCAL,  /* expunged on the server since the last sync */
+	APP_SYNC_FORGET,        /* gone on both sides: drop from the state */
+	APP_SYNC_MOVE,          /* moved here into another synced folder */
+	APP_SYNC_SKIP,          /* nothing to do now (kept on the side it is) */
+};
+const char *app_sync_act_name(enum app_sync_act a);
+
+struct app_sync_case {
+	bool synced;      /* in this folder's state (a last sync saw it on both sides) */
+	bool trusted;     /* the state is sound: deletions may be carried over */
+	bool local;       /* the Maildir holds it */
+	bool local_trash; /* ... with T in its name */
+	bool moved;       /* its file went into another synced folder */
+	bool server;      /* the server holds it */
+};
+/* The decision table. Without trust, nothing is ever deleted: a message
+ * on one side only is copied to the other. */
+enum app_sync_act app_sync_decide(const struct app_sync_case *c);
+
+/* ---- names (sync_state.c) --------------------------------------------- */
+
+/* "sync-" and the folder name with every byte outside [A-Za-z0-9_-] as
+ * %XX: a plain file name for any folder (spaces, quotes, '%', '/',
+ * non-ASCII, a trailing dot). New string. */
+char *app_sync_state_name(const char *folder, size_t n);
+
+/* ---- per-folder state (sync_state.c) ----------------------------------- */
+
+struct app_sync_entry {
+	uint32_t uid;
+	unsigned flags; /* both sides' flags at the last sync (Maildir bits) */
+	char *name;     /* the Maildir unique name (before ":2,") */
+	bool seen;      /* matched in this run */
+};
+
+/* DIR/.quail/sync-<folder>: an append-only journal of
+ *     quail-sync 1                 the header (first line)
+ *     V <uidvalidity>              the epoch: the entries below belong to it
+ *     S <uidnext> <modseq>         a run finished at that point
+ *     M <uid> <flags> <name>       <uid> is the local <name>, both with <flags>
+ *     X <uid>                      <uid> is gone on both sides
+ * one append per step or batch of steps (several steps in one line are
+ * separated by tabs); compacted to the live entries at the end of a run. */
+struct app_sync_state {
+	bool trusted;      /* read whole, with its header and an epoch */
+	uint32_t uidvalidity, uidnext;
+	uint64_t modseq;
+	struct app_sync_entry *v; /* sorted by uid after load */
+	size_t n, cap;
+};
+
+/* Reads DIR/.quail/NAME. A missing, damaged or unknown-version file gives
+ * an untrusted, empty state; only I/O errors fail (IOERR). */
+int app_sync_state_load(const char *dir, const char *name, struct app_sync_state *st,
+			struct qu_err *err);
+void app_sync_state_clear(struct app_sync_state *st);
+/* The entry of uid, or NULL. */
+struct app_sync_entry *app_sync_state_find(struct app_sync_state *st, uint32_t uid);
+/* Sets (adds or replaces) uid's entry. */
+void app_sync_state_set(struct app_sync_state *st, uint32_t uid, unsigned flags, const char *name,
+			size_t name_len);
+/* Drops uid's entry. */
+void app_sync_state_drop(struct app_sync_state *st, uint32_t uid);
+/* One M line ("M uid flags name") appended to b. */
+void app_sync_line_m(struct qu_buf *b, uint32_t uid, unsigned flags, const char *name,
+		     size_t name_len);
+/* Parses one journal line into st. Returns 0, or -1 when it is damaged. */
+int app_sync_state_line(struct app_sync_state *st, const char *line, size_t len);
+/* Replaces the file with st's live entries (store_journal_compact: temp
+ * file, fsync, rename). */
+int app_sync_state_save(const char *dir, const char *name, const struct app_sync_state *st,
+			struct qu_err *err);
+
+
+/* ---- a run (sync.c, sync_folder.c) ------------------------------------ */
+
+struct maildir;
+struct store_journal;
+struct app_imap;
+struct app_sync_opts;
+struct app_sync_result;
+
+/* One file of a folder's Maildir. */
+struct app_sync_file {
+	char *rel;        /* "cur/NAME:2,FS" or "new/NAME", relative to the folder */
+	const char *base; /* the unique name: a prefix of rel's last component */
+	size_t base_len;
+	unsigned flags;   /* enum maildir_flag bits */
+	bool claimed;     /* known to the state, moved, or paired in this run */
+	bool move_in;     /* moved here from another synced folder: MOVE, not APPEND */
+	bool hashed;
+	unsigned char hash[32]; /* SHA-256 of the bytes without CRs */
+};
+
+/* One folder pair. */
+struct app_sync_folder {
+	char *name;       /* UTF-8 */
+	size_t name_len;
+	char *wire;       /* as the server names it */
+	size_t wire_len;
+	char *path;       /* DIR/<relpath> */
+	char *sname;      /* the state file's name */
+	bool on_server, on_local;
+	struct app_sync_state st;
+	struct app_sync_file *files; /* sorted by unique name */
+	size_t n_files;
+	const char **names; /* the state's unique names, sorted (moves) */
+	size_t n_names;
+};
+
+struct app_sync_run {
+	const struct app_sync_opts *o;
+	const struct app_net *net;
+	struct app_sync_result *r;
+	const char *dir;
+	struct app_imap *c;
+	struct app_sync_folder *v;
+	size_t n;
+	struct store_journal *j; /* the journal of the folder being synced */
+	struct qu_buf pend;      /* its steps not yet appended */
+	size_t n_pend;
+};
+
+/* Finds the files moved between synced folders, before any is synced
+ * (sync_folder.c). */
+void app_sync_find_moves(struct app_sync_run *run);
+/* Syncs v[i] (sync_folder.c). */
+int app_sync_folder_run(struct app_sync_run *run, size_t i, struct qu_err *err);
+/* The file of f with unique name (base, n), or NULL. */
+struct app_sync_file *app_sync_file_find(struct app_sync_folder *f, const char *base, size_t n);
+/* True when the state of f names (base, n). */
+bool app_sync_state_has_name(const struct app_sync_folder *f, const char *base, size_t n);
+/* Reports one change through o->note (printf-style). */
+void app_sync_note(struct app_sync_run *run, const char *fmt, ...) QU_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * `quail sync`: the state of one folder pair in DIR/.quail/ (the format is
+ * described in sync_private.h). The file is a store journal: each step of a
+ * run is one durable append, and the end of a run compacts it (a temporary
+ * file, fsync, rename), so a kill at any point leaves the old or the new
+ * state, plus the steps already done.
+ */
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "store/store.h"
+#include "app/sync_private.h"
+
+#define HEADER "quail-sync 1"
+
+static bool
+name_byte_plain(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+char *
+app_sync_state_name(const char *folder, size_t n)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_buf_append_str(&b, "sync-");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)folder[i];
+		if (name_byte_plain(c))
+			qu_buf_append_byte(&b, (char)c);
+		else
+			qu_buf_printf(&b, "%%%02X", c);
+	}
+	return qu_buf_steal(&b, NULL);
+}
+
+/* A unique name in a line: printable ASCII but space and '%' as is. */
+static void
+name_encode(struct qu_buf *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c > ' ' && c < 0x7f && c != '%')
+			qu_buf_append_byte(b, (char)c);
+		else
+			qu_buf_printf(b, "%%%02X", c);
+	}
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decodes %XX in place; -1 on a bad escape or a NUL or '/'. */
+static int
+name_decode(char *s, size_t *len)
+{
+	size_t o = 0, n = *len;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = (char)(h * 16 + l);
+			i += 2;
+		}
+		if (c == '\0' || c == '/')
+			return -1;
+		s[o++] = c;
+	}
+	s[o] = '\0';
+	*len = o;
+	return o ? 0 : -1;
+}
+
+void
+app_sync_line_m(struct qu_buf *b, uint32_t uid, unsigned flags, const char *name, size_t name_len)
+{
+	char fl[7];
+	maildir_flags_format(flags, fl);
+	qu_buf_printf(b, "M %u %s ", (unsigned)uid, fl[0] ? fl : "-");
+	name_encode(b, name, name_len);
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct app_sync_entry *x = a, *y = b;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+struct app_sync_entry *
+app_sync_state_find(struct app_sync_state *st, uint32_t uid)
+{
+	if (!st->n)
+		return NULL; /* bsearch wants a base even for no elements */
+	struct app_sync_entry key = {.uid = uid};
+	/* Kept sorted by uid: entries are added in ascending order by a run
+	 * (UIDs grow) and re-sorted when one is not. */
+	return bsearch(&key, st->v, st->n, sizeof *st->v, cmp_entry);
+}
+
+void
+app_sync_state_set(struct app_sync_state *st, uint32_t uid, unsigned flags, const char *name,
+		   size_t name_len)
+{
+	struct app_sync_entry *e = app_sync_state_find(st, uid);
+	if (!e) {
+		st->v = xgrow(st->v, &st->cap, st->n + 1, sizeof *st->v);
+		e = &st->v[st->n++];
+		*e = (struct app_sync_entry){.uid = uid};
+		if (st->n > 1 && st->v[st->n - 2].uid > uid) {
+			qsort(st->v, st->n, sizeof *st->v, cmp_entry);
+			e = app_sync_state_find(st, uid);
+		}
+	}
+	if (!e->name || strlen(e->name) != name_len || memcmp(e->name, name, name_len) != 0) {
+		free(e->name);
+		e->name = xstrndup(name, name_len);
+	}
+	e->flags = flags & app_sync_flag_mask();
+}
+
+void
+app_sync_state_drop(struct app_sync_state *st, uint32_t uid)
+{
+	struct app_sync_entry *e = app_sync_state_find(st, uid);
+	if (!e)
+		return;
+	free(e->name);
+	size_t i = (size_t)(e - st->v);
+	memmove(e, e + 1, (st->n - i - 1) * sizeof *e);
+	st->n--;
+}
+
+static void
+entries_clear(struct app_sync_state *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		free(st->v[i].name);
+	st->n = 0;
+}
+
+void
+app_sync_state_clear(struct app_sync_state *st)
+{
+	entries_clear(st);
+	free(st->v);
+	memset(st, 0, sizeof *st);
+}
+
+static bool
+word_u64(const char **p, const char *end, uint64_t max, uint64_t *v)
+{
+	while (*p < end && **p == ' ')
+		(*p)++;
+	const char *s = *p;
+	while (*p < end && **p != ' ')
+		(*p)++;
+	return s < *p && qu_parse_u64(s, (size_t)(*p - s), max, v) == 0;
+}
+
+static int
+parse_m(struct app_sync_state *st, const char *p, const char *end)
+{
+	uint64_t uid;
+	if (!word_u64(&p, end, UINT32_MAX, &uid) || uid == 0)
+		return -1;
+	while (p < end && *p == ' ')
+		p++;
+	const char *f = p;
+	while (p < end && *p != ' ')
+		p++;
+	char fl[16] = "";
+	size_t fn = (size_t)(p - f);
+	if (fn == 0 || fn >= sizeof fl)
+		return -1;
+	memcpy(fl, f, fn);
+	if (strcmp(fl, "-") != 0 && strspn(fl, "DFPRS") != fn)
+		return -1;
+	while (p < end && *p == ' ')
+		p++;
+	size_t nl = (size_t)(end - p);
+	if (!nl || memchr(p, ' ', nl))
+		return -1;
+	char *name = xstrndup(p, nl);
+	int rc = name_decode(name, &nl);
+	if (rc == 0) {
+		char buf[24];
+		snprintf(buf, sizeof buf, ":2,%s", strcmp(fl, "-") ? fl : "");
+		app_sync_state_set(st, (uint32_t)uid, maildir_flags_parse(buf), name, nl);
+	}
+	free(name);
+	return rc;
+}
+
+int
+app_sync_state_line(struct app_sync_state *st, const char *line, size_t len)
+{
+	const char *end = line + len, *p = line + 1;
+	uint64_t a, b;
+	if (len < 2 || line[1] != ' ')
+		return -1;
+	switch (line[0]) {
+	case 'V':
+		if (!word_u64(&p, end, UINT32_MAX, &a) || p != end || a == 0)
+			return -1;
+		if (st->uidvalidity != a)
+			entries_clear(st); /* a new epoch: old UIDs mean nothing */
+		st->uidvalidity = (uint32_t)a;
+		return 0;
+	case 'S':
+		if (!word_u64(&p, end, UINT32_MAX, &a) || !word_u64(&p, end, UINT64_MAX, &b) ||
+		    p != end)
+			return -1;
+		st->uidnext = (uint32_t)a;
+		st->modseq = b;
+		return 0;
+	case 'M':
+		return st->uidvalidity ? parse_m(st, p, end) : -1;
+	case 'X':
+		if (!word_u64(&p, end, UINT32_MAX, &a) || p != end)
+			return -1;
+		app_sync_state_drop(st, (uint32_t)a);
+		return 0;
+	}
+	return -1;
+}
+
+struct loader {
+	struct app_sync_state *st;
+	size_t lines;
+	bool bad;
+};
+
+static int
+load_line(void *ctx, const char *line, size_t len, struct qu_err *err)
+{
+	(void)err;
+	struct loader *l = ctx;
+	if (l->bad)
+		return 0;
+	if (l->lines++ == 0) {
+		if (len != strlen(HEADER) || memcmp(line, HEADER, len) != 0)
+			l->bad = true;
+		return 0;
+	}
+	/* One append may hold several steps, separated by tabs. */
+	const char *end = line + len;
+	while (line < end) {
+		const char *t = memchr(line, '\t', (size_t)(end - line));
+		size_t n = t ? (size_t)(t - line) : (size_t)(end - line);
+		if (app_sync_state_line(l->st, line, n) < 0)
+			l->bad = true;
+		line += n + (t ? 1 : 0);
+	}
+	return 0;
+}
+
+int
+app_sync_state_load(const char *dir, const char *name, struct app_sync_state *st,
+		    struct qu_err *err)
+{
+	memset(st, 0, sizeof *st);
+	struct loader l = {.st = st};
+	if (store_journal_read(dir, name, load_line, &l, err) < 0)
+		return -1;
+	st->trusted = !l.bad && l.lines > 0 && st->uidvalidity != 0;
+	if (!st->trusted) {
+		/* Suspect: pair by content and delete nothing (SPEC §10). */
+		entries_clear(st);
+		st->uidvalidity = st->uidnext = 0;
+		st->modseq = 0;
+	}
+	return 0;
+}
+
+int
+app_sync_state_save(const char *dir, const char *name, const struct app_sync_state *st,
+		    struct qu_err *err)
+{
+	size_t n = st->n + 3;
+	struct store_line *lines = xcalloc(n, sizeof *lines);
+	struct qu_buf *bufs = xcalloc(n, sizeof *bufs);
+	for (size_t i = 0; i < n; i++)
+		qu_buf_init(&bufs[i], SIZE_MAX);
+	qu_buf_append_str(&bufs[0], HEADER);
+	qu_buf_printf(&bufs[1], "V %u", (unsigned)st->uidvalidity);
+	qu_buf_printf(&bufs[2], "S %u %llu", (unsigned)st->uidnext,
+		      (unsigned long long)st->modseq);
+	for (size_t i = 0; i < st->n; i++)
+		app_sync_line_m(&bufs[i + 3], st->v[i].uid, st->v[i].flags, st->v[i].name,
+				strlen(st->v[i].name));
+	for (size_t i = 0; i < n; i++)
+		lines[i] = (struct store_line){bufs[i].data, bufs[i].len};
+	int rc = store_journal_compact(dir, name, lines, n, err);
+	for (size_t i = 0; i < n; i++)
+		qu_buf_clear(&bufs[i]);
+	free(bufs);
+	free(lines);
+	return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * The state file of `quail sync` (src/app/sync_state.c): lines as a
+ * damaged or hand-edited file may hold them. Whatever is read, the entries
+ * stay sorted by UID, unique, with a plain unique name (no '/', no NUL),
+ * and writing an entry and reading it back gives the same entry.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "app/sync_private.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check(struct app_sync_state *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		const struct app_sync_entry *e = &st->v[i];
+		if (!e->uid || (i && st->v[i - 1].uid >= e->uid) || !e->name[0] || strchr(e->name, '/'))
+			abort();
+		if (e->flags & ~app_sync_flag_mask())
+			abort();
+		/* round trip through a line */
+		struct app_sync_state t;
+		memset(&t, 0, sizeof t);
+		if (app_sync_state_line(&t, "V 1", 3) < 0)
+			abort();
+		struct qu_buf b;
+		qu_buf_init(&b, SIZE_MAX);
+		app_sync_line_m(&b, e->uid, e->flags, e->name, strlen(e->name));
+		if (app_sync_state_line(&t, b.data, b.len) < 0 || t.n != 1 || t.v[0].uid != e->uid ||
+		    t.v[0].flags != e->flags || strcmp(t.v[0].name, e->name) != 0)
+			abort();
+		qu_buf_clear(&b);
+		app_sync_state_clear(&t);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct app_sync_state st;
+	memset(&st, 0, sizeof st);
+	const char *p = (const char *)data, *end = p + size;
+	while (p < end) {
+		const char *q = p;
+		while (q < end && *q != '\n' && *q != '\t')
+			q++;
+		(void)app_sync_state_line(&st, p, (size_t)(q - p));
+		p = q + (q < end);
+	}
+	check(&st);
+	app_sync_state_clear(&st);
+	return 0;
+}
