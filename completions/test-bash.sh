@@ -126,7 +126,7 @@ if [ -n "$quail" ]; then
 	cmds=$("$quail" --help | sed -n '/^Commands:/,/^$/p' |
 		sed -nE 's/^  ([a-z][a-z0-9-]*) {2,}.*/\1/p' | grep -vx help)
 	for c in $cmds; do
-		opts=$("$quail" "$c" --help | grep -oE '(^|[^A-Za-z0-9_-])--?[A-Za-z][A-Za-z0-9-]*' |
+		opts=$("$quail" "$c" --help | grep -E '^(Usage:|[[:space:]])' | grep -oE '(^|[^A-Za-z0-9_-])--?[A-Za-z][A-Za-z0-9-]*' |
 			sed -E 's/^[^-]+//' | sort -u)
 		# shellcheck disable=SC2086
 		has "quail $c -" $opts

@@ -14,7 +14,7 @@ zsh -fc "autoload -Uz compinit; compinit -u -D; source '$comp' 2>/dev/null; when
 if [ -n "$quail" ]; then
 	for c in $("$quail" --help | sed -n '/^Commands:/,/^$/p' |
 		sed -nE 's/^  ([a-z][a-z0-9-]*) {2,}.*/\1/p' | grep -vx help); do
-		for o in $("$quail" "$c" --help | grep -oE '(^|[^A-Za-z0-9_-])--?[A-Za-z][A-Za-z0-9-]*' |
+		for o in $("$quail" "$c" --help | grep -E '^(Usage:|[[:space:]])' | grep -oE '(^|[^A-Za-z0-9_-])--?[A-Za-z][A-Za-z0-9-]*' |
 			sed -E 's/^[^-]+//' | sort -u); do
 			# As written in an _arguments spec: 'opt[', {a,opt}, or (a opt).
 			if ! grep -qE -- "(['{ ,(*])$o([[,}' )])" "$comp"; then

@@ -10,9 +10,11 @@ quail=$1
 doc=$2
 fail=0
 
-# Option words of a help text: -x, --long-name (not "non-ASCII", "part-N").
+# Option words of a help text: -x, --long-name (not "non-ASCII", "part-N"),
+# from its usage lines and its indented option lists only: a description
+# may quote output such as "+N -D ~U".
 help_options() {
-	grep -oE '(^|[^A-Za-z0-9_-])--?[A-Za-z][A-Za-z0-9-]*' | sed -E 's/^[^-]+//' | sort -u
+	grep -E '^(Usage:|[[:space:]])' | grep -oE '(^|[^A-Za-z0-9_-])--?[A-Za-z][A-Za-z0-9-]*' | sed -E 's/^[^-]+//' | sort -u
 }
 
 # Option words written in bold in a page: *-s*, *--html*, *-bp*.
