@@ -1284,35 +1284,12 @@ choose_folders(struct run *f, struct folder **out, size_t *nout, struct qu_err *
 
 /* ---- locking and the whole run ---------------------------------------- */
 
-/* mkdir -p with mode 0700. */
-static int
-mkdir_p(const char *dir, struct qu_err *err)
-{
-	char *p = xstrdup(dir);
-	int rc = 0;
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", p);
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	return rc;
-}
-
 /* One run at a time per account and Maildir (app_fetch_lock); DIR may
  * not exist yet on a first fetch. */
 static int
 lock_state(const char *dir, const char *name, struct qu_err *err)
 {
-	if (mkdir_p(dir, err) < 0)
+	if (store_mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	return app_fetch_lock(dir, name, err);
 }

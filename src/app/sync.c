@@ -332,28 +332,6 @@ choose_folders(struct app_sync_run *run, struct folders *fs, struct qu_err *err)
 /* ---- the run ---------------------------------------------------------- */
 
 static int
-mkdir_p(const char *dir, struct qu_err *err)
-{
-	char *p = xstrdup(dir);
-	int rc = 0;
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", p);
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	return rc;
-}
-
-static int
 sync_all(struct app_sync_run *run, struct qu_err *err)
 {
 	struct folders fs = {0};
@@ -392,7 +370,7 @@ app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struc
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
 	if (o->all_folders && o->n_folders)
 		return qu_err_set(err, QU_E_USAGE, "give --folder or --all-folders, not both");
-	if (mkdir_p(dir, err) < 0)
+	if (store_mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	int lock = app_fetch_lock(dir, LOCK_NAME, err);
 	if (lock < 0)

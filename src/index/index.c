@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "util/util.h"
+#include "store/store.h"
 
 #include "index/private.h"
 
@@ -32,17 +33,7 @@ make_parent(const char *path, struct qu_err *err)
 	int r = 0;
 	if (slash && slash != dir) {
 		*slash = '\0';
-		for (char *p = dir + 1; r == 0; p++) {
-			if (*p != '/' && *p != '\0')
-				continue;
-			char c = *p;
-			*p = '\0';
-			if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-				r = qu_err_sys(err, QU_E_IOERR, errno, "%s", dir);
-			*p = c;
-			if (c == '\0')
-				break;
-		}
+		r = store_mkdir_p(dir, 0700, err);
 	}
 	free(dir);
 	return r;

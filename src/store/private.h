@@ -21,8 +21,6 @@ int store_fsync_dir(const char *path, struct qu_err *err);
  * creation, fsyncs the parent so the new entry is durable. *created (may
  * be NULL) tells whether it was made. Returns 0, or -1 with QU_E_IOERR. */
 int store_mkdir(const char *path, mode_t mode, bool *created, struct qu_err *err);
-/* store_mkdir for path and every missing parent (mkdir -p). */
-int store_mkdir_p(const char *path, mode_t mode, struct qu_err *err);
 /* The first occurrence of needle (nn > 0 bytes) in [p, p + n), or NULL.
  * memmem() is a GNU extension (POSIX only from 2024). */
 const char *store_memmem(const char *p, size_t n, const char *needle, size_t nn);

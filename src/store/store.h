@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util/util.h"
 
@@ -339,5 +340,10 @@ int store_journal_read(const char *dir, const char *name,
  * QU_E_SOFTWARE for a bad name or a line containing '\n'. */
 int store_journal_compact(const char *dir, const char *name, const struct store_line *lines,
 	size_t n, struct qu_err *err);
+
+/* mkdir -p: makes path and every missing parent with mode, fsyncing each
+ * parent that gains an entry; an existing directory is fine. Returns 0, or
+ * -1 with QU_E_IOERR. */
+int store_mkdir_p(const char *path, mode_t mode, struct qu_err *err);
 
 #endif
