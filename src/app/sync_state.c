@@ -52,18 +52,6 @@ name_encode(struct qu_buf *b, const char *p, size_t n)
 	}
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Decodes %XX in place; -1 on a bad escape or a NUL or '/'. */
 static int
 name_decode(char *s, size_t *len)
@@ -74,7 +62,7 @@ name_decode(char *s, size_t *len)
 		if (c == '%') {
 			if (i + 2 >= n)
 				return -1;
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = qu_hex_val(s[i + 1]), l = qu_hex_val(s[i + 2]);
 			if (h < 0 || l < 0)
 				return -1;
 			c = (char)(h * 16 + l);
@@ -197,7 +185,8 @@ parse_m(struct app_sync_state *st, const char *p, const char *end)
 	while (p < end && *p == ' ')
 		p++;
 	size_t nl = (size_t)(end - p);
-	if (!nl || memchr(p, ' ', nl))
+	/* A NUL would also cut xstrndup's copy short of nl bytes. */
+	if (!nl || memchr(p, ' ', nl) || memchr(p, '\0', nl))
 		return -1;
 	char *name = xstrndup(p, nl);
 	int rc = name_decode(name, &nl);
