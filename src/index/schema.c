@@ -2,9 +2,11 @@
  * file that is not ours aside (SPEC §9: the index is a cache; deleting it
  * loses nothing, so a doubtful file is rebuilt, never trusted). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,7 +122,18 @@ quick_check_ok(sqlite3 *db)
 	return ok;
 }
 
-enum verdict { DB_OURS, DB_EMPTY, DB_FOREIGN };
+enum verdict { DB_OURS, DB_EMPTY, DB_FOREIGN, DB_ERROR };
+
+/* A failed look at the file means "not ours" only when SQLite says the
+ * bytes are not a sound database; busy, locked or I/O errors are
+ * errors, and a file that may be another process's good index is never
+ * moved aside for them. */
+static enum verdict
+failed_look(int rc)
+{
+	int base = rc & 0xff;
+	return base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? DB_FOREIGN : DB_ERROR;
+}
 
 /* Decides whether db is a quail index of this schema version, an empty
  * file to fill, or something else. The schema is created inside one
@@ -132,13 +145,13 @@ examine(sqlite3 *db, bool check)
 	int rc;
 	int64_t app = query_int(db, "PRAGMA application_id", &rc);
 	if (rc != SQLITE_OK)
-		return DB_FOREIGN;
+		return failed_look(rc);
 	int64_t ver = query_int(db, "PRAGMA user_version", &rc);
 	if (rc != SQLITE_OK)
-		return DB_FOREIGN;
+		return failed_look(rc);
 	int64_t ntab = query_int(db, "SELECT count(*) FROM sqlite_schema", &rc);
 	if (rc != SQLITE_OK)
-		return DB_FOREIGN;
+		return failed_look(rc);
 	if (app == 0 && ver == 0 && ntab == 0)
 		return DB_EMPTY;
 	if (app != INDEX_APPLICATION_ID || ver != INDEX_SCHEMA_VERSION)
@@ -150,7 +163,7 @@ examine(sqlite3 *db, bool check)
 				     " WHERE key = 'checked'), 0)", &rc);
 	int64_t now = (int64_t)time(NULL);
 	if (rc != SQLITE_OK)
-		return DB_FOREIGN;
+		return failed_look(rc);
 	if (check || last > now || now - last > 86400) {
 		if (!quick_check_ok(db))
 			return DB_FOREIGN;
@@ -243,9 +256,44 @@ try_open(const char *path, bool check, sqlite3 **db, enum verdict *v, struct qu_
 	if (open_conn(path, db, err) < 0)
 		return -1;
 	/* journal_mode fails on a file that is not a database at all. */
-	*v = index_db_exec(*db, "PRAGMA journal_mode=WAL", NULL) < 0 ? DB_FOREIGN
-								     : examine(*db, check);
+	int rc = sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	*v = rc != SQLITE_OK ? failed_look(sqlite3_extended_errcode(*db)) : examine(*db, check);
+	if (*v == DB_ERROR) {
+		index_db_err(*db, err, path);
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
 	return 0;
+}
+
+/* Takes PATH.lock for the open: the look at the file, moving a foreign
+ * one aside and creating the schema happen in one process at a time, so
+ * a process starting while another creates the index never takes the
+ * half-made file for a foreign one. Waits up to ten seconds, as the
+ * database's own busy timeout does. Returns the descriptor, or -1. */
+static int
+open_lock(const char *path, struct qu_err *err)
+{
+	char *lp = xasprintf("%s.lock", path);
+	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		qu_err_sys(err, QU_E_IOERR, errno, "%s", lp);
+		free(lp);
+		return -1;
+	}
+	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || i >= 1000) {
+			qu_err_sys(err, QU_E_IOERR, errno == EWOULDBLOCK ? ETIMEDOUT : errno,
+				"%s", lp);
+			close(fd);
+			free(lp);
+			return -1;
+		}
+		usleep(10000);
+	}
+	free(lp);
+	return fd;
 }
 
 int
@@ -253,35 +301,48 @@ index_db_open_opts(const char *path, bool quick_check, sqlite3 **db, bool *rebui
 	struct qu_err *err)
 {
 	enum verdict v = DB_FOREIGN;
+	*db = NULL;
 	if (rebuilt)
 		*rebuilt = false;
-	if (try_open(path, quick_check, db, &v, err) < 0 || v == DB_FOREIGN) {
+	int lock = open_lock(path, err);
+	if (lock < 0)
+		return -1;
+	/* A file SQLite cannot even open (a directory, say) is moved aside
+	 * like a foreign one; a busy or unreadable index is an error. */
+	if (try_open(path, quick_check, db, &v, err) < 0 && v == DB_ERROR)
+		goto out;
+	if (v == DB_FOREIGN) {
 		sqlite3_close(*db);
 		*db = NULL;
 		struct stat sb;
-		if (stat(path, &sb) < 0)
-			return err && err->cls ? -1 : qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+		if (stat(path, &sb) < 0) {
+			if (!err || !err->cls)
+				qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+			goto out;
+		}
 		if (move_aside(path, err) < 0)
-			return -1;
+			goto out;
 		if (rebuilt)
 			*rebuilt = true;
 		if (try_open(path, false, db, &v, err) < 0)
-			return -1;
+			goto out;
 		if (v == DB_FOREIGN) {
-			sqlite3_close(*db);
-			*db = NULL;
-			return qu_err_set(err, QU_E_IOERR, "%s: cannot create the index", path);
+			qu_err_set(err, QU_E_IOERR, "%s: cannot create the index", path);
+			goto fail;
 		}
 	}
 	if (index_db_exec(*db, "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;", err) < 0)
 		goto fail;
 	if (v == DB_EMPTY && create_schema(*db, err) < 0)
 		goto fail;
+	close(lock);
 	return 0;
 fail:
 	qu_err_prefix(err, "%s", path);
 	sqlite3_close(*db);
 	*db = NULL;
+out:
+	close(lock);
 	return -1;
 }
 

@@ -27,8 +27,7 @@ fx_is "$(want | sort -u | grep -c .)" 1500 "1500 distinct messages on the server
 # some messages are stored, and checks how it ended.
 interrupt() {
 	local sig=$1 desc=$2 proto=$3 url=$4 out=$5 pid rc t0 ms deadline
-	# Bounded: timeout passes SIGINT and SIGTERM on to quail, and kills it
-	# after 60 s.
+	# Bounded: timeout kills it after 60 s.
 	timeout -s KILL 60 "$QUAIL" fetch "--$proto" "$url" --user alice --password-command "echo $FX_PASSWORD" \
 		--ca-file "$FX_CA" --timeout 20 -o "$out" -q >"$FX_DIR/int.out" 2>"$FX_DIR/int.err" \
 		</dev/null &
@@ -43,8 +42,12 @@ interrupt() {
 			"it ended with $? first: $(cat "$FX_DIR/int.err")"
 		return
 	fi
+	# To quail itself: timeout passes a signal on twice (to quail, then to
+	# its process group), and a second SIGINT rightly kills.
+	local q
+	q=$(pgrep -P "$pid" -x quail)
 	t0=${EPOCHREALTIME//[.,]/}
-	kill -"$sig" "$pid"
+	kill -"$sig" "$q"
 	wait "$pid"
 	rc=$?
 	ms=$(((${EPOCHREALTIME//[.,]/} - t0) / 1000))
@@ -64,13 +67,23 @@ interrupt() {
 		"$desc: nothing partial in new/ or cur/"
 }
 
-# twice DESC URL OUT: a second Ctrl-C soon after the first ends quail at
-# once, by the signal (the handler puts the default back).
+# twice DESC URL OUT: once the first Ctrl-C has been taken as a cancel, a
+# second one ends quail at once, by the signal (the handler puts the
+# default back), even when quail is stuck. To hold quail between the two
+# without a race, its stderr is a pipe that is already full: after the
+# cancel it prints its summary on stdout, then blocks writing "canceled"
+# until the second SIGINT kills it.
 twice() {
-	local desc=$1 url=$2 out=$3 pid rc deadline
+	local desc=$1 url=$2 out=$3 pid rc deadline fifo=$FX_DIR/full.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	# Held open for reading and writing here, so quail's open does not
+	# wait for a reader; then filled to the pipe's capacity.
+	exec 3<>"$fifo"
+	timeout -s KILL 2 cat /dev/zero >&3 2>/dev/null
 	timeout -s KILL 60 "$QUAIL" fetch --imap "$url" --user alice \
 		--password-command "echo $FX_PASSWORD" --ca-file "$FX_CA" --timeout 20 -o "$out" -q \
-		>/dev/null 2>"$FX_DIR/int.err" </dev/null &
+		>"$FX_DIR/int.out" 2>"$fifo" </dev/null &
 	pid=$!
 	deadline=$((SECONDS + 30))
 	while fx__alive "$pid" && [ "$(im_count "$out")" -lt 20 ] && ((SECONDS < deadline)); do
@@ -79,16 +92,21 @@ twice() {
 	# To quail itself: timeout would pass on only the first.
 	local q
 	q=$(pgrep -P "$pid" -x quail)
-	# SIGINT again and again until quail is gone: two sent together may
-	# arrive as one, and one sent late finds quail already ended by the
-	# first. Once the first is handled, the next one kills.
-	local end=$((SECONDS + 10))
-	while kill -INT "$q" 2>/dev/null && ((SECONDS < end)); do :; done
+	kill -INT "$q"
+	# The first has been taken as a cancel once the summary is out.
+	deadline=$((SECONDS + 10))
+	while fx__alive "$pid" && ! grep -q '^fetched' "$FX_DIR/int.out" && ((SECONDS < deadline)); do
+		sleep 0.01
+	done
+	fx_like "$(cat "$FX_DIR/int.out")" '^fetched [0-9]+ messages' "$desc: the first was taken as a cancel"
+	sleep 0.2
+	fx_check "$desc: still there after it, blocked on its full stderr" fx__alive "$pid"
+	kill -INT "$q" 2>/dev/null
 	wait "$pid"
 	rc=$?
-	# 130: killed by SIGINT (75 would mean the first had already ended it).
+	exec 3>&-
+	# 130: killed by SIGINT (75 would mean it ended on its own).
 	fx_is "$rc" 130 "$desc: killed by the second SIGINT"
-	fx_is "$(cat "$FX_DIR/int.err")" "" "$desc: killed without a word"
 }
 
 # complete DESC ARGS...: the next run, to the end
