@@ -585,8 +585,8 @@ run_copy(struct app_imap_live *l, const struct app_live_req *q, struct app_live_
 		rc = imap_session_append(l->c.s, wire, strlen(wire), q->flags, NULL, q->msg,
 					 q->msg_len, &u, err);
 	else
-		rc = imap_session_uid_copy(l->c.s, q->uids, wire, strlen(wire),
-					   q->op == APP_LIVE_MOVE, &u, err);
+		rc = imap_session_uid_copy_events(l->c.s, q->uids, wire, strlen(wire),
+						  q->op == APP_LIVE_MOVE, on_event, l, &u, err);
 	free(wire);
 	if (rc == 0) {
 		r->uidvalidity = u.uidvalidity;

@@ -413,12 +413,19 @@ copyuid_untagged(void *ctx, const struct imap_resp *r, struct qu_err *err)
 int
 imap_session_uid_expunge(struct imap_session *s, const char *uidset, struct qu_err *err)
 {
+	return imap_session_uid_expunge_events(s, uidset, NULL, NULL, err);
+}
+
+int
+imap_session_uid_expunge_events(struct imap_session *s, const char *uidset, imap_event_fn fn,
+				void *ctx, struct qu_err *err)
+{
 	if (!imap_session_has_cap(s, "UIDPLUS") && !imap_session_has_cap(s, "IMAP4rev2"))
 		return qu_err_set(err, QU_E_UNAVAILABLE, "UID EXPUNGE: the server lacks UIDPLUS");
 	unsigned tag = imap_cmd_start(s, "UID EXPUNGE ", QU_E_UNAVAILABLE, err);
 	if (!tag || imap_cmd_raw(s, uidset, err) < 0 || imap_cmd_end(s, err) < 0)
 		return -1;
-	if (imap_cmd_wait(s, tag, NULL, err) < 0)
+	if (imap_cmd_wait_events(s, tag, fn, ctx, NULL, err) < 0)
 		return qu_err_prefix(err, "UID EXPUNGE");
 	return 0;
 }
@@ -426,6 +433,14 @@ imap_session_uid_expunge(struct imap_session *s, const char *uidset, struct qu_e
 int
 imap_session_uid_copy(struct imap_session *s, const char *uidset, const char *dst_wire,
 		      size_t dst_len, bool move, struct imap_uidplus *u, struct qu_err *err)
+{
+	return imap_session_uid_copy_events(s, uidset, dst_wire, dst_len, move, NULL, NULL, u, err);
+}
+
+int
+imap_session_uid_copy_events(struct imap_session *s, const char *uidset, const char *dst_wire,
+			     size_t dst_len, bool move, imap_event_fn fn, void *ctx,
+			     struct imap_uidplus *u, struct qu_err *err)
 {
 	bool has_move = imap_session_has_cap(s, "MOVE") || imap_session_has_cap(s, "IMAP4rev2");
 	bool real_move = move && has_move;
@@ -436,11 +451,11 @@ imap_session_uid_copy(struct imap_session *s, const char *uidset, const char *ds
 	if (!tag || imap_cmd_raw(s, uidset, err) < 0 ||
 	    imap_cmd_astring(s, tag, dst_wire, dst_len, false, err) < 0 || imap_cmd_end(s, err) < 0)
 		return -1;
-	static const struct imap_hooks hooks = {.untagged = copyuid_untagged};
-	imap_hooks_set(s, &hooks, u);
+	/* RFC 6851 §4.3: MOVE reports the moved messages' removal from the
+	 * source as EXPUNGE or VANISHED before its tagged OK; those go to fn
+	 * like any other change to the selected folder. */
 	bool fresh;
-	int rc = imap_cmd_wait(s, tag, &fresh, err);
-	imap_hooks_set(s, NULL, NULL);
+	int rc = imap_cmd_wait_events_also(s, tag, fn, ctx, copyuid_untagged, u, &fresh, err);
 	if (rc < 0)
 		return qu_err_prefix(err, "%s", real_move ? "UID MOVE" : "UID COPY");
 	if (fresh)
@@ -451,10 +466,10 @@ imap_session_uid_copy(struct imap_session *s, const char *uidset, const char *ds
 	if (imap_session_uid_store(s, uidset, '+', IMAP_FLAG_DELETED, err) < 0)
 		return -1;
 	if (imap_session_has_cap(s, "UIDPLUS"))
-		return imap_session_uid_expunge(s, uidset, err);
+		return imap_session_uid_expunge_events(s, uidset, fn, ctx, err);
 	/* Without UIDPLUS only a plain EXPUNGE removes them; it also removes
 	 * other messages already marked \Deleted (RFC 6851 §3.3). */
-	return imap_session_expunge(s, NULL, NULL, err);
+	return imap_session_expunge(s, fn, ctx, err);
 }
 
 void

@@ -32,6 +32,10 @@ struct event_ctx {
 	imap_event_fn fn;
 	void *ctx;
 	struct imap_fetch_ctx fetch;
+	/* Every untagged response also goes here first (a command's own
+	 * data, e.g. COPYUID in an untagged OK); may be NULL. */
+	int (*also)(void *ctx, const struct imap_resp *r, struct qu_err *err);
+	void *also_ctx;
 };
 
 static int
@@ -84,6 +88,8 @@ static int
 event_untagged(void *ctx, const struct imap_resp *r, struct qu_err *err)
 {
 	struct event_ctx *c = ctx;
+	if (c->also && c->also(c->also_ctx, r, err) < 0)
+		return -1;
 	if (!c->fn || r->status != IMAP_STATUS_NONE)
 		return 0;
 	if (qu_mem_eq_ci(r->kw, r->kw_len, "VANISHED"))
@@ -117,8 +123,18 @@ int
 imap_cmd_wait_events(struct imap_session *s, unsigned tag, imap_event_fn fn, void *ctx, bool *fresh,
 	    struct qu_err *err)
 {
+	return imap_cmd_wait_events_also(s, tag, fn, ctx, NULL, NULL, fresh, err);
+}
+
+int
+imap_cmd_wait_events_also(struct imap_session *s, unsigned tag, imap_event_fn fn, void *ctx,
+			  int (*also)(void *, const struct imap_resp *, struct qu_err *),
+			  void *also_ctx, bool *fresh, struct qu_err *err)
+{
 	struct event_ctx c;
 	events_init(&c, s, fn, ctx);
+	c.also = also;
+	c.also_ctx = also_ctx;
 	imap_hooks_set(s, &event_hooks, &c);
 	int rc = imap_cmd_wait(s, tag, fresh, err);
 	imap_hooks_set(s, NULL, NULL);

@@ -599,6 +599,17 @@ int imap_session_uid_copy(struct imap_session *s, const char *uidset, const char
 /* UID EXPUNGE uidset (UIDPLUS); without UIDPLUS: UNAVAILABLE. */
 int imap_session_uid_expunge(struct imap_session *s, const char *uidset, struct qu_err *err);
 
+/* The same two with the changes they bring to the selected folder (the
+ * moved or expunged messages' EXPUNGE or VANISHED, and any other news)
+ * reported to fn (may be NULL); struct imap_event is below. */
+struct imap_event;
+typedef int (*imap_event_fn)(void *ctx, const struct imap_event *ev, struct qu_err *err);
+int imap_session_uid_copy_events(struct imap_session *s, const char *uidset, const char *dst_wire,
+				 size_t dst_len, bool move, imap_event_fn fn, void *ctx,
+				 struct imap_uidplus *u, struct qu_err *err);
+int imap_session_uid_expunge_events(struct imap_session *s, const char *uidset, imap_event_fn fn,
+				    void *ctx, struct qu_err *err);
+
 /* APPEND the message (p, n) to the mailbox (wire name) with IMAP_FLAG_*
  * flags and an optional internal date ("dd-Mon-yyyy hh:mm:ss +zzzz" or
  * NULL), as a literal: non-synchronizing with LITERAL+ (or LITERAL- when
@@ -645,8 +656,8 @@ struct imap_event {
 	const char *uids; /* NUL-terminated protocol text "3:5,9" (checked) */
 	bool earlier;
 };
-/* Returns 0, or -1 with err set to stop (the session is then broken). */
-typedef int (*imap_event_fn)(void *ctx, const struct imap_event *ev, struct qu_err *err);
+/* imap_event_fn (declared above) returns 0, or -1 with err set to stop
+ * (the session is then broken). */
 
 /* IDLE (RFC 2177) on the selected mailbox: enters IDLE, reports each
  * EXISTS, EXPUNGE, FETCH and VANISHED to fn (may be NULL) as it comes, and

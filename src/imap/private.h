@@ -109,6 +109,11 @@ int imap_cmd_note_tagged(struct imap_session *s, struct qu_err *err);
  * FETCH, VANISHED) reported to fn (may be NULL) as they come (idle.c). */
 int imap_cmd_wait_events(struct imap_session *s, unsigned tag, imap_event_fn fn, void *ctx,
 			 bool *fresh, struct qu_err *err);
+/* imap_cmd_wait_events that also hands every untagged response to also
+ * (may be NULL) before looking at it as an event. */
+int imap_cmd_wait_events_also(struct imap_session *s, unsigned tag, imap_event_fn fn, void *ctx,
+			      int (*also)(void *, const struct imap_resp *, struct qu_err *),
+			      void *also_ctx, bool *fresh, struct qu_err *err);
 
 /* Reads one response into s->resp, doing the session's bookkeeping for
  * untagged ones and calling the hooks. */

@@ -102,6 +102,10 @@ fx_like "$(im_doveadm fetch -u alice hdr.message-id mailbox Archive all)" 'm\.7\
 	"the moved message is in Archive"
 fx_is "$(im_doveadm search -u alice mailbox INBOX uid "$uid7" | wc -l)" 0 \
 	"and gone from INBOX"
+# RFC 6851 §4.3: the server reports the moved message's removal (VANISHED,
+# QRESYNC being enabled) and the session passes it on, so a view drops it.
+a=$(ask wait-event vanished 5000)
+fx_like "$a" '^ok ' "the MOVE's VANISHED reaches the caller as an event ($a)"
 uid8=$(awk '$3 == "<m.8.1@example.test>" { print $1 }' "$FX_DIR/headers")
 ask store "$uid8" + T >/dev/null
 a=$(ask expunge)
