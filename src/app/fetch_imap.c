@@ -883,6 +883,12 @@ apply_changes(struct run *f, struct qu_err *err)
 	uint64_t n = 0;
 	/* In arrival order: a message changed twice ends with its last flags. */
 	for (size_t i = 0; i < f->n_chg && rc == 0; i++) {
+		/* Thousands of renames after a server-wide flag change: stop
+		 * between two; what was renamed is journalled below. */
+		if (qu_cancel_check(f->prog.cancel, err) < 0) {
+			rc = -1;
+			break;
+		}
 		struct uid_entry *e = map_find(&f->fs->uids, f->chg[i].uid);
 		if (!e || e->state != UID_DONE)
 			continue;
