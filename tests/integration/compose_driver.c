@@ -1,6 +1,7 @@
 /*
  * Drives a reply through the writing-mail engine for compose-reply.sh:
  *   compose_driver CONFIG PARENT [TEXT]
+ *   compose_driver --bounce CONFIG MESSAGE TO
  * makes a reply to the message file PARENT (a Maildir file) with the
  * accounts of CONFIG, puts TEXT above the quote, and sends it
  * (app_draft_send). Prints "sent via ACCOUNT" or the error on stderr;
@@ -33,9 +34,33 @@ fail(const struct qu_err *err)
 	return qu_err_exit_code(err->cls);
 }
 
+/* Bounces MESSAGE to TO through the default account (app_bounce). */
+static int
+bounce(const char *config, const char *path, const char *to)
+{
+	struct qu_err err;
+	struct cfg *c = cfg_load(config, true, &err);
+	if (!c)
+		return fail(&err);
+	struct store_map m;
+	if (store_map_file(path, &m, &err) < 0)
+		return fail(&err);
+	struct app_net net = {.timeout_s = 20};
+	const struct cfg_account *a = cfg_find_account(c, NULL, &err);
+	int rc = app_bounce(c, a, m.p, m.len, to, &net, note, NULL, NULL, &err);
+	store_unmap(&m);
+	cfg_free(c);
+	if (rc < 0)
+		return fail(&err);
+	printf("bounced\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "--bounce") == 0)
+		return bounce(argv[2], argv[3], argv[4]);
 	if (argc < 3) {
 		fprintf(stderr, "usage: compose_driver CONFIG PARENT [TEXT]\n");
 		return 64;
