@@ -93,4 +93,17 @@ fx_check "the bounced message's body is the original's" \
 sleep 2
 fx_is "$(find "$(fx_maildir bob)"/new "$(fx_maildir bob)"/cur -type f | wc -l)" 1 \
 	"bob (the message's To) did not get the bounce"
+
+# Postponed (with a Bcc), recalled, sent: the draft's file goes, and what
+# arrives holds none of quail's own fields; the Bcc (alice) gets it too.
+fx_run -t 60 "$COMPOSE_DRIVER" --postponed "$FX_DIR/quail.conf" "$replied"
+fx_is "$FX_RC" 0 "a recalled draft was sent"
+draft=$(printf '%s\n' "$FX_OUT" | sed -n 's/^postponed //p')
+fx_like "$draft" "/mail/t/Drafts/cur/.*:2,DS$" "it was postponed to =Drafts with D"
+fx_check "the sent draft was removed from =Drafts" test ! -e "$draft"
+bob2=$(fx_maildir_wait bob 2 20 | tail -n 1)
+fx_check "bob got the recalled reply" test -n "$bob2"
+fx_unlike "$(cat "$bob2")" "^X-Quail|^Bcc:" "no X-Quail-* nor Bcc field in what was sent"
+fx_like "$(tr -d '\r' <"$bob2")" "^In-Reply-To: <parent@$D>$" "In-Reply-To kept across postpone"
+fx_check "the Bcc recipient got it" test -n "$(fx_maildir_wait alice 2 20 | tail -n 1)"
 fx_done

@@ -2,6 +2,7 @@
  * Drives a reply through the writing-mail engine for compose-reply.sh:
  *   compose_driver CONFIG PARENT [TEXT]
  *   compose_driver --bounce CONFIG MESSAGE TO
+ *   compose_driver --postponed CONFIG PARENT  (postpone, recall, send)
  * makes a reply to the message file PARENT (a Maildir file) with the
  * accounts of CONFIG, puts TEXT above the quote, and sends it
  * (app_draft_send). Prints "sent via ACCOUNT" or the error on stderr;
@@ -66,22 +67,24 @@ main(int argc, char **argv)
 		return 64;
 	}
 	struct qu_err err;
-	struct cfg *c = cfg_load(argv[1], true, &err);
+	int arg = strcmp(argv[1], "--postponed") == 0 ? 2 : 1;
+	struct cfg *c = cfg_load(argv[arg], true, &err);
 	if (!c)
 		return fail(&err);
 	struct app_compose_settings s;
 	if (app_compose_settings_load(c, &s, &err) < 0)
 		return fail(&err);
 	struct store_map m;
-	if (store_map_file(argv[2], &m, &err) < 0)
+	if (store_map_file(argv[arg + 1], &m, &err) < 0)
 		return fail(&err);
-	struct app_compose_opts o = {.cfg = c, .settings = &s, .path = argv[2]};
+	struct app_compose_opts o = {.cfg = c, .settings = &s, .path = argv[arg + 1]};
 	struct app_draft d;
 	app_draft_init(&d);
 	if (app_compose_reply(m.p, m.len, APP_REPLY, &o, &d, &err) < 0)
 		return fail(&err);
 	store_unmap(&m);
-	const char *text = argc > 3 ? argv[3] : "My answer.";
+	bool postponed = strcmp(argv[1], "--postponed") == 0;
+	const char *text = argc > 3 && !postponed ? argv[3] : "My answer.";
 	char *body = xasprintf("%s\n\n%s", text, d.body);
 	free(d.body);
 	d.body = body;
@@ -93,6 +96,20 @@ main(int argc, char **argv)
 	if (app_draft_parse(t.data, t.len, &d, &err) < 0)
 		return fail(&err);
 	qu_buf_clear(&t);
+	if (postponed) {
+		/* Put away and taken up again: what is sent is the recalled
+		 * draft, and its file goes once it is sent. */
+		d.bcc = xstrdup("alice@example.test");
+		char *where = NULL;
+		const struct cfg_account *a = app_identity_for_from(c, NULL, d.from);
+		if (app_draft_postpone(a, &s, &d, &where, &err) < 0)
+			return fail(&err);
+		printf("postponed %s\n", where);
+		app_draft_clear(&d);
+		if (app_draft_recall(where, &d, &err) < 0)
+			return fail(&err);
+		free(where);
+	}
 	struct app_net net = {.timeout_s = 20};
 	struct app_draft_sent r;
 	int rc = app_draft_send(c, NULL, &s, &d, &net, note, NULL, &r, &err);
