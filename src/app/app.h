@@ -1065,10 +1065,12 @@ int app_bounce(const struct cfg *c, const struct cfg_account *a, const char *p, 
 /* ---- postponed drafts ---- */
 /*
  * A postponed draft is a message in the account's drafts Maildir (flag
- * D): the draft built as it would be sent, with Bcc and the hidden fields
- * as X-Quail-Bcc, X-Quail-Reply-To-File, X-Quail-Forward-File and the
- * attachments' paths as X-Quail-Attach (all stripped when sending), so
- * that another mail program shows a readable draft.
+ * D): the draft built as it would be sent but without its attachments,
+ * with Bcc and the hidden fields as X-Quail-Bcc, X-Quail-Reply-To-File,
+ * X-Quail-Forward-File and each attachment's path as X-Quail-Attach
+ * (percent-encoded; recall turns them back into the draft, so they are
+ * never sent). Attachments are referred to by path: their files must
+ * still be there when the recalled draft is sent.
  */
 
 /* Stores d; *path (may be NULL) gets the new file. Errors: CONFIG (no

@@ -106,6 +106,7 @@ app_compose_forward(const char *p, size_t n, bool as_attachment,
 	const struct cfg_account *a = app_identity_for_message(o->cfg, o->account, p, n, &d->from);
 	const char *fmt = o->settings ? o->settings->forward_format : "Fwd: %s";
 	d->subject = app_attribution(fmt, p, n);
+	compose_clean(d->subject);
 	if (as_attachment)
 		d->forward_file = xstrdup(o->path);
 	else if (o->attach_dir && carry_attachments(p, n, o->attach_dir, d, err) < 0)

@@ -50,11 +50,22 @@ compose_addr_eq(const char *a, const char *b)
 	return eq;
 }
 
+void
+compose_clean(char *s)
+{
+	for (unsigned char *c = (unsigned char *)s; c && *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+}
+
 char *
 compose_mailbox(const char *name, const char *addr)
 {
 	if (!name || !*name)
 		return xstrdup(addr);
+	char *clean = xstrdup(name);
+	compose_clean(clean);
+	name = clean;
 	bool quote = strpbrk(name, "()<>[]:;@\\,.\"") != NULL;
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
@@ -68,6 +79,7 @@ compose_mailbox(const char *name, const char *addr)
 	if (quote)
 		qu_buf_append_byte(&b, '"');
 	qu_buf_printf(&b, " <%s>", addr);
+	free(clean);
 	return qu_buf_steal(&b, NULL);
 }
 

@@ -14,6 +14,9 @@ void compose_draft_add_attach(struct app_draft *d, const char *path, const char 
 /* Two addresses are one: local parts compared case-insensitively (as
  * every provider does), domains after IDNA conversion. */
 bool compose_addr_eq(const char *a, const char *b);
+/* Makes every control character of s (from mail: a decoded encoded word
+ * may hold a line break) a space, so that it can go into a header. */
+void compose_clean(char *s);
 /* "Name <addr>" with the name quoted when it must be (RFC 5322 §3.2.3),
  * or "addr" with no name. New string. */
 char *compose_mailbox(const char *name, const char *addr);

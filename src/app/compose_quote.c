@@ -140,7 +140,9 @@ app_attribution(const char *fmt, const char *p, size_t n)
 	}
 	free(date);
 	mime_envelope_clear(&e);
-	return qu_buf_steal(&b, NULL);
+	char *r = qu_buf_steal(&b, NULL);
+	compose_clean(r); /* one line, whatever the mail's names hold */
+	return r;
 }
 
 /* RFC 3676 §4.2: a line ending in a space is soft (continued by the next

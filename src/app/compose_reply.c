@@ -260,6 +260,7 @@ app_compose_reply(const char *p, size_t n, enum app_reply_kind kind,
 	mime_envelope_init(&e);
 	mime_envelope_parse(p, n, &e, NULL, NULL, NULL);
 	d->subject = app_reply_subject(e.subject);
+	compose_clean(d->subject);
 	mime_envelope_clear(&e);
 	d->in_reply_to = message_id(p, n);
 	char *refs = compose_header_raw(p, n, "References");

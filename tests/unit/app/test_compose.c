@@ -363,6 +363,18 @@ START_TEST(test_reply_to_and_followup)
 	ck_assert_int_eq(app_compose_reply(m2, strlen(m2), APP_REPLY_LIST, &o, &d, &err), 0);
 	ck_assert_str_eq(d.to, "dev@lists.example");
 	app_draft_clear(&d);
+	/* A line break hidden in encoded words does not reach a header. */
+	const char *m3 = "From: =?UTF-8?Q?Eve=0D=0ABcc:_x?= <eve@example.org>\n"
+			 "Subject: =?UTF-8?Q?hi=0ABcc:_evil@example.org?=\n\nx\n";
+	ck_assert_int_eq(app_compose_reply(m3, strlen(m3), APP_REPLY, &o, &d, &err), 0);
+	ck_assert_str_eq(d.subject, "Re: hi Bcc: evil@example.org");
+	ck_assert_str_eq(d.to, "\"Eve  Bcc: x\" <eve@example.org>");
+	struct qu_buf built;
+	qu_buf_init(&built, SIZE_MAX);
+	ck_assert_msg(app_draft_build(c, NULL, &d, NULL, &built, &err) == 0, "%s", err.msg);
+	ck_assert_msg(!strstr(built.data, "\nBcc:"), "%s", built.data);
+	qu_buf_clear(&built);
+	app_draft_clear(&d);
 	cfg_free(c);
 }
 END_TEST
