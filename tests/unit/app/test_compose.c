@@ -379,6 +379,28 @@ START_TEST(test_reply_to_and_followup)
 }
 END_TEST
 
+START_TEST(test_group_reply_own)
+{
+	struct cfg *c = load_cfg(NULL);
+	struct app_compose_opts o = {.cfg = c};
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	/* One's own sent message: the reply goes on to its To; every own
+	 * address (an IDN alternate in its ACE form too) left out of Cc. */
+	const char *m = "From: Alice Work <alice@work.example>\n"
+			"To: Bob <BOB@example.org>, A.L@163.com\n"
+			"Cc: boss@xn--bcher-kva.example, bob@example.org, Carol <carol@example.net>\n"
+			"Subject: status\n\nx\n";
+	ck_assert_int_eq(app_compose_reply(m, strlen(m), APP_REPLY_GROUP, &o, &d, &err), 0);
+	ck_assert_str_eq(d.to, "Bob <BOB@example.org>");
+	ck_assert_str_eq(d.cc, "Carol <carol@example.net>");
+	ck_assert_str_eq(d.from, "Alice Work <A.L@163.com>");
+	app_draft_clear(&d);
+	cfg_free(c);
+}
+END_TEST
+
 START_TEST(test_subjects)
 {
 	static const char *const in[][2] = {
@@ -980,6 +1002,7 @@ main(void)
 	tcase_add_test(tc, test_identity);
 	tcase_add_test(tc, test_reply_plain);
 	tcase_add_test(tc, test_reply_to_and_followup);
+	tcase_add_test(tc, test_group_reply_own);
 	tcase_add_test(tc, test_subjects);
 	tcase_add_test(tc, test_references);
 	tcase_add_test(tc, test_attribution);
