@@ -840,4 +840,287 @@ struct app_sync_result {
 int app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struct app_net *net,
 	     struct app_sync_result *r, struct qu_err *err);
 
+/* ==== writing mail (compose*.c) ====================================== */
+/*
+ * Drafts, reply, forward, bounce, identities, postponed drafts and the
+ * address book (SPEC §2 account keys alternates, signature, query_command,
+ * sent_folder; [ui] attribution, forward_format, mime_forward, drafts,
+ * record). Files: compose_config.c ([ui] keys), compose_draft.c (the
+ * editor text), compose_ident.c (own addresses, account and From),
+ * compose_reply.c and compose_quote.c (reply), compose_forward.c (forward
+ * and bounce), compose_send.c (building and sending a draft),
+ * compose_postpone.c (=Drafts), compose_addr.c (completion). Strings that
+ * came from mail are decoded UTF-8 the caller must make safe before
+ * showing them.
+ */
+
+struct mime_build_fixed; /* mime/mime.h: fixed clock and ids for tests */
+
+/* [ui] mime_forward. */
+enum app_mime_forward {
+	APP_MIME_FORWARD_NO,  /* inline (the default) */
+	APP_MIME_FORWARD_YES, /* the original as a message/rfc822 attachment */
+	APP_MIME_FORWARD_ASK, /* the UI asks */
+};
+
+/* The [ui] keys of writing mail; owned strings. */
+struct app_compose_settings {
+	char *attribution;    /* attribution: default "On %d, %n wrote:" */
+	char *forward_format; /* forward_format: default "Fwd: %s" */
+	enum app_mime_forward mime_forward; /* mime_forward = yes|no|ask: default no */
+	char *drafts;         /* drafts: where postponed drafts go, default "=Drafts"
+			       * ("=NAME" is under the account's maildir) */
+	char *record;         /* record: the local copy of sent mail when the account
+			       * has no IMAP, default "=Sent" */
+};
+
+/* True for the [ui] keys app_compose_settings_load reads (a UI that
+ * refuses unknown [ui] keys lets these pass). */
+bool app_compose_ui_key(const char *key);
+/* The defaults. */
+void app_compose_settings_init(struct app_compose_settings *s);
+/* Defaults, then c's [ui] keys of writing mail (c may be NULL). Errors:
+ * CONFIG "FILE:LINE: why" for a bad value (mime_forward not yes, no or
+ * ask; a format with an unknown % code; control characters). s then holds
+ * the defaults. */
+int app_compose_settings_load(const struct cfg *c, struct app_compose_settings *s,
+	struct qu_err *err);
+void app_compose_settings_clear(struct app_compose_settings *s);
+
+/* One attachment of a draft. */
+struct app_draft_attach {
+	char *path;        /* ~ expanded */
+	char *description; /* what follows the path on its Attach: line; NULL */
+};
+
+/* A message being written: what the editor shows (mutt's edit_headers)
+ * and what it carries besides. Every string owned; NULL when absent. */
+struct app_draft {
+	/* The editor text (app_draft_text, app_draft_parse). */
+	char *from, *to, *cc, *bcc, *subject, *reply_to;
+	char **headers;      /* other fields, "Name: value": kept and sent */
+	size_t n_headers;
+	struct app_draft_attach *attach;
+	size_t n_attach;
+	char *body;          /* UTF-8, LF line ends, NUL-terminated */
+	size_t body_len;
+	/* Not in the editor text; kept by postpone and recall. */
+	char *in_reply_to;   /* "<id>" */
+	char *references;    /* "<a> <b> <id>" (RFC 5322 §3.6.4) */
+	char *reply_file;    /* the message file replied to: flagged R once sent */
+	char *forward_file;  /* a message attached whole as message/rfc822
+			      * (mime_forward), its bytes unchanged */
+	char *postponed;     /* the =Drafts file it was recalled from: removed
+			      * once sent */
+};
+
+void app_draft_init(struct app_draft *d);
+/* Frees everything and makes d empty again. */
+void app_draft_clear(struct app_draft *d);
+
+/* Appends the editor text of d to out: "From:", "To:", "Cc:", "Bcc:",
+ * "Subject:", "Reply-To:" (each written, empty when absent), the other
+ * fields, one "Attach: PATH [description]" per attachment (a path with
+ * white space or a backslash written with backslash escapes), an empty
+ * line and the body. */
+void app_draft_text(const struct app_draft *d, struct qu_buf *out);
+/* Reads an editor text back into d: the editor fields are replaced, the
+ * others (in_reply_to ... postponed) kept. Field names are
+ * case-insensitive; folded lines are joined; empty fields are absent; an
+ * In-Reply-To or References field sets those. Errors: USAGE naming the
+ * line (no empty line after the header lines is fine: all header; a line
+ * that is no field; a CR or other control character in a value: header
+ * injection; Bcc, From, ... twice; a field name quail writes itself such
+ * as MIME-Version or Content-Type), NOINPUT "Attach: PATH: why" (a file
+ * missing, unreadable or not a regular file). d is unchanged on error. */
+int app_draft_parse(const char *p, size_t n, struct app_draft *d, struct qu_err *err);
+
+/* ---- identities ---- */
+
+/* True when addr is the from or one of the alternates of any account of
+ * c (case-insensitive; a domain compared after IDNA conversion). */
+bool app_is_own_address(const struct cfg *c, const char *addr);
+/* The account and From to answer the message (p, n) with: To, Cc,
+ * Delivered-To, X-Original-To in that order, each address against every
+ * account's from and alternates; the first match gives its account and a
+ * From of that address with the account's display name ("Alice
+ * <alt@b>"). No match: def (may be NULL: c's default account) and its
+ * from. *from gets a new string (NULL when the account has no from).
+ * Returns the account, or NULL when c has none and def is NULL. */
+const struct cfg_account *app_identity_for_message(const struct cfg *c,
+	const struct cfg_account *def, const char *p, size_t n, char **from);
+/* The account a draft with this From is sent through: the one whose from
+ * or alternates hold its address, else def (NULL: c's default). */
+const struct cfg_account *app_identity_for_from(const struct cfg *c,
+	const struct cfg_account *def, const char *from);
+
+/* ---- reply and forward ---- */
+
+/* What every draft maker needs. */
+struct app_compose_opts {
+	const struct cfg *cfg;  /* accounts: own addresses, identities; may be NULL */
+	const struct cfg_account *account; /* when no identity matches; NULL: cfg's default */
+	const struct app_compose_settings *settings; /* NULL: the defaults */
+	const char *path;       /* the message's file (reply: reply_file, forward:
+				 * forward_file); may be NULL */
+	const char *attach_dir; /* inline forward: the original's attachments are
+				 * saved here (created; names from
+				 * app_safe_filename) and attached; NULL: not
+				 * carried */
+	int signature_timeout_ms; /* a signature command's limit; <= 0: 5 s */
+	bool no_signature;
+};
+
+enum app_reply_kind {
+	APP_REPLY,        /* Reply-To, else From (mutt's reply) */
+	APP_REPLY_GROUP,  /* also every To and Cc but one's own addresses */
+	APP_REPLY_LIST,   /* List-Post's mailto:, else Mail-Followup-To */
+};
+
+/* A new draft: From (the account's), the signature. */
+int app_compose_new(const struct app_compose_opts *o, struct app_draft *d, struct qu_err *err);
+/* A reply to the message (p, n) into d (cleared first): recipients by
+ * kind (Mail-Followup-To honoured for group reply; one's own addresses
+ * dropped), Subject "Re: " + the decoded subject without its Re:, RE:,
+ * Re[2]:, AW:, SV:, 回复:, 答复: prefixes, In-Reply-To and References
+ * (trimmed to 20 ids keeping the first and the last ones), From by
+ * app_identity_for_message, the attribution line and the decoded text
+ * quoted ("> "; format=flowed unwrapped first; the signature after
+ * "-- " left out; HTML-only mail through mime_html_to_text), then the
+ * signature. Errors: USAGE (list reply to a message of no list: no
+ * List-Post mailto: and no Mail-Followup-To), CONFIG and TEMPFAIL (the
+ * signature command). */
+int app_compose_reply(const char *p, size_t n, enum app_reply_kind kind,
+	const struct app_compose_opts *o, struct app_draft *d, struct qu_err *err);
+/* A forward of the message (p, n) into d (cleared first): Subject by
+ * forward_format; inline, a "----- Forwarded message -----" block (Date,
+ * From, To, Cc, Subject), the decoded text and the attachments carried
+ * (o->attach_dir); as_attachment, the original (o->path) as a
+ * message/rfc822 part, bytes unchanged (forward_file). Errors: USAGE
+ * (as_attachment without o->path), IOERR (attach_dir). */
+int app_compose_forward(const char *p, size_t n, bool as_attachment,
+	const struct app_compose_opts *o, struct app_draft *d, struct qu_err *err);
+
+/* Pieces of a reply, also for the UI and tests. New strings. */
+/* "Re: " + the subject (decoded UTF-8) without its reply prefixes; NULL
+ * subject gives "Re: ". */
+char *app_reply_subject(const char *subject);
+/* References for a reply to a message with these fields (raw header
+ * values, may be NULL): parent's References (else its In-Reply-To) + its
+ * Message-ID, at most max ids (0: 20), the first kept. NULL when none. */
+char *app_reply_references(const char *references, const char *in_reply_to,
+	const char *message_id, size_t max);
+/* The attribution: fmt with %d (the date as written), %n (the author's
+ * name, else address), %a (the address), %s (the subject), %% for the
+ * message (p, n). */
+char *app_attribution(const char *fmt, const char *p, size_t n);
+/* Appends text (UTF-8, LF) quoted to out: "> " before each line, ">"
+ * alone before a line already quoted; with flowed (RFC 3676) soft breaks
+ * are joined first (delsp: the space before them dropped); from a line
+ * "-- " on (the signature) nothing. */
+void app_quote_text(const char *text, size_t n, bool flowed, bool delsp, struct qu_buf *out);
+
+/* ---- building, sending, bouncing ---- */
+
+/* The message a draft makes, as `quail send --dry-run` builds it (LF line
+ * ends), for a preview: the account chosen from its From (a may be NULL:
+ * app_identity_for_from on c). fixed (may be NULL) as the builder's.
+ * Errors: those of app_send. */
+int app_draft_build(const struct cfg *c, const struct cfg_account *a, const struct app_draft *d,
+	const struct mime_build_fixed *fixed, struct qu_buf *out, struct qu_err *err);
+
+struct app_draft_sent {
+	const struct cfg_account *account; /* the account it went through */
+	bool queued;        /* kept in the outbox (temporary failure, queue) */
+	char *record;       /* the local Sent copy (no IMAP), or NULL; owned */
+};
+void app_draft_sent_clear(struct app_draft_sent *r);
+
+/* Sends a draft: builds it once, sends it through app_send (queued on a
+ * temporary failure when the account's queue says so), then saves the
+ * copy (IMAP Sent folder when the account has IMAP, else the local record
+ * Maildir with the S flag), then flags reply_file R and removes the
+ * postponed file; these last happen only after the send succeeded (or
+ * was queued) and a failure there is a WARNING note. Errors: those of
+ * app_send. */
+int app_draft_send(const struct cfg *c, const struct cfg_account *a,
+	const struct app_compose_settings *s, const struct app_draft *d, const struct app_net *net,
+	app_send_note_fn note, void *ctx, struct app_draft_sent *r, struct qu_err *err);
+
+/* The message (p, n) as a bounce (RFC 5322 §3.6.6) into out: Resent-From
+ * (from), Resent-To (to), Resent-Date and Resent-Message-ID prepended,
+ * the rest unchanged (LF line ends with lf). Errors: USAGE (bad to or
+ * from, header injection). */
+int app_bounce_message(const char *p, size_t n, const char *from, const char *to,
+	const struct mime_build_fixed *fixed, bool lf, struct qu_buf *out, struct qu_err *err);
+/* Bounces: the message above sent with envelope recipients only those of
+ * to, through the account (NULL: by identity from c). It goes out as
+ * `quail send -t` sends a message: a Date, Message-ID or MIME-Version it
+ * lacks is added, a Bcc field dropped; all else is unchanged. With dry, nothing
+ * is sent and the message goes to *dry. Errors: those of app_send. */
+int app_bounce(const struct cfg *c, const struct cfg_account *a, const char *p, size_t n,
+	const char *to, const struct app_net *net, app_send_note_fn note, void *ctx,
+	struct qu_buf *dry, struct qu_err *err);
+
+/* ---- postponed drafts ---- */
+/*
+ * A postponed draft is a message in the account's drafts Maildir (flag
+ * D): the draft built as it would be sent but without its attachments,
+ * with Bcc and the hidden fields as X-Quail-Bcc, X-Quail-Reply-To-File,
+ * X-Quail-Forward-File and each attachment's path as X-Quail-Attach
+ * (percent-encoded; recall turns them back into the draft, so they are
+ * never sent). Attachments are referred to by path: their files must
+ * still be there when the recalled draft is sent.
+ */
+
+/* Stores d; *path (may be NULL) gets the new file. Errors: CONFIG (no
+ * maildir), IOERR. */
+int app_draft_postpone(const struct cfg_account *a, const struct app_compose_settings *s,
+	const struct app_draft *d, char **path, struct qu_err *err);
+/* One postponed draft. Borrowed for the call. */
+struct app_postponed {
+	const char *path;
+	const char *subject;  /* decoded; NULL when none */
+	const char *to;       /* decoded; NULL when none */
+	int64_t date;         /* file time */
+};
+typedef void (*app_postponed_fn)(void *ctx, const struct app_postponed *p);
+/* Lists the postponed drafts, newest first. A missing Maildir is empty.
+ * Errors: CONFIG, IOERR. */
+int app_postponed_list(const struct cfg_account *a, const struct app_compose_settings *s,
+	app_postponed_fn fn, void *ctx, struct qu_err *err);
+/* The draft stored at path into d (cleared first), with postponed =
+ * path. Errors: NOINPUT, IOERR. */
+int app_draft_recall(const char *path, struct app_draft *d, struct qu_err *err);
+
+/* ---- address book ---- */
+
+struct app_addr_match {
+	char *name;      /* NULL when none */
+	char *address;
+	char *other;     /* query_command's third column; NULL */
+	uint64_t count;  /* messages seen with it (index) */
+	int64_t last;    /* the newest of them (epoch seconds) */
+	bool from_query; /* given by query_command */
+};
+struct app_addr_opts {
+	const char *db;                    /* NULL: the default index */
+	const struct cfg_account *account; /* its query_command; may be NULL */
+	int timeout_ms;                    /* query_command's limit; <= 0: 5 s */
+	size_t max;                        /* 0: 50 */
+	const struct qu_cancel *cancel;
+};
+/* Addresses whose name (any word of it) or address starts with prefix
+ * (case-insensitive, Unicode-aware), from the index (senders and
+ * recipients, ranked by how often and how recently) and then
+ * query_command's lines not already given. *out (owned: free with
+ * app_addr_matches_free) and *n. A missing index is no error. Errors:
+ * IOERR (the index), CONFIG and TEMPFAIL (query_command failing or taking
+ * too long; what the index gave is kept in *out). */
+int app_addr_complete(const char *prefix, const struct app_addr_opts *o,
+	struct app_addr_match **out, size_t *n, struct qu_err *err);
+void app_addr_matches_free(struct app_addr_match *v, size_t n);
+
+/* ==== end of writing mail ============================================ */
+
 #endif

@@ -28,6 +28,9 @@ cfg_account_clear(struct cfg_account *a)
 	free(a->ca_file);
 	free(a->sent_folder);
 	free(a->maildir);
+	free(a->alternates);
+	free(a->signature);
+	free(a->query_command);
 	cfg_account_init(a);
 }
 
@@ -62,6 +65,9 @@ cfg_account_dup(const struct cfg_account *a)
 	d->ca_file = dup_or_null(a->ca_file);
 	d->sent_folder = dup_or_null(a->sent_folder);
 	d->maildir = dup_or_null(a->maildir);
+	d->alternates = dup_or_null(a->alternates);
+	d->signature = dup_or_null(a->signature);
+	d->query_command = dup_or_null(a->query_command);
 	return d;
 }
 

@@ -74,6 +74,10 @@ struct cfg_account {
 				    * [general]'s, else CFG_MAX_MESSAGE_SIZE */
 	const char *provider;   /* preset name ("163.com", ...) or NULL; static */
 	const char *password_hint; /* e.g. "use the client authorization code"; static */
+	/* Writing mail (SPEC §2): */
+	char *alternates;       /* other addresses of this person, comma-separated, or NULL */
+	char *signature;        /* a file (~ expanded), or a command ending in '|'; NULL */
+	char *query_command;    /* external address book, %s the prefix; NULL */
 };
 
 /* One "key = value" of [ui], kept as written: the UI checks keys and

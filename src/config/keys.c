@@ -17,6 +17,8 @@ enum kind {
 	K_AUTH,
 	K_PASSWORD,
 	K_SIZE,
+	K_ALTERNATES, /* comma-separated addresses */
+	K_SIGNATURE,  /* a file, or a command ending in '|' */
 };
 
 struct key {
@@ -45,6 +47,10 @@ static const struct key account_keys[] = {
 	{"queue", K_BOOL, FIELD(queue), 0},
 	{"imap_id", K_BOOL, FIELD(imap_id), 0},
 	{"max_message_size", K_SIZE, FIELD(max_message_size), 0},
+	/* writing mail (compose) */
+	{"alternates", K_ALTERNATES, FIELD(alternates), 0},
+	{"signature", K_SIGNATURE, FIELD(signature), 0},
+	{"query_command", K_STR, FIELD(query_command), 0},
 };
 
 static unsigned
@@ -108,6 +114,35 @@ set_password(struct cfg_loader *ld, char **f, const char *v)
 	return 0;
 }
 
+/* alternates: every comma-separated item must be an address. */
+static int
+set_alternates(struct cfg_loader *ld, char **f, const char *v)
+{
+	char *copy = xstrdup(v), *save = NULL;
+	int rc = 0;
+	for (char *t = strtok_r(copy, ",", &save); t && rc == 0; t = strtok_r(NULL, ",", &save)) {
+		char *addr = cfg_from_address(t);
+		if (!addr || !strchr(addr, '@'))
+			rc = cfg_loader_error(ld, "alternates: no address in '%s'", t);
+		free(addr);
+	}
+	free(copy);
+	if (rc == 0)
+		cfg_set_str(f, v);
+	return rc;
+}
+
+/* signature: "cmd |" is kept as written; a file gets ~ expanded. */
+static void
+set_signature(char **f, const char *v)
+{
+	size_t n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	free(*f);
+	*f = n && v[n - 1] == '|' ? xstrdup(v) : cfg_expand_home(v);
+}
+
 static int
 set_value(struct cfg_loader *ld, const struct key *k, struct cfg_account *a, const char *v)
 {
@@ -142,6 +177,11 @@ set_value(struct cfg_loader *ld, const struct key *k, struct cfg_account *a, con
 		if (cfg_parse_size(v, field) < 0)
 			return cfg_loader_error(ld, "%s must be a size such as 100M, not '%s'",
 						k->name, v);
+		return 0;
+	case K_ALTERNATES:
+		return set_alternates(ld, field, v);
+	case K_SIGNATURE:
+		set_signature(field, v);
 		return 0;
 	}
 	return 0;
