@@ -1,0 +1,535 @@
+/*
+ * Writing mail: the [ui] keys, the editor text of a draft (round trip,
+ * header injection refused), identities, reply (recipients, subject,
+ * References, attribution, quoting), forward, bounce, postponed drafts
+ * and address completion.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "config/config.h"
+#include "mime/mime.h"
+#include "app/app.h"
+
+static char tmpdir[] = "/tmp/quail-compose-XXXXXX";
+
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	strcpy(tmpdir, "/tmp/quail-compose-XXXXXX");
+}
+
+static char *
+write_file(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0600);
+	return path;
+}
+
+/* Two accounts: alice (work) with alternates, bob (home). */
+static struct cfg *
+load_cfg(const char *extra_ui)
+{
+	char *text = xasprintf(
+		"[general]\ndefault_account = home\nmaildir = %s/Mail\n"
+		"[account home]\nfrom = Alice Home <alice@home.example>\n"
+		"smtp = smtp://127.0.0.1:1\n"
+		"[account work]\nfrom = Alice Work <alice@work.example>\n"
+		"alternates = a.l@163.com, boss@bücher.example\n"
+		"smtp = smtp://127.0.0.1:1\n"
+		"[ui]\n%s",
+		tmpdir, extra_ui ? extra_ui : "");
+	char *path = write_file("config", text);
+	free(text);
+	struct qu_err err;
+	struct cfg *c = cfg_load(path, true, &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	free(path);
+	return c;
+}
+
+/* ---- settings --------------------------------------------------------- */
+
+START_TEST(test_settings)
+{
+	struct cfg *c = load_cfg("attribution = %n <%a> wrote on %d:\nmime_forward = ask\n");
+	struct app_compose_settings s;
+	struct qu_err err;
+	ck_assert_int_eq(app_compose_settings_load(c, &s, &err), 0);
+	ck_assert_str_eq(s.attribution, "%n <%a> wrote on %d:");
+	ck_assert_str_eq(s.forward_format, "Fwd: %s");
+	ck_assert_int_eq(s.mime_forward, APP_MIME_FORWARD_ASK);
+	ck_assert_str_eq(s.drafts, "=Drafts");
+	ck_assert(app_compose_ui_key("forward_format"));
+	ck_assert(!app_compose_ui_key("sort"));
+	app_compose_settings_clear(&s);
+	cfg_free(c);
+
+	c = load_cfg("sort = date\nmime_forward = maybe\n");
+	ck_assert_int_eq(app_compose_settings_load(c, &s, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert_msg(strstr(err.msg, "config:13:") && strstr(err.msg, "maybe"), "%s", err.msg);
+	app_compose_settings_clear(&s);
+	cfg_free(c);
+
+	c = load_cfg("attribution = %x wrote\n");
+	ck_assert_int_eq(app_compose_settings_load(c, &s, &err), -1);
+	ck_assert_msg(strstr(err.msg, ":12:"), "%s", err.msg);
+	app_compose_settings_clear(&s);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_account_keys)
+{
+	struct cfg *c = load_cfg(NULL);
+	const struct cfg_account *w = cfg_find_account(c, "work", NULL);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_str_eq(w->alternates, "a.l@163.com, boss@bücher.example");
+	cfg_free(c);
+	char *path = write_file("bad", "[account x]\nfrom = x@y.example\nalternates = nobody\n");
+	struct qu_err err;
+	ck_assert_ptr_null(cfg_load(path, true, &err));
+	ck_assert_msg(strstr(err.msg, ":3:") && strstr(err.msg, "alternates"), "%s", err.msg);
+	free(path);
+}
+END_TEST
+
+/* ---- draft text ------------------------------------------------------- */
+
+START_TEST(test_draft_round_trip)
+{
+	char *att = write_file("a file.txt", "data\n");
+	struct app_draft d;
+	app_draft_init(&d);
+	d.from = xstrdup("Alice <alice@home.example>");
+	d.to = xstrdup("Bob <bob@example.org>, 张三 <zhang@example.cn>");
+	d.subject = xstrdup("Re: 你好");
+	d.in_reply_to = xstrdup("<p@x>");
+	d.body = xstrdup("Hello\n\n> quoted\n");
+	d.body_len = strlen(d.body);
+	d.headers = xcalloc(1, sizeof *d.headers);
+	d.headers[0] = xstrdup("X-Mailer-Note: kept");
+	d.n_headers = 1;
+	d.attach = xcalloc(1, sizeof *d.attach);
+	d.attach[0].path = xstrdup(att);
+	d.attach[0].description = xstrdup("the report");
+	d.n_attach = 1;
+	struct qu_buf t;
+	qu_buf_init(&t, SIZE_MAX);
+	app_draft_text(&d, &t);
+	ck_assert_msg(strstr(t.data, "Attach: ") && strstr(t.data, "a\\ file.txt the report\n"),
+		      "%s", t.data);
+	ck_assert(qu_str_has_prefix(t.data, "From: Alice <alice@home.example>\nTo: Bob"));
+	ck_assert(strstr(t.data, "\nCc: \nBcc: \n"));
+
+	struct app_draft e;
+	app_draft_init(&e);
+	e.reply_file = xstrdup("/some/file");
+	struct qu_err err;
+	ck_assert_msg(app_draft_parse(t.data, t.len, &e, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(e.from, d.from);
+	ck_assert_str_eq(e.to, d.to);
+	ck_assert_ptr_null(e.cc);
+	ck_assert_ptr_null(e.bcc);
+	ck_assert_str_eq(e.subject, d.subject);
+	ck_assert_uint_eq(e.n_headers, 1);
+	ck_assert_str_eq(e.headers[0], "X-Mailer-Note: kept");
+	ck_assert_uint_eq(e.n_attach, 1);
+	ck_assert_str_eq(e.attach[0].path, att);
+	ck_assert_str_eq(e.attach[0].description, "the report");
+	ck_assert_str_eq(e.body, d.body);
+	ck_assert_uint_eq(e.body_len, d.body_len);
+	ck_assert_str_eq(e.reply_file, "/some/file"); /* kept */
+	struct qu_buf t2;
+	qu_buf_init(&t2, SIZE_MAX);
+	app_draft_text(&e, &t2);
+	ck_assert_str_eq(t.data, t2.data);
+	qu_buf_clear(&t);
+	qu_buf_clear(&t2);
+	app_draft_clear(&d);
+	app_draft_clear(&e);
+	free(att);
+}
+END_TEST
+
+START_TEST(test_draft_parse_details)
+{
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	const char *txt = "to: a@b.example,\r\n  c@d.example\r\nSubject:   hi  \r\n"
+			  "In-Reply-To: <x@y>\r\n\r\nbody\r\nline\r\n";
+	ck_assert_msg(app_draft_parse(txt, strlen(txt), &d, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(d.to, "a@b.example,  c@d.example");
+	ck_assert_str_eq(d.subject, "hi");
+	ck_assert_str_eq(d.in_reply_to, "<x@y>");
+	ck_assert_str_eq(d.body, "body\nline\n");
+	/* ~ in Attach: */
+	setenv("HOME", tmpdir, 1);
+	char *f = write_file("x.pdf", "%PDF");
+	const char *t2 = "To: a@b.example\nAttach: ~/x.pdf\n\n";
+	ck_assert_msg(app_draft_parse(t2, strlen(t2), &d, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(d.n_attach, 1);
+	ck_assert_str_eq(d.attach[0].path, f);
+	ck_assert_ptr_null(d.attach[0].description);
+	ck_assert_str_eq(d.body, "");
+	free(f);
+	app_draft_clear(&d);
+}
+END_TEST
+
+START_TEST(test_draft_refused)
+{
+	static const struct {
+		const char *text, *want;
+		enum qu_err_class cls;
+	} bad[] = {
+		{"To: a@b.example\rBcc: evil@x.example\n\nbody", "line 1", QU_E_USAGE},
+		{"Subject: a\x1b[2Jb\n\n", "control character", QU_E_USAGE},
+		{"Subject: nul\0x\n\n", "control character", QU_E_USAGE},
+		{"To: a@b.example\nthis is no header\n\n", "line 2", QU_E_USAGE},
+		{" folded first\n\n", "continuation", QU_E_USAGE},
+		{"Content-Type: text/html\n\n", "quail writes", QU_E_USAGE},
+		{"MIME-Version: 1.0\n\n", "quail writes", QU_E_USAGE},
+		{"To: a@b.example\nTo: c@d.example\n\n", "second", QU_E_USAGE},
+		{"Attach: /nonexistent/quail/file.bin\n\n", "/nonexistent/quail/file.bin", QU_E_NOINPUT},
+		{"Attach: /tmp\n\n", "not a regular file", QU_E_NOINPUT},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(bad); i++) {
+		struct app_draft d;
+		app_draft_init(&d);
+		d.subject = xstrdup("unchanged");
+		struct qu_err err;
+		size_t n = i == 2 ? 16 : strlen(bad[i].text);
+		ck_assert_msg(app_draft_parse(bad[i].text, n, &d, &err) == -1, "%zu parsed", i);
+		ck_assert_msg(err.cls == bad[i].cls && strstr(err.msg, bad[i].want), "%zu: %s", i,
+			      err.msg);
+		ck_assert_str_eq(d.subject, "unchanged");
+		app_draft_clear(&d);
+	}
+}
+END_TEST
+
+/* ---- identities ------------------------------------------------------- */
+
+START_TEST(test_identity)
+{
+	struct cfg *c = load_cfg(NULL);
+	char *from = NULL;
+	const struct cfg_account *a;
+	/* To wins over Cc; the alternate becomes the From with the name. */
+	const char *m1 = "From: x@y.example\nTo: A.L@163.COM\nCc: alice@home.example\n\nhi\n";
+	a = app_identity_for_message(c, NULL, m1, strlen(m1), &from);
+	ck_assert_str_eq(a->name, "work");
+	ck_assert_str_eq(from, "Alice Work <A.L@163.COM>");
+	free(from);
+	/* Cc when To has none of ours. */
+	const char *m2 = "From: x@y.example\nTo: list@lists.example\nCc: alice@work.example\n\n";
+	a = app_identity_for_message(c, NULL, m2, strlen(m2), &from);
+	ck_assert_str_eq(a->name, "work");
+	ck_assert_str_eq(from, "Alice Work <alice@work.example>");
+	free(from);
+	/* Delivered-To before X-Original-To; an IDN domain in its ACE form. */
+	const char *m3 = "To: list@lists.example\nX-Original-To: alice@home.example\n"
+			 "Delivered-To: boss@xn--bcher-kva.example\n\n";
+	a = app_identity_for_message(c, NULL, m3, strlen(m3), &from);
+	ck_assert_str_eq(a->name, "work");
+	ck_assert_str_eq(from, "Alice Work <boss@xn--bcher-kva.example>");
+	free(from);
+	/* Nothing of ours: the default account and its from. */
+	const char *m4 = "To: someone@else.example\n\n";
+	a = app_identity_for_message(c, NULL, m4, strlen(m4), &from);
+	ck_assert_str_eq(a->name, "home");
+	ck_assert_str_eq(from, "Alice Home <alice@home.example>");
+	free(from);
+	ck_assert_str_eq(app_identity_for_from(c, NULL, "Me <a.l@163.com>")->name, "work");
+	ck_assert_str_eq(app_identity_for_from(c, NULL, "z@z.example")->name, "home");
+	ck_assert(app_is_own_address(c, "ALICE@home.example"));
+	ck_assert(!app_is_own_address(c, "alice@home.example.org"));
+	cfg_free(c);
+}
+END_TEST
+
+/* ---- reply ------------------------------------------------------------ */
+
+static const char parent[] =
+	"Return-Path: <x@y>\n"
+	"From: Bob Builder <bob@example.org>\n"
+	"To: Alice Work <alice@work.example>, Carol <carol@example.net>\n"
+	"Cc: a.l@163.com, Dave <dave@example.com>\n"
+	"Subject: =?UTF-8?B?UmU6IOWbnuWkjTog5bel5L2c?=\n"
+	"Date: Tue, 1 Dec 2026 10:00:00 +0100\n"
+	"Message-ID: <m3@example.org>\n"
+	"References: <m1@example.org> <m2@example.org>\n"
+	"In-Reply-To: <m2@example.org>\n"
+	"\n"
+	"Hello,\n"
+	"> earlier text\n"
+	"\n"
+	"the plan\n"
+	"\n"
+	"-- \n"
+	"Bob's signature\n";
+
+START_TEST(test_reply_plain)
+{
+	struct cfg *c = load_cfg(NULL);
+	struct app_compose_settings s;
+	app_compose_settings_init(&s);
+	struct app_compose_opts o = {.cfg = c, .settings = &s, .path = "/mail/cur/1:2,S"};
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	ck_assert_msg(app_compose_reply(parent, strlen(parent), APP_REPLY, &o, &d, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_str_eq(d.to, "Bob Builder <bob@example.org>");
+	ck_assert_ptr_null(d.cc);
+	ck_assert_str_eq(d.from, "Alice Work <alice@work.example>");
+	ck_assert_str_eq(d.subject, "Re: 工作");
+	ck_assert_str_eq(d.in_reply_to, "<m3@example.org>");
+	ck_assert_str_eq(d.references, "<m1@example.org> <m2@example.org> <m3@example.org>");
+	ck_assert_str_eq(d.reply_file, "/mail/cur/1:2,S");
+	ck_assert_str_eq(d.body, "On Tue, 1 Dec 2026 10:00:00 +0100, Bob Builder wrote:\n"
+				 "> Hello,\n"
+				 ">> earlier text\n"
+				 ">\n"
+				 "> the plan\n");
+	app_draft_clear(&d);
+
+	/* Group reply: every To and Cc but one's own (from and alternates). */
+	ck_assert_int_eq(app_compose_reply(parent, strlen(parent), APP_REPLY_GROUP, &o, &d, &err), 0);
+	ck_assert_str_eq(d.to, "Bob Builder <bob@example.org>");
+	ck_assert_str_eq(d.cc, "Carol <carol@example.net>, Dave <dave@example.com>");
+	app_draft_clear(&d);
+
+	/* List reply without a list is refused. */
+	ck_assert_int_eq(app_compose_reply(parent, strlen(parent), APP_REPLY_LIST, &o, &d, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	app_draft_clear(&d);
+	app_compose_settings_clear(&s);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_reply_to_and_followup)
+{
+	struct cfg *c = load_cfg(NULL);
+	struct app_compose_opts o = {.cfg = c};
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	const char *m = "From: bob@example.org\nReply-To: Team <team@example.org>\n"
+			"To: alice@home.example, eve@example.net\n"
+			"Mail-Followup-To: dev@lists.example, bob@example.org\n"
+			"List-Post: <mailto:dev@lists.example?subject=x>\n"
+			"Subject: Re: Re[2]: AW: SV: RE: 答复: 回复：plan\n\nx\n";
+	ck_assert_int_eq(app_compose_reply(m, strlen(m), APP_REPLY, &o, &d, &err), 0);
+	ck_assert_str_eq(d.to, "Team <team@example.org>");
+	ck_assert_str_eq(d.subject, "Re: plan");
+	ck_assert_str_eq(d.from, "Alice Home <alice@home.example>");
+	ck_assert_ptr_null(d.references);
+	app_draft_clear(&d);
+	ck_assert_int_eq(app_compose_reply(m, strlen(m), APP_REPLY_GROUP, &o, &d, &err), 0);
+	ck_assert_str_eq(d.to, "dev@lists.example, bob@example.org");
+	ck_assert_ptr_null(d.cc);
+	app_draft_clear(&d);
+	ck_assert_int_eq(app_compose_reply(m, strlen(m), APP_REPLY_LIST, &o, &d, &err), 0);
+	ck_assert_str_eq(d.to, "dev@lists.example");
+	app_draft_clear(&d);
+	/* No List-Post: the Mail-Followup-To. */
+	const char *m2 = "From: bob@example.org\nMail-Followup-To: dev@lists.example\n\nx\n";
+	ck_assert_int_eq(app_compose_reply(m2, strlen(m2), APP_REPLY_LIST, &o, &d, &err), 0);
+	ck_assert_str_eq(d.to, "dev@lists.example");
+	app_draft_clear(&d);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_subjects)
+{
+	static const char *const in[][2] = {
+		{"plan", "Re: plan"},
+		{"Re: plan", "Re: plan"},
+		{"RE: re: plan", "Re: plan"},
+		{"Re[3]: plan", "Re: plan"},
+		{"AW: Antw: plan", "Re: plan"},
+		{"SV: plan", "Re: plan"},
+		{"回复: 计划", "Re: 计划"},
+		{"答复：计划", "Re: 计划"},
+		{"Fwd: plan", "Re: Fwd: plan"},
+		{"Reply later", "Re: Reply later"},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(in); i++) {
+		char *s = app_reply_subject(in[i][0]);
+		ck_assert_msg(strcmp(s, in[i][1]) == 0, "%zu: %s", i, s);
+		free(s);
+	}
+	char *s = app_reply_subject(NULL);
+	ck_assert_str_eq(s, "Re: ");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_references)
+{
+	char *r = app_reply_references(NULL, "<a@x> <b@x>", "<c@x>", 0);
+	ck_assert_str_eq(r, "<a@x> <c@x>");
+	free(r);
+	r = app_reply_references(NULL, NULL, NULL, 0);
+	ck_assert_ptr_null(r);
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (int i = 0; i < 30; i++)
+		qu_buf_printf(&b, "<r%d@x>\n ", i);
+	r = app_reply_references(b.data, NULL, "<me@x>", 5);
+	ck_assert_str_eq(r, "<r0@x> <r27@x> <r28@x> <r29@x> <me@x>");
+	free(r);
+	qu_buf_clear(&b);
+}
+END_TEST
+
+START_TEST(test_attribution)
+{
+	char *a = app_attribution("%n <%a> on %d about \"%s\" 100%%", parent, strlen(parent));
+	ck_assert_str_eq(a, "Bob Builder <bob@example.org> on Tue, 1 Dec 2026 10:00:00 +0100 "
+			    "about \"Re: 回复: 工作\" 100%");
+	free(a);
+	const char *m = "From: bare@example.org\n\n";
+	a = app_attribution("%n wrote:", m, strlen(m));
+	ck_assert_str_eq(a, "bare@example.org wrote:");
+	free(a);
+}
+END_TEST
+
+START_TEST(test_flowed_quote)
+{
+	const char *m = "From: f@example.org\nSubject: f\n"
+			"Content-Type: text/plain; charset=utf-8; format=flowed\n\n"
+			"This is a long \nparagraph that \nflows.\n"
+			"> quoted and \n> flowing\n"
+			" >stuffed\n"
+			"-- \nsig\n";
+	struct app_compose_opts o = {.settings = NULL};
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	ck_assert_int_eq(app_compose_reply(m, strlen(m), APP_REPLY, &o, &d, &err), 0);
+	ck_assert_str_eq(d.body, "On , f@example.org wrote:\n"
+				 "> This is a long paragraph that flows.\n"
+				 ">> quoted and flowing\n"
+				 "> >stuffed\n");
+	app_draft_clear(&d);
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	app_quote_text("a \nb\n", 5, true, true, &b);
+	ck_assert_str_eq(b.data, "> ab\n");
+	qu_buf_clear(&b);
+}
+END_TEST
+
+START_TEST(test_html_only_quote)
+{
+	const char *m = "From: h@example.org\nSubject: h\nMIME-Version: 1.0\n"
+			"Content-Type: text/html; charset=iso-8859-1\n"
+			"Content-Transfer-Encoding: quoted-printable\n\n"
+			"<html><body><p>Caf=E9 <b>open</b></p><script>x()</script>"
+			"<p>second</p></body></html>\n";
+	struct app_compose_opts o = {0};
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	ck_assert_int_eq(app_compose_reply(m, strlen(m), APP_REPLY, &o, &d, &err), 0);
+	ck_assert_msg(strstr(d.body, "> Café open\n>\n> second\n") && !strstr(d.body, "<p>") &&
+			      !strstr(d.body, "x()"),
+		      "%s", d.body);
+	app_draft_clear(&d);
+}
+END_TEST
+
+START_TEST(test_signature)
+{
+	char *sig = write_file("sig", "Alice\nhttps://example.org\n");
+	char *text = xasprintf("[account a]\nfrom = a@example.org\nsignature = %s\n"
+			       "[account b]\nfrom = b@example.org\nsignature = printf 'cmd sig' |\n"
+			       "[account c]\nfrom = c@example.org\nsignature = sleep 5 |\n"
+			       "[general]\ndefault_account = a\n", sig);
+	char *cp = write_file("cfg2", text);
+	struct qu_err err;
+	struct cfg *c = cfg_load(cp, true, &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	struct app_compose_opts o = {.cfg = c};
+	struct app_draft d;
+	app_draft_init(&d);
+	ck_assert_int_eq(app_compose_reply(parent, strlen(parent), APP_REPLY, &o, &d, &err), 0);
+	ck_assert_msg(strstr(d.body, "> the plan\n\n-- \nAlice\nhttps://example.org\n") &&
+			      !strstr(d.body, "Bob's signature"),
+		      "%s", d.body);
+	app_draft_clear(&d);
+	o.account = cfg_find_account(c, "b", NULL);
+	ck_assert_int_eq(app_compose_new(&o, &d, &err), 0);
+	ck_assert_str_eq(d.from, "b@example.org");
+	ck_assert_str_eq(d.body, "\n-- \ncmd sig\n");
+	app_draft_clear(&d);
+	o.account = cfg_find_account(c, "c", NULL);
+	o.signature_timeout_ms = 200;
+	int64_t t0 = qu_now_ms();
+	ck_assert_int_eq(app_compose_new(&o, &d, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_TEMPFAIL);
+	ck_assert_int_lt(qu_now_ms() - t0, 2000);
+	app_draft_clear(&d);
+	cfg_free(c);
+	free(cp);
+	free(text);
+	free(sig);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("compose");
+	TCase *tc = tcase_create("compose");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_settings);
+	tcase_add_test(tc, test_account_keys);
+	tcase_add_test(tc, test_draft_round_trip);
+	tcase_add_test(tc, test_draft_parse_details);
+	tcase_add_test(tc, test_draft_refused);
+	tcase_add_test(tc, test_identity);
+	tcase_add_test(tc, test_reply_plain);
+	tcase_add_test(tc, test_reply_to_and_followup);
+	tcase_add_test(tc, test_subjects);
+	tcase_add_test(tc, test_references);
+	tcase_add_test(tc, test_attribution);
+	tcase_add_test(tc, test_flowed_quote);
+	tcase_add_test(tc, test_html_only_quote);
+	tcase_add_test(tc, test_signature);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
