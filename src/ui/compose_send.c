@@ -348,7 +348,7 @@ ui_fn_compose_send(struct ui *u)
 		/* mutt asks for a To rather than sending nowhere */
 		u->compose->then_send = true;
 		ui_compose_ask_field(u, 't');
-		ui_message(u, true, "No recipients were specified.");
+		snprintf(u->prompt.label, sizeof u->prompt.label, "No recipients were specified. To: ");
 		return;
 	}
 	if (blank(d->body) && d->n_attach == 0) {

@@ -1,0 +1,271 @@
+"""Writing mail in quail's curses UI, through a real terminal (pyte).
+
+Usage: test_compose.py QUAIL_BINARY [TEST...]
+The editor is tests/ui/fake_editor.py, told what to do through a JSON
+file; it keeps a copy of every file it was given. Sending goes to a
+closed port on 127.0.0.1 (an error, or "queued" with queue = yes); the
+real delivery is tests/integration/compose-ui.sh's.
+"""
+import json
+import os
+import socket
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_ui  # noqa: E402
+from test_ui import UITest, write_msg, date  # noqa: E402
+
+EDITOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_editor.py")
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Compose(UITest):
+    def setUp(self):
+        super().setUp()
+        self.ed = os.path.join(self.tmp, "editor")
+        os.makedirs(self.ed)
+        self.mail = os.path.join(self.tmp, "Mail")
+        write_msg(self.md, "%d.M1P1.test" % test_ui.BASE,
+                  [("From", "Bob Example <bob@example.org>"), ("To", "alice@example.org"),
+                   ("Subject", "Lunch plans"), ("Date", date(1)),
+                   ("Message-ID", "<lunch@example.org>")],
+                  "Shall we meet at noon?\nBob\n")
+        self.write_config()
+        self.edit({"set": {"To": "carol@example.org", "Subject": "Hello Carol"},
+                   "body": "Hi Carol,\nsee you.\n"})
+
+    def write_config(self, account=(), ui=()):
+        d = os.path.join(self.home, ".config", "quail")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "config"), "w") as f:
+            f.write("[general]\ndefault_account = t\nmaildir = %s\n\n" % self.mail)
+            f.write("[account t]\nfrom = Alice <alice@example.org>\nmaildir = %s\n" % self.mail)
+            f.write("smtp = smtp://127.0.0.1:%d\n" % closed_port())
+            f.write("".join(line + "\n" for line in account))
+            f.write("\n[ui]\neditor = %s\n" % EDITOR)
+            f.write("".join(line + "\n" for line in ui))
+
+    def edit(self, mode):
+        with open(os.path.join(self.ed, "mode"), "w") as f:
+            json.dump(mode, f)
+
+    def got(self, n):
+        with open(os.path.join(self.ed, "got-%d" % n), encoding="utf-8") as f:
+            return f.read()
+
+    def info(self, n):
+        with open(os.path.join(self.ed, "info-%d" % n)) as f:
+            return json.load(f)
+
+    def start_ui(self):
+        env = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
+               "XDG_CACHE_HOME": os.path.join(self.home, ".cache"),
+               "XDG_RUNTIME_DIR": os.path.join(self.tmp, "run"),
+               "QUAIL_TEST_EDITOR_DIR": self.ed, "VISUAL": "false", "EDITOR": "false"}
+        os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
+        self.term = test_ui.Term([test_ui.QUAIL, "-f", "=INBOX"], self.rows, self.cols, env=env)
+        self.term.wait(lambda t: "---Quail:" in t.text() and "Lunch plans" in t.text(), 20,
+                       "the index")
+        return self.term
+
+    def compose_screen(self, t, *texts):
+        t.wait(lambda t: "-- Quail: Compose" in t.text() and all(x in t.text() for x in texts),
+               10, "the compose screen with %r" % (texts,))
+
+    def test_new_message_temp_file_private_and_removed(self):
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "carol@example.org", "Hello Carol")
+        got = self.got(0)
+        self.assertIn("From: Alice <alice@example.org>\n", got)
+        self.assertIn("To: \n", got)
+        info = self.info(0)
+        self.assertEqual(info["mode"], 0o600)
+        self.assertEqual(info["dirmode"], 0o700)
+        self.assertTrue(info["path"].startswith(os.path.join(self.tmp, "run", "quail-")))
+        self.assertFalse(os.path.exists(info["path"]), "the draft file is removed")
+        self.assertFalse(os.path.exists(os.path.dirname(info["path"])), "and its directory")
+        # the MIME structure of what would be sent
+        self.assertIn("text/plain", t.text())
+        t.send("q")
+        t.wait_text("Abort this message? ([no]/yes)", 5)
+        t.send("n")
+        t.settle()
+        self.assertIn("-- Quail: Compose", t.text())
+        t.send("q")
+        t.wait_text("Abort this message?", 5)
+        t.send("y")
+        t.wait_text("Message aborted.", 5)
+        self.assertIn("---Quail:", t.text())
+        self.quit(t)
+
+    def test_unchanged_new_message_aborts(self):
+        self.edit({"unchanged": True})
+        t = self.start_ui()
+        t.send("m")
+        t.wait_text("Aborted unmodified message.", 10)
+        self.assertNotIn("-- Quail: Compose", t.text())
+        self.assertFalse(os.path.exists(self.info(0)["path"]))
+        self.quit(t)
+
+    def test_editor_failing_aborts(self):
+        self.edit({"exit": 3})
+        t = self.start_ui()
+        t.send("m")
+        t.wait_text("The editor exited with 3", 10)
+        self.assertNotIn("-- Quail: Compose", t.text())
+        self.assertFalse(os.path.exists(self.info(0)["path"]))
+        self.quit(t)
+
+    def test_attach_complete_browse_detach(self):
+        files = os.path.join(self.tmp, "files")
+        os.makedirs(files)
+        with open(os.path.join(files, "report-2026.pdf"), "wb") as f:
+            f.write(b"%PDF-1.4\n" + b"x" * 3000)
+        with open(os.path.join(files, "notes.txt"), "w") as f:
+            f.write("some notes\n")
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("a")
+        t.wait_text("Attach file ('?' for list):", 5)
+        t.send(os.path.join(files, "rep") + "\t")
+        t.wait_text("report-2026.pdf", 5)
+        t.send("\r")
+        t.wait(lambda t: "  2 report-2026.pdf" in t.text(), 10, "the attachment row")
+        self.assertIn("Atts: 1", t.text())
+        self.assertIn("application/pdf", t.text())
+        # the browser: a directory answer lists it, Enter picks a file
+        t.send("a")
+        t.wait_text("Attach file", 5)
+        t.send(files + "\r")
+        t.wait_text("-- Directory:", 5)
+        self.assertIn("notes.txt", t.text())
+        t.send("j" * 4)
+        rows = [y for y, line in enumerate(t.screen.display) if "notes.txt" in line]
+        self.assertTrue(rows, t.text())
+        # move onto notes.txt: directories come first, then files by name
+        t.send("k" * 10)
+        t.settle()
+        for _ in range(10):
+            if "notes.txt" in self.cursor_line(t):
+                break
+            t.send("j")
+            t.settle(0.1)
+        t.send("\r")
+        t.wait(lambda t: "  3 notes.txt" in t.text(), 10, "the second attachment")
+        self.assertIn("Atts: 2", t.text())
+        # D on the second attachment (the cursor is on the newest)
+        t.send("D")
+        t.wait(lambda t: "notes.txt" not in t.text(), 5, "notes.txt detached")
+        self.assertIn("report-2026.pdf", t.text())
+        t.send("k")
+        t.send("k")
+        t.send("D")
+        t.wait_text("You may not delete the message text.", 5)
+        t.send("q")
+        t.wait_text("Abort this message?", 5)
+        t.send("y")
+        self.quit(t)
+
+    def test_reply_quotes_and_subject(self):
+        self.edit({"body": "Noon is fine.\n"})
+        t = self.start_ui()
+        t.send("r")
+        self.compose_screen(t, "Re: Lunch plans", "bob@example.org")
+        got = self.got(0)
+        self.assertIn("Subject: Re: Lunch plans\n", got)
+        self.assertIn("> Shall we meet at noon?\n", got)
+        self.assertIn("To: Bob Example <bob@example.org>\n", got)
+        self.quit_compose(t)
+
+    def quit_compose(self, t):
+        t.send("q")
+        t.wait(lambda t: "Abort this message?" in t.text() or "---Quail:" in t.text(), 5,
+               "q on the compose screen")
+        if "Abort this message?" in t.text():
+            t.send("y")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
+    def test_fields_change_with_prompts(self):
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("s")
+        t.wait_text("Subject: Hello Carol", 5)
+        t.send("\x15New subject\r")  # ^U clears the old value
+        self.compose_screen(t, "New subject")
+        t.send("c")
+        t.wait(lambda t: t.line(t.rows - 1).startswith("Cc: "), 5, "the Cc prompt")
+        t.send("dave@example.org\r")
+        self.compose_screen(t, "dave@example.org")
+        self.quit_compose(t)
+
+    def test_help_lists_compose_keys_and_bind(self):
+        self.write_config(ui=["bind.compose.Y = send-message"])
+        self.edit({"set": {"Subject": "no recipients"}, "body": "x\n"})
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "no recipients")
+        t.send("?")
+        t.wait_text("send-message", 5)
+        for f in ("attach-file", "detach-file", "edit-headers", "postpone-message"):
+            self.assertIn(f, t.text())
+        t.send("q")
+        self.compose_screen(t)
+        # the bound key sends: without a recipient it asks for a To first
+        t.send("Y")
+        t.wait(lambda t: t.line(t.rows - 1).startswith("No recipients were specified. To: "), 5,
+               "the To prompt")
+        t.send("\x07")
+        self.quit_compose(t)
+
+    def test_postpone_then_recall(self):
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("P")
+        t.wait_text("Message postponed.", 10)
+        drafts = os.path.join(self.mail, "Drafts")
+        files = [f for sub in ("cur", "new") for f in os.listdir(os.path.join(drafts, sub))]
+        self.assertEqual(len(files), 1, files)
+        t.send("R")
+        self.compose_screen(t, "Hello Carol", "carol@example.org")
+        self.quit_compose(t)
+
+    def test_send_error_keeps_draft(self):
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("y")
+        t.wait(lambda t: "Sending" not in t.text() and "127.0.0.1" in t.text(), 30,
+               "the send error")
+        self.compose_screen(t, "Hello Carol", "carol@example.org")
+        self.quit_compose(t)
+
+    def test_send_queued(self):
+        self.write_config(account=["queue = yes"])
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("y")
+        t.wait_text("Message queued", 30)
+        self.assertIn("---Quail:", t.text())
+        outbox = os.path.join(self.mail, ".outbox")
+        self.assertTrue(any(os.listdir(os.path.join(outbox, s)) for s in ("new", "cur")
+                            if os.path.isdir(os.path.join(outbox, s))))
+        self.quit(t)
+
+
+if __name__ == "__main__":
+    test_ui.QUAIL = os.path.abspath(sys.argv[1])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[2:], verbosity=2)
