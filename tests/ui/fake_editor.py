@@ -3,13 +3,14 @@
 
 Run as `fake_editor.py FILE`. What it does comes from the JSON file
 $QUAIL_TEST_EDITOR_DIR/mode: {"set": {"To": ..., "Subject": ...}, "body":
-text appended, "exit": status, "unchanged": true}. Every call copies the
+text appended, "exit": status, "unchanged": true, "sleep": seconds}. Every call copies the
 file it got to got-N and records its path and modes in info-N (N counts
 from 0), for the test to read.
 """
 import json
 import os
 import sys
+import time
 
 
 def main():
@@ -26,6 +27,8 @@ def main():
             "dirmode": os.stat(os.path.dirname(path)).st_mode & 0o777}
     with open(os.path.join(d, "info-%d" % n), "w") as f:
         json.dump(info, f)
+    if mode.get("sleep"):
+        time.sleep(mode["sleep"])  # the test resizes the terminal meanwhile
     if mode.get("exit"):
         sys.exit(mode["exit"])
     if mode.get("unchanged"):

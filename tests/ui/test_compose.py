@@ -107,6 +107,18 @@ class Compose(UITest):
         self.assertIn("---Quail:", t.text())
         self.quit(t)
 
+    def test_resize_while_editing(self):
+        self.edit({"set": {"To": "carol@example.org", "Subject": "Hello Carol"}, "body": "x\n",
+                   "sleep": 1.5})
+        t = self.start_ui()
+        t.send("m")
+        t.wait(lambda t: os.path.exists(os.path.join(self.ed, "got-0")), 5, "the editor")
+        t.resize(30, 100)
+        t.wait(lambda t: t.line(28).startswith("-- Quail: Compose"), 10,
+               "the compose screen drawn for 30 rows")
+        self.assertIn("Hello Carol", t.text())
+        self.quit_compose(t)
+
     def test_unchanged_new_message_aborts(self):
         self.edit({"unchanged": True})
         t = self.start_ui()
