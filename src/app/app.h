@@ -1054,7 +1054,9 @@ int app_draft_send(const struct cfg *c, const struct cfg_account *a,
 int app_bounce_message(const char *p, size_t n, const char *from, const char *to,
 	const struct mime_build_fixed *fixed, bool lf, struct qu_buf *out, struct qu_err *err);
 /* Bounces: the message above sent with envelope recipients only those of
- * to, through the account (NULL: by identity from c). With dry, nothing
+ * to, through the account (NULL: by identity from c). It goes out as
+ * `quail send -t` sends a message: a Date, Message-ID or MIME-Version it
+ * lacks is added, a Bcc field dropped; all else is unchanged. With dry, nothing
  * is sent and the message goes to *dry. Errors: those of app_send. */
 int app_bounce(const struct cfg *c, const struct cfg_account *a, const char *p, size_t n,
 	const char *to, const struct app_net *net, app_send_note_fn note, void *ctx,

@@ -85,8 +85,8 @@ compose_from_name(const char *from)
 }
 
 /* Does the account own addr: its from, or one of its alternates. */
-static bool
-account_has(const struct cfg_account *a, const char *addr)
+bool
+compose_account_owns(const struct cfg_account *a, const char *addr)
 {
 	char *own = a->from ? cfg_from_address(a->from) : NULL;
 	bool yes = own && compose_addr_eq(own, addr);
@@ -106,7 +106,7 @@ const struct cfg_account *
 compose_account_of(const struct cfg *c, const char *addr)
 {
 	for (size_t i = 0; c && addr && i < c->n_accounts; i++)
-		if (account_has(&c->accounts[i], addr))
+		if (compose_account_owns(&c->accounts[i], addr))
 			return &c->accounts[i];
 	return NULL;
 }

@@ -27,6 +27,11 @@ void compose_header_addrs(const char *p, size_t n, const char *name, struct mime
 char *compose_header_raw(const char *p, size_t n, const char *name);
 /* The account whose from or alternates hold addr, or NULL. */
 const struct cfg_account *compose_account_of(const struct cfg *c, const char *addr);
+/* True when addr is a's from or one of its alternates. */
+bool compose_account_owns(const struct cfg_account *a, const char *addr);
+/* Adds R to the flags of the Maildir message file at path (renamed
+ * through the store layer). Errors: NOINPUT, IOERR. */
+int compose_flag_replied(const char *path, struct qu_err *err);
 /* The account to use when none matched: def, else c's default. */
 const struct cfg_account *compose_default_account(const struct cfg *c,
 	const struct cfg_account *def);

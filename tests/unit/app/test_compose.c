@@ -504,6 +504,312 @@ START_TEST(test_signature)
 }
 END_TEST
 
+/* ---- building, forward, bounce, postpone ------------------------------ */
+
+static const struct mime_build_fixed fixed = {
+	.date = 1796000000, .date_offset = 60, .message_id = "fixed@id", .boundary = "BND"};
+
+START_TEST(test_build_reply)
+{
+	struct cfg *c = load_cfg(NULL);
+	struct app_compose_opts o = {.cfg = c};
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	ck_assert_int_eq(app_compose_reply(parent, strlen(parent), APP_REPLY, &o, &d, &err), 0);
+	free(d.bcc);
+	d.bcc = xstrdup("hidden@example.org");
+	char *att = write_file("报告.txt", "attached text\n");
+	struct app_draft_attach at = {.path = att};
+	d.attach = &at;
+	d.n_attach = 1;
+	struct qu_buf m;
+	qu_buf_init(&m, SIZE_MAX);
+	ck_assert_msg(app_draft_build(c, NULL, &d, &fixed, &m, &err) == 0, "%s", err.msg);
+	d.attach = NULL;
+	d.n_attach = 0;
+	ck_assert_msg(strstr(m.data, "\nFrom: Alice Work <alice@work.example>\n") ||
+			      qu_str_has_prefix(m.data, "From: Alice Work <alice@work.example>\n"),
+		      "%s", m.data);
+	ck_assert(strstr(m.data, "\nIn-Reply-To: <m3@example.org>\n"));
+	ck_assert(strstr(m.data, "References: <m1@example.org> <m2@example.org>"));
+	ck_assert(strstr(m.data, "<m3@example.org>"));
+	ck_assert(strstr(m.data, "Message-ID: <fixed@id>"));
+	ck_assert(!strstr(m.data, "hidden@example.org"));
+	ck_assert(!strstr(m.data, "\nSender:"));
+	ck_assert_msg(strstr(m.data, "Subject: Re: =?UTF-8?"), "%s", m.data);
+	ck_assert(strstr(m.data, "filename*=UTF-8''%E6%8A%A5%E5%91%8A.txt") ||
+		  strstr(m.data, "=?UTF-8?"));
+	ck_assert(strstr(m.data, "> the plan"));
+	qu_buf_clear(&m);
+	free(att);
+	app_draft_clear(&d);
+	cfg_free(c);
+}
+END_TEST
+
+static char *
+maildir_file(const char *sub, const char *name, const char *text)
+{
+	char *dir = xasprintf("%s/box", tmpdir);
+	static const char *const subs[] = {"", "/cur", "/new", "/tmp"};
+	for (size_t i = 0; i < 4; i++) {
+		char *d = xasprintf("%s%s", dir, subs[i]);
+		mkdir(d, 0700);
+		free(d);
+	}
+	char *rel = xasprintf("box/%s/%s", sub, name);
+	char *p = write_file(rel, text);
+	free(rel);
+	free(dir);
+	return p;
+}
+
+START_TEST(test_send_failure_keeps_flags)
+{
+	struct cfg *c = load_cfg(NULL);
+	char *file = maildir_file("cur", "1.x:2,S", parent);
+	struct app_draft d;
+	app_draft_init(&d);
+	struct app_compose_opts o = {.cfg = c, .path = file};
+	struct qu_err err;
+	ck_assert_int_eq(app_compose_reply(parent, strlen(parent), APP_REPLY, &o, &d, &err), 0);
+	struct app_draft_sent r;
+	struct app_net net = {.timeout_s = 5};
+	ck_assert_int_eq(app_draft_send(c, NULL, NULL, &d, &net, NULL, NULL, &r, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_TEMPFAIL);
+	ck_assert_str_eq(r.account->name, "work");
+	struct stat st;
+	ck_assert_int_eq(stat(file, &st), 0); /* no R: not sent */
+	app_draft_sent_clear(&r);
+	app_draft_clear(&d);
+	free(file);
+	cfg_free(c);
+}
+END_TEST
+
+static const char with_attachment[] =
+	"From: Bob <bob@example.org>\n"
+	"To: alice@home.example\n"
+	"Subject: =?UTF-8?B?5oql5ZGK?=\n"
+	"Date: Wed, 2 Dec 2026 09:00:00 +0000\n"
+	"Message-ID: <att@example.org>\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed; boundary=\"xx\"\n"
+	"\n"
+	"--xx\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"see the file\n"
+	"--xx\n"
+	"Content-Type: application/pdf; name=\"r.pdf\"\n"
+	"Content-Disposition: attachment; filename=\"r.pdf\"\n"
+	"Content-Transfer-Encoding: base64\n"
+	"\n"
+	"JVBERi0xLjQKJcOkw7zDtsOfCg==\n"
+	"--xx--\n";
+
+START_TEST(test_forward_inline)
+{
+	struct cfg *c = load_cfg(NULL);
+	char *dir = xasprintf("%s/fwd", tmpdir);
+	struct app_compose_opts o = {.cfg = c, .attach_dir = dir};
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	ck_assert_msg(app_compose_forward(with_attachment, strlen(with_attachment), false, &o, &d,
+					  &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(d.subject, "Fwd: 报告");
+	ck_assert_str_eq(d.from, "Alice Home <alice@home.example>");
+	ck_assert_ptr_null(d.to);
+	ck_assert_msg(strstr(d.body, "----- Forwarded message -----\n"
+				     "Date: Wed, 2 Dec 2026 09:00:00 +0000\n"
+				     "From: Bob <bob@example.org>\n"
+				     "To: alice@home.example\n"
+				     "Subject: 报告\n\nsee the file\n"),
+		      "%s", d.body);
+	ck_assert_uint_eq(d.n_attach, 1);
+	struct store_map_like {
+		char buf[64];
+	} got;
+	FILE *f = fopen(d.attach[0].path, "rb");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(got.buf, 1, sizeof got.buf, f);
+	fclose(f);
+	ck_assert_uint_eq(n, 19);
+	ck_assert_int_eq(memcmp(got.buf, "%PDF-1.4\n%\xc3\xa4\xc3\xbc\xc3\xb6\xc3\x9f\n", 19), 0);
+	ck_assert(strstr(d.attach[0].path, "r.pdf"));
+	app_draft_clear(&d);
+	free(dir);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_forward_attached)
+{
+	char *orig = write_file("orig.eml", with_attachment);
+	struct app_compose_settings s;
+	app_compose_settings_init(&s);
+	free(s.forward_format);
+	s.forward_format = xstrdup("[%n] %s");
+	struct cfg_account a = {.from = "Alice <alice@home.example>"};
+	struct app_compose_opts o = {.account = &a, .settings = &s, .path = orig};
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	ck_assert_int_eq(app_compose_forward(with_attachment, strlen(with_attachment), true, &o, &d,
+					     &err), 0);
+	ck_assert_str_eq(d.subject, "[Bob] 报告");
+	ck_assert_str_eq(d.forward_file, orig);
+	d.to = xstrdup("carol@example.net");
+	struct qu_buf m;
+	qu_buf_init(&m, SIZE_MAX);
+	ck_assert_msg(app_draft_build(NULL, &a, &d, &fixed, &m, &err) == 0, "%s", err.msg);
+	struct mime_part *root = mime_parse(m.data, m.len, NULL, NULL);
+	ck_assert_str_eq(root->content_type, "multipart/mixed");
+	const struct mime_part *msg = NULL;
+	for (const struct mime_part *q = root; q; q = mime_part_next(q, root))
+		if (!strcmp(q->content_type, "message/rfc822"))
+			msg = q;
+	ck_assert_ptr_nonnull(msg);
+	size_t bl;
+	const char *body = mime_part_body(msg, &bl);
+	ck_assert_uint_eq(bl, strlen(with_attachment) - 1); /* the last LF is the boundary's */
+	ck_assert_int_eq(memcmp(body, with_attachment, bl), 0);
+	ck_assert(strstr(m.data, "Content-Transfer-Encoding: 7bit\n\nFrom: Bob"));
+	mime_part_free(root);
+	qu_buf_clear(&m);
+	app_draft_clear(&d);
+	app_compose_settings_clear(&s);
+	free(orig);
+	d.to = NULL;
+	ck_assert_int_eq(app_compose_forward(with_attachment, strlen(with_attachment), true,
+					     &(struct app_compose_opts){0}, &d, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+}
+END_TEST
+
+START_TEST(test_bounce)
+{
+	struct qu_buf m;
+	qu_buf_init(&m, SIZE_MAX);
+	struct qu_err err;
+	const char *orig = "From x@y Mon Jan  1 00:00:00 2026\nFrom: b@example.org\r\nTo: a@x\r\n\r\nbody\r\n";
+	ck_assert_int_eq(app_bounce_message(orig, strlen(orig), "Alice <alice@home.example>",
+					    "Carol <carol@example.net>, d@example.com", &fixed,
+					    true, &m, &err), 0);
+	ck_assert_str_eq(m.data, "Resent-From: alice@home.example\n"
+				 "Resent-To: carol@example.net, d@example.com\n"
+				 "Resent-Date: Mon, 30 Nov 2026 01:53:20 +0100\n"
+				 "Resent-Message-ID: <fixed@id>\n"
+				 "From: b@example.org\nTo: a@x\n\nbody\n");
+	qu_buf_reset(&m);
+	ck_assert_int_eq(app_bounce_message(orig, strlen(orig), "alice@home.example",
+					    "x@y\r\nBcc: evil@example.org", &fixed, true, &m, &err),
+			 -1);
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	ck_assert_int_eq(app_bounce_message(orig, strlen(orig), "alice@home.example", "nobody",
+					    &fixed, true, &m, &err), -1);
+	qu_buf_clear(&m);
+	/* Without dry, nothing may leave: a dry bounce gives the bytes. */
+	struct cfg_account a = {.from = "alice@home.example", .smtp = "smtp://127.0.0.1:1"};
+	struct qu_buf dry;
+	qu_buf_init(&dry, SIZE_MAX);
+	orig = "From: b@example.org\nTo: a@x\nDate: Tue, 1 Dec 2026 10:00:00 +0100\n"
+	       "Message-ID: <b@x>\nMIME-Version: 1.0\n\nbody\n";
+	ck_assert_msg(app_bounce(NULL, &a, orig, strlen(orig), "c@example.net", NULL, NULL, NULL,
+				 &dry, &err) == 0, "%s", err.msg);
+	ck_assert(qu_str_has_prefix(dry.data, "Resent-From: alice@home.example\nResent-To: "
+					      "c@example.net\n"));
+	ck_assert_msg(strstr(dry.data, "\nFrom: b@example.org\nTo: a@x\n"
+				       "Date: Tue, 1 Dec 2026 10:00:00 +0100\nMessage-ID: <b@x>\nMIME-Version: 1.0\n\nbody\n"),
+		      "%s", dry.data);
+	qu_buf_clear(&dry);
+}
+END_TEST
+
+struct listed {
+	size_t n;
+	char path[512];
+	char subject[128];
+};
+
+static void
+on_postponed(void *ctx, const struct app_postponed *p)
+{
+	struct listed *l = ctx;
+	if (l->n++ == 0) {
+		snprintf(l->path, sizeof l->path, "%s", p->path);
+		snprintf(l->subject, sizeof l->subject, "%s", p->subject ? p->subject : "");
+	}
+}
+
+START_TEST(test_postpone_recall)
+{
+	char *mdir = xasprintf("%s/Mail/home", tmpdir);
+	char *att = write_file("résumé file.txt", "cv\n");
+	struct cfg_account a = {.from = "Alice <alice@home.example>", .maildir = mdir};
+	struct app_draft d;
+	app_draft_init(&d);
+	d.from = xstrdup("Alice <alice@home.example>");
+	d.to = xstrdup("张三 <zhang@example.cn>");
+	d.bcc = xstrdup("secret@example.org");
+	d.subject = xstrdup("Re: 计划");
+	d.in_reply_to = xstrdup("<p@x>");
+	d.references = xstrdup("<o@x> <p@x>");
+	d.reply_file = xstrdup("/mail/cur/1:2,S");
+	d.body = xstrdup("text ünïcode\n");
+	d.body_len = strlen(d.body);
+	d.headers = xcalloc(1, sizeof *d.headers);
+	d.headers[0] = xstrdup("X-Custom: kept");
+	d.n_headers = 1;
+	d.attach = xcalloc(1, sizeof *d.attach);
+	d.attach[0].path = xstrdup(att);
+	d.attach[0].description = xstrdup("my cv");
+	d.n_attach = 1;
+	struct qu_err err;
+	struct listed l = {0};
+	ck_assert_int_eq(app_postponed_list(&a, NULL, on_postponed, &l, &err), 0);
+	ck_assert_uint_eq(l.n, 0);
+	char *path = NULL;
+	ck_assert_msg(app_draft_postpone(&a, NULL, &d, &path, &err) == 0, "%s", err.msg);
+	ck_assert_msg(strstr(path, "/Mail/home/Drafts/cur/") && strstr(path, ":2,DS"), "%s", path);
+	ck_assert_int_eq(app_postponed_list(&a, NULL, on_postponed, &l, &err), 0);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.path, path);
+	ck_assert_str_eq(l.subject, "Re: 计划");
+	struct app_draft e;
+	app_draft_init(&e);
+	ck_assert_msg(app_draft_recall(path, &e, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(e.from, d.from);
+	ck_assert_str_eq(e.to, d.to);
+	ck_assert_str_eq(e.bcc, d.bcc);
+	ck_assert_str_eq(e.subject, d.subject);
+	ck_assert_str_eq(e.in_reply_to, d.in_reply_to);
+	ck_assert_str_eq(e.references, d.references);
+	ck_assert_str_eq(e.reply_file, d.reply_file);
+	ck_assert_str_eq(e.body, d.body);
+	ck_assert_str_eq(e.postponed, path);
+	ck_assert_uint_eq(e.n_headers, 1);
+	ck_assert_str_eq(e.headers[0], "X-Custom: kept");
+	ck_assert_uint_eq(e.n_attach, 1);
+	ck_assert_str_eq(e.attach[0].path, att);
+	ck_assert_str_eq(e.attach[0].description, "my cv");
+	/* What is sent of it holds none of quail's own fields. */
+	struct qu_buf m;
+	qu_buf_init(&m, SIZE_MAX);
+	ck_assert_int_eq(app_draft_build(NULL, &a, &e, &fixed, &m, &err), 0);
+	ck_assert(!strstr(m.data, "X-Quail"));
+	ck_assert(!strstr(m.data, "secret@example.org"));
+	qu_buf_clear(&m);
+	app_draft_clear(&e);
+	app_draft_clear(&d);
+	free(path);
+	free(att);
+	free(mdir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -525,6 +831,12 @@ main(void)
 	tcase_add_test(tc, test_flowed_quote);
 	tcase_add_test(tc, test_html_only_quote);
 	tcase_add_test(tc, test_signature);
+	tcase_add_test(tc, test_build_reply);
+	tcase_add_test(tc, test_send_failure_keeps_flags);
+	tcase_add_test(tc, test_forward_inline);
+	tcase_add_test(tc, test_forward_attached);
+	tcase_add_test(tc, test_bounce);
+	tcase_add_test(tc, test_postpone_recall);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
