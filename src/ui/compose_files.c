@@ -129,7 +129,7 @@ browser_read(struct ui *u, struct ui_browser *b, const char *dir)
 			continue;
 		b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
 		struct browse_entry *x = &b->v[b->n++];
-		x->name = xstrdup(e->d_name);
+		*x = (struct browse_entry){.name = xstrdup(e->d_name)};
 		x->dir = is_dir(b->dir, e->d_name, &x->size);
 	}
 	closedir(d);

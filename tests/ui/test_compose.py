@@ -19,6 +19,11 @@ from test_ui import UITest, write_msg, date  # noqa: E402
 EDITOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_editor.py")
 
 
+def read_text(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
 def closed_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -69,6 +74,7 @@ class Compose(UITest):
         env = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
                "XDG_CACHE_HOME": os.path.join(self.home, ".cache"),
                "XDG_RUNTIME_DIR": os.path.join(self.tmp, "run"),
+               "XDG_STATE_HOME": os.path.join(self.tmp, "state"),
                "QUAIL_TEST_EDITOR_DIR": self.ed, "VISUAL": "false", "EDITOR": "false"}
         os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
         self.term = test_ui.Term([test_ui.QUAIL, "-f", "=INBOX"], self.rows, self.cols, env=env)
@@ -161,17 +167,10 @@ class Compose(UITest):
         t.send(files + "\r")
         t.wait_text("-- Directory:", 5)
         self.assertIn("notes.txt", t.text())
-        t.send("j" * 4)
-        rows = [y for y, line in enumerate(t.screen.display) if "notes.txt" in line]
-        self.assertTrue(rows, t.text())
-        # move onto notes.txt: directories come first, then files by name
-        t.send("k" * 10)
-        t.settle()
-        for _ in range(10):
-            if "notes.txt" in self.cursor_line(t):
-                break
-            t.send("j")
-            t.settle(0.1)
+        # "../" first, then the files by name: one down is notes.txt
+        t.send("j")
+        t.wait(lambda t: any("notes.txt" in t.line(y) for y in t.reverse_rows()
+                             if 0 < y < t.rows - 2), 5, "the cursor on notes.txt")
         t.send("\r")
         t.wait(lambda t: "  3 notes.txt" in t.text(), 10, "the second attachment")
         self.assertIn("Atts: 2", t.text())
@@ -272,9 +271,9 @@ class Compose(UITest):
         t.send("y")
         t.wait_text("Message queued", 30)
         self.assertIn("---Quail:", t.text())
-        outbox = os.path.join(self.mail, ".outbox")
-        self.assertTrue(any(os.listdir(os.path.join(outbox, s)) for s in ("new", "cur")
-                            if os.path.isdir(os.path.join(outbox, s))))
+        outbox = os.path.join(self.tmp, "state", "quail", "outbox")
+        kept = [os.path.join(d, f) for d, _, fs in os.walk(outbox) for f in fs]
+        self.assertTrue(any("Subject: Hello Carol" in read_text(f) for f in kept), kept)
         self.quit(t)
 
 
