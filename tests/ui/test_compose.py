@@ -198,6 +198,41 @@ class Compose(UITest):
         self.assertIn("To: Bob Example <bob@example.org>\n", got)
         self.quit_compose(t)
 
+    def test_forward_inline_and_attached(self):
+        self.edit({"set": {"To": "carol@example.org"}, "body": "FYI\n"})
+        self.write_config(ui=["mime_forward = ask"])
+        t = self.start_ui()
+        t.send("f")
+        t.wait_text("Forward as attachment? ([no]/yes)", 5)
+        t.send("n")
+        self.compose_screen(t, "Fwd: Lunch plans", "carol@example.org")
+        got = self.got(0)
+        self.assertIn("Subject: Fwd: Lunch plans\n", got)
+        self.assertIn("Shall we meet at noon?", got)
+        t.send("q")
+        t.wait_text("Abort this message?", 5)
+        t.send("y")
+        t.wait_text("---Quail:", 5)
+        t.send("f")
+        t.wait_text("Forward as attachment?", 5)
+        t.send("y")
+        self.compose_screen(t, "Fwd: Lunch plans", "message/rfc822")
+        self.assertNotIn("Shall we meet at noon?", self.got(1))
+        self.quit_compose(t)
+
+    def test_bounce_asks_then_reports(self):
+        t = self.start_ui()
+        t.send("b")
+        t.wait_text("Bounce message to: ", 5)
+        t.send("dave@example.org\r")
+        t.wait_text("Bounce message to dave@example.org? ([no]/yes)", 5)
+        t.send("y")
+        # nothing listens on the account's port: the error is shown
+        t.wait(lambda t: "Bouncing" not in t.text() and "127.0.0.1" in t.text(), 30,
+               "the bounce error")
+        self.assertIn("---Quail:", t.text())
+        self.quit(t)
+
     def quit_compose(self, t):
         t.send("q")
         t.wait(lambda t: "Abort this message?" in t.text() or "---Quail:" in t.text(), 5,
