@@ -35,6 +35,11 @@ try:
            "compose (reply)")
     t.send("y")
     t.wait(lambda t: "Mail sent." in t.text(), 60, "Mail sent. (reply)")
+    # the index row of the original shows the replied flag at once
+    row = [line for line in t.screen.display if "Lunch plans" in line]
+    if len(row) != 1 or " r " not in row[0][:12]:
+        print("no r flag in the index row: %r" % row)
+        sys.exit(1)
     t.send("q")
     sys.exit(t.wait_exit(10))
 except AssertionError as e:
