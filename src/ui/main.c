@@ -173,7 +173,6 @@ ui_main(int argc, char **argv)
 	}
 	struct qu_err err = {0};
 	struct ui u = {.cursor_id = SIZE_MAX, .wake = {-1, -1}, .sig = {-1, -1}};
-	app_compose_settings_init(&u.compose_settings);
 	u.root = maildir_root(&u, &o, &err);
 	if (!u.root && err.msg[0]) {
 		ui_free(&u);
