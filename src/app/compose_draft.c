@@ -311,9 +311,20 @@ app_draft_parse(const char *p, size_t n, struct app_draft *d, struct qu_err *err
 	}
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
-	for (size_t i = body; i < n; i++)
-		if (p[i] != '\r' || i + 1 >= n || p[i + 1] != '\n')
-			qu_buf_append_byte(&b, p[i]);
+	/* Line ends become LF: every CR before an LF goes ("\r\r\n" too,
+	 * so that reading the text again changes nothing). */
+	for (size_t i = body; i < n; i++) {
+		if (p[i] == '\r') {
+			size_t k = i;
+			while (k < n && p[k] == '\r')
+				k++;
+			if (k < n && p[k] == '\n') {
+				i = k - 1;
+				continue;
+			}
+		}
+		qu_buf_append_byte(&b, p[i]);
+	}
 	t.body = qu_buf_steal(&b, &t.body_len);
 	editor_fields_free(d);
 	free(d->in_reply_to);

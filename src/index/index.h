@@ -169,4 +169,20 @@ int index_count(struct index *ix, const char *folder, const char *query, uint64_
  * is no such message, -1 with IOERR or what fn set. */
 int index_get(struct index *ix, int64_t id, index_row_fn fn, void *ctx, struct qu_err *err);
 
+/* ---- addresses, for completion (addresses.c) -------------------------- */
+
+/* The addresses of one message. Borrowed for the call; NULL when absent. */
+struct index_addr_row {
+	const char *from_name, *from_addr;
+	const char *to_list, *cc_list; /* "Name <addr>, ..." */
+	int64_t date;                  /* Date:, else the file time */
+};
+typedef int (*index_addr_fn)(void *ctx, const struct index_addr_row *r, struct qu_err *err);
+
+/* Calls fn for every message whose From, To or Cc may hold prefix (ASCII
+ * case-insensitive; a non-ASCII or empty prefix: every message); the
+ * caller matches exactly. Returns 0, or -1 with IOERR or what fn set. */
+int index_addresses(struct index *ix, const char *prefix, index_addr_fn fn, void *ctx,
+	struct qu_err *err);
+
 #endif

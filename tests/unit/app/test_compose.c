@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
 #include "config/config.h"
 #include "mime/mime.h"
+#include "index/index.h"
 #include "app/app.h"
 
 static char tmpdir[] = "/tmp/quail-compose-XXXXXX";
@@ -810,6 +812,147 @@ START_TEST(test_postpone_recall)
 }
 END_TEST
 
+/* ---- address completion ---------------------------------------------- */
+
+static void
+add_msg(const char *dir, int i, const char *from, const char *to, int64_t age_days)
+{
+	time_t t = time(NULL) - (time_t)(age_days * 86400);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char date[64];
+	strftime(date, sizeof date, "%d %b %Y %H:%M:%S +0000", &tm);
+	char *text = xasprintf("From: %s\nTo: %s\nDate: %s\nSubject: m%d\nMessage-ID: <m%d@x>\n\nx\n",
+			       from, to, date, i, i);
+	char *name = xasprintf("%s/cur/%d.m%d.host:2,S", dir, 1000 + i, i);
+	FILE *f = fopen(name, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(name);
+	free(text);
+}
+
+static char *
+make_index(void)
+{
+	char *dir = xasprintf("%s/ab", tmpdir);
+	mkdir(dir, 0700);
+	static const char *const subs[] = {"cur", "new", "tmp"};
+	for (size_t i = 0; i < 3; i++) {
+		char *d = xasprintf("%s/%s", dir, subs[i]);
+		mkdir(d, 0700);
+		free(d);
+	}
+	int k = 0;
+	for (int i = 0; i < 5; i++)
+		add_msg(dir, k++, "Olga Old <olga@old.example>", "me@self.example", 365);
+	add_msg(dir, k++, "Oscar New <oscar@new.example>", "me@self.example", 0);
+	for (int i = 0; i < 3; i++)
+		add_msg(dir, k++, "me@self.example", "Otto Often <otto@often.example>", 1);
+	add_msg(dir, k++, "王小明 <wang@example.cn>", "me@self.example", 2);
+	add_msg(dir, k++, "Émile Zola <emile@example.fr>", "me@self.example", 2);
+	char *db = xasprintf("%s/index.sqlite", tmpdir);
+	struct qu_err err;
+	struct index *ix = index_open(db, 0, &err);
+	ck_assert_msg(ix != NULL, "%s", err.msg);
+	const char *paths[] = {dir};
+	ck_assert_msg(index_update(ix, paths, 1, NULL, NULL, &err) == 0, "%s", err.msg);
+	index_free(ix);
+	free(dir);
+	return db;
+}
+
+START_TEST(test_addr_complete)
+{
+	char *db = make_index();
+	struct app_addr_opts o = {.db = db};
+	struct app_addr_match *v;
+	size_t n;
+	struct qu_err err;
+	ck_assert_msg(app_addr_complete("o", &o, &v, &n, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(n, 3);
+	/* Three messages yesterday beat one today, which beats five a year
+	 * ago. */
+	ck_assert_str_eq(v[0].address, "otto@often.example");
+	ck_assert_str_eq(v[0].name, "Otto Often");
+	ck_assert_uint_eq(v[0].count, 3);
+	ck_assert_str_eq(v[1].address, "oscar@new.example");
+	ck_assert_str_eq(v[2].address, "olga@old.example");
+	ck_assert_uint_eq(v[2].count, 5);
+	app_addr_matches_free(v, n);
+	/* A word of the name, any case; CJK; a non-ASCII capital. */
+	ck_assert_int_eq(app_addr_complete("ZOL", &o, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].address, "emile@example.fr");
+	app_addr_matches_free(v, n);
+	ck_assert_int_eq(app_addr_complete("王小", &o, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].name, "王小明");
+	app_addr_matches_free(v, n);
+	ck_assert_int_eq(app_addr_complete("émi", &o, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	app_addr_matches_free(v, n);
+	ck_assert_int_eq(app_addr_complete("nobody", &o, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	app_addr_matches_free(v, n);
+	free(db);
+}
+END_TEST
+
+START_TEST(test_addr_query_command)
+{
+	char *db = make_index();
+	char *script = write_file("q.sh",
+				  "printf 'Searching for %s\\n' \"$1\"\n"
+				  "printf 'q@x.example\\tQ Person\\tteam\\n'\n"
+				  "printf 'otto@often.example\\tDuplicate\\t\\n'\n"
+				  "printf 'evil\\033[2J@x.example\\tEvil\\t\\n'\n"
+				  "printf 'no-at-sign\\tNone\\t\\n'\n"
+				  "echo complaint >&2\n");
+	char *qc = xasprintf("sh %s %%s", script);
+	struct cfg_account a = {.query_command = qc};
+	struct app_addr_opts o = {.db = db, .account = &a};
+	struct app_addr_match *v;
+	size_t n;
+	struct qu_err err;
+	ck_assert_msg(app_addr_complete("o'; touch pwned; '", &o, &v, &n, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_uint_eq(n, 2); /* the escape and the line without '@' dropped */
+	ck_assert_str_eq(v[1].address, "otto@often.example");
+	ck_assert_str_eq(v[1].name, "Duplicate");
+	ck_assert_str_eq(v[0].address, "q@x.example");
+	ck_assert_str_eq(v[0].name, "Q Person");
+	ck_assert_str_eq(v[0].other, "team");
+	ck_assert(v[0].from_query);
+	ck_assert_int_ne(access("pwned", F_OK), 0);
+	app_addr_matches_free(v, n);
+	ck_assert_int_eq(app_addr_complete("ot", &o, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0].address, "otto@often.example");
+	ck_assert_str_eq(v[0].name, "Otto Often");
+	ck_assert_str_eq(v[1].address, "q@x.example");
+	app_addr_matches_free(v, n);
+	/* A failing command: its stderr in the error; a hung one: bounded. */
+	a.query_command = "echo 'no such book' >&2; exit 3";
+	ck_assert_int_eq(app_addr_complete("ot", &o, &v, &n, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert_msg(strstr(err.msg, "status 3: no such book"), "%s", err.msg);
+	ck_assert_uint_eq(n, 1); /* the index's answer is kept */
+	app_addr_matches_free(v, n);
+	a.query_command = "sleep 10; :";
+	o.timeout_ms = 300;
+	int64_t t0 = qu_now_ms();
+	ck_assert_int_eq(app_addr_complete("ot", &o, &v, &n, &err), -1);
+	ck_assert_msg(err.cls == QU_E_TEMPFAIL, "%s", err.msg);
+	ck_assert_int_lt(qu_now_ms() - t0, 3000);
+	app_addr_matches_free(v, n);
+	free(qc);
+	free(script);
+	free(db);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -837,6 +980,8 @@ main(void)
 	tcase_add_test(tc, test_forward_attached);
 	tcase_add_test(tc, test_bounce);
 	tcase_add_test(tc, test_postpone_recall);
+	tcase_add_test(tc, test_addr_complete);
+	tcase_add_test(tc, test_addr_query_command);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
