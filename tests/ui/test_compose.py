@@ -220,6 +220,28 @@ class Compose(UITest):
         self.assertNotIn("Shall we meet at noon?", self.got(1))
         self.quit_compose(t)
 
+    def test_reply_from_pager_and_tagged_forward(self):
+        self.edit({"body": "ok\n"})
+        t = self.start_ui()
+        t.send("\r")
+        t.wait_text("Shall we meet at noon?", 10)
+        t.send("r")
+        self.compose_screen(t, "Re: Lunch plans")
+        t.send("q")
+        t.wait(lambda t: "Abort this message?" in t.text() or "noon?" in t.text(), 5, "q")
+        if "Abort this message?" in t.text():
+            t.send("y")
+        # back in the pager it came from
+        t.wait(lambda t: "Shall we meet at noon?" in t.text() and "Compose" not in t.text(), 5,
+               "the pager again")
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        # ; f: the tagged messages forwarded as attachments (mime_forward is no)
+        t.send("t")
+        t.send(";f")
+        self.compose_screen(t, "Fwd: Lunch plans", "message/rfc822")
+        self.quit_compose(t)
+
     def test_bounce_asks_then_reports(self):
         t = self.start_ui()
         t.send("b")
@@ -254,6 +276,24 @@ class Compose(UITest):
         t.wait(lambda t: t.line(t.rows - 1).startswith("Cc: "), 5, "the Cc prompt")
         t.send("dave@example.org\r")
         self.compose_screen(t, "dave@example.org")
+        self.quit_compose(t)
+
+    def test_address_completion_on_tab(self):
+        q = os.path.join(self.tmp, "query.sh")
+        with open(q, "w") as f:
+            f.write('#!/bin/sh\necho "looking for $1"\n'
+                    'case "$1" in dav*) printf "dave@example.org\\tDave Jones\\tfriend\\n";; esac\n')
+        os.chmod(q, 0o755)
+        self.write_config(account=["query_command = %s %%s" % q])
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("t")
+        t.wait_text("To: carol@example.org", 5)
+        t.send(", dav\t")
+        t.wait_text("To: carol@example.org, Dave Jones <dave@example.org>", 10)
+        t.send("\r")
+        self.compose_screen(t, "carol@example.org, Dave Jones <dave@example.org>")
         self.quit_compose(t)
 
     def test_help_lists_compose_keys_and_bind(self):
