@@ -47,13 +47,13 @@ class Compose(UITest):
         self.edit({"set": {"To": "carol@example.org", "Subject": "Hello Carol"},
                    "body": "Hi Carol,\nsee you.\n"})
 
-    def write_config(self, account=(), ui=()):
+    def write_config(self, account=(), ui=(), port=None):
         d = os.path.join(self.home, ".config", "quail")
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "config"), "w") as f:
             f.write("[general]\ndefault_account = t\nmaildir = %s\n\n" % self.mail)
             f.write("[account t]\nfrom = Alice <alice@example.org>\nmaildir = %s\n" % self.mail)
-            f.write("smtp = smtp://127.0.0.1:%d\n" % closed_port())
+            f.write("smtp = smtp://127.0.0.1:%d\n" % (port or closed_port()))
             f.write("".join(line + "\n" for line in account))
             f.write("\n[ui]\neditor = %s\n" % EDITOR)
             f.write("".join(line + "\n" for line in ui))
@@ -335,6 +335,26 @@ class Compose(UITest):
         t.send("y")
         t.wait(lambda t: "Sending" not in t.text() and "127.0.0.1" in t.text(), 30,
                "the send error")
+        self.compose_screen(t, "Hello Carol", "carol@example.org")
+        self.quit_compose(t)
+
+    def test_send_cancel_keeps_draft(self):
+        # a server that takes the connection and never greets
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        self.addCleanup(silent.close)
+        self.write_config(port=silent.getsockname()[1])
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("y")
+        t.wait_text("Sending message... (^G cancels)", 5)
+        # the compose keys wait while the message goes out
+        t.send("s")
+        t.wait_text("Sending; ^G cancels.", 5)
+        t.send("\x07")
+        t.wait_text("Sending canceled; the message is kept.", 10)
         self.compose_screen(t, "Hello Carol", "carol@example.org")
         self.quit_compose(t)
 
