@@ -3,7 +3,8 @@
 
 Run as `fake_editor.py FILE`. What it does comes from the JSON file
 $QUAIL_TEST_EDITOR_DIR/mode: {"set": {"To": ..., "Subject": ...}, "body":
-text appended, "exit": status, "unchanged": true, "sleep": seconds}. Every call copies the
+text appended, "exit": status, "unchanged": true, "sleep": seconds,
+"prepend": text put first}. Every call copies the
 file it got to got-N and records its path and modes in info-N (N counts
 from 0), for the test to read.
 """
@@ -45,7 +46,7 @@ def main():
             else:
                 lines.append("%s: %s" % (name, value))
         text = "\n".join(lines) + "\n\n" + body
-    text += mode.get("body", "")
+    text = mode.get("prepend", "") + text + mode.get("body", "")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
 

@@ -358,6 +358,35 @@ class Compose(UITest):
         self.compose_screen(t, "Hello Carol", "carol@example.org")
         self.quit_compose(t)
 
+    def test_edit_again_and_empty_body(self):
+        self.edit({"set": {"To": "carol@example.org", "Subject": "Empty"}})
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Empty")
+        t.send("y")
+        t.wait_text("The message is empty. Send it anyway? ([no]/yes)", 5)
+        t.send("n")
+        self.compose_screen(t, "Empty")
+        # e: the text alone; E: with the fields
+        self.edit({"body": "Now with a text.\n"})
+        t.send("e")
+        t.wait(lambda t: "[text/plain, 17]" in t.text(), 10, "the new text")
+        self.assertEqual(self.got(1), "")
+        self.edit({"set": {"Subject": "Not empty"}})
+        t.send("E")
+        self.compose_screen(t, "Not empty")
+        self.assertIn("Now with a text.", self.got(2))
+        # a line that is no field is refused, and kept for the next E
+        self.edit({"prepend": "this is no header\n"})
+        t.send("E")
+        t.wait_text("line 1: not a header field", 10)
+        self.compose_screen(t, "Not empty")
+        self.edit({"unchanged": True})
+        t.send("E")
+        t.wait(lambda t: os.path.exists(os.path.join(self.ed, "got-4")), 10, "the editor again")
+        self.assertTrue(self.got(4).startswith("this is no header\n"), self.got(4))
+        self.quit_compose(t)
+
     def test_send_queued(self):
         self.write_config(account=["queue = yes"])
         t = self.start_ui()
