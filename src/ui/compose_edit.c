@@ -8,6 +8,7 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,14 @@ ui_edit_file(struct ui *u, const char *path, struct qu_err *err)
 	char *q = shell_quote(path);
 	char *cmd = xasprintf("%s %s", ui_editor_command(u), q);
 	free(q);
+	/* ^C in the editor is the editor's: the terminal sends SIGINT to
+	 * quail too, which would otherwise quit (and lose the draft) once
+	 * the editor ends. The child gets the default action back. */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old);
 	int st = ui_term_run(cmd, NULL, 0);
+	sigaction(SIGINT, &old, NULL);
 	free(cmd);
 	/* The window may have changed size meanwhile (the SIGWINCH byte is
 	 * also in the self-pipe); the whole screen is drawn again anyway. */

@@ -4,12 +4,13 @@
 Run as `fake_editor.py FILE`. What it does comes from the JSON file
 $QUAIL_TEST_EDITOR_DIR/mode: {"set": {"To": ..., "Subject": ...}, "body":
 text appended, "exit": status, "unchanged": true, "sleep": seconds,
-"prepend": text put first}. Every call copies the
+"prepend": text put first, "sigint": true}. Every call copies the
 file it got to got-N and records its path and modes in info-N (N counts
 from 0), for the test to read.
 """
 import json
 import os
+import signal
 import sys
 import time
 
@@ -28,6 +29,10 @@ def main():
             "dirmode": os.stat(os.path.dirname(path)).st_mode & 0o777}
     with open(os.path.join(d, "info-%d" % n), "w") as f:
         json.dump(info, f)
+    if mode.get("sigint"):
+        # ^C typed in the editor: the terminal signals the whole group
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.killpg(os.getpgrp(), signal.SIGINT)
     if mode.get("sleep"):
         time.sleep(mode["sleep"])  # the test resizes the terminal meanwhile
     if mode.get("exit"):

@@ -47,7 +47,7 @@ class Compose(UITest):
         self.edit({"set": {"To": "carol@example.org", "Subject": "Hello Carol"},
                    "body": "Hi Carol,\nsee you.\n"})
 
-    def write_config(self, account=(), ui=(), port=None):
+    def write_config(self, account=(), ui=(), port=None, editor=EDITOR):
         d = os.path.join(self.home, ".config", "quail")
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "config"), "w") as f:
@@ -55,7 +55,7 @@ class Compose(UITest):
             f.write("[account t]\nfrom = Alice <alice@example.org>\nmaildir = %s\n" % self.mail)
             f.write("smtp = smtp://127.0.0.1:%d\n" % (port or closed_port()))
             f.write("".join(line + "\n" for line in account))
-            f.write("\n[ui]\neditor = %s\n" % EDITOR)
+            f.write("\n[ui]\neditor = %s\n" % editor)
             f.write("".join(line + "\n" for line in ui))
 
     def edit(self, mode):
@@ -123,6 +123,18 @@ class Compose(UITest):
         t.wait(lambda t: t.line(28).startswith("-- Quail: Compose"), 10,
                "the compose screen drawn for 30 rows")
         self.assertIn("Hello Carol", t.text())
+        self.quit_compose(t)
+
+    def test_interrupt_in_editor_is_the_editors(self):
+        self.edit({"set": {"To": "carol@example.org", "Subject": "Hello Carol"}, "body": "x\n",
+                   "sigint": True})
+        # exec: the editor is quail's child, as a shell would leave it
+        self.write_config(editor="exec " + EDITOR)
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.settle()
+        self.assertIsNone(os.waitpid(t.pid, os.WNOHANG)[0] or None, "quail still runs")
         self.quit_compose(t)
 
     def test_unchanged_new_message_aborts(self):
