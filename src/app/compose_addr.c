@@ -75,15 +75,65 @@ struct book {
 	struct app_addr_match *v;
 	double *score;
 	size_t n, alloc;
+	/* Open addressing over v by address (ASCII case folded): an index
+	 * holds tens of thousands of addresses. slot = index + 1, 0 empty. */
+	size_t *slot;
+	size_t nslot; /* a power of two, at least twice n */
 };
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 1099511628211ull;
+	}
+	return h;
+}
 
 static size_t
 find(const struct book *b, const char *addr)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (strcasecmp(b->v[i].address, addr) == 0)
-			return i;
-	return SIZE_MAX;
+	if (!b->nslot)
+		return SIZE_MAX;
+	for (size_t k = hash(addr) & (b->nslot - 1);; k = (k + 1) & (b->nslot - 1)) {
+		if (!b->slot[k])
+			return SIZE_MAX;
+		if (strcasecmp(b->v[b->slot[k] - 1].address, addr) == 0)
+			return b->slot[k] - 1;
+	}
+}
+
+static void
+place(struct book *b, size_t i)
+{
+	size_t k = hash(b->v[i].address) & (b->nslot - 1);
+	while (b->slot[k])
+		k = (k + 1) & (b->nslot - 1);
+	b->slot[k] = i + 1;
+}
+
+/* Appends a match for addr (not yet there) and returns its index. */
+static size_t
+add(struct book *b, char *addr)
+{
+	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
+	b->score = xrealloc(b->score, b->alloc * sizeof *b->score);
+	size_t i = b->n++;
+	memset(&b->v[i], 0, sizeof b->v[i]);
+	b->v[i].address = addr;
+	b->score[i] = 0;
+	if (b->n * 2 > b->nslot) {
+		free(b->slot);
+		b->nslot = b->nslot ? b->nslot * 2 : 64;
+		b->slot = xcalloc(b->nslot, sizeof *b->slot);
+		for (size_t k = 0; k < b->n; k++)
+			place(b, k);
+	} else {
+		place(b, i);
+	}
+	return i;
 }
 
 /* A message adds to an address's score by its age: 1 today, 1/2 a month
@@ -96,14 +146,8 @@ seen(struct book *b, const char *name, const char *addr, int64_t date)
 		return;
 	double age = date < b->now ? (double)(b->now - date) / 86400.0 : 0.0;
 	size_t i = find(b, addr);
-	if (i == SIZE_MAX) {
-		b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
-		b->score = xrealloc(b->score, b->alloc * sizeof *b->score);
-		i = b->n++;
-		memset(&b->v[i], 0, sizeof b->v[i]);
-		b->v[i].address = xstrdup(addr);
-		b->score[i] = 0;
-	}
+	if (i == SIZE_MAX)
+		i = add(b, xstrdup(addr));
 	struct app_addr_match *m = &b->v[i];
 	b->score[i] += 1.0 / (1.0 + age / 30.0);
 	m->count++;
@@ -158,30 +202,47 @@ from_index(struct book *b, const char *db, struct qu_err *err)
 	return rc;
 }
 
-/* Sorts by score, then recency, then address; applies max. */
+struct ranked {
+	double score;
+	struct app_addr_match m;
+};
+
+static int
+by_rank(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+	if (a->score > b->score + 1e-9)
+		return -1;
+	if (b->score > a->score + 1e-9)
+		return 1;
+	if (a->m.last != b->m.last)
+		return a->m.last > b->m.last ? -1 : 1;
+	return strcmp(a->m.address, b->m.address);
+}
+
+/* Sorts by score, then recency, then address; keeps the first max. */
 static void
 rank(struct book *b, size_t max)
 {
-	for (size_t i = 1; i < b->n; i++) {
-		for (size_t k = i; k > 0; k--) {
-			double d = b->score[k] - b->score[k - 1];
-			bool before = d > 1e-9 || (d >= -1e-9 && b->v[k].last > b->v[k - 1].last);
-			if (!before)
-				break;
-			struct app_addr_match t = b->v[k];
-			b->v[k] = b->v[k - 1];
-			b->v[k - 1] = t;
-			double s = b->score[k];
-			b->score[k] = b->score[k - 1];
-			b->score[k - 1] = s;
-		}
+	struct ranked *r = xcalloc(b->n + 1, sizeof *r);
+	for (size_t i = 0; i < b->n; i++)
+		r[i] = (struct ranked){b->score[i], b->v[i]};
+	qsort(r, b->n, sizeof *r, by_rank);
+	for (size_t i = 0; i < b->n; i++) {
+		b->v[i] = r[i].m;
+		b->score[i] = r[i].score;
 	}
+	free(r);
 	while (b->n > max) {
 		b->n--;
 		free(b->v[b->n].name);
 		free(b->v[b->n].address);
 		free(b->v[b->n].other);
 	}
+	if (b->nslot)
+		memset(b->slot, 0, b->nslot * sizeof *b->slot);
+	for (size_t i = 0; i < b->n; i++)
+		place(b, i);
 }
 
 /* ---- query_command --------------------------------------------------- */
@@ -260,15 +321,11 @@ query_line(struct book *b, const char *l, size_t n)
 		free(addr);
 		return;
 	}
-	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
-	b->score = xrealloc(b->score, b->alloc * sizeof *b->score);
-	b->score[b->n] = 0;
-	b->v[b->n++] = (struct app_addr_match){
-		.address = addr,
-		.name = k > 1 && fl[1] ? xstrndup(f[1], fl[1]) : NULL,
-		.other = k > 2 && fl[2] ? xstrndup(f[2], fl[2]) : NULL,
-		.from_query = true,
-	};
+	size_t i = add(b, addr); /* b->v may move */
+	struct app_addr_match *m = &b->v[i];
+	m->name = k > 1 && fl[1] ? xstrndup(f[1], fl[1]) : NULL;
+	m->other = k > 2 && fl[2] ? xstrndup(f[2], fl[2]) : NULL;
+	m->from_query = true;
 }
 
 static int
@@ -312,6 +369,7 @@ app_addr_complete(const char *prefix, const struct app_addr_opts *o, struct app_
 		}
 	}
 	free(b.score);
+	free(b.slot);
 	*out = b.v;
 	*n = b.n;
 	return rc;

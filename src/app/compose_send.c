@@ -257,6 +257,8 @@ compose_flag_replied(const char *path, struct qu_err *err)
 	const char *base = strrchr(path, '/');
 	if (!base || base - path < 4 || (strncmp(base - 4, "/cur", 4) && strncmp(base - 4, "/new", 4)))
 		return qu_err_set(err, QU_E_NOINPUT, "%s: not a Maildir message", path);
+	if (maildir_flags_parse(base + 1) & MAILDIR_FLAG_REPLIED)
+		return 0; /* answered before: nothing to rename */
 	char *root = xstrndup(path, (size_t)(base - 4 - path));
 	struct maildir *md = maildir_open(root[0] ? root : "/", false, err);
 	int rc = -1;

@@ -75,4 +75,35 @@ send_ok "the delivered reply: subject, quote (flowed text unwrapped, signature l
 sent=$(find "$FX_DIR/mail/t/Sent/cur" -type f -name '*:2,S' 2>/dev/null | head -n 1)
 fx_check "a local Sent copy with S (no IMAP)" test -n "$sent"
 fx_like "$(tr -d '\r' <"$sent")" "^In-Reply-To: <parent@$D>$" "the Sent copy is the message sent"
+
+# Bounce bob's copy to alice: Resent-* prepended, the rest unchanged, and
+# only alice (the envelope) gets it, not the To of the message (bob).
+fx_run -t 60 "$COMPOSE_DRIVER" --bounce "$FX_DIR/quail.conf" "$bob" "Alice <alice@$D>"
+fx_is "$FX_RC" 0 "the bounce was sent"
+alice=$(fx_maildir_wait alice 1 20 | tail -n 1)
+fx_check "alice got the bounce" test -n "$alice"
+got=$(tr -d '\r' <"$alice")
+fx_like "$got" "^Resent-From: alice@$D$" "Resent-From is the account's address"
+fx_like "$got" "^Resent-To: alice@$D$" "Resent-To is the new recipient"
+fx_like "$got" "^Resent-Message-ID: <[0-9a-f]+\.resent@$D>$" "a Resent-Message-ID"
+fx_like "$got" "^Resent-Date: " "a Resent-Date"
+orig=$(tr -d '\r' <"$bob")
+fx_check "the bounced message's body is the original's" \
+	test "$(printf '%s\n' "$got" | sed '1,/^$/d')" = "$(printf '%s\n' "$orig" | sed '1,/^$/d')"
+sleep 2
+fx_is "$(find "$(fx_maildir bob)"/new "$(fx_maildir bob)"/cur -type f | wc -l)" 1 \
+	"bob (the message's To) did not get the bounce"
+
+# Postponed (with a Bcc), recalled, sent: the draft's file goes, and what
+# arrives holds none of quail's own fields; the Bcc (alice) gets it too.
+fx_run -t 60 "$COMPOSE_DRIVER" --postponed "$FX_DIR/quail.conf" "$replied"
+fx_is "$FX_RC" 0 "a recalled draft was sent"
+draft=$(printf '%s\n' "$FX_OUT" | sed -n 's/^postponed //p')
+fx_like "$draft" "/mail/t/Drafts/cur/.*:2,DS$" "it was postponed to =Drafts with D"
+fx_check "the sent draft was removed from =Drafts" test ! -e "$draft"
+bob2=$(fx_maildir_wait bob 2 20 | tail -n 1)
+fx_check "bob got the recalled reply" test -n "$bob2"
+fx_unlike "$(cat "$bob2")" "^X-Quail|^Bcc:" "no X-Quail-* nor Bcc field in what was sent"
+fx_like "$(tr -d '\r' <"$bob2")" "^In-Reply-To: <parent@$D>$" "In-Reply-To kept across postpone"
+fx_check "the Bcc recipient got it" test -n "$(fx_maildir_wait alice 2 20 | tail -n 1)"
 fx_done
