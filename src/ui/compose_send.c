@@ -212,27 +212,25 @@ forward(struct ui *u, bool attached, bool tagged)
 	ui_compose_begin(u);
 }
 
-static bool forward_tagged;
-
 static void
 forward_answer(struct ui *u, const char *a)
 {
 	if (!a)
 		return;
-	forward(u, a[0] == 'y' || a[0] == 'Y', forward_tagged);
+	forward(u, a[0] == 'y' || a[0] == 'Y', u->forward_tagged);
 }
 
 void
 ui_fn_forward(struct ui *u)
 {
-	forward_tagged = u->tag_prefix;
+	u->forward_tagged = u->tag_prefix;
 	u->tag_prefix = false;
 	enum app_mime_forward m = u->compose_settings.mime_forward;
-	if (m == APP_MIME_FORWARD_ASK && !forward_tagged) {
+	if (m == APP_MIME_FORWARD_ASK && !u->forward_tagged) {
 		ui_ask(u, "Forward as attachment? ([no]/yes): ", forward_answer, true);
 		return;
 	}
-	forward(u, m == APP_MIME_FORWARD_YES, forward_tagged);
+	forward(u, m == APP_MIME_FORWARD_YES, u->forward_tagged);
 }
 
 /* ---- sending on a worker ------------------------------------------------ */
@@ -417,13 +415,11 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 
 /* ---- b: bounce ---------------------------------------------------------- */
 
-static char *bounce_to;
-
 static void
 bounce_confirm(struct ui *u, const char *a)
 {
-	char *to = bounce_to;
-	bounce_to = NULL;
+	char *to = u->bounce_to;
+	u->bounce_to = NULL;
 	if (!a || (a[0] != 'y' && a[0] != 'Y')) {
 		free(to);
 		return;
@@ -448,8 +444,8 @@ bounce_answer(struct ui *u, const char *a)
 {
 	if (!a || !*a)
 		return;
-	free(bounce_to);
-	bounce_to = xstrdup(a);
+	free(u->bounce_to);
+	u->bounce_to = xstrdup(a);
 	char *s = ui_text_sanitize(a, strlen(a), UI_TEXT_FIELD);
 	char *label = xasprintf("Bounce message to %s? ([no]/yes): ", s);
 	ui_ask(u, label, bounce_confirm, true);

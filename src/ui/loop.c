@@ -572,6 +572,7 @@ ui_free(struct ui *u)
 	free(u->binds);
 	/* writing mail */
 	ui_compose_free(u);
+	free(u->bounce_to);
 	if (u->browser)
 		ui_browser_close(u);
 	app_compose_settings_clear(&u->compose_settings);

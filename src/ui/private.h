@@ -244,6 +244,8 @@ struct ui {
 	struct cfg *cfg;             /* the configuration (accounts), or NULL */
 	const struct cfg_account *account; /* the account opened; NULL */
 	struct app_compose_settings compose_settings; /* [ui] of writing mail */
+	char *bounce_to;             /* b: the addresses, until confirmed */
+	bool forward_tagged;         /* ; f: until the mime_forward question */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
