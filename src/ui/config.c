@@ -135,6 +135,10 @@ bind_setting(struct ui *u, const char *what, const char *func)
 		screen = UI_SCREEN_INDEX;
 	else if (!strncmp(what, "pager.", 6))
 		screen = UI_SCREEN_PAGER;
+	else if (!strncmp(what, "compose.", 8)) /* writing mail */
+		screen = UI_SCREEN_COMPOSE;
+	else if (!strncmp(what, "browser.", 8))
+		screen = UI_SCREEN_BROWSER;
 	else
 		return -1;
 	int key = key_code(dot + 1);
@@ -188,7 +192,9 @@ one(struct ui *u, const struct cfg *c, const struct cfg_ui_setting *s, struct qu
 			return bad(err, c, s, "a colour is OBJECT = FG BG [ATTRS] with known names, not");
 	} else if (!strncmp(k, "bind.", 5)) {
 		if (bind_setting(u, k + 5, v) < 0)
-			return bad(err, c, s, "bind.SCREEN.KEY needs index or pager, a key and a function of that screen, not");
+			return bad(err, c, s, "bind.SCREEN.KEY needs index, pager, compose or browser, a key and a function of that screen, not");
+	} else if (app_compose_ui_key(k)) {
+		/* writing mail: app_compose_settings_load checks these */
 	} else {
 		return qu_err_set(err, QU_E_CONFIG, "%s:%d: unknown key '%s' in [ui]",
 			c->path ? c->path : "config", s->line, k);

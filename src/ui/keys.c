@@ -738,12 +738,28 @@ fn_attach_up(struct ui *u)
 	ui_attach_move(u, -1);
 }
 
+/* ---- writing mail: the file browser ---------------------------------------- */
+
+static void
+fn_browser_down(struct ui *u)
+{
+	ui_browser_move(u, 1);
+}
+
+static void
+fn_browser_up(struct ui *u)
+{
+	ui_browser_move(u, -1);
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 #define I UI_SCREEN_INDEX
 #define P UI_SCREEN_PAGER
 #define H UI_SCREEN_HELP
 #define A UI_SCREEN_ATTACH
+#define M UI_SCREEN_COMPOSE
+#define B UI_SCREEN_BROWSER
 
 static const struct ui_binding table[] = {
 	{I, 'j', "j", "next-undeleted", fn_next},
@@ -849,6 +865,51 @@ static const struct ui_binding table[] = {
 	{H, CK(KEY_DOWN), "<Down>", "next-line", fn_help_down},
 	{H, 'k', "k", "previous-line", fn_help_up},
 	{H, CK(KEY_UP), "<Up>", "previous-line", fn_help_up},
+
+	/* writing mail (compose*.c): mutt's keys */
+	{I, 'm', "m", "mail", ui_fn_mail},
+	{I, 'r', "r", "reply", ui_fn_reply},
+	{I, 'g', "g", "group-reply", ui_fn_group_reply},
+	{I, 'L', "L", "list-reply", ui_fn_list_reply},
+	{I, 'f', "f", "forward-message", ui_fn_forward},
+	{I, 'b', "b", "bounce-message", ui_fn_bounce},
+	{I, 'R', "R", "recall-message", ui_fn_recall},
+	{P, 'm', "m", "mail", ui_fn_mail},
+	{P, 'r', "r", "reply", ui_fn_reply},
+	{P, 'g', "g", "group-reply", ui_fn_group_reply},
+	{P, 'L', "L", "list-reply", ui_fn_list_reply},
+	{P, 'f', "f", "forward-message", ui_fn_forward},
+	{P, 'b', "b", "bounce-message", ui_fn_bounce},
+	{P, 'R', "R", "recall-message", ui_fn_recall},
+	{M, 'y', "y", "send-message", ui_fn_compose_send},
+	{M, 'a', "a", "attach-file", ui_fn_compose_attach},
+	{M, 'D', "D", "detach-file", ui_fn_compose_detach},
+	{M, 'e', "e", "edit-message", ui_fn_compose_edit},
+	{M, 'E', "E", "edit-headers", ui_fn_compose_edit_headers},
+	{M, 't', "t", "edit-to", ui_fn_compose_to},
+	{M, 'c', "c", "edit-cc", ui_fn_compose_cc},
+	{M, 'b', "b", "edit-bcc", ui_fn_compose_bcc},
+	{M, 's', "s", "edit-subject", ui_fn_compose_subject},
+	{M, 'f', "f", "edit-from", ui_fn_compose_from},
+	{M, ESC('f'), "Esc-f", "edit-from", ui_fn_compose_from},
+	{M, 'r', "r", "edit-reply-to", ui_fn_compose_reply_to},
+	{M, 'P', "P", "postpone-message", ui_fn_compose_postpone},
+	{M, 'q', "q", "exit", ui_fn_compose_abort},
+	{M, 'j', "j", "next-entry", ui_fn_compose_down},
+	{M, CK(KEY_DOWN), "<Down>", "next-entry", ui_fn_compose_down},
+	{M, 'k', "k", "previous-entry", ui_fn_compose_up},
+	{M, CK(KEY_UP), "<Up>", "previous-entry", ui_fn_compose_up},
+	{M, '?', "?", "help", fn_help},
+	{M, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+	{B, 'j', "j", "next-entry", fn_browser_down},
+	{B, CK(KEY_DOWN), "<Down>", "next-entry", fn_browser_down},
+	{B, 'k', "k", "previous-entry", fn_browser_up},
+	{B, CK(KEY_UP), "<Up>", "previous-entry", fn_browser_up},
+	{B, '\r', "<Enter>", "select-entry", ui_browser_select},
+	{B, '\n', "<Return>", "select-entry", ui_browser_select},
+	{B, 'q', "q", "exit", ui_browser_close},
+	{B, '?', "?", "help", fn_help},
+	{B, CTRL('L'), "^L", "redraw-screen", fn_redraw},
 };
 
 const struct ui_binding *

@@ -19,6 +19,7 @@
 #include <curses.h>
 
 #include "util/util.h"
+#include "config/config.h"
 #include "app/app.h"
 #include "ui/private.h"
 #include "ui/uitext.h"
@@ -45,6 +46,7 @@ ui_ask(struct ui *u, const char *label, void (*done)(struct ui *, const char *),
 	p->done = done;
 	p->one_key = one_key;
 	p->folders = false;
+	p->complete = NULL;
 	u->dirty = true;
 }
 
@@ -54,7 +56,7 @@ complete(struct ui *u)
 {
 	struct ui_prompt *p = &u->prompt;
 	size_t n;
-	char **c = app_view_complete(p->buf, u->root, &n);
+	char **c = p->complete ? p->complete(u, p->buf, &n) : app_view_complete(p->buf, u->root, &n);
 	if (n == 0) {
 		ui_message(u, true, "No completions.");
 		free(c);
@@ -201,6 +203,10 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	case UI_MSG_LOADED:
 		ui_pager_loaded(u, m);
 		break;
+	case UI_MSG_SENT: /* writing mail */
+	case UI_MSG_NOTE:
+		ui_compose_sent(u, m);
+		break;
 	}
 }
 
@@ -286,7 +292,7 @@ prompt_key(struct ui *u, int key)
 		}
 		return;
 	}
-	if (key == '\t' && p->folders) {
+	if (key == '\t' && (p->folders || p->complete)) {
 		complete(u);
 	} else if (key == '\r' || key == '\n' || key == (UI_KEY_CURSES | KEY_ENTER)) {
 		prompt_finish(u, true);
@@ -468,6 +474,12 @@ ui_draw(struct ui *u)
 	case UI_SCREEN_ATTACH:
 		ui_attach_draw(u);
 		break;
+	case UI_SCREEN_COMPOSE: /* writing mail */
+		ui_compose_draw(u);
+		break;
+	case UI_SCREEN_BROWSER:
+		ui_browser_draw(u);
+		break;
 	}
 	draw_bottom(u);
 	refresh();
@@ -558,6 +570,13 @@ ui_free(struct ui *u)
 	free(u->mailcap);
 	free(u->url_command);
 	free(u->binds);
+	/* writing mail */
+	ui_compose_free(u);
+	free(u->bounce_to);
+	if (u->browser)
+		ui_browser_close(u);
+	app_compose_settings_clear(&u->compose_settings);
+	cfg_free(u->cfg);
 	for (int i = 0; i < 2; i++) {
 		if (u->wake[i] > 0)
 			close(u->wake[i]);

@@ -122,6 +122,7 @@ maildir_root(struct ui *u, const struct opts *o, struct qu_err *err)
 	char *root = NULL;
 	if (o->account || cfg->n_accounts) {
 		const struct cfg_account *a = cfg_find_account(cfg, o->account, err);
+		u->account = a; /* writing mail: the account to send with */
 		if (a)
 			root = xstrdup(a->maildir);
 		else if (!o->account && o->mailbox)
@@ -135,7 +136,17 @@ maildir_root(struct ui *u, const struct opts *o, struct qu_err *err)
 		free(root);
 		root = NULL;
 	}
-	cfg_free(cfg);
+	/* writing mail: [ui] keys of compose, and the accounts kept for
+	 * identities and sending (freed by ui_free) */
+	struct qu_err cerr = {0};
+	if (!err->msg[0] && app_compose_settings_load(cfg, &u->compose_settings, &cerr) < 0 &&
+		cerr.cls == QU_E_CONFIG) {
+		/* a bad value stops the start; else the defaults stand */
+		*err = cerr;
+		free(root);
+		root = NULL;
+	}
+	u->cfg = cfg;
 	return root;
 }
 

@@ -27,6 +27,9 @@ enum ui_msg_kind {
 	UI_MSG_BATCH,  /* messages read so far (payload: app_view_batch) */
 	UI_MSG_SCANNED,/* the folder read through (or failed: rc, err) */
 	UI_MSG_LOADED, /* a message for the pager (payload: qu_buf) */
+	/* writing mail (compose*.c): payload owned by compose.c */
+	UI_MSG_SENT,   /* a send ended (rc, err; payload: its job data) */
+	UI_MSG_NOTE,   /* a line of progress from a send (payload: string) */
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -54,6 +57,7 @@ struct ui_job {
 	size_t id;           /* the message (LOADED) */
 	struct qu_buf bytes; /* the message's bytes, read on the UI thread */
 	bool full_headers;
+	void *arg;           /* compose*.c: the job's own data */
 	struct ui_job *next;
 };
 
@@ -130,6 +134,9 @@ enum ui_screen {
 	UI_SCREEN_PAGER,
 	UI_SCREEN_HELP,
 	UI_SCREEN_ATTACH,
+	/* writing mail (compose*.c) */
+	UI_SCREEN_COMPOSE,
+	UI_SCREEN_BROWSER,
 };
 
 /* The attachment list of one message (attach.c). */
@@ -152,6 +159,8 @@ struct ui_prompt {
 	void (*done)(struct ui *u, const char *text); /* NULL text: aborted */
 	bool one_key;   /* answered by the next key (the sort prompt) */
 	bool folders;   /* Tab completes folder names */
+	/* Tab: the completions of text, whole replacements (compose*.c) */
+	char **(*complete)(struct ui *u, const char *text, size_t *n);
 };
 
 /* One screen line of the pager: a piece of a view line. */
@@ -229,6 +238,14 @@ struct ui {
 	bool status_error;
 	size_t help_top;
 	struct app_reader *reader;
+	/* writing mail (compose*.c) */
+	struct ui_compose *compose;  /* the message being written, or NULL */
+	struct ui_browser *browser;  /* the file browser, or NULL */
+	struct cfg *cfg;             /* the configuration (accounts), or NULL */
+	const struct cfg_account *account; /* the account opened; NULL */
+	struct app_compose_settings compose_settings; /* [ui] of writing mail */
+	char *bounce_to;             /* b: the addresses, until confirmed */
+	bool forward_tagged;         /* ; f: until the mime_forward question */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -308,6 +325,67 @@ void ui_attach_view(struct ui *u);
 /* The functions the tables bind (keys.c dispatches to them). */
 void ui_fn_quit(struct ui *u);
 void ui_fn_exit(struct ui *u);
+
+/* ---- writing mail (compose*.c) ------------------------------------------ */
+
+/* compose_edit.c: a draft file in a private directory (0700, mkdtemp
+ * under $XDG_RUNTIME_DIR, $TMPDIR or /tmp), the file 0600. */
+struct ui_tmp {
+	char *dir, *path;
+};
+/* Makes the directory and the file called name in it, holding data. */
+int ui_tmp_create(struct ui_tmp *t, const char *name, const char *data, size_t n,
+	struct qu_err *err);
+/* Removes the file and the directory; t may be empty. */
+void ui_tmp_remove(struct ui_tmp *t);
+int ui_file_read(const char *path, struct qu_buf *out, struct qu_err *err);
+/* [ui] editor, else $VISUAL, else $EDITOR, else vi. Borrowed. */
+const char *ui_editor_command(const struct ui *u);
+/* Runs the editor on path with the terminal given back. Returns 1 when
+ * the file changed, 0 when not, -1 (err) when the editor failed. */
+int ui_edit_file(struct ui *u, const char *path, struct qu_err *err);
+
+/* compose_files.c: file names for the attach prompt, the file browser. */
+char *ui_path_expand(const char *p);
+char **ui_complete_files(struct ui *u, const char *text, size_t *n);
+void ui_browser_open(struct ui *u, const char *dir, void (*pick)(struct ui *, const char *));
+/* A list to pick one of (the postponed drafts): labels shown, the
+ * picked one's path given to pick. */
+void ui_browser_list(struct ui *u, const char *title, char *const *labels, char *const *paths,
+	size_t n, void (*pick)(struct ui *, const char *));
+void ui_browser_close(struct ui *u);
+void ui_browser_draw(struct ui *u);
+void ui_browser_move(struct ui *u, long d);
+void ui_browser_select(struct ui *u);
+
+/* compose.c: the compose screen. */
+void ui_compose_draw(struct ui *u);
+void ui_compose_free(struct ui *u);
+/* A result of a send job (UI_MSG_SENT). */
+void ui_compose_sent(struct ui *u, struct ui_msg *m);
+/* The functions the key table binds (index, pager and compose). */
+void ui_fn_mail(struct ui *u);
+void ui_fn_reply(struct ui *u);
+void ui_fn_group_reply(struct ui *u);
+void ui_fn_list_reply(struct ui *u);
+void ui_fn_forward(struct ui *u);
+void ui_fn_bounce(struct ui *u);
+void ui_fn_recall(struct ui *u);
+void ui_fn_compose_send(struct ui *u);
+void ui_fn_compose_attach(struct ui *u);
+void ui_fn_compose_detach(struct ui *u);
+void ui_fn_compose_edit(struct ui *u);
+void ui_fn_compose_edit_headers(struct ui *u);
+void ui_fn_compose_to(struct ui *u);
+void ui_fn_compose_cc(struct ui *u);
+void ui_fn_compose_bcc(struct ui *u);
+void ui_fn_compose_subject(struct ui *u);
+void ui_fn_compose_from(struct ui *u);
+void ui_fn_compose_reply_to(struct ui *u);
+void ui_fn_compose_postpone(struct ui *u);
+void ui_fn_compose_abort(struct ui *u);
+void ui_fn_compose_down(struct ui *u);
+void ui_fn_compose_up(struct ui *u);
 
 /* ==== text helpers (see uitext.h) ======================================= */
 

@@ -1,0 +1,63 @@
+/*
+ * Internals of writing mail in the UI (compose*.c): the message being
+ * written and the calls between the compose screen (compose.c) and the
+ * starting and sending of drafts (compose_send.c).
+ */
+#ifndef QUAIL_UI_COMPOSE_PRIVATE_H
+#define QUAIL_UI_COMPOSE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+#include "app/app.h"
+#include "ui/private.h"
+
+/* One part of the built message, for the MIME structure shown. */
+struct ui_compose_part {
+	unsigned depth;
+	uint64_t size;
+	char type[64];
+	char name[128];
+};
+
+struct ui_compose {
+	struct app_draft d;
+	struct ui_tmp tmp;        /* the editor's file, while the editor runs */
+	struct ui_tmp fwd;        /* an inline forward's saved attachments */
+	struct qu_buf pending;    /* edited text that did not parse, kept */
+	bool is_new;              /* m: an unchanged first edit aborts */
+	bool changed;             /* q asks */
+	bool then_send;           /* a To asked for by y: send after it */
+	char field;               /* the field a prompt changes (t c b s f r) */
+	size_t cursor;            /* 0: the text, 1...: the attachments */
+	enum ui_screen from;      /* where compose was started */
+	struct qu_buf preview;    /* app_draft_build's message */
+	char *preview_err;
+	struct ui_compose_part *parts;
+	size_t nparts, parts_alloc;
+	/* The message replied to, flagged R in the view once sent. */
+	char *reply_folder;
+	size_t reply_id;
+	char *reply_file;         /* the draft's, held back while this UI flags it */
+	/* A send running on a worker. */
+	bool sending;
+	uint64_t send_req;
+};
+
+struct ui_compose *ui_compose_new(struct ui *u);
+void ui_compose_close(struct ui *u);
+void ui_compose_rebuild(struct ui *u);
+/* Runs the editor on the draft (with its header fields, or the text
+ * alone). Returns 0, or -1 with a message (initial: an unchanged new
+ * message is aborted). */
+int ui_compose_edit(struct ui *u, bool with_headers, bool initial);
+/* The first edit, then the compose screen. */
+void ui_compose_begin(struct ui *u);
+bool ui_compose_idle(struct ui *u);
+void ui_compose_ask_field(struct ui *u, char which);
+/* Tab in an address prompt: the last address of the list completed. */
+char **ui_complete_addresses(struct ui *u, const char *text, size_t *n);
+
+#endif

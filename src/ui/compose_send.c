@@ -1,0 +1,577 @@
+/*
+ * Starting and sending mail from the index and the pager: m (new), r g
+ * L (reply, group reply, list reply), f (forward inline or attached per
+ * [ui] mime_forward; with `;` the tagged messages attached), b (bounce),
+ * R (recall a postponed draft), and y on the compose screen. Drafts
+ * come from app (app_compose_*); sending and bouncing run on a worker
+ * with the cancel handle ^G fires (SPEC §8: the UI never waits on the
+ * network), and their result comes back as UI_MSG_SENT. A failed send
+ * leaves the draft on the compose screen.
+ */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "util/util.h"
+#include "app/app.h"
+#include "ui/compose_private.h"
+#include "ui/private.h"
+#include "ui/uitext.h"
+
+/* ---- the message under the cursor -------------------------------------- */
+
+static size_t
+current_id(const struct ui *u)
+{
+	if (u->screen == UI_SCREEN_PAGER && !u->pager.from_attach)
+		return u->pager.id;
+	return u->cursor_id;
+}
+
+/* The file of message id when it is a Maildir file (an mbox's messages
+ * have none of their own); NULL otherwise. Borrowed. */
+static const char *
+maildir_file(const struct ui *u, size_t id)
+{
+	size_t row = app_view_find(u->view, id);
+	struct app_row r;
+	if (row == SIZE_MAX || !app_view_row(u->view, row, &r) || !r.path)
+		return NULL;
+	if (!strstr(r.path, "/cur/") && !strstr(r.path, "/new/"))
+		return NULL;
+	return r.path;
+}
+
+static int
+read_message(struct ui *u, size_t id, struct qu_buf *msg)
+{
+	qu_buf_init(msg, SIZE_MAX);
+	if (!u->view || id == SIZE_MAX || app_view_count(u->view) == 0) {
+		ui_message(u, true, "No visible messages.");
+		return -1;
+	}
+	struct qu_err err = {0};
+	if (app_view_read(u->view, id, msg, &err) < 0) {
+		ui_message(u, true, "%s", err.msg);
+		qu_buf_clear(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+read_current(struct ui *u, size_t *id, struct qu_buf *msg)
+{
+	*id = current_id(u);
+	return read_message(u, *id, msg);
+}
+
+static struct app_compose_opts
+compose_opts(struct ui *u, const char *path)
+{
+	return (struct app_compose_opts){
+		.cfg = u->cfg,
+		.account = u->account,
+		.settings = &u->compose_settings,
+		.path = path,
+	};
+}
+
+/* ---- m, r, g, L, f ------------------------------------------------------ */
+
+void
+ui_fn_mail(struct ui *u)
+{
+	u->tag_prefix = false;
+	struct ui_compose *c = ui_compose_new(u);
+	struct app_compose_opts o = compose_opts(u, NULL);
+	struct qu_err err = {0};
+	if (app_compose_new(&o, &c->d, &err) < 0) {
+		ui_message(u, true, "%s", err.msg);
+		ui_compose_free(u);
+		return;
+	}
+	c->is_new = true;
+	ui_compose_begin(u);
+}
+
+static void
+reply(struct ui *u, enum app_reply_kind kind)
+{
+	u->tag_prefix = false;
+	size_t id;
+	struct qu_buf msg;
+	if (read_current(u, &id, &msg) < 0)
+		return;
+	const char *path = maildir_file(u, id);
+	struct ui_compose *c = ui_compose_new(u);
+	struct app_compose_opts o = compose_opts(u, path);
+	struct qu_err err = {0};
+	int rc = app_compose_reply(msg.data ? msg.data : "", msg.len, kind, &o, &c->d, &err);
+	qu_buf_clear(&msg);
+	if (rc < 0) {
+		ui_message(u, true, "%s", err.msg);
+		ui_compose_free(u);
+		return;
+	}
+	if (path) {
+		c->reply_folder = xstrdup(u->folder);
+		c->reply_id = id;
+	}
+	ui_compose_begin(u);
+}
+
+void
+ui_fn_reply(struct ui *u)
+{
+	reply(u, APP_REPLY);
+}
+
+void
+ui_fn_group_reply(struct ui *u)
+{
+	reply(u, APP_REPLY_GROUP);
+}
+
+void
+ui_fn_list_reply(struct ui *u)
+{
+	reply(u, APP_REPLY_LIST);
+}
+
+/* Files of the tagged messages after the first, attached as they are. */
+static void
+attach_tagged(struct ui *u, struct ui_compose *c, size_t first)
+{
+	size_t n = app_view_count(u->view);
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (!app_view_row(u->view, i, &r) || !(r.flags & APP_MSG_TAGGED) || r.id == first)
+			continue;
+		const char *path = maildir_file(u, r.id);
+		if (!path)
+			continue;
+		c->d.attach = xrealloc(c->d.attach, (c->d.n_attach + 1) * sizeof *c->d.attach);
+		c->d.attach[c->d.n_attach].path = xstrdup(path);
+		c->d.attach[c->d.n_attach].description = NULL;
+		c->d.n_attach++;
+	}
+}
+
+static size_t
+first_tagged(struct ui *u)
+{
+	size_t n = app_view_count(u->view);
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (app_view_row(u->view, i, &r) && (r.flags & APP_MSG_TAGGED))
+			return r.id;
+	}
+	return SIZE_MAX;
+}
+
+static void
+forward(struct ui *u, bool attached, bool tagged)
+{
+	size_t id = current_id(u);
+	struct qu_buf msg;
+	if (tagged) {
+		id = first_tagged(u);
+		if (id == SIZE_MAX) {
+			ui_message(u, true, "No tagged messages.");
+			return;
+		}
+		attached = true;
+	}
+	if (read_message(u, id, &msg) < 0)
+		return;
+	struct ui_compose *c = ui_compose_new(u);
+	struct qu_err err = {0};
+	struct app_compose_opts o = compose_opts(u, maildir_file(u, id));
+	if (!attached && ui_tmp_create(&c->fwd, ".keep", "", 0, &err) == 0) {
+		/* The original's attachments are saved in a private directory
+		 * of their own, removed with the draft. */
+		unlink(c->fwd.path);
+		free(c->fwd.path);
+		c->fwd.path = NULL;
+		o.attach_dir = c->fwd.dir;
+	}
+	int rc = app_compose_forward(msg.data ? msg.data : "", msg.len, attached, &o, &c->d, &err);
+	qu_buf_clear(&msg);
+	if (rc < 0) {
+		ui_message(u, true, "%s", err.msg);
+		ui_compose_free(u);
+		return;
+	}
+	if (tagged)
+		attach_tagged(u, c, id);
+	ui_compose_begin(u);
+}
+
+static void
+forward_answer(struct ui *u, const char *a)
+{
+	if (!a)
+		return;
+	forward(u, a[0] == 'y' || a[0] == 'Y', u->forward_tagged);
+}
+
+void
+ui_fn_forward(struct ui *u)
+{
+	u->forward_tagged = u->tag_prefix;
+	u->tag_prefix = false;
+	enum app_mime_forward m = u->compose_settings.mime_forward;
+	if (m == APP_MIME_FORWARD_ASK && !u->forward_tagged) {
+		ui_ask(u, "Forward as attachment? ([no]/yes): ", forward_answer, true);
+		return;
+	}
+	forward(u, m == APP_MIME_FORWARD_YES, u->forward_tagged);
+}
+
+/* ---- sending on a worker ------------------------------------------------ */
+
+struct send_job {
+	bool bounce;
+	/* Borrowed from the UI, which leaves them alone until UI_MSG_SENT
+	 * (the compose keys wait while sending). */
+	const struct cfg *cfg;
+	const struct cfg_account *account;
+	const struct app_compose_settings *settings;
+	const struct app_draft *draft;
+	/* bounce: owned */
+	struct qu_buf msg;
+	char *to;
+	struct app_draft_sent sent;
+	struct ui_job *job;
+};
+
+static void
+send_note(void *ctx, enum app_send_note kind, const char *subject, const char *text)
+{
+	struct send_job *s = ctx;
+	static const char *const what[] = {"refused", "deferred", "queued", "warning", "hint"};
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_NOTE;
+	m->req = s->job->req;
+	m->payload = xasprintf("%s%s%s: %s", subject ? subject : "", subject ? " " : "",
+		(size_t)kind < QU_ARRAY_LEN(what) ? what[kind] : "note", text ? text : "");
+	ui_pool_post(s->job->pool, m);
+}
+
+static void
+send_run(struct ui_job *j)
+{
+	struct send_job *s = j->arg;
+	s->job = j;
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_SENT;
+	m->req = j->req;
+	struct app_net net = {.timeout_s = 60, .cancel = j->cancel};
+	if (s->bounce)
+		m->rc = app_bounce(s->cfg, s->account, s->msg.data ? s->msg.data : "", s->msg.len,
+			s->to, &net, send_note, s, NULL, &m->err);
+	else
+		m->rc = app_draft_send(s->cfg, s->account, s->settings, s->draft, &net, send_note, s,
+			&s->sent, &m->err);
+	s->job = NULL;
+	m->payload = s;
+	ui_pool_post(j->pool, m);
+}
+
+static uint64_t
+submit(struct ui *u, struct send_job *s)
+{
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = send_run;
+	j->arg = s;
+	return ui_pool_submit(u->pool, j);
+}
+
+static void send_go(struct ui *u);
+
+static void
+empty_answer(struct ui *u, const char *a)
+{
+	if (a && (a[0] == 'y' || a[0] == 'Y'))
+		send_go(u);
+}
+
+static bool
+blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n')
+			return false;
+	return true;
+}
+
+/* After the checks: the worker gets the draft. */
+static void
+send_go(struct ui *u)
+{
+	struct ui_compose *c = u->compose;
+	if (!c)
+		return;
+	struct app_draft *d = &c->d;
+	/* The replied message in the view is flagged R here after the send
+	 * (which renames its file and updates its row); the draft's
+	 * reply_file is for a message no longer shown. */
+	if (c->reply_folder && u->folder && strcmp(c->reply_folder, u->folder) == 0 && d->reply_file) {
+		free(c->reply_file);
+		c->reply_file = d->reply_file;
+		d->reply_file = NULL;
+	}
+	struct send_job *s = xcalloc(1, sizeof *s);
+	s->cfg = u->cfg;
+	s->account = app_identity_for_from(u->cfg, u->account, d->from);
+	s->settings = &u->compose_settings;
+	s->draft = d;
+	c->sending = true;
+	c->send_req = submit(u, s);
+	ui_message(u, false, "Sending message... (^G cancels)");
+}
+
+void
+ui_fn_compose_send(struct ui *u)
+{
+	if (!ui_compose_idle(u))
+		return;
+	struct app_draft *d = &u->compose->d;
+	if (blank(d->to) && blank(d->cc) && blank(d->bcc)) {
+		/* mutt asks for a To rather than sending nowhere */
+		u->compose->then_send = true;
+		ui_compose_ask_field(u, 't');
+		snprintf(u->prompt.label, sizeof u->prompt.label, "No recipients were specified. To: ");
+		return;
+	}
+	if (blank(d->body) && d->n_attach == 0) {
+		ui_ask(u, "The message is empty. Send it anyway? ([no]/yes): ", empty_answer, true);
+		return;
+	}
+	send_go(u);
+}
+
+/* The replied message gets R in the view (its file renamed, the row
+ * updated); a message of another folder was flagged by app. */
+static void
+mark_replied(struct ui *u, struct ui_compose *c)
+{
+	if (c->reply_id == SIZE_MAX || !c->reply_folder || !u->folder ||
+		strcmp(c->reply_folder, u->folder) != 0)
+		return;
+	struct qu_err err = {0};
+	if (app_view_set_flags(u->view, c->reply_id, APP_MSG_REPLIED, 0, &err) < 0)
+		ui_message(u, true, "Sent, but the replied flag was not set: %s", err.msg);
+}
+
+void
+ui_compose_sent(struct ui *u, struct ui_msg *m)
+{
+	struct send_job *s = m->payload;
+	m->payload = NULL;
+	if (m->kind == UI_MSG_NOTE) {
+		char *line = (char *)s;
+		ui_message(u, false, "%s", line);
+		free(line);
+		return;
+	}
+	struct ui_compose *c = u->compose;
+	if (s->bounce) {
+		if (m->rc < 0)
+			ui_message(u, true, "%s", m->err.msg);
+		else
+			ui_message(u, false, "Message bounced.");
+	} else if (c && c->send_req == m->req) {
+		c->sending = false;
+		if (m->rc < 0 && c->reply_file && !c->d.reply_file) {
+			c->d.reply_file = c->reply_file; /* kept for P and another y */
+			c->reply_file = NULL;
+		}
+		if (m->rc < 0) {
+			/* The draft stays on the compose screen: nothing lost. */
+			if (m->err.cls == QU_E_CANCELED)
+				ui_message(u, true, "Sending canceled; the message is kept.");
+			else
+				ui_message(u, true, "%s", m->err.msg);
+		} else {
+			bool queued = s->sent.queued;
+			mark_replied(u, c);
+			ui_compose_close(u);
+			ui_message(u, false, queued ? "Message queued: it goes out with the next flush."
+						  : "Mail sent.");
+		}
+	}
+	app_draft_sent_clear(&s->sent);
+	qu_buf_clear(&s->msg);
+	free(s->to);
+	free(s);
+	u->dirty = true;
+}
+
+/* ---- b: bounce ---------------------------------------------------------- */
+
+static void
+bounce_confirm(struct ui *u, const char *a)
+{
+	char *to = u->bounce_to;
+	u->bounce_to = NULL;
+	if (!a || (a[0] != 'y' && a[0] != 'Y')) {
+		free(to);
+		return;
+	}
+	size_t id;
+	struct send_job *s = xcalloc(1, sizeof *s);
+	if (read_current(u, &id, &s->msg) < 0) {
+		free(s);
+		free(to);
+		return;
+	}
+	s->bounce = true;
+	s->cfg = u->cfg;
+	s->account = u->account;
+	s->to = to;
+	submit(u, s);
+	ui_message(u, false, "Bouncing message... (^G cancels)");
+}
+
+static void
+bounce_answer(struct ui *u, const char *a)
+{
+	if (!a || !*a)
+		return;
+	free(u->bounce_to);
+	u->bounce_to = xstrdup(a);
+	char *s = ui_text_sanitize(a, strlen(a), UI_TEXT_FIELD);
+	char *label = xasprintf("Bounce message to %s? ([no]/yes): ", s);
+	ui_ask(u, label, bounce_confirm, true);
+	free(label);
+	free(s);
+}
+
+void
+ui_fn_bounce(struct ui *u)
+{
+	u->tag_prefix = false;
+	if (!u->view || current_id(u) == SIZE_MAX) {
+		ui_message(u, true, "No visible messages.");
+		return;
+	}
+	ui_ask(u, "Bounce message to: ", bounce_answer, false);
+	u->prompt.complete = ui_complete_addresses;
+}
+
+/* ---- R: recall ----------------------------------------------------------- */
+
+struct recall_list {
+	char **labels, **paths;
+	size_t n, alloc;
+};
+
+static void
+on_postponed(void *ctx, const struct app_postponed *p)
+{
+	struct recall_list *l = ctx;
+	l->labels = xgrow(l->labels, &l->alloc, l->n + 1, sizeof *l->labels);
+	l->paths = xrealloc(l->paths, l->alloc * sizeof *l->paths);
+	l->labels[l->n] = xasprintf("%-30.30s  %s", p->to ? p->to : "", p->subject ? p->subject : "");
+	l->paths[l->n] = xstrdup(p->path);
+	l->n++;
+}
+
+static void
+recall_path(struct ui *u, const char *path)
+{
+	struct ui_compose *c = ui_compose_new(u);
+	struct qu_err err = {0};
+	if (app_draft_recall(path, &c->d, &err) < 0) {
+		ui_message(u, true, "%s", err.msg);
+		ui_compose_free(u);
+		return;
+	}
+	ui_compose_rebuild(u);
+	u->screen = UI_SCREEN_COMPOSE;
+	u->dirty = true;
+}
+
+void
+ui_fn_recall(struct ui *u)
+{
+	u->tag_prefix = false;
+	struct recall_list l = {0};
+	struct qu_err err = {0};
+	if (!u->account) {
+		ui_message(u, true, "No account: no postponed messages.");
+		return;
+	}
+	if (app_postponed_list(u->account, &u->compose_settings, on_postponed, &l, &err) < 0)
+		ui_message(u, true, "%s", err.msg);
+	else if (l.n == 0)
+		ui_message(u, true, "No postponed messages.");
+	else if (l.n == 1)
+		recall_path(u, l.paths[0]);
+	else
+		ui_browser_list(u, "Postponed messages", l.labels, l.paths, l.n, recall_path);
+	for (size_t i = 0; i < l.n; i++) {
+		free(l.labels[i]);
+		free(l.paths[i]);
+	}
+	free(l.labels);
+	free(l.paths);
+}
+
+/* ---- address completion -------------------------------------------------- */
+
+/* "Name <addr>", the name quoted when it holds specials (RFC 5322 §3.2.3). */
+static char *
+format_address(const struct app_addr_match *m)
+{
+	if (!m->name || !*m->name)
+		return xstrdup(m->address);
+	if (strpbrk(m->name, "()<>[]:;@\\,.\""))
+		return xasprintf("\"%s\" <%s>", m->name, m->address);
+	return xasprintf("%s <%s>", m->name, m->address);
+}
+
+static bool
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+char **
+ui_complete_addresses(struct ui *u, const char *text, size_t *n)
+{
+	*n = 0;
+	const char *comma = strrchr(text, ',');
+	const char *word = comma ? comma + 1 : text;
+	while (*word == ' ')
+		word++;
+	if (!*word)
+		return NULL;
+	struct app_addr_opts o = {.account = u->account, .timeout_ms = 2000, .max = 20};
+	struct app_addr_match *m = NULL;
+	size_t k = 0;
+	struct qu_err err = {0};
+	if (app_addr_complete(word, &o, &m, &k, &err) < 0 && k == 0) {
+		ui_message(u, true, "%s", err.msg);
+		return NULL;
+	}
+	char **out = k ? xcalloc(k, sizeof *out) : NULL;
+	for (size_t i = 0; i < k; i++) {
+		char *a = format_address(&m[i]);
+		/* What mail says goes into the draft only as a clean line. */
+		if (!has_control(a))
+			out[(*n)++] = xasprintf("%.*s%s", (int)(word - text), text, a);
+		free(a);
+	}
+	app_addr_matches_free(m, k);
+	return out;
+}
