@@ -840,4 +840,60 @@ struct app_sync_result {
 int app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struct app_net *net,
 	     struct app_sync_result *r, struct qu_err *err);
 
+
+/* ==== the folders under a Maildir root, for the browser and sidebar == */
+/*
+ * File: folders.c. The folders the browser (`y`, `c` then `?`) and the
+ * sidebar list (SPEC §5's layout: DIR/INBOX, DIR/Name, DIR/A/B, and
+ * Maildir++ DIR/.Name), with mbox files among them. Names are bytes from
+ * the disk (from a server, through fetch): the caller makes them safe
+ * for a terminal.
+ */
+
+enum app_local_kind {
+	APP_LOCAL_MAILDIR,
+	APP_LOCAL_MBOX,
+};
+
+struct app_local_folder {
+	char *name;       /* the path under root ("INBOX", "A/B", ".Sent"):
+			   * "=" name opens it; "" for a root that is itself a
+			   * Maildir */
+	char *path;       /* root "/" name */
+	enum app_local_kind kind;
+	bool counted;     /* total and unread below are known */
+	size_t total, unread;
+	bool has_new;     /* new/ holds mail no reader has seen (mutt's N) */
+	uint64_t dev, ino;/* which directory or file it is (to find the open one) */
+};
+
+/* A listing, sorted by name with INBOX first. Embedded: filled by
+ * app_local_folders_list, released by app_local_folders_clear. */
+struct app_local_folders {
+	struct app_local_folder *v;
+	size_t n;
+};
+
+/* Lists every Maildir and mbox file under root, directories followed
+ * into (symbolic links too, each directory once, so a link loop ends;
+ * at most 32 levels deep), dot entries left out except Maildir++ folders
+ * (".Name" Maildirs) and nothing read inside a Maildir's cur/ new/ tmp/.
+ * With count, each folder is counted as app_local_folder_count does. Returns 0,
+ * or -1 with NOINPUT (root missing), IOERR or CANCELED; *out is then
+ * empty. Runs on any thread. */
+int app_local_folders_list(const char *root, const struct qu_cancel *cancel, bool count,
+	struct app_local_folders *out, struct qu_err *err);
+/* Counts f's messages: for a Maildir the names in new/ (all unread) and
+ * cur/ (unread without S in the flags after ":2,"), no file opened; for
+ * an mbox the messages and those without R in a Status: field. Returns 0,
+ * or -1 with IOERR (f->counted stays false). */
+int app_local_folder_count(struct app_local_folder *f, struct qu_err *err);
+/* The entry that is the folder at path (same file or directory), or
+ * SIZE_MAX. */
+size_t app_local_folders_find(const struct app_local_folders *l, const char *path);
+void app_local_folders_clear(struct app_local_folders *l);
+/* True when path is an mbox file (a regular file); the UI opens those
+ * read-only. */
+bool app_local_is_mbox(const char *path);
+
 #endif
