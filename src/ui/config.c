@@ -135,6 +135,8 @@ bind_setting(struct ui *u, const char *what, const char *func)
 		screen = UI_SCREEN_INDEX;
 	else if (!strncmp(what, "pager.", 6))
 		screen = UI_SCREEN_PAGER;
+	else if (!strncmp(what, "browser.", 8)) /* folders */
+		screen = UI_SCREEN_BROWSER;
 	else
 		return -1;
 	int key = key_code(dot + 1);
@@ -149,6 +151,8 @@ static int
 one(struct ui *u, const struct cfg *c, const struct cfg_ui_setting *s, struct qu_err *err)
 {
 	const char *k = s->key, *v = s->value;
+	const char *why = NULL;
+	int taken;
 	if (!strcmp(k, "sort")) {
 		bool rev;
 		if (app_sort_parse(v, &u->sort, &rev) < 0)
@@ -186,9 +190,12 @@ one(struct ui *u, const struct cfg *c, const struct cfg_ui_setting *s, struct qu
 	} else if (!strncmp(k, "color.", 6)) {
 		if (color_setting(k + 6, v) < 0)
 			return bad(err, c, s, "a colour is OBJECT = FG BG [ATTRS] with known names, not");
+	} else if ((taken = ui_folders_config(u, k, v, &why)) != 0) { /* folders */
+		if (taken < 0)
+			return bad(err, c, s, why);
 	} else if (!strncmp(k, "bind.", 5)) {
 		if (bind_setting(u, k + 5, v) < 0)
-			return bad(err, c, s, "bind.SCREEN.KEY needs index or pager, a key and a function of that screen, not");
+			return bad(err, c, s, "bind.SCREEN.KEY needs index, pager or browser, a key and a function of that screen, not");
 	} else {
 		return qu_err_set(err, QU_E_CONFIG, "%s:%d: unknown key '%s' in [ui]",
 			c->path ? c->path : "config", s->line, k);
