@@ -159,7 +159,7 @@ class Sidebar(FolderTest):
         t = self.open_root("sidebar = yes", "sidebar_width = 20",
                            "bind.index.J = sidebar-next", "bind.index.K = sidebar-prev",
                            "bind.index.Esc-o = sidebar-open")
-        t.wait(lambda t: "Lists/dev" in t.text(), 10, "the sidebar")
+        t.wait(lambda t: "Lists/dev" in t.text() and "Q000002" in t.text(), 10, "the sidebar")
         lines = t.screen.display
         self.assertTrue(lines[0].startswith("INBOX"), t.text())
         self.assertTrue(lines[0][:20].rstrip().endswith("0/3"), t.text())
