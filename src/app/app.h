@@ -865,6 +865,9 @@ struct app_local_folder {
 	size_t total, unread;
 	bool has_new;     /* new/ holds mail no reader has seen (mutt's N) */
 	uint64_t dev, ino;/* which directory or file it is (to find the open one) */
+	/* When counted: the modification times (ns) of new/ and cur/ (of the
+	 * file, for an mbox); 0 when they were too recent to trust. */
+	int64_t mtime_new, mtime_cur;
 };
 
 /* A listing, sorted by name with INBOX first. Embedded: filled by
@@ -888,6 +891,15 @@ int app_local_folders_list(const char *root, const struct qu_cancel *cancel, boo
  * an mbox the messages and those without R in a Status: field. Returns 0,
  * or -1 with IOERR (f->counted stays false). */
 int app_local_folder_count(struct app_local_folder *f, struct qu_err *err);
+/* Counts every folder of l (app_local_folder_count), except that a
+ * folder of prev (may be NULL: a listing made before) whose new/ and
+ * cur/ have not been modified since it was counted keeps its counts:
+ * listing again for new mail then costs a stat per folder, not a
+ * readdir of every message name. Returns 0, or -1 with CANCELED. */
+int app_local_folders_count(struct app_local_folders *l, const struct app_local_folders *prev,
+	const struct qu_cancel *cancel, struct qu_err *err);
+/* A copy of l (for a worker to read while the owner keeps its own). */
+void app_local_folders_copy(struct app_local_folders *to, const struct app_local_folders *l);
 /* The entry that is the folder at path (same file or directory), or
  * SIZE_MAX. */
 size_t app_local_folders_find(const struct app_local_folders *l, const char *path);

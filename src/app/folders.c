@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -207,12 +208,8 @@ app_local_folders_list(const char *root, const struct qu_cancel *cancel, bool co
 	free(w.seen);
 	if (rc == 0 && out->n)
 		qsort(out->v, out->n, sizeof *out->v, cmp_folder);
-	for (size_t i = 0; rc == 0 && count && i < out->n; i++) {
-		rc = qu_cancel_check(cancel, err);
-		struct qu_err cerr = {0};
-		if (rc == 0)
-			app_local_folder_count(&out->v[i], &cerr); /* uncounted shows as such */
-	}
+	if (rc == 0 && count)
+		rc = app_local_folders_count(out, NULL, cancel, err);
 	if (rc < 0)
 		app_local_folders_clear(out);
 	return rc;
@@ -260,11 +257,95 @@ mbox_msg_read(const char *p, size_t n)
 	return false;
 }
 
+/* A directory modified this recently may change again within the
+ * file system's timestamp granularity without its mtime moving: its
+ * counts are not reused (mutt's Maildir check has the same caveat). */
+#define SETTLED_NS (2 * INT64_C(1000000000))
+
+static int64_t
+mtime_ns(const char *path, int64_t now_ns)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return 0;
+	int64_t t = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return now_ns - t < SETTLED_NS ? 0 : t;
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The modification times that say whether f changed since counted. */
+static void
+stamps(const struct app_local_folder *f, int64_t *mnew, int64_t *mcur)
+{
+	int64_t now = now_ns();
+	if (f->kind == APP_LOCAL_MBOX) {
+		*mnew = *mcur = mtime_ns(f->path, now);
+		return;
+	}
+	char *nd = xasprintf("%s/new", f->path), *cd = xasprintf("%s/cur", f->path);
+	*mnew = mtime_ns(nd, now);
+	*mcur = mtime_ns(cd, now);
+	free(nd);
+	free(cd);
+}
+
+int
+app_local_folders_count(struct app_local_folders *l, const struct app_local_folders *prev,
+	const struct qu_cancel *cancel, struct qu_err *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (qu_cancel_check(cancel, err) < 0)
+			return -1;
+		struct app_local_folder *f = &l->v[i];
+		const struct app_local_folder *p = NULL;
+		for (size_t k = 0; prev && k < prev->n && !p; k++)
+			if (prev->v[k].dev == f->dev && prev->v[k].ino == f->ino && prev->v[k].counted)
+				p = &prev->v[k];
+		if (p && p->mtime_new && p->mtime_cur) {
+			int64_t mnew, mcur;
+			stamps(f, &mnew, &mcur);
+			if (mnew == p->mtime_new && mcur == p->mtime_cur) {
+				f->total = p->total;
+				f->unread = p->unread;
+				f->has_new = p->has_new;
+				f->mtime_new = mnew;
+				f->mtime_cur = mcur;
+				f->counted = true;
+				continue;
+			}
+		}
+		struct qu_err cerr = {0};
+		app_local_folder_count(f, &cerr); /* an uncounted folder shows as such */
+	}
+	return 0;
+}
+
+void
+app_local_folders_copy(struct app_local_folders *to, const struct app_local_folders *l)
+{
+	to->n = l->n;
+	to->v = l->n ? xmalloc(l->n * sizeof *to->v) : NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		to->v[i] = l->v[i];
+		to->v[i].name = xstrdup(l->v[i].name);
+		to->v[i].path = xstrdup(l->v[i].path);
+	}
+}
+
 int
 app_local_folder_count(struct app_local_folder *f, struct qu_err *err)
 {
 	size_t total = 0, unread = 0, fresh = 0, dummy = 0;
 	f->counted = false;
+	/* Taken before reading: a change during the count moves them. */
+	stamps(f, &f->mtime_new, &f->mtime_cur);
 	if (f->kind == APP_LOCAL_MBOX) {
 		struct mbox *mb = mbox_open(f->path, err);
 		if (!mb)

@@ -35,7 +35,10 @@ list_run(struct ui_job *j)
 	m->kind = UI_MSG_FOLDERS;
 	m->req = j->req;
 	struct app_local_folders *l = xcalloc(1, sizeof *l);
-	m->rc = app_local_folders_list(j->path, j->cancel, true, l, &m->err);
+	m->rc = app_local_folders_list(j->path, j->cancel, false, l, &m->err);
+	/* Folders unchanged since the last listing keep their counts. */
+	if (m->rc == 0)
+		m->rc = app_local_folders_count(l, j->folders, j->cancel, &m->err);
 	m->payload = l;
 	ui_pool_post(j->pool, m);
 }
@@ -68,6 +71,8 @@ ui_folders_refresh(struct ui *u)
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = list_run;
 	j->path = root;
+	j->folders = xcalloc(1, sizeof *j->folders);
+	app_local_folders_copy(j->folders, &u->fo.list);
 	u->fo.listed_ms = qu_now_ms();
 	u->fo.req = ui_pool_submit(u->pool, j);
 }

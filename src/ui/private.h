@@ -55,6 +55,7 @@ struct ui_job {
 	size_t id;           /* the message (LOADED) */
 	struct qu_buf bytes; /* the message's bytes, read on the UI thread */
 	bool full_headers;
+	struct app_local_folders *folders; /* folders: the last listing (owned) */
 	struct ui_job *next;
 };
 

@@ -39,6 +39,9 @@ job_free(struct ui_job *j)
 	qu_cancel_free(j->cancel);
 	qu_buf_clear(&j->bytes);
 	free(j->path);
+	if (j->folders) /* folders */
+		app_local_folders_clear(j->folders);
+	free(j->folders);
 	free(j);
 }
 

@@ -4,10 +4,12 @@
  * symbolic link loops not followed, counts from file names.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -189,6 +191,57 @@ START_TEST(test_deep_links_end)
 }
 END_TEST
 
+/* Sets the mtime of dir under the root an hour back: settled. */
+static void
+age(const char *rel)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 3600;
+	ts[1] = ts[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
+	free(p);
+}
+
+START_TEST(test_counts_reused_when_unchanged)
+{
+	make_root();
+	age("INBOX/new");
+	age("INBOX/cur");
+	struct app_local_folders a, b, c;
+	struct qu_err err = {0};
+	ck_assert_int_eq(app_local_folders_list(dir, NULL, true, &a, &err), 0);
+	ck_assert_uint_eq(a.v[0].total, 5);
+	ck_assert(a.v[0].mtime_new != 0 && a.v[0].mtime_cur != 0);
+	/* Archive was just made: too recent to trust. */
+	ck_assert(a.v[4].mtime_new == 0);
+	/* Unchanged: the previous counts are taken as they are (a planted
+	 * number shows that no directory was read). */
+	a.v[0].total = 99;
+	a.v[4].total = 77;
+	ck_assert_int_eq(app_local_folders_list(dir, NULL, false, &b, &err), 0);
+	ck_assert_int_eq(app_local_folders_count(&b, &a, NULL, &err), 0);
+	ck_assert_uint_eq(b.v[0].total, 99);
+	ck_assert_uint_eq(b.v[4].total, 0);
+	/* New mail moves new/'s mtime: counted again. */
+	put("INBOX/new/9.z.host", "x");
+	ck_assert_int_eq(app_local_folders_list(dir, NULL, false, &c, &err), 0);
+	ck_assert_int_eq(app_local_folders_count(&c, &b, NULL, &err), 0);
+	ck_assert_uint_eq(c.v[0].total, 6);
+	ck_assert_uint_eq(c.v[0].unread, 4);
+	/* A copy is deep. */
+	struct app_local_folders d;
+	app_local_folders_copy(&d, &c);
+	app_local_folders_clear(&c);
+	ck_assert_str_eq(d.v[0].name, "INBOX");
+	ck_assert_uint_eq(d.v[0].total, 6);
+	app_local_folders_clear(&a);
+	app_local_folders_clear(&b);
+	app_local_folders_clear(&d);
+}
+END_TEST
+
 START_TEST(test_errors_and_cancel)
 {
 	struct app_local_folders l;
@@ -229,6 +282,7 @@ main(void)
 	tcase_add_test(tc, test_maildirpp_root);
 	tcase_add_test(tc, test_deep_links_end);
 	tcase_add_test(tc, test_errors_and_cancel);
+	tcase_add_test(tc, test_counts_reused_when_unchanged);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
