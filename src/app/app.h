@@ -880,7 +880,8 @@ struct app_local_folders {
 /* Lists every Maildir and mbox file under root, directories followed
  * into (symbolic links too, each directory once, so a link loop ends;
  * at most 32 levels deep), dot entries left out except Maildir++ folders
- * (".Name" Maildirs) and nothing read inside a Maildir's cur/ new/ tmp/.
+ * (".Name" Maildirs) and nothing read inside a Maildir's cur/ new/ tmp/;
+ * the walk stops after 4096 directories (a root given by mistake).
  * With count, each folder is counted as app_local_folder_count does. Returns 0,
  * or -1 with NOINPUT (root missing), IOERR or CANCELED; *out is then
  * empty. Runs on any thread. */

@@ -27,6 +27,9 @@
 /* Deep enough for any real hierarchy; a bound all the same, since a
  * root may hold anything. */
 #define MAX_DEPTH 32
+/* And at most this many directories: a root given by mistake (a home
+ * directory) ends the walk early instead of reading the whole disk. */
+#define MAX_DIRS 4096
 
 struct walk {
 	const char *root;
@@ -45,6 +48,8 @@ struct walk {
 static bool
 visit(struct walk *w, const struct stat *st)
 {
+	if (w->nseen >= MAX_DIRS)
+		return false;
 	for (size_t i = 0; i < w->nseen; i++)
 		if (w->seen[i].dev == (uint64_t)st->st_dev && w->seen[i].ino == (uint64_t)st->st_ino)
 			return false;

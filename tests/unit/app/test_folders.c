@@ -242,6 +242,27 @@ START_TEST(test_counts_reused_when_unchanged)
 }
 END_TEST
 
+START_TEST(test_walk_bounded)
+{
+	/* A root with more directories than a walk visits ends early. */
+	for (int i = 0; i < 4200; i++) {
+		char *p = xasprintf("%s/d%04d", dir, i);
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+		char *c = xasprintf("%s/cur", p), *n = xasprintf("%s/new", p);
+		ck_assert_int_eq(mkdir(c, 0700), 0);
+		ck_assert_int_eq(mkdir(n, 0700), 0);
+		free(c);
+		free(n);
+		free(p);
+	}
+	struct app_local_folders l;
+	struct qu_err err = {0};
+	ck_assert_int_eq(app_local_folders_list(dir, NULL, false, &l, &err), 0);
+	ck_assert_uint_eq(l.n, 4095); /* the root is the first directory */
+	app_local_folders_clear(&l);
+}
+END_TEST
+
 START_TEST(test_errors_and_cancel)
 {
 	struct app_local_folders l;
@@ -284,6 +305,12 @@ main(void)
 	tcase_add_test(tc, test_errors_and_cancel);
 	tcase_add_test(tc, test_counts_reused_when_unchanged);
 	suite_add_tcase(s, tc);
+	/* 12600 directories made: slower on a loaded machine. */
+	TCase *big = tcase_create("bounded");
+	tcase_add_checked_fixture(big, setup, teardown);
+	tcase_set_timeout(big, 90);
+	tcase_add_test(big, test_walk_bounded);
+	suite_add_tcase(s, big);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
