@@ -95,6 +95,25 @@ class Browser(FolderTest):
         t.wait_text("Mail/Lists/dev [Msgs:2 New:2", 10)
         self.quit(t)
 
+    def test_save_through_browser_and_help(self):
+        t = self.open_root()
+        t.send("=")
+        t.send("s")
+        t.wait_text("Save to mailbox:", 5)
+        t.send("\t")  # Tab on nothing: the browser
+        t.wait(lambda t: "Archive" in t.text() and "Folders:" in t.text(), 10, "the browser")
+        t.send("?")
+        t.wait_text("select-entry", 5)
+        t.send("q")
+        t.wait_text("---Folders:", 5)
+        t.send("j")
+        t.wait(lambda t: "Archive" in self.cursor_line(t), 5, "j")
+        t.send("\r")
+        t.wait_text("Moved 1 message to", 10)
+        self.assertIn("[Msgs:2", t.text())
+        self.assertEqual(len(os.listdir(os.path.join(self.root, "Archive", "cur"))), 6)
+        self.quit(t)
+
     def test_counts_after_marking_read(self):
         unread(self.md, 4)
         t = self.open_root()
