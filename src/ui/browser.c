@@ -452,6 +452,14 @@ leave_answer(struct ui *u, const char *a)
 void
 ui_folder_leave(struct ui *u, const char *path)
 {
+	/* A folder that cannot open is said so before anything is purged. */
+	struct qu_err err = {0};
+	struct app_view *probe = path ? app_view_new(path, &err) : NULL;
+	if (path && !probe) {
+		ui_message(u, true, "%s", err.msg);
+		return;
+	}
+	app_view_free(probe);
 	free(u->fo.leave_to);
 	u->fo.leave_to = path ? xstrdup(path) : NULL;
 	size_t unread, flagged, deleted = 0, tagged;

@@ -152,6 +152,9 @@ class Browser(FolderTest):
         t.send("=")
         t.send("d")
         t.wait_text("Del:1", 5)
+        t.send(":cd =Nope\r")  # no question for a folder that cannot open
+        t.wait_text("no such file or directory", 5)
+        self.assertNotIn("Purge", t.text())
         t.send(":cd =Archive\r")
         t.wait_text("Purge 1 deleted message? ([yes]/no):", 5)
         t.send("\x07")  # ^G: stay
