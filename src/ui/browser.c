@@ -2,7 +2,7 @@
  * The folder browser (mutt's, SPEC §8): every folder under the account's
  * Maildir root (app_local_folders_list: fetch's layout, Maildir++, mbox
  * files) with its message and unread counts, the open one marked `*` and
- * those with new mail `N`. It opens from the index's `y` and from a
+ * those with new mail `N`, named as `c` takes them (=NAME). It opens from the index's `y` and from a
  * folder prompt (`c`, `s`, `C`) with `?` or Tab on an empty answer.
  *
  * The listing (and its counting) runs on a worker, since a root may
@@ -209,7 +209,12 @@ row_text(struct ui *u, size_t i, struct qu_buf *b, size_t cols)
 	bool fresh = i == u->fo.current ? unread > 0 && f->has_new : f->has_new;
 	qu_buf_printf(b, "%c%c%c ", i == u->fo.current ? '*' : ' ', fresh ? 'N' : ' ',
 		f->kind == APP_LOCAL_MBOX ? 'm' : ' ');
-	size_t used = 4 + strlen(nums);
+	/* Under the account's root a folder is shown as it is typed:
+	 * =NAME (mutt shows its $folder's mailboxes so). */
+	bool eq = u->root && f->name[0];
+	if (eq)
+		qu_buf_append_str(b, "=");
+	size_t used = 4 + eq + strlen(nums);
 	char *name = ui_folders_name(u, i);
 	ui_text_fit_buf(b, name, strlen(name), cols > used ? cols - used : 1, true, "\xe2\x80\xa6");
 	free(name);

@@ -47,7 +47,7 @@ class FolderTest(UITest):
         return t
 
     def browser_row(self, t, name):
-        ys = [y for y in range(1, t.rows - 2) if (" " + name + " ") in t.line(y)]
+        ys = [y for y in range(1, t.rows - 2) if (" =" + name + " ") in t.line(y)]
         self.assertEqual(len(ys), 1, t.text())
         return t.line(ys[0])
 
