@@ -51,7 +51,8 @@ visit(struct walk *w, const struct stat *st)
 	if (w->nseen >= MAX_DIRS)
 		return false;
 	for (size_t i = 0; i < w->nseen; i++)
-		if (w->seen[i].dev == (uint64_t)st->st_dev && w->seen[i].ino == (uint64_t)st->st_ino)
+		if (w->seen[i].dev == (uint64_t)st->st_dev &&
+			w->seen[i].ino == (uint64_t)st->st_ino)
 			return false;
 	w->seen = xgrow(w->seen, &w->seen_alloc, w->nseen + 1, sizeof *w->seen);
 	w->seen[w->nseen].dev = (uint64_t)st->st_dev;
@@ -149,8 +150,9 @@ walk_dir(struct walk *w, const char *rel, int depth, bool in_maildir, struct qu_
 		int e = errno;
 		int rc = 0;
 		if (depth == 0)
-			rc = qu_err_sys(err, e == ENOENT || e == ENOTDIR ? QU_E_NOINPUT : QU_E_IOERR, e,
-				"%s", path);
+			rc = qu_err_sys(err,
+				e == ENOENT || e == ENOTDIR ? QU_E_NOINPUT : QU_E_IOERR, e, "%s",
+				path);
 		free(path);
 		return rc; /* a subdirectory we may not read is left out */
 	}
@@ -255,7 +257,8 @@ mbox_msg_read(const char *p, size_t n)
 		size_t len = nl ? (size_t)(nl - (p + i)) : n - i;
 		if (len == 0 || (len == 1 && p[i] == '\r'))
 			return false; /* the header ends */
-		if (len > 7 && strncasecmp(p + i, "Status:", 7) == 0 && memchr(p + i + 7, 'R', len - 7))
+		if (len > 7 && strncasecmp(p + i, "Status:", 7) == 0 &&
+			memchr(p + i + 7, 'R', len - 7))
 			return true;
 		i += len + 1;
 	}
@@ -311,7 +314,8 @@ app_local_folders_count(struct app_local_folders *l, const struct app_local_fold
 		struct app_local_folder *f = &l->v[i];
 		const struct app_local_folder *p = NULL;
 		for (size_t k = 0; prev && k < prev->n && !p; k++)
-			if (prev->v[k].dev == f->dev && prev->v[k].ino == f->ino && prev->v[k].counted)
+			if (prev->v[k].dev == f->dev && prev->v[k].ino == f->ino &&
+				prev->v[k].counted)
 				p = &prev->v[k];
 		if (p && p->mtime_new && p->mtime_cur) {
 			int64_t mnew, mcur;

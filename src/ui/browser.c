@@ -2,8 +2,9 @@
  * The folder browser (mutt's, SPEC §8): every folder under the account's
  * Maildir root (app_local_folders_list: fetch's layout, Maildir++, mbox
  * files) with its message and unread counts, the open one marked `*` and
- * those with new mail `N`, named as `c` takes them (=NAME). It opens from the index's `y` and from a
- * folder prompt (`c`, `s`, `C`) with `?` or Tab on an empty answer.
+ * those with new mail `N`, named as `c` takes them (=NAME). It opens
+ * from the index's `y` and from a folder prompt (`c`, `s`, `C`) with `?`
+ * or Tab on an empty answer.
  *
  * The listing (and its counting) runs on a worker, since a root may
  * hold many folders of many messages; the screen shows the last listing
@@ -132,7 +133,8 @@ int
 ui_folders_timeout(struct ui *u, int timeout)
 {
 	struct ui_folders *fo = &u->fo;
-	bool shown = (fo->sidebar && u->screen == UI_SCREEN_INDEX) || u->screen == UI_SCREEN_BROWSER;
+	bool shown = (fo->sidebar && u->screen == UI_SCREEN_INDEX) ||
+		u->screen == UI_SCREEN_BROWSER;
 	if (!shown)
 		return timeout;
 	int64_t period = (int64_t)(fo->check_s ? fo->check_s : 5) * 1000;
@@ -476,7 +478,8 @@ ui_folder_leave(struct ui *u, const char *path)
 	}
 	char label[64];
 	snprintf(label, sizeof label, "Purge %zu deleted message%s? (%s): ", deleted,
-		deleted == 1 ? "" : "s", u->fo.delete == UI_DELETE_ASK_YES ? "[yes]/no" : "yes/[no]");
+		deleted == 1 ? "" : "s",
+		u->fo.delete == UI_DELETE_ASK_YES ? "[yes]/no" : "yes/[no]");
 	ui_ask(u, label, leave_answer, true);
 }
 
@@ -520,7 +523,8 @@ ui_folder_read_only(struct ui *u)
 static int
 yes_no(const char *v, bool *out)
 {
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on") || !strcmp(v, "1"))
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on") ||
+		!strcmp(v, "1"))
 		*out = true;
 	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcasecmp(v, "off") ||
 		!strcmp(v, "0"))
