@@ -1123,4 +1123,72 @@ void app_addr_matches_free(struct app_addr_match *v, size_t n);
 
 /* ==== end of writing mail ============================================ */
 
+/* ==== the folders under a Maildir root, for the browser and sidebar == */
+/*
+ * File: folders.c. The folders the browser (`y`, `c` then `?`) and the
+ * sidebar list (SPEC §5's layout: DIR/INBOX, DIR/Name, DIR/A/B, and
+ * Maildir++ DIR/.Name), with mbox files among them. Names are bytes from
+ * the disk (from a server, through fetch): the caller makes them safe
+ * for a terminal.
+ */
+
+enum app_local_kind {
+	APP_LOCAL_MAILDIR,
+	APP_LOCAL_MBOX,
+};
+
+struct app_local_folder {
+	char *name;       /* the path under root ("INBOX", "A/B", ".Sent"):
+			   * "=" name opens it; "" for a root that is itself a
+			   * Maildir */
+	char *path;       /* root "/" name */
+	enum app_local_kind kind;
+	bool counted;     /* total and unread below are known */
+	size_t total, unread;
+	bool has_new;     /* new/ holds mail no reader has seen (mutt's N) */
+	uint64_t dev, ino;/* which directory or file it is (to find the open one) */
+	/* When counted: the modification times (ns) of new/ and cur/ (of the
+	 * file, for an mbox); 0 when they were too recent to trust. */
+	int64_t mtime_new, mtime_cur;
+};
+
+/* A listing, sorted by name with INBOX first. Embedded: filled by
+ * app_local_folders_list, released by app_local_folders_clear. */
+struct app_local_folders {
+	struct app_local_folder *v;
+	size_t n;
+};
+
+/* Lists every Maildir and mbox file under root, directories followed
+ * into (symbolic links too, each directory once, so a link loop ends;
+ * at most 32 levels deep), dot entries left out except Maildir++ folders
+ * (".Name" Maildirs) and nothing read inside a Maildir's cur/ new/ tmp/;
+ * the walk stops after 4096 directories (a root given by mistake).
+ * With count, each folder is counted as app_local_folder_count does. Returns 0,
+ * or -1 with NOINPUT (root missing), IOERR or CANCELED; *out is then
+ * empty. Runs on any thread. */
+int app_local_folders_list(const char *root, const struct qu_cancel *cancel, bool count,
+	struct app_local_folders *out, struct qu_err *err);
+/* Counts f's messages: for a Maildir the names in new/ (all unread) and
+ * cur/ (unread without S in the flags after ":2,"), no file opened; for
+ * an mbox the messages and those without R in a Status: field. Returns 0,
+ * or -1 with IOERR (f->counted stays false). */
+int app_local_folder_count(struct app_local_folder *f, struct qu_err *err);
+/* Counts every folder of l (app_local_folder_count), except that a
+ * folder of prev (may be NULL: a listing made before) whose new/ and
+ * cur/ have not been modified since it was counted keeps its counts:
+ * listing again for new mail then costs a stat per folder, not a
+ * readdir of every message name. Returns 0, or -1 with CANCELED. */
+int app_local_folders_count(struct app_local_folders *l, const struct app_local_folders *prev,
+	const struct qu_cancel *cancel, struct qu_err *err);
+/* A copy of l (for a worker to read while the owner keeps its own). */
+void app_local_folders_copy(struct app_local_folders *to, const struct app_local_folders *l);
+/* The entry that is the folder at path (same file or directory), or
+ * SIZE_MAX. */
+size_t app_local_folders_find(const struct app_local_folders *l, const char *path);
+void app_local_folders_clear(struct app_local_folders *l);
+/* True when path is an mbox file (a regular file); the UI opens those
+ * read-only. */
+bool app_local_is_mbox(const char *path);
+
 #endif

@@ -398,7 +398,7 @@ attach_answer(struct ui *u, const char *a)
 	free(full);
 	/* mutt's '?' (or a directory) opens the browser. */
 	if (strcmp(a, "?") == 0 || dir)
-		ui_browser_open(u, strcmp(a, "?") == 0 ? "." : a, add_attachment);
+		ui_files_open(u, strcmp(a, "?") == 0 ? "." : a, add_attachment);
 	else
 		add_attachment(u, a);
 }

@@ -26,13 +26,13 @@ struct browse_entry {
 	uint64_t size;
 };
 
-struct ui_browser {
+struct ui_files {
 	char *dir;
 	struct browse_entry *v;
 	size_t n, alloc, cursor, top;
 	enum ui_screen from;
 	void (*pick)(struct ui *u, const char *path);
-	char *title;    /* a list (ui_browser_list), not a directory */
+	char *title;    /* a list (ui_files_list), not a directory */
 };
 
 /* "~/x" with $HOME. A new string. */
@@ -99,7 +99,7 @@ ui_complete_files(struct ui *u, const char *text, size_t *n)
 /* ---- the browser --------------------------------------------------------- */
 
 static void
-browser_clear(struct ui_browser *b)
+browser_clear(struct ui_files *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->v[i].name);
@@ -111,7 +111,7 @@ browser_clear(struct ui_browser *b)
 }
 
 static int
-browser_read(struct ui *u, struct ui_browser *b, const char *dir)
+browser_read(struct ui *u, struct ui_files *b, const char *dir)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
@@ -139,10 +139,10 @@ browser_read(struct ui *u, struct ui_browser *b, const char *dir)
 }
 
 void
-ui_browser_open(struct ui *u, const char *dir, void (*pick)(struct ui *, const char *))
+ui_files_open(struct ui *u, const char *dir, void (*pick)(struct ui *, const char *))
 {
-	struct ui_browser *b = u->browser ? u->browser : xcalloc(1, sizeof *b);
-	u->browser = b;
+	struct ui_files *b = u->files ? u->files : xcalloc(1, sizeof *b);
+	u->files = b;
 	char *d = ui_path_expand(*dir ? dir : ".");
 	if (browser_read(u, b, d) < 0) {
 		free(d);
@@ -150,15 +150,15 @@ ui_browser_open(struct ui *u, const char *dir, void (*pick)(struct ui *, const c
 	}
 	free(d);
 	b->pick = pick;
-	if (u->screen != UI_SCREEN_BROWSER)
+	if (u->screen != UI_SCREEN_FILES)
 		b->from = u->screen;
-	u->screen = UI_SCREEN_BROWSER;
+	u->screen = UI_SCREEN_FILES;
 }
 
 void
-ui_browser_close(struct ui *u)
+ui_files_close(struct ui *u)
 {
-	struct ui_browser *b = u->browser;
+	struct ui_files *b = u->files;
 	if (!b)
 		return;
 	u->screen = b->from;
@@ -166,14 +166,14 @@ ui_browser_close(struct ui *u)
 	free(b->dir);
 	free(b->title);
 	free(b);
-	u->browser = NULL;
+	u->files = NULL;
 	u->dirty = true;
 }
 
 void
-ui_browser_draw(struct ui *u)
+ui_files_draw(struct ui *u)
 {
-	struct ui_browser *b = u->browser;
+	struct ui_files *b = u->files;
 	ui_put(0, 0, "q:Exit  <Enter>:Select  ?:Help", (size_t)COLS, ui_attr(UI_C_STATUS));
 	size_t rows = LINES > 3 ? (size_t)(LINES - 3) : 1;
 	if (b->cursor < b->top)
@@ -207,9 +207,9 @@ ui_browser_draw(struct ui *u)
 }
 
 void
-ui_browser_move(struct ui *u, long d)
+ui_files_move(struct ui *u, long d)
 {
-	struct ui_browser *b = u->browser;
+	struct ui_files *b = u->files;
 	long c = (long)b->cursor + d;
 	if (c < 0)
 		c = 0;
@@ -220,15 +220,15 @@ ui_browser_move(struct ui *u, long d)
 }
 
 void
-ui_browser_select(struct ui *u)
+ui_files_select(struct ui *u)
 {
-	struct ui_browser *b = u->browser;
+	struct ui_files *b = u->files;
 	if (b->cursor >= b->n)
 		return;
 	if (b->title) {
 		char *path = xstrdup(b->v[b->cursor].path);
 		void (*pick)(struct ui *, const char *) = b->pick;
-		ui_browser_close(u);
+		ui_files_close(u);
 		pick(u, path);
 		free(path);
 		return;
@@ -240,20 +240,20 @@ ui_browser_select(struct ui *u)
 		return;
 	}
 	void (*pick)(struct ui *, const char *) = b->pick;
-	ui_browser_close(u);
+	ui_files_close(u);
 	if (pick)
 		pick(u, p);
 	free(p);
 }
 
 void
-ui_browser_list(struct ui *u, const char *title, char *const *labels, char *const *paths, size_t n,
+ui_files_list(struct ui *u, const char *title, char *const *labels, char *const *paths, size_t n,
 	void (*pick)(struct ui *, const char *))
 {
-	if (u->browser)
-		ui_browser_close(u);
-	struct ui_browser *b = xcalloc(1, sizeof *b);
-	u->browser = b;
+	if (u->files)
+		ui_files_close(u);
+	struct ui_files *b = xcalloc(1, sizeof *b);
+	u->files = b;
 	b->title = xstrdup(title);
 	b->dir = xstrdup("");
 	b->pick = pick;
@@ -263,6 +263,6 @@ ui_browser_list(struct ui *u, const char *title, char *const *labels, char *cons
 			.path = xstrdup(paths[i])};
 	}
 	b->from = u->screen;
-	u->screen = UI_SCREEN_BROWSER;
+	u->screen = UI_SCREEN_FILES;
 	u->dirty = true;
 }

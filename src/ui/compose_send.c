@@ -515,7 +515,7 @@ ui_fn_recall(struct ui *u)
 	else if (l.n == 1)
 		recall_path(u, l.paths[0]);
 	else
-		ui_browser_list(u, "Postponed messages", l.labels, l.paths, l.n, recall_path);
+		ui_files_list(u, "Postponed messages", l.labels, l.paths, l.n, recall_path);
 	for (size_t i = 0; i < l.n; i++) {
 		free(l.labels[i]);
 		free(l.paths[i]);

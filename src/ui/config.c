@@ -137,7 +137,7 @@ bind_setting(struct ui *u, const char *what, const char *func)
 		screen = UI_SCREEN_PAGER;
 	else if (!strncmp(what, "compose.", 8)) /* writing mail */
 		screen = UI_SCREEN_COMPOSE;
-	else if (!strncmp(what, "browser.", 8))
+	else if (!strncmp(what, "browser.", 8)) /* folders */
 		screen = UI_SCREEN_BROWSER;
 	else
 		return -1;
@@ -153,6 +153,8 @@ static int
 one(struct ui *u, const struct cfg *c, const struct cfg_ui_setting *s, struct qu_err *err)
 {
 	const char *k = s->key, *v = s->value;
+	const char *why = NULL;
+	int taken;
 	if (!strcmp(k, "sort")) {
 		bool rev;
 		if (app_sort_parse(v, &u->sort, &rev) < 0)
@@ -190,6 +192,9 @@ one(struct ui *u, const struct cfg *c, const struct cfg_ui_setting *s, struct qu
 	} else if (!strncmp(k, "color.", 6)) {
 		if (color_setting(k + 6, v) < 0)
 			return bad(err, c, s, "a colour is OBJECT = FG BG [ATTRS] with known names, not");
+	} else if ((taken = ui_folders_config(u, k, v, &why)) != 0) { /* folders */
+		if (taken < 0)
+			return bad(err, c, s, why);
 	} else if (!strncmp(k, "bind.", 5)) {
 		if (bind_setting(u, k + 5, v) < 0)
 			return bad(err, c, s, "bind.SCREEN.KEY needs index, pager, compose or browser, a key and a function of that screen, not");

@@ -149,7 +149,7 @@ ui_index_status(struct ui *u, char *buf, size_t n)
 void
 ui_index_draw(struct ui *u)
 {
-	int cols = COLS;
+	int cols = ui_term_cols(); /* beside the sidebar when it shows */
 	ui_put(0, 0, "q:Quit  d:Del  u:Undel  s:Save  m:Mail  r:Reply  g:Group  ?:Help", (size_t)cols,
 		ui_attr(UI_C_STATUS));
 	size_t rows = ui_index_rows(u), n = app_view_count(u->view);

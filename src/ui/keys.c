@@ -224,24 +224,32 @@ change_flags(struct ui *u, unsigned set, unsigned clear, bool toggle, bool advan
 static void
 fn_delete(struct ui *u)
 {
+	if (ui_folder_read_only(u)) /* folders: an mbox */
+		return;
 	change_flags(u, APP_MSG_DELETED, 0, false, true);
 }
 
 static void
 fn_undelete(struct ui *u)
 {
+	if (ui_folder_read_only(u)) /* folders: an mbox */
+		return;
 	change_flags(u, 0, APP_MSG_DELETED, false, true);
 }
 
 static void
 fn_flag(struct ui *u)
 {
+	if (ui_folder_read_only(u)) /* folders: an mbox */
+		return;
 	change_flags(u, APP_MSG_FLAGGED, 0, true, false);
 }
 
 static void
 fn_toggle_new(struct ui *u)
 {
+	if (ui_folder_read_only(u)) /* folders: an mbox */
+		return;
 	change_flags(u, APP_MSG_SEEN, 0, true, false);
 }
 
@@ -273,15 +281,17 @@ sync_done(struct ui *u, bool quiet)
 static void
 fn_sync(struct ui *u)
 {
+	if (ui_folder_read_only(u)) /* folders: an mbox */
+		return;
 	sync_done(u, false);
 }
 
 void
 ui_fn_quit(struct ui *u)
 {
-	/* Pending deletions are written (expunged) as mutt's $ would. */
-	sync_done(u, true);
-	u->quit = true;
+	/* Pending deletions are purged after asking, as [ui] delete says
+	 * (mutt's $delete). */
+	ui_folder_leave(u, NULL);
 }
 
 void
@@ -500,6 +510,8 @@ copy_answer(struct ui *u, const char *a)
 static void
 fn_save(struct ui *u)
 {
+	if (ui_folder_read_only(u)) /* folders: a move changes an mbox */
+		return;
 	ui_ask(u, "Save to mailbox: ", save_answer, false);
 	u->prompt.folders = true;
 }
@@ -522,7 +534,7 @@ change_answer(struct ui *u, const char *a)
 		ui_message(u, true, "%s", err.msg);
 		return;
 	}
-	ui_open_folder(u, path);
+	ui_folder_leave(u, path); /* folders: asks about deleted messages */
 	free(path);
 }
 
@@ -712,6 +724,8 @@ fn_pager_skip_quoted(struct ui *u)
 static void
 fn_pager_delete(struct ui *u)
 {
+	if (ui_folder_read_only(u)) /* folders: an mbox */
+		return;
 	change_flags(u, APP_MSG_DELETED, 0, false, false);
 	pager_step(u, true);
 }
@@ -743,13 +757,13 @@ fn_attach_up(struct ui *u)
 static void
 fn_browser_down(struct ui *u)
 {
-	ui_browser_move(u, 1);
+	ui_files_move(u, 1);
 }
 
 static void
 fn_browser_up(struct ui *u)
 {
-	ui_browser_move(u, -1);
+	ui_files_move(u, -1);
 }
 
 /* ---- the tables -------------------------------------------------------- */
@@ -759,7 +773,8 @@ fn_browser_up(struct ui *u)
 #define H UI_SCREEN_HELP
 #define A UI_SCREEN_ATTACH
 #define M UI_SCREEN_COMPOSE
-#define B UI_SCREEN_BROWSER
+#define B UI_SCREEN_FILES
+#define W UI_SCREEN_BROWSER
 
 static const struct ui_binding table[] = {
 	{I, 'j', "j", "next-undeleted", fn_next},
@@ -808,6 +823,12 @@ static const struct ui_binding table[] = {
 	{I, 'x', "x", "exit", ui_fn_exit},
 	{I, CTRL('L'), "^L", "redraw-screen", fn_redraw},
 	{I, 'v', "v", "view-attachments", fn_attach},
+	/* folders: the browser and NeoMutt's sidebar */
+	{I, 'y', "y", "browse-mailboxes", ui_browser_mailboxes},
+	{I, 'B', "B", "sidebar-toggle-visible", ui_sidebar_toggle},
+	{I, -1, "(unbound)", "sidebar-next", ui_sidebar_next},
+	{I, -1, "(unbound)", "sidebar-prev", ui_sidebar_prev},
+	{I, -1, "(unbound)", "sidebar-open", ui_sidebar_open},
 
 	{P, ' ', "<Space>", "next-page", fn_pager_page_down},
 	{P, CK(KEY_NPAGE), "<PageDown>", "next-page", fn_pager_page_down},
@@ -859,6 +880,32 @@ static const struct ui_binding table[] = {
 	{A, '?', "?", "help", fn_help},
 	{A, CTRL('L'), "^L", "redraw-screen", fn_redraw},
 
+	/* folders: the browser (mutt's keys) */
+	{W, 'j', "j", "next-entry", ui_browser_next},
+	{W, CK(KEY_DOWN), "<Down>", "next-entry", ui_browser_next},
+	{W, 'k', "k", "previous-entry", ui_browser_prev},
+	{W, CK(KEY_UP), "<Up>", "previous-entry", ui_browser_prev},
+	{W, '=', "=", "first-entry", ui_browser_first},
+	{W, CK(KEY_HOME), "<Home>", "first-entry", ui_browser_first},
+	{W, '*', "*", "last-entry", ui_browser_last},
+	{W, CK(KEY_END), "<End>", "last-entry", ui_browser_last},
+	{W, CK(KEY_NPAGE), "<PageDown>", "next-page", ui_browser_page_down},
+	{W, 'z', "z", "next-page", ui_browser_page_down},
+	{W, CK(KEY_PPAGE), "<PageUp>", "previous-page", ui_browser_page_up},
+	{W, 'Z', "Z", "previous-page", ui_browser_page_up},
+	{W, '\r', "<Enter>", "select-entry", ui_browser_select},
+	{W, '\n', "<Return>", "select-entry", ui_browser_select},
+	{W, CK(KEY_ENTER), "<KeypadEnter>", "select-entry", ui_browser_select},
+	{W, ' ', "<Space>", "select-entry", ui_browser_select},
+	{W, '/', "/", "search", ui_browser_search},
+	{W, 'n', "n", "search-next", ui_browser_search_next},
+	{W, 'c', "c", "change-folder", fn_change_folder},
+	{W, 'q', "q", "exit", ui_browser_exit},
+	{W, 'x', "x", "exit", ui_browser_exit},
+	{W, '?', "?", "help", fn_help},
+	{W, ':', ":", "enter-command", fn_command},
+	{W, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+
 	{H, 'q', "q", "exit", fn_help_exit},
 	{H, '?', "?", "exit", fn_help_exit},
 	{H, 'j', "j", "next-line", fn_help_down},
@@ -905,9 +952,9 @@ static const struct ui_binding table[] = {
 	{B, CK(KEY_DOWN), "<Down>", "next-entry", fn_browser_down},
 	{B, 'k', "k", "previous-entry", fn_browser_up},
 	{B, CK(KEY_UP), "<Up>", "previous-entry", fn_browser_up},
-	{B, '\r', "<Enter>", "select-entry", ui_browser_select},
-	{B, '\n', "<Return>", "select-entry", ui_browser_select},
-	{B, 'q', "q", "exit", ui_browser_close},
+	{B, '\r', "<Enter>", "select-entry", ui_files_select},
+	{B, '\n', "<Return>", "select-entry", ui_files_select},
+	{B, 'q', "q", "exit", ui_files_close},
 	{B, '?', "?", "help", fn_help},
 	{B, CTRL('L'), "^L", "redraw-screen", fn_redraw},
 };

@@ -122,10 +122,8 @@ ui_open_folder(struct ui *u, const char *path)
 	/* The folder left is no longer awaited: its read is canceled. */
 	if (u->scan_req)
 		ui_pool_cancel(u->pool, u->scan_req);
-	if (u->view) {
-		app_view_expunge(u->view, &err);
-		app_view_free(u->view);
-	}
+	/* Deletions were purged or kept before (ui_folder_leave asks). */
+	app_view_free(u->view);
 	app_view_sort(v, u->sort, u->sort_reverse);
 	u->stick = UI_STICK_NONE;
 	u->view = v;
@@ -144,6 +142,7 @@ ui_open_folder(struct ui *u, const char *path)
 	u->scan_req = ui_pool_submit(u->pool, j);
 	u->screen = UI_SCREEN_INDEX;
 	u->dirty = true;
+	ui_folders_opened(u);
 }
 
 /* The first unread message, else the last: where mutt starts. */
@@ -206,6 +205,9 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	case UI_MSG_SENT: /* writing mail */
 	case UI_MSG_NOTE:
 		ui_compose_sent(u, m);
+		break;
+	case UI_MSG_FOLDERS:
+		ui_folders_loaded(u, m);
 		break;
 	}
 }
@@ -292,7 +294,9 @@ prompt_key(struct ui *u, int key)
 		}
 		return;
 	}
-	if (key == '\t' && (p->folders || p->complete)) {
+	if (p->folders && p->len == 0 && (key == '?' || key == '\t')) {
+		ui_browser_from_prompt(u); /* folders: mutt's browser from a prompt */
+	} else if (key == '\t' && (p->folders || p->complete)) {
 		complete(u);
 	} else if (key == '\r' || key == '\n' || key == (UI_KEY_CURSES | KEY_ENTER)) {
 		prompt_finish(u, true);
@@ -456,6 +460,7 @@ ui_draw(struct ui *u)
 	 * stale rows. A page is small; redrawing it is cheap. */
 	size_t top = u->screen == UI_SCREEN_PAGER ? u->pager.top
 		: u->screen == UI_SCREEN_ATTACH  ? u->attach.top
+		: u->screen == UI_SCREEN_BROWSER ? u->fo.top /* folders */
 						 : u->top;
 	if (top != u->drawn_top || u->screen != u->drawn_screen)
 		clearok(curscr, TRUE);
@@ -463,7 +468,9 @@ ui_draw(struct ui *u)
 	u->drawn_screen = u->screen;
 	switch (u->screen) {
 	case UI_SCREEN_INDEX:
+		ui_sidebar_draw(u); /* folders: sets the index's left margin */
 		ui_index_draw(u);
+		ui_term_left(0);
 		break;
 	case UI_SCREEN_PAGER:
 		ui_pager_draw(u);
@@ -476,6 +483,9 @@ ui_draw(struct ui *u)
 		break;
 	case UI_SCREEN_COMPOSE: /* writing mail */
 		ui_compose_draw(u);
+		break;
+	case UI_SCREEN_FILES:
+		ui_files_draw(u);
 		break;
 	case UI_SCREEN_BROWSER:
 		ui_browser_draw(u);
@@ -532,6 +542,7 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 		int timeout = u->scanning ? 200 : -1;
 		if (u->esc)
 			timeout = 1000;
+		timeout = ui_folders_timeout(u, timeout); /* folders: new mail */
 		int n = poll(pf, 3, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -558,6 +569,7 @@ ui_free(struct ui *u)
 {
 	app_view_free(u->view);
 	app_reader_free(u->reader);
+	ui_folders_free(u);
 	ui_pager_close(u);
 	if (u->attach.v || u->attach.msg.data)
 		ui_attach_close(u);
@@ -573,8 +585,8 @@ ui_free(struct ui *u)
 	/* writing mail */
 	ui_compose_free(u);
 	free(u->bounce_to);
-	if (u->browser)
-		ui_browser_close(u);
+	if (u->files)
+		ui_files_close(u);
 	app_compose_settings_clear(&u->compose_settings);
 	cfg_free(u->cfg);
 	for (int i = 0; i < 2; i++) {

@@ -30,6 +30,7 @@ enum ui_msg_kind {
 	/* writing mail (compose*.c): payload owned by compose.c */
 	UI_MSG_SENT,   /* a send ended (rc, err; payload: its job data) */
 	UI_MSG_NOTE,   /* a line of progress from a send (payload: string) */
+	UI_MSG_FOLDERS,/* folders: a listing (payload: app_local_folders) */
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -58,6 +59,7 @@ struct ui_job {
 	struct qu_buf bytes; /* the message's bytes, read on the UI thread */
 	bool full_headers;
 	void *arg;           /* compose*.c: the job's own data */
+	struct app_local_folders *folders; /* folders: the last listing (owned) */
 	struct ui_job *next;
 };
 
@@ -136,7 +138,8 @@ enum ui_screen {
 	UI_SCREEN_ATTACH,
 	/* writing mail (compose*.c) */
 	UI_SCREEN_COMPOSE,
-	UI_SCREEN_BROWSER,
+	UI_SCREEN_FILES,   /* the file browser and lists (compose_files.c) */
+	UI_SCREEN_BROWSER, /* folders: the folder browser (browser.c) */
 };
 
 /* The attachment list of one message (attach.c). */
@@ -195,6 +198,32 @@ struct ui_user_binding {
 	void (*fn)(struct ui *u);
 };
 
+/* folders: the folder browser and the sidebar (browser.c, sidebar.c). */
+struct ui_folders {
+	struct app_local_folders list; /* the last listing of the root */
+	uint64_t req;        /* a listing under way; 0 none */
+	int64_t listed_ms;   /* when the last listing was asked */
+	size_t current;      /* the open folder's entry; SIZE_MAX none */
+	unsigned check_s;    /* [ui] mail_check: seconds between listings; 0: 5 */
+	/* the browser */
+	size_t cursor, top;
+	enum ui_screen from;
+	void (*pick)(struct ui *u, const char *path); /* NULL: open it */
+	char *search;
+	bool place;          /* put the cursor on the open folder when listed */
+	/* the sidebar */
+	bool sidebar;        /* [ui] sidebar, B */
+	size_t sidebar_width;/* [ui] sidebar_width; 0: the default */
+	size_t sb_hl;        /* sidebar-next/prev's entry, when sb_moved */
+	bool sb_moved;       /* else the open folder is the one highlighted */
+	/* leaving a folder: [ui] delete (mutt's $delete) */
+	enum { UI_DELETE_ASK_YES, UI_DELETE_ASK_NO, UI_DELETE_YES, UI_DELETE_NO } delete;
+	char *leave_to;      /* the folder to open once asked; NULL: quit */
+	/* the open folder is an mbox: read-only (cached per view) */
+	const struct app_view *ro_view;
+	bool ro;
+};
+
 struct ui {
 	struct ui_pool *pool;
 	/* [ui] settings (config.c) */
@@ -240,12 +269,13 @@ struct ui {
 	struct app_reader *reader;
 	/* writing mail (compose*.c) */
 	struct ui_compose *compose;  /* the message being written, or NULL */
-	struct ui_browser *browser;  /* the file browser, or NULL */
+	struct ui_files *files;      /* the file browser, or NULL */
 	struct cfg *cfg;             /* the configuration (accounts), or NULL */
 	const struct cfg_account *account; /* the account opened; NULL */
 	struct app_compose_settings compose_settings; /* [ui] of writing mail */
 	char *bounce_to;             /* b: the addresses, until confirmed */
 	bool forward_tagged;         /* ; f: until the mime_forward question */
+	struct ui_folders fo; /* folders: browser and sidebar */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -348,15 +378,15 @@ int ui_edit_file(struct ui *u, const char *path, struct qu_err *err);
 /* compose_files.c: file names for the attach prompt, the file browser. */
 char *ui_path_expand(const char *p);
 char **ui_complete_files(struct ui *u, const char *text, size_t *n);
-void ui_browser_open(struct ui *u, const char *dir, void (*pick)(struct ui *, const char *));
+void ui_files_open(struct ui *u, const char *dir, void (*pick)(struct ui *, const char *));
 /* A list to pick one of (the postponed drafts): labels shown, the
  * picked one's path given to pick. */
-void ui_browser_list(struct ui *u, const char *title, char *const *labels, char *const *paths,
+void ui_files_list(struct ui *u, const char *title, char *const *labels, char *const *paths,
 	size_t n, void (*pick)(struct ui *, const char *));
-void ui_browser_close(struct ui *u);
-void ui_browser_draw(struct ui *u);
-void ui_browser_move(struct ui *u, long d);
-void ui_browser_select(struct ui *u);
+void ui_files_close(struct ui *u);
+void ui_files_draw(struct ui *u);
+void ui_files_move(struct ui *u, long d);
+void ui_files_select(struct ui *u);
 
 /* compose.c: the compose screen. */
 void ui_compose_draw(struct ui *u);
@@ -386,6 +416,63 @@ void ui_fn_compose_postpone(struct ui *u);
 void ui_fn_compose_abort(struct ui *u);
 void ui_fn_compose_down(struct ui *u);
 void ui_fn_compose_up(struct ui *u);
+/* ---- folders: browser.c, sidebar.c -------------------------------------- */
+
+/* Opens the browser on every folder under the root; pick (NULL: open the
+ * folder chosen) gets the chosen folder's path. */
+void ui_browser_open(struct ui *u, void (*pick)(struct ui *, const char *));
+void ui_browser_draw(struct ui *u);
+void ui_browser_next(struct ui *u);
+void ui_browser_prev(struct ui *u);
+void ui_browser_first(struct ui *u);
+void ui_browser_last(struct ui *u);
+void ui_browser_page_down(struct ui *u);
+void ui_browser_page_up(struct ui *u);
+void ui_browser_select(struct ui *u);
+void ui_browser_exit(struct ui *u);
+void ui_browser_search(struct ui *u);
+void ui_browser_search_next(struct ui *u);
+/* The index's y: the browser of every folder. */
+void ui_browser_mailboxes(struct ui *u);
+/* A folder prompt answered with ? or Tab on nothing: the browser, whose
+ * choice goes to the prompt's done. */
+void ui_browser_from_prompt(struct ui *u);
+/* Asks for a listing of the root on a worker (one at a time). */
+void ui_folders_refresh(struct ui *u);
+/* A listing arrived (UI_MSG_FOLDERS). */
+void ui_folders_loaded(struct ui *u, struct ui_msg *m);
+/* Called before each poll: lists again every mail_check seconds while
+ * the sidebar or the browser shows; returns the poll timeout to use. */
+int ui_folders_timeout(struct ui *u, int timeout);
+/* Leaves the open folder for path (NULL: quits), asking first whether
+ * to purge deleted messages as [ui] delete says (mutt's $delete). */
+void ui_folder_leave(struct ui *u, const char *path);
+/* After a folder opened: says so when it is read-only. */
+void ui_folders_opened(struct ui *u);
+/* True (with the message in the status line) when the open folder is an
+ * mbox: keys that would change it do nothing. */
+bool ui_folder_read_only(struct ui *u);
+/* [ui] keys of folders: 1 taken, 0 not ours, -1 a bad value (*why). */
+int ui_folders_config(struct ui *u, const char *key, const char *value, const char **why);
+void ui_folders_free(struct ui *u);
+/* Entry i's counts (the open folder's from its view); false when not
+ * known yet. */
+bool ui_folders_counts(struct ui *u, size_t i, size_t *total, size_t *unread);
+/* Entry i's name made safe for a cell (a new string). */
+char *ui_folders_name(const struct ui *u, size_t i);
+
+/* The sidebar, left of the index: draws it and narrows the index (the
+ * terminal's left margin) when shown. */
+void ui_sidebar_draw(struct ui *u);
+void ui_sidebar_toggle(struct ui *u);
+void ui_sidebar_next(struct ui *u);
+void ui_sidebar_prev(struct ui *u);
+void ui_sidebar_open(struct ui *u);
+
+/* term.c: a left margin for the screens beside the sidebar: ui_put draws
+ * from column left on, and ui_term_cols is what is left of COLS. */
+void ui_term_left(int left);
+int ui_term_cols(void);
 
 /* ==== text helpers (see uitext.h) ======================================= */
 

@@ -215,9 +215,29 @@ ascii_only(const char *s)
 	return out ? out : xstrdup("");
 }
 
+/* folders: the columns the sidebar takes, left of the screen drawn. */
+static int left_margin;
+
+void
+ui_term_left(int left)
+{
+	left_margin = left > 0 && left < COLS ? left : 0;
+}
+
+int
+ui_term_cols(void)
+{
+	return COLS - left_margin;
+}
+
 void
 ui_put(int y, int x, const char *s, size_t cells, int attr)
 {
+	x += left_margin;
+	if (x >= COLS)
+		return;
+	if (cells > (size_t)(COLS - x))
+		cells = (size_t)(COLS - x);
 	if (cells == 0)
 		return;
 	char *conv = utf8 ? NULL : ascii_only(s);

@@ -39,6 +39,9 @@ job_free(struct ui_job *j)
 	qu_cancel_free(j->cancel);
 	qu_buf_clear(&j->bytes);
 	free(j->path);
+	if (j->folders) /* folders */
+		app_local_folders_clear(j->folders);
+	free(j->folders);
 	free(j);
 }
 
@@ -51,6 +54,9 @@ ui_msg_free(struct ui_msg *m)
 		app_view_batch_free(m->payload);
 	else if (m->kind == UI_MSG_LOADED && m->payload) {
 		qu_buf_clear(m->payload);
+		free(m->payload);
+	} else if (m->kind == UI_MSG_FOLDERS && m->payload) { /* folders */
+		app_local_folders_clear(m->payload);
 		free(m->payload);
 	}
 	free(m);

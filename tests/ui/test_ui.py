@@ -266,14 +266,16 @@ class Big(UITest):
         cur = os.listdir(os.path.join(self.md, "cur"))
         self.assertTrue(any(f.startswith("%d." % BASE) and f.endswith(":2,FS") for f in cur), cur[:3])
         self.assertTrue(any(f.startswith("%d." % (BASE + 1)) and f.endswith(":2,ST") for f in cur))
-        # u undoes the delete, d again, then q expunges it.
+        # u undoes the delete, d again, then q expunges it after asking.
         t.send("k")
         t.send("u")
         t.wait(lambda t: "Del:" not in t.text(), 5, "no deletions")
         t.send("k")
         t.send("d")
         t.wait_text("Del:1", 5)
-        self.quit(t)
+        t.send("q")
+        t.wait_text("Purge 1 deleted message?", 5)  # mutt's $delete=ask-yes
+        self.quit(t, "y")
         cur = os.listdir(os.path.join(self.md, "cur"))
         self.assertEqual(len(cur), self.N - 1)
         self.assertFalse(any(f.startswith("%d." % (BASE + 1)) for f in cur))
