@@ -13,7 +13,9 @@
  * every folder of either side: one that exists on one side only is made
  * on the other), loads every folder's state and Maildir listing first (so
  * a file moved here from one synced folder into another is seen as a move
- * before either is synced), then syncs the folders one by one
+ * before either is synced; a Maildir unchanged since the state, by the
+ * record of its directories, is not listed: unchanged_here), then syncs
+ * the folders one by one
  * (sync_folder.c describes the steps and why an interruption anywhere is
  * safe). A folder deleted on one side is never deleted on the other: it
  * is made again there, and its messages copied.
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -115,9 +118,10 @@ app_sync_state_has_name(const struct app_sync_folder *f, const char *base, size_
 
 /* ---- a folder's local side -------------------------------------------- */
 
-static int
-list_files(struct app_sync_folder *f, struct qu_err *err)
+int
+app_sync_folder_list(struct app_sync_folder *f, struct qu_err *err)
 {
+	f->listed = true;
 	struct qu_err e2;
 	struct maildir *md = maildir_open(f->path, false, &e2);
 	if (!md)
@@ -142,10 +146,40 @@ list_files(struct app_sync_folder *f, struct qu_err *err)
 	return 0;
 }
 
+/* True when the Maildir need not be listed: the record says it held the
+ * state's files while cur/ and new/ were as they are now. The record is
+ * written (sync_folder.c) only when the listing matched the state, the
+ * directories were already settled when it began and were the same after
+ * the run, so no change can hide behind an equal ctime. */
+static bool
+unchanged_here(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
+{
+	if (!f->st.trusted || !f->d0.ok)
+		return false;
+	int k = app_sync_dirs_load(run->dir, f->sname, &f->rec, err);
+	if (k <= 0) {
+		qu_err_clear(err); /* a cache: without it the Maildir is listed */
+		return false;
+	}
+	f->has_rec = true;
+	struct app_sync_dirs_rec now;
+	app_sync_dirs_rec_of(&f->st, &f->d0, &now);
+	return app_sync_dirs_rec_same(&f->rec, &now);
+}
+
 static int
 load_folder(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
 {
-	if (app_sync_state_load(run->dir, f->sname, &f->st, err) < 0 || list_files(f, err) < 0)
+	if (app_sync_state_load(run->dir, f->sname, &f->st, err) < 0)
+		return -1;
+	/* Before the listing: a change after it gets a later ctime. */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	app_sync_dirs_stat(f->path, &f->d0);
+	f->d0_settled = app_sync_dirs_settled(&f->d0, (int64_t)now.tv_sec);
+	if (unchanged_here(run, f, err))
+		f->on_local = true;
+	else if (app_sync_folder_list(f, err) < 0)
 		return -1;
 	f->names = xcalloc(f->st.n + 1, sizeof *f->names);
 	for (size_t i = 0; i < f->st.n; i++)
