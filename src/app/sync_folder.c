@@ -78,6 +78,7 @@ struct fctx {
 	/* QRESYNC (RFC 7162 §3.2.5): the SELECT brought the changes since the
 	 * state's HIGHESTMODSEQ; srv holds those changed, gone the vanished */
 	bool delta;
+	uint32_t uidnext0; /* UIDNEXT at the SELECT, 0: not known */
 	struct app_sync_range *gone;
 	size_t n_gone;
 	/* the download under way */
@@ -702,6 +703,37 @@ to_crlf(struct qu_buf *b, const char *p, size_t n)
 	}
 }
 
+/* Without APPENDUID (no UIDPLUS, RFC 4315 §3) the message just appended
+ * is found by its Message-ID among the UIDs from the SELECT's UIDNEXT on
+ * that the state does not know (RFC 3501 §6.4.4 HEADER); exactly one
+ * must match, else it stays unpaired and the next run pairs it by
+ * content, downloading it once to compare. */
+static int
+pair_appended(struct fctx *x, struct app_sync_file *file, unsigned flags, const char *mid,
+	      struct qu_err *err)
+{
+	if (!mid || !x->uidnext0)
+		return 0;
+	struct qu_buf c;
+	qu_buf_init(&c, SIZE_MAX);
+	qu_buf_printf(&c, "UID %u:* HEADER Message-ID ", (unsigned)x->uidnext0);
+	bool lit;
+	imap_quote(&c, mid, strlen(mid), &lit); /* a plain quoted string: see app_sync_message_id */
+	uint32_t *uids = NULL, hit = 0;
+	size_t n = 0, hits = 0;
+	int rc = lit ? 0 : imap_session_uid_search(x->s, c.data, &uids, &n, err);
+	qu_buf_clear(&c);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (uids[i] >= x->uidnext0 && !app_sync_state_find(&x->f->st, uids[i])) {
+			hit = uids[i];
+			hits++;
+		}
+	free(uids);
+	if (rc == 0 && hits == 1)
+		rc = record_pair(x, hit, flags, file->base, file->base_len, err);
+	return rc;
+}
+
 static int
 upload_one(struct fctx *x, struct app_sync_file *file, struct qu_buf *b, struct qu_err *err)
 {
@@ -719,16 +751,23 @@ upload_one(struct fctx *x, struct app_sync_file *file, struct qu_buf *b, struct 
 		imap_date(sb.st_mtime, date);
 	free(path);
 	to_crlf(b, map.p, map.len);
+	char *mid = app_sync_message_id(map.p, map.len);
 	store_unmap(&map);
 	struct imap_uidplus u = {0};
 	unsigned flags = file->flags & app_sync_flag_mask();
 	rc = imap_session_append(x->s, x->f->wire, x->f->wire_len, app_sync_flags_to_imap(flags),
 				 date[0] ? date : NULL, b->data, b->len, &u, err);
 	uint64_t uid = 0;
-	if (rc == 0 && u.dst && qu_parse_u64(u.dst, strlen(u.dst), UINT32_MAX, &uid) == 0 && uid &&
+	/* APPENDUID counts from a server that announced UIDPLUS only. */
+	bool uidplus = imap_session_has_cap(x->s, "UIDPLUS") ||
+		       imap_session_has_cap(x->s, "IMAP4rev2");
+	if (rc == 0 && uidplus && u.dst &&
+	    qu_parse_u64(u.dst, strlen(u.dst), UINT32_MAX, &uid) == 0 && uid &&
 	    u.uidvalidity == x->f->st.uidvalidity)
 		rc = record_pair(x, (uint32_t)uid, flags, file->base, file->base_len, err);
-	/* Without APPENDUID the next run pairs it by content. */
+	else if (rc == 0)
+		rc = pair_appended(x, file, flags, mid, err);
+	free(mid);
 	imap_uidplus_clear(&u);
 	if (rc == 0)
 		x->run->r->srv_add++;
@@ -928,6 +967,7 @@ select_folder(struct fctx *x, struct imap_mailbox_status *sel, struct qu_err *er
 	if (!(sel->have & IMAP_MB_HAVE_UIDVALIDITY))
 		return qu_err_set(err, QU_E_UNAVAILABLE, "%s: the server gave no UIDVALIDITY",
 				  f->name);
+	x->uidnext0 = (sel->have & IMAP_MB_HAVE_UIDNEXT) ? sel->uidnext : 0;
 	if (f->st.uidvalidity != sel->uidvalidity || sel->nomodseq ||
 	    !(sel->have & IMAP_MB_HAVE_HIGHESTMODSEQ))
 		x->delta = false;
@@ -948,8 +988,8 @@ select_folder(struct fctx *x, struct imap_mailbox_status *sel, struct qu_err *er
 
 /* True when this side holds exactly what the state says: every file known,
  * with the flags it had at the last sync, none missing, none trashed. */
-static bool
-local_unchanged(const struct app_sync_folder *f)
+bool
+app_sync_local_unchanged(const struct app_sync_folder *f)
 {
 	if (!f->listed)
 		return f->st.trusted; /* see unchanged_here in sync.c */
@@ -974,12 +1014,13 @@ local_unchanged(const struct app_sync_folder *f)
  * not even selected: STATUS (RFC 7162 §3.1.6 HIGHESTMODSEQ) says the
  * server's side, the listing and the state say this one. Returns 1 when
  * it can be skipped. */
-static int
-folder_unchanged(struct fctx *x, struct qu_err *err)
+int
+app_sync_server_unchanged(struct app_sync_run *run, const struct app_sync_folder *f,
+			  struct qu_err *err)
 {
-	const struct app_sync_folder *f = x->f;
-	if (!f->on_server || !f->st.modseq || !local_unchanged(f) ||
-	    !(imap_session_enabled(x->s) & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)))
+	struct imap_session *s = run->c->s;
+	if (!f->st.trusted || !f->st.modseq ||
+	    !(imap_session_enabled(s) & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)))
 		return 0;
 	const char *w = f->wire;
 	size_t wl = f->wire_len;
@@ -987,7 +1028,7 @@ folder_unchanged(struct fctx *x, struct qu_err *err)
 	bool fail = false;
 	unsigned items = IMAP_MB_HAVE_UIDVALIDITY | IMAP_MB_HAVE_UIDNEXT |
 			 IMAP_MB_HAVE_HIGHESTMODSEQ | IMAP_MB_HAVE_MESSAGES;
-	if (imap_session_status_many(x->s, &w, &wl, 1, items, &st, &fail, err) < 0)
+	if (imap_session_status_many(s, &w, &wl, 1, items, &st, &fail, err) < 0)
 		return -1;
 	return !fail && (st.have & items) == items && st.uidvalidity == f->st.uidvalidity &&
 	       st.uidnext == f->st.uidnext && st.highestmodseq == f->st.modseq &&
@@ -995,9 +1036,17 @@ folder_unchanged(struct fctx *x, struct qu_err *err)
 }
 
 static int
+folder_unchanged(struct fctx *x, struct qu_err *err)
+{
+	if (!x->f->on_server || !app_sync_local_unchanged(x->f))
+		return 0;
+	return app_sync_server_unchanged(x->run, x->f, err);
+}
+
+static int
 folder_steps(struct fctx *x, struct qu_err *err)
 {
-	x->clean0 = local_unchanged(x->f);
+	x->clean0 = app_sync_local_unchanged(x->f);
 	int same = folder_unchanged(x, err);
 	if (same != 0)
 		return same < 0 ? -1 : 0;
@@ -1005,7 +1054,7 @@ folder_steps(struct fctx *x, struct qu_err *err)
 		/* The server changed: this side is needed after all. */
 		if (app_sync_folder_list(x->f, err) < 0)
 			return -1;
-		x->clean0 = local_unchanged(x->f);
+		x->clean0 = app_sync_local_unchanged(x->f);
 	}
 	struct app_sync_dirs_rec before;
 	app_sync_dirs_rec_of(&x->f->st, &x->f->d0, &before);

@@ -3,6 +3,8 @@
  * decision table is tested on its own (tests/unit/app/test_sync.c).
  */
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "util/util.h"
 #include "store/store.h"
@@ -168,4 +170,53 @@ app_sync_in_ranges(const struct app_sync_range *v, size_t n, uint32_t uid)
 		if (uid >= v[i].lo && uid <= v[i].hi)
 			return true;
 	return false;
+}
+
+/* ---- Message-ID ------------------------------------------------------- */
+
+#define MSGID_MAX 250
+
+char *
+app_sync_message_id(const char *p, size_t n)
+{
+	static const char name[] = "Message-ID:";
+	const size_t nl = sizeof name - 1;
+	const char *end = p + n, *line = p;
+	while (line < end) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *le = eol ? eol : end;
+		size_t len = (size_t)(le - line);
+		if (len == 0 || (len == 1 && line[0] == '\r'))
+			return NULL; /* the header ends */
+		if (len > nl && strncasecmp(line, name, nl) == 0) {
+			char buf[MSGID_MAX + 1];
+			size_t k = 0;
+			const char *q = line + nl;
+			/* the value, over folded lines (RFC 5322 §2.2.3) */
+			for (;;) {
+				for (; q < le; q++) {
+					unsigned char c = (unsigned char)*q;
+					if (c == ' ' || c == '\t' || c == '\r')
+						continue;
+					if (c < 0x21 || c > 0x7e || c == '"' || c == '\\' || k >= MSGID_MAX)
+						return NULL;
+					buf[k++] = (char)c;
+				}
+				if (le == end || le + 1 >= end || (le[1] != ' ' && le[1] != '\t'))
+					break;
+				q = le + 1;
+				const char *e2 = memchr(q, '\n', (size_t)(end - q));
+				le = e2 ? e2 : end;
+			}
+			buf[k] = '\0';
+			if (k < 3 || buf[0] != '<' || buf[k - 1] != '>' || memchr(buf + 1, '<', k - 1) ||
+			    memchr(buf, '>', k - 1))
+				return NULL;
+			return xstrdup(buf);
+		}
+		if (!eol)
+			break;
+		line = eol + 1;
+	}
+	return NULL;
 }

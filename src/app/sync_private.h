@@ -72,6 +72,12 @@ int app_sync_uidset_parse(const char *s, struct app_sync_range **v, size_t *n);
 /* True when uid is in one of the n ranges. */
 bool app_sync_in_ranges(const struct app_sync_range *v, size_t n, uint32_t uid);
 
+/* The Message-ID of a message (its header's first Message-ID field,
+ * unfolded, blanks trimmed) when it is a plain "<...>" of printable ASCII
+ * without quotes or backslashes, at most 250 bytes: fit to be sent as an
+ * IMAP quoted string. New string, or NULL. */
+char *app_sync_message_id(const char *p, size_t n);
+
 /* ---- names (sync_state.c) --------------------------------------------- */
 
 /* "sync-" and the folder name with every byte outside [A-Za-z0-9_-] as
@@ -227,6 +233,14 @@ struct app_sync_run {
 	bool journaled;          /* steps were appended to it */
 };
 
+/* True when f's Maildir holds exactly what its state says: every file
+ * known, with the flags of the last sync, none missing, none trashed. */
+bool app_sync_local_unchanged(const struct app_sync_folder *f);
+/* 1 when the server's f is as its state left it (STATUS: UIDVALIDITY,
+ * UIDNEXT, HIGHESTMODSEQ, MESSAGES; RFC 7162 §3.1.6), 0 when it changed or
+ * cannot tell (no CONDSTORE), -1 on error (sync_folder.c). */
+int app_sync_server_unchanged(struct app_sync_run *run, const struct app_sync_folder *f,
+			      struct qu_err *err);
 /* Lists f's Maildir into f->files (sync.c). */
 int app_sync_folder_list(struct app_sync_folder *f, struct qu_err *err);
 /* Finds the files moved between synced folders, before any is synced

@@ -78,6 +78,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(v);
 	}
 	free(z);
+	/* ... and as a message: a Message-ID fit to quote, or none. */
+	char *mid = app_sync_message_id((const char *)data, size);
+	if (mid) {
+		size_t k = strlen(mid);
+		if (k < 3 || k > 250 || mid[0] != '<' || mid[k - 1] != '>' || strpbrk(mid, "\"\\ \r\n"))
+			abort();
+		free(mid);
+	}
 	app_sync_state_clear(&st);
 	return 0;
 }

@@ -6,8 +6,9 @@
 # quick succession, a server flag change and a new server message are each
 # still carried over, the server's changes by a QRESYNC SELECT (RFC 7162
 # §3.2.5) without listing every flag; a damaged record only costs a
-# listing. Skips (77)
-# without Dovecot or quail sync; the listing checks need strace.
+# listing; --delete-folders both ways; without UIDPLUS an appended
+# message is paired by its Message-ID. Skips (77) without Dovecot or quail sync; the listing checks
+# need strace.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/imap-common.sh"
 
@@ -117,4 +118,59 @@ qs
 printf 'quail-sync-dirs 1\nD garbage\n' >"$rec"
 listed_check "a damaged record: the Maildir is listed" yes
 fx_check "damaged record: both sides the same" same
+
+# --delete-folders: a folder deleted on one side since the last sync is
+# deleted on the other when that copy is unchanged since, else made again
+srv_has() { im_doveadm mailbox list -u alice | grep -qxF "$1"; }
+for n in Old Keep Back; do
+	im_gen "$(im_folder alice "$n")" 2 3 "$n"
+done
+im_resync alice
+mkdir -p "$out/Gone/cur" "$out/Gone/new" "$out/Gone/tmp"
+printf 'From: g@example.test\nSubject: g\nMessage-ID: <gone.1@example.test>\n\nhi\n' \
+	>"$out/Gone/new/1700000002.gone1.host"
+qs --all-folders
+fx_is "$FX_RC" 0 "folders: a first sync of every folder"
+fx_check "folders: Gone reached the server" srv_has Gone
+# the upload moved the server's HIGHESTMODSEQ past the state's: one more
+# run records the folder as it is
+qs --all-folders
+im_doveadm mailbox delete -u alice Old Keep Back || fx_bail "doveadm mailbox delete failed"
+rm -rf "$out/Gone"
+printf 'From: k@example.test\nSubject: k\nMessage-ID: <keep.1@example.test>\n\nhi\n' \
+	>"$out/Keep/new/1700000003.keep1.host"
+qs --all-folders --delete-folders --dry-run
+fx_check "--dry-run: Old stays here" test -d "$out/Old/cur"
+fx_check "--dry-run: Gone stays on the server" srv_has Gone
+qs --all-folders --delete-folders
+fx_is "$FX_RC" 0 "--delete-folders: exit 0"
+fx_like "$FX_OUT" '^- here folder Old$' "--delete-folders: says what it deletes here"
+fx_check "deleted on the server, unchanged here: deleted here" test ! -e "$out/Old"
+fx_check "... and its state is gone" test ! -e "$out/.quail/sync-Old"
+fx_check "deleted here, unchanged on the server: deleted there" eval '! srv_has Gone'
+fx_check "deleted on the server but changed here since: made again there" srv_has Keep
+fx_is "$(im_server_flags alice Keep | wc -l)" 3 "... with every message, the new one too"
+fx_check "without a change here, Back is deleted here too" test ! -e "$out/Back"
+im_doveadm mailbox delete -u alice Keep || fx_bail "doveadm mailbox delete failed"
+qs --all-folders
+fx_check "without --delete-folders a folder deleted there is made again" srv_has Keep
+fx_is "$(im_server_flags alice Keep | wc -l)" 3 "... with its messages"
+
+# a server without UIDPLUS (RFC 4315): a local message appended there is
+# found by its Message-ID, so it is never downloaded back
+caps="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ CONDSTORE QRESYNC MOVE"
+echo "imap_capability = $caps" >>"$FX_DIR/dovecot-main/dovecot.conf"
+im_doveadm reload || fx_bail "doveadm reload failed"
+sleep 1
+qs -v
+fx_unlike "$FX_ERR" 'S: [A-Z0-9]+ OK \[CAPABILITY [^]]*UIDPLUS' "the server no longer offers UIDPLUS"
+printf 'From: l@example.test\nSubject: local\nMessage-ID: <local.new@example.test>\n\nhi\n' \
+	>"$out/INBOX/new/1700000001.local2.host"
+qs -v
+fx_like "$FX_OUT" '^synced 1 folders: \+1 -0 ~0 on the server, \+0 -0 ~0 here$' "no UIDPLUS: the local message is appended"
+fx_like "$FX_ERR" 'C: [A-Z0-9]+ UID SEARCH UID [0-9]+:\* HEADER Message-ID "<local.new@example.test>"' "... and found by its Message-ID"
+qs -v
+fx_like "$FX_OUT" '^synced 1 folders: \+0 -0 ~0 on the server, \+0 -0 ~0 here$' "... and not downloaded back"
+fx_unlike "$FX_ERR" 'BODY.PEEK' "... not even to compare"
+fx_check "no UIDPLUS: both sides the same" same
 fx_done

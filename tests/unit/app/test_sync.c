@@ -307,6 +307,35 @@ START_TEST(test_uidset)
 }
 END_TEST
 
+/* The Message-ID a message is found by when the server gives no
+ * APPENDUID: the first field, unfolded, and only when it quotes plainly. */
+START_TEST(test_message_id)
+{
+	static const struct {
+		const char *msg, *want;
+	} t[] = {
+		{"From: a\r\nMessage-ID: <x.1@h>\r\n\r\nbody", "<x.1@h>"},
+		{"message-id:\t <x.2@h> \nSubject: s\n\n", "<x.2@h>"},
+		{"Message-ID:\r\n <x.3@h>\r\n\r\n", "<x.3@h>"},
+		{"Subject: s\n\nMessage-ID: <body@h>\n", NULL},
+		{"Message-ID: <a\"b@h>\n\n", NULL},
+		{"Message-ID: x@h\n\n", NULL},
+		{"Message-ID: <\xc3\xa9@h>\n\n", NULL},
+		{"Message-ID: <a@h> <b@h>\n\n", NULL},
+		{"X-Message-ID: <no@h>\n\n", NULL},
+		{"", NULL},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char *got = app_sync_message_id(t[i].msg, strlen(t[i].msg));
+		if (t[i].want)
+			ck_assert_str_eq(got ? got : "(none)", t[i].want);
+		else
+			ck_assert_ptr_null(got);
+		free(got);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -323,6 +352,7 @@ main(void)
 	tcase_add_test(tc, test_state_file);
 	tcase_add_test(tc, test_dirs_record);
 	tcase_add_test(tc, test_uidset);
+	tcase_add_test(tc, test_message_id);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
