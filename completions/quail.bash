@@ -15,7 +15,7 @@ _quail_options() { # COMMAND: the options it takes
 		--inline --from --reply-to -H --header -t --dry-run --dsn --dsn-ret
 		--dsn-envid --envelope-from --queue" ;;
 	fetch) echo "$_quail_common -o --output --folder --all-folders --delete -q --quiet" ;;
-	sync) echo "$_quail_common -o --output --folder --all-folders -n --dry-run -q --quiet" ;;
+	sync) echo "$_quail_common -o --output --folder --all-folders --delete-folders -n --dry-run -q --quiet" ;;
 	serverinfo) echo "$_quail_common --protocol --login" ;;
 	list | queue | verify) echo "$_quail_common" ;;
 	parse) echo "--json --check --help" ;;

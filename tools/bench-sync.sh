@@ -5,7 +5,9 @@
 #   1. a sync with nothing changed (median of RUNS, default 5);
 #   2. 1,000 flag changes on the server (doveadm) and 1,000 in the
 #      client's Maildir (renames), then one sync.
-# Usage: QUAIL=build/quail tools/bench-sync.sh [N]
+# With QUAIL_BEFORE=other/quail an earlier build is timed in the same run
+# (its own Maildir), so figures on a busy machine can be compared.
+# Usage: QUAIL=build/quail [QUAIL_BEFORE=old/quail] tools/bench-sync.sh [N]
 # Needs dovecot, doveadm, openssl and mbsync (Debian isync).
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,6 +53,7 @@ RC
 q() { "$QUAIL" sync --imap "imaps://127.0.0.1:$FX_IMAPS_PORT" --user alice \
 	--password-command "echo $FX_PASSWORD" --ca-file "$FX_CA" -o "$qdir" -q >/dev/null; }
 m() { mbsync -q -c "$FX_DIR/mbsyncrc" fx >/dev/null; }
+b() { QUAIL=$QUAIL_BEFORE qdir=$FX_DIR/quail-before q; }
 ms() { local t0 t1; t0=$(date +%s%N); "$@"; t1=$(date +%s%N); echo $(((t1 - t0) / 1000000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # local flag changes: toggle F on the first 1000 files (by name) of a Maildir
@@ -67,10 +70,22 @@ flip_local() {
 	}' | while IFS= read -r from && IFS= read -r to; do mv "$from" "$to"; done
 }
 echo "first sync: quail $(ms q) ms, mbsync $(ms m) ms ($N messages)"
+[ -n "${QUAIL_BEFORE:-}" ] && echo "first sync: quail before $(ms b) ms"
+# A Maildir's record is written by a run whose directories had settled.
+sleep 3
 q; m
-qt=$(for i in $(seq "$RUNS"); do ms q; done | median)
-mt=$(for i in $(seq "$RUNS"); do ms m; done | median)
+[ -n "${QUAIL_BEFORE:-}" ] && b
+# interleaved, so load on a shared machine hits every client alike
+: >"$FX_DIR/t.q"; : >"$FX_DIR/t.m"; : >"$FX_DIR/t.b"
+for i in $(seq "$RUNS"); do
+	ms q >>"$FX_DIR/t.q"
+	ms m >>"$FX_DIR/t.m"
+	[ -n "${QUAIL_BEFORE:-}" ] && ms b >>"$FX_DIR/t.b"
+done
+qt=$(median <"$FX_DIR/t.q")
+mt=$(median <"$FX_DIR/t.m")
 echo "no change: quail $qt ms, mbsync $mt ms (median of $RUNS), ratio $(awk -v a="$qt" -v b="$mt" 'BEGIN { printf "%.2f", a / b }')"
+[ -n "${QUAIL_BEFORE:-}" ] && echo "no change: quail before $(median <"$FX_DIR/t.b") ms (median of $RUNS)"
 # 1,000 changes on the server and 1,000 here, for each client in turn
 im_doveadm flags add -u alice '\Answered' mailbox INBOX uid 1:1000 || fx_bail "doveadm flags failed"
 flip_local "$qdir/INBOX"

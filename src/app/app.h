@@ -815,6 +815,10 @@ struct app_sync_opts {
 	size_t n_folders;
 	bool all_folders;           /* every folder of both sides */
 	bool dry_run;               /* plan and report, change nothing */
+	/* --delete-folders: a folder the state knew on both sides, gone
+	 * from one and unchanged on the other since, is deleted there too
+	 * (else it is made again) */
+	bool delete_folders;
 	/* Each planned or made change as one line ("+ server INBOX: uid 7"),
 	 * folder names and file names raw: the caller makes them safe. NULL:
 	 * none. */

@@ -13,10 +13,13 @@
  * every folder of either side: one that exists on one side only is made
  * on the other), loads every folder's state and Maildir listing first (so
  * a file moved here from one synced folder into another is seen as a move
- * before either is synced), then syncs the folders one by one
+ * before either is synced; a Maildir unchanged since the state, by the
+ * record of its directories, is not listed: unchanged_here), then syncs
+ * the folders one by one
  * (sync_folder.c describes the steps and why an interruption anywhere is
- * safe). A folder deleted on one side is never deleted on the other: it
- * is made again there, and its messages copied.
+ * safe). A folder deleted on one side is made again there, and its
+ * messages copied; with --delete-folders it is deleted on the other side
+ * instead when that copy is unchanged since the last sync (folder_deleted).
  *
  * Trust: a state file that is missing, damaged, of another version, or of
  * another UIDVALIDITY holds no pairings, and without pairings nothing can
@@ -31,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -115,9 +119,10 @@ app_sync_state_has_name(const struct app_sync_folder *f, const char *base, size_
 
 /* ---- a folder's local side -------------------------------------------- */
 
-static int
-list_files(struct app_sync_folder *f, struct qu_err *err)
+int
+app_sync_folder_list(struct app_sync_folder *f, struct qu_err *err)
 {
+	f->listed = true;
 	struct qu_err e2;
 	struct maildir *md = maildir_open(f->path, false, &e2);
 	if (!md)
@@ -142,10 +147,40 @@ list_files(struct app_sync_folder *f, struct qu_err *err)
 	return 0;
 }
 
+/* True when the Maildir need not be listed: the record says it held the
+ * state's files while cur/ and new/ were as they are now. The record is
+ * written (sync_folder.c) only when the listing matched the state, the
+ * directories were already settled when it began and were the same after
+ * the run, so no change can hide behind an equal ctime. */
+static bool
+unchanged_here(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
+{
+	if (!f->st.trusted || !f->d0.ok)
+		return false;
+	int k = app_sync_dirs_load(run->dir, f->sname, &f->rec, err);
+	if (k <= 0) {
+		qu_err_clear(err); /* a cache: without it the Maildir is listed */
+		return false;
+	}
+	f->has_rec = true;
+	struct app_sync_dirs_rec now;
+	app_sync_dirs_rec_of(&f->st, &f->d0, &now);
+	return app_sync_dirs_rec_same(&f->rec, &now);
+}
+
 static int
 load_folder(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
 {
-	if (app_sync_state_load(run->dir, f->sname, &f->st, err) < 0 || list_files(f, err) < 0)
+	if (app_sync_state_load(run->dir, f->sname, &f->st, err) < 0)
+		return -1;
+	/* Before the listing: a change after it gets a later ctime. */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	app_sync_dirs_stat(f->path, &f->d0);
+	f->d0_settled = app_sync_dirs_settled(&f->d0, (int64_t)now.tv_sec);
+	if (unchanged_here(run, f, err))
+		f->on_local = true;
+	else if (app_sync_folder_list(f, err) < 0)
 		return -1;
 	f->names = xcalloc(f->st.n + 1, sizeof *f->names);
 	for (size_t i = 0; i < f->st.n; i++)
@@ -329,6 +364,124 @@ choose_folders(struct app_sync_run *run, struct folders *fs, struct qu_err *err)
 	return 0;
 }
 
+/* ---- --delete-folders ------------------------------------------------- */
+
+/* Removes DIR/.quail/<sname> and its record: the folder is no longer
+ * synced. */
+static int
+forget_folder(struct app_sync_run *run, const struct app_sync_folder *f, struct qu_err *err)
+{
+	char *p = xasprintf("%s/.quail/%s", run->dir, f->sname);
+	char *d = xasprintf("%s.dirs", p);
+	int rc = 0;
+	if ((unlink(p) < 0 && errno != ENOENT) || (unlink(d) < 0 && errno != ENOENT))
+		rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", p);
+	free(p);
+	free(d);
+	return rc;
+}
+
+/* True when the folder's directory holds cur/ and new/ (and an empty tmp/)
+ * only: no subfolder, no delivery under way. */
+static bool
+plain_maildir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool ok = d != NULL;
+	while (ok && (de = readdir(d))) {
+		const char *n = de->d_name;
+		ok = !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "cur") || !strcmp(n, "new") ||
+		     !strcmp(n, "tmp");
+	}
+	if (d)
+		closedir(d);
+	char *tmp = xasprintf("%s/tmp", path);
+	DIR *t = ok ? opendir(tmp) : NULL;
+	while (t && (de = readdir(t)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			ok = false;
+	if (t)
+		closedir(t);
+	free(tmp);
+	return ok;
+}
+
+/* Removes a renamed Maildir: its files, cur/ new/ tmp/, itself. */
+static void
+remove_tree(const char *path, int depth)
+{
+	DIR *d = depth < 2 ? opendir(path) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *p = xasprintf("%s/%s", path, de->d_name);
+		struct stat sb;
+		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+			remove_tree(p, depth + 1);
+		else
+			unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+/* Gone from the server, unchanged here: the Maildir is first renamed into
+ * DIR/.quail/ (one atomic step: a kill leaves it whole or gone from the
+ * folder tree), then the state is dropped and the files removed. */
+static int
+delete_here(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
+{
+	if (!app_sync_local_unchanged(f) || !plain_maildir(f->path))
+		return 0;
+	app_sync_note(run, "- here folder %s", f->name);
+	if (run->o->dry_run)
+		return 1;
+	char *trash = xasprintf("%s/.quail/deleted-%s", run->dir, f->sname);
+	remove_tree(trash, 0); /* a leftover of an interrupted run */
+	int rc = 1;
+	if (rename(f->path, trash) < 0)
+		rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", f->path);
+	if (rc == 1 && forget_folder(run, f, err) < 0)
+		rc = -1;
+	if (rc == 1)
+		remove_tree(trash, 0);
+	free(trash);
+	return rc;
+}
+
+/* Gone here, unchanged on the server: DELETE there (RFC 3501 §6.3.4). */
+static int
+delete_there(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
+{
+	int same = app_sync_server_unchanged(run, f, err);
+	if (same <= 0)
+		return same;
+	app_sync_note(run, "- server folder %s", f->name);
+	if (run->o->dry_run)
+		return 1;
+	if (imap_session_delete(run->c->s, f->wire, f->wire_len, err) < 0)
+		return -1;
+	return forget_folder(run, f, err) < 0 ? -1 : 1;
+}
+
+/* --delete-folders: a folder whose state says a run saw it on both sides
+ * (a sound state exists only then), now on one side only, is deleted on
+ * the other when that copy is unchanged since; otherwise (or without the
+ * option) it is made again. INBOX is never deleted. Returns 1 when the
+ * folder was deleted (or would be, in a dry run), 0 to sync it. */
+static int
+folder_deleted(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
+{
+	if (!run->o->delete_folders || !f->st.trusted || f->on_server == f->on_local ||
+	    !strcmp(f->name, "INBOX"))
+		return 0;
+	return f->on_local ? delete_here(run, f, err) : delete_there(run, f, err);
+}
+
 /* ---- the run ---------------------------------------------------------- */
 
 static int
@@ -342,6 +495,18 @@ sync_all(struct app_sync_run *run, struct qu_err *err)
 		app_sync_find_moves(run);
 	for (size_t i = 0; rc == 0 && i < fs.n; i++) {
 		rc = qu_cancel_check(run->net ? run->net->cancel : NULL, err);
+		if (rc == 0)
+			rc = folder_deleted(run, &fs.v[i], err);
+		if (rc == 1) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0 && fs.v[i].st.trusted && (!fs.v[i].on_local || !fs.v[i].on_server)) {
+			/* Gone from one side and not deleted: made again there with
+			 * every message. Its state would read the missing copy as
+			 * every message deleted, so it pairs by content instead. */
+			app_sync_state_clear(&fs.v[i].st);
+		}
 		if (rc == 0)
 			rc = app_sync_folder_run(run, i, err);
 		if (rc < 0 && err->cls != QU_E_CANCELED)

@@ -2,6 +2,9 @@
  * `quail sync`: one folder pair (SPEC §10). The steps, in order:
  *
  *   1. SELECT, and UID FETCH 1:* (UID FLAGS): what the server holds now.
+ *      With QRESYNC and a sound state, SELECT (QRESYNC (uidvalidity
+ *      modseq)) brings only what changed since (RFC 7162 §3.2.5.1): the
+ *      rest is as the state says (list_delta), checked by the count.
  *   2. Each message the state knows is decided by app_sync_decide: gone
  *      here (or trashed) -> deleted on the server, gone there -> removed
  *      here, moved into another synced folder -> UID MOVE.
@@ -49,6 +52,7 @@ struct srv_msg {
 	uint32_t uid;
 	unsigned flags; /* Maildir bits */
 	bool claimed;   /* known to the state or paired */
+	size_t seq;     /* the order listed (srv_sort) */
 };
 
 /* A message on both sides whose flags are merged at the end. */
@@ -70,6 +74,13 @@ struct fctx {
 	size_t n_keep, cap_keep;
 	uint64_t modseq; /* HIGHESTMODSEQ at the listing, 0 without CONDSTORE */
 	bool dry;
+	bool clean0; /* this side held exactly the state's files at the listing */
+	/* QRESYNC (RFC 7162 §3.2.5): the SELECT brought the changes since the
+	 * state's HIGHESTMODSEQ; srv holds those changed, gone the vanished */
+	bool delta;
+	uint32_t uidnext0; /* UIDNEXT at the SELECT, 0: not known */
+	struct app_sync_range *gone;
+	size_t n_gone;
 	/* the download under way */
 	struct maildir_delivery *d;
 	struct qu_sha256 h;
@@ -84,6 +95,7 @@ journal_flush(struct app_sync_run *run, struct qu_err *err)
 	if (!run->n_pend)
 		return 0;
 	int rc = store_journal_append(run->j, run->pend.data, run->pend.len, err);
+	run->journaled = true;
 	qu_buf_reset(&run->pend);
 	run->n_pend = 0;
 	return rc;
@@ -147,7 +159,7 @@ on_list(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, st
 		return 0;
 	}
 	x->srv = xgrow(x->srv, &x->cap_srv, x->n_srv + 1, sizeof *x->srv);
-	x->srv[x->n_srv++] = (struct srv_msg){m->uid, app_sync_flags_from_imap(m->flags), false};
+	x->srv[x->n_srv++] = (struct srv_msg){m->uid, app_sync_flags_from_imap(m->flags), false, 0};
 	return 0;
 }
 
@@ -167,16 +179,46 @@ srv_find(struct fctx *x, uint32_t uid)
 	return bsearch(&key, x->srv, x->n_srv, sizeof *x->srv, cmp_srv);
 }
 
+/* A FETCH or VANISHED (EARLIER) that a QRESYNC SELECT brought. */
 static int
-list_server(struct fctx *x, const struct imap_mailbox_status *sel, struct qu_err *err)
+on_select_event(void *ctx, const struct imap_event *ev, struct qu_err *err)
 {
-	if ((sel->have & IMAP_MB_HAVE_MESSAGES) && sel->messages == 0)
-		return 0;
-	const struct imap_fetch_handler h = {.msg = on_list};
-	if (imap_session_uid_fetch(x->s, "1:*", "(UID FLAGS)", 0, &h, x, err) < 0)
-		return -1;
-	qsort(x->srv, x->n_srv, sizeof *x->srv, cmp_srv);
-	/* A UID listed twice (a change in between) counts once, last wins. */
+	struct fctx *x = ctx;
+	if (ev->kind == IMAP_EVENT_FETCH && ev->msg)
+		return on_list(ctx, ev->msg, NULL, err);
+	if (ev->kind == IMAP_EVENT_VANISHED) {
+		struct app_sync_range *v;
+		size_t n;
+		if (app_sync_uidset_parse(ev->uids, &v, &n) < 0) {
+			x->delta = false; /* not understood: the full listing */
+			return 0;
+		}
+		x->gone = xrealloc(x->gone, (x->n_gone + n) * sizeof *x->gone);
+		memcpy(x->gone + x->n_gone, v, n * sizeof *v);
+		x->n_gone += n;
+		free(v);
+	}
+	return 0;
+}
+
+/* Sorts srv by UID; a UID listed twice (a change in between) counts once,
+ * the last one listed wins (a stable pass after the sort keeps order
+ * among equals by the sequence field). */
+static int
+cmp_srv_seq(const void *a, const void *b)
+{
+	const struct srv_msg *x = a, *y = b;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+srv_sort(struct fctx *x)
+{
+	for (size_t i = 0; i < x->n_srv; i++)
+		x->srv[i].seq = i;
+	qsort(x->srv, x->n_srv, sizeof *x->srv, cmp_srv_seq);
 	size_t o = 0;
 	for (size_t i = 0; i < x->n_srv; i++) {
 		if (o && x->srv[o - 1].uid == x->srv[i].uid)
@@ -185,6 +227,66 @@ list_server(struct fctx *x, const struct imap_mailbox_status *sel, struct qu_err
 			x->srv[o++] = x->srv[i];
 	}
 	x->n_srv = o;
+}
+
+/* The server's listing from the QRESYNC SELECT: every message the state
+ * knows, less the vanished, with the flags of the last sync unless the
+ * SELECT said they changed (each change since the state's HIGHESTMODSEQ
+ * came as a FETCH: our own stores of the last run too), and the messages
+ * from the state's UIDNEXT on. It must count what the SELECT counted;
+ * else (a message the state does not know, e.g. one appended without
+ * APPENDUID, or mail arriving meanwhile) 0 asks for the full listing. */
+static int
+list_delta(struct fctx *x, const struct imap_mailbox_status *sel, struct qu_err *err)
+{
+	const struct app_sync_state *st = &x->f->st;
+	const struct imap_fetch_handler h = {.msg = on_list};
+	if ((sel->have & IMAP_MB_HAVE_UIDNEXT) && sel->uidnext > st->uidnext && st->uidnext) {
+		char set[24];
+		snprintf(set, sizeof set, "%u:*", (unsigned)st->uidnext);
+		if (imap_session_uid_fetch(x->s, set, "(UID FLAGS)", 0, &h, x, err) < 0)
+			return -1;
+	}
+	size_t changed = x->n_srv;
+	for (size_t i = 0; i < st->n; i++)
+		if (!app_sync_in_ranges(x->gone, x->n_gone, st->v[i].uid)) {
+			x->srv = xgrow(x->srv, &x->cap_srv, x->n_srv + 1, sizeof *x->srv);
+			x->srv[x->n_srv++] = (struct srv_msg){.uid = st->v[i].uid,
+							      .flags = st->v[i].flags};
+		}
+	/* The changes go after the state's entries: last wins. */
+	struct srv_msg *tmp = xcalloc(x->n_srv + 1, sizeof *tmp);
+	memcpy(tmp, x->srv + changed, (x->n_srv - changed) * sizeof *tmp);
+	memcpy(tmp + (x->n_srv - changed), x->srv, changed * sizeof *tmp);
+	free(x->srv);
+	x->srv = tmp;
+	x->cap_srv = x->n_srv + 1;
+	srv_sort(x);
+	size_t o = 0;
+	for (size_t i = 0; i < x->n_srv; i++)
+		if (!app_sync_in_ranges(x->gone, x->n_gone, x->srv[i].uid))
+			x->srv[o++] = x->srv[i];
+	x->n_srv = o;
+	return (sel->have & IMAP_MB_HAVE_MESSAGES) && sel->messages == x->n_srv;
+}
+
+static int
+list_server(struct fctx *x, const struct imap_mailbox_status *sel, struct qu_err *err)
+{
+	if (x->delta) {
+		int rc = list_delta(x, sel, err);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+		app_sync_note(x->run, "* %s: listing all (the changes did not add up)", x->f->name);
+	}
+	x->n_srv = 0;
+	x->delta = false;
+	if ((sel->have & IMAP_MB_HAVE_MESSAGES) && sel->messages == 0)
+		return 0;
+	const struct imap_fetch_handler h = {.msg = on_list};
+	if (imap_session_uid_fetch(x->s, "1:*", "(UID FLAGS)", 0, &h, x, err) < 0)
+		return -1;
+	srv_sort(x);
 	return 0;
 }
 
@@ -221,7 +323,8 @@ app_sync_find_moves(struct app_sync_run *run)
 	 * that the source is about to MOVE on the server. */
 	for (size_t i = 0; i < run->n; i++) {
 		struct app_sync_folder *f = &run->v[i];
-		for (size_t k = 0; f->st.trusted && k < f->st.n; k++) {
+		/* Not listed: unchanged here, so nothing left it. */
+		for (size_t k = 0; f->listed && f->st.trusted && k < f->st.n; k++) {
 			const char *name = f->st.v[k].name;
 			if (app_sync_file_find(f, name, strlen(name)))
 				continue;
@@ -600,6 +703,37 @@ to_crlf(struct qu_buf *b, const char *p, size_t n)
 	}
 }
 
+/* Without APPENDUID (no UIDPLUS, RFC 4315 §3) the message just appended
+ * is found by its Message-ID among the UIDs from the SELECT's UIDNEXT on
+ * that the state does not know (RFC 3501 §6.4.4 HEADER); exactly one
+ * must match, else it stays unpaired and the next run pairs it by
+ * content, downloading it once to compare. */
+static int
+pair_appended(struct fctx *x, struct app_sync_file *file, unsigned flags, const char *mid,
+	      struct qu_err *err)
+{
+	if (!mid || !x->uidnext0)
+		return 0;
+	struct qu_buf c;
+	qu_buf_init(&c, SIZE_MAX);
+	qu_buf_printf(&c, "UID %u:* HEADER Message-ID ", (unsigned)x->uidnext0);
+	bool lit;
+	imap_quote(&c, mid, strlen(mid), &lit); /* a plain quoted string: see app_sync_message_id */
+	uint32_t *uids = NULL, hit = 0;
+	size_t n = 0, hits = 0;
+	int rc = lit ? 0 : imap_session_uid_search(x->s, c.data, &uids, &n, err);
+	qu_buf_clear(&c);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (uids[i] >= x->uidnext0 && !app_sync_state_find(&x->f->st, uids[i])) {
+			hit = uids[i];
+			hits++;
+		}
+	free(uids);
+	if (rc == 0 && hits == 1)
+		rc = record_pair(x, hit, flags, file->base, file->base_len, err);
+	return rc;
+}
+
 static int
 upload_one(struct fctx *x, struct app_sync_file *file, struct qu_buf *b, struct qu_err *err)
 {
@@ -617,16 +751,23 @@ upload_one(struct fctx *x, struct app_sync_file *file, struct qu_buf *b, struct 
 		imap_date(sb.st_mtime, date);
 	free(path);
 	to_crlf(b, map.p, map.len);
+	char *mid = app_sync_message_id(map.p, map.len);
 	store_unmap(&map);
 	struct imap_uidplus u = {0};
 	unsigned flags = file->flags & app_sync_flag_mask();
 	rc = imap_session_append(x->s, x->f->wire, x->f->wire_len, app_sync_flags_to_imap(flags),
 				 date[0] ? date : NULL, b->data, b->len, &u, err);
 	uint64_t uid = 0;
-	if (rc == 0 && u.dst && qu_parse_u64(u.dst, strlen(u.dst), UINT32_MAX, &uid) == 0 && uid &&
+	/* APPENDUID counts from a server that announced UIDPLUS only. */
+	bool uidplus = imap_session_has_cap(x->s, "UIDPLUS") ||
+		       imap_session_has_cap(x->s, "IMAP4rev2");
+	if (rc == 0 && uidplus && u.dst &&
+	    qu_parse_u64(u.dst, strlen(u.dst), UINT32_MAX, &uid) == 0 && uid &&
 	    u.uidvalidity == x->f->st.uidvalidity)
 		rc = record_pair(x, (uint32_t)uid, flags, file->base, file->base_len, err);
-	/* Without APPENDUID the next run pairs it by content. */
+	else if (rc == 0)
+		rc = pair_appended(x, file, flags, mid, err);
+	free(mid);
 	imap_uidplus_clear(&u);
 	if (rc == 0)
 		x->run->r->srv_add++;
@@ -813,11 +954,23 @@ select_folder(struct fctx *x, struct imap_mailbox_status *sel, struct qu_err *er
 			return -1;
 		f->on_server = true;
 	}
-	if (imap_session_select(x->s, f->wire, f->wire_len, false, sel, err) < 0)
+	x->delta = f->st.trusted && f->st.modseq && f->st.uidvalidity && f->st.uidnext &&
+		   (imap_session_enabled(x->s) & IMAP_ENABLE_QRESYNC);
+	if (x->delta) {
+		struct imap_qresync q = {f->st.uidvalidity, f->st.modseq, NULL};
+		if (imap_session_select_events(x->s, f->wire, f->wire_len, false, &q,
+					       on_select_event, x, sel, err) < 0)
+			return -1;
+	} else if (imap_session_select(x->s, f->wire, f->wire_len, false, sel, err) < 0) {
 		return -1;
+	}
 	if (!(sel->have & IMAP_MB_HAVE_UIDVALIDITY))
 		return qu_err_set(err, QU_E_UNAVAILABLE, "%s: the server gave no UIDVALIDITY",
 				  f->name);
+	x->uidnext0 = (sel->have & IMAP_MB_HAVE_UIDNEXT) ? sel->uidnext : 0;
+	if (f->st.uidvalidity != sel->uidvalidity || sel->nomodseq ||
+	    !(sel->have & IMAP_MB_HAVE_HIGHESTMODSEQ))
+		x->delta = false;
 	if (f->st.uidvalidity != sel->uidvalidity) {
 		/* A new epoch (or none yet): pair by content, delete nothing. */
 		app_sync_state_clear(&f->st);
@@ -835,9 +988,11 @@ select_folder(struct fctx *x, struct imap_mailbox_status *sel, struct qu_err *er
 
 /* True when this side holds exactly what the state says: every file known,
  * with the flags it had at the last sync, none missing, none trashed. */
-static bool
-local_unchanged(const struct app_sync_folder *f)
+bool
+app_sync_local_unchanged(const struct app_sync_folder *f)
 {
+	if (!f->listed)
+		return f->st.trusted; /* see unchanged_here in sync.c */
 	if (!f->st.trusted || f->n_files != f->st.n)
 		return false;
 	for (size_t i = 0; i < f->n_files; i++) {
@@ -859,12 +1014,13 @@ local_unchanged(const struct app_sync_folder *f)
  * not even selected: STATUS (RFC 7162 §3.1.6 HIGHESTMODSEQ) says the
  * server's side, the listing and the state say this one. Returns 1 when
  * it can be skipped. */
-static int
-folder_unchanged(struct fctx *x, struct qu_err *err)
+int
+app_sync_server_unchanged(struct app_sync_run *run, const struct app_sync_folder *f,
+			  struct qu_err *err)
 {
-	const struct app_sync_folder *f = x->f;
-	if (!f->on_server || !f->st.modseq || !local_unchanged(f) ||
-	    !(imap_session_enabled(x->s) & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)))
+	struct imap_session *s = run->c->s;
+	if (!f->st.trusted || !f->st.modseq ||
+	    !(imap_session_enabled(s) & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)))
 		return 0;
 	const char *w = f->wire;
 	size_t wl = f->wire_len;
@@ -872,7 +1028,7 @@ folder_unchanged(struct fctx *x, struct qu_err *err)
 	bool fail = false;
 	unsigned items = IMAP_MB_HAVE_UIDVALIDITY | IMAP_MB_HAVE_UIDNEXT |
 			 IMAP_MB_HAVE_HIGHESTMODSEQ | IMAP_MB_HAVE_MESSAGES;
-	if (imap_session_status_many(x->s, &w, &wl, 1, items, &st, &fail, err) < 0)
+	if (imap_session_status_many(s, &w, &wl, 1, items, &st, &fail, err) < 0)
 		return -1;
 	return !fail && (st.have & items) == items && st.uidvalidity == f->st.uidvalidity &&
 	       st.uidnext == f->st.uidnext && st.highestmodseq == f->st.modseq &&
@@ -880,11 +1036,30 @@ folder_unchanged(struct fctx *x, struct qu_err *err)
 }
 
 static int
+folder_unchanged(struct fctx *x, struct qu_err *err)
+{
+	if (!x->f->on_server || !app_sync_local_unchanged(x->f))
+		return 0;
+	return app_sync_server_unchanged(x->run, x->f, err);
+}
+
+static int
 folder_steps(struct fctx *x, struct qu_err *err)
 {
+	x->clean0 = app_sync_local_unchanged(x->f);
 	int same = folder_unchanged(x, err);
 	if (same != 0)
 		return same < 0 ? -1 : 0;
+	if (!x->f->listed) {
+		/* The server changed: this side is needed after all. */
+		if (app_sync_folder_list(x->f, err) < 0)
+			return -1;
+		x->clean0 = app_sync_local_unchanged(x->f);
+	}
+	struct app_sync_dirs_rec before;
+	app_sync_dirs_rec_of(&x->f->st, &x->f->d0, &before);
+	bool trusted0 = x->f->st.trusted;
+	x->run->journaled = false;
 	struct imap_mailbox_status sel = {0};
 	int rc = select_folder(x, &sel, err);
 	if (rc != 0)
@@ -912,7 +1087,38 @@ folder_steps(struct fctx *x, struct qu_err *err)
 	x->f->st.uidnext = now && (now->have & IMAP_MB_HAVE_UIDNEXT) ? now->uidnext : sel.uidnext;
 	x->f->st.modseq = x->modseq;
 	x->f->st.trusted = true;
+	struct app_sync_dirs_rec after;
+	app_sync_dirs_rec_of(&x->f->st, &x->f->d0, &after);
+	if (trusted0 && !x->run->journaled && app_sync_dirs_rec_same(&before, &after))
+		return 0; /* the file says this already: no rewrite, no fsync */
 	return app_sync_state_save(x->run->dir, x->f->sname, &x->f->st, err);
+}
+
+/* Writes the record that lets the next run skip listing this Maildir
+ * (unchanged_here in sync.c), when it holds: the listing matched the
+ * state, cur/ and new/ had settled before it, and nothing (this run
+ * included) touched them since. Otherwise, or if the record cannot be
+ * written, the next run lists the Maildir, which is always right. */
+static void
+dirs_record(struct fctx *x)
+{
+	struct app_sync_folder *f = x->f;
+	if (x->dry || !x->clean0 || !f->d0_settled || !f->st.trusted)
+		return;
+	struct app_sync_dirs d1;
+	app_sync_dirs_stat(f->path, &d1);
+	if (!app_sync_dirs_same(&f->d0, &d1))
+		return;
+	struct app_sync_dirs_rec r;
+	app_sync_dirs_rec_of(&f->st, &d1, &r);
+	if (f->has_rec && app_sync_dirs_rec_same(&f->rec, &r))
+		return;
+	struct qu_err e;
+	qu_err_clear(&e);
+	if (app_sync_dirs_save(x->run->dir, f->sname, &r, &e) == 0) {
+		f->rec = r;
+		f->has_rec = true;
+	}
 }
 
 int
@@ -926,6 +1132,8 @@ app_sync_folder_run(struct app_sync_run *run, size_t i, struct qu_err *err)
 			return -1;
 	}
 	int rc = folder_steps(&x, err);
+	if (rc == 0)
+		dirs_record(&x);
 	if (rc < 0 && run->j) {
 		/* What was done is recorded: the next run starts from there. */
 		struct qu_err e2;
@@ -937,6 +1145,7 @@ app_sync_folder_run(struct app_sync_run *run, size_t i, struct qu_err *err)
 	maildir_delivery_abort(x.d);
 	maildir_free(x.md);
 	free(x.srv);
+	free(x.gone);
 	free(x.keep);
 	return rc;
 }

@@ -2,6 +2,11 @@
  * `quail sync`: the merge rules (SPEC §10), pure functions so that the
  * decision table is tested on its own (tests/unit/app/test_sync.c).
  */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/util.h"
 #include "store/store.h"
 #include "imap/imap.h"
 #include "app/sync_private.h"
@@ -109,4 +114,109 @@ app_sync_decide(const struct app_sync_case *c)
 	if (c->local)
 		return APP_SYNC_DELETE_LOCAL;
 	return APP_SYNC_FORGET;
+}
+
+/* ---- UID sets --------------------------------------------------------- */
+
+static bool
+parse_uid(const char **p, uint32_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	while (**p >= '0' && **p <= '9' && *p - s < 10)
+		v = v * 10 + (uint64_t)(*(*p)++ - '0');
+	if (*p == s || *s == '0' || v > UINT32_MAX || (**p >= '0' && **p <= '9'))
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+int
+app_sync_uidset_parse(const char *s, struct app_sync_range **v, size_t *n)
+{
+	struct app_sync_range *r = NULL;
+	size_t cap = 0, k = 0;
+	const char *p = s;
+	for (;;) {
+		uint32_t a, b;
+		if (!parse_uid(&p, &a))
+			break;
+		b = a;
+		if (*p == ':') {
+			p++;
+			if (!parse_uid(&p, &b))
+				break;
+		}
+		r = xgrow(r, &cap, k + 1, sizeof *r);
+		r[k++] = (struct app_sync_range){a < b ? a : b, a < b ? b : a};
+		if (*p == '\0') {
+			*v = r;
+			*n = k;
+			return 0;
+		}
+		if (*p++ != ',')
+			break;
+	}
+	free(r);
+	*v = NULL;
+	*n = 0;
+	return -1;
+}
+
+bool
+app_sync_in_ranges(const struct app_sync_range *v, size_t n, uint32_t uid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (uid >= v[i].lo && uid <= v[i].hi)
+			return true;
+	return false;
+}
+
+/* ---- Message-ID ------------------------------------------------------- */
+
+#define MSGID_MAX 250
+
+char *
+app_sync_message_id(const char *p, size_t n)
+{
+	static const char name[] = "Message-ID:";
+	const size_t nl = sizeof name - 1;
+	const char *end = p + n, *line = p;
+	while (line < end) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *le = eol ? eol : end;
+		size_t len = (size_t)(le - line);
+		if (len == 0 || (len == 1 && line[0] == '\r'))
+			return NULL; /* the header ends */
+		if (len > nl && strncasecmp(line, name, nl) == 0) {
+			char buf[MSGID_MAX + 1];
+			size_t k = 0;
+			const char *q = line + nl;
+			/* the value, over folded lines (RFC 5322 §2.2.3) */
+			for (;;) {
+				for (; q < le; q++) {
+					unsigned char c = (unsigned char)*q;
+					if (c == ' ' || c == '\t' || c == '\r')
+						continue;
+					if (c < 0x21 || c > 0x7e || c == '"' || c == '\\' || k >= MSGID_MAX)
+						return NULL;
+					buf[k++] = (char)c;
+				}
+				if (le == end || le + 1 >= end || (le[1] != ' ' && le[1] != '\t'))
+					break;
+				q = le + 1;
+				const char *e2 = memchr(q, '\n', (size_t)(end - q));
+				le = e2 ? e2 : end;
+			}
+			buf[k] = '\0';
+			if (k < 3 || buf[0] != '<' || buf[k - 1] != '>' || memchr(buf + 1, '<', k - 1) ||
+			    memchr(buf, '>', k - 1))
+				return NULL;
+			return xstrdup(buf);
+		}
+		if (!eol)
+			break;
+		line = eol + 1;
+	}
+	return NULL;
 }

@@ -59,6 +59,25 @@ struct app_sync_case {
  * on one side only is copied to the other. */
 enum app_sync_act app_sync_decide(const struct app_sync_case *c);
 
+/* ---- UID sets (sync_merge.c) ------------------------------------------- */
+
+/* A UID range lo..hi (lo <= hi). */
+struct app_sync_range {
+	uint32_t lo, hi;
+};
+/* Parses a UID set as VANISHED sends it ("3:5,9", RFC 7162 §3.2.10;
+ * RFC 3501 sequence-set without '*'): *v gets a new array of *n ranges.
+ * Returns 0, or -1 (nothing in *v) when it is not one. */
+int app_sync_uidset_parse(const char *s, struct app_sync_range **v, size_t *n);
+/* True when uid is in one of the n ranges. */
+bool app_sync_in_ranges(const struct app_sync_range *v, size_t n, uint32_t uid);
+
+/* The Message-ID of a message (its header's first Message-ID field,
+ * unfolded, blanks trimmed) when it is a plain "<...>" of printable ASCII
+ * without quotes or backslashes, at most 250 bytes: fit to be sent as an
+ * IMAP quoted string. New string, or NULL. */
+char *app_sync_message_id(const char *p, size_t n);
+
 /* ---- names (sync_state.c) --------------------------------------------- */
 
 /* "sync-" and the folder name with every byte outside [A-Za-z0-9_-] as
@@ -114,6 +133,48 @@ int app_sync_state_save(const char *dir, const char *name, const struct app_sync
 			struct qu_err *err);
 
 
+/* ---- the Maildir's directories (sync_state.c) -------------------------- */
+
+/* cur/ and new/ of a folder's Maildir as stat(2) saw them. Every file
+ * added to, renamed within or out of, or removed from a directory sets its
+ * ctime (and ctime, unlike mtime, cannot be set back by utimensat), so
+ * equal values mean the same entries, unless two changes fall within one
+ * tick of the file system's clock: see app_sync_dirs_settled. */
+struct app_sync_dirs {
+	bool ok; /* both exist and are directories */
+	uint64_t dev[2], ino[2], sec[2], nsec[2]; /* [0] cur/, [1] new/ */
+};
+void app_sync_dirs_stat(const char *path, struct app_sync_dirs *d);
+bool app_sync_dirs_same(const struct app_sync_dirs *a, const struct app_sync_dirs *b);
+/* True when both ctimes are older than now_sec by more than the coarsest
+ * clock tick of common file systems (2 s, FAT): a change made after a
+ * listing that started at now_sec then gets a later ctime. */
+bool app_sync_dirs_settled(const struct app_sync_dirs *d, int64_t now_sec);
+
+/* DIR/.quail/<state name>.dirs: "the Maildir held exactly the files of
+ * this state while its cur/ and new/ were d". The state is named by its
+ * epoch, UIDNEXT, HIGHESTMODSEQ, entry count and a checksum of its
+ * entries, so a record of another state never matches. A cache: a missing
+ * or damaged one only makes the next run list the Maildir. */
+struct app_sync_dirs_rec {
+	uint32_t uidvalidity, uidnext;
+	uint64_t modseq, n, sum;
+	struct app_sync_dirs d;
+};
+void app_sync_dirs_rec_of(const struct app_sync_state *st, const struct app_sync_dirs *d,
+			  struct app_sync_dirs_rec *r);
+bool app_sync_dirs_rec_same(const struct app_sync_dirs_rec *a, const struct app_sync_dirs_rec *b);
+/* The record's line and back; parse returns 0, or -1 when it is damaged. */
+void app_sync_dirs_format(struct qu_buf *b, const struct app_sync_dirs_rec *r);
+int app_sync_dirs_parse(const char *line, size_t len, struct app_sync_dirs_rec *r);
+/* Reads the record of state file sname: 1 with *r, 0 when there is none
+ * (or it is damaged), -1 on an I/O error. */
+int app_sync_dirs_load(const char *dir, const char *sname, struct app_sync_dirs_rec *r,
+		       struct qu_err *err);
+int app_sync_dirs_save(const char *dir, const char *sname, const struct app_sync_dirs_rec *r,
+		       struct qu_err *err);
+
+
 /* ---- a run (sync.c, sync_folder.c) ------------------------------------ */
 
 struct maildir;
@@ -148,6 +209,14 @@ struct app_sync_folder {
 	size_t n_files;
 	const char **names; /* the state's unique names, sorted (moves) */
 	size_t n_names;
+	/* files holds the Maildir's listing; false when the record of
+	 * DIR/.quail/<sname>.dirs showed it unchanged since the state (the
+	 * listing is then made only if the server side changed) */
+	bool listed;
+	struct app_sync_dirs d0; /* cur/ and new/ just before the listing */
+	bool d0_settled;         /* app_sync_dirs_settled at the listing */
+	bool has_rec;            /* rec was read */
+	struct app_sync_dirs_rec rec;
 };
 
 struct app_sync_run {
@@ -161,8 +230,19 @@ struct app_sync_run {
 	struct store_journal *j; /* the journal of the folder being synced */
 	struct qu_buf pend;      /* its steps not yet appended */
 	size_t n_pend;
+	bool journaled;          /* steps were appended to it */
 };
 
+/* True when f's Maildir holds exactly what its state says: every file
+ * known, with the flags of the last sync, none missing, none trashed. */
+bool app_sync_local_unchanged(const struct app_sync_folder *f);
+/* 1 when the server's f is as its state left it (STATUS: UIDVALIDITY,
+ * UIDNEXT, HIGHESTMODSEQ, MESSAGES; RFC 7162 §3.1.6), 0 when it changed or
+ * cannot tell (no CONDSTORE), -1 on error (sync_folder.c). */
+int app_sync_server_unchanged(struct app_sync_run *run, const struct app_sync_folder *f,
+			      struct qu_err *err);
+/* Lists f's Maildir into f->files (sync.c). */
+int app_sync_folder_list(struct app_sync_folder *f, struct qu_err *err);
 /* Finds the files moved between synced folders, before any is synced
  * (sync_folder.c). */
 void app_sync_find_moves(struct app_sync_run *run);

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@
 #include "app/sync_private.h"
 
 #define HEADER "quail-sync 1"
+#define DIRS_HEADER "quail-sync-dirs 1"
+/* The coarsest ctime tick among common file systems (FAT: 2 s). */
+#define DIRS_GRAIN 2
 
 static bool
 name_byte_plain(unsigned char c)
@@ -303,5 +307,182 @@ app_sync_state_save(const char *dir, const char *name, const struct app_sync_sta
 		qu_buf_clear(&bufs[i]);
 	free(bufs);
 	free(lines);
+	return rc;
+}
+
+/* ---- the Maildir's directories ---------------------------------------- */
+
+void
+app_sync_dirs_stat(const char *path, struct app_sync_dirs *d)
+{
+	static const char *const sub[2] = {"cur", "new"};
+	memset(d, 0, sizeof *d);
+	for (int i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/%s", path, sub[i]);
+		struct stat sb;
+		int rc = lstat(p, &sb);
+		free(p);
+		if (rc < 0 || !S_ISDIR(sb.st_mode))
+			return;
+		d->dev[i] = (uint64_t)sb.st_dev;
+		d->ino[i] = (uint64_t)sb.st_ino;
+		d->sec[i] = (uint64_t)sb.st_ctim.tv_sec;
+		d->nsec[i] = (uint64_t)sb.st_ctim.tv_nsec;
+	}
+	d->ok = true;
+}
+
+bool
+app_sync_dirs_same(const struct app_sync_dirs *a, const struct app_sync_dirs *b)
+{
+	if (!a->ok || !b->ok)
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (a->dev[i] != b->dev[i] || a->ino[i] != b->ino[i] || a->sec[i] != b->sec[i] ||
+		    a->nsec[i] != b->nsec[i])
+			return false;
+	return true;
+}
+
+bool
+app_sync_dirs_settled(const struct app_sync_dirs *d, int64_t now_sec)
+{
+	if (!d->ok || now_sec < DIRS_GRAIN)
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (d->sec[i] >= (uint64_t)(now_sec - DIRS_GRAIN))
+			return false;
+	return true;
+}
+
+/* FNV-1a (64 bit) over each entry's UID, flags and name. */
+static uint64_t
+state_sum(const struct app_sync_state *st)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (size_t i = 0; i < st->n; i++) {
+		char head[32];
+		int k = snprintf(head, sizeof head, "%u %u ", (unsigned)st->v[i].uid,
+				 st->v[i].flags);
+		const char *parts[2] = {head, st->v[i].name};
+		size_t lens[2] = {(size_t)k, strlen(st->v[i].name) + 1};
+		for (int j = 0; j < 2; j++)
+			for (size_t b = 0; b < lens[j]; b++)
+				h = (h ^ (unsigned char)parts[j][b]) * 0x100000001b3u;
+	}
+	return h;
+}
+
+void
+app_sync_dirs_rec_of(const struct app_sync_state *st, const struct app_sync_dirs *d,
+		     struct app_sync_dirs_rec *r)
+{
+	*r = (struct app_sync_dirs_rec){.uidvalidity = st->uidvalidity, .uidnext = st->uidnext,
+					.modseq = st->modseq, .n = st->n, .sum = state_sum(st),
+					.d = *d};
+}
+
+bool
+app_sync_dirs_rec_same(const struct app_sync_dirs_rec *a, const struct app_sync_dirs_rec *b)
+{
+	return a->uidvalidity == b->uidvalidity && a->uidnext == b->uidnext &&
+	       a->modseq == b->modseq && a->n == b->n && a->sum == b->sum &&
+	       app_sync_dirs_same(&a->d, &b->d);
+}
+
+void
+app_sync_dirs_format(struct qu_buf *b, const struct app_sync_dirs_rec *r)
+{
+	qu_buf_printf(b, "D %u %u %llu %llu %llu", (unsigned)r->uidvalidity, (unsigned)r->uidnext,
+		      (unsigned long long)r->modseq, (unsigned long long)r->n,
+		      (unsigned long long)r->sum);
+	for (int i = 0; i < 2; i++)
+		qu_buf_printf(b, " %llu %llu %llu %llu", (unsigned long long)r->d.dev[i],
+			      (unsigned long long)r->d.ino[i], (unsigned long long)r->d.sec[i],
+			      (unsigned long long)r->d.nsec[i]);
+}
+
+int
+app_sync_dirs_parse(const char *line, size_t len, struct app_sync_dirs_rec *r)
+{
+	const char *p = line + 1, *end = line + len;
+	uint64_t v[13];
+	memset(r, 0, sizeof *r);
+	if (len < 2 || line[0] != 'D' || line[1] != ' ')
+		return -1;
+	for (int i = 0; i < 13; i++)
+		if (!word_u64(&p, end, i < 2 ? UINT32_MAX : UINT64_MAX, &v[i]))
+			return -1;
+	if (p != end || !v[0])
+		return -1;
+	r->uidvalidity = (uint32_t)v[0];
+	r->uidnext = (uint32_t)v[1];
+	r->modseq = v[2];
+	r->n = v[3];
+	r->sum = v[4];
+	for (int i = 0; i < 2; i++) {
+		r->d.dev[i] = v[5 + 4 * i];
+		r->d.ino[i] = v[6 + 4 * i];
+		r->d.sec[i] = v[7 + 4 * i];
+		r->d.nsec[i] = v[8 + 4 * i];
+		if (r->d.nsec[i] >= 1000000000u)
+			return -1;
+	}
+	r->d.ok = true;
+	return 0;
+}
+
+struct dirs_loader {
+	struct app_sync_dirs_rec *r;
+	size_t lines;
+	bool good;
+};
+
+static int
+dirs_line(void *ctx, const char *line, size_t len, struct qu_err *err)
+{
+	(void)err;
+	struct dirs_loader *l = ctx;
+	size_t k = l->lines++;
+	if (k == 0 && (len != strlen(DIRS_HEADER) || memcmp(line, DIRS_HEADER, len) != 0))
+		l->lines = 3; /* not ours: ignored */
+	else if (k == 1)
+		l->good = app_sync_dirs_parse(line, len, l->r) == 0;
+	else if (k > 1)
+		l->good = false; /* one record only */
+	return 0;
+}
+
+static char *
+dirs_name(const char *sname)
+{
+	return xasprintf("%s.dirs", sname);
+}
+
+int
+app_sync_dirs_load(const char *dir, const char *sname, struct app_sync_dirs_rec *r,
+		   struct qu_err *err)
+{
+	char *name = dirs_name(sname);
+	struct dirs_loader l = {.r = r};
+	int rc = store_journal_read(dir, name, dirs_line, &l, err);
+	free(name);
+	if (rc < 0)
+		return -1;
+	return l.good ? 1 : 0;
+}
+
+int
+app_sync_dirs_save(const char *dir, const char *sname, const struct app_sync_dirs_rec *r,
+		   struct qu_err *err)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	app_sync_dirs_format(&b, r);
+	struct store_line lines[2] = {{DIRS_HEADER, strlen(DIRS_HEADER)}, {b.data, b.len}};
+	char *name = dirs_name(sname);
+	int rc = store_journal_compact(dir, name, lines, 2, err);
+	free(name);
+	qu_buf_clear(&b);
 	return rc;
 }

@@ -13,7 +13,7 @@ static void
 help(FILE *out)
 {
 	fputs("Usage: quail sync [--account NAME | --imap URL] [-o DIR] [--folder NAME]...\n"
-	      "                  [--all-folders] [--dry-run] [--quiet]\n"
+	      "                  [--all-folders] [--delete-folders] [--dry-run] [--quiet]\n"
 	      "\n"
 	      "Keeps IMAP folders and their Maildirs the same, both ways: new messages,\n"
 	      "flags (each merged by its changes since the last sync), deletions and\n"
@@ -25,6 +25,8 @@ help(FILE *out)
 	      "  -o, --output DIR  the Maildir root (default: the account's maildir)\n"
 	      "  --folder NAME     sync this folder (repeatable; default INBOX)\n"
 	      "  --all-folders     sync every folder of either side\n"
+	      "  --delete-folders  delete a folder deleted on the other side since the\n"
+	      "                    last sync, if unchanged here since (else remake it)\n"
 	      "  -n, --dry-run     print each change that would be made, make none\n"
 	      "  -q, --quiet       do not print each change\n"
 	      "\n",
@@ -58,7 +60,7 @@ summary(const struct app_sync_result *r)
 	fflush(stdout);
 }
 
-enum { OPT_FOLDER = CLI_OPT_FIRST_OWN, OPT_ALL_FOLDERS };
+enum { OPT_FOLDER = CLI_OPT_FIRST_OWN, OPT_ALL_FOLDERS, OPT_DELETE_FOLDERS };
 
 static int
 sync_run(const struct cli_common *c, struct app_sync_opts *so)
@@ -98,6 +100,7 @@ run(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"folder", required_argument, NULL, OPT_FOLDER},
 		{"all-folders", no_argument, NULL, OPT_ALL_FOLDERS},
+		{"delete-folders", no_argument, NULL, OPT_DELETE_FOLDERS},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
@@ -127,6 +130,9 @@ run(int argc, char **argv)
 			break;
 		case OPT_ALL_FOLDERS:
 			so.all_folders = true;
+			break;
+		case OPT_DELETE_FOLDERS:
+			so.delete_folders = true;
 			break;
 		case 'n':
 			so.dry_run = true;

@@ -474,6 +474,10 @@ int imap_session_status_many(struct imap_session *s, const char *const *wire, co
  * exists), TEMPFAIL. */
 int imap_session_create(struct imap_session *s, const char *wire, size_t wire_len,
 			struct qu_err *err);
+/* DELETE the mailbox (wire name; RFC 3501 §6.3.4). Errors: UNAVAILABLE
+ * (NO), TEMPFAIL. */
+int imap_session_delete(struct imap_session *s, const char *wire, size_t wire_len,
+			struct qu_err *err);
 
 /* SELECT (read_only false) or EXAMINE the mailbox (wire name), adding
  * (CONDSTORE) when CONDSTORE is enabled or offered. The session is then

@@ -534,6 +534,16 @@ imap_session_create(struct imap_session *s, const char *wire, size_t wire_len, s
 	return imap_cmd_wait(s, tag, NULL, err) < 0 ? qu_err_prefix(err, "CREATE") : 0;
 }
 
+int
+imap_session_delete(struct imap_session *s, const char *wire, size_t wire_len, struct qu_err *err)
+{
+	unsigned tag = imap_cmd_start(s, "DELETE", QU_E_UNAVAILABLE, err);
+	if (!tag || imap_cmd_astring(s, tag, wire, wire_len, false, err) < 0 ||
+	    imap_cmd_end(s, err) < 0)
+		return -1;
+	return imap_cmd_wait(s, tag, NULL, err) < 0 ? qu_err_prefix(err, "DELETE") : 0;
+}
+
 /* ---- SELECT / EXAMINE ---- */
 
 static int

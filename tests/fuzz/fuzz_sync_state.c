@@ -2,7 +2,9 @@
  * The state file of `quail sync` (src/app/sync_state.c): lines as a
  * damaged or hand-edited file may hold them. Whatever is read, the entries
  * stay sorted by UID, unique, with a plain unique name (no '/', no NUL),
- * and writing an entry and reading it back gives the same entry.
+ * and writing an entry and reading it back gives the same entry. The
+ * same bytes as a record of the Maildir's directories round-trip too,
+ * and as a VANISHED UID set give sound ranges.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +54,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = q + (q < end);
 	}
 	check(&st);
+	/* The record of the Maildir's directories: what parses formats back
+	 * to a record that parses the same. */
+	struct app_sync_dirs_rec r, r2;
+	if (app_sync_dirs_parse((const char *)data, size, &r) == 0) {
+		struct qu_buf b;
+		qu_buf_init(&b, SIZE_MAX);
+		app_sync_dirs_format(&b, &r);
+		if (app_sync_dirs_parse(b.data, b.len, &r2) < 0 || !app_sync_dirs_rec_same(&r, &r2))
+			abort();
+		qu_buf_clear(&b);
+	}
+	/* The same bytes as a VANISHED UID set: ranges of non-zero UIDs. */
+	char *z = xstrndup((const char *)data, size);
+	struct app_sync_range *v;
+	size_t n;
+	if (app_sync_uidset_parse(z, &v, &n) == 0) {
+		if (!n)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			if (!v[i].lo || v[i].lo > v[i].hi || !app_sync_in_ranges(v, n, v[i].hi))
+				abort();
+		free(v);
+	}
+	free(z);
+	/* ... and as a message: a Message-ID fit to quote, or none. */
+	char *mid = app_sync_message_id((const char *)data, size);
+	if (mid) {
+		size_t k = strlen(mid);
+		if (k < 3 || k > 250 || mid[0] != '<' || mid[k - 1] != '>' || strpbrk(mid, "\"\\ \r\n"))
+			abort();
+		free(mid);
+	}
 	app_sync_state_clear(&st);
 	return 0;
 }

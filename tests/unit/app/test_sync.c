@@ -1,13 +1,14 @@
 /*
  * quail sync's merge rules (src/app/sync_merge.c): the per-flag merge over
  * every combination of last-synced, local and server value, the decision
- * table of what happens to a message, and the state file's lines and
- * names (sync_state.c).
+ * table of what happens to a message, the state file's lines and
+ * names, and the record of the Maildir's directories (sync_state.c).
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -214,6 +215,127 @@ START_TEST(test_state_file)
 }
 END_TEST
 
+/* The record that lets a run skip listing an unchanged Maildir: its line
+ * round-trips, damaged lines are refused, it names one state only, and a
+ * change in cur/ is seen. */
+START_TEST(test_dirs_record)
+{
+	char dir[] = "/tmp/quail-sync-test-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char *md = xasprintf("%s/INBOX", dir), *cur = xasprintf("%s/cur", md),
+	     *new = xasprintf("%s/new", md);
+	struct app_sync_dirs d, d2;
+	app_sync_dirs_stat(md, &d);
+	ck_assert(!d.ok); /* no Maildir yet */
+	ck_assert_int_eq(mkdir(md, 0700), 0);
+	ck_assert_int_eq(mkdir(cur, 0700), 0);
+	ck_assert_int_eq(mkdir(new, 0700), 0);
+	app_sync_dirs_stat(md, &d);
+	ck_assert(d.ok);
+	ck_assert(!app_sync_dirs_settled(&d, (int64_t)d.sec[0]));
+	ck_assert(app_sync_dirs_settled(&d, (int64_t)d.sec[0] + 10));
+	struct app_sync_state st;
+	memset(&st, 0, sizeof st);
+	st.uidvalidity = 5;
+	st.uidnext = 3;
+	st.modseq = 77;
+	app_sync_state_set(&st, 1, S, "a", 1);
+	app_sync_state_set(&st, 2, 0, "b", 1);
+	struct app_sync_dirs_rec r, back, other;
+	app_sync_dirs_rec_of(&st, &d, &r);
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	app_sync_dirs_format(&b, &r);
+	ck_assert_int_eq(app_sync_dirs_parse(b.data, b.len, &back), 0);
+	ck_assert(app_sync_dirs_rec_same(&r, &back));
+	ck_assert_int_eq(app_sync_dirs_parse(b.data, b.len - 1, &back) == 0 &&
+				 app_sync_dirs_rec_same(&r, &back),
+			 0);
+	ck_assert_int_eq(app_sync_dirs_parse("D 1 2 3", 7, &back), -1);
+	ck_assert_int_eq(app_sync_dirs_parse("D 0 1 1 1 1 1 1 1 1 1 1 1 1", 27, &back), -1);
+	ck_assert_int_eq(app_sync_dirs_parse("D 1 1 1 1 1 1 1 1 1000000000 1 1 1 1", 36, &back), -1);
+	qu_buf_clear(&b);
+	/* another flag in the state: another state */
+	app_sync_state_set(&st, 2, F, "b", 1);
+	app_sync_dirs_rec_of(&st, &d, &other);
+	ck_assert(!app_sync_dirs_rec_same(&r, &other));
+	/* saved and read back; a file added to cur/ changes the directory */
+	struct qu_err err;
+	qu_err_clear(&err);
+	ck_assert_int_eq(app_sync_dirs_load(dir, "sync-INBOX", &back, &err), 0);
+	ck_assert_int_eq(app_sync_dirs_save(dir, "sync-INBOX", &r, &err), 0);
+	ck_assert_int_eq(app_sync_dirs_load(dir, "sync-INBOX", &back, &err), 1);
+	ck_assert(app_sync_dirs_rec_same(&r, &back));
+	usleep(20000);
+	char *f = xasprintf("%s/x:2,S", cur);
+	FILE *fp = fopen(f, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	app_sync_dirs_stat(md, &d2);
+	ck_assert(!app_sync_dirs_same(&d, &d2));
+	app_sync_state_clear(&st);
+	free(f);
+	free(md);
+	free(cur);
+	free(new);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* VANISHED UID sets (RFC 7162 §3.2.10). */
+START_TEST(test_uidset)
+{
+	struct app_sync_range *v;
+	size_t n;
+	ck_assert_int_eq(app_sync_uidset_parse("3:5,9,12:10", &v, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert(app_sync_in_ranges(v, n, 3) && app_sync_in_ranges(v, n, 5));
+	ck_assert(!app_sync_in_ranges(v, n, 6) && app_sync_in_ranges(v, n, 9));
+	ck_assert(app_sync_in_ranges(v, n, 11) && !app_sync_in_ranges(v, n, 13));
+	ck_assert_uint_eq(v[2].lo, 10);
+	free(v);
+	ck_assert_int_eq(app_sync_uidset_parse("4294967295", &v, &n), 0);
+	free(v);
+	static const char *const bad[] = {"", "0", "1:", ":2", "1,,2", "1,", "*", "1:*",
+					  "4294967296", "01", "1 2", "12345678901"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(app_sync_uidset_parse(bad[i], &v, &n), -1);
+		ck_assert_ptr_null(v);
+	}
+}
+END_TEST
+
+/* The Message-ID a message is found by when the server gives no
+ * APPENDUID: the first field, unfolded, and only when it quotes plainly. */
+START_TEST(test_message_id)
+{
+	static const struct {
+		const char *msg, *want;
+	} t[] = {
+		{"From: a\r\nMessage-ID: <x.1@h>\r\n\r\nbody", "<x.1@h>"},
+		{"message-id:\t <x.2@h> \nSubject: s\n\n", "<x.2@h>"},
+		{"Message-ID:\r\n <x.3@h>\r\n\r\n", "<x.3@h>"},
+		{"Subject: s\n\nMessage-ID: <body@h>\n", NULL},
+		{"Message-ID: <a\"b@h>\n\n", NULL},
+		{"Message-ID: x@h\n\n", NULL},
+		{"Message-ID: <\xc3\xa9@h>\n\n", NULL},
+		{"Message-ID: <a@h> <b@h>\n\n", NULL},
+		{"X-Message-ID: <no@h>\n\n", NULL},
+		{"", NULL},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char *got = app_sync_message_id(t[i].msg, strlen(t[i].msg));
+		if (t[i].want)
+			ck_assert_str_eq(got ? got : "(none)", t[i].want);
+		else
+			ck_assert_ptr_null(got);
+		free(got);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -228,6 +350,9 @@ main(void)
 	tcase_add_test(tc, test_state_names);
 	tcase_add_test(tc, test_state_lines);
 	tcase_add_test(tc, test_state_file);
+	tcase_add_test(tc, test_dirs_record);
+	tcase_add_test(tc, test_uidset);
+	tcase_add_test(tc, test_message_id);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
