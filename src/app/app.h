@@ -653,8 +653,19 @@ int app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn
  * with the errors of index_open and index_update. */
 int app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err);
 /* Adds a batch to f (and frees it); sort, threads and limit are applied
- * again. */
-void app_view_add(struct app_view *f, struct app_view_batch *b);
+ * again. A first page (app_view_first_page) is taken only by an empty
+ * view sorted as the page is (else dropped); the first other batch then
+ * replaces the page's rows, and true is returned: row ids changed. */
+bool app_view_add(struct app_view *f, struct app_view_batch *b);
+/* The first screen of a Maildir the index holds, before the folder is
+ * read (SPEC §8: the first page shows at once): rows [0, rows) in date
+ * order (newest first with reverse) with one LIMIT query, and the
+ * folder's total from the index, given to fn as one batch (a view holding
+ * it counts unread, flagged and deleted as 0 until the rows come). Other sorts,
+ * an mbox, or a folder the index does not hold give nothing. Returns 1
+ * when a page was given, 0 when not, -1 with the index's errors. */
+int app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
+	app_batch_fn fn, void *ctx, struct qu_err *err);
 
 /* Rows shown (after limit and collapsed threads) and messages in all. */
 size_t app_view_count(const struct app_view *f);

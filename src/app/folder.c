@@ -484,9 +484,33 @@ refresh(struct app_view *f)
 	rebuild_shown(f, live);
 }
 
-void
+/* Drops the rows of a first page before the folder's own rows come. */
+static void
+drop_page(struct app_view *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		app_msg_clear(&f->msgs[i]);
+	f->n = 0;
+	f->page = false;
+}
+
+bool
 app_view_add(struct app_view *f, struct app_view_batch *b)
 {
+	bool replaced = false;
+	if (b->page) {
+		/* A page sorted otherwise (the sort changed since it was asked
+		 * for) or after rows came would draw a wrong order or tree. */
+		if (f->n || b->sort != f->sort || b->reverse != f->reverse) {
+			app_view_batch_free(b);
+			return false;
+		}
+		f->page = true;
+		f->page_total = b->total;
+	} else if (f->page) {
+		drop_page(f);
+		replaced = true;
+	}
 	f->msgs = xgrow(f->msgs, &f->alloc, f->n + b->n, sizeof *f->msgs);
 	for (size_t i = 0; i < b->n; i++) {
 		f->msgs[f->n] = b->v[i];
@@ -496,6 +520,7 @@ app_view_add(struct app_view *f, struct app_view_batch *b)
 	b->n = 0;
 	app_view_batch_free(b);
 	refresh(f);
+	return replaced;
 }
 
 size_t
@@ -507,6 +532,8 @@ app_view_count(const struct app_view *f)
 size_t
 app_view_total(const struct app_view *f)
 {
+	if (f->page)
+		return f->page_total;
 	size_t n = 0;
 	for (size_t i = 0; i < f->n; i++)
 		n += !(f->msgs[i].flags & GONE_FLAG);
@@ -518,6 +545,8 @@ app_view_counts(const struct app_view *f, size_t *unread, size_t *flagged, size_
 	size_t *tagged)
 {
 	*unread = *flagged = *deleted = *tagged = 0;
+	if (f->page)
+		return; /* not known before the folder's rows come */
 	for (size_t i = 0; i < f->n; i++) {
 		unsigned fl = f->msgs[i].flags;
 		if (fl & GONE_FLAG)

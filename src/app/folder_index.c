@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 #include "index/index.h"
@@ -227,5 +228,93 @@ app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *
 		index_free(ix);
 	}
 	free(abs);
+	return rc;
+}
+
+/* ---- the first page ------------------------------------------------------ */
+
+struct page {
+	struct app_view_batch *b;
+};
+
+/* A row of the first page as the index last saw it: its name and flags
+ * may be behind a rename since, which the folder's own rows put right
+ * a moment later. */
+static int
+on_page_row(void *ctx, const struct index_row *r, struct qu_err *err)
+{
+	struct page *pg = ctx;
+	struct app_view_batch *b = pg->b;
+	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
+	struct app_msg *m = &b->v[b->n++];
+	memset(m, 0, sizeof *m);
+	m->path = xstrdup(r->path);
+	m->subject = dup_or_null(r->subject);
+	m->from_name = dup_or_null(r->from_name);
+	m->from_addr = dup_or_null(r->from_addr);
+	m->to_addr = dup_or_null(r->to_list);
+	m->cc_addr = dup_or_null(r->cc_list);
+	m->msgid = dup_or_null(r->message_id);
+	m->has_date = r->has_date;
+	m->date = r->date;
+	m->received = r->mtime;
+	m->size = r->size;
+	unsigned md = 0;
+	md |= r->flags & INDEX_FLAG_SEEN ? MAILDIR_FLAG_SEEN : 0;
+	md |= r->flags & INDEX_FLAG_FLAGGED ? MAILDIR_FLAG_FLAGGED : 0;
+	md |= r->flags & INDEX_FLAG_REPLIED ? MAILDIR_FLAG_REPLIED : 0;
+	md |= r->flags & INDEX_FLAG_DELETED ? MAILDIR_FLAG_TRASHED : 0;
+	md |= r->flags & INDEX_FLAG_DRAFT ? MAILDIR_FLAG_DRAFT : 0;
+	m->flags = flags_of(md, r->is_new, r->has_attachment);
+	m->ix_id = r->id;
+	m->ix_parent = r->parent;
+	m->number = (size_t)r->id;
+	return 0;
+}
+
+int
+app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
+	app_batch_fn fn, void *ctx, struct qu_err *err)
+{
+	if (sort != APP_SORT_DATE || rows == 0 || store_kind(path) != STORE_KIND_MAILDIR)
+		return 0;
+	char *abs = realpath(path, NULL);
+	if (!abs)
+		return 0;
+	/* Only an index that exists already: the first page is not the
+	 * one to create it (the full open is). */
+	struct qu_err perr = {0};
+	char *db = index_default_path(&perr);
+	bool have = db && access(db, F_OK) == 0;
+	free(db);
+	struct index *ix = have ? index_open(NULL, 0, err) : NULL;
+	if (!have) {
+		free(abs);
+		return 0;
+	}
+	struct page pg = {xcalloc(1, sizeof *pg.b)};
+	pg.b->page = true;
+	pg.b->sort = sort;
+	pg.b->reverse = reverse;
+	int rc = -1;
+	/* The total only: counting unread or flagged rows reads every row
+	 * of the folder (no index covers msg.flags), which is the slow part
+	 * this page is there to avoid; those counts come with the rows. */
+	uint64_t total = 0;
+	if (ix && index_count(ix, abs, NULL, &total, err) == 0) {
+		pg.b->total = (size_t)total;
+		rc = 0;
+		if (pg.b->total && index_search(ix, abs, NULL,
+					   reverse ? INDEX_SORT_NEWEST : INDEX_SORT_OLDEST, 0,
+					   rows, on_page_row, &pg, err) < 0)
+			rc = -1;
+	}
+	index_free(ix);
+	free(abs);
+	if (rc == 0 && pg.b->n) {
+		fn(ctx, pg.b);
+		return 1;
+	}
+	app_view_batch_free(pg.b);
 	return rc;
 }

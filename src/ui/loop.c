@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -77,12 +78,94 @@ complete(struct ui *u)
 	free(c);
 }
 
+/* ---- timing trace ------------------------------------------------------ */
+
+/* QUAIL_UI_TRACE=FILE appends one line per step of opening a folder
+ * (microseconds of CLOCK_MONOTONIC, and since the process started) so
+ * that where an open spends its time can be seen without a profiler.
+ * Written from the UI thread and the worker: each line is one write(2)
+ * on an O_APPEND descriptor, so lines do not interleave. */
+static int trace_fd = -1;
+static int64_t trace_t0;
+
+static int64_t
+trace_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The process's start on the CLOCK_MONOTONIC scale: /proc/self/stat's
+ * starttime is in clock ticks since boot, the same origin as
+ * CLOCK_BOOTTIME; 0 when unknown (times are then since trace_open). */
+static int64_t
+process_start_us(void)
+{
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+	unsigned long long start = 0;
+	for (int field = 2; p && *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (!p || sscanf(p, "%llu", &start) != 1)
+		return 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	struct timespec boot, mono;
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	int64_t skew = ((int64_t)boot.tv_sec - mono.tv_sec) * 1000000 +
+		(boot.tv_nsec - mono.tv_nsec) / 1000;
+	return hz > 0 ? (int64_t)(start * 1000000ull / (unsigned long long)hz) - skew : 0;
+}
+
+static void
+trace_open(void)
+{
+	const char *path = getenv("QUAIL_UI_TRACE");
+	if (!path || !*path || trace_fd >= 0)
+		return;
+	trace_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	trace_t0 = process_start_us();
+	if (trace_t0 == 0)
+		trace_t0 = trace_now_us();
+}
+
+static void
+ui_trace_step(const char *fmt, ...)
+{
+	if (trace_fd < 0)
+		return;
+	char line[256];
+	int64_t now = trace_now_us();
+	int n = snprintf(line, sizeof line, "%lld %.3f ms ", (long long)now,
+		(double)(now - trace_t0) / 1000.0);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof line)
+		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line - 1)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	if (write(trace_fd, line, (size_t)n) < 0)
+		return; /* a trace that cannot be written is not an error */
+}
+
 /* ---- reading a folder on a worker ------------------------------------- */
 
 static void
 scan_batch(void *ctx, struct app_view_batch *b)
 {
 	struct ui_job *j = ctx;
+	ui_trace_step("worker: batch ready");
 	struct ui_msg *m = xcalloc(1, sizeof *m);
 	m->kind = UI_MSG_BATCH;
 	m->req = j->req;
@@ -97,15 +180,24 @@ scan_run(struct ui_job *j)
 	m->kind = UI_MSG_SCANNED;
 	m->req = j->req;
 	bool need_index = false;
+	/* The rows of the first screen with one query, before the folder
+	 * is read through (SPEC §8); errors there leave it to the load. */
+	struct qu_err perr = {0};
+	ui_trace_step("worker: first page starts");
+	app_view_first_page(j->path, j->sort, j->reverse, j->first_rows, scan_batch, j, &perr);
+	ui_trace_step("worker: load starts");
 	m->rc = app_view_load(j->path, j->cancel, scan_batch, j, &need_index, &m->err);
 	int rc = m->rc;
+	ui_trace_step("worker: load done rc=%d", rc);
 	ui_pool_post(j->pool, m); /* the UI's from here on */
 	/* A folder shown from its files is indexed now, for the next open;
 	 * leaving the folder (or quitting) cancels it, and what was written
 	 * stays. */
 	struct qu_err err = {0};
-	if (rc == 0 && need_index)
+	if (rc == 0 && need_index) {
 		app_view_index(j->path, j->cancel, &err);
+		ui_trace_step("worker: index update done");
+	}
 }
 
 void
@@ -139,6 +231,9 @@ ui_open_folder(struct ui *u, const char *path)
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = scan_run;
 	j->path = xstrdup(u->folder);
+	j->sort = u->sort;
+	j->reverse = u->sort_reverse;
+	j->first_rows = ui_index_rows(u);
 	u->scan_req = ui_pool_submit(u->pool, j);
 	u->screen = UI_SCREEN_INDEX;
 	u->dirty = true;
@@ -182,10 +277,15 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	case UI_MSG_BATCH:
 		if (m->req != u->scan_req)
 			break;
-		app_view_add(u->view, m->payload);
+		ui_trace_step("ui: batch taken");
+		/* The folder's rows replacing a first page get new ids: a
+		 * cursor the user moved stays on its row number. */
+		if (app_view_add(u->view, m->payload) && u->moved)
+			u->cursor_id = SIZE_MAX;
 		m->payload = NULL;
 		u->scanned = app_view_total(u->view);
 		place_cursor(u);
+		ui_trace_step("ui: batch added, %zu rows", u->scanned);
 		u->dirty = true;
 		break;
 	case UI_MSG_SCANNED:
@@ -472,6 +572,7 @@ ui_draw(struct ui *u)
 	draw_bottom(u);
 	refresh();
 	u->dirty = false;
+	ui_trace_step("ui: drawn, %zu rows", u->view ? app_view_count(u->view) : 0);
 }
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -491,10 +592,13 @@ nonblocking_pipe(int fd[2])
 int
 ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_err *err)
 {
+	trace_open();
+	ui_trace_step("ui: run");
 	if (nonblocking_pipe(u->wake) < 0 || nonblocking_pipe(u->sig) < 0)
 		return qu_err_sys(err, QU_E_SOFTWARE, errno, "pipe");
 	if (ui_term_open(u->sig[1], err) < 0)
 		return -1;
+	ui_trace_step("ui: terminal open");
 	u->pool = ui_pool_new(2, u->wake[1]);
 	u->reader = app_reader_new();
 	ui_open_folder(u, u->folder);

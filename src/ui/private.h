@@ -55,6 +55,10 @@ struct ui_job {
 	struct qu_buf bytes; /* the message's bytes, read on the UI thread */
 	bool full_headers;
 	struct ui_job *next;
+	/* Opening a folder: the first page from the index in this order. */
+	enum app_sort sort;
+	bool reverse;
+	size_t first_rows;
 };
 
 struct ui_pool;
