@@ -711,6 +711,16 @@ bool app_view_collapsed(const struct app_view *f, size_t id);
  * away) or IOERR. */
 int app_view_set_flags(struct app_view *f, size_t id, unsigned set, unsigned clear,
 	struct qu_err *err);
+/* The renames flag changes made since the last call, for the index
+ * (app_view_index_renames): an owned array *pairs of 2n owned paths, old
+ * and new in turn (free each and it); 0 and NULL when none. */
+size_t app_view_take_renames(struct app_view *f, char ***pairs);
+/* Tells the local index of n renames (pairs as app_view_take_renames
+ * gives) in the Maildir folder, so that search and the next open see the
+ * new flags (SPEC §9: the UI keeps the index current). Never creates an
+ * index. Runs on any thread. Returns 0, or -1 with the index's errors. */
+int app_view_index_renames(const char *folder, char *const *pairs, size_t n,
+	const struct qu_cancel *cancel, struct qu_err *err);
 /* Copies (or moves) message id into the Maildir dest (created when
  * missing), keeping its flags; a moved message leaves the view. Returns
  * 0, or -1 with NOINPUT, IOERR. */

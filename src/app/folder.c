@@ -167,6 +167,9 @@ app_view_free(struct app_view *f)
 	free(f->path);
 	free(f->limit);
 	app_pattern_free(f->limit_pat);
+	for (size_t i = 0; i < f->nrenames; i++)
+		free(f->renames[i]);
+	free(f->renames);
 	free(f);
 }
 
@@ -727,11 +730,24 @@ write_flags(struct app_view *f, struct app_msg *m, struct qu_err *err)
 	maildir_free(md);
 	if (rc < 0)
 		return -1;
-	free(m->path);
-	m->path = xasprintf("%s/%s", f->path, rel);
+	char *to = xasprintf("%s/%s", f->path, rel);
 	free(rel);
+	f->renames = xgrow(f->renames, &f->renames_alloc, f->nrenames + 2, sizeof *f->renames);
+	f->renames[f->nrenames++] = m->path; /* the index's row goes by the old name */
+	f->renames[f->nrenames++] = xstrdup(to);
+	m->path = to;
 	m->flags &= ~APP_MSG_NEW;
 	return 0;
+}
+
+size_t
+app_view_take_renames(struct app_view *f, char ***pairs)
+{
+	size_t n = f->nrenames / 2;
+	*pairs = f->renames;
+	f->renames = NULL;
+	f->nrenames = f->renames_alloc = 0;
+	return n;
 }
 
 int

@@ -231,6 +231,8 @@ app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *
 	return rc;
 }
 
+static bool index_exists(void);
+
 /* ---- the first page ------------------------------------------------------ */
 
 struct page {
@@ -283,10 +285,7 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 		return 0;
 	/* Only an index that exists already: the first page is not the
 	 * one to create it (the full open is). */
-	struct qu_err perr = {0};
-	char *db = index_default_path(&perr);
-	bool have = db && access(db, F_OK) == 0;
-	free(db);
+	bool have = index_exists();
 	struct index *ix = have ? index_open(NULL, 0, err) : NULL;
 	if (!have) {
 		free(abs);
@@ -317,4 +316,29 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 	}
 	app_view_batch_free(pg.b);
 	return rc;
+}
+
+/* ---- flag changes into the index ------------------------------------------ */
+
+static bool
+index_exists(void)
+{
+	struct qu_err err = {0};
+	char *db = index_default_path(&err);
+	bool have = db && access(db, F_OK) == 0;
+	free(db);
+	return have;
+}
+
+int
+app_view_index_renames(const char *folder, char *const *pairs, size_t n,
+	const struct qu_cancel *cancel, struct qu_err *err)
+{
+	if (n == 0 || !pairs || !index_exists())
+		return 0;
+	/* The index has no call for one row by file name here yet, so the
+	 * folder is brought up to date: the renames changed its directory's
+	 * mtime, so it alone is listed, and a renamed file is matched by its
+	 * unique name without reading the message. */
+	return app_view_index(folder, cancel, err);
 }

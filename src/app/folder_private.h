@@ -65,6 +65,10 @@ struct app_view {
 	 * counts are not known yet. */
 	bool page;
 	size_t page_total;
+	/* Files renamed by flag changes, not yet told to the index: old and
+	 * new path in turn (app_view_take_renames). */
+	char **renames;
+	size_t nrenames, renames_alloc;
 };
 
 /* A parsed pattern (folder_match.c). */

@@ -200,6 +200,37 @@ scan_run(struct ui_job *j)
 	}
 }
 
+/* ---- flag changes into the index --------------------------------------- */
+
+static void
+renames_run(struct ui_job *j)
+{
+	struct qu_err err = {0};
+	ui_trace_step("worker: %zu renames to the index", j->nrenames);
+	app_view_index_renames(j->path, j->renames, j->nrenames, j->cancel, &err);
+	ui_trace_step("worker: renames indexed");
+}
+
+/* The files flag keys renamed go to the index on a worker, so that
+ * search and the next open see the new flags (SPEC §9) and the key is
+ * answered without waiting for the database. */
+static void
+index_renames(struct ui *u)
+{
+	if (!u->view || !u->pool)
+		return;
+	char **pairs;
+	size_t n = app_view_take_renames(u->view, &pairs);
+	if (n == 0)
+		return;
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = renames_run;
+	j->path = xstrdup(u->folder);
+	j->renames = pairs;
+	j->nrenames = n;
+	ui_pool_submit(u->pool, j);
+}
+
 void
 ui_open_folder(struct ui *u, const char *path)
 {
@@ -214,6 +245,7 @@ ui_open_folder(struct ui *u, const char *path)
 		ui_pool_cancel(u->pool, u->scan_req);
 	if (u->view) {
 		app_view_expunge(u->view, &err);
+		index_renames(u);
 		app_view_free(u->view);
 	}
 	app_view_sort(v, u->sort, u->sort_reverse);
@@ -607,6 +639,7 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 	int64_t last_progress = 0;
 	while (!u->quit) {
 		drain_keys(u);
+		index_renames(u);
 		if (u->quit)
 			break;
 		if (u->scanning && qu_now_ms() - last_progress > 200) {

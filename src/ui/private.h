@@ -59,6 +59,9 @@ struct ui_job {
 	enum app_sort sort;
 	bool reverse;
 	size_t first_rows;
+	/* Flag changes for the index: old and new path in turn (owned). */
+	char **renames;
+	size_t nrenames;
 };
 
 struct ui_pool;

@@ -38,6 +38,9 @@ job_free(struct ui_job *j)
 		return;
 	qu_cancel_free(j->cancel);
 	qu_buf_clear(&j->bytes);
+	for (size_t i = 0; i < 2 * j->nrenames; i++)
+		free(j->renames[i]);
+	free(j->renames);
 	free(j->path);
 	free(j);
 }

@@ -368,6 +368,43 @@ START_TEST(test_first_page_from_index)
 }
 END_TEST
 
+/* A flag key renames the file; the rename reaches the index, so that a
+ * first page read from it afterwards has the new flags. */
+START_TEST(test_flag_change_reaches_index)
+{
+	char *cache = xasprintf("%s/cache", base);
+	ck_assert_int_eq(setenv("XDG_CACHE_HOME", cache, 1), 0);
+	struct qu_err err = {0};
+	struct app_view *v = open_view(dir);
+	char **pairs;
+	/* No index: renames are kept for it, telling it does nothing. */
+	ck_assert_uint_eq(app_view_take_renames(v, &pairs), 0);
+	ck_assert_ptr_null(pairs);
+	ck_assert_int_eq(app_view_index(dir, NULL, &err), 0);
+	struct app_row r;
+	ck_assert(app_view_row(v, 2, &r));
+	ck_assert_str_eq(r.subject, "other");
+	ck_assert_int_eq(app_view_set_flags(v, r.id, APP_MSG_SEEN | APP_MSG_FLAGGED, 0, &err), 0);
+	ck_assert_uint_eq(app_view_take_renames(v, &pairs), 1);
+	ck_assert_ptr_null(strstr(pairs[0], ":2,FS"));
+	ck_assert_ptr_nonnull(strstr(pairs[1], ":2,FS"));
+	ck_assert_int_eq(app_view_index_renames(dir, pairs, 1, NULL, &err), 0);
+	free(pairs[0]);
+	free(pairs[1]);
+	free(pairs);
+	ck_assert_uint_eq(app_view_take_renames(v, &pairs), 0);
+	app_view_free(v);
+	v = app_view_new(dir, &err);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 5, add_batch, v, &err), 1);
+	ck_assert(app_view_row(v, 2, &r));
+	ck_assert_str_eq(r.subject, "other");
+	ck_assert(r.flags & APP_MSG_SEEN);
+	ck_assert(r.flags & APP_MSG_FLAGGED);
+	app_view_free(v);
+	free(cache);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -381,6 +418,7 @@ main(void)
 	tcase_add_test(tc, test_pager_view);
 	tcase_add_test(tc, test_resolve_and_sort_names);
 	tcase_add_test(tc, test_first_page_from_index);
+	tcase_add_test(tc, test_flag_change_reaches_index);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
