@@ -652,6 +652,12 @@ int app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn
 /* Brings the index up to date with the Maildir at path. Returns 0, or -1
  * with the errors of index_open and index_update. */
 int app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err);
+/* app_view_index with progress: fn(ctx, done, total) after the folder is
+ * listed and then every so many messages read (from the thread that runs
+ * it). */
+typedef void (*app_index_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+	void *ctx, struct qu_err *err);
 /* Adds a batch to f (and frees it); sort, threads and limit are applied
  * again. A first page (app_view_first_page) is taken only by an empty
  * view sorted as the page is (else dropped); the first other batch then

@@ -213,8 +213,22 @@ app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn,
 	return app_view_scan(path, cancel, fn, ctx, err);
 }
 
+/* Hands index_update's progress on as (done, total) of this folder. */
+struct watch {
+	app_index_progress_fn fn;
+	void *ctx;
+};
+
+static void
+on_progress(void *ctx, const struct index_progress *p)
+{
+	struct watch *w = ctx;
+	w->fn(w->ctx, p->done, p->total);
+}
+
 int
-app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err)
+app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+	void *ctx, struct qu_err *err)
 {
 	char *abs = realpath(path, NULL);
 	if (!abs)
@@ -223,12 +237,23 @@ app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *
 	int rc = -1;
 	if (ix) {
 		const char *paths[] = {abs};
-		struct index_update_opts o = {.cancel = cancel};
+		struct watch w = {fn, ctx};
+		struct index_update_opts o = {
+			.cancel = cancel,
+			.progress = fn ? on_progress : NULL,
+			.progress_ctx = &w,
+		};
 		rc = index_update(ix, paths, 1, &o, NULL, err);
 		index_free(ix);
 	}
 	free(abs);
 	return rc;
+}
+
+int
+app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err)
+{
+	return app_view_index_watch(path, cancel, NULL, NULL, err);
 }
 
 static bool index_exists(void);

@@ -173,6 +173,20 @@ scan_batch(void *ctx, struct app_view_batch *b)
 	ui_pool_post(j->pool, m);
 }
 
+/* The index update's progress to the status line (SPEC §8: the user
+ * sees what a long job is doing); total 0: it ended. */
+static void
+index_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct ui_job *j = ctx;
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_INDEXING;
+	m->req = j->req;
+	m->id = (size_t)done;
+	m->total = total;
+	ui_pool_post(j->pool, m);
+}
+
 static void
 scan_run(struct ui_job *j)
 {
@@ -195,7 +209,8 @@ scan_run(struct ui_job *j)
 	 * stays. */
 	struct qu_err err = {0};
 	if (rc == 0 && need_index) {
-		app_view_index(j->path, j->cancel, &err);
+		app_view_index_watch(j->path, j->cancel, index_progress, j, &err);
+		index_progress(j, 0, 0);
 		ui_trace_step("worker: index update done");
 	}
 }
@@ -267,6 +282,8 @@ ui_open_folder(struct ui *u, const char *path)
 	j->reverse = u->sort_reverse;
 	j->first_rows = ui_index_rows(u);
 	u->scan_req = ui_pool_submit(u->pool, j);
+	u->index_req = u->scan_req;
+	u->indexing = false;
 	u->screen = UI_SCREEN_INDEX;
 	u->dirty = true;
 }
@@ -332,6 +349,16 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		break;
 	case UI_MSG_LOADED:
 		ui_pager_loaded(u, m);
+		break;
+	case UI_MSG_INDEXING:
+		if (m->req != u->index_req)
+			break;
+		/* Shown only while new messages are read: an update that finds
+		 * the index current lists the folder and ends. */
+		u->indexing = m->total > 0 && m->id < m->total;
+		u->index_done = m->id;
+		u->index_total = m->total;
+		u->dirty = true;
 		break;
 	}
 }

@@ -27,6 +27,9 @@ enum ui_msg_kind {
 	UI_MSG_BATCH,  /* messages read so far (payload: app_view_batch) */
 	UI_MSG_SCANNED,/* the folder read through (or failed: rc, err) */
 	UI_MSG_LOADED, /* a message for the pager (payload: qu_buf) */
+	/* Indexing the open folder: id messages read of total; total 0 when
+	 * the update ended. */
+	UI_MSG_INDEXING,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -38,6 +41,7 @@ struct ui_msg {
 	struct qu_err err;
 	void *payload;
 	size_t id;      /* the message a LOADED result is for */
+	uint64_t total; /* INDEXING */
 	struct ui_msg *next;
 };
 
@@ -218,6 +222,9 @@ struct ui {
 	bool scanning;
 	size_t scanned;
 	int64_t scan_start_ms;
+	/* The open folder's index update, for the status line. */
+	bool indexing;
+	uint64_t index_req, index_done, index_total;
 
 	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
 	size_t cursor, top;  /* shown rows */

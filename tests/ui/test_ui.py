@@ -484,8 +484,10 @@ class Indexed(UITest):
             con.close()
 
     def indexed(self):
-        """Opens the folder once and waits until the index holds it."""
+        """Opens the folder once and waits until the index holds it; the
+        status line shows the update's progress and then drops it."""
         t = self.open_index()
+        t.wait_text("[indexing ", 60)
 
         def done(_t):
             try:
@@ -493,6 +495,7 @@ class Indexed(UITest):
             except Exception:
                 return False
         t.wait(done, 180, "the folder indexed")
+        t.wait(lambda t: "indexing" not in t.text(), 30, "the progress gone")
         self.quit(t)
         self.term = None
 
