@@ -642,6 +642,13 @@ typedef void (*app_batch_fn)(void *ctx, struct app_view_batch *b);
 int app_view_scan(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
 	struct qu_err *err);
 void app_view_batch_free(struct app_view_batch *b);
+/* New mail seen in the Maildir path's new/ while it is open: the header
+ * blocks of the files names (base names in new/; names with a '/' or a
+ * leading dot are skipped, files gone already too) to fn as one batch.
+ * Returns 1 when a batch was given, 0 when none, -1 with NOINPUT (not a
+ * Maildir). Runs on any thread. */
+int app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn fn, void *ctx,
+	struct qu_err *err);
 /* What a view opens with (folder_index.c): a Maildir the local index
  * holds is brought up to date there and its rows read from it, without
  * opening a message; anything else goes through app_view_scan, and

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -246,6 +248,91 @@ index_renames(struct ui *u)
 	ui_pool_submit(u->pool, j);
 }
 
+/* ---- new mail in the open folder ---------------------------------------- */
+
+static void
+watch_stop(struct ui *u)
+{
+	if (u->watching)
+		close(u->watch_fd);
+	u->watching = false;
+	for (size_t i = 0; i < u->n_new; i++)
+		free(u->new_names[i]);
+	free(u->new_names);
+	u->new_names = NULL;
+	u->n_new = u->new_alloc = 0;
+	u->newmail_req = 0;
+}
+
+/* Deliveries land in new/ (tmp/ then a rename: IN_MOVED_TO; IN_CREATE
+ * for a writer that links), so watching new/ sees new mail without a
+ * key (SPEC §8). Started once the folder is read: mail that came during
+ * the read was in its listing or shows at the next open. */
+static void
+watch_start(struct ui *u)
+{
+	watch_stop(u);
+	char *dir = xasprintf("%s/new", u->folder);
+	struct stat st;
+	int fd = stat(dir, &st) == 0 && S_ISDIR(st.st_mode)
+		? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
+	if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	u->watching = fd >= 0;
+	u->watch_fd = fd;
+}
+
+static void
+newmail_run(struct ui_job *j)
+{
+	struct qu_err err = {0};
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_SCANNED;
+	m->req = j->req;
+	m->rc = app_view_scan_new(j->path, j->names, j->nnames, scan_batch, j, &err);
+	ui_pool_post(j->pool, m);
+}
+
+/* The names seen go to a worker, one job at a time: the next names wait
+ * for its rows, so a big fetch into the open folder is read in a few
+ * large batches rather than one sort of the folder per message. */
+static void
+newmail_submit(struct ui *u)
+{
+	if (u->newmail_req || u->n_new == 0)
+		return;
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = newmail_run;
+	j->path = xstrdup(u->folder);
+	j->names = u->new_names;
+	j->nnames = u->n_new;
+	u->new_names = NULL;
+	u->n_new = u->new_alloc = 0;
+	u->newmail_req = ui_pool_submit(u->pool, j);
+}
+
+static void
+watch_read(struct ui *u)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	while ((n = read(u->watch_fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			p += sizeof *ev + ev->len;
+			if (ev->len == 0 || ev->name[0] == '\0' || (ev->mask & IN_ISDIR))
+				continue;
+			u->new_names = xgrow(u->new_names, &u->new_alloc, u->n_new + 1,
+				sizeof *u->new_names);
+			u->new_names[u->n_new++] = xstrdup(ev->name);
+		}
+	}
+	newmail_submit(u);
+}
+
 void
 ui_open_folder(struct ui *u, const char *path)
 {
@@ -258,6 +345,7 @@ ui_open_folder(struct ui *u, const char *path)
 	/* The folder left is no longer awaited: its read is canceled. */
 	if (u->scan_req)
 		ui_pool_cancel(u->pool, u->scan_req);
+	watch_stop(u);
 	if (u->view) {
 		app_view_expunge(u->view, &err);
 		index_renames(u);
@@ -319,11 +407,29 @@ place_cursor(struct ui *u)
 	ui_index_fix_cursor(u);
 }
 
+/* Rows of new mail: added where the sort puts them, the cursor staying
+ * on its message, as mutt does; the status line says so. */
+static void
+new_mail(struct ui *u, struct ui_msg *m)
+{
+	size_t before = app_view_total(u->view);
+	app_view_add(u->view, m->payload);
+	m->payload = NULL;
+	ui_index_fix_cursor(u);
+	if (app_view_total(u->view) > before)
+		ui_message(u, false, "New mail in this folder.");
+	u->dirty = true;
+}
+
 static void
 handle_msg(struct ui *u, struct ui_msg *m)
 {
 	switch (m->kind) {
 	case UI_MSG_BATCH:
+		if (m->req && m->req == u->newmail_req) {
+			new_mail(u, m);
+			break;
+		}
 		if (m->req != u->scan_req)
 			break;
 		ui_trace_step("ui: batch taken");
@@ -338,12 +444,19 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		u->dirty = true;
 		break;
 	case UI_MSG_SCANNED:
+		if (m->req && m->req == u->newmail_req) {
+			u->newmail_req = 0;
+			newmail_submit(u); /* what came meanwhile */
+			break;
+		}
 		if (m->req != u->scan_req)
 			break;
 		u->scan_req = 0;
 		u->scanning = false;
 		if (m->rc < 0 && m->err.cls != QU_E_CANCELED)
 			ui_message(u, true, "%s", m->err.msg);
+		else if (m->rc == 0)
+			watch_start(u);
 		place_cursor(u);
 		u->dirty = true;
 		break;
@@ -675,16 +788,17 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 		}
 		if (u->dirty)
 			ui_draw(u);
-		struct pollfd pf[3] = {
+		struct pollfd pf[4] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
 			{.fd = u->wake[0], .events = POLLIN},
 			{.fd = u->sig[0], .events = POLLIN},
+			{.fd = u->watching ? u->watch_fd : -1, .events = POLLIN},
 		};
 		/* While a folder is read, wake now and then for its progress. */
 		int timeout = u->scanning ? 200 : -1;
 		if (u->esc)
 			timeout = 1000;
-		int n = poll(pf, 3, timeout);
+		int n = poll(pf, 4, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n == 0 && u->esc) {
@@ -696,9 +810,12 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			drain_signals(u);
 		if (pf[1].revents & POLLIN)
 			drain_results(u);
+		if (u->watching && (pf[3].revents & POLLIN))
+			watch_read(u);
 		if (pf[0].revents & (POLLHUP | POLLERR))
 			u->quit = true;
 	}
+	watch_stop(u);
 	ui_pool_free(u->pool);
 	u->pool = NULL;
 	ui_term_close();

@@ -66,6 +66,9 @@ struct ui_job {
 	/* Flag changes for the index: old and new path in turn (owned). */
 	char **renames;
 	size_t nrenames;
+	/* New mail: file names in new/ (owned). */
+	char **names;
+	size_t nnames;
 };
 
 struct ui_pool;
@@ -225,6 +228,13 @@ struct ui {
 	/* The open folder's index update, for the status line. */
 	bool indexing;
 	uint64_t index_req, index_done, index_total;
+	/* New mail: inotify on the open Maildir's new/ once it is read
+	 * (watch_fd valid while watching); names seen, not yet read. */
+	bool watching;
+	int watch_fd;
+	uint64_t newmail_req;
+	char **new_names;
+	size_t n_new, new_alloc;
 
 	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
 	size_t cursor, top;  /* shown rows */

@@ -41,6 +41,9 @@ job_free(struct ui_job *j)
 	for (size_t i = 0; i < 2 * j->nrenames; i++)
 		free(j->renames[i]);
 	free(j->renames);
+	for (size_t i = 0; i < j->nnames; i++)
+		free(j->names[i]);
+	free(j->names);
 	free(j->path);
 	free(j);
 }

@@ -563,6 +563,31 @@ class Indexed(UITest):
         self.quit(t)
 
 
+class Live(UITest):
+    """Mail delivered into the open folder shows without a key."""
+
+    def test_new_mail_appears(self):
+        make_folder(self.md, 20)
+        t = self.open_index()
+        t.wait_text("Msgs:20]", 10)
+        # A delivery as a Maildir writer does it: tmp/, then a rename.
+        tmpf = os.path.join(self.md, "tmp", "%d.Mlive.test" % (BASE + 99))
+        with open(tmpf, "w") as f:
+            f.write("From: Late <late@example.org>\nSubject: Q999998 arrived\n"
+                    "Date: %s\nMessage-ID: <late@example.org>\n\nhello\n" % date(500))
+        os.rename(tmpf, os.path.join(self.md, "new", os.path.basename(tmpf)))
+        t.wait(lambda t: "Q999998" in t.text() and "Msgs:21 New:1]" in t.text(), 10,
+               "the new message")
+        self.assertIn("New mail in this folder.", t.text())
+        # A dot file (a writer's temporary) is not mail.
+        with open(os.path.join(self.md, "new", ".hidden"), "w") as f:
+            f.write("Subject: Q999997 no\n\nx\n")
+        time.sleep(1.0)
+        self.assertNotIn("Q999997", t.text())
+        self.assertIn("Msgs:21 New:1]", t.text())
+        self.quit(t)
+
+
 class Startup(UITest):
     def test_bad_option_exits_64(self):
         t = self.start("ui", "--nope")
