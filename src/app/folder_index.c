@@ -149,7 +149,11 @@ on_row(void *ctx, const struct index_row *r, struct qu_err *err)
 	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
 	struct app_msg *m = &b->v[b->n++];
 	memset(m, 0, sizeof *m);
-	m->path = xstrdup(l->files->v[fi].path);
+	/* The listing's path moves into the row (used is set: it is read
+	 * no more), so a folder's names are held once, not twice, while its
+	 * rows are built. */
+	m->path = l->files->v[fi].path;
+	l->files->v[fi].path = NULL;
 	m->subject = dup_or_null(r->subject);
 	m->from_name = dup_or_null(r->from_name);
 	m->from_addr = dup_or_null(r->from_addr);
