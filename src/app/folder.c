@@ -514,11 +514,25 @@ app_view_add(struct app_view *f, struct app_view_batch *b)
 		drop_page(f);
 		replaced = true;
 	}
-	f->msgs = xgrow(f->msgs, &f->alloc, f->n + b->n, sizeof *f->msgs);
-	for (size_t i = 0; i < b->n; i++) {
-		f->msgs[f->n] = b->v[i];
-		f->msgs[f->n].parent = SIZE_MAX;
-		f->n++;
+	if (f->n == 0) {
+		/* The first rows (a whole folder from the index comes as one
+		 * batch): the batch's array becomes the view's, rather than
+		 * a copy of it being held beside it at the peak. */
+		free(f->msgs);
+		f->msgs = b->v;
+		f->alloc = b->alloc;
+		f->n = b->n;
+		b->v = NULL;
+		b->alloc = 0;
+		for (size_t i = 0; i < f->n; i++)
+			f->msgs[i].parent = SIZE_MAX;
+	} else {
+		f->msgs = xgrow(f->msgs, &f->alloc, f->n + b->n, sizeof *f->msgs);
+		for (size_t i = 0; i < b->n; i++) {
+			f->msgs[f->n] = b->v[i];
+			f->msgs[f->n].parent = SIZE_MAX;
+			f->n++;
+		}
 	}
 	b->n = 0;
 	app_view_batch_free(b);
