@@ -498,6 +498,16 @@ drop_page(struct app_view *f)
 }
 
 bool
+app_view_end_page(struct app_view *f)
+{
+	if (!f->page)
+		return false;
+	drop_page(f);
+	refresh(f);
+	return true;
+}
+
+bool
 app_view_add(struct app_view *f, struct app_view_batch *b)
 {
 	bool replaced = false;

@@ -196,11 +196,6 @@ scan_run(struct ui_job *j)
 	m->kind = UI_MSG_SCANNED;
 	m->req = j->req;
 	bool need_index = false;
-	/* The rows of the first screen with one query, before the folder
-	 * is read through (SPEC §8); errors there leave it to the load. */
-	struct qu_err perr = {0};
-	ui_trace_step("worker: first page starts");
-	app_view_first_page(j->path, j->sort, j->reverse, j->first_rows, scan_batch, j, &perr);
 	ui_trace_step("worker: load starts");
 	m->rc = app_view_load(j->path, j->cancel, scan_batch, j, &need_index, &m->err);
 	int rc = m->rc;
@@ -215,6 +210,32 @@ scan_run(struct ui_job *j)
 		index_progress(j, 0, 0);
 		ui_trace_step("worker: index update done");
 	}
+}
+
+/* The page's batch, posted as a batch of the open it belongs to (j->id),
+ * so that it is dropped with that open. */
+static void
+page_batch(void *ctx, struct app_view_batch *b)
+{
+	struct ui_job *j = ctx;
+	ui_trace_step("worker: first page ready");
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_BATCH;
+	m->req = (uint64_t)j->id;
+	m->payload = b;
+	ui_pool_post(j->pool, m);
+}
+
+/* The rows of the first screen with one query (SPEC §8), beside the
+ * folder's read on the other worker rather than before it, so the read
+ * is not delayed; a page that comes after rows is dropped by the view.
+ * Errors leave it all to the read. */
+static void
+page_run(struct ui_job *j)
+{
+	struct qu_err err = {0};
+	ui_trace_step("worker: first page starts");
+	app_view_first_page(j->path, j->sort, j->reverse, j->first_rows, page_batch, j, &err);
 }
 
 /* ---- flag changes into the index --------------------------------------- */
@@ -366,10 +387,15 @@ ui_open_folder(struct ui *u, const char *path)
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = scan_run;
 	j->path = xstrdup(u->folder);
-	j->sort = u->sort;
-	j->reverse = u->sort_reverse;
-	j->first_rows = ui_index_rows(u);
 	u->scan_req = ui_pool_submit(u->pool, j);
+	struct ui_job *pg = xcalloc(1, sizeof *pg);
+	pg->run = page_run;
+	pg->path = xstrdup(u->folder);
+	pg->id = (size_t)u->scan_req;
+	pg->sort = u->sort;
+	pg->reverse = u->sort_reverse;
+	pg->first_rows = ui_index_rows(u);
+	ui_pool_submit(u->pool, pg);
 	u->index_req = u->scan_req;
 	u->indexing = false;
 	u->screen = UI_SCREEN_INDEX;
@@ -453,6 +479,8 @@ handle_msg(struct ui *u, struct ui_msg *m)
 			break;
 		u->scan_req = 0;
 		u->scanning = false;
+		if (app_view_end_page(u->view))
+			u->cursor_id = SIZE_MAX;
 		if (m->rc < 0 && m->err.cls != QU_E_CANCELED)
 			ui_message(u, true, "%s", m->err.msg);
 		else if (m->rc == 0)

@@ -354,6 +354,12 @@ START_TEST(test_first_page_from_index)
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, true, 1, add_batch, v, &err), 1);
 	ck_assert_uint_eq(app_view_count(v), 1);
 	ck_assert_str_eq(subject_at(v, 0), "Re: root too");
+	/* A folder read through with no rows (emptied since it was
+	 * indexed) drops the page; a view of rows has none to drop. */
+	ck_assert(app_view_end_page(v));
+	ck_assert_uint_eq(app_view_count(v), 0);
+	ck_assert_uint_eq(app_view_total(v), 0);
+	ck_assert(!app_view_end_page(v));
 	app_view_free(v);
 	/* A page asked in date order for a view sorted in threads since
 	 * is dropped; other sorts give no page. */
