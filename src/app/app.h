@@ -642,6 +642,13 @@ typedef void (*app_batch_fn)(void *ctx, struct app_view_batch *b);
 int app_view_scan(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
 	struct qu_err *err);
 void app_view_batch_free(struct app_view_batch *b);
+/* New mail seen in the Maildir path's new/ while it is open: the header
+ * blocks of the files names (base names in new/; names with a '/' or a
+ * leading dot are skipped, files gone already too) to fn as one batch.
+ * Returns 1 when a batch was given, 0 when none, -1 with NOINPUT (not a
+ * Maildir). Runs on any thread. */
+int app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn fn, void *ctx,
+	struct qu_err *err);
 /* What a view opens with (folder_index.c): a Maildir the local index
  * holds is brought up to date there and its rows read from it, without
  * opening a message; anything else goes through app_view_scan, and
@@ -652,9 +659,29 @@ int app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn
 /* Brings the index up to date with the Maildir at path. Returns 0, or -1
  * with the errors of index_open and index_update. */
 int app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err);
+/* app_view_index with progress: fn(ctx, done, total) after the folder is
+ * listed and then every so many messages read (from the thread that runs
+ * it). */
+typedef void (*app_index_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+	void *ctx, struct qu_err *err);
 /* Adds a batch to f (and frees it); sort, threads and limit are applied
- * again. */
-void app_view_add(struct app_view *f, struct app_view_batch *b);
+ * again. A first page (app_view_first_page) is taken only by an empty
+ * view sorted as the page is (else dropped); the first other batch then
+ * replaces the page's rows, and true is returned: row ids changed. */
+bool app_view_add(struct app_view *f, struct app_view_batch *b);
+/* The folder read through: a first page still held (no batch of rows came,
+ * the folder is empty now) is dropped. Returns whether one was. */
+bool app_view_end_page(struct app_view *f);
+/* The first screen of a Maildir the index holds, before the folder is
+ * read (SPEC §8: the first page shows at once): rows [0, rows) in date
+ * order (newest first with reverse) with one LIMIT query, and the
+ * folder's total from the index, given to fn as one batch (a view holding
+ * it counts unread, flagged and deleted as 0 until the rows come). Other sorts,
+ * an mbox, or a folder the index does not hold give nothing. Returns 1
+ * when a page was given, 0 when not, -1 with the index's errors. */
+int app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
+	app_batch_fn fn, void *ctx, struct qu_err *err);
 
 /* Rows shown (after limit and collapsed threads) and messages in all. */
 size_t app_view_count(const struct app_view *f);
@@ -700,6 +727,16 @@ bool app_view_collapsed(const struct app_view *f, size_t id);
  * away) or IOERR. */
 int app_view_set_flags(struct app_view *f, size_t id, unsigned set, unsigned clear,
 	struct qu_err *err);
+/* The renames flag changes made since the last call, for the index
+ * (app_view_index_renames): an owned array *pairs of 2n owned paths, old
+ * and new in turn (free each and it); 0 and NULL when none. */
+size_t app_view_take_renames(struct app_view *f, char ***pairs);
+/* Tells the local index of n renames (pairs as app_view_take_renames
+ * gives) in the Maildir folder, so that search and the next open see the
+ * new flags (SPEC §9: the UI keeps the index current). Never creates an
+ * index. Runs on any thread. Returns 0, or -1 with the index's errors. */
+int app_view_index_renames(const char *folder, char *const *pairs, size_t n,
+	const struct qu_cancel *cancel, struct qu_err *err);
 /* Copies (or moves) message id into the Maildir dest (created when
  * missing), keeping its flags; a moved message leaves the view. Returns
  * 0, or -1 with NOINPUT, IOERR. */

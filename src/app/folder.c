@@ -167,6 +167,9 @@ app_view_free(struct app_view *f)
 	free(f->path);
 	free(f->limit);
 	app_pattern_free(f->limit_pat);
+	for (size_t i = 0; i < f->nrenames; i++)
+		free(f->renames[i]);
+	free(f->renames);
 	free(f);
 }
 
@@ -484,18 +487,67 @@ refresh(struct app_view *f)
 	rebuild_shown(f, live);
 }
 
-void
+/* Drops the rows of a first page before the folder's own rows come. */
+static void
+drop_page(struct app_view *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		app_msg_clear(&f->msgs[i]);
+	f->n = 0;
+	f->page = false;
+}
+
+bool
+app_view_end_page(struct app_view *f)
+{
+	if (!f->page)
+		return false;
+	drop_page(f);
+	refresh(f);
+	return true;
+}
+
+bool
 app_view_add(struct app_view *f, struct app_view_batch *b)
 {
-	f->msgs = xgrow(f->msgs, &f->alloc, f->n + b->n, sizeof *f->msgs);
-	for (size_t i = 0; i < b->n; i++) {
-		f->msgs[f->n] = b->v[i];
-		f->msgs[f->n].parent = SIZE_MAX;
-		f->n++;
+	bool replaced = false;
+	if (b->page) {
+		/* A page sorted otherwise (the sort changed since it was asked
+		 * for) or after rows came would draw a wrong order or tree. */
+		if (f->n || b->sort != f->sort || b->reverse != f->reverse) {
+			app_view_batch_free(b);
+			return false;
+		}
+		f->page = true;
+		f->page_total = b->total;
+	} else if (f->page) {
+		drop_page(f);
+		replaced = true;
+	}
+	if (f->n == 0) {
+		/* The first rows (a whole folder from the index comes as one
+		 * batch): the batch's array becomes the view's, rather than
+		 * a copy of it being held beside it at the peak. */
+		free(f->msgs);
+		f->msgs = b->v;
+		f->alloc = b->alloc;
+		f->n = b->n;
+		b->v = NULL;
+		b->alloc = 0;
+		for (size_t i = 0; i < f->n; i++)
+			f->msgs[i].parent = SIZE_MAX;
+	} else {
+		f->msgs = xgrow(f->msgs, &f->alloc, f->n + b->n, sizeof *f->msgs);
+		for (size_t i = 0; i < b->n; i++) {
+			f->msgs[f->n] = b->v[i];
+			f->msgs[f->n].parent = SIZE_MAX;
+			f->n++;
+		}
 	}
 	b->n = 0;
 	app_view_batch_free(b);
 	refresh(f);
+	return replaced;
 }
 
 size_t
@@ -507,6 +559,8 @@ app_view_count(const struct app_view *f)
 size_t
 app_view_total(const struct app_view *f)
 {
+	if (f->page)
+		return f->page_total;
 	size_t n = 0;
 	for (size_t i = 0; i < f->n; i++)
 		n += !(f->msgs[i].flags & GONE_FLAG);
@@ -518,6 +572,8 @@ app_view_counts(const struct app_view *f, size_t *unread, size_t *flagged, size_
 	size_t *tagged)
 {
 	*unread = *flagged = *deleted = *tagged = 0;
+	if (f->page)
+		return; /* not known before the folder's rows come */
 	for (size_t i = 0; i < f->n; i++) {
 		unsigned fl = f->msgs[i].flags;
 		if (fl & GONE_FLAG)
@@ -698,11 +754,24 @@ write_flags(struct app_view *f, struct app_msg *m, struct qu_err *err)
 	maildir_free(md);
 	if (rc < 0)
 		return -1;
-	free(m->path);
-	m->path = xasprintf("%s/%s", f->path, rel);
+	char *to = xasprintf("%s/%s", f->path, rel);
 	free(rel);
+	f->renames = xgrow(f->renames, &f->renames_alloc, f->nrenames + 2, sizeof *f->renames);
+	f->renames[f->nrenames++] = m->path; /* the index's row goes by the old name */
+	f->renames[f->nrenames++] = xstrdup(to);
+	m->path = to;
 	m->flags &= ~APP_MSG_NEW;
 	return 0;
+}
+
+size_t
+app_view_take_renames(struct app_view *f, char ***pairs)
+{
+	size_t n = f->nrenames / 2;
+	*pairs = f->renames;
+	f->renames = NULL;
+	f->nrenames = f->renames_alloc = 0;
+	return n;
 }
 
 int

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 #include "index/index.h"
@@ -148,7 +149,11 @@ on_row(void *ctx, const struct index_row *r, struct qu_err *err)
 	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
 	struct app_msg *m = &b->v[b->n++];
 	memset(m, 0, sizeof *m);
-	m->path = xstrdup(l->files->v[fi].path);
+	/* The listing's path moves into the row (used is set: it is read
+	 * no more), so a folder's names are held once, not twice, while its
+	 * rows are built. */
+	m->path = l->files->v[fi].path;
+	l->files->v[fi].path = NULL;
 	m->subject = dup_or_null(r->subject);
 	m->from_name = dup_or_null(r->from_name);
 	m->from_addr = dup_or_null(r->from_addr);
@@ -212,8 +217,22 @@ app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn,
 	return app_view_scan(path, cancel, fn, ctx, err);
 }
 
+/* Hands index_update's progress on as (done, total) of this folder. */
+struct watch {
+	app_index_progress_fn fn;
+	void *ctx;
+};
+
+static void
+on_progress(void *ctx, const struct index_progress *p)
+{
+	struct watch *w = ctx;
+	w->fn(w->ctx, p->done, p->total);
+}
+
 int
-app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err)
+app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+	void *ctx, struct qu_err *err)
 {
 	char *abs = realpath(path, NULL);
 	if (!abs)
@@ -222,10 +241,133 @@ app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *
 	int rc = -1;
 	if (ix) {
 		const char *paths[] = {abs};
-		struct index_update_opts o = {.cancel = cancel};
+		struct watch w = {fn, ctx};
+		struct index_update_opts o = {
+			.cancel = cancel,
+			.progress = fn ? on_progress : NULL,
+			.progress_ctx = &w,
+		};
 		rc = index_update(ix, paths, 1, &o, NULL, err);
 		index_free(ix);
 	}
 	free(abs);
 	return rc;
+}
+
+int
+app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err)
+{
+	return app_view_index_watch(path, cancel, NULL, NULL, err);
+}
+
+static bool index_exists(void);
+
+/* ---- the first page ------------------------------------------------------ */
+
+struct page {
+	struct app_view_batch *b;
+};
+
+/* A row of the first page as the index last saw it: its name and flags
+ * may be behind a rename since, which the folder's own rows put right
+ * a moment later. */
+static int
+on_page_row(void *ctx, const struct index_row *r, struct qu_err *err)
+{
+	struct page *pg = ctx;
+	struct app_view_batch *b = pg->b;
+	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
+	struct app_msg *m = &b->v[b->n++];
+	memset(m, 0, sizeof *m);
+	m->path = xstrdup(r->path);
+	m->subject = dup_or_null(r->subject);
+	m->from_name = dup_or_null(r->from_name);
+	m->from_addr = dup_or_null(r->from_addr);
+	m->to_addr = dup_or_null(r->to_list);
+	m->cc_addr = dup_or_null(r->cc_list);
+	m->msgid = dup_or_null(r->message_id);
+	m->has_date = r->has_date;
+	m->date = r->date;
+	m->received = r->mtime;
+	m->size = r->size;
+	unsigned md = 0;
+	md |= r->flags & INDEX_FLAG_SEEN ? MAILDIR_FLAG_SEEN : 0;
+	md |= r->flags & INDEX_FLAG_FLAGGED ? MAILDIR_FLAG_FLAGGED : 0;
+	md |= r->flags & INDEX_FLAG_REPLIED ? MAILDIR_FLAG_REPLIED : 0;
+	md |= r->flags & INDEX_FLAG_DELETED ? MAILDIR_FLAG_TRASHED : 0;
+	md |= r->flags & INDEX_FLAG_DRAFT ? MAILDIR_FLAG_DRAFT : 0;
+	m->flags = flags_of(md, r->is_new, r->has_attachment);
+	m->ix_id = r->id;
+	m->ix_parent = r->parent;
+	m->number = (size_t)r->id;
+	return 0;
+}
+
+int
+app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
+	app_batch_fn fn, void *ctx, struct qu_err *err)
+{
+	if (sort != APP_SORT_DATE || rows == 0 || store_kind(path) != STORE_KIND_MAILDIR)
+		return 0;
+	char *abs = realpath(path, NULL);
+	if (!abs)
+		return 0;
+	/* Only an index that exists already: the first page is not the
+	 * one to create it (the full open is). */
+	bool have = index_exists();
+	struct index *ix = have ? index_open(NULL, 0, err) : NULL;
+	if (!have) {
+		free(abs);
+		return 0;
+	}
+	struct page pg = {xcalloc(1, sizeof *pg.b)};
+	pg.b->page = true;
+	pg.b->sort = sort;
+	pg.b->reverse = reverse;
+	int rc = -1;
+	/* The total only: counting unread or flagged rows reads every row
+	 * of the folder (no index covers msg.flags), which is the slow part
+	 * this page is there to avoid; those counts come with the rows. */
+	uint64_t total = 0;
+	if (ix && index_count(ix, abs, NULL, &total, err) == 0) {
+		pg.b->total = (size_t)total;
+		rc = 0;
+		if (pg.b->total && index_search(ix, abs, NULL,
+					   reverse ? INDEX_SORT_NEWEST : INDEX_SORT_OLDEST, 0,
+					   rows, on_page_row, &pg, err) < 0)
+			rc = -1;
+	}
+	index_free(ix);
+	free(abs);
+	if (rc == 0 && pg.b->n) {
+		fn(ctx, pg.b);
+		return 1;
+	}
+	app_view_batch_free(pg.b);
+	return rc;
+}
+
+/* ---- flag changes into the index ------------------------------------------ */
+
+static bool
+index_exists(void)
+{
+	struct qu_err err = {0};
+	char *db = index_default_path(&err);
+	bool have = db && access(db, F_OK) == 0;
+	free(db);
+	return have;
+}
+
+int
+app_view_index_renames(const char *folder, char *const *pairs, size_t n,
+	const struct qu_cancel *cancel, struct qu_err *err)
+{
+	if (n == 0 || !pairs || !index_exists())
+		return 0;
+	/* The index has no call for one row by file name here yet, so the
+	 * folder is brought up to date: the renames changed its directory's
+	 * mtime, so it alone is listed, and a renamed file is matched by its
+	 * unique name without reading the message. */
+	return app_view_index(folder, cancel, err);
 }

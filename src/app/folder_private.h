@@ -39,6 +39,13 @@ struct app_msg {
 struct app_view_batch {
 	struct app_msg *v;
 	size_t n, alloc;
+	/* A first page from the index (app_view_first_page): rows in sort
+	 * order (sort, reverse) and the folder's total as the index has it;
+	 * the next batch that is not a page replaces it. */
+	bool page;
+	enum app_sort sort;
+	bool reverse;
+	size_t total;
 };
 
 struct app_view {
@@ -54,6 +61,14 @@ struct app_view {
 	bool reverse;
 	char *limit;
 	struct app_pattern *limit_pat;
+	/* Holding only a first page: the total is the index's, the other
+	 * counts are not known yet. */
+	bool page;
+	size_t page_total;
+	/* Files renamed by flag changes, not yet told to the index: old and
+	 * new path in turn (app_view_take_renames). */
+	char **renames;
+	size_t nrenames, renames_alloc;
 };
 
 /* A parsed pattern (folder_match.c). */

@@ -277,3 +277,40 @@ app_view_scan(const char *path, const struct qu_cancel *cancel, app_batch_fn fn,
 		return scan_mbox(path, cancel, fn, ctx, err);
 	return qu_err_set(err, QU_E_NOINPUT, "%s: not a Maildir or mbox", path);
 }
+
+int
+app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn fn, void *ctx,
+	struct qu_err *err)
+{
+	if (store_kind(path) != STORE_KIND_MAILDIR)
+		return qu_err_set(err, QU_E_NOINPUT, "%s: not a Maildir", path);
+	struct app_reader *r = app_reader_new();
+	struct app_view_batch *b = xcalloc(1, sizeof *b);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = names[i];
+		/* Names come from the kernel's events for new/: one path
+		 * component, never a dot file (a Maildir writer's temporary). */
+		if (!name || !*name || name[0] == '.' || strchr(name, '/'))
+			continue;
+		char *file = xasprintf("%s/new/%s", path, name);
+		struct maildir_entry e = {.path = file, .name = name, .is_new = true};
+		struct app_msg m = {.flags = from_maildir_flags(0, true)};
+		if (maildir_head(r, &e, &m) == 0) {
+			m.path = file;
+			file = NULL;
+			m.received = (int64_t)strtoll(name, NULL, 10);
+			uint64_t sz;
+			if (!m.size && maildir_name_size(name, &sz))
+				m.size = sz;
+			batch_push(b, &m);
+		} /* else gone already (read, moved to cur/ by another reader) */
+		free(file);
+	}
+	app_reader_free(r);
+	if (b->n == 0) {
+		app_view_batch_free(b);
+		return 0;
+	}
+	fn(ctx, b);
+	return 1;
+}

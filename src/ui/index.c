@@ -127,6 +127,9 @@ ui_index_status(struct ui *u, char *buf, size_t n)
 	char extra[128] = "";
 	if (u->scanning)
 		snprintf(extra, sizeof extra, " [reading %zu...]", u->scanned);
+	else if (u->indexing)
+		snprintf(extra, sizeof extra, " [indexing %llu/%llu...]",
+			(unsigned long long)u->index_done, (unsigned long long)u->index_total);
 	char *safe = ui_text_sanitize(u->folder, strlen(u->folder), UI_TEXT_FIELD);
 	const char *lim = app_view_limit_get(u->view);
 	/* mutt's status_format: counts only when not zero. */

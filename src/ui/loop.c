@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -79,16 +82,112 @@ complete(struct ui *u)
 	free(c);
 }
 
+/* ---- timing trace ------------------------------------------------------ */
+
+/* QUAIL_UI_TRACE=FILE appends one line per step of opening a folder
+ * (microseconds of CLOCK_MONOTONIC, and since the process started) so
+ * that where an open spends its time can be seen without a profiler.
+ * Written from the UI thread and the worker: each line is one write(2)
+ * on an O_APPEND descriptor, so lines do not interleave. */
+static int trace_fd = -1;
+static int64_t trace_t0;
+
+static int64_t
+trace_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The process's start on the CLOCK_MONOTONIC scale: /proc/self/stat's
+ * starttime is in clock ticks since boot, the same origin as
+ * CLOCK_BOOTTIME; 0 when unknown (times are then since trace_open). */
+static int64_t
+process_start_us(void)
+{
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+	unsigned long long start = 0;
+	for (int field = 2; p && *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (!p || sscanf(p, "%llu", &start) != 1)
+		return 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	struct timespec boot, mono;
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	int64_t skew = ((int64_t)boot.tv_sec - mono.tv_sec) * 1000000 +
+		(boot.tv_nsec - mono.tv_nsec) / 1000;
+	return hz > 0 ? (int64_t)(start * 1000000ull / (unsigned long long)hz) - skew : 0;
+}
+
+static void
+trace_open(void)
+{
+	const char *path = getenv("QUAIL_UI_TRACE");
+	if (!path || !*path || trace_fd >= 0)
+		return;
+	trace_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	trace_t0 = process_start_us();
+	if (trace_t0 == 0)
+		trace_t0 = trace_now_us();
+}
+
+static void
+ui_trace_step(const char *fmt, ...)
+{
+	if (trace_fd < 0)
+		return;
+	char line[256];
+	int64_t now = trace_now_us();
+	int n = snprintf(line, sizeof line, "%lld %.3f ms ", (long long)now,
+		(double)(now - trace_t0) / 1000.0);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof line)
+		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line - 1)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	if (write(trace_fd, line, (size_t)n) < 0)
+		return; /* a trace that cannot be written is not an error */
+}
+
 /* ---- reading a folder on a worker ------------------------------------- */
 
 static void
 scan_batch(void *ctx, struct app_view_batch *b)
 {
 	struct ui_job *j = ctx;
+	ui_trace_step("worker: batch ready");
 	struct ui_msg *m = xcalloc(1, sizeof *m);
 	m->kind = UI_MSG_BATCH;
 	m->req = j->req;
 	m->payload = b;
+	ui_pool_post(j->pool, m);
+}
+
+/* The index update's progress to the status line (SPEC §8: the user
+ * sees what a long job is doing); total 0: it ended. */
+static void
+index_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct ui_job *j = ctx;
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_INDEXING;
+	m->req = j->req;
+	m->id = (size_t)done;
+	m->total = total;
 	ui_pool_post(j->pool, m);
 }
 
@@ -99,15 +198,162 @@ scan_run(struct ui_job *j)
 	m->kind = UI_MSG_SCANNED;
 	m->req = j->req;
 	bool need_index = false;
+	ui_trace_step("worker: load starts");
 	m->rc = app_view_load(j->path, j->cancel, scan_batch, j, &need_index, &m->err);
 	int rc = m->rc;
+	ui_trace_step("worker: load done rc=%d", rc);
 	ui_pool_post(j->pool, m); /* the UI's from here on */
 	/* A folder shown from its files is indexed now, for the next open;
 	 * leaving the folder (or quitting) cancels it, and what was written
 	 * stays. */
 	struct qu_err err = {0};
-	if (rc == 0 && need_index)
-		app_view_index(j->path, j->cancel, &err);
+	if (rc == 0 && need_index) {
+		app_view_index_watch(j->path, j->cancel, index_progress, j, &err);
+		index_progress(j, 0, 0);
+		ui_trace_step("worker: index update done");
+	}
+}
+
+/* The page's batch, posted as a batch of the open it belongs to (j->id),
+ * so that it is dropped with that open. */
+static void
+page_batch(void *ctx, struct app_view_batch *b)
+{
+	struct ui_job *j = ctx;
+	ui_trace_step("worker: first page ready");
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_BATCH;
+	m->req = (uint64_t)j->id;
+	m->payload = b;
+	ui_pool_post(j->pool, m);
+}
+
+/* The rows of the first screen with one query (SPEC §8), beside the
+ * folder's read on the other worker rather than before it, so the read
+ * is not delayed; a page that comes after rows is dropped by the view.
+ * Errors leave it all to the read. */
+static void
+page_run(struct ui_job *j)
+{
+	struct qu_err err = {0};
+	ui_trace_step("worker: first page starts");
+	app_view_first_page(j->path, j->sort, j->reverse, j->first_rows, page_batch, j, &err);
+}
+
+/* ---- flag changes into the index --------------------------------------- */
+
+static void
+renames_run(struct ui_job *j)
+{
+	struct qu_err err = {0};
+	ui_trace_step("worker: %zu renames to the index", j->nrenames);
+	app_view_index_renames(j->path, j->renames, j->nrenames, j->cancel, &err);
+	ui_trace_step("worker: renames indexed");
+}
+
+/* The files flag keys renamed go to the index on a worker, so that
+ * search and the next open see the new flags (SPEC §9) and the key is
+ * answered without waiting for the database. */
+static void
+index_renames(struct ui *u)
+{
+	if (!u->view || !u->pool)
+		return;
+	char **pairs;
+	size_t n = app_view_take_renames(u->view, &pairs);
+	if (n == 0)
+		return;
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = renames_run;
+	j->path = xstrdup(u->folder);
+	j->renames = pairs;
+	j->nrenames = n;
+	ui_pool_submit(u->pool, j);
+}
+
+/* ---- new mail in the open folder ---------------------------------------- */
+
+static void
+watch_stop(struct ui *u)
+{
+	if (u->watching)
+		close(u->watch_fd);
+	u->watching = false;
+	for (size_t i = 0; i < u->n_new; i++)
+		free(u->new_names[i]);
+	free(u->new_names);
+	u->new_names = NULL;
+	u->n_new = u->new_alloc = 0;
+	u->newmail_req = 0;
+}
+
+/* Deliveries land in new/ (tmp/ then a rename: IN_MOVED_TO; IN_CREATE
+ * for a writer that links), so watching new/ sees new mail without a
+ * key (SPEC §8). Started once the folder is read: mail that came during
+ * the read was in its listing or shows at the next open. */
+static void
+watch_start(struct ui *u)
+{
+	watch_stop(u);
+	char *dir = xasprintf("%s/new", u->folder);
+	struct stat st;
+	int fd = stat(dir, &st) == 0 && S_ISDIR(st.st_mode)
+		? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
+	if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CREATE) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	u->watching = fd >= 0;
+	u->watch_fd = fd;
+}
+
+static void
+newmail_run(struct ui_job *j)
+{
+	struct qu_err err = {0};
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_SCANNED;
+	m->req = j->req;
+	m->rc = app_view_scan_new(j->path, j->names, j->nnames, scan_batch, j, &err);
+	ui_pool_post(j->pool, m);
+}
+
+/* The names seen go to a worker, one job at a time: the next names wait
+ * for its rows, so a big fetch into the open folder is read in a few
+ * large batches rather than one sort of the folder per message. */
+static void
+newmail_submit(struct ui *u)
+{
+	if (u->newmail_req || u->n_new == 0)
+		return;
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = newmail_run;
+	j->path = xstrdup(u->folder);
+	j->names = u->new_names;
+	j->nnames = u->n_new;
+	u->new_names = NULL;
+	u->n_new = u->new_alloc = 0;
+	u->newmail_req = ui_pool_submit(u->pool, j);
+}
+
+static void
+watch_read(struct ui *u)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	while ((n = read(u->watch_fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			p += sizeof *ev + ev->len;
+			if (ev->len == 0 || ev->name[0] == '\0' || (ev->mask & IN_ISDIR))
+				continue;
+			u->new_names = xgrow(u->new_names, &u->new_alloc, u->n_new + 1,
+				sizeof *u->new_names);
+			u->new_names[u->n_new++] = xstrdup(ev->name);
+		}
+	}
+	newmail_submit(u);
 }
 
 void
@@ -122,8 +368,12 @@ ui_open_folder(struct ui *u, const char *path)
 	/* The folder left is no longer awaited: its read is canceled. */
 	if (u->scan_req)
 		ui_pool_cancel(u->pool, u->scan_req);
+	watch_stop(u);
 	/* Deletions were purged or kept before (ui_folder_leave asks). */
-	app_view_free(u->view);
+	if (u->view) {
+		index_renames(u);
+		app_view_free(u->view);
+	}
 	app_view_sort(v, u->sort, u->sort_reverse);
 	u->stick = UI_STICK_NONE;
 	u->view = v;
@@ -140,6 +390,16 @@ ui_open_folder(struct ui *u, const char *path)
 	j->run = scan_run;
 	j->path = xstrdup(u->folder);
 	u->scan_req = ui_pool_submit(u->pool, j);
+	struct ui_job *pg = xcalloc(1, sizeof *pg);
+	pg->run = page_run;
+	pg->path = xstrdup(u->folder);
+	pg->id = (size_t)u->scan_req;
+	pg->sort = u->sort;
+	pg->reverse = u->sort_reverse;
+	pg->first_rows = ui_index_rows(u);
+	ui_pool_submit(u->pool, pg);
+	u->index_req = u->scan_req;
+	u->indexing = false;
 	u->screen = UI_SCREEN_INDEX;
 	u->dirty = true;
 	ui_folders_opened(u);
@@ -176,26 +436,58 @@ place_cursor(struct ui *u)
 	ui_index_fix_cursor(u);
 }
 
+/* Rows of new mail: added where the sort puts them, the cursor staying
+ * on its message, as mutt does; the status line says so. */
+static void
+new_mail(struct ui *u, struct ui_msg *m)
+{
+	size_t before = app_view_total(u->view);
+	app_view_add(u->view, m->payload);
+	m->payload = NULL;
+	ui_index_fix_cursor(u);
+	if (app_view_total(u->view) > before)
+		ui_message(u, false, "New mail in this folder.");
+	u->dirty = true;
+}
+
 static void
 handle_msg(struct ui *u, struct ui_msg *m)
 {
 	switch (m->kind) {
 	case UI_MSG_BATCH:
+		if (m->req && m->req == u->newmail_req) {
+			new_mail(u, m);
+			break;
+		}
 		if (m->req != u->scan_req)
 			break;
-		app_view_add(u->view, m->payload);
+		ui_trace_step("ui: batch taken");
+		/* The folder's rows replacing a first page get new ids: a
+		 * cursor the user moved stays on its row number. */
+		if (app_view_add(u->view, m->payload) && u->moved)
+			u->cursor_id = SIZE_MAX;
 		m->payload = NULL;
 		u->scanned = app_view_total(u->view);
 		place_cursor(u);
+		ui_trace_step("ui: batch added, %zu rows", u->scanned);
 		u->dirty = true;
 		break;
 	case UI_MSG_SCANNED:
+		if (m->req && m->req == u->newmail_req) {
+			u->newmail_req = 0;
+			newmail_submit(u); /* what came meanwhile */
+			break;
+		}
 		if (m->req != u->scan_req)
 			break;
 		u->scan_req = 0;
 		u->scanning = false;
+		if (app_view_end_page(u->view))
+			u->cursor_id = SIZE_MAX;
 		if (m->rc < 0 && m->err.cls != QU_E_CANCELED)
 			ui_message(u, true, "%s", m->err.msg);
+		else if (m->rc == 0)
+			watch_start(u);
 		place_cursor(u);
 		u->dirty = true;
 		break;
@@ -208,6 +500,16 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		break;
 	case UI_MSG_FOLDERS:
 		ui_folders_loaded(u, m);
+		break;
+	case UI_MSG_INDEXING:
+		if (m->req != u->index_req)
+			break;
+		/* Shown only while new messages are read: an update that finds
+		 * the index current lists the folder and ends. */
+		u->indexing = m->total > 0 && m->id < m->total;
+		u->index_done = m->id;
+		u->index_total = m->total;
+		u->dirty = true;
 		break;
 	}
 }
@@ -494,6 +796,7 @@ ui_draw(struct ui *u)
 	draw_bottom(u);
 	refresh();
 	u->dirty = false;
+	ui_trace_step("ui: drawn, %zu rows", u->view ? app_view_count(u->view) : 0);
 }
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -513,10 +816,13 @@ nonblocking_pipe(int fd[2])
 int
 ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_err *err)
 {
+	trace_open();
+	ui_trace_step("ui: run");
 	if (nonblocking_pipe(u->wake) < 0 || nonblocking_pipe(u->sig) < 0)
 		return qu_err_sys(err, QU_E_SOFTWARE, errno, "pipe");
 	if (ui_term_open(u->sig[1], err) < 0)
 		return -1;
+	ui_trace_step("ui: terminal open");
 	u->pool = ui_pool_new(2, u->wake[1]);
 	u->reader = app_reader_new();
 	ui_open_folder(u, u->folder);
@@ -525,6 +831,7 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 	int64_t last_progress = 0;
 	while (!u->quit) {
 		drain_keys(u);
+		index_renames(u);
 		if (u->quit)
 			break;
 		if (u->scanning && qu_now_ms() - last_progress > 200) {
@@ -533,17 +840,18 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 		}
 		if (u->dirty)
 			ui_draw(u);
-		struct pollfd pf[3] = {
+		struct pollfd pf[4] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
 			{.fd = u->wake[0], .events = POLLIN},
 			{.fd = u->sig[0], .events = POLLIN},
+			{.fd = u->watching ? u->watch_fd : -1, .events = POLLIN},
 		};
 		/* While a folder is read, wake now and then for its progress. */
 		int timeout = u->scanning ? 200 : -1;
 		if (u->esc)
 			timeout = 1000;
 		timeout = ui_folders_timeout(u, timeout); /* folders: new mail */
-		int n = poll(pf, 3, timeout);
+		int n = poll(pf, 4, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n == 0 && u->esc) {
@@ -555,9 +863,12 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			drain_signals(u);
 		if (pf[1].revents & POLLIN)
 			drain_results(u);
+		if (u->watching && (pf[3].revents & POLLIN))
+			watch_read(u);
 		if (pf[0].revents & (POLLHUP | POLLERR))
 			u->quit = true;
 	}
+	watch_stop(u);
 	ui_pool_free(u->pool);
 	u->pool = NULL;
 	ui_term_close();

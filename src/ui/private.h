@@ -31,6 +31,9 @@ enum ui_msg_kind {
 	UI_MSG_SENT,   /* a send ended (rc, err; payload: its job data) */
 	UI_MSG_NOTE,   /* a line of progress from a send (payload: string) */
 	UI_MSG_FOLDERS,/* folders: a listing (payload: app_local_folders) */
+	/* Indexing the open folder: id messages read of total; total 0 when
+	 * the update ended. */
+	UI_MSG_INDEXING,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -42,6 +45,7 @@ struct ui_msg {
 	struct qu_err err;
 	void *payload;
 	size_t id;      /* the message a LOADED result is for */
+	uint64_t total; /* INDEXING */
 	struct ui_msg *next;
 };
 
@@ -61,6 +65,16 @@ struct ui_job {
 	void *arg;           /* compose*.c: the job's own data */
 	struct app_local_folders *folders; /* folders: the last listing (owned) */
 	struct ui_job *next;
+	/* Opening a folder: the first page from the index in this order. */
+	enum app_sort sort;
+	bool reverse;
+	size_t first_rows;
+	/* Flag changes for the index: old and new path in turn (owned). */
+	char **renames;
+	size_t nrenames;
+	/* New mail: file names in new/ (owned). */
+	char **names;
+	size_t nnames;
 };
 
 struct ui_pool;
@@ -249,6 +263,16 @@ struct ui {
 	bool scanning;
 	size_t scanned;
 	int64_t scan_start_ms;
+	/* The open folder's index update, for the status line. */
+	bool indexing;
+	uint64_t index_req, index_done, index_total;
+	/* New mail: inotify on the open Maildir's new/ once it is read
+	 * (watch_fd valid while watching); names seen, not yet read. */
+	bool watching;
+	int watch_fd;
+	uint64_t newmail_req;
+	char **new_names;
+	size_t n_new, new_alloc;
 
 	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
 	size_t cursor, top;  /* shown rows */

@@ -38,6 +38,12 @@ job_free(struct ui_job *j)
 		return;
 	qu_cancel_free(j->cancel);
 	qu_buf_clear(&j->bytes);
+	for (size_t i = 0; i < 2 * j->nrenames; i++)
+		free(j->renames[i]);
+	free(j->renames);
+	for (size_t i = 0; i < j->nnames; i++)
+		free(j->names[i]);
+	free(j->names);
 	free(j->path);
 	if (j->folders) /* folders */
 		app_local_folders_clear(j->folders);

@@ -307,6 +307,110 @@ START_TEST(test_resolve_and_sort_names)
 }
 END_TEST
 
+/* A first page from the index: one LIMIT query in date order, taken only
+ * by a view sorted so, and replaced by the folder's rows when they come. */
+static bool replaced_seen;
+
+static void
+add_batch_note(void *ctx, struct app_view_batch *b)
+{
+	if (app_view_add(ctx, b))
+		replaced_seen = true;
+}
+
+START_TEST(test_first_page_from_index)
+{
+	char *cache = xasprintf("%s/cache", base);
+	ck_assert_int_eq(setenv("XDG_CACHE_HOME", cache, 1), 0);
+	struct qu_err err = {0};
+	struct app_view *v = app_view_new(dir, &err);
+	/* No index yet: nothing, and no database made by asking. */
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 2, add_batch, v, &err), 0);
+	char *db = xasprintf("%s/quail/index.sqlite", cache);
+	ck_assert_int_ne(access(db, F_OK), 0);
+	ck_assert_int_eq(app_view_index(dir, NULL, &err), 0);
+	ck_assert_int_eq(access(db, F_OK), 0);
+	/* Two rows of five, oldest first, the total from the index. */
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 2, add_batch, v, &err), 1);
+	ck_assert_uint_eq(app_view_count(v), 2);
+	ck_assert_uint_eq(app_view_total(v), 5);
+	ck_assert_str_eq(subject_at(v, 0), "root");
+	ck_assert_str_eq(subject_at(v, 1), "Re: root");
+	/* The folder's own rows replace the page (ids change: true). */
+	bool need = false;
+	replaced_seen = false;
+	ck_assert_int_eq(app_view_load(dir, NULL, add_batch_note, v, &need, &err), 0);
+	ck_assert(replaced_seen);
+	ck_assert_uint_eq(app_view_count(v), 5);
+	ck_assert_uint_eq(app_view_total(v), 5);
+	size_t unread, flagged, deleted, tagged;
+	app_view_counts(v, &unread, &flagged, &deleted, &tagged);
+	ck_assert_uint_eq(unread, 1);
+	ck_assert_uint_eq(flagged, 1);
+	app_view_free(v);
+	/* Newest first with reverse. */
+	v = app_view_new(dir, &err);
+	app_view_sort(v, APP_SORT_DATE, true);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, true, 1, add_batch, v, &err), 1);
+	ck_assert_uint_eq(app_view_count(v), 1);
+	ck_assert_str_eq(subject_at(v, 0), "Re: root too");
+	/* A folder read through with no rows (emptied since it was
+	 * indexed) drops the page; a view of rows has none to drop. */
+	ck_assert(app_view_end_page(v));
+	ck_assert_uint_eq(app_view_count(v), 0);
+	ck_assert_uint_eq(app_view_total(v), 0);
+	ck_assert(!app_view_end_page(v));
+	app_view_free(v);
+	/* A page asked in date order for a view sorted in threads since
+	 * is dropped; other sorts give no page. */
+	v = app_view_new(dir, &err);
+	app_view_sort(v, APP_SORT_THREADS, false);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 3, add_batch, v, &err), 1);
+	ck_assert_uint_eq(app_view_count(v), 0);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_FROM, false, 3, add_batch, v, &err), 0);
+	app_view_free(v);
+	free(db);
+	free(cache);
+}
+END_TEST
+
+/* A flag key renames the file; the rename reaches the index, so that a
+ * first page read from it afterwards has the new flags. */
+START_TEST(test_flag_change_reaches_index)
+{
+	char *cache = xasprintf("%s/cache", base);
+	ck_assert_int_eq(setenv("XDG_CACHE_HOME", cache, 1), 0);
+	struct qu_err err = {0};
+	struct app_view *v = open_view(dir);
+	char **pairs;
+	/* No index: renames are kept for it, telling it does nothing. */
+	ck_assert_uint_eq(app_view_take_renames(v, &pairs), 0);
+	ck_assert_ptr_null(pairs);
+	ck_assert_int_eq(app_view_index(dir, NULL, &err), 0);
+	struct app_row r;
+	ck_assert(app_view_row(v, 2, &r));
+	ck_assert_str_eq(r.subject, "other");
+	ck_assert_int_eq(app_view_set_flags(v, r.id, APP_MSG_SEEN | APP_MSG_FLAGGED, 0, &err), 0);
+	ck_assert_uint_eq(app_view_take_renames(v, &pairs), 1);
+	ck_assert_ptr_null(strstr(pairs[0], ":2,FS"));
+	ck_assert_ptr_nonnull(strstr(pairs[1], ":2,FS"));
+	ck_assert_int_eq(app_view_index_renames(dir, pairs, 1, NULL, &err), 0);
+	free(pairs[0]);
+	free(pairs[1]);
+	free(pairs);
+	ck_assert_uint_eq(app_view_take_renames(v, &pairs), 0);
+	app_view_free(v);
+	v = app_view_new(dir, &err);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 5, add_batch, v, &err), 1);
+	ck_assert(app_view_row(v, 2, &r));
+	ck_assert_str_eq(r.subject, "other");
+	ck_assert(r.flags & APP_MSG_SEEN);
+	ck_assert(r.flags & APP_MSG_FLAGGED);
+	app_view_free(v);
+	free(cache);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -319,6 +423,8 @@ main(void)
 	tcase_add_test(tc, test_flags_expunge_move);
 	tcase_add_test(tc, test_pager_view);
 	tcase_add_test(tc, test_resolve_and_sort_names);
+	tcase_add_test(tc, test_first_page_from_index);
+	tcase_add_test(tc, test_flag_change_reaches_index);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
