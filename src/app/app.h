@@ -840,4 +840,70 @@ struct app_sync_result {
 int app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struct app_net *net,
 	     struct app_sync_result *r, struct qu_err *err);
 
+
+/* ---- mailcap (RFC 1524), for viewing attachments (SPEC §8) ------------- */
+
+/* One mailcap entry; strings owned by the table. type is lowercase, its
+ * subtype "*" for a wildcard (a bare "text" gets that subtype). */
+struct app_mailcap_entry {
+	char *type;
+	char *view;          /* the view command, "" when none */
+	char *test;          /* test= command, NULL when none */
+	char *nametemplate;  /* nametemplate=, NULL when none */
+	bool copiousoutput;  /* prints text for a pager */
+	bool needsterminal;  /* interactive: gets the terminal */
+};
+struct app_mailcap;
+/* Values substituted into commands: %s the file, %t the type, %{charset}.
+ * Borrowed. */
+struct app_mailcap_vars {
+	const char *file, *type, *charset;
+};
+#define APP_MAILCAP_COPIOUS 1u /* only copiousoutput entries */
+
+struct app_mailcap *app_mailcap_new(void);
+void app_mailcap_free(struct app_mailcap *m);
+size_t app_mailcap_count(const struct app_mailcap *m);
+/* Adds the entries of mailcap text (comments, continuation lines, "\;"). */
+void app_mailcap_parse(struct app_mailcap *m, const char *p, size_t n);
+/* Adds the entries of each file of a ':' list, missing ones skipped.
+ * Returns 0, or -1 with NOINPUT when a file exists but cannot be read. */
+int app_mailcap_load(struct app_mailcap *m, const char *paths, struct qu_err *err);
+/* $MAILCAPS, else ~/.mailcap:/etc/mailcap (RFC 1524 App. A). New string. */
+char *app_mailcap_default_path(void);
+/* The first entry for type (no parameters) whose test= exits 0 within two
+ * seconds; with APP_MAILCAP_COPIOUS only copiousoutput entries. Borrowed
+ * from m; NULL when none. */
+const struct app_mailcap_entry *app_mailcap_find(const struct app_mailcap *m, const char *type,
+	unsigned want, const struct app_mailcap_vars *v);
+/* cmd with %s %t %{name} %n %F %% replaced, each value quoted for sh where
+ * it lands (outside quotes, inside '...' or "..."). *used_file (may be
+ * NULL) tells whether %s was there: if not, the content goes to stdin.
+ * New string. */
+char *app_mailcap_expand(const char *cmd, const struct app_mailcap_vars *v, bool *used_file);
+/* Runs cmd by sh with /dev/null for stdin/out/err, killed (with its
+ * process group) after timeout_ms. Its exit status, or -1. */
+int app_mailcap_run_bounded(const char *cmd, int timeout_ms);
+
+
+/* ---- TNEF (application/ms-tnef, winmail.dat) --------------------------- */
+
+/* One file a TNEF stream carries. name is its title as written (8-bit,
+ * not made safe: see app_safe_filename), NULL when none; data holds len
+ * bytes and a NUL. */
+struct app_tnef_file {
+	char *name;
+	char *data;
+	size_t len;
+};
+/* The files of the TNEF stream p, n, in order. Returns 0 with *files
+ * (free with app_tnef_files_free), or -1 with DATA when the stream is not
+ * TNEF or its framing is broken (lengths past the end, bad checksums). */
+int app_tnef_files(const char *p, size_t n, struct app_tnef_file **files, size_t *nfiles,
+	struct qu_err *err);
+void app_tnef_files_free(struct app_tnef_file *f, size_t n);
+/* True for a part of type application/ms-tnef (or vnd.ms-tnef), or an
+ * application/octet-stream named winmail.dat. */
+bool app_is_tnef(const char *type, const char *filename);
+
 #endif
