@@ -304,12 +304,14 @@ struct app_extract_item {
 	const char *type;    /* the part's content type */
 	uint64_t size;       /* bytes written */
 	bool uuencoded;      /* a uuencoded block inside a text part */
+	bool tnef;           /* a file carried in a TNEF (winmail.dat) part */
 };
 
 typedef void (*app_extract_fn)(void *ctx, const struct app_extract_item *it);
 
 /* Saves every attachment (mime_part_is_attachment, at any depth, and each
- * uuencoded block inside text/plain) of the message in path ("-": stdin)
+ * uuencoded block inside text/plain; for a TNEF attachment that can be
+ * read, the files it carries instead) of the message in path ("-": stdin)
  * into dir (created if missing), under app_safe_filename of its decoded
  * name, never overwriting: the file is made with O_EXCL, and a taken name
  * becomes "name (1).ext", "name (2).ext", ... Calls fn after each file.

@@ -9,9 +9,9 @@
  * whose lengths pass its end, whose checksums are wrong or that holds
  * too many attributes is refused before libytnef sees it, and only the
  * attributes that carry files (rendering data, which starts an
- * attachment, title and data) are handed on, re-framed, so that the MAPI
- * property blocks, the part of libytnef with the most failure paths,
- * are never parsed.
+ * attachment, title and data; once each per attachment) are handed on,
+ * so that the MAPI property blocks, the part of libytnef with the most
+ * failure paths, are never parsed.
  */
 #include <stdint.h>
 #include <stdio.h> /* ytnef.h needs FILE */
@@ -36,11 +36,28 @@ le32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Which attributes of the current attachment were handed on. */
+struct seen {
+	bool open, title, data;
+};
+
+/* Whether to hand an attribute on. Rendering data starts an attachment;
+ * a title or data outside one, or given twice in one, is dropped:
+ * libytnef would keep it in a place it never frees. */
 static bool
-kept(uint8_t level, uint32_t id)
+kept(struct seen *s, uint8_t level, uint32_t id)
 {
-	return level == LVL_ATTACHMENT &&
-		(id == attAttachRenddata || id == attAttachTitle || id == attAttachData);
+	if (level != LVL_ATTACHMENT)
+		return false;
+	if (id == attAttachRenddata) {
+		*s = (struct seen){.open = true};
+		return true;
+	}
+	bool *flag = id == attAttachTitle ? &s->title : id == attAttachData ? &s->data : NULL;
+	if (!flag || !s->open || *flag)
+		return false;
+	*flag = true;
+	return true;
 }
 
 /* Walks and checks the framing of p, n and writes the kept attributes to
@@ -53,6 +70,7 @@ reframe(const unsigned char *p, size_t n, struct qu_buf *out, struct qu_err *err
 	if (n > TNEF_MAX)
 		return qu_err_set(err, QU_E_DATA, "TNEF stream too large");
 	qu_buf_append(out, p, 6);
+	struct seen seen = {0};
 	size_t i = 6;
 	for (unsigned count = 0; i < n; count++) {
 		if (count >= TNEF_MAX_ATTRS)
@@ -72,7 +90,7 @@ reframe(const unsigned char *p, size_t n, struct qu_buf *out, struct qu_err *err
 			sum = (uint16_t)(sum + data[k]);
 		if ((uint16_t)(data[len] | data[len + 1] << 8) != sum)
 			return qu_err_set(err, QU_E_DATA, "TNEF: bad checksum at %zu", i);
-		if (kept(level, id))
+		if (kept(&seen, level, id))
 			qu_buf_append(out, p + i, 9 + (size_t)len + 2);
 		i += 9 + (size_t)len + 2;
 	}
