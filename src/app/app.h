@@ -737,6 +737,11 @@ struct app_attachment {
 	const char *filename; /* NULL when none */
 	uint64_t size;        /* of the body as written */
 	bool is_text;
+	/* attachments: where the row is, for the _sub calls below: part
+	 * (tree order) and sub, 0 for the part itself, k for the k-th file
+	 * of a TNEF part (listed after it, one deeper). */
+	size_t part, sub;
+	const char *charset;  /* NULL when none */
 };
 typedef void (*app_attachment_fn)(void *ctx, size_t i, const struct app_attachment *a);
 /* Calls fn for each part of the message (p, n) in tree order, i from 0. */
@@ -751,6 +756,13 @@ int app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bo
  * path. Returns 0, or -1 with USAGE (no part i) or IOERR. */
 int app_message_save_part(struct app_reader *r, const char *p, size_t n, size_t i,
 	const char *dir, char **saved, struct qu_err *err);
+/* attachments: app_message_part and app_message_save_part for a row's
+ * part and sub (struct app_attachment): sub k > 0 is the k-th file of the
+ * TNEF part, never text. */
+int app_message_part_sub(struct app_reader *r, const char *p, size_t n, size_t part, size_t sub,
+	bool as_text, struct qu_buf *out, struct qu_err *err);
+int app_message_save_part_sub(struct app_reader *r, const char *p, size_t n, size_t part,
+	size_t sub, const char *dir, char **saved, struct qu_err *err);
 
 /* ==== end of folder views ============================================ */
 

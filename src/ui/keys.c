@@ -842,6 +842,8 @@ static const struct ui_binding table[] = {
 	{A, 'i', "i", "exit", ui_attach_close},
 	{A, '?', "?", "help", fn_help},
 	{A, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+	/* attachments: mailcap */
+	{A, 'm', "m", "view-mailcap", ui_attach_view_mailcap},
 
 	{H, 'q', "q", "exit", fn_help_exit},
 	{H, '?', "?", "exit", fn_help_exit},

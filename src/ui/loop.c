@@ -201,6 +201,10 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	case UI_MSG_LOADED:
 		ui_pager_loaded(u, m);
 		break;
+	/* attachments: a copiousoutput viewer's output */
+	case UI_MSG_VIEWED:
+		ui_viewer_done(u, m);
+		break;
 	}
 }
 
@@ -549,6 +553,8 @@ ui_free(struct ui *u)
 	ui_pager_close(u);
 	if (u->attach.v || u->attach.msg.data)
 		ui_attach_close(u);
+	/* attachments: files left for detached viewers */
+	ui_viewers_free(u);
 	free(u->folder);
 	free(u->root);
 	free(u->search);

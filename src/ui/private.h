@@ -27,6 +27,9 @@ enum ui_msg_kind {
 	UI_MSG_BATCH,  /* messages read so far (payload: app_view_batch) */
 	UI_MSG_SCANNED,/* the folder read through (or failed: rc, err) */
 	UI_MSG_LOADED, /* a message for the pager (payload: qu_buf) */
+	/* attachments: a copiousoutput viewer's output, marked lines
+	 * (payload: qu_buf; viewer.c) */
+	UI_MSG_VIEWED,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -54,6 +57,7 @@ struct ui_job {
 	size_t id;           /* the message (LOADED) */
 	struct qu_buf bytes; /* the message's bytes, read on the UI thread */
 	bool full_headers;
+	char *cmd;           /* attachments: a viewer's command (viewer.c) */
 	struct ui_job *next;
 };
 
@@ -137,6 +141,9 @@ struct ui_attach {
 	struct {
 		char *line;  /* the row, sanitised */
 		bool is_text;
+		size_t part, sub;      /* as struct app_attachment */
+		char *type, *charset;  /* decoded, not sanitised; charset may be NULL */
+		char *name;            /* the part's file name, NULL when none */
 	} *v;
 	size_t n, alloc, cursor, top;
 	struct qu_buf msg;   /* the message's bytes */
@@ -229,6 +236,7 @@ struct ui {
 	bool status_error;
 	size_t help_top;
 	struct app_reader *reader;
+	struct ui_viewers *viewers; /* attachments: mailcap viewers (viewer.c) */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -304,6 +312,24 @@ void ui_attach_move(struct ui *u, long d);
 void ui_attach_save(struct ui *u);
 void ui_attach_pipe(struct ui *u);
 void ui_attach_view(struct ui *u);
+void ui_attach_view_mailcap(struct ui *u);
+
+/* viewer.c: an attachment shown by a program from mailcap (RFC 1524). */
+struct ui_view_req {
+	const char *data;   /* the decoded content, len bytes */
+	size_t len;
+	const char *type, *charset, *name; /* charset, name may be NULL */
+	bool is_text;       /* the built-in view can show it */
+};
+/* Views r with its mailcap entry (needsterminal in the foreground,
+ * copiousoutput on a worker into the pager, others detached); with no
+ * entry: 1 for a text part when !mailcap_only (the caller shows it), else
+ * xdg-open, detached. Returns 0, 1, or -1 after a message. */
+int ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only);
+/* A copiousoutput viewer's result (UI_MSG_VIEWED) into the pager. */
+void ui_viewer_done(struct ui *u, struct ui_msg *m);
+/* Removes the private directory with what detached viewers were given. */
+void ui_viewers_free(struct ui *u);
 
 /* The functions the tables bind (keys.c dispatches to them). */
 void ui_fn_quit(struct ui *u);

@@ -39,6 +39,7 @@ job_free(struct ui_job *j)
 	qu_cancel_free(j->cancel);
 	qu_buf_clear(&j->bytes);
 	free(j->path);
+	free(j->cmd); /* attachments: a viewer that never ran */
 	free(j);
 }
 
@@ -49,7 +50,7 @@ ui_msg_free(struct ui_msg *m)
 		return;
 	if (m->kind == UI_MSG_BATCH)
 		app_view_batch_free(m->payload);
-	else if (m->kind == UI_MSG_LOADED && m->payload) {
+	else if ((m->kind == UI_MSG_LOADED || m->kind == UI_MSG_VIEWED) && m->payload) {
 		qu_buf_clear(m->payload);
 		free(m->payload);
 	}
