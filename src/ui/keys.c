@@ -860,6 +860,35 @@ ui_keys_table(size_t *n)
 	return table;
 }
 
+/* ---- the key list of quail-ui(1) ----------------------------------------- */
+
+/* The screens' headings in quail-ui(1), by enum ui_screen. A screen not
+ * named here is listed as "Screen N" (the page then says so). */
+static const char *
+screen_title(enum ui_screen s)
+{
+	static const char *const names[] = {
+		[UI_SCREEN_INDEX] = "Index",
+		[UI_SCREEN_PAGER] = "Pager",
+		[UI_SCREEN_HELP] = "Help",
+		[UI_SCREEN_ATTACH] = "Attachments",
+	};
+	return (size_t)s < QU_ARRAY_LEN(names) && names[s] ? names[s] : NULL;
+}
+
+void
+ui_keys_list(FILE *out)
+{
+	for (size_t i = 0; i < QU_ARRAY_LEN(table); i++) {
+		const char *t = screen_title(table[i].screen);
+		if (t)
+			fprintf(out, "%s\t%s\t%s\n", t, table[i].name, table[i].func);
+		else
+			fprintf(out, "Screen %d\t%s\t%s\n", (int)table[i].screen, table[i].name,
+				table[i].func);
+	}
+}
+
 int
 ui_keys_named(const char *name)
 {

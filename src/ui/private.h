@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/util.h"
 #include "app/app.h"
@@ -262,6 +263,10 @@ int ui_keys_named(const char *name);
 int ui_keys_bind(struct ui *u, enum ui_screen screen, int key, const char *func);
 /* The bindings, for `?`. */
 const struct ui_binding *ui_keys_table(size_t *n);
+/* The table as lines of screen title, key and function, tab-separated,
+ * in table order: what doc/gen-keys.py makes quail-ui(1)'s KEYS of
+ * (`quail ui --list-keys`, not in --help). */
+void ui_keys_list(FILE *out);
 /* Runs one `:` command line. Returns 0, or -1 with a message in the
  * status line. */
 int ui_command(struct ui *u, const char *line);
