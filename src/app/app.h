@@ -725,6 +725,9 @@ int app_view_read(const struct app_view *f, size_t id, struct qu_buf *out,
  * one digit '1'..'9'), 'a' the attachment list. */
 struct app_pager_opts {
 	bool full_headers;
+	/* attachments: [ui] html = mailcap: a text/html copiousoutput entry
+	 * of this table renders HTML parts (else the built-in). Borrowed. */
+	const struct app_mailcap *html_mailcap;
 };
 void app_message_view(struct app_reader *r, const char *p, size_t n,
 	const struct app_pager_opts *o, struct qu_buf *out);
@@ -898,6 +901,13 @@ char *app_mailcap_expand(const char *cmd, const struct app_mailcap_vars *v, bool
 /* Runs cmd by sh with /dev/null for stdin/out/err, killed (with its
  * process group) after timeout_ms. Its exit status, or -1. */
 int app_mailcap_run_bounded(const char *cmd, int timeout_ms);
+/* Runs the first copiousoutput entry for v->type on p, n (written to a
+ * 0600 file quail names, in a private directory, both removed before the
+ * return) and appends its output to out (at most cap bytes kept; killed
+ * after timeout_ms). Returns 0, 1 when there is no such entry, or -1
+ * with IOERR, SOFTWARE or TEMPFAIL. v->file is ignored. */
+int app_mailcap_filter(const struct app_mailcap *m, const struct app_mailcap_vars *v,
+	const char *p, size_t n, struct qu_buf *out, size_t cap, int timeout_ms, struct qu_err *err);
 
 
 /* ---- TNEF (application/ms-tnef, winmail.dat) --------------------------- */

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,4 +374,123 @@ app_mailcap_find(const struct app_mailcap *m, const char *type, unsigned want,
 		return e;
 	}
 	return NULL;
+}
+
+/* ---- a copiousoutput entry as a filter ----------------------------------- */
+
+/* Reads fd to EOF into out (at most cap bytes kept) until deadline_ms.
+ * 0 at EOF, -1 at the deadline. */
+static int
+read_until(int fd, struct qu_buf *out, size_t cap, int64_t deadline_ms)
+{
+	char tmp[8192];
+	for (;;) {
+		int64_t left = deadline_ms - qu_now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int n = poll(&pf, 1, (int)left);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n <= 0)
+			continue;
+		ssize_t r = read(fd, tmp, sizeof tmp);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;
+		size_t keep = out->len >= cap ? 0 : cap - out->len < (size_t)r ? cap - out->len :
+			(size_t)r;
+		qu_buf_append(out, tmp, keep);
+	}
+}
+
+/* Runs cmd by sh, stdin /dev/null, stdout into out; the process group is
+ * killed at the deadline. Returns 0, or -1 with SOFTWARE or TEMPFAIL. */
+static int
+run_capture(const char *cmd, struct qu_buf *out, size_t cap, int timeout_ms, struct qu_err *err)
+{
+	int fd[2];
+	if (pipe(fd) < 0)
+		return qu_err_sys(err, QU_E_SOFTWARE, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return qu_err_sys(err, QU_E_SOFTWARE, errno, "fork");
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(fd[1], 1);
+		dup2(null, 2);
+		close(fd[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(fd[1]);
+	int rc = read_until(fd[0], out, cap, qu_now_ms() + timeout_ms);
+	close(fd[0]);
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return rc < 0 ? qu_err_set(err, QU_E_TEMPFAIL, "viewer: no answer in %d ms", timeout_ms) : 0;
+}
+
+int
+app_mailcap_filter(const struct app_mailcap *m, const struct app_mailcap_vars *v, const char *p,
+	size_t n, struct qu_buf *out, size_t cap, int timeout_ms, struct qu_err *err)
+{
+	/* The file's name is quail's own, in a directory only the user can
+	 * enter; it is gone before this returns. */
+	const char *t = getenv("TMPDIR");
+	char *dir = xasprintf("%s/quail-filter-XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(dir)) {
+		int rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", dir);
+		free(dir);
+		return rc;
+	}
+	char *path = xasprintf("%s/part%s", dir, strcmp(v->type, "text/html") == 0 ? ".html" : "");
+	int rc = 1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
+	} else {
+		size_t off = 0;
+		while (off < n) {
+			ssize_t w = write(fd, p + off, n - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		close(fd);
+		struct app_mailcap_vars fv = *v;
+		fv.file = path;
+		const struct app_mailcap_entry *e =
+			off == n ? app_mailcap_find(m, v->type, APP_MAILCAP_COPIOUS, &fv) : NULL;
+		if (off != n)
+			rc = qu_err_set(err, QU_E_IOERR, "%s: short write", path);
+		if (e) {
+			bool used = false;
+			char *cmd = app_mailcap_expand(e->view, &fv, &used);
+			if (!used) {
+				char *q = app_mailcap_expand("%s", &fv, NULL);
+				char *c2 = xasprintf("( %s ) < %s", cmd, q);
+				free(q);
+				free(cmd);
+				cmd = c2;
+			}
+			rc = run_capture(cmd, out, cap, timeout_ms, err);
+			free(cmd);
+		}
+	}
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+	return rc;
 }

@@ -59,6 +59,7 @@ struct ui_job {
 	struct qu_buf bytes; /* the message's bytes, read on the UI thread */
 	bool full_headers;
 	char *cmd;           /* attachments: a viewer's command (viewer.c) */
+	const struct app_mailcap *mailcap; /* html = mailcap: the table, borrowed */
 	struct ui_job *next;
 };
 
@@ -331,6 +332,9 @@ struct ui_view_req {
  * entry: 1 for a text part when !mailcap_only (the caller shows it), else
  * xdg-open, detached. Returns 0, 1, or -1 after a message. */
 int ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only);
+/* The mailcap table of [ui] mailcap, loaded on first use; it is not
+ * changed after, so workers may read it until ui_viewers_free. */
+const struct app_mailcap *ui_viewer_mailcap(struct ui *u);
 /* A copiousoutput viewer's result (UI_MSG_VIEWED) into the pager. */
 void ui_viewer_done(struct ui *u, struct ui_msg *m);
 /* Removes the private directory with what detached viewers were given. */

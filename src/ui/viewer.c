@@ -50,8 +50,8 @@ viewers(struct ui *u)
 	return u->viewers;
 }
 
-static const struct app_mailcap *
-mailcap(struct ui *u)
+const struct app_mailcap *
+ui_viewer_mailcap(struct ui *u)
 {
 	struct ui_viewers *v = viewers(u);
 	if (!v->mc) {
@@ -268,7 +268,7 @@ int
 ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only)
 {
 	struct app_mailcap_vars vars = {.type = r->type, .charset = r->charset};
-	const struct app_mailcap *mc = mailcap(u);
+	const struct app_mailcap *mc = ui_viewer_mailcap(u);
 	/* test= commands that need the file run once it exists. */
 	const struct app_mailcap_entry *e = app_mailcap_find(mc, r->type, 0, &vars);
 	if (!e && mailcap_only) {

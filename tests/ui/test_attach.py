@@ -54,11 +54,13 @@ class Attach(UITest):
                     "text/x-quail-copious; printf 'COPIOUS:' \\; cat \\; printf '\\033[31mred\\n';"
                     " copiousoutput\n"
                     "image/*; never-run %%s; test=false\n"
-                    "image/*; cp %%s %(m)s.bg \\; echo %%s > %(m)s.bgpath\n" % {"m": self.mark})
+                    "image/*; cp %%s %(m)s.bg \\; echo %%s > %(m)s.bgpath\n"
+                    "text/html; sed -e 's/<[^>]*>//g' -e 's/^/HTMLCAP:/' %%s; copiousoutput\n"
+                    % {"m": self.mark})
         d = os.path.join(self.home, ".config", "quail")
         os.makedirs(d)
         with open(os.path.join(d, "config"), "w") as f:
-            f.write("[general]\nmaildir = %s\n\n[ui]\nmailcap = %s\n" % (
+            f.write("[general]\nmaildir = %s\n\n[ui]\nhtml = mailcap\nmailcap = %s\n" % (
                 os.path.join(self.tmp, "Mail"), self.mailcap))
         write_msg(self.md, "%d.Matt.test" % test_ui.BASE,
                   [("From", "A <a@example.org>"), ("Subject", "attached"), ("Date", date(1)),
@@ -151,6 +153,22 @@ class Attach(UITest):
         t.send("m")
         t.wait_text("No mailcap entry for application/octet-stream", 5)
         self.quit_all(t)
+
+    def test_html_through_mailcap(self):
+        write_msg(self.md, "%d.Mhtml.test" % (test_ui.BASE - 5),
+                  [("From", "H <h@example.org>"), ("Subject", "htmlmsg"), ("Date", date(0)),
+                   ("MIME-Version", "1.0"), ("Content-Type", "text/html; charset=utf-8")],
+                  "<p>Hello <b>html</b> \x1b[31m</p>\n")
+        t = self.open_index()
+        t.send("/htmlmsg\r")
+        t.wait(lambda t: "htmlmsg" in self.cursor_line(t), 5, "the HTML message")
+        t.send("\r")
+        t.wait_text("HTMLCAP:Hello html", 10)
+        self.assertNotIn("\x1b", t.text())
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+        self.assertEqual(os.listdir(self.vtmp), [])
 
     def quit_all(self, t):
         t.send("q")

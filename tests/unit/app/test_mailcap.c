@@ -238,6 +238,47 @@ START_TEST(test_load_paths)
 }
 END_TEST
 
+/* A copiousoutput entry as a filter: output captured and capped, no
+ * entry is 1, a hung viewer is killed, the file never outlives the call. */
+START_TEST(test_filter)
+{
+	char dir[] = "/tmp/quail-mcflt-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	setenv("TMPDIR", dir, 1);
+	static const char text[] =
+		"text/html; tr a-z A-Z < %s; copiousoutput\n"
+		"text/x-slow; sleep 30; copiousoutput\n"
+		"text/x-nocopious; cat %s\n"
+		"text/x-stdin; cat; copiousoutput\n";
+	struct app_mailcap *m = app_mailcap_new();
+	app_mailcap_parse(m, text, sizeof text - 1);
+	struct qu_buf out;
+	qu_buf_init(&out, SIZE_MAX);
+	struct qu_err err = {0};
+	struct app_mailcap_vars v = {.type = "text/html"};
+	ck_assert_int_eq(app_mailcap_filter(m, &v, "<p>hi</p>", 9, &out, 1 << 20, 5000, &err), 0);
+	ck_assert_str_eq(out.data, "<P>HI</P>");
+	qu_buf_reset(&out);
+	ck_assert_int_eq(app_mailcap_filter(m, &v, "abcdef", 6, &out, 3, 5000, &err), 0);
+	ck_assert_uint_eq(out.len, 3);
+	qu_buf_reset(&out);
+	v.type = "text/x-stdin";
+	ck_assert_int_eq(app_mailcap_filter(m, &v, "in", 2, &out, 1 << 20, 5000, &err), 0);
+	ck_assert_str_eq(out.data, "in");
+	v.type = "text/x-nocopious";
+	ck_assert_int_eq(app_mailcap_filter(m, &v, "x", 1, &out, 1 << 20, 5000, &err), 1);
+	v.type = "text/x-slow";
+	time_t t0 = time(NULL);
+	ck_assert_int_eq(app_mailcap_filter(m, &v, "x", 1, &out, 1 << 20, 300, &err), -1);
+	ck_assert_int_le(time(NULL) - t0, 5);
+	/* Nothing is left behind. */
+	ck_assert_int_eq(rmdir(dir), 0);
+	unsetenv("TMPDIR");
+	qu_buf_clear(&out);
+	app_mailcap_free(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -251,6 +292,7 @@ main(void)
 	tcase_add_test(tc, test_expand_quoting);
 	tcase_add_test(tc, test_expand_codes);
 	tcase_add_test(tc, test_load_paths);
+	tcase_add_test(tc, test_filter);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
