@@ -1,8 +1,9 @@
 /*
  * The attachment list (`v`, SPEC §8): the MIME tree of the message under
  * the cursor, one part per row. `s` saves a part under a safe name
- * (SPEC §6), Enter views a part (its mailcap entry, else a text part in
- * the pager, else xdg-open; viewer.c), `m` views it through mailcap
+ * (SPEC §6), Enter views a part (text/plain in the pager, as mutt does;
+ * else its mailcap entry, else a text part in the pager, else xdg-open;
+ * viewer.c), `m` views it through mailcap
  * only, `|` pipes a part's content to a command with the terminal given
  * back meanwhile. The files inside a TNEF part (winmail.dat) are rows of
  * their own under it.

@@ -328,9 +328,10 @@ struct ui_view_req {
 	bool is_text;       /* the built-in view can show it */
 };
 /* Views r with its mailcap entry (needsterminal in the foreground,
- * copiousoutput on a worker into the pager, others detached); with no
- * entry: 1 for a text part when !mailcap_only (the caller shows it), else
- * xdg-open, detached. Returns 0, 1, or -1 after a message. */
+ * copiousoutput on a worker into the pager, others detached). Unless
+ * mailcap_only, text/plain, and a text part without an entry, give 1
+ * (the caller shows it), anything else without an entry goes to xdg-open,
+ * detached. Returns 0, 1, or -1 after a message. */
 int ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only);
 /* The mailcap table of [ui] mailcap, loaded on first use; it is not
  * changed after, so workers may read it until ui_viewers_free. */

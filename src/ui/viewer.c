@@ -267,6 +267,10 @@ ui_viewer_done(struct ui *u, struct ui_msg *m)
 int
 ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only)
 {
+	/* Enter shows text/plain itself, as mutt does: a system mailcap
+	 * (Debian's has "text/plain; less %s") would else take it over. */
+	if (!mailcap_only && r->is_text && strcmp(r->type, "text/plain") == 0)
+		return 1;
 	struct app_mailcap_vars vars = {.type = r->type, .charset = r->charset};
 	const struct app_mailcap *mc = ui_viewer_mailcap(u);
 	/* test= commands that need the file run once it exists. */

@@ -55,6 +55,7 @@ class Attach(UITest):
                     " copiousoutput\n"
                     "image/*; never-run %%s; test=false\n"
                     "image/*; cp %%s %(m)s.bg \\; echo %%s > %(m)s.bgpath\n"
+                    "text/plain; touch %(m)s.plain; needsterminal\n"
                     "text/html; sed -e 's/<[^>]*>//g' -e 's/^/HTMLCAP:/' %%s; copiousoutput\n"
                     % {"m": self.mark})
         d = os.path.join(self.home, ".config", "quail")
@@ -152,6 +153,18 @@ class Attach(UITest):
             self.assertEqual(f.read(), "from tnef\n")
         t.send("m")
         t.wait_text("No mailcap entry for application/octet-stream", 5)
+        self.quit_all(t)
+
+    def test_plain_text_shown_by_quail_unless_m(self):
+        t = self.open_list()
+        self.goto(t, "text/plain")
+        t.send("\r")
+        t.wait_text("see attached", 5)
+        self.assertFalse(os.path.exists(self.mark + ".plain"))
+        t.send("q")
+        t.wait_text("---Attachments", 5)
+        t.send("m")
+        t.wait(lambda t: os.path.exists(self.mark + ".plain"), 10, "the mailcap entry run")
         self.quit_all(t)
 
     def test_html_through_mailcap(self):
