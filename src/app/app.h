@@ -898,6 +898,9 @@ const struct app_mailcap_entry *app_mailcap_find(const struct app_mailcap *m, co
  * NULL) tells whether %s was there: if not, the content goes to stdin.
  * New string. */
 char *app_mailcap_expand(const char *cmd, const struct app_mailcap_vars *v, bool *used_file);
+/* The view command of e for v (v->file set), ready for sh: expanded, and
+ * reading v->file on stdin when the entry has no %s. New string. */
+char *app_mailcap_command(const struct app_mailcap_entry *e, const struct app_mailcap_vars *v);
 /* Runs cmd by sh with /dev/null for stdin/out/err, killed (with its
  * process group) after timeout_ms. Its exit status, or -1. */
 int app_mailcap_run_bounded(const char *cmd, int timeout_ms);

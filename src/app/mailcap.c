@@ -294,6 +294,21 @@ app_mailcap_expand(const char *cmd, const struct app_mailcap_vars *v, bool *used
 	return qu_buf_steal(&b, NULL);
 }
 
+char *
+app_mailcap_command(const struct app_mailcap_entry *e, const struct app_mailcap_vars *v)
+{
+	bool used = false;
+	char *cmd = app_mailcap_expand(e->view, v, &used);
+	if (used)
+		return cmd;
+	/* No %s: the content goes to stdin (RFC 1524 §3). */
+	char *file = app_mailcap_expand("%s", v, NULL);
+	char *full = xasprintf("( %s ) < %s", cmd, file);
+	free(file);
+	free(cmd);
+	return full;
+}
+
 /* ---- running a test= ------------------------------------------------------ */
 
 static void
@@ -475,15 +490,7 @@ app_mailcap_filter(const struct app_mailcap *m, const struct app_mailcap_vars *v
 		if (off != n)
 			rc = qu_err_set(err, QU_E_IOERR, "%s: short write", path);
 		if (e) {
-			bool used = false;
-			char *cmd = app_mailcap_expand(e->view, &fv, &used);
-			if (!used) {
-				char *q = app_mailcap_expand("%s", &fv, NULL);
-				char *c2 = xasprintf("( %s ) < %s", cmd, q);
-				free(q);
-				free(cmd);
-				cmd = c2;
-			}
+			char *cmd = app_mailcap_command(e, &fv);
 			rc = run_capture(cmd, out, cap, timeout_ms, err);
 			free(cmd);
 		}

@@ -294,16 +294,7 @@ ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only)
 		return 0;
 	}
 	vars.file = path;
-	bool used = false;
-	char *cmd = app_mailcap_expand(e->view, &vars, &used);
-	if (!used) {
-		/* No %s: the content goes to stdin (RFC 1524 §3). */
-		char *q = app_mailcap_expand("%s", &vars, NULL);
-		char *c2 = xasprintf("( %s ) < %s", cmd, q);
-		free(q);
-		free(cmd);
-		cmd = c2;
-	}
+	char *cmd = app_mailcap_command(e, &vars);
 	if (e->copiousoutput) {
 		struct ui_job *j = xcalloc(1, sizeof *j);
 		qu_buf_init(&j->bytes, SIZE_MAX);

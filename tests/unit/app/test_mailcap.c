@@ -193,6 +193,15 @@ START_TEST(test_expand_codes)
 	cmd = app_mailcap_expand("view '%s'", &v, &used);
 	ck_assert_str_eq(cmd, "view '/tmp/q/part.pdf'");
 	free(cmd);
+	/* An entry without %s reads the file on stdin. */
+	struct app_mailcap_entry e = {.view = "cat -n"};
+	cmd = app_mailcap_command(&e, &v);
+	ck_assert_str_eq(cmd, "( cat -n ) < '/tmp/q/part.pdf'");
+	free(cmd);
+	e.view = "cat %s";
+	cmd = app_mailcap_command(&e, &v);
+	ck_assert_str_eq(cmd, "cat '/tmp/q/part.pdf'");
+	free(cmd);
 	/* A lone % at the end, an unclosed %{ stay as written. */
 	cmd = app_mailcap_expand("a %{b %", &v, NULL);
 	ck_assert_str_eq(cmd, "a %{b %");
