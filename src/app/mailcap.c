@@ -311,6 +311,17 @@ app_mailcap_command(const struct app_mailcap_entry *e, const struct app_mailcap_
 
 /* ---- running a test= ------------------------------------------------------ */
 
+/* In a child before exec: a worker thread blocks every signal and the UI
+ * ignores SIGPIPE, and exec keeps both; a viewer gets the defaults. */
+static void
+child_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 static void
 sleep_ms(long ms)
 {
@@ -327,6 +338,7 @@ app_mailcap_run_bounded(const char *cmd, int timeout_ms)
 		return -1;
 	if (pid == 0) {
 		setpgid(0, 0);
+		child_signals();
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
 			dup2(null, 0);
@@ -436,6 +448,7 @@ run_capture(const char *cmd, struct qu_buf *out, size_t cap, int timeout_ms, str
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
+		child_signals();
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 0);
 		dup2(fd[1], 1);

@@ -212,6 +212,11 @@ copious_run(struct ui_job *j)
 		pid = fork();
 		if (pid == 0) {
 			setpgid(0, 0);
+			/* The worker blocks every signal; exec would keep that. */
+			sigset_t none;
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+			signal(SIGPIPE, SIG_DFL);
 			int null = open("/dev/null", O_RDWR);
 			dup2(null, 0);
 			dup2(out[1], 1);
