@@ -168,6 +168,23 @@ spawn_detached(const char *cmd, const char *prog, const char *arg)
 	_exit(127);
 }
 
+/* True when prog is an executable file in a directory of $PATH. */
+static bool
+in_path(const char *prog)
+{
+	const char *p = getenv("PATH");
+	while (p && *p) {
+		size_t n = strcspn(p, ":");
+		char *full = n ? xasprintf("%.*s/%s", (int)n, p, prog) : xasprintf("./%s", prog);
+		bool ok = access(full, X_OK) == 0;
+		free(full);
+		if (ok)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
 /* Reads fd into out until EOF, the cap or the deadline; -1 on the deadline. */
 static int
 read_bounded(int fd, struct qu_buf *out, int64_t deadline, const struct qu_cancel *cancel)
@@ -293,6 +310,12 @@ ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only)
 		return -1;
 	}
 	if (!e) {
+		if (!in_path("xdg-open")) {
+			ui_message(u, true, "No mailcap entry for %s, and no xdg-open.", r->type);
+			unlink(path);
+			free(path);
+			return -1;
+		}
 		spawn_detached(NULL, "xdg-open", path);
 		ui_message(u, false, "Opened with xdg-open.");
 		free(path);

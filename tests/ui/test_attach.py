@@ -46,6 +46,12 @@ class Attach(UITest):
         self.vtmp = os.path.join(self.tmp, "vtmp")
         os.makedirs(self.vtmp)
         self.mark = os.path.join(self.tmp, "mark")
+        # xdg-open for parts without an entry: a script that leaves a mark.
+        self.bin = os.path.join(self.tmp, "bin")
+        os.makedirs(self.bin)
+        with open(os.path.join(self.bin, "xdg-open"), "w") as f:
+            f.write('#!/bin/sh\ncp "$1" %s.xdg\n' % self.mark)
+        os.chmod(os.path.join(self.bin, "xdg-open"), 0o755)
         self.mailcap = os.path.join(self.tmp, "mailcap")
         with open(self.mailcap, "w") as f:
             f.write("# viewers that leave marks\n"
@@ -69,12 +75,14 @@ class Attach(UITest):
                   mixed([("application/x-quail-term", "a.term", b"term payload\n"),
                          ("text/x-quail-copious", "c.txt", b"hello copious\n"),
                          ("image/png", "p.png", b"png bytes"),
+                         ("application/x-quail-none", "n.odt", b"no entry"),
                          ("application/ms-tnef", "winmail.dat",
                           tnef([(b"report.txt", b"from tnef\n")]))]))
 
     def start(self, *args, rows=None, cols=None):
         env = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
-               "XDG_CACHE_HOME": os.path.join(self.home, ".cache"), "TMPDIR": self.vtmp}
+               "XDG_CACHE_HOME": os.path.join(self.home, ".cache"), "TMPDIR": self.vtmp,
+               "PATH": self.bin + ":/usr/bin:/bin"}
         self.term = Term([test_ui.QUAIL] + list(args), rows or self.rows, cols or self.cols,
                          env=env)
         return self.term
@@ -166,6 +174,19 @@ class Attach(UITest):
         t.send("m")
         t.wait(lambda t: os.path.exists(self.mark + ".plain"), 10, "the mailcap entry run")
         self.quit_all(t)
+
+    def test_no_entry_goes_to_xdg_open(self):
+        t = self.open_list()
+        self.goto(t, "n.odt")
+        t.send("\r")
+        t.wait(lambda t: os.path.exists(self.mark + ".xdg"), 10, "xdg-open run")
+        with open(self.mark + ".xdg", "rb") as f:
+            self.assertEqual(f.read(), b"no entry")
+        os.unlink(os.path.join(self.bin, "xdg-open"))
+        t.send("\r")
+        t.wait_text("and no xdg-open", 5)
+        self.quit_all(t)
+        self.assertEqual(os.listdir(self.vtmp), [])
 
     def test_html_through_mailcap(self):
         write_msg(self.md, "%d.Mhtml.test" % (test_ui.BASE - 5),
