@@ -295,7 +295,8 @@ ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only)
 		return 1;
 	struct app_mailcap_vars vars = {.type = r->type, .charset = r->charset};
 	const struct app_mailcap *mc = ui_viewer_mailcap(u);
-	/* test= commands that need the file run once it exists. */
+	/* The file is made for the entry chosen only, so a test= that names
+	 * %s fails here (app_mailcap_find). */
 	const struct app_mailcap_entry *e = app_mailcap_find(mc, r->type, 0, &vars);
 	if (!e && mailcap_only) {
 		ui_message(u, true, "No mailcap entry for %s.", r->type);
