@@ -304,12 +304,14 @@ struct app_extract_item {
 	const char *type;    /* the part's content type */
 	uint64_t size;       /* bytes written */
 	bool uuencoded;      /* a uuencoded block inside a text part */
+	bool tnef;           /* a file carried in a TNEF (winmail.dat) part */
 };
 
 typedef void (*app_extract_fn)(void *ctx, const struct app_extract_item *it);
 
 /* Saves every attachment (mime_part_is_attachment, at any depth, and each
- * uuencoded block inside text/plain) of the message in path ("-": stdin)
+ * uuencoded block inside text/plain; for a TNEF attachment that can be
+ * read, the files it carries instead) of the message in path ("-": stdin)
  * into dir (created if missing), under app_safe_filename of its decoded
  * name, never overwriting: the file is made with O_EXCL, and a taken name
  * becomes "name (1).ext", "name (2).ext", ... Calls fn after each file.
@@ -760,6 +762,9 @@ int app_view_read(const struct app_view *f, size_t id, struct qu_buf *out,
  * one digit '1'..'9'), 'a' the attachment list. */
 struct app_pager_opts {
 	bool full_headers;
+	/* attachments: [ui] html = mailcap: a text/html copiousoutput entry
+	 * of this table renders HTML parts (else the built-in). Borrowed. */
+	const struct app_mailcap *html_mailcap;
 };
 void app_message_view(struct app_reader *r, const char *p, size_t n,
 	const struct app_pager_opts *o, struct qu_buf *out);
@@ -772,6 +777,11 @@ struct app_attachment {
 	const char *filename; /* NULL when none */
 	uint64_t size;        /* of the body as written */
 	bool is_text;
+	/* attachments: where the row is, for the _sub calls below: part
+	 * (tree order) and sub, 0 for the part itself, k for the k-th file
+	 * of a TNEF part (listed after it, one deeper). */
+	size_t part, sub;
+	const char *charset;  /* NULL when none */
 };
 typedef void (*app_attachment_fn)(void *ctx, size_t i, const struct app_attachment *a);
 /* Calls fn for each part of the message (p, n) in tree order, i from 0. */
@@ -786,6 +796,13 @@ int app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bo
  * path. Returns 0, or -1 with USAGE (no part i) or IOERR. */
 int app_message_save_part(struct app_reader *r, const char *p, size_t n, size_t i,
 	const char *dir, char **saved, struct qu_err *err);
+/* attachments: app_message_part and app_message_save_part for a row's
+ * part and sub (struct app_attachment): sub k > 0 is the k-th file of the
+ * TNEF part, never text. */
+int app_message_part_sub(struct app_reader *r, const char *p, size_t n, size_t part, size_t sub,
+	bool as_text, struct qu_buf *out, struct qu_err *err);
+int app_message_save_part_sub(struct app_reader *r, const char *p, size_t n, size_t part,
+	size_t sub, const char *dir, char **saved, struct qu_err *err);
 
 /* ==== end of folder views ============================================ */
 
@@ -1231,5 +1248,80 @@ void app_local_folders_clear(struct app_local_folders *l);
 /* True when path is an mbox file (a regular file); the UI opens those
  * read-only. */
 bool app_local_is_mbox(const char *path);
+
+/* ---- mailcap (RFC 1524), for viewing attachments (SPEC §8) ------------- */
+
+/* One mailcap entry; strings owned by the table. type is lowercase, its
+ * subtype "*" for a wildcard (a bare "text" gets that subtype). */
+struct app_mailcap_entry {
+	char *type;
+	char *view;          /* the view command, "" when none */
+	char *test;          /* test= command, NULL when none */
+	char *nametemplate;  /* nametemplate=, NULL when none */
+	bool copiousoutput;  /* prints text for a pager */
+	bool needsterminal;  /* interactive: gets the terminal */
+};
+struct app_mailcap;
+/* Values substituted into commands: %s the file, %t the type, %{charset}.
+ * Borrowed. */
+struct app_mailcap_vars {
+	const char *file, *type, *charset;
+};
+#define APP_MAILCAP_COPIOUS 1u /* only copiousoutput entries */
+
+struct app_mailcap *app_mailcap_new(void);
+void app_mailcap_free(struct app_mailcap *m);
+size_t app_mailcap_count(const struct app_mailcap *m);
+/* Adds the entries of mailcap text (comments, continuation lines, "\;"). */
+void app_mailcap_parse(struct app_mailcap *m, const char *p, size_t n);
+/* Adds the entries of each file of a ':' list, missing ones skipped.
+ * Returns 0, or -1 with NOINPUT when a file exists but cannot be read. */
+int app_mailcap_load(struct app_mailcap *m, const char *paths, struct qu_err *err);
+/* $MAILCAPS, else ~/.mailcap:/etc/mailcap (RFC 1524 App. A). New string. */
+char *app_mailcap_default_path(void);
+/* The first entry for type (no parameters) whose test= exits 0 within two
+ * seconds; with APP_MAILCAP_COPIOUS only copiousoutput entries. Borrowed
+ * from m; NULL when none. */
+const struct app_mailcap_entry *app_mailcap_find(const struct app_mailcap *m, const char *type,
+	unsigned want, const struct app_mailcap_vars *v);
+/* cmd with %s %t %{name} %n %F %% replaced, each value quoted for sh where
+ * it lands (outside quotes, inside '...' or "..."). *used_file (may be
+ * NULL) tells whether %s was there: if not, the content goes to stdin.
+ * New string. */
+char *app_mailcap_expand(const char *cmd, const struct app_mailcap_vars *v, bool *used_file);
+/* The view command of e for v (v->file set), ready for sh: expanded, and
+ * reading v->file on stdin when the entry has no %s. New string. */
+char *app_mailcap_command(const struct app_mailcap_entry *e, const struct app_mailcap_vars *v);
+/* Runs cmd by sh with /dev/null for stdin/out/err, killed (with its
+ * process group) after timeout_ms. Its exit status, or -1. */
+int app_mailcap_run_bounded(const char *cmd, int timeout_ms);
+/* Runs the first copiousoutput entry for v->type on p, n (written to a
+ * 0600 file quail names, in a private directory, both removed before the
+ * return) and appends its output to out (at most cap bytes kept; killed
+ * after timeout_ms). Returns 0, 1 when there is no such entry, or -1
+ * with IOERR, SOFTWARE or TEMPFAIL. v->file is ignored. */
+int app_mailcap_filter(const struct app_mailcap *m, const struct app_mailcap_vars *v,
+	const char *p, size_t n, struct qu_buf *out, size_t cap, int timeout_ms, struct qu_err *err);
+
+
+/* ---- TNEF (application/ms-tnef, winmail.dat) --------------------------- */
+
+/* One file a TNEF stream carries. name is its title as written (8-bit,
+ * not made safe: see app_safe_filename), NULL when none; data holds len
+ * bytes and a NUL. */
+struct app_tnef_file {
+	char *name;
+	char *data;
+	size_t len;
+};
+/* The files of the TNEF stream p, n, in order. Returns 0 with *files
+ * (free with app_tnef_files_free), or -1 with DATA when the stream is not
+ * TNEF or its framing is broken (lengths past the end, bad checksums). */
+int app_tnef_files(const char *p, size_t n, struct app_tnef_file **files, size_t *nfiles,
+	struct qu_err *err);
+void app_tnef_files_free(struct app_tnef_file *f, size_t n);
+/* True for a part of type application/ms-tnef (or vnd.ms-tnef), or an
+ * application/octet-stream named winmail.dat. */
+bool app_is_tnef(const char *type, const char *filename);
 
 #endif

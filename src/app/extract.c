@@ -177,6 +177,7 @@ struct extract {
 	struct app_reader *r;
 	unsigned seq;        /* parts seen, for generated names */
 	const struct qu_cancel *cancel;
+	bool in_tnef;        /* saving the files of a TNEF part */
 };
 
 /* Saves bytes from a part (decoded by decode, or given as p, n). */
@@ -211,7 +212,7 @@ save(struct extract *x, const char *want, const char *fallback, const struct mim
 	} else if (x->fn) {
 		struct app_extract_item it = {chosen,
 			part ? part->content_type : "application/octet-stream", size,
-			part == NULL};
+			part == NULL && !x->in_tnef, x->in_tnef};
 		x->fn(x->ctx, &it);
 	}
 	free(chosen);
@@ -242,6 +243,34 @@ save_uu(struct extract *x, const struct mime_part *part, struct qu_err *err)
 	return rc;
 }
 
+/* The files inside a TNEF attachment, each under its own safe name. 1 when
+ * the part is not readable TNEF (it is then saved as it is). */
+static int
+save_tnef(struct extract *x, const struct mime_part *part, struct qu_err *err)
+{
+	struct qu_buf raw;
+	qu_buf_init(&raw, SIZE_MAX);
+	struct app_tnef_file *f = NULL;
+	size_t nf = 0;
+	if (mime_part_decode(part, &raw, NULL, NULL) < 0 ||
+		app_tnef_files(raw.data ? raw.data : "", raw.len, &f, &nf, NULL) < 0 || nf == 0) {
+		qu_buf_clear(&raw);
+		app_tnef_files_free(f, nf);
+		return 1;
+	}
+	qu_buf_clear(&raw);
+	int rc = 0;
+	x->in_tnef = true;
+	for (size_t i = 0; i < nf && rc == 0; i++) {
+		char *fallback = xasprintf("tnef-%u-%zu.bin", x->seq, i + 1);
+		rc = save(x, f[i].name, fallback, NULL, f[i].data, f[i].len, err);
+		free(fallback);
+	}
+	x->in_tnef = false;
+	app_tnef_files_free(f, nf);
+	return rc;
+}
+
 static int
 extract_message(void *ctx, const struct app_message *m, struct qu_err *err)
 {
@@ -253,7 +282,11 @@ extract_message(void *ctx, const struct app_message *m, struct qu_err *err)
 		if ((rc = qu_cancel_check(x->cancel, err)) < 0)
 			break;
 		x->seq++;
-		if (mime_part_is_attachment(part)) {
+		if (mime_part_is_attachment(part) && app_is_tnef(part->content_type, part->filename) &&
+			(rc = save_tnef(x, part, err)) <= 0) {
+			continue;
+		} else if (mime_part_is_attachment(part)) {
+			rc = 0;
 			char *fallback = xasprintf("part-%u.%s", x->seq, type_ext(part->content_type));
 			rc = save(x, part->filename, fallback, part, NULL, 0, err);
 			free(fallback);

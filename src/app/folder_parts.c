@@ -14,12 +14,37 @@
 #include "app/app.h"
 #include "app/mail_private.h"
 
+/* The rows of a TNEF part's files, after its own. */
+static void
+tnef_rows(const struct mime_part *part, size_t pi, size_t *i, app_attachment_fn fn, void *ctx)
+{
+	struct qu_buf raw;
+	qu_buf_init(&raw, SIZE_MAX);
+	struct app_tnef_file *f = NULL;
+	size_t nf = 0;
+	if (mime_part_decode(part, &raw, NULL, NULL) == 0 &&
+		app_tnef_files(raw.data ? raw.data : "", raw.len, &f, &nf, NULL) == 0)
+		for (size_t k = 0; k < nf; k++) {
+			struct app_attachment a = {
+				.depth = part->depth + 1,
+				.type = "application/octet-stream",
+				.filename = f[k].name,
+				.size = f[k].len,
+				.part = pi,
+				.sub = k + 1,
+			};
+			fn(ctx, (*i)++, &a);
+		}
+	app_tnef_files_free(f, nf);
+	qu_buf_clear(&raw);
+}
+
 void
 app_message_parts(const char *p, size_t n, app_attachment_fn fn, void *ctx)
 {
 	struct mime_part *root = mime_parse(p, n, NULL, NULL);
-	size_t i = 0;
-	for (const struct mime_part *part = root; part; part = mime_part_next(part, root)) {
+	size_t i = 0, pi = 0;
+	for (const struct mime_part *part = root; part; part = mime_part_next(part, root), pi++) {
 		size_t len = 0;
 		mime_part_body(part, &len);
 		struct app_attachment a = {
@@ -28,10 +53,39 @@ app_message_parts(const char *p, size_t n, app_attachment_fn fn, void *ctx)
 			.filename = part->filename,
 			.size = len,
 			.is_text = part->kind == MIME_PART_LEAF && mime_part_is_text(part),
+			.part = pi,
+			.charset = part->charset,
 		};
 		fn(ctx, i++, &a);
+		if (part->kind == MIME_PART_LEAF && app_is_tnef(part->content_type, part->filename))
+			tnef_rows(part, pi, &i, fn, ctx);
 	}
 	mime_part_free(root);
+}
+
+/* File sub (from 1) of the TNEF part into out; its name, owned, in *name. */
+static int
+tnef_file(const struct mime_part *part, size_t sub, struct qu_buf *out, char **name,
+	struct qu_err *err)
+{
+	qu_buf_reset(out);
+	struct qu_buf raw;
+	qu_buf_init(&raw, SIZE_MAX);
+	struct app_tnef_file *f = NULL;
+	size_t nf = 0;
+	int rc = mime_part_decode(part, &raw, NULL, err);
+	if (rc == 0)
+		rc = app_tnef_files(raw.data ? raw.data : "", raw.len, &f, &nf, err);
+	if (rc == 0 && sub > nf)
+		rc = qu_err_set(err, QU_E_USAGE, "no such part");
+	if (rc == 0) {
+		qu_buf_append(out, f[sub - 1].data, f[sub - 1].len);
+		if (name)
+			*name = f[sub - 1].name ? xstrdup(f[sub - 1].name) : NULL;
+	}
+	app_tnef_files_free(f, nf);
+	qu_buf_clear(&raw);
+	return rc;
 }
 
 static const struct mime_part *
@@ -44,8 +98,8 @@ nth(const struct mime_part *root, size_t i)
 }
 
 int
-app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bool as_text,
-	struct qu_buf *out, struct qu_err *err)
+app_message_part_sub(struct app_reader *r, const char *p, size_t n, size_t i, size_t sub,
+	bool as_text, struct qu_buf *out, struct qu_err *err)
 {
 	qu_buf_reset(out);
 	struct mime_opts o = {.cache = &r->cache};
@@ -54,6 +108,10 @@ app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bool a
 	int rc;
 	if (!part || part->kind != MIME_PART_LEAF)
 		rc = qu_err_set(err, QU_E_USAGE, "no such part");
+	else if (sub > 0 && as_text)
+		rc = qu_err_set(err, QU_E_USAGE, "a file inside TNEF is not shown as text");
+	else if (sub > 0)
+		rc = tnef_file(part, sub, out, NULL, err);
 	else if (as_text && !mime_part_is_text(part))
 		rc = qu_err_set(err, QU_E_USAGE, "%s is not text", part->content_type);
 	else if (as_text)
@@ -62,6 +120,13 @@ app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bool a
 		rc = mime_part_decode(part, out, NULL, err);
 	mime_part_free(root);
 	return rc;
+}
+
+int
+app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bool as_text,
+	struct qu_buf *out, struct qu_err *err)
+{
+	return app_message_part_sub(r, p, n, i, 0, as_text, out, err);
 }
 
 static int
@@ -80,8 +145,8 @@ write_all(int fd, const char *p, size_t n, struct qu_err *err)
 }
 
 int
-app_message_save_part(struct app_reader *r, const char *p, size_t n, size_t i, const char *dir,
-	char **saved, struct qu_err *err)
+app_message_save_part_sub(struct app_reader *r, const char *p, size_t n, size_t i, size_t sub,
+	const char *dir, char **saved, struct qu_err *err)
 {
 	*saved = NULL;
 	struct mime_part *root = mime_parse(p, n, NULL, NULL);
@@ -92,25 +157,39 @@ app_message_save_part(struct app_reader *r, const char *p, size_t n, size_t i, c
 		mime_part_free(root);
 		return -1;
 	}
-	char *safe = part->filename ? app_safe_filename(part->filename) : NULL;
-	char *fallback = xasprintf("part-%zu.bin", i + 1);
-	char *chosen = NULL;
-	int fd = app_create_unique(dir, safe ? safe : fallback, &chosen, err);
-	if (fd >= 0) {
-		qu_buf_reset(&r->scratch);
+	char *name = NULL;
+	qu_buf_reset(&r->scratch);
+	if (sub > 0)
+		rc = tnef_file(part, sub, &r->scratch, &name, err);
+	else
 		rc = mime_part_decode(part, &r->scratch, NULL, err);
-		if (rc == 0)
-			rc = write_all(fd, r->scratch.data ? r->scratch.data : "", r->scratch.len, err);
+	char *safe = app_safe_filename(sub > 0 ? name : part->filename);
+	char *fallback = sub > 0 ? xasprintf("part-%zu-%zu.bin", i + 1, sub) :
+		xasprintf("part-%zu.bin", i + 1);
+	char *chosen = NULL;
+	int fd = rc == 0 ? app_create_unique(dir, safe ? safe : fallback, &chosen, err) : -1;
+	if (fd >= 0) {
+		rc = write_all(fd, r->scratch.data ? r->scratch.data : "", r->scratch.len, err);
 		if (close(fd) < 0 && rc == 0)
 			rc = qu_err_sys(err, QU_E_IOERR, errno, "close");
 		char *path = xasprintf("%s/%s", dir, chosen);
 		if (rc < 0)
 			unlink(path);
 		*saved = rc == 0 ? path : (free(path), NULL);
+	} else {
+		rc = -1;
 	}
 	free(chosen);
 	free(fallback);
 	free(safe);
+	free(name);
 	mime_part_free(root);
 	return rc;
+}
+
+int
+app_message_save_part(struct app_reader *r, const char *p, size_t n, size_t i, const char *dir,
+	char **saved, struct qu_err *err)
+{
+	return app_message_save_part_sub(r, p, n, i, 0, dir, saved, err);
 }

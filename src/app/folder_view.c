@@ -174,8 +174,27 @@ unflow(const char *t, size_t n, bool delsp, struct qu_buf *out)
 		qu_buf_append_byte(out, '\n');
 }
 
+/* HTML through the mailcap entry of [ui] html = mailcap; false when there
+ * is none or it fails (the built-in renderer is used then). */
+static bool
+html_by_mailcap(const struct app_pager_opts *o, const char *t, size_t n, struct qu_buf *out)
+{
+	if (!o || !o->html_mailcap)
+		return false;
+	struct qu_buf h;
+	qu_buf_init(&h, SIZE_MAX);
+	/* The text is UTF-8 by now, whatever the part declared. */
+	struct app_mailcap_vars v = {.type = "text/html", .charset = "utf-8"};
+	int rc = app_mailcap_filter(o->html_mailcap, &v, t, n, &h, APP_TEXT_MAX, 30000, NULL);
+	if (rc == 0)
+		view_lines(h.data ? h.data : "", h.len, out);
+	qu_buf_clear(&h);
+	return rc == 0;
+}
+
 static void
-view_part(struct app_reader *r, const struct mime_part *part, bool *first, struct qu_buf *out)
+view_part(struct app_reader *r, const struct mime_part *part, const struct app_pager_opts *o,
+	bool *first, struct qu_buf *out)
 {
 	if (mime_part_text(part, &r->cache, &r->scratch, &r->text, NULL, NULL) < 0)
 		return;
@@ -183,7 +202,10 @@ view_part(struct app_reader *r, const struct mime_part *part, bool *first, struc
 		line(out, 'a', "", 0);
 	*first = false;
 	const char *t = r->text.data ? r->text.data : "";
-	if (strcmp(part->content_type, "text/html") == 0) {
+	bool html = strcmp(part->content_type, "text/html") == 0;
+	if (html && html_by_mailcap(o, t, r->text.len, out))
+		return;
+	if (html) {
 		struct qu_buf h;
 		qu_buf_init(&h, APP_TEXT_MAX);
 		struct mime_html_opts ho = {.width = 0, .links = true};
@@ -230,7 +252,7 @@ app_message_view(struct app_reader *r, const char *p, size_t n, const struct app
 			continue;
 		if (mime_part_is_text(part) && !mime_part_is_attachment(part) &&
 			shown_alternative(part))
-			view_part(r, part, &first, out);
+			view_part(r, part, o, &first, out);
 	}
 	for (const struct mime_part *part = root; part; part = mime_part_next(part, root))
 		if (part->kind == MIME_PART_LEAF && part != root && mime_part_is_attachment(part)) {

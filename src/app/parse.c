@@ -196,6 +196,38 @@ json_leaf(struct app_reader *r, struct qu_buf *out, const struct mime_part *part
 	app_json_string(out, r->text.data ? r->text.data : "", r->text.len);
 }
 
+/* A TNEF leaf's files as "parts" (SPEC §7 extended): leaves of type
+ * application/octet-stream with filename, size and sha256. */
+static void
+json_tnef(struct app_reader *r, struct qu_buf *out, const struct mime_part *part)
+{
+	qu_buf_reset(&r->scratch);
+	struct app_tnef_file *f = NULL;
+	size_t nf = 0;
+	if (mime_part_decode(part, &r->scratch, NULL, NULL) < 0 ||
+		app_tnef_files(r->scratch.data ? r->scratch.data : "", r->scratch.len, &f, &nf,
+			NULL) < 0)
+		return;
+	json_key(out, "parts", true);
+	qu_buf_append_byte(out, '[');
+	for (size_t i = 0; i < nf; i++) {
+		qu_buf_append_str(out, i ? ",{" : "{");
+		json_str_or_null(out, "content_type", "application/octet-stream", false);
+		json_str_or_null(out, "charset", NULL, true);
+		json_str_or_null(out, "disposition", "attachment", true);
+		json_str_or_null(out, "filename", f[i].name, true);
+		json_str_or_null(out, "content_id", NULL, true);
+		struct hash_ctx h;
+		qu_sha256_init(&h.sha);
+		h.size = 0;
+		hash_piece(&h, f[i].data, f[i].len, NULL);
+		json_size_hash(out, &h);
+		qu_buf_append_byte(out, '}');
+	}
+	qu_buf_append_byte(out, ']');
+	app_tnef_files_free(f, nf);
+}
+
 static void
 json_part_open(struct app_reader *r, struct qu_buf *out, const struct mime_part *part,
 	       struct mime_defects *d)
@@ -214,6 +246,8 @@ json_part_open(struct app_reader *r, struct qu_buf *out, const struct mime_part 
 	json_str_or_null(out, "content_id", part->content_id, true);
 	if (part->kind == MIME_PART_LEAF) {
 		json_leaf(r, out, part, d);
+		if (app_is_tnef(part->content_type, part->filename))
+			json_tnef(r, out, part);
 	} else if (part->kind == MIME_PART_MULTIPART) {
 		json_key(out, "parts", true);
 		qu_buf_append_byte(out, '[');

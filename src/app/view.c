@@ -113,6 +113,28 @@ view_uu(struct qu_buf *out, const char *indent, const struct qu_buf *text)
 	mime_uu_blocks_free(b, nb);
 }
 
+/* The files inside a TNEF part, one line each under the part's line. */
+static void
+view_tnef(struct app_reader *r, struct qu_buf *out, const char *indent,
+	  const struct mime_part *part)
+{
+	qu_buf_reset(&r->scratch);
+	struct app_tnef_file *f = NULL;
+	size_t nf = 0;
+	if (mime_part_decode(part, &r->scratch, NULL, NULL) < 0 ||
+		app_tnef_files(r->scratch.data ? r->scratch.data : "", r->scratch.len, &f, &nf,
+			NULL) < 0) {
+		qu_buf_printf(out, "%s  (TNEF not readable)\n", indent);
+		return;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		qu_buf_printf(out, "%s  TNEF file \"", indent);
+		safe(out, f[i].name ? f[i].name : "");
+		qu_buf_printf(out, "\"; %zu bytes\n", f[i].len);
+	}
+	app_tnef_files_free(f, nf);
+}
+
 /* One line for a part: number, type and what else is known. */
 static void
 view_part_line(struct app_reader *r, struct qu_buf *out, const struct section *sec,
@@ -164,6 +186,8 @@ view_part_line(struct app_reader *r, struct qu_buf *out, const struct section *s
 		mime_part_text(part, &r->cache, &r->scratch, &r->text, d, NULL);
 		view_uu(out, indent, &r->text);
 	}
+	if (part->kind == MIME_PART_LEAF && app_is_tnef(part->content_type, part->filename))
+		view_tnef(r, out, indent, part);
 }
 
 /* The text of a text part, line by line, each made safe. */

@@ -17,7 +17,8 @@ help(FILE *out)
 	      "no directory parts, no leading dot, no control characters. An existing\n"
 	      "file is never overwritten: a taken name gets ' (1)', ' (2)', ... A part\n"
 	      "without a name is saved as part-N.EXT. Files uuencoded inside the text\n"
-	      "are saved too. Prints one line per file saved.\n"
+	      "are saved too, and the files inside a TNEF (winmail.dat) attachment in\n"
+	      "its place. Prints one line per file saved.\n"
 	      "\n"
 	      "  -o, --output DIR   where to save (made if missing)\n"
 	      "  --help             show this help\n",
@@ -40,7 +41,7 @@ saved(void *ctx, const struct app_extract_item *it)
 	cli_print_safe(stdout, it->name, strlen(it->name));
 	fprintf(stdout, " (%llu bytes, ", (unsigned long long)it->size);
 	cli_print_safe(stdout, it->type, strlen(it->type));
-	fputs(it->uuencoded ? ", uuencoded)\n" : ")\n", stdout);
+	fputs(it->uuencoded ? ", uuencoded)\n" : it->tnef ? ", from winmail.dat)\n" : ")\n", stdout);
 }
 
 static int

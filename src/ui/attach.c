@@ -1,8 +1,12 @@
 /*
  * The attachment list (`v`, SPEC §8): the MIME tree of the message under
  * the cursor, one part per row. `s` saves a part under a safe name
- * (SPEC §6), Enter shows a text part in the pager, `|` pipes a part's
- * content to a command with the terminal given back meanwhile.
+ * (SPEC §6), Enter views a part (text/plain in the pager, as mutt does;
+ * else its mailcap entry, else a text part in the pager, else xdg-open;
+ * viewer.c), `m` views it through mailcap
+ * only, `|` pipes a part's content to a command with the terminal given
+ * back meanwhile. The files inside a TNEF part (winmail.dat) are rows of
+ * their own under it.
  */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <stdio.h>
@@ -19,8 +23,12 @@
 static void
 attach_clear(struct ui_attach *a)
 {
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < a->n; i++) {
 		free(a->v[i].line);
+		free(a->v[i].type);
+		free(a->v[i].charset);
+		free(a->v[i].name);
+	}
 	free(a->v);
 	qu_buf_clear(&a->msg);
 	memset(a, 0, sizeof *a);
@@ -39,6 +47,11 @@ on_part(void *ctx, size_t i, const struct app_attachment *p)
 	a->v[a->n].line = xasprintf("%3zu %*s%s %-30s [%s, %s]", i + 1, (int)(2 * p->depth), "",
 		p->is_text ? "T" : "-", name, type, size);
 	a->v[a->n].is_text = p->is_text;
+	a->v[a->n].part = p->part;
+	a->v[a->n].sub = p->sub;
+	a->v[a->n].type = xstrdup(p->type);
+	a->v[a->n].charset = p->charset ? xstrdup(p->charset) : NULL;
+	a->v[a->n].name = p->filename ? xstrdup(p->filename) : NULL;
 	a->n++;
 	free(name);
 	free(type);
@@ -76,7 +89,7 @@ void
 ui_attach_draw(struct ui *u)
 {
 	struct ui_attach *a = &u->attach;
-	ui_put(0, 0, "q:Exit  s:Save  |:Pipe  <Enter>:View  ?:Help", (size_t)COLS,
+	ui_put(0, 0, "q:Exit  s:Save  |:Pipe  <Enter>:View  m:Mailcap  ?:Help", (size_t)COLS,
 		ui_attr(UI_C_STATUS));
 	size_t rows = LINES > 3 ? (size_t)(LINES - 3) : 1;
 	if (a->cursor < a->top)
@@ -111,8 +124,10 @@ save_answer(struct ui *u, const char *dir)
 		return;
 	struct qu_err err = {0};
 	char *saved = NULL;
-	if (app_message_save_part(u->reader, a->msg.data, a->msg.len, a->cursor, *dir ? dir : ".",
-		    &saved, &err) < 0)
+	if (a->cursor >= a->n)
+		return;
+	if (app_message_save_part_sub(u->reader, a->msg.data, a->msg.len, a->v[a->cursor].part,
+		    a->v[a->cursor].sub, *dir ? dir : ".", &saved, &err) < 0)
 		ui_message(u, true, "%s", err.msg);
 	else
 		ui_message(u, false, "Saved %s", saved);
@@ -129,12 +144,13 @@ static void
 pipe_answer(struct ui *u, const char *cmd)
 {
 	struct ui_attach *a = &u->attach;
-	if (!cmd || !*cmd)
+	if (!cmd || !*cmd || a->cursor >= a->n)
 		return;
 	struct qu_err err = {0};
 	struct qu_buf out;
 	qu_buf_init(&out, SIZE_MAX);
-	if (app_message_part(u->reader, a->msg.data, a->msg.len, a->cursor, false, &out, &err) < 0) {
+	if (app_message_part_sub(u->reader, a->msg.data, a->msg.len, a->v[a->cursor].part,
+		    a->v[a->cursor].sub, false, &out, &err) < 0) {
 		ui_message(u, true, "%s", err.msg);
 	} else {
 		int st = ui_term_run(cmd, out.data ? out.data : "", out.len);
@@ -151,22 +167,19 @@ ui_attach_pipe(struct ui *u)
 	ui_ask(u, "Pipe to command: ", pipe_answer, false);
 }
 
-void
-ui_attach_view(struct ui *u)
+/* The built-in view of a text part: its text, one 'b' line per line. */
+static void
+view_text(struct ui *u)
 {
 	struct ui_attach *a = &u->attach;
-	if (a->cursor >= a->n || !a->v[a->cursor].is_text) {
-		ui_message(u, true, "Only text parts are shown here: save it or pipe it.");
-		return;
-	}
 	struct qu_err err = {0};
 	struct qu_buf text, marked;
 	qu_buf_init(&text, SIZE_MAX);
 	qu_buf_init(&marked, SIZE_MAX);
-	if (app_message_part(u->reader, a->msg.data, a->msg.len, a->cursor, true, &text, &err) < 0) {
+	if (app_message_part_sub(u->reader, a->msg.data, a->msg.len, a->v[a->cursor].part, 0, true,
+		    &text, &err) < 0) {
 		ui_message(u, true, "%s", err.msg);
 	} else {
-		/* One 'b' line per line, as the pager takes them. */
 		const char *t = text.data ? text.data : "";
 		for (size_t i = 0; i < text.len;) {
 			const char *nl = memchr(t + i, '\n', text.len - i);
@@ -180,4 +193,49 @@ ui_attach_view(struct ui *u)
 	}
 	qu_buf_clear(&text);
 	qu_buf_clear(&marked);
+}
+
+/* Enter (view-attach) and m (view-mailcap): the mailcap entry for the
+ * part's type; without one, Enter shows a text part itself and hands
+ * anything else to xdg-open. */
+static void
+view(struct ui *u, bool mailcap_only)
+{
+	struct ui_attach *a = &u->attach;
+	if (a->cursor >= a->n)
+		return;
+	struct qu_err err = {0};
+	struct qu_buf raw;
+	qu_buf_init(&raw, SIZE_MAX);
+	if (app_message_part_sub(u->reader, a->msg.data, a->msg.len, a->v[a->cursor].part,
+		    a->v[a->cursor].sub, false, &raw, &err) < 0) {
+		ui_message(u, true, "%s", err.msg);
+		qu_buf_clear(&raw);
+		return;
+	}
+	struct ui_view_req r = {
+		.data = raw.data ? raw.data : "",
+		.len = raw.len,
+		.type = a->v[a->cursor].type,
+		.charset = a->v[a->cursor].charset,
+		.name = a->v[a->cursor].name,
+		.is_text = a->v[a->cursor].is_text,
+	};
+	int rc = ui_viewer_open(u, &r, mailcap_only);
+	qu_buf_clear(&raw);
+	if (rc == 1)
+		view_text(u);
+	u->dirty = true;
+}
+
+void
+ui_attach_view(struct ui *u)
+{
+	view(u, false);
+}
+
+void
+ui_attach_view_mailcap(struct ui *u)
+{
+	view(u, true);
 }

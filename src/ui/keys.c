@@ -879,6 +879,8 @@ static const struct ui_binding table[] = {
 	{A, 'i', "i", "exit", ui_attach_close},
 	{A, '?', "?", "help", fn_help},
 	{A, CTRL('L'), "^L", "redraw-screen", fn_redraw},
+	/* attachments: mailcap */
+	{A, 'm', "m", "view-mailcap", ui_attach_view_mailcap},
 
 	/* folders: the browser (mutt's keys) */
 	{W, 'j', "j", "next-entry", ui_browser_next},
@@ -964,6 +966,38 @@ ui_keys_table(size_t *n)
 {
 	*n = QU_ARRAY_LEN(table);
 	return table;
+}
+
+/* ---- the key list of quail-ui(1) ----------------------------------------- */
+
+/* The screens' headings in quail-ui(1), by enum ui_screen. A screen not
+ * named here is listed as "Screen N" (the page then says so). */
+static const char *
+screen_title(enum ui_screen s)
+{
+	static const char *const names[] = {
+		[UI_SCREEN_INDEX] = "Index",
+		[UI_SCREEN_PAGER] = "Pager",
+		[UI_SCREEN_HELP] = "Help",
+		[UI_SCREEN_ATTACH] = "Attachments",
+		[UI_SCREEN_COMPOSE] = "Compose",
+		[UI_SCREEN_FILES] = "File browser",
+		[UI_SCREEN_BROWSER] = "Folder browser",
+	};
+	return (size_t)s < QU_ARRAY_LEN(names) && names[s] ? names[s] : NULL;
+}
+
+void
+ui_keys_list(FILE *out)
+{
+	for (size_t i = 0; i < QU_ARRAY_LEN(table); i++) {
+		const char *t = screen_title(table[i].screen);
+		if (t)
+			fprintf(out, "%s\t%s\t%s\n", t, table[i].name, table[i].func);
+		else
+			fprintf(out, "Screen %d\t%s\t%s\n", (int)table[i].screen, table[i].name,
+				table[i].func);
+	}
 }
 
 int

@@ -511,6 +511,10 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		u->index_total = m->total;
 		u->dirty = true;
 		break;
+	/* attachments: a copiousoutput viewer's output */
+	case UI_MSG_VIEWED:
+		ui_viewer_done(u, m);
+		break;
 	}
 }
 
@@ -884,6 +888,8 @@ ui_free(struct ui *u)
 	ui_pager_close(u);
 	if (u->attach.v || u->attach.msg.data)
 		ui_attach_close(u);
+	/* attachments: files left for detached viewers */
+	ui_viewers_free(u);
 	free(u->folder);
 	free(u->root);
 	free(u->search);

@@ -17,12 +17,14 @@
 #include "ui/private.h"
 #include "ui/uitext.h"
 
-enum { OPT_ACCOUNT = 256, OPT_CONFIG, OPT_HELP };
+enum { OPT_ACCOUNT = 256, OPT_CONFIG, OPT_HELP, OPT_LIST_KEYS };
 
 static const struct option longopts[] = {
 	{"account", required_argument, NULL, OPT_ACCOUNT},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"help", no_argument, NULL, OPT_HELP},
+	/* The key table for quail-ui(1) at build time; not in --help. */
+	{"list-keys", no_argument, NULL, OPT_LIST_KEYS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -97,6 +99,9 @@ parse(int argc, char **argv, struct opts *o)
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
+			return 1;
+		case OPT_LIST_KEYS:
+			ui_keys_list(stdout);
 			return 1;
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);

@@ -39,7 +39,7 @@ load_run(struct ui_job *j)
 	struct app_reader *r = app_reader_new();
 	struct qu_buf *view = xcalloc(1, sizeof *view);
 	qu_buf_init(view, SIZE_MAX);
-	struct app_pager_opts o = {.full_headers = j->full_headers};
+	struct app_pager_opts o = {.full_headers = j->full_headers, .html_mailcap = j->mailcap};
 	app_message_view(r, j->bytes.data ? j->bytes.data : "", j->bytes.len, &o, view);
 	app_reader_free(r);
 	m->payload = view;
@@ -83,6 +83,8 @@ ui_pager_open(struct ui *u, size_t id)
 	j->run = load_run;
 	j->id = id;
 	j->full_headers = full;
+	/* attachments: [ui] html = mailcap */
+	j->mailcap = u->html_mailcap ? ui_viewer_mailcap(u) : NULL;
 	p->loading = true;
 	p->req = ui_pool_submit(u->pool, j);
 	u->screen = UI_SCREEN_PAGER;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/util.h"
 #include "app/app.h"
@@ -34,6 +35,9 @@ enum ui_msg_kind {
 	/* Indexing the open folder: id messages read of total; total 0 when
 	 * the update ended. */
 	UI_MSG_INDEXING,
+	/* attachments: a copiousoutput viewer's output, marked lines
+	 * (payload: qu_buf; viewer.c) */
+	UI_MSG_VIEWED,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -64,6 +68,8 @@ struct ui_job {
 	bool full_headers;
 	void *arg;           /* compose*.c: the job's own data */
 	struct app_local_folders *folders; /* folders: the last listing (owned) */
+	char *cmd;           /* attachments: a viewer's command (viewer.c) */
+	const struct app_mailcap *mailcap; /* html = mailcap: the table, borrowed */
 	struct ui_job *next;
 	/* Opening a folder: the first page from the index in this order. */
 	enum app_sort sort;
@@ -161,6 +167,9 @@ struct ui_attach {
 	struct {
 		char *line;  /* the row, sanitised */
 		bool is_text;
+		size_t part, sub;      /* as struct app_attachment */
+		char *type, *charset;  /* decoded, not sanitised; charset may be NULL */
+		char *name;            /* the part's file name, NULL when none */
 	} *v;
 	size_t n, alloc, cursor, top;
 	struct qu_buf msg;   /* the message's bytes */
@@ -300,6 +309,7 @@ struct ui {
 	char *bounce_to;             /* b: the addresses, until confirmed */
 	bool forward_tagged;         /* ; f: until the mime_forward question */
 	struct ui_folders fo; /* folders: browser and sidebar */
+	struct ui_viewers *viewers; /* attachments: mailcap viewers (viewer.c) */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -325,6 +335,10 @@ int ui_keys_named(const char *name);
 int ui_keys_bind(struct ui *u, enum ui_screen screen, int key, const char *func);
 /* The bindings, for `?`. */
 const struct ui_binding *ui_keys_table(size_t *n);
+/* The table as lines of screen title, key and function, tab-separated,
+ * in table order: what doc/gen-keys.py makes quail-ui(1)'s KEYS of
+ * (`quail ui --list-keys`, not in --help). */
+void ui_keys_list(FILE *out);
 /* Runs one `:` command line. Returns 0, or -1 with a message in the
  * status line. */
 int ui_command(struct ui *u, const char *line);
@@ -375,6 +389,28 @@ void ui_attach_move(struct ui *u, long d);
 void ui_attach_save(struct ui *u);
 void ui_attach_pipe(struct ui *u);
 void ui_attach_view(struct ui *u);
+void ui_attach_view_mailcap(struct ui *u);
+
+/* viewer.c: an attachment shown by a program from mailcap (RFC 1524). */
+struct ui_view_req {
+	const char *data;   /* the decoded content, len bytes */
+	size_t len;
+	const char *type, *charset, *name; /* charset, name may be NULL */
+	bool is_text;       /* the built-in view can show it */
+};
+/* Views r with its mailcap entry (needsterminal in the foreground,
+ * copiousoutput on a worker into the pager, others detached). Unless
+ * mailcap_only, text/plain, and a text part without an entry, give 1
+ * (the caller shows it), anything else without an entry goes to xdg-open,
+ * detached. Returns 0, 1, or -1 after a message. */
+int ui_viewer_open(struct ui *u, const struct ui_view_req *r, bool mailcap_only);
+/* The mailcap table of [ui] mailcap, loaded on first use; it is not
+ * changed after, so workers may read it until ui_viewers_free. */
+const struct app_mailcap *ui_viewer_mailcap(struct ui *u);
+/* A copiousoutput viewer's result (UI_MSG_VIEWED) into the pager. */
+void ui_viewer_done(struct ui *u, struct ui_msg *m);
+/* Removes the private directory with what detached viewers were given. */
+void ui_viewers_free(struct ui *u);
 
 /* The functions the tables bind (keys.c dispatches to them). */
 void ui_fn_quit(struct ui *u);

@@ -48,6 +48,7 @@ job_free(struct ui_job *j)
 	if (j->folders) /* folders */
 		app_local_folders_clear(j->folders);
 	free(j->folders);
+	free(j->cmd); /* attachments: a viewer that never ran */
 	free(j);
 }
 
@@ -58,7 +59,7 @@ ui_msg_free(struct ui_msg *m)
 		return;
 	if (m->kind == UI_MSG_BATCH)
 		app_view_batch_free(m->payload);
-	else if (m->kind == UI_MSG_LOADED && m->payload) {
+	else if ((m->kind == UI_MSG_LOADED || m->kind == UI_MSG_VIEWED) && m->payload) {
 		qu_buf_clear(m->payload);
 		free(m->payload);
 	} else if (m->kind == UI_MSG_FOLDERS && m->payload) { /* folders */
