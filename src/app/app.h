@@ -840,4 +840,50 @@ struct app_sync_result {
 int app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struct app_net *net,
 	     struct app_sync_result *r, struct qu_err *err);
 
+/* ---- quail setup (SPEC §11) ----------------------------------------- */
+
+/* An account's servers as URLs; NULL when not known. Owned strings. */
+struct app_setup_servers {
+	char *imap, *pop3, *smtp;
+};
+void app_setup_servers_clear(struct app_setup_servers *s);
+
+struct app_setup_opts {
+	bool use_dns;        /* look up SRV records (RFC 6186) */
+	bool probe;          /* try imap./smtp./mail. + the domain */
+	const char *ca_file; /* trust anchors for the probes, or NULL */
+};
+
+/* Fills what out still lacks (the incoming server, imap or pop3, and
+ * smtp) for address: from its provider's preset, else SRV records
+ * (_imaps, _imap, _pop3s, _pop3, _submissions, _submission; each query one
+ * try of at most 5 s), else probing the usual names with TLS (each probe at
+ * most 5 s; net->cancel stops it). fn (may be NULL) hears "preset", "srv"
+ * and "probe" with the name or URL. Errors: USAGE (no domain),
+ * UNAVAILABLE (nothing found), CANCELED. */
+int app_setup_discover(const char *address, const struct app_setup_opts *o,
+		       const struct app_net *net, struct app_setup_servers *out, app_emit_fn fn,
+		       void *ctx, struct qu_err *err);
+
+/* The probe URLs for domain and proto, best first (new strings in a new
+ * array; free each and the array). Returns how many. */
+size_t app_setup_guesses(const char *domain, enum cfg_proto proto, char ***out);
+
+/* Picks the SRV answer's target (RFC 2782: lowest priority, then highest
+ * weight) from a DNS reply of len bytes. Returns 1 with *host (new string)
+ * and *port, -1 when the record says the service is not offered (target
+ * "."), 0 when there is no usable record. The name is checked to be a
+ * plain host name. */
+int app_srv_pick(const unsigned char *ans, size_t len, char **host, uint16_t *port);
+/* True for a plain host name: letters, digits, '-', '.', '_', at most 253
+ * bytes. */
+bool app_host_ok(const char *h);
+
+/* Logs in to the account's incoming server (imap, else pop3) and to its
+ * smtp server (AUTH only; no mail is sent), as serverinfo --login does. fn
+ * (may be NULL) hears "login ok" with each URL. Errors: those of
+ * app_serverinfo (AUTH for a wrong password). */
+int app_setup_check(const struct cfg_account *a, const struct app_net *net, app_emit_fn fn,
+		    void *ctx, struct qu_err *err);
+
 #endif
