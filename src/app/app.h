@@ -886,4 +886,47 @@ bool app_host_ok(const char *h);
 int app_setup_check(const struct cfg_account *a, const struct app_net *net, app_emit_fn fn,
 		    void *ctx, struct qu_err *err);
 
+/* ---- OAuth 2 (auth = oauth2, SPEC §11) ------------------------------- */
+
+struct app_oauth2_tokens {
+	char *access_token;  /* wiped when cleared */
+	char *refresh_token; /* or NULL */
+	int64_t expires_at;  /* Unix time */
+};
+void app_oauth2_tokens_clear(struct app_oauth2_tokens *t);
+
+/* Parses a token endpoint's JSON answer (RFC 6749 §5.1; expires_in made
+ * absolute with now) or quail's own token file (expires_at). code (32
+ * bytes) gets the "error" member of an error answer (RFC 6749 §5.2, RFC
+ * 8628 §3.5), reduced to [a-z_]. Tokens must be printable ASCII without
+ * quotes or backslashes. Errors: AUTH (an error answer), UNAVAILABLE (not
+ * JSON, no usable token). */
+int app_oauth2_parse_token(const char *p, size_t n, int64_t now, struct app_oauth2_tokens *t,
+			   char *code, struct qu_err *err);
+
+/* $XDG_STATE_HOME/quail/oauth2/ACCOUNT. New string. */
+char *app_oauth2_store_path(const struct cfg_account *a);
+/* Writes the tokens there (0600, directories 0700, via rename). */
+int app_oauth2_store_write(const struct cfg_account *a, const struct app_oauth2_tokens *t,
+			   struct qu_err *err);
+
+/* The account's access token, refreshed first (RFC 6749 §6) when it runs
+ * out within two minutes. Endpoints: built in for the gmail.com and
+ * outlook.com presets, or oauth2_device_url / oauth2_token_url. Errors:
+ * AUTH (no login yet, refresh refused), CONFIG, TEMPFAIL, UNAVAILABLE
+ * (TLS), CANCELED. New string: free with qu_free_secret. */
+char *app_oauth2_access_token(const struct cfg_account *a, const struct app_net *net,
+			      struct qu_err *err);
+
+/* Shows where to go and what code to enter; both are server text the
+ * caller makes safe. */
+typedef void (*app_oauth2_prompt_fn)(void *ctx, const char *uri, const char *user_code);
+/* The device authorization grant (RFC 8628): asks for a device code,
+ * calls prompt, polls the token endpoint at the interval given (slower on
+ * slow_down) until the user has agreed, and stores the tokens. Errors:
+ * AUTH (access_denied, expired), CONFIG (no client id or endpoints),
+ * TEMPFAIL, UNAVAILABLE, CANCELED. */
+int app_oauth2_device_login(const struct cfg_account *a, const struct app_net *net,
+			    app_oauth2_prompt_fn prompt, void *ctx, struct qu_err *err);
+
 #endif

@@ -35,6 +35,10 @@ help(FILE *out)
 	      "password is stored (mode 0600) only when you say so.\n"
 	      "\n"
 	      "  --yes          replace an existing account of that name, ask nothing\n"
+	      "  --oauth2       log in with OAuth 2 (Gmail, Microsoft): a device code to\n"
+	      "                 enter in a browser; tokens kept in ~/.local/state/quail\n"
+	      "  --oauth2-client-id ID, --oauth2-client-secret SECRET\n"
+	      "                 the OAuth 2 client registered with the provider\n"
 	      "\n",
 	      out);
 	cli_common_help(out);
@@ -176,6 +180,10 @@ struct setup {
 	char *password; /* typed; wiped */
 	bool store_password;
 	char *path;
+	/* auth = oauth2 */
+	bool oauth2;
+	const char *client_id, *client_secret;
+	const char *device_url, *token_url; /* for testing */
 };
 
 static void
@@ -326,6 +334,27 @@ get_secret(struct setup *s, struct qu_err *err)
 	return 0;
 }
 
+/* Shows the device code (RFC 8628 §3.3) on the terminal, else on stderr. */
+static void
+show_code(void *ctx, const char *uri, const char *code)
+{
+	struct setup *s = ctx;
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_buf_append_str(&b, "To log in, open ");
+	qu_buf_append_safe(&b, uri, strlen(uri), false);
+	qu_buf_append_str(&b, " and enter the code ");
+	qu_buf_append_safe(&b, code, strlen(code), false);
+	qu_buf_append_str(&b, "\nWaiting for the login (Ctrl-C stops)...\n");
+	if (s->tty.fd >= 0) {
+		tty_put(&s->tty, b.data);
+	} else {
+		fputs(b.data, stderr);
+		fflush(stderr);
+	}
+	qu_buf_clear(&b);
+}
+
 /* The account as the login check and the file see it. */
 static void
 fill_account(struct setup *s, struct cfg_account *a, char *addr)
@@ -341,6 +370,15 @@ fill_account(struct setup *s, struct cfg_account *a, char *addr)
 	a->password_command = s->password_command;
 	a->ca_file = (char *)s->c.o.ca_file;
 	a->imap_id = true;
+	if (s->oauth2) {
+		const struct cfg_preset *p = cfg_preset_for(s->address);
+		a->auth = CFG_AUTH_OAUTH2;
+		a->provider = p ? p->domain : NULL;
+		a->oauth2.client_id = (char *)s->client_id;
+		a->oauth2.client_secret = (char *)s->client_secret;
+		a->oauth2.device_url = (char *)s->device_url;
+		a->oauth2.token_url = (char *)s->token_url;
+	}
 }
 
 /* Where the block goes, asking before replacing an account. *replace is
@@ -391,6 +429,11 @@ write_account(struct setup *s, const struct cfg_account *a, bool replace, struct
 		.password_command = s->password_command,
 		.password = s->store_password ? s->password : NULL,
 		.ca_file = s->c.o.ca_file,
+		.oauth2 = s->oauth2,
+		.oauth2_client_id = s->client_id,
+		.oauth2_client_secret = s->client_secret,
+		.oauth2_device_url = s->device_url,
+		.oauth2_token_url = s->token_url,
 	};
 	char *text = cfg_account_text(&n, err);
 	if (!text)
@@ -403,7 +446,9 @@ write_account(struct setup *s, const struct cfg_account *a, bool replace, struct
 static int
 setup(struct setup *s, struct qu_err *err)
 {
-	if (get_address(s, err) < 0 || get_servers(s, err) < 0 || get_secret(s, err) < 0)
+	if (get_address(s, err) < 0 || get_servers(s, err) < 0)
+		return -1;
+	if (!s->oauth2 && get_secret(s, err) < 0)
 		return -1;
 	char *addr = cfg_from_address(s->address);
 	struct cfg_account a;
@@ -412,7 +457,15 @@ setup(struct setup *s, struct qu_err *err)
 			      .trace = s->c.verbose ? &s->c.trace : NULL,
 			      .cancel = cli_cancel()};
 	bool replace = false;
-	int rc = app_setup_check(&a, &net, progress, NULL, err);
+	int rc = 0;
+	if (s->oauth2) {
+		/* The terminal, when there is one, shows the code. */
+		if (s->tty.fd < 0)
+			s->tty.fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+		rc = app_oauth2_device_login(&a, &net, show_code, s, err);
+	}
+	if (rc == 0)
+		rc = app_setup_check(&a, &net, progress, NULL, err);
 	if (rc < 0) {
 		const struct cfg_preset *p = cfg_preset_for(s->address);
 		if (p && err->cls == QU_E_AUTH)
@@ -435,7 +488,14 @@ setup(struct setup *s, struct qu_err *err)
 	return rc;
 }
 
-enum { OPT_YES = CLI_OPT_FIRST_OWN };
+enum {
+	OPT_YES = CLI_OPT_FIRST_OWN,
+	OPT_OAUTH2,
+	OPT_CLIENT_ID,
+	OPT_CLIENT_SECRET,
+	OPT_DEVICE_URL,
+	OPT_TOKEN_URL,
+};
 
 static int
 run(int argc, char **argv)
@@ -443,6 +503,12 @@ run(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{"yes", no_argument, NULL, OPT_YES},
+		{"oauth2", no_argument, NULL, OPT_OAUTH2},
+		{"oauth2-client-id", required_argument, NULL, OPT_CLIENT_ID},
+		{"oauth2-client-secret", required_argument, NULL, OPT_CLIENT_SECRET},
+		/* For testing against a local server; not in --help. */
+		{"oauth2-device-url", required_argument, NULL, OPT_DEVICE_URL},
+		{"oauth2-token-url", required_argument, NULL, OPT_TOKEN_URL},
 		{NULL, 0, NULL, 0},
 	};
 	struct setup s;
@@ -463,6 +529,21 @@ run(int argc, char **argv)
 		case OPT_YES:
 			s.yes = true;
 			break;
+		case OPT_OAUTH2:
+			s.oauth2 = true;
+			break;
+		case OPT_CLIENT_ID:
+			s.client_id = optarg;
+			break;
+		case OPT_CLIENT_SECRET:
+			s.client_secret = optarg;
+			break;
+		case OPT_DEVICE_URL:
+			s.device_url = optarg;
+			break;
+		case OPT_TOKEN_URL:
+			s.token_url = optarg;
+			break;
 		case CLI_OPT_HELP:
 			help(stdout);
 			return 0;
@@ -474,6 +555,12 @@ run(int argc, char **argv)
 		return cli_usage_error("setup", "unexpected argument '%s'", argv[optind + 1]);
 	if (s.c.o.imap && s.c.o.pop3)
 		return cli_usage_error("setup", "give --imap or --pop3, not both");
+	if (s.oauth2 && !s.client_id)
+		return cli_usage_error("setup", "--oauth2 needs --oauth2-client-id ID");
+	if (s.oauth2 && s.c.o.password_command)
+		return cli_usage_error("setup", "give --oauth2 or --password-command, not both");
+	if ((s.device_url || s.token_url || s.client_secret) && !s.oauth2)
+		return cli_usage_error("setup", "the --oauth2-* options need --oauth2");
 	if (optind < argc)
 		s.address = xstrdup(argv[optind]);
 	int rc = setup(&s, &err);

@@ -28,6 +28,11 @@ cfg_account_clear(struct cfg_account *a)
 	free(a->ca_file);
 	free(a->sent_folder);
 	free(a->maildir);
+	free(a->oauth2.client_id);
+	qu_free_secret(a->oauth2.client_secret);
+	free(a->oauth2.token_command);
+	free(a->oauth2.device_url);
+	free(a->oauth2.token_url);
 	cfg_account_init(a);
 }
 
@@ -62,6 +67,11 @@ cfg_account_dup(const struct cfg_account *a)
 	d->ca_file = dup_or_null(a->ca_file);
 	d->sent_folder = dup_or_null(a->sent_folder);
 	d->maildir = dup_or_null(a->maildir);
+	d->oauth2.client_id = dup_or_null(a->oauth2.client_id);
+	d->oauth2.client_secret = dup_or_null(a->oauth2.client_secret);
+	d->oauth2.token_command = dup_or_null(a->oauth2.token_command);
+	d->oauth2.device_url = dup_or_null(a->oauth2.device_url);
+	d->oauth2.token_url = dup_or_null(a->oauth2.token_url);
 	return d;
 }
 

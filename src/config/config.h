@@ -74,6 +74,15 @@ struct cfg_account {
 				    * [general]'s, else CFG_MAX_MESSAGE_SIZE */
 	const char *provider;   /* preset name ("163.com", ...) or NULL; static */
 	const char *password_hint; /* e.g. "use the client authorization code"; static */
+	/* auth = oauth2 (SPEC §11): the oauth2_* keys. The token comes from
+	 * password_command or token_command when set, else from the device
+	 * flow's tokens that quail keeps. device_url and token_url replace the
+	 * built-in endpoints of the provider; they are meant for testing. */
+	struct cfg_oauth2 {
+		char *client_id, *client_secret;
+		char *token_command;
+		char *device_url, *token_url;
+	} oauth2;
 };
 
 /* One "key = value" of [ui], kept as written: the UI checks keys and
@@ -228,7 +237,9 @@ struct cfg_new_account {
 	const char *password_command;
 	const char *password; /* only into a file that is private (0600) */
 	const char *ca_file;
-	bool oauth2;          /* auth = oauth2 */
+	bool oauth2;          /* auth = oauth2, with the oauth2_* keys below */
+	const char *oauth2_client_id, *oauth2_client_secret;
+	const char *oauth2_device_url, *oauth2_token_url;
 };
 
 /* The "[account NAME]" section with one "key = value" line per member,

@@ -45,6 +45,12 @@ static const struct key account_keys[] = {
 	{"queue", K_BOOL, FIELD(queue), 0},
 	{"imap_id", K_BOOL, FIELD(imap_id), 0},
 	{"max_message_size", K_SIZE, FIELD(max_message_size), 0},
+	/* auth = oauth2 */
+	{"oauth2_client_id", K_STR, FIELD(oauth2.client_id), 0},
+	{"oauth2_client_secret", K_STR, FIELD(oauth2.client_secret), 0},
+	{"oauth2_token_command", K_STR, FIELD(oauth2.token_command), 0},
+	{"oauth2_device_url", K_STR, FIELD(oauth2.device_url), 0},
+	{"oauth2_token_url", K_STR, FIELD(oauth2.token_url), 0},
 };
 
 static unsigned

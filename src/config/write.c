@@ -86,6 +86,12 @@ cfg_account_text(const struct cfg_new_account *a, struct qu_err *err)
 	rc = rc < 0 ? rc : put(&b, "ca_file", a->ca_file, err);
 	/* OAuth 2 accounts (auth = oauth2): the keys of their own block. */
 	rc = rc < 0 ? rc : put(&b, "auth", a->oauth2 ? "oauth2" : NULL, err);
+	if (a->oauth2) {
+		rc = rc < 0 ? rc : put(&b, "oauth2_client_id", a->oauth2_client_id, err);
+		rc = rc < 0 ? rc : put(&b, "oauth2_client_secret", a->oauth2_client_secret, err);
+		rc = rc < 0 ? rc : put(&b, "oauth2_device_url", a->oauth2_device_url, err);
+		rc = rc < 0 ? rc : put(&b, "oauth2_token_url", a->oauth2_token_url, err);
+	}
 	if (rc < 0) {
 		qu_buf_clear_secret(&b);
 		return NULL;
