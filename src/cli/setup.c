@@ -290,7 +290,10 @@ get_servers(struct setup *s, struct qu_err *err)
 		s->sv.pop3 = xstrdup(s->c.o.pop3);
 	if (s->c.o.smtp)
 		s->sv.smtp = xstrdup(s->c.o.smtp);
-	if ((!s->sv.imap && !s->sv.pop3) || !s->sv.smtp) {
+	/* Servers given as options are not asked about again. */
+	if ((s->sv.imap || s->sv.pop3) && s->sv.smtp)
+		return 0;
+	{
 		char *addr = cfg_from_address(s->address);
 		struct app_setup_opts o = {.use_dns = true, .probe = true, .ca_file = s->c.o.ca_file};
 		struct app_net net = {.timeout_s = s->c.o.timeout_s, .cancel = cli_cancel()};

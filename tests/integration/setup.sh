@@ -128,33 +128,35 @@ fx_is "$FX_RC" 64 "no terminal, no --password-command: exit 64"
 fx_like "$FX_ERR" 'no terminal to ask on' "no terminal: says why"
 
 # --- interactive, on a pseudo-terminal ---------------------------------------------
-PW="pty-$FX_PASSWORD"
 ICFG=$FX_DIR/pty/config
-# alice's password is "secret"; typed, it must not be echoed.
+# A 163.com address: its preset gives the servers (no lookup leaves the
+# machine), which the answers then replace with the local ones. alice's
+# password is "secret"; typed, it must not be echoed.
 cat >"$FX_DIR/script" <<EOF
 Mail address: \$
-Alice <alice@example.test>
-Account name \\[example\\]: \$
+Alice <alice@163.com>
+Account name \\[163\\]: \$
 
-Use these servers\\? \\[Y/n\\]: \$
+Incoming: imaps://imap\\.163\\.com\r?\nOutgoing: smtps://smtp\\.163\\.com\r?\nUse these servers\\? \\[Y/n\\]: \$
 n
-Incoming server URL .*\\[$IMAPS\\]: \$
+Incoming server URL .*\\[imaps://imap\\.163\\.com\\]: \$
 $POP3S
-Outgoing server URL .*\\[$SMTPS\\]: \$
-
+Outgoing server URL .*\\[smtps://smtp\\.163\\.com\\]: \$
+$SMTPS
 Password command \\(empty: type the password\\): \$
 
-Password: \$
+Authorization code: \$
 $FX_PASSWORD
 Store the password in the config file \\(mode 0600\\)\\? \\[y/N\\]: \$
 y
 EOF
 fx_run -t 90 python3 "$PTY" "$FX_DIR/script" "$FX_DIR/transcript" -- "$QUAIL" setup \
-	--config "$ICFG" --ca-file "$FX_CA" --timeout 10 --user alice --imap "$IMAPS" --smtp "$SMTPS"
+	--config "$ICFG" --ca-file "$FX_CA" --timeout 10 --user alice
 fx_is "$FX_RC" 0 "pty: exit 0"
-fx_like "$(tr -d '\r' <"$FX_DIR/transcript")" "^added \\[account example\\] in $ICFG\$" "pty: says what it wrote"
+fx_like "$(tr -d '\r' <"$FX_DIR/transcript")" "^added \\[account 163\\] in $ICFG\$" "pty: says what it wrote"
+fx_like "$(cat "$FX_DIR/transcript")" '客户端授权码' "pty: 163.com: says an authorization code is needed"
 fx_check "pty: the password was not echoed" bash -c "! grep -aqF -- '$FX_PASSWORD' '$FX_DIR/transcript'"
-printf '%s\n' "[account example]" "from = Alice <alice@example.test>" "pop3 = $POP3S" \
+printf '%s\n' "[account 163]" "from = Alice <alice@163.com>" "pop3 = $POP3S" \
 	"smtp = $SMTPS" "user = alice" "password = $FX_PASSWORD" "ca_file = $FX_CA" >"$FX_DIR/expected4"
 fx_check "pty: the bytes written (password stored on request)" cmp "$FX_DIR/expected4" "$ICFG"
 fx_is "$(mode_of "$ICFG")" 600 "pty: mode 0600"
@@ -164,8 +166,7 @@ fx_is "$FX_RC" 0 "pty: the stored password works"
 # Declining to store it: the account is written without a secret.
 sed -i 's/^y$/n/' "$FX_DIR/script"
 fx_run -t 90 python3 "$PTY" "$FX_DIR/script" "$FX_DIR/transcript2" -- "$QUAIL" setup \
-	--config "$FX_DIR/pty2/config" --ca-file "$FX_CA" --timeout 10 --user alice \
-	--imap "$IMAPS" --smtp "$SMTPS"
+	--config "$FX_DIR/pty2/config" --ca-file "$FX_CA" --timeout 10 --user alice
 fx_is "$FX_RC" 0 "pty, not stored: exit 0"
 fx_check "pty, not stored: no password in the file" \
 	bash -c "! grep -q '^password' '$FX_DIR/pty2/config'"
