@@ -115,6 +115,15 @@ fx_run -t 60 "$QUAIL" serverinfo --config "$CFG" --protocol smtp --login
 fx_is "$FX_RC" 0 "SMTP login with the refreshed token: exit 0"
 fx_is "$(grep -c '^/token' "$FX_DIR/oauth2.log")" 0 "a fresh token is used without asking again"
 
+# --- oauth2_token_command hands the token over ------------------------------------
+printf '%s\n' "[account cmd]" "from = alice@example.test" "imap = $IMAPS" "user = alice" \
+	"ca_file = $FX_CA" "auth = oauth2" "oauth2_token_command = echo at-3" >"$FX_DIR/config-cmd"
+fx_run -t 60 "$QUAIL" serverinfo --config "$FX_DIR/config-cmd" --protocol imap --login
+fx_is "$FX_RC" 0 "oauth2_token_command: the token it prints logs in"
+sed -i 's/echo at-3/echo not-issued/' "$FX_DIR/config-cmd"
+fx_run -t 60 "$QUAIL" serverinfo --config "$FX_DIR/config-cmd" --protocol imap --login
+fx_is "$FX_RC" 77 "oauth2_token_command: a token not issued: exit 77"
+
 # --- a token the server never issued ------------------------------------------------
 printf '{"access_token": "forged", "expires_at": %d}\n' $(($(date +%s) + 3600)) >"$TOKENS"
 fx_run -t 60 "$QUAIL" serverinfo --config "$CFG" --protocol imap --login
