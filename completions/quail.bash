@@ -4,7 +4,7 @@
 # "[account NAME]" lines of the account file), Maildir folders under the
 # account's maildir root (--folder, and =FOLDER for -f) and file names.
 
-_quail_commands="ui send queue verify fetch sync list index search parse scan extract serverinfo help"
+_quail_commands="ui send queue verify fetch sync list index search parse scan extract serverinfo setup help"
 
 _quail_common="--account --config --user --password-command --ca-file --timeout
 --smtp --imap --pop3 -v --verbose --help"
@@ -17,6 +17,7 @@ _quail_options() { # COMMAND: the options it takes
 	fetch) echo "$_quail_common -o --output --folder --all-folders --delete -q --quiet" ;;
 	sync) echo "$_quail_common -o --output --folder --all-folders --delete-folders -n --dry-run -q --quiet" ;;
 	serverinfo) echo "$_quail_common --protocol --login" ;;
+	setup) echo "$_quail_common -y --yes --oauth2 --oauth2-client-id --oauth2-client-secret" ;;
 	list | queue | verify) echo "$_quail_common" ;;
 	parse) echo "--json --check --help" ;;
 	scan) echo "--help" ;;

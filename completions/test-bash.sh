@@ -73,8 +73,9 @@ has() { # "WORDS" WORD...: COMPREPLY must hold every WORD
 	done
 }
 
-has "quail " send fetch sync list index search ui parse scan extract serverinfo queue verify help
-expect "quail se" send search serverinfo
+has "quail " send fetch sync list index search ui parse scan extract serverinfo setup queue verify help
+expect "quail se" send search serverinfo setup
+expect "quail setup --y" --yes
 expect "quail fetch --account " work 163
 expect "quail fetch --account 1" 163
 expect "quail list --account w" work

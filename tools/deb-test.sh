@@ -22,11 +22,18 @@ for t in dpkg-buildpackage dh lintian; do
 done
 
 work=$(mktemp -d /tmp/quail-deb.XXXXXX)
+installed=0
 cleanup() {
+	# Interrupted between install and purge: the machine is left as it was.
+	if [ $installed = 1 ] &&
+		grep -q "install ok installed" <<<"$(dpkg-query -W -f='${Status}' quail 2>/dev/null)"; then
+		dpkg --purge quail >/dev/null 2>&1 || echo "deb-test: could not purge quail"
+	fi
 	[ "$keep" = --keep ] && { echo "build copy kept in $work"; return; }
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 failed=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
@@ -63,6 +70,7 @@ fi
 echo "package contents:"
 dpkg-deb -c "$deb" | awk '{print "  " $6 ($7 ? " " $7 " " $8 : "")}'
 
+installed=1
 if dpkg -i "$deb" >"$work/install.log" 2>&1; then
 	ok "dpkg -i"
 else
@@ -85,7 +93,7 @@ if grep -q 'quail - a mail client for the terminal' <<<"$(MANWIDTH=80 man quail 
 else
 	bad "man quail does not show the page"
 fi
-for p in quail-send.1 quail-fetch.1 quail-config.5 quail-ui.1; do
+for p in quail-send.1 quail-fetch.1 quail-config.5 quail-ui.1 quail-setup.1; do
 	[ -f "/usr/share/man/man${p##*.}/$p.gz" ] || bad "no man page $p"
 done
 bc=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null || echo /usr/share/bash-completion/completions)
@@ -94,6 +102,8 @@ bc=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null || echo /u
 # The installed bash completion completes.
 got=$(bash -c "source '$bc/quail'; COMP_WORDS=(quail fe); COMP_CWORD=1; _quail; echo \"\${COMPREPLY[*]}\"")
 [ "$got" = fetch ] && ok "bash completes 'quail fe' to fetch" || bad "bash completion gave '$got'"
+# The installed quail has setup (SPEC §11).
+/usr/bin/quail setup --help >/dev/null 2>&1 && ok "quail setup --help" || bad "quail setup --help failed"
 [ ! -e /usr/sbin/sendmail ] || [ "$(readlink -f /usr/sbin/sendmail)" != /usr/bin/quail ] &&
 	ok "no sendmail link (an MTA's job)" || bad "the package installs a sendmail link"
 

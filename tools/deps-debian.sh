@@ -2,12 +2,17 @@
 # Installs what quail needs to build and test on Debian 12 (bookworm).
 # Runs apt-get only for packages that are missing; uses sudo when not root.
 set -eu
+# The last line (dpkg-dev, debhelper, lintian) builds and checks the Debian
+# package in tools/deb-test.sh, which tools/test.sh runs; the one after it
+# (libcurl on GnuTLS, json-c) is for auth = oauth2.
 pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
 libgnutls28-dev gnutls-bin libgsasl-dev libinih-dev zlib1g-dev libncurses-dev
 libuchardet-dev libmagic-dev libidn2-dev libsqlite3-dev libxml2-dev check
 scdoc man-db bash-completion zsh
 dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl python3-pyte isync
-libytnef0-dev"
+libytnef0-dev
+dpkg-dev debhelper lintian
+libcurl4-gnutls-dev libjson-c-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -38,6 +38,19 @@ if command -v clang >/dev/null; then
 	dirs="$dirs build-fuzz"
 fi
 
+# The Debian package: built, checked by lintian, installed, tried and purged
+# (tools/deb-test.sh). It needs root and dpkg, and leaves an installed quail
+# package alone; otherwise it is counted as skipped. One test in the summary.
+deb_log=build-test/deb-test.log
+if [ "$(id -u)" -ne 0 ] || ! command -v dpkg-buildpackage >/dev/null; then
+	echo "deb-test: skipped (needs root and dpkg-buildpackage)" >"$deb_log"
+elif grep -q "install ok installed" <<<"$(dpkg-query -W -f='${Status}' quail 2>/dev/null)"; then
+	echo "deb-test: skipped (a quail package is installed)" >"$deb_log"
+else
+	tools/deb-test.sh >"$deb_log" 2>&1 || rc=1
+fi
+tail -n 1 "$deb_log"
+
 # shellcheck disable=SC2086
-python3 tools/test-summary.py $dirs || rc=1
+python3 tools/test-summary.py --deb "$deb_log" $dirs || rc=1
 exit $rc

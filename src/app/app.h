@@ -1323,5 +1323,93 @@ void app_tnef_files_free(struct app_tnef_file *f, size_t n);
 /* True for a part of type application/ms-tnef (or vnd.ms-tnef), or an
  * application/octet-stream named winmail.dat. */
 bool app_is_tnef(const char *type, const char *filename);
+/* ---- quail setup (SPEC §11) ----------------------------------------- */
+
+/* An account's servers as URLs; NULL when not known. Owned strings. */
+struct app_setup_servers {
+	char *imap, *pop3, *smtp;
+};
+void app_setup_servers_clear(struct app_setup_servers *s);
+
+struct app_setup_opts {
+	bool use_dns;        /* look up SRV records (RFC 6186) */
+	bool probe;          /* try imap./smtp./mail. + the domain */
+	const char *ca_file; /* trust anchors for the probes, or NULL */
+};
+
+/* Fills what out still lacks (the incoming server, imap or pop3, and
+ * smtp) for address: from its provider's preset, else SRV records
+ * (_imaps, _imap, _pop3s, _pop3, _submissions, _submission; each query one
+ * try of at most 5 s), else probing the usual names with TLS (each probe at
+ * most 5 s; net->cancel stops it). fn (may be NULL) hears "preset", "srv"
+ * and "probe" with the name or URL. Errors: USAGE (no domain),
+ * UNAVAILABLE (nothing found), CANCELED. */
+int app_setup_discover(const char *address, const struct app_setup_opts *o,
+		       const struct app_net *net, struct app_setup_servers *out, app_emit_fn fn,
+		       void *ctx, struct qu_err *err);
+
+/* The probe URLs for domain and proto, best first (new strings in a new
+ * array; free each and the array). Returns how many. */
+size_t app_setup_guesses(const char *domain, enum cfg_proto proto, char ***out);
+
+/* Picks the SRV answer's target (RFC 2782: lowest priority, then highest
+ * weight) from a DNS reply of len bytes. Returns 1 with *host (new string)
+ * and *port, -1 when the record says the service is not offered (target
+ * "."), 0 when there is no usable record. The name is checked to be a
+ * plain host name. */
+int app_srv_pick(const unsigned char *ans, size_t len, char **host, uint16_t *port);
+/* True for a plain host name: letters, digits, '-', '.', '_', at most 253
+ * bytes. */
+bool app_host_ok(const char *h);
+
+/* Logs in to the account's incoming server (imap, else pop3) and to its
+ * smtp server (AUTH only; no mail is sent), as serverinfo --login does. fn
+ * (may be NULL) hears "login ok" with each URL. Errors: those of
+ * app_serverinfo (AUTH for a wrong password). */
+int app_setup_check(const struct cfg_account *a, const struct app_net *net, app_emit_fn fn,
+		    void *ctx, struct qu_err *err);
+
+/* ---- OAuth 2 (auth = oauth2, SPEC §11) ------------------------------- */
+
+struct app_oauth2_tokens {
+	char *access_token;  /* wiped when cleared */
+	char *refresh_token; /* or NULL */
+	int64_t expires_at;  /* Unix time */
+};
+void app_oauth2_tokens_clear(struct app_oauth2_tokens *t);
+
+/* Parses a token endpoint's JSON answer (RFC 6749 §5.1; expires_in made
+ * absolute with now) or quail's own token file (expires_at). code (32
+ * bytes) gets the "error" member of an error answer (RFC 6749 §5.2, RFC
+ * 8628 §3.5), reduced to [a-z_]. Tokens must be printable ASCII without
+ * quotes or backslashes. Errors: AUTH (an error answer), UNAVAILABLE (not
+ * JSON, no usable token). */
+int app_oauth2_parse_token(const char *p, size_t n, int64_t now, struct app_oauth2_tokens *t,
+			   char *code, struct qu_err *err);
+
+/* $XDG_STATE_HOME/quail/oauth2/ACCOUNT. New string. */
+char *app_oauth2_store_path(const struct cfg_account *a);
+/* Writes the tokens there (0600, directories 0700, via rename). */
+int app_oauth2_store_write(const struct cfg_account *a, const struct app_oauth2_tokens *t,
+			   struct qu_err *err);
+
+/* The account's access token, refreshed first (RFC 6749 §6) when it runs
+ * out within two minutes. Endpoints: built in for the gmail.com and
+ * outlook.com presets, or oauth2_device_url / oauth2_token_url. Errors:
+ * AUTH (no login yet, refresh refused), CONFIG, TEMPFAIL, UNAVAILABLE
+ * (TLS), CANCELED. New string: free with qu_free_secret. */
+char *app_oauth2_access_token(const struct cfg_account *a, const struct app_net *net,
+			      struct qu_err *err);
+
+/* Shows where to go and what code to enter; both are server text the
+ * caller makes safe. */
+typedef void (*app_oauth2_prompt_fn)(void *ctx, const char *uri, const char *user_code);
+/* The device authorization grant (RFC 8628): asks for a device code,
+ * calls prompt, polls the token endpoint at the interval given (slower on
+ * slow_down) until the user has agreed, and stores the tokens. Errors:
+ * AUTH (access_denied, expired), CONFIG (no client id or endpoints),
+ * TEMPFAIL, UNAVAILABLE, CANCELED. */
+int app_oauth2_device_login(const struct cfg_account *a, const struct app_net *net,
+			    app_oauth2_prompt_fn prompt, void *ctx, struct qu_err *err);
 
 #endif

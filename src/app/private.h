@@ -33,6 +33,9 @@ struct app_creds {
 	char *secret;
 	struct cfg_password_job job;
 	bool running;
+	/* auth = oauth2: the account with oauth2_token_command as its
+	 * password_command (borrowed strings); the job points at it. */
+	struct cfg_account shadow;
 };
 int app_creds_begin(const struct cfg_account *a, const struct cfg_url *url,
 		    const struct net_opts *no, struct app_creds *c, struct qu_err *err);

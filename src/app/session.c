@@ -55,12 +55,28 @@ app_creds_begin(const struct cfg_account *a, const struct cfg_url *url, const st
 	const char *user = a->user ? a->user : url->user;
 	if (!user)
 		return qu_err_set(err, QU_E_CONFIG, "no user name: give --user or set user = in the account");
+	/* auth = oauth2 without a password command: oauth2_token_command
+	 * runs in its place, else the token quail keeps (oauth2.c). */
+	if (a->auth == CFG_AUTH_OAUTH2 && !a->password && !a->password_command) {
+		if (a->oauth2.token_command) {
+			c->shadow = *a;
+			c->shadow.password_command = a->oauth2.token_command;
+			a = &c->shadow;
+		} else {
+			struct app_net n = {.timeout_s = no ? no->timeout_ms / 1000 : 0,
+					    .cancel = no ? no->cancel : NULL};
+			c->secret = app_oauth2_access_token(a, &n, err);
+			if (!c->secret)
+				return -1;
+			c->c.secret = c->secret;
+		}
+	}
 	/* The command gets the connection's deadline and cancel handle. */
 	struct cfg_password_opts po = {.timeout_ms = no ? no->timeout_ms : 0,
 				       .cancel = no ? no->cancel : NULL};
-	if (cfg_password_start(a, &po, &c->job, err) < 0)
+	if (!c->secret && cfg_password_start(a, &po, &c->job, err) < 0)
 		return -1;
-	c->running = true;
+	c->running = !c->secret;
 	c->user = xstrdup(user);
 	c->c.user = c->user;
 	c->c.oauth2 = a->auth == CFG_AUTH_OAUTH2;

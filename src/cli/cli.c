@@ -20,6 +20,8 @@ static const struct cli_command *const commands[] = {
 	&cli_extract,
 	&cli_index,
 	&cli_search,
+	/* quail setup (SPEC §11) */
+	&cli_setup,
 };
 
 static void

@@ -32,6 +32,7 @@ extern const struct cli_command cli_scan;
 extern const struct cli_command cli_extract;
 extern const struct cli_command cli_index;
 extern const struct cli_command cli_search;
+extern const struct cli_command cli_setup; /* quail setup (SPEC §11) */
 
 /* Loads the configuration file (path, else the default; a file named or
  * in QUAIL_CONFIG must exist). Returns an owned struct or NULL with err

@@ -31,6 +31,11 @@ cfg_account_clear(struct cfg_account *a)
 	free(a->alternates);
 	free(a->signature);
 	free(a->query_command);
+	free(a->oauth2.client_id);
+	qu_free_secret(a->oauth2.client_secret);
+	free(a->oauth2.token_command);
+	free(a->oauth2.device_url);
+	free(a->oauth2.token_url);
 	cfg_account_init(a);
 }
 
@@ -68,6 +73,11 @@ cfg_account_dup(const struct cfg_account *a)
 	d->alternates = dup_or_null(a->alternates);
 	d->signature = dup_or_null(a->signature);
 	d->query_command = dup_or_null(a->query_command);
+	d->oauth2.client_id = dup_or_null(a->oauth2.client_id);
+	d->oauth2.client_secret = dup_or_null(a->oauth2.client_secret);
+	d->oauth2.token_command = dup_or_null(a->oauth2.token_command);
+	d->oauth2.device_url = dup_or_null(a->oauth2.device_url);
+	d->oauth2.token_url = dup_or_null(a->oauth2.token_url);
 	return d;
 }
 

@@ -78,6 +78,15 @@ struct cfg_account {
 	char *alternates;       /* other addresses of this person, comma-separated, or NULL */
 	char *signature;        /* a file (~ expanded), or a command ending in '|'; NULL */
 	char *query_command;    /* external address book, %s the prefix; NULL */
+	/* auth = oauth2 (SPEC §11): the oauth2_* keys. The token comes from
+	 * password_command or token_command when set, else from the device
+	 * flow's tokens that quail keeps. device_url and token_url replace the
+	 * built-in endpoints of the provider; they are meant for testing. */
+	struct cfg_oauth2 {
+		char *client_id, *client_secret;
+		char *token_command;
+		char *device_url, *token_url;
+	} oauth2;
 };
 
 /* One "key = value" of [ui], kept as written: the UI checks keys and
@@ -220,5 +229,48 @@ char *cfg_from_address(const char *from);
 
 /* Expands a leading "~/" with $HOME. New string. */
 char *cfg_expand_home(const char *path);
+
+/* ---- writing an account (quail setup, SPEC §11) ---------------------- */
+
+/* An account as `quail setup` writes it; NULL members are left out. */
+struct cfg_new_account {
+	const char *name;
+	const char *from;
+	const char *imap, *pop3, *smtp;
+	const char *user;
+	const char *password_command;
+	const char *password; /* only into a file that is private (0600) */
+	const char *ca_file;
+	bool oauth2;          /* auth = oauth2, with the oauth2_* keys below */
+	const char *oauth2_client_id, *oauth2_client_secret;
+	const char *oauth2_device_url, *oauth2_token_url;
+};
+
+/* The "[account NAME]" section with one "key = value" line per member,
+ * ending in a newline. Errors: CONFIG when a value cannot be read back as
+ * written (a control character, white space at an end, " ;" which starts a
+ * comment, a line longer than the loader takes) or the name is unusable.
+ * New string; it may hold the password: free with qu_free_secret. */
+char *cfg_account_text(const struct cfg_new_account *a, struct qu_err *err);
+
+/* Finds the section "[account NAME]" in the file's bytes [p, p+n): it runs
+ * from its header line to the next section header (or the end). Returns 1
+ * with [*start, *end) set, or 0. */
+int cfg_text_find_account(const char *p, size_t n, const char *name, size_t *start,
+			  size_t *end);
+
+/* 1 when the file at path has [account NAME], 0 when not or when there is
+ * no such file, -1 when it cannot be read (NOINPUT). */
+int cfg_file_has_account(const char *path, const char *name, struct qu_err *err);
+
+/* Puts text (from cfg_account_text) into the file at path: in place of the
+ * account's section when it has one and replace is true, else appended
+ * after a blank line. Every other byte of the file stays as it was. A new
+ * file (and its missing directories, 0700) is made with mode 0600; an
+ * existing one keeps its mode. Written to a temporary file beside it,
+ * synced and renamed over it (over a symbolic link's target). Errors:
+ * CONFIG (the section exists and replace is false), NOINPUT, IOERR. */
+int cfg_file_put_account(const char *path, const char *name, const char *text, bool replace,
+			 struct qu_err *err);
 
 #endif

@@ -51,6 +51,12 @@ static const struct key account_keys[] = {
 	{"alternates", K_ALTERNATES, FIELD(alternates), 0},
 	{"signature", K_SIGNATURE, FIELD(signature), 0},
 	{"query_command", K_STR, FIELD(query_command), 0},
+	/* auth = oauth2 */
+	{"oauth2_client_id", K_STR, FIELD(oauth2.client_id), 0},
+	{"oauth2_client_secret", K_STR, FIELD(oauth2.client_secret), 0},
+	{"oauth2_token_command", K_STR, FIELD(oauth2.token_command), 0},
+	{"oauth2_device_url", K_STR, FIELD(oauth2.device_url), 0},
+	{"oauth2_token_url", K_STR, FIELD(oauth2.token_url), 0},
 };
 
 static unsigned

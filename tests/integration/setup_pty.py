@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Runs a command on a new pseudo-terminal and answers its prompts.
+
+    setup_pty.py SCRIPT TRANSCRIPT -- command [args...]
+
+SCRIPT holds pairs of lines: a regular expression to wait for in what the
+program wrote to the terminal since the last answer, then the line to type
+(the empty line types just Enter). TRANSCRIPT gets everything the program
+wrote to the terminal (for checks that a secret was not echoed). Each wait
+is bounded (10 s); the exit status is the program's, or 124 on a timeout.
+"""
+import os
+import pty
+import re
+import select
+import sys
+import time
+
+WAIT = 10.0
+
+
+def read_until(fd, pattern, seen):
+    deadline = time.monotonic() + WAIT
+    rx = re.compile(pattern.encode())
+    start = len(seen)
+    while not rx.search(seen, start):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([fd], [], [], left)
+        if not r:
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            return False
+        if not data:
+            return False
+        seen += data
+    return True
+
+
+def main():
+    script, transcript = sys.argv[1], sys.argv[2]
+    argv = sys.argv[sys.argv.index("--") + 1:]
+    with open(script, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    steps = [(lines[i], lines[i + 1]) for i in range(0, len(lines) - 1, 2) if lines[i]]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(argv[0], argv)
+    seen = bytearray()
+    status = 0
+    for pattern, answer in steps:
+        if not read_until(fd, pattern, seen):
+            sys.stderr.write("setup_pty: timed out waiting for %r\n" % pattern)
+            status = 124
+            break
+        os.write(fd, answer.encode() + b"\r")
+    # Drain what is left until the program ends (bounded).
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            seen += data
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            pid = 0
+            if status == 0:
+                status = os.waitstatus_to_exitcode(st)
+            break
+    # The terminal closed: the program is ending; give it a moment.
+    deadline = time.monotonic() + 10
+    while pid and time.monotonic() < deadline:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            pid = 0
+            if status == 0:
+                status = os.waitstatus_to_exitcode(st)
+            break
+        time.sleep(0.05)
+    if pid:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        status = 124
+    with open(transcript, "wb") as f:
+        f.write(bytes(seen))
+    return status if status >= 0 else 128 - status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
