@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,12 +175,29 @@ START_TEST(test_two_steps)
 }
 END_TEST
 
+/* Fires the cancel once the command's shell has started its child (its
+ * pid is in the file), so that the test sees a real process group to
+ * kill even on a loaded machine; records when it fired. */
+struct firing {
+	struct qu_cancel *c;
+	const char *pidfile;
+	int64_t at;
+};
+
 static void *
 fire_later(void *arg)
 {
-	struct timespec ts = {0, 50 * 1000000};
+	struct firing *f = arg;
+	for (int i = 0; i < 1000; i++) {
+		struct stat sb;
+		if (stat(f->pidfile, &sb) == 0 && sb.st_size > 0)
+			break;
+		usleep(10000);
+	}
+	struct timespec ts = {0, 20 * 1000000};
 	nanosleep(&ts, NULL);
-	qu_cancel_fire(arg);
+	f->at = qu_now_ms();
+	qu_cancel_fire(f->c);
 	return NULL;
 }
 
@@ -231,11 +249,12 @@ START_TEST(test_cancel)
 	struct qu_err err;
 	ck_assert_int_eq(cfg_password_start(&a, &o, &j, &err), 0);
 	pthread_t th;
-	int64_t t0 = qu_now_ms();
-	pthread_create(&th, NULL, fire_later, c);
+	struct firing f = {.c = c, .pidfile = pidfile};
+	pthread_create(&th, NULL, fire_later, &f);
 	ck_assert_ptr_null(cfg_password_finish(&j, &err));
-	int64_t dt = qu_now_ms() - t0;
+	int64_t done = qu_now_ms();
 	pthread_join(th, NULL);
+	int64_t dt = done - f.at;
 	ck_assert_int_eq(err.cls, QU_E_CANCELED);
 	ck_assert_msg(dt < 150, "returned after %lld ms", (long long)dt);
 	ck_assert_int_eq(j.pid, 0);
