@@ -136,3 +136,19 @@ index_bind_str(sqlite3_stmt *st, int i, const char *s)
 	else
 		sqlite3_bind_null(st, i);
 }
+
+int
+index_holds(struct index *ix, const char *root, struct qu_err *err)
+{
+	static const char sql[] = "SELECT 1 FROM folder WHERE path = ?1"
+				  " OR substr(path, 1, length(?1) + 1) = ?1 || '/' LIMIT 1";
+	sqlite3_stmt *st = index_stmt(ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return index_db_err(ix->db, err, "index");
+	return rc == SQLITE_ROW;
+}

@@ -91,6 +91,22 @@ struct index_stats {
 int index_update(struct index *ix, const char *const *paths, size_t n,
 	const struct index_update_opts *o, struct index_stats *st, struct qu_err *err);
 
+/* Tells the index that quail renamed one Maildir file from -> to (both
+ * DIR/cur/NAME or DIR/new/NAME, DIR named as the index names its folders:
+ * absolute and symlink-free): a flag change, new/ -> cur/, or a move to
+ * another folder. Updates that one row (name, flags, is_new, folder)
+ * without reading the message or listing a folder; a move to a folder the
+ * index does not hold removes the row. Returns 1 when a row changed, 0
+ * when from is not indexed (nothing to do: the next index_update finds
+ * the file), -1 with USAGE (not a Maildir file path) or IOERR. */
+int index_rename(struct index *ix, const char *from, const char *to, struct qu_err *err);
+
+/* Whether the index holds a folder at root or under it (root named as
+ * the index names folders: absolute, symlink-free), so that a program
+ * that changed mail there knows the user indexes it. Returns 1, 0, or -1
+ * with IOERR. */
+int index_holds(struct index *ix, const char *root, struct qu_err *err);
+
 /* ---- reading ---------------------------------------------------------- */
 
 /* Message flags as stored (msg.flags). */

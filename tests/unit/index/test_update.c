@@ -217,6 +217,61 @@ START_TEST(moved_between_folders)
 }
 END_TEST
 
+/* index_rename: one row follows a rename by quail, with no listing. */
+START_TEST(rename_one_row)
+{
+	char *arch = xasprintf("%s/Mail/Archive", root), *mail = xasprintf("%s/Mail", root);
+	mkmaildir(arch);
+	put(inbox, "new/1.a", "a@x", NULL, "hello", "lemon");
+	put(inbox, "cur/2.b:2,", "b@x", NULL, "world", "melon");
+	put(arch, "cur/3.c:2,", "c@x", NULL, "third", "grape");
+	update(mail);
+	int64_t id = int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL);
+	struct qu_err err = {0};
+	char *from = xasprintf("%s/new/1.a", inbox), *to = xasprintf("%s/cur/1.a:2,FS", inbox);
+	ck_assert_int_eq(rename(from, to), 0);
+	ck_assert_msg(index_rename(ix, from, to, &err) == 1, "%s", err.msg);
+	ck_assert_int_eq(int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL), id);
+	ck_assert_int_eq(int_of("SELECT flags FROM msg WHERE uniq = '1.a'", NULL),
+		INDEX_FLAG_SEEN | INDEX_FLAG_FLAGGED);
+	ck_assert_int_eq(int_of("SELECT is_new FROM msg WHERE uniq = '1.a'", NULL), 0);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg WHERE file = 'cur/1.a:2,FS'", NULL), 1);
+	ck_assert_uint_eq(count("is:flagged"), 1);
+	/* The update after it agrees: nothing left to change. */
+	struct index_stats st = update(mail);
+	ck_assert_uint_eq(st.changed + st.added + st.gone, 0);
+	/* Moved to another indexed folder: the same row, now there. */
+	char *to2 = xasprintf("%s/cur/1.a:2,FS", arch);
+	ck_assert_int_eq(rename(to, to2), 0);
+	ck_assert_msg(index_rename(ix, to, to2, &err) == 1, "%s", err.msg);
+	ck_assert_int_eq(int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL), id);
+	ck_assert_uint_eq(count("folder:Archive"), 2);
+	ck_assert_uint_eq(count("folder:INBOX lemon"), 0);
+	st = update(mail);
+	ck_assert_uint_eq(st.changed + st.added + st.gone, 0);
+	/* Not indexed: nothing to do. */
+	char *nope = xasprintf("%s/cur/9.z:2,S", inbox);
+	ck_assert_int_eq(index_rename(ix, nope, nope, &err), 0);
+	/* Moved out of the indexed folders: the row goes. */
+	char *outside = xasprintf("%s/Other/cur/2.b:2,S", root);
+	char *b = xasprintf("%s/cur/2.b:2,", inbox);
+	ck_assert_msg(index_rename(ix, b, outside, &err) == 1, "%s", err.msg);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg WHERE uniq = '2.b'", NULL), 0);
+	ck_assert_uint_eq(count("melon"), 0);
+	/* Not a Maildir file. */
+	ck_assert_int_eq(index_rename(ix, "/tmp/x", to, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	free(from);
+	free(to);
+	free(to2);
+	free(nope);
+	free(outside);
+	free(b);
+	free(arch);
+	free(mail);
+}
+END_TEST
+
 START_TEST(maildirpp_and_skipped)
 {
 	char *mail = xasprintf("%s/Mail", root);
@@ -430,6 +485,7 @@ update_suite(void)
 	tcase_add_test(tc, flag_rename_reads_nothing);
 	tcase_add_test(tc, removed_and_replaced);
 	tcase_add_test(tc, moved_between_folders);
+	tcase_add_test(tc, rename_one_row);
 	tcase_add_test(tc, maildirpp_and_skipped);
 	tcase_add_test(tc, mbox_append);
 	tcase_add_test(tc, vanished_and_cancel);
