@@ -16,7 +16,7 @@
 /* PRAGMA application_id of a quail index ("quai"), and PRAGMA user_version:
  * the schema version. A file with other values is not trusted. */
 #define INDEX_APPLICATION_ID 0x71756169
-#define INDEX_SCHEMA_VERSION 2
+#define INDEX_SCHEMA_VERSION 3
 
 /* Opens (creating when missing) the index database at path: registers the
  * "quail" FTS5 tokenizer, sets WAL and busy_timeout, and applies the schema

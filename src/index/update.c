@@ -40,11 +40,13 @@ struct upd {
 static const char sql_folder_get[] =
 	"SELECT id, cur_mtime, new_mtime, name = ?2 AND kind = ?3 FROM folder WHERE path = ?1";
 static const char sql_folder_add[] =
-	"INSERT INTO folder (path, name, kind) VALUES (?, ?, ?)"
+	"INSERT INTO folder (path, name, kind, msgs) VALUES (?, ?, ?, 0)"
 	" ON CONFLICT (path) DO UPDATE SET name = excluded.name, kind = excluded.kind";
 static const char sql_folder_mtimes[] =
 	"UPDATE folder SET cur_mtime = ?, new_mtime = ? WHERE id = ?";
+static const char sql_folder_msgs_known[] = "SELECT msgs FROM folder WHERE id = ?";
 static const char sql_folder_count[] = "SELECT count(*) FROM msg WHERE folder = ?";
+static const char sql_folder_msgs_set[] = "UPDATE folder SET msgs = ? WHERE id = ?";
 static const char sql_existing[] =
 	"SELECT id, uniq, file, size, mtime FROM msg WHERE folder = ? ORDER BY uniq";
 static const char sql_rename[] =
@@ -555,16 +557,46 @@ store_mtimes(struct upd *u, int64_t fid, const int64_t m[2], struct qu_err *err)
 	return index_step_done(u->ix, st, err);
 }
 
+/* One integer from sql with id bound; *null says it was NULL or absent. */
+static int
+int_by_id(struct upd *u, const char *sql, int64_t id, int64_t *v, bool *null,
+	struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(u->ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	*null = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
+	*v = *null ? 0 : sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return index_db_err(u->ix->db, err, "index");
+	return 0;
+}
+
+/* Adds the folder's messages to the stats: folder.msgs, kept by
+ * triggers; counted once when not known (a file migrated from version
+ * 2). */
 static int
 count_folder(struct upd *u, int64_t fid, struct qu_err *err)
 {
-	sqlite3_stmt *st = index_stmt(u->ix, sql_folder_count, err);
-	if (!st)
+	int64_t n;
+	bool null;
+	if (int_by_id(u, sql_folder_msgs_known, fid, &n, &null, err) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, fid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		u->st->messages += (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (null) {
+		if (int_by_id(u, sql_folder_count, fid, &n, &null, err) < 0)
+			return -1;
+		sqlite3_stmt *st = index_stmt(u->ix, sql_folder_msgs_set, err);
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_int64(st, 2, fid);
+		if (index_step_done(u->ix, st, err) < 0)
+			return -1;
+	}
+	u->st->messages += (uint64_t)n;
 	return 0;
 }
 

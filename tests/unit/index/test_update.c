@@ -76,6 +76,16 @@ update(const char *path)
 	struct qu_err err = {0};
 	const char *paths[] = {path};
 	ck_assert_msg(index_update(ix, paths, 1, NULL, &st, &err) == 0, "%s", err.msg);
+	/* The counts the triggers keep agree with the rows. */
+	sqlite3_stmt *q = NULL;
+	ck_assert_int_eq(sqlite3_prepare_v2(ix->db,
+				 "SELECT count(*) FROM folder WHERE msgs IS NOT"
+				 " (SELECT count(*) FROM msg WHERE msg.folder = folder.id)",
+				 -1, &q, NULL),
+		SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
 	return st;
 }
 
@@ -269,6 +279,40 @@ START_TEST(rename_one_row)
 	free(b);
 	free(arch);
 	free(mail);
+}
+END_TEST
+
+/* A version 2 file (no folder.msgs) is migrated in place, not rebuilt:
+ * its rows stay and the count is filled by the next update. */
+START_TEST(migrate_from_2)
+{
+	put(inbox, "cur/1.a:2,S", "a@x", NULL, "hello", "papaya");
+	put(inbox, "cur/2.b:2,S", "b@x", NULL, "world", "quince");
+	update(inbox);
+	int64_t id = int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL);
+	struct qu_err err = {0};
+	ck_assert_int_eq(sqlite3_exec(ix->db,
+				 "DROP TRIGGER msg_count_add; DROP TRIGGER msg_count_del;"
+				 " DROP TRIGGER msg_count_move; ALTER TABLE folder DROP COLUMN msgs;"
+				 " PRAGMA user_version=2;",
+				 NULL, NULL, NULL),
+		SQLITE_OK);
+	index_free(ix);
+	char *db = xasprintf("%s/index.sqlite", root);
+	ix = index_open(db, 0, &err);
+	ck_assert_msg(ix != NULL, "%s", err.msg);
+	free(db);
+	ck_assert_int_eq(int_of("PRAGMA user_version", NULL), INDEX_SCHEMA_VERSION);
+	ck_assert_int_eq(int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL), id);
+	ck_assert_int_eq(int_of("SELECT msgs IS NULL FROM folder", NULL), 1);
+	struct index_stats st = update(inbox);
+	ck_assert_uint_eq(st.messages, 2);
+	ck_assert_uint_eq(st.added + st.changed + st.gone, 0);
+	ck_assert_int_eq(int_of("SELECT msgs FROM folder", NULL), 2);
+	put(inbox, "new/3.c", "c@x", NULL, "third", "rhubarb");
+	st = update(inbox);
+	ck_assert_uint_eq(st.messages, 3);
+	ck_assert_uint_eq(count("papaya"), 1);
 }
 END_TEST
 
@@ -486,6 +530,7 @@ update_suite(void)
 	tcase_add_test(tc, removed_and_replaced);
 	tcase_add_test(tc, moved_between_folders);
 	tcase_add_test(tc, rename_one_row);
+	tcase_add_test(tc, migrate_from_2);
 	tcase_add_test(tc, maildirpp_and_skipped);
 	tcase_add_test(tc, mbox_append);
 	tcase_add_test(tc, vanished_and_cancel);
