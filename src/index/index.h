@@ -75,6 +75,9 @@ struct index_stats {
 	uint64_t gone;     /* removed from the index */
 	uint64_t folders;  /* folders seen */
 	uint64_t listed;   /* folders whose directories had to be listed */
+	uint64_t fts_rebuilt; /* messages whose full text was read again to
+			       * drop that of removed ones (more than a
+			       * fifth of the rows were such garbage) */
 };
 
 /* Brings the index up to date with paths[0..n): each a Maildir, a root

@@ -73,6 +73,8 @@ struct index_doc {
 	size_t mem_len;
 	bool rewritten;    /* replaces a row of the same name (counted as
 			    * changed, not added) */
+	int64_t rowid;     /* > 0: only its full-text row is written, for
+			    * this msg row (the full-text rebuild) */
 	/* Parsed. */
 	bool vanished;     /* the file was gone when it was read */
 	bool has_date;

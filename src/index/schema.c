@@ -28,7 +28,16 @@
 	"CREATE TRIGGER msg_count_move AFTER UPDATE OF folder ON msg" \
 	" WHEN old.folder <> new.folder BEGIN" \
 	" UPDATE folder SET msgs = msgs - 1 WHERE id = old.folder;" \
-	" UPDATE folder SET msgs = msgs + 1 WHERE id = new.folder; END;"
+	" UPDATE folder SET msgs = msgs + 1 WHERE id = new.folder; END;" \
+	GARBAGE_SQL
+
+/* meta 'fts_garbage': full-text rows left behind by removed messages
+ * (contentless fts cannot delete without the text), counted so that an
+ * update rebuilds the fts table when they pass a fifth of it (update.c). */
+#define GARBAGE_SQL \
+	"CREATE TRIGGER msg_fts_garbage AFTER DELETE ON msg BEGIN" \
+	" INSERT INTO meta VALUES ('fts_garbage', 1)" \
+	" ON CONFLICT (key) DO UPDATE SET value = value + 1; END;"
 
 /* The contract with the query compiler (query.c) is the names in folder,
  * msg and fts; columns and tables may be added, never renamed.
@@ -149,7 +158,11 @@ migrate_2(sqlite3 *db)
 	char sql[128];
 	snprintf(sql, sizeof sql, "PRAGMA user_version=%d; COMMIT;", INDEX_SCHEMA_VERSION);
 	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE; ALTER TABLE folder ADD COLUMN msgs INTEGER;"
-		COUNT_SQL, NULL, NULL, NULL);
+		COUNT_SQL
+		/* The garbage so far: one fts_docsize row per fts row. */
+		"INSERT OR REPLACE INTO meta SELECT 'fts_garbage',"
+		" (SELECT count(*) FROM fts_docsize) - (SELECT count(*) FROM msg);",
+		NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -190,8 +203,10 @@ examine(sqlite3 *db, bool check)
 	if (app == 0 && ver == 0 && ntab == 0)
 		return DB_EMPTY;
 	if (app == INDEX_APPLICATION_ID && ver == 2) {
+		/* Busy: try again later; anything else: rebuild. */
 		if ((rc = migrate_2(db)) != SQLITE_OK)
-			return failed_look(rc);
+			return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
+				       ? DB_ERROR : DB_FOREIGN;
 		ver = INDEX_SCHEMA_VERSION;
 	}
 	if (app != INDEX_APPLICATION_ID || ver != INDEX_SCHEMA_VERSION)
