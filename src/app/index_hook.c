@@ -63,7 +63,7 @@ app_index_renamed(const char *db, const char *from, const char *to, struct qu_er
 	char *b = a ? canonical(to, err) : NULL;
 	int rc = -1;
 	if (b) {
-		struct index *ix = index_open(dbp, 0, err);
+		struct index *ix = index_open(dbp, INDEX_OPEN_QUICK, err);
 		if (ix) {
 			rc = index_rename(ix, a, b, err);
 			index_free(ix);

@@ -59,7 +59,8 @@ index_open(const char *path, unsigned flags, struct qu_err *err)
 	}
 	struct index *ix = xcalloc(1, sizeof *ix);
 	ix->path = p;
-	if (index_db_open_opts(p, (flags & INDEX_OPEN_CHECK) != 0, &ix->db, NULL, err) < 0 ||
+	int check = flags & INDEX_OPEN_CHECK ? 1 : flags & INDEX_OPEN_QUICK ? -1 : 0;
+	if (index_db_open_opts(p, check, &ix->db, NULL, err) < 0 ||
 		index_db_exec(ix->db,
 			"CREATE TEMP TABLE IF NOT EXISTS dirty_thread (id INTEGER PRIMARY KEY);"
 			"CREATE TEMP TABLE IF NOT EXISTS tagged (id INTEGER PRIMARY KEY);",

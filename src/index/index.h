@@ -35,6 +35,9 @@ enum {
 	INDEX_OPEN_CHECK = 1u << 1,   /* run PRAGMA quick_check now (it reads the
 				       * whole file; otherwise it runs once a
 				       * day) and rebuild when it fails */
+	INDEX_OPEN_QUICK = 1u << 2,   /* for one-row work on the UI's path:
+				       * never the daily quick_check (the
+				       * next full open runs it) */
 };
 
 /* Opens the index at path (NULL: index_default_path), creating it and its

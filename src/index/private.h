@@ -28,11 +28,11 @@
  * created, or even a fresh one cannot be opened). */
 int index_db_open_path(const char *path, sqlite3 **db, struct qu_err *err);
 
-/* Like index_db_open_path; with quick_check false, PRAGMA quick_check
+/* Like index_db_open_path; with quick_check 0, PRAGMA quick_check
  * (which reads the whole file) runs only when it has not passed within a
- * day; *rebuilt is set true when an existing file was moved aside (may be
- * NULL). */
-int index_db_open_opts(const char *path, bool quick_check, sqlite3 **db, bool *rebuilt,
+ * day, with -1 never, with 1 always; *rebuilt is set true when an
+ * existing file was moved aside (may be NULL). */
+int index_db_open_opts(const char *path, int quick_check, sqlite3 **db, bool *rebuilt,
 	struct qu_err *err);
 
 /* Runs sql (one or more statements without results). Returns 0, or -1 with

@@ -188,7 +188,7 @@ failed_look(int rc)
  * IMMEDIATE transaction, so two processes creating it at once serialise
  * on the lock and the second sees a complete schema. */
 static enum verdict
-examine(sqlite3 *db, bool check)
+examine(sqlite3 *db, int check)
 {
 	int rc;
 	int64_t app = query_int(db, "PRAGMA application_id", &rc);
@@ -213,13 +213,13 @@ examine(sqlite3 *db, bool check)
 		return DB_FOREIGN;
 	/* quick_check reads the whole file (a quarter second for 20,000
 	 * messages), too slow for every run; it runs when asked and
-	 * otherwise once a day. */
+	 * otherwise once a day, except for quick one-row work (check < 0). */
 	int64_t last = query_int(db, "SELECT coalesce((SELECT value FROM meta"
 				     " WHERE key = 'checked'), 0)", &rc);
 	int64_t now = (int64_t)time(NULL);
 	if (rc != SQLITE_OK)
 		return failed_look(rc);
-	if (check || last > now || now - last > 86400) {
+	if (check > 0 || (check == 0 && (last > now || now - last > 86400))) {
 		if (!quick_check_ok(db))
 			return DB_FOREIGN;
 		char sql[96];
@@ -306,7 +306,7 @@ open_conn(const char *path, sqlite3 **db, struct qu_err *err)
 /* Opens path and classifies it. Returns 0 with *db open and *v set, or -1
  * (err set) when not even the open succeeded. */
 static int
-try_open(const char *path, bool check, sqlite3 **db, enum verdict *v, struct qu_err *err)
+try_open(const char *path, int check, sqlite3 **db, enum verdict *v, struct qu_err *err)
 {
 	if (open_conn(path, db, err) < 0)
 		return -1;
@@ -352,7 +352,7 @@ open_lock(const char *path, struct qu_err *err)
 }
 
 int
-index_db_open_opts(const char *path, bool quick_check, sqlite3 **db, bool *rebuilt,
+index_db_open_opts(const char *path, int quick_check, sqlite3 **db, bool *rebuilt,
 	struct qu_err *err)
 {
 	enum verdict v = DB_FOREIGN;
