@@ -99,6 +99,72 @@ START_TEST(no_index_no_file)
 }
 END_TEST
 
+static void
+deliver(const char *name)
+{
+	static const char msg[] = "From: b@example.com\nSubject: fig\n\ndate palm\n";
+	char *p = xasprintf("%s/new/%s", md, name);
+	th_write(p, msg, sizeof msg - 1);
+	free(p);
+}
+
+/* fetch and sync's hook: only an existing index that holds the Maildir
+ * is updated, only when the run changed something, not after a cancel;
+ * errors are warnings. */
+START_TEST(after_change)
+{
+	char *cache = xasprintf("%s/cache", root);
+	ck_assert_int_eq(setenv("XDG_CACHE_HOME", cache, 1), 0);
+	free(db);
+	db = xasprintf("%s/quail/index.sqlite", cache);
+	char *mail = xasprintf("%s/Mail", root);
+	struct qu_err w = {0};
+	app_index_after_change(mail, true, NULL, &w);
+	ck_assert_int_eq(w.cls, QU_E_OK);
+	struct stat sb;
+	ck_assert_int_eq(stat(db, &sb), -1); /* none made */
+	/* An index of another folder only: this Maildir is left out. */
+	char *other = xasprintf("%s/Other", root);
+	char *cmd = xasprintf("mkdir -p '%s/cur' '%s/new' '%s/tmp'", other, other, other);
+	ck_assert_int_eq(system(cmd), 0);
+	const char *paths[] = {other};
+	struct app_index_opts o = {.paths = paths, .n_paths = 1, .db = db};
+	ck_assert_msg(app_index_update(NULL, &o, NULL, NULL, &w) == 0, "%s", w.msg);
+	app_index_after_change(mail, true, NULL, &w);
+	ck_assert_int_eq(w.cls, QU_E_OK);
+	ck_assert_uint_eq(count("pear"), 0);
+	/* Indexed: a change is picked up, no change or a cancel leaves it. */
+	index_it();
+	ck_assert_uint_eq(count("pear"), 1);
+	deliver("2.b");
+	app_index_after_change(mail, false, NULL, &w);
+	ck_assert_uint_eq(count("palm"), 0);
+	struct qu_cancel *c = qu_cancel_new();
+	qu_cancel_fire(c);
+	app_index_after_change(mail, true, c, &w);
+	ck_assert_int_eq(w.cls, QU_E_OK);
+	ck_assert_uint_eq(count("palm"), 0);
+	qu_cancel_free(c);
+	app_index_after_change(mail, true, NULL, &w);
+	ck_assert_int_eq(w.cls, QU_E_OK);
+	ck_assert_uint_eq(count("palm"), 1);
+	/* An index that cannot be opened: a warning. */
+	char *lock = xasprintf("%s.lock", db);
+	ck_assert_int_eq(unlink(lock), 0);
+	ck_assert_int_eq(mkdir(lock, 0700), 0);
+	deliver("3.c");
+	app_index_after_change(mail, true, NULL, &w);
+	ck_assert_int_eq(w.cls, QU_E_IOERR);
+	ck_assert_msg(strncmp(w.msg, "index: ", 7) == 0, "%s", w.msg);
+	rmdir(lock);
+	free(lock);
+	free(cmd);
+	free(other);
+	free(mail);
+	free(cache);
+}
+END_TEST
+
 static Suite *
 hook_suite(void)
 {
@@ -108,6 +174,7 @@ hook_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, renamed_through_symlink);
 	tcase_add_test(tc, no_index_no_file);
+	tcase_add_test(tc, after_change);
 	suite_add_tcase(s, tc);
 	return s;
 }
