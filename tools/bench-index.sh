@@ -8,7 +8,64 @@
 #
 # Usage: tools/bench-index.sh MAILDIR [WORD]
 #   QUAIL=path/to/quail (default build/quail); KEEP=1 keeps the databases.
+#
+# tools/bench-index.sh nochange QUAIL_MAILDIR NOTMUCH_MAILDIR [RUNS]
+#   Repeated runs where nothing changed (SPEC §9), in one session: quail
+#   index on QUAIL_MAILDIR against notmuch new on NOTMUCH_MAILDIR (and
+#   quail --version, the start-up alone), RUNS times each (default 30),
+#   interleaved. Prints the median and minimum wall time and, with perf,
+#   the mean CPU time (task-clock), steadier on a loaded machine.
+#   QUAIL_CACHE=DIR / NOTMUCH_DB=DIR: copy an existing quail cache
+#   ($XDG_CACHE_HOME) / notmuch database instead of indexing first.
 set -eu
+if [ "${1:-}" = nochange ]; then
+	shift
+	qdir=$(cd "${1:?usage: bench-index.sh nochange QUAIL_MAILDIR NOTMUCH_MAILDIR [RUNS]}" && pwd)
+	ndir=$(cd "${2:?usage: bench-index.sh nochange QUAIL_MAILDIR NOTMUCH_MAILDIR [RUNS]}" && pwd)
+	runs=${3:-30}
+	quail=${QUAIL:-build/quail}
+	[ -x "$quail" ] || { echo "no quail binary at $quail (set QUAIL)" >&2; exit 1; }
+	quail=$(cd "$(dirname "$quail")" && pwd)/$(basename "$quail")
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-nochange.XXXXXX")
+	[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$tmp"' EXIT
+	export XDG_CACHE_HOME=$tmp/quail-cache QUAIL_CONFIG=$tmp/quail.conf
+	: >"$QUAIL_CONFIG"
+	mkdir -p "$XDG_CACHE_HOME"
+	[ -n "${QUAIL_CACHE:-}" ] && cp -r "$QUAIL_CACHE"/. "$XDG_CACHE_HOME"/
+	echo "quail: $("$quail" index "$qdir")"
+	export NOTMUCH_CONFIG=$tmp/notmuch.conf
+	mkdir -p "$tmp/notmuch-db"
+	[ -n "${NOTMUCH_DB:-}" ] && cp -r "$NOTMUCH_DB"/. "$tmp/notmuch-db"/
+	printf '[database]\npath=%s\nmail_root=%s\n[new]\ntags=unread;inbox;\n' \
+		"$tmp/notmuch-db" "$ndir" >"$NOTMUCH_CONFIG"
+	printf '[search]\nexclude_tags=\n[maildir]\nsynchronize_flags=true\n' >>"$NOTMUCH_CONFIG"
+	notmuch new --quiet
+	"$quail" index "$qdir" >/dev/null # settles the directory times
+	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	declare -A cmd=([quail]="$quail index $qdir" [notmuch]="notmuch new --quiet"
+		[startup]="$quail --version")
+	for t in quail notmuch startup; do : >"$tmp/$t.ms"; done
+	for ((i = 0; i < runs; i++)); do
+		for t in quail notmuch startup; do
+			t0=$EPOCHREALTIME
+			${cmd[$t]} >/dev/null
+			t1=$EPOCHREALTIME
+			echo "($t1 - $t0) * 1000" | bc -l >>"$tmp/$t.ms"
+		done
+	done
+	echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+	printf '%-28s %12s %10s %12s\n' "no-change, $runs runs" "median ms" "min ms" "cpu ms"
+	for t in quail notmuch startup; do
+		cpu=-
+		if command -v perf >/dev/null; then
+			cpu=$(perf stat -x, -e task-clock -r "$runs" ${cmd[$t]} 2>&1 >/dev/null |
+				awk -F, '/task-clock/ { printf "%.2f", $1 }')
+		fi
+		sort -n "$tmp/$t.ms" | awk -v t="$t" -v cpu="$cpu" \
+			'{ v[NR] = $1 } END { printf "%-28s %12.2f %10.2f %12s\n", t, v[int((NR + 1) / 2)], v[1], cpu }'
+	done
+	exit 0
+fi
 maildir=$(cd "${1:?usage: bench-index.sh MAILDIR [WORD]}" && pwd)
 word=${2:-report}
 quail=${QUAIL:-build/quail}

@@ -74,6 +74,9 @@ struct app_fetch_result {
 	uint64_t skipped;   /* larger than max_message_size: not fetched, not
 			     * recorded (a higher limit fetches them) */
 	uint64_t max_size;  /* that limit */
+	/* Keeping the index current (index_hook.c): not QU_E_OK when
+	 * updating it after the run failed; a warning, the run stands. */
+	struct qu_err index_warning;
 };
 
 /* `quail fetch --pop3`: downloads the account's POP3 maildrop into the
@@ -861,6 +864,37 @@ struct app_search_opts {
 long app_search(const struct cfg *c, const struct app_search_opts *o, app_search_fn fn, void *ctx,
 	struct qu_err *err);
 
+/* ==== keeping the index current: one renamed file (SPEC §9) ========= */
+/*
+ * index_hook.c. For the UI's flag changes (app_view_set_flags renames the
+ * Maildir file): tells the local index of one rename at once, so search
+ * sees the new flags without a folder listing.
+ */
+
+/* from and to are the message file's old and new paths (DIR/cur/NAME or
+ * DIR/new/NAME; DIR may be relative or hold symlinks, it is resolved as
+ * the index names folders). db: the database, NULL for the default.
+ * Touches one row (flags, is_new, name; the folder when it moved to
+ * another indexed one; removed when it moved out of them) and reads no
+ * message. Opens the index for the call (a few milliseconds) and never
+ * creates one: without an index file it does nothing. Returns 1 when a
+ * row changed, 0 when there is no index or from is not in it (the next
+ * update finds the file), -1 with NOINPUT (a folder that does not exist),
+ * USAGE (not a Maildir file path) or IOERR. */
+int app_index_renamed(const char *db, const char *from, const char *to, struct qu_err *err);
+
+/* For fetch and sync, once at the end of a run that changed files under
+ * the Maildir root dir (changed false: does nothing): when an index file
+ * exists at the default path and holds a folder under dir, brings it up
+ * to date with dir (index_update: only folders whose directories changed
+ * are listed, only new files read). Never creates an index, never fails
+ * the run: an error goes into *warning (prefixed "index"); a fired cancel
+ * skips or stops the update silently. */
+void app_index_after_change(const char *dir, bool changed, const struct qu_cancel *cancel,
+	struct qu_err *warning);
+
+/* ==== end of keeping the index current ================================ */
+
 /* ==== quail sync: two-way IMAP and Maildir (SPEC §10, sync*.c) ======== */
 
 struct app_sync_opts {
@@ -886,6 +920,8 @@ struct app_sync_result {
 	uint64_t folders;
 	uint64_t srv_add, srv_del, srv_upd; /* appended, expunged, reflagged or moved */
 	uint64_t loc_add, loc_del, loc_upd; /* stored, removed, renamed */
+	/* Keeping the index current (index_hook.c): as app_fetch_result's. */
+	struct qu_err index_warning;
 };
 
 /* `quail sync`: keeps the IMAP folders (o->folders, else INBOX; every folder

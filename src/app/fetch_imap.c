@@ -1436,6 +1436,8 @@ out:
 	store_journal_free(f.j);
 	state_clear(&f.st);
 	app_imap_close(&f.c);
+	app_index_after_change(dir, r->messages + r->already + r->reflagged > 0, net ? net->cancel : NULL,
+			       &r->index_warning);
 	if (lock >= 0)
 		close(lock);
 	free(f.jname);

@@ -741,6 +741,8 @@ out:
 		qu_err_prefix(err, "%s", where);
 	app_creds_clear(&c);
 	fetch_clear(&f);
+	app_index_after_change(dir, r->messages + r->already > 0, net ? net->cancel : NULL,
+			       &r->index_warning);
 	if (lock >= 0)
 		close(lock);
 	free(jname);

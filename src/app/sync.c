@@ -551,6 +551,8 @@ app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struc
 			app_imap_fail(&c, err);
 		app_imap_close(&c);
 	}
+	app_index_after_change(dir, !o->dry_run && r->loc_add + r->loc_del + r->loc_upd,
+			       net ? net->cancel : NULL, &r->index_warning);
 	close(lock);
 	return rc;
 }

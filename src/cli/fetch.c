@@ -133,6 +133,7 @@ fetch_pop3(const struct cfg_account *a, struct app_fetch_opts *fo, const struct 
 		fo->progress_ctx = &pg;
 	int rc = app_fetch_pop3(a, fo, net, &r, &err);
 	end_progress(&pg);
+	cli_index_warning(&r.index_warning);
 	/* Interrupted, it still says how far it got. */
 	if (rc == 0 || r.folders || err.cls == QU_E_CANCELED)
 		summary(&r);
@@ -152,6 +153,7 @@ fetch_imap(const struct cfg_account *a, struct app_fetch_opts *fo, const struct 
 		fo->progress_ctx = &pg;
 	int rc = app_fetch_imap(a, fo, net, &r, &err);
 	end_progress(&pg);
+	cli_index_warning(&r.index_warning);
 	if (rc == 0 || r.folders || r.messages || err.cls == QU_E_CANCELED)
 		summary(&r);
 	return rc < 0 ? fetch_fail(&err) : 0;

@@ -113,3 +113,13 @@ const struct cli_command cli_index = {
 	.run = run,
 	.help = help,
 };
+
+void
+cli_index_warning(const struct qu_err *w)
+{
+	if (w->cls == QU_E_OK)
+		return;
+	fputs("quail: warning: ", stderr);
+	cli_print_safe(stderr, w->msg, strlen(w->msg));
+	fputc('\n', stderr);
+}

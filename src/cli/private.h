@@ -108,4 +108,9 @@ const struct qu_cancel *cli_cancel(void);
 /* Writes text to out with control characters escaped. */
 void cli_print_safe(FILE *out, const char *p, size_t n);
 
+/* Keeping the index current after fetch and sync (index.c): prints
+ * `quail: warning: index: ...` when w is set (not QU_E_OK); the command's
+ * exit code does not change. */
+void cli_index_warning(const struct qu_err *w);
+
 #endif

@@ -80,6 +80,7 @@ sync_run(const struct cli_common *c, struct app_sync_opts *so)
 			      .cancel = cli_cancel()};
 	struct app_sync_result r;
 	int rc = app_sync(a, so, &net, &r, &err);
+	cli_index_warning(&r.index_warning);
 	cfg_account_free(a);
 	if (rc == 0 || err.cls == QU_E_CANCELED)
 		summary(&r);

@@ -59,7 +59,8 @@ index_open(const char *path, unsigned flags, struct qu_err *err)
 	}
 	struct index *ix = xcalloc(1, sizeof *ix);
 	ix->path = p;
-	if (index_db_open_opts(p, (flags & INDEX_OPEN_CHECK) != 0, &ix->db, NULL, err) < 0 ||
+	int check = flags & INDEX_OPEN_CHECK ? 1 : flags & INDEX_OPEN_QUICK ? -1 : 0;
+	if (index_db_open_opts(p, check, &ix->db, NULL, err) < 0 ||
 		index_db_exec(ix->db,
 			"CREATE TEMP TABLE IF NOT EXISTS dirty_thread (id INTEGER PRIMARY KEY);"
 			"CREATE TEMP TABLE IF NOT EXISTS tagged (id INTEGER PRIMARY KEY);",
@@ -135,4 +136,20 @@ index_bind_str(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
+}
+
+int
+index_holds(struct index *ix, const char *root, struct qu_err *err)
+{
+	static const char sql[] = "SELECT 1 FROM folder WHERE path = ?1"
+				  " OR substr(path, 1, length(?1) + 1) = ?1 || '/' LIMIT 1";
+	sqlite3_stmt *st = index_stmt(ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return index_db_err(ix->db, err, "index");
+	return rc == SQLITE_ROW;
 }

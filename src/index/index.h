@@ -35,6 +35,9 @@ enum {
 	INDEX_OPEN_CHECK = 1u << 1,   /* run PRAGMA quick_check now (it reads the
 				       * whole file; otherwise it runs once a
 				       * day) and rebuild when it fails */
+	INDEX_OPEN_QUICK = 1u << 2,   /* for one-row work on the UI's path:
+				       * never the daily quick_check (the
+				       * next full open runs it) */
 };
 
 /* Opens the index at path (NULL: index_default_path), creating it and its
@@ -75,6 +78,9 @@ struct index_stats {
 	uint64_t gone;     /* removed from the index */
 	uint64_t folders;  /* folders seen */
 	uint64_t listed;   /* folders whose directories had to be listed */
+	uint64_t fts_rebuilt; /* messages whose full text was read again to
+			       * drop that of removed ones (more than a
+			       * fifth of the rows were such garbage) */
 };
 
 /* Brings the index up to date with paths[0..n): each a Maildir, a root
@@ -90,6 +96,22 @@ struct index_stats {
  * CANCELED. */
 int index_update(struct index *ix, const char *const *paths, size_t n,
 	const struct index_update_opts *o, struct index_stats *st, struct qu_err *err);
+
+/* Tells the index that quail renamed one Maildir file from -> to (both
+ * DIR/cur/NAME or DIR/new/NAME, DIR named as the index names its folders:
+ * absolute and symlink-free): a flag change, new/ -> cur/, or a move to
+ * another folder. Updates that one row (name, flags, is_new, folder)
+ * without reading the message or listing a folder; a move to a folder the
+ * index does not hold removes the row. Returns 1 when a row changed, 0
+ * when from is not indexed (nothing to do: the next index_update finds
+ * the file), -1 with USAGE (not a Maildir file path) or IOERR. */
+int index_rename(struct index *ix, const char *from, const char *to, struct qu_err *err);
+
+/* Whether the index holds a folder at root or under it (root named as
+ * the index names folders: absolute, symlink-free), so that a program
+ * that changed mail there knows the user indexes it. Returns 1, 0, or -1
+ * with IOERR. */
+int index_holds(struct index *ix, const char *root, struct qu_err *err);
 
 /* ---- reading ---------------------------------------------------------- */
 

@@ -16,7 +16,7 @@
 /* PRAGMA application_id of a quail index ("quai"), and PRAGMA user_version:
  * the schema version. A file with other values is not trusted. */
 #define INDEX_APPLICATION_ID 0x71756169
-#define INDEX_SCHEMA_VERSION 2
+#define INDEX_SCHEMA_VERSION 3
 
 /* Opens (creating when missing) the index database at path: registers the
  * "quail" FTS5 tokenizer, sets WAL and busy_timeout, and applies the schema
@@ -28,11 +28,11 @@
  * created, or even a fresh one cannot be opened). */
 int index_db_open_path(const char *path, sqlite3 **db, struct qu_err *err);
 
-/* Like index_db_open_path; with quick_check false, PRAGMA quick_check
+/* Like index_db_open_path; with quick_check 0, PRAGMA quick_check
  * (which reads the whole file) runs only when it has not passed within a
- * day; *rebuilt is set true when an existing file was moved aside (may be
- * NULL). */
-int index_db_open_opts(const char *path, bool quick_check, sqlite3 **db, bool *rebuilt,
+ * day, with -1 never, with 1 always; *rebuilt is set true when an
+ * existing file was moved aside (may be NULL). */
+int index_db_open_opts(const char *path, int quick_check, sqlite3 **db, bool *rebuilt,
 	struct qu_err *err);
 
 /* Runs sql (one or more statements without results). Returns 0, or -1 with
@@ -73,6 +73,8 @@ struct index_doc {
 	size_t mem_len;
 	bool rewritten;    /* replaces a row of the same name (counted as
 			    * changed, not added) */
+	int64_t rowid;     /* > 0: only its full-text row is written, for
+			    * this msg row (the full-text rebuild) */
 	/* Parsed. */
 	bool vanished;     /* the file was gone when it was read */
 	bool has_date;

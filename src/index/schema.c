@@ -15,6 +15,30 @@
 
 #include "index/private.h"
 
+/* folder.msgs: the folder's number of messages (NULL: not known yet),
+ * kept by triggers, so that a run where nothing changed reports the
+ * count without counting (SPEC §9: nothing there may scale with the
+ * number of messages). Schema version 3 added it; a version 2 file gets
+ * it by migrate() instead of a rebuild. */
+#define COUNT_SQL \
+	"CREATE TRIGGER msg_count_add AFTER INSERT ON msg BEGIN" \
+	" UPDATE folder SET msgs = msgs + 1 WHERE id = new.folder; END;" \
+	"CREATE TRIGGER msg_count_del AFTER DELETE ON msg BEGIN" \
+	" UPDATE folder SET msgs = msgs - 1 WHERE id = old.folder; END;" \
+	"CREATE TRIGGER msg_count_move AFTER UPDATE OF folder ON msg" \
+	" WHEN old.folder <> new.folder BEGIN" \
+	" UPDATE folder SET msgs = msgs - 1 WHERE id = old.folder;" \
+	" UPDATE folder SET msgs = msgs + 1 WHERE id = new.folder; END;" \
+	GARBAGE_SQL
+
+/* meta 'fts_garbage': full-text rows left behind by removed messages
+ * (contentless fts cannot delete without the text), counted so that an
+ * update rebuilds the fts table when they pass a fifth of it (update.c). */
+#define GARBAGE_SQL \
+	"CREATE TRIGGER msg_fts_garbage AFTER DELETE ON msg BEGIN" \
+	" INSERT INTO meta VALUES ('fts_garbage', 1)" \
+	" ON CONFLICT (key) DO UPDATE SET value = value + 1; END;"
+
 /* The contract with the query compiler (query.c) is the names in folder,
  * msg and fts; columns and tables may be added, never renamed.
  * msg.id is AUTOINCREMENT because fts is contentless: a deleted message's
@@ -24,7 +48,7 @@
 static const char schema_sql[] =
 	"CREATE TABLE folder (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
 	" name TEXT NOT NULL, kind INTEGER NOT NULL,"
-	" cur_mtime INTEGER, new_mtime INTEGER);"
+	" cur_mtime INTEGER, new_mtime INTEGER, msgs INTEGER);"
 	"CREATE TABLE msg (id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" folder INTEGER NOT NULL REFERENCES folder(id),"
 	" uniq TEXT NOT NULL, file TEXT NOT NULL,"
@@ -69,7 +93,8 @@ static const char schema_sql[] =
 	 * passed, epoch seconds). */
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 	"CREATE VIRTUAL TABLE fts USING fts5(subject, sender, recipients, filenames, body,"
-	" content='', tokenize='quail');";
+	" content='', tokenize='quail');"
+	COUNT_SQL;
 
 int
 index_db_err(sqlite3 *db, struct qu_err *err, const char *what)
@@ -124,6 +149,29 @@ quick_check_ok(sqlite3 *db)
 
 enum verdict { DB_OURS, DB_EMPTY, DB_FOREIGN, DB_ERROR };
 
+/* Version 2 to 3: folder.msgs and its triggers (NULL counts are filled
+ * by the next update). One IMMEDIATE transaction, under the open lock;
+ * returns SQLite's result. */
+static int
+migrate_2(sqlite3 *db)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "PRAGMA user_version=%d; COMMIT;", INDEX_SCHEMA_VERSION);
+	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE; ALTER TABLE folder ADD COLUMN msgs INTEGER;"
+		COUNT_SQL
+		/* The garbage so far: one fts_docsize row per fts row. */
+		"INSERT OR REPLACE INTO meta SELECT 'fts_garbage',"
+		" (SELECT count(*) FROM fts_docsize) - (SELECT count(*) FROM msg);",
+		NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sqlite3_extended_errcode(db);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return rc;
+}
+
 /* A failed look at the file means "not ours" only when SQLite says the
  * bytes are not a sound database; busy, locked or I/O errors are
  * errors, and a file that may be another process's good index is never
@@ -140,7 +188,7 @@ failed_look(int rc)
  * IMMEDIATE transaction, so two processes creating it at once serialise
  * on the lock and the second sees a complete schema. */
 static enum verdict
-examine(sqlite3 *db, bool check)
+examine(sqlite3 *db, int check)
 {
 	int rc;
 	int64_t app = query_int(db, "PRAGMA application_id", &rc);
@@ -154,17 +202,24 @@ examine(sqlite3 *db, bool check)
 		return failed_look(rc);
 	if (app == 0 && ver == 0 && ntab == 0)
 		return DB_EMPTY;
+	if (app == INDEX_APPLICATION_ID && ver == 2) {
+		/* Busy: try again later; anything else: rebuild. */
+		if ((rc = migrate_2(db)) != SQLITE_OK)
+			return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
+				       ? DB_ERROR : DB_FOREIGN;
+		ver = INDEX_SCHEMA_VERSION;
+	}
 	if (app != INDEX_APPLICATION_ID || ver != INDEX_SCHEMA_VERSION)
 		return DB_FOREIGN;
 	/* quick_check reads the whole file (a quarter second for 20,000
 	 * messages), too slow for every run; it runs when asked and
-	 * otherwise once a day. */
+	 * otherwise once a day, except for quick one-row work (check < 0). */
 	int64_t last = query_int(db, "SELECT coalesce((SELECT value FROM meta"
 				     " WHERE key = 'checked'), 0)", &rc);
 	int64_t now = (int64_t)time(NULL);
 	if (rc != SQLITE_OK)
 		return failed_look(rc);
-	if (check || last > now || now - last > 86400) {
+	if (check > 0 || (check == 0 && (last > now || now - last > 86400))) {
 		if (!quick_check_ok(db))
 			return DB_FOREIGN;
 		char sql[96];
@@ -251,7 +306,7 @@ open_conn(const char *path, sqlite3 **db, struct qu_err *err)
 /* Opens path and classifies it. Returns 0 with *db open and *v set, or -1
  * (err set) when not even the open succeeded. */
 static int
-try_open(const char *path, bool check, sqlite3 **db, enum verdict *v, struct qu_err *err)
+try_open(const char *path, int check, sqlite3 **db, enum verdict *v, struct qu_err *err)
 {
 	if (open_conn(path, db, err) < 0)
 		return -1;
@@ -297,7 +352,7 @@ open_lock(const char *path, struct qu_err *err)
 }
 
 int
-index_db_open_opts(const char *path, bool quick_check, sqlite3 **db, bool *rebuilt,
+index_db_open_opts(const char *path, int quick_check, sqlite3 **db, bool *rebuilt,
 	struct qu_err *err)
 {
 	enum verdict v = DB_FOREIGN;

@@ -129,6 +129,11 @@ tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text, int ntext
 	size_t noffs = 0;
 	int i = 0;
 	while (i < ntext && rc == SQLITE_OK) {
+		/* ASCII is never CJK: most mail text skips the decoding. */
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
 		uint32_t c;
 		size_t l = utf8_next(u + i, (size_t)(ntext - i), &c);
 		if (!index_is_cjk(c)) {

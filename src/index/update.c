@@ -33,6 +33,7 @@ struct upd {
 	const struct index_update_opts *o;
 	struct index_stats *st;
 	uint64_t pending; /* messages written in the open transaction */
+	int64_t changes0; /* sqlite3_total_changes64 at its start */
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -40,11 +41,13 @@ struct upd {
 static const char sql_folder_get[] =
 	"SELECT id, cur_mtime, new_mtime, name = ?2 AND kind = ?3 FROM folder WHERE path = ?1";
 static const char sql_folder_add[] =
-	"INSERT INTO folder (path, name, kind) VALUES (?, ?, ?)"
+	"INSERT INTO folder (path, name, kind, msgs) VALUES (?, ?, ?, 0)"
 	" ON CONFLICT (path) DO UPDATE SET name = excluded.name, kind = excluded.kind";
 static const char sql_folder_mtimes[] =
 	"UPDATE folder SET cur_mtime = ?, new_mtime = ? WHERE id = ?";
+static const char sql_folder_msgs_known[] = "SELECT msgs FROM folder WHERE id = ?";
 static const char sql_folder_count[] = "SELECT count(*) FROM msg WHERE folder = ?";
+static const char sql_folder_msgs_set[] = "UPDATE folder SET msgs = ? WHERE id = ?";
 static const char sql_existing[] =
 	"SELECT id, uniq, file, size, mtime FROM msg WHERE folder = ? ORDER BY uniq";
 static const char sql_rename[] =
@@ -68,13 +71,17 @@ static int
 tx_begin(struct upd *u, struct qu_err *err)
 {
 	u->pending = 0;
+	u->changes0 = sqlite3_total_changes64(u->ix->db);
 	return index_db_exec(u->ix->db, "BEGIN IMMEDIATE", err);
 }
 
 static int
 tx_commit(struct upd *u, struct qu_err *err)
 {
-	if (index_thread_flush(u->ix, err) < 0)
+	/* A transaction that changed no row (a run where nothing changed)
+	 * dirtied no thread: the flush's four statements are skipped. */
+	if (sqlite3_total_changes64(u->ix->db) != u->changes0 &&
+		index_thread_flush(u->ix, err) < 0)
 		return -1;
 	return index_db_exec(u->ix->db, "COMMIT", err);
 }
@@ -94,9 +101,30 @@ tx_tick(struct upd *u, struct qu_err *err)
 /* ---- writing one message ---------------------------------------------- */
 
 static int
+write_fts(struct index *ix, int64_t id, const struct index_doc *d, struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(ix, sql_fts, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	index_bind_str(st, 2, d->subject);
+	index_bind_str(st, 3, d->sender);
+	index_bind_str(st, 4, d->recipients);
+	index_bind_str(st, 5, d->filenames);
+	sqlite3_bind_text(st, 6, d->body.data ? d->body.data : "", (int)d->body.len,
+		SQLITE_STATIC);
+	return index_step_done(ix, st, err);
+}
+
+static int
 write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 {
 	struct index *ix = u->ix;
+	if (d->rowid > 0) {
+		/* The full-text rebuild: one transaction, no ticks. */
+		u->st->fts_rebuilt++;
+		return write_fts(ix, d->rowid, d, err);
+	}
 	sqlite3_stmt *st = index_stmt(ix, sql_insert, err);
 	if (!st)
 		return -1;
@@ -123,17 +151,8 @@ write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 	if (sqlite3_changes(ix->db) == 0)
 		return 0;
 	int64_t id = sqlite3_last_insert_rowid(ix->db);
-	if (!(st = index_stmt(ix, sql_fts, err)))
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	index_bind_str(st, 2, d->subject);
-	index_bind_str(st, 3, d->sender);
-	index_bind_str(st, 4, d->recipients);
-	index_bind_str(st, 5, d->filenames);
-	sqlite3_bind_text(st, 6, d->body.data ? d->body.data : "", (int)d->body.len,
-		SQLITE_STATIC);
 	bool by_subject = u->o && u->o->subject_threads;
-	if (index_step_done(ix, st, err) < 0 || index_thread_add(ix, id, d, by_subject, err) < 0)
+	if (write_fts(ix, id, d, err) < 0 || index_thread_add(ix, id, d, by_subject, err) < 0)
 		return -1;
 	if (d->rewritten)
 		u->st->changed++;
@@ -355,9 +374,21 @@ known_clear(struct known_list *k)
 }
 
 static int
+load_known_sql(struct index *ix, const char *sql, int64_t fid, struct known_list *k,
+	struct qu_err *err);
+
+static int
 load_known(struct index *ix, int64_t fid, struct known_list *k, struct qu_err *err)
 {
-	sqlite3_stmt *st = index_stmt(ix, sql_existing, err);
+	return load_known_sql(ix, sql_existing, fid, k, err);
+}
+
+/* The rows of folder fid by sql (id, uniq, file[, size, mtime]). */
+static int
+load_known_sql(struct index *ix, const char *sql, int64_t fid, struct known_list *k,
+	struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(ix, sql, err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, fid);
@@ -368,8 +399,8 @@ load_known(struct index *ix, int64_t fid, struct known_list *k, struct qu_err *e
 		e->id = sqlite3_column_int64(st, 0);
 		e->uniq = xstrdup((const char *)sqlite3_column_text(st, 1));
 		e->file = xstrdup((const char *)sqlite3_column_text(st, 2));
-		e->size = sqlite3_column_int64(st, 3);
-		e->mtime = sqlite3_column_int64(st, 4);
+		e->size = sqlite3_column_count(st) > 3 ? sqlite3_column_int64(st, 3) : 0;
+		e->mtime = sqlite3_column_count(st) > 4 ? sqlite3_column_int64(st, 4) : 0;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -555,16 +586,46 @@ store_mtimes(struct upd *u, int64_t fid, const int64_t m[2], struct qu_err *err)
 	return index_step_done(u->ix, st, err);
 }
 
+/* One integer from sql with id bound; *null says it was NULL or absent. */
+static int
+int_by_id(struct upd *u, const char *sql, int64_t id, int64_t *v, bool *null,
+	struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(u->ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	*null = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
+	*v = *null ? 0 : sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return index_db_err(u->ix->db, err, "index");
+	return 0;
+}
+
+/* Adds the folder's messages to the stats: folder.msgs, kept by
+ * triggers; counted once when not known (a file migrated from version
+ * 2). */
 static int
 count_folder(struct upd *u, int64_t fid, struct qu_err *err)
 {
-	sqlite3_stmt *st = index_stmt(u->ix, sql_folder_count, err);
-	if (!st)
+	int64_t n;
+	bool null;
+	if (int_by_id(u, sql_folder_msgs_known, fid, &n, &null, err) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, fid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		u->st->messages += (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (null) {
+		if (int_by_id(u, sql_folder_count, fid, &n, &null, err) < 0)
+			return -1;
+		sqlite3_stmt *st = index_stmt(u->ix, sql_folder_msgs_set, err);
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_int64(st, 2, fid);
+		if (index_step_done(u->ix, st, err) < 0)
+			return -1;
+	}
+	u->st->messages += (uint64_t)n;
 	return 0;
 }
 
@@ -701,6 +762,135 @@ prune(struct upd *u, const char *root, const struct index_folders *fl, struct qu
 	return r;
 }
 
+/* ---- dropping the full text of removed messages ------------------------ */
+
+/* fts is contentless: a removed message's row cannot be deleted without
+ * its text, so it stays as garbage (counted in meta 'fts_garbage' by a
+ * trigger). When the garbage passes a fifth of the rows, the table is
+ * emptied and the text of every message still indexed is read again, in
+ * one transaction: a cancel or a failure leaves the old table. Its cost
+ * is that of parsing the live messages, paid once per fifth of them
+ * removed, so the index stays within 25% of its size without garbage
+ * however often mail comes and goes. */
+
+static const char sql_garbage[] =
+	"SELECT coalesce((SELECT value FROM meta WHERE key = 'fts_garbage'), 0),"
+	" (SELECT sum(msgs) FROM folder), (SELECT count(*) FROM folder WHERE msgs IS NULL)";
+static const char sql_folders_all[] = "SELECT id, path, kind FROM folder ORDER BY id";
+static const char sql_folder_rows[] =
+	"SELECT id, uniq, file FROM msg WHERE folder = ? ORDER BY uniq";
+static const char sql_garbage_reset[] =
+	"INSERT OR REPLACE INTO meta VALUES ('fts_garbage', 0)";
+
+/* Re-reads the text of folder fid's messages into fts. */
+static int
+refill_folder(struct upd *u, int64_t fid, const char *path, int kind, struct qu_err *err)
+{
+	struct known_list k = {0};
+	if (load_known_sql(u->ix, sql_folder_rows, fid, &k, err) < 0) {
+		known_clear(&k);
+		return -1;
+	}
+	struct mbox *mb = NULL;
+	struct index_doc **jobs = xcalloc(k.n + 1, sizeof *jobs);
+	size_t n = 0;
+	struct qu_err gone = {0};
+	if (kind == 1 && k.n && !(mb = mbox_open(path, &gone))) {
+		/* Gone or unreadable since the update: its rows go at the
+		 * next one, without text meanwhile. */
+		free(jobs);
+		known_clear(&k);
+		return 0;
+	}
+	struct mbox_msg m;
+	size_t j = 0;
+	while (mb ? mbox_next(mb, &m) : j < k.n) {
+		struct entry e = {.file = mb ? "" : k.v[j].file};
+		char off[24];
+		if (mb) {
+			/* Rows are sorted by the zero-padded offset, as the
+			 * mbox is. */
+			snprintf(off, sizeof off, "%020llu", (unsigned long long)m.offset);
+			while (j < k.n && strcmp(k.v[j].uniq, off) < 0)
+				j++;
+			if (j == k.n || strcmp(k.v[j].uniq, off) != 0)
+				continue;
+			e.mem = m.p;
+			e.mem_len = m.len;
+		}
+		e.uniq = k.v[j].uniq;
+		jobs[n] = new_job(path, &e, 0, 0);
+		jobs[n++]->rowid = k.v[j++].id;
+	}
+	int r = parse_and_write(u, fid, path, jobs, n, err);
+	free(jobs);
+	mbox_free(mb);
+	known_clear(&k);
+	return r;
+}
+
+static int
+refill_all(struct upd *u, struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(u->ix, sql_folders_all, err);
+	if (!st)
+		return -1;
+	struct {
+		int64_t id;
+		char *path;
+		int kind;
+	} *v = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xgrow(v, &alloc, n + 1, sizeof *v);
+		v[n].id = sqlite3_column_int64(st, 0);
+		v[n].path = xstrdup((const char *)sqlite3_column_text(st, 1));
+		v[n++].kind = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	int r = rc == SQLITE_DONE ? 0 : index_db_err(u->ix->db, err, "index");
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = refill_folder(u, v[i].id, v[i].path, v[i].kind, err);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+	return r;
+}
+
+static int
+collect_garbage(struct upd *u, struct qu_err *err)
+{
+	struct index *ix = u->ix;
+	sqlite3_stmt *st = index_stmt(ix, sql_garbage, err);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	int64_t garbage = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	int64_t live = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	int64_t unknown = rc == SQLITE_ROW ? sqlite3_column_int64(st, 2) : 1;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return index_db_err(ix->db, err, "index");
+	if (unknown || garbage <= 0 || garbage * 5 <= garbage + live)
+		return 0;
+	if (index_db_exec(ix->db, "BEGIN IMMEDIATE; INSERT INTO fts(fts) VALUES ('delete-all');",
+		    err) < 0)
+		return -1;
+	int r = refill_all(u, err);
+	if (r == 0 && (st = index_stmt(ix, sql_garbage_reset, err)) == NULL)
+		r = -1;
+	if (r == 0)
+		r = index_step_done(ix, st, err);
+	if (r == 0)
+		r = index_db_exec(ix->db, "COMMIT", err);
+	if (r < 0) {
+		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+		u->st->fts_rebuilt = 0;
+	}
+	return r;
+}
+
 /* ---- the run ------------------------------------------------------------ */
 
 /* The absolute, symlink-free form of path, so one folder has one row
@@ -762,5 +952,5 @@ index_update(struct index *ix, const char *const *paths, size_t n,
 		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return r;
+	return r == 0 ? collect_garbage(&u, err) : r;
 }

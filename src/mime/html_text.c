@@ -551,8 +551,16 @@ html_wrap(const char *p, size_t n, size_t width, struct qu_buf *scratch,
 			i++;
 			continue;
 		}
-		size_t sc;
-		size_t sl = segment(p + i, n - i, &sc);
+		size_t sc = 0, sl = 1;
+		if (width) {
+			sl = segment(p + i, n - i, &sc);
+		} else {
+			/* No wrapping (the index's text): where segments
+			 * end and how wide they are changes nothing, and
+			 * measuring them was a tenth of indexing HTML mail. */
+			while (i + sl < n && p[i + sl] != ' ' && p[i + sl] != '\n')
+				sl++;
+		}
 		if (width && w.cells + w.spaces + sc > width && w.l->len) {
 			if (wrap_out(&w) < 0)
 				return -1;

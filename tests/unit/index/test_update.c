@@ -76,6 +76,16 @@ update(const char *path)
 	struct qu_err err = {0};
 	const char *paths[] = {path};
 	ck_assert_msg(index_update(ix, paths, 1, NULL, &st, &err) == 0, "%s", err.msg);
+	/* The counts the triggers keep agree with the rows. */
+	sqlite3_stmt *q = NULL;
+	ck_assert_int_eq(sqlite3_prepare_v2(ix->db,
+				 "SELECT count(*) FROM folder WHERE msgs IS NOT"
+				 " (SELECT count(*) FROM msg WHERE msg.folder = folder.id)",
+				 -1, &q, NULL),
+		SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
 	return st;
 }
 
@@ -213,6 +223,162 @@ START_TEST(moved_between_folders)
 	free(from);
 	free(to);
 	free(arch);
+	free(mail);
+}
+END_TEST
+
+/* index_rename: one row follows a rename by quail, with no listing. */
+START_TEST(rename_one_row)
+{
+	char *arch = xasprintf("%s/Mail/Archive", root), *mail = xasprintf("%s/Mail", root);
+	mkmaildir(arch);
+	put(inbox, "new/1.a", "a@x", NULL, "hello", "lemon");
+	put(inbox, "cur/2.b:2,", "b@x", NULL, "world", "melon");
+	put(arch, "cur/3.c:2,", "c@x", NULL, "third", "grape");
+	update(mail);
+	int64_t id = int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL);
+	struct qu_err err = {0};
+	char *from = xasprintf("%s/new/1.a", inbox), *to = xasprintf("%s/cur/1.a:2,FS", inbox);
+	ck_assert_int_eq(rename(from, to), 0);
+	ck_assert_msg(index_rename(ix, from, to, &err) == 1, "%s", err.msg);
+	ck_assert_int_eq(int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL), id);
+	ck_assert_int_eq(int_of("SELECT flags FROM msg WHERE uniq = '1.a'", NULL),
+		INDEX_FLAG_SEEN | INDEX_FLAG_FLAGGED);
+	ck_assert_int_eq(int_of("SELECT is_new FROM msg WHERE uniq = '1.a'", NULL), 0);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg WHERE file = 'cur/1.a:2,FS'", NULL), 1);
+	ck_assert_uint_eq(count("is:flagged"), 1);
+	/* The update after it agrees: nothing left to change. */
+	struct index_stats st = update(mail);
+	ck_assert_uint_eq(st.changed + st.added + st.gone, 0);
+	/* Moved to another indexed folder: the same row, now there. */
+	char *to2 = xasprintf("%s/cur/1.a:2,FS", arch);
+	ck_assert_int_eq(rename(to, to2), 0);
+	ck_assert_msg(index_rename(ix, to, to2, &err) == 1, "%s", err.msg);
+	ck_assert_int_eq(int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL), id);
+	ck_assert_uint_eq(count("folder:Archive"), 2);
+	ck_assert_uint_eq(count("folder:INBOX lemon"), 0);
+	st = update(mail);
+	ck_assert_uint_eq(st.changed + st.added + st.gone, 0);
+	/* Not indexed: nothing to do. */
+	char *nope = xasprintf("%s/cur/9.z:2,S", inbox);
+	ck_assert_int_eq(index_rename(ix, nope, nope, &err), 0);
+	/* Moved out of the indexed folders: the row goes. */
+	char *outside = xasprintf("%s/Other/cur/2.b:2,S", root);
+	char *b = xasprintf("%s/cur/2.b:2,", inbox);
+	ck_assert_msg(index_rename(ix, b, outside, &err) == 1, "%s", err.msg);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg WHERE uniq = '2.b'", NULL), 0);
+	ck_assert_uint_eq(count("melon"), 0);
+	/* Not a Maildir file. */
+	ck_assert_int_eq(index_rename(ix, "/tmp/x", to, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	free(from);
+	free(to);
+	free(to2);
+	free(nope);
+	free(outside);
+	free(b);
+	free(arch);
+	free(mail);
+}
+END_TEST
+
+/* A version 2 file (no folder.msgs) is migrated in place, not rebuilt:
+ * its rows stay and the count is filled by the next update. */
+START_TEST(migrate_from_2)
+{
+	put(inbox, "cur/1.a:2,S", "a@x", NULL, "hello", "papaya");
+	put(inbox, "cur/2.b:2,S", "b@x", NULL, "world", "quince");
+	update(inbox);
+	int64_t id = int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL);
+	struct qu_err err = {0};
+	ck_assert_int_eq(sqlite3_exec(ix->db,
+				 "DROP TRIGGER msg_count_add; DROP TRIGGER msg_count_del;"
+				 " DROP TRIGGER msg_count_move; DROP TRIGGER msg_fts_garbage;"
+				 " ALTER TABLE folder DROP COLUMN msgs;"
+				 " PRAGMA user_version=2;",
+				 NULL, NULL, NULL),
+		SQLITE_OK);
+	index_free(ix);
+	char *db = xasprintf("%s/index.sqlite", root);
+	ix = index_open(db, 0, &err);
+	ck_assert_msg(ix != NULL, "%s", err.msg);
+	free(db);
+	ck_assert_int_eq(int_of("PRAGMA user_version", NULL), INDEX_SCHEMA_VERSION);
+	ck_assert_int_eq(int_of("SELECT id FROM msg WHERE uniq = '1.a'", NULL), id);
+	ck_assert_int_eq(int_of("SELECT msgs IS NULL FROM folder", NULL), 1);
+	struct index_stats st = update(inbox);
+	ck_assert_uint_eq(st.messages, 2);
+	ck_assert_uint_eq(st.added + st.changed + st.gone, 0);
+	ck_assert_int_eq(int_of("SELECT msgs FROM folder", NULL), 2);
+	put(inbox, "new/3.c", "c@x", NULL, "third", "rhubarb");
+	st = update(inbox);
+	ck_assert_uint_eq(st.messages, 3);
+	ck_assert_uint_eq(count("papaya"), 1);
+}
+END_TEST
+
+/* Pages in use (the file may keep free pages; they are reused). */
+static int64_t
+used_pages(void)
+{
+	return int_of("SELECT (SELECT page_count FROM pragma_page_count)"
+		      " - (SELECT freelist_count FROM pragma_freelist_count)", NULL);
+}
+
+/* Removed messages leave contentless fts rows behind; past a fifth of
+ * the rows the table is rebuilt from the live messages (an mbox's too),
+ * so repeated add/remove cycles do not grow the index. */
+START_TEST(fts_garbage_bounded)
+{
+	char *mb = xasprintf("%s/box", root), *mail = xasprintf("%s/Mail", root);
+	const char *box = "From a@x Mon Jan  5 10:00:00 2026\nSubject: boxed\n\nwalnut\n";
+	th_write(mb, box, strlen(box));
+	update(mb);
+	int seq = 0;
+	for (; seq < 20; seq++) {
+		char *rel = xasprintf("cur/%d.m:2,S", seq);
+		put(inbox, rel, NULL, NULL, "keep", "some filler words here and there");
+		free(rel);
+	}
+	struct index_stats st = update(mail);
+	ck_assert_uint_eq(st.messages, 20);
+	ck_assert_uint_eq(st.fts_rebuilt, 0);
+	int64_t first = 0;
+	for (int cycle = 0; cycle < 6; cycle++) {
+		for (int i = 0; i < 20; i++) {
+			char *rel = xasprintf("cur/%d.m:2,S", seq + i);
+			put(inbox, rel, NULL, NULL, "keep", "some filler words here and there");
+			free(rel);
+		}
+		update(mail);
+		for (int i = 0; i < 20; i++) {
+			char *p = xasprintf("%s/cur/%d.m:2,S", inbox, seq - 20 + i);
+			ck_assert_int_eq(unlink(p), 0);
+			free(p);
+		}
+		seq += 20;
+		st = update(mail);
+		ck_assert_uint_eq(st.messages, 20);
+		ck_assert_uint_eq(st.gone, 20);
+		/* 20 of 41 rows were garbage: rebuilt from the 21 live. */
+		ck_assert_uint_eq(st.fts_rebuilt, 21);
+		ck_assert_int_eq(int_of("SELECT count(*) FROM fts_docsize", NULL), 21);
+		ck_assert_int_eq(int_of("SELECT value FROM meta WHERE key = 'fts_garbage'", NULL), 0);
+		ck_assert_uint_eq(count("filler"), 20);
+		ck_assert_uint_eq(count("walnut"), 1);
+		if (cycle == 0)
+			first = used_pages();
+		else
+			ck_assert_int_le(used_pages(), first + first / 10);
+	}
+	/* Below a fifth: left alone. */
+	char *p = xasprintf("%s/cur/%d.m:2,S", inbox, seq - 1);
+	ck_assert_int_eq(unlink(p), 0);
+	st = update(mail);
+	ck_assert_uint_eq(st.fts_rebuilt, 0);
+	ck_assert_int_eq(int_of("SELECT value FROM meta WHERE key = 'fts_garbage'", NULL), 1);
+	free(p);
+	free(mb);
 	free(mail);
 }
 END_TEST
@@ -430,6 +596,9 @@ update_suite(void)
 	tcase_add_test(tc, flag_rename_reads_nothing);
 	tcase_add_test(tc, removed_and_replaced);
 	tcase_add_test(tc, moved_between_folders);
+	tcase_add_test(tc, rename_one_row);
+	tcase_add_test(tc, migrate_from_2);
+	tcase_add_test(tc, fts_garbage_bounded);
 	tcase_add_test(tc, maildirpp_and_skipped);
 	tcase_add_test(tc, mbox_append);
 	tcase_add_test(tc, vanished_and_cancel);
