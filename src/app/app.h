@@ -679,8 +679,9 @@ bool app_view_add(struct app_view *f, struct app_view_batch *b);
  * the folder is empty now) is dropped. Returns whether one was. */
 bool app_view_end_page(struct app_view *f);
 /* The first screen of a Maildir the index holds, before the folder is
- * read (SPEC §8: the first page shows at once): rows [0, rows) in date
- * order (newest first with reverse) with one LIMIT query, and the
+ * read (SPEC §8: the first page shows at once): the last rows of the
+ * date order (oldest first with reverse), where the cursor starts when
+ * nothing is unread, with one LIMIT query, and the
  * folder's total from the index, given to fn as one batch (a view holding
  * it counts unread, flagged and deleted as 0 until the rows come). Other sorts,
  * an mbox, or a folder the index does not hold give nothing. Returns 1

@@ -332,10 +332,19 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 	if (ix && index_count(ix, abs, NULL, &total, err) == 0) {
 		pg.b->total = (size_t)total;
 		rc = 0;
+		/* The last rows in display order, where the cursor of a folder
+		 * without unread mail starts (mutt's place): the screen the
+		 * whole folder will show. Asked for from the end, then turned
+		 * round. */
 		if (pg.b->total && index_search(ix, abs, NULL,
-					   reverse ? INDEX_SORT_NEWEST : INDEX_SORT_OLDEST, 0,
+					   reverse ? INDEX_SORT_OLDEST : INDEX_SORT_NEWEST, 0,
 					   rows, on_page_row, &pg, err) < 0)
 			rc = -1;
+		for (size_t i = 0; i < pg.b->n / 2; i++) {
+			struct app_msg t = pg.b->v[i];
+			pg.b->v[i] = pg.b->v[pg.b->n - 1 - i];
+			pg.b->v[pg.b->n - 1 - i] = t;
+		}
 	}
 	index_free(ix);
 	free(abs);
@@ -365,9 +374,22 @@ app_view_index_renames(const char *folder, char *const *pairs, size_t n,
 {
 	if (n == 0 || !pairs || !index_exists())
 		return 0;
-	/* The index has no call for one row by file name here yet, so the
-	 * folder is brought up to date: the renames changed its directory's
-	 * mtime, so it alone is listed, and a renamed file is matched by its
-	 * unique name without reading the message. */
+	/* A few keys' worth of renames go row by row (app_index_renamed opens
+	 * the index for each: a few milliseconds); more, or one that fails,
+	 * bring the folder up to date instead: the renames changed its
+	 * directory's mtime, so it alone is listed, and a renamed file is
+	 * matched by its unique name without reading the message. */
+	if (n <= 64) {
+		size_t i = 0;
+		for (; i < n; i++) {
+			if (qu_cancel_check(cancel, err) < 0)
+				return -1;
+			struct qu_err e = {0};
+			if (app_index_renamed(NULL, pairs[2 * i], pairs[2 * i + 1], &e) < 0)
+				break;
+		}
+		if (i == n)
+			return 0;
+	}
 	return app_view_index(folder, cancel, err);
 }
