@@ -140,10 +140,17 @@ fx_is "$out" "+OK scripted
 fx_unlike "$(fx_fake_log scripted)" '^!!' "script: client lines as expected"
 
 # --- teardown, also on failure or a signal
+# A pid is told apart from a later process given the same number (pids
+# wrap quickly on a busy machine) by its start time.
+starttime() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
 pids=$(fx__pids_of '*' | tr '\n' ' ')
+declare -A born
+for pid in $pids; do born[$pid]=$(starttime "$pid"); done
 fx_stop_all
 left=
-for pid in $pids; do fx__alive "$pid" && left="$left $pid"; done
+for pid in $pids; do
+	fx__alive "$pid" && [ "$(starttime "$pid")" = "${born[$pid]}" ] && left="$left $pid"
+done
 fx_is "$left" "" "fx_stop_all stopped every server ($(echo $pids | wc -w) pids)"
 
 child_case() { # how-the-child-ends
