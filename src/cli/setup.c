@@ -100,13 +100,15 @@ echo_on_signal(int sig)
 	int saved = errno;
 	if (echo_fd >= 0)
 		tcsetattr(echo_fd, TCSANOW, &echo_saved);
+	/* SIGINT's SIG_DFL means a first one has fired the cancel already
+	 * (signals.c): the read is ending, so nothing more to do. */
 	for (size_t i = 0; i < N_ECHO_SIGNALS; i++) {
 		if (echo_signals[i] != sig)
 			continue;
 		void (*h)(int) = echo_old[i].sa_handler;
 		if (!(echo_old[i].sa_flags & SA_SIGINFO) && h != SIG_DFL && h != SIG_IGN)
 			h(sig);
-		else if (h == SIG_DFL && sig != SIGINT)
+		else if (h == SIG_DFL && (sig != SIGINT || !qu_cancel_fired(cli_cancel())))
 			_exit(128 + sig); /* what SIG_DFL would have done, echo back on */
 	}
 	errno = saved;
