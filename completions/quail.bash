@@ -17,7 +17,7 @@ _quail_options() { # COMMAND: the options it takes
 	fetch) echo "$_quail_common -o --output --folder --all-folders --delete -q --quiet" ;;
 	sync) echo "$_quail_common -o --output --folder --all-folders --delete-folders -n --dry-run -q --quiet" ;;
 	serverinfo) echo "$_quail_common --protocol --login" ;;
-	setup) echo "$_quail_common -y --yes --oauth2 --oauth2-client-id --oauth2-client-secret" ;;
+	setup) echo "$_quail_common -y --yes --non-interactive --oauth2 --oauth2-client-id --oauth2-client-secret" ;;
 	list | queue | verify) echo "$_quail_common" ;;
 	parse) echo "--json --check --help" ;;
 	scan) echo "--help" ;;

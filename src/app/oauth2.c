@@ -316,6 +316,9 @@ token_request(const struct cfg_account *a, const char *url, struct qu_buf *form,
 					    code, err);
 		if (rc < 0 && status >= 500 && !code[0])
 			err->cls = QU_E_TEMPFAIL;
+		/* An error page (a proxy's HTML) is named by its status. */
+		if (rc < 0 && !code[0] && (status < 200 || status > 299))
+			qu_err_prefix(err, "HTTP %ld", status);
 		if (rc < 0)
 			qu_err_prefix(err, "%s", url);
 	}
@@ -466,6 +469,13 @@ app_oauth2_access_token(const struct cfg_account *a, const struct app_net *net,
 	char code[32];
 	int rc = token_request(a, e.token_url, &f, net, &n, code, err);
 	qu_buf_clear_secret(&f);
+	/* RFC 6749 §5.2: invalid_grant on a refresh means the grant was
+	 * revoked or has expired; only a new login helps, so say that. */
+	if (rc < 0 && !strcmp(code, "invalid_grant"))
+		qu_err_set(err, QU_E_AUTH,
+			   "%s: the refresh token was refused (invalid_grant: revoked or expired): "
+			   "run 'quail setup --oauth2' again",
+			   e.token_url);
 	if (rc < 0)
 		goto done;
 	/* §6: a new refresh token is optional; the old one stays good. */

@@ -79,10 +79,12 @@ add_lists(struct outgoing *g, const char *const *lists, size_t n, bool need_doma
 
 /* ---- provider rules and hints --------------------------------------- */
 
+/* Whether to AUTH: a password, or auth = oauth2, whose token comes from
+ * oauth2_token_command or quail's own store (app_creds_begin). */
 static bool
 has_password(const struct cfg_account *a)
 {
-	return a->password || a->password_command;
+	return a->password || a->password_command || a->auth == CFG_AUTH_OAUTH2;
 }
 
 struct smtp_session *

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,7 +27,8 @@ static void
 help(FILE *out)
 {
 	fputs("Usage: quail setup [ADDRESS] [--account NAME] [--imap URL | --pop3 URL]\n"
-	      "                   [--smtp URL] [--password-command CMD] [--yes] [options]\n"
+	      "                   [--smtp URL] [--password-command CMD] [--yes]\n"
+	      "                   [--non-interactive] [options]\n"
 	      "\n"
 	      "Adds an account to the config file. Servers come from the options, else\n"
 	      "quail's presets, else DNS SRV records (RFC 6186), else probing imap.,\n"
@@ -35,6 +38,9 @@ help(FILE *out)
 	      "password is stored (mode 0600) only when you say so.\n"
 	      "\n"
 	      "  --yes          replace an existing account of that name, ask nothing\n"
+	      "  --non-interactive\n"
+	      "                 never use the terminal: what the options do not give is\n"
+	      "                 an error (an existing account still needs --yes)\n"
 	      "  --oauth2       log in with OAuth 2 (Gmail, Microsoft): a device code to\n"
 	      "                 enter in a browser; tokens kept in ~/.local/state/quail\n"
 	      "  --oauth2-client-id ID, --oauth2-client-secret SECRET\n"
@@ -75,33 +81,123 @@ tty_put_safe(struct tty *t, const char *s)
 	qu_buf_clear(&b);
 }
 
-/* Reads one line from the terminal, echo off when secret. NULL on end of
- * input or a signal (err says which). New string; a secret one is freed
- * with qu_free_secret. */
-static char *
-tty_read(struct tty *t, bool secret, struct qu_err *err)
+/* While echo is off, a signal must not end the process with the terminal
+ * left silent: SIGINT's own handler is reset after its first delivery
+ * (signals.c), so a second Ctrl-C would kill quail before the read
+ * returns. For the length of a secret read these handlers put the
+ * terminal's modes back first, then do what the replaced handler did (fire
+ * the cancel). tcsetattr is async-signal-safe (POSIX.1-2017 §2.4.3).
+ * Globals are allowed in cli (STYLE); there is one terminal. */
+static const int echo_signals[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+#define N_ECHO_SIGNALS (sizeof echo_signals / sizeof echo_signals[0])
+static volatile sig_atomic_t echo_fd = -1;
+static struct termios echo_saved;
+static struct sigaction echo_old[N_ECHO_SIGNALS];
+
+static void
+echo_on_signal(int sig)
 {
-	struct termios old, quiet;
-	bool restore = false;
-	if (secret && tcgetattr(t->fd, &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		quiet.c_lflag |= ECHONL;
-		restore = tcsetattr(t->fd, TCSAFLUSH, &quiet) == 0;
+	int saved = errno;
+	if (echo_fd >= 0)
+		tcsetattr(echo_fd, TCSANOW, &echo_saved);
+	/* SIGINT's SIG_DFL means a first one has fired the cancel already
+	 * (signals.c): the read is ending, so nothing more to do. */
+	for (size_t i = 0; i < N_ECHO_SIGNALS; i++) {
+		if (echo_signals[i] != sig)
+			continue;
+		void (*h)(int) = echo_old[i].sa_handler;
+		if (!(echo_old[i].sa_flags & SA_SIGINFO) && h != SIG_DFL && h != SIG_IGN)
+			h(sig);
+		else if (h == SIG_DFL && (sig != SIGINT || !qu_cancel_fired(cli_cancel())))
+			_exit(128 + sig); /* what SIG_DFL would have done, echo back on */
 	}
+	errno = saved;
+}
+
+/* Echo off on t, with the handlers above in place; false when the
+ * terminal's modes cannot be read or set (then nothing is changed). */
+static bool
+echo_off(struct tty *t)
+{
+	if (tcgetattr(t->fd, &echo_saved) < 0)
+		return false;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = echo_on_signal;
+	sigfillset(&sa.sa_mask);
+	echo_fd = t->fd;
+	for (size_t i = 0; i < N_ECHO_SIGNALS; i++)
+		sigaction(echo_signals[i], &sa, &echo_old[i]);
+	struct termios quiet = echo_saved;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	if (tcsetattr(t->fd, TCSAFLUSH, &quiet) == 0)
+		return true;
+	for (size_t i = 0; i < N_ECHO_SIGNALS; i++)
+		sigaction(echo_signals[i], &echo_old[i], NULL);
+	echo_fd = -1;
+	return false;
+}
+
+static void
+echo_restore(struct tty *t)
+{
+	tcsetattr(t->fd, TCSAFLUSH, &echo_saved);
+	for (size_t i = 0; i < N_ECHO_SIGNALS; i++)
+		sigaction(echo_signals[i], &echo_old[i], NULL);
+	echo_fd = -1;
+}
+
+/* Waits for a byte on the terminal or the cancel, so a Ctrl-C that came
+ * just before the read is not missed. 1 with a byte in *c, 0 at end of
+ * input, -1 on a cancel or an error (err says which). */
+static int
+tty_getc(struct tty *t, char *c, struct qu_err *err)
+{
+	const struct qu_cancel *cancel = cli_cancel();
+	for (;;) {
+		if (qu_cancel_check(cancel, err) < 0)
+			return -1;
+		struct pollfd p[2] = {{.fd = t->fd, .events = POLLIN},
+				      {.fd = cancel ? qu_cancel_fd(cancel) : -1, .events = POLLIN}};
+		int n = poll(p, 2, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return qu_err_set(err, QU_E_USAGE, "terminal: %s", strerror(errno));
+		if (p[1].revents)
+			continue; /* the check above reports it */
+		ssize_t r = read(t->fd, c, 1);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			return qu_err_set(err, QU_E_USAGE, "terminal: %s", strerror(errno));
+		return r == 1;
+	}
+}
+
+/* Shows prompt (when not NULL) and reads one line from the terminal, echo
+ * off when secret. The prompt comes after echo is off: TCSAFLUSH drops
+ * what was typed before, and a Ctrl-C at the prompt then finds the
+ * handlers that restore echo. NULL on end of input or a signal (err says
+ * which). New string; a secret one is freed with qu_free_secret. */
+static char *
+tty_read(struct tty *t, const char *prompt, bool secret, struct qu_err *err)
+{
+	bool restore = secret && echo_off(t);
+	if (prompt)
+		tty_put(t, prompt);
 	struct qu_buf b;
 	qu_buf_init(&b, ANSWER_MAX);
 	int rc = 0;
 	for (;;) {
 		char c;
-		ssize_t r = read(t->fd, &c, 1);
-		if (r < 0 && errno == EINTR && !qu_cancel_fired(cli_cancel()))
-			continue;
-		if (r < 0 && errno == EINTR) {
-			rc = qu_err_canceled(err);
+		int r = tty_getc(t, &c, err);
+		if (r < 0) {
+			rc = -1;
 			break;
 		}
-		if (r <= 0) {
+		if (r == 0) {
 			rc = qu_err_set(err, QU_E_USAGE, "no answer (end of input)");
 			break;
 		}
@@ -113,7 +209,7 @@ tty_read(struct tty *t, bool secret, struct qu_err *err)
 		}
 	}
 	if (restore)
-		tcsetattr(t->fd, TCSAFLUSH, &old);
+		echo_restore(t);
 	if (rc < 0) {
 		qu_buf_clear_secret(&b);
 		return NULL;
@@ -132,7 +228,7 @@ ask(struct tty *t, const char *question, const char *def, struct qu_err *err)
 		tty_put(t, "]");
 	}
 	tty_put(t, ": ");
-	char *a = tty_read(t, false, err);
+	char *a = tty_read(t, NULL, false, err);
 	if (a && !*a && def) {
 		free(a);
 		return xstrdup(def);
@@ -147,7 +243,7 @@ ask_yes(struct tty *t, const char *question, bool def, struct qu_err *err)
 	for (;;) {
 		tty_put(t, question);
 		tty_put(t, def ? " [Y/n]: " : " [y/N]: ");
-		char *a = tty_read(t, false, err);
+		char *a = tty_read(t, NULL, false, err);
 		if (!a)
 			return -1;
 		int r = !*a ? def : (a[0] == 'y' || a[0] == 'Y') ? 1 : (a[0] == 'n' || a[0] == 'N') ? 0 : -2;
@@ -172,6 +268,7 @@ progress(void *ctx, const char *key, const char *value)
 struct setup {
 	struct cli_common c;
 	bool yes;
+	bool non_interactive; /* never asks, even with a terminal */
 	struct tty tty;
 	char *address;
 	char *name;
@@ -203,6 +300,8 @@ setup_clear(struct setup *s)
 static int
 need_tty(struct setup *s, const char *what, struct qu_err *err)
 {
+	if (s->non_interactive)
+		return qu_err_set(err, QU_E_USAGE, "--non-interactive: give %s", what);
 	if (s->tty.fd < 0)
 		s->tty.fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (s->tty.fd < 0)
@@ -328,8 +427,8 @@ get_secret(struct setup *s, struct qu_err *err)
 		return 0;
 	}
 	free(cmd);
-	tty_put(&s->tty, p && p->auth_code ? "Authorization code: " : "Password: ");
-	s->password = tty_read(&s->tty, true, err);
+	s->password = tty_read(&s->tty, p && p->auth_code ? "Authorization code: " : "Password: ",
+			       true, err);
 	if (!s->password)
 		return -1;
 	if (!*s->password)
@@ -419,8 +518,49 @@ check_file(struct setup *s, bool *replace, struct qu_err *err)
 	return 0;
 }
 
+/* The block as written, each secret value replaced by asterisks, for the
+ * user to see what went into the file. New string. */
+static char *
+masked_block(const char *text)
+{
+	static const char *const secret_keys[] = {"password", "oauth2_client_secret"};
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		size_t k = strcspn(text, " =\n");
+		bool secret = false;
+		for (size_t i = 0; i < sizeof secret_keys / sizeof secret_keys[0]; i++)
+			secret |= k == strlen(secret_keys[i]) && !strncmp(text, secret_keys[i], k);
+		if (secret && memchr(text, '=', n)) {
+			qu_buf_append(&b, text, k);
+			qu_buf_append_str(&b, " = ********");
+		} else {
+			qu_buf_append(&b, text, n);
+		}
+		qu_buf_append_byte(&b, '\n');
+		text += n + (text[n] == '\n');
+	}
+	return qu_buf_steal(&b, NULL);
+}
+
+/* Prints text line by line, each made safe: a URL or name in it came from
+ * the user, DNS or a server. */
+static void
+show_lines(const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		cli_print_safe(stdout, text, n);
+		fputc('\n', stdout);
+		text += n + (text[n] == '\n');
+	}
+}
+
+/* Writes the block; *shown gets it with its secrets masked. */
 static int
-write_account(struct setup *s, const struct cfg_account *a, bool replace, struct qu_err *err)
+write_account(struct setup *s, const struct cfg_account *a, bool replace, char **shown,
+	      struct qu_err *err)
 {
 	struct cfg_new_account n = {
 		.name = s->name,
@@ -442,6 +582,8 @@ write_account(struct setup *s, const struct cfg_account *a, bool replace, struct
 	if (!text)
 		return -1;
 	int rc = cfg_file_put_account(s->path, s->name, text, replace, err);
+	if (rc == 0)
+		*shown = masked_block(text);
 	qu_free_secret(text);
 	return rc;
 }
@@ -460,10 +602,11 @@ setup(struct setup *s, struct qu_err *err)
 			      .trace = s->c.verbose ? &s->c.trace : NULL,
 			      .cancel = cli_cancel()};
 	bool replace = false;
+	char *shown = NULL;
 	int rc = 0;
 	if (s->oauth2) {
 		/* The terminal, when there is one, shows the code. */
-		if (s->tty.fd < 0)
+		if (s->tty.fd < 0 && !s->non_interactive)
 			s->tty.fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 		rc = app_oauth2_device_login(&a, &net, show_code, s, err);
 	}
@@ -477,22 +620,25 @@ setup(struct setup *s, struct qu_err *err)
 	if (rc == 0)
 		rc = check_file(s, &replace, err);
 	if (rc == 0)
-		rc = write_account(s, &a, replace, err);
+		rc = write_account(s, &a, replace, &shown, err);
 	if (rc == 0) {
 		printf("%s [account ", replace ? "replaced" : "added");
 		cli_print_safe(stdout, s->name, strlen(s->name));
 		fputs("] in ", stdout);
 		cli_print_safe(stdout, s->path, strlen(s->path));
 		fputc('\n', stdout);
+		show_lines(shown);
 		if (s->password && !s->store_password)
 			puts("the password was not stored: add password_command = CMD to the account");
 	}
+	free(shown);
 	free(addr);
 	return rc;
 }
 
 enum {
 	OPT_YES = CLI_OPT_FIRST_OWN,
+	OPT_NON_INTERACTIVE,
 	OPT_OAUTH2,
 	OPT_CLIENT_ID,
 	OPT_CLIENT_SECRET,
@@ -506,6 +652,7 @@ run(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{"yes", no_argument, NULL, OPT_YES},
+		{"non-interactive", no_argument, NULL, OPT_NON_INTERACTIVE},
 		{"oauth2", no_argument, NULL, OPT_OAUTH2},
 		{"oauth2-client-id", required_argument, NULL, OPT_CLIENT_ID},
 		{"oauth2-client-secret", required_argument, NULL, OPT_CLIENT_SECRET},
@@ -531,6 +678,9 @@ run(int argc, char **argv)
 		case 'y':
 		case OPT_YES:
 			s.yes = true;
+			break;
+		case OPT_NON_INTERACTIVE:
+			s.non_interactive = true;
 			break;
 		case OPT_OAUTH2:
 			s.oauth2 = true;

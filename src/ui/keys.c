@@ -1078,6 +1078,57 @@ cmd_set(struct ui *u, const char *arg)
 	return 0;
 }
 
+/* ---- the `:` command list ---------------------------------------------- */
+
+/* Every command ui_command runs, with its other names (space-separated),
+ * its argument and one line about it. ui_command refuses a name that is
+ * not here, and quail-ui(1)'s COMMANDS is made from this list
+ * (`quail ui --list-commands`, doc/gen-keys.py), so the page names every
+ * command the UI takes. */
+static const struct {
+	const char *name, *aliases, *args, *summary;
+} commands[] = {
+	{"sort", "", "ORDER",
+	 "Sort the index by date, date-sent, received, date-received, from, to, subject, size, "
+	 "threads or unsorted; reverse- in front reverses it."},
+	{"limit", "", "PATTERN",
+	 "Show only the messages that match the pattern (mutt's ~ patterns); all, ~A or . "
+	 "shows all again."},
+	{"set", "", "VARIABLE",
+	 "Set a variable: threads=yes (or threads), threads=no (or nothreads), sort=ORDER."},
+	{"cd", "change-folder", "FOLDER", "Open another folder (=FOLDER under the account's root)."},
+	{"sync", "sync-mailbox", "", "Purge the messages marked deleted now (not in an mbox opened read-only)."},
+	{"quit", "q", "", "Leave the folder, purging the messages marked deleted as [ui] delete says."},
+	{"exit", "", "", "Leave at once; messages marked deleted stay."},
+	{"search", "", "PATTERN", "Move to the next message that matches the pattern."},
+	{"tag-pattern", "", "PATTERN", "Tag the messages that match the pattern."},
+	{"exec", "push", "FUNCTION",
+	 "Run a function of the current screen by its mutt name, as a key bound to it would."},
+};
+
+/* Whether cmd is a name or another name of a command in the list. */
+static bool
+command_known(const char *cmd)
+{
+	size_t n = strlen(cmd);
+	for (size_t i = 0; i < QU_ARRAY_LEN(commands); i++) {
+		if (strcmp(commands[i].name, cmd) == 0)
+			return true;
+		for (const char *a = commands[i].aliases; n && (a = strstr(a, cmd)); a += n)
+			if ((a == commands[i].aliases || a[-1] == ' ') && (a[n] == ' ' || !a[n]))
+				return true;
+	}
+	return false;
+}
+
+void
+ui_commands_list(FILE *out)
+{
+	for (size_t i = 0; i < QU_ARRAY_LEN(commands); i++)
+		fprintf(out, "%s\t%s\t%s\t%s\n", commands[i].name, commands[i].aliases,
+			commands[i].args, commands[i].summary);
+}
+
 int
 ui_command(struct ui *u, const char *line)
 {
@@ -1094,6 +1145,10 @@ ui_command(struct ui *u, const char *line)
 	const char *arg = line + n;
 	while (*arg == ' ')
 		arg++;
+	if (!command_known(cmd)) {
+		ui_message(u, true, "%s: unknown command", cmd);
+		return -1;
+	}
 	if (strcmp(cmd, "sort") == 0)
 		ui_index_sort(u, arg);
 	else if (strcmp(cmd, "limit") == 0)

@@ -17,7 +17,7 @@
 #include "ui/private.h"
 #include "ui/uitext.h"
 
-enum { OPT_ACCOUNT = 256, OPT_CONFIG, OPT_HELP, OPT_LIST_KEYS };
+enum { OPT_ACCOUNT = 256, OPT_CONFIG, OPT_HELP, OPT_LIST_KEYS, OPT_LIST_COMMANDS };
 
 static const struct option longopts[] = {
 	{"account", required_argument, NULL, OPT_ACCOUNT},
@@ -25,6 +25,8 @@ static const struct option longopts[] = {
 	{"help", no_argument, NULL, OPT_HELP},
 	/* The key table for quail-ui(1) at build time; not in --help. */
 	{"list-keys", no_argument, NULL, OPT_LIST_KEYS},
+	/* The `:` commands for quail-ui(1) at build time; not in --help. */
+	{"list-commands", no_argument, NULL, OPT_LIST_COMMANDS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -102,6 +104,9 @@ parse(int argc, char **argv, struct opts *o)
 			return 1;
 		case OPT_LIST_KEYS:
 			ui_keys_list(stdout);
+			return 1;
+		case OPT_LIST_COMMANDS:
+			ui_commands_list(stdout);
 			return 1;
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);

@@ -339,6 +339,11 @@ const struct ui_binding *ui_keys_table(size_t *n);
  * in table order: what doc/gen-keys.py makes quail-ui(1)'s KEYS of
  * (`quail ui --list-keys`, not in --help). */
 void ui_keys_list(FILE *out);
+/* The `:` commands as lines of name, other names (space-separated),
+ * argument and summary, tab-separated, in table order: what
+ * doc/gen-keys.py makes quail-ui(1)'s COMMANDS of (`quail ui
+ * --list-commands`, not in --help). */
+void ui_commands_list(FILE *out);
 /* Runs one `:` command line. Returns 0, or -1 with a message in the
  * status line. */
 int ui_command(struct ui *u, const char *line);

@@ -5,7 +5,13 @@
 # (IMAP, and SMTP through Postfix, whose SASL is Dovecot's), whose oauth2
 # passdb asks the same server to introspect the token (RFC 7662). Then the
 # access token is refreshed before it expires (RFC 6749 §6), and a token
-# the server never issued is refused with exit 77. Needs root (Postfix).
+# the server never issued is refused with exit 77. The provider then
+# misbehaves (oauth2_server.py's LOG.mode): a revoked grant (invalid_grant)
+# is exit 77 with one line saying to log in again; a token endpoint that
+# answers plain text, cut JSON or an HTML error page is one clear line and
+# no crash; and a token that expires within one run (a slow SMTP login,
+# then the copy to Sent over IMAP) is refreshed before the next
+# connection. Needs root (Postfix).
 . "$(dirname "$0")/lib.sh"
 
 fx_need_quail
@@ -132,5 +138,63 @@ rm -f "$TOKENS"
 fx_run -t 60 "$QUAIL" serverinfo --config "$CFG" --protocol imap --login
 fx_is "$FX_RC" 77 "no token stored: exit 77"
 fx_like "$FX_ERR" "quail setup --oauth2" "no token stored: says what to run"
+
+# --- the provider misbehaves -----------------------------------------------------------
+MODE=$FX_DIR/oauth2.log.mode
+# near_expiry: a stored token quail will want to refresh before use.
+near_expiry() {
+	printf '{"access_token": "at-old", "expires_at": %d, "refresh_token": "rt-1"}\n' \
+		$(($(date +%s) + 30)) >"$TOKENS"
+}
+# Revoked: the refresh is refused and the server forgets the old token.
+near_expiry
+echo '{"refresh": "revoked"}' >"$MODE"
+: >"$FX_DIR/oauth2.log"
+fx_run -t 60 "$QUAIL" serverinfo --config "$CFG" --protocol imap --login
+fx_is "$FX_RC" 77 "revoked grant: exit 77"
+fx_is "$(printf '%s\n' "$FX_ERR" | wc -l)" 1 "revoked grant: one line"
+fx_like "$FX_ERR" "^quail: $IMAPS: https://127\.0\.0\.1:$HTTPS_PORT/token: the refresh token was refused \(invalid_grant: revoked or expired\): run 'quail setup --oauth2' again\$" \
+	"revoked grant: says so and what to run"
+fx_like "$(cat "$FX_DIR/oauth2.log")" '^/token client_id=quail-test grant_type=refresh_token refresh_token=rt-1$' \
+	"revoked grant: the refresh was tried"
+fx_is "$(grep -c '^/introspect' "$FX_DIR/oauth2.log")" 0 "revoked grant: no login tried with a token"
+fx_like "$(cat "$TOKENS")" '"access_token": "at-old"' "revoked grant: the stored tokens left as they were"
+
+# Garbage from the token endpoint: MODE STATUS MESSAGE-ERE
+garbage() {
+	near_expiry
+	printf '{"refresh": "%s"}\n' "$1" >"$MODE"
+	fx_run -t 60 "$QUAIL" serverinfo --config "$CFG" --protocol imap --login
+	fx_is "$FX_RC" "$2" "token endpoint answers $1: exit $2"
+	fx_is "$(printf '%s\n' "$FX_ERR" | wc -l)" 1 "token endpoint answers $1: one line"
+	fx_like "$FX_ERR" "$3" "token endpoint answers $1: says what went wrong"
+	fx_unlike "$FX_ERR" $'\x1b' "token endpoint answers $1: no raw control bytes"
+	fx_like "$(cat "$TOKENS")" '"access_token": "at-old"' "token endpoint answers $1: tokens kept"
+}
+garbage text 69 "^quail: $IMAPS: https://127\.0\.0\.1:$HTTPS_PORT/token: the token endpoint did not answer with JSON\$"
+garbage truncated 69 "^quail: $IMAPS: https://127\.0\.0\.1:$HTTPS_PORT/token: the token endpoint did not answer with JSON\$"
+garbage html 75 "^quail: $IMAPS: https://127\.0\.0\.1:$HTTPS_PORT/token: HTTP 502: the token endpoint did not answer with JSON\$"
+
+# Expiry within one run: quail send logs in to SMTP with the stored token,
+# which the provider accepts for 4 more seconds and whose check takes 6;
+# quail counts it as fresh for 4 s more (the two-minute margin + 4), so the
+# IMAP connection that saves to Sent must come with a refreshed token.
+cp "$CFG" "$FX_DIR/config-sent"
+echo "sent_folder = INBOX" >>"$FX_DIR/config-sent"
+now=$(date +%s)
+printf '{"access_token": "at-slow", "expires_at": %d, "refresh_token": "rt-1"}\n' \
+	$((now + 124)) >"$TOKENS"
+printf '{"accept": {"at-slow": %d}, "slow": {"at-slow": 6}}\n' $((now + 4)) >"$MODE"
+: >"$FX_DIR/oauth2.log"
+printf 'hello\n' >"$FX_DIR/body.txt"
+fx_run -t 90 bash -c 'exec "$0" send --config "$1" -s "expiring token" alice@example.test <"$2"' \
+	"$QUAIL" "$FX_DIR/config-sent" "$FX_DIR/body.txt"
+fx_is "$FX_RC" 0 "token expiring mid-run: the send succeeds"
+fx_is "$FX_ERR" "" "token expiring mid-run: no warning (saved to Sent)"
+fx_is "$(grep -E '^/(token|introspect)' "$FX_DIR/oauth2.log" | sed -E 's/ client_id=[^ ]*//; s/at-[0-9]+/at-N/')" \
+	"/introspect token=at-slow
+/token grant_type=refresh_token refresh_token=rt-1
+/introspect token=at-N" "token expiring mid-run: SMTP with the old token, IMAP with a refreshed one"
+rm -f "$MODE"
 
 fx_done

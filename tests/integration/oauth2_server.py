@@ -14,12 +14,27 @@ another (the second line of PORTFILE) for Dovecot's introspection:
                     username alice
 Every request is logged to LOG as one line: path, then the form fields
 sorted (client_secret and tokens as they are: they are test values).
+
+LOG.mode, when there, is read on each request: a JSON object whose
+"refresh" says how the refresh_token grant is answered:
+  "ok"         (the default) as above
+  "revoked"    400 invalid_grant, and every token handed out is forgotten,
+               so the server refuses the old access token too
+  "text"       200, text/plain, not JSON
+  "truncated"  200, application/json cut in the middle
+  "html"       502, an HTML error page
+"accept" maps more access tokens to the time (epoch seconds) after which
+introspection calls them inactive, and "slow" maps access tokens to
+seconds their introspection sleeps, after the answer is decided (a slow
+login, so that a token expires within one run).
 """
 import http.server
 import json
+import os
 import ssl
 import sys
 import threading
+import time
 import urllib.parse
 
 CERT, KEY, PORTFILE, LOG = sys.argv[1:5]
@@ -28,14 +43,22 @@ state = {"polls": 0, "n": 1, "issued": set()}
 lock = threading.Lock()
 
 
+def mode():
+    try:
+        with open(LOG + ".mode", encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, code, obj):
-        body = json.dumps(obj).encode()
+    def reply(self, code, obj, ctype="application/json"):
+        body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -66,6 +89,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, {"access_token": "at-1", "refresh_token": "rt-1",
                              "expires_in": EXPIRES_IN, "token_type": "Bearer"})
         elif self.path == "/token" and form.get("grant_type") == "refresh_token":
+            refresh = mode().get("refresh", "ok")
+            if refresh == "revoked":
+                state["issued"].clear()
+                self.reply(400, {"error": "invalid_grant",
+                                 "error_description": "Token has been revoked."})
+                return
+            if refresh == "text":
+                self.reply(200, b"access_token=at-99&expires_in=3600\n", "text/plain")
+                return
+            if refresh == "truncated":
+                self.reply(200, b'{"access_token": "at-99", "expi')
+                return
+            if refresh == "html":
+                self.reply(502, b"<html><body><h1>502 Bad Gateway</h1>\x1b[2J</body></html>\n",
+                           "text/html")
+                return
             if form.get("refresh_token") != "rt-1":
                 self.reply(400, {"error": "invalid_grant"})
                 return
@@ -74,7 +113,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             state["issued"].add(tok)
             self.reply(200, {"access_token": tok, "expires_in": 3600, "token_type": "Bearer"})
         elif self.path == "/introspect":
-            ok = form.get("token") in state["issued"]
+            m = mode()
+            tok = form.get("token")
+            until = m.get("accept", {}).get(tok)
+            ok = tok in state["issued"] or (until is not None and time.time() < until)
+            delay = m.get("slow", {}).get(tok)
+            if delay:
+                lock.release()
+                time.sleep(delay)
+                lock.acquire()
             self.reply(200, {"active": True, "username": "alice"} if ok else {"active": False})
         else:
             self.reply(404, {"error": "not_found"})
@@ -89,7 +136,6 @@ def main():
     threading.Thread(target=plain.serve_forever, daemon=True).start()
     with open(PORTFILE + ".tmp", "w", encoding="utf-8") as f:
         f.write("%d\n%d\n" % (tls.server_address[1], plain.server_address[1]))
-    import os
     os.rename(PORTFILE + ".tmp", PORTFILE)
     tls.serve_forever()
 

@@ -6,7 +6,11 @@
 #   replaced with --yes;
 # - a wrong password: exit 77, a clear message, nothing written;
 # - interactive on a pseudo-terminal (setup_pty.py): the prompts answered,
-#   the password not echoed, stored only when asked for, the file 0600.
+#   the password not echoed, stored only when asked for, the file 0600;
+# - what was written is shown, a stored password masked;
+# - --non-interactive asks nothing even with a terminal;
+# - Ctrl-C at a prompt (twice at the password, echo off): exit 75, no
+#   file, the terminal's echo back on.
 # The domain example.test has no preset and the servers are given as URLs,
 # so no DNS query leaves the machine. Needs root (Postfix).
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +55,7 @@ password_command = echo $FX_PASSWORD
 ca_file = $FX_CA"
 printf '%s\n' "$expected" >"$FX_DIR/expected1"
 fx_check "new file: the bytes written" cmp "$FX_DIR/expected1" "$CFG"
+fx_is "$(printf '%s\n' "$FX_OUT" | sed 1d)" "$expected" "new file: the block written is shown"
 fx_is "$(mode_of "$CFG")" 600 "new file: mode 0600"
 fx_is "$(mode_of "$CFGDIR")" 700 "new file: its directory made 0700"
 fx_run -t 40 "$QUAIL" serverinfo --config "$CFG" --account work --protocol imap --login
@@ -159,6 +164,8 @@ fx_check "pty: the password was not echoed" bash -c "! grep -aqF -- '$FX_PASSWOR
 printf '%s\n' "[account 163]" "from = Alice <alice@163.com>" "pop3 = $POP3S" \
 	"smtp = $SMTPS" "user = alice" "password = $FX_PASSWORD" "ca_file = $FX_CA" >"$FX_DIR/expected4"
 fx_check "pty: the bytes written (password stored on request)" cmp "$FX_DIR/expected4" "$ICFG"
+fx_like "$(tr -d '\r' <"$FX_DIR/transcript")" '^password = \*{8}$' "pty: the block shown, password masked"
+fx_like "$(tr -d '\r' <"$FX_DIR/transcript")" "^pop3 = $POP3S\$" "pty: the block shown, servers"
 fx_is "$(mode_of "$ICFG")" 600 "pty: mode 0600"
 fx_run -t 40 "$QUAIL" serverinfo --config "$ICFG" --protocol pop3 --login
 fx_is "$FX_RC" 0 "pty: the stored password works"
@@ -171,5 +178,43 @@ fx_is "$FX_RC" 0 "pty, not stored: exit 0"
 fx_check "pty, not stored: no password in the file" \
 	bash -c "! grep -q '^password' '$FX_DIR/pty2/config'"
 fx_like "$(tr -d '\r' <"$FX_DIR/transcript2")" 'password was not stored' "pty, not stored: says so"
+
+# --- --non-interactive: a terminal is there, nothing is asked ------------------------
+: >"$FX_DIR/script-none"
+fx_run -t 60 python3 "$PTY" "$FX_DIR/script-none" "$FX_DIR/transcript3" -- "$QUAIL" setup \
+	--non-interactive --config "$FX_DIR/ni/config" --ca-file "$FX_CA" --timeout 10 \
+	--imap "$IMAPS" --smtp "$SMTPS" --user alice alice@example.test
+fx_is "$FX_RC" 64 "--non-interactive, no secret given: exit 64"
+fx_like "$(tr -d '\r' <"$FX_DIR/transcript3")" 'non-interactive: give --password-command' \
+	"--non-interactive: says what to give"
+fx_unlike "$(cat "$FX_DIR/transcript3")" 'Password|Account name' "--non-interactive: no prompt shown"
+fx_check "--non-interactive, usage error: nothing written" test ! -e "$FX_DIR/ni"
+fx_run -t 60 python3 "$PTY" "$FX_DIR/script-none" "$FX_DIR/transcript4" -- "$QUAIL" setup \
+	--non-interactive --config "$FX_DIR/ni/config" --ca-file "$FX_CA" --timeout 10 \
+	--imap "$IMAPS" --smtp "$SMTPS" --user alice --password-command "echo $FX_PASSWORD" \
+	alice@example.test
+fx_is "$FX_RC" 0 "--non-interactive, everything given: exit 0 on a terminal"
+fx_like "$(tr -d '\r' <"$FX_DIR/transcript4")" "^added \\[account example\\] in $FX_DIR/ni/config\$" \
+	"--non-interactive: the account name defaults without asking"
+
+# --- Ctrl-C at a prompt: no file, echo restored -------------------------------------
+# ctrl_c NAME SCRIPT: runs setup on a pty with SCRIPT; checks the result.
+ctrl_c() {
+	fx_run -t 60 python3 "$PTY" "$2" "$FX_DIR/transcript-$1" -- "$QUAIL" setup \
+		--config "$FX_DIR/cc-$1/config" --ca-file "$FX_CA" --timeout 10 \
+		--imap "$IMAPS" --smtp "$SMTPS" --user alice
+	fx_is "$FX_RC" 75 "Ctrl-C at $1: exit 75 (interrupted, not killed)"
+	fx_check "Ctrl-C at $1: nothing written" test ! -e "$FX_DIR/cc-$1"
+	fx_is "$(cat "$FX_DIR/transcript-$1.echo")" "echo on" "Ctrl-C at $1: the terminal echoes"
+}
+printf '%s\n' 'Mail address: $' 'alice@example.test' 'Account name \[example\]: $' '<ctrl-c>' \
+	>"$FX_DIR/script-cc1"
+ctrl_c name "$FX_DIR/script-cc1"
+# Two at once while echo is off: the first one's handler is reset on
+# delivery, so the second would kill quail with the terminal silent.
+printf '%s\n' 'Mail address: $' 'alice@example.test' 'Account name \[example\]: $' '' \
+	'Password command \(empty: type the password\): $' '' 'Password: $' '<ctrl-c><ctrl-c>' \
+	>"$FX_DIR/script-cc2"
+ctrl_c password "$FX_DIR/script-cc2"
 
 fx_done

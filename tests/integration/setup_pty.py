@@ -5,15 +5,19 @@
 
 SCRIPT holds pairs of lines: a regular expression to wait for in what the
 program wrote to the terminal since the last answer, then the line to type
-(the empty line types just Enter). TRANSCRIPT gets everything the program
+(the empty line types just Enter; "<ctrl-c>", repeated, types that many
+Ctrl-C in one write and no Enter). TRANSCRIPT gets everything the program
 wrote to the terminal (for checks that a secret was not echoed). Each wait
 is bounded (10 s); the exit status is the program's, or 124 on a timeout.
+TRANSCRIPT.echo gets "echo on" or "echo off": the terminal's echo flag once
+the program has ended.
 """
 import os
 import pty
 import re
 import select
 import sys
+import termios
 import time
 
 WAIT = 10.0
@@ -56,7 +60,11 @@ def main():
             sys.stderr.write("setup_pty: timed out waiting for %r\n" % pattern)
             status = 124
             break
-        os.write(fd, answer.encode() + b"\r")
+        ctrl_c = answer.count("<ctrl-c>")
+        if ctrl_c and answer == "<ctrl-c>" * ctrl_c:
+            os.write(fd, b"\x03" * ctrl_c)
+        else:
+            os.write(fd, answer.encode() + b"\r")
     # Drain what is left until the program ends (bounded).
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -91,6 +99,14 @@ def main():
         status = 124
     with open(transcript, "wb") as f:
         f.write(bytes(seen))
+    # On Linux the master side reads the terminal's own modes.
+    try:
+        lflag = termios.tcgetattr(fd)[3]
+        state = "echo on" if lflag & termios.ECHO else "echo off"
+    except termios.error as e:
+        state = "unknown: %s" % e
+    with open(transcript + ".echo", "w", encoding="utf-8") as f:
+        f.write(state + "\n")
     return status if status >= 0 else 128 - status
 
 
