@@ -752,6 +752,32 @@ int app_view_transfer(struct app_view *f, size_t id, const char *dest, bool move
  * how many went, or -1 with IOERR (those removed so far are gone). */
 long app_view_expunge(struct app_view *f, struct qu_err *err);
 
+/* Move, copy and expunge as jobs for a worker (folder_ops.c; SPEC §8:
+ * the UI never waits on a long disk job). app_ops_new plans from f on the
+ * thread that owns f; app_ops_run writes the files on any thread without
+ * f; app_ops_apply gives the result to f on its thread again. */
+enum app_ops_kind { APP_OPS_COPY, APP_OPS_MOVE, APP_OPS_EXPUNGE };
+struct app_ops;
+/* A job over messages ids (n of them) of f into the Maildir dest; for
+ * EXPUNGE, ids and dest are unused and the job is every message marked
+ * deleted. Returns an owned plan, or NULL with USAGE (dest is the folder
+ * itself; a move out of an mbox). */
+struct app_ops *app_ops_new(const struct app_view *f, enum app_ops_kind kind, const size_t *ids,
+	size_t n, const char *dest, struct qu_err *err);
+void app_ops_free(struct app_ops *o);
+/* Runs the job, message by message, fn(ctx, done, total) after each;
+ * a fired cancel stops it between messages (what was done stays done).
+ * Returns 0, or -1 with CANCELED, NOINPUT or IOERR. */
+int app_ops_run(struct app_ops *o, const struct qu_cancel *cancel, app_index_progress_fn fn,
+	void *ctx, struct qu_err *err);
+/* Messages in the job and done so far. */
+size_t app_ops_total(const struct app_ops *o);
+size_t app_ops_done(const struct app_ops *o);
+enum app_ops_kind app_ops_kind(const struct app_ops *o);
+/* Removes from f the messages a move or expunge took away (f must be the
+ * view planned from, else nothing changes). Returns how many left. */
+size_t app_ops_apply(struct app_view *f, const struct app_ops *o);
+
 /* The bytes of message id into out (reset first). Returns 0, or -1 with
  * NOINPUT or IOERR. */
 int app_view_read(const struct app_view *f, size_t id, struct qu_buf *out,

@@ -901,9 +901,39 @@ app_view_read(const struct app_view *f, size_t id, struct qu_buf *out, struct qu
 	qu_buf_reset(out);
 	if (id >= f->n)
 		return qu_err_set(err, QU_E_NOINPUT, "no such message");
-	const struct app_msg *m = &f->msgs[id];
-	if (f->is_mbox)
+	return app_msg_read(&f->msgs[id], f->is_mbox, out, err);
+}
+
+/* ---- for folder_ops.c: jobs planned here, run on a worker ------------- */
+
+int
+app_msg_read(const struct app_msg *m, bool is_mbox, struct qu_buf *out, struct qu_err *err)
+{
+	qu_buf_reset(out);
+	if (is_mbox)
 		return read_mbox(m, out, err);
 	bool whole;
 	return app_read_file(m->path, out, SIZE_MAX - 1, &whole, err);
+}
+
+void
+app_msg_maildir_flags(const struct app_msg *m, char fl[7])
+{
+	maildir_flags_format(to_maildir_flags(m->flags), fl);
+}
+
+bool
+app_view_gone(const struct app_view *f, size_t id)
+{
+	return id >= f->n || (f->msgs[id].flags & GONE_FLAG);
+}
+
+void
+app_view_drop(struct app_view *f, const size_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] < f->n)
+			drop(f, ids[i]);
+	if (n)
+		refresh(f);
 }

@@ -79,4 +79,14 @@ bool app_pattern_match(const struct app_pattern *p, const struct app_msg *m);
 
 void app_msg_clear(struct app_msg *m);
 
+/* For folder_ops.c (folder.c). The bytes of m as app_view_read gives
+ * them; runs on any thread (reads only m). */
+int app_msg_read(const struct app_msg *m, bool is_mbox, struct qu_buf *out, struct qu_err *err);
+/* m's flags as a Maildir info suffix ("FRS"). */
+void app_msg_maildir_flags(const struct app_msg *m, char fl[7]);
+/* True when id is past the end or has left the view. */
+bool app_view_gone(const struct app_view *f, size_t id);
+/* Hides messages ids for good (moved or expunged on a worker). */
+void app_view_drop(struct app_view *f, const size_t *ids, size_t n);
+
 #endif

@@ -18,6 +18,8 @@
 #include "ui/private.h"
 #include "ui/uitext.h"
 
+static const char *ops_verb(enum app_ops_kind k, bool past);
+
 /* Rows of messages: all but the help line, the status line and the
  * message line. */
 size_t
@@ -127,6 +129,9 @@ ui_index_status(struct ui *u, char *buf, size_t n)
 	char extra[128] = "";
 	if (u->scanning)
 		snprintf(extra, sizeof extra, " [reading %zu...]", u->scanned);
+	else if (u->ops_req) /* move, copy, expunge */
+		snprintf(extra, sizeof extra, " [%s %llu/%llu...]", ops_verb(u->ops_kind, false),
+			(unsigned long long)u->ops_done, (unsigned long long)u->ops_total);
 	else if (u->indexing)
 		snprintf(extra, sizeof extra, " [indexing %llu/%llu...]",
 			(unsigned long long)u->index_done, (unsigned long long)u->index_total);
@@ -204,4 +209,120 @@ ui_index_limit(struct ui *u, const char *pattern)
 	if (app_view_count(u->view) == 0)
 		ui_message(u, true, "No messages matched criteria.");
 	u->dirty = true;
+}
+
+/* ---- move, copy, expunge on a worker ------------------------------------ */
+
+/* Progress at most every 50 ms (and at the end): enough for the status
+ * line without a wake-up per message. j->id holds when it was last sent. */
+static void
+ops_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct ui_job *j = ctx;
+	int64_t now = qu_now_ms();
+	if (done < total && now - (int64_t)j->id < 50)
+		return;
+	j->id = (size_t)now;
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_OPS;
+	m->req = j->req;
+	m->id = (size_t)done;
+	m->total = total;
+	ui_pool_post(j->pool, m);
+}
+
+static void
+ops_run(struct ui_job *j)
+{
+	struct app_ops *o = j->arg;
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_OPS;
+	m->req = j->req;
+	m->rc = app_ops_run(o, j->cancel, ops_progress, j, &m->err);
+	m->id = app_ops_done(o);
+	m->total = app_ops_total(o);
+	m->payload = o; /* the UI's from here on */
+	j->arg = NULL;
+	ui_pool_post(j->pool, m);
+}
+
+static const char *
+ops_verb(enum app_ops_kind k, bool past)
+{
+	switch (k) {
+	case APP_OPS_COPY:
+		return past ? "Copied" : "copying";
+	case APP_OPS_MOVE:
+		return past ? "Moved" : "moving";
+	case APP_OPS_EXPUNGE:
+		break;
+	}
+	return past ? "Deleted" : "deleting";
+}
+
+bool
+ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n, const char *dest,
+	const char *shown)
+{
+	if (u->ops_req) {
+		ui_message(u, true, "Still %s (^G cancels).", ops_verb(u->ops_kind, false));
+		return false;
+	}
+	struct qu_err err = {0};
+	struct app_ops *o = app_ops_new(u->view, kind, ids, n, dest, &err);
+	if (!o) {
+		ui_message(u, true, "%s", err.msg);
+		return false;
+	}
+	if (app_ops_total(o) == 0) {
+		if (kind == APP_OPS_EXPUNGE)
+			ui_message(u, false, "0 deleted.");
+		app_ops_free(o);
+		return false;
+	}
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = ops_run;
+	j->arg = o;
+	u->ops_kind = kind;
+	u->ops_done = 0;
+	u->ops_total = app_ops_total(o);
+	free(u->ops_dest);
+	u->ops_dest = shown ? xstrdup(shown) : NULL;
+	u->ops_req = ui_pool_submit(u->pool, j);
+	u->dirty = true;
+	return true;
+}
+
+/* The end of a job: what it did goes into the view (a canceled or failed
+ * job keeps what was done), and the status line says how far it got. */
+static void
+ops_end(struct ui *u, struct ui_msg *m)
+{
+	u->ops_req = 0;
+	if (m->payload && u->view)
+		app_ops_apply(u->view, m->payload);
+	ui_index_fix_cursor(u);
+	const char *verb = ops_verb(u->ops_kind, true);
+	const char *s = m->id == 1 ? "" : "s";
+	if (m->rc < 0 && m->err.cls != QU_E_CANCELED)
+		ui_message(u, true, "%s", m->err.msg);
+	else if (u->ops_kind == APP_OPS_EXPUNGE)
+		ui_message(u, false, "%zu deleted%s.", m->id, m->rc < 0 ? " (canceled)" : "");
+	else if (m->rc < 0)
+		ui_message(u, false, "%s %zu of %llu message%s to %s (canceled).", verb, m->id,
+			(unsigned long long)m->total, m->total == 1 ? "" : "s", u->ops_dest);
+	else
+		ui_message(u, false, "%s %zu message%s to %s.", verb, m->id, s, u->ops_dest);
+}
+
+void
+ui_ops_result(struct ui *u, struct ui_msg *m)
+{
+	if (!m->req || m->req != u->ops_req)
+		return;
+	u->ops_done = m->id;
+	u->ops_total = m->total;
+	u->dirty = true;
+	if (m->payload)
+		ops_end(u, m);
 }

@@ -38,6 +38,9 @@ enum ui_msg_kind {
 	/* attachments: a copiousoutput viewer's output, marked lines
 	 * (payload: qu_buf; viewer.c) */
 	UI_MSG_VIEWED,
+	/* move, copy, expunge (index.c): id done of total while it runs;
+	 * the last one carries the job (payload: app_ops), rc and err. */
+	UI_MSG_OPS,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -310,6 +313,12 @@ struct ui {
 	bool forward_tagged;         /* ; f: until the mime_forward question */
 	struct ui_folders fo; /* folders: browser and sidebar */
 	struct ui_viewers *viewers; /* attachments: mailcap viewers (viewer.c) */
+	/* move, copy, expunge on a worker (index.c): the job under way (0
+	 * none), its progress, and the destination as typed, for messages */
+	uint64_t ops_req;
+	enum app_ops_kind ops_kind;
+	uint64_t ops_done, ops_total;
+	char *ops_dest;
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -365,6 +374,13 @@ size_t ui_index_rows(const struct ui *u);
 void ui_index_sort(struct ui *u, const char *name);
 void ui_index_limit(struct ui *u, const char *pattern);
 void ui_index_status(struct ui *u, char *buf, size_t n);
+/* Moves, copies (dest: a resolved path; shown: as typed) or expunges
+ * (dest, shown NULL) on a worker, progress in the status line; false
+ * (after a message) when another job runs or the plan fails. */
+bool ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n,
+	const char *dest, const char *shown);
+/* A job's progress or end (UI_MSG_OPS) into the view. */
+void ui_ops_result(struct ui *u, struct ui_msg *m);
 
 /* pager.c */
 void ui_pager_open(struct ui *u, size_t id);
