@@ -778,6 +778,30 @@ enum app_ops_kind app_ops_kind(const struct app_ops *o);
  * view planned from, else nothing changes). Returns how many left. */
 size_t app_ops_apply(struct app_view *f, const struct app_ops *o);
 
+/* Limit and search with full-text terms through the local index
+ * (folder_fts.c; SPEC §9: ~b ~B ~h body: and the other terms only the
+ * index answers). The query runs on a worker restricted to the folder and
+ * gives the set of its files that match; the view applies it on its own
+ * thread. */
+struct app_match;
+/* True when pattern has a term the in-memory limit cannot answer. */
+bool app_pattern_needs_index(const char *pattern);
+/* The files of the Maildir folder matching pattern, from the index (never
+ * created here). Runs on any thread. Returns an owned set, or NULL with
+ * NOINPUT "full-text search needs the index: run quail index" (no index,
+ * or it does not hold the folder), USAGE (a bad query), IOERR, CANCELED. */
+struct app_match *app_view_fts(const char *folder, const char *pattern,
+	const struct qu_cancel *cancel, struct qu_err *err);
+/* An owned set of paths (the array and each string taken) by unique name. */
+struct app_match *app_match_new(char **paths, size_t n);
+void app_match_free(struct app_match *m);
+size_t app_match_count(const struct app_match *m);
+/* Shows only the messages in m (taken), with pattern as the limit shown. */
+void app_view_limit_match(struct app_view *f, const char *pattern, struct app_match *m);
+/* As app_view_search, for the messages in m. */
+size_t app_view_search_match(const struct app_view *f, const struct app_match *m, size_t from,
+	bool forward);
+
 /* The bytes of message id into out (reset first). Returns 0, or -1 with
  * NOINPUT or IOERR. */
 int app_view_read(const struct app_view *f, size_t id, struct qu_buf *out,

@@ -76,6 +76,10 @@ struct app_pattern;
 struct app_pattern *app_pattern_parse(const char *s, struct qu_err *err);
 void app_pattern_free(struct app_pattern *p);
 bool app_pattern_match(const struct app_pattern *p, const struct app_msg *m);
+/* A pattern matching the messages whose file is in m (owned by it). */
+struct app_pattern *app_pattern_match_set(struct app_match *m);
+/* True when path's unique name is in m. */
+bool app_match_has(const struct app_match *m, const char *path);
 
 void app_msg_clear(struct app_msg *m);
 

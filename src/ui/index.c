@@ -129,6 +129,8 @@ ui_index_status(struct ui *u, char *buf, size_t n)
 	char extra[128] = "";
 	if (u->scanning)
 		snprintf(extra, sizeof extra, " [reading %zu...]", u->scanned);
+	else if (u->fts_req) /* limit and search through the index */
+		snprintf(extra, sizeof extra, " [searching...]");
 	else if (u->ops_req) /* move, copy, expunge */
 		snprintf(extra, sizeof extra, " [%s %llu/%llu...]", ops_verb(u->ops_kind, false),
 			(unsigned long long)u->ops_done, (unsigned long long)u->ops_total);
@@ -197,9 +199,86 @@ ui_index_sort(struct ui *u, const char *name)
 	u->dirty = true;
 }
 
+/* ---- limit and search through the index --------------------------------- */
+
+static void
+fts_run(struct ui_job *j)
+{
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_FTS;
+	m->req = j->req;
+	m->payload = app_view_fts(j->path, j->cmd, j->cancel, &m->err);
+	m->rc = m->payload ? 0 : -1;
+	ui_pool_post(j->pool, m);
+}
+
+/* A newer query replaces one under way (its answer is not awaited). */
+static void
+fts_start(struct ui *u, const char *pattern, int mode)
+{
+	if (u->fts_req)
+		ui_pool_cancel(u->pool, u->fts_req);
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = fts_run;
+	j->path = xstrdup(app_view_path(u->view));
+	j->cmd = xstrdup(pattern);
+	free(u->fts_pattern);
+	u->fts_pattern = xstrdup(pattern);
+	u->fts_mode = mode;
+	u->fts_req = ui_pool_submit(u->pool, j);
+	u->dirty = true;
+}
+
+void
+ui_fts_result(struct ui *u, struct ui_msg *m)
+{
+	if (!m->req || m->req != u->fts_req)
+		return;
+	u->fts_req = 0;
+	u->dirty = true;
+	if (m->rc < 0) {
+		if (m->err.cls != QU_E_CANCELED)
+			ui_message(u, true, "%s", m->err.msg);
+		return;
+	}
+	if (u->fts_mode == UI_FTS_LIMIT) {
+		app_view_limit_match(u->view, u->fts_pattern, m->payload);
+		m->payload = NULL;
+		ui_index_fix_cursor(u);
+		if (app_view_count(u->view) == 0)
+			ui_message(u, true, "No messages matched criteria.");
+		return;
+	}
+	size_t row = app_view_search_match(u->view, m->payload, u->cursor,
+		u->fts_mode == UI_FTS_FORWARD);
+	if (row == SIZE_MAX)
+		ui_message(u, true, "Not found.");
+	else
+		ui_index_goto(u, row);
+}
+
+void
+ui_index_search(struct ui *u, const char *pattern, bool back)
+{
+	if (app_pattern_needs_index(pattern)) {
+		fts_start(u, pattern, back ? UI_FTS_BACK : UI_FTS_FORWARD);
+		return;
+	}
+	struct qu_err err = {0};
+	size_t row = app_view_search(u->view, pattern, u->cursor, !back, &err);
+	if (row == SIZE_MAX)
+		ui_message(u, true, "%s", err.msg[0] ? err.msg : "Not found.");
+	else
+		ui_index_goto(u, row);
+}
+
 void
 ui_index_limit(struct ui *u, const char *pattern)
 {
+	if (pattern && app_pattern_needs_index(pattern)) {
+		fts_start(u, pattern, UI_FTS_LIMIT);
+		return;
+	}
 	struct qu_err err = {0};
 	if (app_view_limit(u->view, pattern, &err) < 0) {
 		ui_message(u, true, "%s", err.msg);

@@ -377,12 +377,7 @@ search_from(struct ui *u, bool back)
 		ui_pager_search(u, u->search, true);
 		return;
 	}
-	struct qu_err err = {0};
-	size_t row = app_view_search(u->view, u->search, u->cursor, !back, &err);
-	if (row == SIZE_MAX)
-		ui_message(u, true, "%s", err.msg[0] ? err.msg : "Not found.");
-	else
-		ui_index_goto(u, row);
+	ui_index_search(u, u->search, back);
 }
 
 static void

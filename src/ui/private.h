@@ -41,6 +41,9 @@ enum ui_msg_kind {
 	/* move, copy, expunge (index.c): id done of total while it runs;
 	 * the last one carries the job (payload: app_ops), rc and err. */
 	UI_MSG_OPS,
+	/* limit and search through the index (index.c): the files that
+	 * match (payload: app_match), or rc and err */
+	UI_MSG_FTS,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -319,6 +322,11 @@ struct ui {
 	enum app_ops_kind ops_kind;
 	uint64_t ops_done, ops_total;
 	char *ops_dest;
+	/* limit and search through the index (index.c): the query under way
+	 * (0 none), what it is for, and its pattern */
+	uint64_t fts_req;
+	enum { UI_FTS_LIMIT, UI_FTS_FORWARD, UI_FTS_BACK } fts_mode;
+	char *fts_pattern;
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -381,6 +389,11 @@ bool ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_
 	const char *dest, const char *shown);
 /* A job's progress or end (UI_MSG_OPS) into the view. */
 void ui_ops_result(struct ui *u, struct ui_msg *m);
+/* `/`, `?` and `n` from the cursor: with full-text terms through the
+ * index on a worker, else at once. */
+void ui_index_search(struct ui *u, const char *pattern, bool back);
+/* The index's answer (UI_MSG_FTS) applied as the limit or the search. */
+void ui_fts_result(struct ui *u, struct ui_msg *m);
 
 /* pager.c */
 void ui_pager_open(struct ui *u, size_t id);

@@ -6,6 +6,7 @@ Usage: test_ops.py QUAIL_BINARY SAMPLES_DIR [TEST_CLASS...]
 """
 import os
 import re
+import subprocess
 import sys
 import time
 import unittest
@@ -117,6 +118,90 @@ class Ops(UITest):
         self.assertEqual(subjects(self.dest), want)
         self.assertEqual(len(files(self.md)), self.N - 10)
         self.assertFalse(subjects(self.md) & want)
+
+
+class Fts(UITest):
+    """Limit and search with body terms through the local index."""
+
+    N = 300
+    rows, cols = 60, 200
+    WORD = "pomegranate"
+
+    def setUp(self):
+        UITest.setUp(self)
+        make_folder(self.md, self.N)
+        # Every seventh body holds the word; no header does.
+        for p in files(self.md):
+            with open(p, encoding="utf-8") as f:
+                i = int(re.search(r"^Subject: Q(\d{6})", f.read(), re.M).group(1))
+            if i % 7 == 3:
+                with open(p, "a") as f:
+                    f.write("a %s in the body\n" % self.WORD)
+
+    def want(self):
+        """The subjects whose file holds the word, read from the files."""
+        got = set()
+        for p in files(self.md):
+            with open(p, encoding="utf-8") as f:
+                text = f.read()
+            if self.WORD in text.split("\n\n", 1)[1]:
+                got.add(int(re.search(r"^Subject: Q(\d{6})", text, re.M).group(1)))
+        return got
+
+    def index(self):
+        env = dict(os.environ, HOME=self.home, XDG_CACHE_HOME=os.path.join(self.home, ".cache"),
+                   XDG_CONFIG_HOME=os.path.join(self.home, ".config"))
+        r = subprocess.run([test_ui.QUAIL, "index", self.md], env=env, timeout=120,
+                           capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def tags(self, t):
+        return [int(m.group(1)) for line in t.screen.display[1:t.rows - 2]
+                for m in [re.search(r"Q(\d{6})", line)] if m]
+
+    def test_limit_body_word_shows_exactly_those(self):
+        self.index()
+        want = self.want()
+        self.assertEqual(len(want), len([i for i in range(self.N) if i % 7 == 3]))
+        t = self.open_index()
+        t.send("l")
+        t.wait_text("Limit to messages matching:", 5)
+        t.send("~b %s\r" % self.WORD)
+        t.wait_text("Shown:%d]" % len(want), 30)
+        t.send("=")
+        t.wait(lambda t: set(self.tags(t)) == want, 5, "exactly the rows with the word")
+        t.send("l")
+        t.send("all\r")
+        t.wait(lambda t: "Shown:" not in t.text(), 5, "the limit gone")
+        t.send("l")
+        t.send("body:%s\r" % self.WORD)
+        t.wait_text("Shown:%d]" % len(want), 30)
+        t.send("=")
+        t.wait(lambda t: set(self.tags(t)) == want, 5, "exactly the rows with the word")
+        self.quit(t)
+
+    def test_search_body_word_jumps_to_the_message(self):
+        self.index()
+        want = sorted(self.want())
+        t = self.open_index()
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        t.send("/~b %s\r" % self.WORD)
+        t.wait(lambda t: "Q%06d" % want[0] in self.cursor_line(t), 30, "the first hit")
+        t.send("n")
+        t.wait(lambda t: "Q%06d" % want[1] in self.cursor_line(t), 30, "the next hit")
+        t.send("/~b nosuchwordanywhere\r")
+        t.wait_text("Not found.", 30)
+        self.assertIn("Q%06d" % want[1], self.cursor_line(t))
+        self.quit(t)
+
+    def test_not_indexed_says_so(self):
+        t = self.start("-f", os.path.join(test_ui.SAMPLES, "inbox.mbox"))
+        t.wait(lambda t: "---Quail:" in t.text() and "reading" not in t.text(), 20, "the index")
+        t.send("l")
+        t.send("~b %s\r" % self.WORD)
+        t.wait_text("full-text search needs the index: run quail index", 30)
+        self.quit(t)
 
 
 if __name__ == "__main__":
