@@ -786,11 +786,16 @@ size_t app_ops_apply(struct app_view *f, const struct app_ops *o);
 struct app_match;
 /* True when pattern has a term the in-memory limit cannot answer. */
 bool app_pattern_needs_index(const char *pattern);
+/* True when pattern, good in memory too, has free words (SPEC §9: they
+ * match the full text) and nothing only the view knows (~T, is:tagged):
+ * the index answers better when it holds the folder. */
+bool app_pattern_full_text(const char *pattern);
 /* The files of the Maildir folder matching pattern, from the index (never
  * created here). Runs on any thread. Returns an owned set, or NULL with
  * NOINPUT "full-text search needs the index: run quail index" (no index,
- * or it does not hold the folder), USAGE (a bad query), IOERR, CANCELED. */
-struct app_match *app_view_fts(const char *folder, const char *pattern,
+ * or it holds fewer than total messages of the folder: an answer would
+ * miss some), USAGE (a bad query), IOERR, CANCELED. */
+struct app_match *app_view_fts(const char *folder, const char *pattern, uint64_t total,
 	const struct qu_cancel *cancel, struct qu_err *err);
 /* An owned set of paths (the array and each string taken) by unique name. */
 struct app_match *app_match_new(char **paths, size_t n);

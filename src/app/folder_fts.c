@@ -50,8 +50,8 @@ index_there(void)
 }
 
 struct app_match *
-app_view_fts(const char *folder, const char *pattern, const struct qu_cancel *cancel,
-	struct qu_err *err)
+app_view_fts(const char *folder, const char *pattern, uint64_t total,
+	const struct qu_cancel *cancel, struct qu_err *err)
 {
 	if (store_kind(folder) != STORE_KIND_MAILDIR || !index_there()) {
 		qu_err_set(err, QU_E_NOINPUT, NEEDS_INDEX);
@@ -67,7 +67,7 @@ app_view_fts(const char *folder, const char *pattern, const struct qu_cancel *ca
 	struct collect c = {.cancel = cancel};
 	long rc = -1;
 	if (ix && index_count(ix, abs, NULL, &held, err) == 0) {
-		if (held == 0)
+		if (held == 0 || held < total)
 			qu_err_set(err, QU_E_NOINPUT, NEEDS_INDEX);
 		else
 			rc = index_search(ix, abs, pattern, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_hit,

@@ -80,6 +80,8 @@ struct parser {
 	struct qu_err *err;
 	bool failed;
 	bool needs_index; /* failed on a term only the index answers */
+	bool free_word;   /* has a free word (SPEC §9: full text) */
+	bool tagged;      /* has ~T or is:tagged (known in memory only) */
 };
 
 static void
@@ -157,7 +159,7 @@ tilde(struct parser *ps)
 	case 'R': return flag_node(N_READ, 0);
 	case 'F': return flag_node(N_FLAG, APP_MSG_FLAGGED);
 	case 'D': return flag_node(N_FLAG, APP_MSG_DELETED);
-	case 'T': return flag_node(N_FLAG, APP_MSG_TAGGED);
+	case 'T': ps->tagged = true; return flag_node(N_FLAG, APP_MSG_TAGGED);
 	case 'Q': return flag_node(N_FLAG, APP_MSG_REPLIED);
 	default: break;
 	}
@@ -214,6 +216,8 @@ term(struct parser *ps)
 			return text_node(fields[i].kind, v);
 		}
 	}
+	if (strcmp(w, "is:tagged") == 0)
+		ps->tagged = true;
 	if (strncmp(w, "is:", 3) == 0) {
 		struct app_pattern *p = is_term(ps, w + 3);
 		free(w);
@@ -224,6 +228,7 @@ term(struct parser *ps)
 		ps->needs_index = true;
 		return fail(ps, "a term that needs the index");
 	}
+	ps->free_word = true;
 	return text_node(N_ANY, w);
 }
 
@@ -387,6 +392,19 @@ app_pattern_needs_index(const char *s)
 	struct app_pattern *p = expr(&ps);
 	app_pattern_free(p);
 	return ps.needs_index;
+}
+
+bool
+app_pattern_full_text(const char *s)
+{
+	/* What app_view_limit takes as "show all". */
+	if (!*s || strcmp(s, "all") == 0 || strcmp(s, ".") == 0)
+		return false;
+	struct qu_err err = {0};
+	struct parser ps = {.s = s, .err = &err};
+	struct app_pattern *p = expr(&ps);
+	app_pattern_free(p);
+	return !ps.failed && ps.free_word && !ps.tagged;
 }
 
 static size_t

@@ -207,14 +207,14 @@ fts_run(struct ui_job *j)
 	struct ui_msg *m = xcalloc(1, sizeof *m);
 	m->kind = UI_MSG_FTS;
 	m->req = j->req;
-	m->payload = app_view_fts(j->path, j->cmd, j->cancel, &m->err);
+	m->payload = app_view_fts(j->path, j->cmd, (uint64_t)j->id, j->cancel, &m->err);
 	m->rc = m->payload ? 0 : -1;
 	ui_pool_post(j->pool, m);
 }
 
 /* A newer query replaces one under way (its answer is not awaited). */
 static void
-fts_start(struct ui *u, const char *pattern, int mode)
+fts_start(struct ui *u, const char *pattern, int mode, bool fallback)
 {
 	if (u->fts_req)
 		ui_pool_cancel(u->pool, u->fts_req);
@@ -222,11 +222,57 @@ fts_start(struct ui *u, const char *pattern, int mode)
 	j->run = fts_run;
 	j->path = xstrdup(app_view_path(u->view));
 	j->cmd = xstrdup(pattern);
+	/* An index still behind the folder (being updated) would miss some. */
+	j->id = app_view_total(u->view);
 	free(u->fts_pattern);
 	u->fts_pattern = xstrdup(pattern);
 	u->fts_mode = mode;
+	u->fts_fallback = fallback;
 	u->fts_req = ui_pool_submit(u->pool, j);
 	u->dirty = true;
+}
+
+/* A pattern the view answers from its rows (header fields and flags). */
+static void
+limit_memory(struct ui *u, const char *pattern)
+{
+	struct qu_err err = {0};
+	if (app_view_limit(u->view, pattern, &err) < 0) {
+		ui_message(u, true, "%s", err.msg);
+		return;
+	}
+	ui_index_fix_cursor(u);
+	if (app_view_count(u->view) == 0)
+		ui_message(u, true, "No messages matched criteria.");
+	u->dirty = true;
+}
+
+static void
+search_memory(struct ui *u, const char *pattern, bool back)
+{
+	struct qu_err err = {0};
+	size_t row = app_view_search(u->view, pattern, u->cursor, !back, &err);
+	if (row == SIZE_MAX)
+		ui_message(u, true, "%s", err.msg[0] ? err.msg : "Not found.");
+	else
+		ui_index_goto(u, row);
+}
+
+/* Free words are asked of the index when it holds the folder, else
+ * matched against the header fields as before. */
+static void
+fts_failed(struct ui *u, struct ui_msg *m)
+{
+	if (m->err.cls == QU_E_CANCELED)
+		return;
+	if (u->fts_fallback && m->err.cls == QU_E_NOINPUT) {
+		if (u->fts_mode == UI_FTS_LIMIT)
+			limit_memory(u, u->fts_pattern);
+		else
+			search_memory(u, u->fts_pattern, u->fts_mode == UI_FTS_BACK);
+		return;
+	}
+	ui_message(u, true, "%s", m->err.msg);
 }
 
 void
@@ -237,8 +283,7 @@ ui_fts_result(struct ui *u, struct ui_msg *m)
 	u->fts_req = 0;
 	u->dirty = true;
 	if (m->rc < 0) {
-		if (m->err.cls != QU_E_CANCELED)
-			ui_message(u, true, "%s", m->err.msg);
+		fts_failed(u, m);
 		return;
 	}
 	if (u->fts_mode == UI_FTS_LIMIT) {
@@ -260,34 +305,24 @@ ui_fts_result(struct ui *u, struct ui_msg *m)
 void
 ui_index_search(struct ui *u, const char *pattern, bool back)
 {
-	if (app_pattern_needs_index(pattern)) {
-		fts_start(u, pattern, back ? UI_FTS_BACK : UI_FTS_FORWARD);
-		return;
-	}
-	struct qu_err err = {0};
-	size_t row = app_view_search(u->view, pattern, u->cursor, !back, &err);
-	if (row == SIZE_MAX)
-		ui_message(u, true, "%s", err.msg[0] ? err.msg : "Not found.");
+	int mode = back ? UI_FTS_BACK : UI_FTS_FORWARD;
+	if (app_pattern_needs_index(pattern))
+		fts_start(u, pattern, mode, false);
+	else if (app_pattern_full_text(pattern))
+		fts_start(u, pattern, mode, true);
 	else
-		ui_index_goto(u, row);
+		search_memory(u, pattern, back);
 }
 
 void
 ui_index_limit(struct ui *u, const char *pattern)
 {
-	if (pattern && app_pattern_needs_index(pattern)) {
-		fts_start(u, pattern, UI_FTS_LIMIT);
-		return;
-	}
-	struct qu_err err = {0};
-	if (app_view_limit(u->view, pattern, &err) < 0) {
-		ui_message(u, true, "%s", err.msg);
-		return;
-	}
-	ui_index_fix_cursor(u);
-	if (app_view_count(u->view) == 0)
-		ui_message(u, true, "No messages matched criteria.");
-	u->dirty = true;
+	if (pattern && app_pattern_needs_index(pattern))
+		fts_start(u, pattern, UI_FTS_LIMIT, false);
+	else if (pattern && app_pattern_full_text(pattern))
+		fts_start(u, pattern, UI_FTS_LIMIT, true);
+	else
+		limit_memory(u, pattern);
 }
 
 /* ---- move, copy, expunge on a worker ------------------------------------ */

@@ -327,6 +327,7 @@ struct ui {
 	uint64_t fts_req;
 	enum { UI_FTS_LIMIT, UI_FTS_FORWARD, UI_FTS_BACK } fts_mode;
 	char *fts_pattern;
+	bool fts_fallback; /* free words: the header fields when not indexed */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with

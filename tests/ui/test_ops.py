@@ -180,6 +180,25 @@ class Fts(UITest):
         t.wait(lambda t: set(self.tags(t)) == want, 5, "exactly the rows with the word")
         self.quit(t)
 
+    def test_free_word_is_full_text_when_indexed(self):
+        self.index()
+        want = self.want()
+        t = self.open_index()
+        t.send("l")
+        t.send("%s\r" % self.WORD)
+        t.wait_text("Shown:%d]" % len(want), 30)
+        t.send("=")
+        t.wait(lambda t: set(self.tags(t)) == want, 5, "the rows whose body has the word")
+        self.quit(t)
+
+    def test_free_word_in_an_mbox_matches_headers(self):
+        t = self.start("-f", os.path.join(test_ui.SAMPLES, "inbox.mbox"))
+        t.wait(lambda t: "---Quail:" in t.text() and "reading" not in t.text(), 20, "the index")
+        t.send("l")
+        t.send("%s\r" % self.WORD)
+        t.wait_text("No messages matched criteria.", 30)
+        self.quit(t)
+
     def test_search_body_word_jumps_to_the_message(self):
         self.index()
         want = sorted(self.want())

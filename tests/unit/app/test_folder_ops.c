@@ -168,6 +168,11 @@ START_TEST(test_match_by_unique_name)
 	ck_assert(app_pattern_needs_index("~s x | body:word"));
 	ck_assert(!app_pattern_needs_index("~s x | ~f y"));
 	ck_assert(!app_pattern_needs_index("word"));
+	ck_assert(app_pattern_full_text("word"));
+	ck_assert(app_pattern_full_text("~s x word"));
+	ck_assert(!app_pattern_full_text("word ~T"));
+	ck_assert(!app_pattern_full_text("all"));
+	ck_assert(!app_pattern_full_text("~s x"));
 	struct app_view *v = open_view();
 	struct qu_err err = {0};
 	/* The index's answer names files with their flags of then: a rename
@@ -197,7 +202,7 @@ START_TEST(test_fts_without_index_says_so)
 	char *cache = xasprintf("%s/cache", base);
 	setenv("XDG_CACHE_HOME", cache, 1);
 	struct qu_err err = {0};
-	ck_assert_ptr_null(app_view_fts(dir, "~b word", NULL, &err));
+	ck_assert_ptr_null(app_view_fts(dir, "~b word", 0, NULL, &err));
 	ck_assert_int_eq(err.cls, QU_E_NOINPUT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "needs the index"));
 	/* Nothing was created to answer. */
