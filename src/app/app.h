@@ -752,6 +752,61 @@ int app_view_transfer(struct app_view *f, size_t id, const char *dest, bool move
  * how many went, or -1 with IOERR (those removed so far are gone). */
 long app_view_expunge(struct app_view *f, struct qu_err *err);
 
+/* Move, copy and expunge as jobs for a worker (folder_ops.c; SPEC §8:
+ * the UI never waits on a long disk job). app_ops_new plans from f on the
+ * thread that owns f; app_ops_run writes the files on any thread without
+ * f; app_ops_apply gives the result to f on its thread again. */
+enum app_ops_kind { APP_OPS_COPY, APP_OPS_MOVE, APP_OPS_EXPUNGE };
+struct app_ops;
+/* A job over messages ids (n of them) of f into the Maildir dest; for
+ * EXPUNGE, ids and dest are unused and the job is every message marked
+ * deleted. Returns an owned plan, or NULL with USAGE (dest is the folder
+ * itself; a move out of an mbox). */
+struct app_ops *app_ops_new(const struct app_view *f, enum app_ops_kind kind, const size_t *ids,
+	size_t n, const char *dest, struct qu_err *err);
+void app_ops_free(struct app_ops *o);
+/* Runs the job, message by message, fn(ctx, done, total) after each;
+ * a fired cancel stops it between messages (what was done stays done).
+ * Returns 0, or -1 with CANCELED, NOINPUT or IOERR. */
+int app_ops_run(struct app_ops *o, const struct qu_cancel *cancel, app_index_progress_fn fn,
+	void *ctx, struct qu_err *err);
+/* Messages in the job and done so far. */
+size_t app_ops_total(const struct app_ops *o);
+size_t app_ops_done(const struct app_ops *o);
+enum app_ops_kind app_ops_kind(const struct app_ops *o);
+/* Removes from f the messages a move or expunge took away (f must be the
+ * view planned from, else nothing changes). Returns how many left. */
+size_t app_ops_apply(struct app_view *f, const struct app_ops *o);
+
+/* Limit and search with full-text terms through the local index
+ * (folder_fts.c; SPEC §9: ~b ~B ~h body: and the other terms only the
+ * index answers). The query runs on a worker restricted to the folder and
+ * gives the set of its files that match; the view applies it on its own
+ * thread. */
+struct app_match;
+/* True when pattern has a term the in-memory limit cannot answer. */
+bool app_pattern_needs_index(const char *pattern);
+/* True when pattern, good in memory too, has free words (SPEC §9: they
+ * match the full text) and nothing only the view knows (~T, is:tagged):
+ * the index answers better when it holds the folder. */
+bool app_pattern_full_text(const char *pattern);
+/* The files of the Maildir folder matching pattern, from the index (never
+ * created here). Runs on any thread. Returns an owned set, or NULL with
+ * NOINPUT "full-text search needs the index: run quail index" (no index,
+ * or it holds fewer than total messages of the folder: an answer would
+ * miss some), USAGE (a bad query), IOERR, CANCELED. */
+struct app_match *app_view_fts(const char *folder, const char *pattern, uint64_t total,
+	const struct qu_cancel *cancel, struct qu_err *err);
+/* An owned set of paths (the array and each string taken) by unique name. */
+struct app_match *app_match_new(char **paths, size_t n);
+void app_match_free(struct app_match *m);
+size_t app_match_count(const struct app_match *m);
+/* Shows only the messages in m (taken), with pattern as the limit shown. */
+void app_view_limit_match(struct app_view *f, const char *pattern, struct app_match *m);
+/* As app_view_search, for the messages in m. */
+size_t app_view_search_match(const struct app_view *f, const struct app_match *m, size_t from,
+	bool forward);
+
 /* The bytes of message id into out (reset first). Returns 0, or -1 with
  * NOINPUT or IOERR. */
 int app_view_read(const struct app_view *f, size_t id, struct qu_buf *out,

@@ -660,6 +660,18 @@ app_view_limit_get(const struct app_view *f)
 	return f->limit;
 }
 
+static size_t
+search_with(const struct app_view *f, const struct app_pattern *p, size_t from, bool forward)
+{
+	size_t n = f->nshown, hit = SIZE_MAX;
+	for (size_t k = 1; k <= n && hit == SIZE_MAX; k++) {
+		size_t i = forward ? (from + k) % n : (from + n - k % n) % n;
+		if (app_pattern_match(p, &f->msgs[f->shown[i]]))
+			hit = i;
+	}
+	return hit;
+}
+
 size_t
 app_view_search(const struct app_view *f, const char *pattern, size_t from, bool forward,
 	struct qu_err *err)
@@ -669,13 +681,33 @@ app_view_search(const struct app_view *f, const char *pattern, size_t from, bool
 		app_pattern_free(p);
 		return SIZE_MAX;
 	}
+	size_t hit = search_with(f, p, from, forward);
+	app_pattern_free(p);
+	return hit;
+}
+
+/* ---- full-text answers (folder_fts.c) ------------------------------- */
+
+void
+app_view_limit_match(struct app_view *f, const char *pattern, struct app_match *m)
+{
+	app_pattern_free(f->limit_pat);
+	free(f->limit);
+	f->limit_pat = app_pattern_match_set(m);
+	f->limit = xstrdup(pattern);
+	refresh(f);
+}
+
+size_t
+app_view_search_match(const struct app_view *f, const struct app_match *m, size_t from,
+	bool forward)
+{
 	size_t n = f->nshown, hit = SIZE_MAX;
 	for (size_t k = 1; k <= n && hit == SIZE_MAX; k++) {
 		size_t i = forward ? (from + k) % n : (from + n - k % n) % n;
-		if (app_pattern_match(p, &f->msgs[f->shown[i]]))
+		if (app_match_has(m, f->msgs[f->shown[i]].path))
 			hit = i;
 	}
-	app_pattern_free(p);
 	return hit;
 }
 
@@ -901,9 +933,39 @@ app_view_read(const struct app_view *f, size_t id, struct qu_buf *out, struct qu
 	qu_buf_reset(out);
 	if (id >= f->n)
 		return qu_err_set(err, QU_E_NOINPUT, "no such message");
-	const struct app_msg *m = &f->msgs[id];
-	if (f->is_mbox)
+	return app_msg_read(&f->msgs[id], f->is_mbox, out, err);
+}
+
+/* ---- for folder_ops.c: jobs planned here, run on a worker ------------- */
+
+int
+app_msg_read(const struct app_msg *m, bool is_mbox, struct qu_buf *out, struct qu_err *err)
+{
+	qu_buf_reset(out);
+	if (is_mbox)
 		return read_mbox(m, out, err);
 	bool whole;
 	return app_read_file(m->path, out, SIZE_MAX - 1, &whole, err);
+}
+
+void
+app_msg_maildir_flags(const struct app_msg *m, char fl[7])
+{
+	maildir_flags_format(to_maildir_flags(m->flags), fl);
+}
+
+bool
+app_view_gone(const struct app_view *f, size_t id)
+{
+	return id >= f->n || (f->msgs[id].flags & GONE_FLAG);
+}
+
+void
+app_view_drop(struct app_view *f, const size_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] < f->n)
+			drop(f, ids[i]);
+	if (n)
+		refresh(f);
 }

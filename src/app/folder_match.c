@@ -32,6 +32,7 @@ enum node_kind {
 	N_SUBJECT,
 	N_RECIP,   /* ~C: to or cc */
 	N_ANY,     /* ~L and free words: from, to, cc or subject */
+	N_NAMES,   /* the index's answer: the files' unique names (names) */
 };
 
 struct app_pattern {
@@ -40,6 +41,15 @@ struct app_pattern {
 	char *text;
 	bool icase;
 	struct app_pattern *a, *b;
+	struct app_match *names; /* N_NAMES, owned */
+};
+
+/* The files of a full-text answer by Maildir unique name (the base name
+ * before ":2,"), sorted: a flag change renames a file, not its unique
+ * name. */
+struct app_match {
+	char **v;
+	size_t n;
 };
 
 void
@@ -49,6 +59,7 @@ app_pattern_free(struct app_pattern *p)
 		return;
 	app_pattern_free(p->a);
 	app_pattern_free(p->b);
+	app_match_free(p->names);
 	free(p->text);
 	free(p);
 }
@@ -68,6 +79,9 @@ struct parser {
 	size_t pos;
 	struct qu_err *err;
 	bool failed;
+	bool needs_index; /* failed on a term only the index answers */
+	bool free_word;   /* has a free word (SPEC §9: full text) */
+	bool tagged;      /* has ~T or is:tagged (known in memory only) */
 };
 
 static void
@@ -145,7 +159,7 @@ tilde(struct parser *ps)
 	case 'R': return flag_node(N_READ, 0);
 	case 'F': return flag_node(N_FLAG, APP_MSG_FLAGGED);
 	case 'D': return flag_node(N_FLAG, APP_MSG_DELETED);
-	case 'T': return flag_node(N_FLAG, APP_MSG_TAGGED);
+	case 'T': ps->tagged = true; return flag_node(N_FLAG, APP_MSG_TAGGED);
 	case 'Q': return flag_node(N_FLAG, APP_MSG_REPLIED);
 	default: break;
 	}
@@ -158,6 +172,7 @@ tilde(struct parser *ps)
 	case 'C': k = N_RECIP; break;
 	case 'L': k = N_ANY; break;
 	case 'b': case 'B': case 'h':
+		ps->needs_index = true;
 		return fail(ps, "body patterns need the index");
 	default:
 		return fail(ps, "an unknown ~ pattern");
@@ -201,6 +216,8 @@ term(struct parser *ps)
 			return text_node(fields[i].kind, v);
 		}
 	}
+	if (strcmp(w, "is:tagged") == 0)
+		ps->tagged = true;
 	if (strncmp(w, "is:", 3) == 0) {
 		struct app_pattern *p = is_term(ps, w + 3);
 		free(w);
@@ -208,8 +225,10 @@ term(struct parser *ps)
 	}
 	if (strchr(w, ':') && strncmp(w, "http", 4) != 0) {
 		free(w);
+		ps->needs_index = true;
 		return fail(ps, "a term that needs the index");
 	}
+	ps->free_word = true;
 	return text_node(N_ANY, w);
 }
 
@@ -358,6 +377,114 @@ app_pattern_match(const struct app_pattern *p, const struct app_msg *m)
 	case N_ANY:
 		return has(m->subject, p) || has(m->from_name, p) || has(m->from_addr, p) ||
 			has(m->to_addr, p) || has(m->cc_addr, p);
+	case N_NAMES: return app_match_has(p->names, m->path);
 	}
 	return false;
+}
+
+/* ---- full-text answers from the index (folder_fts.c) ------------------ */
+
+bool
+app_pattern_needs_index(const char *s)
+{
+	struct qu_err err = {0};
+	struct parser ps = {.s = s, .err = &err};
+	struct app_pattern *p = expr(&ps);
+	app_pattern_free(p);
+	return ps.needs_index;
+}
+
+bool
+app_pattern_full_text(const char *s)
+{
+	/* What app_view_limit takes as "show all". */
+	if (!*s || strcmp(s, "all") == 0 || strcmp(s, ".") == 0)
+		return false;
+	struct qu_err err = {0};
+	struct parser ps = {.s = s, .err = &err};
+	struct app_pattern *p = expr(&ps);
+	app_pattern_free(p);
+	return !ps.failed && ps.free_word && !ps.tagged;
+}
+
+static size_t
+unique_len(const char *name)
+{
+	const char *colon = strchr(name, ':');
+	return colon ? (size_t)(colon - name) : strlen(name);
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static int
+cmp_unique(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	return strcmp(x, y);
+}
+
+struct app_match *
+app_match_new(char **paths, size_t n)
+{
+	struct app_match *m = xcalloc(1, sizeof *m);
+	m->v = xcalloc(n + 1, sizeof *m->v);
+	for (size_t i = 0; i < n; i++) {
+		const char *b = base_name(paths[i]);
+		m->v[m->n++] = xstrndup(b, unique_len(b));
+		free(paths[i]);
+	}
+	free(paths);
+	qsort(m->v, m->n, sizeof *m->v, cmp_unique);
+	return m;
+}
+
+void
+app_match_free(struct app_match *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i]);
+	free(m->v);
+	free(m);
+}
+
+size_t
+app_match_count(const struct app_match *m)
+{
+	return m->n;
+}
+
+bool
+app_match_has(const struct app_match *m, const char *path)
+{
+	const char *b = base_name(path);
+	size_t len = unique_len(b);
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(m->v[mid], b, len);
+		if (c == 0 && m->v[mid][len])
+			c = 1; /* longer than the name looked for */
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+struct app_pattern *
+app_pattern_match_set(struct app_match *m)
+{
+	struct app_pattern *p = node(N_NAMES, NULL, NULL);
+	p->names = m;
+	return p;
 }

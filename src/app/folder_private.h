@@ -76,7 +76,21 @@ struct app_pattern;
 struct app_pattern *app_pattern_parse(const char *s, struct qu_err *err);
 void app_pattern_free(struct app_pattern *p);
 bool app_pattern_match(const struct app_pattern *p, const struct app_msg *m);
+/* A pattern matching the messages whose file is in m (owned by it). */
+struct app_pattern *app_pattern_match_set(struct app_match *m);
+/* True when path's unique name is in m. */
+bool app_match_has(const struct app_match *m, const char *path);
 
 void app_msg_clear(struct app_msg *m);
+
+/* For folder_ops.c (folder.c). The bytes of m as app_view_read gives
+ * them; runs on any thread (reads only m). */
+int app_msg_read(const struct app_msg *m, bool is_mbox, struct qu_buf *out, struct qu_err *err);
+/* m's flags as a Maildir info suffix ("FRS"). */
+void app_msg_maildir_flags(const struct app_msg *m, char fl[7]);
+/* True when id is past the end or has left the view. */
+bool app_view_gone(const struct app_view *f, size_t id);
+/* Hides messages ids for good (moved or expunged on a worker). */
+void app_view_drop(struct app_view *f, const size_t *ids, size_t n);
 
 #endif

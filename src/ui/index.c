@@ -18,6 +18,8 @@
 #include "ui/private.h"
 #include "ui/uitext.h"
 
+static const char *ops_verb(enum app_ops_kind k, bool past);
+
 /* Rows of messages: all but the help line, the status line and the
  * message line. */
 size_t
@@ -127,6 +129,11 @@ ui_index_status(struct ui *u, char *buf, size_t n)
 	char extra[128] = "";
 	if (u->scanning)
 		snprintf(extra, sizeof extra, " [reading %zu...]", u->scanned);
+	else if (u->fts_req) /* limit and search through the index */
+		snprintf(extra, sizeof extra, " [searching...]");
+	else if (u->ops_req) /* move, copy, expunge */
+		snprintf(extra, sizeof extra, " [%s %llu/%llu...]", ops_verb(u->ops_kind, false),
+			(unsigned long long)u->ops_done, (unsigned long long)u->ops_total);
 	else if (u->indexing)
 		snprintf(extra, sizeof extra, " [indexing %llu/%llu...]",
 			(unsigned long long)u->index_done, (unsigned long long)u->index_total);
@@ -192,8 +199,42 @@ ui_index_sort(struct ui *u, const char *name)
 	u->dirty = true;
 }
 
-void
-ui_index_limit(struct ui *u, const char *pattern)
+/* ---- limit and search through the index --------------------------------- */
+
+static void
+fts_run(struct ui_job *j)
+{
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_FTS;
+	m->req = j->req;
+	m->payload = app_view_fts(j->path, j->cmd, (uint64_t)j->id, j->cancel, &m->err);
+	m->rc = m->payload ? 0 : -1;
+	ui_pool_post(j->pool, m);
+}
+
+/* A newer query replaces one under way (its answer is not awaited). */
+static void
+fts_start(struct ui *u, const char *pattern, int mode, bool fallback)
+{
+	if (u->fts_req)
+		ui_pool_cancel(u->pool, u->fts_req);
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = fts_run;
+	j->path = xstrdup(app_view_path(u->view));
+	j->cmd = xstrdup(pattern);
+	/* An index still behind the folder (being updated) would miss some. */
+	j->id = app_view_total(u->view);
+	free(u->fts_pattern);
+	u->fts_pattern = xstrdup(pattern);
+	u->fts_mode = mode;
+	u->fts_fallback = fallback;
+	u->fts_req = ui_pool_submit(u->pool, j);
+	u->dirty = true;
+}
+
+/* A pattern the view answers from its rows (header fields and flags). */
+static void
+limit_memory(struct ui *u, const char *pattern)
 {
 	struct qu_err err = {0};
 	if (app_view_limit(u->view, pattern, &err) < 0) {
@@ -204,4 +245,198 @@ ui_index_limit(struct ui *u, const char *pattern)
 	if (app_view_count(u->view) == 0)
 		ui_message(u, true, "No messages matched criteria.");
 	u->dirty = true;
+}
+
+static void
+search_memory(struct ui *u, const char *pattern, bool back)
+{
+	struct qu_err err = {0};
+	size_t row = app_view_search(u->view, pattern, u->cursor, !back, &err);
+	if (row == SIZE_MAX)
+		ui_message(u, true, "%s", err.msg[0] ? err.msg : "Not found.");
+	else
+		ui_index_goto(u, row);
+}
+
+/* Free words are asked of the index when it holds the folder, else
+ * matched against the header fields as before. */
+static void
+fts_failed(struct ui *u, struct ui_msg *m)
+{
+	if (m->err.cls == QU_E_CANCELED)
+		return;
+	if (u->fts_fallback && m->err.cls == QU_E_NOINPUT) {
+		if (u->fts_mode == UI_FTS_LIMIT)
+			limit_memory(u, u->fts_pattern);
+		else
+			search_memory(u, u->fts_pattern, u->fts_mode == UI_FTS_BACK);
+		return;
+	}
+	ui_message(u, true, "%s", m->err.msg);
+}
+
+void
+ui_fts_result(struct ui *u, struct ui_msg *m)
+{
+	if (!m->req || m->req != u->fts_req)
+		return;
+	u->fts_req = 0;
+	u->dirty = true;
+	if (m->rc < 0) {
+		fts_failed(u, m);
+		return;
+	}
+	if (u->fts_mode == UI_FTS_LIMIT) {
+		app_view_limit_match(u->view, u->fts_pattern, m->payload);
+		m->payload = NULL;
+		ui_index_fix_cursor(u);
+		if (app_view_count(u->view) == 0)
+			ui_message(u, true, "No messages matched criteria.");
+		return;
+	}
+	size_t row = app_view_search_match(u->view, m->payload, u->cursor,
+		u->fts_mode == UI_FTS_FORWARD);
+	if (row == SIZE_MAX)
+		ui_message(u, true, "Not found.");
+	else
+		ui_index_goto(u, row);
+}
+
+void
+ui_index_search(struct ui *u, const char *pattern, bool back)
+{
+	int mode = back ? UI_FTS_BACK : UI_FTS_FORWARD;
+	if (app_pattern_needs_index(pattern))
+		fts_start(u, pattern, mode, false);
+	else if (app_pattern_full_text(pattern))
+		fts_start(u, pattern, mode, true);
+	else
+		search_memory(u, pattern, back);
+}
+
+void
+ui_index_limit(struct ui *u, const char *pattern)
+{
+	if (pattern && app_pattern_needs_index(pattern))
+		fts_start(u, pattern, UI_FTS_LIMIT, false);
+	else if (pattern && app_pattern_full_text(pattern))
+		fts_start(u, pattern, UI_FTS_LIMIT, true);
+	else
+		limit_memory(u, pattern);
+}
+
+/* ---- move, copy, expunge on a worker ------------------------------------ */
+
+/* Progress at most every 50 ms (and at the end): enough for the status
+ * line without a wake-up per message. j->id holds when it was last sent. */
+static void
+ops_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct ui_job *j = ctx;
+	int64_t now = qu_now_ms();
+	if (done < total && now - (int64_t)j->id < 50)
+		return;
+	j->id = (size_t)now;
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_OPS;
+	m->req = j->req;
+	m->id = (size_t)done;
+	m->total = total;
+	ui_pool_post(j->pool, m);
+}
+
+static void
+ops_run(struct ui_job *j)
+{
+	struct app_ops *o = j->arg;
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_OPS;
+	m->req = j->req;
+	m->rc = app_ops_run(o, j->cancel, ops_progress, j, &m->err);
+	m->id = app_ops_done(o);
+	m->total = app_ops_total(o);
+	m->payload = o; /* the UI's from here on */
+	j->arg = NULL;
+	ui_pool_post(j->pool, m);
+}
+
+static const char *
+ops_verb(enum app_ops_kind k, bool past)
+{
+	switch (k) {
+	case APP_OPS_COPY:
+		return past ? "Copied" : "copying";
+	case APP_OPS_MOVE:
+		return past ? "Moved" : "moving";
+	case APP_OPS_EXPUNGE:
+		break;
+	}
+	return past ? "Deleted" : "deleting";
+}
+
+bool
+ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n, const char *dest,
+	const char *shown)
+{
+	if (u->ops_req) {
+		ui_message(u, true, "Still %s (^G cancels).", ops_verb(u->ops_kind, false));
+		return false;
+	}
+	struct qu_err err = {0};
+	struct app_ops *o = app_ops_new(u->view, kind, ids, n, dest, &err);
+	if (!o) {
+		ui_message(u, true, "%s", err.msg);
+		return false;
+	}
+	if (app_ops_total(o) == 0) {
+		if (kind == APP_OPS_EXPUNGE)
+			ui_message(u, false, "0 deleted.");
+		app_ops_free(o);
+		return false;
+	}
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = ops_run;
+	j->arg = o;
+	u->ops_kind = kind;
+	u->ops_done = 0;
+	u->ops_total = app_ops_total(o);
+	free(u->ops_dest);
+	u->ops_dest = shown ? xstrdup(shown) : NULL;
+	u->ops_req = ui_pool_submit(u->pool, j);
+	u->dirty = true;
+	return true;
+}
+
+/* The end of a job: what it did goes into the view (a canceled or failed
+ * job keeps what was done), and the status line says how far it got. */
+static void
+ops_end(struct ui *u, struct ui_msg *m)
+{
+	u->ops_req = 0;
+	if (m->payload && u->view)
+		app_ops_apply(u->view, m->payload);
+	ui_index_fix_cursor(u);
+	const char *verb = ops_verb(u->ops_kind, true);
+	const char *s = m->id == 1 ? "" : "s";
+	if (m->rc < 0 && m->err.cls != QU_E_CANCELED)
+		ui_message(u, true, "%s", m->err.msg);
+	else if (u->ops_kind == APP_OPS_EXPUNGE)
+		ui_message(u, false, "%zu deleted%s.", m->id, m->rc < 0 ? " (canceled)" : "");
+	else if (m->rc < 0)
+		ui_message(u, false, "%s %zu of %llu message%s to %s (canceled).", verb, m->id,
+			(unsigned long long)m->total, m->total == 1 ? "" : "s", u->ops_dest);
+	else
+		ui_message(u, false, "%s %zu message%s to %s.", verb, m->id, s, u->ops_dest);
+}
+
+void
+ui_ops_result(struct ui *u, struct ui_msg *m)
+{
+	if (!m->req || m->req != u->ops_req)
+		return;
+	u->ops_done = m->id;
+	u->ops_total = m->total;
+	u->dirty = true;
+	if (m->payload)
+		ops_end(u, m);
 }

@@ -266,24 +266,13 @@ fn_tag_prefix(struct ui *u)
 	ui_message(u, false, "tag-");
 }
 
-static void
-sync_done(struct ui *u, bool quiet)
-{
-	struct qu_err err = {0};
-	long n = app_view_expunge(u->view, &err);
-	if (n < 0)
-		ui_message(u, true, "%s", err.msg);
-	else if (!quiet)
-		ui_message(u, false, "%ld deleted.", n);
-	ui_index_fix_cursor(u);
-}
-
+/* `$`: the files go on a worker (SPEC §8), the rows when it reports. */
 static void
 fn_sync(struct ui *u)
 {
 	if (ui_folder_read_only(u)) /* folders: an mbox */
 		return;
-	sync_done(u, false);
+	ui_ops_start(u, APP_OPS_EXPUNGE, NULL, 0, NULL, NULL);
 }
 
 void
@@ -388,12 +377,7 @@ search_from(struct ui *u, bool back)
 		ui_pager_search(u, u->search, true);
 		return;
 	}
-	struct qu_err err = {0};
-	size_t row = app_view_search(u->view, u->search, u->cursor, !back, &err);
-	if (row == SIZE_MAX)
-		ui_message(u, true, "%s", err.msg[0] ? err.msg : "Not found.");
-	else
-		ui_index_goto(u, row);
+	ui_index_search(u, u->search, back);
 }
 
 static void
@@ -458,6 +442,8 @@ fn_tag_pattern(struct ui *u)
 	ui_ask(u, "Tag messages matching: ", tag_pattern_answer, false);
 }
 
+/* s, C (and ; s, ; C): the ids are taken now, the files are written on a
+ * worker (SPEC §8), and moved rows leave the view when it reports. */
 static void
 transfer(struct ui *u, const char *a, bool move)
 {
@@ -471,8 +457,6 @@ transfer(struct ui *u, const char *a, bool move)
 	}
 	bool prefix = u->tag_prefix;
 	u->tag_prefix = false;
-	size_t done = 0;
-	/* Ids first: moving changes the rows. */
 	size_t n = nrows(u), *ids = xmalloc((n + 1) * sizeof *ids), k = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct app_row r;
@@ -480,19 +464,9 @@ transfer(struct ui *u, const char *a, bool move)
 			(prefix ? (r.flags & APP_MSG_TAGGED) != 0 : r.id == u->cursor_id))
 			ids[k++] = r.id;
 	}
-	for (size_t i = 0; i < k; i++) {
-		if (app_view_transfer(u->view, ids[i], dest, move, &err) < 0) {
-			ui_message(u, true, "%s", err.msg);
-			break;
-		}
-		done++;
-	}
+	ui_ops_start(u, move ? APP_OPS_MOVE : APP_OPS_COPY, ids, k, dest, a);
 	free(ids);
-	if (done)
-		ui_message(u, false, "%s %zu message%s to %s.", move ? "Moved" : "Copied", done,
-			done == 1 ? "" : "s", a);
 	free(dest);
-	ui_index_fix_cursor(u);
 }
 
 static void

@@ -515,6 +515,14 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	case UI_MSG_VIEWED:
 		ui_viewer_done(u, m);
 		break;
+	/* move, copy, expunge on a worker */
+	case UI_MSG_OPS:
+		ui_ops_result(u, m);
+		break;
+	/* limit and search through the index */
+	case UI_MSG_FTS:
+		ui_fts_result(u, m);
+		break;
 	}
 }
 
@@ -893,6 +901,8 @@ ui_free(struct ui *u)
 	free(u->folder);
 	free(u->root);
 	free(u->search);
+	free(u->ops_dest); /* move, copy, expunge */
+	free(u->fts_pattern); /* limit and search through the index */
 	free(u->index_format);
 	free(u->date_format);
 	free(u->editor);

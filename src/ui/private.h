@@ -38,6 +38,12 @@ enum ui_msg_kind {
 	/* attachments: a copiousoutput viewer's output, marked lines
 	 * (payload: qu_buf; viewer.c) */
 	UI_MSG_VIEWED,
+	/* move, copy, expunge (index.c): id done of total while it runs;
+	 * the last one carries the job (payload: app_ops), rc and err. */
+	UI_MSG_OPS,
+	/* limit and search through the index (index.c): the files that
+	 * match (payload: app_match), or rc and err */
+	UI_MSG_FTS,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -310,6 +316,18 @@ struct ui {
 	bool forward_tagged;         /* ; f: until the mime_forward question */
 	struct ui_folders fo; /* folders: browser and sidebar */
 	struct ui_viewers *viewers; /* attachments: mailcap viewers (viewer.c) */
+	/* move, copy, expunge on a worker (index.c): the job under way (0
+	 * none), its progress, and the destination as typed, for messages */
+	uint64_t ops_req;
+	enum app_ops_kind ops_kind;
+	uint64_t ops_done, ops_total;
+	char *ops_dest;
+	/* limit and search through the index (index.c): the query under way
+	 * (0 none), what it is for, and its pattern */
+	uint64_t fts_req;
+	enum { UI_FTS_LIMIT, UI_FTS_FORWARD, UI_FTS_BACK } fts_mode;
+	char *fts_pattern;
+	bool fts_fallback; /* free words: the header fields when not indexed */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -370,6 +388,18 @@ size_t ui_index_rows(const struct ui *u);
 void ui_index_sort(struct ui *u, const char *name);
 void ui_index_limit(struct ui *u, const char *pattern);
 void ui_index_status(struct ui *u, char *buf, size_t n);
+/* Moves, copies (dest: a resolved path; shown: as typed) or expunges
+ * (dest, shown NULL) on a worker, progress in the status line; false
+ * (after a message) when another job runs or the plan fails. */
+bool ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n,
+	const char *dest, const char *shown);
+/* A job's progress or end (UI_MSG_OPS) into the view. */
+void ui_ops_result(struct ui *u, struct ui_msg *m);
+/* `/`, `?` and `n` from the cursor: with full-text terms through the
+ * index on a worker, else at once. */
+void ui_index_search(struct ui *u, const char *pattern, bool back);
+/* The index's answer (UI_MSG_FTS) applied as the limit or the search. */
+void ui_fts_result(struct ui *u, struct ui_msg *m);
 
 /* pager.c */
 void ui_pager_open(struct ui *u, size_t id);

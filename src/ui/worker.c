@@ -62,6 +62,10 @@ ui_msg_free(struct ui_msg *m)
 	else if ((m->kind == UI_MSG_LOADED || m->kind == UI_MSG_VIEWED) && m->payload) {
 		qu_buf_clear(m->payload);
 		free(m->payload);
+	} else if (m->kind == UI_MSG_OPS) { /* move, copy, expunge */
+		app_ops_free(m->payload);
+	} else if (m->kind == UI_MSG_FTS) { /* limit, search through the index */
+		app_match_free(m->payload);
 	} else if (m->kind == UI_MSG_FOLDERS && m->payload) { /* folders */
 		app_local_folders_clear(m->payload);
 		free(m->payload);

@@ -1,0 +1,231 @@
+/*
+ * Folder jobs for a worker (folder_ops.c: move, copy, expunge planned on
+ * the view's thread, run without it, applied back) and full-text answers
+ * given to a view (app_match: files by unique name).
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "app/app.h"
+
+static char *base, *dir, *dest;
+
+static void
+put(const char *md, int i, const char *flags)
+{
+	char *path = xasprintf("%s/cur/%d.M%dP1.test:2,%s", md, 1800000000 + i, i, flags);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "From: a@x\nSubject: s%d\nDate: Mon, 2 Nov 2026 %02d:00:00 +0000\n\nbody %d\n", i,
+		i, i);
+	fclose(f);
+	free(path);
+}
+
+static size_t
+count(const char *md)
+{
+	size_t n = 0;
+	const char *subs[] = {"cur", "new"};
+	for (size_t s = 0; s < 2; s++) {
+		char *d = xasprintf("%s/%s", md, subs[s]);
+		DIR *dp = opendir(d);
+		struct dirent *e;
+		while (dp && (e = readdir(dp)))
+			n += e->d_name[0] != '.';
+		if (dp)
+			closedir(dp);
+		free(d);
+	}
+	return n;
+}
+
+static void
+add_batch(void *ctx, struct app_view_batch *b)
+{
+	app_view_add(ctx, b);
+}
+
+static struct app_view *
+open_view(void)
+{
+	struct qu_err err = {0};
+	struct app_view *v = app_view_new(dir, &err);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(app_view_scan(dir, NULL, add_batch, v, &err), 0);
+	return v;
+}
+
+static void
+setup(void)
+{
+	char tmpl[] = "/tmp/quail-ops-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	base = xstrdup(tmpl);
+	dir = xasprintf("%s/INBOX", tmpl);
+	dest = xasprintf("%s/Archive", tmpl);
+	char *cmd = xasprintf("mkdir -p '%s/cur' '%s/new' '%s/tmp'", dir, dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	for (int i = 0; i < 6; i++)
+		put(dir, i, i % 2 ? "FS" : "S");
+}
+
+static void
+teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", base);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(dir);
+	free(dest);
+	free(base);
+}
+
+static size_t progress_calls;
+
+static void
+on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	ck_assert_uint_le(done, total);
+	progress_calls++;
+}
+
+START_TEST(test_move_copy_expunge)
+{
+	struct app_view *v = open_view();
+	struct qu_err err = {0};
+	size_t ids[] = {0, 2, 4};
+	struct app_ops *o = app_ops_new(v, APP_OPS_MOVE, ids, 3, dest, &err);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(app_ops_total(o), 3);
+	/* The view is untouched until the job is applied. */
+	progress_calls = 0;
+	ck_assert_int_eq(app_ops_run(o, NULL, on_progress, NULL, &err), 0);
+	ck_assert_uint_eq(progress_calls, 3);
+	ck_assert_uint_eq(app_view_total(v), 6);
+	ck_assert_uint_eq(count(dir), 3);
+	ck_assert_uint_eq(count(dest), 3);
+	ck_assert_uint_eq(app_ops_apply(v, o), 3);
+	ck_assert_uint_eq(app_view_total(v), 3);
+	app_ops_free(o);
+
+	/* A copy leaves the view and the source alone. */
+	struct app_row r;
+	ck_assert(app_view_row(v, 0, &r));
+	o = app_ops_new(v, APP_OPS_COPY, &r.id, 1, dest, &err);
+	ck_assert_int_eq(app_ops_run(o, NULL, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(app_ops_apply(v, o), 0);
+	app_ops_free(o);
+	ck_assert_uint_eq(count(dir), 3);
+	ck_assert_uint_eq(count(dest), 4);
+
+	/* Expunge takes the messages marked deleted. */
+	ck_assert_int_eq(app_view_set_flags(v, r.id, APP_MSG_DELETED, 0, &err), 0);
+	o = app_ops_new(v, APP_OPS_EXPUNGE, NULL, 0, NULL, &err);
+	ck_assert_uint_eq(app_ops_total(o), 1);
+	ck_assert_int_eq(app_ops_run(o, NULL, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(app_ops_apply(v, o), 1);
+	app_ops_free(o);
+	ck_assert_uint_eq(count(dir), 2);
+	ck_assert_uint_eq(app_view_total(v), 2);
+
+	/* Into the folder itself: refused. */
+	ck_assert_ptr_null(app_ops_new(v, APP_OPS_MOVE, &r.id, 1, dir, &err));
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	app_view_free(v);
+}
+END_TEST
+
+START_TEST(test_cancel_keeps_what_was_done)
+{
+	struct app_view *v = open_view();
+	struct qu_err err = {0};
+	size_t ids[] = {0, 1, 2, 3, 4, 5};
+	struct app_ops *o = app_ops_new(v, APP_OPS_MOVE, ids, 6, dest, &err);
+	struct qu_cancel *c = qu_cancel_new();
+	qu_cancel_fire(c);
+	ck_assert_int_eq(app_ops_run(o, c, NULL, NULL, &err), -1);
+	ck_assert(qu_err_canceled(&err));
+	ck_assert_uint_eq(app_ops_done(o), 0);
+	ck_assert_uint_eq(app_ops_apply(v, o), 0);
+	ck_assert_uint_eq(count(dir), 6);
+	app_ops_free(o);
+	qu_cancel_free(c);
+	app_view_free(v);
+}
+END_TEST
+
+START_TEST(test_match_by_unique_name)
+{
+	ck_assert(app_pattern_needs_index("~b word"));
+	ck_assert(app_pattern_needs_index("~s x | body:word"));
+	ck_assert(!app_pattern_needs_index("~s x | ~f y"));
+	ck_assert(!app_pattern_needs_index("word"));
+	ck_assert(app_pattern_full_text("word"));
+	ck_assert(app_pattern_full_text("~s x word"));
+	ck_assert(!app_pattern_full_text("word ~T"));
+	ck_assert(!app_pattern_full_text("all"));
+	ck_assert(!app_pattern_full_text("~s x"));
+	struct app_view *v = open_view();
+	struct qu_err err = {0};
+	/* The index's answer names files with their flags of then: a rename
+	 * since (a flag change) keeps the unique name. */
+	char **paths = xcalloc(2, sizeof *paths);
+	paths[0] = xasprintf("%s/cur/%d.M%dP1.test:2,S", dir, 1800000001, 1);
+	paths[1] = xasprintf("%s/cur/%d.M%dP1.test:2,S", dir, 1800000004, 4);
+	struct app_match *m = app_match_new(paths, 2);
+	ck_assert_uint_eq(app_match_count(m), 2);
+	ck_assert_uint_eq(app_view_search_match(v, m, 0, true), 1);
+	ck_assert_uint_eq(app_view_search_match(v, m, 1, true), 4);
+	ck_assert_uint_eq(app_view_search_match(v, m, 1, false), 4);
+	app_view_limit_match(v, "~b word", m);
+	ck_assert_uint_eq(app_view_count(v), 2);
+	ck_assert_str_eq(app_view_limit_get(v), "~b word");
+	struct app_row r;
+	ck_assert(app_view_row(v, 1, &r));
+	ck_assert_str_eq(r.subject, "s4");
+	ck_assert_int_eq(app_view_limit(v, "all", &err), 0);
+	ck_assert_uint_eq(app_view_count(v), 6);
+	app_view_free(v);
+}
+END_TEST
+
+START_TEST(test_fts_without_index_says_so)
+{
+	char *cache = xasprintf("%s/cache", base);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	struct qu_err err = {0};
+	ck_assert_ptr_null(app_view_fts(dir, "~b word", 0, NULL, &err));
+	ck_assert_int_eq(err.cls, QU_E_NOINPUT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "needs the index"));
+	/* Nothing was created to answer. */
+	ck_assert_int_ne(access(cache, F_OK), 0);
+	free(cache);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("folder_ops");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_move_copy_expunge);
+	tcase_add_test(tc, test_cancel_keeps_what_was_done);
+	tcase_add_test(tc, test_match_by_unique_name);
+	tcase_add_test(tc, test_fts_without_index_says_so);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
