@@ -44,6 +44,9 @@ struct ui_compose {
 	/* A send running on a worker. */
 	bool sending;
 	uint64_t send_req;
+	/* Where the draft is kept while this screen is open, without the
+	 * extension (compose_recover.c); NULL until first kept. */
+	char *keep;
 };
 
 struct ui_compose *ui_compose_new(struct ui *u);
@@ -59,5 +62,21 @@ bool ui_compose_idle(struct ui *u);
 void ui_compose_ask_field(struct ui *u, char which);
 /* Tab in an address prompt: the last address of the list completed. */
 char **ui_complete_addresses(struct ui *u, const char *text, size_t *n);
+
+/* ---- drafts that survive a crash (compose_recover.c) ---- */
+/* Writes the editor's file beside the kept draft (.edit with the header
+ * fields, .body for the text alone) into c->tmp. */
+int ui_draft_keep_edit_file(struct ui_compose *c, bool with_headers, const char *data, size_t n,
+	struct qu_err *err);
+/* Keeps the draft's text as it is now; a failure is shown. */
+void ui_draft_keep_save(struct ui *u);
+/* Removes what was kept (sent, queued, postponed or aborted). */
+void ui_draft_keep_remove(struct ui_compose *c);
+/* The drafts a killed quail left (their .eml paths, owned, when paths). */
+size_t ui_drafts_left(char ***paths);
+/* path is one of them (in the drafts directory). */
+bool ui_draft_is_left(const char *path);
+/* Opens the compose screen on a left draft, which is then removed. */
+void ui_draft_recover(struct ui *u, const char *path);
 
 #endif

@@ -486,6 +486,10 @@ on_postponed(void *ctx, const struct app_postponed *p)
 static void
 recall_path(struct ui *u, const char *path)
 {
+	if (ui_draft_is_left(path)) { /* one a killed quail left */
+		ui_draft_recover(u, path);
+		return;
+	}
 	struct ui_compose *c = ui_compose_new(u);
 	struct qu_err err = {0};
 	if (app_draft_recall(path, &c->d, &err) < 0) {
@@ -498,17 +502,30 @@ recall_path(struct ui *u, const char *path)
 	u->dirty = true;
 }
 
+/* The drafts a killed quail left, listed first: they are the newest. */
+static void
+add_left(struct recall_list *l)
+{
+	char **paths = NULL;
+	size_t n = ui_drafts_left(&paths);
+	for (size_t i = 0; i < n; i++) {
+		l->labels = xgrow(l->labels, &l->alloc, l->n + 1, sizeof *l->labels);
+		l->paths = xrealloc(l->paths, l->alloc * sizeof *l->paths);
+		l->labels[l->n] = xasprintf("(unsent, recovered)  %s", strrchr(paths[i], '/') + 1);
+		l->paths[l->n++] = paths[i];
+	}
+	free(paths);
+}
+
 void
 ui_fn_recall(struct ui *u)
 {
 	u->tag_prefix = false;
 	struct recall_list l = {0};
 	struct qu_err err = {0};
-	if (!u->account) {
-		ui_message(u, true, "No account: no postponed messages.");
-		return;
-	}
-	if (app_postponed_list(u->account, &u->compose_settings, on_postponed, &l, &err) < 0)
+	add_left(&l);
+	if (u->account &&
+		app_postponed_list(u->account, &u->compose_settings, on_postponed, &l, &err) < 0)
 		ui_message(u, true, "%s", err.msg);
 	else if (l.n == 0)
 		ui_message(u, true, "No postponed messages.");

@@ -417,6 +417,9 @@ void ui_fn_quit(struct ui *u);
 void ui_fn_exit(struct ui *u);
 
 /* ---- writing mail (compose*.c) ------------------------------------------ */
+/* Says in the status line when a killed quail left unsent drafts, which
+ * R then offers (compose_recover.c). */
+void ui_drafts_announce(struct ui *u);
 
 /* compose_edit.c: a draft file in a private directory (0700, mkdtemp
  * under $XDG_RUNTIME_DIR, $TMPDIR or /tmp), the file 0600. */
