@@ -60,7 +60,6 @@ ui_compose_free(struct ui *u)
 	free(c->parts);
 	free(c->preview_err);
 	free(c->reply_folder);
-	free(c->reply_file);
 	free(c);
 	u->compose = NULL;
 }

@@ -40,7 +40,6 @@ struct ui_compose {
 	/* The message replied to, flagged R in the view once sent. */
 	char *reply_folder;
 	size_t reply_id;
-	char *reply_file;         /* the draft's, held back while this UI flags it */
 	/* A send running on a worker. */
 	bool sending;
 	uint64_t send_req;
@@ -62,6 +61,13 @@ bool ui_compose_idle(struct ui *u);
 void ui_compose_ask_field(struct ui *u, char which);
 /* Tab in an address prompt: the last address of the list completed. */
 char **ui_complete_addresses(struct ui *u, const char *text, size_t *n);
+
+/* ---- the outbox retried while the UI runs (compose_outbox.c) ---- */
+/* A send queued a message of account a (borrowed from u->cfg): the
+ * outbox is flushed on a worker with back-off until it is empty. */
+void ui_outbox_queued(struct ui *u, const struct cfg_account *a);
+/* A flush's result: true when m was one (and is handled). */
+bool ui_outbox_result(struct ui *u, struct ui_msg *m);
 
 /* ---- drafts that survive a crash (compose_recover.c) ---- */
 /* Writes the editor's file beside the kept draft (.edit with the header
