@@ -123,10 +123,12 @@ ui_outbox_result(struct ui *u, struct ui_msg *m)
 	m->payload = NULL;
 	ob.req = 0;
 	size_t sent = f->res.sent;
-	char before[128] = "";
+	char before[sizeof m->err.msg + 64] = "";
 	if (sent)
 		snprintf(before, sizeof before, "Sent %zu queued message%s; ", sent,
 			sent == 1 ? "" : "s");
+	else if (m->rc < 0) /* why it still waits (refused, no login, ...) */
+		snprintf(before, sizeof before, "%s; ", m->err.msg);
 	if (queued_count() == 0) {
 		ob.due_ms = 0;
 		if (sent)

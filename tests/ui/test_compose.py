@@ -442,6 +442,12 @@ class Compose(UITest):
         outbox = os.path.join(self.tmp, "state", "quail", "outbox")
         kept = [os.path.join(d, f) for d, _, fs in os.walk(outbox) for f in fs]
         self.assertTrue(any("Subject: Hello Carol" in read_text(f) for f in kept), kept)
+        self.assertIn("1 queued: retrying in 30 s.", t.text())
+        # the port still refuses: the UI's retry fails, says why, backs off
+        t.wait_text("1 queued: retrying in 1 min", 45)
+        self.assertIn("127.0.0.1", t.text())
+        kept = [os.path.join(d, f) for d, _, fs in os.walk(outbox) for f in fs]
+        self.assertTrue(any("Subject: Hello Carol" in read_text(f) for f in kept), kept)
         self.quit(t)
 
 
