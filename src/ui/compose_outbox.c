@@ -103,6 +103,13 @@ ui_outbox_timeout(const struct ui *u, int timeout)
 void
 ui_outbox_tick(struct ui *u)
 {
+	static bool announced;
+	if (!announced && !u->scanning) {
+		/* Once the first folder is read, so that its messages do not
+		 * hide the line. */
+		announced = true;
+		ui_drafts_announce(u);
+	}
 	if (!ob.due_ms || ob.req || qu_now_ms() < ob.due_ms || !u->pool)
 		return;
 	struct flush_job *f = xcalloc(1, sizeof *f);

@@ -830,7 +830,6 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 	u->pool = ui_pool_new(2, u->wake[1]);
 	u->reader = app_reader_new();
 	ui_open_folder(u, u->folder);
-	ui_drafts_announce(u); /* drafts a killed quail left (compose_recover.c) */
 	for (size_t i = 0; i < ncommands; i++)
 		ui_command(u, commands[i]);
 	int64_t last_progress = 0;
@@ -843,7 +842,7 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			last_progress = qu_now_ms();
 			u->dirty = true;
 		}
-		ui_outbox_tick(u); /* a queued message's retry, when due */
+		ui_outbox_tick(u); /* a queued message's retry, when due; left drafts */
 		if (u->dirty)
 			ui_draw(u);
 		struct pollfd pf[4] = {

@@ -421,7 +421,9 @@ void ui_fn_exit(struct ui *u);
  * R then offers (compose_recover.c). */
 void ui_drafts_announce(struct ui *u);
 /* The queued mail retried with back-off (compose_outbox.c): the poll
- * timeout shortened to the next retry, and the retry started when due. */
+ * timeout shortened to the next retry, and the retry started when due;
+ * the first tick after the first folder was read also calls
+ * ui_drafts_announce. */
 int ui_outbox_timeout(const struct ui *u, int timeout);
 void ui_outbox_tick(struct ui *u);
 
