@@ -4,7 +4,7 @@
 # "[account NAME]" lines of the account file), Maildir folders under the
 # account's maildir root (--folder, and =FOLDER for -f) and file names.
 
-_quail_commands="ui send queue verify fetch sync list index search parse scan extract serverinfo setup help"
+_quail_commands="ui send queue verify fetch sync list index search addr parse scan extract serverinfo setup help"
 
 _quail_common="--account --config --user --password-command --ca-file --timeout
 --smtp --imap --pop3 -v --verbose --help"
@@ -24,6 +24,7 @@ _quail_options() { # COMMAND: the options it takes
 	extract) echo "-o --output --help" ;;
 	index) echo "--rebuild --config --help" ;;
 	search) echo "--json --limit --sort -f --account --config --help" ;;
+	addr) echo "--json --limit --account --config --help" ;;
 	ui) echo "-f --account --config -e --help" ;;
 	esac
 }

@@ -73,7 +73,7 @@ has() { # "WORDS" WORD...: COMPREPLY must hold every WORD
 	done
 }
 
-has "quail " send fetch sync list index search ui parse scan extract serverinfo setup queue verify help
+has "quail " send fetch sync list index search addr ui parse scan extract serverinfo setup queue verify help
 expect "quail se" send search serverinfo setup
 expect "quail setup --y" --yes
 expect "quail fetch --account " work 163
@@ -87,6 +87,8 @@ expect "quail queue " list flush drop
 expect "quail queue drop " 
 expect "quail serverinfo --protocol " smtp imap pop3
 expect "quail search --sort r" relevance
+expect "quail addr --j" --json
+expect "quail addr --account w" work
 expect "quail send --dsn-ret " hdrs full
 expect "quail fetch --q" --quiet
 expect "quail send -s " 

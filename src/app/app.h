@@ -138,6 +138,10 @@ struct app_send_opts {
 	int dsn_ret;                  /* 0 none, 1 hdrs, 2 full (--dsn-ret) */
 	const char *envid;            /* ENVID */
 	bool queue;                   /* --queue: keep the message when it cannot go now */
+	/* A reply's original (a Maildir file): when the message is queued,
+	 * the outbox entry remembers it and the flush that finally sends the
+	 * message flags it R (compose_send.c flags it at once otherwise). */
+	const char *replied;
 	bool dry_run;                 /* build only: the message goes to *dry (LF) */
 };
 
@@ -1058,6 +1062,8 @@ struct app_draft {
 	char *in_reply_to;   /* "<id>" */
 	char *references;    /* "<a> <b> <id>" (RFC 5322 §3.6.4) */
 	char *reply_file;    /* the message file replied to: flagged R once sent */
+	bool reply_by_caller;/* sent at once, the caller flags reply_file (the UI,
+			      * through its view); queued, the flush does */
 	char *forward_file;  /* a message attached whole as message/rfc822
 			      * (mime_forward), its bytes unchanged */
 	char *postponed;     /* the =Drafts file it was recalled from: removed

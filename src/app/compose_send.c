@@ -281,7 +281,9 @@ after_sent(const struct cfg_account *a, const struct app_compose_settings *s,
 	struct qu_err e;
 	if (!a->imap && record(a, s, msg, &r->record, &e) < 0)
 		warn(rl, "not saved to the Sent folder", &e);
-	if (d->reply_file && compose_flag_replied(d->reply_file, &e) < 0)
+	/* A queued reply is flagged by the flush that sends it (queue.c). */
+	if (d->reply_file && !r->queued && !d->reply_by_caller &&
+		compose_flag_replied(d->reply_file, &e) < 0)
 		warn(rl, "the replied message could not be flagged", &e);
 	if (d->postponed && unlink(d->postponed) < 0 && errno != ENOENT) {
 		qu_err_sys(&e, QU_E_IOERR, errno, "%s", d->postponed);
@@ -317,7 +319,7 @@ app_draft_send(const struct cfg *c, const struct cfg_account *a,
 	if (d->bcc)
 		rcpt[nr++] = d->bcc;
 	struct app_send_opts o = {.raw = true, .to = rcpt, .n_to = nr, .input = msg.data,
-				  .input_len = msg.len};
+				  .input_len = msg.len, .replied = d->reply_file};
 	struct relay rl = {.note = note, .ctx = ctx};
 	int rc = app_send(a, &o, net, relay_note, &rl, NULL, err);
 	r->queued = rl.queued;

@@ -20,6 +20,8 @@
  *     X-Quail-To: <bob@example.com>         one per recipient
  *     X-Quail-DSN: NOTIFY=SUCCESS,FAILURE RET=HDRS ENVID=xtext   (optional)
  *     X-Quail-Queued: 1700000000 451 4.3.0 why it was queued
+ *     X-Quail-Replied: /path/cur/file:2,S   a reply's original (optional):
+ *                                           flagged R once all went out
  *     X-Quail-End: 1                        the message follows
  *
  * These lines are valid header fields, so the file still reads as a
@@ -59,6 +61,7 @@
 #include "app/private.h"
 #include "app/send_private.h"
 #include "app/imap_private.h"
+#include "app/compose_private.h"
 
 #define JOURNAL "outbox"
 #define MAGIC_LINE "X-Quail-Envelope: 1"
@@ -261,7 +264,7 @@ append_clean(struct qu_buf *b, const char *s)
 
 int
 app_outbox_put(const struct cfg_account *a, const struct smtp_envelope *env, const char *reason,
-	       const char *p, size_t n, char **id, struct qu_err *err)
+	       const char *replied, const char *p, size_t n, char **id, struct qu_err *err)
 {
 	char *path = app_outbox_path(a, err);
 	if (!path)
@@ -304,6 +307,13 @@ app_outbox_put(const struct cfg_account *a, const struct smtp_envelope *env, con
 	}
 	qu_buf_printf(&h, "X-Quail-Queued: %" PRId64 " ", (int64_t)time(NULL));
 	append_clean(&h, reason);
+	/* A path with a control character could not be read back: such a
+	 * reply is simply not flagged. */
+	bool clean = replied && *replied;
+	for (const char *c = replied; clean && *c; c++)
+		clean = (unsigned char)*c >= 32 && *c != 0x7f;
+	if (clean)
+		qu_buf_printf(&h, "\nX-Quail-Replied: %s", replied);
 	qu_buf_append_str(&h, "\n" END_FIELD " 1\n");
 	int rc = -1;
 	char *name = NULL;
@@ -340,6 +350,7 @@ struct qmsg {
 	size_t n_rcpt, alloc;
 	char *queued_why;
 	int64_t queued;
+	char *replied; /* X-Quail-Replied, or NULL */
 	unsigned notify;
 	enum smtp_dsn_ret ret;
 	char *envid;
@@ -362,6 +373,7 @@ qmsg_free(struct qmsg *q)
 	free(q->state);
 	free(q->reason);
 	free(q->queued_why);
+	free(q->replied);
 	free(q->envid);
 	store_unmap(&q->map);
 }
@@ -448,6 +460,9 @@ parse_envelope(struct qmsg *q)
 			q->n_rcpt++;
 		} else if (qu_mem_eq_ci(l, kl, "X-Quail-DSN")) {
 			parse_dsn(q, v, vn);
+		} else if (qu_mem_eq_ci(l, kl, "X-Quail-Replied")) {
+			free(q->replied);
+			q->replied = vn ? xstrndup(v, vn) : NULL;
 		} else if (qu_mem_eq_ci(l, kl, "X-Quail-Queued")) {
 			char *s = xstrndup(v, vn);
 			char *sp = strchr(s, ' ');
@@ -769,6 +784,19 @@ set_state(struct qmsg *q, const char *addr, const char *st, const char *why)
 		}
 }
 
+/* A queued reply went out: only now is its original answered. */
+static void
+flag_replied(struct flush *f, const struct qmsg *q)
+{
+	struct qu_err e;
+	if (!q->replied || compose_flag_replied(q->replied, &e) == 0 || !f->note)
+		return;
+	char *w = xasprintf("the message was sent, but the replied message could not be "
+			    "flagged: %s", e.msg);
+	f->note(f->ctx, APP_SEND_WARNING, q->id, w);
+	free(w);
+}
+
 static void
 flush_done(void *ctx, const struct smtp_msg *m, const struct smtp_result *r)
 {
@@ -806,6 +834,7 @@ flush_done(void *ctx, const struct smtp_msg *m, const struct smtp_result *r)
 			/* The server has it for everyone: out of the outbox. */
 			unlink(q->path);
 			f->res->sent++;
+			flag_replied(f, q);
 		} else {
 			journal_add(f, q, "ok", reason, ok, nok);
 			if (count_state(q, "pending"))

@@ -36,6 +36,7 @@ struct outgoing {
 	char *env_from;
 	char **rcpt;
 	size_t n_rcpt, alloc;
+	const char *replied; /* o->replied, for the outbox; borrowed */
 };
 
 static void
@@ -396,7 +397,7 @@ queue_it(const struct cfg_account *a, const struct smtp_envelope *env, const cha
 	 const struct outgoing *g, app_send_note_fn note, void *ctx, struct qu_err *err)
 {
 	char *id = NULL;
-	if (app_outbox_put(a, env, reason, g->msg.data, g->msg.len, &id, err) < 0)
+	if (app_outbox_put(a, env, reason, g->replied, g->msg.data, g->msg.len, &id, err) < 0)
 		return -1;
 	if (note)
 		note(ctx, APP_SEND_QUEUED, id, reason);
@@ -531,6 +532,7 @@ app_send(const struct cfg_account *a, const struct app_send_opts *o, const struc
 	struct outgoing g;
 	memset(&g, 0, sizeof g);
 	qu_buf_init(&g.msg, SIZE_MAX);
+	g.replied = o->replied;
 	int rc = compose(a, o, &g, o->dry_run, note, ctx, err);
 	if (rc == 0 && o->dry_run) {
 		/* Handed over, not copied: a big attachment is in memory once. */

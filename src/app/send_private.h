@@ -40,8 +40,10 @@ char *app_result_reason(const struct smtp_result *r);
 char *app_outbox_path(const struct cfg_account *a, struct qu_err *err);
 
 /* Stores the message with its envelope in the outbox (queue.c describes
- * the format); *id (may be NULL) gets its id. Errors: CONFIG, IOERR. */
+ * the format); replied (may be NULL) is the Maildir file to flag R once
+ * the message went out; *id (may be NULL) gets its id. Errors: CONFIG,
+ * IOERR. */
 int app_outbox_put(const struct cfg_account *a, const struct smtp_envelope *env, const char *reason,
-		   const char *p, size_t n, char **id, struct qu_err *err);
+		   const char *replied, const char *p, size_t n, char **id, struct qu_err *err);
 
 #endif

@@ -20,6 +20,7 @@ static const struct cli_command *const commands[] = {
 	&cli_extract,
 	&cli_index,
 	&cli_search,
+	&cli_addr, /* quail addr: the address book */
 	/* quail setup (SPEC §11) */
 	&cli_setup,
 };

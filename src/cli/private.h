@@ -33,6 +33,7 @@ extern const struct cli_command cli_extract;
 extern const struct cli_command cli_index;
 extern const struct cli_command cli_search;
 extern const struct cli_command cli_setup; /* quail setup (SPEC §11) */
+extern const struct cli_command cli_addr;  /* quail addr: the address book */
 
 /* Loads the configuration file (path, else the default; a file named or
  * in QUAIL_CONFIG must exist). Returns an owned struct or NULL with err

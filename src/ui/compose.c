@@ -53,13 +53,13 @@ ui_compose_free(struct ui *u)
 		return;
 	app_draft_clear(&c->d);
 	ui_tmp_remove(&c->tmp);
+	ui_draft_keep_remove(c);
 	remove_attach_dir(&c->fwd);
 	qu_buf_clear(&c->preview);
 	qu_buf_clear(&c->pending);
 	free(c->parts);
 	free(c->preview_err);
 	free(c->reply_folder);
-	free(c->reply_file);
 	free(c);
 	u->compose = NULL;
 }
@@ -118,6 +118,7 @@ ui_compose_rebuild(struct ui *u)
 		c->preview_err = xstrdup(err.msg);
 	else
 		app_message_parts(c->preview.data ? c->preview.data : "", c->preview.len, on_part, c);
+	ui_draft_keep_save(u); /* every change is kept: a crash loses nothing */
 	u->dirty = true;
 }
 
@@ -159,7 +160,7 @@ ui_compose_edit(struct ui *u, bool with_headers, bool initial)
 		app_draft_text(&c->d, &text);
 	else
 		qu_buf_append(&text, c->d.body ? c->d.body : "", c->d.body ? c->d.body_len : 0);
-	int rc = ui_tmp_create(&c->tmp, "draft.eml", text.data ? text.data : "", text.len, &err);
+	int rc = ui_draft_keep_edit_file(c, with_headers, text.data ? text.data : "", text.len, &err);
 	qu_buf_clear(&text);
 	if (rc < 0) {
 		ui_message(u, true, "%s", err.msg);

@@ -40,10 +40,12 @@ struct ui_compose {
 	/* The message replied to, flagged R in the view once sent. */
 	char *reply_folder;
 	size_t reply_id;
-	char *reply_file;         /* the draft's, held back while this UI flags it */
 	/* A send running on a worker. */
 	bool sending;
 	uint64_t send_req;
+	/* Where the draft is kept while this screen is open, without the
+	 * extension (compose_recover.c); NULL until first kept. */
+	char *keep;
 };
 
 struct ui_compose *ui_compose_new(struct ui *u);
@@ -59,5 +61,28 @@ bool ui_compose_idle(struct ui *u);
 void ui_compose_ask_field(struct ui *u, char which);
 /* Tab in an address prompt: the last address of the list completed. */
 char **ui_complete_addresses(struct ui *u, const char *text, size_t *n);
+
+/* ---- the outbox retried while the UI runs (compose_outbox.c) ---- */
+/* A send queued a message of account a (borrowed from u->cfg): the
+ * outbox is flushed on a worker with back-off until it is empty. */
+void ui_outbox_queued(struct ui *u, const struct cfg_account *a);
+/* A flush's result: true when m was one (and is handled). */
+bool ui_outbox_result(struct ui *u, struct ui_msg *m);
+
+/* ---- drafts that survive a crash (compose_recover.c) ---- */
+/* Writes the editor's file beside the kept draft (.edit with the header
+ * fields, .body for the text alone) into c->tmp. */
+int ui_draft_keep_edit_file(struct ui_compose *c, bool with_headers, const char *data, size_t n,
+	struct qu_err *err);
+/* Keeps the draft's text as it is now; a failure is shown. */
+void ui_draft_keep_save(struct ui *u);
+/* Removes what was kept (sent, queued, postponed or aborted). */
+void ui_draft_keep_remove(struct ui_compose *c);
+/* The drafts a killed quail left (their .eml paths, owned, when paths). */
+size_t ui_drafts_left(char ***paths);
+/* path is one of them (in the drafts directory). */
+bool ui_draft_is_left(const char *path);
+/* Opens the compose screen on a left draft, which is then removed. */
+void ui_draft_recover(struct ui *u, const char *path);
 
 #endif

@@ -320,12 +320,10 @@ send_go(struct ui *u)
 	struct app_draft *d = &c->d;
 	/* The replied message in the view is flagged R here after the send
 	 * (which renames its file and updates its row); the draft's
-	 * reply_file is for a message no longer shown. */
-	if (c->reply_folder && u->folder && strcmp(c->reply_folder, u->folder) == 0 && d->reply_file) {
-		free(c->reply_file);
-		c->reply_file = d->reply_file;
-		d->reply_file = NULL;
-	}
+	 * reply_file is for a message no longer shown. A queued reply is
+	 * flagged by the flush that finally sends it (the outbox keeps the
+	 * file's name). */
+	d->reply_by_caller = c->reply_folder && u->folder && strcmp(c->reply_folder, u->folder) == 0;
 	struct send_job *s = xcalloc(1, sizeof *s);
 	s->cfg = u->cfg;
 	s->account = app_identity_for_from(u->cfg, u->account, d->from);
@@ -372,6 +370,8 @@ mark_replied(struct ui *u, struct ui_compose *c)
 void
 ui_compose_sent(struct ui *u, struct ui_msg *m)
 {
+	if (ui_outbox_result(u, m)) /* a retry of the outbox */
+		return;
 	struct send_job *s = m->payload;
 	m->payload = NULL;
 	if (m->kind == UI_MSG_NOTE) {
@@ -388,10 +388,6 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 			ui_message(u, false, "Message bounced.");
 	} else if (c && c->send_req == m->req) {
 		c->sending = false;
-		if (m->rc < 0 && c->reply_file && !c->d.reply_file) {
-			c->d.reply_file = c->reply_file; /* kept for P and another y */
-			c->reply_file = NULL;
-		}
 		if (m->rc < 0) {
 			/* The draft stays on the compose screen: nothing lost. */
 			if (m->err.cls == QU_E_CANCELED)
@@ -400,10 +396,14 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 				ui_message(u, true, "%s", m->err.msg);
 		} else {
 			bool queued = s->sent.queued;
-			mark_replied(u, c);
+			if (!queued)
+				mark_replied(u, c);
+			const struct cfg_account *acct = s->sent.account;
 			ui_compose_close(u);
-			ui_message(u, false, queued ? "Message queued: it goes out with the next flush."
-						  : "Mail sent.");
+			if (queued)
+				ui_outbox_queued(u, acct); /* retried while the UI runs */
+			else
+				ui_message(u, false, "Mail sent.");
 		}
 	}
 	app_draft_sent_clear(&s->sent);
@@ -486,6 +486,10 @@ on_postponed(void *ctx, const struct app_postponed *p)
 static void
 recall_path(struct ui *u, const char *path)
 {
+	if (ui_draft_is_left(path)) { /* one a killed quail left */
+		ui_draft_recover(u, path);
+		return;
+	}
 	struct ui_compose *c = ui_compose_new(u);
 	struct qu_err err = {0};
 	if (app_draft_recall(path, &c->d, &err) < 0) {
@@ -498,17 +502,30 @@ recall_path(struct ui *u, const char *path)
 	u->dirty = true;
 }
 
+/* The drafts a killed quail left, listed first: they are the newest. */
+static void
+add_left(struct recall_list *l)
+{
+	char **paths = NULL;
+	size_t n = ui_drafts_left(&paths);
+	for (size_t i = 0; i < n; i++) {
+		l->labels = xgrow(l->labels, &l->alloc, l->n + 1, sizeof *l->labels);
+		l->paths = xrealloc(l->paths, l->alloc * sizeof *l->paths);
+		l->labels[l->n] = xasprintf("(unsent, recovered)  %s", strrchr(paths[i], '/') + 1);
+		l->paths[l->n++] = paths[i];
+	}
+	free(paths);
+}
+
 void
 ui_fn_recall(struct ui *u)
 {
 	u->tag_prefix = false;
 	struct recall_list l = {0};
 	struct qu_err err = {0};
-	if (!u->account) {
-		ui_message(u, true, "No account: no postponed messages.");
-		return;
-	}
-	if (app_postponed_list(u->account, &u->compose_settings, on_postponed, &l, &err) < 0)
+	add_left(&l);
+	if (u->account &&
+		app_postponed_list(u->account, &u->compose_settings, on_postponed, &l, &err) < 0)
 		ui_message(u, true, "%s", err.msg);
 	else if (l.n == 0)
 		ui_message(u, true, "No postponed messages.");

@@ -850,6 +850,7 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			last_progress = qu_now_ms();
 			u->dirty = true;
 		}
+		ui_outbox_tick(u); /* a queued message's retry, when due; left drafts */
 		if (u->dirty)
 			ui_draw(u);
 		struct pollfd pf[4] = {
@@ -863,6 +864,7 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 		if (u->esc)
 			timeout = 1000;
 		timeout = ui_folders_timeout(u, timeout); /* folders: new mail */
+		timeout = ui_outbox_timeout(u, timeout);  /* the outbox retried */
 		int n = poll(pf, 4, timeout);
 		if (n < 0 && errno != EINTR)
 			break;

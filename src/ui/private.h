@@ -452,6 +452,15 @@ void ui_fn_quit(struct ui *u);
 void ui_fn_exit(struct ui *u);
 
 /* ---- writing mail (compose*.c) ------------------------------------------ */
+/* Says in the status line when a killed quail left unsent drafts, which
+ * R then offers (compose_recover.c). */
+void ui_drafts_announce(struct ui *u);
+/* The queued mail retried with back-off (compose_outbox.c): the poll
+ * timeout shortened to the next retry, and the retry started when due;
+ * the first tick after the first folder was read also calls
+ * ui_drafts_announce. */
+int ui_outbox_timeout(const struct ui *u, int timeout);
+void ui_outbox_tick(struct ui *u);
 
 /* compose_edit.c: a draft file in a private directory (0700, mkdtemp
  * under $XDG_RUNTIME_DIR, $TMPDIR or /tmp), the file 0600. */

@@ -76,7 +76,7 @@ class Compose(UITest):
                "XDG_RUNTIME_DIR": os.path.join(self.tmp, "run"),
                "XDG_STATE_HOME": os.path.join(self.tmp, "state"),
                "QUAIL_TEST_EDITOR_DIR": self.ed, "VISUAL": "false", "EDITOR": "false"}
-        os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
+        os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
         self.term = test_ui.Term([test_ui.QUAIL, "-f", "=INBOX"], self.rows, self.cols, env=env)
         self.term.wait(lambda t: "---Quail:" in t.text() and "Lunch plans" in t.text(), 20,
                        "the index")
@@ -96,9 +96,11 @@ class Compose(UITest):
         info = self.info(0)
         self.assertEqual(info["mode"], 0o600)
         self.assertEqual(info["dirmode"], 0o700)
-        self.assertTrue(info["path"].startswith(os.path.join(self.tmp, "run", "quail-")))
-        self.assertFalse(os.path.exists(info["path"]), "the draft file is removed")
-        self.assertFalse(os.path.exists(os.path.dirname(info["path"])), "and its directory")
+        drafts = os.path.join(self.tmp, "state", "quail", "drafts")
+        self.assertEqual(os.path.dirname(info["path"]), drafts)
+        self.assertFalse(os.path.exists(info["path"]), "the editor's file is removed")
+        self.assertEqual([f[-4:] for f in os.listdir(drafts)], [".eml"],
+                         "the draft is kept while the screen is open")
         # the MIME structure of what would be sent
         self.assertIn("text/plain", t.text())
         t.send("q")
@@ -111,6 +113,36 @@ class Compose(UITest):
         t.send("y")
         t.wait_text("Message aborted.", 5)
         self.assertIn("---Quail:", t.text())
+        self.assertEqual(os.listdir(drafts), [], "an aborted draft is not kept")
+        self.quit(t)
+
+    def test_killed_compose_recovered(self):
+        drafts = os.path.join(self.tmp, "state", "quail", "drafts")
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "carol@example.org", "Hello Carol")
+        kept = os.listdir(drafts)
+        self.assertEqual(len(kept), 1, kept)
+        self.assertEqual(os.stat(drafts).st_mode & 0o777, 0o700)
+        self.assertEqual(os.stat(os.path.join(drafts, kept[0])).st_mode & 0o777, 0o600)
+        self.assertIn("Hi Carol,\nsee you.\n", read_text(os.path.join(drafts, kept[0])))
+        t.close()  # kill -9 while the compose screen shows
+        self.assertEqual(t.status, -9)
+        self.edit({"unchanged": True})
+        t = self.start_ui()
+        t.wait_text("1 unsent draft from an earlier run: R recovers it.", 10)
+        t.send("R")
+        self.compose_screen(t, "carol@example.org", "Hello Carol")
+        self.assertNotIn(kept[0], os.listdir(drafts), "the recovered file is kept anew")
+        self.assertEqual(len(os.listdir(drafts)), 1)
+        t.send("E")  # the text came back too
+        t.wait(lambda t: os.path.exists(os.path.join(self.ed, "got-1")), 10, "the editor")
+        self.assertIn("Hi Carol,\nsee you.\n", self.got(1))
+        self.assertIn("Subject: Hello Carol\n", self.got(1))
+        self.compose_screen(t, "Hello Carol")
+        t.send("P")
+        t.wait_text("Message postponed.", 10)
+        self.assertEqual(os.listdir(drafts), [], "a postponed draft is not kept here")
         self.quit(t)
 
     def test_resize_while_editing(self):
@@ -408,6 +440,12 @@ class Compose(UITest):
         t.wait_text("Message queued", 30)
         self.assertIn("---Quail:", t.text())
         outbox = os.path.join(self.tmp, "state", "quail", "outbox")
+        kept = [os.path.join(d, f) for d, _, fs in os.walk(outbox) for f in fs]
+        self.assertTrue(any("Subject: Hello Carol" in read_text(f) for f in kept), kept)
+        self.assertIn("1 queued: retrying in 30 s.", t.text())
+        # the port still refuses: the UI's retry fails, says why, backs off
+        t.wait_text("1 queued: retrying in 1 min", 45)
+        self.assertIn("127.0.0.1", t.text())
         kept = [os.path.join(d, f) for d, _, fs in os.walk(outbox) for f in fs]
         self.assertTrue(any("Subject: Hello Carol" in read_text(f) for f in kept), kept)
         self.quit(t)
