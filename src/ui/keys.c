@@ -806,6 +806,7 @@ static const struct ui_binding table[] = {
 	{I, 'd', "d", "delete-message", fn_delete},
 	{I, 'u', "u", "undelete-message", fn_undelete},
 	{I, '$', "$", "sync-mailbox", fn_sync},
+	{I, ESC('$'), "Esc-$", "sync-account", ui_fn_sync_account}, /* background sync */
 	{I, 's', "s", "save-message", fn_save},
 	{I, 'C', "C", "copy-message", fn_copy},
 	{I, 't', "t", "tag-entry", fn_tag},
@@ -1104,6 +1105,8 @@ ui_command(struct ui *u, const char *line)
 		change_answer(u, arg);
 	else if (strcmp(cmd, "sync") == 0 || strcmp(cmd, "sync-mailbox") == 0)
 		fn_sync(u);
+	else if (strcmp(cmd, "sync-account") == 0) /* background sync */
+		ui_fn_sync_account(u);
 	else if (strcmp(cmd, "quit") == 0 || strcmp(cmd, "q") == 0)
 		ui_fn_quit(u);
 	else if (strcmp(cmd, "exit") == 0)

@@ -38,6 +38,8 @@ enum ui_msg_kind {
 	/* attachments: a copiousoutput viewer's output, marked lines
 	 * (payload: qu_buf; viewer.c) */
 	UI_MSG_VIEWED,
+	/* background sync: app_sync ended (rc, err; payload: sync.c's) */
+	UI_MSG_SYNCED,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -247,6 +249,24 @@ struct ui_folders {
 	bool ro;
 };
 
+/* background sync (sync.c): app_sync on a worker, one at a time, and
+ * the IDLE session that asks for it. */
+struct ui_sync {
+	/* [ui] sync_on_open, sync_interval, sync_all, sync_idle */
+	bool no_on_open, no_idle, all, interval_set;
+	unsigned interval_s;     /* 0: no timed sync */
+	int64_t next_ms;         /* the next timed sync */
+	uint64_t req;            /* the sync running; 0 none */
+	bool queued;             /* asked again while it ran */
+	bool canceled;
+	bool reload;             /* the open folder's files changed */
+	char what[256];          /* the folder being synced, for the status */
+	char *keep;              /* after a reload: the cursor's file name */
+	struct app_imap_live *live; /* IDLE on the open folder, or NULL */
+	char *live_folder;       /* the folder selected there */
+	bool live_ready;         /* its SELECT is done: events are news */
+};
+
 struct ui {
 	struct ui_pool *pool;
 	/* [ui] settings (config.c) */
@@ -310,6 +330,7 @@ struct ui {
 	bool forward_tagged;         /* ; f: until the mime_forward question */
 	struct ui_folders fo; /* folders: browser and sidebar */
 	struct ui_viewers *viewers; /* attachments: mailcap viewers (viewer.c) */
+	struct ui_sync sync; /* background sync (sync.c) */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -533,6 +554,37 @@ void ui_sidebar_open(struct ui *u);
  * from column left on, and ui_term_cols is what is left of COLS. */
 void ui_term_left(int left);
 int ui_term_cols(void);
+
+/* ---- background sync: sync.c ------------------------------------------ */
+
+/* True when the account has an imap server (and the workers run). */
+bool ui_sync_enabled(const struct ui *u);
+/* Once the terminal and workers are up: opens the IDLE session and runs
+ * the first sync ([ui] sync_on_open). */
+void ui_sync_start(struct ui *u);
+/* Runs a sync of the open folder (every folder with sync_all), or
+ * queues one (once) when one runs. */
+void ui_sync_request(struct ui *u);
+/* sync-account: the function bound to Esc-$ and `:sync-account`. */
+void ui_fn_sync_account(struct ui *u);
+/* ^G: cancels the running sync; false when none runs. */
+bool ui_sync_cancel(struct ui *u);
+/* A sync's result (UI_MSG_SYNCED). */
+void ui_sync_done(struct ui *u, struct ui_msg *m);
+void ui_sync_payload_free(void *payload);
+/* After rows of the open folder came: the cursor back on the message it
+ * was on before a reload. */
+void ui_sync_rows_added(struct ui *u);
+/* Before each poll: timed syncs, a reload, the status; returns the
+ * poll timeout to use. */
+int ui_sync_tick(struct ui *u, int timeout);
+/* The IDLE session's descriptor to poll, or -1; its replies. */
+int ui_sync_fd(const struct ui *u);
+void ui_sync_read_live(struct ui *u);
+/* Quitting: cancels the sync, closes the IDLE session. */
+void ui_sync_stop(struct ui *u);
+/* [ui] keys of sync: 1 taken, 0 not ours, -1 a bad value (*why). */
+int ui_sync_config(struct ui *u, const char *key, const char *value, const char **why);
 
 /* ==== text helpers (see uitext.h) ======================================= */
 

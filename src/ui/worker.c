@@ -62,6 +62,8 @@ ui_msg_free(struct ui_msg *m)
 	else if ((m->kind == UI_MSG_LOADED || m->kind == UI_MSG_VIEWED) && m->payload) {
 		qu_buf_clear(m->payload);
 		free(m->payload);
+	} else if (m->kind == UI_MSG_SYNCED) { /* background sync */
+		ui_sync_payload_free(m->payload);
 	} else if (m->kind == UI_MSG_FOLDERS && m->payload) { /* folders */
 		app_local_folders_clear(m->payload);
 		free(m->payload);

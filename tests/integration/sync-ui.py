@@ -1,0 +1,86 @@
+"""Drives quail's UI for sync-ui.sh: the background sync of the open folder.
+
+Usage: sync-ui.py QUAIL UI_TEST_DIR FX_DIR STEP_DIR. Between steps it
+waits for the shell to act on the server: it writes STEP_DIR/NAME.ready
+and waits for STEP_DIR/NAME.done. Prints "measure KEY MS" lines; exits 0
+when every step saw what it should. Every wait is bounded.
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, sys.argv[2])
+from harness import Term  # noqa: E402
+
+quail, ui, fx, steps = sys.argv[1:5]
+
+
+def handshake(t, name, timeout=120):
+    open(os.path.join(steps, name + ".ready"), "w").close()
+    end = time.monotonic() + timeout
+    while not os.path.exists(os.path.join(steps, name + ".done")):
+        if time.monotonic() > end:
+            raise AssertionError("the shell did not do " + name)
+        t.pump(0.1)
+
+
+def rows_with(t, s):
+    return [line for line in t.screen.display[:-1] if s in line]
+
+
+def flagged(t, s):
+    r = rows_with(t, s)
+    return bool(r) and "!" in r[0][:10]
+
+
+def status(t):
+    return t.line(t.rows - 1)
+
+
+def now_ms():
+    return int(time.monotonic() * 1000)
+
+
+t = Term([quail, "-f", "=INBOX"], 24, 100, env={"HOME": fx})
+try:
+    # 1. sync_on_open brings the server's 5 messages without a key.
+    t.wait(lambda t: len(rows_with(t, "(seed 1)")) == 5, 30, "5 synced rows")
+    t.wait(lambda t: "sync: +5" in status(t), 10, "the sync result")
+    # 2. a delivery on the server: IDLE asks for a sync, the row shows.
+    handshake(t, "deliver")
+    t0 = now_ms()
+    t.wait(lambda t: rows_with(t, "Live delivery"), 10, "the delivered message (IDLE)")
+    print("measure idle_to_row_ms %d" % (now_ms() - t0))
+    # 3. a flag set on the server shows after :sync-account.
+    t.wait(lambda t: "syncing" not in status(t), 20, "the sync ended")
+    handshake(t, "flag")
+    if flagged(t, "m 3 (seed 1)"):
+        raise AssertionError("flagged before the sync")
+    t.send(":sync-account\r")
+    t.wait(lambda t: flagged(t, "m 3 (seed 1)"), 10, "the flag from the server")
+    # 4. ^G stops a long sync, the status says so.
+    t.wait(lambda t: "syncing" not in status(t), 20, "the sync ended")
+    handshake(t, "many")
+    t.send(":sync-account\r")
+    t.wait(lambda t: "syncing INBOX" in status(t), 10, "syncing INBOX...")
+    t.pump(0.3)
+    t0 = now_ms()
+    t.send("\x07")
+    t.wait(lambda t: "canceled." in status(t), 5, "the sync canceled")
+    print("measure cancel_ms %d" % (now_ms() - t0))
+    print("status after ^G: %s" % status(t).strip())
+    # 5. quitting while a sync runs: canceled, the UI ends within a second.
+    t.send(":sync-account\r")
+    t.wait(lambda t: "syncing INBOX" in status(t), 10, "syncing again")
+    t.pump(0.3)
+    t0 = now_ms()
+    t.send("q")
+    rc = t.wait_exit(10)
+    print("measure quit_ms %d" % (now_ms() - t0))
+    sys.exit(rc)
+except AssertionError as e:
+    print(e)
+    print("--- screen:\n" + t.text())
+    sys.exit(1)
+finally:
+    t.close()
