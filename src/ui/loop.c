@@ -675,9 +675,9 @@ key(struct ui *u, int k)
 		k |= UI_KEY_ESC;
 	}
 	if (k == 7) { /* ^G: cancel what runs */
-		if (ui_sync_cancel(u)) /* background sync: says so itself */
-			ui_pool_cancel(u->pool, 0);
-		else if (ui_pool_busy(u->pool)) {
+		if (ui_sync_cancel(u)) /* background sync: it alone, says so */
+			return;
+		if (ui_pool_busy(u->pool)) {
 			ui_pool_cancel(u->pool, 0);
 			ui_message(u, false, "Canceled.");
 		}

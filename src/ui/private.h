@@ -263,7 +263,7 @@ struct ui_sync {
 	char what[256];          /* the folder being synced, for the status */
 	char *keep;              /* after a reload: the cursor's file name */
 	struct app_imap_live *live; /* IDLE on the open folder, or NULL */
-	char *live_folder;       /* the folder selected there */
+	char *live_path;         /* u->folder when it was selected */
 	bool live_ready;         /* its SELECT is done: events are news */
 };
 

@@ -84,8 +84,10 @@ ui_sync_enabled(const struct ui *u)
 	return u->account && u->account->imap && u->account->imap[0] && u->pool;
 }
 
-void
-ui_sync_request(struct ui *u)
+/* asked: by the user, who hears why nothing runs; the automatic ones
+ * (open, timer, IDLE) stay quiet on a folder outside the account. */
+static void
+request(struct ui *u, bool asked)
 {
 	struct ui_sync *s = &u->sync;
 	if (!ui_sync_enabled(u))
@@ -96,7 +98,8 @@ ui_sync_request(struct ui *u)
 	}
 	char *name = s->all ? NULL : open_folder_name(u);
 	if (!s->all && !name) {
-		ui_message(u, true, "sync: this folder is not under the account's Maildir");
+		if (asked)
+			ui_message(u, true, "sync: this folder is not under the account's Maildir");
 		return;
 	}
 	struct ui_job *j = xcalloc(1, sizeof *j);
@@ -113,13 +116,19 @@ ui_sync_request(struct ui *u)
 }
 
 void
+ui_sync_request(struct ui *u)
+{
+	request(u, false);
+}
+
+void
 ui_fn_sync_account(struct ui *u)
 {
 	if (!ui_sync_enabled(u)) {
 		ui_message(u, true, "sync: the account has no imap server");
 		return;
 	}
-	ui_sync_request(u);
+	request(u, true);
 }
 
 bool
@@ -224,8 +233,7 @@ live_select(struct ui *u)
 		return;
 	struct app_live_req rq = {.op = APP_LIVE_SELECT, .folder = name, .read_only = true};
 	app_imap_live_post(s->live, &rq);
-	free(s->live_folder);
-	s->live_folder = name;
+	free(name);
 	rq = (struct app_live_req){.op = APP_LIVE_IDLE, .on = true};
 	app_imap_live_post(s->live, &rq);
 }
@@ -284,14 +292,13 @@ ui_sync_tick(struct ui *u, int timeout)
 		s->reload = false;
 		reload_view(u);
 	}
-	/* The open folder changed: IDLE on the new one. */
-	if (s->live) {
-		char *name = open_folder_name(u);
-		if (name && (!s->live_folder || strcmp(name, s->live_folder))) {
-			s->live_ready = false;
-			live_select(u);
-		}
-		free(name);
+	/* The open folder changed: IDLE on the new one (the path is kept
+	 * to see it without resolving it before every poll). */
+	if (s->live && u->folder && (!s->live_path || strcmp(s->live_path, u->folder))) {
+		free(s->live_path);
+		s->live_path = xstrdup(u->folder);
+		s->live_ready = false;
+		live_select(u);
 	}
 	if (s->req && !u->status[0] && !u->prompt.active)
 		ui_message(u, false, "syncing %s...", s->what);
@@ -317,8 +324,8 @@ ui_sync_stop(struct ui *u)
 	s->queued = false;
 	app_imap_live_close(s->live);
 	s->live = NULL;
-	free(s->live_folder);
-	s->live_folder = NULL;
+	free(s->live_path);
+	s->live_path = NULL;
 	free(s->keep);
 	s->keep = NULL;
 }
