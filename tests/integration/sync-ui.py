@@ -58,7 +58,15 @@ try:
         raise AssertionError("flagged before the sync")
     t.send(":sync-account\r")
     t.wait(lambda t: flagged(t, "m 3 (seed 1)"), 10, "the flag from the server")
-    # 4. ^G stops a long sync, the status says so.
+    # 4. an expunge on the server: IDLE asks for the sync, the row goes.
+    t.wait(lambda t: "syncing" not in status(t), 20, "the sync ended")
+    if not rows_with(t, "m 1 (seed 1)"):
+        raise AssertionError("m 1 missing before the expunge")
+    handshake(t, "expunge")
+    t0 = now_ms()
+    t.wait(lambda t: not rows_with(t, "m 1 (seed 1)"), 10, "the expunged message gone (IDLE)")
+    print("measure expunge_to_gone_ms %d" % (now_ms() - t0))
+    # 5. ^G stops a long sync, the status says so.
     t.wait(lambda t: "syncing" not in status(t), 20, "the sync ended")
     handshake(t, "many")
     t.send(":sync-account\r")
@@ -69,7 +77,7 @@ try:
     t.wait(lambda t: "canceled." in status(t), 5, "the sync canceled")
     print("measure cancel_ms %d" % (now_ms() - t0))
     print("status after ^G: %s" % status(t).strip())
-    # 5. quitting while a sync runs: canceled, the UI ends within a second.
+    # 6. quitting while a sync runs: canceled, the UI ends within a second.
     t.send(":sync-account\r")
     t.wait(lambda t: "syncing INBOX" in status(t), 10, "syncing again")
     t.pump(0.3)
@@ -77,7 +85,18 @@ try:
     t.send("q")
     rc = t.wait_exit(10)
     print("measure quit_ms %d" % (now_ms() - t0))
-    sys.exit(rc)
+    if rc != 0:
+        sys.exit(rc)
+    # 7. a bad [ui] sync key is a configuration error naming its line.
+    bad = os.path.join(fx, "bad.conf")
+    with open(os.environ["QUAIL_CONFIG"]) as f, open(bad, "w") as g:
+        g.write(f.read().replace("sync_interval = 0", "sync_interval = soon"))
+    os.chmod(bad, 0o600)
+    t = Term([quail, "-f", "=INBOX"], 24, 100, env={"HOME": fx, "QUAIL_CONFIG": bad})
+    rc = t.wait_exit(10)
+    if rc != 78 or "sync_interval takes seconds" not in t.text().replace("\n", ""):
+        raise AssertionError("bad sync_interval: exit %d" % rc)
+    sys.exit(0)
 except AssertionError as e:
     print(e)
     print("--- screen:\n" + t.text())

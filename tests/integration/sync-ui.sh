@@ -5,9 +5,11 @@
 # its steps. Checked: the sync at open brings the server's messages; a
 # message delivered over LMTP shows in the index within 10 s without a key
 # (IDLE asks for the sync; measured); a flag set on the server shows after
-# :sync-account; ^G during a sync of 3,000 new messages stops it and the
+# :sync-account; an expunge on the server removes the row within 10 s
+# (IDLE again); ^G during a sync of 3,000 new messages stops it and the
 # status says so (measured); quitting during a sync ends the UI within
-# 1.5 s. Skips (77) without Dovecot, python3-pyte or quail.
+# 1.5 s; a bad sync_interval is a configuration error (exit 78). Skips
+# (77) without Dovecot, python3-pyte or quail.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/imap-common.sh"
 
@@ -75,6 +77,11 @@ if step_wait flag; then
 		fx_diag "doveadm flags failed"
 	touch "$steps/flag.done"
 fi
+if step_wait expunge; then
+	im_doveadm expunge -u alice mailbox INBOX header Message-ID '<m.1.1@example.test>' ||
+		fx_diag "doveadm expunge failed"
+	touch "$steps/expunge.done"
+fi
 if step_wait many; then
 	im_gen "$inbox" 3000 2 big
 	im_resync alice
@@ -83,14 +90,17 @@ fi
 wait "$drv"
 rc=$?
 out=$(cat "$FX_DIR/drv.out")
-fx_is "$rc" 0 "the UI synced at open, on IDLE, on :sync-account, and stopped on ^G and q"
+fx_is "$rc" 0 "the UI synced at open, on IDLE, on :sync-account, stopped on ^G and q"
 fx_diag "$out"
 m() { printf '%s\n' "$out" | awk -v k="$1" '$1 == "measure" && $2 == k { print $3 }'; }
 idle=$(m idle_to_row_ms)
+gone=$(m expunge_to_gone_ms)
 cancel=$(m cancel_ms)
 quit=$(m quit_ms)
 fx_check "a delivered message shows within 10 s (${idle:-none} ms)" \
 	test -n "$idle" -a "${idle:-99999}" -lt 10000
+fx_check "a message expunged on the server goes within 10 s (${gone:-none} ms)" \
+	test -n "$gone" -a "${gone:-99999}" -lt 10000
 fx_check "^G stops the sync within 2 s (${cancel:-none} ms)" \
 	test -n "$cancel" -a "${cancel:-99999}" -lt 2000
 fx_check "q during a sync ends the UI within 1.5 s (${quit:-none} ms)" \
