@@ -300,7 +300,10 @@ ui_sync_tick(struct ui *u, int timeout)
 		s->live_ready = false;
 		live_select(u);
 	}
-	if (s->req && !u->status[0] && !u->prompt.active)
+	/* The progress stays in the status line while the sync runs (SPEC
+	 * §8); an error shown meanwhile stays until a key. */
+	if (s->req && !u->status_error && strncmp(u->status, "syncing ", 8) &&
+	    strncmp(u->status, "sync of ", 8))
 		ui_message(u, false, "syncing %s...", s->what);
 	if (!s->interval_s)
 		return timeout;

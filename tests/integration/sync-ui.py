@@ -33,6 +33,31 @@ def flagged(t, s):
     return bool(r) and "!" in r[0][:10]
 
 
+def cursor_ys(t):
+    # the help line on top and the status bar above the bottom are
+    # reverse too
+    return [y for y in t.reverse_rows() if 0 < y < t.rows - 2]
+
+
+def cursor_row(t):
+    r = cursor_ys(t)
+    return t.line(r[0]) if r else ""
+
+
+def put_cursor_on(t, s):
+    for _ in range(10):
+        rows = t.screen.display
+        at = [y for y in range(t.rows - 1) if s in rows[y]]
+        cur = cursor_ys(t)
+        if not at or not cur:
+            raise AssertionError("no row %r or no cursor" % s)
+        if at[0] == cur[0]:
+            return
+        t.send("j" if at[0] > cur[0] else "k")
+        t.settle(0.2, 3)
+    raise AssertionError("the cursor did not reach %r" % s)
+
+
 def status(t):
     return t.line(t.rows - 1)
 
@@ -46,11 +71,16 @@ try:
     # 1. sync_on_open brings the server's 5 messages without a key.
     t.wait(lambda t: len(rows_with(t, "(seed 1)")) == 5, 30, "5 synced rows")
     t.wait(lambda t: "sync: +5" in status(t), 10, "the sync result")
-    # 2. a delivery on the server: IDLE asks for a sync, the row shows.
+    # 2. a delivery on the server: IDLE asks for a sync, the row shows;
+    # the rows read again keep the cursor on its message.
+    put_cursor_on(t, "m 4 (seed 1)")
     handshake(t, "deliver")
     t0 = now_ms()
     t.wait(lambda t: rows_with(t, "Live delivery"), 10, "the delivered message (IDLE)")
     print("measure idle_to_row_ms %d" % (now_ms() - t0))
+    t.settle(0.5, 5)
+    if "m 4 (seed 1)" not in cursor_row(t):
+        raise AssertionError("the cursor left its message: %r" % cursor_row(t))
     # 3. a flag set on the server shows after :sync-account.
     t.wait(lambda t: "syncing" not in status(t), 20, "the sync ended")
     handshake(t, "flag")
