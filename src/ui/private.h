@@ -258,7 +258,6 @@ struct ui_sync {
 	int64_t next_ms;         /* the next timed sync */
 	uint64_t req;            /* the sync running; 0 none */
 	bool queued;             /* asked again while it ran */
-	bool canceled;
 	bool reload;             /* the open folder's files changed */
 	char what[256];          /* the folder being synced, for the status */
 	char *keep;              /* after a reload: the cursor's file name */

@@ -109,7 +109,6 @@ request(struct ui *u, bool asked)
 	snprintf(s->what, sizeof s->what, "%s", name ? name : "every folder");
 	s->queued = false;
 	s->req = ui_pool_submit(u->pool, j);
-	s->canceled = false;
 	ui_message(u, false, "syncing %s...", s->what);
 	if (s->interval_s)
 		s->next_ms = qu_now_ms() + (int64_t)s->interval_s * 1000;
@@ -139,7 +138,6 @@ ui_sync_cancel(struct ui *u)
 		return false;
 	ui_pool_cancel(u->pool, s->req);
 	s->queued = false;
-	s->canceled = true;
 	ui_message(u, false, "sync of %s: canceling...", s->what);
 	return true;
 }
