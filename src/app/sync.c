@@ -143,7 +143,8 @@ app_sync_folder_list(struct app_sync_folder *f, struct qu_err *err)
 	}
 	maildir_iter_free(it);
 	maildir_free(md);
-	qsort(f->files, f->n_files, sizeof *f->files, cmp_file);
+	if (f->n_files > 1) /* files is NULL for an empty folder: qsort's UB */
+		qsort(f->files, f->n_files, sizeof *f->files, cmp_file);
 	return 0;
 }
 

@@ -195,6 +195,9 @@ one(struct ui *u, const struct cfg *c, const struct cfg_ui_setting *s, struct qu
 	} else if ((taken = ui_folders_config(u, k, v, &why)) != 0) { /* folders */
 		if (taken < 0)
 			return bad(err, c, s, why);
+	} else if ((taken = ui_sync_config(u, k, v, &why)) != 0) { /* background sync */
+		if (taken < 0)
+			return bad(err, c, s, why);
 	} else if (!strncmp(k, "bind.", 5)) {
 		if (bind_setting(u, k + 5, v) < 0)
 			return bad(err, c, s, "bind.SCREEN.KEY needs index, pager, compose or browser, a key and a function of that screen, not");

@@ -780,6 +780,7 @@ static const struct ui_binding table[] = {
 	{I, 'd', "d", "delete-message", fn_delete},
 	{I, 'u', "u", "undelete-message", fn_undelete},
 	{I, '$', "$", "sync-mailbox", fn_sync},
+	{I, ESC('$'), "Esc-$", "sync-account", ui_fn_sync_account}, /* background sync */
 	{I, 's', "s", "save-message", fn_save},
 	{I, 'C', "C", "copy-message", fn_copy},
 	{I, 't', "t", "tag-entry", fn_tag},
@@ -1078,6 +1079,8 @@ static const struct {
 	{"tag-pattern", "", "PATTERN", "Tag the messages that match the pattern."},
 	{"exec", "push", "FUNCTION",
 	 "Run a function of the current screen by its mutt name, as a key bound to it would."},
+	/* background sync */
+	{"sync-account", "", "", "Run quail sync of the open folder now, in the background."},
 };
 
 /* Whether cmd is a name or another name of a command in the list. */
@@ -1133,6 +1136,8 @@ ui_command(struct ui *u, const char *line)
 		change_answer(u, arg);
 	else if (strcmp(cmd, "sync") == 0 || strcmp(cmd, "sync-mailbox") == 0)
 		fn_sync(u);
+	else if (strcmp(cmd, "sync-account") == 0) /* background sync */
+		ui_fn_sync_account(u);
 	else if (strcmp(cmd, "quit") == 0 || strcmp(cmd, "q") == 0)
 		ui_fn_quit(u);
 	else if (strcmp(cmd, "exit") == 0)

@@ -469,6 +469,7 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		m->payload = NULL;
 		u->scanned = app_view_total(u->view);
 		place_cursor(u);
+		ui_sync_rows_added(u); /* background sync: after a reload */
 		ui_trace_step("ui: batch added, %zu rows", u->scanned);
 		u->dirty = true;
 		break;
@@ -489,6 +490,10 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		else if (m->rc == 0)
 			watch_start(u);
 		place_cursor(u);
+		/* background sync: the cursor found again after a reload */
+		ui_sync_rows_added(u);
+		free(u->sync.keep);
+		u->sync.keep = NULL;
 		u->dirty = true;
 		break;
 	case UI_MSG_LOADED:
@@ -522,6 +527,9 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	/* limit and search through the index */
 	case UI_MSG_FTS:
 		ui_fts_result(u, m);
+		break;
+	case UI_MSG_SYNCED: /* background sync */
+		ui_sync_done(u, m);
 		break;
 	}
 }
@@ -675,6 +683,8 @@ key(struct ui *u, int k)
 		k |= UI_KEY_ESC;
 	}
 	if (k == 7) { /* ^G: cancel what runs */
+		if (ui_sync_cancel(u)) /* background sync: it alone, says so */
+			return;
 		if (ui_pool_busy(u->pool)) {
 			ui_pool_cancel(u->pool, 0);
 			ui_message(u, false, "Canceled.");
@@ -838,6 +848,7 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 	u->pool = ui_pool_new(2, u->wake[1]);
 	u->reader = app_reader_new();
 	ui_open_folder(u, u->folder);
+	ui_sync_start(u); /* background sync */
 	for (size_t i = 0; i < ncommands; i++)
 		ui_command(u, commands[i]);
 	int64_t last_progress = 0;
@@ -853,11 +864,16 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 		ui_outbox_tick(u); /* a queued message's retry, when due; left drafts */
 		if (u->dirty)
 			ui_draw(u);
-		struct pollfd pf[4] = {
+		/* background sync: timed syncs, the status, a reload */
+		int sync_timeout = ui_sync_tick(u, -1);
+		if (u->dirty)
+			ui_draw(u);
+		struct pollfd pf[5] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
 			{.fd = u->wake[0], .events = POLLIN},
 			{.fd = u->sig[0], .events = POLLIN},
 			{.fd = u->watching ? u->watch_fd : -1, .events = POLLIN},
+			{.fd = ui_sync_fd(u), .events = POLLIN}, /* background sync: IDLE */
 		};
 		/* While a folder is read, wake now and then for its progress. */
 		int timeout = u->scanning ? 200 : -1;
@@ -865,7 +881,9 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			timeout = 1000;
 		timeout = ui_folders_timeout(u, timeout); /* folders: new mail */
 		timeout = ui_outbox_timeout(u, timeout);  /* the outbox retried */
-		int n = poll(pf, 4, timeout);
+		if (sync_timeout >= 0 && (timeout < 0 || sync_timeout < timeout))
+			timeout = sync_timeout;
+		int n = poll(pf, 5, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n == 0 && u->esc) {
@@ -879,10 +897,13 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			drain_results(u);
 		if (u->watching && (pf[3].revents & POLLIN))
 			watch_read(u);
+		if (pf[4].revents & POLLIN)
+			ui_sync_read_live(u);
 		if (pf[0].revents & (POLLHUP | POLLERR))
 			u->quit = true;
 	}
 	watch_stop(u);
+	ui_sync_stop(u); /* background sync: canceled, IDLE closed */
 	ui_pool_free(u->pool);
 	u->pool = NULL;
 	ui_term_close();

@@ -44,6 +44,8 @@ enum ui_msg_kind {
 	/* limit and search through the index (index.c): the files that
 	 * match (payload: app_match), or rc and err */
 	UI_MSG_FTS,
+	/* background sync: app_sync ended (rc, err; payload: sync.c's) */
+	UI_MSG_SYNCED,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -253,6 +255,23 @@ struct ui_folders {
 	bool ro;
 };
 
+/* background sync (sync.c): app_sync on a worker, one at a time, and
+ * the IDLE session that asks for it. */
+struct ui_sync {
+	/* [ui] sync_on_open, sync_interval, sync_all, sync_idle */
+	bool no_on_open, no_idle, all, interval_set;
+	unsigned interval_s;     /* 0: no timed sync */
+	int64_t next_ms;         /* the next timed sync */
+	uint64_t req;            /* the sync running; 0 none */
+	bool queued;             /* asked again while it ran */
+	bool reload;             /* the open folder's files changed */
+	char what[256];          /* the folder being synced, for the status */
+	char *keep;              /* after a reload: the cursor's file name */
+	struct app_imap_live *live; /* IDLE on the open folder, or NULL */
+	char *live_path;         /* u->folder when it was selected */
+	bool live_ready;         /* its SELECT is done: events are news */
+};
+
 struct ui {
 	struct ui_pool *pool;
 	/* [ui] settings (config.c) */
@@ -328,6 +347,7 @@ struct ui {
 	enum { UI_FTS_LIMIT, UI_FTS_FORWARD, UI_FTS_BACK } fts_mode;
 	char *fts_pattern;
 	bool fts_fallback; /* free words: the header fields when not indexed */
+	struct ui_sync sync; /* background sync (sync.c) */
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with
@@ -577,6 +597,37 @@ void ui_sidebar_open(struct ui *u);
  * from column left on, and ui_term_cols is what is left of COLS. */
 void ui_term_left(int left);
 int ui_term_cols(void);
+
+/* ---- background sync: sync.c ------------------------------------------ */
+
+/* True when the account has an imap server (and the workers run). */
+bool ui_sync_enabled(const struct ui *u);
+/* Once the terminal and workers are up: opens the IDLE session and runs
+ * the first sync ([ui] sync_on_open). */
+void ui_sync_start(struct ui *u);
+/* Runs a sync of the open folder (every folder with sync_all), or
+ * queues one (once) when one runs. */
+void ui_sync_request(struct ui *u);
+/* sync-account: the function bound to Esc-$ and `:sync-account`. */
+void ui_fn_sync_account(struct ui *u);
+/* ^G: cancels the running sync; false when none runs. */
+bool ui_sync_cancel(struct ui *u);
+/* A sync's result (UI_MSG_SYNCED). */
+void ui_sync_done(struct ui *u, struct ui_msg *m);
+void ui_sync_payload_free(void *payload);
+/* After rows of the open folder came: the cursor back on the message it
+ * was on before a reload. */
+void ui_sync_rows_added(struct ui *u);
+/* Before each poll: timed syncs, a reload, the status; returns the
+ * poll timeout to use. */
+int ui_sync_tick(struct ui *u, int timeout);
+/* The IDLE session's descriptor to poll, or -1; its replies. */
+int ui_sync_fd(const struct ui *u);
+void ui_sync_read_live(struct ui *u);
+/* Quitting: cancels the sync, closes the IDLE session. */
+void ui_sync_stop(struct ui *u);
+/* [ui] keys of sync: 1 taken, 0 not ours, -1 a bad value (*why). */
+int ui_sync_config(struct ui *u, const char *key, const char *value, const char **why);
 
 /* ==== text helpers (see uitext.h) ======================================= */
 
