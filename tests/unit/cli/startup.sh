@@ -1,7 +1,7 @@
 #!/bin/sh
-# Start-up cost: commands that need no OAuth 2 never map libcurl or json-c
-# (they are opened on first use, src/util/dl.c), so a change that links
-# them again fails here. The dynamic loader's own trace (LD_DEBUG=files)
+# Start-up cost: commands that need no OAuth 2 or HTML never map libcurl,
+# json-c or libxml2 (they are opened on first use, src/util/dl.c), so a
+# change that links them again fails here. The dynamic loader's own trace (LD_DEBUG=files)
 # tells what was mapped. Usage: startup.sh QUAIL. Prints TAP.
 set -u
 q=$1
@@ -24,6 +24,7 @@ check "quail --version prints its version" grep -q '[0-9]\.[0-9]' "$tmp/out"
 check "the loader trace lists libc" grep -q 'file=libc\.so' "$tmp/trace"
 check "quail --version does not map libcurl" sh -c '! grep -q "file=libcurl" "$1"' sh "$tmp/trace"
 check "quail --version does not map json-c" sh -c '! grep -q "file=libjson-c" "$1"' sh "$tmp/trace"
+check "quail --version does not map libxml2" sh -c '! grep -q "file=libxml2" "$1"' sh "$tmp/trace"
 check "the binary does not link libcurl" sh -c '! ldd "$1" | grep -q libcurl' sh "$q"
 
 echo "1..$n"
