@@ -1,8 +1,8 @@
 #!/bin/sh
 # Start-up cost: commands that need no OAuth 2, HTML, charset detection,
-# file types or SASL never map libcurl, json-c, libxml2, uchardet, libmagic
-# or libgsasl (they are opened on first use, src/util/dl.c), so a change
-# that links them again fails here. The dynamic loader's own trace (LD_DEBUG=files)
+# file types, SASL or TNEF never map libcurl, json-c, libxml2, uchardet,
+# libmagic, libgsasl or libytnef (they are opened on first use,
+# src/util/dl.c), so a change that links them again fails here. The dynamic loader's own trace (LD_DEBUG=files)
 # tells what was mapped. Usage: startup.sh QUAIL. Prints TAP.
 set -u
 q=$1
@@ -29,6 +29,7 @@ check "quail --version does not map libxml2" sh -c '! grep -q "file=libxml2" "$1
 check "quail --version does not map uchardet" sh -c '! grep -q "file=libuchardet" "$1"' sh "$tmp/trace"
 check "quail --version does not map libmagic" sh -c '! grep -q "file=libmagic" "$1"' sh "$tmp/trace"
 check "quail --version does not map libgsasl" sh -c '! grep -q "file=libgsasl" "$1"' sh "$tmp/trace"
+check "quail --version does not map libytnef" sh -c '! grep -q "file=libytnef" "$1"' sh "$tmp/trace"
 check "the binary does not link libcurl" sh -c '! ldd "$1" | grep -q libcurl' sh "$q"
 
 echo "1..$n"
