@@ -6,9 +6,11 @@
  *
  * HTTP goes through libcurl built on GnuTLS (libcurl4-gnutls), HTTPS only,
  * certificates checked against the system store or the account's ca_file.
- * JSON is parsed by json-c.
+ * JSON is parsed by json-c. Both are opened on first use (qu_dl_load), not
+ * linked: most runs never need them and libcurl's dependencies are many.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -29,6 +31,101 @@
 /* Refresh this long before the access token runs out. */
 #define REFRESH_MARGIN_S 120
 #define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
+
+/* ---- libcurl and json-c, opened on first use --------------------------- */
+
+/* Each member has the exact type of the function the header declares. */
+struct json_lib {
+	__typeof__(json_object_object_get_ex) *json_object_object_get_ex;
+	__typeof__(json_object_is_type) *json_object_is_type;
+	__typeof__(json_object_get_string_len) *json_object_get_string_len;
+	__typeof__(json_object_get_string) *json_object_get_string;
+	__typeof__(json_object_get_int64) *json_object_get_int64;
+	__typeof__(json_object_put) *json_object_put;
+	__typeof__(json_tokener_new) *json_tokener_new;
+	__typeof__(json_tokener_parse_ex) *json_tokener_parse_ex;
+	__typeof__(json_tokener_get_parse_end) *json_tokener_get_parse_end;
+	__typeof__(json_tokener_get_error) *json_tokener_get_error;
+	__typeof__(json_tokener_free) *json_tokener_free;
+};
+
+/* Without the curl_ prefix: curl.h makes curl_easy_setopt a macro. */
+struct curl_lib {
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+};
+
+#define JSON_SYM(f) {#f, offsetof(struct json_lib, f)}
+static const struct qu_dl_sym json_syms[] = {
+	JSON_SYM(json_object_object_get_ex), JSON_SYM(json_object_is_type),
+	JSON_SYM(json_object_get_string_len), JSON_SYM(json_object_get_string),
+	JSON_SYM(json_object_get_int64), JSON_SYM(json_object_put),
+	JSON_SYM(json_tokener_new), JSON_SYM(json_tokener_parse_ex),
+	JSON_SYM(json_tokener_get_parse_end), JSON_SYM(json_tokener_get_error),
+	JSON_SYM(json_tokener_free),
+};
+#define CURL_SYM(f) {"curl_" #f, offsetof(struct curl_lib, f)}
+static const struct qu_dl_sym curl_syms[] = {
+	CURL_SYM(global_init), CURL_SYM(easy_init), CURL_SYM(easy_setopt),
+	CURL_SYM(easy_perform), CURL_SYM(easy_getinfo), CURL_SYM(easy_strerror),
+	CURL_SYM(easy_cleanup), CURL_SYM(slist_append), CURL_SYM(slist_free_all),
+};
+/* The sonames of Debian 12's runtime packages (libjson-c5, libcurl3-gnutls). */
+static const struct qu_dl_lib json_dl = {"libjson-c.so.5", "libjson-c5", "auth = oauth2", json_syms,
+					 QU_ARRAY_LEN(json_syms)};
+static const struct qu_dl_lib curl_dl = {"libcurl-gnutls.so.4", "libcurl3-gnutls",
+					 "auth = oauth2", curl_syms, QU_ARRAY_LEN(curl_syms)};
+
+/* Filled once, then only read; lib_err keeps why a load failed so every
+ * later caller gets the same message. */
+static struct json_lib J;
+static struct curl_lib C;
+static pthread_once_t json_once = PTHREAD_ONCE_INIT, curl_once = PTHREAD_ONCE_INIT;
+static int json_rc, curl_rc;
+static struct qu_err json_err, curl_err;
+
+static void
+json_open(void)
+{
+	json_rc = qu_dl_load(&json_dl, &J, &json_err);
+}
+
+static void
+curl_open(void)
+{
+	curl_rc = qu_dl_load(&curl_dl, &C, &curl_err);
+	if (curl_rc == 0)
+		C.global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int
+lib_result(int rc, const struct qu_err *saved, struct qu_err *err)
+{
+	if (rc < 0 && err)
+		*err = *saved;
+	return rc;
+}
+
+static int
+json_load(struct qu_err *err)
+{
+	pthread_once(&json_once, json_open);
+	return lib_result(json_rc, &json_err, err);
+}
+
+static int
+curl_load(struct qu_err *err)
+{
+	pthread_once(&curl_once, curl_open);
+	return lib_result(curl_rc, &curl_err, err);
+}
 
 struct provider {
 	const char *preset; /* cfg preset domain */
@@ -97,27 +194,27 @@ static const char *
 json_str(json_object *o, const char *key, size_t *n)
 {
 	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!J.json_object_object_get_ex(o, key, &v) || !J.json_object_is_type(v, json_type_string))
 		return NULL;
 	if (n)
-		*n = (size_t)json_object_get_string_len(v);
-	return json_object_get_string(v);
+		*n = (size_t)J.json_object_get_string_len(v);
+	return J.json_object_get_string(v);
 }
 
 static bool
 json_int(json_object *o, const char *key, int64_t *out)
 {
 	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v))
+	if (!J.json_object_object_get_ex(o, key, &v))
 		return false;
 	/* Some servers send numbers as strings. */
-	if (json_object_is_type(v, json_type_int)) {
-		*out = json_object_get_int64(v);
+	if (J.json_object_is_type(v, json_type_int)) {
+		*out = J.json_object_get_int64(v);
 		return true;
 	}
-	if (json_object_is_type(v, json_type_string)) {
+	if (J.json_object_is_type(v, json_type_string)) {
 		uint64_t u;
-		const char *s = json_object_get_string(v);
+		const char *s = J.json_object_get_string(v);
 		if (qu_parse_u64(s, strlen(s), INT32_MAX, &u) == 0) {
 			*out = (int64_t)u;
 			return true;
@@ -131,18 +228,18 @@ parse_object(const char *p, size_t n)
 {
 	if (n > BODY_MAX || n > INT32_MAX)
 		return NULL;
-	json_tokener *tok = json_tokener_new();
-	json_object *o = json_tokener_parse_ex(tok, p, (int)n);
+	json_tokener *tok = J.json_tokener_new();
+	json_object *o = J.json_tokener_parse_ex(tok, p, (int)n);
 	/* Only white space may follow the value. */
-	size_t end = o ? json_tokener_get_parse_end(tok) : 0;
+	size_t end = o ? J.json_tokener_get_parse_end(tok) : 0;
 	while (end < n && (p[end] == ' ' || p[end] == '\t' || p[end] == '\r' || p[end] == '\n'))
 		end++;
-	if (o && (json_tokener_get_error(tok) != json_tokener_success || end != n ||
-		  !json_object_is_type(o, json_type_object))) {
-		json_object_put(o);
+	if (o && (J.json_tokener_get_error(tok) != json_tokener_success || end != n ||
+		  !J.json_object_is_type(o, json_type_object))) {
+		J.json_object_put(o);
 		o = NULL;
 	}
-	json_tokener_free(tok);
+	J.json_tokener_free(tok);
 	return o;
 }
 
@@ -162,6 +259,8 @@ app_oauth2_parse_token(const char *p, size_t n, int64_t now, struct app_oauth2_t
 {
 	memset(t, 0, sizeof *t);
 	code[0] = '\0';
+	if (json_load(err) < 0)
+		return -1;
 	json_object *o = parse_object(p, n);
 	if (!o)
 		return qu_err_set(err, QU_E_UNAVAILABLE, "the token endpoint did not answer with JSON");
@@ -189,7 +288,7 @@ app_oauth2_parse_token(const char *p, size_t n, int64_t now, struct app_oauth2_t
 		exp = 3600;
 	int64_t at_abs;
 	/* The store holds expires_at itself. */
-	if (json_int(o, "expires_at", &at_abs) && !json_object_object_get_ex(o, "expires_in", NULL))
+	if (json_int(o, "expires_at", &at_abs) && !J.json_object_object_get_ex(o, "expires_in", NULL))
 		t->expires_at = at_abs;
 	else
 		t->expires_at = now + exp;
@@ -197,19 +296,11 @@ app_oauth2_parse_token(const char *p, size_t n, int64_t now, struct app_oauth2_t
 	t->refresh_token = rt ? xstrndup(rt, rn) : NULL;
 	rc = 0;
 out:
-	json_object_put(o);
+	J.json_object_put(o);
 	return rc;
 }
 
 /* ---- HTTP -------------------------------------------------------------- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static size_t
 on_body(char *p, size_t size, size_t nmemb, void *ctx)
@@ -240,7 +331,7 @@ curl_error(CURLcode rc, const char *url, const char *detail, const struct app_ne
 	    rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
 	    rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
 		cls = QU_E_UNAVAILABLE;
-	return qu_err_set(err, cls, "%s: %s", url, detail[0] ? detail : curl_easy_strerror(rc));
+	return qu_err_set(err, cls, "%s: %s", url, detail[0] ? detail : C.easy_strerror(rc));
 }
 
 /* POSTs the form body; out gets the answer (at most BODY_MAX bytes). */
@@ -248,37 +339,38 @@ static int
 http_post(const char *url, const char *body, const char *ca_file, const struct app_net *net,
 	  struct qu_buf *out, long *status, struct qu_err *err)
 {
-	pthread_once(&curl_once, curl_init);
-	CURL *c = curl_easy_init();
+	if (curl_load(err) < 0)
+		return -1;
+	CURL *c = C.easy_init();
 	if (!c)
 		return qu_err_set(err, QU_E_SOFTWARE, "libcurl could not start");
 	char detail[CURL_ERROR_SIZE] = "";
 	long ms = (net->timeout_s > 0 ? net->timeout_s : 60) * 1000L;
-	struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "quail/" QUAIL_VERSION);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)net->cancel);
+	struct curl_slist *hdr = C.slist_append(NULL, "Accept: application/json");
+	C.easy_setopt(c, CURLOPT_URL, url);
+	C.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	C.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	C.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	C.easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	C.easy_setopt(c, CURLOPT_USERAGENT, "quail/" QUAIL_VERSION);
+	C.easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+	C.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	C.easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+	C.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	C.easy_setopt(c, CURLOPT_WRITEDATA, out);
+	C.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	C.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	C.easy_setopt(c, CURLOPT_XFERINFODATA, (void *)net->cancel);
 	if (ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	CURLcode rc = curl_easy_perform(c);
+		C.easy_setopt(c, CURLOPT_CAINFO, ca_file);
+	CURLcode rc = C.easy_perform(c);
 	int r = 0;
 	if (rc != CURLE_OK)
 		r = curl_error(rc, url, detail, net, err);
 	else
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
+		C.easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	C.slist_free_all(hdr);
+	C.easy_cleanup(c);
 	return r;
 }
 
@@ -521,6 +613,8 @@ device_start(const struct cfg_account *a, const struct endpoints *e, const struc
 	     struct device *d, struct qu_err *err)
 {
 	memset(d, 0, sizeof *d);
+	if (json_load(err) < 0)
+		return -1;
 	struct qu_buf f, out;
 	qu_buf_init(&f, SIZE_MAX);
 	qu_buf_init(&out, BODY_MAX);
@@ -552,7 +646,7 @@ device_start(const struct cfg_account *a, const struct endpoints *e, const struc
 				d->expires_in = 900;
 		}
 	}
-	json_object_put(o);
+	J.json_object_put(o);
 	qu_buf_clear_secret(&f);
 	qu_buf_clear_secret(&out);
 	return rc;

@@ -13,6 +13,8 @@
  * so that the MAPI property blocks, the part of libytnef with the most
  * failure paths, are never parsed.
  */
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h> /* ytnef.h needs FILE */
 #include <stdlib.h>
@@ -108,12 +110,44 @@ title_of(const variableLength *v)
 	return n ? xstrndup((const char *)v->data, n) : NULL;
 }
 
+/* libytnef, opened on first use: only a winmail.dat needs it. Filled once,
+ * then only read. */
+struct ytnef_lib {
+	__typeof__(TNEFInitialize) *initialize;
+	__typeof__(TNEFParseMemory) *parse_memory;
+	__typeof__(TNEFFree) *free_;
+};
+#define YT_SYM(f, m) {#f, offsetof(struct ytnef_lib, m)}
+static const struct qu_dl_sym yt_syms[] = {
+	YT_SYM(TNEFInitialize, initialize), YT_SYM(TNEFParseMemory, parse_memory),
+	YT_SYM(TNEFFree, free_),
+};
+/* Debian 12's runtime package libytnef0. */
+static const struct qu_dl_lib yt_dl = {"libytnef.so.0", "libytnef0", "TNEF (winmail.dat)",
+				       yt_syms, QU_ARRAY_LEN(yt_syms)};
+static struct ytnef_lib yt;
+static pthread_once_t yt_once = PTHREAD_ONCE_INIT;
+static int yt_rc;
+static struct qu_err yt_err;
+
+static void
+yt_open(void)
+{
+	yt_rc = qu_dl_load(&yt_dl, &yt, &yt_err);
+}
+
 int
 app_tnef_files(const char *p, size_t n, struct app_tnef_file **files, size_t *nfiles,
 	struct qu_err *err)
 {
 	*files = NULL;
 	*nfiles = 0;
+	pthread_once(&yt_once, yt_open);
+	if (yt_rc < 0) {
+		if (err)
+			*err = yt_err;
+		return -1;
+	}
 	struct qu_buf clean;
 	qu_buf_init(&clean, SIZE_MAX);
 	if (reframe((const unsigned char *)p, n, &clean, err) < 0) {
@@ -121,10 +155,10 @@ app_tnef_files(const char *p, size_t n, struct app_tnef_file **files, size_t *nf
 		return -1;
 	}
 	TNEFStruct t;
-	TNEFInitialize(&t);
+	yt.initialize(&t);
 	t.Debug = 0;
 	int rc = 0;
-	if (TNEFParseMemory((BYTE *)clean.data, (long)clean.len, &t) < 0) {
+	if (yt.parse_memory((BYTE *)clean.data, (long)clean.len, &t) < 0) {
 		rc = qu_err_set(err, QU_E_DATA, "TNEF: unreadable");
 	} else {
 		size_t alloc = 0;
@@ -141,7 +175,7 @@ app_tnef_files(const char *p, size_t n, struct app_tnef_file **files, size_t *nf
 			f->data[f->len] = '\0';
 		}
 	}
-	TNEFFree(&t);
+	yt.free_(&t);
 	qu_buf_clear(&clean);
 	return rc;
 }

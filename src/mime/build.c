@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <idn2.h>
 #include <magic.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -603,6 +605,46 @@ file_free(struct bfile *bf)
 	free(bf->cid);
 }
 
+/* libmagic, opened on first use: it and the compression libraries it
+ * brings (bzip2, xz) would be mapped at every start, while only attaching
+ * files needs it. Without it files go out as application/octet-stream, as
+ * when libmagic cannot tell. Filled once, then only read. */
+struct magic_lib {
+	__typeof__(magic_open) *open;
+	__typeof__(magic_load) *load;
+	__typeof__(magic_buffer) *buffer;
+	__typeof__(magic_close) *close;
+};
+#define MAGIC_SYM(f) {"magic_" #f, offsetof(struct magic_lib, f)}
+static const struct qu_dl_sym magic_syms[] = {
+	MAGIC_SYM(open), MAGIC_SYM(load), MAGIC_SYM(buffer), MAGIC_SYM(close),
+};
+/* Debian 12's runtime package libmagic1. */
+static const struct qu_dl_lib magic_dl = {"libmagic.so.1", "libmagic1", "file types",
+					  magic_syms, QU_ARRAY_LEN(magic_syms)};
+static struct magic_lib ml;
+static pthread_once_t magic_once = PTHREAD_ONCE_INIT;
+static bool magic_ok;
+
+static void
+magic_dl_open(void)
+{
+	magic_ok = qu_dl_load(&magic_dl, &ml, NULL) == 0;
+}
+
+/* A loaded libmagic cookie, or NULL (no libmagic or no database). */
+static magic_t
+magic_start(void)
+{
+	pthread_once(&magic_once, magic_dl_open);
+	magic_t m = magic_ok ? ml.open(MAGIC_MIME_TYPE | MAGIC_ERROR) : NULL;
+	if (m && ml.load(m, NULL) != 0) {
+		ml.close(m);
+		m = NULL;
+	}
+	return m;
+}
+
 /* The MIME type from the content (libmagic, MAGIC_MIME_TYPE), else
  * application/octet-stream. */
 static void
@@ -610,7 +652,7 @@ file_type(struct bfile *bf, magic_t m)
 {
 	const char *t = NULL;
 	if (m && bf->len)
-		t = magic_buffer(m, bf->p, bf->len < MAGIC_BYTES ? bf->len : MAGIC_BYTES);
+		t = ml.buffer(m, bf->p, bf->len < MAGIC_BYTES ? bf->len : MAGIC_BYTES);
 	bool ok = t && strchr(t, '/') && strlen(t) < sizeof bf->type && !strstr(t, "x-empty");
 	for (const char *c = t; ok && *c; c++)
 		if (!(build_is_atext((unsigned char)*c) || *c == '.') || *c == '=' || *c == '?')
@@ -651,11 +693,7 @@ files_load(struct builder *w)
 		bf->f = NULL;
 		qu_buf_init(&bf->buf, SIZE_MAX);
 	}
-	magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
-	if (m && magic_load(m, NULL) != 0) {
-		magic_close(m);
-		m = NULL;
-	}
+	magic_t m = magic_start();
 	int rc = 0;
 	for (size_t i = 0; i < total && rc == 0; i++) {
 		bool inl = i < b->n_inlines;
@@ -670,7 +708,7 @@ files_load(struct builder *w)
 	}
 	/* libmagic's compiled database is large: gone before encoding. */
 	if (m)
-		magic_close(m);
+		ml.close(m);
 	return rc;
 }
 

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,45 @@
 #define NAME_MAX_LEN 32
 /* How much of an undeclared text uchardet looks at. */
 #define DETECT_MAX (1u << 20)
+
+/* uchardet, opened on first use: it is C++ and brings libstdc++ into every
+ * start, while only undeclared 8-bit text needs it. Without it that text is
+ * read as windows-1252, the same as when uchardet has no answer. Filled
+ * once, then only read. */
+struct ud_lib {
+	__typeof__(uchardet_new) *new_;
+	__typeof__(uchardet_delete) *delete_;
+	__typeof__(uchardet_reset) *reset;
+	__typeof__(uchardet_handle_data) *handle_data;
+	__typeof__(uchardet_data_end) *data_end;
+	__typeof__(uchardet_get_charset) *get_charset;
+};
+#define UD_SYM(f, m) {#f, offsetof(struct ud_lib, m)}
+static const struct qu_dl_sym ud_syms[] = {
+	UD_SYM(uchardet_new, new_),		UD_SYM(uchardet_delete, delete_),
+	UD_SYM(uchardet_reset, reset),		UD_SYM(uchardet_handle_data, handle_data),
+	UD_SYM(uchardet_data_end, data_end), UD_SYM(uchardet_get_charset, get_charset),
+};
+/* Debian 12's runtime package libuchardet0. */
+static const struct qu_dl_lib ud_dl = {"libuchardet.so.0", "libuchardet0",
+				       "charset detection", ud_syms, QU_ARRAY_LEN(ud_syms)};
+static struct ud_lib udl;
+static pthread_once_t ud_once = PTHREAD_ONCE_INIT;
+static bool ud_ok;
+
+static void
+ud_open(void)
+{
+	ud_ok = qu_dl_load(&ud_dl, &udl, NULL) == 0;
+}
+
+/* A new detector, or NULL when uchardet is not installed. */
+static uchardet_t
+ud_new(void)
+{
+	pthread_once(&ud_once, ud_open);
+	return ud_ok ? udl.new_() : NULL;
+}
 /* How many 8-bit bytes a detection needs before it is believed. */
 #define DETECT_MIN_HIGH 8
 
@@ -192,7 +233,7 @@ mime_charset_cache_clear(struct mime_charset_cache *c)
 	for (size_t i = 0; i < MIME_CHARSET_SLOTS; i++)
 		slot_close(c, i);
 	if (c->det)
-		uchardet_delete((uchardet_t)c->det);
+		udl.delete_((uchardet_t)c->det);
 	c->det = NULL;
 }
 
@@ -487,14 +528,14 @@ conv_undeclared(struct conv *cv, const char *p, size_t n, struct qu_err *err)
 		return 0;
 	}
 	if (!cv->cache->det)
-		cv->cache->det = uchardet_new();
+		cv->cache->det = ud_new();
 	uchardet_t ud = (uchardet_t)cv->cache->det;
 	const char *got = NULL;
 	if (ud) {
-		uchardet_reset(ud);
-		if (uchardet_handle_data(ud, p, n < DETECT_MAX ? n : DETECT_MAX) == 0) {
-			uchardet_data_end(ud);
-			got = uchardet_get_charset(ud);
+		udl.reset(ud);
+		if (udl.handle_data(ud, p, n < DETECT_MAX ? n : DETECT_MAX) == 0) {
+			udl.data_end(ud);
+			got = udl.get_charset(ud);
 		}
 	}
 	char buf[NAME_MAX_LEN];

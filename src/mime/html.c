@@ -5,6 +5,7 @@
  * the parser runs with HTML_PARSE_NONET and images become "[image: ...]".
  */
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,27 @@
  * and a hostile message may nest thousands of elements. */
 #define MAX_DEPTH 200
 
+#define XML_SYM(f, m) {#f, offsetof(struct html_xml, m)}
+static const struct qu_dl_sym xml_syms[] = {
+	XML_SYM(xmlInitParser, init_parser), XML_SYM(htmlReadMemory, read_memory),
+	XML_SYM(xmlFreeDoc, free_doc),       XML_SYM(xmlGetNoNsProp, get_prop),
+	XML_SYM(xmlHasProp, has_prop),       XML_SYM(xmlFree, free_slot),
+};
+/* Debian 12's runtime package; the soname has been .so.2 since 2000. */
+static const struct qu_dl_lib xml_dl = {"libxml2.so.2", "libxml2", "HTML mail", xml_syms,
+					QU_ARRAY_LEN(xml_syms)};
+
+struct html_xml html_xml;
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+static int xml_rc;
+static struct qu_err xml_err;
 
 static void
 xml_init(void)
 {
-	xmlInitParser();
+	xml_rc = qu_dl_load(&xml_dl, &html_xml, &xml_err);
+	if (xml_rc == 0)
+		html_xml.init_parser();
 }
 
 static bool
@@ -45,11 +61,11 @@ name_in(const xmlNode *n, const char *const *list)
 	return false;
 }
 
-/* The value of an attribute (owned by the caller, xmlFree), or NULL. */
+/* The value of an attribute (owned by the caller, html_xml_free), or NULL. */
 static char *
 attr(const xmlNode *n, const char *name)
 {
-	return (char *)xmlGetNoNsProp(n, (const xmlChar *)name);
+	return (char *)html_xml.get_prop(n, (const xmlChar *)name);
 }
 
 /* ---- links ------------------------------------------------------------ */
@@ -142,7 +158,7 @@ static const char *const skip_tags[] = {"script", "style", "head", "title", "tem
 	"svg", "math", "meta", "link", NULL};
 
 /* The inline style in lowercase without white space, so that
- * "Display : NONE" reads "display:none"; NULL when none (xmlFree). */
+ * "Display : NONE" reads "display:none"; NULL when none (html_xml_free). */
 static char *
 style_of(const xmlNode *n)
 {
@@ -165,7 +181,7 @@ style_has(const xmlNode *n, const char *decl)
 {
 	char *style = style_of(n);
 	bool has = style && strstr(style, decl);
-	xmlFree(style);
+	html_xml_free(style);
 	return has;
 }
 
@@ -176,13 +192,13 @@ is_hidden(const xmlNode *n)
 {
 	if (!n->properties)
 		return false;
-	if (xmlHasProp(n, (const xmlChar *)"hidden"))
+	if (html_xml.has_prop(n, (const xmlChar *)"hidden"))
 		return true;
 	char *style = style_of(n);
 	bool hidden = style && (strstr(style, "display:none") ||
 				       strstr(style, "visibility:hidden") ||
 				       strstr(style, "mso-hide:all"));
-	xmlFree(style);
+	html_xml_free(style);
 	return hidden;
 }
 
@@ -218,10 +234,10 @@ render_img(struct html_rnd *r, const xmlNode *n)
 	} else if (!alt && !tiny) {
 		rc = html_text(r, "[image]", 7, true);
 	}
-	xmlFree(alt);
-	xmlFree(src);
-	xmlFree(w);
-	xmlFree(h);
+	html_xml_free(alt);
+	html_xml_free(src);
+	html_xml_free(w);
+	html_xml_free(h);
 	return rc;
 }
 
@@ -233,11 +249,11 @@ render_link(struct html_rnd *r, const xmlNode *n)
 	unsigned gen = r->flushes;
 	int rc = walk_children(r, n);
 	if (rc < 0 || !href) {
-		xmlFree(href);
+		html_xml_free(href);
 		return rc;
 	}
 	char *url = clean_url(href);
-	xmlFree(href);
+	html_xml_free(href);
 	/* The link's text, when it is still whole in the paragraph. */
 	size_t tn = r->flushes == gen && r->para.len >= start ? r->para.len - start : 0;
 	const char *text = tn ? r->para.data + start : "";
@@ -271,7 +287,7 @@ num_attr(const xmlNode *n, const char *name, long def)
 {
 	char *v = attr(n, name);
 	long num = v ? strtol(v, NULL, 10) : def;
-	xmlFree(v);
+	html_xml_free(v);
 	return num < -1000000 || num > 1000000 ? def : num;
 }
 
@@ -317,7 +333,7 @@ render_list(struct html_rnd *r, const xmlNode *n, bool ordered)
 		char *t = attr(n, "type");
 		if (t && t[0] && !t[1])
 			type = t[0];
-		xmlFree(t);
+		html_xml_free(t);
 	}
 	if (html_break(r, r->list_depth ? 1 : 2) < 0)
 		return -1;
@@ -387,7 +403,7 @@ render_pre(struct html_rnd *r, const xmlNode *n)
 		return -1;
 	bool outer_wrap = r->pre_wrap;
 	if (!r->pre)
-		r->pre_wrap = xmlHasProp(n, (const xmlChar *)"wrap") || style_has(n, "pre-wrap");
+		r->pre_wrap = html_xml.has_prop(n, (const xmlChar *)"wrap") || style_has(n, "pre-wrap");
 	r->pre++;
 	r->pre_col = 0;
 	r->pre_start = true;
@@ -446,7 +462,7 @@ is_mso_line(const xmlNode *n)
 {
 	char *cls = attr(n, "class");
 	bool mso = cls && strstr(cls, "MsoNormal");
-	xmlFree(cls);
+	html_xml_free(cls);
 	return mso;
 }
 
@@ -591,6 +607,9 @@ mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o, struc
 	if (!o)
 		o = &plain;
 	pthread_once(&xml_once, xml_init);
+	/* Without libxml2 the reader still learns why the part is blank. */
+	if (xml_rc < 0)
+		return qu_buf_printf(out, "[HTML not shown: %s]\n", xml_err.msg) < 0 ? -1 : 0;
 	size_t cn = 0;
 	char *clean = clean_input(p, n, &cn);
 	if (clean) {
@@ -605,7 +624,7 @@ mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o, struc
 	 * recursion and the walk here goes flat past MAX_DEPTH. */
 	int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 		   HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT | XML_PARSE_HUGE;
-	htmlDocPtr doc = n ? htmlReadMemory(p, (int)n, NULL, "UTF-8", opts) : NULL;
+	htmlDocPtr doc = n ? html_xml.read_memory(p, (int)n, NULL, "UTF-8", opts) : NULL;
 	int rc = 0;
 	if (doc) {
 		struct html_ctx cx = {.o = o};
@@ -621,7 +640,7 @@ mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o, struc
 			free(cx.links[i]);
 		free(cx.links);
 		free(cx.slots);
-		xmlFreeDoc(doc);
+		html_xml.free_doc(doc);
 	}
 	free(clean);
 	return rc;

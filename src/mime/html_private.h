@@ -8,10 +8,32 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
 #include "util/util.h"
 #include "mime/mime.h"
+
+/* libxml2, opened on first use by mime_html_to_text (html.c) so that runs
+ * without HTML do not map it and the ICU libraries it pulls in. Filled once,
+ * then only read. Each member has the exact type the header declares;
+ * xmlFree is a variable (a hook) whose address dlsym gives. */
+struct html_xml {
+	__typeof__(xmlInitParser) *init_parser;
+	__typeof__(htmlReadMemory) *read_memory;
+	__typeof__(xmlFreeDoc) *free_doc;
+	__typeof__(xmlGetNoNsProp) *get_prop;
+	__typeof__(xmlHasProp) *has_prop;
+	xmlFreeFunc *free_slot;
+};
+extern struct html_xml html_xml;
+
+/* xmlFree for what get_prop returned. */
+static inline void
+html_xml_free(void *p)
+{
+	(*html_xml.free_slot)(p);
+}
 
 /* What one conversion shares between its renderers (a table cell renders
  * into a renderer of its own): the options and the numbered links. */

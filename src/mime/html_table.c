@@ -182,9 +182,9 @@ render_cell(struct html_rnd *r, const xmlNode *c, struct cell *cell)
 static size_t
 colspan(const xmlNode *c)
 {
-	char *v = (char *)xmlGetNoNsProp(c, (const xmlChar *)"colspan");
+	char *v = (char *)html_xml.get_prop(c, (const xmlChar *)"colspan");
 	long span = v ? strtol(v, NULL, 10) : 1;
-	xmlFree(v);
+	html_xml_free(v);
 	return span < 1 ? 1 : span > MAX_COLS ? MAX_COLS : (size_t)span;
 }
 

@@ -6,6 +6,8 @@
  * and XOAUTH2 are built here because libgsasl 2.2 has neither. The API
  * speaks base64 both ways because every caller puts base64 on the wire.
  */
+#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +62,46 @@ static const Gsasl_property secret_props[] = {
 	GSASL_SCRAM_STOREDKEY,
 };
 
+/* libgsasl, opened on first use: it brings libidn, libntlm and libgssglue
+ * to every start, while only logging in with a password needs it. Filled
+ * once, then only read. */
+struct gsasl_lib {
+	__typeof__(gsasl_client_support_p) *client_support_p;
+	__typeof__(gsasl_client_start) *client_start;
+	__typeof__(gsasl_strerror) *strerror;
+	__typeof__(gsasl_property_set) *property_set;
+	__typeof__(gsasl_init) *init;
+	__typeof__(gsasl_done) *done;
+	__typeof__(gsasl_step) *step;
+	__typeof__(gsasl_free) *free;
+	__typeof__(gsasl_property_fast) *property_fast;
+	__typeof__(gsasl_finish) *finish;
+};
+#define GS_SYM(f) {"gsasl_" #f, offsetof(struct gsasl_lib, f)}
+static const struct qu_dl_sym gs_syms[] = {GS_SYM(client_support_p), GS_SYM(client_start), GS_SYM(strerror), GS_SYM(property_set), GS_SYM(init), GS_SYM(done), GS_SYM(step), GS_SYM(free), GS_SYM(property_fast), GS_SYM(finish)};
+/* Debian 12's runtime package libgsasl18. */
+static const struct qu_dl_lib gs_dl = {"libgsasl.so.18", "libgsasl18", "password login (SASL)",
+				       gs_syms, QU_ARRAY_LEN(gs_syms)};
+static struct gsasl_lib gs;
+static pthread_once_t gs_once = PTHREAD_ONCE_INIT;
+static int gs_rc;
+static struct qu_err gs_err;
+
+static void
+gs_open(void)
+{
+	gs_rc = qu_dl_load(&gs_dl, &gs, &gs_err);
+}
+
+static int
+gs_load(struct qu_err *err)
+{
+	pthread_once(&gs_once, gs_open);
+	if (gs_rc < 0 && err)
+		*err = gs_err;
+	return gs_rc;
+}
+
 static bool
 is_sep(char c)
 {
@@ -92,7 +134,7 @@ mech_usable(const struct mech *m, bool oauth2, bool allow_plain, Gsasl *ctx)
 	if (m->reveals && !allow_plain)
 		return false;
 	if (m->kind == MECH_KIND_GSASL)
-		return ctx && gsasl_client_support_p(ctx, m->name);
+		return ctx && gs.client_support_p(ctx, m->name);
 	return true;
 }
 
@@ -224,10 +266,10 @@ static int
 gsasl_begin(struct net_sasl *s, const struct net_sasl_creds *creds, const char *service,
 	    struct qu_err *err)
 {
-	int rc = gsasl_client_start(s->ctx, s->mech->name, &s->sess);
+	int rc = gs.client_start(s->ctx, s->mech->name, &s->sess);
 	if (rc != GSASL_OK)
 		return qu_err_set(err, QU_E_SOFTWARE, "%s: GNU SASL: %s", s->mech->name,
-				  gsasl_strerror(rc));
+				  gs.strerror(rc));
 	/* Properties are set up front so that no callback is needed. */
 	struct {
 		Gsasl_property prop;
@@ -241,10 +283,10 @@ gsasl_begin(struct net_sasl *s, const struct net_sasl_creds *creds, const char *
 	for (size_t i = 0; i < QU_ARRAY_LEN(props); i++) {
 		if (!props[i].val)
 			continue;
-		rc = gsasl_property_set(s->sess, props[i].prop, props[i].val);
+		rc = gs.property_set(s->sess, props[i].prop, props[i].val);
 		if (rc != GSASL_OK)
 			return qu_err_set(err, QU_E_SOFTWARE, "%s: GNU SASL: %s", s->mech->name,
-					  gsasl_strerror(rc));
+					  gs.strerror(rc));
 	}
 	return 0;
 }
@@ -262,9 +304,11 @@ net_sasl_start(const struct net_sasl_creds *creds, const char *server_mechs, boo
 	}
 	Gsasl *ctx = NULL;
 	if (!creds->oauth2) {
-		int rc = gsasl_init(&ctx);
+		if (gs_load(err) < 0)
+			return NULL;
+		int rc = gs.init(&ctx);
 		if (rc != GSASL_OK) {
-			qu_err_set(err, QU_E_SOFTWARE, "GNU SASL: %s", gsasl_strerror(rc));
+			qu_err_set(err, QU_E_SOFTWARE, "GNU SASL: %s", gs.strerror(rc));
 			return NULL;
 		}
 	}
@@ -272,7 +316,7 @@ net_sasl_start(const struct net_sasl_creds *creds, const char *server_mechs, boo
 	if (!m) {
 		no_shared_error(server_mechs, creds->oauth2, allow_plain, ctx, err);
 		if (ctx)
-			gsasl_done(ctx);
+			gs.done(ctx);
 		return NULL;
 	}
 	struct net_sasl *s = xcalloc(1, sizeof *s);
@@ -319,8 +363,8 @@ gsasl_step_error(const struct net_sasl *s, int rc, struct qu_err *err)
 	if (is_scram(s) && s->steps == 2)
 		return qu_err_set(err, QU_E_AUTH,
 				  "%s: the server's final message does not verify: %s",
-				  s->mech->name, gsasl_strerror(rc));
-	return qu_err_set(err, QU_E_AUTH, "%s: %s", s->mech->name, gsasl_strerror(rc));
+				  s->mech->name, gs.strerror(rc));
+	return qu_err_set(err, QU_E_AUTH, "%s: %s", s->mech->name, gs.strerror(rc));
 }
 
 /* The most PBKDF2 iterations a SCRAM server may ask for: about a second
@@ -365,13 +409,13 @@ gsasl_mech_step(struct net_sasl *s, const char *in, size_t in_len, char **out_b6
 	size_t out_len = 0;
 	/* gsasl_step, not gsasl_step64: the latter frees the plain response
 	 * (for PLAIN and LOGIN, the password) without wiping it. */
-	int rc = gsasl_step(s->sess, in, in_len, &out, &out_len);
+	int rc = gs.step(s->sess, in, in_len, &out, &out_len);
 	if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE)
 		return gsasl_step_error(s, rc, err);
 	*out_b64 = qu_base64_encode(out ? out : "", out ? out_len : 0, NULL);
 	if (out) {
 		qu_wipe(out, out_len);
-		gsasl_free(out);
+		gs.free(out);
 	}
 	s->steps++;
 	/* GSASL_OK comes for SCRAM only once the server signature checked
@@ -443,14 +487,14 @@ net_sasl_free(struct net_sasl *s)
 		/* The values are heap copies owned by the session; wiping them
 		 * in place just before gsasl_finish frees them is safe. */
 		for (size_t i = 0; i < QU_ARRAY_LEN(secret_props); i++) {
-			const char *v = gsasl_property_fast(s->sess, secret_props[i]);
+			const char *v = gs.property_fast(s->sess, secret_props[i]);
 			if (v)
 				qu_wipe((char *)v, strlen(v));
 		}
-		gsasl_finish(s->sess);
+		gs.finish(s->sess);
 	}
 	if (s->ctx)
-		gsasl_done(s->ctx);
+		gs.done(s->ctx);
 	if (s->ir) {
 		qu_wipe(s->ir, s->ir_len);
 		free(s->ir);

@@ -278,6 +278,29 @@ void qu_trace_note(const struct qu_trace *t, const char *fmt, ...) QU_PRINTF(2, 
 /* Monotonic milliseconds. */
 int64_t qu_now_ms(void);
 
+/* ---- optional libraries (dl.c) ----------------------------------------- */
+
+/* One function a caller's table wants: its name and where its pointer lives
+ * (offsetof the member). The member must have the function's exact type. */
+struct qu_dl_sym {
+	const char *name;
+	size_t offset;
+};
+
+struct qu_dl_lib {
+	const char *soname;  /* "libcurl-gnutls.so.4" */
+	const char *package; /* the Debian package that ships it */
+	const char *feature; /* what needs it, for the message: "auth = oauth2" */
+	const struct qu_dl_sym *syms;
+	size_t nsyms;
+};
+
+/* Opens lib->soname and stores each symbol's address into table. On failure
+ * returns -1 with QU_E_UNAVAILABLE (exit 69) naming feature, library and
+ * package; table may then be partly filled and must not be used. Not thread
+ * safe: callers run it once (pthread_once) and keep the result. */
+int qu_dl_load(const struct qu_dl_lib *lib, void *table, struct qu_err *err);
+
 /* ---- SHA-256 (FIPS 180-4) -------------------------------------------- */
 
 /* A streaming SHA-256. Embedded: qu_sha256_init, then update with the data

@@ -1,6 +1,7 @@
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,6 +269,40 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* qu_dl_load: a library found fills the table; a missing library or symbol
+ * is exit 69 with a message naming what to install, never a crash. */
+struct dl_table {
+	size_t (*strlen)(const char *);
+};
+
+START_TEST(test_dl_load)
+{
+	static const struct qu_dl_sym ok_syms[] = {{"strlen", offsetof(struct dl_table, strlen)}};
+	static const struct qu_dl_sym bad_syms[] = {
+		{"quail_no_such_symbol", offsetof(struct dl_table, strlen)}};
+	struct dl_table t = {NULL};
+	struct qu_err err;
+	qu_err_clear(&err);
+	struct qu_dl_lib libc = {"libc.so.6", "libc6", "the test", ok_syms, 1};
+	ck_assert_int_eq(qu_dl_load(&libc, &t, &err), 0);
+	ck_assert(t.strlen != NULL);
+	ck_assert_uint_eq(t.strlen("quail"), 5);
+
+	struct qu_dl_lib missing = {"libquail-missing.so.9", "libquail-missing9", "auth = test",
+				    ok_syms, 1};
+	ck_assert_int_eq(qu_dl_load(&missing, &t, &err), -1);
+	ck_assert_int_eq(qu_err_exit_code(err.cls), 69);
+	ck_assert_ptr_nonnull(strstr(err.msg, "auth = test needs libquail-missing.so.9"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "Debian package libquail-missing9"));
+
+	qu_err_clear(&err);
+	struct qu_dl_lib nosym = {"libc.so.6", "libc6", "the test", bad_syms, 1};
+	ck_assert_int_eq(qu_dl_load(&nosym, &t, &err), -1);
+	ck_assert_int_eq(qu_err_exit_code(err.cls), 69);
+	ck_assert_ptr_nonnull(strstr(err.msg, "quail_no_such_symbol"));
+}
+END_TEST
+
 START_TEST(test_err_reason)
 {
 	struct qu_err err;
@@ -308,6 +343,7 @@ util_suite(void)
 	tcase_add_test(tc, test_xtext_utf8);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_err_reason);
+	tcase_add_test(tc, test_dl_load);
 	suite_add_tcase(s, tc);
 	return s;
 }
