@@ -116,31 +116,6 @@ app_compose_forward(const char *p, size_t n, bool as_attachment,
 
 /* ---- bounce ---------------------------------------------------------- */
 
-/* RFC 5322 §3.3 date-time in the local zone (or fixed), in English
- * whatever the locale. */
-static void
-format_date(const struct mime_build_fixed *fx, char *buf, size_t cap)
-{
-	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	struct tm tm;
-	long off;
-	if (fx && fx->date) {
-		time_t t = (time_t)(fx->date + (int64_t)fx->date_offset * 60);
-		gmtime_r(&t, &tm);
-		off = fx->date_offset;
-	} else {
-		time_t t = time(NULL);
-		localtime_r(&t, &tm);
-		off = tm.tm_gmtoff / 60;
-	}
-	long a = off < 0 ? -off : off;
-	snprintf(buf, cap, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld", days[tm.tm_wday % 7],
-		 tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, off < 0 ? '-' : '+', a / 60, a % 60);
-}
-
 static char *
 resent_id(const struct mime_build_fixed *fx, const char *from_addr)
 {
@@ -194,7 +169,7 @@ app_bounce_message(const char *p, size_t n, const char *from, const char *to,
 	}
 	const char *eol = lf ? "\n" : "\r\n";
 	char date[64];
-	format_date(fixed, date, sizeof date);
+	mime_format_date(fixed, date, sizeof date);
 	char *id = resent_id(fixed, rfrom);
 	qu_buf_printf(out, "Resent-From: %s%sResent-To: %s%sResent-Date: %s%s"
 			   "Resent-Message-ID: %s%s",

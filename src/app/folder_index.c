@@ -122,6 +122,22 @@ dup_or_null(const char *s)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
+/* The header fields of a row from the index into m. */
+static void
+fill_from_index(struct app_msg *m, const struct index_row *r)
+{
+	m->subject = dup_or_null(r->subject);
+	m->from_name = dup_or_null(r->from_name);
+	m->from_addr = dup_or_null(r->from_addr);
+	m->to_addr = dup_or_null(r->to_list);
+	m->cc_addr = dup_or_null(r->cc_list);
+	m->msgid = dup_or_null(r->message_id);
+	m->has_date = r->has_date;
+	m->date = r->date;
+	m->received = r->mtime;
+	m->size = r->size;
+}
+
 static unsigned
 flags_of(unsigned md, bool is_new, bool attach)
 {
@@ -154,16 +170,7 @@ on_row(void *ctx, const struct index_row *r, struct qu_err *err)
 	 * rows are built. */
 	m->path = l->files->v[fi].path;
 	l->files->v[fi].path = NULL;
-	m->subject = dup_or_null(r->subject);
-	m->from_name = dup_or_null(r->from_name);
-	m->from_addr = dup_or_null(r->from_addr);
-	m->to_addr = dup_or_null(r->to_list);
-	m->cc_addr = dup_or_null(r->cc_list);
-	m->msgid = dup_or_null(r->message_id);
-	m->has_date = r->has_date;
-	m->date = r->date;
-	m->received = r->mtime;
-	m->size = r->size;
+	fill_from_index(m, r);
 	m->flags = flags_of(l->files->v[fi].flags, l->files->v[fi].is_new, r->has_attachment);
 	m->ix_id = r->id;
 	m->ix_parent = r->parent;
@@ -280,16 +287,7 @@ on_page_row(void *ctx, const struct index_row *r, struct qu_err *err)
 	struct app_msg *m = &b->v[b->n++];
 	memset(m, 0, sizeof *m);
 	m->path = xstrdup(r->path);
-	m->subject = dup_or_null(r->subject);
-	m->from_name = dup_or_null(r->from_name);
-	m->from_addr = dup_or_null(r->from_addr);
-	m->to_addr = dup_or_null(r->to_list);
-	m->cc_addr = dup_or_null(r->cc_list);
-	m->msgid = dup_or_null(r->message_id);
-	m->has_date = r->has_date;
-	m->date = r->date;
-	m->received = r->mtime;
-	m->size = r->size;
+	fill_from_index(m, r);
 	unsigned md = 0;
 	md |= r->flags & INDEX_FLAG_SEEN ? MAILDIR_FLAG_SEEN : 0;
 	md |= r->flags & INDEX_FLAG_FLAGGED ? MAILDIR_FLAG_FLAGGED : 0;

@@ -104,6 +104,12 @@ random_word(char *s, size_t n)
 	s[n] = '\0';
 }
 
+void
+mime_format_date(const struct mime_build_fixed *fx, char *buf, size_t cap)
+{
+	build_format_date(fx, buf, cap);
+}
+
 /* RFC 5322 §3.3 date-time in English whatever the locale. */
 void
 build_format_date(const struct mime_build_fixed *fx, char *buf, size_t cap)

@@ -664,6 +664,11 @@ struct mime_build {
 	struct mime_build_fixed fixed;
 };
 
+/* The Date a message built now (or at fx->date, when fx is not NULL and
+ * sets it) gets: RFC 5322 §3.3 date-time in English whatever the locale,
+ * in the local zone. buf should hold 40 bytes. */
+void mime_format_date(const struct mime_build_fixed *fx, char *buf, size_t cap);
+
 /* Writes the message into out (appended). No To recipients gives
  * "To: undisclosed-recipients:;". Date, Message-ID and MIME-Version are
  * added; an -H Date or Message-ID replaces the one quail would write.
