@@ -45,7 +45,10 @@ mkdir "$work/quail"
 	tar --null -T - -cf -) | tar -xf - -C "$work/quail" || { echo "deb-test: copy failed"; exit 1; }
 
 start=$(date +%s)
-if (cd "$work/quail" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
+# tools/test.sh has run the unit suite already: the package build skips
+# it unless DEB_BUILD_OPTIONS says otherwise (set it to "" to run it).
+if (cd "$work/quail" && DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS-nocheck} dpkg-buildpackage -us -uc -b) \
+	>"$work/build.log" 2>&1; then
 	ok "dpkg-buildpackage -us -uc -b ($(($(date +%s) - start)) s)"
 else
 	tail -40 "$work/build.log"

@@ -32,7 +32,7 @@ meson test -C build-asan --suite unit --print-errorlogs --num-processes 2 || rc=
 # Each libFuzzer target, briefly, with ASan and UBSan (clang).
 dirs="build-test build-asan"
 if command -v clang >/dev/null; then
-	CC=clang setup build-fuzz -Dfuzz=true -Dfuzz_seconds="${FUZZ_SECONDS:-20}" -Dintegration=false
+	CC=clang setup build-fuzz -Dfuzz=true -Dfuzz_seconds="${FUZZ_SECONDS:-10}" -Dintegration=false
 	meson compile -C build-fuzz || exit 1
 	meson test -C build-fuzz --suite fuzz-run --print-errorlogs --num-processes 2 || rc=1
 	dirs="$dirs build-fuzz"
