@@ -157,17 +157,7 @@ app_create_unique(const char *dir, const char *name, char **chosen, struct qu_er
 static int
 write_piece(void *ctx, const char *p, size_t n, struct qu_err *err)
 {
-	int fd = *(int *)ctx;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return qu_err_sys(err, QU_E_IOERR, w < 0 ? errno : ENOSPC, "write");
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return qu_write_all_err(*(int *)ctx, p, n, err, "write");
 }
 
 struct extract {

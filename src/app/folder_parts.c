@@ -129,21 +129,6 @@ app_message_part(struct app_reader *r, const char *p, size_t n, size_t i, bool a
 	return app_message_part_sub(r, p, n, i, 0, as_text, out, err);
 }
 
-static int
-write_all(int fd, const char *p, size_t n, struct qu_err *err)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return qu_err_sys(err, QU_E_IOERR, w < 0 ? errno : ENOSPC, "write");
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 app_message_save_part_sub(struct app_reader *r, const char *p, size_t n, size_t i, size_t sub,
 	const char *dir, char **saved, struct qu_err *err)
@@ -169,7 +154,8 @@ app_message_save_part_sub(struct app_reader *r, const char *p, size_t n, size_t 
 	char *chosen = NULL;
 	int fd = rc == 0 ? app_create_unique(dir, safe ? safe : fallback, &chosen, err) : -1;
 	if (fd >= 0) {
-		rc = write_all(fd, r->scratch.data ? r->scratch.data : "", r->scratch.len, err);
+		rc = qu_write_all_err(fd, r->scratch.data ? r->scratch.data : "", r->scratch.len, err,
+			"write");
 		if (close(fd) < 0 && rc == 0)
 			rc = qu_err_sys(err, QU_E_IOERR, errno, "close");
 		char *path = xasprintf("%s/%s", dir, chosen);

@@ -486,22 +486,15 @@ app_mailcap_filter(const struct app_mailcap *m, const struct app_mailcap_vars *v
 	if (fd < 0) {
 		rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
 	} else {
-		size_t off = 0;
-		while (off < n) {
-			ssize_t w = write(fd, p + off, n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
+		bool whole = qu_write_all(fd, p, n) == 0;
+		int e_write = errno;
 		close(fd);
 		struct app_mailcap_vars fv = *v;
 		fv.file = path;
 		const struct app_mailcap_entry *e =
-			off == n ? app_mailcap_find(m, v->type, APP_MAILCAP_COPIOUS, &fv) : NULL;
-		if (off != n)
-			rc = qu_err_set(err, QU_E_IOERR, "%s: short write", path);
+			whole ? app_mailcap_find(m, v->type, APP_MAILCAP_COPIOUS, &fv) : NULL;
+		if (!whole)
+			rc = qu_err_sys(err, QU_E_IOERR, e_write, "%s", path);
 		if (e) {
 			char *cmd = app_mailcap_command(e, &fv);
 			rc = run_capture(cmd, out, cap, timeout_ms, err);

@@ -109,16 +109,9 @@ copy_file(const char *from, const char *tmp, const char *to, struct qu_err *err)
 		qu_err_sys(err, QU_E_IOERR, errno, "%s", tmp);
 		goto out;
 	}
-	size_t off = 0;
-	while (off < m.len) {
-		ssize_t w = write(fd, m.p + off, m.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			qu_err_sys(err, QU_E_IOERR, w < 0 ? errno : EIO, "%s: write", tmp);
-			goto out;
-		}
-		off += (size_t)w;
+	if (qu_write_all(fd, m.p, m.len) < 0) {
+		qu_err_sys(err, QU_E_IOERR, errno, "%s: write", tmp);
+		goto out;
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;

@@ -57,16 +57,8 @@ struct tty {
 static void
 tty_put(struct tty *t, const char *s)
 {
-	size_t n = strlen(s);
-	while (n) {
-		ssize_t w = write(t->fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
+	/* Best effort: a prompt that cannot be shown is seen as no answer. */
+	(void)qu_write_all(t->fd, s, strlen(s));
 }
 
 /* tty_put with controls made visible: the text may come from DNS or a

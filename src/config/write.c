@@ -205,21 +205,6 @@ cfg_file_has_account(const char *path, const char *name, struct qu_err *err)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The directory part of path ("." when none). New string. */
 static char *
 dir_of(const char *path)
@@ -245,7 +230,7 @@ replace_file(const char *path, const char *data, size_t n, mode_t mode, struct q
 		return -1;
 	}
 	int rc = -1;
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, n) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || qu_write_all(fd, data, n) < 0 || fsync(fd) < 0) {
 		qu_err_sys(err, QU_E_IOERR, errno, "%s", tmp);
 		close(fd);
 		goto out;

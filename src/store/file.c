@@ -12,29 +12,6 @@
 #include "store/private.h"
 #include "store/store.h"
 
-int
-store_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			/* POSIX allows 0 only for n == 0; treat it as a full disk
-			 * rather than spinning. */
-			errno = ENOSPC;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 const char *
 store_memmem(const char *p, size_t n, const char *needle, size_t nn)
 {

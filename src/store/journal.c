@@ -158,7 +158,7 @@ store_journal_append(struct store_journal *j, const char *line, size_t len, stru
 		memcpy(rec, line, len);
 	rec[len] = '\n';
 	int rc = 0;
-	if (store_write_all(j->fd, rec, len + 1) < 0)
+	if (qu_write_all(j->fd, rec, len + 1) < 0)
 		rc = qu_err_sys(err, QU_E_IOERR, errno, "%s: write", j->path);
 	else if (fdatasync(j->fd) < 0)
 		rc = qu_err_sys(err, QU_E_IOERR, errno, "%s: fdatasync", j->path);
@@ -243,7 +243,7 @@ write_lines(int fd, const char *path, const struct store_line *lines, size_t n,
 			qu_buf_append(&b, lines[i].p, lines[i].len);
 		qu_buf_append_byte(&b, '\n');
 		if (b.len >= COMPACT_BUF || i + 1 == n) {
-			if (store_write_all(fd, b.data, b.len) < 0)
+			if (qu_write_all(fd, b.data, b.len) < 0)
 				rc = qu_err_sys(err, QU_E_IOERR, errno, "%s: write", path);
 			qu_buf_reset(&b);
 		}

@@ -186,7 +186,7 @@ delivery_flush(struct maildir_delivery *d, struct qu_err *err)
 		return qu_err_set(err, QU_E_SOFTWARE, "%s: delivery already failed", d->tmp_path);
 	if (d->buf_len == 0)
 		return 0;
-	if (store_write_all(d->fd, d->buf, d->buf_len) < 0) {
+	if (qu_write_all(d->fd, d->buf, d->buf_len) < 0) {
 		d->failed = true;
 		return qu_err_sys(err, QU_E_IOERR, errno, "%s: write", d->tmp_path);
 	}
@@ -208,7 +208,7 @@ maildir_delivery_write(struct maildir_delivery *d, const void *p, size_t n, stru
 		/* A big chunk goes straight to the file instead of through the
 		 * buffer. */
 		if (n >= DELIVERY_BUF) {
-			if (store_write_all(d->fd, c, n) < 0) {
+			if (qu_write_all(d->fd, c, n) < 0) {
 				d->failed = true;
 				return qu_err_sys(err, QU_E_IOERR, errno, "%s: write", d->tmp_path);
 			}

@@ -13,7 +13,6 @@
 
 /* Writes all n bytes, retrying short writes and EINTR. Returns 0, or -1
  * with errno set. */
-int store_write_all(int fd, const void *p, size_t n);
 /* fsync()s the directory at path so that entries added to or renamed into
  * it survive a crash. Returns 0, or -1 with QU_E_IOERR. */
 int store_fsync_dir(const char *path, struct qu_err *err);

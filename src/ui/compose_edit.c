@@ -43,15 +43,11 @@ ui_tmp_create(struct ui_tmp *t, const char *name, const char *data, size_t n, st
 	int fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto fail;
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fd, data + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			goto fail;
-		}
-		off += (size_t)w;
+	if (qu_write_all(fd, data, n) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		goto fail;
 	}
 	if (close(fd) < 0)
 		goto fail;

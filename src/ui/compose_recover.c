@@ -63,16 +63,7 @@ write_file(const char *path, const char *data, size_t n, struct qu_err *err)
 {
 	char *tmp = xasprintf("%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int rc = fd < 0 ? -1 : 0;
-	for (size_t off = 0; rc == 0 && off < n;) {
-		ssize_t w = write(fd, data + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			rc = -1;
-		else
-			off += (size_t)w;
-	}
+	int rc = fd < 0 ? -1 : qu_write_all(fd, data, n);
 	if (fd >= 0 && close(fd) < 0)
 		rc = -1;
 	if (rc == 0 && rename(tmp, path) < 0)

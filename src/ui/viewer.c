@@ -96,18 +96,11 @@ write_file(const char *path, const char *p, size_t n, struct qu_err *err)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return qu_err_sys(err, QU_E_IOERR, errno, "%s", path);
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = w < 0 ? errno : ENOSPC;
-			close(fd);
-			unlink(path);
-			return qu_err_sys(err, QU_E_IOERR, e, "%s", path);
-		}
-		p += w;
-		n -= (size_t)w;
+	if (qu_write_all(fd, p, n) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(path);
+		return qu_err_sys(err, QU_E_IOERR, e, "%s", path);
 	}
 	return close(fd) < 0 ? qu_err_sys(err, QU_E_IOERR, errno, "%s", path) : 0;
 }

@@ -221,6 +221,14 @@ void qu_pct_encode(struct qu_buf *b, const char *p, size_t n, const char *extra)
  * is). Returns a new NUL-terminated string; *out is its length. */
 char *qu_pct_decode(const char *p, size_t n, size_t *out);
 
+/* ---- files (io.c) ---------------------------------------------------- */
+
+/* Writes all n bytes, retrying after EINTR and short writes. Returns 0, or
+ * -1 with errno set (ENOSPC when the file takes no more bytes). */
+int qu_write_all(int fd, const void *p, size_t n);
+/* qu_write_all with the failure as QU_E_IOERR "WHAT: strerror" in err. */
+int qu_write_all_err(int fd, const void *p, size_t n, struct qu_err *err, const char *what);
+
 /* ---- terminal cells (width.c) ------------------------------------------ */
 
 /* Widths come from quail's own Unicode 15 tables (tools/gen-width.py), not

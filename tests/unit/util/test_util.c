@@ -1,9 +1,14 @@
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -326,6 +331,95 @@ START_TEST(test_err_reason)
 }
 END_TEST
 
+/* The reader starts late and takes small pieces, while SIGALRM (no
+ * SA_RESTART) keeps interrupting the blocked writer: write(2) then returns
+ * EINTR or a short count, and every byte must still arrive once, in order. */
+struct pipe_reader {
+	int fd;
+	size_t got;
+	bool in_order;
+};
+
+static void *
+read_slowly(void *arg)
+{
+	struct pipe_reader *r = arg;
+	usleep(20000);
+	char b[1000];
+	ssize_t n;
+	while ((n = read(r->fd, b, sizeof b)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			if ((unsigned char)b[i] != (unsigned char)((r->got + (size_t)i) % 251))
+				r->in_order = false;
+		r->got += (size_t)n;
+	}
+	return NULL;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+START_TEST(test_write_all)
+{
+	size_t n = 4u << 20;
+	unsigned char *data = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (unsigned char)(i % 251);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	struct sigaction sa = {.sa_handler = on_alarm}, old;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, &old), 0);
+	struct pipe_reader r = {.fd = p[0], .in_order = true};
+	pthread_t t;
+	sigset_t block, prev;
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &block, &prev); /* the reader inherits it */
+	ck_assert_int_eq(pthread_create(&t, NULL, read_slowly, &r), 0);
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	struct itimerval it = {.it_interval = {0, 1000}, .it_value = {0, 1000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	ck_assert_int_eq(qu_write_all(p[1], data, n), 0);
+	struct itimerval off = {0};
+	setitimer(ITIMER_REAL, &off, NULL);
+	close(p[1]);
+	pthread_join(t, NULL);
+	close(p[0]);
+	sigaction(SIGALRM, &old, NULL);
+	ck_assert_uint_eq(r.got, n);
+	ck_assert(r.in_order);
+
+	/* A device that takes nothing: the error says ENOSPC, in errno and
+	 * as a reason. */
+	int full = open("/dev/full", O_WRONLY);
+	if (full >= 0) {
+		errno = 0;
+		ck_assert_int_eq(qu_write_all(full, data, 10), -1);
+		ck_assert_int_eq(errno, ENOSPC);
+		struct qu_err err;
+		qu_err_clear(&err);
+		ck_assert_int_eq(qu_write_all_err(full, data, 10, &err, "part.bin"), -1);
+		ck_assert_int_eq(err.cls, QU_E_IOERR);
+		ck_assert(qu_err_is(&err, QU_R_DISK_FULL));
+		ck_assert_ptr_nonnull(strstr(err.msg, "part.bin"));
+		close(full);
+	}
+	ck_assert_int_eq(qu_write_all(-1, data, 1), -1);
+	ck_assert_int_eq(errno, EBADF);
+	ck_assert_int_eq(qu_write_all(-1, data, 0), 0);
+	free(data);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -344,6 +438,7 @@ util_suite(void)
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_err_reason);
 	tcase_add_test(tc, test_dl_load);
+	tcase_add_test(tc, test_write_all);
 	suite_add_tcase(s, tc);
 	return s;
 }
