@@ -88,10 +88,6 @@ bool app_item_gone(const struct app_source_item *item);
 int app_read_file(const char *path, struct qu_buf *b, size_t max, bool *whole,
 		  struct qu_err *err);
 
-/* A JSON string (RFC 8259 §7) of p, n appended to out: control
- * characters, DEL and C1 as \u00XX, invalid UTF-8 as U+FFFD. */
-void app_json_string(struct qu_buf *out, const char *p, size_t n);
-
 /* Makes a new file dir/name (O_EXCL, O_NOFOLLOW), or "stem (N).ext" when
  * that is taken (SPEC §6: never overwrite). *chosen gets the name used
  * (owned). Returns the descriptor, or -1 with IOERR. */

@@ -34,43 +34,6 @@ help(FILE *out)
 	      out);
 }
 
-/* Appends s as a JSON string (null for NULL): '"' and '\\' escaped,
- * control characters as \u00XX, invalid UTF-8 as U+FFFD, so every line
- * parses whatever the index or query_command held. */
-static void
-json_str(struct qu_buf *b, const char *s)
-{
-	if (!s) {
-		qu_buf_append_str(b, "null");
-		return;
-	}
-	qu_buf_append_byte(b, '"');
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			qu_buf_append_byte(b, '\\');
-			qu_buf_append_byte(b, (char)c);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			qu_buf_printf(b, "\\u%04x", c);
-			i++;
-		} else if (c < 0x80) {
-			qu_buf_append_byte(b, (char)c);
-			i++;
-		} else {
-			uint32_t cp;
-			size_t l = qu_utf8_decode(s + i, n - i, &cp);
-			if (cp == 0xFFFFFFFF)
-				qu_buf_append_str(b, "\xEF\xBF\xBD");
-			else
-				qu_buf_append(b, s + i, l);
-			i += l ? l : 1;
-		}
-	}
-	qu_buf_append_byte(b, '"');
-}
-
 /* "last" as an ISO 8601 UTC time, null when never seen in the index
  * (a query_command match). */
 static void
@@ -95,9 +58,9 @@ format_match(struct qu_buf *b, const struct app_addr_match *m, bool json)
 {
 	if (json) {
 		qu_buf_append_str(b, "{\"name\": ");
-		json_str(b, m->name && *m->name ? m->name : NULL);
+		qu_json_cstr(b, m->name && *m->name ? m->name : NULL);
 		qu_buf_append_str(b, ", \"address\": ");
-		json_str(b, m->address);
+		qu_json_cstr(b, m->address);
 		qu_buf_printf(b, ", \"count\": %llu, \"last\": ", (unsigned long long)m->count);
 		json_time(b, m->last);
 		qu_buf_append_byte(b, '}');

@@ -37,50 +37,14 @@ help(FILE *out)
 	      out);
 }
 
-/* Appends s as a JSON string (null for NULL): control characters as
- * \u00XX, invalid UTF-8 bytes as U+FFFD, so the line is always valid. */
-static void
-json_str(struct qu_buf *b, const char *s)
-{
-	if (!s) {
-		qu_buf_append_str(b, "null");
-		return;
-	}
-	qu_buf_append_byte(b, '"');
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			qu_buf_append_byte(b, '\\');
-			qu_buf_append_byte(b, (char)c);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			qu_buf_printf(b, "\\u%04x", c);
-			i++;
-		} else if (c < 0x80) {
-			qu_buf_append_byte(b, (char)c);
-			i++;
-		} else {
-			uint32_t cp;
-			size_t l = qu_utf8_decode(s + i, n - i, &cp);
-			if (cp == 0xFFFFFFFF)
-				qu_buf_append_str(b, "\xEF\xBF\xBD");
-			else
-				qu_buf_append(b, s + i, l);
-			i += l;
-		}
-	}
-	qu_buf_append_byte(b, '"');
-}
-
 static void
 json_addr(struct qu_buf *b, const char *name, const char *addr, bool *first)
 {
 	qu_buf_append_str(b, *first ? "{\"name\": " : ", {\"name\": ");
 	*first = false;
-	json_str(b, name && *name ? name : NULL);
+	qu_json_cstr(b, name && *name ? name : NULL);
 	qu_buf_append_str(b, ", \"address\": ");
-	json_str(b, addr);
+	qu_json_cstr(b, addr);
 	qu_buf_append_byte(b, '}');
 }
 
@@ -108,9 +72,9 @@ static void
 json_row(struct qu_buf *b, const struct index_row *r)
 {
 	qu_buf_append_str(b, "{\"path\": ");
-	json_str(b, r->path);
+	qu_json_cstr(b, r->path);
 	qu_buf_append_str(b, ", \"folder\": ");
-	json_str(b, r->folder);
+	qu_json_cstr(b, r->folder);
 	qu_buf_append_str(b, ", \"date\": ");
 	if (r->has_date) {
 		char iso[40];
@@ -118,7 +82,7 @@ json_row(struct qu_buf *b, const struct index_row *r)
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-		json_str(b, iso);
+		qu_json_cstr(b, iso);
 	} else {
 		qu_buf_append_str(b, "null");
 	}
@@ -129,9 +93,9 @@ json_row(struct qu_buf *b, const struct index_row *r)
 	qu_buf_append_byte(b, ']');
 	json_list(b, "to", r->to_list, NULL);
 	qu_buf_append_str(b, ", \"subject\": ");
-	json_str(b, r->subject);
+	qu_json_cstr(b, r->subject);
 	qu_buf_append_str(b, ", \"message_id\": ");
-	json_str(b, r->message_id);
+	qu_json_cstr(b, r->message_id);
 	qu_buf_printf(b, ", \"thread\": %lld, \"flags\": [", (long long)r->thread);
 	static const struct {
 		unsigned bit;

@@ -229,6 +229,15 @@ int qu_write_all(int fd, const void *p, size_t n);
 /* qu_write_all with the failure as QU_E_IOERR "WHAT: strerror" in err. */
 int qu_write_all_err(int fd, const void *p, size_t n, struct qu_err *err, const char *what);
 
+/* ---- JSON strings (json.c) -------------------------------------------- */
+
+/* A JSON string (RFC 8259 §7) of p, n appended to out: '"' and '\\'
+ * escaped, C0 controls, DEL and C1 controls as \u00XX (no terminal takes
+ * them for a command), invalid UTF-8 as U+FFFD (SPEC §7). */
+void qu_json_string(struct qu_buf *out, const char *p, size_t n);
+/* The same of a C string; null for NULL. */
+void qu_json_cstr(struct qu_buf *out, const char *s);
+
 /* ---- terminal cells (width.c) ------------------------------------------ */
 
 /* Widths come from quail's own Unicode 15 tables (tools/gen-width.py), not

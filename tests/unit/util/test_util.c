@@ -420,6 +420,25 @@ START_TEST(test_write_all)
 }
 END_TEST
 
+START_TEST(test_json_string)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_json_string(&b, "a\"b\\c\n\x1b[2J\x7f", 11);
+	ck_assert_str_eq(b.data, "\"a\\\"b\\\\c\\u000a\\u001b[2J\\u007f\"");
+	qu_buf_reset(&b);
+	/* C1 (U+009B is CSI on some terminals) escaped; CJK and emoji kept;
+	 * a lone continuation byte and a truncated sequence become U+FFFD. */
+	qu_json_string(&b, "\xc2\x9b\xe6\xb5\x8b\xf0\x9f\x98\x80\x80\xe6\xb5", 12);
+	ck_assert_str_eq(b.data, "\"\\u009b\xe6\xb5\x8b\xf0\x9f\x98\x80\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+	qu_buf_reset(&b);
+	qu_json_cstr(&b, NULL);
+	qu_json_cstr(&b, "");
+	ck_assert_str_eq(b.data, "null\"\"");
+	qu_buf_clear(&b);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -439,6 +458,7 @@ util_suite(void)
 	tcase_add_test(tc, test_err_reason);
 	tcase_add_test(tc, test_dl_load);
 	tcase_add_test(tc, test_write_all);
+	tcase_add_test(tc, test_json_string);
 	suite_add_tcase(s, tc);
 	return s;
 }
