@@ -145,3 +145,21 @@ cli_bad_option(const char *cmd, int optopt_, char **argv)
 		return cli_usage_error(cmd, "option -%c is unknown or lacks its argument", optopt_);
 	return cli_usage_error(cmd, "option %s is unknown or lacks its argument", word);
 }
+
+struct app_net
+cli_net(const struct cli_common *c)
+{
+	return (struct app_net){.timeout_s = c->o.timeout_s,
+				.trace = c->verbose ? &c->trace : NULL,
+				.cancel = cli_cancel()};
+}
+
+int
+cli_fail_cmd(struct qu_err *err, const char *cmd)
+{
+	if (err->cls == QU_E_CANCELED) {
+		qu_err_canceled(err);
+		qu_err_prefix(err, "%s", cmd);
+	}
+	return cli_fail(err);
+}

@@ -23,8 +23,8 @@ help(FILE *out)
 	      "interrupted run is completed by the next one without duplicates.\n"
 	      "The last line on stdout is 'fetched N messages (B bytes) from F folders'.\n"
 	      "\n"
-	      "  -o, --output DIR  the Maildir (default: the account's maildir); POP3\n"
-	      "                    delivers into DIR itself\n"
+	      "  -o, --output DIR  the Maildir root (default: the account's maildir);\n"
+	      "                    IMAP folder A/B goes to DIR/A/B, POP3 to DIR/INBOX\n"
 	      "  --folder NAME     IMAP: fetch this folder (repeatable; default INBOX)\n"
 	      "  --all-folders     IMAP: fetch every folder\n"
 	      "  --delete          remove each message from the server once its local\n"
@@ -108,18 +108,6 @@ summary(const struct app_fetch_result *r)
 	fflush(stdout);
 }
 
-/* "quail: fetch: canceled" after Ctrl-C; other errors say their server. */
-static int
-fetch_fail(struct qu_err *err)
-{
-	if (err->cls == QU_E_CANCELED) {
-		/* Where it was stopped (which command) is no news to the user. */
-		qu_err_canceled(err);
-		qu_err_prefix(err, "fetch");
-	}
-	return cli_fail(err);
-}
-
 static int
 fetch_pop3(const struct cfg_account *a, struct app_fetch_opts *fo, const struct app_net *net)
 {
@@ -137,7 +125,7 @@ fetch_pop3(const struct cfg_account *a, struct app_fetch_opts *fo, const struct 
 	/* Interrupted, it still says how far it got. */
 	if (rc == 0 || r.folders || err.cls == QU_E_CANCELED)
 		summary(&r);
-	return rc < 0 ? fetch_fail(&err) : 0;
+	return rc < 0 ? cli_fail_cmd(&err, "fetch") : 0;
 }
 
 static int
@@ -156,7 +144,7 @@ fetch_imap(const struct cfg_account *a, struct app_fetch_opts *fo, const struct 
 	cli_index_warning(&r.index_warning);
 	if (rc == 0 || r.folders || r.messages || err.cls == QU_E_CANCELED)
 		summary(&r);
-	return rc < 0 ? fetch_fail(&err) : 0;
+	return rc < 0 ? cli_fail_cmd(&err, "fetch") : 0;
 }
 
 enum { OPT_FOLDER = CLI_OPT_FIRST_OWN, OPT_ALL_FOLDERS, OPT_DELETE };
@@ -234,9 +222,7 @@ run(int argc, char **argv)
 	}
 	if (!quiet && isatty(STDERR_FILENO))
 		fo.progress = show_progress;
-	struct app_net net = {.timeout_s = c.o.timeout_s,
-			      .trace = c.verbose ? &c.trace : NULL,
-			      .cancel = cli_cancel()};
+	struct app_net net = cli_net(&c);
 	bool pop3 = c.o.pop3 || (!c.o.imap && !a->imap && a->pop3);
 	if (!pop3 && !a->imap) {
 		qu_err_set(&err, QU_E_CONFIG,

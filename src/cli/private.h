@@ -91,9 +91,18 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg, struct qu_err
  * Returns an owned account or NULL with err set. */
 struct cfg_account *cli_resolve_account(const struct cli_common *c, struct qu_err *err);
 
+/* The network settings the common options give: --timeout, -v's
+ * protocol trace, and the cancel handle Ctrl-C fires. c must outlive it
+ * (the trace is borrowed). */
+struct app_net cli_net(const struct cli_common *c);
+
 /* Prints `quail: msg` on stderr, made safe for the terminal, and returns
  * the exit code of the error's class. */
 int cli_fail(const struct qu_err *err);
+/* cli_fail for a command's own failure: a cancel (Ctrl-C) is reported as
+ * `quail: CMD: canceled` (where it stopped is no news to the user, SPEC
+ * §3), any other error as it is. */
+int cli_fail_cmd(struct qu_err *err, const char *cmd);
 /* A usage error: prints `quail: cmd: msg` and a hint, returns 64. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) QU_PRINTF(2, 3);
 /* Reports an option getopt_long did not accept (call on '?' or ':'). */

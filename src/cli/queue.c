@@ -139,9 +139,7 @@ run(int argc, char **argv)
 		if (rc == 0 && !l.n)
 			puts("the outbox is empty");
 	} else if (strcmp(sub, "flush") == 0) {
-		struct app_net net = {.timeout_s = c.o.timeout_s,
-				      .trace = c.verbose ? &c.trace : NULL,
-				      .cancel = cli_cancel()};
+		struct app_net net = cli_net(&c);
 		struct app_flush_result r;
 		rc = app_queue_flush(a, &net, note, NULL, &r, &err);
 		printf("flushed: %zu sent, %zu failed, %zu deferred\n", r.sent, r.failed, r.deferred);

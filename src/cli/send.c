@@ -191,9 +191,7 @@ run_send(struct cli_common *c, struct app_send_opts *o, struct qu_err *err)
 		qu_buf_clear(&in);
 		return cli_fail(err);
 	}
-	struct app_net net = {.timeout_s = c->o.timeout_s,
-			      .trace = c->verbose ? &c->trace : NULL,
-			      .cancel = cli_cancel()};
+	struct app_net net = cli_net(c);
 	struct qu_buf dry;
 	qu_buf_init(&dry, SIZE_MAX);
 	int rc = app_send(a, o, &net, note, NULL, &dry, err);

@@ -590,9 +590,7 @@ setup(struct setup *s, struct qu_err *err)
 	char *addr = cfg_from_address(s->address);
 	struct cfg_account a;
 	fill_account(s, &a, addr);
-	struct app_net net = {.timeout_s = s->c.o.timeout_s,
-			      .trace = s->c.verbose ? &s->c.trace : NULL,
-			      .cancel = cli_cancel()};
+	struct app_net net = cli_net(&s->c);
 	bool replace = false;
 	char *shown = NULL;
 	int rc = 0;

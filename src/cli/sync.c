@@ -75,22 +75,14 @@ sync_run(const struct cli_common *c, struct app_sync_opts *so)
 		qu_err_set(&err, QU_E_CONFIG, "no server to sync with: give --imap URL or set imap =");
 		return cli_fail(&err);
 	}
-	struct app_net net = {.timeout_s = c->o.timeout_s,
-			      .trace = c->verbose ? &c->trace : NULL,
-			      .cancel = cli_cancel()};
+	struct app_net net = cli_net(c);
 	struct app_sync_result r;
 	int rc = app_sync(a, so, &net, &r, &err);
 	cli_index_warning(&r.index_warning);
 	cfg_account_free(a);
 	if (rc == 0 || err.cls == QU_E_CANCELED)
 		summary(&r);
-	if (rc == 0)
-		return 0;
-	if (err.cls == QU_E_CANCELED) {
-		qu_err_canceled(&err);
-		qu_err_prefix(&err, "sync");
-	}
-	return cli_fail(&err);
+	return rc == 0 ? 0 : cli_fail_cmd(&err, "sync");
 }
 
 static int
