@@ -1181,7 +1181,14 @@ sync_folder(struct run *f, const struct folder *fo, struct qu_err *err)
 	free(path);
 	if (!f->md)
 		return -1;
-	maildir_clean_tmp(f->md, TMP_MAX_AGE, NULL);
+	/* Only a stop ends the folder here: a tmp/ that cannot be read is
+	 * found again by the first delivery. */
+	struct qu_err cerr;
+	if (maildir_clean_tmp(f->md, TMP_MAX_AGE, f->prog.cancel, &cerr) < 0 &&
+	    cerr.cls == QU_E_CANCELED) {
+		*err = cerr;
+		return -1;
+	}
 	int rc = sync_selected(f, fo, err);
 	if (rc == 0)
 		f->r->folders++;

@@ -720,8 +720,15 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	f.md = maildir_open(inbox, true, err);
 	if (!f.md || migrate_top(dir, f.md, err) < 0)
 		goto out;
-	/* A killed run may have left tmp/ files; old ones are garbage. */
-	maildir_clean_tmp(f.md, TMP_MAX_AGE, NULL);
+	/* A killed run may have left tmp/ files; old ones are garbage. Only
+	 * a stop ends the fetch here: a tmp/ that cannot be read is found
+	 * again by the first delivery. */
+	struct qu_err cerr;
+	if (maildir_clean_tmp(f.md, TMP_MAX_AGE, f.prog.cancel, &cerr) < 0 &&
+	    cerr.cls == QU_E_CANCELED) {
+		*err = cerr;
+		goto out;
+	}
 	struct replay rp = {&f.set, 0};
 	if (store_journal_read(dir, jname, replay_line, &rp, err) < 0)
 		goto out;
