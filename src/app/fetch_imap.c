@@ -69,23 +69,6 @@
 
 /* ---- per-folder state from the journal ------------------------------- */
 
-enum uid_state {
-	UID_PENDING,
-	UID_DONE,
-};
-
-struct uid_entry {
-	uint32_t uid; /* 0: free slot */
-	enum uid_state state;
-	char *rel;    /* DONE: the file, relative to DIR */
-};
-
-/* Open addressing on uid; grows at half full. */
-struct uid_map {
-	struct uid_entry *v;
-	size_t cap, n;
-};
-
 struct fstate {
 	unsigned id;
 	char *name; /* UTF-8 */
@@ -93,58 +76,26 @@ struct fstate {
 	bool has_v, has_sync;
 	uint32_t uidvalidity, uidnext;
 	uint64_t modseq;
-	struct uid_map uids;
-	size_t pending; /* entries still UID_PENDING */
+	struct app_fetch_keys uids; /* keys: the UIDs in decimal, num: the UID */
+	size_t pending; /* entries still APP_KEY_PENDING */
 };
 
-static struct uid_entry *
-map_slot(struct uid_entry *v, size_t cap, uint32_t uid)
+static struct app_fetch_key *
+map_find(const struct app_fetch_keys *m, uint32_t uid)
 {
-	size_t i = ((size_t)uid * 2654435761u) & (cap - 1);
-	while (v[i].uid && v[i].uid != uid)
-		i = (i + 1) & (cap - 1);
-	return &v[i];
+	char k[16];
+	int n = snprintf(k, sizeof k, "%u", (unsigned)uid);
+	return app_fetch_keys_find(m, k, (size_t)n);
 }
 
-static struct uid_entry *
-map_find(const struct uid_map *m, uint32_t uid)
+static struct app_fetch_key *
+map_add(struct app_fetch_keys *m, uint32_t uid, bool *added)
 {
-	if (!m->cap)
-		return NULL;
-	struct uid_entry *e = map_slot(m->v, m->cap, uid);
-	return e->uid ? e : NULL;
-}
-
-static struct uid_entry *
-map_add(struct uid_map *m, uint32_t uid, bool *added)
-{
-	if (2 * (m->n + 1) > m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 256;
-		struct uid_entry *v = xcalloc(cap, sizeof *v);
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->v[i].uid)
-				*map_slot(v, cap, m->v[i].uid) = m->v[i];
-		free(m->v);
-		m->v = v;
-		m->cap = cap;
-	}
-	struct uid_entry *e = map_slot(m->v, m->cap, uid);
-	*added = !e->uid;
-	if (!e->uid) {
-		e->uid = uid;
-		e->state = UID_PENDING;
-		m->n++;
-	}
+	char k[16];
+	int n = snprintf(k, sizeof k, "%u", (unsigned)uid);
+	struct app_fetch_key *e = app_fetch_keys_add(m, k, (size_t)n, added);
+	e->num = uid;
 	return e;
-}
-
-static void
-map_clear(struct uid_map *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->v[i].rel);
-	free(m->v);
-	memset(m, 0, sizeof *m);
 }
 
 static void
@@ -160,12 +111,10 @@ static void
 fstate_mark_done(struct fstate *fs, uint32_t uid, const char *rel, size_t rn)
 {
 	bool added;
-	struct uid_entry *e = map_add(&fs->uids, uid, &added);
-	if (!added && e->state == UID_PENDING)
+	struct app_fetch_key *e = map_add(&fs->uids, uid, &added);
+	if (!added && e->state == APP_KEY_PENDING)
 		fs->pending--;
-	e->state = UID_DONE;
-	free(e->rel);
-	e->rel = xstrndup(rel, rn);
+	app_fetch_key_done(e, rel, rn);
 }
 
 /* P entries below the synced UIDNEXT are stale (S is written only when
@@ -175,8 +124,8 @@ fstate_recount(struct fstate *fs)
 {
 	fs->pending = 0;
 	for (size_t i = 0; i < fs->uids.cap; i++) {
-		const struct uid_entry *e = &fs->uids.v[i];
-		if (e->uid && e->state == UID_PENDING && (!fs->has_sync || e->uid >= fs->uidnext))
+		const struct app_fetch_key *e = &fs->uids.v[i];
+		if (e->key && e->state == APP_KEY_PENDING && (!fs->has_sync || e->num >= fs->uidnext))
 			fs->pending++;
 	}
 }
@@ -184,7 +133,7 @@ fstate_recount(struct fstate *fs)
 static void
 fstate_new_epoch(struct fstate *fs, uint32_t v)
 {
-	map_clear(&fs->uids);
+	app_fetch_keys_clear(&fs->uids);
 	fs->pending = 0;
 	fs->has_v = true;
 	fs->uidvalidity = v;
@@ -238,7 +187,7 @@ static void
 state_clear(struct state *st)
 {
 	for (size_t i = 0; i < st->n; i++) {
-		map_clear(&st->v[i]->uids);
+		app_fetch_keys_clear(&st->v[i]->uids);
 		free(st->v[i]->name);
 		free(st->v[i]);
 	}
@@ -410,14 +359,14 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 		v[n].len = b.len;
 		n++;
 		for (size_t k = 0; fs->has_v && k < fs->uids.cap; k++) {
-			struct uid_entry *e = &fs->uids.v[k];
-			if (!e->uid)
+			struct app_fetch_key *e = &fs->uids.v[k];
+			if (!e->key)
 				continue;
 			qu_buf_reset(&b);
-			if (e->state == UID_DONE)
-				put_done(&b, fs->id, e->uid, e->rel);
+			if (e->state == APP_KEY_DONE)
+				put_done(&b, fs->id, (uint32_t)e->num, e->rel);
 			else
-				qu_buf_printf(&b, "P %u %u", fs->id, (unsigned)e->uid);
+				qu_buf_printf(&b, "P %u %u", fs->id, (unsigned)e->num);
 			v[n].p = xstrdup(b.data);
 			v[n].len = b.len;
 			n++;
@@ -439,13 +388,8 @@ static int
 index_build(struct maildir *md, const struct fstate *fs, struct app_stored_index *ix,
 	    struct qu_err *err)
 {
-	const char **claimed = xcalloc(fs->uids.n + 1, sizeof *claimed);
-	size_t nc = 0;
-	for (size_t i = 0; i < fs->uids.cap; i++) {
-		const struct uid_entry *e = &fs->uids.v[i];
-		if (e->uid && e->state == UID_DONE)
-			claimed[nc++] = e->rel;
-	}
+	size_t nc;
+	const char **claimed = app_fetch_keys_claimed(&fs->uids, &nc);
 	int rc = app_stored_index_build(md, claimed, nc, ix, err);
 	free(claimed);
 	return rc;
@@ -567,7 +511,7 @@ journal_sync(struct run *f, size_t upto, struct qu_err *err)
 		upto = f->n_todo;
 	for (; f->covered < upto; f->covered++) {
 		uint32_t uid = f->todo[f->covered].uid;
-		struct uid_entry *e = map_find(&f->fs->uids, uid);
+		struct app_fetch_key *e = map_find(&f->fs->uids, uid);
 		if (e)
 			continue; /* already P from an earlier run */
 		qu_buf_printf(&line, "%sP %u %u", line.len ? " " : "", id, (unsigned)uid);
@@ -669,8 +613,8 @@ on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, str
 		return 0; /* a flag change, or a body that was not streamed */
 	uint32_t uid = m->uid ? m->uid : f->d_uid;
 	size_t ti = todo_index(f, uid);
-	struct uid_entry *e = map_find(&f->fs->uids, uid);
-	if (!uid || ti == f->n_todo || (e && e->state == UID_DONE)) {
+	struct app_fetch_key *e = map_find(&f->fs->uids, uid);
+	if (!uid || ti == f->n_todo || (e && e->state == APP_KEY_DONE)) {
 		/* Not asked for (or twice): nothing records it, so it is not kept. */
 		maildir_delivery_abort(f->d);
 		f->d = NULL;
@@ -712,12 +656,12 @@ on_list_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r
 	 * §6.4.8): only UIDs from `from` on are new. */
 	if (!m->uid || m->uid < f->from)
 		return 0;
-	struct uid_entry *e = map_find(&f->fs->uids, m->uid);
-	if (e && e->state == UID_DONE)
+	struct app_fetch_key *e = map_find(&f->fs->uids, m->uid);
+	if (e && e->state == APP_KEY_DONE)
 		return 0;
 	f->todo = xgrow(f->todo, &f->cap_todo, f->n_todo + 1, sizeof *f->todo);
 	f->todo[f->n_todo++] = (struct todo){m->uid, m->has_size ? m->size : 0, m->flags,
-					     e && e->state == UID_PENDING};
+					     e && e->state == APP_KEY_PENDING};
 	return 0;
 }
 
@@ -829,7 +773,7 @@ name_find(struct run *f, struct name_index *ix, const char *base, size_t n)
  * (*rel_out: its new path relative to DIR), 0 when there was nothing to do
  * (already so, or the copy is gone), -1 on a local error. */
 static int
-reflag_one(struct run *f, struct name_index *ix, const struct uid_entry *e, unsigned flags,
+reflag_one(struct run *f, struct name_index *ix, const struct app_fetch_key *e, unsigned flags,
 	   char **rel_out, struct qu_err *err)
 {
 	size_t pre = strlen(f->rel);
@@ -889,8 +833,8 @@ apply_changes(struct run *f, struct qu_err *err)
 			rc = -1;
 			break;
 		}
-		struct uid_entry *e = map_find(&f->fs->uids, f->chg[i].uid);
-		if (!e || e->state != UID_DONE)
+		struct app_fetch_key *e = map_find(&f->fs->uids, f->chg[i].uid);
+		if (!e || e->state != APP_KEY_DONE)
 			continue;
 		char *rel = NULL;
 		int r = reflag_one(f, &ix, e, f->chg[i].flags, &rel, err);
@@ -902,8 +846,8 @@ apply_changes(struct run *f, struct qu_err *err)
 			continue;
 		if (line.len)
 			qu_buf_append_byte(&line, ' ');
-		put_done(&line, f->fs->id, e->uid, rel);
-		fstate_mark_done(f->fs, e->uid, rel, strlen(rel));
+		put_done(&line, f->fs->id, (uint32_t)e->num, rel);
+		fstate_mark_done(f->fs, (uint32_t)e->num, rel, strlen(rel));
 		free(rel);
 		n++;
 	}
@@ -1045,12 +989,12 @@ cmp_u32(const void *a, const void *b)
 static int
 expunge_stored(struct run *f, struct qu_err *err)
 {
-	struct uid_map *m = &f->fs->uids;
+	struct app_fetch_keys *m = &f->fs->uids;
 	uint32_t *v = xcalloc(m->n ? m->n : 1, sizeof *v);
 	size_t n = 0;
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->v[i].uid && m->v[i].state == UID_DONE)
-			v[n++] = m->v[i].uid;
+		if (m->v[i].key && m->v[i].state == APP_KEY_DONE)
+			v[n++] = (uint32_t)m->v[i].num;
 	int rc = 0;
 	if (n) {
 		qsort(v, n, sizeof *v, cmp_u32);
@@ -1133,8 +1077,8 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 		if (f->todo[i].uid >= next)
 			next = f->todo[i].uid + 1;
 	for (size_t i = 0; i < f->n_todo; i++) {
-		const struct uid_entry *e = map_find(&fs->uids, f->todo[i].uid);
-		if (!e || e->state != UID_DONE) {
+		const struct app_fetch_key *e = map_find(&fs->uids, f->todo[i].uid);
+		if (!e || e->state != APP_KEY_DONE) {
 			next = f->todo[i].uid;
 			break;
 		}

@@ -71,103 +71,19 @@
 /* Compact when the journal has this many entries more than it needs. */
 #define COMPACT_SLACK 256
 
-/* ---- a set of unique-ids --------------------------------------------- */
-
-enum uid_state {
-	UID_PENDING,
-	UID_DONE,
-};
-
-struct uid_entry {
-	char *uid;  /* NULL: free slot */
-	char *rel;  /* relpath for UID_DONE, or NULL */
-	enum uid_state state;
-	bool on_server;
-};
-
-/* Open addressing with linear probing; grows at half full. */
-struct uid_set {
-	struct uid_entry *v;
-	size_t cap, n;
-};
-
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static struct uid_entry *
-set_slot(struct uid_entry *v, size_t cap, const char *uid)
-{
-	size_t i = (size_t)hash_str(uid) & (cap - 1);
-	while (v[i].uid && strcmp(v[i].uid, uid) != 0)
-		i = (i + 1) & (cap - 1);
-	return &v[i];
-}
-
-static struct uid_entry *
-set_find(const struct uid_set *s, const char *uid)
-{
-	if (!s->cap)
-		return NULL;
-	struct uid_entry *e = set_slot(s->v, s->cap, uid);
-	return e->uid ? e : NULL;
-}
-
-static struct uid_entry *
-set_add(struct uid_set *s, const char *uid, size_t uidlen)
-{
-	if (2 * (s->n + 1) > s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 1024;
-		struct uid_entry *v = xcalloc(cap, sizeof *v);
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->v[i].uid)
-				*set_slot(v, cap, s->v[i].uid) = s->v[i];
-		free(s->v);
-		s->v = v;
-		s->cap = cap;
-	}
-	char *key = xstrndup(uid, uidlen);
-	struct uid_entry *e = set_slot(s->v, s->cap, key);
-	if (e->uid) {
-		free(key);
-		return e;
-	}
-	e->uid = key;
-	e->state = UID_PENDING;
-	s->n++;
-	return e;
-}
-
-static void
-set_clear(struct uid_set *s)
-{
-	for (size_t i = 0; i < s->cap; i++) {
-		free(s->v[i].uid);
-		free(s->v[i].rel);
-	}
-	free(s->v);
-	memset(s, 0, sizeof *s);
-}
-
 /* ---- the journal ----------------------------------------------------- */
 
+/* The journal's state: a key per unique-id (fetch_engine.c); a done
+ * one's rel is relative to DIR/INBOX. */
 struct replay {
-	struct uid_set *set;
+	struct app_fetch_keys *set;
 	size_t entries;
 };
 
 static void
-mark_done(struct uid_set *set, const char *uid, size_t un, const char *rel, size_t rn)
+mark_done(struct app_fetch_keys *set, const char *uid, size_t un, const char *rel, size_t rn)
 {
-	struct uid_entry *e = set_add(set, uid, un);
-	e->state = UID_DONE;
-	free(e->rel);
-	e->rel = xstrndup(rel, rn);
+	app_fetch_key_done(app_fetch_keys_add(set, uid, un, NULL), rel, rn);
 }
 
 /* rel is relative to DIR/INBOX; the entry names it under DIR. */
@@ -208,7 +124,7 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 				return 0;
 			mark_done(r->set, uid, un, rel, rn);
 		} else if (*tag == 'P') {
-			set_add(r->set, uid, un); /* stays DONE if it is */
+			app_fetch_keys_add(r->set, uid, un, NULL); /* stays DONE if it is */
 		} else {
 			return 0;
 		}
@@ -222,16 +138,13 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
  * of d, or NULL (a new string). The Maildir is listed on first use, without
  * the files that C (or D) entries claim. */
 static char *
-find_stored(struct maildir *md, struct app_stored_index *ix, const struct uid_set *set,
+find_stored(struct maildir *md, struct app_stored_index *ix, const struct app_fetch_keys *set,
 	    struct maildir_delivery *d, struct qu_err *err, int *rc)
 {
 	*rc = 0;
 	if (!ix->built) {
-		const char **claimed = xcalloc(set->n + 1, sizeof *claimed);
-		size_t nc = 0;
-		for (size_t i = 0; i < set->cap; i++)
-			if (set->v[i].uid && set->v[i].state == UID_DONE && set->v[i].rel)
-				claimed[nc++] = set->v[i].rel;
+		size_t nc;
+		const char **claimed = app_fetch_keys_claimed(set, &nc);
 		*rc = app_stored_index_build(md, claimed, nc, ix, err);
 		free(claimed);
 		if (*rc < 0)
@@ -252,7 +165,7 @@ struct fetch {
 	struct maildir *md;
 	struct store_journal *j; /* NULL without UIDL */
 	const char *jdir, *jname;
-	struct uid_set set;
+	struct app_fetch_keys set;
 	struct app_stored_index stored;
 	struct pop3_listing list;
 	size_t *todo;     /* indexes into list.msgs */
@@ -350,8 +263,8 @@ static int
 check_stored(struct fetch *f, struct app_commit_job *j, struct qu_err *err)
 {
 	const char *uid = f->list.msgs[j->tag].uid;
-	struct uid_entry *e = uid ? set_find(&f->set, uid) : NULL;
-	if (f->j && !(e && e->state == UID_PENDING))
+	struct app_fetch_key *e = uid ? app_fetch_keys_find(&f->set, uid, strlen(uid)) : NULL;
+	if (f->j && !(e && e->state == APP_KEY_PENDING))
 		return 0;
 	int rc;
 	j->rel = find_stored(f->md, &f->stored, &f->set, j->d, err, &rc);
@@ -422,22 +335,22 @@ maybe_compact(struct fetch *f, size_t entries, struct qu_err *err)
 {
 	size_t live = 0;
 	for (size_t i = 0; i < f->set.cap; i++)
-		if (f->set.v[i].uid && f->set.v[i].on_server)
+		if (f->set.v[i].key && f->set.v[i].mark)
 			live++;
 	if (entries <= 2 * live + COMPACT_SLACK)
 		return 0;
 	struct store_line *v = xcalloc(live ? live : 1, sizeof *v);
 	size_t n = 0;
 	for (size_t i = 0; i < f->set.cap; i++) {
-		struct uid_entry *e = &f->set.v[i];
-		if (!e->uid || !e->on_server)
+		struct app_fetch_key *e = &f->set.v[i];
+		if (!e->key || !e->mark)
 			continue;
 		struct qu_buf b;
 		qu_buf_init(&b, SIZE_MAX);
-		if (e->state == UID_DONE)
-			put_done(&b, e->uid, e->rel);
+		if (e->state == APP_KEY_DONE)
+			put_done(&b, e->key, e->rel);
 		else
-			qu_buf_printf(&b, "P %s", e->uid);
+			qu_buf_printf(&b, "P %s", e->key);
 		v[n].len = b.len;
 		v[n++].p = qu_buf_steal(&b, NULL);
 	}
@@ -458,10 +371,11 @@ plan(struct fetch *f)
 	f->stored_now = xcalloc(n ? n : 1, sizeof *f->stored_now);
 	for (size_t i = 0; i < n; i++) {
 		struct pop3_msg *m = &f->list.msgs[i];
-		struct uid_entry *e = m->uid ? set_find(&f->set, m->uid) : NULL;
+		struct app_fetch_key *e = m->uid ? app_fetch_keys_find(&f->set, m->uid, strlen(m->uid))
+						 : NULL;
 		if (e)
-			e->on_server = true;
-		if (e && e->state == UID_DONE)
+			e->mark = true; /* on the server */
+		if (e && e->state == APP_KEY_DONE)
 			continue;
 		/* Over max_message_size: skipped and not recorded, so a run
 		 * with a higher limit fetches it. */
@@ -485,8 +399,9 @@ delete_stored(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 	size_t n = 0;
 	for (size_t i = 0; i < f->list.n; i++) {
 		struct pop3_msg *m = &f->list.msgs[i];
-		struct uid_entry *e = m->uid ? set_find(&f->set, m->uid) : NULL;
-		if (m->uid ? (e && e->state == UID_DONE) : f->stored_now[i])
+		struct app_fetch_key *e = m->uid ? app_fetch_keys_find(&f->set, m->uid, strlen(m->uid))
+						 : NULL;
+		if (m->uid ? (e && e->state == APP_KEY_DONE) : f->stored_now[i])
 			nums[n++] = m->num;
 	}
 	int rc = n ? pop3_session_dele_many(s, nums, n, err) : 0;
@@ -504,7 +419,7 @@ fetch_clear(struct fetch *f)
 	maildir_delivery_abort(f->d);
 	store_journal_free(f->j);
 	maildir_free(f->md);
-	set_clear(&f->set);
+	app_fetch_keys_clear(&f->set);
 	app_stored_index_clear(&f->stored);
 	pop3_listing_clear(&f->list);
 	free(f->todo);

@@ -201,4 +201,39 @@ char *app_stored_find(struct app_stored_index *ix, struct maildir_delivery *d, s
 		      int *rc, struct qu_err *err);
 void app_stored_index_clear(struct app_stored_index *ix);
 
+/* ---- one fetch engine for POP3 and IMAP (fetch_engine.c) -------------- */
+
+/* What the journal says of one message: pending (P) or done (C). */
+enum app_key_state {
+	APP_KEY_PENDING,
+	APP_KEY_DONE,
+};
+struct app_fetch_key {
+	char *key;    /* NUL-terminated, len bytes; NULL: a free slot */
+	size_t len;
+	char *rel;    /* DONE: the stored file, relative to what the caller
+		       * chose (NULL otherwise) */
+	uint64_t num; /* the caller's (IMAP: the UID) */
+	enum app_key_state state;
+	bool mark;    /* the caller's (POP3: still on the server) */
+};
+/* A set of keys (byte strings: POP3's unique-ids, IMAP's UIDs of one
+ * folder). Zeroed is empty. Entry pointers last until the next add. */
+struct app_fetch_keys {
+	struct app_fetch_key *v;
+	size_t cap, n;
+};
+struct app_fetch_key *app_fetch_keys_find(const struct app_fetch_keys *s, const char *key,
+					  size_t len);
+/* The entry of key; a new one is PENDING (*added, when not NULL, says
+ * which). */
+struct app_fetch_key *app_fetch_keys_add(struct app_fetch_keys *s, const char *key, size_t len,
+					 bool *added);
+/* Makes e DONE, stored as rel. */
+void app_fetch_key_done(struct app_fetch_key *e, const char *rel, size_t rn);
+/* The rel of every DONE key (borrowed from s), for app_stored_index_build:
+ * a new array of *n of them. */
+const char **app_fetch_keys_claimed(const struct app_fetch_keys *s, size_t *n);
+void app_fetch_keys_clear(struct app_fetch_keys *s);
+
 #endif
