@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/util.h"
+#include "store/store.h"
 #include "app/private.h"
 
 /* ---- the set of keys ------------------------------------------------- */
@@ -99,4 +100,148 @@ app_fetch_keys_clear(struct app_fetch_keys *s)
 	}
 	free(s->v);
 	memset(s, 0, sizeof *s);
+}
+
+/* ---- the journal and the commit hand-over ----------------------------- */
+
+int
+app_fetch_engine_append(struct app_fetch_engine *e, const struct qu_buf *line, struct qu_err *err)
+{
+	if (!e->j || !line->len)
+		return 0;
+	if (store_journal_append(e->j, line->data, line->len, err) < 0)
+		return qu_err_prefix(err, "%s/.quail/%s", e->dir, e->jname);
+	return 0;
+}
+
+/* A C entry: the key, then the path %-encoded so that no byte of it (a
+ * folder name's spaces) can break the line. */
+static void
+put_done(struct app_fetch_engine *e, struct qu_buf *b, const struct app_commit_job *j)
+{
+	if (b->len)
+		qu_buf_append_byte(b, ' ');
+	qu_buf_append_str(b, "C ");
+	e->ops->put_key(e->ctx, b, j->tag);
+	qu_buf_append_byte(b, ' ');
+	if (e->path_prefix)
+		qu_pct_encode(b, e->path_prefix, strlen(e->path_prefix), NULL);
+	qu_pct_encode(b, j->rel, strlen(j->rel), NULL);
+}
+
+int
+app_fetch_engine_sync(struct app_fetch_engine *e, size_t upto, struct qu_err *err)
+{
+	struct qu_buf line;
+	qu_buf_init(&line, SIZE_MAX);
+	for (size_t k = 0; e->j && k < e->ready.n; k++) {
+		struct app_commit_job *j = e->ready.v[k];
+		if (j->rc < 0)
+			continue;
+		if (e->rel_prefix && !j->already) {
+			/* The pool names the file under the Maildir; the keys
+			 * hold it under the prefix. */
+			char *rel = xasprintf("%s/%s", e->rel_prefix, j->rel);
+			free(j->rel);
+			j->rel = rel;
+		}
+		put_done(e, &line, j);
+	}
+	if (upto > e->n_todo)
+		upto = e->n_todo;
+	for (; e->j && e->covered < upto; e->covered++) {
+		size_t tag = e->ops->plan_tag(e->ctx, e->covered);
+		if (!e->ops->pend(e->ctx, tag))
+			continue; /* the journal has its P already */
+		qu_buf_append_str(&line, line.len ? " P " : "P ");
+		e->ops->put_key(e->ctx, &line, tag);
+	}
+	int rc = app_fetch_engine_append(e, &line, err);
+	qu_buf_clear(&line);
+	return app_commit_settle(&e->ready, rc, e->ops->committed, e->ctx, e->r, err);
+}
+
+static int
+sync_covered(void *ctx, struct qu_err *err)
+{
+	struct app_fetch_engine *e = ctx;
+	return app_fetch_engine_sync(e, e->covered, err);
+}
+
+int
+app_fetch_engine_start(struct app_fetch_engine *e, struct qu_err *err)
+{
+	if (e->pool_up)
+		return 0;
+	if (app_commit_pool_start(&e->pool, e->prog.cancel, err) < 0)
+		return -1;
+	e->pool_up = true;
+	return 0;
+}
+
+/* A message of the plan may already be stored: compares it with the
+ * Maildir's files that no C entry claims (listed on first use). */
+static int
+check_stored(struct app_fetch_engine *e, struct app_commit_job *j, struct qu_err *err)
+{
+	if (!e->stored.built && e->ops->build_index(e->ctx, &e->stored, err) < 0)
+		return -1;
+	int rc;
+	j->rel = app_stored_find(&e->stored, j->d, e->strip, &rc, err);
+	if (rc < 0)
+		return -1;
+	if (j->rel) {
+		maildir_delivery_abort(j->d);
+		j->d = NULL;
+		j->already = true;
+	}
+	return 0;
+}
+
+int
+app_fetch_engine_take(struct app_fetch_engine *e, struct app_commit_job *j, size_t i,
+		      bool maybe_stored, struct qu_err *err)
+{
+	if (maybe_stored && check_stored(e, j, err) < 0)
+		goto fail;
+	e->prog.pr.msgs_done++;
+	app_progress_report(&e->prog, false);
+	if (app_progress_check(&e->prog, err) < 0)
+		goto fail;
+	/* Step 1 of the protocol: the message is durably pending before its
+	 * file can appear in new/ or cur/. One sync names the next `ahead`. */
+	if (e->j && e->covered <= i && app_fetch_engine_sync(e, i + e->ahead, err) < 0)
+		goto fail;
+	return app_commit_hand(&e->pool, &e->ready, j, sync_covered, e, err);
+fail:
+	app_commit_job_free(j);
+	return -1;
+}
+
+int
+app_fetch_engine_finish(struct app_fetch_engine *e, struct qu_err *err)
+{
+	while (e->pool_up && app_commit_pool_in_flight(&e->pool) > 0)
+		app_commit_gather(&e->pool, &e->ready, true);
+	return app_fetch_engine_sync(e, e->covered, err);
+}
+
+void
+app_fetch_engine_reset(struct app_fetch_engine *e)
+{
+	app_commit_ready_clear(&e->ready);
+	app_stored_index_clear(&e->stored);
+	e->n_todo = 0;
+	e->covered = 0;
+}
+
+void
+app_fetch_engine_clear(struct app_fetch_engine *e)
+{
+	if (e->pool_up)
+		app_commit_pool_stop(&e->pool);
+	e->pool_up = false;
+	app_fetch_engine_reset(e);
+	store_journal_free(e->j);
+	e->j = NULL;
 }

@@ -427,27 +427,23 @@ struct run {
 	struct app_imap c;
 	const char *dir;
 	char *jname;
-	struct store_journal *j;
 	struct state st;
-	struct app_commit_pool pool; /* commit.c: fsync and rename on workers */
-	bool pool_up;
+	/* the journal, the commit pool, progress (fetch_engine.c); its plan
+	 * is the folder's todo list */
+	struct app_fetch_engine e;
 	/* the folder being fetched */
 	struct fstate *fs;
 	struct maildir *md;
 	char *rel;           /* its path relative to DIR */
-	struct todo *todo;
-	size_t n_todo, cap_todo;
+	struct todo *todo;   /* e.n_todo of them */
+	size_t cap_todo;
 	struct flag_change *chg;
 	size_t n_chg, cap_chg;
 	uint32_t from;       /* UIDs below were synced */
-	size_t covered;      /* todo[0..covered) have durable P (or D) entries */
 	bool check_all;      /* compare every message with what is stored */
 	bool need_index;
-	struct app_stored_index stored;
 	struct maildir_delivery *d;
 	uint32_t d_uid;
-	struct app_commit_ready ready;
-	struct app_progress prog;
 	uint64_t max_size;   /* max_message_size: larger messages are skipped */
 	uint32_t skipped_from; /* the folder's lowest skipped UID, or 0 */
 };
@@ -455,19 +451,14 @@ struct run {
 static int
 journal_append(struct run *f, const struct qu_buf *line, struct qu_err *err)
 {
-	if (!line->len)
-		return 0;
-	f->st.entries++;
-	if (store_journal_append(f->j, line->data, line->len, err) < 0)
-		return qu_err_prefix(err, "%s/.quail/%s", f->dir, f->jname);
-	return 0;
+	return app_fetch_engine_append(&f->e, line, err);
 }
 
 /* Index of uid in the todo list (ascending), or n_todo. */
 static size_t
 todo_index(const struct run *f, uint32_t uid)
 {
-	size_t lo = 0, hi = f->n_todo;
+	size_t lo = 0, hi = f->e.n_todo;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (f->todo[mid].uid < uid)
@@ -475,7 +466,7 @@ todo_index(const struct run *f, uint32_t uid)
 		else
 			hi = mid;
 	}
-	return lo < f->n_todo && f->todo[lo].uid == uid ? lo : f->n_todo;
+	return lo < f->e.n_todo && f->todo[lo].uid == uid ? lo : f->e.n_todo;
 }
 
 static void
@@ -485,57 +476,42 @@ mark_committed(void *ctx, const struct app_commit_job *j)
 	fstate_mark_done(f->fs, (uint32_t)j->tag, j->rel, strlen(j->rel));
 }
 
-/* One append makes durable: C entries for the committed jobs, and P
- * entries so that todo[0..upto) are covered. Then the C's count as done. */
-static int
-journal_sync(struct run *f, size_t upto, struct qu_err *err)
-{
-	struct qu_buf line;
-	qu_buf_init(&line, SIZE_MAX);
-	unsigned id = f->fs->id;
-	for (size_t k = 0; k < f->ready.n; k++) {
-		struct app_commit_job *j = f->ready.v[k];
-		if (j->rc < 0)
-			continue;
-		if (!j->already) {
-			/* The pool names the file under the folder's Maildir. */
-			char *rel = xasprintf("%s/%s", f->rel, j->rel);
-			free(j->rel);
-			j->rel = rel;
-		}
-		if (line.len)
-			qu_buf_append_byte(&line, ' ');
-		put_done(&line, id, (uint32_t)j->tag, j->rel);
-	}
-	if (upto > f->n_todo)
-		upto = f->n_todo;
-	for (; f->covered < upto; f->covered++) {
-		uint32_t uid = f->todo[f->covered].uid;
-		struct app_fetch_key *e = map_find(&f->fs->uids, uid);
-		if (e)
-			continue; /* already P from an earlier run */
-		qu_buf_printf(&line, "%sP %u %u", line.len ? " " : "", id, (unsigned)uid);
-		fstate_mark_pending(f->fs, uid);
-	}
-	int rc = journal_append(f, &line, err);
-	qu_buf_clear(&line);
-	return app_commit_settle(&f->ready, rc, mark_committed, f, f->r, err);
-}
+/* ---- the engine's callbacks (fetch_engine.c) ---------------------------- */
 
-static int
-sync_covered(void *ctx, struct qu_err *err)
+static void
+put_key(void *ctx, struct qu_buf *b, size_t tag)
 {
 	struct run *f = ctx;
-	return journal_sync(f, f->covered, err);
+	qu_buf_printf(b, "%u %u", f->fs->id, (unsigned)tag);
+}
+
+static size_t
+plan_tag(void *ctx, size_t i)
+{
+	struct run *f = ctx;
+	return f->todo[i].uid;
+}
+
+/* A UID pending from an earlier run has its P entry. */
+static bool
+pend(void *ctx, size_t tag)
+{
+	struct run *f = ctx;
+	if (map_find(&f->fs->uids, (uint32_t)tag))
+		return false;
+	fstate_mark_pending(f->fs, (uint32_t)tag);
+	return true;
 }
 
 static int
-finish_commits(struct run *f, struct qu_err *err)
+build_index(void *ctx, struct app_stored_index *ix, struct qu_err *err)
 {
-	while (f->pool_up && app_commit_pool_in_flight(&f->pool) > 0)
-		app_commit_gather(&f->pool, &f->ready, true);
-	return journal_sync(f, f->covered, err);
+	struct run *f = ctx;
+	return index_build(f->md, f->fs, ix, err);
 }
+
+static const struct app_fetch_engine_ops engine_ops = {put_key, plan_tag, pend, mark_committed,
+						       build_index};
 
 static void
 flag_letters(unsigned flags, char out[8])
@@ -580,28 +556,10 @@ on_body_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 	struct run *f = ctx;
 	if (maildir_delivery_write(f->d, p, n, err) < 0)
 		return -1;
-	app_progress_bytes(&f->prog, n);
+	app_progress_bytes(&f->e.prog, n);
 	/* A fast server never makes the reads wait, so the handle is looked
 	 * at here too. */
-	return app_progress_check(&f->prog, err);
-}
-
-/* Compares with what is stored when this UID may be there already. */
-static int
-check_stored(struct run *f, struct app_commit_job *j, bool recheck, struct qu_err *err)
-{
-	if (!f->check_all && !recheck)
-		return 0;
-	int rc;
-	j->rel = app_stored_find(&f->stored, j->d, strlen(f->dir), &rc, err);
-	if (rc < 0)
-		return -1;
-	if (j->rel) {
-		maildir_delivery_abort(j->d);
-		j->d = NULL;
-		j->already = true;
-	}
-	return 0;
+	return app_progress_check(&f->e.prog, err);
 }
 
 static int
@@ -614,7 +572,7 @@ on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, str
 	uint32_t uid = m->uid ? m->uid : f->d_uid;
 	size_t ti = todo_index(f, uid);
 	struct app_fetch_key *e = map_find(&f->fs->uids, uid);
-	if (!uid || ti == f->n_todo || (e && e->state == APP_KEY_DONE)) {
+	if (!uid || ti == f->e.n_todo || (e && e->state == APP_KEY_DONE)) {
 		/* Not asked for (or twice): nothing records it, so it is not kept. */
 		maildir_delivery_abort(f->d);
 		f->d = NULL;
@@ -626,22 +584,8 @@ on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, str
 	f->d = NULL;
 	j->size = maildir_delivery_size(j->d);
 	flag_letters(m->has_flags ? m->flags : f->todo[ti].flags, j->flags);
-	if (check_stored(f, j, f->todo[ti].recheck, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	f->prog.pr.msgs_done++;
-	app_progress_report(&f->prog, false);
-	if (app_progress_check(&f->prog, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	/* Step 1: P is durable before the file can appear in new/ or cur/. */
-	if (f->covered <= ti && journal_sync(f, ti + PENDING_AHEAD, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	return app_commit_hand(&f->pool, &f->ready, j, sync_covered, f, err);
+	/* Compared with what is stored when this UID may be there already. */
+	return app_fetch_engine_take(&f->e, j, ti, f->check_all || f->todo[ti].recheck, err);
 }
 
 /* The listing: "UID FETCH from:* (UID FLAGS RFC822.SIZE)". */
@@ -659,8 +603,8 @@ on_list_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r
 	struct app_fetch_key *e = map_find(&f->fs->uids, m->uid);
 	if (e && e->state == APP_KEY_DONE)
 		return 0;
-	f->todo = xgrow(f->todo, &f->cap_todo, f->n_todo + 1, sizeof *f->todo);
-	f->todo[f->n_todo++] = (struct todo){m->uid, m->has_size ? m->size : 0, m->flags,
+	f->todo = xgrow(f->todo, &f->cap_todo, f->e.n_todo + 1, sizeof *f->todo);
+	f->todo[f->e.n_todo++] = (struct todo){m->uid, m->has_size ? m->size : 0, m->flags,
 					     e && e->state == APP_KEY_PENDING};
 	return 0;
 }
@@ -678,17 +622,17 @@ list_new(struct run *f, struct qu_err *err)
 	static const struct imap_fetch_handler h = {.msg = on_list_msg};
 	char set[32];
 	snprintf(set, sizeof set, "%u:*", (unsigned)(f->from ? f->from : 1));
-	f->n_todo = 0;
+	f->e.n_todo = 0;
 	if (imap_session_uid_fetch(f->c.s, set, "(UID FLAGS RFC822.SIZE)", 0, &h, f, err) < 0)
 		return -1;
-	if (f->n_todo > 1)
-		qsort(f->todo, f->n_todo, sizeof *f->todo, cmp_todo);
+	if (f->e.n_todo > 1)
+		qsort(f->todo, f->e.n_todo, sizeof *f->todo, cmp_todo);
 	/* A UID listed twice (a flag change in between) counts once. A
 	 * message over max_message_size is skipped, and not recorded, so a
 	 * run with a higher limit fetches it. */
 	size_t k = 0;
 	f->skipped_from = 0;
-	for (size_t i = 0; i < f->n_todo; i++) {
+	for (size_t i = 0; i < f->e.n_todo; i++) {
 		if (k && f->todo[k - 1].uid == f->todo[i].uid)
 			continue;
 		if (f->todo[i].size > f->max_size) {
@@ -699,7 +643,7 @@ list_new(struct run *f, struct qu_err *err)
 		}
 		f->todo[k++] = f->todo[i];
 	}
-	f->n_todo = k;
+	f->e.n_todo = k;
 	return 0;
 }
 
@@ -829,7 +773,7 @@ apply_changes(struct run *f, struct qu_err *err)
 	for (size_t i = 0; i < f->n_chg && rc == 0; i++) {
 		/* Thousands of renames after a server-wide flag change: stop
 		 * between two; what was renamed is journalled below. */
-		if (qu_cancel_check(f->prog.cancel, err) < 0) {
+		if (qu_cancel_check(f->e.prog.cancel, err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -869,25 +813,21 @@ apply_changes(struct run *f, struct qu_err *err)
 static int
 transfer(struct run *f, struct qu_err *err)
 {
-	uint32_t *uids = xcalloc(f->n_todo, sizeof *uids);
-	uint64_t *sizes = xcalloc(f->n_todo, sizeof *sizes);
-	for (size_t i = 0; i < f->n_todo; i++) {
+	uint32_t *uids = xcalloc(f->e.n_todo, sizeof *uids);
+	uint64_t *sizes = xcalloc(f->e.n_todo, sizeof *sizes);
+	for (size_t i = 0; i < f->e.n_todo; i++) {
 		uids[i] = f->todo[i].uid;
 		sizes[i] = f->todo[i].size;
-		f->prog.pr.bytes_total += f->todo[i].size;
+		f->e.prog.pr.bytes_total += f->todo[i].size;
 	}
-	f->prog.pr.msgs_total = f->n_todo;
-	if (!f->pool_up) {
-		/* Started for the first folder with mail to store: a re-run with
-		 * nothing new starts no thread. */
-		if (app_commit_pool_start(&f->pool, f->prog.cancel, err) < 0) {
-			free(uids);
-			free(sizes);
-			return -1;
-		}
-		f->pool_up = true;
+	f->e.prog.pr.msgs_total = f->e.n_todo;
+	/* Started for the first folder with mail to store. */
+	if (app_fetch_engine_start(&f->e, err) < 0) {
+		free(uids);
+		free(sizes);
+		return -1;
 	}
-	struct imap_fetch_plan plan = {.uids = uids, .sizes = sizes, .n = f->n_todo,
+	struct imap_fetch_plan plan = {.uids = uids, .sizes = sizes, .n = f->e.n_todo,
 				       .batch_msgs = 1000, .batch_bytes = 64u * 1000 * 1000,
 				       .window = 2};
 	static const struct imap_fetch_handler h = {on_body_begin, on_body_data, on_msg};
@@ -896,9 +836,9 @@ transfer(struct run *f, struct qu_err *err)
 	f->d = NULL;
 	if (rc < 0) {
 		struct qu_err ignored;
-		finish_commits(f, &ignored); /* what is committed still counts */
+		app_fetch_engine_finish(&f->e, &ignored); /* what is committed still counts */
 	} else {
-		rc = finish_commits(f, err);
+		rc = app_fetch_engine_finish(&f->e, err);
 	}
 	free(uids);
 	free(sizes);
@@ -959,10 +899,8 @@ folder_clear(struct run *f)
 	f->md = NULL;
 	free(f->rel);
 	f->rel = NULL;
-	app_stored_index_clear(&f->stored);
-	f->n_todo = 0;
-	f->covered = 0;
-	app_commit_ready_clear(&f->ready);
+	f->e.rel_prefix = NULL;
+	app_fetch_engine_reset(&f->e);
 	f->fs = NULL;
 }
 
@@ -1057,26 +995,26 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 	if (!only_flags && (!(sel.have & IMAP_MB_HAVE_MESSAGES) || sel.messages > 0) &&
 	    list_new(f, err) < 0)
 		return -1;
-	if (f->n_todo) {
+	if (f->e.n_todo) {
 		/* A UID pending from an interrupted run may be stored already. */
-		for (size_t i = 0; i < f->n_todo && !f->need_index; i++)
+		for (size_t i = 0; i < f->e.n_todo && !f->need_index; i++)
 			f->need_index = f->todo[i].recheck;
-		if ((f->check_all || f->need_index) && index_build(f->md, fs, &f->stored, err) < 0)
+		if ((f->check_all || f->need_index) && index_build(f->md, fs, &f->e.stored, err) < 0)
 			return -1;
-		f->prog.pr = (struct app_fetch_progress){.folder = fo->name};
-		app_progress_start(&f->prog, f->o);
+		f->e.prog.pr = (struct app_fetch_progress){.folder = fo->name};
+		app_progress_start(&f->e.prog, f->o);
 		if (transfer(f, err) < 0)
 			return -1;
-		app_progress_report(&f->prog, true);
+		app_progress_report(&f->e.prog, true);
 	}
 	/* The folder is synced up to UIDNEXT, or up to the first listed UID
 	 * that did not come (a server that left one out without saying NO):
 	 * the next run lists from there again. */
 	uint32_t next = (sel.have & IMAP_MB_HAVE_UIDNEXT) ? sel.uidnext : 0;
-	for (size_t i = 0; i < f->n_todo; i++)
+	for (size_t i = 0; i < f->e.n_todo; i++)
 		if (f->todo[i].uid >= next)
 			next = f->todo[i].uid + 1;
-	for (size_t i = 0; i < f->n_todo; i++) {
+	for (size_t i = 0; i < f->e.n_todo; i++) {
 		const struct app_fetch_key *e = map_find(&fs->uids, f->todo[i].uid);
 		if (!e || e->state != APP_KEY_DONE) {
 			next = f->todo[i].uid;
@@ -1120,6 +1058,7 @@ sync_folder(struct run *f, const struct folder *fo, struct qu_err *err)
 		return 0; /* not even selected */
 	}
 	f->rel = imap_mailbox_relpath(fo->name, fo->name_len, fo->delim);
+	f->e.rel_prefix = f->rel;
 	char *path = xasprintf("%s/%s", f->dir, f->rel);
 	f->md = maildir_open(path, true, err);
 	free(path);
@@ -1128,7 +1067,7 @@ sync_folder(struct run *f, const struct folder *fo, struct qu_err *err)
 	/* Only a stop ends the folder here: a tmp/ that cannot be read is
 	 * found again by the first delivery. */
 	struct qu_err cerr;
-	if (maildir_clean_tmp(f->md, TMP_MAX_AGE, f->prog.cancel, &cerr) < 0 &&
+	if (maildir_clean_tmp(f->md, TMP_MAX_AGE, f->e.prog.cancel, &cerr) < 0 &&
 	    cerr.cls == QU_E_CANCELED) {
 		*err = cerr;
 		return -1;
@@ -1262,7 +1201,7 @@ fetch_folders(struct run *f, struct qu_err *err)
 	struct qu_err first;
 	qu_err_clear(&first);
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = app_progress_check(&f->prog, err)) < 0)
+		if ((rc = app_progress_check(&f->e.prog, err)) < 0)
 			break;
 		if (v[i].missing) {
 			/* Named but not there: the others are still fetched. */
@@ -1315,8 +1254,8 @@ load_state(void *arg)
 		fstate_recount(f->st.v[i]);
 	if (maybe_compact(f->dir, f->jname, &f->st, &l->err) < 0)
 		return NULL;
-	f->j = store_journal_open(f->dir, f->jname, &l->err);
-	if (f->j)
+	f->e.j = store_journal_open(f->dir, f->jname, &l->err);
+	if (f->e.j)
 		l->rc = 0;
 	return NULL;
 }
@@ -1334,8 +1273,10 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (!dir || !*dir)
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
 	struct run f = {.o = o, .r = r, .dir = dir, .max_size = cfg_max_message_size(a),
-		       .prog = {.cancel = net ? net->cancel : NULL},
-		       .stored = {.cancel = net ? net->cancel : NULL}};
+		       .e = {.ops = &engine_ops, .r = r, .dir = dir, .strip = strlen(dir),
+			     .ahead = PENDING_AHEAD, .prog = {.cancel = net ? net->cancel : NULL},
+			     .stored = {.cancel = net ? net->cancel : NULL}}};
+	f.e.ctx = &f;
 	int rc = -1, lock = -1;
 	struct cfg_url url;
 	if (app_server_url(a, CFG_PROTO_IMAP, &url, err) < 0)
@@ -1345,6 +1286,7 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	const char *user = a->user ? a->user : url.user;
 	if (user)
 		f.jname = app_fetch_journal_name(JOURNAL_PREFIX, user, url.host);
+	f.e.jname = f.jname;
 	cfg_url_clear(&url);
 	struct loader ld = {.f = &f, .rc = -1};
 	qu_err_clear(&ld.err);
@@ -1379,12 +1321,10 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (rc < 0)
 		app_imap_fail(&f.c, err);
 out:
-	if (f.pool_up)
-		app_commit_pool_stop(&f.pool);
+	app_fetch_engine_clear(&f.e);
 	folder_clear(&f);
 	free(f.todo);
 	free(f.chg);
-	store_journal_free(f.j);
 	state_clear(&f.st);
 	app_imap_close(&f.c);
 	app_index_after_change(dir, r->messages + r->already + r->reflagged > 0, net ? net->cancel : NULL,

@@ -236,4 +236,68 @@ void app_fetch_key_done(struct app_fetch_key *e, const char *rel, size_t rn);
 const char **app_fetch_keys_claimed(const struct app_fetch_keys *s, size_t *n);
 void app_fetch_keys_clear(struct app_fetch_keys *s);
 
+/* The protocol's side of the engine. A tag names one message (the job's
+ * tag: POP3's listing index, IMAP's UID); i indexes the plan. */
+struct app_fetch_engine_ops {
+	/* Appends the message's journal key ("<uid>", "<folder-id> <uid>"). */
+	void (*put_key)(void *ctx, struct qu_buf *b, size_t tag);
+	/* The tag of the plan's message i. */
+	size_t (*plan_tag)(void *ctx, size_t i);
+	/* About to journal a P entry for tag: false when the journal has one
+	 * already (nothing is written), else true (the caller records it). */
+	bool (*pend)(void *ctx, size_t tag);
+	/* j's C entry is durable: the message is done. */
+	void (*committed)(void *ctx, const struct app_commit_job *j);
+	/* Lists the Maildir for the stored-copies check, leaving out what C
+	 * entries claim (app_stored_index_build); called once, when needed. */
+	int (*build_index)(void *ctx, struct app_stored_index *ix, struct qu_err *err);
+};
+
+/* One fetch's crash-safe protocol (SPEC §5): the journal, the plan's
+ * coverage by P entries, the hand-over of deliveries to the commit pool
+ * and their C entries, the stored-copies check, and progress. The caller
+ * fills in the fields above `n_todo` (and prog's cancel); zeroed else. */
+struct store_journal;
+struct app_fetch_engine {
+	const struct app_fetch_engine_ops *ops;
+	void *ctx;
+	struct app_fetch_result *r;    /* messages, already and bytes are counted */
+	const char *dir, *jname;       /* the journal DIR/.quail/JNAME (borrowed) */
+	struct store_journal *j;       /* owned; NULL: nothing is journaled */
+	const char *path_prefix;       /* before each C entry's path, or NULL */
+	const char *rel_prefix;        /* a committed file's rel becomes
+					* "PREFIX/rel" before its C entry, or NULL */
+	size_t strip;                  /* app_stored_find's: the Maildir's base */
+	size_t ahead;                  /* one journal sync covers this many P */
+	size_t n_todo;                 /* messages in the plan */
+	size_t covered;                /* plan[0..covered) have durable P (or C) */
+	struct app_commit_pool pool;
+	bool pool_up;
+	struct app_commit_ready ready; /* committed, C entries not yet durable */
+	struct app_stored_index stored;
+	struct app_progress prog;
+};
+/* Appends line (nothing when empty or without a journal); IOERR names
+ * the journal. */
+int app_fetch_engine_append(struct app_fetch_engine *e, const struct qu_buf *line,
+			    struct qu_err *err);
+/* One append makes durable: a C entry for each committed job, and P
+ * entries so that plan[0..upto) are covered. Then the jobs are settled
+ * (app_commit_settle: counted, passed to ops->committed). */
+int app_fetch_engine_sync(struct app_fetch_engine *e, size_t upto, struct qu_err *err);
+/* Starts the commit pool unless it runs (a re-run with nothing new starts
+ * no thread). */
+int app_fetch_engine_start(struct app_fetch_engine *e, struct qu_err *err);
+/* Takes j, the received plan message i: compares it with the stored
+ * copies when maybe_stored, counts it, makes its P durable, and hands it
+ * to the pool. j is freed on failure. */
+int app_fetch_engine_take(struct app_fetch_engine *e, struct app_commit_job *j, size_t i,
+			  bool maybe_stored, struct qu_err *err);
+/* Waits for every commit in flight and journals them. */
+int app_fetch_engine_finish(struct app_fetch_engine *e, struct qu_err *err);
+/* Forgets one plan (the folder's): ready jobs, the stored-copies index. */
+void app_fetch_engine_reset(struct app_fetch_engine *e);
+/* Stops the pool, frees what e holds and closes the journal. */
+void app_fetch_engine_clear(struct app_fetch_engine *e);
+
 #endif
