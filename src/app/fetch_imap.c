@@ -952,90 +952,134 @@ expunge_stored(struct run *f, struct qu_err *err)
 	return rc;
 }
 
+/* ---- one folder, step by step ------------------------------------------ */
+
+/* SELECT (with QRESYNC when the last sync left a HIGHESTMODSEQ: the reply
+ * then carries the flag changes of the UIDs synced before, RFC 7162 §3.2.5)
+ * and check UIDVALIDITY: a new one starts a new epoch of the folder. */
 static int
-sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
+select_checked(struct run *f, const struct folder *fo, struct imap_mailbox_status *sel,
+	       bool *qresync, struct qu_err *err)
 {
-	struct imap_mailbox_status sel;
 	struct fstate *fs = f->fs;
-	/* With QRESYNC the reply to SELECT carries the flag changes of the
-	 * UIDs synced before. */
-	bool qresync = fs->has_v && fs->has_sync && fs->modseq && fs->uidnext > 1 &&
-		       (imap_session_enabled(f->c.s) & IMAP_ENABLE_QRESYNC);
+	*qresync = fs->has_v && fs->has_sync && fs->modseq && fs->uidnext > 1 &&
+		   (imap_session_enabled(f->c.s) & IMAP_ENABLE_QRESYNC);
 	f->from = fs->has_sync ? fs->uidnext : 1;
 	f->n_chg = 0;
 	char known[32];
 	snprintf(known, sizeof known, "1:%u", (unsigned)(f->from > 1 ? f->from - 1 : 1));
 	struct imap_qresync q = {fs->uidvalidity, fs->modseq, known};
 	if (imap_session_select_qresync(f->c.s, fo->wire, fo->wire_len, !f->o->delete_after,
-					qresync ? &q : NULL, &change_handler, f, &sel, err) < 0)
+					*qresync ? &q : NULL, &change_handler, f, sel, err) < 0)
 		return -1;
-	if (!(sel.have & IMAP_MB_HAVE_UIDVALIDITY))
+	if (!(sel->have & IMAP_MB_HAVE_UIDVALIDITY))
 		return qu_err_set(err, QU_E_UNAVAILABLE,
 				  "%s: the server gave no UIDVALIDITY, so new mail cannot be told "
 				  "from old", fo->name);
-	if (!fs->has_v || fs->uidvalidity != sel.uidvalidity) {
+	if (!fs->has_v || fs->uidvalidity != sel->uidvalidity) {
 		/* SPEC §5: a new UIDVALIDITY re-fetches the folder into the same
 		 * Maildir, comparing with what is there. */
-		if (write_state(f, err, "V %u %u", fs->id, (unsigned)sel.uidvalidity) < 0)
+		if (write_state(f, err, "V %u %u", fs->id, (unsigned)sel->uidvalidity) < 0)
 			return -1;
-		fstate_new_epoch(fs, sel.uidvalidity);
+		fstate_new_epoch(fs, sel->uidvalidity);
 		f->n_chg = 0; /* changes of the old epoch's UIDs mean nothing */
 	}
-	/* Until an epoch's first sync completes (S), mail already in the
-	 * Maildir may be any of its messages: from the epoch before, or from a
-	 * first sync that was interrupted, or put there by another program.
-	 * Each message is compared with the files no C entry claims. */
-	f->check_all = !fs->has_sync && has_mail(f->md);
-	if (!f->check_all && unchanged(fs, &sel))
-		return f->o->delete_after ? expunge_stored(f, err) : 0;
 	f->from = fs->has_sync ? fs->uidnext : 1;
-	/* Only the flags changed: UIDNEXT as synced, nothing pending. */
+	return 0;
+}
+
+/* Learns what changed since the last sync: true when nothing did. Until
+ * an epoch's first sync completes (S), mail already in the Maildir may be
+ * any of its messages: from the epoch before, from a first sync that was
+ * interrupted, or put there by another program, so each message is then
+ * compared with the files no C entry claims (check_all). */
+static bool
+learn_unchanged(struct run *f, const struct imap_mailbox_status *sel)
+{
+	f->check_all = !f->fs->has_sync && has_mail(f->md);
+	return !f->check_all && unchanged(f->fs, sel);
+}
+
+/* Plans the new UIDs: lists them, unless only flags changed (UIDNEXT as
+ * synced, nothing pending) or the folder is empty, and lists the Maildir
+ * for the stored-copies check when a UID may be stored already. */
+static int
+plan_new(struct run *f, const struct imap_mailbox_status *sel, struct qu_err *err)
+{
+	struct fstate *fs = f->fs;
 	bool only_flags = fs->has_sync && !fs->pending && !f->check_all &&
-			  (sel.have & IMAP_MB_HAVE_UIDNEXT) && sel.uidnext == fs->uidnext;
-	if (!only_flags && (!(sel.have & IMAP_MB_HAVE_MESSAGES) || sel.messages > 0) &&
+			  (sel->have & IMAP_MB_HAVE_UIDNEXT) && sel->uidnext == fs->uidnext;
+	if (!only_flags && (!(sel->have & IMAP_MB_HAVE_MESSAGES) || sel->messages > 0) &&
 	    list_new(f, err) < 0)
 		return -1;
-	if (f->e.n_todo) {
-		/* A UID pending from an interrupted run may be stored already. */
-		for (size_t i = 0; i < f->e.n_todo && !f->need_index; i++)
-			f->need_index = f->todo[i].recheck;
-		if ((f->check_all || f->need_index) && index_build(f->md, fs, &f->e.stored, err) < 0)
-			return -1;
-		f->e.prog.pr = (struct app_fetch_progress){.folder = fo->name};
-		app_progress_start(&f->e.prog, f->o);
-		if (transfer(f, err) < 0)
-			return -1;
-		app_progress_report(&f->e.prog, true);
-	}
-	/* The folder is synced up to UIDNEXT, or up to the first listed UID
-	 * that did not come (a server that left one out without saying NO):
-	 * the next run lists from there again. */
-	uint32_t next = (sel.have & IMAP_MB_HAVE_UIDNEXT) ? sel.uidnext : 0;
+	/* A UID pending from an interrupted run may be stored already. */
+	for (size_t i = 0; i < f->e.n_todo && !f->need_index; i++)
+		f->need_index = f->todo[i].recheck;
+	if (f->e.n_todo && (f->check_all || f->need_index) &&
+	    index_build(f->md, fs, &f->e.stored, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Transfers the plan, with the folder's progress. */
+static int
+transfer_planned(struct run *f, const struct folder *fo, struct qu_err *err)
+{
+	if (!f->e.n_todo)
+		return 0;
+	f->e.prog.pr = (struct app_fetch_progress){.folder = fo->name};
+	app_progress_start(&f->e.prog, f->o);
+	if (transfer(f, err) < 0)
+		return -1;
+	app_progress_report(&f->e.prog, true);
+	return 0;
+}
+
+/* The UIDNEXT the folder is now synced up to: the server's, or the first
+ * planned UID that did not come (a server that left one out without
+ * saying NO), or the first skipped one: the next run lists from there. */
+static uint32_t
+synced_upto(const struct run *f, const struct imap_mailbox_status *sel)
+{
+	uint32_t next = (sel->have & IMAP_MB_HAVE_UIDNEXT) ? sel->uidnext : 0;
 	for (size_t i = 0; i < f->e.n_todo; i++)
 		if (f->todo[i].uid >= next)
 			next = f->todo[i].uid + 1;
 	for (size_t i = 0; i < f->e.n_todo; i++) {
-		const struct app_fetch_key *e = map_find(&fs->uids, f->todo[i].uid);
+		const struct app_fetch_key *e = map_find(&f->fs->uids, f->todo[i].uid);
 		if (!e || e->state != APP_KEY_DONE) {
 			next = f->todo[i].uid;
 			break;
 		}
 	}
-	/* A skipped message is listed again by the next run. */
 	if (f->skipped_from && f->skipped_from < next)
 		next = f->skipped_from;
-	if (next < f->from)
-		next = f->from;
-	uint64_t modseq = (sel.have & IMAP_MB_HAVE_HIGHESTMODSEQ) ? sel.highestmodseq : 0;
-	/* Without a HIGHESTMODSEQ from the last sync there is no "since". */
-	if (fs->has_sync && fs->modseq && modseq > fs->modseq && f->from > 1 &&
-	    ((imap_session_enabled(f->c.s) & IMAP_ENABLE_CONDSTORE) ||
-	     imap_session_has_cap(f->c.s, "CONDSTORE"))) {
-		if (!qresync && fetch_changes(f, fs->modseq, err) < 0)
-			return -1;
-		if (apply_changes(f, err) < 0)
-			return -1;
-	}
+	return next < f->from ? f->from : next;
+}
+
+/* Applies the flag changes since the last sync's HIGHESTMODSEQ to the
+ * stored copies (CONDSTORE, RFC 7162): SELECT brought them with QRESYNC,
+ * else one UID FETCH CHANGEDSINCE asks. Without a HIGHESTMODSEQ from the
+ * last sync there is no "since". */
+static int
+apply_flag_changes(struct run *f, uint64_t modseq, bool qresync, struct qu_err *err)
+{
+	struct fstate *fs = f->fs;
+	if (!(fs->has_sync && fs->modseq && modseq > fs->modseq && f->from > 1 &&
+	      ((imap_session_enabled(f->c.s) & IMAP_ENABLE_CONDSTORE) ||
+	       imap_session_has_cap(f->c.s, "CONDSTORE"))))
+		return 0;
+	if (!qresync && fetch_changes(f, fs->modseq, err) < 0)
+		return -1;
+	return apply_changes(f, err);
+}
+
+/* The S entry: every message below next is stored, at HIGHESTMODSEQ
+ * modseq. */
+static int
+record_synced(struct run *f, uint32_t next, uint64_t modseq, struct qu_err *err)
+{
+	struct fstate *fs = f->fs;
 	if (write_state(f, err, "S %u %u %llu", fs->id, (unsigned)next,
 			(unsigned long long)modseq) < 0)
 		return -1;
@@ -1043,6 +1087,26 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 	fs->uidnext = next;
 	fs->modseq = modseq;
 	fstate_recount(fs);
+	return 0;
+}
+
+/* One selected folder, as the protocol goes (SPEC §5). */
+static int
+sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
+{
+	struct imap_mailbox_status sel;
+	bool qresync;
+	if (select_checked(f, fo, &sel, &qresync, err) < 0)
+		return -1;
+	if (!learn_unchanged(f, &sel)) {
+		if (plan_new(f, &sel, err) < 0 || transfer_planned(f, fo, err) < 0)
+			return -1;
+		uint32_t next = synced_upto(f, &sel);
+		uint64_t modseq = (sel.have & IMAP_MB_HAVE_HIGHESTMODSEQ) ? sel.highestmodseq : 0;
+		if (apply_flag_changes(f, modseq, qresync, err) < 0 ||
+		    record_synced(f, next, modseq, err) < 0)
+			return -1;
+	}
 	return f->o->delete_after ? expunge_stored(f, err) : 0;
 }
 
