@@ -245,3 +245,48 @@ app_fetch_engine_clear(struct app_fetch_engine *e)
 	store_journal_free(e->j);
 	e->j = NULL;
 }
+
+/* ---- compaction ----------------------------------------------------- */
+
+void
+app_fetch_lines_take(struct app_fetch_lines *l, struct qu_buf *b)
+{
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof *l->v);
+	l->v[l->n].len = b->len;
+	l->v[l->n++].p = qu_buf_steal(b, NULL);
+	qu_buf_init(b, SIZE_MAX);
+}
+
+void
+app_fetch_lines_keys(struct app_fetch_lines *l, const struct app_fetch_keys *s, const char *scope,
+		     const char *path_prefix, bool marked_only)
+{
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (size_t i = 0; i < s->cap; i++) {
+		const struct app_fetch_key *e = &s->v[i];
+		if (!e->key || (marked_only && !e->mark))
+			continue;
+		qu_buf_printf(&b, "%c %s%s", e->state == APP_KEY_DONE ? 'C' : 'P', scope, e->key);
+		if (e->state == APP_KEY_DONE) {
+			qu_buf_append_byte(&b, ' ');
+			if (path_prefix)
+				qu_pct_encode(&b, path_prefix, strlen(path_prefix), NULL);
+			qu_pct_encode(&b, e->rel, strlen(e->rel), NULL);
+		}
+		app_fetch_lines_take(l, &b);
+	}
+	qu_buf_clear(&b);
+}
+
+int
+app_fetch_lines_write(struct app_fetch_lines *l, const char *dir, const char *jname,
+		      struct qu_err *err)
+{
+	int rc = store_journal_compact(dir, jname, l->v, l->n, err);
+	for (size_t i = 0; i < l->n; i++)
+		free((char *)l->v[i].p);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+	return rc;
+}

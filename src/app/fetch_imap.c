@@ -5,7 +5,8 @@
  * INBOX is DIR/INBOX; imap_mailbox_relpath encodes any component that
  * could leave DIR or clash with tmp/, new/, cur/ or .quail.
  *
- * The crash-safe protocol is the POP3 one (fetch_pop3.c) with UIDs. State
+ * The crash-safe protocol is the POP3 one (fetch_pop3.c) with UIDs, run by
+ * the same engine (fetch_engine.c), its keys "<id> <uid>". State
  * is one append-only journal, DIR/.quail/imap-USER@HOST, of entries
  *
  *     F <id> <name>          folder <id> is <name> (UTF-8, %-encoded)
@@ -341,13 +342,11 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 		live += 3 + st->v[i]->uids.n;
 	if (st->entries <= 2 * live + COMPACT_SLACK)
 		return 0;
-	struct store_line *v = xcalloc(live, sizeof *v);
-	size_t n = 0;
+	struct app_fetch_lines l = {0};
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
 	for (size_t i = 0; i < st->n; i++) {
 		struct fstate *fs = st->v[i];
-		qu_buf_reset(&b);
 		qu_buf_printf(&b, "F %u ", fs->id);
 		qu_pct_encode(&b, fs->name, fs->name_len, NULL);
 		if (fs->has_v)
@@ -355,29 +354,15 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 		if (fs->has_sync)
 			qu_buf_printf(&b, " S %u %u %llu", fs->id, (unsigned)fs->uidnext,
 				      (unsigned long long)fs->modseq);
-		v[n].p = xstrdup(b.data);
-		v[n].len = b.len;
-		n++;
-		for (size_t k = 0; fs->has_v && k < fs->uids.cap; k++) {
-			struct app_fetch_key *e = &fs->uids.v[k];
-			if (!e->key)
-				continue;
-			qu_buf_reset(&b);
-			if (e->state == APP_KEY_DONE)
-				put_done(&b, fs->id, (uint32_t)e->num, e->rel);
-			else
-				qu_buf_printf(&b, "P %u %u", fs->id, (unsigned)e->num);
-			v[n].p = xstrdup(b.data);
-			v[n].len = b.len;
-			n++;
+		app_fetch_lines_take(&l, &b);
+		if (fs->has_v) {
+			char scope[16];
+			snprintf(scope, sizeof scope, "%u ", fs->id);
+			app_fetch_lines_keys(&l, &fs->uids, scope, NULL, false);
 		}
 	}
 	qu_buf_clear(&b);
-	int rc = store_journal_compact(dir, jname, v, n, err);
-	for (size_t i = 0; i < n; i++)
-		free((char *)v[i].p);
-	free(v);
-	return rc;
+	return app_fetch_lines_write(&l, dir, jname, err);
 }
 
 /* ---- finding a message already stored -------------------------------- */

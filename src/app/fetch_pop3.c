@@ -42,6 +42,10 @@
  * commits it; after an error the connection is dropped without QUIT, so
  * (RFC 1939 §6) the server removes nothing.
  *
+ * The steps shared with `fetch --imap` (the journal's P and C entries, the
+ * commit hand-over, the check for a stored copy, compaction) live in
+ * fetch_engine.c; this file gives it the uids and reads the journal.
+ *
  * Without UIDL nothing can be tracked: such a server is refused unless
  * --delete is given; then every message is compared with the Maildir
  * before it is stored, and removed once stored.
@@ -86,14 +90,6 @@ mark_done(struct app_fetch_keys *set, const char *uid, size_t un, const char *re
 	app_fetch_key_done(app_fetch_keys_add(set, uid, un, NULL), rel, rn);
 }
 
-/* rel is relative to DIR/INBOX; the entry names it under DIR. */
-static void
-put_done(struct qu_buf *b, const char *uid, const char *rel)
-{
-	qu_buf_printf(b, "C %s " INBOX_PREFIX, uid);
-	qu_pct_encode(b, rel, strlen(rel), NULL);
-}
-
 /* One journal line. Lines it does not understand are skipped: a later
  * quail may write more, and a damaged line must not stop every fetch. */
 static int
@@ -113,7 +109,7 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 			size_t n;
 			char *d = qu_pct_decode(rel, rn, &n);
 			/* Held relative to DIR/INBOX, as the commit pool names
-			 * files; written with the prefix (put_done). */
+			 * files; written with the prefix (path_prefix). */
 			size_t skip = n > 6 && memcmp(d, INBOX_PREFIX, 6) == 0 ? 6 : 0;
 			if (!memchr(d, '\0', n))
 				mark_done(r->set, uid, un, d + skip, n - skip);
@@ -277,26 +273,9 @@ maybe_compact(struct fetch *f, size_t entries, struct qu_err *err)
 			live++;
 	if (entries <= 2 * live + COMPACT_SLACK)
 		return 0;
-	struct store_line *v = xcalloc(live ? live : 1, sizeof *v);
-	size_t n = 0;
-	for (size_t i = 0; i < f->set.cap; i++) {
-		struct app_fetch_key *e = &f->set.v[i];
-		if (!e->key || !e->mark)
-			continue;
-		struct qu_buf b;
-		qu_buf_init(&b, SIZE_MAX);
-		if (e->state == APP_KEY_DONE)
-			put_done(&b, e->key, e->rel);
-		else
-			qu_buf_printf(&b, "P %s", e->key);
-		v[n].len = b.len;
-		v[n++].p = qu_buf_steal(&b, NULL);
-	}
-	int rc = store_journal_compact(f->e.dir, f->e.jname, v, n, err);
-	for (size_t i = 0; i < n; i++)
-		free((char *)v[i].p);
-	free(v);
-	return rc;
+	struct app_fetch_lines l = {0};
+	app_fetch_lines_keys(&l, &f->set, "", INBOX_PREFIX, true);
+	return app_fetch_lines_write(&l, f->e.dir, f->e.jname, err);
 }
 
 /* Which messages to fetch: those without a C or D line (all without UIDL). */

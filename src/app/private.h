@@ -300,4 +300,21 @@ void app_fetch_engine_reset(struct app_fetch_engine *e);
 /* Stops the pool, frees what e holds and closes the journal. */
 void app_fetch_engine_clear(struct app_fetch_engine *e);
 
+/* The lines of a compacted journal (store_journal_compact), built up. */
+struct app_fetch_lines {
+	struct store_line *v;
+	size_t n, cap;
+};
+/* Appends b's bytes as one line; b is left empty. */
+void app_fetch_lines_take(struct app_fetch_lines *l, struct qu_buf *b);
+/* Appends a line per key of s (only the marked ones, with marked_only):
+ * "P SCOPEKEY", or "C SCOPEKEY PATH" with PATH path_prefix (may be NULL)
+ * and the key's rel, %-encoded: the entries the fetches write. */
+void app_fetch_lines_keys(struct app_fetch_lines *l, const struct app_fetch_keys *s,
+			  const char *scope, const char *path_prefix, bool marked_only);
+/* Replaces the journal DIR/.quail/JNAME with l's lines (close it first),
+ * then frees them. */
+int app_fetch_lines_write(struct app_fetch_lines *l, const char *dir, const char *jname,
+			  struct qu_err *err);
+
 #endif

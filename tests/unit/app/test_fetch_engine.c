@@ -330,6 +330,46 @@ START_TEST(test_engine_no_journal)
 }
 END_TEST
 
+/* A compacted journal holds the entries the fetches write: P for a
+ * pending key, C with the path %-encoded under the prefix for a done one;
+ * with marked_only, only the marked keys. */
+START_TEST(test_compact_lines)
+{
+	char *dir = mkroot();
+	struct app_fetch_keys s = {0};
+	struct app_fetch_key *e = app_fetch_keys_add(&s, "u1", 2, NULL);
+	app_fetch_key_done(e, "new/1.a b:2,S", 13);
+	e->mark = true;
+	app_fetch_keys_add(&s, "u2", 2, NULL)->mark = true;
+	app_fetch_key_done(app_fetch_keys_add(&s, "gone", 4, NULL), "cur/2", 5);
+	struct app_fetch_lines l = {0};
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	qu_buf_append_str(&b, "F 3 x");
+	app_fetch_lines_take(&l, &b);
+	ck_assert_uint_eq(b.len, 0);
+	app_fetch_lines_keys(&l, &s, "", "INBOX/", true);
+	ck_assert_uint_eq(l.n, 3);
+	app_fetch_lines_keys(&l, &s, "3 ", NULL, false);
+	ck_assert_uint_eq(l.n, 6);
+	qu_buf_clear(&b);
+	struct qu_err err = {0};
+	ck_assert_int_eq(app_fetch_lines_write(&l, dir, "j", &err), 0);
+	ck_assert_uint_eq(l.n, 0);
+	char *t = journal_text(dir);
+	ck_assert_msg(strncmp(t, "F 3 x|", 6) == 0, "%s", t);
+	const char *want[] = {"|C u1 INBOX/new/1.a%20b:2,S|", "|P u2|", "|C 3 u1 new/1.a%20b:2,S",
+			      "|P 3 u2", "|C 3 gone cur/2"};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		ck_assert_msg(strstr(t, want[i]) != NULL, "%s in %s", want[i], t);
+	ck_assert_ptr_null(strstr(t, "C gone"));
+	free(t);
+	app_fetch_keys_clear(&s);
+	rmroot(dir);
+	free(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -342,6 +382,7 @@ main(void)
 	tcase_add_test(tc, test_engine_p_before_c);
 	tcase_add_test(tc, test_engine_finds_stored);
 	tcase_add_test(tc, test_engine_no_journal);
+	tcase_add_test(tc, test_compact_lines);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
