@@ -229,6 +229,7 @@ app_fetch_engine_finish(struct app_fetch_engine *e, struct qu_err *err)
 void
 app_fetch_engine_reset(struct app_fetch_engine *e)
 {
+	app_fetch_engine_drop(e);
 	app_commit_ready_clear(&e->ready);
 	app_stored_index_clear(&e->stored);
 	e->n_todo = 0;
@@ -244,6 +245,45 @@ app_fetch_engine_clear(struct app_fetch_engine *e)
 	app_fetch_engine_reset(e);
 	store_journal_free(e->j);
 	e->j = NULL;
+}
+
+/* ---- receiving a message ------------------------------------------- */
+
+int
+app_fetch_engine_begin(struct app_fetch_engine *e, struct maildir *md, struct qu_err *err)
+{
+	app_fetch_engine_drop(e);
+	e->d = maildir_delivery_begin(md, err);
+	return e->d ? 0 : -1;
+}
+
+int
+app_fetch_engine_data(struct app_fetch_engine *e, const char *p, size_t n, struct qu_err *err)
+{
+	if (maildir_delivery_write(e->d, p, n, err) < 0)
+		return -1;
+	app_progress_bytes(&e->prog, n);
+	/* A fast server never makes the reads wait, so the handle is looked
+	 * at here too. */
+	return app_progress_check(&e->prog, err);
+}
+
+struct app_commit_job *
+app_fetch_engine_job(struct app_fetch_engine *e, size_t tag)
+{
+	struct app_commit_job *j = xcalloc(1, sizeof *j);
+	j->tag = tag;
+	j->d = e->d;
+	e->d = NULL;
+	j->size = maildir_delivery_size(j->d);
+	return j;
+}
+
+void
+app_fetch_engine_drop(struct app_fetch_engine *e)
+{
+	maildir_delivery_abort(e->d);
+	e->d = NULL;
 }
 
 /* ---- compaction ----------------------------------------------------- */

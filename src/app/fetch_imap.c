@@ -427,8 +427,7 @@ struct run {
 	uint32_t from;       /* UIDs below were synced */
 	bool check_all;      /* compare every message with what is stored */
 	bool need_index;
-	struct maildir_delivery *d;
-	uint32_t d_uid;
+	uint32_t d_uid;      /* the UID of the message being received (e.d) */
 	uint64_t max_size;   /* max_message_size: larger messages are skipped */
 	uint32_t skipped_from; /* the folder's lowest skipped UID, or 0 */
 };
@@ -529,22 +528,15 @@ on_body_begin(void *ctx, const struct imap_fetch_msg *m, uint64_t size, struct q
 				  "(%llu) and more than it announced",
 				  (unsigned)m->uid, (unsigned long long)size,
 				  (unsigned long long)f->max_size);
-	maildir_delivery_abort(f->d);
-	f->d = maildir_delivery_begin(f->md, err);
 	f->d_uid = m->uid;
-	return f->d ? 0 : -1;
+	return app_fetch_engine_begin(&f->e, f->md, err);
 }
 
 static int
 on_body_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 {
 	struct run *f = ctx;
-	if (maildir_delivery_write(f->d, p, n, err) < 0)
-		return -1;
-	app_progress_bytes(&f->e.prog, n);
-	/* A fast server never makes the reads wait, so the handle is looked
-	 * at here too. */
-	return app_progress_check(&f->e.prog, err);
+	return app_fetch_engine_data(&f->e, p, n, err);
 }
 
 static int
@@ -552,22 +544,17 @@ on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, str
 {
 	struct run *f = ctx;
 	(void)r;
-	if (!f->d || !m->has_body)
+	if (!f->e.d || !m->has_body)
 		return 0; /* a flag change, or a body that was not streamed */
 	uint32_t uid = m->uid ? m->uid : f->d_uid;
 	size_t ti = todo_index(f, uid);
 	struct app_fetch_key *e = map_find(&f->fs->uids, uid);
 	if (!uid || ti == f->e.n_todo || (e && e->state == APP_KEY_DONE)) {
 		/* Not asked for (or twice): nothing records it, so it is not kept. */
-		maildir_delivery_abort(f->d);
-		f->d = NULL;
+		app_fetch_engine_drop(&f->e);
 		return 0;
 	}
-	struct app_commit_job *j = xcalloc(1, sizeof *j);
-	j->tag = uid;
-	j->d = f->d;
-	f->d = NULL;
-	j->size = maildir_delivery_size(j->d);
+	struct app_commit_job *j = app_fetch_engine_job(&f->e, uid);
 	flag_letters(m->has_flags ? m->flags : f->todo[ti].flags, j->flags);
 	/* Compared with what is stored when this UID may be there already. */
 	return app_fetch_engine_take(&f->e, j, ti, f->check_all || f->todo[ti].recheck, err);
@@ -817,8 +804,7 @@ transfer(struct run *f, struct qu_err *err)
 				       .window = 2};
 	static const struct imap_fetch_handler h = {on_body_begin, on_body_data, on_msg};
 	int rc = imap_session_fetch_bodies(f->c.s, &plan, &h, f, err);
-	maildir_delivery_abort(f->d);
-	f->d = NULL;
+	app_fetch_engine_drop(&f->e);
 	if (rc < 0) {
 		struct qu_err ignored;
 		app_fetch_engine_finish(&f->e, &ignored); /* what is committed still counts */
@@ -878,8 +864,7 @@ unchanged(const struct fstate *fs, const struct imap_mailbox_status *st)
 static void
 folder_clear(struct run *f)
 {
-	maildir_delivery_abort(f->d);
-	f->d = NULL;
+	app_fetch_engine_drop(&f->e);
 	maildir_free(f->md);
 	f->md = NULL;
 	free(f->rel);

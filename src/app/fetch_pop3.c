@@ -144,7 +144,6 @@ struct fetch {
 	size_t *todo;     /* the plan (e.n_todo): indexes into list.msgs */
 	uint32_t *nums;   /* their message-numbers */
 	bool *stored_now; /* per listing index: durably stored (or found) this run */
-	struct maildir_delivery *d; /* the message being received */
 	uint64_t max_size; /* max_message_size */
 	/* messages the server would not send */
 	uint64_t refused;
@@ -208,8 +207,7 @@ on_begin(void *ctx, size_t i, struct qu_err *err)
 {
 	struct fetch *f = ctx;
 	(void)i;
-	f->d = maildir_delivery_begin(f->md, err);
-	return f->d ? 0 : -1;
+	return app_fetch_engine_begin(&f->e, f->md, err);
 }
 
 static int
@@ -218,17 +216,12 @@ on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 	struct fetch *f = ctx;
 	/* LIST said it was small enough: a server that sends more than the
 	 * limit anyway is not believed any further. */
-	if (maildir_delivery_size(f->d) + n > f->max_size)
+	if (maildir_delivery_size(f->e.d) + n > f->max_size)
 		return qu_err_set(err, QU_E_DATA,
 				  "the server sends more than max_message_size (%llu bytes) for "
 				  "a message it listed as smaller",
 				  (unsigned long long)f->max_size);
-	if (maildir_delivery_write(f->d, p, n, err) < 0)
-		return -1;
-	app_progress_bytes(&f->e.prog, n);
-	/* A fast server never makes the reads wait, so the handle is looked
-	 * at here too. */
-	return app_progress_check(&f->e.prog, err);
+	return app_fetch_engine_data(&f->e, p, n, err);
 }
 
 static int
@@ -236,11 +229,7 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 {
 	struct fetch *f = ctx;
 	(void)octets;
-	struct app_commit_job *j = xcalloc(1, sizeof *j);
-	j->tag = f->todo[i];
-	j->d = f->d;
-	f->d = NULL;
-	j->size = maildir_delivery_size(j->d);
+	struct app_commit_job *j = app_fetch_engine_job(&f->e, f->todo[i]);
 	/* A pending uid may be in the Maildir already (the run that stored
 	 * it was stopped before its C entry); without UIDL any message may
 	 * be. */
@@ -332,7 +321,6 @@ static void
 fetch_clear(struct fetch *f)
 {
 	app_fetch_engine_clear(&f->e);
-	maildir_delivery_abort(f->d);
 	maildir_free(f->md);
 	app_fetch_keys_clear(&f->set);
 	pop3_listing_clear(&f->list);
@@ -358,8 +346,7 @@ transfer(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 	int rc = pop3_session_retr_many(s, f->nums, n, &h, f, err);
 	free(sizes);
 	if (rc < 0) {
-		maildir_delivery_abort(f->d);
-		f->d = NULL;
+		app_fetch_engine_drop(&f->e);
 		struct qu_err ignored;
 		app_fetch_engine_finish(&f->e, &ignored);
 		return -1;

@@ -276,6 +276,7 @@ struct app_fetch_engine {
 	struct app_commit_ready ready; /* committed, C entries not yet durable */
 	struct app_stored_index stored;
 	struct app_progress prog;
+	struct maildir_delivery *d;    /* the message being received */
 };
 /* Appends line (nothing when empty or without a journal); IOERR names
  * the journal. */
@@ -295,7 +296,18 @@ int app_fetch_engine_take(struct app_fetch_engine *e, struct app_commit_job *j, 
 			  bool maybe_stored, struct qu_err *err);
 /* Waits for every commit in flight and journals them. */
 int app_fetch_engine_finish(struct app_fetch_engine *e, struct qu_err *err);
-/* Forgets one plan (the folder's): ready jobs, the stored-copies index. */
+/* Begins receiving a message into md's tmp/ (one still received is
+ * dropped). */
+int app_fetch_engine_begin(struct app_fetch_engine *e, struct maildir *md, struct qu_err *err);
+/* n more bytes of it, counted in progress; CANCELED once a stop came. */
+int app_fetch_engine_data(struct app_fetch_engine *e, const char *p, size_t n,
+			  struct qu_err *err);
+/* The message received, as a commit job with tag (for take). */
+struct app_commit_job *app_fetch_engine_job(struct app_fetch_engine *e, size_t tag);
+/* Drops the message being received, if any (its tmp/ file goes). */
+void app_fetch_engine_drop(struct app_fetch_engine *e);
+/* Forgets one plan (the folder's): the message being received, ready
+ * jobs, the stored-copies index. */
 void app_fetch_engine_reset(struct app_fetch_engine *e);
 /* Stops the pool, frees what e holds and closes the journal. */
 void app_fetch_engine_clear(struct app_fetch_engine *e);
