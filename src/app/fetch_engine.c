@@ -226,6 +226,20 @@ app_fetch_engine_finish(struct app_fetch_engine *e, struct qu_err *err)
 	return app_fetch_engine_sync(e, e->covered, err);
 }
 
+int
+app_fetch_engine_end(struct app_fetch_engine *e, int rc, struct qu_err *err)
+{
+	app_fetch_engine_drop(e);
+	if (rc < 0) {
+		/* What is committed still counts: journaled as well as can be,
+		 * the transfer's error kept. */
+		struct qu_err ignored;
+		app_fetch_engine_finish(e, &ignored);
+		return -1;
+	}
+	return app_fetch_engine_finish(e, err);
+}
+
 void
 app_fetch_engine_reset(struct app_fetch_engine *e)
 {

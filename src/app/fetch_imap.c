@@ -804,13 +804,7 @@ transfer(struct run *f, struct qu_err *err)
 				       .window = 2};
 	static const struct imap_fetch_handler h = {on_body_begin, on_body_data, on_msg};
 	int rc = imap_session_fetch_bodies(f->c.s, &plan, &h, f, err);
-	app_fetch_engine_drop(&f->e);
-	if (rc < 0) {
-		struct qu_err ignored;
-		app_fetch_engine_finish(&f->e, &ignored); /* what is committed still counts */
-	} else {
-		rc = app_fetch_engine_finish(&f->e, err);
-	}
+	rc = app_fetch_engine_end(&f->e, rc, err);
 	free(uids);
 	free(sizes);
 	return rc;

@@ -345,13 +345,7 @@ transfer(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 	struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused, sizes};
 	int rc = pop3_session_retr_many(s, f->nums, n, &h, f, err);
 	free(sizes);
-	if (rc < 0) {
-		app_fetch_engine_drop(&f->e);
-		struct qu_err ignored;
-		app_fetch_engine_finish(&f->e, &ignored);
-		return -1;
-	}
-	return app_fetch_engine_finish(&f->e, err);
+	return app_fetch_engine_end(&f->e, rc, err);
 }
 
 /* Everything after login. Any error leaves the session to be dropped. */

@@ -296,6 +296,10 @@ int app_fetch_engine_take(struct app_fetch_engine *e, struct app_commit_job *j, 
 			  bool maybe_stored, struct qu_err *err);
 /* Waits for every commit in flight and journals them. */
 int app_fetch_engine_finish(struct app_fetch_engine *e, struct qu_err *err);
+/* Ends a transfer that returned rc: drops a message cut off, then
+ * finishes; after a failure too (best effort, so what is committed counts
+ * as done), returning -1 with the transfer's error. */
+int app_fetch_engine_end(struct app_fetch_engine *e, int rc, struct qu_err *err);
 /* Begins receiving a message into md's tmp/ (one still received is
  * dropped). */
 int app_fetch_engine_begin(struct app_fetch_engine *e, struct maildir *md, struct qu_err *err);
