@@ -256,7 +256,8 @@ struct app_fetch_engine_ops {
 /* One fetch's crash-safe protocol (SPEC §5): the journal, the plan's
  * coverage by P entries, the hand-over of deliveries to the commit pool
  * and their C entries, the stored-copies check, and progress. The caller
- * fills in the fields above `n_todo` (and prog's cancel); zeroed else. */
+ * fills in ops to ahead, the cancel handle of prog and of stored, and
+ * n_todo for each plan; the rest starts zeroed. */
 struct store_journal;
 struct app_fetch_engine {
 	const struct app_fetch_engine_ops *ops;
