@@ -5,7 +5,8 @@
  * INBOX is DIR/INBOX; imap_mailbox_relpath encodes any component that
  * could leave DIR or clash with tmp/, new/, cur/ or .quail.
  *
- * The crash-safe protocol is the POP3 one (fetch_pop3.c) with UIDs. State
+ * The crash-safe protocol is the POP3 one (fetch_pop3.c) with UIDs, run by
+ * the same engine (fetch_engine.c), its keys "<id> <uid>". State
  * is one append-only journal, DIR/.quail/imap-USER@HOST, of entries
  *
  *     F <id> <name>          folder <id> is <name> (UTF-8, %-encoded)
@@ -69,23 +70,6 @@
 
 /* ---- per-folder state from the journal ------------------------------- */
 
-enum uid_state {
-	UID_PENDING,
-	UID_DONE,
-};
-
-struct uid_entry {
-	uint32_t uid; /* 0: free slot */
-	enum uid_state state;
-	char *rel;    /* DONE: the file, relative to DIR */
-};
-
-/* Open addressing on uid; grows at half full. */
-struct uid_map {
-	struct uid_entry *v;
-	size_t cap, n;
-};
-
 struct fstate {
 	unsigned id;
 	char *name; /* UTF-8 */
@@ -93,58 +77,26 @@ struct fstate {
 	bool has_v, has_sync;
 	uint32_t uidvalidity, uidnext;
 	uint64_t modseq;
-	struct uid_map uids;
-	size_t pending; /* entries still UID_PENDING */
+	struct app_fetch_keys uids; /* keys: the UIDs in decimal, num: the UID */
+	size_t pending; /* entries still APP_KEY_PENDING */
 };
 
-static struct uid_entry *
-map_slot(struct uid_entry *v, size_t cap, uint32_t uid)
+static struct app_fetch_key *
+map_find(const struct app_fetch_keys *m, uint32_t uid)
 {
-	size_t i = ((size_t)uid * 2654435761u) & (cap - 1);
-	while (v[i].uid && v[i].uid != uid)
-		i = (i + 1) & (cap - 1);
-	return &v[i];
+	char k[16];
+	int n = snprintf(k, sizeof k, "%u", (unsigned)uid);
+	return app_fetch_keys_find(m, k, (size_t)n);
 }
 
-static struct uid_entry *
-map_find(const struct uid_map *m, uint32_t uid)
+static struct app_fetch_key *
+map_add(struct app_fetch_keys *m, uint32_t uid, bool *added)
 {
-	if (!m->cap)
-		return NULL;
-	struct uid_entry *e = map_slot(m->v, m->cap, uid);
-	return e->uid ? e : NULL;
-}
-
-static struct uid_entry *
-map_add(struct uid_map *m, uint32_t uid, bool *added)
-{
-	if (2 * (m->n + 1) > m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 256;
-		struct uid_entry *v = xcalloc(cap, sizeof *v);
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->v[i].uid)
-				*map_slot(v, cap, m->v[i].uid) = m->v[i];
-		free(m->v);
-		m->v = v;
-		m->cap = cap;
-	}
-	struct uid_entry *e = map_slot(m->v, m->cap, uid);
-	*added = !e->uid;
-	if (!e->uid) {
-		e->uid = uid;
-		e->state = UID_PENDING;
-		m->n++;
-	}
+	char k[16];
+	int n = snprintf(k, sizeof k, "%u", (unsigned)uid);
+	struct app_fetch_key *e = app_fetch_keys_add(m, k, (size_t)n, added);
+	e->num = uid;
 	return e;
-}
-
-static void
-map_clear(struct uid_map *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->v[i].rel);
-	free(m->v);
-	memset(m, 0, sizeof *m);
 }
 
 static void
@@ -160,12 +112,10 @@ static void
 fstate_mark_done(struct fstate *fs, uint32_t uid, const char *rel, size_t rn)
 {
 	bool added;
-	struct uid_entry *e = map_add(&fs->uids, uid, &added);
-	if (!added && e->state == UID_PENDING)
+	struct app_fetch_key *e = map_add(&fs->uids, uid, &added);
+	if (!added && e->state == APP_KEY_PENDING)
 		fs->pending--;
-	e->state = UID_DONE;
-	free(e->rel);
-	e->rel = xstrndup(rel, rn);
+	app_fetch_key_done(e, rel, rn);
 }
 
 /* P entries below the synced UIDNEXT are stale (S is written only when
@@ -175,8 +125,8 @@ fstate_recount(struct fstate *fs)
 {
 	fs->pending = 0;
 	for (size_t i = 0; i < fs->uids.cap; i++) {
-		const struct uid_entry *e = &fs->uids.v[i];
-		if (e->uid && e->state == UID_PENDING && (!fs->has_sync || e->uid >= fs->uidnext))
+		const struct app_fetch_key *e = &fs->uids.v[i];
+		if (e->key && e->state == APP_KEY_PENDING && (!fs->has_sync || e->num >= fs->uidnext))
 			fs->pending++;
 	}
 }
@@ -184,7 +134,7 @@ fstate_recount(struct fstate *fs)
 static void
 fstate_new_epoch(struct fstate *fs, uint32_t v)
 {
-	map_clear(&fs->uids);
+	app_fetch_keys_clear(&fs->uids);
 	fs->pending = 0;
 	fs->has_v = true;
 	fs->uidvalidity = v;
@@ -238,7 +188,7 @@ static void
 state_clear(struct state *st)
 {
 	for (size_t i = 0; i < st->n; i++) {
-		map_clear(&st->v[i]->uids);
+		app_fetch_keys_clear(&st->v[i]->uids);
 		free(st->v[i]->name);
 		free(st->v[i]);
 	}
@@ -392,13 +342,11 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 		live += 3 + st->v[i]->uids.n;
 	if (st->entries <= 2 * live + COMPACT_SLACK)
 		return 0;
-	struct store_line *v = xcalloc(live, sizeof *v);
-	size_t n = 0;
+	struct app_fetch_lines l = {0};
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
 	for (size_t i = 0; i < st->n; i++) {
 		struct fstate *fs = st->v[i];
-		qu_buf_reset(&b);
 		qu_buf_printf(&b, "F %u ", fs->id);
 		qu_pct_encode(&b, fs->name, fs->name_len, NULL);
 		if (fs->has_v)
@@ -406,29 +354,15 @@ maybe_compact(const char *dir, const char *jname, struct state *st, struct qu_er
 		if (fs->has_sync)
 			qu_buf_printf(&b, " S %u %u %llu", fs->id, (unsigned)fs->uidnext,
 				      (unsigned long long)fs->modseq);
-		v[n].p = xstrdup(b.data);
-		v[n].len = b.len;
-		n++;
-		for (size_t k = 0; fs->has_v && k < fs->uids.cap; k++) {
-			struct uid_entry *e = &fs->uids.v[k];
-			if (!e->uid)
-				continue;
-			qu_buf_reset(&b);
-			if (e->state == UID_DONE)
-				put_done(&b, fs->id, e->uid, e->rel);
-			else
-				qu_buf_printf(&b, "P %u %u", fs->id, (unsigned)e->uid);
-			v[n].p = xstrdup(b.data);
-			v[n].len = b.len;
-			n++;
+		app_fetch_lines_take(&l, &b);
+		if (fs->has_v) {
+			char scope[16];
+			snprintf(scope, sizeof scope, "%u ", fs->id);
+			app_fetch_lines_keys(&l, &fs->uids, scope, NULL, false);
 		}
 	}
 	qu_buf_clear(&b);
-	int rc = store_journal_compact(dir, jname, v, n, err);
-	for (size_t i = 0; i < n; i++)
-		free((char *)v[i].p);
-	free(v);
-	return rc;
+	return app_fetch_lines_write(&l, dir, jname, err);
 }
 
 /* ---- finding a message already stored -------------------------------- */
@@ -439,13 +373,8 @@ static int
 index_build(struct maildir *md, const struct fstate *fs, struct app_stored_index *ix,
 	    struct qu_err *err)
 {
-	const char **claimed = xcalloc(fs->uids.n + 1, sizeof *claimed);
-	size_t nc = 0;
-	for (size_t i = 0; i < fs->uids.cap; i++) {
-		const struct uid_entry *e = &fs->uids.v[i];
-		if (e->uid && e->state == UID_DONE)
-			claimed[nc++] = e->rel;
-	}
+	size_t nc;
+	const char **claimed = app_fetch_keys_claimed(&fs->uids, &nc);
 	int rc = app_stored_index_build(md, claimed, nc, ix, err);
 	free(claimed);
 	return rc;
@@ -483,27 +412,22 @@ struct run {
 	struct app_imap c;
 	const char *dir;
 	char *jname;
-	struct store_journal *j;
 	struct state st;
-	struct app_commit_pool pool; /* commit.c: fsync and rename on workers */
-	bool pool_up;
+	/* the journal, the commit pool, progress (fetch_engine.c); its plan
+	 * is the folder's todo list */
+	struct app_fetch_engine e;
 	/* the folder being fetched */
 	struct fstate *fs;
 	struct maildir *md;
 	char *rel;           /* its path relative to DIR */
-	struct todo *todo;
-	size_t n_todo, cap_todo;
+	struct todo *todo;   /* e.n_todo of them */
+	size_t cap_todo;
 	struct flag_change *chg;
 	size_t n_chg, cap_chg;
 	uint32_t from;       /* UIDs below were synced */
-	size_t covered;      /* todo[0..covered) have durable P (or D) entries */
 	bool check_all;      /* compare every message with what is stored */
 	bool need_index;
-	struct app_stored_index stored;
-	struct maildir_delivery *d;
-	uint32_t d_uid;
-	struct app_commit_ready ready;
-	struct app_progress prog;
+	uint32_t d_uid;      /* the UID of the message being received (e.d) */
 	uint64_t max_size;   /* max_message_size: larger messages are skipped */
 	uint32_t skipped_from; /* the folder's lowest skipped UID, or 0 */
 };
@@ -511,19 +435,14 @@ struct run {
 static int
 journal_append(struct run *f, const struct qu_buf *line, struct qu_err *err)
 {
-	if (!line->len)
-		return 0;
-	f->st.entries++;
-	if (store_journal_append(f->j, line->data, line->len, err) < 0)
-		return qu_err_prefix(err, "%s/.quail/%s", f->dir, f->jname);
-	return 0;
+	return app_fetch_engine_append(&f->e, line, err);
 }
 
 /* Index of uid in the todo list (ascending), or n_todo. */
 static size_t
 todo_index(const struct run *f, uint32_t uid)
 {
-	size_t lo = 0, hi = f->n_todo;
+	size_t lo = 0, hi = f->e.n_todo;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (f->todo[mid].uid < uid)
@@ -531,7 +450,7 @@ todo_index(const struct run *f, uint32_t uid)
 		else
 			hi = mid;
 	}
-	return lo < f->n_todo && f->todo[lo].uid == uid ? lo : f->n_todo;
+	return lo < f->e.n_todo && f->todo[lo].uid == uid ? lo : f->e.n_todo;
 }
 
 static void
@@ -541,57 +460,42 @@ mark_committed(void *ctx, const struct app_commit_job *j)
 	fstate_mark_done(f->fs, (uint32_t)j->tag, j->rel, strlen(j->rel));
 }
 
-/* One append makes durable: C entries for the committed jobs, and P
- * entries so that todo[0..upto) are covered. Then the C's count as done. */
-static int
-journal_sync(struct run *f, size_t upto, struct qu_err *err)
-{
-	struct qu_buf line;
-	qu_buf_init(&line, SIZE_MAX);
-	unsigned id = f->fs->id;
-	for (size_t k = 0; k < f->ready.n; k++) {
-		struct app_commit_job *j = f->ready.v[k];
-		if (j->rc < 0)
-			continue;
-		if (!j->already) {
-			/* The pool names the file under the folder's Maildir. */
-			char *rel = xasprintf("%s/%s", f->rel, j->rel);
-			free(j->rel);
-			j->rel = rel;
-		}
-		if (line.len)
-			qu_buf_append_byte(&line, ' ');
-		put_done(&line, id, (uint32_t)j->tag, j->rel);
-	}
-	if (upto > f->n_todo)
-		upto = f->n_todo;
-	for (; f->covered < upto; f->covered++) {
-		uint32_t uid = f->todo[f->covered].uid;
-		struct uid_entry *e = map_find(&f->fs->uids, uid);
-		if (e)
-			continue; /* already P from an earlier run */
-		qu_buf_printf(&line, "%sP %u %u", line.len ? " " : "", id, (unsigned)uid);
-		fstate_mark_pending(f->fs, uid);
-	}
-	int rc = journal_append(f, &line, err);
-	qu_buf_clear(&line);
-	return app_commit_settle(&f->ready, rc, mark_committed, f, f->r, err);
-}
+/* ---- the engine's callbacks (fetch_engine.c) ---------------------------- */
 
-static int
-sync_covered(void *ctx, struct qu_err *err)
+static void
+put_key(void *ctx, struct qu_buf *b, size_t tag)
 {
 	struct run *f = ctx;
-	return journal_sync(f, f->covered, err);
+	qu_buf_printf(b, "%u %u", f->fs->id, (unsigned)tag);
+}
+
+static size_t
+plan_tag(void *ctx, size_t i)
+{
+	struct run *f = ctx;
+	return f->todo[i].uid;
+}
+
+/* A UID pending from an earlier run has its P entry. */
+static bool
+pend(void *ctx, size_t tag)
+{
+	struct run *f = ctx;
+	if (map_find(&f->fs->uids, (uint32_t)tag))
+		return false;
+	fstate_mark_pending(f->fs, (uint32_t)tag);
+	return true;
 }
 
 static int
-finish_commits(struct run *f, struct qu_err *err)
+build_index(void *ctx, struct app_stored_index *ix, struct qu_err *err)
 {
-	while (f->pool_up && app_commit_pool_in_flight(&f->pool) > 0)
-		app_commit_gather(&f->pool, &f->ready, true);
-	return journal_sync(f, f->covered, err);
+	struct run *f = ctx;
+	return index_build(f->md, f->fs, ix, err);
 }
+
+static const struct app_fetch_engine_ops engine_ops = {put_key, plan_tag, pend, mark_committed,
+						       build_index};
 
 static void
 flag_letters(unsigned flags, char out[8])
@@ -624,40 +528,15 @@ on_body_begin(void *ctx, const struct imap_fetch_msg *m, uint64_t size, struct q
 				  "(%llu) and more than it announced",
 				  (unsigned)m->uid, (unsigned long long)size,
 				  (unsigned long long)f->max_size);
-	maildir_delivery_abort(f->d);
-	f->d = maildir_delivery_begin(f->md, err);
 	f->d_uid = m->uid;
-	return f->d ? 0 : -1;
+	return app_fetch_engine_begin(&f->e, f->md, err);
 }
 
 static int
 on_body_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 {
 	struct run *f = ctx;
-	if (maildir_delivery_write(f->d, p, n, err) < 0)
-		return -1;
-	app_progress_bytes(&f->prog, n);
-	/* A fast server never makes the reads wait, so the handle is looked
-	 * at here too. */
-	return app_progress_check(&f->prog, err);
-}
-
-/* Compares with what is stored when this UID may be there already. */
-static int
-check_stored(struct run *f, struct app_commit_job *j, bool recheck, struct qu_err *err)
-{
-	if (!f->check_all && !recheck)
-		return 0;
-	int rc;
-	j->rel = app_stored_find(&f->stored, j->d, strlen(f->dir), &rc, err);
-	if (rc < 0)
-		return -1;
-	if (j->rel) {
-		maildir_delivery_abort(j->d);
-		j->d = NULL;
-		j->already = true;
-	}
-	return 0;
+	return app_fetch_engine_data(&f->e, p, n, err);
 }
 
 static int
@@ -665,39 +544,20 @@ on_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, str
 {
 	struct run *f = ctx;
 	(void)r;
-	if (!f->d || !m->has_body)
+	if (!f->e.d || !m->has_body)
 		return 0; /* a flag change, or a body that was not streamed */
 	uint32_t uid = m->uid ? m->uid : f->d_uid;
 	size_t ti = todo_index(f, uid);
-	struct uid_entry *e = map_find(&f->fs->uids, uid);
-	if (!uid || ti == f->n_todo || (e && e->state == UID_DONE)) {
+	struct app_fetch_key *e = map_find(&f->fs->uids, uid);
+	if (!uid || ti == f->e.n_todo || (e && e->state == APP_KEY_DONE)) {
 		/* Not asked for (or twice): nothing records it, so it is not kept. */
-		maildir_delivery_abort(f->d);
-		f->d = NULL;
+		app_fetch_engine_drop(&f->e);
 		return 0;
 	}
-	struct app_commit_job *j = xcalloc(1, sizeof *j);
-	j->tag = uid;
-	j->d = f->d;
-	f->d = NULL;
-	j->size = maildir_delivery_size(j->d);
+	struct app_commit_job *j = app_fetch_engine_job(&f->e, uid);
 	flag_letters(m->has_flags ? m->flags : f->todo[ti].flags, j->flags);
-	if (check_stored(f, j, f->todo[ti].recheck, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	f->prog.pr.msgs_done++;
-	app_progress_report(&f->prog, false);
-	if (app_progress_check(&f->prog, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	/* Step 1: P is durable before the file can appear in new/ or cur/. */
-	if (f->covered <= ti && journal_sync(f, ti + PENDING_AHEAD, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	return app_commit_hand(&f->pool, &f->ready, j, sync_covered, f, err);
+	/* Compared with what is stored when this UID may be there already. */
+	return app_fetch_engine_take(&f->e, j, ti, f->check_all || f->todo[ti].recheck, err);
 }
 
 /* The listing: "UID FETCH from:* (UID FLAGS RFC822.SIZE)". */
@@ -712,12 +572,12 @@ on_list_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r
 	 * §6.4.8): only UIDs from `from` on are new. */
 	if (!m->uid || m->uid < f->from)
 		return 0;
-	struct uid_entry *e = map_find(&f->fs->uids, m->uid);
-	if (e && e->state == UID_DONE)
+	struct app_fetch_key *e = map_find(&f->fs->uids, m->uid);
+	if (e && e->state == APP_KEY_DONE)
 		return 0;
-	f->todo = xgrow(f->todo, &f->cap_todo, f->n_todo + 1, sizeof *f->todo);
-	f->todo[f->n_todo++] = (struct todo){m->uid, m->has_size ? m->size : 0, m->flags,
-					     e && e->state == UID_PENDING};
+	f->todo = xgrow(f->todo, &f->cap_todo, f->e.n_todo + 1, sizeof *f->todo);
+	f->todo[f->e.n_todo++] = (struct todo){m->uid, m->has_size ? m->size : 0, m->flags,
+					     e && e->state == APP_KEY_PENDING};
 	return 0;
 }
 
@@ -734,17 +594,17 @@ list_new(struct run *f, struct qu_err *err)
 	static const struct imap_fetch_handler h = {.msg = on_list_msg};
 	char set[32];
 	snprintf(set, sizeof set, "%u:*", (unsigned)(f->from ? f->from : 1));
-	f->n_todo = 0;
+	f->e.n_todo = 0;
 	if (imap_session_uid_fetch(f->c.s, set, "(UID FLAGS RFC822.SIZE)", 0, &h, f, err) < 0)
 		return -1;
-	if (f->n_todo > 1)
-		qsort(f->todo, f->n_todo, sizeof *f->todo, cmp_todo);
+	if (f->e.n_todo > 1)
+		qsort(f->todo, f->e.n_todo, sizeof *f->todo, cmp_todo);
 	/* A UID listed twice (a flag change in between) counts once. A
 	 * message over max_message_size is skipped, and not recorded, so a
 	 * run with a higher limit fetches it. */
 	size_t k = 0;
 	f->skipped_from = 0;
-	for (size_t i = 0; i < f->n_todo; i++) {
+	for (size_t i = 0; i < f->e.n_todo; i++) {
 		if (k && f->todo[k - 1].uid == f->todo[i].uid)
 			continue;
 		if (f->todo[i].size > f->max_size) {
@@ -755,7 +615,7 @@ list_new(struct run *f, struct qu_err *err)
 		}
 		f->todo[k++] = f->todo[i];
 	}
-	f->n_todo = k;
+	f->e.n_todo = k;
 	return 0;
 }
 
@@ -829,7 +689,7 @@ name_find(struct run *f, struct name_index *ix, const char *base, size_t n)
  * (*rel_out: its new path relative to DIR), 0 when there was nothing to do
  * (already so, or the copy is gone), -1 on a local error. */
 static int
-reflag_one(struct run *f, struct name_index *ix, const struct uid_entry *e, unsigned flags,
+reflag_one(struct run *f, struct name_index *ix, const struct app_fetch_key *e, unsigned flags,
 	   char **rel_out, struct qu_err *err)
 {
 	size_t pre = strlen(f->rel);
@@ -885,12 +745,12 @@ apply_changes(struct run *f, struct qu_err *err)
 	for (size_t i = 0; i < f->n_chg && rc == 0; i++) {
 		/* Thousands of renames after a server-wide flag change: stop
 		 * between two; what was renamed is journalled below. */
-		if (qu_cancel_check(f->prog.cancel, err) < 0) {
+		if (qu_cancel_check(f->e.prog.cancel, err) < 0) {
 			rc = -1;
 			break;
 		}
-		struct uid_entry *e = map_find(&f->fs->uids, f->chg[i].uid);
-		if (!e || e->state != UID_DONE)
+		struct app_fetch_key *e = map_find(&f->fs->uids, f->chg[i].uid);
+		if (!e || e->state != APP_KEY_DONE)
 			continue;
 		char *rel = NULL;
 		int r = reflag_one(f, &ix, e, f->chg[i].flags, &rel, err);
@@ -902,8 +762,8 @@ apply_changes(struct run *f, struct qu_err *err)
 			continue;
 		if (line.len)
 			qu_buf_append_byte(&line, ' ');
-		put_done(&line, f->fs->id, e->uid, rel);
-		fstate_mark_done(f->fs, e->uid, rel, strlen(rel));
+		put_done(&line, f->fs->id, (uint32_t)e->num, rel);
+		fstate_mark_done(f->fs, (uint32_t)e->num, rel, strlen(rel));
 		free(rel);
 		n++;
 	}
@@ -925,37 +785,26 @@ apply_changes(struct run *f, struct qu_err *err)
 static int
 transfer(struct run *f, struct qu_err *err)
 {
-	uint32_t *uids = xcalloc(f->n_todo, sizeof *uids);
-	uint64_t *sizes = xcalloc(f->n_todo, sizeof *sizes);
-	for (size_t i = 0; i < f->n_todo; i++) {
+	uint32_t *uids = xcalloc(f->e.n_todo, sizeof *uids);
+	uint64_t *sizes = xcalloc(f->e.n_todo, sizeof *sizes);
+	for (size_t i = 0; i < f->e.n_todo; i++) {
 		uids[i] = f->todo[i].uid;
 		sizes[i] = f->todo[i].size;
-		f->prog.pr.bytes_total += f->todo[i].size;
+		f->e.prog.pr.bytes_total += f->todo[i].size;
 	}
-	f->prog.pr.msgs_total = f->n_todo;
-	if (!f->pool_up) {
-		/* Started for the first folder with mail to store: a re-run with
-		 * nothing new starts no thread. */
-		if (app_commit_pool_start(&f->pool, f->prog.cancel, err) < 0) {
-			free(uids);
-			free(sizes);
-			return -1;
-		}
-		f->pool_up = true;
+	f->e.prog.pr.msgs_total = f->e.n_todo;
+	/* Started for the first folder with mail to store. */
+	if (app_fetch_engine_start(&f->e, err) < 0) {
+		free(uids);
+		free(sizes);
+		return -1;
 	}
-	struct imap_fetch_plan plan = {.uids = uids, .sizes = sizes, .n = f->n_todo,
+	struct imap_fetch_plan plan = {.uids = uids, .sizes = sizes, .n = f->e.n_todo,
 				       .batch_msgs = 1000, .batch_bytes = 64u * 1000 * 1000,
 				       .window = 2};
 	static const struct imap_fetch_handler h = {on_body_begin, on_body_data, on_msg};
 	int rc = imap_session_fetch_bodies(f->c.s, &plan, &h, f, err);
-	maildir_delivery_abort(f->d);
-	f->d = NULL;
-	if (rc < 0) {
-		struct qu_err ignored;
-		finish_commits(f, &ignored); /* what is committed still counts */
-	} else {
-		rc = finish_commits(f, err);
-	}
+	rc = app_fetch_engine_end(&f->e, rc, err);
 	free(uids);
 	free(sizes);
 	return rc;
@@ -1009,16 +858,13 @@ unchanged(const struct fstate *fs, const struct imap_mailbox_status *st)
 static void
 folder_clear(struct run *f)
 {
-	maildir_delivery_abort(f->d);
-	f->d = NULL;
+	app_fetch_engine_drop(&f->e);
 	maildir_free(f->md);
 	f->md = NULL;
 	free(f->rel);
 	f->rel = NULL;
-	app_stored_index_clear(&f->stored);
-	f->n_todo = 0;
-	f->covered = 0;
-	app_commit_ready_clear(&f->ready);
+	f->e.rel_prefix = NULL;
+	app_fetch_engine_reset(&f->e);
 	f->fs = NULL;
 }
 
@@ -1045,12 +891,12 @@ cmp_u32(const void *a, const void *b)
 static int
 expunge_stored(struct run *f, struct qu_err *err)
 {
-	struct uid_map *m = &f->fs->uids;
+	struct app_fetch_keys *m = &f->fs->uids;
 	uint32_t *v = xcalloc(m->n ? m->n : 1, sizeof *v);
 	size_t n = 0;
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->v[i].uid && m->v[i].state == UID_DONE)
-			v[n++] = m->v[i].uid;
+		if (m->v[i].key && m->v[i].state == APP_KEY_DONE)
+			v[n++] = (uint32_t)m->v[i].num;
 	int rc = 0;
 	if (n) {
 		qsort(v, n, sizeof *v, cmp_u32);
@@ -1070,90 +916,134 @@ expunge_stored(struct run *f, struct qu_err *err)
 	return rc;
 }
 
+/* ---- one folder, step by step ------------------------------------------ */
+
+/* SELECT (with QRESYNC when the last sync left a HIGHESTMODSEQ: the reply
+ * then carries the flag changes of the UIDs synced before, RFC 7162 §3.2.5)
+ * and check UIDVALIDITY: a new one starts a new epoch of the folder. */
 static int
-sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
+select_checked(struct run *f, const struct folder *fo, struct imap_mailbox_status *sel,
+	       bool *qresync, struct qu_err *err)
 {
-	struct imap_mailbox_status sel;
 	struct fstate *fs = f->fs;
-	/* With QRESYNC the reply to SELECT carries the flag changes of the
-	 * UIDs synced before. */
-	bool qresync = fs->has_v && fs->has_sync && fs->modseq && fs->uidnext > 1 &&
-		       (imap_session_enabled(f->c.s) & IMAP_ENABLE_QRESYNC);
+	*qresync = fs->has_v && fs->has_sync && fs->modseq && fs->uidnext > 1 &&
+		   (imap_session_enabled(f->c.s) & IMAP_ENABLE_QRESYNC);
 	f->from = fs->has_sync ? fs->uidnext : 1;
 	f->n_chg = 0;
 	char known[32];
 	snprintf(known, sizeof known, "1:%u", (unsigned)(f->from > 1 ? f->from - 1 : 1));
 	struct imap_qresync q = {fs->uidvalidity, fs->modseq, known};
 	if (imap_session_select_qresync(f->c.s, fo->wire, fo->wire_len, !f->o->delete_after,
-					qresync ? &q : NULL, &change_handler, f, &sel, err) < 0)
+					*qresync ? &q : NULL, &change_handler, f, sel, err) < 0)
 		return -1;
-	if (!(sel.have & IMAP_MB_HAVE_UIDVALIDITY))
+	if (!(sel->have & IMAP_MB_HAVE_UIDVALIDITY))
 		return qu_err_set(err, QU_E_UNAVAILABLE,
 				  "%s: the server gave no UIDVALIDITY, so new mail cannot be told "
 				  "from old", fo->name);
-	if (!fs->has_v || fs->uidvalidity != sel.uidvalidity) {
+	if (!fs->has_v || fs->uidvalidity != sel->uidvalidity) {
 		/* SPEC §5: a new UIDVALIDITY re-fetches the folder into the same
 		 * Maildir, comparing with what is there. */
-		if (write_state(f, err, "V %u %u", fs->id, (unsigned)sel.uidvalidity) < 0)
+		if (write_state(f, err, "V %u %u", fs->id, (unsigned)sel->uidvalidity) < 0)
 			return -1;
-		fstate_new_epoch(fs, sel.uidvalidity);
+		fstate_new_epoch(fs, sel->uidvalidity);
 		f->n_chg = 0; /* changes of the old epoch's UIDs mean nothing */
 	}
-	/* Until an epoch's first sync completes (S), mail already in the
-	 * Maildir may be any of its messages: from the epoch before, or from a
-	 * first sync that was interrupted, or put there by another program.
-	 * Each message is compared with the files no C entry claims. */
-	f->check_all = !fs->has_sync && has_mail(f->md);
-	if (!f->check_all && unchanged(fs, &sel))
-		return f->o->delete_after ? expunge_stored(f, err) : 0;
 	f->from = fs->has_sync ? fs->uidnext : 1;
-	/* Only the flags changed: UIDNEXT as synced, nothing pending. */
+	return 0;
+}
+
+/* Learns what changed since the last sync: true when nothing did. Until
+ * an epoch's first sync completes (S), mail already in the Maildir may be
+ * any of its messages: from the epoch before, from a first sync that was
+ * interrupted, or put there by another program, so each message is then
+ * compared with the files no C entry claims (check_all). */
+static bool
+learn_unchanged(struct run *f, const struct imap_mailbox_status *sel)
+{
+	f->check_all = !f->fs->has_sync && has_mail(f->md);
+	return !f->check_all && unchanged(f->fs, sel);
+}
+
+/* Plans the new UIDs: lists them, unless only flags changed (UIDNEXT as
+ * synced, nothing pending) or the folder is empty, and lists the Maildir
+ * for the stored-copies check when a UID may be stored already. */
+static int
+plan_new(struct run *f, const struct imap_mailbox_status *sel, struct qu_err *err)
+{
+	struct fstate *fs = f->fs;
 	bool only_flags = fs->has_sync && !fs->pending && !f->check_all &&
-			  (sel.have & IMAP_MB_HAVE_UIDNEXT) && sel.uidnext == fs->uidnext;
-	if (!only_flags && (!(sel.have & IMAP_MB_HAVE_MESSAGES) || sel.messages > 0) &&
+			  (sel->have & IMAP_MB_HAVE_UIDNEXT) && sel->uidnext == fs->uidnext;
+	if (!only_flags && (!(sel->have & IMAP_MB_HAVE_MESSAGES) || sel->messages > 0) &&
 	    list_new(f, err) < 0)
 		return -1;
-	if (f->n_todo) {
-		/* A UID pending from an interrupted run may be stored already. */
-		for (size_t i = 0; i < f->n_todo && !f->need_index; i++)
-			f->need_index = f->todo[i].recheck;
-		if ((f->check_all || f->need_index) && index_build(f->md, fs, &f->stored, err) < 0)
-			return -1;
-		f->prog.pr = (struct app_fetch_progress){.folder = fo->name};
-		app_progress_start(&f->prog, f->o);
-		if (transfer(f, err) < 0)
-			return -1;
-		app_progress_report(&f->prog, true);
-	}
-	/* The folder is synced up to UIDNEXT, or up to the first listed UID
-	 * that did not come (a server that left one out without saying NO):
-	 * the next run lists from there again. */
-	uint32_t next = (sel.have & IMAP_MB_HAVE_UIDNEXT) ? sel.uidnext : 0;
-	for (size_t i = 0; i < f->n_todo; i++)
+	/* A UID pending from an interrupted run may be stored already. */
+	for (size_t i = 0; i < f->e.n_todo && !f->need_index; i++)
+		f->need_index = f->todo[i].recheck;
+	if (f->e.n_todo && (f->check_all || f->need_index) &&
+	    index_build(f->md, fs, &f->e.stored, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Transfers the plan, with the folder's progress. */
+static int
+transfer_planned(struct run *f, const struct folder *fo, struct qu_err *err)
+{
+	if (!f->e.n_todo)
+		return 0;
+	f->e.prog.pr = (struct app_fetch_progress){.folder = fo->name};
+	app_progress_start(&f->e.prog, f->o);
+	if (transfer(f, err) < 0)
+		return -1;
+	app_progress_report(&f->e.prog, true);
+	return 0;
+}
+
+/* The UIDNEXT the folder is now synced up to: the server's, or the first
+ * planned UID that did not come (a server that left one out without
+ * saying NO), or the first skipped one: the next run lists from there. */
+static uint32_t
+synced_upto(const struct run *f, const struct imap_mailbox_status *sel)
+{
+	uint32_t next = (sel->have & IMAP_MB_HAVE_UIDNEXT) ? sel->uidnext : 0;
+	for (size_t i = 0; i < f->e.n_todo; i++)
 		if (f->todo[i].uid >= next)
 			next = f->todo[i].uid + 1;
-	for (size_t i = 0; i < f->n_todo; i++) {
-		const struct uid_entry *e = map_find(&fs->uids, f->todo[i].uid);
-		if (!e || e->state != UID_DONE) {
+	for (size_t i = 0; i < f->e.n_todo; i++) {
+		const struct app_fetch_key *e = map_find(&f->fs->uids, f->todo[i].uid);
+		if (!e || e->state != APP_KEY_DONE) {
 			next = f->todo[i].uid;
 			break;
 		}
 	}
-	/* A skipped message is listed again by the next run. */
 	if (f->skipped_from && f->skipped_from < next)
 		next = f->skipped_from;
-	if (next < f->from)
-		next = f->from;
-	uint64_t modseq = (sel.have & IMAP_MB_HAVE_HIGHESTMODSEQ) ? sel.highestmodseq : 0;
-	/* Without a HIGHESTMODSEQ from the last sync there is no "since". */
-	if (fs->has_sync && fs->modseq && modseq > fs->modseq && f->from > 1 &&
-	    ((imap_session_enabled(f->c.s) & IMAP_ENABLE_CONDSTORE) ||
-	     imap_session_has_cap(f->c.s, "CONDSTORE"))) {
-		if (!qresync && fetch_changes(f, fs->modseq, err) < 0)
-			return -1;
-		if (apply_changes(f, err) < 0)
-			return -1;
-	}
+	return next < f->from ? f->from : next;
+}
+
+/* Applies the flag changes since the last sync's HIGHESTMODSEQ to the
+ * stored copies (CONDSTORE, RFC 7162): SELECT brought them with QRESYNC,
+ * else one UID FETCH CHANGEDSINCE asks. Without a HIGHESTMODSEQ from the
+ * last sync there is no "since". */
+static int
+apply_flag_changes(struct run *f, uint64_t modseq, bool qresync, struct qu_err *err)
+{
+	struct fstate *fs = f->fs;
+	if (!(fs->has_sync && fs->modseq && modseq > fs->modseq && f->from > 1 &&
+	      ((imap_session_enabled(f->c.s) & IMAP_ENABLE_CONDSTORE) ||
+	       imap_session_has_cap(f->c.s, "CONDSTORE"))))
+		return 0;
+	if (!qresync && fetch_changes(f, fs->modseq, err) < 0)
+		return -1;
+	return apply_changes(f, err);
+}
+
+/* The S entry: every message below next is stored, at HIGHESTMODSEQ
+ * modseq. */
+static int
+record_synced(struct run *f, uint32_t next, uint64_t modseq, struct qu_err *err)
+{
+	struct fstate *fs = f->fs;
 	if (write_state(f, err, "S %u %u %llu", fs->id, (unsigned)next,
 			(unsigned long long)modseq) < 0)
 		return -1;
@@ -1161,6 +1051,26 @@ sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
 	fs->uidnext = next;
 	fs->modseq = modseq;
 	fstate_recount(fs);
+	return 0;
+}
+
+/* One selected folder, as the protocol goes (SPEC §5). */
+static int
+sync_selected(struct run *f, const struct folder *fo, struct qu_err *err)
+{
+	struct imap_mailbox_status sel;
+	bool qresync;
+	if (select_checked(f, fo, &sel, &qresync, err) < 0)
+		return -1;
+	if (!learn_unchanged(f, &sel)) {
+		if (plan_new(f, &sel, err) < 0 || transfer_planned(f, fo, err) < 0)
+			return -1;
+		uint32_t next = synced_upto(f, &sel);
+		uint64_t modseq = (sel.have & IMAP_MB_HAVE_HIGHESTMODSEQ) ? sel.highestmodseq : 0;
+		if (apply_flag_changes(f, modseq, qresync, err) < 0 ||
+		    record_synced(f, next, modseq, err) < 0)
+			return -1;
+	}
 	return f->o->delete_after ? expunge_stored(f, err) : 0;
 }
 
@@ -1176,12 +1086,20 @@ sync_folder(struct run *f, const struct folder *fo, struct qu_err *err)
 		return 0; /* not even selected */
 	}
 	f->rel = imap_mailbox_relpath(fo->name, fo->name_len, fo->delim);
+	f->e.rel_prefix = f->rel;
 	char *path = xasprintf("%s/%s", f->dir, f->rel);
 	f->md = maildir_open(path, true, err);
 	free(path);
 	if (!f->md)
 		return -1;
-	maildir_clean_tmp(f->md, TMP_MAX_AGE, NULL);
+	/* Only a stop ends the folder here: a tmp/ that cannot be read is
+	 * found again by the first delivery. */
+	struct qu_err cerr;
+	if (maildir_clean_tmp(f->md, TMP_MAX_AGE, f->e.prog.cancel, &cerr) < 0 &&
+	    cerr.cls == QU_E_CANCELED) {
+		*err = cerr;
+		return -1;
+	}
 	int rc = sync_selected(f, fo, err);
 	if (rc == 0)
 		f->r->folders++;
@@ -1311,7 +1229,7 @@ fetch_folders(struct run *f, struct qu_err *err)
 	struct qu_err first;
 	qu_err_clear(&first);
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = app_progress_check(&f->prog, err)) < 0)
+		if ((rc = app_progress_check(&f->e.prog, err)) < 0)
 			break;
 		if (v[i].missing) {
 			/* Named but not there: the others are still fetched. */
@@ -1364,8 +1282,8 @@ load_state(void *arg)
 		fstate_recount(f->st.v[i]);
 	if (maybe_compact(f->dir, f->jname, &f->st, &l->err) < 0)
 		return NULL;
-	f->j = store_journal_open(f->dir, f->jname, &l->err);
-	if (f->j)
+	f->e.j = store_journal_open(f->dir, f->jname, &l->err);
+	if (f->e.j)
 		l->rc = 0;
 	return NULL;
 }
@@ -1383,8 +1301,10 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (!dir || !*dir)
 		return qu_err_set(err, QU_E_CONFIG, "no Maildir: give -o DIR or set maildir =");
 	struct run f = {.o = o, .r = r, .dir = dir, .max_size = cfg_max_message_size(a),
-		       .prog = {.cancel = net ? net->cancel : NULL},
-		       .stored = {.cancel = net ? net->cancel : NULL}};
+		       .e = {.ops = &engine_ops, .r = r, .dir = dir, .strip = strlen(dir),
+			     .ahead = PENDING_AHEAD, .prog = {.cancel = net ? net->cancel : NULL},
+			     .stored = {.cancel = net ? net->cancel : NULL}}};
+	f.e.ctx = &f;
 	int rc = -1, lock = -1;
 	struct cfg_url url;
 	if (app_server_url(a, CFG_PROTO_IMAP, &url, err) < 0)
@@ -1394,6 +1314,7 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	const char *user = a->user ? a->user : url.user;
 	if (user)
 		f.jname = app_fetch_journal_name(JOURNAL_PREFIX, user, url.host);
+	f.e.jname = f.jname;
 	cfg_url_clear(&url);
 	struct loader ld = {.f = &f, .rc = -1};
 	qu_err_clear(&ld.err);
@@ -1428,12 +1349,10 @@ app_fetch_imap(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (rc < 0)
 		app_imap_fail(&f.c, err);
 out:
-	if (f.pool_up)
-		app_commit_pool_stop(&f.pool);
+	app_fetch_engine_clear(&f.e);
 	folder_clear(&f);
 	free(f.todo);
 	free(f.chg);
-	store_journal_free(f.j);
 	state_clear(&f.st);
 	app_imap_close(&f.c);
 	app_index_after_change(dir, r->messages + r->already + r->reflagged > 0, net ? net->cancel : NULL,

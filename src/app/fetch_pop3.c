@@ -42,6 +42,10 @@
  * commits it; after an error the connection is dropped without QUIT, so
  * (RFC 1939 §6) the server removes nothing.
  *
+ * The steps shared with `fetch --imap` (the journal's P and C entries, the
+ * commit hand-over, the check for a stored copy, compaction) live in
+ * fetch_engine.c; this file gives it the uids and reads the journal.
+ *
  * Without UIDL nothing can be tracked: such a server is refused unless
  * --delete is given; then every message is compared with the Maildir
  * before it is stored, and removed once stored.
@@ -71,111 +75,19 @@
 /* Compact when the journal has this many entries more than it needs. */
 #define COMPACT_SLACK 256
 
-/* ---- a set of unique-ids --------------------------------------------- */
-
-enum uid_state {
-	UID_PENDING,
-	UID_DONE,
-};
-
-struct uid_entry {
-	char *uid;  /* NULL: free slot */
-	char *rel;  /* relpath for UID_DONE, or NULL */
-	enum uid_state state;
-	bool on_server;
-};
-
-/* Open addressing with linear probing; grows at half full. */
-struct uid_set {
-	struct uid_entry *v;
-	size_t cap, n;
-};
-
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static struct uid_entry *
-set_slot(struct uid_entry *v, size_t cap, const char *uid)
-{
-	size_t i = (size_t)hash_str(uid) & (cap - 1);
-	while (v[i].uid && strcmp(v[i].uid, uid) != 0)
-		i = (i + 1) & (cap - 1);
-	return &v[i];
-}
-
-static struct uid_entry *
-set_find(const struct uid_set *s, const char *uid)
-{
-	if (!s->cap)
-		return NULL;
-	struct uid_entry *e = set_slot(s->v, s->cap, uid);
-	return e->uid ? e : NULL;
-}
-
-static struct uid_entry *
-set_add(struct uid_set *s, const char *uid, size_t uidlen)
-{
-	if (2 * (s->n + 1) > s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 1024;
-		struct uid_entry *v = xcalloc(cap, sizeof *v);
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->v[i].uid)
-				*set_slot(v, cap, s->v[i].uid) = s->v[i];
-		free(s->v);
-		s->v = v;
-		s->cap = cap;
-	}
-	char *key = xstrndup(uid, uidlen);
-	struct uid_entry *e = set_slot(s->v, s->cap, key);
-	if (e->uid) {
-		free(key);
-		return e;
-	}
-	e->uid = key;
-	e->state = UID_PENDING;
-	s->n++;
-	return e;
-}
-
-static void
-set_clear(struct uid_set *s)
-{
-	for (size_t i = 0; i < s->cap; i++) {
-		free(s->v[i].uid);
-		free(s->v[i].rel);
-	}
-	free(s->v);
-	memset(s, 0, sizeof *s);
-}
-
 /* ---- the journal ----------------------------------------------------- */
 
+/* The journal's state: a key per unique-id (fetch_engine.c); a done
+ * one's rel is relative to DIR/INBOX. */
 struct replay {
-	struct uid_set *set;
+	struct app_fetch_keys *set;
 	size_t entries;
 };
 
 static void
-mark_done(struct uid_set *set, const char *uid, size_t un, const char *rel, size_t rn)
+mark_done(struct app_fetch_keys *set, const char *uid, size_t un, const char *rel, size_t rn)
 {
-	struct uid_entry *e = set_add(set, uid, un);
-	e->state = UID_DONE;
-	free(e->rel);
-	e->rel = xstrndup(rel, rn);
-}
-
-/* rel is relative to DIR/INBOX; the entry names it under DIR. */
-static void
-put_done(struct qu_buf *b, const char *uid, const char *rel)
-{
-	qu_buf_printf(b, "C %s " INBOX_PREFIX, uid);
-	qu_pct_encode(b, rel, strlen(rel), NULL);
+	app_fetch_key_done(app_fetch_keys_add(set, uid, un, NULL), rel, rn);
 }
 
 /* One journal line. Lines it does not understand are skipped: a later
@@ -197,7 +109,7 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 			size_t n;
 			char *d = qu_pct_decode(rel, rn, &n);
 			/* Held relative to DIR/INBOX, as the commit pool names
-			 * files; written with the prefix (put_done). */
+			 * files; written with the prefix (path_prefix). */
 			size_t skip = n > 6 && memcmp(d, INBOX_PREFIX, 6) == 0 ? 6 : 0;
 			if (!memchr(d, '\0', n))
 				mark_done(r->set, uid, un, d + skip, n - skip);
@@ -208,36 +120,12 @@ replay_line(void *ctx, const char *line, size_t len, struct qu_err *err)
 				return 0;
 			mark_done(r->set, uid, un, rel, rn);
 		} else if (*tag == 'P') {
-			set_add(r->set, uid, un); /* stays DONE if it is */
+			app_fetch_keys_add(r->set, uid, un, NULL); /* stays DONE if it is */
 		} else {
 			return 0;
 		}
 	}
 	return 0;
-}
-
-/* ---- finding a message already stored -------------------------------- */
-
-/* The path relative to the Maildir of a stored file with exactly the bytes
- * of d, or NULL (a new string). The Maildir is listed on first use, without
- * the files that C (or D) entries claim. */
-static char *
-find_stored(struct maildir *md, struct app_stored_index *ix, const struct uid_set *set,
-	    struct maildir_delivery *d, struct qu_err *err, int *rc)
-{
-	*rc = 0;
-	if (!ix->built) {
-		const char **claimed = xcalloc(set->n + 1, sizeof *claimed);
-		size_t nc = 0;
-		for (size_t i = 0; i < set->cap; i++)
-			if (set->v[i].uid && set->v[i].state == UID_DONE && set->v[i].rel)
-				claimed[nc++] = set->v[i].rel;
-		*rc = app_stored_index_build(md, claimed, nc, ix, err);
-		free(claimed);
-		if (*rc < 0)
-			return NULL;
-	}
-	return app_stored_find(ix, d, strlen(maildir_path(md)), rc, err);
 }
 
 /* ---- the fetch ------------------------------------------------------- */
@@ -250,21 +138,12 @@ struct fetch {
 	const struct app_fetch_opts *o;
 	struct app_fetch_result *r;
 	struct maildir *md;
-	struct store_journal *j; /* NULL without UIDL */
-	const char *jdir, *jname;
-	struct uid_set set;
-	struct app_stored_index stored;
+	struct app_fetch_engine e; /* its journal: NULL without UIDL */
+	struct app_fetch_keys set;
 	struct pop3_listing list;
-	size_t *todo;     /* indexes into list.msgs */
+	size_t *todo;     /* the plan (e.n_todo): indexes into list.msgs */
 	uint32_t *nums;   /* their message-numbers */
-	size_t n_todo;
-	size_t covered;   /* todo[0..covered) are durably pending or done */
 	bool *stored_now; /* per listing index: durably stored (or found) this run */
-	struct maildir_delivery *d; /* the message being received */
-	struct app_commit_pool pool;
-	struct app_commit_ready ready; /* committed, not yet journaled */
-	/* progress */
-	struct app_progress prog;
 	uint64_t max_size; /* max_message_size */
 	/* messages the server would not send */
 	uint64_t refused;
@@ -281,48 +160,54 @@ mark_committed(void *ctx, const struct app_commit_job *j)
 	f->stored_now[j->tag] = true;
 }
 
-/* Makes the journal state durable in one append: a C entry for each
- * committed job, and P entries so that todo[0..upto) are covered. Then
- * counts the C entries as done. Without a journal, committing is done. */
-static int
-journal_sync(struct fetch *f, size_t upto, struct qu_err *err)
-{
-	struct qu_buf line;
-	qu_buf_init(&line, SIZE_MAX);
-	for (size_t k = 0; f->j && k < f->ready.n; k++) {
-		struct app_commit_job *j = f->ready.v[k];
-		if (j->rc == 0) {
-			if (line.len)
-				qu_buf_append_byte(&line, ' ');
-			put_done(&line, f->list.msgs[j->tag].uid, j->rel);
-		}
-	}
-	if (upto > f->n_todo)
-		upto = f->n_todo;
-	for (; f->j && f->covered < upto; f->covered++)
-		qu_buf_printf(&line, "%sP %s", line.len ? " " : "",
-			      f->list.msgs[f->todo[f->covered]].uid);
-	int rc = 0;
-	if (f->j && line.len && store_journal_append(f->j, line.data, line.len, err) < 0)
-		rc = qu_err_prefix(err, "%s/.quail/%s", f->jdir, f->jname);
-	qu_buf_clear(&line);
-	return app_commit_settle(&f->ready, rc, mark_committed, f, f->r, err);
-}
+/* ---- the engine's callbacks (fetch_engine.c) ---------------------------- */
 
-static int
-sync_covered(void *ctx, struct qu_err *err)
+static void
+put_key(void *ctx, struct qu_buf *b, size_t tag)
 {
 	struct fetch *f = ctx;
-	return journal_sync(f, f->covered, err);
+	qu_buf_append_str(b, f->list.msgs[tag].uid);
 }
+
+static size_t
+plan_tag(void *ctx, size_t i)
+{
+	struct fetch *f = ctx;
+	return f->todo[i];
+}
+
+/* Every uid of the plan gets its P entry again: the entries are cheap,
+ * and the journal then names what this run may store. */
+static bool
+pend(void *ctx, size_t tag)
+{
+	(void)ctx;
+	(void)tag;
+	return true;
+}
+
+/* The Maildir's files for the stored-copies check, without the files
+ * that C (or D) entries claim. */
+static int
+build_index(void *ctx, struct app_stored_index *ix, struct qu_err *err)
+{
+	struct fetch *f = ctx;
+	size_t nc;
+	const char **claimed = app_fetch_keys_claimed(&f->set, &nc);
+	int rc = app_stored_index_build(f->md, claimed, nc, ix, err);
+	free(claimed);
+	return rc;
+}
+
+static const struct app_fetch_engine_ops engine_ops = {put_key, plan_tag, pend, mark_committed,
+						       build_index};
 
 static int
 on_begin(void *ctx, size_t i, struct qu_err *err)
 {
 	struct fetch *f = ctx;
 	(void)i;
-	f->d = maildir_delivery_begin(f->md, err);
-	return f->d ? 0 : -1;
+	return app_fetch_engine_begin(&f->e, f->md, err);
 }
 
 static int
@@ -331,38 +216,12 @@ on_data(void *ctx, const char *p, size_t n, struct qu_err *err)
 	struct fetch *f = ctx;
 	/* LIST said it was small enough: a server that sends more than the
 	 * limit anyway is not believed any further. */
-	if (maildir_delivery_size(f->d) + n > f->max_size)
+	if (maildir_delivery_size(f->e.d) + n > f->max_size)
 		return qu_err_set(err, QU_E_DATA,
 				  "the server sends more than max_message_size (%llu bytes) for "
 				  "a message it listed as smaller",
 				  (unsigned long long)f->max_size);
-	if (maildir_delivery_write(f->d, p, n, err) < 0)
-		return -1;
-	app_progress_bytes(&f->prog, n);
-	/* A fast server never makes the reads wait, so the handle is looked
-	 * at here too. */
-	return app_progress_check(&f->prog, err);
-}
-
-/* A pending uid may be in the Maildir already (the run that stored it
- * was stopped before its C entry); without UIDL any message may be. */
-static int
-check_stored(struct fetch *f, struct app_commit_job *j, struct qu_err *err)
-{
-	const char *uid = f->list.msgs[j->tag].uid;
-	struct uid_entry *e = uid ? set_find(&f->set, uid) : NULL;
-	if (f->j && !(e && e->state == UID_PENDING))
-		return 0;
-	int rc;
-	j->rel = find_stored(f->md, &f->stored, &f->set, j->d, err, &rc);
-	if (rc < 0)
-		return -1;
-	if (j->rel) {
-		maildir_delivery_abort(j->d);
-		j->d = NULL;
-		j->already = true;
-	}
-	return 0;
+	return app_fetch_engine_data(&f->e, p, n, err);
 }
 
 static int
@@ -370,28 +229,14 @@ on_end(void *ctx, size_t i, uint64_t octets, struct qu_err *err)
 {
 	struct fetch *f = ctx;
 	(void)octets;
-	struct app_commit_job *j = xcalloc(1, sizeof *j);
-	j->tag = f->todo[i];
-	j->d = f->d;
-	f->d = NULL;
-	j->size = maildir_delivery_size(j->d);
-	if (check_stored(f, j, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	f->prog.pr.msgs_done++;
-	app_progress_report(&f->prog, false);
-	if (app_progress_check(&f->prog, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	/* Step 1 of the protocol: this uid is durably pending before its
-	 * file can appear in new/. */
-	if (f->j && f->covered <= i && journal_sync(f, i + PENDING_AHEAD, err) < 0) {
-		app_commit_job_free(j);
-		return -1;
-	}
-	return app_commit_hand(&f->pool, &f->ready, j, sync_covered, f, err);
+	struct app_commit_job *j = app_fetch_engine_job(&f->e, f->todo[i]);
+	/* A pending uid may be in the Maildir already (the run that stored
+	 * it was stopped before its C entry); without UIDL any message may
+	 * be. */
+	const char *uid = f->list.msgs[j->tag].uid;
+	struct app_fetch_key *e = uid ? app_fetch_keys_find(&f->set, uid, strlen(uid)) : NULL;
+	bool maybe = !f->e.j || (e && e->state == APP_KEY_PENDING);
+	return app_fetch_engine_take(&f->e, j, i, maybe, err);
 }
 
 static int
@@ -401,18 +246,9 @@ on_refused(void *ctx, size_t i, const struct qu_err *why, struct qu_err *err)
 	(void)err;
 	if (!f->refused++)
 		f->first_refusal = *why;
-	f->prog.pr.msgs_done++;
-	f->prog.pr.bytes_done += f->list.msgs[f->todo[i]].size;
+	f->e.prog.pr.msgs_done++;
+	f->e.prog.pr.bytes_done += f->list.msgs[f->todo[i]].size;
 	return 0;
-}
-
-/* Waits for every commit in flight and journals them. */
-static int
-finish_commits(struct fetch *f, struct qu_err *err)
-{
-	while (app_commit_pool_in_flight(&f->pool) > 0)
-		app_commit_gather(&f->pool, &f->ready, true);
-	return journal_sync(f, f->covered, err);
 }
 
 /* Rewrites the journal without the uids the server no longer has, when
@@ -422,30 +258,13 @@ maybe_compact(struct fetch *f, size_t entries, struct qu_err *err)
 {
 	size_t live = 0;
 	for (size_t i = 0; i < f->set.cap; i++)
-		if (f->set.v[i].uid && f->set.v[i].on_server)
+		if (f->set.v[i].key && f->set.v[i].mark)
 			live++;
 	if (entries <= 2 * live + COMPACT_SLACK)
 		return 0;
-	struct store_line *v = xcalloc(live ? live : 1, sizeof *v);
-	size_t n = 0;
-	for (size_t i = 0; i < f->set.cap; i++) {
-		struct uid_entry *e = &f->set.v[i];
-		if (!e->uid || !e->on_server)
-			continue;
-		struct qu_buf b;
-		qu_buf_init(&b, SIZE_MAX);
-		if (e->state == UID_DONE)
-			put_done(&b, e->uid, e->rel);
-		else
-			qu_buf_printf(&b, "P %s", e->uid);
-		v[n].len = b.len;
-		v[n++].p = qu_buf_steal(&b, NULL);
-	}
-	int rc = store_journal_compact(f->jdir, f->jname, v, n, err);
-	for (size_t i = 0; i < n; i++)
-		free((char *)v[i].p);
-	free(v);
-	return rc;
+	struct app_fetch_lines l = {0};
+	app_fetch_lines_keys(&l, &f->set, "", INBOX_PREFIX, true);
+	return app_fetch_lines_write(&l, f->e.dir, f->e.jname, err);
 }
 
 /* Which messages to fetch: those without a C or D line (all without UIDL). */
@@ -458,10 +277,11 @@ plan(struct fetch *f)
 	f->stored_now = xcalloc(n ? n : 1, sizeof *f->stored_now);
 	for (size_t i = 0; i < n; i++) {
 		struct pop3_msg *m = &f->list.msgs[i];
-		struct uid_entry *e = m->uid ? set_find(&f->set, m->uid) : NULL;
+		struct app_fetch_key *e = m->uid ? app_fetch_keys_find(&f->set, m->uid, strlen(m->uid))
+						 : NULL;
 		if (e)
-			e->on_server = true;
-		if (e && e->state == UID_DONE)
+			e->mark = true; /* on the server */
+		if (e && e->state == APP_KEY_DONE)
 			continue;
 		/* Over max_message_size: skipped and not recorded, so a run
 		 * with a higher limit fetches it. */
@@ -469,10 +289,10 @@ plan(struct fetch *f)
 			f->r->skipped++;
 			continue;
 		}
-		f->todo[f->n_todo] = i;
-		f->nums[f->n_todo++] = m->num;
-		f->prog.pr.msgs_total++;
-		f->prog.pr.bytes_total += m->size;
+		f->todo[f->e.n_todo] = i;
+		f->nums[f->e.n_todo++] = m->num;
+		f->e.prog.pr.msgs_total++;
+		f->e.prog.pr.bytes_total += m->size;
 	}
 }
 
@@ -485,8 +305,9 @@ delete_stored(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 	size_t n = 0;
 	for (size_t i = 0; i < f->list.n; i++) {
 		struct pop3_msg *m = &f->list.msgs[i];
-		struct uid_entry *e = m->uid ? set_find(&f->set, m->uid) : NULL;
-		if (m->uid ? (e && e->state == UID_DONE) : f->stored_now[i])
+		struct app_fetch_key *e = m->uid ? app_fetch_keys_find(&f->set, m->uid, strlen(m->uid))
+						 : NULL;
+		if (m->uid ? (e && e->state == APP_KEY_DONE) : f->stored_now[i])
 			nums[n++] = m->num;
 	}
 	int rc = n ? pop3_session_dele_many(s, nums, n, err) : 0;
@@ -499,13 +320,9 @@ delete_stored(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 static void
 fetch_clear(struct fetch *f)
 {
-	app_commit_pool_stop(&f->pool);
-	app_commit_ready_clear(&f->ready);
-	maildir_delivery_abort(f->d);
-	store_journal_free(f->j);
+	app_fetch_engine_clear(&f->e);
 	maildir_free(f->md);
-	set_clear(&f->set);
-	app_stored_index_clear(&f->stored);
+	app_fetch_keys_clear(&f->set);
 	pop3_listing_clear(&f->list);
 	free(f->todo);
 	free(f->nums);
@@ -517,24 +334,18 @@ fetch_clear(struct fetch *f)
 static int
 transfer(struct fetch *f, struct pop3_session *s, struct qu_err *err)
 {
-	if (!f->n_todo)
+	size_t n = f->e.n_todo;
+	if (!n)
 		return 0;
-	if (app_commit_pool_start(&f->pool, f->prog.cancel, err) < 0)
+	if (app_fetch_engine_start(&f->e, err) < 0)
 		return -1;
-	uint64_t *sizes = xcalloc(f->n_todo, sizeof *sizes);
-	for (size_t i = 0; i < f->n_todo; i++)
+	uint64_t *sizes = xcalloc(n, sizeof *sizes);
+	for (size_t i = 0; i < n; i++)
 		sizes[i] = f->list.msgs[f->todo[i]].size;
 	struct pop3_retr_handler h = {on_begin, on_data, on_end, on_refused, sizes};
-	int rc = pop3_session_retr_many(s, f->nums, f->n_todo, &h, f, err);
+	int rc = pop3_session_retr_many(s, f->nums, n, &h, f, err);
 	free(sizes);
-	if (rc < 0) {
-		maildir_delivery_abort(f->d);
-		f->d = NULL;
-		struct qu_err ignored;
-		finish_commits(f, &ignored);
-		return -1;
-	}
-	return finish_commits(f, err);
+	return app_fetch_engine_end(&f->e, rc, err);
 }
 
 /* Everything after login. Any error leaves the session to be dropped. */
@@ -553,14 +364,14 @@ fetch_session(struct fetch *f, struct pop3_session *s, size_t journal_entries, s
 	if (f->list.has_uid) {
 		if (maybe_compact(f, journal_entries, err) < 0)
 			return -1;
-		f->j = store_journal_open(f->jdir, f->jname, err);
-		if (!f->j)
+		f->e.j = store_journal_open(f->e.dir, f->e.jname, err);
+		if (!f->e.j)
 			return -1;
 	}
-	app_progress_start(&f->prog, f->o);
+	app_progress_start(&f->e.prog, f->o);
 	if (transfer(f, s, err) < 0)
 		return -1;
-	app_progress_report(&f->prog, true);
+	app_progress_report(&f->e.prog, true);
 	if (f->o->delete_after && delete_stored(f, s, err) < 0)
 		return -1;
 	if (pop3_session_quit(s, err) < 0) {
@@ -697,9 +508,13 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (app_server_url(a, CFG_PROTO_POP3, &u, err) < 0)
 		return -1;
 	char *where = cfg_url_format(&u);
-	struct fetch f = {.o = o, .r = r, .jdir = dir, .max_size = cfg_max_message_size(a),
-			  .prog = {.pr = {.folder = "INBOX"}, .cancel = net ? net->cancel : NULL},
-			  .stored = {.cancel = net ? net->cancel : NULL}};
+	const struct qu_cancel *cancel = net ? net->cancel : NULL;
+	struct fetch f = {.o = o, .r = r, .max_size = cfg_max_message_size(a),
+			  .e = {.ops = &engine_ops, .r = r, .dir = dir, .path_prefix = INBOX_PREFIX,
+				.ahead = PENDING_AHEAD,
+				.prog = {.pr = {.folder = "INBOX"}, .cancel = cancel},
+				.stored = {.cancel = cancel}}};
+	f.e.ctx = &f;
 	struct pop3_session *s = NULL;
 	struct app_creds c;
 	char *jname = NULL, *inbox = NULL;
@@ -712,7 +527,7 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	if (app_creds_begin(a, &u, &po, &c, err) < 0)
 		goto out;
 	jname = app_fetch_journal_name(JOURNAL_PREFIX, c.user, u.host);
-	f.jname = jname;
+	f.e.jname = jname;
 	lock = app_fetch_lock(dir, jname, err);
 	if (lock < 0)
 		goto out;
@@ -720,8 +535,16 @@ app_fetch_pop3(const struct cfg_account *a, const struct app_fetch_opts *o,
 	f.md = maildir_open(inbox, true, err);
 	if (!f.md || migrate_top(dir, f.md, err) < 0)
 		goto out;
-	/* A killed run may have left tmp/ files; old ones are garbage. */
-	maildir_clean_tmp(f.md, TMP_MAX_AGE, NULL);
+	f.e.strip = strlen(maildir_path(f.md));
+	/* A killed run may have left tmp/ files; old ones are garbage. Only
+	 * a stop ends the fetch here: a tmp/ that cannot be read is found
+	 * again by the first delivery. */
+	struct qu_err cerr;
+	if (maildir_clean_tmp(f.md, TMP_MAX_AGE, cancel, &cerr) < 0 &&
+	    cerr.cls == QU_E_CANCELED) {
+		*err = cerr;
+		goto out;
+	}
 	struct replay rp = {&f.set, 0};
 	if (store_journal_read(dir, jname, replay_line, &rp, err) < 0)
 		goto out;

@@ -201,4 +201,137 @@ char *app_stored_find(struct app_stored_index *ix, struct maildir_delivery *d, s
 		      int *rc, struct qu_err *err);
 void app_stored_index_clear(struct app_stored_index *ix);
 
+/* ---- one fetch engine for POP3 and IMAP (fetch_engine.c) -------------- */
+
+/* What the journal says of one message: pending (P) or done (C). */
+enum app_key_state {
+	APP_KEY_PENDING,
+	APP_KEY_DONE,
+};
+struct app_fetch_key {
+	char *key;    /* NUL-terminated, len bytes; NULL: a free slot */
+	size_t len;
+	char *rel;    /* DONE: the stored file, relative to what the caller
+		       * chose (NULL otherwise) */
+	uint64_t num; /* the caller's (IMAP: the UID) */
+	enum app_key_state state;
+	bool mark;    /* the caller's (POP3: still on the server) */
+};
+/* A set of keys (byte strings: POP3's unique-ids, IMAP's UIDs of one
+ * folder). Zeroed is empty. Entry pointers last until the next add. */
+struct app_fetch_keys {
+	struct app_fetch_key *v;
+	size_t cap, n;
+};
+struct app_fetch_key *app_fetch_keys_find(const struct app_fetch_keys *s, const char *key,
+					  size_t len);
+/* The entry of key; a new one is PENDING (*added, when not NULL, says
+ * which). */
+struct app_fetch_key *app_fetch_keys_add(struct app_fetch_keys *s, const char *key, size_t len,
+					 bool *added);
+/* Makes e DONE, stored as rel. */
+void app_fetch_key_done(struct app_fetch_key *e, const char *rel, size_t rn);
+/* The rel of every DONE key (borrowed from s), for app_stored_index_build:
+ * a new array of *n of them. */
+const char **app_fetch_keys_claimed(const struct app_fetch_keys *s, size_t *n);
+void app_fetch_keys_clear(struct app_fetch_keys *s);
+
+/* The protocol's side of the engine. A tag names one message (the job's
+ * tag: POP3's listing index, IMAP's UID); i indexes the plan. */
+struct app_fetch_engine_ops {
+	/* Appends the message's journal key ("<uid>", "<folder-id> <uid>"). */
+	void (*put_key)(void *ctx, struct qu_buf *b, size_t tag);
+	/* The tag of the plan's message i. */
+	size_t (*plan_tag)(void *ctx, size_t i);
+	/* About to journal a P entry for tag: false when the journal has one
+	 * already (nothing is written), else true (the caller records it). */
+	bool (*pend)(void *ctx, size_t tag);
+	/* j's C entry is durable: the message is done. */
+	void (*committed)(void *ctx, const struct app_commit_job *j);
+	/* Lists the Maildir for the stored-copies check, leaving out what C
+	 * entries claim (app_stored_index_build); called once, when needed. */
+	int (*build_index)(void *ctx, struct app_stored_index *ix, struct qu_err *err);
+};
+
+/* One fetch's crash-safe protocol (SPEC §5): the journal, the plan's
+ * coverage by P entries, the hand-over of deliveries to the commit pool
+ * and their C entries, the stored-copies check, and progress. The caller
+ * fills in ops to ahead, the cancel handle of prog and of stored, and
+ * n_todo for each plan; the rest starts zeroed. */
+struct store_journal;
+struct app_fetch_engine {
+	const struct app_fetch_engine_ops *ops;
+	void *ctx;
+	struct app_fetch_result *r;    /* messages, already and bytes are counted */
+	const char *dir, *jname;       /* the journal DIR/.quail/JNAME (borrowed) */
+	struct store_journal *j;       /* owned; NULL: nothing is journaled */
+	const char *path_prefix;       /* before each C entry's path, or NULL */
+	const char *rel_prefix;        /* a committed file's rel becomes
+					* "PREFIX/rel" before its C entry, or NULL */
+	size_t strip;                  /* app_stored_find's: the Maildir's base */
+	size_t ahead;                  /* one journal sync covers this many P */
+	size_t n_todo;                 /* messages in the plan */
+	size_t covered;                /* plan[0..covered) have durable P (or C) */
+	struct app_commit_pool pool;
+	bool pool_up;
+	struct app_commit_ready ready; /* committed, C entries not yet durable */
+	struct app_stored_index stored;
+	struct app_progress prog;
+	struct maildir_delivery *d;    /* the message being received */
+};
+/* Appends line (nothing when empty or without a journal); IOERR names
+ * the journal. */
+int app_fetch_engine_append(struct app_fetch_engine *e, const struct qu_buf *line,
+			    struct qu_err *err);
+/* One append makes durable: a C entry for each committed job, and P
+ * entries so that plan[0..upto) are covered. Then the jobs are settled
+ * (app_commit_settle: counted, passed to ops->committed). */
+int app_fetch_engine_sync(struct app_fetch_engine *e, size_t upto, struct qu_err *err);
+/* Starts the commit pool unless it runs (a re-run with nothing new starts
+ * no thread). */
+int app_fetch_engine_start(struct app_fetch_engine *e, struct qu_err *err);
+/* Takes j, the received plan message i: compares it with the stored
+ * copies when maybe_stored, counts it, makes its P durable, and hands it
+ * to the pool. j is freed on failure. */
+int app_fetch_engine_take(struct app_fetch_engine *e, struct app_commit_job *j, size_t i,
+			  bool maybe_stored, struct qu_err *err);
+/* Waits for every commit in flight and journals them. */
+int app_fetch_engine_finish(struct app_fetch_engine *e, struct qu_err *err);
+/* Ends a transfer that returned rc: drops a message cut off, then
+ * finishes; after a failure too (best effort, so what is committed counts
+ * as done), returning -1 with the transfer's error. */
+int app_fetch_engine_end(struct app_fetch_engine *e, int rc, struct qu_err *err);
+/* Begins receiving a message into md's tmp/ (one still received is
+ * dropped). */
+int app_fetch_engine_begin(struct app_fetch_engine *e, struct maildir *md, struct qu_err *err);
+/* n more bytes of it, counted in progress; CANCELED once a stop came. */
+int app_fetch_engine_data(struct app_fetch_engine *e, const char *p, size_t n,
+			  struct qu_err *err);
+/* The message received, as a commit job with tag (for take). */
+struct app_commit_job *app_fetch_engine_job(struct app_fetch_engine *e, size_t tag);
+/* Drops the message being received, if any (its tmp/ file goes). */
+void app_fetch_engine_drop(struct app_fetch_engine *e);
+/* Forgets one plan (the folder's): the message being received, ready
+ * jobs, the stored-copies index. */
+void app_fetch_engine_reset(struct app_fetch_engine *e);
+/* Stops the pool, frees what e holds and closes the journal. */
+void app_fetch_engine_clear(struct app_fetch_engine *e);
+
+/* The lines of a compacted journal (store_journal_compact), built up. */
+struct app_fetch_lines {
+	struct store_line *v;
+	size_t n, cap;
+};
+/* Appends b's bytes as one line; b is left empty. */
+void app_fetch_lines_take(struct app_fetch_lines *l, struct qu_buf *b);
+/* Appends a line per key of s (only the marked ones, with marked_only):
+ * "P SCOPEKEY", or "C SCOPEKEY PATH" with PATH path_prefix (may be NULL)
+ * and the key's rel, %-encoded: the entries the fetches write. */
+void app_fetch_lines_keys(struct app_fetch_lines *l, const struct app_fetch_keys *s,
+			  const char *scope, const char *path_prefix, bool marked_only);
+/* Replaces the journal DIR/.quail/JNAME with l's lines (close it first),
+ * then frees them. */
+int app_fetch_lines_write(struct app_fetch_lines *l, const char *dir, const char *jname,
+			  struct qu_err *err);
+
 #endif

@@ -383,7 +383,8 @@ maildir_deliver(struct maildir *md, const char *p, size_t len, const char *flags
 }
 
 long
-maildir_clean_tmp(struct maildir *md, long max_age_seconds, struct qu_err *err)
+maildir_clean_tmp(struct maildir *md, long max_age_seconds, const struct qu_cancel *cancel,
+	struct qu_err *err)
 {
 	char *dir = xasprintf("%s/tmp", md->path);
 	DIR *dp = opendir(dir);
@@ -396,6 +397,10 @@ maildir_clean_tmp(struct maildir *md, long max_age_seconds, struct qu_err *err)
 	long removed = 0;
 	struct dirent *de;
 	while ((de = readdir(dp)) != NULL) {
+		if (qu_cancel_check(cancel, err) < 0) {
+			removed = -1;
+			break;
+		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		char *p = xasprintf("%s/%s", dir, de->d_name);

@@ -154,8 +154,11 @@ int maildir_deliver(struct maildir *md, const char *p, size_t len, const char *f
 /* Removes regular files in tmp/ last modified more than max_age_seconds
  * ago (a killed process leaves them; the Maildir convention suggests 36
  * hours). Returns the number removed, or -1 with QU_E_IOERR when tmp/
- * cannot be read. A file that cannot be removed is skipped. */
-long maildir_clean_tmp(struct maildir *md, long max_age_seconds, struct qu_err *err);
+ * cannot be read, QU_E_CANCELED once cancel (may be NULL) fires: it is
+ * looked at before every file, so a tmp/ of many thousand files does not
+ * hold up a stop. A file that cannot be removed is skipped. */
+long maildir_clean_tmp(struct maildir *md, long max_age_seconds, const struct qu_cancel *cancel,
+	struct qu_err *err);
 
 /* The flags in a Maildir file name (base name, "...:2,FRS"); 0 when it has
  * no ":2," info. Letters outside "DFPRST" (e.g. Dovecot keywords a-z) are

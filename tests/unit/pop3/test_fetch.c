@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -264,6 +265,52 @@ START_TEST(test_progress_stop_is_cancel)
 	ck_assert_uint_eq(x.r.messages, 2);
 	ck_assert_int_eq(count(dir, "INBOX/new"), 2);
 	ck_assert_int_eq(count(dir, "INBOX/tmp"), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* A stop that comes while the stale files of tmp/ are removed ends the
+ * fetch there (CANCELED, exit 75) without removing the rest and without
+ * connecting: nothing listens on the port. */
+START_TEST(test_cancel_during_tmp_clean)
+{
+	char *dir = tmpdir();
+	struct qu_err err = {0};
+	char *inbox = xasprintf("%s/INBOX", dir);
+	struct maildir *md = maildir_open(inbox, true, &err);
+	ck_assert_ptr_nonnull(md);
+	struct timespec old[2] = {{.tv_sec = time(NULL) - 48 * 3600}, {.tv_sec = time(NULL) - 48 * 3600}};
+	for (int i = 0; i < 50; i++) {
+		char *f = xasprintf("%s/tmp/%d.M1P1Q1.host", inbox, i);
+		int fd = open(f, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+		ck_assert_int_eq(utimensat(AT_FDCWD, f, old, 0), 0);
+		free(f);
+	}
+	struct qu_cancel *c = qu_cancel_new();
+	qu_cancel_fire(c);
+	struct run x;
+	memset(&x, 0, sizeof x);
+	x.a.pop3 = "pop3+insecure://127.0.0.1:1";
+	x.a.user = "alice";
+	x.a.password = "secret";
+	x.a.maildir = dir;
+	struct app_net net = {.timeout_s = 5, .cancel = c};
+	x.rc = app_fetch_pop3(&x.a, &x.o, &net, &x.r, &x.err);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_msg(x.err.cls == QU_E_CANCELED, "%s", x.err.msg);
+	ck_assert_int_eq(count(dir, "INBOX/tmp"), 50);
+	/* Without the stop they go (and the closed port is the error). */
+	qu_cancel_reset(c);
+	x.rc = app_fetch_pop3(&x.a, &x.o, &net, &x.r, &x.err);
+	ck_assert_int_eq(x.rc, -1);
+	ck_assert_int_ne(x.err.cls, QU_E_CANCELED);
+	ck_assert_int_eq(count(dir, "INBOX/tmp"), 0);
+	qu_cancel_free(c);
+	maildir_free(md);
+	free(inbox);
 	rm_rf(dir);
 	free(dir);
 }
@@ -626,6 +673,7 @@ fetch_suite(void)
 	tcase_add_test(tc, test_maildir_unwritable);
 	tcase_add_test(tc, test_second_fetch_waits_for_lock);
 	tcase_add_test(tc, test_progress_stop_is_cancel);
+	tcase_add_test(tc, test_cancel_during_tmp_clean);
 	suite_add_tcase(s, tc);
 	return s;
 }

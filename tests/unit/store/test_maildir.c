@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -461,6 +462,76 @@ START_TEST(write_failure_at_commit)
 }
 END_TEST
 
+/* The cancel handle, fired from a timer signal as a stop from another
+ * thread would, with the time it fired. */
+static struct qu_cancel *clean_cancel;
+static volatile int64_t clean_fired_ms;
+
+static void
+fire_clean_cancel(int sig)
+{
+	(void)sig;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clean_fired_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	qu_cancel_fire(clean_cancel);
+}
+
+static void
+make_tmp_files(struct maildir *md, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char *p = xasprintf("%s/tmp/%d.M1P1Q1.host", maildir_path(md), i);
+		th_write(p, "x", 1);
+		free(p);
+	}
+}
+
+START_TEST(clean_tmp_stops_on_cancel)
+{
+	struct maildir *md = open_md("M");
+	struct qu_err err = {0};
+	enum { N = 30000 };
+	make_tmp_files(md, 100);
+	clean_cancel = qu_cancel_new();
+	/* Fired before: nothing is removed. */
+	qu_cancel_fire(clean_cancel);
+	ck_assert_int_eq(maildir_clean_tmp(md, -1, clean_cancel, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	ck_assert_int_eq(md_count(md, "tmp"), 100);
+	qu_cancel_reset(clean_cancel);
+
+	/* Fired 5 ms into a clean of many files (max age -1: every file is
+	 * stale): it returns within 100 ms of the fire, with files left. */
+	make_tmp_files(md, N);
+	struct sigaction sa = {.sa_handler = fire_clean_cancel, .sa_flags = SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	struct sigaction old;
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, &old), 0);
+	clean_fired_ms = 0;
+	struct itimerval it = {.it_value = {.tv_usec = 5000}};
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+	long rc = maildir_clean_tmp(md, -1, clean_cancel, &err);
+	int64_t back = qu_now_ms();
+	sigaction(SIGALRM, &old, NULL);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	ck_assert_int_ne(clean_fired_ms, 0);
+	ck_assert_int_lt(back - clean_fired_ms, 100);
+	int left = md_count(md, "tmp");
+	ck_assert_int_gt(left, 0);
+	ck_assert_int_lt(left, N + 100);
+
+	/* Without a fire the rest goes. */
+	qu_cancel_reset(clean_cancel);
+	ck_assert_int_eq(maildir_clean_tmp(md, -1, clean_cancel, &err), left);
+	ck_assert_int_eq(md_count(md, "tmp"), 0);
+	qu_cancel_free(clean_cancel);
+	clean_cancel = NULL;
+	maildir_free(md);
+}
+END_TEST
+
 START_TEST(clean_tmp_removes_stale)
 {
 	struct maildir *md = open_md("M");
@@ -474,18 +545,18 @@ START_TEST(clean_tmp_removes_stale)
 	/* An in-flight delivery is fresh and must survive. */
 	struct maildir_delivery *d = maildir_delivery_begin(md, &err);
 	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(maildir_clean_tmp(md, 36 * 3600, &err), 1);
+	ck_assert_int_eq(maildir_clean_tmp(md, 36 * 3600, NULL, &err), 1);
 	ck_assert_int_eq(access(old, F_OK), -1);
 	ck_assert_int_eq(access(fresh, F_OK), 0);
 	ck_assert_int_eq(maildir_delivery_write(d, "z", 1, &err), 0);
 	ck_assert_int_eq(maildir_delivery_commit(d, NULL, false, NULL, &err), 0);
 	ck_assert_int_eq(md_count(md, "new"), 1);
-	ck_assert_int_eq(maildir_clean_tmp(md, 36 * 3600, &err), 0);
+	ck_assert_int_eq(maildir_clean_tmp(md, 36 * 3600, NULL, &err), 0);
 
 	char *tmp = md_file(md, "tmp");
 	rmdir(tmp);
 	th_rmrf(tmp);
-	ck_assert_int_eq(maildir_clean_tmp(md, 0, &err), -1);
+	ck_assert_int_eq(maildir_clean_tmp(md, 0, NULL, &err), -1);
 	ck_assert_int_eq(err.cls, QU_E_IOERR);
 	free(tmp);
 	free(old);
@@ -786,6 +857,7 @@ maildir_suite(void)
 	tcase_add_test(tc, write_failure_is_ioerr);
 	tcase_add_test(tc, write_failure_at_commit);
 	tcase_add_test(tc, clean_tmp_removes_stale);
+	tcase_add_test(tc, clean_tmp_stops_on_cancel);
 	tcase_add_test(tc, delivery_matches_existing);
 	suite_add_tcase(s, tc);
 
