@@ -20,6 +20,7 @@ struct ui_compose_part {
 	uint64_t size;
 	char type[64];
 	char name[128];
+	char description[128]; /* Content-Description as built; "" when none */
 };
 
 struct ui_compose {

@@ -528,6 +528,7 @@ void ui_fn_recall(struct ui *u);
 void ui_fn_compose_send(struct ui *u);
 void ui_fn_compose_attach(struct ui *u);
 void ui_fn_compose_detach(struct ui *u);
+void ui_fn_compose_description(struct ui *u);
 void ui_fn_compose_edit(struct ui *u);
 void ui_fn_compose_edit_headers(struct ui *u);
 void ui_fn_compose_to(struct ui *u);

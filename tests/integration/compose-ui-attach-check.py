@@ -1,12 +1,13 @@
 """Checks a message as Dovecot stored it, byte by byte where it matters.
 
-Usage: compose-ui-attach-check.py MESSAGE SUBJECT TEXT FILE...
+Usage: compose-ui-attach-check.py MESSAGE SUBJECT TEXT FILE[::DESCRIPTION]...
 MESSAGE is the delivered Maildir file. The Subject must be encoded words
 (RFC 2047) that decode to SUBJECT; the body multipart/mixed of one
 text/plain part (decoding to TEXT) and one part per FILE in order, each
 base64 (RFC 2045 §6.8) whose strictly decoded bytes equal the file, with
 the file name as RFC 2231 filename* in Content-Disposition and as encoded
-words in Content-Type's name. Prints what differs; exits 1 if anything
+words in Content-Type's name, and the DESCRIPTION given (only that) as
+Content-Description. Prints what differs; exits 1 if anything
 does.
 """
 import base64
@@ -19,7 +20,9 @@ import re
 import sys
 
 path, subject, text = sys.argv[1:4]
-files = sys.argv[4:]
+args = [a.split("::", 1) for a in sys.argv[4:]]
+files = [a[0] for a in args]
+descs = [a[1] if len(a) > 1 else None for a in args]
 data = open(path, "rb").read()
 bad = []
 
@@ -52,8 +55,19 @@ if parts:
     got = t.get_payload(decode=True).replace(b"\r\n", b"\n").decode("utf-8", "replace")
     if got != text:
         bad.append("text %r, want %r" % (got, text))
-for p, src in zip(parts[1:], files):
+for p, src, desc in zip(parts[1:], files, descs):
     name = os.path.basename(src)
+    # RFC 2045 §8: Content-Description, RFC 2047 words when not ASCII
+    raw_desc = p.get("Content-Description")
+    if desc is None and raw_desc is not None:
+        bad.append("%s: Content-Description %r, want none" % (name, raw_desc))
+    if desc is not None:
+        raw_desc = unfold(raw_desc or "")
+        if any(ord(c) > 127 for c in desc) and "=?" not in raw_desc:
+            bad.append("%s: Content-Description not encoded words: %r" % (name, raw_desc))
+        if ew_decode(raw_desc) != desc:
+            bad.append("%s: Content-Description %r decodes to %r, want %r"
+                       % (name, raw_desc, ew_decode(raw_desc), desc))
     cte = (p.get("Content-Transfer-Encoding") or "").strip().lower()
     if cte != "base64":
         bad.append("%s: Content-Transfer-Encoding %r, want base64" % (name, cte))

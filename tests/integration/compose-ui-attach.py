@@ -2,7 +2,7 @@
 and a Chinese subject written by the scripted editor, then y.
 
 Usage: compose-ui-attach.py QUAIL UI_TEST_DIR FX_DIR DOMAIN SUBJECT
-FILE... Exits 0 when the compose screen listed every file and the send
+FILE[::DESCRIPTION]... Exits 0 when the compose screen listed every file and the send
 reported success; every wait is bounded.
 """
 import json
@@ -13,13 +13,16 @@ sys.path.insert(0, sys.argv[2])
 from harness import Term  # noqa: E402
 
 quail, ui, fx, domain, subject = sys.argv[1:6]
-files = sys.argv[6:]
+# FILE or FILE::DESCRIPTION, the description in quotes on its Attach: line
+args = [a.split("::", 1) for a in sys.argv[6:]]
+files = [a[0] for a in args]
 ed = os.path.join(fx, "editor")
 os.makedirs(ed, exist_ok=True)
 with open(os.path.join(ed, "mode"), "w") as f:
     # prepended lines land in the header block the editor shows
     json.dump({"set": {"To": "bob@" + domain, "Subject": subject},
-               "prepend": "".join("Attach: %s\n" % p for p in files),
+               "prepend": "".join("Attach: %s%s\n" % (a[0], ' "%s"' % a[1] if len(a) > 1 else "")
+                                  for a in args),
                "body": "附件是第一季度的报告。\n"}, f)
 env = {"QUAIL_TEST_EDITOR_DIR": ed, "HOME": fx}
 t = Term([quail, "-f", "=INBOX"], 24, 100, env=env)

@@ -231,6 +231,41 @@ class Compose(UITest):
         t.send("y")
         self.quit(t)
 
+    def test_attach_description(self):
+        files = os.path.join(self.tmp, "files")
+        os.makedirs(files)
+        logo = os.path.join(files, "logo.bin")
+        with open(logo, "wb") as f:
+            f.write(b"\x00\x01\x02" * 100)
+        # mutt's Attach: FILE DESCRIPTION, quoted here
+        self.edit({"set": {"To": "carol@example.org", "Subject": "Hello Carol"},
+                   "prepend": 'Attach: %s "第一季度 报告"\n' % logo, "body": "x\n"})
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "logo.bin")
+        # the row and the MIME structure (read back from what is built)
+        t.wait(lambda t: t.text().count('"第一季度 报告"') == 2, 5, "the description twice")
+        t.send("d")
+        t.wait_text("pick an attachment", 5)  # the cursor is on the text
+        t.send("j")
+        t.send("d")
+        t.wait_text("Description: 第一季度 报告", 5)
+        t.send("\x15the company logo\r")
+        t.wait(lambda t: t.text().count('"the company logo"') == 2
+               and "第一季度" not in t.text(), 5, "the new description twice")
+        self.edit({"unchanged": True})
+        t.send("E")  # the editor's file carries it on the Attach: line
+        t.wait(lambda t: os.path.exists(os.path.join(self.ed, "got-1")), 10, "the editor")
+        self.assertIn("Attach: %s the company logo\n" % logo, self.got(1))
+        self.compose_screen(t, '"the company logo"')
+        # an empty answer removes it
+        t.send("j")
+        t.send("d")
+        t.wait_text("Description: the company logo", 5)
+        t.send("\x15\r")
+        t.wait(lambda t: "the company logo" not in t.text(), 5, "the description removed")
+        self.quit_compose(t)
+
     def test_reply_quotes_and_subject(self):
         self.edit({"body": "Noon is fine.\n"})
         t = self.start_ui()
