@@ -243,8 +243,10 @@ struct send_job {
 	const struct cfg_account *account;
 	const struct app_compose_settings *settings;
 	const struct app_draft *draft;
-	/* bounce: owned */
-	struct qu_buf msg;
+	/* bounce: owned; msgs (n_msgs of them) are bounced in turn, the
+	 * first failure stops (bounced says how many went) */
+	struct qu_buf *msgs;
+	size_t n_msgs, bounced;
 	char *to;
 	struct app_draft_sent sent;
 	struct ui_job *job;
@@ -272,10 +274,16 @@ send_run(struct ui_job *j)
 	m->kind = UI_MSG_SENT;
 	m->req = j->req;
 	struct app_net net = {.timeout_s = 60, .cancel = j->cancel};
-	if (s->bounce)
-		m->rc = app_bounce(s->cfg, s->account, s->msg.data ? s->msg.data : "", s->msg.len,
-			s->to, &net, send_note, s, NULL, &m->err);
-	else
+	if (s->bounce) {
+		m->rc = 0;
+		for (size_t i = 0; m->rc == 0 && i < s->n_msgs; i++) {
+			const struct qu_buf *b = &s->msgs[i];
+			m->rc = app_bounce(s->cfg, s->account, b->data ? b->data : "", b->len, s->to,
+				&net, send_note, s, NULL, &m->err);
+			if (m->rc == 0)
+				s->bounced++;
+		}
+	} else
 		m->rc = app_draft_send(s->cfg, s->account, s->settings, s->draft, &net, send_note, s,
 			&s->sent, &m->err);
 	s->job = NULL;
@@ -382,8 +390,13 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 	}
 	struct ui_compose *c = u->compose;
 	if (s->bounce) {
-		if (m->rc < 0)
+		if (m->rc < 0 && s->n_msgs > 1)
+			ui_message(u, true, "%zu of %zu messages bounced: %s", s->bounced, s->n_msgs,
+				m->err.msg);
+		else if (m->rc < 0)
 			ui_message(u, true, "%s", m->err.msg);
+		else if (s->n_msgs > 1)
+			ui_message(u, false, "%zu messages bounced.", s->n_msgs);
 		else
 			ui_message(u, false, "Message bounced.");
 	} else if (c && c->send_req == m->req) {
@@ -407,7 +420,9 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 		}
 	}
 	app_draft_sent_clear(&s->sent);
-	qu_buf_clear(&s->msg);
+	for (size_t i = 0; i < s->n_msgs; i++)
+		qu_buf_clear(&s->msgs[i]);
+	free(s->msgs);
 	free(s->to);
 	free(s);
 	u->dirty = true;
@@ -415,18 +430,51 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 
 /* ---- b: bounce ---------------------------------------------------------- */
 
+/* The tagged messages (in view order), read whole into s->msgs; false
+ * (with a message) when one cannot be read or none is tagged. */
+static bool
+read_tagged(struct ui *u, struct send_job *s)
+{
+	size_t n = u->view ? app_view_count(u->view) : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (!app_view_row(u->view, i, &r) || !(r.flags & APP_MSG_TAGGED))
+			continue;
+		s->msgs = xrealloc(s->msgs, (s->n_msgs + 1) * sizeof *s->msgs);
+		if (read_message(u, r.id, &s->msgs[s->n_msgs]) < 0)
+			return false;
+		s->n_msgs++;
+	}
+	if (!s->n_msgs)
+		ui_message(u, true, "No tagged messages.");
+	return s->n_msgs > 0;
+}
+
 static void
 bounce_confirm(struct ui *u, const char *a)
 {
 	char *to = u->bounce_to;
+	bool tagged = u->bounce_tagged;
 	u->bounce_to = NULL;
+	u->bounce_tagged = false;
 	if (!a || (a[0] != 'y' && a[0] != 'Y')) {
 		free(to);
 		return;
 	}
 	size_t id;
 	struct send_job *s = xcalloc(1, sizeof *s);
-	if (read_current(u, &id, &s->msg) < 0) {
+	bool ok;
+	if (tagged) {
+		ok = read_tagged(u, s);
+	} else {
+		s->msgs = xcalloc(1, sizeof *s->msgs);
+		ok = read_current(u, &id, &s->msgs[0]) == 0;
+		s->n_msgs = ok ? 1 : 0;
+	}
+	if (!ok) {
+		for (size_t i = 0; i < s->n_msgs; i++)
+			qu_buf_clear(&s->msgs[i]);
+		free(s->msgs);
 		free(s);
 		free(to);
 		return;
@@ -436,32 +484,62 @@ bounce_confirm(struct ui *u, const char *a)
 	s->account = u->account;
 	s->to = to;
 	submit(u, s);
-	ui_message(u, false, "Bouncing message... (^G cancels)");
+	if (s->n_msgs > 1)
+		ui_message(u, false, "Bouncing %zu messages... (^G cancels)", s->n_msgs);
+	else
+		ui_message(u, false, "Bouncing message... (^G cancels)");
 }
 
 static void
 bounce_answer(struct ui *u, const char *a)
 {
-	if (!a || !*a)
+	if (!a || !*a) {
+		u->bounce_tagged = false;
 		return;
+	}
 	free(u->bounce_to);
 	u->bounce_to = xstrdup(a);
 	char *s = ui_text_sanitize(a, strlen(a), UI_TEXT_FIELD);
-	char *label = xasprintf("Bounce message to %s? ([no]/yes): ", s);
+	char *label = u->bounce_tagged
+		? xasprintf("Bounce tagged messages to %s? ([no]/yes): ", s)
+		: xasprintf("Bounce message to %s? ([no]/yes): ", s);
 	ui_ask(u, label, bounce_confirm, true);
 	free(label);
 	free(s);
 }
 
+/* Counts the tagged messages of the view. */
+static size_t
+count_tagged(struct ui *u)
+{
+	size_t n = u->view ? app_view_count(u->view) : 0, k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (app_view_row(u->view, i, &r) && (r.flags & APP_MSG_TAGGED))
+			k++;
+	}
+	return k;
+}
+
+/* b, and ; b as mutt's tag-prefix: every tagged message to the same
+ * addresses, each unchanged but for its Resent-* fields (RFC 5322
+ * §3.6.6). */
 void
 ui_fn_bounce(struct ui *u)
 {
+	bool tagged = u->tag_prefix;
 	u->tag_prefix = false;
 	if (!u->view || current_id(u) == SIZE_MAX) {
 		ui_message(u, true, "No visible messages.");
 		return;
 	}
-	ui_ask(u, "Bounce message to: ", bounce_answer, false);
+	if (tagged && count_tagged(u) == 0) {
+		ui_message(u, true, "No tagged messages.");
+		return;
+	}
+	u->bounce_tagged = tagged;
+	ui_ask(u, tagged ? "Bounce tagged messages to: " : "Bounce message to: ", bounce_answer,
+		false);
 	u->prompt.complete = ui_complete_addresses;
 }
 
@@ -520,7 +598,14 @@ add_left(struct recall_list *l)
 void
 ui_fn_recall(struct ui *u)
 {
-	u->tag_prefix = false;
+	if (u->tag_prefix) {
+		/* mutt's recall-message takes no tag-prefix either: a draft is
+		 * one message, and tagging marks messages of the folder, not
+		 * drafts */
+		u->tag_prefix = false;
+		ui_message(u, true, "R recalls one draft; ; does not apply to it.");
+		return;
+	}
 	struct recall_list l = {0};
 	struct qu_err err = {0};
 	add_left(&l);

@@ -332,6 +332,7 @@ struct ui {
 	const struct cfg_account *account; /* the account opened; NULL */
 	struct app_compose_settings compose_settings; /* [ui] of writing mail */
 	char *bounce_to;             /* b: the addresses, until confirmed */
+	bool bounce_tagged;          /* ; b: every tagged message, until confirmed */
 	bool forward_tagged;         /* ; f: until the mime_forward question */
 	struct ui_folders fo; /* folders: browser and sidebar */
 	struct ui_viewers *viewers; /* attachments: mailcap viewers (viewer.c) */

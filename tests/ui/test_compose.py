@@ -266,6 +266,25 @@ class Compose(UITest):
         t.wait(lambda t: "the company logo" not in t.text(), 5, "the description removed")
         self.quit_compose(t)
 
+    def test_tag_prefix_bounce_and_recall(self):
+        t = self.start_ui()
+        # ; b with nothing tagged asks nothing
+        t.send(";b")
+        t.wait_text("No tagged messages.", 5)
+        self.assertNotIn("Bounce", t.text())
+        # ; R: a draft is one message; refused, nothing recalled
+        t.send(";R")
+        t.wait_text("R recalls one draft; ; does not apply to it.", 5)
+        t.send("t")
+        t.wait_text("Tag:1", 5)
+        t.send(";b")
+        t.wait_text("Bounce tagged messages to: ", 5)
+        t.send("dave@example.org\r")
+        t.wait_text("Bounce tagged messages to dave@example.org? ([no]/yes)", 5)
+        t.send("n")  # no: nothing is sent
+        t.wait(lambda t: "Bounce" not in t.line(t.rows - 1), 5, "the question gone")
+        self.quit(t)
+
     def test_reply_quotes_and_subject(self):
         self.edit({"body": "Noon is fine.\n"})
         t = self.start_ui()
