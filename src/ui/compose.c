@@ -534,7 +534,7 @@ ui_compose_ask_field(struct ui *u, char which)
 	c->field = which;
 	ui_ask(u, t[i].label, field_answer, false);
 	if (t[i].addresses)
-		u->prompt.complete = ui_complete_addresses;
+		u->prompt.complete_start = ui_complete_addresses_start;
 	const char *v = *field_target(u, which);
 	if (v && strlen(v) < sizeof u->prompt.buf) {
 		snprintf(u->prompt.buf, sizeof u->prompt.buf, "%s", v);

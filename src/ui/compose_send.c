@@ -540,7 +540,7 @@ ui_fn_bounce(struct ui *u)
 	u->bounce_tagged = tagged;
 	ui_ask(u, tagged ? "Bounce tagged messages to: " : "Bounce message to: ", bounce_answer,
 		false);
-	u->prompt.complete = ui_complete_addresses;
+	u->prompt.complete_start = ui_complete_addresses_start;
 }
 
 /* ---- R: recall ----------------------------------------------------------- */
@@ -648,32 +648,107 @@ has_control(const char *s)
 	return false;
 }
 
-char **
-ui_complete_addresses(struct ui *u, const char *text, size_t *n)
+/* What a completion job found: whole replacements of the prompt's text. */
+struct addr_found {
+	char *text; /* the prompt's text it was asked for */
+	char **out;
+	size_t n;
+};
+
+void
+ui_addr_found_free(void *payload)
 {
-	*n = 0;
-	const char *comma = strrchr(text, ',');
-	const char *word = comma ? comma + 1 : text;
-	while (*word == ' ')
-		word++;
-	if (!*word)
-		return NULL;
-	struct app_addr_opts o = {.account = u->account, .timeout_ms = 2000, .max = 20};
-	struct app_addr_match *m = NULL;
+	struct addr_found *f = payload;
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->out[i]);
+	free(f->out);
+	free(f->text);
+	free(f);
+}
+
+/* The worker: j->path is the prompt's text, j->id where its last address
+ * starts, j->arg the account (borrowed: the configuration outlives the
+ * pool). query_command gets 10 s and is killed by ^G (the job's cancel). */
+static void
+addr_run(struct ui_job *j)
+{
+	const char *text = j->path;
+	struct addr_found *f = xcalloc(1, sizeof *f);
+	f->text = xstrdup(text);
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_ADDRS;
+	m->req = j->req;
+	struct app_addr_opts o = {.account = j->arg, .timeout_ms = 10000, .max = 20,
+				  .cancel = j->cancel};
+	struct app_addr_match *am = NULL;
 	size_t k = 0;
-	struct qu_err err = {0};
-	if (app_addr_complete(word, &o, &m, &k, &err) < 0 && k == 0) {
-		ui_message(u, true, "%s", err.msg);
-		return NULL;
-	}
-	char **out = k ? xcalloc(k, sizeof *out) : NULL;
+	m->rc = app_addr_complete(text + j->id, &o, &am, &k, &m->err);
+	f->out = k ? xcalloc(k, sizeof *f->out) : NULL;
 	for (size_t i = 0; i < k; i++) {
-		char *a = format_address(&m[i]);
+		char *a = format_address(&am[i]);
 		/* What mail says goes into the draft only as a clean line. */
 		if (!has_control(a))
-			out[(*n)++] = xasprintf("%.*s%s", (int)(word - text), text, a);
+			f->out[f->n++] = xasprintf("%.*s%s", (int)j->id, text, a);
 		free(a);
 	}
-	app_addr_matches_free(m, k);
-	return out;
+	app_addr_matches_free(am, k);
+	m->payload = f;
+	ui_pool_post(j->pool, m);
+}
+
+/* Tab in an address prompt: the last address of the list is completed on
+ * a worker, so that a slow address book or query_command leaves the
+ * screen live; the answer comes as UI_MSG_ADDRS. */
+void
+ui_complete_addresses_start(struct ui *u)
+{
+	struct ui_prompt *p = &u->prompt;
+	const char *comma = strrchr(p->buf, ',');
+	const char *word = comma ? comma + 1 : p->buf;
+	while (*word == ' ')
+		word++;
+	if (!*word) {
+		ui_message(u, true, "No completions.");
+		return;
+	}
+	if (p->complete_req) /* the older question is not awaited now */
+		ui_pool_cancel(u->pool, p->complete_req);
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = addr_run;
+	j->path = xstrdup(p->buf);
+	j->id = (size_t)(word - p->buf);
+	j->arg = (void *)u->account;
+	p->complete_req = ui_pool_submit(u->pool, j);
+	ui_message(u, false, "Looking up addresses... (^G cancels)");
+}
+
+void
+ui_complete_addresses_done(struct ui *u, struct ui_msg *m)
+{
+	struct ui_prompt *p = &u->prompt;
+	struct addr_found *f = m->payload;
+	if (!p->active || !m->req || m->req != p->complete_req)
+		return; /* canceled, or the prompt is gone: ui_msg_free drops it */
+	p->complete_req = 0;
+	u->dirty = true;
+	if (strcmp(f->text, p->buf) != 0) {
+		/* typed on meanwhile: the answer is for text no longer there */
+		ui_message(u, false, "The text changed meanwhile: Tab asks again.");
+		return;
+	}
+	if (m->rc < 0 && f->n == 0) {
+		if (m->err.cls == QU_E_CANCELED)
+			ui_message(u, false, "Completion canceled.");
+		else
+			ui_message(u, true, "%s", m->err.msg);
+		return;
+	}
+	u->status[0] = '\0';
+	m->payload = NULL;
+	ui_prompt_complete_with(u, f->out, f->n);
+	f->out = NULL;
+	f->n = 0;
+	ui_addr_found_free(f);
 }

@@ -285,6 +285,51 @@ class Compose(UITest):
         t.wait(lambda t: "Bounce" not in t.line(t.rows - 1), 5, "the question gone")
         self.quit(t)
 
+    def test_slow_completion_keeps_keys_live(self):
+        q = os.path.join(self.tmp, "query.sh")
+        log = os.path.join(self.tmp, "query.log")
+        with open(q, "w") as f:
+            # mutt's query_command: the first line is a message, not a match
+            f.write('#!/bin/sh\necho start >>%s\nsleep 2\necho end >>%s\necho searching\n'
+                    'case "$1" in dav*) printf "dave@example.org\\tDave Jones\\tfriend\\n";; esac\n'
+                    % (log, log))
+        os.chmod(q, 0o755)
+        self.write_config(account=["query_command = %s %%s" % q])
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("t")
+        t.wait_text("To: carol@example.org", 5)
+        t.send(", dav\t")
+        t.wait(lambda t: os.path.exists(log), 5, "the query started")
+        # a key typed while the query sleeps is answered at once
+        t.send("e")
+        t.wait(lambda t: t.line(t.rows - 1).startswith("To: carol@example.org, dave"), 1.5,
+               "the key answered during the query")
+        self.assertEqual(read_text(log), "start\n", "the query still runs")
+        # its late answer is for text no longer there: the prompt keeps what was typed
+        t.wait(lambda t: read_text(log) == "start\nend\n", 10, "the first query's end")
+        t.settle()
+        self.assertTrue(t.line(t.rows - 1).startswith("To: carol@example.org, dave"))
+        self.assertNotIn("Dave Jones", t.text())
+        t.send("\x7f\t")  # back to "dav", Tab again: the answer arrives
+        t.wait_text("To: carol@example.org, Dave Jones <dave@example.org>", 10)
+        # ^G while it runs: the query is killed, the prompt and its text stay
+        t.send("\x15dav\t")
+        t.wait(lambda t: read_text(log).count("start") == 3, 5, "the third query")
+        t.send("\x07")
+        t.settle()
+        self.assertTrue(t.line(t.rows - 1).startswith("To: dav"), t.line(t.rows - 1))
+        import time
+        time.sleep(3)
+        t.settle()
+        self.assertEqual(read_text(log).count("end"), 2, "the canceled query was killed")
+        self.assertTrue(t.line(t.rows - 1).startswith("To: dav"), t.line(t.rows - 1))
+        self.assertNotIn("Dave Jones", t.line(t.rows - 1))
+        t.send("\x07")  # ^G again: the prompt itself
+        self.compose_screen(t, "Hello Carol")
+        self.quit_compose(t)
+
     def test_reply_quotes_and_subject(self):
         self.edit({"body": "Noon is fine.\n"})
         t = self.start_ui()
