@@ -845,6 +845,7 @@ struct app_attachment {
 	 * of a TNEF part (listed after it, one deeper). */
 	size_t part, sub;
 	const char *charset;  /* NULL when none */
+	const char *description; /* Content-Description decoded; NULL when none */
 };
 typedef void (*app_attachment_fn)(void *ctx, size_t i, const struct app_attachment *a);
 /* Calls fn for each part of the message (p, n) in tree order, i from 0. */

@@ -110,9 +110,19 @@ app_draft_text(const struct app_draft *d, struct qu_buf *out)
 				qu_buf_append_byte(out, '\\');
 			qu_buf_append_byte(out, (unsigned char)*c < 0x20 ? '?' : *c);
 		}
-		if (d->attach[i].description) {
+		const char *desc = d->attach[i].description;
+		if (desc && desc[0] == '"') {
+			/* quoted, or reading it back would take the quotes off */
+			qu_buf_append_str(out, " \"");
+			for (const char *c = desc; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					qu_buf_append_byte(out, '\\');
+				qu_buf_append_byte(out, (unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c);
+			}
+			qu_buf_append_byte(out, '"');
+		} else if (desc) {
 			qu_buf_append_byte(out, ' ');
-			put_value(out, d->attach[i].description);
+			put_value(out, desc);
 		}
 		qu_buf_append_byte(out, '\n');
 	}
@@ -147,8 +157,31 @@ name_ok(const char *p, size_t n)
 	return true;
 }
 
+/* A description in double quotes (Attach: FILE "the report") without
+ * them, \" and \\ undone; any other text as it is. Owned; NULL for "". */
+static char *
+attach_description(const char *c)
+{
+	size_t n = strlen(c);
+	if (n < 2 || c[0] != '"' || c[n - 1] != '"')
+		return n ? xstrdup(c) : NULL;
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (c[i] == '\\' && i + 2 < n)
+			i++;
+		qu_buf_append_byte(&b, c[i]);
+	}
+	if (!b.len) {
+		qu_buf_clear(&b);
+		return NULL;
+	}
+	return qu_buf_steal(&b, NULL);
+}
+
 /* One Attach: value: the path (backslash escapes undone, ~ expanded),
- * then an optional description. */
+ * then an optional description, as mutt's edit_headers writes it or in
+ * double quotes. */
 static int
 parse_attach(struct app_draft *d, const char *v, int line, struct qu_err *err)
 {
@@ -176,8 +209,11 @@ parse_attach(struct app_draft *d, const char *v, int line, struct qu_err *err)
 		rc = qu_err_set(err, QU_E_NOINPUT, "Attach: %s: not a regular file", full);
 	else if (access(full, R_OK) < 0)
 		rc = qu_err_sys(err, QU_E_NOINPUT, errno, "Attach: %s", full);
-	if (rc == 0)
-		compose_draft_add_attach(d, full, *c ? c : NULL);
+	if (rc == 0) {
+		char *desc = attach_description(c);
+		compose_draft_add_attach(d, full, desc);
+		free(desc);
+	}
 	free(full);
 	return rc;
 }

@@ -153,8 +153,10 @@ fill_build(const struct cfg_account *a, const struct app_draft *d, struct mime_b
 	b->headers = (const char *const *)*hdrs;
 	b->n_headers = nh;
 	*files = xcalloc(d->n_attach + 1, sizeof **files);
-	for (size_t i = 0; i < d->n_attach; i++)
+	for (size_t i = 0; i < d->n_attach; i++) {
 		(*files)[i].path = d->attach[i].path;
+		(*files)[i].description = d->attach[i].description;
+	}
 	b->attachments = *files;
 	b->n_attachments = d->n_attach;
 	b->lf = true;

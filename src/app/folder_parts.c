@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -39,6 +40,22 @@ tnef_rows(const struct mime_part *part, size_t pi, size_t *i, app_attachment_fn 
 	qu_buf_clear(&raw);
 }
 
+/* A leaf's Content-Description (RFC 2045 §8), decoded (RFC 2047); NULL
+ * when it has none. Owned. */
+static char *
+part_description(const struct mime_part *part)
+{
+	if (part->kind != MIME_PART_LEAF || part->body_off <= part->off)
+		return NULL;
+	struct mime_header_iter it;
+	mime_header_iter_init(&it, part->base + part->off, part->body_off - part->off, NULL);
+	struct mime_header_field f;
+	while (mime_header_iter_next(&it, &f))
+		if (f.name_len == 19 && strncasecmp(f.name, "Content-Description", 19) == 0)
+			return mime_text_decode(f.value, f.value_len, MIME_TEXT_TRIM, NULL, NULL);
+	return NULL;
+}
+
 void
 app_message_parts(const char *p, size_t n, app_attachment_fn fn, void *ctx)
 {
@@ -55,8 +72,10 @@ app_message_parts(const char *p, size_t n, app_attachment_fn fn, void *ctx)
 			.is_text = part->kind == MIME_PART_LEAF && mime_part_is_text(part),
 			.part = pi,
 			.charset = part->charset,
+			.description = part_description(part),
 		};
 		fn(ctx, i++, &a);
+		free((char *)a.description);
 		if (part->kind == MIME_PART_LEAF && app_is_tnef(part->content_type, part->filename))
 			tnef_rows(part, pi, &i, fn, ctx);
 	}

@@ -706,6 +706,9 @@ files_load(struct builder *w)
 		struct bfile *bf = inl ? &w->inl[i] : &w->att[i - b->n_inlines];
 		const struct mime_build_file *f = inl ? &b->inlines[i] : &b->attachments[i - b->n_inlines];
 		rc = file_load(bf, f, inl ? "--inline" : "-a", w->err);
+		if (rc == 0 && f->description)
+			rc = build_check_header_text("attachment description", f->description,
+						     w->err);
 		if (rc == 0) {
 			file_type(bf, m);
 			if (inl)
@@ -804,6 +807,16 @@ write_file_leaf(struct builder *w, struct bfile *bf, bool inl)
 	build_hdr_token(&h, " ", 1, inl ? "inline" : "attachment", inl ? 6 : 10);
 	build_hdr_param(&h, "filename", bf->name);
 	build_hdr_end(&h);
+	if (bf->f->description) {
+		const char *v = bf->f->description;
+		size_t n = strlen(v);
+		qu_mem_trim(&v, &n);
+		if (n) {
+			build_hdr_begin(&h, w->out, w->eol, "Content-Description");
+			build_hdr_text(&h, v, n);
+			build_hdr_end(&h);
+		}
+	}
 	if (inl) {
 		char *id = xasprintf("<%s>", bf->cid);
 		write_simple(w, "Content-ID", id);

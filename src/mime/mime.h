@@ -627,6 +627,9 @@ void mime_uu_blocks_free(struct mime_uu_block *v, size_t n);
 struct mime_build_file {
 	const char *path; /* read when the message is built */
 	const char *name; /* the file name to show; NULL: the base name of path */
+	/* Content-Description (RFC 2045 §8), UTF-8, RFC 2047 words when not
+	 * ASCII; NULL: none. A line break in it is refused (USAGE). */
+	const char *description;
 };
 
 /* Fixed values in place of the clock and randomness, for tests; zero

@@ -1,10 +1,10 @@
 /*
  * The compose screen (SPEC §8: mutt's keys in every screen, compose
  * included): the header fields of the draft, its attachments (name,
- * type, size), the MIME structure of what would be sent (built by
- * app_draft_build after every change) and a status line. mutt's keys: y
- * send, a attach, D detach, e and E edit again, t c b s f r change the
- * fields, P postpone, q abort. Sending is compose_send.c's. Every string
+ * type, size, description), the MIME structure of what would be sent
+ * (built by app_draft_build after every change) and a status line. mutt's
+ * keys: y send, a attach, D detach, d describe, e and E edit again, t c b
+ * s f r change the fields, P postpone, q abort. Sending is compose_send.c's. Every string
  * from the draft or from mail goes through the sanitiser before it is
  * drawn.
  */
@@ -102,6 +102,8 @@ on_part(void *ctx, size_t i, const struct app_attachment *a)
 	p->size = a->size;
 	snprintf(p->type, sizeof p->type, "%s", a->type);
 	snprintf(p->name, sizeof p->name, "%s", a->filename ? a->filename : "");
+	snprintf(p->description, sizeof p->description, "%s",
+		 a->description ? a->description : "");
 }
 
 /* Builds the message as it would be sent, for the preview. */
@@ -251,9 +253,13 @@ attach_row(const struct ui_compose *c, size_t i)
 	char *sname = ui_text_sanitize(name, strlen(name), UI_TEXT_FIELD);
 	const char *type = part_type(c, name);
 	char *stype = ui_text_sanitize(type, strlen(type), UI_TEXT_FIELD);
-	char *l = xasprintf("%3zu %-36s [%s, %s]", i + 1, sname, stype[0] ? stype : "?", size);
+	const char *desc = c->d.attach[i - 1].description;
+	char *sdesc = desc ? ui_text_sanitize(desc, strlen(desc), UI_TEXT_FIELD) : NULL;
+	char *l = xasprintf("%3zu %-36s [%s, %s]%s%s%s", i + 1, sname, stype[0] ? stype : "?",
+		size, sdesc ? "  \"" : "", sdesc ? sdesc : "", sdesc ? "\"" : "");
 	free(sname);
 	free(stype);
+	free(sdesc);
 	return l;
 }
 
@@ -272,8 +278,9 @@ draw_structure(struct ui *u, int y, int last)
 		const struct ui_compose_part *p = &c->parts[i];
 		char size[16];
 		ui_format_size(p->size, size, sizeof size);
-		char *l = xasprintf("%*s%s%s%s  %s", (int)(2 * p->depth + 2), "", p->type,
-			p->name[0] ? " " : "", p->name, size);
+		char *l = xasprintf("%*s%s%s%s  %s%s%s%s", (int)(2 * p->depth + 2), "", p->type,
+			p->name[0] ? " " : "", p->name, size, p->description[0] ? "  \"" : "",
+			p->description, p->description[0] ? "\"" : "");
 		char *s = ui_text_sanitize(l, strlen(l), UI_TEXT_FIELD);
 		ui_put(y++, 0, s, (size_t)COLS, (int)A_NORMAL);
 		free(s);
@@ -434,6 +441,42 @@ ui_fn_compose_detach(struct ui *u)
 	ui_compose_rebuild(u);
 }
 
+static void
+description_answer(struct ui *u, const char *a)
+{
+	struct ui_compose *c = u->compose;
+	if (!a || !c || c->cursor == 0 || c->cursor > c->d.n_attach)
+		return;
+	struct app_draft_attach *at = &c->d.attach[c->cursor - 1];
+	const char *old = at->description ? at->description : "";
+	if (strcmp(old, a) == 0)
+		return;
+	free(at->description);
+	at->description = *a ? xstrdup(a) : NULL;
+	c->changed = true;
+	ui_compose_rebuild(u);
+}
+
+/* mutt's edit-description: the attachment under the cursor gets a
+ * Content-Description (RFC 2045 §8); an empty answer removes it. */
+void
+ui_fn_compose_description(struct ui *u)
+{
+	if (!ui_compose_idle(u))
+		return;
+	struct ui_compose *c = u->compose;
+	if (c->cursor == 0) {
+		ui_message(u, true, "The message text has no description; pick an attachment.");
+		return;
+	}
+	ui_ask(u, "Description: ", description_answer, false);
+	const char *v = c->d.attach[c->cursor - 1].description;
+	if (v && strlen(v) < sizeof u->prompt.buf) {
+		snprintf(u->prompt.buf, sizeof u->prompt.buf, "%s", v);
+		u->prompt.len = strlen(v);
+	}
+}
+
 /* The field a prompt changes; set before ui_ask. */
 static char **field_target(struct ui *u, char which)
 {
@@ -491,7 +534,7 @@ ui_compose_ask_field(struct ui *u, char which)
 	c->field = which;
 	ui_ask(u, t[i].label, field_answer, false);
 	if (t[i].addresses)
-		u->prompt.complete = ui_complete_addresses;
+		u->prompt.complete_start = ui_complete_addresses_start;
 	const char *v = *field_target(u, which);
 	if (v && strlen(v) < sizeof u->prompt.buf) {
 		snprintf(u->prompt.buf, sizeof u->prompt.buf, "%s", v);

@@ -20,6 +20,7 @@ struct ui_compose_part {
 	uint64_t size;
 	char type[64];
 	char name[128];
+	char description[128]; /* Content-Description as built; "" when none */
 };
 
 struct ui_compose {
@@ -59,8 +60,9 @@ int ui_compose_edit(struct ui *u, bool with_headers, bool initial);
 void ui_compose_begin(struct ui *u);
 bool ui_compose_idle(struct ui *u);
 void ui_compose_ask_field(struct ui *u, char which);
-/* Tab in an address prompt: the last address of the list completed. */
-char **ui_complete_addresses(struct ui *u, const char *text, size_t *n);
+/* Tab in an address prompt: the last address of the list completed on a
+ * worker (ui_complete_addresses_done takes the answer). */
+void ui_complete_addresses_start(struct ui *u);
 
 /* ---- the outbox retried while the UI runs (compose_outbox.c) ---- */
 /* A send queued a message of account a (borrowed from u->cfg): the

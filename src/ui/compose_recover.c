@@ -3,8 +3,9 @@
  * draft's text (as `E` shows it) is kept in
  * $XDG_STATE_HOME/quail/drafts/draft-PID-TIME-N.eml (directory 0700,
  * files 0600), written again after every change, and the editor works on
- * a file beside it (.edit for the whole draft, .body for the text alone).
- * They are removed when the draft is sent, queued, postponed or aborted.
+ * a file beside it (.edit for the whole draft, .body for the text alone);
+ * .link keeps what the text leaves out (the message replied to and the
+ * In-Reply-To and References for it, a forwarded file). They are removed when the draft is sent, queued, postponed or aborted.
  * A file whose PID is no longer running was left by a quail that was
  * killed: the next start says so and R offers it.
  */
@@ -116,6 +117,57 @@ ui_draft_keep_edit_file(struct ui_compose *c, bool with_headers, const char *dat
 	return 0;
 }
 
+/* ---- what the editor text leaves out (BASE.link) ---- */
+/* The draft's links, which app_draft_text does not write: "Name: value"
+ * lines, values percent-encoded. The message replied to is kept as its
+ * Maildir and the unique part of its file name (before ":2,"): another
+ * program setting a flag renames the file (or moves it from new/ to
+ * cur/) but leaves that part alone, so recovery finds the file again. */
+
+static void
+put_link(struct qu_buf *b, const char *name, const char *v, size_t n)
+{
+	qu_buf_printf(b, "%s: ", name);
+	qu_pct_encode(b, v, n, NULL);
+	qu_buf_append_byte(b, '\n');
+}
+
+static void
+link_text(const struct app_draft *d, struct qu_buf *b)
+{
+	if (d->in_reply_to)
+		put_link(b, "In-Reply-To", d->in_reply_to, strlen(d->in_reply_to));
+	if (d->references)
+		put_link(b, "References", d->references, strlen(d->references));
+	const char *f = d->reply_file;
+	const char *slash = f ? strrchr(f, '/') : NULL;
+	if (slash && slash - f >= 4 && (!strncmp(slash - 4, "/cur", 4) || !strncmp(slash - 4, "/new", 4))) {
+		put_link(b, "Reply-Maildir", f, (size_t)(slash - 4 - f));
+		const char *colon = strchr(slash + 1, ':');
+		put_link(b, "Reply-Unique", slash + 1,
+			 colon ? (size_t)(colon - slash - 1) : strlen(slash + 1));
+	}
+	if (d->forward_file)
+		put_link(b, "Forward-File", d->forward_file, strlen(d->forward_file));
+	if (d->postponed)
+		put_link(b, "Postponed", d->postponed, strlen(d->postponed));
+}
+
+static void
+keep_links(const char *base, const struct app_draft *d, struct qu_err *err)
+{
+	struct qu_buf t;
+	qu_buf_init(&t, SIZE_MAX);
+	link_text(d, &t);
+	char *path = xasprintf("%s.link", base);
+	if (t.len)
+		write_file(path, t.data, t.len, err);
+	else
+		unlink(path);
+	free(path);
+	qu_buf_clear(&t);
+}
+
 void
 ui_draft_keep_save(struct ui *u)
 {
@@ -131,6 +183,8 @@ ui_draft_keep_save(struct ui *u)
 	char *path = base ? xasprintf("%s.eml", base) : NULL;
 	if (!path || write_file(path, text.data ? text.data : "", text.len, &err) < 0)
 		ui_message(u, true, "%s", err.msg);
+	else
+		keep_links(base, &c->d, &err);
 	free(path);
 	qu_buf_clear(&text);
 }
@@ -138,8 +192,8 @@ ui_draft_keep_save(struct ui *u)
 static void
 remove_base(const char *base)
 {
-	static const char *const ext[] = {".eml", ".edit", ".body", ".eml.tmp", ".edit.tmp",
-		".body.tmp"};
+	static const char *const ext[] = {".eml", ".edit", ".body", ".link", ".eml.tmp",
+		".edit.tmp", ".body.tmp", ".link.tmp"};
 	for (size_t i = 0; i < QU_ARRAY_LEN(ext); i++) {
 		char *p = xasprintf("%s%s", base, ext[i]);
 		unlink(p);
@@ -260,6 +314,109 @@ load_left(const char *base, struct ui_compose *c, struct qu_err *err)
 	return 0;
 }
 
+/* The file of Maildir mdir whose name is uniq, or uniq and ":2,..."
+ * (cur/ first). Owned; NULL when it is gone. */
+static char *
+find_unique(const char *mdir, const char *uniq)
+{
+	size_t n = strlen(uniq);
+	if (!n || strchr(uniq, '/') || uniq[0] == '.')
+		return NULL;
+	char *found = NULL;
+	for (int k = 0; k < 2 && !found; k++) {
+		char *dir = xasprintf("%s/%s", mdir, k ? "new" : "cur");
+		DIR *d = opendir(dir);
+		for (struct dirent *e; d && !found && (e = readdir(d));)
+			if (strncmp(e->d_name, uniq, n) == 0 &&
+				(e->d_name[n] == '\0' || e->d_name[n] == ':'))
+				found = xasprintf("%s/%s", dir, e->d_name);
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+	return found;
+}
+
+static bool
+same_dir(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	bool same = ra && rb && strcmp(ra, rb) == 0;
+	free(ra);
+	free(rb);
+	return same;
+}
+
+/* The replied message found again: its row in the open folder, if it is
+ * there, so that the view flags it R once the reply is sent (as for a
+ * reply started in this run); else app flags the file. */
+static void
+relink_reply(struct ui *u, struct ui_compose *c, const char *mdir, const char *uniq)
+{
+	c->d.reply_file = find_unique(mdir, uniq);
+	if (!c->d.reply_file || !u->view || !u->folder || !same_dir(mdir, u->folder))
+		return;
+	struct app_row r;
+	for (size_t i = 0; i < app_view_count(u->view); i++)
+		if (app_view_row(u->view, i, &r) && r.path && strcmp(r.path, c->d.reply_file) == 0) {
+			c->reply_folder = xstrdup(u->folder);
+			c->reply_id = r.id;
+			return;
+		}
+}
+
+static void
+take_link(char **field, const char *v)
+{
+	free(*field);
+	*field = xstrdup(v);
+}
+
+/* Reads base.link (a draft without links has none). */
+static void
+load_links(struct ui *u, const char *base, struct ui_compose *c)
+{
+	struct qu_err err = {0};
+	struct qu_buf t;
+	char *p = xasprintf("%s.link", base);
+	int rc = ui_file_read(p, &t, &err);
+	free(p);
+	if (rc < 0)
+		return;
+	char *mdir = NULL, *uniq = NULL;
+	const char *s = t.data ? t.data : "", *end = s + t.len;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl ? nl : end;
+		const char *sep = memchr(s, ':', (size_t)(le - s));
+		size_t vn = 0;
+		char *v = sep && sep + 1 < le ? qu_pct_decode(sep + 2, (size_t)(le - sep - 2), &vn)
+					      : NULL;
+		size_t kn = sep ? (size_t)(sep - s) : 0;
+		if (v && strlen(v) == vn && vn) { /* a NUL: refused */
+			if (kn == 11 && !strncmp(s, "In-Reply-To", kn))
+				take_link(&c->d.in_reply_to, v);
+			else if (kn == 10 && !strncmp(s, "References", kn))
+				take_link(&c->d.references, v);
+			else if (kn == 13 && !strncmp(s, "Reply-Maildir", kn))
+				take_link(&mdir, v);
+			else if (kn == 12 && !strncmp(s, "Reply-Unique", kn))
+				take_link(&uniq, v);
+			else if (kn == 12 && !strncmp(s, "Forward-File", kn))
+				take_link(&c->d.forward_file, v);
+			else if (kn == 9 && !strncmp(s, "Postponed", kn))
+				take_link(&c->d.postponed, v);
+		}
+		free(v);
+		s = le + 1;
+	}
+	if (mdir && uniq)
+		relink_reply(u, c, mdir, uniq);
+	free(mdir);
+	free(uniq);
+	qu_buf_clear(&t);
+}
+
 void
 ui_draft_recover(struct ui *u, const char *path)
 {
@@ -274,6 +431,7 @@ ui_draft_recover(struct ui *u, const char *path)
 		free(base);
 		return;
 	}
+	load_links(u, base, c);
 	c->changed = true;
 	ui_compose_rebuild(u); /* kept under this quail's name first */
 	remove_base(base);

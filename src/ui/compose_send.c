@@ -243,8 +243,10 @@ struct send_job {
 	const struct cfg_account *account;
 	const struct app_compose_settings *settings;
 	const struct app_draft *draft;
-	/* bounce: owned */
-	struct qu_buf msg;
+	/* bounce: owned; msgs (n_msgs of them) are bounced in turn, the
+	 * first failure stops (bounced says how many went) */
+	struct qu_buf *msgs;
+	size_t n_msgs, bounced;
 	char *to;
 	struct app_draft_sent sent;
 	struct ui_job *job;
@@ -272,10 +274,16 @@ send_run(struct ui_job *j)
 	m->kind = UI_MSG_SENT;
 	m->req = j->req;
 	struct app_net net = {.timeout_s = 60, .cancel = j->cancel};
-	if (s->bounce)
-		m->rc = app_bounce(s->cfg, s->account, s->msg.data ? s->msg.data : "", s->msg.len,
-			s->to, &net, send_note, s, NULL, &m->err);
-	else
+	if (s->bounce) {
+		m->rc = 0;
+		for (size_t i = 0; m->rc == 0 && i < s->n_msgs; i++) {
+			const struct qu_buf *b = &s->msgs[i];
+			m->rc = app_bounce(s->cfg, s->account, b->data ? b->data : "", b->len, s->to,
+				&net, send_note, s, NULL, &m->err);
+			if (m->rc == 0)
+				s->bounced++;
+		}
+	} else
 		m->rc = app_draft_send(s->cfg, s->account, s->settings, s->draft, &net, send_note, s,
 			&s->sent, &m->err);
 	s->job = NULL;
@@ -382,8 +390,13 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 	}
 	struct ui_compose *c = u->compose;
 	if (s->bounce) {
-		if (m->rc < 0)
+		if (m->rc < 0 && s->n_msgs > 1)
+			ui_message(u, true, "%zu of %zu messages bounced: %s", s->bounced, s->n_msgs,
+				m->err.msg);
+		else if (m->rc < 0)
 			ui_message(u, true, "%s", m->err.msg);
+		else if (s->n_msgs > 1)
+			ui_message(u, false, "%zu messages bounced.", s->n_msgs);
 		else
 			ui_message(u, false, "Message bounced.");
 	} else if (c && c->send_req == m->req) {
@@ -407,7 +420,9 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 		}
 	}
 	app_draft_sent_clear(&s->sent);
-	qu_buf_clear(&s->msg);
+	for (size_t i = 0; i < s->n_msgs; i++)
+		qu_buf_clear(&s->msgs[i]);
+	free(s->msgs);
 	free(s->to);
 	free(s);
 	u->dirty = true;
@@ -415,18 +430,51 @@ ui_compose_sent(struct ui *u, struct ui_msg *m)
 
 /* ---- b: bounce ---------------------------------------------------------- */
 
+/* The tagged messages (in view order), read whole into s->msgs; false
+ * (with a message) when one cannot be read or none is tagged. */
+static bool
+read_tagged(struct ui *u, struct send_job *s)
+{
+	size_t n = u->view ? app_view_count(u->view) : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (!app_view_row(u->view, i, &r) || !(r.flags & APP_MSG_TAGGED))
+			continue;
+		s->msgs = xrealloc(s->msgs, (s->n_msgs + 1) * sizeof *s->msgs);
+		if (read_message(u, r.id, &s->msgs[s->n_msgs]) < 0)
+			return false;
+		s->n_msgs++;
+	}
+	if (!s->n_msgs)
+		ui_message(u, true, "No tagged messages.");
+	return s->n_msgs > 0;
+}
+
 static void
 bounce_confirm(struct ui *u, const char *a)
 {
 	char *to = u->bounce_to;
+	bool tagged = u->bounce_tagged;
 	u->bounce_to = NULL;
+	u->bounce_tagged = false;
 	if (!a || (a[0] != 'y' && a[0] != 'Y')) {
 		free(to);
 		return;
 	}
 	size_t id;
 	struct send_job *s = xcalloc(1, sizeof *s);
-	if (read_current(u, &id, &s->msg) < 0) {
+	bool ok;
+	if (tagged) {
+		ok = read_tagged(u, s);
+	} else {
+		s->msgs = xcalloc(1, sizeof *s->msgs);
+		ok = read_current(u, &id, &s->msgs[0]) == 0;
+		s->n_msgs = ok ? 1 : 0;
+	}
+	if (!ok) {
+		for (size_t i = 0; i < s->n_msgs; i++)
+			qu_buf_clear(&s->msgs[i]);
+		free(s->msgs);
 		free(s);
 		free(to);
 		return;
@@ -436,33 +484,63 @@ bounce_confirm(struct ui *u, const char *a)
 	s->account = u->account;
 	s->to = to;
 	submit(u, s);
-	ui_message(u, false, "Bouncing message... (^G cancels)");
+	if (s->n_msgs > 1)
+		ui_message(u, false, "Bouncing %zu messages... (^G cancels)", s->n_msgs);
+	else
+		ui_message(u, false, "Bouncing message... (^G cancels)");
 }
 
 static void
 bounce_answer(struct ui *u, const char *a)
 {
-	if (!a || !*a)
+	if (!a || !*a) {
+		u->bounce_tagged = false;
 		return;
+	}
 	free(u->bounce_to);
 	u->bounce_to = xstrdup(a);
 	char *s = ui_text_sanitize(a, strlen(a), UI_TEXT_FIELD);
-	char *label = xasprintf("Bounce message to %s? ([no]/yes): ", s);
+	char *label = u->bounce_tagged
+		? xasprintf("Bounce tagged messages to %s? ([no]/yes): ", s)
+		: xasprintf("Bounce message to %s? ([no]/yes): ", s);
 	ui_ask(u, label, bounce_confirm, true);
 	free(label);
 	free(s);
 }
 
+/* Counts the tagged messages of the view. */
+static size_t
+count_tagged(struct ui *u)
+{
+	size_t n = u->view ? app_view_count(u->view) : 0, k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (app_view_row(u->view, i, &r) && (r.flags & APP_MSG_TAGGED))
+			k++;
+	}
+	return k;
+}
+
+/* b, and ; b as mutt's tag-prefix: every tagged message to the same
+ * addresses, each unchanged but for its Resent-* fields (RFC 5322
+ * §3.6.6). */
 void
 ui_fn_bounce(struct ui *u)
 {
+	bool tagged = u->tag_prefix;
 	u->tag_prefix = false;
 	if (!u->view || current_id(u) == SIZE_MAX) {
 		ui_message(u, true, "No visible messages.");
 		return;
 	}
-	ui_ask(u, "Bounce message to: ", bounce_answer, false);
-	u->prompt.complete = ui_complete_addresses;
+	if (tagged && count_tagged(u) == 0) {
+		ui_message(u, true, "No tagged messages.");
+		return;
+	}
+	u->bounce_tagged = tagged;
+	ui_ask(u, tagged ? "Bounce tagged messages to: " : "Bounce message to: ", bounce_answer,
+		false);
+	u->prompt.complete_start = ui_complete_addresses_start;
 }
 
 /* ---- R: recall ----------------------------------------------------------- */
@@ -520,7 +598,14 @@ add_left(struct recall_list *l)
 void
 ui_fn_recall(struct ui *u)
 {
-	u->tag_prefix = false;
+	if (u->tag_prefix) {
+		/* mutt's recall-message takes no tag-prefix either: a draft is
+		 * one message, and tagging marks messages of the folder, not
+		 * drafts */
+		u->tag_prefix = false;
+		ui_message(u, true, "R recalls one draft; ; does not apply to it.");
+		return;
+	}
 	struct recall_list l = {0};
 	struct qu_err err = {0};
 	add_left(&l);
@@ -563,32 +648,107 @@ has_control(const char *s)
 	return false;
 }
 
-char **
-ui_complete_addresses(struct ui *u, const char *text, size_t *n)
+/* What a completion job found: whole replacements of the prompt's text. */
+struct addr_found {
+	char *text; /* the prompt's text it was asked for */
+	char **out;
+	size_t n;
+};
+
+void
+ui_addr_found_free(void *payload)
 {
-	*n = 0;
-	const char *comma = strrchr(text, ',');
-	const char *word = comma ? comma + 1 : text;
-	while (*word == ' ')
-		word++;
-	if (!*word)
-		return NULL;
-	struct app_addr_opts o = {.account = u->account, .timeout_ms = 2000, .max = 20};
-	struct app_addr_match *m = NULL;
+	struct addr_found *f = payload;
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->out[i]);
+	free(f->out);
+	free(f->text);
+	free(f);
+}
+
+/* The worker: j->path is the prompt's text, j->id where its last address
+ * starts, j->arg the account (borrowed: the configuration outlives the
+ * pool). query_command gets 10 s and is killed by ^G (the job's cancel). */
+static void
+addr_run(struct ui_job *j)
+{
+	const char *text = j->path;
+	struct addr_found *f = xcalloc(1, sizeof *f);
+	f->text = xstrdup(text);
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_ADDRS;
+	m->req = j->req;
+	struct app_addr_opts o = {.account = j->arg, .timeout_ms = 10000, .max = 20,
+				  .cancel = j->cancel};
+	struct app_addr_match *am = NULL;
 	size_t k = 0;
-	struct qu_err err = {0};
-	if (app_addr_complete(word, &o, &m, &k, &err) < 0 && k == 0) {
-		ui_message(u, true, "%s", err.msg);
-		return NULL;
-	}
-	char **out = k ? xcalloc(k, sizeof *out) : NULL;
+	m->rc = app_addr_complete(text + j->id, &o, &am, &k, &m->err);
+	f->out = k ? xcalloc(k, sizeof *f->out) : NULL;
 	for (size_t i = 0; i < k; i++) {
-		char *a = format_address(&m[i]);
+		char *a = format_address(&am[i]);
 		/* What mail says goes into the draft only as a clean line. */
 		if (!has_control(a))
-			out[(*n)++] = xasprintf("%.*s%s", (int)(word - text), text, a);
+			f->out[f->n++] = xasprintf("%.*s%s", (int)j->id, text, a);
 		free(a);
 	}
-	app_addr_matches_free(m, k);
-	return out;
+	app_addr_matches_free(am, k);
+	m->payload = f;
+	ui_pool_post(j->pool, m);
+}
+
+/* Tab in an address prompt: the last address of the list is completed on
+ * a worker, so that a slow address book or query_command leaves the
+ * screen live; the answer comes as UI_MSG_ADDRS. */
+void
+ui_complete_addresses_start(struct ui *u)
+{
+	struct ui_prompt *p = &u->prompt;
+	const char *comma = strrchr(p->buf, ',');
+	const char *word = comma ? comma + 1 : p->buf;
+	while (*word == ' ')
+		word++;
+	if (!*word) {
+		ui_message(u, true, "No completions.");
+		return;
+	}
+	if (p->complete_req) /* the older question is not awaited now */
+		ui_pool_cancel(u->pool, p->complete_req);
+	struct ui_job *j = xcalloc(1, sizeof *j);
+	j->run = addr_run;
+	j->path = xstrdup(p->buf);
+	j->id = (size_t)(word - p->buf);
+	j->arg = (void *)u->account;
+	p->complete_req = ui_pool_submit(u->pool, j);
+	ui_message(u, false, "Looking up addresses... (^G cancels)");
+}
+
+void
+ui_complete_addresses_done(struct ui *u, struct ui_msg *m)
+{
+	struct ui_prompt *p = &u->prompt;
+	struct addr_found *f = m->payload;
+	if (!p->active || !m->req || m->req != p->complete_req)
+		return; /* canceled, or the prompt is gone: ui_msg_free drops it */
+	p->complete_req = 0;
+	u->dirty = true;
+	if (strcmp(f->text, p->buf) != 0) {
+		/* typed on meanwhile: the answer is for text no longer there */
+		ui_message(u, false, "The text changed meanwhile: Tab asks again.");
+		return;
+	}
+	if (m->rc < 0 && f->n == 0) {
+		if (m->err.cls == QU_E_CANCELED)
+			ui_message(u, false, "Completion canceled.");
+		else
+			ui_message(u, true, "%s", m->err.msg);
+		return;
+	}
+	u->status[0] = '\0';
+	m->payload = NULL;
+	ui_prompt_complete_with(u, f->out, f->n);
+	f->out = NULL;
+	f->n = 0;
+	ui_addr_found_free(f);
 }

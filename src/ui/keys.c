@@ -908,6 +908,7 @@ static const struct ui_binding table[] = {
 	{M, 'y', "y", "send-message", ui_fn_compose_send},
 	{M, 'a', "a", "attach-file", ui_fn_compose_attach},
 	{M, 'D', "D", "detach-file", ui_fn_compose_detach},
+	{M, 'd', "d", "edit-description", ui_fn_compose_description},
 	{M, 'e', "e", "edit-message", ui_fn_compose_edit},
 	{M, 'E', "E", "edit-headers", ui_fn_compose_edit_headers},
 	{M, 't', "t", "edit-to", ui_fn_compose_to},

@@ -50,6 +50,11 @@ ui_ask(struct ui *u, const char *label, void (*done)(struct ui *, const char *),
 	p->one_key = one_key;
 	p->folders = false;
 	p->complete = NULL;
+	/* compose*.c: a completion still running answers no one now */
+	if (p->complete_req)
+		ui_pool_cancel(u->pool, p->complete_req);
+	p->complete_start = NULL;
+	p->complete_req = 0;
 	u->dirty = true;
 }
 
@@ -60,6 +65,13 @@ complete(struct ui *u)
 	struct ui_prompt *p = &u->prompt;
 	size_t n;
 	char **c = p->complete ? p->complete(u, p->buf, &n) : app_view_complete(p->buf, u->root, &n);
+	ui_prompt_complete_with(u, c, n);
+}
+
+void
+ui_prompt_complete_with(struct ui *u, char **c, size_t n)
+{
+	struct ui_prompt *p = &u->prompt;
 	if (n == 0) {
 		ui_message(u, true, "No completions.");
 		free(c);
@@ -528,6 +540,9 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	case UI_MSG_FTS:
 		ui_fts_result(u, m);
 		break;
+	case UI_MSG_ADDRS: /* writing mail: completions for a prompt */
+		ui_complete_addresses_done(u, m);
+		break;
 	case UI_MSG_SYNCED: /* background sync */
 		ui_sync_done(u, m);
 		break;
@@ -592,6 +607,10 @@ prompt_finish(struct ui *u, bool ok)
 	struct ui_prompt *p = &u->prompt;
 	p->active = false;
 	u->dirty = true;
+	if (p->complete_req) { /* compose*.c: its answer is not awaited now */
+		ui_pool_cancel(u->pool, p->complete_req);
+		p->complete_req = 0;
+	}
 	char text[sizeof p->buf];
 	memcpy(text, p->buf, p->len + 1);
 	if (p->done)
@@ -614,6 +633,16 @@ prompt_key(struct ui *u, int key)
 			p->len = 1;
 			prompt_finish(u, true);
 		}
+		return;
+	}
+	if (key == 7 && p->complete_req) { /* compose*.c: ^G cancels the completion alone */
+		ui_pool_cancel(u->pool, p->complete_req);
+		p->complete_req = 0;
+		ui_message(u, false, "Completion canceled.");
+		return;
+	}
+	if (key == '\t' && p->complete_start) {
+		p->complete_start(u);
 		return;
 	}
 	if (p->folders && p->len == 0 && (key == '?' || key == '\t')) {

@@ -46,6 +46,9 @@ enum ui_msg_kind {
 	UI_MSG_FTS,
 	/* background sync: app_sync ended (rc, err; payload: sync.c's) */
 	UI_MSG_SYNCED,
+	/* writing mail: address completions for a prompt (rc, err;
+	 * payload: compose_send.c's) */
+	UI_MSG_ADDRS,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -195,6 +198,11 @@ struct ui_prompt {
 	bool folders;   /* Tab completes folder names */
 	/* Tab: the completions of text, whole replacements (compose*.c) */
 	char **(*complete)(struct ui *u, const char *text, size_t *n);
+	/* compose*.c: Tab starts the completion on a worker instead (the
+	 * address book and query_command may be slow); complete_req is the
+	 * one running, 0 when none. ^G cancels it and leaves the prompt. */
+	void (*complete_start)(struct ui *u);
+	uint64_t complete_req;
 };
 
 /* One screen line of the pager: a piece of a view line. */
@@ -332,6 +340,7 @@ struct ui {
 	const struct cfg_account *account; /* the account opened; NULL */
 	struct app_compose_settings compose_settings; /* [ui] of writing mail */
 	char *bounce_to;             /* b: the addresses, until confirmed */
+	bool bounce_tagged;          /* ; b: every tagged message, until confirmed */
 	bool forward_tagged;         /* ; f: until the mime_forward question */
 	struct ui_folders fo; /* folders: browser and sidebar */
 	struct ui_viewers *viewers; /* attachments: mailcap viewers (viewer.c) */
@@ -502,6 +511,13 @@ int ui_edit_file(struct ui *u, const char *path, struct qu_err *err);
 /* compose_files.c: file names for the attach prompt, the file browser. */
 char *ui_path_expand(const char *p);
 char **ui_complete_files(struct ui *u, const char *text, size_t *n);
+/* Puts the longest common start of the n completions c (whole
+ * replacements of the prompt's text) into the prompt; frees c. */
+void ui_prompt_complete_with(struct ui *u, char **c, size_t n);
+/* Address completions arrived (UI_MSG_ADDRS, compose_send.c). */
+void ui_complete_addresses_done(struct ui *u, struct ui_msg *m);
+/* Frees a UI_MSG_ADDRS payload (compose_send.c). */
+void ui_addr_found_free(void *payload);
 void ui_files_open(struct ui *u, const char *dir, void (*pick)(struct ui *, const char *));
 /* A list to pick one of (the postponed drafts): labels shown, the
  * picked one's path given to pick. */
@@ -528,6 +544,7 @@ void ui_fn_recall(struct ui *u);
 void ui_fn_compose_send(struct ui *u);
 void ui_fn_compose_attach(struct ui *u);
 void ui_fn_compose_detach(struct ui *u);
+void ui_fn_compose_description(struct ui *u);
 void ui_fn_compose_edit(struct ui *u);
 void ui_fn_compose_edit_headers(struct ui *u);
 void ui_fn_compose_to(struct ui *u);

@@ -66,6 +66,8 @@ ui_msg_free(struct ui_msg *m)
 		app_ops_free(m->payload);
 	} else if (m->kind == UI_MSG_FTS) { /* limit, search through the index */
 		app_match_free(m->payload);
+	} else if (m->kind == UI_MSG_ADDRS) { /* writing mail: completions */
+		ui_addr_found_free(m->payload);
 	} else if (m->kind == UI_MSG_SYNCED) { /* background sync */
 		ui_sync_payload_free(m->payload);
 	} else if (m->kind == UI_MSG_FOLDERS && m->payload) { /* folders */

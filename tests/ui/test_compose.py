@@ -231,6 +231,105 @@ class Compose(UITest):
         t.send("y")
         self.quit(t)
 
+    def test_attach_description(self):
+        files = os.path.join(self.tmp, "files")
+        os.makedirs(files)
+        logo = os.path.join(files, "logo.bin")
+        with open(logo, "wb") as f:
+            f.write(b"\x00\x01\x02" * 100)
+        # mutt's Attach: FILE DESCRIPTION, quoted here
+        self.edit({"set": {"To": "carol@example.org", "Subject": "Hello Carol"},
+                   "prepend": 'Attach: %s "第一季度 报告"\n' % logo, "body": "x\n"})
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "logo.bin")
+        # the row and the MIME structure (read back from what is built)
+        t.wait(lambda t: t.text().count('"第一季度 报告"') == 2, 5, "the description twice")
+        t.send("d")
+        t.wait_text("pick an attachment", 5)  # the cursor is on the text
+        t.send("j")
+        t.send("d")
+        t.wait_text("Description: 第一季度 报告", 5)
+        t.send("\x15the company logo\r")
+        t.wait(lambda t: t.text().count('"the company logo"') == 2
+               and "第一季度" not in t.text(), 5, "the new description twice")
+        self.edit({"unchanged": True})
+        t.send("E")  # the editor's file carries it on the Attach: line
+        t.wait(lambda t: os.path.exists(os.path.join(self.ed, "got-1")), 10, "the editor")
+        self.assertIn("Attach: %s the company logo\n" % logo, self.got(1))
+        self.compose_screen(t, '"the company logo"')
+        # an empty answer removes it
+        t.send("j")
+        t.send("d")
+        t.wait_text("Description: the company logo", 5)
+        t.send("\x15\r")
+        t.wait(lambda t: "the company logo" not in t.text(), 5, "the description removed")
+        self.quit_compose(t)
+
+    def test_tag_prefix_bounce_and_recall(self):
+        t = self.start_ui()
+        # ; b with nothing tagged asks nothing
+        t.send(";b")
+        t.wait_text("No tagged messages.", 5)
+        self.assertNotIn("Bounce", t.text())
+        # ; R: a draft is one message; refused, nothing recalled
+        t.send(";R")
+        t.wait_text("R recalls one draft; ; does not apply to it.", 5)
+        t.send("t")
+        t.wait_text("Tag:1", 5)
+        t.send(";b")
+        t.wait_text("Bounce tagged messages to: ", 5)
+        t.send("dave@example.org\r")
+        t.wait_text("Bounce tagged messages to dave@example.org? ([no]/yes)", 5)
+        t.send("n")  # no: nothing is sent
+        t.wait(lambda t: "Bounce" not in t.line(t.rows - 1), 5, "the question gone")
+        self.quit(t)
+
+    def test_slow_completion_keeps_keys_live(self):
+        q = os.path.join(self.tmp, "query.sh")
+        log = os.path.join(self.tmp, "query.log")
+        with open(q, "w") as f:
+            # mutt's query_command: the first line is a message, not a match
+            f.write('#!/bin/sh\necho start >>%s\nsleep 2\necho end >>%s\necho searching\n'
+                    'case "$1" in dav*) printf "dave@example.org\\tDave Jones\\tfriend\\n";; esac\n'
+                    % (log, log))
+        os.chmod(q, 0o755)
+        self.write_config(account=["query_command = %s %%s" % q])
+        t = self.start_ui()
+        t.send("m")
+        self.compose_screen(t, "Hello Carol")
+        t.send("t")
+        t.wait_text("To: carol@example.org", 5)
+        t.send(", dav\t")
+        t.wait(lambda t: os.path.exists(log), 5, "the query started")
+        # a key typed while the query sleeps is answered at once
+        t.send("e")
+        t.wait(lambda t: t.line(t.rows - 1).startswith("To: carol@example.org, dave"), 1.5,
+               "the key answered during the query")
+        self.assertEqual(read_text(log), "start\n", "the query still runs")
+        # its late answer is for text no longer there: the prompt keeps what was typed
+        t.wait(lambda t: read_text(log) == "start\nend\n", 10, "the first query's end")
+        t.settle()
+        self.assertTrue(t.line(t.rows - 1).startswith("To: carol@example.org, dave"))
+        self.assertNotIn("Dave Jones", t.text())
+        t.send("\x7f\t")  # back to "dav", Tab again: the answer arrives
+        t.wait_text("To: carol@example.org, Dave Jones <dave@example.org>", 10)
+        # ^G while it runs: the query is killed, the prompt and its text stay
+        t.send("\x15dav\t")
+        t.wait(lambda t: read_text(log).count("start") == 3, 5, "the third query")
+        t.send("\x07")
+        t.settle()
+        self.assertTrue(t.line(t.rows - 1).startswith("To: dav"), t.line(t.rows - 1))
+        import time
+        time.sleep(3)
+        t.settle()
+        self.assertEqual(read_text(log).count("end"), 2, "the canceled query was killed")
+        self.assertTrue(t.line(t.rows - 1).startswith("To: dav"), t.line(t.rows - 1))
+        self.assertNotIn("Dave Jones", t.line(t.rows - 1))
+        t.send("\x07")  # ^G again: the prompt itself
+        self.compose_screen(t, "Hello Carol")
+        self.quit_compose(t)
+
     def test_reply_quotes_and_subject(self):
         self.edit({"body": "Noon is fine.\n"})
         t = self.start_ui()

@@ -174,6 +174,73 @@ START_TEST(test_draft_round_trip)
 }
 END_TEST
 
+/* Attach: FILE DESCRIPTION (mutt) and Attach: FILE "DESCRIPTION": the
+ * description goes out as Content-Description (RFC 2045 §8), RFC 2047
+ * words when not ASCII, and the preview's part list shows it decoded. */
+static void
+on_part_desc(void *ctx, size_t i, const struct app_attachment *a)
+{
+	char **seen = ctx;
+	if (a->description && i < 4)
+		seen[i] = xstrdup(a->description);
+}
+
+START_TEST(test_attach_description)
+{
+	char *f1 = write_file("a.txt", "one\n");
+	char *f2 = write_file("报告.txt", "two\n");
+	char *text = xasprintf("To: bob@example.org\nAttach: %s the plain words\n"
+			       "Attach: %s \"第一季度 \\\"报告\\\"\"\n\nbody\n", f1, f2);
+	struct app_draft d;
+	app_draft_init(&d);
+	struct qu_err err;
+	ck_assert_msg(app_draft_parse(text, strlen(text), &d, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(d.n_attach, 2);
+	ck_assert_str_eq(d.attach[0].description, "the plain words");
+	ck_assert_str_eq(d.attach[1].description, "第一季度 \"报告\"");
+	/* one that starts with a quote is written quoted: it reads back as it was */
+	free(d.attach[0].description);
+	d.attach[0].description = xstrdup("\"quoted\" start");
+	struct qu_buf t;
+	qu_buf_init(&t, SIZE_MAX);
+	app_draft_text(&d, &t);
+	struct app_draft e;
+	app_draft_init(&e);
+	ck_assert_msg(app_draft_parse(t.data, t.len, &e, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(e.attach[0].description, "\"quoted\" start");
+	ck_assert_str_eq(e.attach[1].description, "第一季度 \"报告\"");
+	qu_buf_clear(&t);
+	app_draft_clear(&e);
+
+	struct cfg_account a = {.from = "Alice <alice@home.example>"};
+	struct qu_buf m;
+	qu_buf_init(&m, SIZE_MAX);
+	ck_assert_msg(app_draft_build(NULL, &a, &d, NULL, &m, &err) == 0, "%s", err.msg);
+	ck_assert_msg(strstr(m.data, "\nContent-Description: \"quoted\" start\n"), "%s", m.data);
+	ck_assert_msg(strstr(m.data, "\nContent-Description: =?"), "%s", m.data);
+	char *seen[4] = {0};
+	app_message_parts(m.data, m.len, on_part_desc, seen);
+	ck_assert_ptr_null(seen[0]); /* multipart/mixed */
+	ck_assert_ptr_null(seen[1]); /* the text */
+	ck_assert_str_eq(seen[2], "\"quoted\" start");
+	ck_assert_str_eq(seen[3], "第一季度 \"报告\"");
+	for (size_t i = 0; i < 4; i++)
+		free(seen[i]);
+	qu_buf_clear(&m);
+	/* a line break cannot reach the header */
+	free(d.attach[0].description);
+	d.attach[0].description = xstrdup("two\nBcc: evil@example.org");
+	qu_buf_init(&m, SIZE_MAX);
+	ck_assert_int_eq(app_draft_build(NULL, &a, &d, NULL, &m, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	qu_buf_clear(&m);
+	app_draft_clear(&d);
+	free(text);
+	free(f1);
+	free(f2);
+}
+END_TEST
+
 START_TEST(test_draft_parse_details)
 {
 	struct app_draft d;
@@ -998,6 +1065,7 @@ main(void)
 	tcase_add_test(tc, test_account_keys);
 	tcase_add_test(tc, test_draft_round_trip);
 	tcase_add_test(tc, test_draft_parse_details);
+	tcase_add_test(tc, test_attach_description);
 	tcase_add_test(tc, test_draft_refused);
 	tcase_add_test(tc, test_identity);
 	tcase_add_test(tc, test_reply_plain);

@@ -376,6 +376,34 @@ START_TEST(test_golden_mixed)
 }
 END_TEST
 
+/* RFC 2045 §8: Content-Description after the disposition, ASCII as it is,
+ * other text as RFC 2047 words that decode back; a line break refused. */
+START_TEST(test_description)
+{
+	const char *att = put_file(0, "a.bin", "\x00\x01", 2);
+	struct mime_build_file f[] = {{.path = att, .name = "a.bin", .description = "the logo"},
+				      {.path = att, .name = "b.bin", .description = "第一季度 report"}};
+	struct mime_build b = {.from = "a@example.com", .to = one_to, .n_to = 1,
+			       .text = "hi\n", .text_len = 3, .attachments = f,
+			       .n_attachments = 2, .lf = true, .fixed = FIXED};
+	char *m = build(&b);
+	ck_assert_ptr_nonnull(strstr(m, "Content-Disposition: attachment; filename=a.bin\n"
+					"Content-Description: the logo\n"
+					"Content-Transfer-Encoding: base64\n"));
+	const char *d = strstr(m, "filename=b.bin\nContent-Description: ");
+	ck_assert_ptr_nonnull(d);
+	d = strchr(d, ' ') + 1;
+	const char *end = strstr(d, "\nContent-Transfer-Encoding");
+	ck_assert_ptr_nonnull(strstr(d, "=?"));
+	char *dec = mime_text_decode(d, (size_t)(end - d), MIME_TEXT_TRIM, NULL, NULL);
+	ck_assert_str_eq(dec, "第一季度 report");
+	free(dec);
+	free(m);
+	f[1].description = "two\nlines";
+	build_fails(&b, QU_E_USAGE);
+}
+END_TEST
+
 START_TEST(test_long_filenames)
 {
 	char name[] = "这是一个非常非常非常非常非常非常非常非常非常非常长的中文文件名字.docx";
@@ -714,6 +742,7 @@ build_suite(void)
 	tcase_add_test(t, test_raw_adds_from_keeps_body);
 	tcase_add_test(t, test_raw_keeps_existing);
 	tcase_add_test(t, test_random_ids);
+	tcase_add_test(t, test_description);
 	suite_add_tcase(s, t);
 	return s;
 }
