@@ -10,7 +10,8 @@
 # - what was written is shown, a stored password masked;
 # - --non-interactive asks nothing even with a terminal;
 # - Ctrl-C at a prompt (twice at the password, echo off): exit 75, no
-#   file, the terminal's echo back on.
+#   file, the terminal's echo back on;
+# - password_command runs once although two logins are checked.
 # The domain example.test has no preset and the servers are given as URLs,
 # so no DNS query leaves the machine. Needs root (Postfix).
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +62,15 @@ fx_is "$(mode_of "$CFGDIR")" 700 "new file: its directory made 0700"
 fx_run -t 40 "$QUAIL" serverinfo --config "$CFG" --account work --protocol imap --login
 fx_is "$FX_RC" 0 "the account written works for serverinfo --login"
 fx_no_password "no password in the file when a command gives it" "$(grep -v '^password_command' "$CFG")"
+
+# --- password_command runs once for both logins ----------------------------------
+# The check logs in to IMAP and to SMTP; a command that asks for a
+# passphrase must not ask twice. Each run appends a line to the counter.
+setup alice@example.test --account once --imap "$IMAPS" --smtp "$SMTPS" --user alice \
+	--password-command "echo run >>'$FX_DIR/pw-runs'; echo $FX_PASSWORD" --config "$FX_DIR/once/config"
+fx_is "$FX_RC" 0 "password_command once: exit 0"
+fx_like "$FX_ERR" "^setup: login ok $SMTPS\$" "password_command once: both logins checked"
+fx_is "$(wc -l <"$FX_DIR/pw-runs" 2>/dev/null)" 1 "password_command once: run one time for two logins"
 
 # --- an existing file: appended, the rest byte for byte -----------------------
 orig="; my mail
