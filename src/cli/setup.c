@@ -241,15 +241,23 @@ tty_getc(struct tty *t, char *c, struct qu_err *err)
 	for (;;) {
 		if (qu_cancel_check(cancel, err) < 0)
 			return -1;
-		struct pollfd p[2] = {{.fd = t->fd, .events = POLLIN},
-				      {.fd = cancel ? qu_cancel_fd(cancel) : -1, .events = POLLIN}};
-		int n = poll(p, 2, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return qu_err_set(err, QU_E_USAGE, "terminal: %s", strerror(errno));
-		if (p[1].revents)
-			continue; /* the check above reports it */
+		/* Echo off, in the background (Ctrl-Z, then bg): poll would
+		 * wait there with echo on, and fg sends no SIGCONT to a job
+		 * that runs, so echo would stay on for the secret. The read
+		 * stops quail with SIGTTIN instead; fg then continues it and
+		 * echo_on_cont turns echo off. */
+		if (echo_fd != t->fd || tcgetpgrp(t->fd) == getpgrp()) {
+			struct pollfd p[2] = {
+				{.fd = t->fd, .events = POLLIN},
+				{.fd = cancel ? qu_cancel_fd(cancel) : -1, .events = POLLIN}};
+			int n = poll(p, 2, -1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return qu_err_set(err, QU_E_USAGE, "terminal: %s", strerror(errno));
+			if (p[1].revents)
+				continue; /* the check above reports it */
+		}
 		ssize_t r = read(t->fd, c, 1);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;

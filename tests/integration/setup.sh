@@ -11,7 +11,8 @@
 # - --non-interactive asks nothing even with a terminal;
 # - Ctrl-C at a prompt (twice at the password, echo off): exit 75, no
 #   file, the terminal's echo back on;
-# - Ctrl-Z at the password: echo on while stopped, off again after fg;
+# - Ctrl-Z at the password: echo on while stopped (also after bg), off
+#   again after fg;
 # - password_command runs once although two logins are checked.
 # The domain example.test has no preset and the servers are given as URLs,
 # so no DNS query leaves the machine. Needs root (Postfix).
@@ -228,24 +229,33 @@ printf '%s\n' 'Mail address: $' 'alice@example.test' 'Account name \[example\]: 
 	>"$FX_DIR/script-cc2"
 ctrl_c password "$FX_DIR/script-cc2"
 
-# --- Ctrl-Z at the password (echo off), then fg -------------------------------------
+# --- Ctrl-Z at the password (echo off), then fg (and bg) -----------------------------
 # While quail is stopped the shell owns the terminal: echo must be on.
-# After SIGCONT echo is off again and the prompt shown again; the password
-# typed then is not echoed and is the one stored.
-printf '%s\n' 'Mail address: $' 'alice@example.test' 'Account name \[example\]: $' '' \
-	'Password command \(empty: type the password\): $' '' 'Password: $' '<ctrl-z>' \
-	'Password: $' "<echo?>$FX_PASSWORD" \
-	'Store the password in the config file \(mode 0600\)\? \[y/N\]: $' 'y' >"$FX_DIR/script-tstp"
-fx_run -t 90 python3 "$PTY" "$FX_DIR/script-tstp" "$FX_DIR/transcript-tstp" -- "$QUAIL" setup \
-	--config "$FX_DIR/tstp/config" --ca-file "$FX_CA" --timeout 10 \
-	--imap "$IMAPS" --smtp "$SMTPS" --user alice
-fx_is "$FX_RC" 0 "Ctrl-Z at the password: exit 0 after fg"
-fx_is "$(cat "$FX_DIR/transcript-tstp.jobs")" "stopped: echo on
-echo off" "Ctrl-Z: echo on while stopped, off again after SIGCONT"
-fx_check "Ctrl-Z: the password typed after fg was not echoed" \
-	bash -c "! grep -aqF -- '$FX_PASSWORD' '$FX_DIR/transcript-tstp'"
-fx_check "Ctrl-Z: the password typed after fg is the one stored" \
-	grep -qx "password = $FX_PASSWORD" "$FX_DIR/tstp/config"
-fx_is "$(cat "$FX_DIR/transcript-tstp.echo")" "echo on" "Ctrl-Z: the terminal echoes at the end"
+# After fg echo is off again and the prompt shown again; the password
+# typed then is not echoed and is the one stored. After bg quail must not
+# wait with echo on: its read stops it (SIGTTIN) until fg.
+# ctrl_z NAME ACTIONS JOBS: Ctrl-Z at the password, then ACTIONS.
+ctrl_z() {
+	printf '%s\n' 'Mail address: $' 'alice@example.test' 'Account name \[example\]: $' '' \
+		'Password command \(empty: type the password\): $' '' 'Password: $' "$2" \
+		'Password: $' "<echo?>$FX_PASSWORD" \
+		'Store the password in the config file \(mode 0600\)\? \[y/N\]: $' 'y' \
+		>"$FX_DIR/script-$1"
+	fx_run -t 90 python3 "$PTY" "$FX_DIR/script-$1" "$FX_DIR/transcript-$1" -- "$QUAIL" setup \
+		--config "$FX_DIR/$1/config" --ca-file "$FX_CA" --timeout 10 \
+		--imap "$IMAPS" --smtp "$SMTPS" --user alice
+	fx_is "$FX_RC" 0 "$1: exit 0 after fg"
+	fx_is "$(cat "$FX_DIR/transcript-$1.jobs")" "$3" "$1: echo on while stopped, off after fg"
+	fx_check "$1: the password typed after fg was not echoed" \
+		bash -c "! grep -aqF -- '$FX_PASSWORD' '$FX_DIR/transcript-$1'"
+	fx_check "$1: the password typed after fg is the one stored" \
+		grep -qx "password = $FX_PASSWORD" "$FX_DIR/$1/config"
+	fx_is "$(cat "$FX_DIR/transcript-$1.echo")" "echo on" "$1: the terminal echoes at the end"
+}
+ctrl_z ctrl-z-fg '<ctrl-z><fg>' "stopped (SIGTSTP): echo on
+echo off"
+ctrl_z ctrl-z-bg-fg '<ctrl-z><bg><fg>' "stopped (SIGTSTP): echo on
+stopped in the background (SIGTTIN): echo on
+echo off"
 
 fx_done

@@ -14,11 +14,18 @@ the program has ended.
 
 The program runs as a shell would run it: in a process group of its own,
 the terminal's foreground group, with a parent in the same session (the
-kernel ignores Ctrl-Z in a group without one: an orphaned group). The
-answer "<ctrl-z>" types Ctrl-Z, waits until the program has stopped, adds
-the terminal's echo flag ("stopped: echo on") to TRANSCRIPT.jobs, and
-continues it with SIGCONT as `fg` would. An answer starting "<echo?>" adds
-the flag ("echo off") to TRANSCRIPT.jobs, then types the rest.
+kernel ignores Ctrl-Z in a group without one: an orphaned group). That
+parent acts as the shell for job control: when the program stops it takes
+the terminal back, and on the harness's word it runs `fg` (terminal to the
+job, then SIGCONT if the job is stopped, as bash does) or `bg` (SIGCONT
+only). An answer made of "<ctrl-z>", "<bg>" and "<fg>" does these in turn:
+"<ctrl-z>" types Ctrl-Z and waits until the program has stopped, "<bg>"
+continues it in the background and waits until it stops again (a read
+from the terminal there stops it with SIGTTIN); each wait adds the
+terminal's echo flag to TRANSCRIPT.jobs ("stopped (SIGTSTP): echo on",
+"stopped in the background (SIGTTIN): echo on", or "...: not stopped").
+An answer starting "<echo?>" adds the flag ("echo off") to
+TRANSCRIPT.jobs, then types the rest.
 """
 import os
 import pty
@@ -62,11 +69,14 @@ def echo_state(fd):
     return "echo on" if lflag & termios.ECHO else "echo off"
 
 
-def run_as_job(argv):
-    """In the pty's session leader: runs argv as the foreground job and
-    exits with its status."""
+def run_as_job(argv, orders, events):
+    """In the pty's session leader: runs argv as the foreground job, does
+    what the harness orders ("fg", "bg"), tells it each stop ("stopped N",
+    N the signal) and exits with the job's status."""
     child = os.fork()
     if child == 0:
+        os.close(orders)
+        os.close(events)
         os.setpgid(0, 0)
         # Taking the terminal from a background group needs SIGTTOU ignored.
         signal.signal(signal.SIGTTOU, signal.SIG_IGN)
@@ -77,34 +87,51 @@ def run_as_job(argv):
         os.setpgid(child, child)
     except OSError:
         pass  # the child did it first
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    is_stopped = False
     while True:
-        _, st = os.waitpid(child, 0)
-        if os.WIFEXITED(st) or os.WIFSIGNALED(st):
-            code = os.waitstatus_to_exitcode(st)
-            os._exit(code if code >= 0 else 128 - code)
+        r, _, _ = select.select([orders], [], [], 0.02)
+        for order in (os.read(orders, 64).decode().split() if r else []):
+            if order == "fg":
+                os.tcsetpgrp(0, child)
+            if is_stopped:
+                is_stopped = False
+                os.killpg(child, signal.SIGCONT)
+        done, st = os.waitpid(child, os.WNOHANG | os.WUNTRACED)
+        if not done:
+            continue
+        if os.WIFSTOPPED(st):
+            is_stopped = True
+            os.tcsetpgrp(0, os.getpgrp())  # the shell has the terminal again
+            os.write(events, b"stopped %d\n" % os.WSTOPSIG(st))
+            continue
+        code = os.waitstatus_to_exitcode(st)
+        os._exit(code if code >= 0 else 128 - code)
 
 
-def stopped(pid):
-    """True when the process is stopped (state T in /proc)."""
-    try:
-        with open("/proc/%d/stat" % pid, encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
-    except OSError:
-        return False
+def wait_stopped(fd, events, what, jobs):
+    """Waits for the shell's word that the job stopped; notes the signal
+    and the terminal's echo flag at that moment."""
+    r, _, _ = select.select([events], [], [], WAIT)
+    line = os.read(events, 64).decode().split() if r else []
+    if len(line) != 2:
+        jobs.append(what + ": not stopped")
+        return
+    name = signal.Signals(int(line[1])).name
+    jobs.append("%s (%s): %s" % (what, name, echo_state(fd)))
 
 
-def ctrl_z(fd, jobs):
-    """Ctrl-Z, then what `fg` does once the job has stopped."""
-    os.write(fd, b"\x1a")
-    job = os.tcgetpgrp(fd)
-    deadline = time.monotonic() + WAIT
-    while not stopped(job):
-        if time.monotonic() > deadline:
-            jobs.append("not stopped")
-            return
-        time.sleep(0.02)
-    jobs.append("stopped: " + echo_state(fd))
-    os.killpg(job, signal.SIGCONT)
+def job_control(fd, orders, events, answer, jobs):
+    """Ctrl-Z, bg and fg as a user at a shell would do them."""
+    for step in re.findall(r"<(ctrl-z|bg|fg)>", answer):
+        if step == "ctrl-z":
+            os.write(fd, b"\x1a")
+            wait_stopped(fd, events, "stopped", jobs)
+        elif step == "bg":
+            os.write(orders, b"bg\n")
+            wait_stopped(fd, events, "stopped in the background", jobs)
+        else:
+            os.write(orders, b"fg\n")
 
 
 def main():
@@ -113,9 +140,15 @@ def main():
     with open(script, encoding="utf-8") as f:
         lines = f.read().split("\n")
     steps = [(lines[i], lines[i + 1]) for i in range(0, len(lines) - 1, 2) if lines[i]]
+    orders_r, orders_w = os.pipe()
+    events_r, events_w = os.pipe()
     pid, fd = pty.fork()
     if pid == 0:
-        run_as_job(argv)
+        os.close(orders_w)
+        os.close(events_r)
+        run_as_job(argv, orders_r, events_w)
+    os.close(orders_r)
+    os.close(events_w)
     seen = bytearray()
     status = 0
     jobs = []
@@ -124,8 +157,8 @@ def main():
             sys.stderr.write("setup_pty: timed out waiting for %r\n" % pattern)
             status = 124
             break
-        if answer == "<ctrl-z>":
-            ctrl_z(fd, jobs)
+        if re.fullmatch(r"(<(ctrl-z|bg|fg)>)+", answer):
+            job_control(fd, orders_w, events_r, answer, jobs)
             continue
         if answer.startswith("<echo?>"):
             jobs.append(echo_state(fd))
