@@ -2,8 +2,9 @@
 # A first run as the README tells it, with nothing but the defaults: quail
 # setup writes ~/.config/quail/config, then `quail send` sends a message
 # with that account, Postfix delivers it to Dovecot, `quail fetch` brings
-# it into ~/Mail/NAME and `quail scan` shows it. Every step uses the file
-# setup wrote (no --config, no server options after setup).
+# it into ~/Mail/NAME, `quail scan` lists it and `quail` alone (the UI)
+# shows it. Every step uses the file setup wrote (no --config, no server
+# options after setup).
 # QUAIL may name an installed quail: tools/deb-test.sh runs this against
 # the package's /usr/bin/quail. Needs root (Postfix).
 . "$(dirname "$0")/lib.sh"
@@ -55,5 +56,41 @@ scanned=$(dirname "$(dirname "$file")")
 fx_run -t 30 "$QUAIL" scan "$scanned"
 fx_is "$FX_RC" 0 "scan: exit 0"
 fx_like "$FX_OUT" "alice.*$subject" "scan: the message listed with its sender and subject"
+
+# --- read in the UI -----------------------------------------------------------------
+# `quail` alone on a terminal: the reader on the default account's INBOX,
+# the message in the index, Enter shows its text, q q leaves.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+if "$PY" -c 'import pyte' 2>/dev/null; then
+	cat >"$FX_DIR/ui.py" <<-'PY'
+		import sys
+		sys.path.insert(0, sys.argv[2])
+		from harness import Term
+		quail, home, subject = sys.argv[1], sys.argv[3], sys.argv[4]
+		t = Term([quail], 24, 100, env={"HOME": home})
+		try:
+		    t.wait_text(subject, 30)
+		    print("index: shown")
+		    t.send("\r")
+		    t.wait_text("Hello from the first run.", 15)
+		    print("pager: shown")
+		    t.send("q")
+		    t.settle(0.3, 3)
+		    t.send("q")
+		    print("exit %d" % t.wait_exit(15))
+		except AssertionError as e:
+		    print(e)
+		finally:
+		    t.close()
+	PY
+	fx_run -t 90 "$PY" "$FX_DIR/ui.py" "$QUAIL" "$(cd "$(dirname "$0")/../ui" && pwd)" "$HOME" \
+		"$subject"
+	fx_like "$FX_OUT" '^index: shown$' "ui: the message in the index of the default account"
+	fx_like "$FX_OUT" '^pager: shown$' "ui: Enter shows its text"
+	fx_like "$FX_OUT" '^exit 0$' "ui: q q leaves with exit 0"
+else
+	fx_skip "ui: read in the UI" "python3-pyte not installed"
+fi
 
 fx_done
