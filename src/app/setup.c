@@ -220,18 +220,41 @@ app_setup_discover(const char *address, const struct app_setup_opts *o, const st
 	return 0;
 }
 
+/* The login check on both servers with one password_command run: the
+ * command may ask for a passphrase or a hardware key's touch (pass, gpg),
+ * and a second prompt for the same secret seconds later reads as a fault.
+ * The secret lives on a copy of the account and is wiped when done. An
+ * account with a password, or with auth = oauth2 and no command (the
+ * token comes from oauth2.c), runs nothing here. */
 int
 app_setup_check(const struct cfg_account *a, const struct app_net *net, app_emit_fn fn, void *ctx,
 		struct qu_err *err)
 {
+	struct cfg_account once = *a;
+	char *secret = NULL;
+	if (!a->password && a->password_command) {
+		struct cfg_password_opts po = {
+			.timeout_ms = net->timeout_s > 0 ? net->timeout_s * 1000 : 0,
+			.cancel = net->cancel};
+		secret = cfg_password(a, &po, err);
+		if (!secret) {
+			if (err->cls == QU_E_OK)
+				qu_err_set(err, QU_E_CONFIG, "password_command printed nothing");
+			return -1;
+		}
+		once.password = secret;
+		once.password_command = NULL;
+	}
 	enum cfg_proto in = a->imap ? CFG_PROTO_IMAP : CFG_PROTO_POP3;
 	/* serverinfo --login: greeting, TLS, capabilities, AUTH; for SMTP
 	 * EHLO and AUTH then QUIT, so no mail is sent. */
-	if (app_serverinfo(a, in, true, net, ignore, NULL, err) < 0)
-		return -1;
-	note(fn, ctx, "login ok", a->imap ? a->imap : a->pop3);
-	if (app_serverinfo(a, CFG_PROTO_SMTP, true, net, ignore, NULL, err) < 0)
-		return -1;
-	note(fn, ctx, "login ok", a->smtp);
-	return 0;
+	int rc = app_serverinfo(&once, in, true, net, ignore, NULL, err);
+	if (rc == 0) {
+		note(fn, ctx, "login ok", a->imap ? a->imap : a->pop3);
+		rc = app_serverinfo(&once, CFG_PROTO_SMTP, true, net, ignore, NULL, err);
+	}
+	if (rc == 0)
+		note(fn, ctx, "login ok", a->smtp);
+	qu_free_secret(secret);
+	return rc;
 }

@@ -83,8 +83,15 @@ tty_put_safe(struct tty *t, const char *s)
 static const int echo_signals[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
 #define N_ECHO_SIGNALS (sizeof echo_signals / sizeof echo_signals[0])
 static volatile sig_atomic_t echo_fd = -1;
-static struct termios echo_saved;
+static struct termios echo_saved, echo_quiet;
 static struct sigaction echo_old[N_ECHO_SIGNALS];
+/* Job control (Ctrl-Z, then fg): the shell shows what is typed while quail
+ * is stopped, so echo goes back on for the stop and off again on SIGCONT,
+ * with the prompt written anew (the shell's lines came in between).
+ * echo_prompt is borrowed from tty_read's caller for the length of the
+ * read; NULL when there is none. */
+static const char *volatile echo_prompt;
+static struct sigaction echo_old_tstp, echo_old_cont, echo_tstp_sa;
 
 static void
 echo_on_signal(int sig)
@@ -106,6 +113,78 @@ echo_on_signal(int sig)
 	errno = saved;
 }
 
+/* SIGTSTP: echo back on, then stop as SIG_DFL would. The signal is
+ * blocked inside its own handler, so it is unblocked for the raise; the
+ * process stops in raise() and goes on from there after SIGCONT. */
+static void
+echo_on_stop(int sig)
+{
+	int saved = errno;
+	if (echo_fd >= 0)
+		tcsetattr(echo_fd, TCSANOW, &echo_saved);
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	raise(sig);
+	/* Continued: ready for the next Ctrl-Z. SIGCONT, blocked here, is
+	 * handled once this returns. */
+	sigaction(sig, &echo_tstp_sa, NULL);
+	errno = saved;
+}
+
+/* SIGCONT: echo off again and the prompt shown again, but only in the
+ * foreground: after `bg` the terminal is the shell's (and tcsetattr would
+ * stop quail with SIGTTOU); the read then stops quail on SIGTTIN and the
+ * `fg` that follows comes back here. tcgetpgrp, getpgrp, tcsetattr and
+ * write are async-signal-safe (POSIX.1-2017 §2.4.3). */
+static void
+echo_on_cont(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	int fd = echo_fd;
+	if (fd >= 0 && tcgetpgrp(fd) == getpgrp() && tcsetattr(fd, TCSANOW, &echo_quiet) == 0) {
+		const char *p = echo_prompt;
+		/* A short write only loses the reminder: the read goes on. */
+		ssize_t w = p ? write(fd, p, strlen(p)) : 0;
+		(void)w;
+	}
+	errno = saved;
+}
+
+/* Puts in the job-control handlers, unless the shell started quail with
+ * SIGTSTP ignored (no job control): then Ctrl-Z does nothing, as before. */
+static void
+echo_job_control_on(void)
+{
+	sigaction(SIGTSTP, NULL, &echo_old_tstp);
+	if (echo_old_tstp.sa_handler == SIG_IGN)
+		return;
+	memset(&echo_tstp_sa, 0, sizeof echo_tstp_sa);
+	echo_tstp_sa.sa_handler = echo_on_stop;
+	sigfillset(&echo_tstp_sa.sa_mask);
+	sigaction(SIGTSTP, &echo_tstp_sa, NULL);
+	struct sigaction cont;
+	memset(&cont, 0, sizeof cont);
+	cont.sa_handler = echo_on_cont;
+	sigfillset(&cont.sa_mask);
+	sigaction(SIGCONT, &cont, &echo_old_cont);
+}
+
+static void
+echo_job_control_off(void)
+{
+	if (echo_old_tstp.sa_handler == SIG_IGN)
+		return;
+	sigaction(SIGTSTP, &echo_old_tstp, NULL);
+	sigaction(SIGCONT, &echo_old_cont, NULL);
+}
+
 /* Echo off on t, with the handlers above in place; false when the
  * terminal's modes cannot be read or set (then nothing is changed). */
 static bool
@@ -120,11 +199,13 @@ echo_off(struct tty *t)
 	echo_fd = t->fd;
 	for (size_t i = 0; i < N_ECHO_SIGNALS; i++)
 		sigaction(echo_signals[i], &sa, &echo_old[i]);
-	struct termios quiet = echo_saved;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	quiet.c_lflag |= ECHONL;
-	if (tcsetattr(t->fd, TCSAFLUSH, &quiet) == 0)
+	echo_quiet = echo_saved;
+	echo_quiet.c_lflag &= ~(tcflag_t)ECHO;
+	echo_quiet.c_lflag |= ECHONL;
+	echo_job_control_on();
+	if (tcsetattr(t->fd, TCSAFLUSH, &echo_quiet) == 0)
 		return true;
+	echo_job_control_off();
 	for (size_t i = 0; i < N_ECHO_SIGNALS; i++)
 		sigaction(echo_signals[i], &echo_old[i], NULL);
 	echo_fd = -1;
@@ -135,9 +216,11 @@ static void
 echo_restore(struct tty *t)
 {
 	tcsetattr(t->fd, TCSAFLUSH, &echo_saved);
+	echo_job_control_off();
 	for (size_t i = 0; i < N_ECHO_SIGNALS; i++)
 		sigaction(echo_signals[i], &echo_old[i], NULL);
 	echo_fd = -1;
+	echo_prompt = NULL;
 }
 
 /* Waits for a byte on the terminal or the cancel, so a Ctrl-C that came
@@ -150,15 +233,23 @@ tty_getc(struct tty *t, char *c, struct qu_err *err)
 	for (;;) {
 		if (qu_cancel_check(cancel, err) < 0)
 			return -1;
-		struct pollfd p[2] = {{.fd = t->fd, .events = POLLIN},
-				      {.fd = cancel ? qu_cancel_fd(cancel) : -1, .events = POLLIN}};
-		int n = poll(p, 2, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return qu_err_set(err, QU_E_USAGE, "terminal: %s", strerror(errno));
-		if (p[1].revents)
-			continue; /* the check above reports it */
+		/* Echo off, in the background (Ctrl-Z, then bg): poll would
+		 * wait there with echo on, and fg sends no SIGCONT to a job
+		 * that runs, so echo would stay on for the secret. The read
+		 * stops quail with SIGTTIN instead; fg then continues it and
+		 * echo_on_cont turns echo off. */
+		if (echo_fd != t->fd || tcgetpgrp(t->fd) == getpgrp()) {
+			struct pollfd p[2] = {
+				{.fd = t->fd, .events = POLLIN},
+				{.fd = cancel ? qu_cancel_fd(cancel) : -1, .events = POLLIN}};
+			int n = poll(p, 2, -1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return qu_err_set(err, QU_E_USAGE, "terminal: %s", strerror(errno));
+			if (p[1].revents)
+				continue; /* the check above reports it */
+		}
 		ssize_t r = read(t->fd, c, 1);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -177,6 +268,8 @@ static char *
 tty_read(struct tty *t, const char *prompt, bool secret, struct qu_err *err)
 {
 	bool restore = secret && echo_off(t);
+	if (restore)
+		echo_prompt = prompt;
 	if (prompt)
 		tty_put(t, prompt);
 	struct qu_buf b;

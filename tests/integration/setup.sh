@@ -10,7 +10,10 @@
 # - what was written is shown, a stored password masked;
 # - --non-interactive asks nothing even with a terminal;
 # - Ctrl-C at a prompt (twice at the password, echo off): exit 75, no
-#   file, the terminal's echo back on.
+#   file, the terminal's echo back on;
+# - Ctrl-Z at the password: echo on while stopped (also after bg), off
+#   again after fg;
+# - password_command runs once although two logins are checked.
 # The domain example.test has no preset and the servers are given as URLs,
 # so no DNS query leaves the machine. Needs root (Postfix).
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +64,15 @@ fx_is "$(mode_of "$CFGDIR")" 700 "new file: its directory made 0700"
 fx_run -t 40 "$QUAIL" serverinfo --config "$CFG" --account work --protocol imap --login
 fx_is "$FX_RC" 0 "the account written works for serverinfo --login"
 fx_no_password "no password in the file when a command gives it" "$(grep -v '^password_command' "$CFG")"
+
+# --- password_command runs once for both logins ----------------------------------
+# The check logs in to IMAP and to SMTP; a command that asks for a
+# passphrase must not ask twice. Each run appends a line to the counter.
+setup alice@example.test --account once --imap "$IMAPS" --smtp "$SMTPS" --user alice \
+	--password-command "echo run >>'$FX_DIR/pw-runs'; echo $FX_PASSWORD" --config "$FX_DIR/once/config"
+fx_is "$FX_RC" 0 "password_command once: exit 0"
+fx_like "$FX_ERR" "^setup: login ok $SMTPS\$" "password_command once: both logins checked"
+fx_is "$(wc -l <"$FX_DIR/pw-runs" 2>/dev/null)" 1 "password_command once: run one time for two logins"
 
 # --- an existing file: appended, the rest byte for byte -----------------------
 orig="; my mail
@@ -216,5 +228,34 @@ printf '%s\n' 'Mail address: $' 'alice@example.test' 'Account name \[example\]: 
 	'Password command \(empty: type the password\): $' '' 'Password: $' '<ctrl-c><ctrl-c>' \
 	>"$FX_DIR/script-cc2"
 ctrl_c password "$FX_DIR/script-cc2"
+
+# --- Ctrl-Z at the password (echo off), then fg (and bg) -----------------------------
+# While quail is stopped the shell owns the terminal: echo must be on.
+# After fg echo is off again and the prompt shown again; the password
+# typed then is not echoed and is the one stored. After bg quail must not
+# wait with echo on: its read stops it (SIGTTIN) until fg.
+# ctrl_z NAME ACTIONS JOBS: Ctrl-Z at the password, then ACTIONS.
+ctrl_z() {
+	printf '%s\n' 'Mail address: $' 'alice@example.test' 'Account name \[example\]: $' '' \
+		'Password command \(empty: type the password\): $' '' 'Password: $' "$2" \
+		'Password: $' "<echo?>$FX_PASSWORD" \
+		'Store the password in the config file \(mode 0600\)\? \[y/N\]: $' 'y' \
+		>"$FX_DIR/script-$1"
+	fx_run -t 90 python3 "$PTY" "$FX_DIR/script-$1" "$FX_DIR/transcript-$1" -- "$QUAIL" setup \
+		--config "$FX_DIR/$1/config" --ca-file "$FX_CA" --timeout 10 \
+		--imap "$IMAPS" --smtp "$SMTPS" --user alice
+	fx_is "$FX_RC" 0 "$1: exit 0 after fg"
+	fx_is "$(cat "$FX_DIR/transcript-$1.jobs")" "$3" "$1: echo on while stopped, off after fg"
+	fx_check "$1: the password typed after fg was not echoed" \
+		bash -c "! grep -aqF -- '$FX_PASSWORD' '$FX_DIR/transcript-$1'"
+	fx_check "$1: the password typed after fg is the one stored" \
+		grep -qx "password = $FX_PASSWORD" "$FX_DIR/$1/config"
+	fx_is "$(cat "$FX_DIR/transcript-$1.echo")" "echo on" "$1: the terminal echoes at the end"
+}
+ctrl_z ctrl-z-fg '<ctrl-z><fg>' "stopped (SIGTSTP): echo on
+echo off"
+ctrl_z ctrl-z-bg-fg '<ctrl-z><bg><fg>' "stopped (SIGTSTP): echo on
+stopped in the background (SIGTTIN): echo on
+echo off"
 
 fx_done

@@ -1,8 +1,10 @@
 /* quail setup's server discovery: SRV answers (RFC 2782, RFC 6186) picked
  * from hand-built DNS replies, and the names probed. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 #include "app/app.h"
@@ -165,6 +167,41 @@ START_TEST(test_discover_preset)
 }
 END_TEST
 
+START_TEST(test_check_password_first)
+{
+	/* The login check runs password_command once, before connecting: a
+	 * command that fails is reported as itself, and once, although two
+	 * servers are checked (and neither is reachable). */
+	char runs[] = "/tmp/quail-setup-runs.XXXXXX";
+	int fd = mkstemp(runs);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	char *cmd = xasprintf("echo run >>'%s'; exit 3", runs);
+	struct cfg_account a;
+	memset(&a, 0, sizeof a);
+	a.imap = "imaps://127.0.0.1:1";
+	a.smtp = "smtps://127.0.0.1:1";
+	a.user = "alice";
+	a.password_command = cmd;
+	struct app_net net = {.timeout_s = 5};
+	struct qu_err err;
+	qu_err_clear(&err);
+	ck_assert_int_eq(app_setup_check(&a, &net, NULL, NULL, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CONFIG);
+	ck_assert(qu_err_is(&err, QU_R_PASSWORD_COMMAND));
+	FILE *f = fopen(runs, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[16];
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		n++;
+	fclose(f);
+	ck_assert_int_eq(n, 1);
+	unlink(runs);
+	free(cmd);
+}
+END_TEST
+
 START_TEST(test_host_ok)
 {
 	ck_assert(app_host_ok("mail.example.test"));
@@ -186,6 +223,7 @@ setup_suite(void)
 	tcase_add_test(tc, test_guesses);
 	tcase_add_test(tc, test_discover_preset);
 	tcase_add_test(tc, test_host_ok);
+	tcase_add_test(tc, test_check_password_first);
 	suite_add_tcase(s, tc);
 	return s;
 }
