@@ -113,6 +113,14 @@ int index_rename(struct index *ix, const char *from, const char *to, struct qu_e
  * with IOERR. */
 int index_holds(struct index *ix, const char *root, struct qu_err *err);
 
+/* Whether the index is current with the Maildir at path (named as the
+ * index names folders: absolute, symlink-free): the mtimes of its cur/
+ * and new/ are those recorded by the last complete pass over it, so its
+ * rows are the folder's files with their names and flags. Costs two
+ * stat(2) calls and one row. Returns 1, 0 (changed since, not held, or
+ * changed too recently to tell), or -1 with IOERR. */
+int index_folder_current(struct index *ix, const char *path, struct qu_err *err);
+
 /* ---- reading ---------------------------------------------------------- */
 
 /* Message flags as stored (msg.flags). */
