@@ -680,7 +680,8 @@ int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_i
  * replaces the page's rows, and true is returned: row ids changed. */
 bool app_view_add(struct app_view *f, struct app_view_batch *b);
 /* The folder read through: a first page still held (no batch of rows came,
- * the folder is empty now) is dropped. Returns whether one was. */
+ * the folder is empty now) is dropped, and the view's arrays are cut to
+ * what they hold. Returns whether a page was dropped. */
 bool app_view_end_page(struct app_view *f);
 /* The first screen of a Maildir the index holds, before the folder is
  * read (SPEC §8: the first page shows at once): the last rows of the

@@ -1,11 +1,15 @@
 /*
  * A folder view read from the local index (SPEC §9: the UI keeps it
- * current). When the index holds every file the Maildir lists now, the
- * rows come from the database without opening a message file, with the
+ * current). When the index says the folder's cur/ and new/ have not
+ * changed since its last complete pass (their mtimes are those it
+ * recorded), the rows come from the database alone: the Maildir is not
+ * listed on the way to the screen. Otherwise, when the index holds every
+ * file the Maildir lists now, the rows come from the database with the
  * names and flags as listed (a rename since the last update is seen). A
  * folder the index is behind on is shown from its header blocks at once
  * (folder_scan.c). Either way the index is brought up to date afterwards,
- * on the same worker, for the next open and for search.
+ * on the same worker, for the next open and for search: that pass is
+ * the check of rows taken on the index's word.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -110,28 +114,32 @@ listing_find(const struct listing *l, const char *path)
 	return SIZE_MAX;
 }
 
+static bool
+index_exists(void)
+{
+	struct qu_err err = {0};
+	char *db = index_default_path(&err);
+	bool have = db && access(db, F_OK) == 0;
+	free(db);
+	return have;
+}
+
 struct load {
-	struct listing *files;
+	struct listing *files; /* NULL: the index is current, its names go */
 	struct app_view_batch *b;
 	size_t matched;
 };
 
-static char *
-dup_or_null(const char *s)
-{
-	return s && *s ? xstrdup(s) : NULL;
-}
-
-/* The header fields of a row from the index into m. */
+/* The header fields of a row from the index into m (strings into s). */
 static void
-fill_from_index(struct app_msg *m, const struct index_row *r)
+fill_from_index(struct app_strs *s, struct app_msg *m, const struct index_row *r)
 {
-	m->subject = dup_or_null(r->subject);
-	m->from_name = dup_or_null(r->from_name);
-	m->from_addr = dup_or_null(r->from_addr);
-	m->to_addr = dup_or_null(r->to_list);
-	m->cc_addr = dup_or_null(r->cc_list);
-	m->msgid = dup_or_null(r->message_id);
+	m->subject = app_strs_dup(s, r->subject, true);
+	m->from_name = app_strs_dup(s, r->from_name, true);
+	m->from_addr = app_strs_dup(s, r->from_addr, true);
+	m->to_addr = app_strs_dup(s, r->to_list, true);
+	m->cc_addr = app_strs_dup(s, r->cc_list, true);
+	m->msgid = app_strs_dup(s, r->message_id, true);
 	m->has_date = r->has_date;
 	m->date = r->date;
 	m->received = r->mtime;
@@ -152,29 +160,56 @@ flags_of(unsigned md, bool is_new, bool attach)
 	return f;
 }
 
+static unsigned
+index_md_flags(unsigned f)
+{
+	unsigned md = 0;
+	md |= f & INDEX_FLAG_SEEN ? MAILDIR_FLAG_SEEN : 0;
+	md |= f & INDEX_FLAG_FLAGGED ? MAILDIR_FLAG_FLAGGED : 0;
+	md |= f & INDEX_FLAG_REPLIED ? MAILDIR_FLAG_REPLIED : 0;
+	md |= f & INDEX_FLAG_DELETED ? MAILDIR_FLAG_TRASHED : 0;
+	md |= f & INDEX_FLAG_DRAFT ? MAILDIR_FLAG_DRAFT : 0;
+	return md;
+}
+
+static struct app_msg *
+push_row(struct app_view_batch *b, const struct index_row *r)
+{
+	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
+	struct app_msg *m = &b->v[b->n++];
+	memset(m, 0, sizeof *m);
+	fill_from_index(&b->strs, m, r);
+	m->ix_id = r->id;
+	m->ix_parent = r->parent;
+	m->number = (uint32_t)r->id;
+	return m;
+}
+
 static int
 on_row(void *ctx, const struct index_row *r, struct qu_err *err)
 {
+	(void)err;
 	struct load *l = ctx;
+	if (!l->files) {
+		/* The index is current: its name and flags are the file's. */
+		struct app_msg *m = push_row(l->b, r);
+		m->path = app_strs_dup(&l->b->strs, r->path, false);
+		m->flags = flags_of(index_md_flags(r->flags), r->is_new, r->has_attachment);
+		l->matched++;
+		return 0;
+	}
 	size_t fi = listing_find(l->files, r->path);
 	if (fi == SIZE_MAX || l->files->v[fi].used)
 		return 0; /* gone since the index saw it */
 	l->files->v[fi].used = true;
 	l->matched++;
-	struct app_view_batch *b = l->b;
-	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
-	struct app_msg *m = &b->v[b->n++];
-	memset(m, 0, sizeof *m);
-	/* The listing's path moves into the row (used is set: it is read
-	 * no more), so a folder's names are held once, not twice, while its
-	 * rows are built. */
-	m->path = l->files->v[fi].path;
+	struct app_msg *m = push_row(l->b, r);
+	m->path = app_strs_dup(&l->b->strs, l->files->v[fi].path, false);
+	/* Read no more (used is set): the name is held once, not twice,
+	 * while the rows are built. */
+	free(l->files->v[fi].path);
 	l->files->v[fi].path = NULL;
-	fill_from_index(m, r);
 	m->flags = flags_of(l->files->v[fi].flags, l->files->v[fi].is_new, r->has_attachment);
-	m->ix_id = r->id;
-	m->ix_parent = r->parent;
-	m->number = (size_t)r->id;
 	return 0;
 }
 
@@ -184,14 +219,30 @@ on_row(void *ctx, const struct index_row *r, struct qu_err *err)
 static int
 from_index(const char *abs, struct app_view_batch **out, struct qu_err *err)
 {
-	struct listing files;
-	if (listing_read(abs, &files, err) < 0)
-		return -1;
-	struct index *ix = files.n ? index_open(NULL, 0, err) : NULL;
+	/* An index that exists already and holds the folder as it is now:
+	 * no listing (SPEC §8: opening a folder the index holds does not
+	 * wait on its directory). */
+	struct index *ix = index_exists() ? index_open(NULL, INDEX_OPEN_QUICK, err) : NULL;
+	uint64_t total = 0;
+	bool current = ix && index_folder_current(ix, abs, err) == 1 &&
+		index_count(ix, abs, NULL, &total, err) == 0 && total > 0;
+	struct listing files = {0};
+	if (!current) {
+		index_free(ix);
+		ix = NULL;
+		if (listing_read(abs, &files, err) < 0)
+			return -1;
+		total = files.n;
+		ix = files.n ? index_open(NULL, 0, err) : NULL;
+	}
 	int rc = 0;
-	struct load l = {&files, xcalloc(1, sizeof *l.b), 0};
+	struct load l = {current ? NULL : &files, xcalloc(1, sizeof *l.b), 0};
+	/* One array for the whole folder, not one that doubles (and is
+	 * copied) on the way. */
+	l.b->alloc = total + 1;
+	l.b->v = xmalloc(l.b->alloc * sizeof *l.b->v);
 	if (ix && index_search(ix, abs, NULL, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_row, &l, err) >= 0)
-		rc = l.matched == files.n ? 1 : 0;
+		rc = l.matched == total ? 1 : 0;
 	else
 		rc = -1;
 	index_free(ix);
@@ -267,8 +318,6 @@ app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *
 	return app_view_index_watch(path, cancel, NULL, NULL, err);
 }
 
-static bool index_exists(void);
-
 /* ---- the first page ------------------------------------------------------ */
 
 struct page {
@@ -283,21 +332,10 @@ on_page_row(void *ctx, const struct index_row *r, struct qu_err *err)
 {
 	struct page *pg = ctx;
 	struct app_view_batch *b = pg->b;
-	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
-	struct app_msg *m = &b->v[b->n++];
-	memset(m, 0, sizeof *m);
-	m->path = xstrdup(r->path);
-	fill_from_index(m, r);
-	unsigned md = 0;
-	md |= r->flags & INDEX_FLAG_SEEN ? MAILDIR_FLAG_SEEN : 0;
-	md |= r->flags & INDEX_FLAG_FLAGGED ? MAILDIR_FLAG_FLAGGED : 0;
-	md |= r->flags & INDEX_FLAG_REPLIED ? MAILDIR_FLAG_REPLIED : 0;
-	md |= r->flags & INDEX_FLAG_DELETED ? MAILDIR_FLAG_TRASHED : 0;
-	md |= r->flags & INDEX_FLAG_DRAFT ? MAILDIR_FLAG_DRAFT : 0;
-	m->flags = flags_of(md, r->is_new, r->has_attachment);
-	m->ix_id = r->id;
-	m->ix_parent = r->parent;
-	m->number = (size_t)r->id;
+	(void)err;
+	struct app_msg *m = push_row(b, r);
+	m->path = app_strs_dup(&b->strs, r->path, false);
+	m->flags = flags_of(index_md_flags(r->flags), r->is_new, r->has_attachment);
 	return 0;
 }
 
@@ -355,16 +393,6 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 }
 
 /* ---- flag changes into the index ------------------------------------------ */
-
-static bool
-index_exists(void)
-{
-	struct qu_err err = {0};
-	char *db = index_default_path(&err);
-	bool have = db && access(db, F_OK) == 0;
-	free(db);
-	return have;
-}
 
 int
 app_view_index_renames(const char *folder, char *const *pairs, size_t n,
