@@ -351,7 +351,8 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 	/* Only an index that exists already: the first page is not the
 	 * one to create it (the full open is). */
 	bool have = index_exists();
-	struct index *ix = have ? index_open(NULL, 0, err) : NULL;
+	/* One query of a page: never the daily check of the whole file. */
+	struct index *ix = have ? index_open(NULL, INDEX_OPEN_QUICK, err) : NULL;
 	if (!have) {
 		free(abs);
 		return 0;
