@@ -339,11 +339,38 @@ on_page_row(void *ctx, const struct index_row *r, struct qu_err *err)
 	return 0;
 }
 
+/* The index order that gives a view's rows from its last one back (the
+ * view's order turned round, ties aside: the folder's own rows put those
+ * right a moment later); false for an order the index does not keep
+ * (threads as the view builds them, folder order). */
+static bool
+page_order(enum app_sort sort, bool reverse, enum index_sort *out)
+{
+	static const struct {
+		enum app_sort sort;
+		enum index_sort back, back_reverse;
+	} map[] = {
+		{APP_SORT_DATE, INDEX_SORT_NEWEST, INDEX_SORT_OLDEST},
+		{APP_SORT_RECEIVED, INDEX_SORT_RECEIVED, INDEX_SORT_RECEIVED_OLDEST},
+		{APP_SORT_FROM, INDEX_SORT_FROM_DESC, INDEX_SORT_FROM},
+		{APP_SORT_SUBJECT, INDEX_SORT_SUBJECT_DESC, INDEX_SORT_SUBJECT},
+		{APP_SORT_SIZE, INDEX_SORT_SIZE, INDEX_SORT_SIZE_SMALLEST},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(map); i++)
+		if (map[i].sort == sort) {
+			*out = reverse ? map[i].back_reverse : map[i].back;
+			return true;
+		}
+	return false;
+}
+
 int
 app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
 	app_batch_fn fn, void *ctx, struct qu_err *err)
 {
-	if (sort != APP_SORT_DATE || rows == 0 || store_kind(path) != STORE_KIND_MAILDIR)
+	enum index_sort back;
+	if (!page_order(sort, reverse, &back) || rows == 0 ||
+		store_kind(path) != STORE_KIND_MAILDIR)
 		return 0;
 	char *abs = realpath(path, NULL);
 	if (!abs)
@@ -373,9 +400,8 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 		 * without unread mail starts (mutt's place): the screen the
 		 * whole folder will show. Asked for from the end, then turned
 		 * round. */
-		if (pg.b->total && index_search(ix, abs, NULL,
-					   reverse ? INDEX_SORT_OLDEST : INDEX_SORT_NEWEST, 0,
-					   rows, on_page_row, &pg, err) < 0)
+		if (pg.b->total &&
+			index_search(ix, abs, NULL, back, 0, rows, on_page_row, &pg, err) < 0)
 			rc = -1;
 		for (size_t i = 0; i < pg.b->n / 2; i++) {
 			struct app_msg t = pg.b->v[i];

@@ -145,6 +145,13 @@ enum index_sort {
 			       * first; inside a thread by date */
 	INDEX_SORT_RELEVANCE, /* full-text rank (bm25) when the query has
 			       * words, else NEWEST */
+	/* The other direction of some orders above, for the last page of
+	 * a view sorted so (its first screen); not parsed by name. Each
+	 * walks the same index backwards. */
+	INDEX_SORT_RECEIVED_OLDEST, /* file mtime, oldest first */
+	INDEX_SORT_FROM_DESC,       /* sender, Z-A, newest first within */
+	INDEX_SORT_SUBJECT_DESC,    /* subject, Z-A, newest first within */
+	INDEX_SORT_SIZE_SMALLEST,   /* smallest first */
 };
 
 /* Parses "newest", "oldest", "date", "received", "from", "subject",

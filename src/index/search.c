@@ -62,6 +62,15 @@ order_by(enum index_sort sort)
 		return " ORDER BY t.last_date DESC, t.id DESC, m.date, m.id";
 	case INDEX_SORT_RELEVANCE:
 		return " ORDER BY rk.score IS NULL, rk.score, m.date DESC, m.id DESC";
+	case INDEX_SORT_RECEIVED_OLDEST:
+		return " ORDER BY m.mtime, m.id";
+	case INDEX_SORT_FROM_DESC:
+		return " ORDER BY coalesce(m.from_name, m.from_addr) COLLATE NOCASE DESC,"
+		       " m.date DESC, m.id DESC";
+	case INDEX_SORT_SUBJECT_DESC:
+		return " ORDER BY m.subject COLLATE NOCASE DESC, m.date DESC, m.id DESC";
+	case INDEX_SORT_SIZE_SMALLEST:
+		return " ORDER BY m.size, m.id";
 	case INDEX_SORT_NEWEST:
 	default:
 		return " ORDER BY m.date DESC, m.id DESC";

@@ -370,8 +370,37 @@ START_TEST(test_first_page_from_index)
 	app_view_sort(v, APP_SORT_THREADS, false);
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 3, add_batch, v, &err), 1);
 	ck_assert_uint_eq(app_view_count(v), 0);
-	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_FROM, false, 3, add_batch, v, &err), 0);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 3, add_batch, v, &err), 0);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_UNSORTED, false, 3, add_batch, v, &err), 0);
 	app_view_free(v);
+	/* Other sorts walk an index of the database. By sender: the last
+	 * two of Ann, Ann, Bob, Cy, Dee (Ann's by date); Z-A: Ann's, newer
+	 * first. By subject (case folded): other, Re: root, Re: root again,
+	 * Re: root too, root. Each page as the folder's own rows show it. */
+	static const struct {
+		enum app_sort sort;
+		bool reverse;
+		const char *want[2];
+	} pages[] = {
+		{APP_SORT_FROM, false, {"other", "Re: root too"}},
+		{APP_SORT_FROM, true, {"Re: root again", "root"}},
+		{APP_SORT_SUBJECT, false, {"Re: root too", "root"}},
+		{APP_SORT_SUBJECT, true, {"Re: root", "other"}},
+	};
+	for (size_t k = 0; k < QU_ARRAY_LEN(pages); k++) {
+		v = app_view_new(dir, &err);
+		app_view_sort(v, pages[k].sort, pages[k].reverse);
+		ck_assert_int_eq(app_view_first_page(dir, pages[k].sort, pages[k].reverse, 2, add_batch,
+					 v, &err), 1);
+		ck_assert_uint_eq(app_view_count(v), 2);
+		ck_assert_str_eq(subject_at(v, 0), pages[k].want[0]);
+		ck_assert_str_eq(subject_at(v, 1), pages[k].want[1]);
+		ck_assert_int_eq(app_view_load(dir, NULL, add_batch, v, &need, &err), 0);
+		ck_assert_uint_eq(app_view_count(v), 5);
+		ck_assert_str_eq(subject_at(v, 3), pages[k].want[0]);
+		ck_assert_str_eq(subject_at(v, 4), pages[k].want[1]);
+		app_view_free(v);
+	}
 	free(db);
 	free(cache);
 }
