@@ -339,8 +339,16 @@ parent_of(const struct app_view *f, const struct app_msg *m, const struct id_tab
 static void
 link_parents(struct app_view *f)
 {
-	struct id_table t;
-	id_table_build(&t, f);
+	/* Rows from the index link by its ids; the table of Message-IDs
+	 * (a hash of every one) is built only when a row read from its
+	 * file (new mail, a folder not indexed) needs it. */
+	bool by_msgid = false;
+	for (size_t i = 0; i < f->n && !by_msgid; i++)
+		by_msgid = f->msgs[i].parent_id && !f->msgs[i].ix_parent &&
+			!(f->msgs[i].flags & GONE_FLAG);
+	struct id_table t = {0};
+	if (by_msgid)
+		id_table_build(&t, f);
 	size_t nix;
 	struct ix_pair *ix = ix_table(f, &nix);
 	for (size_t i = 0; i < f->n; i++) {

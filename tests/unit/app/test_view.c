@@ -6,11 +6,13 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -443,6 +445,57 @@ START_TEST(test_flag_change_reaches_index)
 }
 END_TEST
 
+/* Sets the mtime of DIR/sub to t (seconds). */
+static void
+set_mtime(const char *md, const char *sub, time_t t)
+{
+	char *p = xasprintf("%s/%s", md, sub);
+	struct timespec ts[2] = {{t, 0}, {t, 0}};
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
+	free(p);
+}
+
+/* A folder whose cur/ and new/ are as the index last saw them opens
+ * from the index's rows alone: a file slipped into cur/ behind the
+ * directory's back (its mtime put back) is not listed. Once cur/
+ * changes, the folder is listed again and the file shows. */
+START_TEST(test_open_current_without_listing)
+{
+	char *cache = xasprintf("%s/cache", base);
+	ck_assert_int_eq(setenv("XDG_CACHE_HOME", cache, 1), 0);
+	struct qu_err err = {0};
+	/* An index pass trusts only directories older than a few seconds. */
+	time_t old = time(NULL) - 3600;
+	set_mtime(dir, "cur", old);
+	set_mtime(dir, "new", old);
+	ck_assert_int_eq(app_view_index(dir, NULL, &err), 0);
+	put(dir, 5, "slipped in", "Eve <eve@x>", "", "S");
+	set_mtime(dir, "cur", old);
+	struct app_view *v = app_view_new(dir, &err);
+	bool need = false;
+	ck_assert_int_eq(app_view_load(dir, NULL, add_batch, v, &need, &err), 0);
+	ck_assert(need);
+	ck_assert_uint_eq(app_view_count(v), 5);
+	ck_assert_str_eq(subject_at(v, 0), "root");
+	/* Flags and names come from the index: "other" is unseen. */
+	size_t unread, flagged, deleted, tagged;
+	app_view_counts(v, &unread, &flagged, &deleted, &tagged);
+	ck_assert_uint_eq(unread, 1);
+	ck_assert_uint_eq(flagged, 1);
+	struct app_row r;
+	ck_assert(app_view_row(v, 0, &r));
+	ck_assert_ptr_nonnull(strstr(r.path, "/cur/"));
+	ck_assert_int_eq(access(r.path, F_OK), 0);
+	app_view_free(v);
+	set_mtime(dir, "cur", old + 60);
+	v = app_view_new(dir, &err);
+	ck_assert_int_eq(app_view_load(dir, NULL, add_batch, v, &need, &err), 0);
+	ck_assert_uint_eq(app_view_count(v), 6);
+	app_view_free(v);
+	free(cache);
+}
+END_TEST
+
 /* The heap a view takes per message: what sorting, limits and threads
  * need (a fixed record, the header strings in large blocks), with no
  * malloc per field. A row of this kind (about 300 bytes of strings) took
@@ -517,6 +570,7 @@ main(void)
 	tcase_add_test(tc, test_resolve_and_sort_names);
 	tcase_add_test(tc, test_first_page_from_index);
 	tcase_add_test(tc, test_flag_change_reaches_index);
+	tcase_add_test(tc, test_open_current_without_listing);
 	suite_add_tcase(s, tc);
 	/* 5,000 files written on a busy machine take a few seconds. */
 	TCase *big = tcase_create("size");
