@@ -237,8 +237,8 @@ cmp_key(const struct app_msg *a, const struct app_msg *b, enum app_sort s)
 static int
 cmp_order(const void *pa, const void *pb)
 {
-	const struct app_msg *a = &sorting->msgs[*(const size_t *)pa];
-	const struct app_msg *b = &sorting->msgs[*(const size_t *)pb];
+	const struct app_msg *a = &sorting->msgs[*(const uint32_t *)pa];
+	const struct app_msg *b = &sorting->msgs[*(const uint32_t *)pb];
 	int c = cmp_key(a, b, sorting->sort == APP_SORT_THREADS ? APP_SORT_DATE : sorting->sort);
 	return sorting->reverse ? -c : c;
 }
@@ -397,7 +397,7 @@ thread_order(struct app_view *f, size_t live)
 		stack[sp++] = roots[r];
 		while (sp) {
 			size_t i = stack[--sp];
-			f->order[out++] = i;
+			f->order[out++] = (uint32_t)i;
 			/* children pushed last-first so the first pops first */
 			size_t kids = 0;
 			for (uint32_t c = f->msgs[i].first_child; c != APP_MSG_NONE;
@@ -468,7 +468,7 @@ rebuild_shown(struct app_view *f, size_t live)
 	f->shown = xrealloc(f->shown, (live + 1) * sizeof *f->shown);
 	f->row_of = xrealloc(f->row_of, (f->n + 1) * sizeof *f->row_of);
 	for (size_t i = 0; i < f->n; i++) {
-		f->row_of[i] = SIZE_MAX;
+		f->row_of[i] = APP_MSG_NONE;
 		f->msgs[i].hidden = 0;
 	}
 	f->nshown = 0;
@@ -484,8 +484,8 @@ rebuild_shown(struct app_view *f, size_t live)
 				continue;
 			}
 		}
-		f->row_of[i] = f->nshown;
-		f->shown[f->nshown++] = i;
+		f->row_of[i] = (uint32_t)f->nshown;
+		f->shown[f->nshown++] = (uint32_t)i;
 	}
 }
 
@@ -496,7 +496,7 @@ refresh(struct app_view *f)
 	size_t live = 0;
 	for (size_t i = 0; i < f->n; i++)
 		if (!(f->msgs[i].flags & GONE_FLAG))
-			f->order[live++] = i;
+			f->order[live++] = (uint32_t)i;
 	sorting = f;
 	qsort(f->order, live, sizeof *f->order, cmp_order);
 	sorting = NULL;
@@ -651,7 +651,7 @@ app_view_row(const struct app_view *f, size_t i, struct app_row *r)
 size_t
 app_view_find(const struct app_view *f, size_t id)
 {
-	return id < f->n && f->row_of ? f->row_of[id] : SIZE_MAX;
+	return id < f->n && f->row_of && f->row_of[id] != APP_MSG_NONE ? f->row_of[id] : SIZE_MAX;
 }
 
 void

@@ -77,10 +77,11 @@ struct app_view {
 	size_t n, alloc;
 	struct app_strs strs;  /* the strings of msgs */
 	struct qu_buf trees;   /* the tree columns of a threaded sort */
-	size_t *order;     /* every message in sort order */
-	size_t *shown;     /* the rows shown: order after limit and folding */
+	/* Message slots, 32 bits as in struct app_msg's links: */
+	uint32_t *order;   /* every message in sort order */
+	uint32_t *shown;   /* the rows shown: order after limit and folding */
 	size_t nshown;
-	size_t *row_of;    /* message -> shown row, SIZE_MAX when not shown */
+	uint32_t *row_of;  /* message -> shown row, APP_MSG_NONE when not shown */
 	enum app_sort sort;
 	bool reverse;
 	char *limit;
