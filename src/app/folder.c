@@ -294,43 +294,64 @@ id_table_get(const struct id_table *t, const struct app_view *f, const char *id)
 }
 
 /* Messages by index id, for rows read from the index (its thread links
- * are by id). */
-struct ix_pair {
-	int64_t id;
-	size_t i;
+ * are by id): open addressing over message slots, 4 bytes a slot at
+ * most half full, with no sort of the folder's ids. */
+struct ix_table {
+	uint32_t *slot;
+	size_t cap;
 };
 
-static int
-cmp_ix(const void *a, const void *b)
+static size_t
+ix_hash(int64_t id, size_t cap)
 {
-	int64_t x = ((const struct ix_pair *)a)->id, y = ((const struct ix_pair *)b)->id;
-	return x < y ? -1 : x > y;
+	uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15u;
+	return (size_t)(h ^ (h >> 32)) & (cap - 1);
 }
 
-static struct ix_pair *
-ix_table(const struct app_view *f, size_t *n)
+static void
+ix_table_build(struct ix_table *t, const struct app_view *f)
 {
-	struct ix_pair *v = xmalloc((f->n + 1) * sizeof *v);
-	*n = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < f->n; i++)
-		if (f->msgs[i].ix_id && !(f->msgs[i].flags & GONE_FLAG))
-			v[(*n)++] = (struct ix_pair){f->msgs[i].ix_id, i};
-	qsort(v, *n, sizeof *v, cmp_ix);
-	return v;
+		n += f->msgs[i].ix_id && !(f->msgs[i].flags & GONE_FLAG);
+	t->slot = NULL;
+	t->cap = 0;
+	if (n == 0)
+		return;
+	for (t->cap = 16; t->cap < 2 * n;)
+		t->cap *= 2;
+	t->slot = xmalloc(t->cap * sizeof *t->slot);
+	memset(t->slot, 0xff, t->cap * sizeof *t->slot); /* APP_MSG_NONE */
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t id = f->msgs[i].ix_id;
+		if (!id || (f->msgs[i].flags & GONE_FLAG))
+			continue;
+		size_t h = ix_hash(id, t->cap);
+		while (t->slot[h] != APP_MSG_NONE && f->msgs[t->slot[h]].ix_id != id)
+			h = (h + 1) & (t->cap - 1);
+		if (t->slot[h] == APP_MSG_NONE)
+			t->slot[h] = (uint32_t)i;
+	}
+}
+
+static uint32_t
+ix_table_get(const struct ix_table *t, const struct app_view *f, int64_t id)
+{
+	if (!t->cap)
+		return APP_MSG_NONE;
+	for (size_t h = ix_hash(id, t->cap); t->slot[h] != APP_MSG_NONE; h = (h + 1) & (t->cap - 1))
+		if (f->msgs[t->slot[h]].ix_id == id)
+			return t->slot[h];
+	return APP_MSG_NONE;
 }
 
 static uint32_t
 parent_of(const struct app_view *f, const struct app_msg *m, const struct id_table *t,
-	const struct ix_pair *ix, size_t nix)
+	const struct ix_table *ix)
 {
-	size_t p = SIZE_MAX;
-	if (m->ix_parent) {
-		struct ix_pair key = {m->ix_parent, 0};
-		const struct ix_pair *hit = bsearch(&key, ix, nix, sizeof *ix, cmp_ix);
-		p = hit ? hit->i : SIZE_MAX;
-	} else if (m->parent_id) {
-		p = id_table_get(t, f, m->parent_id);
-	}
+	if (m->ix_parent)
+		return ix_table_get(ix, f, m->ix_parent);
+	size_t p = m->parent_id ? id_table_get(t, f, m->parent_id) : SIZE_MAX;
 	return p == SIZE_MAX ? APP_MSG_NONE : (uint32_t)p;
 }
 
@@ -349,14 +370,14 @@ link_parents(struct app_view *f)
 	struct id_table t = {0};
 	if (by_msgid)
 		id_table_build(&t, f);
-	size_t nix;
-	struct ix_pair *ix = ix_table(f, &nix);
+	struct ix_table ix;
+	ix_table_build(&ix, f);
 	for (size_t i = 0; i < f->n; i++) {
 		struct app_msg *m = &f->msgs[i];
 		m->parent = APP_MSG_NONE;
 		if ((!m->parent_id && !m->ix_parent) || (m->flags & GONE_FLAG))
 			continue;
-		uint32_t p = parent_of(f, m, &t, ix, nix);
+		uint32_t p = parent_of(f, m, &t, &ix);
 		for (uint32_t a = p, steps = 0; a != APP_MSG_NONE && steps <= f->n; steps++) {
 			if (a == i) {
 				p = APP_MSG_NONE;
@@ -366,7 +387,7 @@ link_parents(struct app_view *f)
 		}
 		m->parent = p;
 	}
-	free(ix);
+	free(ix.slot);
 	free(t.slot);
 }
 

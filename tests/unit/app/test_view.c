@@ -486,6 +486,15 @@ START_TEST(test_open_current_without_listing)
 	ck_assert(app_view_row(v, 0, &r));
 	ck_assert_ptr_nonnull(strstr(r.path, "/cur/"));
 	ck_assert_int_eq(access(r.path, F_OK), 0);
+	/* Threads from the index's links, as test_threads has them from
+	 * the files' headers. */
+	app_view_sort(v, APP_SORT_THREADS, false);
+	static const char *const tree[] = {"", "+", "|`", "`", ""};
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert(app_view_row(v, i, &r));
+		ck_assert_str_eq(r.tree, tree[i]);
+	}
+	ck_assert_str_eq(subject_at(v, 2), "Re: root again");
 	app_view_free(v);
 	set_mtime(dir, "cur", old + 60);
 	v = app_view_new(dir, &err);
