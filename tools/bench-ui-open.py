@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Times quail's UI opening a Maildir the index holds: first paint and done.
 
-Usage: tools/bench-ui-open.py [-n RUNS] [--home DIR] MAILDIR QUAIL [QUAIL...]
+Usage: tools/bench-ui-open.py [-n RUNS] [--home DIR] [--sort ORDER] MAILDIR QUAIL [QUAIL...]
 
 Each binary in turn (run by run, so a slow spell of a shared machine hits
 them all) starts in a 50x160 pty read by pyte (python3-pyte, the same
@@ -17,7 +17,9 @@ the fork:
   peak RSS     VmHWM of the process just before it is told to quit
 
 QUAIL_UI_TRACE is set to DIR/trace.log, so the steps of every open are
-there too. Exits 1 when a run times out.
+there too. --sort writes "[ui] sort = ORDER" to DIR/.config/quail/config
+(threads, reverse-from, ...); without it that file is removed. Exits 1
+when a run times out.
 """
 import argparse
 import os
@@ -71,6 +73,17 @@ def files_in(maildir):
     return sum(len(os.listdir(os.path.join(maildir, d))) for d in ("cur", "new"))
 
 
+def configure(home, sort):
+    path = os.path.join(home, ".config", "quail", "config")
+    if sort is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("[ui]\nsort = %s\n" % sort)
+
+
 def prepare(quail, maildir, home):
     """Opens the folder once and waits until the index holds every file."""
     want = files_in(maildir)
@@ -104,10 +117,12 @@ def main():
     ap.add_argument("-n", "--runs", type=int, default=5)
     ap.add_argument("--home", default="/tmp/quail-bench-ui-open/home")
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--sort", help="the index's order ([ui] sort)")
     ap.add_argument("maildir")
     ap.add_argument("quail", nargs="+")
     a = ap.parse_args()
     os.makedirs(a.home, exist_ok=True)
+    configure(a.home, a.sort)
     prepare(os.path.abspath(a.quail[0]), a.maildir, a.home)
     res = {q: [] for q in a.quail}
     for run in range(a.runs + 1):  # run 0 warms the page cache, not counted
@@ -119,8 +134,8 @@ def main():
                   file=sys.stderr)
     with open("/proc/loadavg") as f:
         load = f.read().split()[0]
-    print("%s, %d messages, %d runs, load average at the end %s" % (
-        a.maildir, files_in(a.maildir), a.runs, load))
+    print("%s, %d messages, sort %s, %d runs, load average at the end %s" % (
+        a.maildir, files_in(a.maildir), a.sort or "(default)", a.runs, load))
     print("| quail | first paint ms | complete ms | peak RSS MB |")
     print("|---|---|---|---|")
     for q in a.quail:

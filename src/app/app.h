@@ -680,14 +680,16 @@ int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_i
  * replaces the page's rows, and true is returned: row ids changed. */
 bool app_view_add(struct app_view *f, struct app_view_batch *b);
 /* The folder read through: a first page still held (no batch of rows came,
- * the folder is empty now) is dropped. Returns whether one was. */
+ * the folder is empty now) is dropped, and the view's arrays are cut to
+ * what they hold. Returns whether a page was dropped. */
 bool app_view_end_page(struct app_view *f);
 /* The first screen of a Maildir the index holds, before the folder is
  * read (SPEC §8: the first page shows at once): the last rows of the
- * date order (oldest first with reverse), where the cursor starts when
- * nothing is unread, with one LIMIT query, and the
- * folder's total from the index, given to fn as one batch (a view holding
- * it counts unread, flagged and deleted as 0 until the rows come). Other sorts,
+ * order sort and reverse give (date, received, from, subject or size),
+ * where the cursor starts when nothing is unread, with one LIMIT query
+ * that walks an index of the database, and the folder's total from the
+ * index, given to fn as one batch (a view holding it counts unread,
+ * flagged and deleted as 0 until the rows come). Threads, folder order,
  * an mbox, or a folder the index does not hold give nothing. Returns 1
  * when a page was given, 0 when not, -1 with the index's errors. */
 int app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,

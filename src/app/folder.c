@@ -7,6 +7,11 @@
  * Rows are keyed by message (the index into msgs, stable while the view
  * lives, as expunge and move only mark holes), so the UI can keep its
  * cursor on a message across a sort or a limit.
+ *
+ * Memory (SPEC §8: nothing loads a whole mailbox): a message is one small
+ * fixed record; its header strings sit in the view's blocks (app_strs),
+ * written once and freed with the view, and the tree column of a threaded
+ * sort in one buffer rebuilt with the order.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -149,6 +154,7 @@ app_view_new(const char *path, struct qu_err *err)
 	}
 	struct app_view *f = xcalloc(1, sizeof *f);
 	f->path = xstrdup(path);
+	qu_buf_init(&f->trees, SIZE_MAX);
 	f->is_mbox = k == STORE_KIND_MBOX;
 	return f;
 }
@@ -158,8 +164,8 @@ app_view_free(struct app_view *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n; i++)
-		app_msg_clear(&f->msgs[i]);
+	app_strs_clear(&f->strs);
+	qu_buf_clear(&f->trees);
 	free(f->msgs);
 	free(f->order);
 	free(f->shown);
@@ -231,8 +237,8 @@ cmp_key(const struct app_msg *a, const struct app_msg *b, enum app_sort s)
 static int
 cmp_order(const void *pa, const void *pb)
 {
-	const struct app_msg *a = &sorting->msgs[*(const size_t *)pa];
-	const struct app_msg *b = &sorting->msgs[*(const size_t *)pb];
+	const struct app_msg *a = &sorting->msgs[*(const uint32_t *)pa];
+	const struct app_msg *b = &sorting->msgs[*(const uint32_t *)pb];
 	int c = cmp_key(a, b, sorting->sort == APP_SORT_THREADS ? APP_SORT_DATE : sorting->sort);
 	return sorting->reverse ? -c : c;
 }
@@ -288,41 +294,65 @@ id_table_get(const struct id_table *t, const struct app_view *f, const char *id)
 }
 
 /* Messages by index id, for rows read from the index (its thread links
- * are by id). */
-struct ix_pair {
-	int64_t id;
-	size_t i;
+ * are by id): open addressing over message slots, 4 bytes a slot at
+ * most half full, with no sort of the folder's ids. */
+struct ix_table {
+	uint32_t *slot;
+	size_t cap;
 };
 
-static int
-cmp_ix(const void *a, const void *b)
-{
-	int64_t x = ((const struct ix_pair *)a)->id, y = ((const struct ix_pair *)b)->id;
-	return x < y ? -1 : x > y;
-}
-
-static struct ix_pair *
-ix_table(const struct app_view *f, size_t *n)
-{
-	struct ix_pair *v = xmalloc((f->n + 1) * sizeof *v);
-	*n = 0;
-	for (size_t i = 0; i < f->n; i++)
-		if (f->msgs[i].ix_id && !(f->msgs[i].flags & GONE_FLAG))
-			v[(*n)++] = (struct ix_pair){f->msgs[i].ix_id, i};
-	qsort(v, *n, sizeof *v, cmp_ix);
-	return v;
-}
-
 static size_t
-parent_of(const struct app_view *f, const struct app_msg *m, const struct id_table *t,
-	const struct ix_pair *ix, size_t nix)
+ix_hash(int64_t id, size_t cap)
 {
-	if (m->ix_parent) {
-		struct ix_pair key = {m->ix_parent, 0};
-		const struct ix_pair *hit = bsearch(&key, ix, nix, sizeof *ix, cmp_ix);
-		return hit ? hit->i : SIZE_MAX;
+	uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15u;
+	return (size_t)(h ^ (h >> 32)) & (cap - 1);
+}
+
+static void
+ix_table_build(struct ix_table *t, const struct app_view *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->n; i++)
+		n += f->msgs[i].ix_id && !(f->msgs[i].flags & GONE_FLAG);
+	t->slot = NULL;
+	t->cap = 0;
+	if (n == 0)
+		return;
+	for (t->cap = 16; t->cap < 2 * n;)
+		t->cap *= 2;
+	t->slot = xmalloc(t->cap * sizeof *t->slot);
+	memset(t->slot, 0xff, t->cap * sizeof *t->slot); /* APP_MSG_NONE */
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t id = f->msgs[i].ix_id;
+		if (!id || (f->msgs[i].flags & GONE_FLAG))
+			continue;
+		size_t h = ix_hash(id, t->cap);
+		while (t->slot[h] != APP_MSG_NONE && f->msgs[t->slot[h]].ix_id != id)
+			h = (h + 1) & (t->cap - 1);
+		if (t->slot[h] == APP_MSG_NONE)
+			t->slot[h] = (uint32_t)i;
 	}
-	return m->parent_id ? id_table_get(t, f, m->parent_id) : SIZE_MAX;
+}
+
+static uint32_t
+ix_table_get(const struct ix_table *t, const struct app_view *f, int64_t id)
+{
+	if (!t->cap)
+		return APP_MSG_NONE;
+	for (size_t h = ix_hash(id, t->cap); t->slot[h] != APP_MSG_NONE; h = (h + 1) & (t->cap - 1))
+		if (f->msgs[t->slot[h]].ix_id == id)
+			return t->slot[h];
+	return APP_MSG_NONE;
+}
+
+static uint32_t
+parent_of(const struct app_view *f, const struct app_msg *m, const struct id_table *t,
+	const struct ix_table *ix)
+{
+	if (m->ix_parent)
+		return ix_table_get(ix, f, m->ix_parent);
+	size_t p = m->parent_id ? id_table_get(t, f, m->parent_id) : SIZE_MAX;
+	return p == SIZE_MAX ? APP_MSG_NONE : (uint32_t)p;
 }
 
 /* Parents from References / In-Reply-To (RFC 5322 §3.6.4), or the
@@ -330,26 +360,34 @@ parent_of(const struct app_view *f, const struct app_msg *m, const struct id_tab
 static void
 link_parents(struct app_view *f)
 {
-	struct id_table t;
-	id_table_build(&t, f);
-	size_t nix;
-	struct ix_pair *ix = ix_table(f, &nix);
+	/* Rows from the index link by its ids; the table of Message-IDs
+	 * (a hash of every one) is built only when a row read from its
+	 * file (new mail, a folder not indexed) needs it. */
+	bool by_msgid = false;
+	for (size_t i = 0; i < f->n && !by_msgid; i++)
+		by_msgid = f->msgs[i].parent_id && !f->msgs[i].ix_parent &&
+			!(f->msgs[i].flags & GONE_FLAG);
+	struct id_table t = {0};
+	if (by_msgid)
+		id_table_build(&t, f);
+	struct ix_table ix;
+	ix_table_build(&ix, f);
 	for (size_t i = 0; i < f->n; i++) {
 		struct app_msg *m = &f->msgs[i];
-		m->parent = SIZE_MAX;
+		m->parent = APP_MSG_NONE;
 		if ((!m->parent_id && !m->ix_parent) || (m->flags & GONE_FLAG))
 			continue;
-		size_t p = parent_of(f, m, &t, ix, nix);
-		for (size_t a = p, steps = 0; a != SIZE_MAX && steps <= f->n; steps++) {
+		uint32_t p = parent_of(f, m, &t, &ix);
+		for (uint32_t a = p, steps = 0; a != APP_MSG_NONE && steps <= f->n; steps++) {
 			if (a == i) {
-				p = SIZE_MAX;
+				p = APP_MSG_NONE;
 				break;
 			}
 			a = f->msgs[a].parent;
 		}
 		m->parent = p;
 	}
-	free(ix);
+	free(ix.slot);
 	free(t.slot);
 }
 
@@ -359,18 +397,18 @@ static void
 thread_order(struct app_view *f, size_t live)
 {
 	for (size_t i = 0; i < f->n; i++)
-		f->msgs[i].first_child = f->msgs[i].next_sibling = SIZE_MAX;
+		f->msgs[i].first_child = f->msgs[i].next_sibling = APP_MSG_NONE;
 	size_t *roots = xmalloc((live + 1) * sizeof *roots);
 	size_t nroots = 0;
 	/* Walk backwards so that prepending keeps the sorted order. */
 	for (size_t k = live; k-- > 0;) {
 		size_t i = f->order[k];
 		struct app_msg *m = &f->msgs[i];
-		if (m->parent == SIZE_MAX) {
+		if (m->parent == APP_MSG_NONE) {
 			roots[nroots++] = i;
 		} else {
 			m->next_sibling = f->msgs[m->parent].first_child;
-			f->msgs[m->parent].first_child = i;
+			f->msgs[m->parent].first_child = (uint32_t)i;
 		}
 	}
 	size_t *stack = xmalloc((live + 1) * sizeof *stack);
@@ -380,14 +418,16 @@ thread_order(struct app_view *f, size_t live)
 		stack[sp++] = roots[r];
 		while (sp) {
 			size_t i = stack[--sp];
-			f->order[out++] = i;
+			f->order[out++] = (uint32_t)i;
 			/* children pushed last-first so the first pops first */
 			size_t kids = 0;
-			for (size_t c = f->msgs[i].first_child; c != SIZE_MAX; c = f->msgs[c].next_sibling)
+			for (uint32_t c = f->msgs[i].first_child; c != APP_MSG_NONE;
+				c = f->msgs[c].next_sibling)
 				kids++;
 			sp += kids;
 			size_t at = sp;
-			for (size_t c = f->msgs[i].first_child; c != SIZE_MAX; c = f->msgs[c].next_sibling)
+			for (uint32_t c = f->msgs[i].first_child; c != APP_MSG_NONE;
+				c = f->msgs[c].next_sibling)
 				stack[--at] = c;
 		}
 	}
@@ -399,33 +439,35 @@ static size_t
 depth_of(const struct app_view *f, size_t i)
 {
 	size_t d = 0;
-	for (size_t p = f->msgs[i].parent; p != SIZE_MAX; p = f->msgs[p].parent)
+	for (uint32_t p = f->msgs[i].parent; p != APP_MSG_NONE; p = f->msgs[p].parent)
 		d++;
 	return d;
 }
 
-/* The tree column of each message: for every ancestor level whether a
- * line goes on below, then the message's own branch. */
+/* The tree column of each message, into f->trees: for every ancestor
+ * level whether a line goes on below, then the message's own branch. */
 static void
 thread_trees(struct app_view *f, size_t live)
 {
+	qu_buf_reset(&f->trees);
 	for (size_t k = 0; k < live; k++) {
 		struct app_msg *m = &f->msgs[f->order[k]];
-		free(m->tree);
 		size_t d = depth_of(f, f->order[k]);
-		m->tree = xmalloc(d + 1);
-		m->tree[d] = '\0';
+		m->tree = (uint32_t)f->trees.len;
+		char *tree = qu_buf_reserve(&f->trees, d + 1);
+		tree[d] = '\0';
 		size_t at = f->order[k];
 		for (size_t lv = d; lv-- > 0;) {
 			const struct app_msg *a = &f->msgs[at];
-			bool more = a->next_sibling != SIZE_MAX;
+			bool more = a->next_sibling != APP_MSG_NONE;
 			if (lv == d - 1)
-				m->tree[lv] = more ? '+' : '`';
+				tree[lv] = more ? '+' : '`';
 			else
-				m->tree[lv] = more ? '|' : ' ';
+				tree[lv] = more ? '|' : ' ';
 			at = a->parent;
 		}
-		m->subject_repeats = m->parent != SIZE_MAX &&
+		qu_buf_commit(&f->trees, d + 1);
+		m->subject_repeats = m->parent != APP_MSG_NONE &&
 			cmp_str(m->subject, f->msgs[m->parent].subject) == 0;
 	}
 }
@@ -435,7 +477,7 @@ thread_trees(struct app_view *f, size_t live)
 static size_t
 root_of(const struct app_view *f, size_t i)
 {
-	while (f->msgs[i].parent != SIZE_MAX)
+	while (f->msgs[i].parent != APP_MSG_NONE)
 		i = f->msgs[i].parent;
 	return i;
 }
@@ -447,7 +489,7 @@ rebuild_shown(struct app_view *f, size_t live)
 	f->shown = xrealloc(f->shown, (live + 1) * sizeof *f->shown);
 	f->row_of = xrealloc(f->row_of, (f->n + 1) * sizeof *f->row_of);
 	for (size_t i = 0; i < f->n; i++) {
-		f->row_of[i] = SIZE_MAX;
+		f->row_of[i] = APP_MSG_NONE;
 		f->msgs[i].hidden = 0;
 	}
 	f->nshown = 0;
@@ -456,15 +498,15 @@ rebuild_shown(struct app_view *f, size_t live)
 		struct app_msg *m = &f->msgs[i];
 		if (f->limit_pat && !app_pattern_match(f->limit_pat, m))
 			continue;
-		if (threads && m->parent != SIZE_MAX) {
+		if (threads && m->parent != APP_MSG_NONE) {
 			size_t r = root_of(f, i);
 			if (f->msgs[r].folded) {
 				f->msgs[r].hidden++;
 				continue;
 			}
 		}
-		f->row_of[i] = f->nshown;
-		f->shown[f->nshown++] = i;
+		f->row_of[i] = (uint32_t)f->nshown;
+		f->shown[f->nshown++] = (uint32_t)i;
 	}
 }
 
@@ -475,7 +517,7 @@ refresh(struct app_view *f)
 	size_t live = 0;
 	for (size_t i = 0; i < f->n; i++)
 		if (!(f->msgs[i].flags & GONE_FLAG))
-			f->order[live++] = i;
+			f->order[live++] = (uint32_t)i;
 	sorting = f;
 	qsort(f->order, live, sizeof *f->order, cmp_order);
 	sorting = NULL;
@@ -491,17 +533,31 @@ refresh(struct app_view *f)
 static void
 drop_page(struct app_view *f)
 {
-	for (size_t i = 0; i < f->n; i++)
-		app_msg_clear(&f->msgs[i]);
+	/* The page's strings are all the view holds (a page is taken only
+	 * by an empty view). */
+	app_strs_clear(&f->strs);
 	f->n = 0;
 	f->page = false;
+}
+
+/* The array of messages grew by doubling while batches came: once the
+ * folder is read through it is cut to fit (up to half of it was room). */
+static void
+trim(struct app_view *f)
+{
+	if (f->n && f->alloc > f->n + f->n / 16) {
+		f->msgs = xrealloc(f->msgs, f->n * sizeof *f->msgs);
+		f->alloc = f->n;
+	}
 }
 
 bool
 app_view_end_page(struct app_view *f)
 {
-	if (!f->page)
+	if (!f->page) {
+		trim(f);
 		return false;
+	}
 	drop_page(f);
 	refresh(f);
 	return true;
@@ -535,15 +591,16 @@ app_view_add(struct app_view *f, struct app_view_batch *b)
 		b->v = NULL;
 		b->alloc = 0;
 		for (size_t i = 0; i < f->n; i++)
-			f->msgs[i].parent = SIZE_MAX;
+			f->msgs[i].parent = APP_MSG_NONE;
 	} else {
 		f->msgs = xgrow(f->msgs, &f->alloc, f->n + b->n, sizeof *f->msgs);
 		for (size_t i = 0; i < b->n; i++) {
 			f->msgs[f->n] = b->v[i];
-			f->msgs[f->n].parent = SIZE_MAX;
+			f->msgs[f->n].parent = APP_MSG_NONE;
 			f->n++;
 		}
 	}
+	app_strs_move(&f->strs, &b->strs);
 	b->n = 0;
 	app_view_batch_free(b);
 	refresh(f);
@@ -605,7 +662,7 @@ app_view_row(const struct app_view *f, size_t i, struct app_row *r)
 		.offset = m->offset,
 		.size = m->size,
 		.flags = m->flags,
-		.tree = f->sort == APP_SORT_THREADS && m->tree ? m->tree : "",
+		.tree = f->sort == APP_SORT_THREADS && f->trees.data ? f->trees.data + m->tree : "",
 		.hidden = m->hidden,
 		.subject_repeats = f->sort == APP_SORT_THREADS && m->subject_repeats,
 	};
@@ -615,7 +672,7 @@ app_view_row(const struct app_view *f, size_t i, struct app_row *r)
 size_t
 app_view_find(const struct app_view *f, size_t id)
 {
-	return id < f->n && f->row_of ? f->row_of[id] : SIZE_MAX;
+	return id < f->n && f->row_of && f->row_of[id] != APP_MSG_NONE ? f->row_of[id] : SIZE_MAX;
 }
 
 void
@@ -744,7 +801,7 @@ app_view_collapse_all(struct app_view *f, bool fold)
 	if (f->sort != APP_SORT_THREADS)
 		return;
 	for (size_t i = 0; i < f->n; i++)
-		f->msgs[i].folded = fold && f->msgs[i].parent == SIZE_MAX;
+		f->msgs[i].folded = fold && f->msgs[i].parent == APP_MSG_NONE;
 	refresh(f);
 }
 
@@ -789,9 +846,12 @@ write_flags(struct app_view *f, struct app_msg *m, struct qu_err *err)
 	char *to = xasprintf("%s/%s", f->path, rel);
 	free(rel);
 	f->renames = xgrow(f->renames, &f->renames_alloc, f->nrenames + 2, sizeof *f->renames);
-	f->renames[f->nrenames++] = m->path; /* the index's row goes by the old name */
-	f->renames[f->nrenames++] = xstrdup(to);
-	m->path = to;
+	/* The index's row goes by the old name. The new one joins the
+	 * view's strings; the old stays there unused until the view goes
+	 * (a flag change costs its name's bytes once). */
+	f->renames[f->nrenames++] = xstrdup(m->path);
+	f->renames[f->nrenames++] = to;
+	m->path = app_strs_dup(&f->strs, to, false);
 	m->flags &= ~APP_MSG_NEW;
 	return 0;
 }

@@ -1,11 +1,15 @@
 /*
  * A folder view read from the local index (SPEC §9: the UI keeps it
- * current). When the index holds every file the Maildir lists now, the
- * rows come from the database without opening a message file, with the
+ * current). When the index says the folder's cur/ and new/ have not
+ * changed since its last complete pass (their mtimes are those it
+ * recorded), the rows come from the database alone: the Maildir is not
+ * listed on the way to the screen. Otherwise, when the index holds every
+ * file the Maildir lists now, the rows come from the database with the
  * names and flags as listed (a rename since the last update is seen). A
  * folder the index is behind on is shown from its header blocks at once
  * (folder_scan.c). Either way the index is brought up to date afterwards,
- * on the same worker, for the next open and for search.
+ * on the same worker, for the next open and for search: that pass is
+ * the check of rows taken on the index's word.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -110,28 +114,32 @@ listing_find(const struct listing *l, const char *path)
 	return SIZE_MAX;
 }
 
+static bool
+index_exists(void)
+{
+	struct qu_err err = {0};
+	char *db = index_default_path(&err);
+	bool have = db && access(db, F_OK) == 0;
+	free(db);
+	return have;
+}
+
 struct load {
-	struct listing *files;
+	struct listing *files; /* NULL: the index is current, its names go */
 	struct app_view_batch *b;
 	size_t matched;
 };
 
-static char *
-dup_or_null(const char *s)
-{
-	return s && *s ? xstrdup(s) : NULL;
-}
-
-/* The header fields of a row from the index into m. */
+/* The header fields of a row from the index into m (strings into s). */
 static void
-fill_from_index(struct app_msg *m, const struct index_row *r)
+fill_from_index(struct app_strs *s, struct app_msg *m, const struct index_row *r)
 {
-	m->subject = dup_or_null(r->subject);
-	m->from_name = dup_or_null(r->from_name);
-	m->from_addr = dup_or_null(r->from_addr);
-	m->to_addr = dup_or_null(r->to_list);
-	m->cc_addr = dup_or_null(r->cc_list);
-	m->msgid = dup_or_null(r->message_id);
+	m->subject = app_strs_dup(s, r->subject, true);
+	m->from_name = app_strs_dup(s, r->from_name, true);
+	m->from_addr = app_strs_dup(s, r->from_addr, true);
+	m->to_addr = app_strs_dup(s, r->to_list, true);
+	m->cc_addr = app_strs_dup(s, r->cc_list, true);
+	m->msgid = app_strs_dup(s, r->message_id, true);
 	m->has_date = r->has_date;
 	m->date = r->date;
 	m->received = r->mtime;
@@ -152,29 +160,56 @@ flags_of(unsigned md, bool is_new, bool attach)
 	return f;
 }
 
+static unsigned
+index_md_flags(unsigned f)
+{
+	unsigned md = 0;
+	md |= f & INDEX_FLAG_SEEN ? MAILDIR_FLAG_SEEN : 0;
+	md |= f & INDEX_FLAG_FLAGGED ? MAILDIR_FLAG_FLAGGED : 0;
+	md |= f & INDEX_FLAG_REPLIED ? MAILDIR_FLAG_REPLIED : 0;
+	md |= f & INDEX_FLAG_DELETED ? MAILDIR_FLAG_TRASHED : 0;
+	md |= f & INDEX_FLAG_DRAFT ? MAILDIR_FLAG_DRAFT : 0;
+	return md;
+}
+
+static struct app_msg *
+push_row(struct app_view_batch *b, const struct index_row *r)
+{
+	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
+	struct app_msg *m = &b->v[b->n++];
+	memset(m, 0, sizeof *m);
+	fill_from_index(&b->strs, m, r);
+	m->ix_id = r->id;
+	m->ix_parent = r->parent;
+	m->number = (uint32_t)r->id;
+	return m;
+}
+
 static int
 on_row(void *ctx, const struct index_row *r, struct qu_err *err)
 {
+	(void)err;
 	struct load *l = ctx;
+	if (!l->files) {
+		/* The index is current: its name and flags are the file's. */
+		struct app_msg *m = push_row(l->b, r);
+		m->path = app_strs_dup(&l->b->strs, r->path, false);
+		m->flags = flags_of(index_md_flags(r->flags), r->is_new, r->has_attachment);
+		l->matched++;
+		return 0;
+	}
 	size_t fi = listing_find(l->files, r->path);
 	if (fi == SIZE_MAX || l->files->v[fi].used)
 		return 0; /* gone since the index saw it */
 	l->files->v[fi].used = true;
 	l->matched++;
-	struct app_view_batch *b = l->b;
-	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
-	struct app_msg *m = &b->v[b->n++];
-	memset(m, 0, sizeof *m);
-	/* The listing's path moves into the row (used is set: it is read
-	 * no more), so a folder's names are held once, not twice, while its
-	 * rows are built. */
-	m->path = l->files->v[fi].path;
+	struct app_msg *m = push_row(l->b, r);
+	m->path = app_strs_dup(&l->b->strs, l->files->v[fi].path, false);
+	/* Read no more (used is set): the name is held once, not twice,
+	 * while the rows are built. */
+	free(l->files->v[fi].path);
 	l->files->v[fi].path = NULL;
-	fill_from_index(m, r);
 	m->flags = flags_of(l->files->v[fi].flags, l->files->v[fi].is_new, r->has_attachment);
-	m->ix_id = r->id;
-	m->ix_parent = r->parent;
-	m->number = (size_t)r->id;
 	return 0;
 }
 
@@ -184,14 +219,30 @@ on_row(void *ctx, const struct index_row *r, struct qu_err *err)
 static int
 from_index(const char *abs, struct app_view_batch **out, struct qu_err *err)
 {
-	struct listing files;
-	if (listing_read(abs, &files, err) < 0)
-		return -1;
-	struct index *ix = files.n ? index_open(NULL, 0, err) : NULL;
+	/* An index that exists already and holds the folder as it is now:
+	 * no listing (SPEC §8: opening a folder the index holds does not
+	 * wait on its directory). */
+	struct index *ix = index_exists() ? index_open(NULL, INDEX_OPEN_QUICK, err) : NULL;
+	uint64_t total = 0;
+	bool current = ix && index_folder_current(ix, abs, err) == 1 &&
+		index_count(ix, abs, NULL, &total, err) == 0 && total > 0;
+	struct listing files = {0};
+	if (!current) {
+		index_free(ix);
+		ix = NULL;
+		if (listing_read(abs, &files, err) < 0)
+			return -1;
+		total = files.n;
+		ix = files.n ? index_open(NULL, 0, err) : NULL;
+	}
 	int rc = 0;
-	struct load l = {&files, xcalloc(1, sizeof *l.b), 0};
+	struct load l = {current ? NULL : &files, xcalloc(1, sizeof *l.b), 0};
+	/* One array for the whole folder, not one that doubles (and is
+	 * copied) on the way. */
+	l.b->alloc = total + 1;
+	l.b->v = xmalloc(l.b->alloc * sizeof *l.b->v);
 	if (ix && index_search(ix, abs, NULL, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_row, &l, err) >= 0)
-		rc = l.matched == files.n ? 1 : 0;
+		rc = l.matched == total ? 1 : 0;
 	else
 		rc = -1;
 	index_free(ix);
@@ -267,8 +318,6 @@ app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *
 	return app_view_index_watch(path, cancel, NULL, NULL, err);
 }
 
-static bool index_exists(void);
-
 /* ---- the first page ------------------------------------------------------ */
 
 struct page {
@@ -283,29 +332,45 @@ on_page_row(void *ctx, const struct index_row *r, struct qu_err *err)
 {
 	struct page *pg = ctx;
 	struct app_view_batch *b = pg->b;
-	b->v = xgrow(b->v, &b->alloc, b->n + 1, sizeof *b->v);
-	struct app_msg *m = &b->v[b->n++];
-	memset(m, 0, sizeof *m);
-	m->path = xstrdup(r->path);
-	fill_from_index(m, r);
-	unsigned md = 0;
-	md |= r->flags & INDEX_FLAG_SEEN ? MAILDIR_FLAG_SEEN : 0;
-	md |= r->flags & INDEX_FLAG_FLAGGED ? MAILDIR_FLAG_FLAGGED : 0;
-	md |= r->flags & INDEX_FLAG_REPLIED ? MAILDIR_FLAG_REPLIED : 0;
-	md |= r->flags & INDEX_FLAG_DELETED ? MAILDIR_FLAG_TRASHED : 0;
-	md |= r->flags & INDEX_FLAG_DRAFT ? MAILDIR_FLAG_DRAFT : 0;
-	m->flags = flags_of(md, r->is_new, r->has_attachment);
-	m->ix_id = r->id;
-	m->ix_parent = r->parent;
-	m->number = (size_t)r->id;
+	(void)err;
+	struct app_msg *m = push_row(b, r);
+	m->path = app_strs_dup(&b->strs, r->path, false);
+	m->flags = flags_of(index_md_flags(r->flags), r->is_new, r->has_attachment);
 	return 0;
+}
+
+/* The index order that gives a view's rows from its last one back (the
+ * view's order turned round, ties aside: the folder's own rows put those
+ * right a moment later); false for an order the index does not keep
+ * (threads as the view builds them, folder order). */
+static bool
+page_order(enum app_sort sort, bool reverse, enum index_sort *out)
+{
+	static const struct {
+		enum app_sort sort;
+		enum index_sort back, back_reverse;
+	} map[] = {
+		{APP_SORT_DATE, INDEX_SORT_NEWEST, INDEX_SORT_OLDEST},
+		{APP_SORT_RECEIVED, INDEX_SORT_RECEIVED, INDEX_SORT_RECEIVED_OLDEST},
+		{APP_SORT_FROM, INDEX_SORT_FROM_DESC, INDEX_SORT_FROM},
+		{APP_SORT_SUBJECT, INDEX_SORT_SUBJECT_DESC, INDEX_SORT_SUBJECT},
+		{APP_SORT_SIZE, INDEX_SORT_SIZE, INDEX_SORT_SIZE_SMALLEST},
+	};
+	for (size_t i = 0; i < QU_ARRAY_LEN(map); i++)
+		if (map[i].sort == sort) {
+			*out = reverse ? map[i].back_reverse : map[i].back;
+			return true;
+		}
+	return false;
 }
 
 int
 app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
 	app_batch_fn fn, void *ctx, struct qu_err *err)
 {
-	if (sort != APP_SORT_DATE || rows == 0 || store_kind(path) != STORE_KIND_MAILDIR)
+	enum index_sort back;
+	if (!page_order(sort, reverse, &back) || rows == 0 ||
+		store_kind(path) != STORE_KIND_MAILDIR)
 		return 0;
 	char *abs = realpath(path, NULL);
 	if (!abs)
@@ -313,7 +378,8 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 	/* Only an index that exists already: the first page is not the
 	 * one to create it (the full open is). */
 	bool have = index_exists();
-	struct index *ix = have ? index_open(NULL, 0, err) : NULL;
+	/* One query of a page: never the daily check of the whole file. */
+	struct index *ix = have ? index_open(NULL, INDEX_OPEN_QUICK, err) : NULL;
 	if (!have) {
 		free(abs);
 		return 0;
@@ -334,9 +400,8 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 		 * without unread mail starts (mutt's place): the screen the
 		 * whole folder will show. Asked for from the end, then turned
 		 * round. */
-		if (pg.b->total && index_search(ix, abs, NULL,
-					   reverse ? INDEX_SORT_OLDEST : INDEX_SORT_NEWEST, 0,
-					   rows, on_page_row, &pg, err) < 0)
+		if (pg.b->total &&
+			index_search(ix, abs, NULL, back, 0, rows, on_page_row, &pg, err) < 0)
 			rc = -1;
 		for (size_t i = 0; i < pg.b->n / 2; i++) {
 			struct app_msg t = pg.b->v[i];
@@ -355,16 +420,6 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 }
 
 /* ---- flag changes into the index ------------------------------------------ */
-
-static bool
-index_exists(void)
-{
-	struct qu_err err = {0};
-	char *db = index_default_path(&err);
-	bool have = db && access(db, F_OK) == 0;
-	free(db);
-	return have;
-}
 
 int
 app_view_index_renames(const char *folder, char *const *pairs, size_t n,

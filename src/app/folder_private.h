@@ -12,26 +12,47 @@
 #include "util/util.h"
 #include "app/app.h"
 
-/* One message of a folder, owned by it. */
+/* Strings of many messages in a few large blocks (SPEC §8: a folder of
+ * 100,000 messages must not cost a malloc per header field). Blocks never
+ * move, so a string stays where it was written until app_strs_clear; a
+ * batch's blocks are handed to the view whole (app_strs_move). */
+struct app_strs_block;
+struct app_strs {
+	struct app_strs_block *head;
+	size_t bytes; /* held in blocks */
+};
+
+/* A NUL-terminated copy of p[0..n) in s. */
+char *app_strs_dupn(struct app_strs *s, const char *p, size_t n);
+/* A copy of str, or NULL for NULL (and, with empty_null, for ""). */
+char *app_strs_dup(struct app_strs *s, const char *str, bool empty_null);
+/* Moves every block of from to to; from is empty after. */
+void app_strs_move(struct app_strs *to, struct app_strs *from);
+void app_strs_clear(struct app_strs *s);
+
+#define APP_MSG_NONE UINT32_MAX
+
+/* One message of a folder: what sort, limit and threads need, with its
+ * strings in the folder's (or batch's) app_strs, never freed one by one.
+ * Kept small: a view holds one per message. */
 struct app_msg {
 	char *path;        /* Maildir: the file; mbox: the mbox */
 	char *subject, *from_name, *from_addr, *to_addr, *cc_addr;
 	char *msgid;       /* without <> */
 	char *parent_id;   /* the last References id, else In-Reply-To */
 	int64_t date, received;
-	int offset;
-	bool has_date;
 	uint64_t size;
 	uint64_t mbox_off; /* mbox: where the message starts (unquoted) */
-	bool mbox_quoted;
-	unsigned flags;    /* enum app_msg_flag */
-	size_t number;
 	int64_t ix_id, ix_parent; /* read from the index: its ids, 0 when not */
-	/* threads */
-	size_t parent;     /* SIZE_MAX: a root */
-	size_t first_child, next_sibling;
-	char *tree;
-	size_t hidden;
+	uint32_t number;
+	/* threads: message slots, APP_MSG_NONE for none */
+	uint32_t parent, first_child, next_sibling;
+	uint32_t hidden;
+	uint32_t tree;     /* offset of the tree column in the view's trees */
+	unsigned flags;    /* enum app_msg_flag */
+	int16_t offset;
+	bool has_date;
+	bool mbox_quoted;
 	bool folded;       /* a root whose thread is collapsed */
 	bool subject_repeats;
 };
@@ -39,6 +60,7 @@ struct app_msg {
 struct app_view_batch {
 	struct app_msg *v;
 	size_t n, alloc;
+	struct app_strs strs; /* the strings of v */
 	/* A first page from the index (app_view_first_page): rows in sort
 	 * order (sort, reverse) and the folder's total as the index has it;
 	 * the next batch that is not a page replaces it. */
@@ -53,10 +75,13 @@ struct app_view {
 	bool is_mbox;
 	struct app_msg *msgs;
 	size_t n, alloc;
-	size_t *order;     /* every message in sort order */
-	size_t *shown;     /* the rows shown: order after limit and folding */
+	struct app_strs strs;  /* the strings of msgs */
+	struct qu_buf trees;   /* the tree columns of a threaded sort */
+	/* Message slots, 32 bits as in struct app_msg's links: */
+	uint32_t *order;   /* every message in sort order */
+	uint32_t *shown;   /* the rows shown: order after limit and folding */
 	size_t nshown;
-	size_t *row_of;    /* message -> shown row, SIZE_MAX when not shown */
+	uint32_t *row_of;  /* message -> shown row, APP_MSG_NONE when not shown */
 	enum app_sort sort;
 	bool reverse;
 	char *limit;
@@ -81,7 +106,6 @@ struct app_pattern *app_pattern_match_set(struct app_match *m);
 /* True when path's unique name is in m. */
 bool app_match_has(const struct app_match *m, const char *path);
 
-void app_msg_clear(struct app_msg *m);
 
 /* For folder_ops.c (folder.c). The bytes of m as app_view_read gives
  * them; runs on any thread (reads only m). */

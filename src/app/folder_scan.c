@@ -19,19 +19,89 @@
 #define HEAD_READ ((size_t)8 << 10)
 #define HEAD_MAX ((size_t)16 << 20)
 
-void
-app_msg_clear(struct app_msg *m)
+/* ---- strings in blocks ------------------------------------------------ */
+
+struct app_strs_block {
+	struct app_strs_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+/* Blocks grow from 4 KiB (a first page, a new mail) to 64 KiB, so a
+ * small batch stays small and a large one costs a malloc per few hundred
+ * messages, with at most one partly used block per batch. */
+#define STRS_FIRST ((size_t)4 << 10)
+#define STRS_MAX ((size_t)64 << 10)
+
+char *
+app_strs_dupn(struct app_strs *s, const char *p, size_t n)
 {
-	free(m->path);
-	free(m->subject);
-	free(m->from_name);
-	free(m->from_addr);
-	free(m->to_addr);
-	free(m->cc_addr);
-	free(m->msgid);
-	free(m->parent_id);
-	free(m->tree);
-	memset(m, 0, sizeof *m);
+	struct app_strs_block *b = s->head;
+	if (!b || b->cap - b->used < n + 1) {
+		size_t cap = b ? b->cap * 2 : STRS_FIRST;
+		if (cap > STRS_MAX)
+			cap = STRS_MAX;
+		if (cap < n + 1)
+			cap = n + 1;
+		struct app_strs_block *nb = xmalloc(sizeof *nb + cap);
+		nb->used = 0;
+		nb->cap = cap;
+		/* A full block goes behind the new one; a block with room left
+		 * (before a large string) stays at the head for the next. */
+		if (b && b->cap - b->used >= 64 && cap > STRS_MAX) {
+			nb->next = b->next;
+			b->next = nb;
+		} else {
+			nb->next = b;
+			s->head = nb;
+		}
+		s->bytes += sizeof *nb + cap;
+		b = nb;
+	}
+	char *out = b->data + b->used;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	b->used += n + 1;
+	return out;
+}
+
+char *
+app_strs_dup(struct app_strs *s, const char *str, bool empty_null)
+{
+	if (!str || (empty_null && !*str))
+		return NULL;
+	return app_strs_dupn(s, str, strlen(str));
+}
+
+void
+app_strs_move(struct app_strs *to, struct app_strs *from)
+{
+	if (!from->head)
+		return;
+	/* from's blocks go behind to's head, which keeps its room. */
+	struct app_strs_block *last = from->head;
+	while (last->next)
+		last = last->next;
+	if (to->head) {
+		last->next = to->head->next;
+		to->head->next = from->head;
+	} else {
+		to->head = from->head;
+	}
+	to->bytes += from->bytes;
+	from->head = NULL;
+	from->bytes = 0;
+}
+
+void
+app_strs_clear(struct app_strs *s)
+{
+	for (struct app_strs_block *b = s->head, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	s->head = NULL;
+	s->bytes = 0;
 }
 
 void
@@ -39,22 +109,15 @@ app_view_batch_free(struct app_view_batch *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->n; i++)
-		app_msg_clear(&b->v[i]);
+	app_strs_clear(&b->strs);
 	free(b->v);
 	free(b);
-}
-
-static char *
-dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
 }
 
 /* The last <id> of a References or In-Reply-To value (RFC 5322 §3.6.4:
  * the parent is the last of References). */
 static char *
-last_msgid(const char *p, size_t n)
+last_msgid(struct app_strs *s, const char *p, size_t n)
 {
 	const char *lt = NULL, *gt = NULL;
 	for (size_t i = n; i-- > 0;) {
@@ -67,13 +130,13 @@ last_msgid(const char *p, size_t n)
 	}
 	if (!lt || gt - lt < 2)
 		return NULL;
-	return xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	return app_strs_dupn(s, lt + 1, (size_t)(gt - lt - 1));
 }
 
 /* The fields the envelope parser leaves out: threading and whether the
  * message has attachments. */
 static void
-extra_fields(const char *p, size_t n, struct app_msg *m)
+extra_fields(struct app_strs *s, const char *p, size_t n, struct app_msg *m)
 {
 	struct mime_header_iter it;
 	struct mime_header_field f;
@@ -81,9 +144,9 @@ extra_fields(const char *p, size_t n, struct app_msg *m)
 	mime_header_iter_init(&it, p, n, NULL);
 	while (mime_header_iter_next(&it, &f)) {
 		if (qu_mem_eq_ci(f.name, f.name_len, "references") && !refs)
-			refs = last_msgid(f.value, f.value_len);
+			refs = last_msgid(s, f.value, f.value_len);
 		else if (qu_mem_eq_ci(f.name, f.name_len, "in-reply-to") && !irt)
-			irt = last_msgid(f.value, f.value_len);
+			irt = last_msgid(s, f.value, f.value_len);
 		else if (qu_mem_eq_ci(f.name, f.name_len, "content-type")) {
 			const char *v = f.value;
 			size_t vn = f.value_len;
@@ -93,40 +156,38 @@ extra_fields(const char *p, size_t n, struct app_msg *m)
 		}
 	}
 	m->parent_id = refs ? refs : irt;
-	if (refs)
-		free(irt);
 }
 
 static void
-from_envelope(const struct mime_envelope *env, struct app_msg *m)
+from_envelope(struct app_strs *s, const struct mime_envelope *env, struct app_msg *m)
 {
-	m->subject = dup_or_null(env->subject);
+	m->subject = app_strs_dup(s, env->subject, false);
 	if (env->from.n) {
-		m->from_name = dup_or_null(env->from.v[0].name);
-		m->from_addr = dup_or_null(env->from.v[0].address);
+		m->from_name = app_strs_dup(s, env->from.v[0].name, false);
+		m->from_addr = app_strs_dup(s, env->from.v[0].address, false);
 	}
 	if (env->to.n)
-		m->to_addr = dup_or_null(env->to.v[0].name ? env->to.v[0].name
-							   : env->to.v[0].address);
+		m->to_addr = app_strs_dup(s, env->to.v[0].name ? env->to.v[0].name
+							     : env->to.v[0].address, false);
 	if (env->cc.n)
-		m->cc_addr = dup_or_null(env->cc.v[0].address);
-	m->msgid = dup_or_null(env->message_id);
+		m->cc_addr = app_strs_dup(s, env->cc.v[0].address, false);
+	m->msgid = app_strs_dup(s, env->message_id, false);
 	if (env->date) {
 		m->has_date = true;
 		m->date = mime_date_to_unix(&env->when);
-		m->offset = env->when.offset;
+		m->offset = (int16_t)env->when.offset;
 	}
 }
 
 static void
-parse_head(struct app_reader *r, const char *p, size_t n, struct app_msg *m)
+parse_head(struct app_reader *r, struct app_strs *s, const char *p, size_t n, struct app_msg *m)
 {
 	struct mime_envelope env;
 	mime_envelope_init(&env);
 	mime_envelope_parse(p, n, &env, &r->cache, NULL, NULL);
-	from_envelope(&env, m);
+	from_envelope(s, &env, m);
 	mime_envelope_clear(&env);
-	extra_fields(p, n, m);
+	extra_fields(s, p, n, m);
 }
 
 static unsigned
@@ -145,7 +206,8 @@ from_maildir_flags(unsigned f, bool is_new)
 /* Reads the header block of one Maildir file: a first piece, more only
  * when the header is longer. Returns 0, or -1 when the file is gone. */
 static int
-maildir_head(struct app_reader *r, const struct maildir_entry *e, struct app_msg *m)
+maildir_head(struct app_reader *r, struct app_strs *s, const struct maildir_entry *e,
+	struct app_msg *m)
 {
 	struct qu_err err = {0};
 	for (size_t max = HEAD_READ;; max *= 8) {
@@ -161,7 +223,7 @@ maildir_head(struct app_reader *r, const struct maildir_entry *e, struct app_msg
 		while (mime_header_iter_next(&it, &f))
 			;
 		if (mime_header_iter_ended(&it) || whole || max >= HEAD_MAX) {
-			parse_head(r, p, r->msg.len, m);
+			parse_head(r, s, p, r->msg.len, m);
 			if (whole)
 				m->size = r->msg.len;
 			return 0;
@@ -210,10 +272,10 @@ scan_maildir(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, 
 			break;
 		}
 		struct app_msg m = {.flags = from_maildir_flags(e.flags, e.is_new)};
-		if (maildir_head(r, &e, &m) < 0)
+		if (maildir_head(r, &b->strs, &e, &m) < 0)
 			continue; /* moved away since the listing */
-		m.path = xstrdup(e.path);
-		m.number = ++number;
+		m.path = app_strs_dup(&b->strs, e.path, false);
+		m.number = (uint32_t)++number;
 		m.received = (int64_t)strtoll(e.name, NULL, 10);
 		uint64_t sz;
 		if (!m.size && maildir_name_size(e.name, &sz))
@@ -247,9 +309,9 @@ scan_mbox(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, voi
 			rc = -1;
 			break;
 		}
-		struct app_msg m = {.number = item.index + 1, .flags = APP_MSG_SEEN};
-		parse_head(r, item.p, item.n, &m);
-		m.path = xstrdup(path);
+		struct app_msg m = {.number = (uint32_t)(item.index + 1), .flags = APP_MSG_SEEN};
+		parse_head(r, &b->strs, item.p, item.n, &m);
+		m.path = app_strs_dup(&b->strs, path, false);
 		m.size = item.n;
 		m.mbox_off = item.start;
 		m.mbox_quoted = item.quoted;
@@ -295,9 +357,8 @@ app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn f
 		char *file = xasprintf("%s/new/%s", path, name);
 		struct maildir_entry e = {.path = file, .name = name, .is_new = true};
 		struct app_msg m = {.flags = from_maildir_flags(0, true)};
-		if (maildir_head(r, &e, &m) == 0) {
-			m.path = file;
-			file = NULL;
+		if (maildir_head(r, &b->strs, &e, &m) == 0) {
+			m.path = app_strs_dup(&b->strs, file, false);
 			m.received = (int64_t)strtoll(name, NULL, 10);
 			uint64_t sz;
 			if (!m.size && maildir_name_size(name, &sz))

@@ -153,3 +153,38 @@ index_holds(struct index *ix, const char *root, struct qu_err *err)
 		return index_db_err(ix->db, err, "index");
 	return rc == SQLITE_ROW;
 }
+
+/* ---- is a folder current (for the UI's open) ------------------------- */
+
+int
+index_folder_current(struct index *ix, const char *path, struct qu_err *err)
+{
+	static const char sql[] =
+		"SELECT cur_mtime, new_mtime FROM folder WHERE path = ?1 AND kind = 0";
+	sqlite3_stmt *st = index_stmt(ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t was[2] = {-1, -1};
+	for (int i = 0; i < 2 && rc == SQLITE_ROW; i++)
+		if (sqlite3_column_type(st, i) != SQLITE_NULL)
+			was[i] = sqlite3_column_int64(st, i);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return index_db_err(ix->db, err, "index");
+	if (rc != SQLITE_ROW || was[0] < 0 || was[1] < 0)
+		return 0;
+	/* The same stamps update.c stores (nanoseconds); a NULL there
+	 * means the pass saw a directory change too recently to trust. */
+	static const char *const sub[] = {"cur", "new"};
+	for (int i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/%s", path, sub[i]);
+		struct stat sb;
+		int r = stat(p, &sb);
+		free(p);
+		if (r < 0 || (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec != was[i])
+			return 0;
+	}
+	return 1;
+}

@@ -113,6 +113,14 @@ int index_rename(struct index *ix, const char *from, const char *to, struct qu_e
  * with IOERR. */
 int index_holds(struct index *ix, const char *root, struct qu_err *err);
 
+/* Whether the index is current with the Maildir at path (named as the
+ * index names folders: absolute, symlink-free): the mtimes of its cur/
+ * and new/ are those recorded by the last complete pass over it, so its
+ * rows are the folder's files with their names and flags. Costs two
+ * stat(2) calls and one row. Returns 1, 0 (changed since, not held, or
+ * changed too recently to tell), or -1 with IOERR. */
+int index_folder_current(struct index *ix, const char *path, struct qu_err *err);
+
 /* ---- reading ---------------------------------------------------------- */
 
 /* Message flags as stored (msg.flags). */
@@ -137,6 +145,13 @@ enum index_sort {
 			       * first; inside a thread by date */
 	INDEX_SORT_RELEVANCE, /* full-text rank (bm25) when the query has
 			       * words, else NEWEST */
+	/* The other direction of some orders above, for the last page of
+	 * a view sorted so (its first screen); not parsed by name. Each
+	 * walks the same index backwards. */
+	INDEX_SORT_RECEIVED_OLDEST, /* file mtime, oldest first */
+	INDEX_SORT_FROM_DESC,       /* sender, Z-A, newest first within */
+	INDEX_SORT_SUBJECT_DESC,    /* subject, Z-A, newest first within */
+	INDEX_SORT_SIZE_SMALLEST,   /* smallest first */
 };
 
 /* Parses "newest", "oldest", "date", "received", "from", "subject",

@@ -62,6 +62,15 @@ order_by(enum index_sort sort)
 		return " ORDER BY t.last_date DESC, t.id DESC, m.date, m.id";
 	case INDEX_SORT_RELEVANCE:
 		return " ORDER BY rk.score IS NULL, rk.score, m.date DESC, m.id DESC";
+	case INDEX_SORT_RECEIVED_OLDEST:
+		return " ORDER BY m.mtime, m.id";
+	case INDEX_SORT_FROM_DESC:
+		return " ORDER BY coalesce(m.from_name, m.from_addr) COLLATE NOCASE DESC,"
+		       " m.date DESC, m.id DESC";
+	case INDEX_SORT_SUBJECT_DESC:
+		return " ORDER BY m.subject COLLATE NOCASE DESC, m.date DESC, m.id DESC";
+	case INDEX_SORT_SIZE_SMALLEST:
+		return " ORDER BY m.size, m.id";
 	case INDEX_SORT_NEWEST:
 	default:
 		return " ORDER BY m.date DESC, m.id DESC";
@@ -284,10 +293,41 @@ out:
 	return n;
 }
 
+/* The messages of folder (path or shown name) as folder.msgs keeps them
+ * (schema.c's triggers), without counting the rows: a first screen asks
+ * for it. Returns 1 with *count, 0 when a count is not known (NULL, no
+ * such folder), -1 on error. */
+static int
+count_kept(struct index *ix, const char *folder, uint64_t *count, struct qu_err *err)
+{
+	static const char sql[] = "SELECT count(*), count(msgs), sum(msgs) FROM folder"
+				  " WHERE path = ?1 OR name = ?1";
+	sqlite3_stmt *st = index_stmt(ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int r = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0 &&
+		sqlite3_column_int64(st, 0) == sqlite3_column_int64(st, 1)) {
+		*count = (uint64_t)sqlite3_column_int64(st, 2);
+		r = 1;
+	} else if (rc != SQLITE_ROW) {
+		r = index_db_err(ix->db, err, "index: count");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 int
 index_count(struct index *ix, const char *folder, const char *query, uint64_t *count,
 	struct qu_err *err)
 {
+	if (folder && (!query || !*query)) {
+		int k = count_kept(ix, folder, count, err);
+		if (k != 0)
+			return k < 0 ? -1 : 0;
+	}
 	struct qu_buf sql;
 	qu_buf_init(&sql, 1u << 20);
 	struct index_params p;
