@@ -7,7 +7,8 @@
 #   2. 1,000 flag changes on the server (doveadm, INBOX) and 1,000 in the
 #      client's Maildir (renames, INBOX), then one sync; the other folders
 #      are unchanged.
-# Each timed run also records its peak RSS (/usr/bin/time), and the ratios
+# Each timed run also records its peak RSS and CPU time (/usr/bin/time;
+# the rest of the wall time is waiting, mostly on the server), and the ratios
 # quail/mbsync are printed (below 0.33 meets the 3x target).
 # With QUAIL_BEFORE=other/quail an earlier build is timed in the same run
 # (its own Maildir), so figures on a busy machine can be compared.
@@ -96,18 +97,21 @@ qsync "${QUAIL_BEFORE:-false}" "$FX_DIR/quail-before"
 B=("${QS[@]}")
 M=(mbsync -q -c "$FX_DIR/mbsyncrc" -a)
 # ms NAME CMD...: runs CMD (output dropped), prints its wall time in ms;
-# its peak RSS (kB) goes to $FX_DIR/rss.NAME, one line per run
+# its peak RSS (kB) and CPU time (user, system s) go to $FX_DIR/rss.NAME,
+# one line per run
 ms() {
 	local name=$1 t0 t1
 	shift
 	t0=$(date +%s%N)
-	/usr/bin/time -f %M -a -o "$FX_DIR/rss.$name" "$@" >/dev/null
+	/usr/bin/time -f "%M %U %S" -a -o "$FX_DIR/rss.$name" "$@" >/dev/null
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000000))
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f (%.1fx faster)", a / b, b / a }'; }
 peak() { sort -n "$FX_DIR/rss.$1" | tail -1 | awk '{ printf "%.1f MB", $1 / 1024 }'; }
+# cpu NAME: the median CPU time (user + system) of NAME's runs, in ms
+cpu() { awk '{ print int(($2 + $3) * 1000) }' "$FX_DIR/rss.$1" | median; }
 # local flag changes: toggle F on the first 1000 files (by name) of a Maildir
 flip_local() {
 	find "$1/cur" "$1/new" -type f | sort | head -1000 | awk '{
@@ -143,7 +147,7 @@ done
 qt=$(median <"$FX_DIR/t.q")
 mt=$(median <"$FX_DIR/t.m")
 echo "no change: quail $qt ms, mbsync $mt ms (median of $RUNS), ratio $(ratio "$qt" "$mt")"
-echo "no change peak RSS: quail $(peak q0), mbsync $(peak m0)"
+echo "no change peak RSS: quail $(peak q0), mbsync $(peak m0); CPU: quail $(cpu q0) ms, mbsync $(cpu m0) ms"
 [ -n "${QUAIL_BEFORE:-}" ] && echo "no change: quail before $(median <"$FX_DIR/t.b") ms (median of $RUNS)"
 # 1,000 changes on the server and 1,000 here, for each client in turn
 im_doveadm flags add -u alice '\Answered' mailbox INBOX uid 1:1000 || fx_bail "doveadm flags failed"
@@ -158,5 +162,5 @@ mf=$(ms mf "${M[@]}")
 [ "$(im_server_flags alice INBOX)" = "$(im_local_flags "$mdir/INBOX")" ] ||
 	echo "mbsync: the two sides differ after the flag run"
 echo "1000 flag changes on each side: quail $qf ms, mbsync $mf ms, ratio $(ratio "$qf" "$mf")"
-echo "flag changes peak RSS: quail $(peak qf), mbsync $(peak mf)"
+echo "flag changes peak RSS: quail $(peak qf), mbsync $(peak mf); CPU: quail $(cpu qf) ms, mbsync $(cpu mf) ms"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
