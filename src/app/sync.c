@@ -14,8 +14,9 @@
  * on the other), loads every folder's state and Maildir listing first (so
  * a file moved here from one synced folder into another is seen as a move
  * before either is synced; a Maildir unchanged since the state, by the
- * record of its directories, is not listed: unchanged_here), then syncs
- * the folders one by one
+ * record of its directories, is not listed: unchanged_here) and every
+ * folder's STATUS in one flight (status_all), then syncs the folders one
+ * by one
  * (sync_folder.c describes the steps and why an interruption anywhere is
  * safe). A folder deleted on one side is made again there, and its
  * messages copied; with --delete-folders it is deleted on the other side

@@ -6,8 +6,9 @@
 # server as Projects.Sub; flags and messages go both ways in the nested
 # folders, and a second run changes nothing. A run with nothing changed
 # costs few round trips: ID and ENABLE go out together, every folder's
-# STATUS comes with the LIST (LIST-STATUS, RFC 5819), and no folder is
-# selected. Skips (77) without Dovecot or quail sync.
+# STATUS comes with the LIST (LIST-STATUS, RFC 5819), or for named
+# folders from one pipelined STATUS flight, and no folder is selected.
+# Skips (77) without Dovecot or quail sync.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/imap-common.sh"
 
@@ -81,4 +82,14 @@ order=$(printf '%s\n' "$FX_ERR" | awk '
 	/^S: [A-Z0-9]+ OK ID/ && !i { i = NR }
 	END { print (e && i && e < i) ? "pipelined" : "one at a time" }')
 fx_is "$order" pipelined "ENABLE is sent before ID is answered"
+# named folders: their STATUS in one pipelined flight, still no SELECT
+qs --folder a.b --folder INBOX -v
+fx_is "$FX_RC" 0 "two named folders, nothing changed: exit 0"
+fx_is "$(printf '%s\n' "$FX_ERR" | grep -cE '^C: [A-Z0-9]+ STATUS ')" 2 "one STATUS for each"
+fx_unlike "$FX_ERR" '^C: [A-Z0-9]+ (SELECT|EXAMINE) ' "... and no SELECT"
+order=$(printf '%s\n' "$FX_ERR" | awk '
+	/^C: [A-Z0-9]+ STATUS / { c++ }
+	/^S: [A-Z0-9]+ OK .*Status/ && !s { s = c }
+	END { print s == 2 ? "pipelined" : "one at a time" }')
+fx_is "$order" pipelined "both STATUS are sent before the first is answered"
 fx_done
