@@ -11,7 +11,7 @@ pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
 libgnutls28-dev gnutls-bin libgsasl-dev libinih-dev zlib1g-dev libncurses-dev
 libuchardet-dev libmagic-dev libidn2-dev libsqlite3-dev libxml2-dev check
 scdoc man-db bash-completion zsh
-dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl python3-pyte isync
+dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl python3-pyte isync time
 libytnef0-dev
 dpkg-dev debhelper lintian
 libcurl4-gnutls-dev libjson-c-dev

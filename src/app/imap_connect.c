@@ -57,16 +57,12 @@ app_imap_connect(const struct cfg_account *a, const struct app_net *net, struct 
 	bool allow_plain = c->url.tls == CFG_TLS_NONE || net_conn_is_tls(imap_session_conn(c->s));
 	if (imap_session_auth(c->s, &cr.c, allow_plain, NULL, err) < 0)
 		goto out;
-	if (a->imap_id) {
-		/* Before any SELECT: 163.com and 126.com refuse it otherwise. */
-		struct imap_id id = {ID_NAME, QUAIL_VERSION, ID_VENDOR, ID_SUPPORT};
-		if (imap_session_id(c->s, &id, NULL, err) < 0)
-			goto out;
-	}
-	if (imap_session_enable(c->s, IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC | IMAP_ENABLE_UTF8,
-				err) < 0)
-		goto out;
-	if (imap_session_compress(c->s, err) < 0)
+	/* ID before any SELECT (163.com and 126.com refuse it otherwise),
+	 * ENABLE (RFC 5161) and COMPRESS (RFC 4978): one round trip. */
+	struct imap_id id = {ID_NAME, QUAIL_VERSION, ID_VENDOR, ID_SUPPORT};
+	if (imap_session_setup(c->s, a->imap_id ? &id : NULL,
+			       IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC | IMAP_ENABLE_UTF8, true,
+			       err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -14,8 +14,9 @@
  * on the other), loads every folder's state and Maildir listing first (so
  * a file moved here from one synced folder into another is seen as a move
  * before either is synced; a Maildir unchanged since the state, by the
- * record of its directories, is not listed: unchanged_here), then syncs
- * the folders one by one
+ * record of its directories, is not listed: unchanged_here) and every
+ * folder's STATUS in one flight (status_all), then syncs the folders one
+ * by one
  * (sync_folder.c describes the steps and why an interruption anywhere is
  * safe). A folder deleted on one side is made again there, and its
  * messages copied; with --delete-folders it is deleted on the other side
@@ -316,11 +317,69 @@ walk_local(struct app_sync_run *run, struct folders *fs, const char *rel, int de
 	free(path);
 }
 
+/* What tells whether a folder changed on the server (RFC 7162 §3.1.6). */
+#define STATUS_ITEMS                                                                        \
+	(IMAP_MB_HAVE_UIDVALIDITY | IMAP_MB_HAVE_UIDNEXT | IMAP_MB_HAVE_HIGHESTMODSEQ |     \
+	 IMAP_MB_HAVE_MESSAGES)
+
+void
+app_sync_status_keep(struct app_sync_folder *f, const struct imap_mailbox_status *st)
+{
+	f->srv_known = (st->have & STATUS_ITEMS) == STATUS_ITEMS;
+	f->srv_uidvalidity = st->uidvalidity;
+	f->srv_uidnext = st->uidnext;
+	f->srv_messages = st->messages;
+	f->srv_modseq = st->highestmodseq;
+}
+
+static bool
+has_modseq(struct app_sync_run *run)
+{
+	return imap_session_enabled(run->c->s) & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC);
+}
+
+/* One pipelined STATUS flight for the folders that may turn out unchanged
+ * and have no STATUS yet (no LIST-STATUS, or not in the listing): each
+ * folder's own check then needs no round trip. */
+static int
+status_all(struct app_sync_run *run, struct folders *fs, struct qu_err *err)
+{
+	if (!has_modseq(run))
+		return 0;
+	const char **w = xcalloc(fs->n + 1, sizeof *w);
+	size_t *wl = xcalloc(fs->n + 1, sizeof *wl), *which = xcalloc(fs->n + 1, sizeof *which);
+	size_t n = 0;
+	for (size_t i = 0; i < fs->n; i++) {
+		struct app_sync_folder *f = &fs->v[i];
+		if (f->srv_known || !f->on_server || !f->st.trusted || !f->st.modseq)
+			continue;
+		w[n] = f->wire;
+		wl[n] = f->wire_len;
+		which[n++] = i;
+	}
+	struct imap_mailbox_status *st = xcalloc(n + 1, sizeof *st);
+	bool *fail = xcalloc(n + 1, sizeof *fail);
+	int rc = n ? imap_session_status_many(run->c->s, w, wl, n, STATUS_ITEMS, st, fail, err) : 0;
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		if (!fail[k])
+			app_sync_status_keep(&fs->v[which[k]], &st[k]);
+	free(w);
+	free(wl);
+	free(which);
+	free(st);
+	free(fail);
+	return rc;
+}
+
 static int
 choose_folders(struct app_sync_run *run, struct folders *fs, struct qu_err *err)
 {
 	struct imap_list l = {0};
-	if (imap_session_list(run->c->s, "", "*", 0, 0, &l, err) < 0)
+	/* With --all-folders every folder's STATUS comes with the listing
+	 * where LIST-STATUS is offered (RFC 5819); named folders get theirs
+	 * in status_all, so a large account is not asked about every one. */
+	unsigned items = run->o->all_folders && has_modseq(run) ? STATUS_ITEMS : 0;
+	if (imap_session_list(run->c->s, "", "*", 0, items, &l, err) < 0)
 		return -1;
 	fs->delim = '/';
 	for (size_t i = 0; i < l.n; i++)
@@ -334,8 +393,10 @@ choose_folders(struct app_sync_run *run, struct folders *fs, struct qu_err *err)
 			if (l.v[i].attrs & (IMAP_LIST_NOSELECT | IMAP_LIST_NONEXISTENT))
 				continue;
 			struct app_sync_folder *f = folder_add(run, fs, l.v[i].name, l.v[i].name_len);
-			if (f)
+			if (f) {
 				f->on_server = true;
+				app_sync_status_keep(f, &l.v[i].status);
+			}
 		}
 		walk_local(run, fs, "", 0);
 	} else {
@@ -362,7 +423,7 @@ choose_folders(struct app_sync_run *run, struct folders *fs, struct qu_err *err)
 		if (load_folder(run, &fs->v[i], err) < 0)
 			return -1;
 	}
-	return 0;
+	return status_all(run, fs, err);
 }
 
 /* ---- --delete-folders ------------------------------------------------- */

@@ -403,6 +403,7 @@ do_move(struct fctx *x, const struct app_sync_entry *e, size_t gi, struct qu_err
 	snprintf(set, sizeof set, "%u", (unsigned)e->uid);
 	struct imap_uidplus u = {0};
 	bool move = imap_session_has_cap(x->s, "MOVE");
+	g->srv_known = false; /* its STATUS is out of date from here on */
 	if (imap_session_uid_copy(x->s, set, g->wire, g->wire_len, move, &u, err) < 0)
 		return -1;
 	uint64_t nu = 0;
@@ -1022,6 +1023,9 @@ app_sync_server_unchanged(struct app_sync_run *run, const struct app_sync_folder
 	if (!f->st.trusted || !f->st.modseq ||
 	    !(imap_session_enabled(s) & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)))
 		return 0;
+	if (f->srv_known)
+		return f->srv_uidvalidity == f->st.uidvalidity && f->srv_uidnext == f->st.uidnext &&
+		       f->srv_modseq == f->st.modseq && f->srv_messages == f->st.n;
 	const char *w = f->wire;
 	size_t wl = f->wire_len;
 	struct imap_mailbox_status st = {0};

@@ -217,6 +217,13 @@ struct app_sync_folder {
 	bool d0_settled;         /* app_sync_dirs_settled at the listing */
 	bool has_rec;            /* rec was read */
 	struct app_sync_dirs_rec rec;
+	/* The server's STATUS taken at the start of the run, for all folders
+	 * in one flight (LIST-STATUS, RFC 5819, or pipelined STATUS), so an
+	 * unchanged folder costs no round trip of its own; srv_known is
+	 * dropped when this run changes the folder on the server. */
+	bool srv_known;
+	uint32_t srv_uidvalidity, srv_uidnext, srv_messages;
+	uint64_t srv_modseq;
 };
 
 struct app_sync_run {
@@ -241,6 +248,9 @@ bool app_sync_local_unchanged(const struct app_sync_folder *f);
  * cannot tell (no CONDSTORE), -1 on error (sync_folder.c). */
 int app_sync_server_unchanged(struct app_sync_run *run, const struct app_sync_folder *f,
 			      struct qu_err *err);
+/* Fills f's srv_* from a STATUS or LIST-STATUS answer (sync.c). */
+struct imap_mailbox_status;
+void app_sync_status_keep(struct app_sync_folder *f, const struct imap_mailbox_status *st);
 /* Lists f's Maildir into f->files (sync.c). */
 int app_sync_folder_list(struct app_sync_folder *f, struct qu_err *err);
 /* Finds the files moved between synced folders, before any is synced

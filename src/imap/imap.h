@@ -358,6 +358,13 @@ enum {
 };
 int imap_session_enable(struct imap_session *s, unsigned want, struct qu_err *err);
 unsigned imap_session_enabled(const struct imap_session *s);
+/* What a session does after login, sent together in one round trip: ID
+ * (as imap_session_id, without the server's answer; id may be NULL for
+ * none), ENABLE of want (as imap_session_enable) and, when compress and
+ * offered, COMPRESS=DEFLATE (as imap_session_compress), last. Every reply
+ * is collected even after a failure; err says the first. */
+int imap_session_setup(struct imap_session *s, const struct imap_id *id, unsigned want,
+		       bool compress, struct qu_err *err);
 
 /* COMPRESS=DEFLATE (RFC 4978) when offered: from its OK on, both
  * directions are compressed. Returns 1 when started, 0 when not offered,

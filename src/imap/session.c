@@ -426,6 +426,35 @@ id_untagged(void *ctx, const struct imap_resp *r, struct qu_err *err)
 	return 0;
 }
 
+/* "ID (...)" for id into b (RFC 2971 §3.1). */
+static void
+id_text(const struct imap_id *id, struct qu_buf *b)
+{
+	const char *fields[][2] = {{"name", id->name},
+				   {"version", id->version},
+				   {"vendor", id->vendor},
+				   {"support-email", id->support_email}};
+	qu_buf_append_str(b, "ID (");
+	bool any = false;
+	for (size_t i = 0; i < QU_ARRAY_LEN(fields); i++) {
+		struct qu_buf v;
+		bool lit;
+		if (!fields[i][1])
+			continue;
+		qu_buf_init(&v, 1024);
+		imap_quote(&v, fields[i][1], strlen(fields[i][1]), &lit);
+		if (!lit) /* our own strings are ASCII; anything else is left out */
+			qu_buf_printf(b, "%s\"%s\" %s", any ? " " : "", fields[i][0], v.data);
+		any = any || !lit;
+		qu_buf_clear(&v);
+	}
+	qu_buf_append_byte(b, ')');
+	if (!any) {
+		qu_buf_reset(b);
+		qu_buf_append_str(b, "ID NIL");
+	}
+}
+
 int
 imap_session_id(struct imap_session *s, const struct imap_id *id, char **server_id,
 		struct qu_err *err)
@@ -436,32 +465,14 @@ imap_session_id(struct imap_session *s, const struct imap_id *id, char **server_
 		return -1;
 	if (!imap_session_has_cap(s, "ID"))
 		return 0;
-	const char *fields[][2] = {{"name", id->name},
-				   {"version", id->version},
-				   {"vendor", id->vendor},
-				   {"support-email", id->support_email}};
 	struct qu_buf b;
 	qu_buf_init(&b, 4096);
-	qu_buf_append_str(&b, "ID (");
-	bool any = false;
-	for (size_t i = 0; i < QU_ARRAY_LEN(fields); i++) {
-		struct qu_buf v;
-		bool lit;
-		if (!fields[i][1])
-			continue;
-		qu_buf_init(&v, 1024);
-		imap_quote(&v, fields[i][1], strlen(fields[i][1]), &lit);
-		if (!lit) /* our own strings are ASCII; anything else is left out */
-			qu_buf_printf(&b, "%s\"%s\" %s", any ? " " : "", fields[i][0], v.data);
-		any = any || !lit;
-		qu_buf_clear(&v);
-	}
-	qu_buf_append_byte(&b, ')');
+	id_text(id, &b);
 	struct id_ctx c;
 	qu_buf_init(&c.out, 64 * 1024);
 	static const struct imap_hooks hooks = {.untagged = id_untagged};
 	imap_hooks_set(s, &hooks, &c);
-	int rc = imap_cmd_simple(s, any ? b.data : "ID NIL", err);
+	int rc = imap_cmd_simple(s, b.data, err);
 	imap_hooks_set(s, NULL, NULL);
 	qu_buf_clear(&b);
 	if (rc == 0 && server_id && c.out.len)
@@ -470,28 +481,87 @@ imap_session_id(struct imap_session *s, const struct imap_id *id, char **server_
 	return rc < 0 ? qu_err_prefix(err, "ID") : 0;
 }
 
+/* "ENABLE ..." for what the server offers of want into b; b->len <= 6
+ * when there is nothing to enable. */
+static void
+enable_text(struct imap_session *s, unsigned want, struct qu_buf *b)
+{
+	qu_buf_append_str(b, "ENABLE");
+	if (!imap_session_has_cap(s, "ENABLE") && !imap_session_has_cap(s, "IMAP4rev2"))
+		return;
+	if ((want & IMAP_ENABLE_QRESYNC) && imap_session_has_cap(s, "QRESYNC"))
+		qu_buf_append_str(b, " QRESYNC");
+	if ((want & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)) &&
+	    imap_session_has_cap(s, "CONDSTORE"))
+		qu_buf_append_str(b, " CONDSTORE");
+	if ((want & IMAP_ENABLE_UTF8) && imap_session_has_cap(s, "UTF8=ACCEPT"))
+		qu_buf_append_str(b, " UTF8=ACCEPT");
+}
+
+/* Sends the commands of the after-login flight; tags[k] is 0 for one left
+ * out. */
+static int
+setup_send(struct imap_session *s, const struct imap_id *id, unsigned want, bool compress,
+	   unsigned tags[3], struct qu_err *err)
+{
+	struct qu_buf b[3];
+	for (int k = 0; k < 3; k++)
+		qu_buf_init(&b[k], 4096);
+	if (id && imap_session_has_cap(s, "ID"))
+		id_text(id, &b[0]);
+	enable_text(s, want, &b[1]);
+	if (b[1].len <= 6)
+		qu_buf_reset(&b[1]);
+	/* COMPRESS goes last: nothing may follow it uncompressed before its
+	 * OK (RFC 4978 §3), but what precedes it shares the round trip. */
+	if (compress && imap_session_has_cap(s, "COMPRESS=DEFLATE"))
+		qu_buf_append_str(&b[2], "COMPRESS DEFLATE");
+	int rc = 0;
+	for (int k = 0; k < 3; k++) {
+		tags[k] = 0;
+		if (rc == 0 && b[k].len &&
+		    (!(tags[k] = imap_cmd_start(s, b[k].data, QU_E_UNAVAILABLE, err)) ||
+		     imap_cmd_end(s, err) < 0))
+			rc = -1;
+		qu_buf_clear(&b[k]);
+	}
+	return rc;
+}
+
 int
-imap_session_enable(struct imap_session *s, unsigned want, struct qu_err *err)
+imap_session_setup(struct imap_session *s, const struct imap_id *id, unsigned want, bool compress,
+		   struct qu_err *err)
 {
 	if (imap_ensure_caps(s, err) < 0)
 		return -1;
-	if (!imap_session_has_cap(s, "ENABLE") && !imap_session_has_cap(s, "IMAP4rev2"))
-		return 0;
-	struct qu_buf b;
-	qu_buf_init(&b, 256);
-	qu_buf_append_str(&b, "ENABLE");
-	if ((want & IMAP_ENABLE_QRESYNC) && imap_session_has_cap(s, "QRESYNC"))
-		qu_buf_append_str(&b, " QRESYNC");
-	if ((want & (IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC)) &&
-	    imap_session_has_cap(s, "CONDSTORE"))
-		qu_buf_append_str(&b, " CONDSTORE");
-	if ((want & IMAP_ENABLE_UTF8) && imap_session_has_cap(s, "UTF8=ACCEPT"))
-		qu_buf_append_str(&b, " UTF8=ACCEPT");
+	unsigned tags[3];
+	if (setup_send(s, id, want, compress, tags, err) < 0)
+		return imap_broken(s); /* some may be in flight, never collected */
+	static const char *const what[3] = {"ID", "ENABLE", "COMPRESS"};
 	int rc = 0;
-	if (b.len > 6)
-		rc = imap_cmd_simple(s, b.data, err);
-	qu_buf_clear(&b);
-	return rc < 0 ? qu_err_prefix(err, "ENABLE") : 0;
+	/* Each is collected even after one failed, so the session stays in
+	 * step; err says the first failure. */
+	for (int k = 0; k < 3 && !s->broken; k++) {
+		struct qu_err e2;
+		qu_err_clear(&e2);
+		struct qu_err *e = rc < 0 ? &e2 : err;
+		if (!tags[k])
+			continue;
+		if (imap_cmd_wait(s, tags[k], NULL, e) < 0) {
+			if (rc == 0)
+				qu_err_prefix(err, "%s", what[k]);
+			rc = -1;
+		} else if (k == 2 && net_compress_start(s->conn, e) < 0) {
+			return imap_broken(s);
+		}
+	}
+	return s->broken ? -1 : rc;
+}
+
+int
+imap_session_enable(struct imap_session *s, unsigned want, struct qu_err *err)
+{
+	return imap_session_setup(s, NULL, want, false, err);
 }
 
 int

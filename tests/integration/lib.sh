@@ -487,7 +487,8 @@ fx_maildir() { # user [instance]: the user's Maildir
 # "main" also FX_IMAP_PORT, FX_IMAPS_PORT, FX_POP3_PORT, FX_POP3S_PORT.
 # Sockets: $FX_DIR/dovecot-NAME/run/{lmtp,auth-postfix}.
 # FX_MAIL_LOCATION replaces mail_location (e.g. LAYOUT=fs for folder names
-# that Maildir++ refuses).
+# that Maildir++ refuses); FX_SEPARATOR replaces the namespace's hierarchy
+# separator (default /; e.g. . as many servers have).
 # Note: Dovecot counts a connection whose remote IP equals the local IP as
 # secured, so on 127.0.0.1 it allows plaintext login before STARTTLS.
 fx_dovecot_start() {
@@ -577,7 +578,7 @@ fx__dovecot_try() {
 		mail_location = ${FX_MAIL_LOCATION:-maildir:~/Maildir}
 		namespace inbox {
 		  inbox = yes
-		  separator = /
+		  separator = ${FX_SEPARATOR:-/}
 		  prefix =
 		}
 		mail_max_userip_connections = 50

@@ -785,6 +785,58 @@ START_TEST(test_caps_after_login)
 }
 END_TEST
 
+/* ID and ENABLE after login go out together: the peer reads both before
+ * it answers either (imap_session_setup). */
+START_TEST(test_setup_pipelined)
+{
+	static const char *const script[] = {
+		PREAUTH("ID ENABLE CONDSTORE QRESYNC"),
+		"C:Q1 ID (\"name\" \"quail\")",
+		"C:Q2 ENABLE QRESYNC CONDSTORE",
+		"S:* ID (\"name\" \"Dovecot\")", "S:Q1 OK ID completed",
+		"S:* ENABLED CONDSTORE QRESYNC", "S:Q2 OK",
+		LOGOUT(3), NULL,
+	};
+	struct peer p;
+	struct qu_err err;
+	struct imap_session *s = open_peer(&p, script, NET_TLS_NONE, 3000, NULL, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	struct imap_id id = {"quail", NULL, NULL, NULL};
+	ck_assert_msg(imap_session_setup(s, &id, IMAP_ENABLE_QRESYNC, true, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_uint_eq(imap_session_enabled(s), IMAP_ENABLE_CONDSTORE | IMAP_ENABLE_QRESYNC);
+	ck_assert(!imap_session_broken(s));
+	imap_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+}
+END_TEST
+
+/* A refused ID fails the flight, named as ID; the ENABLE behind it is
+ * still collected, so the session stays in step for LOGOUT. */
+START_TEST(test_setup_id_refused)
+{
+	static const char *const script[] = {
+		PREAUTH("ID ENABLE CONDSTORE"),
+		"C:Q1 ID NIL",
+		"C:Q2 ENABLE CONDSTORE",
+		"S:Q1 NO not today",
+		"S:* ENABLED CONDSTORE", "S:Q2 OK",
+		LOGOUT(3), NULL,
+	};
+	struct peer p;
+	struct qu_err err;
+	struct imap_session *s = open_peer(&p, script, NET_TLS_NONE, 3000, NULL, &err);
+	ck_assert_msg(s != NULL, "%s", err.msg);
+	struct imap_id id = {NULL, NULL, NULL, NULL};
+	ck_assert_int_eq(imap_session_setup(s, &id, IMAP_ENABLE_CONDSTORE, false, &err), -1);
+	ck_assert_msg(strstr(err.msg, "ID") && strstr(err.msg, "not today"), "%s", err.msg);
+	ck_assert(!imap_session_broken(s));
+	ck_assert_uint_eq(imap_session_enabled(s), IMAP_ENABLE_CONDSTORE);
+	imap_session_close(s);
+	ck_assert_int_eq(peer_finish(&p), 0);
+}
+END_TEST
+
 Suite *imap_session_suite(void);
 
 Suite *
@@ -795,6 +847,8 @@ imap_session_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_preauth_plain);
 	tcase_add_test(tc, test_pipelined_status);
+	tcase_add_test(tc, test_setup_pipelined);
+	tcase_add_test(tc, test_setup_id_refused);
 	tcase_add_test(tc, test_fetch_bodies_pipelined);
 	tcase_add_test(tc, test_select_qresync_vanished);
 	tcase_add_test(tc, test_huge_body_streamed);
