@@ -797,7 +797,9 @@ ui_draw(struct ui *u)
 		ui_term_left(0);
 		break;
 	case UI_SCREEN_PAGER:
+		ui_sidebar_draw(u); /* folders: beside the pager as in NeoMutt */
 		ui_pager_draw(u);
+		ui_term_left(0);
 		break;
 	case UI_SCREEN_HELP:
 		draw_help(u);
