@@ -307,6 +307,7 @@ struct ui {
 	uint64_t newmail_req;
 	char **new_names;
 	size_t n_new, new_alloc;
+	int64_t newmail_ms;  /* when names last went to a worker */
 
 	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
 	size_t cursor, top;  /* shown rows */
