@@ -22,29 +22,35 @@ fills it and gives the fetch command. Steps:
       limit  Enter after "~f s3@": the status line shows "---Limit:"
       unlimit  Enter after l and "all": the limit gone
     A key whose answer is already on the screen before it is pressed is
-    sent but not timed. A key not answered within --key-timeout counts as
+    sent but not timed; j, k and End wait (up to 1 s) for a screen with
+    one cursor row before they are sent, and are skipped without one. A key not answered within --key-timeout counts as
     that long and as a timeout.
  4. The fetch is waited for (it is not stopped early), then the index until
     it shows every file of FOLDER (at most 120 s more), then q quits the UI.
  The same keys are also timed for --idle-seconds (10) before the fetch
  starts, as a baseline under the same machine load.
 
-A time ends when the bytes of the answer were read from the pty: what is
-there is read at once and then parsed, so pyte's parsing of the answer
-(tens of ms for a full 50x160 screen on a busy machine) is not counted,
-though a parse of earlier output can still delay a read. Printed: per key and for all keys the count, median, p95 and max
-in ms, the keys over --target ms (50), the fetch's time and last line, and
-the load average at the start and at the end. --json FILE writes every
-sample. Exits 1 when a key timed out or the fetch failed.
+A time ends when the bytes that show the answer were read from the pty,
+by a thread that only reads and notes the time; pyte parses them after, so
+its parsing (tens of ms for a full 50x160 screen on a busy machine) is
+not counted. Printed: per key
+and for all keys the count, median, p95 and max in ms, the keys over
+--target ms (50), the fetch's time and last line, how soon after it the
+index showed every file, and the load average at the start and at the
+end. --json FILE writes every sample as [key, ms, sent] (sent: Python's
+time.monotonic(), CLOCK_MONOTONIC, as in --trace FILE's first column, in
+microseconds). Exits 1 when a key timed out, the fetch failed or the
+index missed a message.
 """
 import argparse
 import json
 import os
+import queue
 import re
-import select
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "ui"))
@@ -128,37 +134,60 @@ CYCLE = [
 ]
 
 
-def pump_until(t, pred, deadline):
-    """Reads the pty until pred holds or the deadline passes (then None).
-    Returns when the bytes that made pred hold were read: whatever is
-    there is read at once and only then parsed, so pyte's parsing of the
-    answer itself is not counted."""
-    while True:
-        if pred(t):
-            return time.monotonic()
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        r, _, _ = select.select([t.fd], [], [], left)
-        if not r:
-            continue
-        chunks = []
-        while r:
+class Reader:
+    """Reads the pty on a thread of its own and stamps each chunk with the
+    time it was read, so that the time of an answer is when the UI wrote
+    it, not when a busy parser got to it. Replaces t.pump, which the
+    harness's wait, settle and wait_exit use."""
+
+    def __init__(self, t):
+        self.t, self.q, self.eof = t, queue.Queue(), False
+        threading.Thread(target=self.run, daemon=True).start()
+        t.pump = self.pump
+
+    def run(self):
+        while True:
             try:
-                data = os.read(t.fd, 65536)
+                data = os.read(self.t.fd, 65536)
             except OSError:
                 data = b""
+            self.q.put((time.monotonic(), data))
             if not data:
-                break
-            chunks.append(data)
-            got = time.monotonic()
-            r, _, _ = select.select([t.fd], [], [], 0)
-        if not chunks:
+                return
+
+    def get(self, timeout):
+        """One chunk (time, bytes) fed to pyte, or None."""
+        if self.eof:
+            time.sleep(max(0.0, min(timeout, 0.05)))
             return None
-        for data in chunks:
-            t.stream.feed(data)
-        if pred(t):
-            return got
+        try:
+            at, data = self.q.get(timeout=max(0.0, timeout)) if timeout > 0 else \
+                self.q.get_nowait()
+        except queue.Empty:
+            return None
+        if not data:
+            self.eof = True
+            return None
+        self.t.stream.feed(data)
+        return at
+
+    def pump(self, timeout=0.05):
+        got = self.get(timeout) is not None
+        while got and self.get(0) is not None:
+            pass
+        return got
+
+
+def pump_until(t, pred, deadline):
+    """Feeds the pty's output chunk by chunk until pred holds; returns when
+    that chunk was read, or None at the deadline."""
+    if pred(t):
+        return time.monotonic()
+    while time.monotonic() < deadline:
+        at = t.reader.get(deadline - time.monotonic())
+        if at is not None and pred(t):
+            return at
+    return None
 
 
 def drain(t, until):
@@ -173,12 +202,12 @@ def pct(v, p):
 
 def report(samples, target):
     names = []
-    for n, _ in samples:
+    for n, _, _ in samples:
         if n not in names:
             names.append(n)
     print("%-8s %6s %8s %8s %8s %6s" % ("key", "n", "median", "p95", "max", ">%dms" % target))
     for n in names + ["all"]:
-        v = [ms for k, ms in samples if k == n or n == "all"]
+        v = [ms for k, ms, _ in samples if k == n or n == "all"]
         if v:
             print("%-8s %6d %8.1f %8.1f %8.1f %6d" % (n, len(v), statistics.median(v), pct(v, 95),
                                                     max(v), sum(1 for x in v if x > target)))
@@ -204,7 +233,7 @@ def reset(t):
 
 def run_keys(t, a, going, deadline):
     """Presses the cycle's keys while going() and before deadline; returns
-    the samples [(name, ms)] and the number of timeouts."""
+    the samples [(name, ms, sent)] and the number of timeouts."""
     samples, timeouts, i = [], 0, 0
     while going() and time.monotonic() < deadline:
         name, typed, key, pred = CYCLE[i % len(CYCLE)]
@@ -213,6 +242,12 @@ def run_keys(t, a, going, deadline):
             t.send(typed)
             drain(t, time.monotonic() + 0.05)
         if pred in (moved, at_last):
+            # From a whole frame: one cursor row (not a frame half read).
+            end = time.monotonic() + 1
+            while cursor(t) is None and time.monotonic() < end:
+                t.reader.get(0.02)
+            if cursor(t) is None:
+                continue
             pred = pred(cursor(t))
         timed = not pred(t)
         sent = time.monotonic()
@@ -223,7 +258,7 @@ def run_keys(t, a, going, deadline):
                 timeouts += 1
                 print("timeout: %s; screen:\n%s" % (name, t.text()), file=sys.stderr)
                 got = sent + a.key_timeout
-            samples.append((name, (got - sent) * 1000.0))
+            samples.append((name, (got - sent) * 1000.0, sent))
         drain(t, sent + a.interval)
     return samples, timeouts
 
@@ -240,6 +275,8 @@ def main():
     ap.add_argument("--key-timeout", type=float, default=5)
     ap.add_argument("--target", type=int, default=50)
     ap.add_argument("--json")
+    ap.add_argument("--trace", help="QUAIL_UI_TRACE for the UI: its steps, to set beside "
+                    "the keys' times in --json (both CLOCK_MONOTONIC seconds)")
     ap.add_argument("quail")
     ap.add_argument("folder")
     ap.add_argument("fetch", nargs=argparse.REMAINDER)
@@ -251,7 +288,10 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
     env = {"HOME": a.home, "XDG_CONFIG_HOME": a.home + "/.config",
            "XDG_CACHE_HOME": a.home + "/.cache"}
+    if a.trace:
+        env["QUAIL_UI_TRACE"] = a.trace
     t = Term([a.quail, "-f", a.folder], a.rows, a.cols, env=env)
+    t.reader = Reader(t)
     try:
         t.wait(lambda t: "---Quail:" in t.text() and "reading" not in t.text(), 120, "the index")
         t.send("\x1bOH")
@@ -286,7 +326,7 @@ def main():
     if base:
         print("before the fetch (%.0f s):" % a.idle_seconds)
         report(base, a.target)
-        print("during the fetch:")
+        print("during the fetch (%d keys in %.1f s):" % (len(samples), fetch_s))
     report(samples, a.target)
     print("fetch: exit %d in %.1f s: %s" % (fetch_rc, fetch_s, last))
     print("index: %d of %d messages shown %.1f s after the fetch ended" % (total, want, caught))
