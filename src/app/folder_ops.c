@@ -3,9 +3,11 @@
  * UI never waits on the disk (SPEC §8): the plan is made from the view on
  * the thread that owns it, the files are written on a worker with no view
  * at all, and what was done is applied to the view back on its thread. A
- * cancel stops the worker between messages; what was done stays done.
+ * cancel stops the worker between messages; what was written by then is
+ * committed whole, and what was done stays done.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,22 +109,138 @@ app_ops_kind(const struct app_ops *o)
 	return o->kind;
 }
 
-/* One message: copied by delivery (tmp/, fsync, rename) with its flags,
- * then for a move its file removed. */
+/* A copy or move is made durable in batches: every file of a batch is
+ * written, then all are synced together (one directory fsync, not one per
+ * message), and only then are the sources of a move removed. A sync per
+ * message made 2,000 messages take seconds; a batch keeps the open files
+ * and the data at risk in memory bounded. */
+#define OPS_BATCH_MSGS 256
+#define OPS_BATCH_BYTES (64u << 20)
+
+struct ops_run {
+	struct app_ops *o;
+	struct maildir_batch *batch;
+	size_t first;        /* the first item of the pending batch */
+	app_index_progress_fn fn;
+	void *ctx;
+};
+
+/* The removals of a move made durable: each source directory (cur/, new/)
+ * fsynced once, so that a crash cannot bring a moved message back. */
 static int
-run_one(const struct app_ops *o, struct maildir *md, const struct app_ops_item *it,
-	struct qu_buf *b, struct qu_err *err)
+sync_sources(const struct app_ops *o, size_t first, size_t n, struct qu_err *err)
 {
-	if (o->kind != APP_OPS_EXPUNGE) {
-		if (app_msg_read(&it->msg, o->is_mbox, b, err) < 0)
-			return -1;
-		if (maildir_deliver(md, b->data ? b->data : "", b->len, it->flags, false, NULL, err) < 0)
-			return -1;
-		if (o->kind == APP_OPS_COPY)
-			return 0;
+	char *done[2] = {NULL, NULL};
+	int rc = 0;
+	for (size_t i = first; i < first + n && rc == 0; i++) {
+		const char *p = o->v[i].msg.path, *slash = strrchr(p, '/');
+		if (!slash)
+			continue;
+		char *dir = xstrndup(p, (size_t)(slash - p));
+		size_t k = 0;
+		while (k < 2 && done[k] && strcmp(done[k], dir) != 0)
+			k++;
+		if (k < 2 && done[k]) {
+			free(dir);
+			continue;
+		}
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0)
+			rc = qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", dir);
+		if (fd >= 0)
+			close(fd);
+		if (k < 2)
+			done[k] = dir;
+		else
+			free(dir);
 	}
-	if (unlink(it->msg.path) < 0 && errno != ENOENT)
-		return qu_err_sys(err, QU_E_IOERR, errno, "%s", it->msg.path);
+	free(done[0]);
+	free(done[1]);
+	return rc;
+}
+
+/* Commits items first..upto-1: the copies durable, then a move's sources
+ * removed (and that made durable too). Only then are they done, so a
+ * message is never lost: at worst, after a failure, it is in both. */
+static int
+ops_commit(struct ops_run *r, size_t upto, struct qu_err *err)
+{
+	struct app_ops *o = r->o;
+	size_t placed = 0;
+	int rc = maildir_batch_commit(r->batch, &placed, err);
+	for (size_t i = r->first; i < r->first + placed; i++) {
+		struct app_ops_item *it = &o->v[i];
+		if (o->kind == APP_OPS_MOVE && unlink(it->msg.path) < 0 && errno != ENOENT) {
+			if (rc == 0)
+				rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", it->msg.path);
+			continue; /* in both folders: not gone from this one */
+		}
+		it->done = true;
+		o->done++;
+	}
+	if (o->kind == APP_OPS_MOVE && placed &&
+		sync_sources(o, r->first, placed, rc < 0 ? NULL : err) < 0)
+		rc = -1;
+	r->first = upto;
+	if (r->fn && placed)
+		r->fn(r->ctx, o->done, o->n);
+	return rc;
+}
+
+static bool
+batch_full(const struct maildir_batch *b)
+{
+	return maildir_batch_count(b) >= OPS_BATCH_MSGS ||
+		maildir_batch_bytes(b) >= OPS_BATCH_BYTES;
+}
+
+/* Copy or move: read each message, add it to the batch, commit when the
+ * batch is full, at the end, and on a cancel (what was written is kept). */
+static int
+run_copy(struct ops_run *r, const struct qu_cancel *cancel, struct qu_err *err)
+{
+	struct app_ops *o = r->o;
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	int rc = 0;
+	size_t i = 0;
+	for (; i < o->n; i++) {
+		if ((rc = qu_cancel_check(cancel, err)) < 0)
+			break;
+		const struct app_ops_item *it = &o->v[i];
+		if ((rc = app_msg_read(&it->msg, o->is_mbox, &b, err)) < 0)
+			break;
+		if ((rc = maildir_batch_add(r->batch, b.data ? b.data : "", b.len, it->flags, err)) < 0)
+			break;
+		if (batch_full(r->batch) && (rc = ops_commit(r, i + 1, err)) < 0)
+			break;
+	}
+	qu_buf_clear(&b);
+	if (maildir_batch_count(r->batch)) {
+		/* A cancel or a failure keeps what was written whole: the first
+		 * error is the one reported. */
+		struct qu_err cerr = {0};
+		if (ops_commit(r, i, rc < 0 ? &cerr : err) < 0 && rc == 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* Expunge: the files go one by one, each a step a cancel can stop at. */
+static int
+run_expunge(struct ops_run *r, const struct qu_cancel *cancel, struct qu_err *err)
+{
+	struct app_ops *o = r->o;
+	for (size_t i = 0; i < o->n; i++) {
+		if (qu_cancel_check(cancel, err) < 0)
+			return -1;
+		if (unlink(o->v[i].msg.path) < 0 && errno != ENOENT)
+			return qu_err_sys(err, QU_E_IOERR, errno, "%s", o->v[i].msg.path);
+		o->v[i].done = true;
+		o->done++;
+		if (r->fn)
+			r->fn(r->ctx, o->done, o->n);
+	}
 	return 0;
 }
 
@@ -130,23 +248,15 @@ int
 app_ops_run(struct app_ops *o, const struct qu_cancel *cancel, app_index_progress_fn fn,
 	void *ctx, struct qu_err *err)
 {
-	struct maildir *md = NULL;
-	if (o->kind != APP_OPS_EXPUNGE && o->n && !(md = maildir_open(o->dest, true, err)))
+	struct ops_run r = {.o = o, .fn = fn, .ctx = ctx};
+	if (o->kind == APP_OPS_EXPUNGE || o->n == 0)
+		return run_expunge(&r, cancel, err);
+	struct maildir *md = maildir_open(o->dest, true, err);
+	if (!md)
 		return -1;
-	struct qu_buf b;
-	qu_buf_init(&b, SIZE_MAX);
-	int rc = 0;
-	for (size_t i = 0; i < o->n && rc == 0; i++) {
-		if ((rc = qu_cancel_check(cancel, err)) < 0)
-			break;
-		if ((rc = run_one(o, md, &o->v[i], &b, err)) < 0)
-			break;
-		o->v[i].done = true;
-		o->done++;
-		if (fn)
-			fn(ctx, o->done, o->n);
-	}
-	qu_buf_clear(&b);
+	r.batch = maildir_batch_new(md);
+	int rc = run_copy(&r, cancel, err);
+	maildir_batch_free(r.batch);
 	maildir_free(md);
 	return rc;
 }

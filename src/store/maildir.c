@@ -5,6 +5,9 @@
  * written under tmp/, fsynced, renamed, and then the directory it went
  * into is fsynced so the rename itself survives a crash.
  */
+#ifdef __linux__
+#define _GNU_SOURCE /* sync_file_range: a write-back hint for batches */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -380,6 +383,156 @@ maildir_deliver(struct maildir *md, const char *p, size_t len, const char *flags
 		return -1;
 	}
 	return maildir_delivery_commit(d, flags, seen, out_name, err);
+}
+
+/* ---- batched delivery ------------------------------------------------ */
+
+struct maildir_batch_item {
+	struct maildir_delivery *d;
+	unsigned bits; /* enum maildir_flag */
+};
+
+struct maildir_batch {
+	struct maildir *md;
+	struct maildir_batch_item *v;
+	size_t n, cap;
+	uint64_t bytes;
+};
+
+struct maildir_batch *
+maildir_batch_new(struct maildir *md)
+{
+	struct maildir_batch *b = xcalloc(1, sizeof *b);
+	b->md = md;
+	return b;
+}
+
+static void
+batch_drop(struct maildir_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		maildir_delivery_abort(b->v[i].d);
+	b->n = 0;
+	b->bytes = 0;
+}
+
+void
+maildir_batch_free(struct maildir_batch *b)
+{
+	if (!b)
+		return;
+	batch_drop(b);
+	free(b->v);
+	free(b);
+}
+
+size_t
+maildir_batch_count(const struct maildir_batch *b)
+{
+	return b->n;
+}
+
+uint64_t
+maildir_batch_bytes(const struct maildir_batch *b)
+{
+	return b->bytes;
+}
+
+int
+maildir_batch_add(struct maildir_batch *b, const char *p, size_t len, const char *flags,
+	struct qu_err *err)
+{
+	unsigned bits;
+	if (flags_from_letters(flags, &bits, err) < 0)
+		return -1;
+	struct maildir_delivery *d = maildir_delivery_begin(b->md, err);
+	if (!d)
+		return -1;
+	if (maildir_delivery_write(d, p, len, err) < 0 || delivery_flush(d, err) < 0) {
+		maildir_delivery_abort(d);
+		return -1;
+	}
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Start the write-back now, so that the fsyncs at commit find the
+	 * data (and its block allocation) mostly done together instead of one
+	 * journal commit each. Only a hint: commit's fsync is what counts. */
+	(void)sync_file_range(d->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 64;
+		b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+	}
+	b->v[b->n++] = (struct maildir_batch_item){d, bits};
+	b->bytes += len;
+	return 0;
+}
+
+/* Every file of the batch on disk and closed; on failure none is placed. */
+static int
+batch_sync_files(struct maildir_batch *b, struct qu_err *err)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct maildir_delivery *d = b->v[i].d;
+		if (fsync(d->fd) < 0)
+			return qu_err_sys(err, QU_E_IOERR, errno, "%s: fsync", d->tmp_path);
+		int fd = d->fd;
+		d->fd = -1;
+		/* close() can report a deferred write error (NFS); it counts. */
+		if (close(fd) < 0)
+			return qu_err_sys(err, QU_E_IOERR, errno, "%s: close", d->tmp_path);
+	}
+	return 0;
+}
+
+int
+maildir_batch_commit(struct maildir_batch *b, size_t *placed, struct qu_err *err)
+{
+	*placed = 0;
+	if (batch_sync_files(b, err) < 0) {
+		batch_drop(b);
+		return -1;
+	}
+	size_t k = 0;
+	bool used[2] = {false, false}; /* new/, cur/ */
+	int rc = 0;
+	for (; k < b->n; k++) {
+		struct maildir_batch_item *it = &b->v[k];
+		char info[16] = "", letters[7];
+		if (it->bits) {
+			strcpy(info, ":2,");
+			strcat(info, maildir_flags_format(it->bits, letters));
+		}
+		char *rel = delivery_place(it->d, it->bits ? "cur" : "new", info, err);
+		if (!rel) {
+			rc = -1;
+			break;
+		}
+		free(rel);
+		used[it->bits != 0] = true;
+		delivery_free(it->d);
+		it->d = NULL;
+	}
+	/* The renames are only durable once the directories are: one fsync
+	 * each for the whole batch. */
+	const char *subs[] = {"new", "cur"};
+	struct qu_err derr = {0};
+	int drc = 0;
+	for (int s = 0; s < 2 && drc == 0; s++) {
+		if (!used[s])
+			continue;
+		char *dir = xasprintf("%s/%s", b->md->path, subs[s]);
+		drc = store_fsync_dir(dir, rc < 0 ? &derr : err);
+		free(dir);
+	}
+	if (drc == 0)
+		*placed = k;
+	/* What was not placed goes (its tmp file removed); the placed ones
+	 * were released above. */
+	for (size_t i = k; i < b->n; i++)
+		maildir_delivery_abort(b->v[i].d);
+	b->n = 0;
+	b->bytes = 0;
+	return rc < 0 || drc < 0 ? -1 : 0;
 }
 
 long

@@ -151,6 +151,32 @@ int maildir_delivery_matches(struct maildir_delivery *d, const char *path, struc
 int maildir_deliver(struct maildir *md, const char *p, size_t len, const char *flags, bool seen,
 	char **out_name, struct qu_err *err);
 
+/* Many messages delivered with one sync: each is written under tmp/ when
+ * added, and commit fsyncs the files, renames them into new/ or cur/ (as
+ * maildir_delivery_commit names them) and fsyncs those directories once.
+ * So nothing shows that is not complete, and a copy is known durable
+ * before a caller removes its source. Lifetime: maildir_batch_new to
+ * maildir_batch_free; md must outlive it. Each added message holds an open
+ * file until commit: keep batches to a few hundred. */
+struct maildir_batch;
+struct maildir_batch *maildir_batch_new(struct maildir *md);
+/* Removes the tmp files of messages not committed; NULL is a no-op. */
+void maildir_batch_free(struct maildir_batch *b);
+/* Writes one message into tmp/ with flags (NULL or letters of "DFPRST"),
+ * not yet synced or visible. Returns 0, or -1 with QU_E_IOERR, or
+ * QU_E_SOFTWARE for a bad flag letter (the batch keeps its other messages). */
+int maildir_batch_add(struct maildir_batch *b, const char *p, size_t len, const char *flags,
+	struct qu_err *err);
+/* Messages and bytes added since the last commit. */
+size_t maildir_batch_count(const struct maildir_batch *b);
+uint64_t maildir_batch_bytes(const struct maildir_batch *b);
+/* Makes the added messages durable and visible, in the order added, and
+ * empties the batch. *placed: how many, from the first, are in place and
+ * durable (all on success). Returns 0, or -1 with QU_E_IOERR: a file
+ * fsync failure places none; a rename failure places those before it; a
+ * directory fsync failure counts none as durable (they may show). */
+int maildir_batch_commit(struct maildir_batch *b, size_t *placed, struct qu_err *err);
+
 /* Removes regular files in tmp/ last modified more than max_age_seconds
  * ago (a killed process leaves them; the Maildir convention suggests 36
  * hours). Returns the number removed, or -1 with QU_E_IOERR when tmp/

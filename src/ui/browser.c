@@ -133,7 +133,7 @@ int
 ui_folders_timeout(struct ui *u, int timeout)
 {
 	struct ui_folders *fo = &u->fo;
-	bool shown = (fo->sidebar && u->screen == UI_SCREEN_INDEX) ||
+	bool shown = (fo->sidebar && (u->screen == UI_SCREEN_INDEX || u->screen == UI_SCREEN_PAGER)) ||
 		u->screen == UI_SCREEN_BROWSER;
 	if (!shown)
 		return timeout;

@@ -801,6 +801,7 @@ static const struct ui_binding table[] = {
 	/* folders: the browser and NeoMutt's sidebar */
 	{I, 'y', "y", "browse-mailboxes", ui_browser_mailboxes},
 	{I, 'B', "B", "sidebar-toggle-visible", ui_sidebar_toggle},
+	{P, 'B', "B", "sidebar-toggle-visible", ui_sidebar_toggle}, /* beside the pager too */
 	{I, -1, "(unbound)", "sidebar-next", ui_sidebar_next},
 	{I, -1, "(unbound)", "sidebar-prev", ui_sidebar_prev},
 	{I, -1, "(unbound)", "sidebar-open", ui_sidebar_open},

@@ -331,6 +331,13 @@ newmail_run(struct ui_job *j)
 	ui_pool_post(j->pool, m);
 }
 
+/* At most one batch of new mail this often: a fetch into the open folder
+ * delivers a few messages every few ms, and a batch each time costs the
+ * UI thread an add and a draw of the index, some 60 a second, on the
+ * cores the fetch needs too. A first message after a quiet spell still
+ * goes at once. */
+#define NEWMAIL_GAP_MS 100
+
 /* The names seen go to a worker, one job at a time: the next names wait
  * for its rows, so a big fetch into the open folder is read in a few
  * large batches rather than one sort of the folder per message. */
@@ -339,6 +346,10 @@ newmail_submit(struct ui *u)
 {
 	if (u->newmail_req || u->n_new == 0)
 		return;
+	int64_t now = qu_now_ms();
+	if (now - u->newmail_ms < NEWMAIL_GAP_MS)
+		return; /* newmail_timeout wakes the loop for them */
+	u->newmail_ms = now;
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = newmail_run;
 	j->path = xstrdup(u->folder);
@@ -347,6 +358,21 @@ newmail_submit(struct ui *u)
 	u->new_names = NULL;
 	u->n_new = u->new_alloc = 0;
 	u->newmail_req = ui_pool_submit(u->pool, j);
+}
+
+/* The poll timeout that submits names held back by NEWMAIL_GAP_MS. */
+static int
+newmail_timeout(struct ui *u, int timeout)
+{
+	if (u->newmail_req || u->n_new == 0)
+		return timeout;
+	newmail_submit(u);
+	if (u->newmail_req)
+		return timeout;
+	int64_t left = u->newmail_ms + NEWMAIL_GAP_MS - qu_now_ms();
+	if (left < 1)
+		left = 1;
+	return timeout < 0 || left < timeout ? (int)left : timeout;
 }
 
 static void
@@ -826,7 +852,9 @@ ui_draw(struct ui *u)
 		ui_term_left(0);
 		break;
 	case UI_SCREEN_PAGER:
+		ui_sidebar_draw(u); /* folders: beside the pager as in NeoMutt */
 		ui_pager_draw(u);
+		ui_term_left(0);
 		break;
 	case UI_SCREEN_HELP:
 		draw_help(u);
@@ -910,6 +938,7 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			timeout = 1000;
 		timeout = ui_folders_timeout(u, timeout); /* folders: new mail */
 		timeout = ui_outbox_timeout(u, timeout);  /* the outbox retried */
+		timeout = newmail_timeout(u, timeout);    /* new mail held back */
 		if (sync_timeout >= 0 && (timeout < 0 || sync_timeout < timeout))
 			timeout = sync_timeout;
 		int n = poll(pf, 5, timeout);

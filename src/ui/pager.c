@@ -135,8 +135,10 @@ ui_pager_relayout(struct ui *u)
 {
 	struct ui_pager *p = &u->pager;
 	p->nlines = 0;
-	p->width = COLS;
-	size_t width = COLS > 1 ? (size_t)COLS : 1;
+	/* Beside the sidebar when it shows: the text wraps in what is left. */
+	int cols = COLS - (int)ui_sidebar_cols(u);
+	p->width = cols;
+	size_t width = cols > 1 ? (size_t)cols : 1;
 	for (size_t i = 0; i < p->len;) {
 		const char *nl = memchr(p->text + i, '\n', p->len - i);
 		size_t e = nl ? (size_t)(nl - p->text) : p->len;
@@ -226,25 +228,27 @@ void
 ui_pager_draw(struct ui *u)
 {
 	struct ui_pager *p = &u->pager;
-	if (p->width != COLS && p->text)
+	/* ui_term_cols: the columns right of the sidebar, when it shows. */
+	int cols = ui_term_cols();
+	if (p->width != cols && p->text)
 		ui_pager_relayout(u);
 	ui_put(0, 0, "i:Exit  -:PrevPg  <Space>:NextPg  v:View Attachm.  d:Del  r:Reply  j:Next  ?:Help",
-		(size_t)COLS, ui_attr(UI_C_STATUS));
+		(size_t)cols, ui_attr(UI_C_STATUS));
 	size_t rows = text_rows();
 	for (size_t i = 0; i < rows; i++) {
 		size_t li = p->top + i;
 		if (p->loading && i == 0) {
-			ui_put(1, 0, "Loading...", (size_t)COLS, (int)A_NORMAL);
+			ui_put(1, 0, "Loading...", (size_t)cols, (int)A_NORMAL);
 			continue;
 		}
 		if (!p->text || li >= p->nlines) {
-			ui_put((int)i + 1, 0, li == p->nlines && p->text ? "~" : "", (size_t)COLS,
+			ui_put((int)i + 1, 0, li == p->nlines && p->text ? "~" : "", (size_t)cols,
 				A_NORMAL);
 			continue;
 		}
 		const struct ui_pline *l = &p->lines[li];
 		char *s = xstrndup(p->text + l->off, l->len);
-		ui_put((int)i + 1, 0, s, (size_t)COLS, line_attr(l));
+		ui_put((int)i + 1, 0, s, (size_t)cols, line_attr(l));
 		free(s);
 	}
 	size_t pct = p->nlines <= rows ? 100 : (p->top + rows) * 100 / p->nlines;
@@ -254,7 +258,7 @@ ui_pager_draw(struct ui *u)
 		p->subject ? p->subject : "", pct == 100 ? "all " : "", pct);
 	if (pct == 100 && p->nlines > rows)
 		memcpy(strstr(st, "(all "), "(end ", 5);
-	ui_put(LINES - 2, 0, st, (size_t)COLS, ui_attr(UI_C_STATUS));
+	ui_put(LINES - 2, 0, st, (size_t)cols, ui_attr(UI_C_STATUS));
 	free(st);
 }
 

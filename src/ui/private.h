@@ -315,6 +315,7 @@ struct ui {
 	uint64_t newmail_req;
 	char **new_names;
 	size_t n_new, new_alloc;
+	int64_t newmail_ms;  /* when names last went to a worker */
 
 	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
 	size_t cursor, top;  /* shown rows */
@@ -602,10 +603,13 @@ bool ui_folders_counts(struct ui *u, size_t i, size_t *total, size_t *unread);
 /* Entry i's name made safe for a cell (a new string). */
 char *ui_folders_name(const struct ui *u, size_t i);
 
-/* The sidebar, left of the index: draws it and narrows the index (the
+/* The sidebar, left of the index and the pager: draws it and narrows the index (the
  * terminal's left margin) when shown. */
 void ui_sidebar_draw(struct ui *u);
 void ui_sidebar_toggle(struct ui *u);
+/* The columns the sidebar and its divider take (0 when hidden): what the
+ * pager wraps its text short of. */
+size_t ui_sidebar_cols(const struct ui *u);
 void ui_sidebar_next(struct ui *u);
 void ui_sidebar_prev(struct ui *u);
 void ui_sidebar_open(struct ui *u);

@@ -1,6 +1,6 @@
 /*
  * The sidebar (NeoMutt's, SPEC §8): the folders under the root in a
- * column left of the index, each with its unread and total counts, the
+ * column left of the index and of the pager, each with its unread and total counts, the
  * open one in the indicator colour. `[ui] sidebar` shows it at start,
  * `B` (sidebar-toggle-visible) shows or hides it; sidebar-next,
  * sidebar-prev and sidebar-open (unbound, as in NeoMutt: bind them in
@@ -38,6 +38,13 @@ width(const struct ui *u)
 	if (w > (size_t)COLS / 2)
 		w = (size_t)COLS / 2;
 	return w;
+}
+
+size_t
+ui_sidebar_cols(const struct ui *u)
+{
+	size_t w = width(u);
+	return w ? w + 1 : 0;
 }
 
 static size_t

@@ -207,6 +207,44 @@ class Sidebar(FolderTest):
         t.wait(lambda t: t.screen.display[2].startswith("Lists/dev"), 5, "dev listed")
         self.quit(t)
 
+    def test_sidebar_beside_the_pager(self):
+        # An unread message whose one long line must wrap.
+        words = " ".join("word%02d" % i for i in range(30))
+        write_msg(self.md, "%d.M77P1.test" % (BASE + 77),
+                  [("From", "Long <l@example.org>"), ("Subject", "the long one"),
+                   ("Date", date(77))], words + "\nend.\n", sub="new")
+        t = self.open_root("sidebar = yes", "sidebar_width = 20")
+        t.wait(lambda t: t.screen.display[0][:20].rstrip().endswith("1/4"), 10, "1 unread")
+        t.send("/the long\r")
+        t.wait(lambda t: "the long one" in self.cursor_line(t), 5, "the message")
+        t.send("\r")
+        t.wait_text("word29", 10)
+        lines = t.screen.display
+        # The sidebar stays, its counts follow the message just read ...
+        t.wait(lambda t: t.screen.display[0][:20].rstrip().endswith("0/4"), 5, "read in pager")
+        self.assertTrue(lines[0].startswith("INBOX"), t.text())
+        self.assertEqual(lines[0][20], "\u2502")
+        self.assertTrue(lines[2].startswith("Lists/dev"), t.text())
+        self.assertIn("i:Exit", lines[0][21:])
+        # ... and the text wraps in the 59 columns right of it, every word whole.
+        body = [l[21:].rstrip() for l in lines if "word" in l[21:]]
+        self.assertGreater(len(body), 1, t.text())
+        self.assertTrue(all(len(l) <= 59 for l in body), t.text())
+        self.assertEqual(" ".join(body).split(), words.split())
+        self.assertTrue(all(l[:20].strip() == "" or "/" in l[:20] for l in lines[:t.rows - 2]
+                            if "word" in l), t.text())
+        # B in the pager hides it: the text takes the whole width again.
+        t.send("B")
+        t.wait(lambda t: t.screen.display[0].startswith("i:Exit"), 5, "hidden")
+        body2 = [l.rstrip() for l in t.screen.display if "word" in l]
+        self.assertLess(len(body2), len(body), t.text())
+        self.assertEqual(" ".join(body2).split(), words.split())
+        t.send("B")
+        t.wait(lambda t: t.screen.display[0].startswith("INBOX"), 5, "shown again")
+        t.send("q")
+        t.wait(lambda t: "q:Quit" in t.screen.display[0][21:], 5, "the index beside it")
+        self.quit(t)
+
     def test_new_mail_shown(self):
         t = self.open_root("sidebar = yes", "mail_check = 1", cols=160)
         t.wait(lambda t: "Archive" in t.text(), 10, "the sidebar")

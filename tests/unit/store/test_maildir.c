@@ -282,6 +282,82 @@ START_TEST(abort_leaves_nothing)
 }
 END_TEST
 
+/* A batch shows nothing in new/ or cur/ until commit, then all of it,
+ * names and flags as a single delivery makes them; what was never
+ * committed leaves no tmp file. */
+START_TEST(batch_commit_places_all_at_once)
+{
+	struct maildir *md = open_md("M");
+	struct qu_err err = {0};
+	struct maildir_batch *b = maildir_batch_new(md);
+	ck_assert_int_eq(maildir_batch_add(b, "one\n", 4, NULL, &err), 0);
+	ck_assert_int_eq(maildir_batch_add(b, "two!\n", 5, "SF", &err), 0);
+	ck_assert_int_eq(maildir_batch_add(b, "", 0, "", &err), 0);
+	/* A bad letter is refused alone; the batch keeps the others. */
+	ck_assert_int_eq(maildir_batch_add(b, "x", 1, "Z", &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_SOFTWARE);
+	ck_assert_uint_eq(maildir_batch_count(b), 3);
+	ck_assert_uint_eq(maildir_batch_bytes(b), 9);
+	ck_assert_int_eq(md_count(md, "tmp"), 3);
+	ck_assert_int_eq(md_count(md, "new") + md_count(md, "cur"), 0);
+	size_t placed = 99;
+	ck_assert_int_eq(maildir_batch_commit(b, &placed, &err), 0);
+	ck_assert_uint_eq(placed, 3);
+	ck_assert_uint_eq(maildir_batch_count(b), 0);
+	ck_assert_int_eq(md_count(md, "tmp"), 0);
+	ck_assert_int_eq(md_count(md, "new"), 2);
+	ck_assert_int_eq(md_count(md, "cur"), 1);
+	struct maildir_iter *it = maildir_iter_new(md, &err);
+	ck_assert_ptr_nonnull(it);
+	struct maildir_entry e;
+	int flagged = 0;
+	uint64_t total = 0;
+	while (maildir_iter_next(it, &e)) {
+		uint64_t sz;
+		ck_assert(maildir_name_size(e.name, &sz));
+		total += sz;
+		if (e.flags == (MAILDIR_FLAG_SEEN | MAILDIR_FLAG_FLAGGED)) {
+			flagged++;
+			ck_assert_ptr_nonnull(strstr(e.name, ",S=5:2,FS"));
+		}
+	}
+	maildir_iter_free(it);
+	ck_assert_int_eq(flagged, 1);
+	ck_assert_uint_eq(total, 9);
+	/* Reused after a commit; freed with an uncommitted message. */
+	ck_assert_int_eq(maildir_batch_add(b, "three\n", 6, NULL, &err), 0);
+	ck_assert_int_eq(md_count(md, "tmp"), 1);
+	maildir_batch_free(b);
+	maildir_batch_free(NULL);
+	ck_assert_int_eq(md_count(md, "tmp"), 0);
+	ck_assert_int_eq(md_count(md, "new"), 2);
+	maildir_free(md);
+}
+END_TEST
+
+/* A rename that fails (here new/ gone) places none of the batch, counts
+ * none as placed, and leaves no tmp file behind. */
+START_TEST(batch_commit_failure_places_none)
+{
+	struct maildir *md = open_md("M");
+	struct qu_err err = {0};
+	struct maildir_batch *b = maildir_batch_new(md);
+	ck_assert_int_eq(maildir_batch_add(b, "one\n", 4, NULL, &err), 0);
+	ck_assert_int_eq(maildir_batch_add(b, "two\n", 4, NULL, &err), 0);
+	char *newdir = md_file(md, "new");
+	ck_assert_int_eq(rmdir(newdir), 0);
+	size_t placed = 99;
+	ck_assert_int_eq(maildir_batch_commit(b, &placed, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_IOERR);
+	ck_assert_uint_eq(placed, 0);
+	ck_assert_int_eq(md_count(md, "tmp"), 0);
+	ck_assert_int_eq(md_count(md, "cur"), 0);
+	maildir_batch_free(b);
+	free(newdir);
+	maildir_free(md);
+}
+END_TEST
+
 static const struct {
 	const char *flags;
 	bool seen;
@@ -850,6 +926,8 @@ maildir_suite(void)
 	tcase_add_test(tc, hostname_is_escaped);
 	tcase_add_test(tc, names_unique_1000);
 	tcase_add_test(tc, abort_leaves_nothing);
+	tcase_add_test(tc, batch_commit_places_all_at_once);
+	tcase_add_test(tc, batch_commit_failure_places_none);
 	tcase_add_loop_test(tc, commit_flags, 0, (int)QU_ARRAY_LEN(commit_cases));
 	tcase_add_test(tc, commit_bad_flag);
 	tcase_add_test(tc, readonly_tmp_is_ioerr);
