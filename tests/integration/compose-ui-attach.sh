@@ -9,25 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/send-common.sh"
 
-[ -n "${QUAIL:-}" ] && [ -x "$QUAIL" ] || fx_skip_all "QUAIL is not set"
-fx_need_cmd openssl dovecot
-fx_need_postfix
-send_need_python
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-"$PY" -c 'import pyte' 2>/dev/null || fx_skip_all "python3-pyte not installed"
-fx_init
-fx_certs
-fx_dovecot_start
-fx_postfix_start
-D=$FX_DOMAIN
-send_config "$FX_DIR/quail.conf" "smtp://127.0.0.1:$FX_SUBMISSION_PORT"
-UI=$(cd "$(dirname "$0")/../ui" && pwd)
-printf '\n[ui]\neditor = %s\n' "$UI/fake_editor.py" >>"$FX_DIR/quail.conf"
-export QUAIL_CONFIG=$FX_DIR/quail.conf
-
-INBOX=$FX_DIR/mail/t/INBOX
-mkdir -p "$INBOX"/cur "$INBOX"/new "$INBOX"/tmp
+compose_ui_servers
+compose_ui_config "smtp://127.0.0.1:$FX_SUBMISSION_PORT"
 printf 'From: Bob <bob@%s>\nTo: Alice <alice@%s>\nSubject: Lunch plans\nDate: Mon, 1 Jun 2026 10:00:00 +0000\nMessage-ID: <lunch@%s>\n\nShall we meet at noon?\n' \
 	"$D" "$D" "$D" >"$INBOX/cur/1780000000.M1P1.test:2,S"
 

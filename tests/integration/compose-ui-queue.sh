@@ -9,27 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/send-common.sh"
 
-[ -n "${QUAIL:-}" ] && [ -x "$QUAIL" ] || fx_skip_all "QUAIL is not set"
-fx_need_cmd openssl dovecot
-fx_need_postfix
-send_need_python
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-"$PY" -c 'import pyte' 2>/dev/null || fx_skip_all "python3-pyte not installed"
-fx_init
-fx_certs
-fx_dovecot_start
-fx_postfix_start
-D=$FX_DOMAIN
+compose_ui_servers
 read -r PORT < <(fx_free_ports 1)
-send_config "$FX_DIR/quail.conf" "smtp://127.0.0.1:$PORT" "queue=yes"
-UI=$(cd "$(dirname "$0")/../ui" && pwd)
-printf '\n[ui]\neditor = %s\n' "$UI/fake_editor.py" >>"$FX_DIR/quail.conf"
-export QUAIL_CONFIG=$FX_DIR/quail.conf
+compose_ui_config "smtp://127.0.0.1:$PORT" "queue=yes"
 export XDG_STATE_HOME=$FX_DIR/state
-
-INBOX=$FX_DIR/mail/t/INBOX
-mkdir -p "$INBOX"/cur "$INBOX"/new "$INBOX"/tmp
 printf 'From: Bob <bob@%s>\nTo: Alice <alice@%s>\nSubject: Lunch plans\nDate: Mon, 1 Jun 2026 10:00:00 +0000\nMessage-ID: <lunch@%s>\n\nShall we meet at noon?\n' \
 	"$D" "$D" "$D" >"$INBOX/cur/1780000000.M1P1.test:2,S"
 

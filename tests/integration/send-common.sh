@@ -9,6 +9,8 @@
 #                             compare with SPEC (JSON, see below); prints
 #                             what differs and returns 1
 #   send_body_of FILE         the body of a stored message (after the header)
+#   compose_ui_servers, compose_ui_config URL [KEY=VALUE...]
+#                             set-up of the UI's compose tests (compose-ui*.sh)
 
 send_need_python() {
 	command -v python3 >/dev/null 2>&1 || fx_skip_all "python3 not installed"
@@ -159,4 +161,34 @@ send_ok() {
 	else
 		fx_fail "$1" "$out"
 	fi
+}
+
+# The compose tests of the curses UI (compose-ui*.sh): skip unless quail,
+# Dovecot, Postfix, python3 and pyte are there, then start Dovecot and
+# Postfix. Sets PY (the python3 to run pyte with), D (the mail domain) and
+# UI (tests/ui, where fake_editor.py lives).
+compose_ui_servers() {
+	[ -n "${QUAIL:-}" ] && [ -x "$QUAIL" ] || fx_skip_all "QUAIL is not set"
+	fx_need_cmd openssl dovecot
+	fx_need_postfix
+	send_need_python
+	PY=python3
+	[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+	"$PY" -c 'import pyte' 2>/dev/null || fx_skip_all "python3-pyte not installed"
+	fx_init
+	fx_certs
+	fx_dovecot_start
+	fx_postfix_start
+	D=$FX_DOMAIN
+	UI=$(cd "$(dirname "${BASH_SOURCE[0]}")/../ui" && pwd)
+}
+
+# compose_ui_config URL [KEY=VALUE...]: QUAIL_CONFIG sending to URL with
+# the fake editor, and INBOX, an empty Maildir for the UI to open.
+compose_ui_config() {
+	send_config "$FX_DIR/quail.conf" "$@"
+	printf '\n[ui]\neditor = %s\n' "$UI/fake_editor.py" >>"$FX_DIR/quail.conf"
+	export QUAIL_CONFIG=$FX_DIR/quail.conf
+	INBOX=$FX_DIR/mail/t/INBOX
+	mkdir -p "$INBOX"/cur "$INBOX"/new "$INBOX"/tmp
 }
