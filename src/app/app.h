@@ -651,11 +651,13 @@ typedef void (*app_batch_fn)(void *ctx, struct app_view_batch *b);
 int app_view_scan(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
 	struct qu_err *err);
 void app_view_batch_free(struct app_view_batch *b);
-/* New mail seen in the Maildir path's new/ while it is open: the header
- * blocks of the files names (base names in new/; names with a '/' or a
- * leading dot are skipped, files gone already too) to fn as one batch.
- * Returns 1 when a batch was given, 0 when none, -1 with NOINPUT (not a
- * Maildir). Runs on any thread. */
+/* New mail seen in the Maildir path while it is open: the header blocks
+ * of the files names, each "new/NAME" or "cur/NAME" (anything else, a
+ * name with another '/' or a leading dot is skipped, files gone already
+ * too) to fn as one batch. A file in cur/ (mail a fetch or sync wrote as
+ * already read) takes its flags from its name. Returns 1 when a batch was
+ * given, 0 when none, -1 with NOINPUT (not a Maildir). Runs on any
+ * thread. */
 int app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn fn, void *ctx,
 	struct qu_err *err);
 /* What a view opens with (folder_index.c): a Maildir the local index
@@ -679,6 +681,12 @@ int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_i
  * view sorted as the page is (else dropped); the first other batch then
  * replaces the page's rows, and true is returned: row ids changed. */
 bool app_view_add(struct app_view *f, struct app_view_batch *b);
+/* Adds the messages of a batch of new mail (app_view_scan_new) whose
+ * unique name f does not hold (a file f knows shows up again after its
+ * own flag change renamed it, or after the move of a read message from
+ * new/ to cur/), and frees b. A view still holding a first page takes
+ * nothing: its read lists the files. Returns how many were added. */
+size_t app_view_add_new(struct app_view *f, struct app_view_batch *b);
 /* The folder read through: a first page still held (no batch of rows came,
  * the folder is empty now) is dropped, and the view's arrays are cut to
  * what they hold. Returns whether a page was dropped. */

@@ -316,6 +316,7 @@ struct ui {
 	char **new_names;
 	size_t n_new, new_alloc;
 	int64_t newmail_ms;  /* when names last went to a worker */
+	int watch_cur_wd;    /* the watch on cur/ (events name "cur/NAME") */
 
 	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
 	size_t cursor, top;  /* shown rows */

@@ -592,6 +592,58 @@ class Live(UITest):
         self.quit(t)
 
 
+    def test_mail_into_cur_appears_once(self):
+        make_folder(self.md, 20)
+        t = self.open_index()
+        t.wait_text("Msgs:20]", 10)
+        # A fetch of mail read on the server: tmp/, then a rename into
+        # cur/ with the seen flag. It shows without a key.
+        name = "%d.Mcur.test" % (BASE + 98)
+        tmpf = os.path.join(self.md, "tmp", name)
+        with open(tmpf, "w") as f:
+            f.write("From: Read <read@example.org>\nSubject: Q999996 read elsewhere\n"
+                    "Date: %s\nMessage-ID: <read@example.org>\n\nhello\n" % date(600))
+        start = time.monotonic()
+        os.rename(tmpf, os.path.join(self.md, "cur", name + ":2,S"))
+        t.wait(lambda t: "Q999996" in t.text() and "Msgs:21]" in t.text(), 2,
+               "the message delivered into cur/")
+        self.assertLess(time.monotonic() - start, 2.0)
+        self.assertIn("New mail in this folder.", t.text())
+        # The UI's own renames in cur/ (a flag on the new row and on the
+        # first) and a message read out of new/ into cur/ add no row.
+        t.send("*")
+        t.wait(lambda t: "Q999996" in self.cursor_line(t), 5, "the new row")
+        t.send("F")
+        t.wait(lambda t: "!" in self.cursor_line(t), 5, "the flag shown")
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        t.send("F")
+        t.wait(lambda t: "!" in self.cursor_line(t), 5, "the flag shown")
+        tmpf = os.path.join(self.md, "tmp", "%d.Mnew.test" % (BASE + 97))
+        with open(tmpf, "w") as f:
+            f.write("From: New <new@example.org>\nSubject: Q999995 unread\n"
+                    "Date: %s\nMessage-ID: <new@example.org>\n\nhello\n" % date(700))
+        os.rename(tmpf, os.path.join(self.md, "new", os.path.basename(tmpf)))
+        t.wait(lambda t: "Msgs:22 New:1" in t.text(), 5,
+               "the message delivered into new/")
+        t.send("*")
+        t.wait(lambda t: "Q999995" in self.cursor_line(t), 5, "the unread row")
+        t.send("\r")
+        t.wait_text("hello", 5)
+        t.send("i")
+        t.wait(lambda t: "Msgs:22 Flag:2]" in t.text(), 5, "the message read")
+        time.sleep(1.0)  # what the watch sees of those renames has come
+        self.assertIn("Msgs:22 Flag:2]", t.text())
+        for subject in ("Q999996", "Q999995"):
+            self.assertEqual(len(self.rows_with(t, subject)), 1, t.text())
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        self.assertEqual(len(self.rows_with(t, "Q000000")), 1, t.text())
+        cur = os.listdir(os.path.join(self.md, "cur"))
+        self.assertTrue(any(f.startswith(name) and f.endswith(":2,FS") for f in cur), cur)
+        self.quit(t)
+
+
 class Startup(UITest):
     def test_bad_option_exits_64(self):
         t = self.start("ui", "--nope")
