@@ -821,6 +821,29 @@ void app_view_limit_match(struct app_view *f, const char *pattern, struct app_ma
 size_t app_view_search_match(const struct app_view *f, const struct app_match *m, size_t from,
 	bool forward);
 
+/* Limit and search over a big folder on a worker (folder_limit.c; SPEC
+ * §8: the UI never waits on a long job). app_limit_new copies what the
+ * pattern reads of f's messages on the thread that owns f (the strings
+ * are kept alive even when f is freed meanwhile); app_limit_run matches
+ * on any thread; app_view_limit_apply gives the answer to f on its
+ * thread again. */
+struct app_limit;
+/* Returns an owned job, or NULL with USAGE for a bad pattern. NULL, "",
+ * "all", "~A" or "." match everything. */
+struct app_limit *app_limit_new(struct app_view *f, const char *pattern, struct qu_err *err);
+/* Returns 0, or -1 with CANCELED (cancel fired). */
+int app_limit_run(struct app_limit *l, const struct qu_cancel *cancel, struct qu_err *err);
+/* Any thread. */
+void app_limit_free(struct app_limit *l);
+/* Shows only the messages the run matched (those added since it was made
+ * are matched here), with its pattern as the limit; takes l. False (and
+ * nothing changes) when l was made from another view or did not run. */
+bool app_view_limit_apply(struct app_view *f, struct app_limit *l);
+/* As app_view_search, from the run's answer; SIZE_MAX when none (or l
+ * is another view's or did not run). */
+size_t app_view_search_limit(const struct app_view *f, const struct app_limit *l, size_t from,
+	bool forward);
+
 /* The bytes of message id into out (reset first). Returns 0, or -1 with
  * NOINPUT or IOERR. */
 int app_view_read(const struct app_view *f, size_t id, struct qu_buf *out,

@@ -164,6 +164,9 @@ app_view_free(struct app_view *f)
 {
 	if (!f)
 		return;
+	if (f->pin) { /* limit on a worker: a job may read the strings still */
+		app_pin_release(f->pin, &f->strs);
+	}
 	app_strs_clear(&f->strs);
 	qu_buf_clear(&f->trees);
 	free(f->msgs);
@@ -496,7 +499,8 @@ rebuild_shown(struct app_view *f, size_t live)
 	for (size_t k = 0; k < live; k++) {
 		size_t i = f->order[k];
 		struct app_msg *m = &f->msgs[i];
-		if (f->limit_pat && !app_pattern_match(f->limit_pat, m))
+		if (f->limit_pat && !(i < f->nlimit_hits ? f->limit_hits[i]
+			: app_pattern_match(f->limit_pat, m)))
 			continue;
 		if (threads && m->parent != APP_MSG_NONE) {
 			size_t r = root_of(f, i);
@@ -527,6 +531,12 @@ refresh(struct app_view *f)
 		thread_trees(f, live);
 	}
 	rebuild_shown(f, live);
+}
+
+void
+app_view_refresh(struct app_view *f)
+{
+	refresh(f);
 }
 
 /* Drops the rows of a first page before the folder's own rows come. */

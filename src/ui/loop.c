@@ -414,6 +414,7 @@ ui_open_folder(struct ui *u, const char *path)
 	/* The folder left is no longer awaited: its read is canceled. */
 	if (u->scan_req)
 		ui_pool_cancel(u->pool, u->scan_req);
+	ui_limit_cancel(u); /* a limit on a worker was for the folder left */
 	watch_stop(u);
 	/* Deletions were purged or kept before (ui_folder_leave asks). */
 	if (u->view) {
@@ -568,6 +569,9 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	/* move, copy, expunge on a worker */
 	case UI_MSG_OPS:
 		ui_ops_result(u, m);
+		break;
+	case UI_MSG_LIMIT: /* limit and search on a worker */
+		ui_limit_result(u, m);
 		break;
 	/* limit and search through the index */
 	case UI_MSG_FTS:
@@ -747,6 +751,10 @@ key(struct ui *u, int k)
 	if (k == 7) { /* ^G: cancel what runs */
 		if (ui_sync_cancel(u)) /* background sync: it alone, says so */
 			return;
+		if (ui_limit_cancel(u)) { /* a limit or search: the old view stays */
+			ui_message(u, false, "Canceled.");
+			return;
+		}
 		if (ui_pool_busy(u->pool)) {
 			ui_pool_cancel(u->pool, 0);
 			ui_message(u, false, "Canceled.");

@@ -644,6 +644,81 @@ class Live(UITest):
         self.quit(t)
 
 
+class BigLimit(UITest):
+    """Limit and search over a big folder run on a worker: keys are
+    answered meanwhile and ^G leaves the old view. Long subjects and a
+    pattern of many terms make the match take a second or more."""
+
+    N = 6000
+    rows, cols = 24, 100
+
+    def setUp(self):
+        UITest.setUp(self)
+        if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = tempfile.mkdtemp(prefix="quail-ui-", dir="/dev/shm")
+            self.home = os.path.join(self.tmp, "home")
+            os.makedirs(self.home)
+            self.md = os.path.join(self.tmp, "Mail", "INBOX")
+        pad = " ".join("w%04d" % k for k in range(200))
+        for i in range(self.N):
+            write_msg(self.md, "%d.M%dP1.big" % (BASE + i, i),
+                      [("From", "S <s@example.org>"), ("Subject", "Q%06d %s" % (i, pad)),
+                       ("Date", date(i))], "x\n")
+        # 30 terms, the last matching one message: every message is
+        # searched through its whole subject for the others.
+        self.pattern = " | ".join(["~s zzq%02d" % k for k in range(29)] + ["~s Q000123"])
+
+    def open_big(self):
+        t = self.open_index()
+        t.wait(lambda t: "Msgs:%d]" % self.N in t.text() and "reading" not in t.text(), 60,
+               "the folder read")
+        return t
+
+    def test_key_answered_while_limit_runs_and_ctrl_g_cancels(self):
+        t = self.open_big()
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        t.send("l")
+        t.wait_text("Limit to messages matching:", 5)
+        t.send(self.pattern + "\r")
+        t.wait_text("[searching...]", 5)
+        start = time.monotonic()
+        t.send("j")
+        t.wait(lambda t: "Q000001" in self.cursor_line(t), 5, "the cursor moved")
+        key = time.monotonic() - start
+        self.assertIn("[searching...]", t.text(), "the limit ended before the key")
+        self.assertLess(key, 0.5, "the key took %.2f s" % key)
+        t.send("\x07")
+        t.wait_text("Canceled.", 5)
+        time.sleep(3.0)  # an answer that would come after ^G is dropped
+        self.assertNotIn("Limit:", t.text())
+        self.assertNotIn("searching", t.text())
+        self.assertIn("Q000001", self.cursor_line(t))
+        # Run through, the limit shows the one message that matches.
+        t.send("l")
+        t.wait_text("Limit to messages matching:", 5)
+        t.send(self.pattern + "\r")
+        t.wait(lambda t: "Shown:1" in t.text() and "searching" not in t.text(), 60,
+               "the limit applied")
+        self.assertEqual(len([y for y in range(1, t.rows - 2) if "Q0" in t.line(y)]), 1,
+                         t.text())
+        self.assertIn("Q000123", self.cursor_line(t))
+        # Search runs there too: all shown again, then / finds the row.
+        t.send("l")
+        t.wait_text("Limit to messages matching:", 5)
+        t.send("all\r")
+        t.wait(lambda t: "Limit:" not in t.text() and "searching" not in t.text(), 30,
+               "the limit dropped")
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        t.send("/")
+        t.wait_text("Search for:", 5)
+        t.send(self.pattern + "\r")
+        t.wait(lambda t: "Q000123" in self.cursor_line(t), 60, "the row found")
+        self.quit(t)
+
+
 class Startup(UITest):
     def test_bad_option_exits_64(self):
         t = self.start("ui", "--nope")
