@@ -697,9 +697,12 @@ bool app_view_end_page(struct app_view *f);
  * where the cursor starts when nothing is unread, with one LIMIT query
  * that walks an index of the database, and the folder's total from the
  * index, given to fn as one batch (a view holding it counts unread,
- * flagged and deleted as 0 until the rows come). Threads, folder order,
- * an mbox, or a folder the index does not hold give nothing. Returns 1
- * when a page was given, 0 when not, -1 with the index's errors. */
+ * flagged and deleted as 0 until the rows come). Threads give the newest
+ * whole threads as the view orders them (index_thread_tail), so the view
+ * draws their tree from the page's own links; reverse threads, folder
+ * order, an mbox, or a folder the index does not hold give nothing.
+ * Returns 1 when a page was given, 0 when not, -1 with the index's
+ * errors. */
 int app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
 	app_batch_fn fn, void *ctx, struct qu_err *err);
 

@@ -70,6 +70,8 @@ class UITest(unittest.TestCase):
     def start(self, *args, rows=None, cols=None):
         env = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
                "XDG_CACHE_HOME": os.path.join(self.home, ".cache")}
+        if getattr(self, "trace", None):  # the steps of an open (ui_trace_step)
+            env["QUAIL_UI_TRACE"] = self.trace
         self.term = Term([QUAIL] + list(args), rows or self.rows, cols or self.cols, env=env)
         return self.term
 
@@ -545,6 +547,28 @@ class Indexed(UITest):
         self.assertIn("  \u2514\u2500>Q000003", line[3])
         self.assertIn("    \u2514\u2500>Q000004", line[4])
         self.assertNotIn("\u2500>Q000000", line[0])
+        self.quit(t)
+
+    def test_threaded_first_screen_from_index(self):
+        self.indexed()
+        conf = os.path.join(self.home, ".config", "quail")
+        os.makedirs(conf, exist_ok=True)
+        with open(os.path.join(conf, "config"), "w") as f:
+            f.write("[ui]\nsort = threads\n")
+        self.trace = os.path.join(self.tmp, "trace.log")
+        t = self.start("-f", self.md)
+        t.wait(lambda t: len(self.tags(t)) >= t.rows - 4, 30, "the first screen")
+        first = [t.line(y) for y in range(1, t.rows - 2)]
+        t.wait(lambda t: "Msgs:%d" % self.N in t.text() and "reading" not in t.text(), 30,
+               "the folder read")
+        # The newest threads with their glyphs, from the index before the
+        # folder's rows: the same rows the whole folder shows after.
+        with open(self.trace) as f:
+            trace = f.read()
+        self.assertIn("worker: first page ready", trace)
+        self.assertEqual(first, [t.line(y) for y in range(1, t.rows - 2)], t.text())
+        self.assertEqual(self.tags(t), list(range(self.N - len(self.tags(t)), self.N)))
+        self.assertIn("\u2514\u2500>Q%06d" % (self.N - 1), t.text())
         self.quit(t)
 
     def test_flag_reaches_index(self):

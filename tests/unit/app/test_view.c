@@ -455,8 +455,37 @@ START_TEST(test_first_page_from_index)
 	app_view_sort(v, APP_SORT_THREADS, false);
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 3, add_batch, v, &err), 1);
 	ck_assert_uint_eq(app_view_count(v), 0);
-	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 3, add_batch, v, &err), 0);
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_UNSORTED, false, 3, add_batch, v, &err), 0);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, true, 3, add_batch, v, &err), 0);
+	/* Threads: whole threads from the newest root back. One row asked:
+	 * the newest thread, "other" alone. */
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 1, add_batch, v, &err), 1);
+	ck_assert_uint_eq(app_view_count(v), 1);
+	ck_assert_str_eq(subject_at(v, 0), "other");
+	app_view_free(v);
+	/* Three asked: root's thread is whole (four rows), with its tree as
+	 * the folder's own rows draw it (test_threads), and the full read
+	 * shows the same rows. */
+	static const char *const want[] = {"root", "Re: root", "Re: root again", "Re: root too",
+		"other"};
+	static const char *const tree[] = {"", "+", "|`", "`", ""};
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 0) {
+			v = app_view_new(dir, &err);
+			app_view_sort(v, APP_SORT_THREADS, false);
+			ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 3, add_batch, v,
+						 &err), 1);
+		} else {
+			ck_assert_int_eq(app_view_load(dir, NULL, add_batch, v, &need, &err), 0);
+		}
+		ck_assert_uint_eq(app_view_count(v), 5);
+		for (size_t i = 0; i < 5; i++) {
+			struct app_row r;
+			ck_assert(app_view_row(v, i, &r));
+			ck_assert_str_eq(r.subject, want[i]);
+			ck_assert_str_eq(r.tree, tree[i]);
+		}
+	}
 	app_view_free(v);
 	/* Other sorts walk an index of the database. By sender: the last
 	 * two of Ann, Ann, Bob, Cy, Dee (Ann's by date); Z-A: Ann's, newer
