@@ -522,6 +522,7 @@ refresh(struct app_view *f)
 	for (size_t i = 0; i < f->n; i++)
 		if (!(f->msgs[i].flags & GONE_FLAG))
 			f->order[live++] = (uint32_t)i;
+	f->nlive = live;
 	sorting = f;
 	qsort(f->order, live, sizeof *f->order, cmp_order);
 	sorting = NULL;
@@ -533,10 +534,12 @@ refresh(struct app_view *f)
 	rebuild_shown(f, live);
 }
 
+/* A new limit over the same messages: the order and threads stand, only
+ * the shown rows change (no sort of the folder on the UI's thread). */
 void
-app_view_refresh(struct app_view *f)
+app_view_relimit(struct app_view *f)
 {
-	refresh(f);
+	rebuild_shown(f, f->nlive);
 }
 
 /* Drops the rows of a first page before the folder's own rows come. */
@@ -717,7 +720,7 @@ app_view_limit(struct app_view *f, const char *pattern, struct qu_err *err)
 	free(f->limit);
 	f->limit_pat = p;
 	f->limit = p ? xstrdup(pattern) : NULL;
-	refresh(f);
+	app_view_relimit(f);
 	return 0;
 }
 
@@ -762,7 +765,7 @@ app_view_limit_match(struct app_view *f, const char *pattern, struct app_match *
 	free(f->limit);
 	f->limit_pat = app_pattern_match_set(m);
 	f->limit = xstrdup(pattern);
-	refresh(f);
+	app_view_relimit(f);
 }
 
 size_t

@@ -122,7 +122,7 @@ app_view_limit_apply(struct app_view *f, struct app_limit *l)
 	f->limit_hits = l->hits;
 	f->nlimit_hits = l->n;
 	l->hits = NULL;
-	app_view_refresh(f);
+	app_view_relimit(f);
 	free(f->limit_hits);
 	f->limit_hits = NULL;
 	f->nlimit_hits = 0;

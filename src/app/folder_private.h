@@ -100,6 +100,7 @@ struct app_view {
 	struct app_pin *pin;
 	uint8_t *limit_hits;
 	size_t nlimit_hits;
+	size_t nlive; /* messages in order (not gone) at the last refresh */
 };
 
 /* folder_limit.c: drops a hold on the strings, the view's with its
@@ -107,8 +108,8 @@ struct app_view {
  * frees them. */
 struct app_pin;
 void app_pin_release(struct app_pin *p, struct app_strs *strs);
-/* folder.c: sort, threads and limit applied again. */
-void app_view_refresh(struct app_view *f);
+/* folder.c: the limit applied again to the messages in order. */
+void app_view_relimit(struct app_view *f);
 
 /* A parsed pattern (folder_match.c). */
 struct app_pattern;
