@@ -218,6 +218,7 @@ fts_start(struct ui *u, const char *pattern, int mode, bool fallback)
 {
 	if (u->fts_req)
 		ui_pool_cancel(u->pool, u->fts_req);
+	ui_limit_cancel(u); /* and one matched on a worker */
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = fts_run;
 	j->path = xstrdup(app_view_path(u->view));
@@ -277,6 +278,10 @@ limit_start(struct ui *u, const char *pattern, int mode)
 		return true;
 	}
 	ui_limit_cancel(u); /* a newer pattern replaces one under way */
+	if (u->fts_req) { /* and one asked of the index */
+		ui_pool_cancel(u->pool, u->fts_req);
+		u->fts_req = 0;
+	}
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = limit_run;
 	j->limit = l;
