@@ -246,7 +246,9 @@ limit_run(struct ui_job *j)
 	struct ui_msg *m = xcalloc(1, sizeof *m);
 	m->kind = UI_MSG_LIMIT;
 	m->req = j->req;
+	ui_trace_step("worker: limit starts");
 	m->rc = app_limit_run(j->limit, j->cancel, &m->err);
+	ui_trace_step("worker: limit done rc=%d", m->rc);
 	m->payload = j->limit;
 	j->limit = NULL;
 	ui_pool_post(j->pool, m);
@@ -287,6 +289,7 @@ limit_start(struct ui *u, const char *pattern, int mode)
 	j->limit = l;
 	u->match_mode = mode;
 	u->match_req = ui_pool_submit(u->pool, j);
+	ui_trace_step("ui: limit submitted");
 	u->dirty = true;
 	return true;
 }
@@ -306,6 +309,7 @@ ui_limit_result(struct ui *u, struct ui_msg *m)
 	if (u->match_mode == UI_FTS_LIMIT) {
 		app_view_limit_apply(u->view, m->payload);
 		m->payload = NULL;
+		ui_trace_step("ui: limit applied, %zu rows", app_view_count(u->view));
 		ui_index_fix_cursor(u);
 		if (app_view_count(u->view) == 0)
 			ui_message(u, true, "No messages matched criteria.");

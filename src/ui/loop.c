@@ -152,7 +152,7 @@ trace_open(void)
 		trace_t0 = trace_now_us();
 }
 
-static void
+void
 ui_trace_step(const char *fmt, ...)
 {
 	if (trace_fd < 0)

@@ -440,6 +440,9 @@ void ui_ops_result(struct ui *u, struct ui_msg *m);
 void ui_index_search(struct ui *u, const char *pattern, bool back);
 /* The index's answer (UI_MSG_FTS) applied as the limit or the search. */
 void ui_fts_result(struct ui *u, struct ui_msg *m);
+/* QUAIL_UI_TRACE=FILE: one line for a step of an open or a limit (loop.c;
+ * nothing without it). */
+void ui_trace_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Limit and search on a worker: its answer applied; ^G and leaving the
  * folder drop the one under way (true when there was one). */
 void ui_limit_result(struct ui *u, struct ui_msg *m);
