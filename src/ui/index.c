@@ -274,6 +274,7 @@ limit_start(struct ui *u, const char *pattern, int mode)
 	if (!u->pool || u->scanning || app_view_total(u->view) <= UI_LIMIT_WORKER_ROWS)
 		return false;
 	struct qu_err err = {0};
+	ui_trace_step("ui: limit asked");
 	struct app_limit *l = app_limit_new(u->view, pattern, &err);
 	if (!l) {
 		ui_message(u, true, "%s", err.msg);
