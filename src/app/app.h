@@ -651,11 +651,13 @@ typedef void (*app_batch_fn)(void *ctx, struct app_view_batch *b);
 int app_view_scan(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
 	struct qu_err *err);
 void app_view_batch_free(struct app_view_batch *b);
-/* New mail seen in the Maildir path's new/ while it is open: the header
- * blocks of the files names (base names in new/; names with a '/' or a
- * leading dot are skipped, files gone already too) to fn as one batch.
- * Returns 1 when a batch was given, 0 when none, -1 with NOINPUT (not a
- * Maildir). Runs on any thread. */
+/* New mail seen in the Maildir path while it is open: the header blocks
+ * of the files names, each "new/NAME" or "cur/NAME" (anything else, a
+ * name with another '/' or a leading dot is skipped, files gone already
+ * too) to fn as one batch. A file in cur/ (mail a fetch or sync wrote as
+ * already read) takes its flags from its name. Returns 1 when a batch was
+ * given, 0 when none, -1 with NOINPUT (not a Maildir). Runs on any
+ * thread. */
 int app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn fn, void *ctx,
 	struct qu_err *err);
 /* What a view opens with (folder_index.c): a Maildir the local index
@@ -679,6 +681,12 @@ int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_i
  * view sorted as the page is (else dropped); the first other batch then
  * replaces the page's rows, and true is returned: row ids changed. */
 bool app_view_add(struct app_view *f, struct app_view_batch *b);
+/* Adds the messages of a batch of new mail (app_view_scan_new) whose
+ * unique name f does not hold (a file f knows shows up again after its
+ * own flag change renamed it, or after the move of a read message from
+ * new/ to cur/), and frees b. A view still holding a first page takes
+ * nothing: its read lists the files. Returns how many were added. */
+size_t app_view_add_new(struct app_view *f, struct app_view_batch *b);
 /* The folder read through: a first page still held (no batch of rows came,
  * the folder is empty now) is dropped, and the view's arrays are cut to
  * what they hold. Returns whether a page was dropped. */
@@ -689,9 +697,12 @@ bool app_view_end_page(struct app_view *f);
  * where the cursor starts when nothing is unread, with one LIMIT query
  * that walks an index of the database, and the folder's total from the
  * index, given to fn as one batch (a view holding it counts unread,
- * flagged and deleted as 0 until the rows come). Threads, folder order,
- * an mbox, or a folder the index does not hold give nothing. Returns 1
- * when a page was given, 0 when not, -1 with the index's errors. */
+ * flagged and deleted as 0 until the rows come). Threads give the newest
+ * whole threads as the view orders them (index_thread_tail), so the view
+ * draws their tree from the page's own links; reverse threads, folder
+ * order, an mbox, or a folder the index does not hold give nothing.
+ * Returns 1 when a page was given, 0 when not, -1 with the index's
+ * errors. */
 int app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
 	app_batch_fn fn, void *ctx, struct qu_err *err);
 
@@ -811,6 +822,29 @@ size_t app_match_count(const struct app_match *m);
 void app_view_limit_match(struct app_view *f, const char *pattern, struct app_match *m);
 /* As app_view_search, for the messages in m. */
 size_t app_view_search_match(const struct app_view *f, const struct app_match *m, size_t from,
+	bool forward);
+
+/* Limit and search over a big folder on a worker (folder_limit.c; SPEC
+ * §8: the UI never waits on a long job). app_limit_new copies what the
+ * pattern reads of f's messages on the thread that owns f (the strings
+ * are kept alive even when f is freed meanwhile); app_limit_run matches
+ * on any thread; app_view_limit_apply gives the answer to f on its
+ * thread again. */
+struct app_limit;
+/* Returns an owned job, or NULL with USAGE for a bad pattern. NULL, "",
+ * "all", "~A" or "." match everything. */
+struct app_limit *app_limit_new(struct app_view *f, const char *pattern, struct qu_err *err);
+/* Returns 0, or -1 with CANCELED (cancel fired). */
+int app_limit_run(struct app_limit *l, const struct qu_cancel *cancel, struct qu_err *err);
+/* Any thread. */
+void app_limit_free(struct app_limit *l);
+/* Shows only the messages the run matched (those added since it was made
+ * are matched here), with its pattern as the limit; takes l. False (and
+ * nothing changes) when l was made from another view or did not run. */
+bool app_view_limit_apply(struct app_view *f, struct app_limit *l);
+/* As app_view_search, from the run's answer; SIZE_MAX when none (or l
+ * is another view's or did not run). */
+size_t app_view_search_limit(const struct app_view *f, const struct app_limit *l, size_t from,
 	bool forward);
 
 /* The bytes of message id into out (reset first). Returns 0, or -1 with

@@ -164,6 +164,9 @@ app_view_free(struct app_view *f)
 {
 	if (!f)
 		return;
+	if (f->pin) { /* limit on a worker: a job may read the strings still */
+		app_pin_release(f->pin, &f->strs);
+	}
 	app_strs_clear(&f->strs);
 	qu_buf_clear(&f->trees);
 	free(f->msgs);
@@ -496,7 +499,8 @@ rebuild_shown(struct app_view *f, size_t live)
 	for (size_t k = 0; k < live; k++) {
 		size_t i = f->order[k];
 		struct app_msg *m = &f->msgs[i];
-		if (f->limit_pat && !app_pattern_match(f->limit_pat, m))
+		if (f->limit_pat && !(i < f->nlimit_hits ? f->limit_hits[i]
+			: app_pattern_match(f->limit_pat, m)))
 			continue;
 		if (threads && m->parent != APP_MSG_NONE) {
 			size_t r = root_of(f, i);
@@ -518,6 +522,7 @@ refresh(struct app_view *f)
 	for (size_t i = 0; i < f->n; i++)
 		if (!(f->msgs[i].flags & GONE_FLAG))
 			f->order[live++] = (uint32_t)i;
+	f->nlive = live;
 	sorting = f;
 	qsort(f->order, live, sizeof *f->order, cmp_order);
 	sorting = NULL;
@@ -527,6 +532,14 @@ refresh(struct app_view *f)
 		thread_trees(f, live);
 	}
 	rebuild_shown(f, live);
+}
+
+/* A new limit over the same messages: the order and threads stand, only
+ * the shown rows change (no sort of the folder on the UI's thread). */
+void
+app_view_relimit(struct app_view *f)
+{
+	rebuild_shown(f, f->nlive);
 }
 
 /* Drops the rows of a first page before the folder's own rows come. */
@@ -707,7 +720,7 @@ app_view_limit(struct app_view *f, const char *pattern, struct qu_err *err)
 	free(f->limit);
 	f->limit_pat = p;
 	f->limit = p ? xstrdup(pattern) : NULL;
-	refresh(f);
+	app_view_relimit(f);
 	return 0;
 }
 
@@ -752,7 +765,7 @@ app_view_limit_match(struct app_view *f, const char *pattern, struct app_match *
 	free(f->limit);
 	f->limit_pat = app_pattern_match_set(m);
 	f->limit = xstrdup(pattern);
-	refresh(f);
+	app_view_relimit(f);
 }
 
 size_t

@@ -364,12 +364,17 @@ page_order(enum app_sort sort, bool reverse, enum index_sort *out)
 	return false;
 }
 
+/* A threaded page holds whole threads (the view draws their glyphs from
+ * the page's own links); past this many rows it is not worth it. */
+#define THREAD_PAGE_MAX 2000
+
 int
 app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
 	app_batch_fn fn, void *ctx, struct qu_err *err)
 {
-	enum index_sort back;
-	if (!page_order(sort, reverse, &back) || rows == 0 ||
+	enum index_sort back = INDEX_SORT_NEWEST;
+	bool threads = sort == APP_SORT_THREADS && !reverse;
+	if ((!threads && !page_order(sort, reverse, &back)) || rows == 0 ||
 		store_kind(path) != STORE_KIND_MAILDIR)
 		return 0;
 	char *abs = realpath(path, NULL);
@@ -400,10 +405,16 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 		 * without unread mail starts (mutt's place): the screen the
 		 * whole folder will show. Asked for from the end, then turned
 		 * round. */
-		if (pg.b->total &&
-			index_search(ix, abs, NULL, back, 0, rows, on_page_row, &pg, err) < 0)
+		if (threads) {
+			/* The last whole threads, in view order already. */
+			if (pg.b->total && index_thread_tail(ix, abs, rows, THREAD_PAGE_MAX,
+				on_page_row, &pg, err) < 0)
+				rc = -1;
+		} else if (pg.b->total &&
+			index_search(ix, abs, NULL, back, 0, rows, on_page_row, &pg, err) < 0) {
 			rc = -1;
-		for (size_t i = 0; i < pg.b->n / 2; i++) {
+		}
+		for (size_t i = 0; !threads && i < pg.b->n / 2; i++) {
 			struct app_msg t = pg.b->v[i];
 			pg.b->v[i] = pg.b->v[pg.b->n - 1 - i];
 			pg.b->v[pg.b->n - 1 - i] = t;

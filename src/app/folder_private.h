@@ -94,7 +94,22 @@ struct app_view {
 	 * new path in turn (app_view_take_renames). */
 	char **renames;
 	size_t nrenames, renames_alloc;
+	/* Limit on a worker (folder_limit.c): the strings kept for jobs that
+	 * read them (NULL until the first), and a worker's answer while it is
+	 * applied (one byte a message slot, nlimit_hits of them). */
+	struct app_pin *pin;
+	uint8_t *limit_hits;
+	size_t nlimit_hits;
+	size_t nlive; /* messages in order (not gone) at the last refresh */
 };
+
+/* folder_limit.c: drops a hold on the strings, the view's with its
+ * blocks strs (emptied) handed over, a job's with NULL; the last hold
+ * frees them. */
+struct app_pin;
+void app_pin_release(struct app_pin *p, struct app_strs *strs);
+/* folder.c: the limit applied again to the messages in order. */
+void app_view_relimit(struct app_view *f);
 
 /* A parsed pattern (folder_match.c). */
 struct app_pattern;

@@ -202,6 +202,16 @@ long index_search(struct index *ix, const char *folder, const char *query, enum 
 int index_count(struct index *ix, const char *folder, const char *query, uint64_t *count,
 	struct qu_err *err);
 
+/* The first screen of a threaded view (thread_tail.c): calls fn for the
+ * rows of the newest whole threads of the folder at path (its messages
+ * whose parent is not in it are the roots, by date then id; replies follow
+ * depth first, siblings by date then id), at least rows of them when the
+ * folder has them, oldest thread first. Returns the number of rows given,
+ * 0 when the folder is not indexed or the threads would pass max rows,
+ * -1 with IOERR or what fn set. */
+long index_thread_tail(struct index *ix, const char *folder, size_t rows, size_t max,
+	index_row_fn fn, void *ctx, struct qu_err *err);
+
 /* Calls fn with the row of message id. Returns 1 when found, 0 when there
  * is no such message, -1 with IOERR or what fn set. */
 int index_get(struct index *ix, int64_t id, index_row_fn fn, void *ctx, struct qu_err *err);

@@ -152,7 +152,7 @@ trace_open(void)
 		trace_t0 = trace_now_us();
 }
 
-static void
+void
 ui_trace_step(const char *fmt, ...)
 {
 	if (trace_fd < 0)
@@ -301,13 +301,17 @@ watch_stop(struct ui *u)
 
 /* Deliveries land in new/ (tmp/ then a rename: IN_MOVED_TO; IN_CREATE
  * for a writer that links), so watching new/ sees new mail without a
- * key (SPEC §8). Started once the folder is read: mail that came during
- * the read was in its listing or shows at the next open. */
+ * key (SPEC §8). A fetch or sync writes mail already read on the server
+ * straight into cur/, so cur/ is watched too; there the UI's own flag
+ * changes rename files as well, which app_view_add_new tells apart by
+ * their unique names. Started once the folder is read: mail that came
+ * during the read was in its listing or shows at the next open. */
 static void
 watch_start(struct ui *u)
 {
 	watch_stop(u);
 	char *dir = xasprintf("%s/new", u->folder);
+	char *cur = xasprintf("%s/cur", u->folder);
 	struct stat st;
 	int fd = stat(dir, &st) == 0 && S_ISDIR(st.st_mode)
 		? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
@@ -315,6 +319,9 @@ watch_start(struct ui *u)
 		close(fd);
 		fd = -1;
 	}
+	/* Without cur/ (an odd Maildir) new/ is still watched. */
+	u->watch_cur_wd = fd >= 0 ? inotify_add_watch(fd, cur, IN_MOVED_TO | IN_CREATE) : -1;
+	free(cur);
 	free(dir);
 	u->watching = fd >= 0;
 	u->watch_fd = fd;
@@ -388,7 +395,8 @@ watch_read(struct ui *u)
 				continue;
 			u->new_names = xgrow(u->new_names, &u->new_alloc, u->n_new + 1,
 				sizeof *u->new_names);
-			u->new_names[u->n_new++] = xstrdup(ev->name);
+			u->new_names[u->n_new++] = xasprintf("%s/%s",
+				ev->wd == u->watch_cur_wd ? "cur" : "new", ev->name);
 		}
 	}
 	newmail_submit(u);
@@ -406,6 +414,7 @@ ui_open_folder(struct ui *u, const char *path)
 	/* The folder left is no longer awaited: its read is canceled. */
 	if (u->scan_req)
 		ui_pool_cancel(u->pool, u->scan_req);
+	ui_limit_cancel(u); /* a limit on a worker was for the folder left */
 	watch_stop(u);
 	/* Deletions were purged or kept before (ui_folder_leave asks). */
 	if (u->view) {
@@ -479,11 +488,10 @@ place_cursor(struct ui *u)
 static void
 new_mail(struct ui *u, struct ui_msg *m)
 {
-	size_t before = app_view_total(u->view);
-	app_view_add(u->view, m->payload);
+	size_t added = app_view_add_new(u->view, m->payload);
 	m->payload = NULL;
 	ui_index_fix_cursor(u);
-	if (app_view_total(u->view) > before)
+	if (added)
 		ui_message(u, false, "New mail in this folder.");
 	u->dirty = true;
 }
@@ -561,6 +569,9 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	/* move, copy, expunge on a worker */
 	case UI_MSG_OPS:
 		ui_ops_result(u, m);
+		break;
+	case UI_MSG_LIMIT: /* limit and search on a worker */
+		ui_limit_result(u, m);
 		break;
 	/* limit and search through the index */
 	case UI_MSG_FTS:
@@ -740,6 +751,10 @@ key(struct ui *u, int k)
 	if (k == 7) { /* ^G: cancel what runs */
 		if (ui_sync_cancel(u)) /* background sync: it alone, says so */
 			return;
+		if (ui_limit_cancel(u)) { /* a limit or search: the old view stays */
+			ui_message(u, false, "Canceled.");
+			return;
+		}
 		if (ui_pool_busy(u->pool)) {
 			ui_pool_cancel(u->pool, 0);
 			ui_message(u, false, "Canceled.");

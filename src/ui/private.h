@@ -44,6 +44,9 @@ enum ui_msg_kind {
 	/* limit and search through the index (index.c): the files that
 	 * match (payload: app_match), or rc and err */
 	UI_MSG_FTS,
+	/* limit and search over a big folder on a worker (index.c): the
+	 * answer (payload: app_limit), or rc and err */
+	UI_MSG_LIMIT,
 	/* background sync: app_sync ended (rc, err; payload: sync.c's) */
 	UI_MSG_SYNCED,
 	/* writing mail: address completions for a prompt (rc, err;
@@ -92,6 +95,8 @@ struct ui_job {
 	/* New mail: file names in new/ (owned). */
 	char **names;
 	size_t nnames;
+	/* Limit and search on a worker (owned until it runs). */
+	struct app_limit *limit;
 };
 
 struct ui_pool;
@@ -316,6 +321,7 @@ struct ui {
 	char **new_names;
 	size_t n_new, new_alloc;
 	int64_t newmail_ms;  /* when names last went to a worker */
+	int watch_cur_wd;    /* the watch on cur/ (events name "cur/NAME") */
 
 	size_t cursor_id;    /* the message under the cursor; SIZE_MAX none */
 	size_t cursor, top;  /* shown rows */
@@ -357,6 +363,10 @@ struct ui {
 	enum { UI_FTS_LIMIT, UI_FTS_FORWARD, UI_FTS_BACK } fts_mode;
 	char *fts_pattern;
 	bool fts_fallback; /* free words: the header fields when not indexed */
+	/* Limit and search over a big folder on a worker: the request (0
+	 * when none) and what it is for (a UI_FTS_ mode). */
+	uint64_t match_req;
+	int match_mode;
 	struct ui_sync sync; /* background sync (sync.c) */
 };
 
@@ -430,6 +440,13 @@ void ui_ops_result(struct ui *u, struct ui_msg *m);
 void ui_index_search(struct ui *u, const char *pattern, bool back);
 /* The index's answer (UI_MSG_FTS) applied as the limit or the search. */
 void ui_fts_result(struct ui *u, struct ui_msg *m);
+/* QUAIL_UI_TRACE=FILE: one line for a step of an open or a limit (loop.c;
+ * nothing without it). */
+void ui_trace_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Limit and search on a worker: its answer applied; ^G and leaving the
+ * folder drop the one under way (true when there was one). */
+void ui_limit_result(struct ui *u, struct ui_msg *m);
+bool ui_limit_cancel(struct ui *u);
 
 /* pager.c */
 void ui_pager_open(struct ui *u, size_t id);

@@ -49,6 +49,7 @@ job_free(struct ui_job *j)
 		app_local_folders_clear(j->folders);
 	free(j->folders);
 	free(j->cmd); /* attachments: a viewer that never ran */
+	app_limit_free(j->limit); /* limit on a worker: one that never ran */
 	free(j);
 }
 
@@ -66,6 +67,8 @@ ui_msg_free(struct ui_msg *m)
 		app_ops_free(m->payload);
 	} else if (m->kind == UI_MSG_FTS) { /* limit, search through the index */
 		app_match_free(m->payload);
+	} else if (m->kind == UI_MSG_LIMIT) { /* limit, search on a worker */
+		app_limit_free(m->payload);
 	} else if (m->kind == UI_MSG_ADDRS) { /* writing mail: completions */
 		ui_addr_found_free(m->payload);
 	} else if (m->kind == UI_MSG_SYNCED) { /* background sync */

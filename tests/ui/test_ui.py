@@ -70,6 +70,8 @@ class UITest(unittest.TestCase):
     def start(self, *args, rows=None, cols=None):
         env = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
                "XDG_CACHE_HOME": os.path.join(self.home, ".cache")}
+        if getattr(self, "trace", None):  # the steps of an open (ui_trace_step)
+            env["QUAIL_UI_TRACE"] = self.trace
         self.term = Term([QUAIL] + list(args), rows or self.rows, cols or self.cols, env=env)
         return self.term
 
@@ -547,6 +549,28 @@ class Indexed(UITest):
         self.assertNotIn("\u2500>Q000000", line[0])
         self.quit(t)
 
+    def test_threaded_first_screen_from_index(self):
+        self.indexed()
+        conf = os.path.join(self.home, ".config", "quail")
+        os.makedirs(conf, exist_ok=True)
+        with open(os.path.join(conf, "config"), "w") as f:
+            f.write("[ui]\nsort = threads\n")
+        self.trace = os.path.join(self.tmp, "trace.log")
+        t = self.start("-f", self.md)
+        t.wait(lambda t: len(self.tags(t)) >= t.rows - 4, 30, "the first screen")
+        first = [t.line(y) for y in range(1, t.rows - 2)]
+        t.wait(lambda t: "Msgs:%d" % self.N in t.text() and "reading" not in t.text(), 30,
+               "the folder read")
+        # The newest threads with their glyphs, from the index before the
+        # folder's rows: the same rows the whole folder shows after.
+        with open(self.trace) as f:
+            trace = f.read()
+        self.assertIn("worker: first page ready", trace)
+        self.assertEqual(first, [t.line(y) for y in range(1, t.rows - 2)], t.text())
+        self.assertEqual(self.tags(t), list(range(self.N - len(self.tags(t)), self.N)))
+        self.assertIn("\u2514\u2500>Q%06d" % (self.N - 1), t.text())
+        self.quit(t)
+
     def test_flag_reaches_index(self):
         self.indexed()
         t = self.start("-f", self.md)
@@ -589,6 +613,133 @@ class Live(UITest):
         time.sleep(1.0)
         self.assertNotIn("Q999997", t.text())
         self.assertIn("Msgs:21 New:1]", t.text())
+        self.quit(t)
+
+
+    def test_mail_into_cur_appears_once(self):
+        make_folder(self.md, 20)
+        t = self.open_index()
+        t.wait_text("Msgs:20]", 10)
+        # A fetch of mail read on the server: tmp/, then a rename into
+        # cur/ with the seen flag. It shows without a key.
+        name = "%d.Mcur.test" % (BASE + 98)
+        tmpf = os.path.join(self.md, "tmp", name)
+        with open(tmpf, "w") as f:
+            f.write("From: Read <read@example.org>\nSubject: Q999996 read elsewhere\n"
+                    "Date: %s\nMessage-ID: <read@example.org>\n\nhello\n" % date(600))
+        start = time.monotonic()
+        os.rename(tmpf, os.path.join(self.md, "cur", name + ":2,S"))
+        t.wait(lambda t: "Q999996" in t.text() and "Msgs:21]" in t.text(), 2,
+               "the message delivered into cur/")
+        self.assertLess(time.monotonic() - start, 2.0)
+        self.assertIn("New mail in this folder.", t.text())
+        # The UI's own renames in cur/ (a flag on the new row and on the
+        # first) and a message read out of new/ into cur/ add no row.
+        t.send("*")
+        t.wait(lambda t: "Q999996" in self.cursor_line(t), 5, "the new row")
+        t.send("F")
+        t.wait(lambda t: "!" in self.cursor_line(t), 5, "the flag shown")
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        t.send("F")
+        t.wait(lambda t: "!" in self.cursor_line(t), 5, "the flag shown")
+        tmpf = os.path.join(self.md, "tmp", "%d.Mnew.test" % (BASE + 97))
+        with open(tmpf, "w") as f:
+            f.write("From: New <new@example.org>\nSubject: Q999995 unread\n"
+                    "Date: %s\nMessage-ID: <new@example.org>\n\nhello\n" % date(700))
+        os.rename(tmpf, os.path.join(self.md, "new", os.path.basename(tmpf)))
+        t.wait(lambda t: "Msgs:22 New:1" in t.text(), 5,
+               "the message delivered into new/")
+        t.send("*")
+        t.wait(lambda t: "Q999995" in self.cursor_line(t), 5, "the unread row")
+        t.send("\r")
+        t.wait_text("hello", 5)
+        t.send("i")
+        t.wait(lambda t: "Msgs:22 Flag:2]" in t.text(), 5, "the message read")
+        time.sleep(1.0)  # what the watch sees of those renames has come
+        self.assertIn("Msgs:22 Flag:2]", t.text())
+        for subject in ("Q999996", "Q999995"):
+            self.assertEqual(len(self.rows_with(t, subject)), 1, t.text())
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        self.assertEqual(len(self.rows_with(t, "Q000000")), 1, t.text())
+        cur = os.listdir(os.path.join(self.md, "cur"))
+        self.assertTrue(any(f.startswith(name) and f.endswith(":2,FS") for f in cur), cur)
+        self.quit(t)
+
+
+class BigLimit(UITest):
+    """Limit and search over a big folder run on a worker: keys are
+    answered meanwhile and ^G leaves the old view. Long subjects and a
+    pattern of many terms make the match take a second or more."""
+
+    N = 6000
+    rows, cols = 24, 100
+
+    def setUp(self):
+        UITest.setUp(self)
+        if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = tempfile.mkdtemp(prefix="quail-ui-", dir="/dev/shm")
+            self.home = os.path.join(self.tmp, "home")
+            os.makedirs(self.home)
+            self.md = os.path.join(self.tmp, "Mail", "INBOX")
+        pad = " ".join("w%04d" % k for k in range(200))
+        for i in range(self.N):
+            write_msg(self.md, "%d.M%dP1.big" % (BASE + i, i),
+                      [("From", "S <s@example.org>"), ("Subject", "Q%06d %s" % (i, pad)),
+                       ("Date", date(i))], "x\n")
+        # 30 terms, the last matching one message: every message is
+        # searched through its whole subject for the others.
+        self.pattern = " | ".join(["~s zzq%02d" % k for k in range(29)] + ["~s Q000123"])
+
+    def open_big(self):
+        t = self.open_index()
+        t.wait(lambda t: "Msgs:%d]" % self.N in t.text() and "reading" not in t.text(), 60,
+               "the folder read")
+        return t
+
+    def test_key_answered_while_limit_runs_and_ctrl_g_cancels(self):
+        t = self.open_big()
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        t.send("l")
+        t.wait_text("Limit to messages matching:", 5)
+        t.send(self.pattern + "\r")
+        t.wait_text("[searching...]", 5)
+        start = time.monotonic()
+        t.send("j")
+        t.wait(lambda t: "Q000001" in self.cursor_line(t), 5, "the cursor moved")
+        key = time.monotonic() - start
+        self.assertIn("[searching...]", t.text(), "the limit ended before the key")
+        self.assertLess(key, 0.5, "the key took %.2f s" % key)
+        t.send("\x07")
+        t.wait_text("Canceled.", 5)
+        time.sleep(3.0)  # an answer that would come after ^G is dropped
+        self.assertNotIn("Limit:", t.text())
+        self.assertNotIn("searching", t.text())
+        self.assertIn("Q000001", self.cursor_line(t))
+        # Run through, the limit shows the one message that matches.
+        t.send("l")
+        t.wait_text("Limit to messages matching:", 5)
+        t.send(self.pattern + "\r")
+        t.wait(lambda t: "Shown:1" in t.text() and "searching" not in t.text(), 60,
+               "the limit applied")
+        self.assertEqual(len([y for y in range(1, t.rows - 2) if "Q0" in t.line(y)]), 1,
+                         t.text())
+        self.assertIn("Q000123", self.cursor_line(t))
+        # Search runs there too: all shown again, then / finds the row.
+        t.send("l")
+        t.wait_text("Limit to messages matching:", 5)
+        t.send("all\r")
+        t.wait(lambda t: "Limit:" not in t.text() and "searching" not in t.text(), 30,
+               "the limit dropped")
+        t.send("=")
+        t.wait(lambda t: "Q000000" in self.cursor_line(t), 5, "the first row")
+        t.send("/")
+        t.wait_text("Search for:", 5)
+        t.send(self.pattern + "\r")
+        t.wait(lambda t: "Q000123" in self.cursor_line(t), 60, "the row found")
         self.quit(t)
 
 

@@ -164,6 +164,89 @@ START_TEST(test_limit_and_search)
 }
 END_TEST
 
+/* The match on a worker gives what app_view_limit gives; its answer
+ * is for the view it was made from; a view freed before the job ran
+ * leaves the job's strings readable. */
+START_TEST(test_limit_off_thread)
+{
+	struct app_view *v = open_view(dir);
+	struct qu_err err = {0};
+	ck_assert_ptr_null(app_limit_new(v, "(~s again", &err));
+	ck_assert_int_eq(err.cls, QU_E_USAGE);
+	struct app_limit *l = app_limit_new(v, "~s root !~F", &err);
+	ck_assert_ptr_nonnull(l);
+	ck_assert(!app_view_limit_apply(v, app_limit_new(v, "~f ann", &err))); /* not run */
+	ck_assert_uint_eq(app_view_count(v), 5);
+	ck_assert_int_eq(app_limit_run(l, NULL, &err), 0);
+	ck_assert(app_view_limit_apply(v, l));
+	ck_assert_uint_eq(app_view_count(v), 3);
+	ck_assert_str_eq(app_view_limit_get(v), "~s root !~F");
+	/* A later refresh matches again from the pattern. */
+	app_view_sort(v, APP_SORT_DATE, true);
+	ck_assert_uint_eq(app_view_count(v), 3);
+	/* Search from the answer: the shown rows, wrapping. */
+	ck_assert_int_eq(app_view_limit(v, "all", &err), 0);
+	l = app_limit_new(v, "other", &err);
+	ck_assert_int_eq(app_limit_run(l, NULL, &err), 0);
+	ck_assert_uint_eq(app_view_search_limit(v, l, 0, true), app_view_search(v, "other", 0, true,
+		&err));
+	app_limit_free(l);
+	/* A fired cancel stops the run; the view unchanged. */
+	struct qu_cancel *c = qu_cancel_new();
+	qu_cancel_fire(c);
+	l = app_limit_new(v, "~f ann", &err);
+	ck_assert_int_eq(app_limit_run(l, c, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	ck_assert(!app_view_limit_apply(v, l));
+	ck_assert_uint_eq(app_view_count(v), 5);
+	qu_cancel_free(c);
+	/* The view gone before the job runs (ASan checks the strings). */
+	l = app_limit_new(v, "~f ann", &err);
+	app_view_free(v);
+	ck_assert_int_eq(app_limit_run(l, NULL, &err), 0);
+	app_limit_free(l);
+}
+END_TEST
+
+static void
+scan_new_batch(void *ctx, struct app_view_batch *b)
+{
+	*(struct app_view_batch **)ctx = b;
+}
+
+/* New mail from new/ and cur/: a file the view knows (its own rename)
+ * is not added again; a new one in cur/ takes its flags from its name. */
+START_TEST(test_new_mail_in_cur)
+{
+	struct app_view *v = open_view(dir);
+	struct qu_err err = {0};
+	struct app_row r;
+	ck_assert(app_view_row(v, 0, &r));
+	ck_assert_int_eq(app_view_set_flags(v, r.id, APP_MSG_FLAGGED, 0, &err), 0);
+	ck_assert(app_view_row(v, 0, &r));
+	const char *renamed = strrchr(r.path, '/') + 1;
+	put(dir, 9, "late", "Eve <eve@x>", "", "RS");
+	char *names[] = {xasprintf("cur/%s", renamed), xasprintf("cur/%d.M9P1.test:2,RS",
+		1800000000 - 9), xstrdup("cur/.dot"), xstrdup("tmp/x"), xstrdup("new/gone")};
+	struct app_view_batch *b = NULL;
+	ck_assert_int_eq(app_view_scan_new(dir, names, 5, scan_new_batch, &b, &err), 1);
+	ck_assert_uint_eq(app_view_add_new(v, b), 1);
+	ck_assert_uint_eq(app_view_total(v), 6);
+	size_t row = app_view_search(v, "late", 0, true, &err);
+	ck_assert_uint_ne(row, SIZE_MAX);
+	ck_assert(app_view_row(v, row, &r));
+	ck_assert_uint_eq(r.flags & (APP_MSG_SEEN | APP_MSG_REPLIED), APP_MSG_SEEN | APP_MSG_REPLIED);
+	/* The same names again: nothing new. */
+	b = NULL;
+	ck_assert_int_eq(app_view_scan_new(dir, names, 2, scan_new_batch, &b, &err), 1);
+	ck_assert_uint_eq(app_view_add_new(v, b), 0);
+	ck_assert_uint_eq(app_view_total(v), 6);
+	for (size_t i = 0; i < 5; i++)
+		free(names[i]);
+	app_view_free(v);
+}
+END_TEST
+
 static size_t
 count_files(const char *d, const char *suffix)
 {
@@ -372,8 +455,37 @@ START_TEST(test_first_page_from_index)
 	app_view_sort(v, APP_SORT_THREADS, false);
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 3, add_batch, v, &err), 1);
 	ck_assert_uint_eq(app_view_count(v), 0);
-	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 3, add_batch, v, &err), 0);
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_UNSORTED, false, 3, add_batch, v, &err), 0);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, true, 3, add_batch, v, &err), 0);
+	/* Threads: whole threads from the newest root back. One row asked:
+	 * the newest thread, "other" alone. */
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 1, add_batch, v, &err), 1);
+	ck_assert_uint_eq(app_view_count(v), 1);
+	ck_assert_str_eq(subject_at(v, 0), "other");
+	app_view_free(v);
+	/* Three asked: root's thread is whole (four rows), with its tree as
+	 * the folder's own rows draw it (test_threads), and the full read
+	 * shows the same rows. */
+	static const char *const want[] = {"root", "Re: root", "Re: root again", "Re: root too",
+		"other"};
+	static const char *const tree[] = {"", "+", "|`", "`", ""};
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 0) {
+			v = app_view_new(dir, &err);
+			app_view_sort(v, APP_SORT_THREADS, false);
+			ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 3, add_batch, v,
+						 &err), 1);
+		} else {
+			ck_assert_int_eq(app_view_load(dir, NULL, add_batch, v, &need, &err), 0);
+		}
+		ck_assert_uint_eq(app_view_count(v), 5);
+		for (size_t i = 0; i < 5; i++) {
+			struct app_row r;
+			ck_assert(app_view_row(v, i, &r));
+			ck_assert_str_eq(r.subject, want[i]);
+			ck_assert_str_eq(r.tree, tree[i]);
+		}
+	}
 	app_view_free(v);
 	/* Other sorts walk an index of the database. By sender: the last
 	 * two of Ann, Ann, Bob, Cy, Dee (Ann's by date); Z-A: Ann's, newer
@@ -574,6 +686,8 @@ main(void)
 	tcase_add_test(tc, test_date_order_and_counts);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_limit_and_search);
+	tcase_add_test(tc, test_limit_off_thread);
+	tcase_add_test(tc, test_new_mail_in_cur);
 	tcase_add_test(tc, test_flags_expunge_move);
 	tcase_add_test(tc, test_pager_view);
 	tcase_add_test(tc, test_resolve_and_sort_names);
