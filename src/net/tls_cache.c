@@ -86,7 +86,9 @@ save(void *ctx, const void *data, size_t len)
 		return;
 	char sum[65];
 	session_sum(data, len, sum);
-	char *tmp = xasprintf("%s.new", t->path);
+	/* Named by process and cache: connections closing at once (the UI
+	 * has several) never write into one file; the last rename wins. */
+	char *tmp = xasprintf("%s.%ld.%p.new", t->path, (long)getpid(), (void *)t);
 	unlink(tmp); /* a leftover of an interrupted save */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
