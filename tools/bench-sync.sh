@@ -158,7 +158,8 @@ qt=$(median <"$FX_DIR/t.q")
 mt=$(median <"$FX_DIR/t.m")
 echo "no change: quail $qt ms, mbsync $mt ms (median of $RUNS), ratio $(ratio "$qt" "$mt")"
 echo "no change peak RSS: quail $(peak q0), mbsync $(peak m0); CPU: quail $(cpu q0) ms, mbsync $(cpu m0) ms"
-[ -n "${QUAIL_BEFORE:-}" ] && echo "no change: quail before $(median <"$FX_DIR/t.b") ms (median of $RUNS)"
+[ -n "${QUAIL_BEFORE:-}" ] &&
+	echo "no change: quail before $(median <"$FX_DIR/t.b") ms (median of $RUNS), peak RSS $(peak b0), CPU $(cpu b0) ms"
 # 1,000 changes on the server and 1,000 here, for each client in turn
 im_doveadm flags add -u alice '\Answered' mailbox INBOX uid 1:1000 || fx_bail "doveadm flags failed"
 flip_local "$qdir/INBOX"
