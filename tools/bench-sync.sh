@@ -12,11 +12,15 @@
 # quail/mbsync are printed (below 0.33 meets the 3x target).
 # With QUAIL_BEFORE=other/quail an earlier build is timed in the same run
 # (its own Maildir), so figures on a busy machine can be compared.
+# SHARED_LOGIN=1 runs Dovecot's imap-login as one long-lived process
+# (service_count = 0, its "high-performance" mode) instead of one per
+# connection: only then can a TLS session be resumed (each process has
+# its own ticket key), which quail does and mbsync does not.
 # STRACE=FILE writes an strace -f -r log of one no-change quail sync (the
 # network calls, reads and writes, polls: the round trips and their waits).
 # Messages are small (about 1-3 kB): the cases timed never fetch bodies.
 # Usage: QUAIL=build/quail [QUAIL_BEFORE=old/quail] [FOLDERS=5] [RUNS=5]
-#        [STRACE=file] tools/bench-sync.sh [N]
+#        [SHARED_LOGIN=1] [STRACE=file] tools/bench-sync.sh [N]
 # Needs dovecot, doveadm, openssl, mbsync (Debian isync) and /usr/bin/time.
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +33,12 @@ fx_need_cmd openssl dovecot doveadm mbsync awk /usr/bin/time
 fx_init
 fx_certs
 fx_dovecot_start
+if [ -n "${SHARED_LOGIN:-}" ]; then
+	sed -i 's/^\([[:space:]]*\)service imap-login {/&\n\1  service_count = 0/' \
+		"$FX_DIR/dovecot-main/dovecot.conf"
+	im_doveadm reload || fx_bail "doveadm reload failed"
+	sleep 1
+fi
 
 # gen DIR COUNT SEED: COUNT small messages (CRLF), every fifth unflagged in
 # new/, the rest in cur/ with S, FS, RS or DS.
@@ -148,7 +158,8 @@ qt=$(median <"$FX_DIR/t.q")
 mt=$(median <"$FX_DIR/t.m")
 echo "no change: quail $qt ms, mbsync $mt ms (median of $RUNS), ratio $(ratio "$qt" "$mt")"
 echo "no change peak RSS: quail $(peak q0), mbsync $(peak m0); CPU: quail $(cpu q0) ms, mbsync $(cpu m0) ms"
-[ -n "${QUAIL_BEFORE:-}" ] && echo "no change: quail before $(median <"$FX_DIR/t.b") ms (median of $RUNS)"
+[ -n "${QUAIL_BEFORE:-}" ] &&
+	echo "no change: quail before $(median <"$FX_DIR/t.b") ms (median of $RUNS), peak RSS $(peak b0), CPU $(cpu b0) ms"
 # 1,000 changes on the server and 1,000 here, for each client in turn
 im_doveadm flags add -u alice '\Answered' mailbox INBOX uid 1:1000 || fx_bail "doveadm flags failed"
 flip_local "$qdir/INBOX"

@@ -6,6 +6,7 @@
 #include "util/util.h"
 #include "net/net.h"
 #include "config/config.h"
+#include "store/store.h"
 #include "imap/imap.h"
 #include "app/private.h"
 #include "app/imap_private.h"
@@ -21,6 +22,29 @@ app_imap_fail(struct app_imap *c, struct qu_err *err)
 	if (err->cls != QU_E_IOERR && err->cls != QU_E_CANCELED && c->where)
 		qu_err_prefix(err, "%s", c->where);
 	return -1;
+}
+
+/* The TLS session cache of the URL's server (net_tls_cache_new) in
+ * $XDG_STATE_HOME/quail/tls/, never in a mail tree; NULL without TLS or
+ * when that directory cannot be made or is unsafe (store_private_dir):
+ * every handshake is then a full one. */
+static struct net_tls_cache *
+tls_cache(const struct cfg_account *a, const struct cfg_url *u)
+{
+	if (u->tls == CFG_TLS_NONE)
+		return NULL;
+	char *home = cfg_state_home();
+	if (!home)
+		return NULL;
+	char *dir = xasprintf("%s/tls", home);
+	struct qu_err e;
+	qu_err_clear(&e);
+	struct net_tls_cache *t =
+		store_private_dir(dir, &e) == 0 ? net_tls_cache_new(dir, u->host, u->port, a->ca_file)
+						 : NULL;
+	free(dir);
+	free(home);
+	return t;
 }
 
 int
@@ -42,6 +66,8 @@ app_imap_connect(const struct cfg_account *a, const struct app_net *net, struct 
 	c->user = xstrdup(cr.user);
 	struct net_opts no;
 	app_net_opts(a, net, &no);
+	c->tls = tls_cache(a, &c->url);
+	no.resume = net_tls_cache_resume(c->tls);
 	struct imap_opts io = {.host = c->url.host, .port = c->url.port,
 			       .tls = app_tls_mode(c->url.tls), .net = no};
 	c->s = imap_session_open(&io, err);
@@ -78,6 +104,7 @@ void
 app_imap_close(struct app_imap *c)
 {
 	imap_session_close(c->s);
+	net_tls_cache_free(c->tls); /* after the session: its close saves one */
 	cfg_url_clear(&c->url);
 	free(c->where);
 	free(c->user);

@@ -14,6 +14,7 @@ struct app_imap {
 	struct cfg_url url;
 	char *where; /* "imaps://host:port", for messages */
 	char *user;  /* the login name */
+	struct net_tls_cache *tls; /* TLS session resumption, or NULL */
 };
 
 /* Connects to the account's IMAP server (TLS per the URL, SPEC §1), logs

@@ -16,7 +16,10 @@
  * before either is synced; a Maildir unchanged since the state, by the
  * record of its directories, is not listed: unchanged_here) and every
  * folder's STATUS in one flight (status_all), then syncs the folders one
- * by one
+ * by one. A folder whose record and state summary (sync_state.c) show
+ * this side unchanged has only its state's header read at first
+ * (summary_here); its entries are read when STATUS shows a change on the
+ * server, so a run with nothing to do reads no entries at all
  * (sync_folder.c describes the steps and why an interruption anywhere is
  * safe). A folder deleted on one side is made again there, and its
  * messages copied; with --delete-folders it is deleted on the other side
@@ -170,16 +173,23 @@ unchanged_here(struct app_sync_run *run, struct app_sync_folder *f, struct qu_er
 	return app_sync_dirs_rec_same(&f->rec, &now);
 }
 
+/* Reads f's whole state and lists its Maildir unless the record shows it
+ * unchanged (f->d0 was taken before). */
 static int
-load_folder(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
+load_state(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
 {
+	app_sync_state_clear(&f->st);
+	f->summary_only = false;
+	f->has_rec = false;
+	f->on_local = false;
 	if (app_sync_state_load(run->dir, f->sname, &f->st, err) < 0)
 		return -1;
-	/* Before the listing: a change after it gets a later ctime. */
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	app_sync_dirs_stat(f->path, &f->d0);
-	f->d0_settled = app_sync_dirs_settled(&f->d0, (int64_t)now.tv_sec);
+	struct app_sync_summary s;
+	struct qu_err e2;
+	qu_err_clear(&e2);
+	if (!run->o->dry_run && f->st.trusted &&
+	    app_sync_summary_load(run->dir, f->sname, &s, &e2) == 0)
+		app_sync_summary_save_loaded(run->dir, f->sname, &f->st, &e2); /* a cache */
 	if (unchanged_here(run, f, err))
 		f->on_local = true;
 	else if (app_sync_folder_list(f, err) < 0)
@@ -189,6 +199,46 @@ load_folder(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *
 		f->names[f->n_names++] = xstrdup(f->st.v[i].name); /* st changes */
 	qsort(f->names, f->n_names, sizeof *f->names, cmp_str);
 	return 0;
+}
+
+/* True when the summary of f's state (sync_state.c) is of the state file
+ * as it is, and the record of the directories is of that same state and
+ * of cur/ and new/ as they are: this side is as the last run left it, and
+ * only the header is needed unless the server changed. */
+static bool
+summary_here(struct app_sync_run *run, struct app_sync_folder *f)
+{
+	struct app_sync_summary s;
+	struct app_sync_dirs_rec r;
+	struct qu_err e2; /* a cache: any doubt reads the whole state */
+	qu_err_clear(&e2);
+	if (!f->d0.ok || app_sync_summary_load(run->dir, f->sname, &s, &e2) <= 0 ||
+	    app_sync_dirs_load(run->dir, f->sname, &r, &e2) <= 0)
+		return false;
+	if (r.uidvalidity != s.uidvalidity || r.uidnext != s.uidnext || r.modseq != s.modseq ||
+	    r.n != s.n || r.sum != s.sum || !app_sync_dirs_same(&r.d, &f->d0))
+		return false;
+	f->st = (struct app_sync_state){.trusted = true, .uidvalidity = s.uidvalidity,
+					.uidnext = s.uidnext, .modseq = s.modseq};
+	f->summary_only = true;
+	f->summary_n = s.n;
+	f->rec = r;
+	f->has_rec = true;
+	f->on_local = true;
+	return true;
+}
+
+static int
+load_folder(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
+{
+	/* Before the listing: a change after it gets a later ctime. */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	app_sync_dirs_stat(f->path, &f->d0);
+	f->d0_settled = app_sync_dirs_settled(&f->d0, (int64_t)now.tv_sec);
+	if (summary_here(run, f))
+		return 0;
+	return load_state(run, f, err);
 }
 
 static void
@@ -426,6 +476,18 @@ choose_folders(struct app_sync_run *run, struct folders *fs, struct qu_err *err)
 	return status_all(run, fs, err);
 }
 
+/* True when f, read from its summary only, is unchanged on the server as
+ * well (its STATUS: RFC 7162 §3.1.6, as app_sync_server_unchanged): there
+ * is nothing to do, and its entries are never read. */
+static bool
+summary_unchanged(struct app_sync_run *run, const struct app_sync_folder *f)
+{
+	return f->summary_only && f->on_server && f->on_local && has_modseq(run) &&
+	       f->st.modseq && f->srv_known && f->srv_uidvalidity == f->st.uidvalidity &&
+	       f->srv_uidnext == f->st.uidnext && f->srv_modseq == f->st.modseq &&
+	       f->srv_messages == f->summary_n;
+}
+
 /* ---- --delete-folders ------------------------------------------------- */
 
 /* Removes DIR/.quail/<sname> and its record: the folder is no longer
@@ -434,12 +496,14 @@ static int
 forget_folder(struct app_sync_run *run, const struct app_sync_folder *f, struct qu_err *err)
 {
 	char *p = xasprintf("%s/.quail/%s", run->dir, f->sname);
-	char *d = xasprintf("%s.dirs", p);
+	char *d = xasprintf("%s.dirs", p), *m = xasprintf("%s.sum", p);
 	int rc = 0;
-	if ((unlink(p) < 0 && errno != ENOENT) || (unlink(d) < 0 && errno != ENOENT))
+	if ((unlink(m) < 0 && errno != ENOENT) || (unlink(p) < 0 && errno != ENOENT) ||
+	    (unlink(d) < 0 && errno != ENOENT))
 		rc = qu_err_sys(err, QU_E_IOERR, errno, "%s", p);
 	free(p);
 	free(d);
+	free(m);
 	return rc;
 }
 
@@ -557,6 +621,12 @@ sync_all(struct app_sync_run *run, struct qu_err *err)
 		app_sync_find_moves(run);
 	for (size_t i = 0; rc == 0 && i < fs.n; i++) {
 		rc = qu_cancel_check(run->net ? run->net->cancel : NULL, err);
+		if (rc == 0 && summary_unchanged(run, &fs.v[i])) {
+			run->r->folders++;
+			continue;
+		}
+		if (rc == 0 && fs.v[i].summary_only)
+			rc = load_state(run, &fs.v[i], err);
 		if (rc == 0)
 			rc = folder_deleted(run, &fs.v[i], err);
 		if (rc == 1) {

@@ -102,8 +102,15 @@ struct app_sync_entry {
  *     X <uid>                      <uid> is gone on both sides
  * one append per step or batch of steps (several steps in one line are
  * separated by tabs); compacted to the live entries at the end of a run. */
+/* A state file as lstat(2) saw it (ok: it exists and is a regular file). */
+struct app_sync_file_id {
+	bool ok;
+	uint64_t dev, ino, size, mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+};
+
 struct app_sync_state {
 	bool trusted;      /* read whole, with its header and an epoch */
+	struct app_sync_file_id id; /* the file read, when it did not change meanwhile */
 	uint32_t uidvalidity, uidnext;
 	uint64_t modseq;
 	struct app_sync_entry *v; /* sorted by uid after load */
@@ -175,6 +182,39 @@ int app_sync_dirs_save(const char *dir, const char *sname, const struct app_sync
 		       struct qu_err *err);
 
 
+/* ---- the summary of a state file (sync_state.c) ------------------------ */
+
+/* DIR/.quail/<state name>.sum: a state file's epoch, UIDNEXT,
+ * HIGHESTMODSEQ, entry count and checksum (as in the record of the
+ * directories) with the identity of the file they were read from. With
+ * the record of the directories and the server's STATUS it tells a
+ * folder where nothing changed without reading its entries (a no-change
+ * run of a large account would spend most of its time on them). A cache:
+ * it is only ever used to skip a folder with nothing to do; a missing,
+ * damaged or stale one (the state file was appended to or replaced since)
+ * means the whole state is read. */
+struct app_sync_summary {
+	uint32_t uidvalidity, uidnext;
+	uint64_t modseq, n, sum;
+	struct app_sync_file_id id;
+};
+void app_sync_summary_format(struct qu_buf *b, const struct app_sync_summary *s);
+/* Returns 0, or -1 when the line is damaged. */
+int app_sync_summary_parse(const char *line, size_t len, struct app_sync_summary *s);
+/* 1 with *s when the summary is sound and of the state file as it is now,
+ * 0 when not (or there is none), -1 on an I/O error. */
+int app_sync_summary_load(const char *dir, const char *sname, struct app_sync_summary *s,
+			  struct qu_err *err);
+/* Writes the summary of st, just saved as sname (app_sync_state_save does
+ * this itself). Returns 0, or -1 (then no summary is left). */
+int app_sync_summary_save(const char *dir, const char *sname, const struct app_sync_state *st,
+			  struct qu_err *err);
+/* Writes the summary of st as app_sync_state_load read it, if the file is
+ * still as it was then (a state of an earlier version without one). */
+int app_sync_summary_save_loaded(const char *dir, const char *sname,
+				 const struct app_sync_state *st, struct qu_err *err);
+
+
 /* ---- a run (sync.c, sync_folder.c) ------------------------------------ */
 
 struct maildir;
@@ -224,6 +264,12 @@ struct app_sync_folder {
 	bool srv_known;
 	uint32_t srv_uidvalidity, srv_uidnext, srv_messages;
 	uint64_t srv_modseq;
+	/* st holds the header only (trusted, epoch, UIDNEXT, HIGHESTMODSEQ),
+	 * from the summary, and summary_n is its entry count: the Maildir is
+	 * as the record says. sync.c reads the whole state before the folder
+	 * is synced unless STATUS shows it unchanged on the server too. */
+	bool summary_only;
+	uint64_t summary_n;
 };
 
 struct app_sync_run {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 #include "store/store.h"
@@ -89,6 +90,9 @@ app_sync_line_m(struct qu_buf *b, uint32_t uid, unsigned flags, const char *name
 	qu_buf_printf(b, "M %u %s ", (unsigned)uid, fl[0] ? fl : "-");
 	name_encode(b, name, name_len);
 }
+
+static bool file_id(const char *dir, const char *sname, struct app_sync_file_id *id);
+static bool file_id_same(const struct app_sync_file_id *a, const struct app_sync_file_id *b);
 
 static int
 cmp_entry(const void *a, const void *b)
@@ -272,8 +276,12 @@ app_sync_state_load(const char *dir, const char *name, struct app_sync_state *st
 {
 	memset(st, 0, sizeof *st);
 	struct loader l = {.st = st};
+	struct app_sync_file_id before, after;
+	file_id(dir, name, &before);
 	if (store_journal_read(dir, name, load_line, &l, err) < 0)
 		return -1;
+	if (file_id(dir, name, &after) && file_id_same(&before, &after))
+		st->id = after;
 	st->trusted = !l.bad && l.lines > 0 && st->uidvalidity != 0;
 	if (!st->trusted) {
 		/* Suspect: pair by content and delete nothing (SPEC §10). */
@@ -307,6 +315,11 @@ app_sync_state_save(const char *dir, const char *name, const struct app_sync_sta
 		qu_buf_clear(&bufs[i]);
 	free(bufs);
 	free(lines);
+	if (rc == 0) {
+		struct qu_err e; /* a cache: without it the next run reads the state */
+		qu_err_clear(&e);
+		app_sync_summary_save(dir, name, st, &e);
+	}
 	return rc;
 }
 
@@ -499,4 +512,172 @@ app_sync_dirs_save(const char *dir, const char *sname, const struct app_sync_dir
 	free(name);
 	qu_buf_clear(&b);
 	return rc;
+}
+
+/* ---- the summary of a state file -------------------------------------- */
+
+#define SUM_HEADER "quail-sync-sum 1"
+#define SUM_FIELDS 12
+
+static char *
+sum_name(const char *sname)
+{
+	return xasprintf("%s.sum", sname);
+}
+
+/* The identity of DIR/.quail/<sname>: every append grows it and every
+ * compaction renames a new file over it, so an equal identity means the
+ * bytes the summary was made of. */
+static bool
+file_id(const char *dir, const char *sname, struct app_sync_file_id *id)
+{
+	char *p = xasprintf("%s/.quail/%s", dir, sname);
+	struct stat sb;
+	int rc = lstat(p, &sb);
+	free(p);
+	memset(id, 0, sizeof *id);
+	if (rc < 0 || !S_ISREG(sb.st_mode))
+		return false;
+	*id = (struct app_sync_file_id){
+		.ok = true,
+		.dev = (uint64_t)sb.st_dev,
+		.ino = (uint64_t)sb.st_ino,
+		.size = (uint64_t)sb.st_size,
+		.mtime_sec = (uint64_t)sb.st_mtim.tv_sec,
+		.mtime_nsec = (uint64_t)sb.st_mtim.tv_nsec,
+		.ctime_sec = (uint64_t)sb.st_ctim.tv_sec,
+		.ctime_nsec = (uint64_t)sb.st_ctim.tv_nsec,
+	};
+	return true;
+}
+
+static bool
+file_id_same(const struct app_sync_file_id *a, const struct app_sync_file_id *b)
+{
+	return a->ok && b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
+	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
+}
+
+void
+app_sync_summary_format(struct qu_buf *b, const struct app_sync_summary *s)
+{
+	qu_buf_printf(b, "U %u %u %llu %llu %llu", (unsigned)s->uidvalidity, (unsigned)s->uidnext,
+		      (unsigned long long)s->modseq, (unsigned long long)s->n,
+		      (unsigned long long)s->sum);
+	qu_buf_printf(b, " %llu %llu %llu %llu %llu %llu %llu", (unsigned long long)s->id.dev,
+		      (unsigned long long)s->id.ino, (unsigned long long)s->id.size,
+		      (unsigned long long)s->id.mtime_sec, (unsigned long long)s->id.mtime_nsec,
+		      (unsigned long long)s->id.ctime_sec, (unsigned long long)s->id.ctime_nsec);
+}
+
+int
+app_sync_summary_parse(const char *line, size_t len, struct app_sync_summary *s)
+{
+	const char *p = line + 1, *end = line + len;
+	uint64_t v[SUM_FIELDS];
+	memset(s, 0, sizeof *s);
+	if (len < 2 || line[0] != 'U' || line[1] != ' ')
+		return -1;
+	for (int i = 0; i < SUM_FIELDS; i++)
+		if (!word_u64(&p, end, i < 2 ? UINT32_MAX : UINT64_MAX, &v[i]))
+			return -1;
+	if (p != end || !v[0] || v[9] >= 1000000000u || v[11] >= 1000000000u)
+		return -1;
+	*s = (struct app_sync_summary){
+		.uidvalidity = (uint32_t)v[0],
+		.uidnext = (uint32_t)v[1],
+		.modseq = v[2],
+		.n = v[3],
+		.sum = v[4],
+		.id = {.ok = true, .dev = v[5], .ino = v[6], .size = v[7], .mtime_sec = v[8],
+		       .mtime_nsec = v[9], .ctime_sec = v[10], .ctime_nsec = v[11]},
+	};
+	return 0;
+}
+
+/* Same reader as the record of the directories: a header, one line. */
+struct sum_loader {
+	struct app_sync_summary *s;
+	size_t lines;
+	bool good;
+};
+
+static int
+sum_line(void *ctx, const char *line, size_t len, struct qu_err *err)
+{
+	(void)err;
+	struct sum_loader *l = ctx;
+	size_t k = l->lines++;
+	if (k == 0 && (len != strlen(SUM_HEADER) || memcmp(line, SUM_HEADER, len) != 0))
+		l->lines = 3; /* not ours: ignored */
+	else if (k == 1)
+		l->good = app_sync_summary_parse(line, len, l->s) == 0;
+	else if (k > 1)
+		l->good = false;
+	return 0;
+}
+
+int
+app_sync_summary_load(const char *dir, const char *sname, struct app_sync_summary *s,
+		      struct qu_err *err)
+{
+	char *name = sum_name(sname);
+	struct sum_loader l = {.s = s};
+	int rc = store_journal_read(dir, name, sum_line, &l, err);
+	free(name);
+	if (rc < 0)
+		return -1;
+	struct app_sync_file_id now;
+	return l.good && file_id(dir, sname, &now) && file_id_same(&now, &s->id) ? 1 : 0;
+}
+
+/* Written after the state file (never before: the identity is of the new
+ * file). A failure leaves no summary, never an old one beside a new
+ * state: an old one would not match the new file anyway, but removing it
+ * costs nothing. */
+static int
+summary_write(const char *dir, const char *sname, const struct app_sync_state *st,
+	      const struct app_sync_file_id *id, struct qu_err *err)
+{
+	struct app_sync_summary s = {.uidvalidity = st->uidvalidity, .uidnext = st->uidnext,
+				     .modseq = st->modseq, .n = st->n, .sum = state_sum(st),
+				     .id = *id};
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	app_sync_summary_format(&b, &s);
+	struct store_line lines[2] = {{SUM_HEADER, strlen(SUM_HEADER)}, {b.data, b.len}};
+	char *name = sum_name(sname);
+	int rc = store_journal_compact(dir, name, lines, 2, err);
+	if (rc < 0) {
+		char *p = xasprintf("%s/.quail/%s", dir, name);
+		unlink(p);
+		free(p);
+	}
+	free(name);
+	qu_buf_clear(&b);
+	return rc;
+}
+
+int
+app_sync_summary_save(const char *dir, const char *sname, const struct app_sync_state *st,
+		      struct qu_err *err)
+{
+	struct app_sync_file_id id;
+	if (!st->uidvalidity || !file_id(dir, sname, &id))
+		return 0; /* nothing a run could skip on */
+	return summary_write(dir, sname, st, &id, err);
+}
+
+int
+app_sync_summary_save_loaded(const char *dir, const char *sname, const struct app_sync_state *st,
+			     struct qu_err *err)
+{
+	struct app_sync_file_id now;
+	/* Only when the file is still the one read: the summary must be of
+	 * its bytes. */
+	if (!st->trusted || !st->id.ok || !file_id(dir, sname, &now) ||
+	    !file_id_same(&now, &st->id))
+		return 0;
+	return summary_write(dir, sname, st, &now, err);
 }

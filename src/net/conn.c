@@ -168,6 +168,7 @@ conn_new(int fd, const char *host, const struct net_opts *opts)
 	c->max_line = opts && opts->max_line ? opts->max_line : DEFAULT_MAX_LINE;
 	c->trace = opts ? opts->trace : NULL;
 	c->cancel = opts ? opts->cancel : NULL;
+	c->resume = opts ? opts->resume : NULL;
 	c->tr = &net_plain_transport;
 	/* Room for one maximal line and its line end. */
 	c->rcap = c->max_line + 2 > STREAM_CHUNK ? c->max_line + 2 : STREAM_CHUNK;

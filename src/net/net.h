@@ -32,6 +32,31 @@ enum net_tls_mode {
 
 const char *net_tls_mode_name(enum net_tls_mode m);
 
+/* TLS session resumption (RFC 8446 §2.2, RFC 5077): a session of an
+ * earlier connection to the same host and port, verified against the same
+ * trust anchors, and where to hand this connection's session for the next
+ * one. The caller keeps it alive as long as the connection. */
+struct net_tls_resume {
+	const void *data; /* gnutls_session_get_data2 bytes; NULL: none */
+	size_t len;
+	/* Called once, as the connection closes, with a session worth
+	 * resuming (borrowed for the call); NULL: not wanted. */
+	void (*save)(void *ctx, const void *data, size_t len);
+	void *ctx;
+};
+
+/* Sessions kept in files (tls_cache.c): DIR/tls-<hash of host, port and
+ * trust anchors>, 0600. DIR must be a private directory the caller
+ * checked (owned by the user, not writable by others). The session of the
+ * file, when there is a sound one for these three, is offered by a
+ * connection given net_tls_cache_resume's answer, and the connection's
+ * session replaces it as it closes. Free after the connection. */
+struct net_tls_cache;
+struct net_tls_cache *net_tls_cache_new(const char *dir, const char *host, uint16_t port,
+					const char *ca_file);
+const struct net_tls_resume *net_tls_cache_resume(const struct net_tls_cache *t);
+void net_tls_cache_free(struct net_tls_cache *t);
+
 struct net_opts {
 	int timeout_ms;           /* deadline for connect and each read/write; <=0: 60 s */
 	const char *ca_file;      /* PEM trust anchors; NULL: the system trust store */
@@ -40,6 +65,9 @@ struct net_opts {
 	const struct qu_cancel *cancel; /* NULL: waits end only by deadline; a
 					 * fired handle ends every wait with
 					 * QU_E_CANCELED at once */
+	/* NULL: every handshake is a full one. A session that the server
+	 * refuses only costs a full handshake, silently. */
+	const struct net_tls_resume *resume;
 };
 
 struct net_conn;
@@ -77,6 +105,8 @@ void net_conn_free(struct net_conn *c);
 int net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err);
 
 bool net_conn_is_tls(const struct net_conn *c);
+/* True when the TLS handshake resumed an earlier session. */
+bool net_conn_tls_resumed(const struct net_conn *c);
 /* The TLS library's version, for `quail --version`. */
 const char *net_tls_library_version(void);
 const char *net_conn_host(const struct net_conn *c);

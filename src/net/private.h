@@ -29,6 +29,7 @@ struct net_conn {
 	const struct qu_cancel *cancel;
 	size_t max_line;
 	const struct qu_trace *trace;
+	const struct net_tls_resume *resume; /* borrowed; NULL: none */
 	const struct net_transport *tr;
 	struct net_tls *tls;
 	/* Unread input lives in rbuf[rstart, rend). */

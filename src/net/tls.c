@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct net_tls {
 	gnutls_session_t s;
 	gnutls_certificate_credentials_t cred;
 	bool shared_cred; /* the process's system-store credentials: not ours */
+	bool up;          /* the handshake succeeded */
 };
 
 /* The system trust store, loaded once per process: parsing ~150 CA
@@ -119,11 +121,31 @@ tls_free(struct net_tls *t)
 	free(t);
 }
 
+/* Hands the session to c->resume->save when it can be resumed: in TLS
+ * 1.3 only once the server sent a ticket (RFC 8446 §4.6.1), which comes
+ * after the handshake, so this waits for the close. */
+static void
+tls_save_session(struct net_conn *c)
+{
+	gnutls_session_t s = c->tls->s;
+	if (!c->resume || !c->resume->save)
+		return;
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 &&
+	    !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET))
+		return;
+	gnutls_datum_t d = {0};
+	if (gnutls_session_get_data2(s, &d) == 0 && d.size > 0)
+		c->resume->save(c->resume->ctx, d.data, d.size);
+	gnutls_free(d.data);
+}
+
 static void
 tls_close(struct net_conn *c)
 {
 	if (!c->tls)
 		return;
+	if (c->tls->up)
+		tls_save_session(c);
 	/* One non-blocking attempt at close_notify; never wait for the peer. */
 	gnutls_bye(c->tls->s, GNUTLS_SHUT_WR);
 	tls_free(c->tls);
@@ -238,6 +260,26 @@ setup_session(struct net_conn *c, struct qu_err *err)
 	return 0;
 }
 
+/* Offers the kept session (RFC 8446 §2.2). One GnuTLS refuses (stale,
+ * of another version) leaves a session of its own making: a fresh one is
+ * set up instead. A session the server refuses costs a full handshake. */
+static int
+offer_session(struct net_conn *c, struct qu_err *err)
+{
+	const struct net_tls_resume *r = c->resume;
+	if (!r || !r->data || !r->len || r->len > UINT_MAX)
+		return 0;
+	if (gnutls_session_set_data(c->tls->s, r->data, r->len) == 0)
+		return 0;
+	gnutls_deinit(c->tls->s);
+	c->tls->s = NULL;
+	if ((c->tls->cred && !c->tls->shared_cred))
+		gnutls_certificate_free_credentials(c->tls->cred);
+	c->tls->cred = NULL;
+	c->tls->shared_cred = false;
+	return setup_session(c, err);
+}
+
 int
 net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err)
 {
@@ -253,7 +295,7 @@ net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err)
 	if (net_flush(c, err) < 0)
 		return -1;
 	c->tls = xcalloc(1, sizeof *c->tls);
-	if (setup_session(c, err) < 0)
+	if (setup_session(c, err) < 0 || offer_session(c, err) < 0)
 		goto fail;
 	int r;
 	do {
@@ -282,8 +324,10 @@ net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err)
 		goto fail;
 	}
 	c->tr = &net_tls_transport;
+	c->tls->up = true;
 	char *desc = gnutls_session_get_desc(c->tls->s);
-	qu_trace_note(c->trace, "TLS started: %s", desc ? desc : "?");
+	qu_trace_note(c->trace, "TLS started: %s%s", desc ? desc : "?",
+		      gnutls_session_is_resumed(c->tls->s) ? " (resumed)" : "");
 	gnutls_free(desc);
 	return 0;
 fail:
@@ -358,6 +402,12 @@ const char *
 net_tls_library_version(void)
 {
 	return gnutls_check_version(NULL);
+}
+
+bool
+net_conn_tls_resumed(const struct net_conn *c)
+{
+	return c->tls && c->tls->up && gnutls_session_is_resumed(c->tls->s);
 }
 
 bool

@@ -3,8 +3,9 @@
  * damaged or hand-edited file may hold them. Whatever is read, the entries
  * stay sorted by UID, unique, with a plain unique name (no '/', no NUL),
  * and writing an entry and reading it back gives the same entry. The
- * same bytes as a record of the Maildir's directories round-trip too,
- * and as a VANISHED UID set give sound ranges.
+ * same bytes as a record of the Maildir's directories or as the summary of
+ * a state file round-trip too, and as a VANISHED UID set give sound
+ * ranges.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +41,17 @@ check(struct app_sync_state *st)
 	}
 }
 
+static bool
+summary_same(const struct app_sync_summary *a, const struct app_sync_summary *b)
+{
+	return a->uidvalidity == b->uidvalidity && a->uidnext == b->uidnext &&
+	       a->modseq == b->modseq && a->n == b->n && a->sum == b->sum &&
+	       a->id.ok == b->id.ok && a->id.dev == b->id.dev && a->id.ino == b->id.ino &&
+	       a->id.size == b->id.size && a->id.mtime_sec == b->id.mtime_sec &&
+	       a->id.mtime_nsec == b->id.mtime_nsec && a->id.ctime_sec == b->id.ctime_sec &&
+	       a->id.ctime_nsec == b->id.ctime_nsec;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -62,6 +74,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		qu_buf_init(&b, SIZE_MAX);
 		app_sync_dirs_format(&b, &r);
 		if (app_sync_dirs_parse(b.data, b.len, &r2) < 0 || !app_sync_dirs_rec_same(&r, &r2))
+			abort();
+		qu_buf_clear(&b);
+	}
+	/* ... and as the summary of a state file. */
+	struct app_sync_summary sm, sm2;
+	if (app_sync_summary_parse((const char *)data, size, &sm) == 0) {
+		struct qu_buf b;
+		qu_buf_init(&b, SIZE_MAX);
+		app_sync_summary_format(&b, &sm);
+		if (app_sync_summary_parse(b.data, b.len, &sm2) < 0 || !summary_same(&sm, &sm2))
 			abort();
 		qu_buf_clear(&b);
 	}

@@ -6,7 +6,10 @@
 # quick succession, a server flag change and a new server message are each
 # still carried over, the server's changes by a QRESYNC SELECT (RFC 7162
 # §3.2.5) without listing every flag; a damaged record only costs a
-# listing; --delete-folders both ways; without UIDPLUS an appended
+# listing; a run with nothing changed reads the state's summary only
+# (DIR/.quail/sync-<folder>.sum), and a damaged one costs a full read;
+# a run resumes the TLS session of the one before;
+# --delete-folders both ways; without UIDPLUS an appended
 # message is paired by its Message-ID. Skips (77) without Dovecot or quail sync; the listing checks
 # need strace.
 . "$(dirname "$0")/lib.sh"
@@ -118,6 +121,62 @@ qs
 printf 'quail-sync-dirs 1\nD garbage\n' >"$rec"
 listed_check "a damaged record: the Maildir is listed" yes
 fx_check "damaged record: both sides the same" same
+
+# the state summary (DIR/.quail/sync-<folder>.sum): a run with nothing
+# changed on either side reads no state entries at all; a damaged summary
+# only costs reading the state
+sum=$state.sum
+settle
+qs
+qs
+fx_check "the state summary is written" test -s "$sum"
+fx_is "$(stat -c %a "$sum")" 600 "... mode 0600"
+state_read_check() { # desc want(yes|no)
+	if [ -z "$have_strace" ]; then
+		fx_skip "$1" "no strace"
+		return
+	fi
+	local got=no
+	qs_listed
+	grep -q '/\.quail/sync-INBOX", O_RDONLY' "$FX_DIR/strace.out" && got=yes
+	fx_is "$got" "$2" "$1"
+}
+state_read_check "nothing changed: the state entries are not read" no
+fx_like "$FX_OUT" '^synced 1 folders: \+0 -0 ~0 on the server, \+0 -0 ~0 here$' "... and nothing changes"
+printf 'quail-sync-sum 1\nU garbage\n' >"$sum"
+state_read_check "a damaged summary: the state is read" yes
+fx_check "damaged summary: both sides the same" same
+state_read_check "... and rewritten, so the next run reads no entries" no
+im_doveadm flags add -u alice '\Answered' mailbox INBOX header Message-ID "$a" || fx_bail "doveadm flags failed"
+state_read_check "a server change: the state is read" yes
+fx_is "$(flags_here "$a")" FR "... and the change reaches this side"
+
+# TLS session resumption (RFC 8446 §2.2): a run resumes the session of the
+# one before, kept 0600 in quail's state directory; a damaged session file
+# costs a full handshake and nothing else
+tlsdir=$XDG_STATE_HOME/quail/tls
+# Dovecot's default starts a login process per connection, each with its
+# own ticket key: nothing can be resumed there. One long-lived process:
+sed -i 's/^\([[:space:]]*\)service imap-login {/&\n\1  service_count = 0/' \
+	"$FX_DIR/dovecot-main/dovecot.conf"
+im_doveadm reload || fx_bail "doveadm reload failed"
+sleep 1
+qs
+qs -v
+fx_is "$FX_RC" 0 "a run with a kept TLS session: exit 0"
+fx_like "$FX_ERR" 'TLS started: .*\(resumed\)' "... resumes it"
+fx_is "$(stat -c %a "$tlsdir"/tls-* | sort -u)" 600 "the session file is 0600"
+fx_is "$(stat -c %a "$tlsdir")" 700 "... in a 0700 directory"
+for f in "$tlsdir"/tls-*; do # the session after its header: garbage
+	n=$(($(stat -c %s "$f") - 100))
+	head -c "$n" /dev/zero | tr '\0' x | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+done
+qs -v
+fx_is "$FX_RC" 0 "a damaged session file: exit 0"
+fx_unlike "$FX_ERR" 'TLS started: .*\(resumed\)' "... a full handshake"
+qs -v
+fx_like "$FX_ERR" 'TLS started: .*\(resumed\)' "... and the next run resumes again"
+fx_check "after resumed runs: both sides the same" same
 
 # --delete-folders: a folder deleted on one side since the last sync is
 # deleted on the other when that copy is unchanged since, else made again

@@ -2,7 +2,8 @@
  * quail sync's merge rules (src/app/sync_merge.c): the per-flag merge over
  * every combination of last-synced, local and server value, the decision
  * table of what happens to a message, the state file's lines and
- * names, and the record of the Maildir's directories (sync_state.c).
+ * names, the record of the Maildir's directories and the summary of a
+ * state file (sync_state.c).
  */
 #include <check.h>
 #include <stdio.h>
@@ -284,6 +285,92 @@ START_TEST(test_dirs_record)
 }
 END_TEST
 
+/* The summary of a state file: written by every save, of that file only
+ * (an append or a replacement makes it stale), its line round-trips and
+ * damaged ones are refused; a state of an earlier version without one
+ * gets it from what was read, only while the file is unchanged. */
+START_TEST(test_summary)
+{
+	char dir[] = "/tmp/quail-sync-test-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct qu_err err;
+	qu_err_clear(&err);
+	struct app_sync_summary s, back;
+	ck_assert_int_eq(app_sync_summary_load(dir, "sync-INBOX", &s, &err), 0);
+	struct app_sync_state st;
+	memset(&st, 0, sizeof st);
+	st.uidvalidity = 9;
+	st.uidnext = 12;
+	st.modseq = 99;
+	app_sync_state_set(&st, 11, S, "n11", 3);
+	app_sync_state_set(&st, 2, 0, "n2", 2);
+	ck_assert_int_eq(app_sync_state_save(dir, "sync-INBOX", &st, &err), 0);
+	ck_assert_int_eq(app_sync_summary_load(dir, "sync-INBOX", &s, &err), 1);
+	ck_assert_uint_eq(s.uidvalidity, 9);
+	ck_assert_uint_eq(s.uidnext, 12);
+	ck_assert_uint_eq(s.modseq, 99);
+	ck_assert_uint_eq(s.n, 2);
+	/* the same state and count as the record of the directories names */
+	struct app_sync_dirs d = {0};
+	struct app_sync_dirs_rec r;
+	app_sync_dirs_rec_of(&st, &d, &r);
+	ck_assert(r.sum == s.sum && r.n == s.n);
+	char *p = xasprintf("%s/.quail/sync-INBOX.sum", dir);
+	struct stat sb;
+	ck_assert_int_eq(lstat(p, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+	/* the line round-trips; damaged lines are refused */
+	struct qu_buf b;
+	qu_buf_init(&b, SIZE_MAX);
+	app_sync_summary_format(&b, &s);
+	ck_assert_int_eq(app_sync_summary_parse(b.data, b.len, &back), 0);
+	ck_assert(back.sum == s.sum && back.n == s.n && back.id.ino == s.id.ino &&
+		  back.id.size == s.id.size && back.id.mtime_nsec == s.id.mtime_nsec);
+	ck_assert_int_eq(app_sync_summary_parse("U 1 2 3", 7, &back), -1);
+	ck_assert_int_eq(app_sync_summary_parse("U 0 1 1 1 1 1 1 1 1 1 1 1", 25, &back), -1);
+	ck_assert_int_eq(app_sync_summary_parse("U 1 1 1 1 1 1 1 1 1 1000000000 1 1", 34, &back),
+			 -1);
+	ck_assert_int_eq(app_sync_summary_parse("D 1 1 1 1 1 1 1 1 1 1 1 1", 25, &back), -1);
+	qu_buf_clear(&b);
+	/* an append to the state file makes it stale */
+	struct store_journal *j = store_journal_open(dir, "sync-INBOX", &err);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(store_journal_append(j, "X 2", 3, &err), 0);
+	store_journal_free(j);
+	ck_assert_int_eq(app_sync_summary_load(dir, "sync-INBOX", &s, &err), 0);
+	/* written from a load, while the file is as it was read */
+	app_sync_state_clear(&st);
+	ck_assert_int_eq(app_sync_state_load(dir, "sync-INBOX", &st, &err), 0);
+	ck_assert(st.trusted && st.id.ok);
+	ck_assert_int_eq(app_sync_summary_save_loaded(dir, "sync-INBOX", &st, &err), 0);
+	ck_assert_int_eq(app_sync_summary_load(dir, "sync-INBOX", &s, &err), 1);
+	ck_assert_uint_eq(s.n, 1);
+	/* ... and not once it changed after the load */
+	ck_assert_int_eq(unlink(p), 0);
+	j = store_journal_open(dir, "sync-INBOX", &err);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(store_journal_append(j, "M 14 - n14", 10, &err), 0);
+	store_journal_free(j);
+	ck_assert_int_eq(app_sync_summary_save_loaded(dir, "sync-INBOX", &st, &err), 0);
+	ck_assert_int_eq(lstat(p, &sb), -1);
+	app_sync_state_clear(&st);
+	/* a damaged summary is none */
+	ck_assert_int_eq(app_sync_state_load(dir, "sync-INBOX", &st, &err), 0);
+	ck_assert_int_eq(app_sync_state_save(dir, "sync-INBOX", &st, &err), 0);
+	ck_assert_int_eq(app_sync_summary_load(dir, "sync-INBOX", &s, &err), 1);
+	FILE *fp = fopen(p, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("quail-sync-sum 1\nU 9 12 99 2 x\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(app_sync_summary_load(dir, "sync-INBOX", &s, &err), 0);
+	app_sync_state_clear(&st);
+	free(p);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* VANISHED UID sets (RFC 7162 §3.2.10). */
 START_TEST(test_uidset)
 {
@@ -351,6 +438,7 @@ main(void)
 	tcase_add_test(tc, test_state_lines);
 	tcase_add_test(tc, test_state_file);
 	tcase_add_test(tc, test_dirs_record);
+	tcase_add_test(tc, test_summary);
 	tcase_add_test(tc, test_uidset);
 	tcase_add_test(tc, test_message_id);
 	suite_add_tcase(s, tc);
