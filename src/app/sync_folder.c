@@ -1200,6 +1200,18 @@ folder_steps(struct fctx *x, struct qu_err *err)
 	return app_sync_state_save(x->run->dir, x->f->sname, &x->f->st, err);
 }
 
+void
+app_sync_inbox_first(struct app_sync_folder *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i].name, "INBOX")) {
+			struct app_sync_folder inbox = v[i];
+			memmove(v + 1, v, i * sizeof *v);
+			v[0] = inbox;
+			return;
+		}
+}
+
 /* Writes the record that lets the next run skip listing this Maildir
  * (unchanged_here in sync.c), when it holds: the listing matched the
  * state, cur/ and new/ had settled before it, and nothing (this run

@@ -6,6 +6,7 @@
 # first kill the messages stored are the newest (the highest UIDs, the
 # newest 32 all there); nothing is lost or doubled by the second; after the
 # rerun every message is there exactly once, with the server's flags.
+# The index of the Maildir sees the first range before the run goes on.
 # Skips (77) without Dovecot or quail sync.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/imap-common.sh"
@@ -14,6 +15,14 @@ fx_need_quail
 timeout 10 "$QUAIL" sync --help >/dev/null 2>&1 || fx_skip_all "$QUAIL has no sync command"
 fx_need_cmd openssl dovecot doveadm awk
 fx_init
+# An index of the (empty) Maildir at the default path, so the sync keeps it
+# current; read with sqlite3 where installed.
+export XDG_CACHE_HOME=$FX_DIR/cache
+export HOME=$FX_DIR/home
+export QUAIL_CONFIG=$FX_DIR/none.conf
+mkdir -p "$HOME"
+: >"$QUAIL_CONFIG"
+db=$XDG_CACHE_HOME/quail/index.sqlite
 fx_certs
 fx_dovecot_start
 
@@ -47,6 +56,14 @@ kill_at() {
 	wait "$pid" 2>/dev/null
 }
 
+mkdir -p "$out/INBOX/cur" "$out/INBOX/new" "$out/INBOX/tmp"
+fx_run -t 60 "$QUAIL" index "$out"
+fx_is "$FX_RC" 0 "the empty Maildir indexed"
+indexed() {
+	sqlite3 -readonly "$db" "SELECT count(*) FROM msg JOIN folder ON folder.id = msg.folder
+		WHERE folder.path LIKE '%/out/INBOX'"
+}
+
 # --- a first sync killed part-way ----------------------------------------------
 # Killed once the first ranges (32, then 64) are in place.
 kill_at 96
@@ -74,6 +91,15 @@ else
 	fx_fail "after the kill: only the newest were stored" "oldest rank $worst, $k stored"
 fi
 
+# The first range was indexed before the next was asked for.
+if command -v sqlite3 >/dev/null; then
+	ix=$(indexed)
+	fx_diag "indexed when killed: $ix"
+	fx_check "after the kill: the index already holds the newest 32" test "${ix:-0}" -ge 32
+else
+	fx_skip "after the kill: the index already holds the newest 32" "no sqlite3"
+fi
+
 # --- a second run killed too, then the rerun -------------------------------------
 # It starts from a state that knows the newest only (not a prefix of the
 # UIDs) and goes on below them.
@@ -99,6 +125,9 @@ else
 		"$(diff <(echo "$sv") <(echo "$lv") | head -20)"
 fi
 fx_is "$(im_bad_flags "$out/INBOX" | wc -l)" 0 "the rerun: every message with the flags it was given"
+if command -v sqlite3 >/dev/null; then
+	fx_is "$(indexed)" "$N" "the rerun: the index holds all $N"
+fi
 # A third run finds nothing to do.
 fx_run -t 120 "$QUAIL" "${qargs[@]}"
 fx_like "$FX_OUT" '^synced 1 folders: \+0 -0 ~0 on the server, \+0 -0 ~0 here$' \
