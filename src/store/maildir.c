@@ -447,6 +447,9 @@ maildir_batch_add_delivery(struct maildir_batch *b, struct maildir_delivery *d, 
 		maildir_delivery_abort(d);
 		return -1;
 	}
+	/* Nothing more is written: a batch of hundreds keeps no buffers. */
+	free(d->buf);
+	d->buf = NULL;
 #ifdef SYNC_FILE_RANGE_WRITE
 	/* Start the write-back now, so that the fsyncs at commit find the
 	 * data (and its block allocation) mostly done together instead of one
