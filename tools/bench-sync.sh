@@ -145,7 +145,7 @@ landed() {
 	echo "$b" | awk -v t0="$2" -F. '{
 		us = 0
 		if ($2 ~ /^M[0-9]+P/) { us = substr($2, 2); sub(/P.*/, "", us) }
-		printf "%d", ($1 * 1000000 + us - t0 / 1000) / 1000 }'
+		printf "%d\n", ($1 * 1000000 + us - t0 / 1000) / 1000 }'
 }
 # first NAME DIR CMD...: a first sync into a fresh DIR; appends its wall
 # time (ms) to $FX_DIR/t.NAME and the newest's landing (ms) to n.NAME
