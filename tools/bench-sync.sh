@@ -7,6 +7,11 @@
 #   2. 1,000 flag changes on the server (doveadm, INBOX) and 1,000 in the
 #      client's Maildir (renames, INBOX), then one sync; the other folders
 #      are unchanged.
+# The first sync (fresh Maildirs and state) is timed FIRST times per client
+# (default 1; interleaved, the median shown), with when the newest message
+# of INBOX (its highest UID) was on disk, read from the delivery time in
+# its file name (quail: microseconds; mbsync: seconds). FIRST_ONLY=1 stops
+# after it.
 # Each timed run also records its peak RSS and CPU time (/usr/bin/time;
 # the rest of the wall time is waiting, mostly on the server), and the ratios
 # quail/mbsync are printed (below 0.33 meets the 3x target).
@@ -20,7 +25,8 @@
 # network calls, reads and writes, polls: the round trips and their waits).
 # Messages are small (about 1-3 kB): the cases timed never fetch bodies.
 # Usage: QUAIL=build/quail [QUAIL_BEFORE=old/quail] [FOLDERS=5] [RUNS=5]
-#        [SHARED_LOGIN=1] [STRACE=file] tools/bench-sync.sh [N]
+#        [SHARED_LOGIN=1] [FIRST=1] [FIRST_ONLY=1] [STRACE=file]
+#        tools/bench-sync.sh [N]
 # Needs dovecot, doveadm, openssl, mbsync (Debian isync) and /usr/bin/time.
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -135,10 +141,55 @@ flip_local() {
 		print $0; print d "/cur/" base ":2," s
 	}' | while IFS= read -r from && IFS= read -r to; do mv "$from" "$to"; done
 }
+# The Message-ID of INBOX's highest UID: the message a newest-first sync
+# stores first.
+newest_id=$(im_doveadm -f tab fetch -u alice 'uid hdr.message-id' mailbox INBOX | tail -n +2 |
+	sort -k1,1nr | head -1 | cut -f2 | tr -d ' \r')
+# landed DIR T0_NS: ms from T0_NS until the file holding newest_id was
+# delivered under DIR/INBOX, from its name ("SECONDS.M<usec>P..." as quail
+# names it, "SECONDS.<pid>_..." as mbsync does: whole seconds there)
+landed() {
+	local f b
+	f=$(grep -l -m1 -F "Message-ID: $newest_id" "$1"/INBOX/cur/* "$1"/INBOX/new/* 2>/dev/null | head -1)
+	[ -n "$f" ] || { echo "?"; return; }
+	b=${f##*/}
+	echo "$b" | awk -v t0="$2" -F. '{
+		us = 0
+		if ($2 ~ /^M[0-9]+P/) { us = substr($2, 2); sub(/P.*/, "", us) }
+		printf "%d\n", ($1 * 1000000 + us - t0 / 1000) / 1000 }'
+}
+# first NAME DIR CMD...: a first sync into a fresh DIR; appends its wall
+# time (ms) to $FX_DIR/t.NAME and the newest's landing (ms) to n.NAME
+first() {
+	local name=$1 dir=$2 t0
+	shift 2
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	t0=$(date +%s%N)
+	ms "$name" "$@" >>"$FX_DIR/t.$name"
+	landed "$dir" "$t0" >>"$FX_DIR/n.$name"
+}
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "first sync: quail $(ms q1 "${Q[@]}") ms, mbsync $(ms m1 "${M[@]}") ms ($N messages, $FOLDERS folders)"
-[ -n "${QUAIL_BEFORE:-}" ] && echo "first sync: quail before $(ms b1 "${B[@]}") ms"
-echo "first sync peak RSS: quail $(peak q1), mbsync $(peak m1)"
+for i in $(seq "${FIRST:-1}"); do
+	first q1 "$qdir" "${Q[@]}"
+	first m1 "$mdir" "${M[@]}"
+	[ -n "${QUAIL_BEFORE:-}" ] && first b1 "$FX_DIR/quail-before" "${B[@]}"
+done
+echo "first sync: quail $(median <"$FX_DIR/t.q1") ms, mbsync $(median <"$FX_DIR/t.m1") ms" \
+	"($N messages, $FOLDERS folders, median of ${FIRST:-1}), ratio" \
+	"$(ratio "$(median <"$FX_DIR/t.q1")" "$(median <"$FX_DIR/t.m1")")"
+echo "first sync, newest message on disk after: quail $(median <"$FX_DIR/n.q1") ms," \
+	"mbsync $(median <"$FX_DIR/n.m1") ms (whole seconds)"
+if [ -n "${QUAIL_BEFORE:-}" ]; then
+	echo "first sync: quail before $(median <"$FX_DIR/t.b1") ms, newest on disk after $(median <"$FX_DIR/n.b1") ms"
+fi
+echo "first sync peak RSS: quail $(peak q1), mbsync $(peak m1); CPU: quail $(cpu q1) ms, mbsync $(cpu m1) ms"
+echo "quail's Maildirs: $(im_count "$qdir") files," \
+	"mbsync's: $(im_count "$mdir")"
+if [ -n "${FIRST_ONLY:-}" ]; then
+	echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
 # A Maildir's record is written by a run whose directories had settled.
 sleep 3
 "${Q[@]}" >/dev/null; "${M[@]}" >/dev/null

@@ -615,6 +615,8 @@ sync_all(struct app_sync_run *run, struct qu_err *err)
 {
 	struct folders fs = {0};
 	int rc = choose_folders(run, &fs, err);
+	/* INBOX first (sync_folder.c) */
+	app_sync_inbox_first(fs.v, fs.n);
 	run->v = fs.v;
 	run->n = fs.n;
 	if (rc == 0)

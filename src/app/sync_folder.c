@@ -9,9 +9,13 @@
  *      here (or trashed) -> deleted on the server, gone there -> removed
  *      here, moved into another synced folder -> UID MOVE.
  *   3. Server messages the state does not know are downloaded, newest
- *      first; each is first compared (SHA-256 of its bytes without CRs)
- *      with the local files the state does not know, and one with the same
- *      bytes is paired with it instead of stored twice.
+ *      first (UID FETCH of descending ranges, the first one small); each
+ *      is first compared (SHA-256 of its bytes without CRs) with the local
+ *      files the state does not know, and one with the same bytes is
+ *      paired with it instead of stored twice. The others are stored in
+ *      batches (maildir_batch: one fsync per file, one per directory) and
+ *      recorded once a batch is durable. The state records UIDs as a set,
+ *      so a run killed here leaves the newest stored, the rest to come.
  *   4. Local files still unknown are APPENDed (flags, and the file's time
  *      as the internal date); APPENDUID names their UID.
  *   5. Flags are merged (app_sync_merge_flags) and pushed with UID STORE,
@@ -45,8 +49,19 @@
 #include "app/imap_private.h"
 #include "app/sync_private.h"
 
-#define JOURNAL_BATCH 64
-#define FETCH_BATCH 200
+#define JOURNAL_BATCH 256
+/* Downloads: the first UID FETCH asks for FETCH_FIRST of the newest
+ * messages (today's mail is on disk within a second), each next one for
+ * twice as many, up to FETCH_MAX. The messages are stored in batches of
+ * at most STORE_MSGS or STORE_BYTES (each holds an open file till its
+ * commit), one fsync per file and one per directory each. */
+#define FETCH_FIRST 32
+#define FETCH_MAX 256
+#define STORE_MSGS 256
+#define STORE_BYTES (16u << 20)
+/* The index (when there is one) is brought up to date after a stored
+ * batch at most this often, and at most a fifth of the time. */
+#define INDEX_EVERY_MS 2000
 
 struct srv_msg {
 	uint32_t uid;
@@ -85,6 +100,15 @@ struct fctx {
 	struct maildir_delivery *d;
 	struct qu_sha256 h;
 	uint32_t d_uid;
+	/* the downloads stored but not yet committed: batch's messages, in
+	 * the order added, are the server's UIDs dl (flags as stored) */
+	struct maildir_batch *batch;
+	struct dl_item {
+		uint32_t uid;
+		unsigned flags;
+	} *dl;
+	size_t n_dl, cap_dl;
+	int64_t index_at, index_gap; /* ms: the last index update, the wait */
 };
 
 /* ---- the journal ------------------------------------------------------ */
@@ -596,6 +620,72 @@ pair_find(struct fctx *x, const unsigned char hash[32])
 	return NULL;
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* After a stored batch: the index sees the new mail while the download
+ * goes on (the UI shows it land), no more often than INDEX_EVERY_MS and
+ * never for more than a fifth of the run. Without an index it costs a
+ * stat. A warning is kept for the report, as the one at the end. */
+static void
+dl_index(struct fctx *x)
+{
+	int64_t t0 = now_ms();
+	if (t0 - x->index_at < x->index_gap)
+		return;
+	struct qu_err w = {0};
+	app_index_after_change(x->run->dir, true, x->run->net ? x->run->net->cancel : NULL, &w);
+	if (w.cls && !x->run->r->index_warning.cls)
+		x->run->r->index_warning = w;
+	int64_t t1 = now_ms();
+	x->index_at = t1;
+	x->index_gap = 4 * (t1 - t0) > INDEX_EVERY_MS ? 4 * (t1 - t0) : INDEX_EVERY_MS;
+}
+
+/* Makes the batch of downloads durable, then records each in the state
+ * (SPEC §10: a message is known to the state only once its file is on
+ * disk). A kill before the commit leaves tmp files only (maildir_clean_tmp
+ * removes them; the messages are downloaded again); one after it leaves
+ * files the state does not know, which the next run pairs by content. */
+static int
+dl_commit(struct fctx *x, struct qu_err *err)
+{
+	size_t n = x->n_dl, placed = 0;
+	if (!n)
+		return 0;
+	char **names = xcalloc(n, sizeof *names);
+	int crc = maildir_batch_commit_names(x->batch, &placed, names, err);
+	/* After a failed commit, those placed before it are still recorded
+	 * (best effort: err keeps the commit's failure). */
+	struct qu_err e2 = {0};
+	struct qu_err *rerr = crc < 0 ? &e2 : err;
+	int rc = 0;
+	for (size_t i = 0; i < placed; i++) {
+		const char *base;
+		size_t bn = app_maildir_base(names[i], &base);
+		if (rc == 0)
+			rc = record_pair(x, x->dl[i].uid, x->dl[i].flags, base, bn, rerr);
+		app_sync_note(x->run, "+ here %s: uid %u", x->f->name, (unsigned)x->dl[i].uid);
+		x->run->r->loc_add++;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	x->n_dl = 0;
+	if (rc == 0)
+		rc = journal_flush(x->run, rerr);
+	if (crc < 0)
+		return -1;
+	if (rc == 0 && placed)
+		dl_index(x);
+	return rc ? rc : check_cancel(x, err);
+}
+
 static int
 on_dl_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, struct qu_err *err)
 {
@@ -622,16 +712,14 @@ on_dl_msg(void *ctx, const struct imap_fetch_msg *m, const struct imap_resp *r, 
 	}
 	char fl[7];
 	maildir_flags_format(flags, fl);
-	char *rel = NULL;
-	if (maildir_delivery_commit(d, fl, false, &rel, err) < 0)
+	if (maildir_batch_add_delivery(x->batch, d, fl, err) < 0)
 		return -1;
-	const char *base;
-	size_t bn = app_maildir_base(rel, &base);
-	int rc = record_pair(x, m->uid, flags, base, bn, err);
-	free(rel);
-	app_sync_note(x->run, "+ here %s: uid %u", x->f->name, (unsigned)m->uid);
-	x->run->r->loc_add++;
-	return rc ? rc : check_cancel(x, err);
+	x->dl = xgrow(x->dl, &x->cap_dl, x->n_dl + 1, sizeof *x->dl);
+	x->dl[x->n_dl++] = (struct dl_item){m->uid, flags};
+	if (maildir_batch_count(x->batch) >= STORE_MSGS ||
+	    maildir_batch_bytes(x->batch) >= STORE_BYTES)
+		return dl_commit(x, err);
+	return check_cancel(x, err);
 }
 
 /* Step 3: server messages the state does not know, newest first. */
@@ -657,9 +745,14 @@ download_new(struct fctx *x, struct qu_err *err)
 	const struct imap_fetch_handler h = {on_dl_begin, on_dl_data, on_dl_msg};
 	struct qu_buf set;
 	qu_buf_init(&set, SIZE_MAX);
-	for (size_t i = 0; rc == 0 && i < n; i += FETCH_BATCH) {
-		size_t k = n - i < FETCH_BATCH ? n - i : FETCH_BATCH;
-		/* imap_uidset_format wants ascending UIDs: this batch reversed. */
+	x->batch = maildir_batch_new(x->md);
+	/* The first batch stored (the newest mail) goes to the index at once. */
+	x->index_gap = INDEX_EVERY_MS;
+	x->index_at = now_ms() - x->index_gap;
+	size_t k = FETCH_FIRST;
+	for (size_t i = 0; rc == 0 && i < n; i += k, k = k * 2 < FETCH_MAX ? k * 2 : FETCH_MAX) {
+		k = n - i < k ? n - i : k;
+		/* imap_uidset_format wants ascending UIDs: this range reversed. */
 		uint32_t *b = xcalloc(k, sizeof *b);
 		for (size_t j = 0; j < k; j++)
 			b[j] = uids[i + k - 1 - j];
@@ -667,11 +760,20 @@ download_new(struct fctx *x, struct qu_err *err)
 		imap_uidset_format(&set, b, k);
 		free(b);
 		rc = imap_session_uid_fetch(x->s, set.data, "(UID FLAGS BODY.PEEK[])", 0, &h, x, err);
+		/* Each range is on disk before the next, older one is asked for. */
 		if (rc == 0)
-			rc = journal_flush(x->run, err);
+			rc = dl_commit(x, err);
+	}
+	if (rc < 0 && x->n_dl) {
+		/* What came before the failure is kept and recorded. */
+		struct qu_err e2 = {0};
+		dl_commit(x, &e2);
 	}
 	maildir_delivery_abort(x->d);
 	x->d = NULL;
+	maildir_batch_free(x->batch);
+	x->batch = NULL;
+	x->n_dl = 0;
 	qu_buf_clear(&set);
 	free(uids);
 	return rc;
@@ -1098,6 +1200,18 @@ folder_steps(struct fctx *x, struct qu_err *err)
 	return app_sync_state_save(x->run->dir, x->f->sname, &x->f->st, err);
 }
 
+void
+app_sync_inbox_first(struct app_sync_folder *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i].name, "INBOX")) {
+			struct app_sync_folder inbox = v[i];
+			memmove(v + 1, v, i * sizeof *v);
+			v[0] = inbox;
+			return;
+		}
+}
+
 /* Writes the record that lets the next run skip listing this Maildir
  * (unchanged_here in sync.c), when it holds: the listing matched the
  * state, cur/ and new/ had settled before it, and nothing (this run
@@ -1151,5 +1265,6 @@ app_sync_folder_run(struct app_sync_run *run, size_t i, struct qu_err *err)
 	free(x.srv);
 	free(x.gone);
 	free(x.keep);
+	free(x.dl);
 	return rc;
 }

@@ -302,6 +302,10 @@ int app_sync_folder_list(struct app_sync_folder *f, struct qu_err *err);
 /* Finds the files moved between synced folders, before any is synced
  * (sync_folder.c). */
 void app_sync_find_moves(struct app_sync_run *run);
+/* Puts INBOX (if among the n folders of v) first, the others in their
+ * order: on a first sync the newest mail of the folder most read lands
+ * within seconds (SPEC §10), not after the other folders (sync_folder.c). */
+void app_sync_inbox_first(struct app_sync_folder *v, size_t n);
 /* Syncs v[i] (sync_folder.c). */
 int app_sync_folder_run(struct app_sync_run *run, size_t i, struct qu_err *err);
 /* The file of f with unique name (base, n), or NULL. */

@@ -439,19 +439,17 @@ maildir_batch_bytes(const struct maildir_batch *b)
 }
 
 int
-maildir_batch_add(struct maildir_batch *b, const char *p, size_t len, const char *flags,
+maildir_batch_add_delivery(struct maildir_batch *b, struct maildir_delivery *d, const char *flags,
 	struct qu_err *err)
 {
 	unsigned bits;
-	if (flags_from_letters(flags, &bits, err) < 0)
-		return -1;
-	struct maildir_delivery *d = maildir_delivery_begin(b->md, err);
-	if (!d)
-		return -1;
-	if (maildir_delivery_write(d, p, len, err) < 0 || delivery_flush(d, err) < 0) {
+	if (flags_from_letters(flags, &bits, err) < 0 || delivery_flush(d, err) < 0) {
 		maildir_delivery_abort(d);
 		return -1;
 	}
+	/* Nothing more is written: a batch of hundreds keeps no buffers. */
+	free(d->buf);
+	d->buf = NULL;
 #ifdef SYNC_FILE_RANGE_WRITE
 	/* Start the write-back now, so that the fsyncs at commit find the
 	 * data (and its block allocation) mostly done together instead of one
@@ -463,8 +461,26 @@ maildir_batch_add(struct maildir_batch *b, const char *p, size_t len, const char
 		b->v = xrealloc(b->v, b->cap * sizeof *b->v);
 	}
 	b->v[b->n++] = (struct maildir_batch_item){d, bits};
-	b->bytes += len;
+	b->bytes += d->size;
 	return 0;
+}
+
+int
+maildir_batch_add(struct maildir_batch *b, const char *p, size_t len, const char *flags,
+	struct qu_err *err)
+{
+	unsigned bits;
+	/* Checked first: a bad letter costs no tmp file. */
+	if (flags_from_letters(flags, &bits, err) < 0)
+		return -1;
+	struct maildir_delivery *d = maildir_delivery_begin(b->md, err);
+	if (!d)
+		return -1;
+	if (maildir_delivery_write(d, p, len, err) < 0) {
+		maildir_delivery_abort(d);
+		return -1;
+	}
+	return maildir_batch_add_delivery(b, d, flags, err);
 }
 
 /* Every file of the batch on disk and closed; on failure none is placed. */
@@ -487,7 +503,16 @@ batch_sync_files(struct maildir_batch *b, struct qu_err *err)
 int
 maildir_batch_commit(struct maildir_batch *b, size_t *placed, struct qu_err *err)
 {
+	return maildir_batch_commit_names(b, placed, NULL, err);
+}
+
+int
+maildir_batch_commit_names(struct maildir_batch *b, size_t *placed, char **names,
+	struct qu_err *err)
+{
 	*placed = 0;
+	for (size_t i = 0; names && i < b->n; i++)
+		names[i] = NULL;
 	if (batch_sync_files(b, err) < 0) {
 		batch_drop(b);
 		return -1;
@@ -507,7 +532,10 @@ maildir_batch_commit(struct maildir_batch *b, size_t *placed, struct qu_err *err
 			rc = -1;
 			break;
 		}
-		free(rel);
+		if (names)
+			names[k] = rel;
+		else
+			free(rel);
 		used[it->bits != 0] = true;
 		delivery_free(it->d);
 		it->d = NULL;

@@ -167,6 +167,12 @@ void maildir_batch_free(struct maildir_batch *b);
  * QU_E_SOFTWARE for a bad flag letter (the batch keeps its other messages). */
 int maildir_batch_add(struct maildir_batch *b, const char *p, size_t len, const char *flags,
 	struct qu_err *err);
+/* Adds a message written through maildir_delivery_begin and _write (one
+ * streamed from the network, say), not yet committed: the batch takes d
+ * over whatever the result (on failure it is aborted). flags as
+ * maildir_batch_add. Returns 0, or -1 with QU_E_IOERR or QU_E_SOFTWARE. */
+int maildir_batch_add_delivery(struct maildir_batch *b, struct maildir_delivery *d,
+	const char *flags, struct qu_err *err);
 /* Messages and bytes added since the last commit. */
 size_t maildir_batch_count(const struct maildir_batch *b);
 uint64_t maildir_batch_bytes(const struct maildir_batch *b);
@@ -176,6 +182,14 @@ uint64_t maildir_batch_bytes(const struct maildir_batch *b);
  * fsync failure places none; a rename failure places those before it; a
  * directory fsync failure counts none as durable (they may show). */
 int maildir_batch_commit(struct maildir_batch *b, size_t *placed, struct qu_err *err);
+/* maildir_batch_commit, also naming the messages: names holds at least
+ * maildir_batch_count entries; names[i] receives the owned name relative
+ * to the Maildir ("new/..." or "cur/...") of the i-th message added, or
+ * NULL when it was not renamed into place. A name is set also when a
+ * directory fsync failed (the file may show, not known durable): the
+ * caller frees every entry. */
+int maildir_batch_commit_names(struct maildir_batch *b, size_t *placed, char **names,
+	struct qu_err *err);
 
 /* Removes regular files in tmp/ last modified more than max_age_seconds
  * ago (a killed process leaves them; the Maildir convention suggests 36

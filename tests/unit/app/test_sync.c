@@ -423,6 +423,41 @@ START_TEST(test_message_id)
 }
 END_TEST
 
+/* INBOX goes first, the others keep their order; without INBOX, or with
+ * it first already, nothing moves. */
+static void
+order_of(const char *const *names, size_t n, char *out, size_t cap)
+{
+	struct app_sync_folder v[8] = {0};
+	for (size_t i = 0; i < n; i++)
+		v[i].name = (char *)names[i];
+	app_sync_inbox_first(v, n);
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		strncat(out, v[i].name, cap - strlen(out) - 1);
+		strncat(out, " ", cap - strlen(out) - 1);
+	}
+}
+
+START_TEST(test_inbox_first)
+{
+	char got[128];
+	const char *a[] = {"Archive", "F2", "INBOX", "Sent"};
+	order_of(a, 4, got, sizeof got);
+	ck_assert_str_eq(got, "INBOX Archive F2 Sent ");
+	const char *b[] = {"INBOX", "F2"};
+	order_of(b, 2, got, sizeof got);
+	ck_assert_str_eq(got, "INBOX F2 ");
+	const char *c[] = {"Inbox", "F2", "INBOXES"};
+	order_of(c, 3, got, sizeof got);
+	ck_assert_str_eq(got, "Inbox F2 INBOXES ");
+	const char *d[] = {"F9", "INBOX"};
+	order_of(d, 2, got, sizeof got);
+	ck_assert_str_eq(got, "INBOX F9 ");
+	app_sync_inbox_first(NULL, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -440,6 +475,7 @@ main(void)
 	tcase_add_test(tc, test_dirs_record);
 	tcase_add_test(tc, test_summary);
 	tcase_add_test(tc, test_uidset);
+	tcase_add_test(tc, test_inbox_first);
 	tcase_add_test(tc, test_message_id);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

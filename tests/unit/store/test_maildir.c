@@ -335,6 +335,52 @@ START_TEST(batch_commit_places_all_at_once)
 }
 END_TEST
 
+/* A streamed delivery handed to a batch lands with the others, and the
+ * names given back are those on disk, in the order added, with the flags
+ * and the size of each. */
+START_TEST(batch_streamed_deliveries_named)
+{
+	struct maildir *md = open_md("M");
+	struct qu_err err = {0};
+	struct maildir_batch *b = maildir_batch_new(md);
+	struct maildir_delivery *d = maildir_delivery_begin(md, &err);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(maildir_delivery_write(d, "stre", 4, &err), 0);
+	ck_assert_int_eq(maildir_delivery_write(d, "amed\n", 5, &err), 0);
+	ck_assert_int_eq(maildir_batch_add_delivery(b, d, "S", &err), 0);
+	ck_assert_int_eq(maildir_batch_add(b, "held\n", 5, NULL, &err), 0);
+	/* A bad letter: the delivery is aborted, its tmp file gone. */
+	d = maildir_delivery_begin(md, &err);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(maildir_batch_add_delivery(b, d, "Q", &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_SOFTWARE);
+	ck_assert_uint_eq(maildir_batch_count(b), 2);
+	ck_assert_uint_eq(maildir_batch_bytes(b), 14);
+	ck_assert_int_eq(md_count(md, "tmp"), 2);
+	char *names[2] = {(char *)"x", (char *)"y"};
+	size_t placed = 0;
+	ck_assert_int_eq(maildir_batch_commit_names(b, &placed, names, &err), 0);
+	ck_assert_uint_eq(placed, 2);
+	ck_assert_ptr_nonnull(names[0]);
+	ck_assert_ptr_nonnull(names[1]);
+	ck_assert_int_eq(strncmp(names[0], "cur/", 4), 0);
+	ck_assert_ptr_nonnull(strstr(names[0], ",S=9:2,S"));
+	ck_assert_int_eq(strncmp(names[1], "new/", 4), 0);
+	ck_assert_ptr_nonnull(strstr(names[1], ",S=5"));
+	for (int i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/%s", maildir_path(md), names[i]);
+		struct stat st;
+		ck_assert_int_eq(stat(p, &st), 0);
+		ck_assert_int_eq(st.st_size, i ? 5 : 9);
+		free(p);
+		free(names[i]);
+	}
+	ck_assert_int_eq(md_count(md, "tmp"), 0);
+	maildir_batch_free(b);
+	maildir_free(md);
+}
+END_TEST
+
 /* A rename that fails (here new/ gone) places none of the batch, counts
  * none as placed, and leaves no tmp file behind. */
 START_TEST(batch_commit_failure_places_none)
@@ -928,6 +974,7 @@ maildir_suite(void)
 	tcase_add_test(tc, abort_leaves_nothing);
 	tcase_add_test(tc, batch_commit_places_all_at_once);
 	tcase_add_test(tc, batch_commit_failure_places_none);
+	tcase_add_test(tc, batch_streamed_deliveries_named);
 	tcase_add_loop_test(tc, commit_flags, 0, (int)QU_ARRAY_LEN(commit_cases));
 	tcase_add_test(tc, commit_bad_flag);
 	tcase_add_test(tc, readonly_tmp_is_ioerr);
