@@ -111,8 +111,11 @@ app_draft_text(const struct app_draft *d, struct qu_buf *out)
 			qu_buf_append_byte(out, (unsigned char)*c < 0x20 ? '?' : *c);
 		}
 		const char *desc = d->attach[i].description;
-		if (desc && desc[0] == '"') {
-			/* quoted, or reading it back would take the quotes off */
+		size_t dn = desc ? strlen(desc) : 0;
+		if (dn && (desc[0] == '"' || desc[0] == ' ' || desc[0] == '\t' ||
+			desc[dn - 1] == ' ' || desc[dn - 1] == '\t')) {
+			/* quoted, or reading it back would take the quotes, or
+			 * the blanks at either end, off */
 			qu_buf_append_str(out, " \"");
 			for (const char *c = desc; *c; c++) {
 				if (*c == '"' || *c == '\\')
