@@ -54,9 +54,7 @@ run(int argc, char **argv)
 	struct cfg_account *a = cli_resolve_account(&c, &err);
 	if (!a)
 		return cli_fail(&err);
-	struct app_net net = {.timeout_s = c.o.timeout_s,
-			      .trace = c.verbose ? &c.trace : NULL,
-			      .cancel = cli_cancel()};
+	struct app_net net = cli_net(&c);
 	int code = 0;
 	char *text = NULL;
 	int rc = app_verify(a, addr, &net, &code, &text, &err);

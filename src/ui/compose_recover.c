@@ -153,19 +153,21 @@ link_text(const struct app_draft *d, struct qu_buf *b)
 		put_link(b, "Postponed", d->postponed, strlen(d->postponed));
 }
 
-static void
+static int
 keep_links(const char *base, const struct app_draft *d, struct qu_err *err)
 {
 	struct qu_buf t;
 	qu_buf_init(&t, SIZE_MAX);
 	link_text(d, &t);
 	char *path = xasprintf("%s.link", base);
+	int rc = 0;
 	if (t.len)
-		write_file(path, t.data, t.len, err);
+		rc = write_file(path, t.data, t.len, err);
 	else
 		unlink(path);
 	free(path);
 	qu_buf_clear(&t);
+	return rc;
 }
 
 void
@@ -181,10 +183,11 @@ ui_draft_keep_save(struct ui *u)
 	else
 		app_draft_text(&c->d, &text);
 	char *path = base ? xasprintf("%s.eml", base) : NULL;
-	if (!path || write_file(path, text.data ? text.data : "", text.len, &err) < 0)
+	/* Without its links a recovered reply would lose In-Reply-To and the
+	 * R flag: say so as for the text. */
+	if (!path || write_file(path, text.data ? text.data : "", text.len, &err) < 0 ||
+	    keep_links(base, &c->d, &err) < 0)
 		ui_message(u, true, "%s", err.msg);
-	else
-		keep_links(base, &c->d, &err);
 	free(path);
 	qu_buf_clear(&text);
 }
@@ -372,6 +375,17 @@ take_link(char **field, const char *v)
 	*field = xstrdup(v);
 }
 
+/* A control character in a value read back from base.link: it would go
+ * into a header (In-Reply-To, References), so the value is refused. */
+static bool
+has_ctl(const char *v)
+{
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return true;
+	return false;
+}
+
 /* Reads base.link (a draft without links has none). */
 static void
 load_links(struct ui *u, const char *base, struct ui_compose *c)
@@ -393,7 +407,7 @@ load_links(struct ui *u, const char *base, struct ui_compose *c)
 		char *v = sep && sep + 1 < le ? qu_pct_decode(sep + 2, (size_t)(le - sep - 2), &vn)
 					      : NULL;
 		size_t kn = sep ? (size_t)(sep - s) : 0;
-		if (v && strlen(v) == vn && vn) { /* a NUL: refused */
+		if (v && strlen(v) == vn && vn && !has_ctl(v)) { /* NUL, CR, LF...: refused */
 			if (kn == 11 && !strncmp(s, "In-Reply-To", kn))
 				take_link(&c->d.in_reply_to, v);
 			else if (kn == 10 && !strncmp(s, "References", kn))
