@@ -583,6 +583,10 @@ delete_here(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *
 static int
 delete_there(struct app_sync_run *run, struct app_sync_folder *f, struct qu_err *err)
 {
+	/* The STATUS taken with the LIST at the start of the run may be
+	 * minutes old by now: mail delivered since must keep the folder, so
+	 * ask again right before deleting. */
+	f->srv_known = false;
 	int same = app_sync_server_unchanged(run, f, err);
 	if (same <= 0)
 		return same;
