@@ -692,12 +692,14 @@ size_t app_view_add_new(struct app_view *f, struct app_view_batch *b);
  * what they hold. Returns whether a page was dropped. */
 bool app_view_end_page(struct app_view *f);
 /* The first screen of a Maildir the index holds, before the folder is
- * read (SPEC §8: the first page shows at once): the last rows of the
- * order sort and reverse give (date, received, from, subject or size),
- * where the cursor starts when nothing is unread, with one LIMIT query
- * that walks an index of the database, and the folder's total from the
- * index, given to fn as one batch (a view holding it counts unread,
- * flagged and deleted as 0 until the rows come). Threads give the newest
+ * read (SPEC §8: the first page shows at once), as the whole folder will
+ * show it: in the order sort and reverse give (date, received, from,
+ * subject or size), the screen whose last row is where the cursor starts
+ * (the first unread message; the last one when none is unread; the last
+ * rows when the first unread's place is not known in that order), read
+ * with one LIMIT query that walks an index of the database, with the
+ * folder's total and its unread, flagged and deleted counts from the
+ * index, given to fn as one batch. Threads give the newest
  * whole threads as the view orders them (index_thread_tail), so the view
  * draws their tree from the page's own links; reverse threads, folder
  * order, an mbox, or a folder the index does not hold give nothing.
@@ -709,6 +711,12 @@ int app_view_first_page(const char *path, enum app_sort sort, bool reverse, size
 /* Rows shown (after limit and collapsed threads) and messages in all. */
 size_t app_view_count(const struct app_view *f);
 size_t app_view_total(const struct app_view *f);
+/* The place in the whole folder of row 0: not 0 while the view holds
+ * only a first page from the middle of the order (its rows' numbers,
+ * mutt's %C, count from there). */
+size_t app_view_row_base(const struct app_view *f);
+/* Whether the view holds only a first page (app_view_first_page). */
+bool app_view_paged(const struct app_view *f);
 /* Counts for a status line. */
 void app_view_counts(const struct app_view *f, size_t *unread, size_t *flagged,
 	size_t *deleted, size_t *tagged);

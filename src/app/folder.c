@@ -589,6 +589,11 @@ app_view_add(struct app_view *f, struct app_view_batch *b)
 		}
 		f->page = true;
 		f->page_total = b->total;
+		f->page_base = b->base;
+		f->page_counted = b->counted;
+		f->page_unread = b->unread;
+		f->page_flagged = b->flagged;
+		f->page_deleted = b->deleted;
 	} else if (f->page) {
 		drop_page(f);
 		replaced = true;
@@ -642,8 +647,15 @@ app_view_counts(const struct app_view *f, size_t *unread, size_t *flagged, size_
 	size_t *tagged)
 {
 	*unread = *flagged = *deleted = *tagged = 0;
-	if (f->page)
-		return; /* not known before the folder's rows come */
+	if (f->page) {
+		/* The index's, when it had them (nothing is tagged yet). */
+		if (f->page_counted) {
+			*unread = f->page_unread;
+			*flagged = f->page_flagged;
+			*deleted = f->page_deleted;
+		}
+		return;
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		unsigned fl = f->msgs[i].flags;
 		if (fl & GONE_FLAG)
@@ -653,6 +665,18 @@ app_view_counts(const struct app_view *f, size_t *unread, size_t *flagged, size_
 		*deleted += !!(fl & APP_MSG_DELETED);
 		*tagged += !!(fl & APP_MSG_TAGGED);
 	}
+}
+
+size_t
+app_view_row_base(const struct app_view *f)
+{
+	return f->page ? f->page_base : 0;
+}
+
+bool
+app_view_paged(const struct app_view *f)
+{
+	return f->page;
 }
 
 bool

@@ -368,6 +368,60 @@ page_order(enum app_sort sort, bool reverse, enum index_sort *out)
  * the page's own links); past this many rows it is not worth it. */
 #define THREAD_PAGE_MAX 2000
 
+/* The page's counts from the index's marks, when it has them; the cursor
+ * row (in view order) the folder opens on when it can tell: the first
+ * unread message, else the last (initial_cursor in src/ui). Returns the
+ * row, or SIZE_MAX when the first unread's place is not known in this
+ * order. */
+static size_t
+page_marks(struct index *ix, const char *abs, enum app_sort sort, bool reverse,
+	struct app_view_batch *b, struct qu_err *err)
+{
+	struct index_marks mk;
+	if (index_folder_marks(ix, abs, reverse, &mk, err) != 1 || mk.total != b->total)
+		return SIZE_MAX;
+	b->counted = true;
+	b->unread = (size_t)mk.unread;
+	b->flagged = (size_t)mk.flagged;
+	b->deleted = (size_t)mk.deleted;
+	if (mk.unread == 0)
+		return b->total - 1;
+	/* The place is by date (then id): the view's order only when it
+	 * sorts by date. */
+	return sort == APP_SORT_DATE ? (size_t)mk.first_unread : SIZE_MAX;
+}
+
+/* The rows a flat order shows first: the screen whose last row is the
+ * cursor's (rows from the top when it is among the first ones), as the
+ * whole folder will show it; without a known cursor, the last rows.
+ * Read from whichever end of the order is nearer, in view order. */
+static int
+flat_page(struct index *ix, const char *abs, enum app_sort sort, bool reverse, size_t rows,
+	struct page *pg, struct qu_err *err)
+{
+	struct app_view_batch *b = pg->b;
+	enum index_sort fwd = INDEX_SORT_OLDEST, back = INDEX_SORT_NEWEST;
+	page_order(sort, !reverse, &fwd);
+	page_order(sort, reverse, &back);
+	size_t cursor = page_marks(ix, abs, sort, reverse, b, err);
+	if (cursor == SIZE_MAX)
+		cursor = b->total - 1;
+	size_t top = cursor >= rows ? cursor - rows + 1 : 0;
+	size_t n = b->total - top < rows ? b->total - top : rows;
+	size_t after = b->total - top - n; /* rows below the page */
+	b->base = top;
+	if (top <= after)
+		return index_search(ix, abs, NULL, fwd, top, n, on_page_row, pg, err) < 0 ? -1 : 0;
+	if (index_search(ix, abs, NULL, back, after, n, on_page_row, pg, err) < 0)
+		return -1;
+	for (size_t i = 0; i < b->n / 2; i++) {
+		struct app_msg t = b->v[i];
+		b->v[i] = b->v[b->n - 1 - i];
+		b->v[b->n - 1 - i] = t;
+	}
+	return 0;
+}
+
 int
 app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
 	app_batch_fn fn, void *ctx, struct qu_err *err)
@@ -394,30 +448,20 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 	pg.b->sort = sort;
 	pg.b->reverse = reverse;
 	int rc = -1;
-	/* The total only: counting unread or flagged rows reads every row
-	 * of the folder (no index covers msg.flags), which is the slow part
-	 * this page is there to avoid; those counts come with the rows. */
 	uint64_t total = 0;
 	if (ix && index_count(ix, abs, NULL, &total, err) == 0) {
 		pg.b->total = (size_t)total;
 		rc = 0;
-		/* The last rows in display order, where the cursor of a folder
-		 * without unread mail starts (mutt's place): the screen the
-		 * whole folder will show. Asked for from the end, then turned
-		 * round. */
-		if (threads) {
-			/* The last whole threads, in view order already. */
-			if (pg.b->total && index_thread_tail(ix, abs, rows, THREAD_PAGE_MAX,
-				on_page_row, &pg, err) < 0)
+		if (threads && pg.b->total) {
+			/* The counts for the status line (the first unread's
+			 * place in thread order is not known), then the last
+			 * whole threads, in view order already. */
+			page_marks(ix, abs, sort, false, pg.b, err);
+			if (index_thread_tail(ix, abs, rows, THREAD_PAGE_MAX, on_page_row, &pg,
+				err) < 0)
 				rc = -1;
-		} else if (pg.b->total &&
-			index_search(ix, abs, NULL, back, 0, rows, on_page_row, &pg, err) < 0) {
-			rc = -1;
-		}
-		for (size_t i = 0; !threads && i < pg.b->n / 2; i++) {
-			struct app_msg t = pg.b->v[i];
-			pg.b->v[i] = pg.b->v[pg.b->n - 1 - i];
-			pg.b->v[pg.b->n - 1 - i] = t;
+		} else if (pg.b->total) {
+			rc = flat_page(ix, abs, sort, reverse, rows, &pg, err);
 		}
 	}
 	index_free(ix);

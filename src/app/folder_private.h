@@ -68,6 +68,10 @@ struct app_view_batch {
 	enum app_sort sort;
 	bool reverse;
 	size_t total;
+	size_t base; /* the page's first row's place in the whole order */
+	/* The status line's counts from the index (counted: known). */
+	bool counted;
+	size_t unread, flagged, deleted;
 };
 
 struct app_view {
@@ -86,10 +90,12 @@ struct app_view {
 	bool reverse;
 	char *limit;
 	struct app_pattern *limit_pat;
-	/* Holding only a first page: the total is the index's, the other
-	 * counts are not known yet. */
-	bool page;
-	size_t page_total;
+	/* Holding only a first page: the total is the index's, and so are
+	 * the other counts when it had them (page_counted); the page's rows
+	 * are rows page_base on of the whole order. */
+	bool page, page_counted;
+	size_t page_total, page_base;
+	size_t page_unread, page_flagged, page_deleted;
 	/* Files renamed by flag changes, not yet told to the index: old and
 	 * new path in turn (app_view_take_renames). */
 	char **renames;

@@ -202,6 +202,26 @@ long index_search(struct index *ix, const char *folder, const char *query, enum 
 int index_count(struct index *ix, const char *folder, const char *query, uint64_t *count,
 	struct qu_err *err);
 
+/* What a folder's first screen shows before its rows are read (SPEC §8):
+ * the status line's counts, and the place of the row the cursor starts
+ * on (the first unread message) in date order. */
+struct index_marks {
+	uint64_t total, unread, flagged, deleted; /* deleted: Maildir T */
+	/* The first unread message's place among the folder's messages in
+	 * date order (by date, then id; oldest first, newest first when
+	 * reverse). Meaningful when unread > 0. */
+	uint64_t first_unread;
+};
+
+/* The marks of the folder at path, read through partial indexes over
+ * the unread, flagged and deleted messages: a few index lookups and
+ * counts of those, not of the folder. Returns 1 with *m, 0 when the
+ * folder is not held (or its count is not known yet, or the file was
+ * made before those indexes and not yet opened to write), -1 with
+ * IOERR. */
+int index_folder_marks(struct index *ix, const char *path, bool reverse, struct index_marks *m,
+	struct qu_err *err);
+
 /* The first screen of a threaded view (thread_tail.c): calls fn for the
  * rows of the newest whole threads of the folder at path (its messages
  * whose parent is not in it are the roots, by date then id; replies follow

@@ -39,6 +39,19 @@
 	" INSERT INTO meta VALUES ('fts_garbage', 1)" \
 	" ON CONFLICT (key) DO UPDATE SET value = value + 1; END;"
 
+/* Partial indexes over the few messages that are unread, flagged or
+ * deleted, so that a folder's first screen learns the status line's
+ * counts and where its cursor starts (the first unread message) without
+ * reading every row (search.c index_folder_marks). A file made before
+ * them gets them on its next full open (ensure_marks): older quail
+ * versions read and keep such a file as it is. The WHERE terms are
+ * those the queries repeat word for word, as SQLite needs to use them. */
+#define MARKS_SQL \
+	"CREATE INDEX IF NOT EXISTS msg_folder_unread ON msg (folder, date)" \
+	" WHERE flags & 1 = 0;" \
+	"CREATE INDEX IF NOT EXISTS msg_folder_flagged ON msg (folder) WHERE flags & 2 <> 0;" \
+	"CREATE INDEX IF NOT EXISTS msg_folder_trashed ON msg (folder) WHERE flags & 8 <> 0;"
+
 /* The contract with the query compiler (query.c) is the names in folder,
  * msg and fts; columns and tables may be added, never renamed.
  * msg.id is AUTOINCREMENT because fts is contentless: a deleted message's
@@ -77,6 +90,7 @@ static const char schema_sql[] =
 	"CREATE INDEX msg_thread ON msg (thread, date);"
 	"CREATE INDEX msg_message_id ON msg (message_id);"
 	"CREATE INDEX msg_parent ON msg (parent) WHERE parent IS NOT NULL;"
+	MARKS_SQL
 	/* Every Message-ID a message names in References or In-Reply-To, so
 	 * a late parent finds the children waiting for it (threads.c). */
 	"CREATE TABLE ref (message_id TEXT NOT NULL, msg INTEGER NOT NULL,"
@@ -172,6 +186,23 @@ migrate_2(sqlite3 *db)
 	return rc;
 }
 
+/* Adds MARKS_SQL's indexes to a file made before them; a busy file gets
+ * them on a later open. Only opens that may write (check >= 0) come
+ * here: a quick look at one page never waits for the creation. */
+static void
+ensure_marks(sqlite3 *db)
+{
+	int rc;
+	if (query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+		" ('msg_folder_unread', 'msg_folder_flagged', 'msg_folder_trashed')", &rc) == 3 ||
+		rc != SQLITE_OK)
+		return;
+	sqlite3_busy_timeout(db, 0); /* a writer at work: next time */
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE;" MARKS_SQL "COMMIT;", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_busy_timeout(db, 10000);
+}
+
 /* A failed look at the file means "not ours" only when SQLite says the
  * bytes are not a sound database; busy, locked or I/O errors are
  * errors, and a file that may be another process's good index is never
@@ -228,6 +259,8 @@ examine(sqlite3 *db, int check)
 		/* Best effort: a busy database is checked again next time. */
 		sqlite3_exec(db, sql, NULL, NULL, NULL);
 	}
+	if (check >= 0)
+		ensure_marks(db);
 	return DB_OURS;
 }
 

@@ -350,6 +350,108 @@ out:
 	return r;
 }
 
+/* ---- a folder's marks ------------------------------------------------- */
+
+/* The first column of st's one row after binding ?1..?3 (a NULL date
+ * binds NULL); -1 with IOERR. */
+static int64_t
+marks_int(struct index *ix, const char *sql, int64_t folder, const int64_t *date, int64_t id,
+	struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, folder);
+	if (date)
+		sqlite3_bind_int64(st, 2, *date);
+	sqlite3_bind_int64(st, 3, id);
+	int64_t v = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		index_db_err(ix->db, err, "index: marks");
+	sqlite3_reset(st);
+	return v;
+}
+
+/* The place of message (date, id) in the folder by date then id, where
+ * a NULL date sorts first as in ORDER BY: every row before it counted
+ * through msg_folder_date (counting index entries, not rows). */
+static int64_t
+place_of(struct index *ix, int64_t folder, const int64_t *date, int64_t id, struct qu_err *err)
+{
+	static const char undated_before[] = "SELECT count(*) FROM msg WHERE folder = ?1"
+					     " AND date IS NULL AND id < ?3";
+	static const char dated_before[] = "SELECT"
+		" (SELECT count(*) FROM msg WHERE folder = ?1 AND date IS NULL)"
+		" + (SELECT count(*) FROM msg WHERE folder = ?1 AND date < ?2)"
+		" + (SELECT count(*) FROM msg WHERE folder = ?1 AND date = ?2 AND id < ?3)";
+	return marks_int(ix, date ? dated_before : undated_before, folder, date, id, err);
+}
+
+int
+index_folder_marks(struct index *ix, const char *path, bool reverse, struct index_marks *m,
+	struct qu_err *err)
+{
+	/* Every query names the partial indexes' WHERE terms exactly. */
+	static const char sql_folder[] = "SELECT f.id, f.msgs, (SELECT count(*) FROM sqlite_schema"
+		" WHERE type = 'index' AND name IN ('msg_folder_unread', 'msg_folder_flagged',"
+		" 'msg_folder_trashed')) FROM folder AS f WHERE f.path = ?1";
+	static const char sql_unread[] = "SELECT count(*) FROM msg WHERE folder = ?1"
+					 " AND flags & 1 = 0";
+	static const char sql_flagged[] = "SELECT count(*) FROM msg WHERE folder = ?1"
+					  " AND flags & 2 <> 0";
+	static const char sql_deleted[] = "SELECT count(*) FROM msg WHERE folder = ?1"
+					  " AND flags & 8 <> 0";
+	static const char sql_first[] = "SELECT id, date FROM msg WHERE folder = ?1"
+					" AND flags & 1 = 0 ORDER BY date, id LIMIT 1";
+	static const char sql_last[] = "SELECT id, date FROM msg WHERE folder = ?1"
+				       " AND flags & 1 = 0 ORDER BY date DESC, id DESC LIMIT 1";
+	memset(m, 0, sizeof *m);
+	sqlite3_stmt *st = index_stmt(ix, sql_folder, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	bool held = rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL &&
+		sqlite3_column_int64(st, 2) == 3;
+	int64_t folder = held ? sqlite3_column_int64(st, 0) : 0;
+	m->total = held ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return index_db_err(ix->db, err, "index: marks");
+	if (!held)
+		return 0;
+	int64_t unread = marks_int(ix, sql_unread, folder, NULL, 0, err);
+	int64_t flagged = unread < 0 ? -1 : marks_int(ix, sql_flagged, folder, NULL, 0, err);
+	int64_t deleted = flagged < 0 ? -1 : marks_int(ix, sql_deleted, folder, NULL, 0, err);
+	if (deleted < 0)
+		return -1;
+	m->unread = (uint64_t)unread;
+	m->flagged = (uint64_t)flagged;
+	m->deleted = (uint64_t)deleted;
+	if (unread == 0)
+		return 1;
+	if (!(st = index_stmt(ix, reverse ? sql_last : sql_first, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, folder);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : index_db_err(ix->db, err, "index: marks");
+	}
+	int64_t id = sqlite3_column_int64(st, 0);
+	bool dated = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	int64_t date = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	int64_t before = place_of(ix, folder, dated ? &date : NULL, id, err);
+	if (before < 0)
+		return -1;
+	if ((uint64_t)before >= m->total)
+		return 0; /* the count is behind the rows: not to be trusted */
+	m->first_unread = reverse ? m->total - 1 - (uint64_t)before : (uint64_t)before;
+	return 1;
+}
+
 static const char sql_get[] = "SELECT " ROW_COLUMNS
 			      " FROM msg AS m JOIN folder AS f ON f.id = m.folder WHERE m.id = ?";
 

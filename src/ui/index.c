@@ -95,7 +95,9 @@ row_text(const struct ui *u, size_t rowno, const struct app_row *r, struct qu_bu
 	qu_buf_init(&tree, 4096);
 	tree_text(&tree, r);
 	struct ui_row row = {
-		.num = rowno + 1, /* mutt's %C: the place in the index as sorted */
+		/* mutt's %C: the place in the index as sorted (a first page
+		 * from the middle of the folder counts from its place) */
+		.num = app_view_row_base(u->view) + rowno + 1,
 		.from_name = r->from_name,
 		.from_addr = r->from_addr,
 		.to_addr = r->to_addr,
@@ -127,7 +129,7 @@ ui_index_status(struct ui *u, char *buf, size_t n)
 	enum app_sort s = app_view_sort_get(u->view, &rev);
 	size_t shown = app_view_count(u->view), total = app_view_total(u->view);
 	char extra[128] = "";
-	if (u->scanning)
+	if (ui_reading_shown(u))
 		snprintf(extra, sizeof extra, " [reading %zu...]", u->scanned);
 	else if (u->fts_req || u->match_req) /* limit and search off this thread */
 		snprintf(extra, sizeof extra, " [searching...]");

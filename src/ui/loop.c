@@ -452,6 +452,13 @@ ui_open_folder(struct ui *u, const char *path)
 	ui_folders_opened(u);
 }
 
+bool
+ui_reading_shown(const struct ui *u)
+{
+	return u->scanning && (!u->view || !app_view_paged(u->view) ||
+		qu_now_ms() - u->scan_start_ms >= UI_BUSY_SHOW_MS);
+}
+
 /* The first unread message, else the last: where mutt starts. */
 static void
 initial_cursor(struct ui *u)
@@ -929,8 +936,11 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 		index_renames(u);
 		if (u->quit)
 			break;
-		if (u->scanning && qu_now_ms() - last_progress > 200) {
-			last_progress = qu_now_ms();
+		/* A read's progress, now and then (UI_BUSY_SHOW_MS). */
+		int64_t now = qu_now_ms();
+		bool reading = ui_reading_shown(u);
+		if (reading && now - last_progress > 200) {
+			last_progress = now;
 			u->dirty = true;
 		}
 		ui_outbox_tick(u); /* a queued message's retry, when due; left drafts */
@@ -947,8 +957,10 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			{.fd = u->watching ? u->watch_fd : -1, .events = POLLIN},
 			{.fd = ui_sync_fd(u), .events = POLLIN}, /* background sync: IDLE */
 		};
-		/* While a folder is read, wake now and then for its progress. */
-		int timeout = u->scanning ? 200 : -1;
+		/* While a folder is read, wake now and then for its progress,
+		 * first when it is due to show. */
+		int timeout = reading ? 200 : u->scanning
+			? (int)(u->scan_start_ms + UI_BUSY_SHOW_MS - now) + 1 : -1;
 		if (u->esc)
 			timeout = 1000;
 		timeout = ui_folders_timeout(u, timeout); /* folders: new mail */

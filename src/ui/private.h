@@ -309,7 +309,7 @@ struct ui {
 	uint64_t scan_req;   /* reading the folder, 0 when done */
 	bool scanning;
 	size_t scanned;
-	int64_t scan_start_ms;
+	int64_t scan_start_ms;  /* [reading N...] shows UI_BUSY_SHOW_MS after */
 	/* The open folder's index update, for the status line. */
 	bool indexing;
 	uint64_t index_req, index_done, index_total;
@@ -372,6 +372,13 @@ struct ui {
 
 /* The key codes the tables use: a character, a curses KEY_ code with
  * UI_KEY_CURSES, and either with UI_KEY_ESC after an Esc. */
+/* Behind a first page from the index, which is already the screen the
+ * folder opens on, the rest of the folder's read shows "[reading N...]"
+ * only once it has taken this long: it usually ends well before, and an
+ * indicator that flashes for a tenth of a second only redraws the
+ * status line twice. A read without such a page shows it at once. */
+#define UI_BUSY_SHOW_MS 250
+
 #define UI_KEY_CURSES 0x1000000
 #define UI_KEY_ESC 0x2000000
 
@@ -423,6 +430,8 @@ int ui_config_apply(struct ui *u, const struct cfg *c, struct qu_err *err);
 /* index.c */
 void ui_index_draw(struct ui *u);
 void ui_index_fix_cursor(struct ui *u);
+/* Whether the status line shows the folder's read (UI_BUSY_SHOW_MS). */
+bool ui_reading_shown(const struct ui *u);
 void ui_index_goto(struct ui *u, size_t row);
 size_t ui_index_rows(const struct ui *u);
 void ui_index_sort(struct ui *u, const char *name);

@@ -36,6 +36,7 @@ class Term:
         self.pid, self.fd = pid, fd
         self._winsize(rows, cols)
         self.status = None
+        self.raw = bytearray()  # every byte the program wrote, in order
 
     def _winsize(self, rows, cols):
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -60,6 +61,7 @@ class Term:
             if not data:
                 return got
             self.stream.feed(data)
+            self.raw += data
             got = True
             timeout = 0.02
 

@@ -8,6 +8,7 @@ import email.utils
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -527,6 +528,50 @@ class Indexed(UITest):
         t.wait(lambda t: "Q%06d" % (self.N - 1) in self.cursor_line(t), 10, "the last row")
         key = time.monotonic() - start
         self.assertLess(key, 2.0, "the key took %.2f s" % key)
+        self.quit(t)
+
+    def test_first_screen_is_the_folders(self):
+        """With unread mail in the middle of the folder, the first page from
+        the index is the screen the whole folder opens on: the cursor on the
+        first unread message at the bottom of the screen, the rows numbered
+        from their place, the counts in the status line; the folder's own
+        rows then change nothing on it."""
+        self.indexed()
+        cur = os.path.join(self.md, "cur")
+        unread = {1234, 1300, 4000}
+        for name in os.listdir(cur):
+            i = int(name.split(".M", 1)[1].split("P", 1)[0])
+            if i in unread or i == 777:
+                os.rename(os.path.join(cur, name),
+                          os.path.join(cur, name.replace(":2,S", ":2," if i in unread else ":2,FS")))
+        env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
+                   XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
+        subprocess.run([QUAIL, "index", self.md], env=env, check=True, timeout=60,
+                       stdout=subprocess.DEVNULL)
+        self.trace = os.path.join(self.tmp, "trace.log")
+        t = self.start("-f", self.md)
+        # The status line is drawn after the rows: its total says the
+        # screen is whole.
+        t.wait(lambda t: len(self.tags(t)) >= t.rows - 4 and "[Msgs:%d" % self.N in t.text(), 30,
+               "the first screen")
+        first = t.text()
+        rows = t.rows - 3  # the index rows: all but help, status and message lines
+        self.assertEqual(self.tags(t), list(range(1234 - rows + 1, 1235)), first)
+        self.assertIn("Q001234", self.cursor_line(t))
+        self.assertTrue(self.cursor_line(t).lstrip().startswith("1235 "), first)
+        self.assertIn("[Msgs:%d New:3 Flag:1]" % self.N, first)
+
+        def read(_t):
+            with open(self.trace) as f:
+                return "worker: load done" in f.read()
+        t.wait(read, 30, "the folder read")
+        t.wait(lambda t: "reading" not in t.text(), 30, "the read's end")
+        with open(self.trace) as f:
+            self.assertIn("worker: first page ready", f.read())
+        self.assertEqual(first, t.text())
+        # Nothing else was ever drawn: not the folder's last rows, where a
+        # page that ignored the unread mail would have started.
+        self.assertFalse(b"Q004999" in t.raw, "the folder's last rows were drawn")
         self.quit(t)
 
     def test_tree_glyphs_from_index(self):

@@ -420,9 +420,17 @@ START_TEST(test_first_page_from_index)
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 2, add_batch, v, &err), 1);
 	ck_assert_uint_eq(app_view_count(v), 2);
 	ck_assert_uint_eq(app_view_total(v), 5);
-	/* The last two in date order, oldest of them first. */
-	ck_assert_str_eq(subject_at(v, 0), "Re: root again");
-	ck_assert_str_eq(subject_at(v, 1), "Re: root too");
+	/* The screen the folder opens on: its last row is the first unread
+	 * message ("other", third by date), so rows 2 and 3 of five. */
+	ck_assert_str_eq(subject_at(v, 0), "Re: root");
+	ck_assert_str_eq(subject_at(v, 1), "other");
+	ck_assert_uint_eq(app_view_row_base(v), 1);
+	/* The status line's counts come with the page. */
+	size_t unread, flagged, deleted, tagged;
+	app_view_counts(v, &unread, &flagged, &deleted, &tagged);
+	ck_assert_uint_eq(unread, 1);
+	ck_assert_uint_eq(flagged, 1);
+	ck_assert_uint_eq(deleted, 0);
 	/* The folder's own rows replace the page (ids change: true). */
 	bool need = false;
 	replaced_seen = false;
@@ -430,7 +438,7 @@ START_TEST(test_first_page_from_index)
 	ck_assert(replaced_seen);
 	ck_assert_uint_eq(app_view_count(v), 5);
 	ck_assert_uint_eq(app_view_total(v), 5);
-	size_t unread, flagged, deleted, tagged;
+	ck_assert_uint_eq(app_view_row_base(v), 0);
 	app_view_counts(v, &unread, &flagged, &deleted, &tagged);
 	ck_assert_uint_eq(unread, 1);
 	ck_assert_uint_eq(flagged, 1);
@@ -440,8 +448,9 @@ START_TEST(test_first_page_from_index)
 	app_view_sort(v, APP_SORT_DATE, true);
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, true, 1, add_batch, v, &err), 1);
 	ck_assert_uint_eq(app_view_count(v), 1);
-	/* Newest first: the last row is the oldest. */
-	ck_assert_str_eq(subject_at(v, 0), "root");
+	/* Newest first, one row: the first unread, third from the top. */
+	ck_assert_str_eq(subject_at(v, 0), "other");
+	ck_assert_uint_eq(app_view_row_base(v), 2);
 	/* A folder read through with no rows (emptied since it was
 	 * indexed) drops the page; a view of rows has none to drop. */
 	ck_assert(app_view_end_page(v));
@@ -515,6 +524,23 @@ START_TEST(test_first_page_from_index)
 		ck_assert_str_eq(subject_at(v, 4), pages[k].want[1]);
 		app_view_free(v);
 	}
+	/* Nothing unread (another program read "other"): the last rows,
+	 * where the cursor starts, numbered from their place. */
+	char *from = xasprintf("%s/cur/1799999998.M2P1.test:2,", dir);
+	char *to = xasprintf("%s/cur/1799999998.M2P1.test:2,S", dir);
+	ck_assert_int_eq(rename(from, to), 0);
+	ck_assert_int_eq(app_view_index(dir, NULL, &err), 0);
+	v = app_view_new(dir, &err);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 2, add_batch, v, &err), 1);
+	ck_assert_str_eq(subject_at(v, 0), "Re: root again");
+	ck_assert_str_eq(subject_at(v, 1), "Re: root too");
+	ck_assert_uint_eq(app_view_row_base(v), 3);
+	app_view_counts(v, &unread, &flagged, &deleted, &tagged);
+	ck_assert_uint_eq(unread, 0);
+	ck_assert_uint_eq(flagged, 1);
+	app_view_free(v);
+	free(from);
+	free(to);
 	free(db);
 	free(cache);
 }

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "util/util.h"
 #include "index/index.h"
 #include "../store/helpers.h"
@@ -159,6 +161,54 @@ START_TEST(count_and_get)
 }
 END_TEST
 
+/* A folder's first screen: its counts and the first unread message's
+ * place (INBOX by date: agenda day 1 unread and flagged, budget day 3
+ * read, Re: budget day 5 unread; Work: notes day 2 unread, Re: Re:
+ * budget day 4 read). */
+START_TEST(folder_marks)
+{
+	struct qu_err err = {0};
+	struct index_marks m;
+	char *inbox = xasprintf("%s/Mail/INBOX", root), *work = xasprintf("%s/Mail/Work", root);
+	ck_assert_int_eq(index_folder_marks(ix, inbox, false, &m, &err), 1);
+	ck_assert_uint_eq(m.total, 3);
+	ck_assert_uint_eq(m.unread, 2);
+	ck_assert_uint_eq(m.flagged, 1);
+	ck_assert_uint_eq(m.deleted, 0);
+	ck_assert_uint_eq(m.first_unread, 0);
+	ck_assert_int_eq(index_folder_marks(ix, work, false, &m, &err), 1);
+	ck_assert_uint_eq(m.unread, 1);
+	ck_assert_uint_eq(m.first_unread, 0);
+	/* Newest first: Re: Re: budget, then notes. */
+	ck_assert_int_eq(index_folder_marks(ix, work, true, &m, &err), 1);
+	ck_assert_uint_eq(m.first_unread, 1);
+	char *nowhere = xasprintf("%s/Mail/Nowhere", root);
+	ck_assert_int_eq(index_folder_marks(ix, nowhere, false, &m, &err), 0);
+	/* A file made before the partial indexes: no marks (counting would
+	 * read every row) until an open that may write adds them. */
+	index_free(ix);
+	char *db = xasprintf("%s/index.sqlite", root);
+	sqlite3 *h = NULL;
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "DROP INDEX msg_folder_unread", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(h);
+	ix = index_open(db, INDEX_OPEN_QUICK, &err);
+	ck_assert_ptr_nonnull(ix);
+	ck_assert_int_eq(index_folder_marks(ix, inbox, false, &m, &err), 0);
+	index_free(ix);
+	ix = index_open(db, 0, &err);
+	ck_assert_ptr_nonnull(ix);
+	ck_assert_int_eq(index_folder_marks(ix, inbox, true, &m, &err), 1);
+	ck_assert_uint_eq(m.unread, 2);
+	ck_assert_uint_eq(m.first_unread, 0);
+	free(db);
+	free(nowhere);
+	free(inbox);
+	free(work);
+}
+END_TEST
+
 START_TEST(bad_query)
 {
 	struct qu_err err = {0};
@@ -183,6 +233,7 @@ search_suite(void)
 	tcase_add_loop_test(tc, search_table, 0, (int)QU_ARRAY_LEN(cases));
 	tcase_add_test(tc, count_and_get);
 	tcase_add_test(tc, bad_query);
+	tcase_add_test(tc, folder_marks);
 	suite_add_tcase(s, tc);
 	return s;
 }
