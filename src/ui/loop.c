@@ -516,9 +516,15 @@ handle_msg(struct ui *u, struct ui_msg *m)
 			break;
 		ui_trace_step("ui: batch taken");
 		/* The folder's rows replacing a first page get new ids: a
-		 * cursor the user moved stays on its row number. */
-		if (app_view_add(u->view, m->payload) && u->moved)
-			u->cursor_id = SIZE_MAX;
+		 * cursor the user moved stays on its row's place (the page's
+		 * rows were rows base on of the folder's). */
+		size_t base = app_view_row_base(u->view);
+		if (app_view_add(u->view, m->payload)) {
+			u->cursor += base;
+			u->top += base;
+			if (u->moved)
+				u->cursor_id = SIZE_MAX;
+		}
 		m->payload = NULL;
 		u->scanned = app_view_total(u->view);
 		place_cursor(u);
