@@ -59,6 +59,7 @@ index_open(const char *path, unsigned flags, struct qu_err *err)
 	}
 	struct index *ix = xcalloc(1, sizeof *ix);
 	ix->path = p;
+	qu_buf_init(&ix->row_path, 1u << 16);
 	int check = flags & INDEX_OPEN_CHECK ? 1 : flags & INDEX_OPEN_QUICK ? -1 : 0;
 	if (index_db_open_opts(p, check, &ix->db, NULL, err) < 0 ||
 		index_db_exec(ix->db,
@@ -79,6 +80,7 @@ index_free(struct index *ix)
 	for (size_t i = 0; i < ix->nstmts; i++)
 		sqlite3_finalize(ix->stmts[i].st);
 	sqlite3_close(ix->db);
+	qu_buf_clear(&ix->row_path);
 	free(ix->path);
 	free(ix);
 }

@@ -185,7 +185,9 @@ struct index_row {
 	uint64_t size;
 };
 
-/* Receives one row; returns 0 to go on, -1 (with err set) to stop. */
+/* Receives one row, its strings borrowed until it returns (the path is
+ * rebuilt for the next row, so fn must not read rows of the same index
+ * meanwhile); returns 0 to go on, -1 (with err set) to stop. */
 typedef int (*index_row_fn)(void *ctx, const struct index_row *r, struct qu_err *err);
 
 /* Calls fn for rows [offset, offset + limit) of the messages matching

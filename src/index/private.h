@@ -120,6 +120,7 @@ struct index {
 		sqlite3_stmt *st;
 	} stmts[INDEX_STMTS_MAX];
 	size_t nstmts;
+	struct qu_buf row_path; /* a row's file path (search.c emit), reused */
 };
 
 /* The prepared statement for sql (a string with static storage), reset
