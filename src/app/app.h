@@ -725,6 +725,8 @@ bool app_view_row(const struct app_view *f, size_t i, struct app_row *r);
 /* The shown row of message id, or SIZE_MAX when it is not shown. */
 size_t app_view_find(const struct app_view *f, size_t id);
 
+/* Sorts the rows; a view holding a first page of another order drops its
+ * rows (app_view_paged stays true, with the index's total and counts). */
 void app_view_sort(struct app_view *f, enum app_sort sort, bool reverse);
 enum app_sort app_view_sort_get(const struct app_view *f, bool *reverse);
 

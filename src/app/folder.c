@@ -715,6 +715,14 @@ app_view_find(const struct app_view *f, size_t id)
 void
 app_view_sort(struct app_view *f, enum app_sort sort, bool reverse)
 {
+	/* A first page's rows were read for its order: in another they
+	 * would be a wrong slice (a thread tree of a few rows), so they go;
+	 * the total and counts stay, and a page in the new order may come
+	 * (app_view_add takes it). */
+	if (f->page && (sort != f->sort || reverse != f->reverse)) {
+		app_strs_clear(&f->strs);
+		f->n = 0;
+	}
 	f->sort = sort;
 	f->reverse = reverse;
 	refresh(f);

@@ -197,6 +197,10 @@ ui_index_sort(struct ui *u, const char *name)
 		return;
 	}
 	app_view_sort(u->view, s, rev);
+	/* A first page in the order left was dropped: the new order's,
+	 * while the folder is still read (mutt's sort keys typed ahead). */
+	if (u->scanning && app_view_paged(u->view) && app_view_count(u->view) == 0)
+		ui_first_page(u, s, rev);
 	ui_index_fix_cursor(u);
 	u->dirty = true;
 }

@@ -403,6 +403,19 @@ watch_read(struct ui *u)
 }
 
 void
+ui_first_page(struct ui *u, enum app_sort sort, bool reverse)
+{
+	struct ui_job *pg = xcalloc(1, sizeof *pg);
+	pg->run = page_run;
+	pg->path = xstrdup(u->folder);
+	pg->id = (size_t)u->scan_req;
+	pg->sort = sort;
+	pg->reverse = reverse;
+	pg->first_rows = ui_index_rows(u);
+	ui_pool_submit(u->pool, pg);
+}
+
+void
 ui_open_folder(struct ui *u, const char *path)
 {
 	struct qu_err err = {0};
@@ -437,14 +450,7 @@ ui_open_folder(struct ui *u, const char *path)
 	j->run = scan_run;
 	j->path = xstrdup(u->folder);
 	u->scan_req = ui_pool_submit(u->pool, j);
-	struct ui_job *pg = xcalloc(1, sizeof *pg);
-	pg->run = page_run;
-	pg->path = xstrdup(u->folder);
-	pg->id = (size_t)u->scan_req;
-	pg->sort = u->sort;
-	pg->reverse = u->sort_reverse;
-	pg->first_rows = ui_index_rows(u);
-	ui_pool_submit(u->pool, pg);
+	ui_first_page(u, u->sort, u->sort_reverse);
 	u->index_req = u->scan_req;
 	u->indexing = false;
 	u->screen = UI_SCREEN_INDEX;

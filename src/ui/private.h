@@ -430,6 +430,9 @@ int ui_config_apply(struct ui *u, const struct cfg *c, struct qu_err *err);
 /* index.c */
 void ui_index_draw(struct ui *u);
 void ui_index_fix_cursor(struct ui *u);
+/* Asks for the first screen of the folder being read, in that order,
+ * from the index (app_view_first_page) on a worker. */
+void ui_first_page(struct ui *u, enum app_sort sort, bool reverse);
 /* Whether the status line shows the folder's read (UI_BUSY_SHOW_MS). */
 bool ui_reading_shown(const struct ui *u);
 void ui_index_goto(struct ui *u, size_t row);

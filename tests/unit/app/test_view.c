@@ -466,6 +466,17 @@ START_TEST(test_first_page_from_index)
 	ck_assert_uint_eq(app_view_count(v), 0);
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_UNSORTED, false, 3, add_batch, v, &err), 0);
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, true, 3, add_batch, v, &err), 0);
+	app_view_free(v);
+	/* A date page when the sort turns to threads (keys typed while the
+	 * folder is read): its rows go, its total stays, and a threaded page
+	 * is taken. */
+	v = app_view_new(dir, &err);
+	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_DATE, false, 2, add_batch, v, &err), 1);
+	ck_assert_uint_eq(app_view_count(v), 2);
+	app_view_sort(v, APP_SORT_THREADS, false);
+	ck_assert_uint_eq(app_view_count(v), 0);
+	ck_assert(app_view_paged(v));
+	ck_assert_uint_eq(app_view_total(v), 5);
 	/* Threads: whole threads from the newest root back. One row asked:
 	 * the newest thread, "other" alone. */
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 1, add_batch, v, &err), 1);
