@@ -51,22 +51,27 @@ def indexed(home, maildir):
         return 0
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
     try:
-        r = con.execute("SELECT msgs FROM folder WHERE path = ?",
-                        (os.path.realpath(maildir),)).fetchall()
-        return r[0][0] if r else 0
+        # The message rows (the home is this run's: one folder), since
+        # the folder's own count is written at the end of a pass only.
+        return con.execute("SELECT count(*) FROM msg").fetchone()[0]
     except sqlite3.Error:
         return 0
     finally:
         con.close()
 
 
-def procs_with(path):
+def procs_with(path, home):
+    """This run's processes naming path: others may open the same folder."""
     out = []
+    mark = ("XDG_CACHE_HOME=%s/.cache" % home).encode()
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
                 with open("/proc/%s/cmdline" % d, "rb") as f:
-                    if path.encode() in f.read().split(b"\0"):
+                    if path.encode() not in f.read().split(b"\0"):
+                        continue
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    if mark in f.read().split(b"\0"):
                         out.append(int(d))
             except OSError:
                 pass
@@ -91,7 +96,7 @@ def one(quail, maildir, stay, off, timeout):
         finally:
             t.close()
         start = time.monotonic()
-        while procs_with(maildir):
+        while procs_with(maildir, home):
             if time.monotonic() - start > timeout:
                 raise SystemExit("the detached run did not end")
             time.sleep(0.1)
@@ -112,7 +117,7 @@ def one(quail, maildir, stay, off, timeout):
         with open(os.path.join(home, "trace2.log")) as f:
             from_index = "load done rc=0, 1 batches" in f.read()
         # the second quit may have left a run of its own
-        while procs_with(maildir) and time.monotonic() - start < timeout:
+        while procs_with(maildir, home) and time.monotonic() - start < timeout:
             time.sleep(0.1)
         return first * 1000, done * 1000, detached, held, from_index
     finally:
