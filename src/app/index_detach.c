@@ -28,6 +28,7 @@
 
 #include "util/util.h"
 #include "index/index.h"
+#include "store/store.h"
 #include "app/app.h"
 
 extern char **environ;
@@ -90,7 +91,9 @@ plan_free(struct plan *pl)
 }
 
 /* The paths resolved (the run starts in /), those that no longer resolve
- * left out. Returns the number of folders, 0 when none is left. */
+ * or are no Maildir left out (the UI indexes Maildirs only: an mbox it
+ * shows is not the index's to hold). Returns the number of folders, 0
+ * when none is left. */
 static size_t
 plan_make(struct plan *pl, const char *const *paths, size_t n)
 {
@@ -101,8 +104,10 @@ plan_make(struct plan *pl, const char *const *paths, size_t n)
 	size_t folders = 0;
 	for (size_t i = 0; i < n; i++) {
 		char *abs = paths[i] ? realpath(paths[i], NULL) : NULL;
-		if (!abs)
+		if (!abs || store_kind(abs) != STORE_KIND_MAILDIR) {
+			free(abs);
 			continue;
+		}
 		pl->argv[pl->argc++] = abs;
 		folders++;
 	}

@@ -235,6 +235,26 @@ class QuitIndex(unittest.TestCase):
         self.wait_for(lambda: self.indexed_count() == N, 60, "the folder indexed")
         self.wait_for(lambda: not procs_with(self.md), 30, "no quail process left")
 
+    def test_mbox_not_indexed(self):
+        # The UI indexes Maildirs only: an mbox quit at once leaves none.
+        # Five times the folder, so that it is still read at the quit.
+        mbox = os.path.join(self.tmp, "big.mbox")
+        msgs = []
+        for name in sorted(os.listdir(os.path.join(self.md, "cur"))):
+            with open(os.path.join(self.md, "cur", name)) as f:
+                msgs.append("From x@example.org Thu Jan  1 00:00:00 2026\n" + f.read() + "\n")
+        with open(mbox, "w") as out:
+            out.write("".join(msgs) * 5)
+        self.md = mbox  # what procs_with and tearDown look for
+        t = self.start("trace1.log")
+        t.send("q")  # waits in the terminal: read at the UI's first look
+        self.assertEqual(t.wait_exit(20), 0)
+        if "ui: index after quit, 1 folders" not in self.trace("trace1.log"):
+            self.skipTest("the mbox was read whole before the quit")
+        time.sleep(1)
+        self.assertEqual(procs_with(mbox), [])
+        self.assertFalse(os.path.exists(self.db + ".detach.lock"))
+
     def test_interrupt_leaves_nothing(self):
         t = self.start("trace1.log")
         t.wait(lambda t: "---Quail:" in t.text(), 20, "the index screen")
