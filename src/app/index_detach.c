@@ -152,7 +152,7 @@ take_lock(const char *lock)
  * failures of the priority calls are ignored (a kernel or container
  * that refuses them still gets the run). Never returns. */
 static void
-grandchild(const struct plan *pl)
+grandchild(struct plan *pl)
 {
 	int null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
@@ -180,6 +180,15 @@ grandchild(const struct plan *pl)
 	sched_setscheduler(0, SCHED_IDLE, &sp);
 	syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
 	if (!take_lock(pl->lock))
+		_exit(0);
+	/* Folders removed while the run waited are left out; with none
+	 * left nothing runs (a removed cache directory is not made again). */
+	size_t k = 2;
+	for (size_t i = 2; i < pl->argc; i++)
+		if (access(pl->argv[i], F_OK) == 0)
+			pl->argv[k++] = pl->argv[i];
+	pl->argv[k] = NULL;
+	if (k == 2)
 		_exit(0);
 	execve("/proc/self/exe", pl->argv, environ);
 	if (pl->exe)
