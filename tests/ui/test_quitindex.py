@@ -18,7 +18,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Term  # noqa: E402
+from harness import Term, reap  # noqa: E402
 from test_ui import make_folder  # noqa: E402
 
 QUAIL = None
@@ -80,6 +80,7 @@ class QuitIndex(unittest.TestCase):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        reap(self.home)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def write_config(self, lines):
