@@ -971,6 +971,19 @@ struct app_search_opts {
 long app_search(const struct cfg *c, const struct app_search_opts *o, app_search_fn fn, void *ctx,
 	struct qu_err *err);
 
+/* ==== the UI's index update after it quits (SPEC §8) ================ */
+/*
+ * index_detach.c. Starts `quail index PATH...` (the running binary, this
+ * environment: the same index file) in a process of its own and returns
+ * at once: a new session without a terminal, stdin/stdout/stderr on
+ * /dev/null, no other descriptor, nice 19, SCHED_IDLE and the idle I/O
+ * class where allowed. One such run per index at a time: a later one
+ * waits for the one before (ten minutes at most, then gives up quietly).
+ * Paths that no longer resolve or are no Maildir are left out; none
+ * left: nothing is started. Returns 0, or -1 with SOFTWARE when fork failed.
+ */
+int app_index_detach(const char *const *paths, size_t n, struct qu_err *err);
+
 /* ==== keeping the index current: one renamed file (SPEC §9) ========= */
 /*
  * index_hook.c. For the UI's flag changes (app_view_set_flags renames the

@@ -1,5 +1,6 @@
 /* `quail index [--rebuild] [PATH]...` (SPEC §9): brings the local index up
  * to date and says what changed. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,6 +94,14 @@ run(int argc, char **argv)
 	struct cfg *c = NULL;
 	if (o.n_paths == 0 && !(c = cli_load_cfg(config, &err)))
 		return cli_fail(&err);
+	/* A PATH that is not there fails before the index is opened, which
+	 * would create it: a run after the UI quit (index_detach.c) whose
+	 * folder was removed meanwhile leaves no empty index behind. */
+	for (size_t i = 0; i < o.n_paths; i++)
+		if (access(o.paths[i], F_OK) < 0) {
+			qu_err_sys(&err, QU_E_NOINPUT, errno, "%s", o.paths[i]);
+			return cli_fail(&err);
+		}
 	struct index_stats st;
 	int64_t ms = 0;
 	int r = app_index_update(c, &o, &st, &ms, &err);

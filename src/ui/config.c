@@ -1,8 +1,8 @@
 /*
  * `[ui]` of the account file (SPEC §8): sort, threads, index_format,
  * date_format, editor, pager_context, markers, mailcap, html,
- * url_command, color.<object> = fg bg [attrs], bind.<screen>.<key> =
- * <function>. Config keeps the lines as written; they are checked here,
+ * url_command, index_after_quit, color.<object> = fg bg [attrs],
+ * bind.<screen>.<key> = <function>. Config keeps the lines as written; they are checked here,
  * where the sort names, colours and functions are known, and a bad one is
  * a CONFIG error (exit 78) naming the file and line, before the screen
  * opens.
@@ -185,6 +185,11 @@ one(struct ui *u, const struct cfg *c, const struct cfg_ui_setting *s, struct qu
 	} else if (!strcmp(k, "markers")) {
 		if (parse_yes_no(v, &u->markers) < 0)
 			return bad(err, c, s, "markers takes yes or no, not");
+	} else if (!strcmp(k, "index_after_quit")) {
+		bool yes;
+		if (parse_yes_no(v, &yes) < 0)
+			return bad(err, c, s, "index_after_quit takes yes or no, not");
+		u->no_index_after_quit = !yes;
 	} else if (!strcmp(k, "html")) {
 		if (strcmp(v, "builtin") && strcmp(v, "mailcap"))
 			return bad(err, c, s, "html takes builtin or mailcap, not");

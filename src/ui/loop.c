@@ -181,7 +181,9 @@ static void
 scan_batch(void *ctx, struct app_view_batch *b)
 {
 	struct ui_job *j = ctx;
-	ui_trace_step("worker: batch ready");
+	/* Counted (the job's id is free here): a folder read from the index
+	 * comes in one batch, one read from its files in growing ones. */
+	ui_trace_step("worker: batch %zu ready", ++j->id);
 	struct ui_msg *m = xcalloc(1, sizeof *m);
 	m->kind = UI_MSG_BATCH;
 	m->req = j->req;
@@ -203,6 +205,80 @@ index_progress(void *ctx, uint64_t done, uint64_t total)
 	ui_pool_post(j->pool, m);
 }
 
+/* ---- the index after quitting ----------------------------------------- */
+
+/* Whether the open's index update is over for the folder: a cancel (a
+ * quit, leaving the folder, ^G) of the read or the update leaves it to
+ * the detached run at the quit; anything else (done, a Maildir that
+ * vanished, an index that cannot be written) another try would not
+ * change. */
+static void
+indexed_post(struct ui_job *j, int rc, int irc, const struct qu_err *ierr)
+{
+	bool cut = !(rc == 0 && irc == 0) &&
+		(qu_cancel_fired(j->cancel) || ierr->cls == QU_E_CANCELED);
+	struct ui_msg *m = xcalloc(1, sizeof *m);
+	m->kind = UI_MSG_INDEXED;
+	m->req = j->req;
+	m->rc = cut ? -1 : 0;
+	m->payload = xstrdup(j->path);
+	ui_pool_post(j->pool, m);
+}
+
+static void
+unindexed_add(struct ui *u, const char *path)
+{
+	for (size_t i = 0; i < u->n_unindexed; i++)
+		if (strcmp(u->unindexed[i], path) == 0)
+			return;
+	u->unindexed = xgrow(u->unindexed, &u->unindexed_alloc, u->n_unindexed + 1,
+		sizeof *u->unindexed);
+	u->unindexed[u->n_unindexed++] = xstrdup(path);
+}
+
+static void
+unindexed_done(struct ui *u, struct ui_msg *m)
+{
+	if (m->rc < 0 || !m->payload)
+		return; /* cut short: still the quit's to carry on */
+	for (size_t i = 0; i < u->n_unindexed; i++)
+		if (strcmp(u->unindexed[i], m->payload) == 0) {
+			free(u->unindexed[i]);
+			u->unindexed[i] = u->unindexed[--u->n_unindexed];
+			return;
+		}
+}
+
+/* At the quit, after the workers stopped and the terminal is given back:
+ * the folders whose update was cut short are indexed by a detached
+ * `quail index`, so that the next open reads them from the index rather
+ * than from their files (SPEC §8). Nothing when every update ended (the
+ * common case: the index was current). */
+static void
+index_after_quit(struct ui *u)
+{
+	if (u->no_index_after_quit || u->quit_signal || u->n_unindexed == 0)
+		return;
+	struct qu_err err = {0};
+	ui_trace_step("ui: index after quit, %zu folders", u->n_unindexed);
+	if (app_index_detach((const char *const *)u->unindexed, u->n_unindexed, &err) < 0)
+		ui_trace_step("ui: index after quit failed: %s", err.msg);
+}
+
+/* The results that came after the loop's last look: an update that ended
+ * just before the quit needs no detached run. */
+static void
+unindexed_drain(struct ui *u)
+{
+	for (struct ui_msg *m = ui_pool_take(u->pool); m;) {
+		struct ui_msg *next = m->next;
+		if (m->kind == UI_MSG_INDEXED)
+			unindexed_done(u, m);
+		ui_msg_free(m);
+		m = next;
+	}
+}
+
 static void
 scan_run(struct ui_job *j)
 {
@@ -213,17 +289,19 @@ scan_run(struct ui_job *j)
 	ui_trace_step("worker: load starts");
 	m->rc = app_view_load(j->path, j->cancel, scan_batch, j, &need_index, &m->err);
 	int rc = m->rc;
-	ui_trace_step("worker: load done rc=%d", rc);
+	ui_trace_step("worker: load done rc=%d, %zu batches", rc, j->id);
 	ui_pool_post(j->pool, m); /* the UI's from here on */
 	/* A folder shown from its files is indexed now, for the next open;
 	 * leaving the folder (or quitting) cancels it, and what was written
 	 * stays. */
 	struct qu_err err = {0};
+	int irc = 0;
 	if (rc == 0 && need_index) {
-		app_view_index_watch(j->path, j->cancel, index_progress, j, &err);
+		irc = app_view_index_watch(j->path, j->cancel, index_progress, j, &err);
 		index_progress(j, 0, 0);
 		ui_trace_step("worker: index update done");
 	}
+	indexed_post(j, rc, irc, &err);
 }
 
 /* The page's batch, posted as a batch of the open it belongs to (j->id),
@@ -449,6 +527,7 @@ ui_open_folder(struct ui *u, const char *path)
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = scan_run;
 	j->path = xstrdup(u->folder);
+	unindexed_add(u, u->folder); /* the index after quitting */
 	u->scan_req = ui_pool_submit(u->pool, j);
 	ui_first_page(u, u->sort, u->sort_reverse);
 	u->index_req = u->scan_req;
@@ -596,6 +675,9 @@ handle_msg(struct ui *u, struct ui_msg *m)
 	case UI_MSG_FTS:
 		ui_fts_result(u, m);
 		break;
+	case UI_MSG_INDEXED: /* the index after quitting */
+		unindexed_done(u, m);
+		break;
 	case UI_MSG_ADDRS: /* writing mail: completions for a prompt */
 		ui_complete_addresses_done(u, m);
 		break;
@@ -644,6 +726,10 @@ drain_signals(struct ui *u)
 				break;
 			case SIGINT:
 			case SIGTERM:
+				/* Stopped on purpose: no index run is left
+				 * behind (the index after quitting). */
+				u->quit_signal = true;
+				/* fall through */
 			case SIGHUP:
 				/* An orderly quit: pending deletions stay marked in
 				 * the file names, nothing is half-written. */
@@ -1001,9 +1087,11 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 	}
 	watch_stop(u);
 	ui_sync_stop(u); /* background sync: canceled, IDLE closed */
+	unindexed_drain(u); /* the index after quitting */
 	ui_pool_free(u->pool);
 	u->pool = NULL;
 	ui_term_close();
+	index_after_quit(u); /* the index after quitting */
 	return 0;
 }
 
@@ -1019,6 +1107,9 @@ ui_free(struct ui *u)
 	/* attachments: files left for detached viewers */
 	ui_viewers_free(u);
 	free(u->folder);
+	for (size_t i = 0; i < u->n_unindexed; i++) /* the index after quitting */
+		free(u->unindexed[i]);
+	free(u->unindexed);
 	free(u->root);
 	free(u->search);
 	free(u->ops_dest); /* move, copy, expunge */

@@ -52,6 +52,11 @@ enum ui_msg_kind {
 	/* writing mail: address completions for a prompt (rc, err;
 	 * payload: compose_send.c's) */
 	UI_MSG_ADDRS,
+	/* The index after quitting (loop.c): the open's index update is
+	 * over (rc 0: done, or failed for a reason another try would meet
+	 * too) or was cut short (rc -1: canceled); payload: the folder's
+	 * path as opened (a string). */
+	UI_MSG_INDEXED,
 };
 
 /* A result travelling from a worker to the UI thread, matched to the
@@ -368,6 +373,14 @@ struct ui {
 	uint64_t match_req;
 	int match_mode;
 	struct ui_sync sync; /* background sync (sync.c) */
+	/* The index after quitting (loop.c): folders opened whose index
+	 * update has not ended yet; at the quit they go to a detached
+	 * `quail index` unless [ui] index_after_quit = no or the quit came
+	 * from SIGINT or SIGTERM. */
+	char **unindexed;
+	size_t n_unindexed, unindexed_alloc;
+	bool no_index_after_quit;
+	bool quit_signal;
 };
 
 /* The key codes the tables use: a character, a curses KEY_ code with

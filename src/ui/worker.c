@@ -73,6 +73,8 @@ ui_msg_free(struct ui_msg *m)
 		ui_addr_found_free(m->payload);
 	} else if (m->kind == UI_MSG_SYNCED) { /* background sync */
 		ui_sync_payload_free(m->payload);
+	} else if (m->kind == UI_MSG_INDEXED) { /* the index after quitting */
+		free(m->payload);
 	} else if (m->kind == UI_MSG_FOLDERS && m->payload) { /* folders */
 		app_local_folders_clear(m->payload);
 		free(m->payload);

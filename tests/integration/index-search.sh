@@ -88,6 +88,10 @@ fx_is "$FX_RC" 64 "a bad query exits 64"
 fx_like "$FX_ERR" 'position [0-9]+' "the error names the position"
 fx_run "$QUAIL" index "$FX_DIR/nothing-here"
 fx_is "$FX_RC" 66 "a missing path exits 66"
+XDG_CACHE_HOME=$FX_DIR/cache-none fx_run "$QUAIL" index "$FX_DIR/nothing-here"
+fx_is "$FX_RC" 66 "a missing path with no index exits 66"
+fx_is "$([ -e "$FX_DIR/cache-none" ] && echo made || echo none)" none \
+	"a missing path creates no index"
 
 # Hostile header bytes never reach the terminal raw.
 printf 'From: "evil\033[2J" <e@x>\nSubject: =?utf-8?q?bad=1B]0;title=07?=\nMessage-ID: <esc@x>\n\nescape test\n' \

@@ -126,3 +126,20 @@ class Term:
             os.close(self.fd)
         except OSError:
             pass
+
+
+def reap(home):
+    """Kills what quail left running with HOME=home (the index run a quit
+    starts in the background), so that it does not outlive the test's
+    directory and make its cache directory again."""
+    mark = ("HOME=" + home).encode()
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/environ" % d, "rb") as f:
+                if mark not in f.read().split(b"\0"):
+                    continue
+            os.kill(int(d), signal.SIGKILL)
+        except OSError:
+            pass

@@ -15,7 +15,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Term  # noqa: E402
+from harness import Term, reap  # noqa: E402
 
 QUAIL = None
 SAMPLES = None
@@ -66,6 +66,7 @@ class UITest(unittest.TestCase):
     def tearDown(self):
         if self.term:
             self.term.close()
+        reap(self.home)  # an index run a quit left in the background
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start(self, *args, rows=None, cols=None):

@@ -1,0 +1,271 @@
+"""The index update carried on after the UI quits (SPEC §8).
+
+Usage: test_quitindex.py QUAIL_BINARY [TEST...]
+A folder opened and quit before its index update ended is indexed by a
+detached `quail index` afterwards, so the next open reads it from the
+index; with [ui] index_after_quit = no nothing is left behind. Every wait
+is bounded; a process left over is killed at the end of its test.
+"""
+import fcntl
+import os
+import select
+import shutil
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Term, reap  # noqa: E402
+from test_ui import make_folder  # noqa: E402
+
+QUAIL = None
+N = 3000  # enough that indexing it takes well over a second under ASan
+
+
+def procs_with(path):
+    """The pids whose command line names path (the UI and its index run)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if path.encode() in args:
+            out.append(int(d))
+    return out
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return [a.decode() for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def stat_fields(pid):
+    """/proc/PID/stat from field 3 on (the name may hold blanks)."""
+    with open("/proc/%d/stat" % pid) as f:
+        s = f.read()
+    return s[s.rindex(")") + 2:].split()
+
+
+class QuitIndex(unittest.TestCase):
+    rows, cols = 24, 80
+
+    def setUp(self):
+        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.tmp = tempfile.mkdtemp(prefix="quail-qi-", dir=base)
+        self.home = os.path.join(self.tmp, "home")
+        os.makedirs(self.home)
+        self.md = os.path.join(self.tmp, "Mail", "INBOX")
+        make_folder(self.md, N)
+        self.db = os.path.join(self.home, ".cache", "quail", "index.sqlite")
+        self.term = None
+        self.lock = None
+
+    def tearDown(self):
+        if self.term:
+            self.term.close()
+        if self.lock and not self.lock.closed:
+            self.lock.close()
+        for pid in procs_with(self.md):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        reap(self.home)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write_config(self, lines):
+        d = os.path.join(self.home, ".config", "quail")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "config"), "w") as f:
+            f.write("[ui]\n%s\n" % "\n".join(lines))
+
+    def start(self, trace):
+        env = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
+               "XDG_CACHE_HOME": os.path.join(self.home, ".cache"),
+               "QUAIL_UI_TRACE": os.path.join(self.tmp, trace)}
+        self.term = Term([QUAIL, "-f", self.md], self.rows, self.cols, env=env)
+        return self.term
+
+    def trace(self, name):
+        try:
+            with open(os.path.join(self.tmp, name)) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def indexed_count(self):
+        if not os.path.exists(self.db):
+            return 0
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
+        try:
+            r = con.execute("SELECT msgs FROM folder WHERE path = ?",
+                            (os.path.realpath(self.md),)).fetchall()
+            return r[0][0] if r else 0
+        except sqlite3.Error:
+            return 0
+        finally:
+            con.close()
+
+    def wait_for(self, pred, timeout, what):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if pred():
+                return
+            time.sleep(0.1)
+        self.fail("timed out waiting for " + what)
+
+    def open_and_quit(self, key="q", trace="trace1.log"):
+        """Opens the folder and quits as soon as the screen shows it,
+        long before its index update can end."""
+        t = self.start(trace)
+        t.wait(lambda t: "---Quail:" in t.text(), 20, "the index screen")
+        t.send(key)
+        self.assertEqual(t.wait_exit(20), 0)
+        ui_pid = t.pid
+        # Nothing holds the terminal any more: once the UI's last bytes
+        # are read, the master reads the end of file (EIO); a process
+        # that kept the terminal would keep it open.
+        self.assertTrue(self.pty_released(t), "the terminal still held")
+        self.term.close()
+        self.term = None
+        return ui_pid
+
+    def pty_released(self, t, timeout=5.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            r, _, _ = select.select([t.fd], [], [], 0.1)
+            if not r:
+                continue
+            try:
+                if not os.read(t.fd, 65536):
+                    return True
+            except OSError:
+                return True
+        return False
+
+    def held_run(self, key):
+        """Quits with the detach lock held here, so that the run waits
+        for it before its exec; returns (the UI's pid, the run's pid)."""
+        os.makedirs(os.path.dirname(self.db), exist_ok=True)
+        self.lock = open(self.db + ".detach.lock", "w")
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        ui_pid = self.open_and_quit(key)
+        runs = []
+        self.wait_for(lambda: runs.extend(procs_with(self.md)) or runs, 10, "the waiting run")
+        return ui_pid, runs[0]
+
+    def release(self, pid):
+        """Lets the run go, at normal priority where this process may
+        say so: at idle priority it would wait for every other test of a
+        busy machine, beyond any bound a test can set."""
+        try:
+            os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+            os.setpriority(os.PRIO_PROCESS, pid, 0)
+        except OSError:
+            pass
+        fcntl.flock(self.lock, fcntl.LOCK_UN)
+        self.lock.close()
+
+    def index_runs(self):
+        return [p for p in procs_with(self.md) if "index" in cmdline(p)]
+
+    def test_index_finished_after_quit(self):
+        _, pid = self.held_run("q")
+        self.assertIn("ui: index after quit, 1 folders", self.trace("trace1.log"))
+        self.assertLess(self.indexed_count(), N)
+        self.release(pid)
+        self.wait_for(lambda: self.indexed_count() == N, 60, "the folder indexed")
+        self.wait_for(lambda: not procs_with(self.md), 30, "no quail process left")
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        self.assertEqual(con.execute("SELECT count(*) FROM msg").fetchone()[0], N)
+        con.close()
+        # The next open reads the rows from the index: one batch; its
+        # update finds the index current and nothing is carried on.
+        t = self.start("trace2.log")
+        t.wait(lambda t: "Msgs:%d" % N in t.text() and "reading" not in t.text(), 30,
+               "the folder read")
+        self.wait_for(lambda: "worker: index update done" in self.trace("trace2.log"), 30,
+                      "the update done")
+        t.send("q")
+        self.assertEqual(t.wait_exit(20), 0)
+        trace = self.trace("trace2.log")
+        self.assertIn("worker: load done rc=0, 1 batches", trace)
+        self.assertNotIn("index after quit", trace)
+        self.wait_for(lambda: not procs_with(self.md), 10, "no quail process left")
+
+    def test_off_leaves_index_partial(self):
+        self.write_config(["index_after_quit = no"])
+        self.open_and_quit("q")
+        self.assertNotIn("index after quit", self.trace("trace1.log"))
+        # Given time it would have used: still no run, the index partial.
+        time.sleep(2)
+        self.assertEqual(procs_with(self.md), [])
+        self.assertLess(self.indexed_count(), N)
+
+    def test_run_detached_idle_and_quiet(self):
+        # The lock of a run before it holds the new one back, so that it
+        # can be looked at; it goes on once the lock is free.
+        ui_pid, pid = self.held_run("x")
+        self.assertNotEqual(pid, ui_pid)
+        f = stat_fields(pid)
+        # session f[3], tty_nr f[4], nice f[16], policy f[38]
+        self.assertEqual(int(f[4]), 0, "a controlling terminal")
+        self.assertNotEqual(int(f[3]), os.getsid(0))
+        self.assertNotEqual(int(f[3]), pid, "a session leader could take a terminal")
+        self.assertEqual(int(f[16]), 19)
+        self.assertEqual(int(f[38]), 5)  # SCHED_IDLE
+        fds = os.listdir("/proc/%d/fd" % pid)
+        for fd in fds:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            self.assertFalse(target.startswith("/dev/pts") or target == "/dev/tty",
+                             "fd %s is %s" % (fd, target))
+        self.assertLessEqual(len(fds), 4, fds)  # /dev/null three times, the lock
+        time.sleep(1)
+        self.assertEqual(self.index_runs(), [], "a run while another holds the lock")
+        self.release(pid)
+        self.wait_for(lambda: self.indexed_count() == N, 60, "the folder indexed")
+        self.wait_for(lambda: not procs_with(self.md), 30, "no quail process left")
+
+    def test_mbox_not_indexed(self):
+        # The UI indexes Maildirs only: an mbox quit at once leaves none.
+        # Five times the folder, so that it is still read at the quit.
+        mbox = os.path.join(self.tmp, "big.mbox")
+        msgs = []
+        for name in sorted(os.listdir(os.path.join(self.md, "cur"))):
+            with open(os.path.join(self.md, "cur", name)) as f:
+                msgs.append("From x@example.org Thu Jan  1 00:00:00 2026\n" + f.read() + "\n")
+        with open(mbox, "w") as out:
+            out.write("".join(msgs) * 5)
+        self.md = mbox  # what procs_with and tearDown look for
+        t = self.start("trace1.log")
+        t.send("q")  # waits in the terminal: read at the UI's first look
+        self.assertEqual(t.wait_exit(20), 0)
+        if "ui: index after quit, 1 folders" not in self.trace("trace1.log"):
+            self.skipTest("the mbox was read whole before the quit")
+        time.sleep(1)
+        self.assertEqual(procs_with(mbox), [])
+        self.assertFalse(os.path.exists(self.db + ".detach.lock"))
+
+    def test_interrupt_leaves_nothing(self):
+        t = self.start("trace1.log")
+        t.wait(lambda t: "---Quail:" in t.text(), 20, "the index screen")
+        os.kill(t.pid, signal.SIGTERM)
+        t.wait_exit(20)
+        self.assertNotIn("index after quit", self.trace("trace1.log"))
+        time.sleep(1)
+        self.assertEqual(procs_with(self.md), [])
+
+
+if __name__ == "__main__":
+    QUAIL = os.path.abspath(sys.argv[1])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[2:], verbosity=2)
