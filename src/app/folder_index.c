@@ -522,6 +522,8 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 			if (index_thread_tail(ix, abs, rows, THREAD_PAGE_MAX, on_page_row, &pg,
 				err) < 0)
 				rc = -1;
+			/* The newest threads are the folder's last rows. */
+			pg.b->base = pg.b->n <= pg.b->total ? pg.b->total - pg.b->n : 0;
 		} else if (pg.b->total) {
 			rc = flat_page(ix, abs, sort, reverse, rows, &pg, err);
 		}

@@ -482,6 +482,7 @@ START_TEST(test_first_page_from_index)
 	ck_assert_int_eq(app_view_first_page(dir, APP_SORT_THREADS, false, 1, add_batch, v, &err), 1);
 	ck_assert_uint_eq(app_view_count(v), 1);
 	ck_assert_str_eq(subject_at(v, 0), "other");
+	ck_assert_uint_eq(app_view_row_base(v), 4); /* the last of five rows */
 	app_view_free(v);
 	/* Three asked: root's thread is whole (four rows), with its tree as
 	 * the folder's own rows draw it (test_threads), and the full read
