@@ -179,6 +179,7 @@ app_view_free(struct app_view *f)
 	for (size_t i = 0; i < f->nrenames; i++)
 		free(f->renames[i]);
 	free(f->renames);
+	app_uniq_reset(f);
 	free(f);
 }
 
@@ -551,6 +552,7 @@ drop_page(struct app_view *f)
 	app_strs_clear(&f->strs);
 	f->n = 0;
 	f->page = false;
+	app_uniq_reset(f);
 }
 
 /* The array of messages grew by doubling while batches came: once the
@@ -617,6 +619,7 @@ app_view_add(struct app_view *f, struct app_view_batch *b)
 	b->n = 0;
 	app_view_batch_free(b);
 	refresh(f);
+	app_uniq_update(f);
 	return replaced;
 }
 
@@ -885,6 +888,9 @@ app_view_set_flags(struct app_view *f, size_t id, unsigned set, unsigned clear,
 {
 	if (id >= f->n || (f->msgs[id].flags & GONE_FLAG))
 		return qu_err_set(err, QU_E_NOINPUT, "no such message");
+	/* A file another program renamed is renamed from where it is. */
+	if (app_view_locate(f, id, err) < 0)
+		return -1;
 	struct app_msg *m = &f->msgs[id];
 	unsigned old = m->flags;
 	m->flags = (old | set) & ~clear;
@@ -907,7 +913,7 @@ drop(struct app_view *f, size_t id)
 /* Copies the file of m into the Maildir dest by delivery (tmp/, fsync,
  * rename), with its flags. */
 static int
-copy_into(const struct app_view *f, size_t id, struct maildir *dest, struct qu_err *err)
+copy_into(struct app_view *f, size_t id, struct maildir *dest, struct qu_err *err)
 {
 	struct qu_buf b;
 	qu_buf_init(&b, SIZE_MAX);
@@ -1001,11 +1007,14 @@ read_mbox(const struct app_msg *m, struct qu_buf *out, struct qu_err *err)
 }
 
 int
-app_view_read(const struct app_view *f, size_t id, struct qu_buf *out, struct qu_err *err)
+app_view_read(struct app_view *f, size_t id, struct qu_buf *out, struct qu_err *err)
 {
 	qu_buf_reset(out);
 	if (id >= f->n)
 		return qu_err_set(err, QU_E_NOINPUT, "no such message");
+	/* Found again by its unique name when another program moved it. */
+	if (!f->is_mbox && app_view_locate(f, id, err) < 0)
+		return -1;
 	return app_msg_read(&f->msgs[id], f->is_mbox, out, err);
 }
 
