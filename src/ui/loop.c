@@ -303,8 +303,9 @@ watch_stop(struct ui *u)
  * for a writer that links), so watching new/ sees new mail without a
  * key (SPEC §8). A fetch or sync writes mail already read on the server
  * straight into cur/, so cur/ is watched too; there the UI's own flag
- * changes rename files as well, which app_view_add_new tells apart by
- * their unique names. Started once the folder is read: mail that came
+ * changes rename files as well, which app_view_take_new tells apart by
+ * their unique names, and so do other readers' (a flag set by another
+ * quail or a sync, new/ moved to cur/), whose rows take the new name. Started once the folder is read: mail that came
  * during the read was in its listing or shows at the next open. */
 static void
 watch_start(struct ui *u)
@@ -488,7 +489,13 @@ place_cursor(struct ui *u)
 static void
 new_mail(struct ui *u, struct ui_msg *m)
 {
-	size_t added = app_view_add_new(u->view, m->payload);
+	/* Files another program renamed move their rows here too (flags set
+	 * by another reader show without a key): the view is changed on
+	 * this thread only, from the worker's batch. */
+	size_t renamed;
+	ui_trace_step("ui: new mail taken");
+	size_t added = app_view_take_new(u->view, m->payload, &renamed);
+	ui_trace_step("ui: new mail added, %zu new, %zu renamed", added, renamed);
 	m->payload = NULL;
 	ui_index_fix_cursor(u);
 	if (added)
