@@ -784,6 +784,8 @@ struct app_ops *app_ops_new(const struct app_view *f, enum app_ops_kind kind, co
 void app_ops_free(struct app_ops *o);
 /* Runs the job, message by message, fn(ctx, done, total) after each;
  * a fired cancel stops it between messages (what was done stays done).
+ * A file another program renamed since the plan is found by its unique
+ * name; an expunge removes it only while its name still says deleted.
  * Returns 0, or -1 with CANCELED, NOINPUT or IOERR. */
 int app_ops_run(struct app_ops *o, const struct qu_cancel *cancel, app_index_progress_fn fn,
 	void *ctx, struct qu_err *err);

@@ -141,5 +141,8 @@ void app_view_drop(struct app_view *f, const size_t *ids, size_t n);
 struct app_uniq;
 void app_uniq_update(struct app_view *f);
 void app_uniq_reset(struct app_view *f);
+/* True when the files a and b (paths or base names) have one Maildir
+ * unique name: the same message under other flags or in new/. */
+bool app_same_unique(const char *a, const char *b);
 
 #endif

@@ -58,6 +58,13 @@ same_unique(const char *path, const char *u, size_t n)
 	return strncmp(b, u, n) == 0 && unique_len(b) == n;
 }
 
+bool
+app_same_unique(const char *a, const char *b)
+{
+	const char *u = base_of(b);
+	return same_unique(a, u, unique_len(u));
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 /* Open addressing over message slots (slot + 1, 0 for empty), at most half

@@ -271,6 +271,57 @@ START_TEST(test_read_after_delete)
 }
 END_TEST
 
+static size_t
+count_in(const char *md, const char *sub)
+{
+	char *cmd = xasprintf("ls '%s/%s' | wc -l", md, sub);
+	FILE *p = popen(cmd, "r");
+	unsigned long n = 0;
+	ck_assert_int_eq(fscanf(p, "%lu", &n), 1);
+	pclose(p);
+	free(cmd);
+	return n;
+}
+
+/* A move and an expunge planned before another reader renamed the
+ * files: the job finds them by unique name; an expunge removes a renamed
+ * file only while its name still says deleted. */
+START_TEST(test_ops_after_rename)
+{
+	struct app_view *v = open_view();
+	struct qu_err err = {0};
+	char *dest = xasprintf("%s/Archive", base);
+	size_t id = row_of(v, "two").id;
+	struct app_ops *o = app_ops_new(v, APP_OPS_MOVE, &id, 1, dest, &err);
+	ck_assert_ptr_nonnull(o);
+	mv("cur/1800000002.M2P1.h:2,S", "cur/1800000002.M2P1.h:2,FS");
+	ck_assert_int_eq(app_ops_run(o, NULL, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(app_ops_apply(v, o), 1);
+	app_ops_free(o);
+	ck_assert_uint_eq(app_view_total(v), 3);
+	ck_assert_uint_eq(count_in(dest, "cur") + count_in(dest, "new"), 1);
+	char *left = NULL;
+	ck_assert_int_eq(app_maildir_find_unique(dir, "1800000002.M2P1.h", &left), 0);
+	/* Expunge: one still deleted under a new name, one undeleted. */
+	size_t one = row_of(v, "one").id, ten = row_of(v, "ten").id;
+	ck_assert_int_eq(app_view_set_flags(v, one, APP_MSG_DELETED, 0, &err), 0);
+	ck_assert_int_eq(app_view_set_flags(v, ten, APP_MSG_DELETED, 0, &err), 0);
+	o = app_ops_new(v, APP_OPS_EXPUNGE, NULL, 0, NULL, &err);
+	ck_assert_ptr_nonnull(o);
+	mv("cur/1800000001.M1P1.h:2,T", "cur/1800000001.M1P1.h:2,ST");
+	mv("cur/1800000001.M10P1.h:2,ST", "cur/1800000001.M10P1.h:2,S");
+	ck_assert_int_eq(app_ops_run(o, NULL, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(app_ops_apply(v, o), 1);
+	app_ops_free(o);
+	ck_assert_int_eq(app_maildir_find_unique(dir, "1800000001.M1P1.h", &left), 0);
+	ck_assert_int_eq(app_maildir_find_unique(dir, "1800000001.M10P1.h", &left), 1);
+	free(left);
+	ck_assert_uint_eq(app_view_total(v), 2);
+	free(dest);
+	app_view_free(v);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -283,6 +334,7 @@ suite(void)
 	tcase_add_test(tc, test_find_unique);
 	tcase_add_test(tc, test_read_after_rename);
 	tcase_add_test(tc, test_read_after_delete);
+	tcase_add_test(tc, test_ops_after_rename);
 	suite_add_tcase(s, tc);
 	return s;
 }
