@@ -322,6 +322,76 @@ START_TEST(test_ops_after_rename)
 }
 END_TEST
 
+/* New mail merged into the order gives the rows a whole sort gives:
+ * batches of 1, 3 and 7 with dates and subjects before, between and
+ * after the folder's, in several sorts, a limit and a deletion between. */
+START_TEST(test_new_mail_sorted)
+{
+	static const struct {
+		enum app_sort sort;
+		bool reverse;
+	} sorts[] = {{APP_SORT_DATE, false}, {APP_SORT_DATE, true}, {APP_SORT_SUBJECT, false},
+		{APP_SORT_FROM, true}, {APP_SORT_SIZE, false}};
+	for (size_t si = 0; si < sizeof sorts / sizeof *sorts; si++) {
+		struct app_view *v = open_view();
+		struct qu_err err = {0};
+		app_view_sort(v, sorts[si].sort, sorts[si].reverse);
+		int seq = 0;
+		for (size_t k = 1; k <= 7; k += k == 1 ? 2 : 4) {
+			char *names[8];
+			for (size_t j = 0; j < k; j++, seq++) {
+				char *name = xasprintf("19000000%02d.Mnew%dP1.h", seq, seq);
+				char *path = xasprintf("%s/new/%s", dir, name);
+				FILE *f = fopen(path, "w");
+				ck_assert_ptr_nonnull(f);
+				fprintf(f, "From: %c <x@y>\nSubject: %c mail\nDate: Mon, %d Nov 2026 "
+					"%02d:00:00 +0000\n\n%*s\n", 'a' + (seq * 7) % 26,
+					'a' + (seq * 11) % 26, 1 + seq % 3, (seq * 5) % 24, seq * 13, "");
+				fclose(f);
+				free(path);
+				names[j] = xasprintf("new/%s", name);
+				free(name);
+			}
+			struct app_view_batch *b = NULL;
+			ck_assert_int_eq(app_view_scan_new(dir, names, k, keep_batch, &b, &err), 1);
+			size_t renamed;
+			ck_assert_uint_eq(app_view_take_new(v, b, &renamed), k);
+			for (size_t j = 0; j < k; j++)
+				free(names[j]);
+			if (k == 3) { /* a deletion and a limit between batches */
+				struct app_row r = row_of(v, "one");
+				char *p = xstrdup(r.path);
+				unlink(p);
+				free(p);
+				struct qu_buf buf;
+				qu_buf_init(&buf, SIZE_MAX);
+				ck_assert_int_eq(app_view_read(v, r.id, &buf, &err), -1);
+				qu_buf_clear(&buf);
+				ck_assert_int_eq(app_view_limit(v, "!~s three", &err), 0);
+			}
+		}
+		size_t n = app_view_count(v);
+		ck_assert_uint_eq(n, 13);
+		size_t *ids = xcalloc(n, sizeof *ids);
+		struct app_row r;
+		for (size_t i = 0; i < n; i++) {
+			ck_assert(app_view_row(v, i, &r));
+			ids[i] = r.id;
+		}
+		app_view_sort(v, sorts[si].sort, sorts[si].reverse); /* a whole sort */
+		ck_assert_uint_eq(app_view_count(v), n);
+		for (size_t i = 0; i < n; i++) {
+			ck_assert(app_view_row(v, i, &r));
+			ck_assert_uint_eq(r.id, ids[i]);
+		}
+		free(ids);
+		app_view_free(v);
+		teardown();
+		setup();
+	}
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -335,6 +405,7 @@ suite(void)
 	tcase_add_test(tc, test_read_after_rename);
 	tcase_add_test(tc, test_read_after_delete);
 	tcase_add_test(tc, test_ops_after_rename);
+	tcase_add_test(tc, test_new_mail_sorted);
 	suite_add_tcase(s, tc);
 	return s;
 }
