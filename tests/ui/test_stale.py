@@ -73,6 +73,13 @@ class Stale(UITest):
         t.send("F")
         t.wait(lambda t: os.path.exists(self.path(2, "F")), 5, "the file renamed from new/")
         t.wait(lambda t: "!" in self.row(t, "Q000002"), 5, "the flag set here")
+        # Unflagged elsewhere right before F: whether the watch or the key
+        # comes first, the toggle goes by the file's flags now and F flags
+        # it again rather than doing nothing.
+        os.rename(self.path(2, "F"), self.path(2, ""))
+        t.send("F")
+        t.wait(lambda t: os.path.exists(self.path(2, "F")), 5, "the toggle by the file's flags")
+        t.wait(lambda t: "!" in self.row(t, "Q000002"), 5, "the flag shown")
         # Delivery into new/ still shows as new mail.
         tmpf = os.path.join(self.md, "tmp", unique(9))
         with open(tmpf, "w") as f:
