@@ -875,6 +875,13 @@ int app_view_locate(struct app_view *f, size_t id, struct qu_err *err);
  * unique name kept beside the rows), not a pass over the folder. Returns
  * how many rows were added. */
 size_t app_view_take_new(struct app_view *f, struct app_view_batch *b, size_t *renamed);
+/* The names the watch saw (owned strings, "cur/NAME" or "new/NAME"), before
+ * any goes to a worker: one whose unique name f holds is a known file
+ * renamed (by the view itself or by another program), which needs no read:
+ * the row follows it as in app_view_take_new, and the name is freed and
+ * taken out of names (*n shrinks; the others keep their order). A view
+ * not read through takes none. Returns how many rows moved. */
+size_t app_view_follow(struct app_view *f, char **names, size_t *n);
 
 /* A message as the pager shows it, appended to out as lines of UTF-8
  * made safe for a terminal except for the marks below: the header fields

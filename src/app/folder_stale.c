@@ -306,3 +306,43 @@ app_view_take_new(struct app_view *f, struct app_view_batch *b, size_t *renamed)
 	app_view_add(f, b);
 	return keep;
 }
+
+/* The file rel ("cur/NAME" or "new/NAME" as the watch names it) when the
+ * watch may name it: one component, no dot file. */
+static bool
+watch_name(const char *rel)
+{
+	if (!rel || (strncmp(rel, "cur/", 4) != 0 && strncmp(rel, "new/", 4) != 0))
+		return false;
+	const char *name = rel + 4;
+	return *name && name[0] != '.' && !strchr(name, '/');
+}
+
+size_t
+app_view_follow(struct app_view *f, char **names, size_t *n)
+{
+	if (f->page || f->is_mbox || !f->uniq)
+		return 0; /* not read through: the worker's batch decides */
+	size_t keep = 0, moved = 0;
+	for (size_t i = 0; i < *n; i++) {
+		char *rel = names[i];
+		uint32_t s = watch_name(rel) ? uniq_get(f->uniq, f->msgs, rel) : APP_MSG_NONE;
+		if (s == APP_MSG_NONE) {
+			names[keep++] = rel;
+			continue;
+		}
+		/* Known: no file to read. Only a file that is there now is
+		 * taken (a name seen in passing may be gone already). */
+		char *path = xasprintf("%s/%s", f->path, rel);
+		struct stat st;
+		struct app_msg nm = {.path = path};
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			moved += adopt(f, s, &nm);
+		free(path);
+		free(rel);
+	}
+	*n = keep;
+	if (moved && f->limit_pat)
+		app_view_relimit(f);
+	return moved;
+}

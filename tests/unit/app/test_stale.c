@@ -392,6 +392,71 @@ START_TEST(test_new_mail_sorted)
 }
 END_TEST
 
+/* Names the watch saw, sorted before any goes to a worker: known files
+ * (renamed elsewhere, the view's own rename, a name gone already) leave
+ * the list and their rows follow; new names and odd ones stay. */
+START_TEST(test_follow)
+{
+	struct app_view *v = open_view();
+	struct qu_err err = {0};
+	mv("cur/1800000001.M1P1.h:2,", "cur/1800000001.M1P1.h:2,FS");
+	size_t two = row_of(v, "two").id;
+	ck_assert_int_eq(app_view_set_flags(v, two, APP_MSG_REPLIED, 0, &err), 0);
+	free(put("new", "1800000009.M9P1.h", "nine"));
+	char *names[] = {xstrdup("cur/1800000001.M1P1.h:2,FS"), xstrdup("cur/1800000002.M2P1.h:2,RS"),
+		xstrdup("new/1800000009.M9P1.h"), xstrdup("cur/1800000003.M3P1.h:2,S"),
+		xstrdup("tmp/1800000001.M1P1.h"), xstrdup("cur/.1800000001.M1P1.h")};
+	size_t n = 6;
+	ck_assert_uint_eq(app_view_follow(v, names, &n), 1);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(names[0], "new/1800000009.M9P1.h");
+	ck_assert_str_eq(names[1], "tmp/1800000001.M1P1.h");
+	ck_assert_str_eq(names[2], "cur/.1800000001.M1P1.h");
+	struct app_row r = row_of(v, "one");
+	ck_assert_str_eq(strrchr(r.path, '/'), "/1800000001.M1P1.h:2,FS");
+	ck_assert_uint_eq(r.flags & APP_MSG_FLAGGED, APP_MSG_FLAGGED);
+	/* The name gone already (three is still in new/): the row stays. */
+	ck_assert(strstr(row_of(v, "three").path, "/new/1800000003.M3P1.h"));
+	ck_assert_str_eq(strrchr(row_of(v, "two").path, '/'), "/1800000002.M2P1.h:2,RS");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	app_view_free(v);
+}
+END_TEST
+
+/* Another program sets a flag on every file of a big folder: the rows
+ * follow from the names alone, each in O(1). */
+START_TEST(test_follow_many)
+{
+	enum { N = 3000 };
+	for (int i = 0; i < N; i++) {
+		char *name = xasprintf("17000%05d.Mmany%dP1.h:2,", i, i);
+		free(put("cur", name, "many"));
+		free(name);
+	}
+	struct qu_err err = {0};
+	struct app_view *v = app_view_new(dir, &err);
+	ck_assert_int_eq(app_view_scan(dir, NULL, add_batch, v, &err), 0);
+	app_view_end_page(v);
+	ck_assert_int_eq(app_view_limit(v, "~U", &err), 0);
+	ck_assert_uint_eq(app_view_count(v), N + 2);
+	char **names = xcalloc(N, sizeof *names);
+	for (int i = 0; i < N; i++) {
+		char *a = xasprintf("cur/17000%05d.Mmany%dP1.h:2,", i, i);
+		names[i] = xasprintf("%sS", a);
+		mv(a, names[i]);
+		free(a);
+	}
+	size_t n = N;
+	ck_assert_uint_eq(app_view_follow(v, names, &n), N);
+	ck_assert_uint_eq(n, 0);
+	/* Seen now: the limit to unread shows them no more. */
+	ck_assert_uint_eq(app_view_count(v), 2);
+	free(names);
+	app_view_free(v);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -406,6 +471,8 @@ suite(void)
 	tcase_add_test(tc, test_read_after_delete);
 	tcase_add_test(tc, test_ops_after_rename);
 	tcase_add_test(tc, test_new_mail_sorted);
+	tcase_add_test(tc, test_follow);
+	tcase_add_test(tc, test_follow_many);
 	suite_add_tcase(s, tc);
 	return s;
 }
