@@ -16,7 +16,10 @@ Steps:
  4. quail leaves (x), the delivered files are removed again, and the time
     between the trace lines "ui: new mail taken" and "ui: new mail added"
     (the UI thread matching the worker's batch and adding its rows) is
-    printed per batch, with the median of the deliveries.
+    printed per batch, with the median of the deliveries, and so is the
+    time between "ui: watch names taken" and "sorted" (the names of one
+    wake-up checked against the view's unique names, known renames
+    followed there).
 """
 import argparse
 import email.utils
@@ -98,8 +101,11 @@ def main():
     taken, added = None, []
     with open(trace) as f:
         for line in f:
-            if "ui: new mail taken" in line:
+            if "ui: new mail taken" in line or "ui: watch names taken" in line:
                 taken = int(line.split()[0])
+            elif "ui: watch names sorted" in line and taken is not None:
+                ms = (int(line.split()[0]) - taken) / 1000.0
+                print("%8.3f ms  watch: %s" % (ms, line.split("sorted, ", 1)[1].strip()))
             elif "ui: new mail added" in line and taken is not None:
                 ms = (int(line.split()[0]) - taken) / 1000.0
                 what = line.split("added, ", 1)[1].strip()

@@ -405,8 +405,12 @@ watch_read(struct ui *u)
 	 * program's) need no worker: the rows follow here, by unique name,
 	 * and only new names are read. A sync that sets flags on many files
 	 * costs no read of each. */
-	size_t fresh = u->n_new - before;
-	if (u->view && fresh && app_view_follow(u->view, u->new_names + before, &fresh)) {
+	size_t fresh = u->n_new - before, seen = fresh;
+	ui_trace_step("ui: watch names taken");
+	size_t moved = u->view && fresh ? app_view_follow(u->view, u->new_names + before, &fresh) : 0;
+	ui_trace_step("ui: watch names sorted, %zu of %zu known, %zu renamed", seen - fresh, seen,
+		moved);
+	if (moved) {
 		ui_index_fix_cursor(u);
 		u->dirty = true;
 	}
