@@ -794,6 +794,8 @@ struct app_ops *app_ops_new(const struct app_view *f, enum app_ops_kind kind, co
 void app_ops_free(struct app_ops *o);
 /* Runs the job, message by message, fn(ctx, done, total) after each;
  * a fired cancel stops it between messages (what was done stays done).
+ * A file another program renamed since the plan is found by its unique
+ * name; an expunge removes it only while its name still says deleted.
  * Returns 0, or -1 with CANCELED, NOINPUT or IOERR. */
 int app_ops_run(struct app_ops *o, const struct qu_cancel *cancel, app_index_progress_fn fn,
 	void *ctx, struct qu_err *err);
@@ -857,10 +859,39 @@ bool app_view_limit_apply(struct app_view *f, struct app_limit *l);
 size_t app_view_search_limit(const struct app_view *f, const struct app_limit *l, size_t from,
 	bool forward);
 
-/* The bytes of message id into out (reset first). Returns 0, or -1 with
- * NOINPUT or IOERR. */
-int app_view_read(const struct app_view *f, size_t id, struct qu_buf *out,
-	struct qu_err *err);
+/* The bytes of message id into out (reset first); a Maildir file moved
+ * by another program is found again first (app_view_locate). Returns 0,
+ * or -1 with NOINPUT (the message is gone: its row with it) or IOERR. */
+int app_view_read(struct app_view *f, size_t id, struct qu_buf *out, struct qu_err *err);
+
+/* ---- files renamed or removed by other programs (folder_stale.c) ---- */
+
+/* The file in the Maildir at maildir (cur/, then new/) whose unique name
+ * (the base name before ":2,") is that of name (a path or a base name):
+ * one listing of each directory. Returns 1 with *found an owned path,
+ * 0 when none holds it. */
+int app_maildir_find_unique(const char *maildir, const char *name, char **found);
+/* Makes sure the file of message id is where its row says: when it is
+ * gone, it is looked for by its unique name and the row takes the path
+ * and the flags of the name found. Returns 0 when the row was right (or
+ * the folder is an mbox), 1 when it was corrected, -1 with NOINPUT when
+ * the file is nowhere in the folder (the row is dropped: the caller
+ * moves its cursor) or IOERR. UI thread (the owner of f) only. */
+int app_view_locate(struct app_view *f, size_t id, struct qu_err *err);
+/* app_view_add_new that also moves rows: a file of b whose unique name f
+ * holds at another path that is gone (another program renamed it, or
+ * moved it from new/ to cur/) gives that row its path and the flags of
+ * its name; *renamed counts those. Each name costs O(1) (a table by
+ * unique name kept beside the rows), not a pass over the folder. Returns
+ * how many rows were added. */
+size_t app_view_take_new(struct app_view *f, struct app_view_batch *b, size_t *renamed);
+/* The names the watch saw (owned strings, "cur/NAME" or "new/NAME"), before
+ * any goes to a worker: one whose unique name f holds is a known file
+ * renamed (by the view itself or by another program), which needs no read:
+ * the row follows it as in app_view_take_new, and the name is freed and
+ * taken out of names (*n shrinks; the others keep their order). A view
+ * not read through takes none. Returns how many rows moved. */
+size_t app_view_follow(struct app_view *f, char **names, size_t *n);
 
 /* A message as the pager shows it, appended to out as lines of UTF-8
  * made safe for a terminal except for the marks below: the header fields

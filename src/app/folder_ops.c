@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -22,6 +23,7 @@ struct app_ops_item {
 	struct app_msg msg; /* path, flags and mbox place: what run needs */
 	char flags[7];      /* Maildir info of the copy */
 	bool done;
+	bool refound;       /* msg.path is where another program renamed it */
 };
 
 struct app_ops {
@@ -194,6 +196,24 @@ batch_full(const struct maildir_batch *b)
 		maildir_batch_bytes(b) >= OPS_BATCH_BYTES;
 }
 
+/* The file of it where another program renamed it since the job was
+ * planned (flags set by another reader, new/ moved to cur/): found by
+ * its unique name in the folder. Returns true when msg.path changed. */
+static bool
+refind(const struct app_ops *o, struct app_ops_item *it)
+{
+	struct stat st;
+	if (o->is_mbox || stat(it->msg.path, &st) == 0 || errno != ENOENT)
+		return false;
+	char *found;
+	if (app_maildir_find_unique(o->folder, it->msg.path, &found) != 1)
+		return false;
+	free(it->msg.path);
+	it->msg.path = found;
+	it->refound = true;
+	return true;
+}
+
 /* Copy or move: read each message, add it to the batch, commit when the
  * batch is full, at the end, and on a cancel (what was written is kept). */
 static int
@@ -207,8 +227,13 @@ run_copy(struct ops_run *r, const struct qu_cancel *cancel, struct qu_err *err)
 	for (; i < o->n; i++) {
 		if ((rc = qu_cancel_check(cancel, err)) < 0)
 			break;
-		const struct app_ops_item *it = &o->v[i];
-		if ((rc = app_msg_read(&it->msg, o->is_mbox, &b, err)) < 0)
+		struct app_ops_item *it = &o->v[i];
+		rc = app_msg_read(&it->msg, o->is_mbox, &b, err);
+		if (rc < 0 && refind(o, it)) {
+			qu_err_clear(err);
+			rc = app_msg_read(&it->msg, o->is_mbox, &b, err);
+		}
+		if (rc < 0)
 			break;
 		if ((rc = maildir_batch_add(r->batch, b.data ? b.data : "", b.len, it->flags, err)) < 0)
 			break;
@@ -234,9 +259,19 @@ run_expunge(struct ops_run *r, const struct qu_cancel *cancel, struct qu_err *er
 	for (size_t i = 0; i < o->n; i++) {
 		if (qu_cancel_check(cancel, err) < 0)
 			return -1;
-		if (unlink(o->v[i].msg.path) < 0 && errno != ENOENT)
-			return qu_err_sys(err, QU_E_IOERR, errno, "%s", o->v[i].msg.path);
-		o->v[i].done = true;
+		struct app_ops_item *it = &o->v[i];
+		if (unlink(it->msg.path) < 0 && errno != ENOENT)
+			return qu_err_sys(err, QU_E_IOERR, errno, "%s", it->msg.path);
+		/* Renamed by another reader: removed only while its name
+		 * still says deleted (T); one undeleted there stays. */
+		if (refind(o, it)) {
+			const char *b = strrchr(it->msg.path, '/');
+			if (!(maildir_flags_parse(b ? b + 1 : it->msg.path) & MAILDIR_FLAG_TRASHED))
+				continue;
+			if (unlink(it->msg.path) < 0 && errno != ENOENT)
+				return qu_err_sys(err, QU_E_IOERR, errno, "%s", it->msg.path);
+		}
+		it->done = true;
 		o->done++;
 		if (r->fn)
 			r->fn(r->ctx, o->done, o->n);
@@ -268,11 +303,17 @@ app_ops_apply(struct app_view *f, const struct app_ops *o)
 		return 0;
 	size_t *ids = xmalloc((o->n + 1) * sizeof *ids), k = 0;
 	/* The same message only: a view read again meanwhile has other ids,
-	 * and a file renamed meanwhile was not removed. */
-	for (size_t i = 0; i < o->n; i++)
-		if (o->v[i].done && !app_view_gone(f, o->v[i].id) &&
-			strcmp(f->msgs[o->v[i].id].path, o->v[i].msg.path) == 0)
-			ids[k++] = o->v[i].id;
+	 * and a file renamed meanwhile was not removed (unless the job found
+	 * it under its new name). */
+	for (size_t i = 0; i < o->n; i++) {
+		const struct app_ops_item *it = &o->v[i];
+		if (!it->done || app_view_gone(f, it->id))
+			continue;
+		const char *p = f->msgs[it->id].path;
+		if (strcmp(p, it->msg.path) == 0 ||
+			(it->refound && app_same_unique(p, it->msg.path)))
+			ids[k++] = it->id;
+	}
 	app_view_drop(f, ids, k);
 	free(ids);
 	return k;

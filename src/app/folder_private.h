@@ -107,6 +107,9 @@ struct app_view {
 	uint8_t *limit_hits;
 	size_t nlimit_hits;
 	size_t nlive; /* messages in order (not gone) at the last refresh */
+	/* Messages by Maildir unique name (folder_stale.c): new mail and
+	 * other programs' renames are matched against it in O(1). */
+	struct app_uniq *uniq;
 };
 
 /* folder_limit.c: drops a hold on the strings, the view's with its
@@ -137,5 +140,15 @@ void app_msg_maildir_flags(const struct app_msg *m, char fl[7]);
 bool app_view_gone(const struct app_view *f, size_t id);
 /* Hides messages ids for good (moved or expunged on a worker). */
 void app_view_drop(struct app_view *f, const size_t *ids, size_t n);
+
+/* folder_stale.c: the table of unique names brought up to the messages
+ * the view holds (the new ones added; all again after the rows were
+ * replaced), and dropped (rows replaced, view freed). */
+struct app_uniq;
+void app_uniq_update(struct app_view *f);
+void app_uniq_reset(struct app_view *f);
+/* True when the files a and b (paths or base names) have one Maildir
+ * unique name: the same message under other flags or in new/. */
+bool app_same_unique(const char *a, const char *b);
 
 #endif

@@ -382,46 +382,9 @@ app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn f
 	return 1;
 }
 
-/* The unique names of f's messages (gone ones too) that b also holds:
- * one pass over f against b's names sorted, so a batch of a few files
- * costs the UI thread no table of the whole folder. */
-static struct app_match *
-known_in(const struct app_view *f, const struct app_view_batch *b)
-{
-	char **paths = xcalloc(b->n + 1, sizeof *paths);
-	for (size_t i = 0; i < b->n; i++)
-		paths[i] = xstrdup(b->v[i].path);
-	struct app_match *in_b = app_match_new(paths, b->n);
-	char **hits = NULL;
-	size_t nhits = 0, alloc = 0;
-	for (size_t i = 0; i < f->n && nhits < b->n; i++)
-		if (f->msgs[i].path && app_match_has(in_b, f->msgs[i].path)) {
-			hits = xgrow(hits, &alloc, nhits + 1, sizeof *hits);
-			hits[nhits++] = xstrdup(f->msgs[i].path);
-		}
-	app_match_free(in_b);
-	return app_match_new(hits, nhits);
-}
-
 size_t
 app_view_add_new(struct app_view *f, struct app_view_batch *b)
 {
-	if (f->page || f->is_mbox) {
-		/* Not read through yet: the read lists these files itself. */
-		app_view_batch_free(b);
-		return 0;
-	}
-	struct app_match *known = known_in(f, b);
-	size_t keep = 0;
-	for (size_t i = 0; i < b->n; i++)
-		if (!app_match_has(known, b->v[i].path))
-			b->v[keep++] = b->v[i];
-	b->n = keep;
-	app_match_free(known);
-	if (keep == 0) {
-		app_view_batch_free(b);
-		return 0;
-	}
-	app_view_add(f, b);
-	return keep;
+	size_t renamed;
+	return app_view_take_new(f, b, &renamed);
 }

@@ -68,6 +68,8 @@ ui_attach_open(struct ui *u)
 	struct qu_err err = {0};
 	if (app_view_read(u->view, u->cursor_id, &a->msg, &err) < 0) {
 		ui_message(u, true, "%s", err.msg);
+		ui_index_fix_cursor(u); /* a file gone took its row along */
+		u->dirty = true;
 		return;
 	}
 	app_message_parts(a->msg.data ? a->msg.data : "", a->msg.len, on_part, a);

@@ -57,6 +57,8 @@ read_message(struct ui *u, size_t id, struct qu_buf *msg)
 	struct qu_err err = {0};
 	if (app_view_read(u->view, id, msg, &err) < 0) {
 		ui_message(u, true, "%s", err.msg);
+		ui_index_fix_cursor(u); /* a file gone took its row along */
+		u->dirty = true;
 		qu_buf_clear(msg);
 		return -1;
 	}

@@ -205,6 +205,15 @@ change_flags(struct ui *u, unsigned set, unsigned clear, bool toggle, bool advan
 			continue;
 		if (prefix ? !(r.flags & APP_MSG_TAGGED) : r.id != u->cursor_id)
 			continue;
+		/* A toggle goes by the flags the file has now, when another
+		 * program renamed it before the watch told. */
+		int located = app_view_locate(u->view, r.id, &err);
+		if (located < 0) {
+			ui_message(u, true, "%s", err.msg);
+			break;
+		}
+		if (located > 0 && !app_view_row(u->view, app_view_find(u->view, r.id), &r))
+			continue;
 		unsigned s = set, c = clear;
 		if (toggle) {
 			s = r.flags & set ? 0 : set;

@@ -381,8 +381,9 @@ watch_stop(struct ui *u)
  * for a writer that links), so watching new/ sees new mail without a
  * key (SPEC §8). A fetch or sync writes mail already read on the server
  * straight into cur/, so cur/ is watched too; there the UI's own flag
- * changes rename files as well, which app_view_add_new tells apart by
- * their unique names. Started once the folder is read: mail that came
+ * changes rename files as well, which app_view_take_new tells apart by
+ * their unique names, and so do other readers' (a flag set by another
+ * quail or a sync, new/ moved to cur/), whose rows take the new name. Started once the folder is read: mail that came
  * during the read was in its listing or shows at the next open. */
 static void
 watch_start(struct ui *u)
@@ -465,6 +466,7 @@ watch_read(struct ui *u)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
+	size_t before = u->n_new;
 	while ((n = read(u->watch_fd, buf, sizeof buf)) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
@@ -477,6 +479,20 @@ watch_read(struct ui *u)
 				ev->wd == u->watch_cur_wd ? "cur" : "new", ev->name);
 		}
 	}
+	/* Renames of files the view knows (its own flag changes, another
+	 * program's) need no worker: the rows follow here, by unique name,
+	 * and only new names are read. A sync that sets flags on many files
+	 * costs no read of each. */
+	size_t fresh = u->n_new - before, seen = fresh;
+	ui_trace_step("ui: watch names taken");
+	size_t moved = u->view && fresh ? app_view_follow(u->view, u->new_names + before, &fresh) : 0;
+	ui_trace_step("ui: watch names sorted, %zu of %zu known, %zu renamed", seen - fresh, seen,
+		moved);
+	if (moved) {
+		ui_index_fix_cursor(u);
+		u->dirty = true;
+	}
+	u->n_new = before + fresh;
 	newmail_submit(u);
 }
 
@@ -580,7 +596,13 @@ place_cursor(struct ui *u)
 static void
 new_mail(struct ui *u, struct ui_msg *m)
 {
-	size_t added = app_view_add_new(u->view, m->payload);
+	/* Files another program renamed move their rows here too (flags set
+	 * by another reader show without a key): the view is changed on
+	 * this thread only, from the worker's batch. */
+	size_t renamed;
+	ui_trace_step("ui: new mail taken");
+	size_t added = app_view_take_new(u->view, m->payload, &renamed);
+	ui_trace_step("ui: new mail added, %zu new, %zu renamed", added, renamed);
 	m->payload = NULL;
 	ui_index_fix_cursor(u);
 	if (added)

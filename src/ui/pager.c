@@ -74,6 +74,8 @@ ui_pager_open(struct ui *u, size_t id)
 		qu_buf_clear(&j->bytes);
 		free(j);
 		ui_message(u, true, "%s", err.msg);
+		ui_index_fix_cursor(u); /* a file gone took its row along */
+		u->dirty = true;
 		return;
 	}
 	size_t row = app_view_find(u->view, id);
