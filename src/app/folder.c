@@ -773,6 +773,7 @@ app_view_sort(struct app_view *f, enum app_sort sort, bool reverse)
 	if (f->page && (sort != f->sort || reverse != f->reverse)) {
 		app_strs_clear(&f->strs);
 		f->n = 0;
+		app_uniq_reset(f); /* none is kept for a page; never a stale one */
 	}
 	f->sort = sort;
 	f->reverse = reverse;
