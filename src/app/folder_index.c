@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -232,6 +234,10 @@ static void *
 upper_half(void *arg)
 {
 	struct half *h = arg;
+	/* Behind the first page's query, which the UI's other worker runs
+	 * at the same moment for the screen itself (Linux: a thread's own
+	 * nice value; failing it changes nothing). */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 	struct index *ix = index_open(NULL, INDEX_OPEN_QUICK, &h->err);
 	h->n = ix ? index_folder_half(ix, h->abs, h->split, true, on_row, &h->l, &h->err) : -1;
 	index_free(ix);
