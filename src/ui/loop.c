@@ -540,6 +540,7 @@ ui_open_folder(struct ui *u, const char *path)
 	u->moved = false;
 	u->scanning = true;
 	u->scan_start_ms = qu_now_ms();
+	u->scan_paged = false;
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = scan_run;
 	j->path = xstrdup(u->folder);
@@ -556,7 +557,9 @@ ui_open_folder(struct ui *u, const char *path)
 bool
 ui_reading_shown(const struct ui *u)
 {
-	return u->scanning && (!u->view || !app_view_paged(u->view) ||
+	/* Not in the moment between the folder's rows and the read's end
+	 * either: the screen was the folder's all along. */
+	return u->scanning && (!u->scan_paged ||
 		qu_now_ms() - u->scan_start_ms >= UI_BUSY_SHOW_MS);
 }
 
@@ -626,7 +629,9 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		 * cursor the user moved stays on its row's place (the page's
 		 * rows were rows base on of the folder's). */
 		size_t base = app_view_row_base(u->view);
-		if (app_view_add(u->view, m->payload)) {
+		bool replaced = app_view_add(u->view, m->payload);
+		u->scan_paged = u->scan_paged || app_view_paged(u->view);
+		if (replaced) {
 			u->cursor += base;
 			u->top += base;
 			if (u->moved)

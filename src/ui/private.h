@@ -315,6 +315,7 @@ struct ui {
 	bool scanning;
 	size_t scanned;
 	int64_t scan_start_ms;  /* [reading N...] shows UI_BUSY_SHOW_MS after */
+	bool scan_paged;        /* ... when a first page showed at this open */
 	/* The open folder's index update, for the status line. */
 	bool indexing;
 	uint64_t index_req, index_done, index_total;
