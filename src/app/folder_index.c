@@ -280,11 +280,33 @@ read_current(struct index *ix, const char *abs, uint64_t total, struct load *l,
 	return rc;
 }
 
+/* The files of a listing no row of the index matched, as "cur/NAME" or
+ * "new/NAME" (app_view_scan_new's names); their number in *n. */
+static char **
+unmatched(const struct listing *l, size_t *n)
+{
+	char **v = xcalloc(l->n + 1, sizeof *v);
+	*n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].used || !l->v[i].path)
+			continue;
+		const char *base = strrchr(l->v[i].path, '/');
+		v[(*n)++] = xasprintf("%s/%s", l->v[i].is_new ? "new" : "cur",
+			base ? base + 1 : l->v[i].path);
+	}
+	return v;
+}
+
 /* The rows of the Maildir abs from the index, when it holds every file
- * listed now (names and flags as listed). Returns 1 with *out filled, 0
- * when the index is behind (a new file), -1 on error. */
+ * listed now (names and flags as listed): returns 1 with *out filled.
+ * When it holds at least half of them (mail delivered by another program
+ * since, or an index update cut short), returns 2 with those rows in
+ * *out and the names of the others in *missing (*nmissing of them), so
+ * that only these are read from their files. Returns 0 when the index
+ * holds less, -1 on error. */
 static int
-from_index(const char *abs, struct app_view_batch **out, struct qu_err *err)
+from_index(const char *abs, struct app_view_batch **out, char ***missing, size_t *nmissing,
+	struct qu_err *err)
 {
 	/* An index that exists already and holds the folder as it is now:
 	 * no listing (SPEC §8: opening a folder the index holds does not
@@ -310,12 +332,14 @@ from_index(const char *abs, struct app_view_batch **out, struct qu_err *err)
 	l.b->v = xmalloc(l.b->alloc * sizeof *l.b->v);
 	if (ix && (current ? read_current(ix, abs, total, &l, err) :
 		index_search(ix, abs, NULL, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_row, &l, err)) >= 0)
-		rc = l.matched == total ? 1 : 0;
+		rc = l.matched == total ? 1 : l.matched && l.matched >= total / 2 ? 2 : 0;
 	else
 		rc = -1;
 	index_free(ix);
+	if (rc == 2)
+		*missing = unmatched(&files, nmissing);
 	listing_free(&files);
-	if (rc == 1)
+	if (rc >= 1)
 		*out = l.b;
 	else
 		app_view_batch_free(l.b);
@@ -330,7 +354,9 @@ app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn,
 	char *abs = store_kind(path) == STORE_KIND_MAILDIR ? realpath(path, NULL) : NULL;
 	struct app_view_batch *b = NULL;
 	struct qu_err ierr = {0};
-	int rc = abs ? from_index(abs, &b, &ierr) : 0;
+	char **missing = NULL;
+	size_t nmissing = 0;
+	int rc = abs ? from_index(abs, &b, &missing, &nmissing, &ierr) : 0;
 	/* Renames and deliveries since the last run are indexed after the
 	 * rows are shown, for the next open and for search. */
 	*need_index = abs != NULL;
@@ -338,6 +364,17 @@ app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn,
 	if (rc == 1) {
 		fn(ctx, b);
 		return 0;
+	}
+	if (rc == 2) {
+		/* The index's rows, then the header blocks of the files it
+		 * does not hold yet, in one more batch. */
+		fn(ctx, b);
+		int r = qu_cancel_check(cancel, err) < 0 ? -1
+			: app_view_scan_new(path, missing, nmissing, fn, ctx, err) < 0 ? -1 : 0;
+		for (size_t i = 0; i < nmissing; i++)
+			free(missing[i]);
+		free(missing);
+		return r;
 	}
 	/* Not (fully) indexed, or no index to be had: the header blocks. */
 	return app_view_scan(path, cancel, fn, ctx, err);
