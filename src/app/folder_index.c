@@ -527,6 +527,34 @@ flat_page(struct index *ix, const char *abs, enum app_sort sort, bool reverse, s
 	return 0;
 }
 
+/* A threaded first page, in view order: with unread mail, whole threads
+ * from the oldest on to the screen that ends on the first unread message
+ * (where the cursor starts) when that is near enough the start; else the
+ * newest whole threads, the folder's last rows. The counts for the
+ * status line either way. Returns 0 or -1. */
+static int
+thread_page(struct index *ix, const char *abs, size_t rows, struct page *pg, struct qu_err *err)
+{
+	struct app_view_batch *b = pg->b;
+	page_marks(ix, abs, APP_SORT_THREADS, false, b, err);
+	if (b->counted && b->unread) {
+		uint64_t base = 0, unread = 0;
+		long n = index_thread_head(ix, abs, rows, THREAD_PAGE_MAX, on_page_row, pg, &base,
+			&unread, err);
+		if (n < 0)
+			return -1;
+		if (n > 0) {
+			b->base = (size_t)base;
+			return 0;
+		}
+	}
+	if (index_thread_tail(ix, abs, rows, THREAD_PAGE_MAX, on_page_row, pg, err) < 0)
+		return -1;
+	/* The newest threads are the folder's last rows. */
+	b->base = b->n <= b->total ? b->total - b->n : 0;
+	return 0;
+}
+
 int
 app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t rows,
 	app_batch_fn fn, void *ctx, struct qu_err *err)
@@ -558,15 +586,7 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 		pg.b->total = (size_t)total;
 		rc = 0;
 		if (threads && pg.b->total) {
-			/* The counts for the status line (the first unread's
-			 * place in thread order is not known), then the last
-			 * whole threads, in view order already. */
-			page_marks(ix, abs, sort, false, pg.b, err);
-			if (index_thread_tail(ix, abs, rows, THREAD_PAGE_MAX, on_page_row, &pg,
-				err) < 0)
-				rc = -1;
-			/* The newest threads are the folder's last rows. */
-			pg.b->base = pg.b->n <= pg.b->total ? pg.b->total - pg.b->n : 0;
+			rc = thread_page(ix, abs, rows, &pg, err);
 		} else if (pg.b->total) {
 			rc = flat_page(ix, abs, sort, reverse, rows, &pg, err);
 		}

@@ -247,6 +247,18 @@ int index_folder_marks(struct index *ix, const char *path, bool reverse, struct 
 long index_thread_tail(struct index *ix, const char *folder, size_t rows, size_t max,
 	index_row_fn fn, void *ctx, struct qu_err *err);
 
+/* The first screen of a threaded view whose cursor starts on the first
+ * unread message (thread_tail.c): whole threads in view order from the
+ * oldest root on, walked until the first unread message and a screen of
+ * rows ending on it are held, then given to fn from the start of the
+ * thread holding that screen's first row, *base the place of the first
+ * row given and *first_unread the unread message's place in the folder's
+ * thread order. Returns the number of rows given, 0 when none is unread
+ * within max rows of the start (or the folder is not indexed), -1 with
+ * IOERR or what fn set. */
+long index_thread_head(struct index *ix, const char *folder, size_t rows, size_t max,
+	index_row_fn fn, void *ctx, uint64_t *base, uint64_t *first_unread, struct qu_err *err);
+
 /* Calls fn with the row of message id. Returns 1 when found, 0 when there
  * is no such message, -1 with IOERR or what fn set. */
 int index_get(struct index *ix, int64_t id, index_row_fn fn, void *ctx, struct qu_err *err);

@@ -5,7 +5,9 @@
  * followed by its replies depth first, siblings by date (mutt's
  * sort=threads with sort_aux=date). The index keeps what that needs: the
  * parent link of every message and the (folder, date) index, walked from
- * the newest root back, so a page costs its own threads' rows.
+ * the newest root back, so a page costs its own threads' rows; or from
+ * the oldest on, to the first unread message, where a view's cursor
+ * starts.
  */
 #include <stdlib.h>
 
@@ -22,10 +24,18 @@ static const char sql_roots[] =
 	" (SELECT 1 FROM msg AS p WHERE p.id = m.parent AND p.folder = ?1))"
 	" ORDER BY m.date DESC, m.id DESC";
 
+/* Oldest first, with the flags that tell an unread message. */
+static const char sql_roots_head[] =
+	"SELECT m.id FROM msg AS m WHERE m.folder = ?1 AND (m.parent IS NULL OR NOT EXISTS"
+	" (SELECT 1 FROM msg AS p WHERE p.id = m.parent AND p.folder = ?1))"
+	" ORDER BY m.date, m.id";
+
 /* "+folder": by the parent index (a message's few replies), never by
  * the folder's, which would walk the whole folder for each message. */
 static const char sql_kids[] =
 	"SELECT id FROM msg WHERE parent = ?1 AND +folder = ?2 ORDER BY date, id";
+
+static const char sql_seen[] = "SELECT flags & 1 FROM msg WHERE id = ?1";
 
 struct ids {
 	int64_t *v;
@@ -137,6 +147,99 @@ tail_ids(struct index *ix, int64_t folder, size_t rows, size_t max, struct ids *
 	sqlite3_reset(st);
 	free(roots.v);
 	return r;
+}
+
+/* Whether message id is unread: 1, 0, or -1 with IOERR. */
+static int
+is_unread(struct index *ix, int64_t id, struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(ix, sql_seen, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) == 0 : 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = index_db_err(ix->db, err, "index: thread");
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Whole threads from the oldest root on into out (each start in starts)
+ * until they hold the first unread message, at *place, and a screen of
+ * rows ending on it (or the first rows rows). Returns 1 when found, 0
+ * when not within max rows (or none is unread), -1 with IOERR. */
+static int
+head_ids(struct index *ix, int64_t folder, size_t rows, size_t max, struct ids *out,
+	struct ids *starts, size_t *place, struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(ix, sql_roots_head, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, folder);
+	struct ids roots = {0};
+	int rc = SQLITE_DONE, r = 0;
+	size_t checked = 0;
+	bool found = false;
+	while (r == 0 && out->n <= max && (!found || out->n < (*place + 1 > rows ? *place + 1 : rows))) {
+		roots.n = 0;
+		while (roots.n < 16 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			ids_push(&roots, sqlite3_column_int64(st, 0));
+		if (roots.n < 16 && rc != SQLITE_DONE) {
+			r = index_db_err(ix->db, err, "index: thread roots");
+			break;
+		}
+		for (size_t i = 0; i < roots.n && r == 0; i++) {
+			ids_push(starts, (int64_t)out->n);
+			r = walk_thread(ix, folder, roots.v[i], out, SIZE_MAX, err);
+		}
+		for (; !found && r == 0 && checked < out->n; checked++) {
+			int u = is_unread(ix, out->v[checked], err);
+			if (u < 0)
+				r = -1;
+			else if (u) {
+				found = true;
+				*place = checked;
+			}
+		}
+		if (roots.n < 16)
+			break; /* no more roots */
+	}
+	sqlite3_reset(st);
+	free(roots.v);
+	return r < 0 ? -1 : found && out->n <= max + rows;
+}
+
+long
+index_thread_head(struct index *ix, const char *folder, size_t rows, size_t max,
+	index_row_fn fn, void *ctx, uint64_t *base, uint64_t *first_unread, struct qu_err *err)
+{
+	int64_t fid = 0;
+	int k = folder_id(ix, folder, &fid, err);
+	if (k <= 0)
+		return k;
+	struct ids out = {0}, starts = {0};
+	size_t place = 0;
+	int f = head_ids(ix, fid, rows, max, &out, &starts, &place, err);
+	long given = 0;
+	if (f == 1) {
+		/* From the start of the thread holding the screen's first row
+		 * (the screen ends on the first unread), whole threads. */
+		size_t top = place >= rows ? place - rows + 1 : 0, from = 0;
+		for (size_t t = 0; t < starts.n && (size_t)starts.v[t] <= top; t++)
+			from = (size_t)starts.v[t];
+		*base = from;
+		*first_unread = place;
+		for (size_t i = from; i < out.n && f == 1; i++) {
+			int g = index_get(ix, out.v[i], fn, ctx, err);
+			if (g < 0)
+				f = -1;
+			given += g;
+		}
+	}
+	free(out.v);
+	free(starts.v);
+	return f < 0 ? -1 : f == 1 ? given : 0;
 }
 
 long

@@ -197,10 +197,15 @@ ui_index_sort(struct ui *u, const char *name)
 		return;
 	}
 	app_view_sort(u->view, s, rev);
-	/* A first page in the order left was dropped: the new order's,
-	 * while the folder is still read (mutt's sort keys typed ahead). */
-	if (u->scanning && app_view_paged(u->view) && app_view_count(u->view) == 0)
+	/* No rows yet (a first page in the order left was dropped, or none
+	 * had come): the new order's first page, while the folder is still
+	 * read (mutt's sort keys typed ahead). */
+	if (u->scanning && app_view_count(u->view) == 0) {
 		ui_first_page(u, s, rev);
+		/* With no row to be on, the keys of the sort did not move the
+		 * cursor: it starts on the first unread message still. */
+		u->moved = false;
+	}
 	ui_index_fix_cursor(u);
 	u->dirty = true;
 }

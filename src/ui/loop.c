@@ -631,11 +631,13 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		size_t base = app_view_row_base(u->view);
 		bool replaced = app_view_add(u->view, m->payload);
 		u->scan_paged = u->scan_paged || app_view_paged(u->view);
-		if (replaced) {
+		if (replaced && u->moved) {
 			u->cursor += base;
 			u->top += base;
-			if (u->moved)
-				u->cursor_id = SIZE_MAX;
+			u->cursor_id = SIZE_MAX;
+		} else if (replaced) {
+			/* Placed afresh (place_cursor), as without a page. */
+			u->cursor = u->top = 0;
 		}
 		m->payload = NULL;
 		u->scanned = app_view_total(u->view);

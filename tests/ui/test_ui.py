@@ -575,6 +575,43 @@ class Indexed(UITest):
         self.assertFalse(b"Q004999" in t.raw, "the folder's last rows were drawn")
         self.quit(t)
 
+    def test_threaded_first_screen_on_first_unread(self):
+        """Threads typed ahead (o t) with an unread reply in the middle of
+        the folder: the first screen from the index is the one the folder
+        opens on, ending on that reply with its tree, and the folder's own
+        rows change nothing on it."""
+        self.indexed()
+        cur = os.path.join(self.md, "cur")
+        for name in os.listdir(cur):
+            if ".M1202P" in name:
+                os.rename(os.path.join(cur, name), os.path.join(cur, name.replace(":2,S", ":2,")))
+        env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
+                   XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
+        subprocess.run([QUAIL, "index", self.md], env=env, check=True, timeout=60,
+                       stdout=subprocess.DEVNULL)
+        self.trace = os.path.join(self.tmp, "trace.log")
+        t = self.start("-f", self.md)
+        t.send("ot")
+        t.wait(lambda t: "(threads)" in t.text() and len(self.tags(t)) >= t.rows - 4
+               and "[Msgs:%d New:1]" % self.N in t.text(), 30, "the threaded first screen")
+        first = t.text()
+        rows = t.rows - 3
+        # Thread order is date order here (each thread's replies follow
+        # their root): the screen ends on Q001202, the cursor's row.
+        self.assertIn("Q001202", self.cursor_line(t), first)
+        self.assertEqual(self.tags(t), list(range(1202 - rows + 1, 1203)), first)
+        self.assertIn("Q001202", self.cursor_line(t))
+        self.assertIn("\u2514\u2500>Q001202", self.cursor_line(t))
+
+        def read(_t):
+            with open(self.trace) as f:
+                return "worker: load done" in f.read()
+        t.wait(read, 30, "the folder read")
+        t.wait(lambda t: "reading" not in t.text(), 30, "the read's end")
+        self.assertEqual(first, t.text())
+        self.assertFalse(b"Q004999" in t.raw, "the folder's last threads were drawn")
+        self.quit(t)
+
     def test_tree_glyphs_from_index(self):
         self.indexed()
         t = self.start("-f", self.md)

@@ -259,6 +259,35 @@ START_TEST(folder_halves)
 }
 END_TEST
 
+/* A threaded first screen from the start to the first unread message:
+ * INBOX in thread order is agenda (day 1), budget (day 3) and its reply
+ * Re: budget (day 5, unread); with agenda read, one row's screen ends on
+ * the reply and is given from its thread's start. */
+START_TEST(thread_head)
+{
+	struct qu_err err = {0};
+	char *inbox = xasprintf("%s/Mail/INBOX", root);
+	char *from = xasprintf("%s/cur/3.c:2,F", inbox), *to = xasprintf("%s/cur/3.c:2,FS", inbox);
+	ck_assert_int_eq(rename(from, to), 0);
+	const char *paths[] = {inbox};
+	ck_assert_int_eq(index_update(ix, paths, 1, NULL, NULL, &err), 0);
+	struct got g;
+	qu_buf_init(&g.b, SIZE_MAX);
+	qu_buf_append_str(&g.b, "");
+	uint64_t base = 9, unread = 9;
+	ck_assert_int_eq(index_thread_head(ix, inbox, 1, 100, collect, &g, &base, &unread, &err), 2);
+	ck_assert_str_eq(g.b.data, "budget/0|Re: budget/0");
+	ck_assert_uint_eq(base, 1);
+	ck_assert_uint_eq(unread, 2);
+	/* Not within max rows of the start: nothing. */
+	ck_assert_int_eq(index_thread_head(ix, inbox, 1, 1, collect, &g, &base, &unread, &err), 0);
+	qu_buf_clear(&g.b);
+	free(from);
+	free(to);
+	free(inbox);
+}
+END_TEST
+
 START_TEST(bad_query)
 {
 	struct qu_err err = {0};
@@ -285,6 +314,7 @@ search_suite(void)
 	tcase_add_test(tc, bad_query);
 	tcase_add_test(tc, folder_marks);
 	tcase_add_test(tc, folder_halves);
+	tcase_add_test(tc, thread_head);
 	suite_add_tcase(s, tc);
 	return s;
 }
