@@ -82,12 +82,28 @@ done
 im_resync alice
 qdir=$FX_DIR/quail mdir=$FX_DIR/mbsync
 mkdir -p "$mdir"
+# Both clients get the password alike: from their own file (mbsync's Pass,
+# quail's password = in a 0600 config), or with PASSCMD=1 from a command
+# that prints it (PassCmd, password_command): one more process per run.
+if [ -n "${PASSCMD:-}" ]; then
+	mpass="PassCmd \"echo $FX_PASSWORD\"" qpass="password_command = echo $FX_PASSWORD"
+else
+	mpass="Pass $FX_PASSWORD" qpass="password = $FX_PASSWORD"
+fi
+cat >"$FX_DIR/quail.conf" <<CONF
+[account fx]
+imap = imaps://127.0.0.1:$FX_IMAPS_PORT
+user = alice
+$qpass
+ca_file = $FX_CA
+CONF
+chmod 600 "$FX_DIR/quail.conf"
 cat >"$FX_DIR/mbsyncrc" <<RC
 IMAPAccount fx
 Host localhost
 Port $FX_IMAPS_PORT
 User alice
-Pass $FX_PASSWORD
+$mpass
 SSLType IMAPS
 CertificateFile $FX_CA
 AuthMechs PLAIN
@@ -111,8 +127,7 @@ SyncState *
 RC
 # the three clients' command lines (arrays: /usr/bin/time runs them)
 qsync() { # BINARY DIR
-	QS=("$1" sync --imap "imaps://127.0.0.1:$FX_IMAPS_PORT" --user alice \
-		--password-command "echo $FX_PASSWORD" --ca-file "$FX_CA" -o "$2" --all-folders -q)
+	QS=("$1" sync --config "$FX_DIR/quail.conf" --account fx -o "$2" --all-folders -q)
 }
 qsync "$QUAIL" "$qdir"
 Q=("${QS[@]}")
