@@ -21,11 +21,18 @@
 # (service_count = 0, its "high-performance" mode) instead of one per
 # connection: only then can a TLS session be resumed (each process has
 # its own ticket key), which quail does and mbsync does not.
+# FLOOR=1 also times the floor after the no-change runs: process start
+# (`quail --version`, RUNS times, beside `true` for the cost of timing a
+# process at all) plus what tools/bench-floor.py measures
+# (connect, TLS, greeting, LOGIN, LIST-STATUS, LOGOUT in one process, full
+# and resumed handshakes; again with SCRAM-SHA-256, which quail prefers, in
+# place of LOGIN), and says whether 3x under mbsync is reachable.
 # STRACE=FILE writes an strace -f -r log of one no-change quail sync (the
-# network calls, reads and writes, polls: the round trips and their waits).
+# network calls, reads and writes, polls: the round trips and their waits;
+# the opens, renames, unlinks and fsyncs: what a no-change run writes).
 # Messages are small (about 1-3 kB): the cases timed never fetch bodies.
 # Usage: QUAIL=build/quail [QUAIL_BEFORE=old/quail] [FOLDERS=5] [RUNS=5]
-#        [SHARED_LOGIN=1] [FIRST=1] [FIRST_ONLY=1] [STRACE=file]
+#        [SHARED_LOGIN=1] [FIRST=1] [FIRST_ONLY=1] [STRACE=file] [FLOOR=1]
 #        tools/bench-sync.sh [N]
 # Needs dovecot, doveadm, openssl, mbsync (Debian isync) and /usr/bin/time.
 
@@ -75,12 +82,28 @@ done
 im_resync alice
 qdir=$FX_DIR/quail mdir=$FX_DIR/mbsync
 mkdir -p "$mdir"
+# Both clients get the password alike: from their own file (mbsync's Pass,
+# quail's password = in a 0600 config), or with PASSCMD=1 from a command
+# that prints it (PassCmd, password_command): one more process per run.
+if [ -n "${PASSCMD:-}" ]; then
+	mpass="PassCmd \"echo $FX_PASSWORD\"" qpass="password_command = echo $FX_PASSWORD"
+else
+	mpass="Pass $FX_PASSWORD" qpass="password = $FX_PASSWORD"
+fi
+cat >"$FX_DIR/quail.conf" <<CONF
+[account fx]
+imap = imaps://127.0.0.1:$FX_IMAPS_PORT
+user = alice
+$qpass
+ca_file = $FX_CA
+CONF
+chmod 600 "$FX_DIR/quail.conf"
 cat >"$FX_DIR/mbsyncrc" <<RC
 IMAPAccount fx
 Host localhost
 Port $FX_IMAPS_PORT
 User alice
-Pass $FX_PASSWORD
+$mpass
 SSLType IMAPS
 CertificateFile $FX_CA
 AuthMechs PLAIN
@@ -104,8 +127,7 @@ SyncState *
 RC
 # the three clients' command lines (arrays: /usr/bin/time runs them)
 qsync() { # BINARY DIR
-	QS=("$1" sync --imap "imaps://127.0.0.1:$FX_IMAPS_PORT" --user alice \
-		--password-command "echo $FX_PASSWORD" --ca-file "$FX_CA" -o "$2" --all-folders -q)
+	QS=("$1" sync --config "$FX_DIR/quail.conf" --account fx -o "$2" --all-folders -q)
 }
 qsync "$QUAIL" "$qdir"
 Q=("${QS[@]}")
@@ -195,7 +217,8 @@ sleep 3
 "${Q[@]}" >/dev/null; "${M[@]}" >/dev/null
 [ -n "${QUAIL_BEFORE:-}" ] && "${B[@]}" >/dev/null
 if [ -n "${STRACE:-}" ]; then
-	strace -f -r -o "$STRACE" -e trace=network,read,write,poll,ppoll,connect "${Q[@]}" >/dev/null
+	calls=network,read,write,poll,ppoll,connect,openat,rename,unlink,fsync,fdatasync,mkdir
+	strace -f -r -o "$STRACE" -e trace=$calls "${Q[@]}" >/dev/null
 	echo "strace of a no-change sync: $STRACE"
 fi
 # interleaved, so load on a shared machine hits every client alike
@@ -211,6 +234,32 @@ echo "no change: quail $qt ms, mbsync $mt ms (median of $RUNS), ratio $(ratio "$
 echo "no change peak RSS: quail $(peak q0), mbsync $(peak m0); CPU: quail $(cpu q0) ms, mbsync $(cpu m0) ms"
 [ -n "${QUAIL_BEFORE:-}" ] &&
 	echo "no change: quail before $(median <"$FX_DIR/t.b") ms (median of $RUNS), peak RSS $(peak b0), CPU $(cpu b0) ms"
+if [ -n "${FLOOR:-}" ]; then
+	: >"$FX_DIR/t.v"; : >"$FX_DIR/t.t"
+	for i in $(seq "$RUNS"); do
+		ms v "$QUAIL" --version >>"$FX_DIR/t.v"
+		ms t true >>"$FX_DIR/t.t"
+	done
+	vt=$(median <"$FX_DIR/t.v")
+	echo "process start (quail --version): $vt ms, of which the timing itself" \
+		"(true): $(median <"$FX_DIR/t.t") ms (median of $RUNS)"
+	for mech in LOGIN SCRAM-SHA-256; do
+		/usr/bin/python3 "$here/bench-floor.py" 127.0.0.1 "$FX_IMAPS_PORT" "$FX_CA" alice \
+			"$FX_PASSWORD" "$RUNS" "$mech" || fx_bail "bench-floor.py failed"
+	done >"$FX_DIR/floor"
+	grep '^floor' "$FX_DIR/floor"
+	for kind in full resumed; do
+		bare=$(awk -v k="$kind" '$1 == "floor" && $2 == k && $3 == "LOGIN" {
+			for (i = 1; i < NF; i++) if ($i == "bare") print $(i + 1) }' "$FX_DIR/floor")
+		[ -n "$bare" ] || continue
+		awk -v v="$vt" -v b="$bare" -v m="$mt" -v k="$kind" 'BEGIN {
+			f = v + b
+			printf "floor (%s TLS): %.1f ms = start %d + connect to LOGOUT reply %.1f;" \
+				" mbsync / 3 = %.1f ms: ", k, f, v, b, m / 3
+			if (f > m / 3) print "3x under mbsync cannot be met against this server"
+			else print "3x under mbsync is within reach" }'
+	done
+fi
 # 1,000 changes on the server and 1,000 here, for each client in turn
 im_doveadm flags add -u alice '\Answered' mailbox INBOX uid 1:1000 || fx_bail "doveadm flags failed"
 flip_local "$qdir/INBOX"

@@ -685,8 +685,13 @@ app_sync(const struct cfg_account *a, const struct app_sync_opts *o, const struc
 		qu_buf_init(&run.pend, SIZE_MAX);
 		rc = sync_all(&run, err);
 		qu_buf_clear(&run.pend);
-		if (rc < 0)
+		if (rc < 0) {
 			app_imap_fail(&c, err);
+		} else {
+			/* Every reply was read: LOGOUT's own is not waited for. */
+			imap_session_quit(c.s);
+			c.s = NULL;
+		}
 		app_imap_close(&c);
 	}
 	app_index_after_change(dir, !o->dry_run && r->loc_add + r->loc_del + r->loc_upd,

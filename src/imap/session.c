@@ -161,6 +161,37 @@ imap_session_close(struct imap_session *s)
 	free(s);
 }
 
+/* True when the server answered every command sent: nothing it still owes
+ * would be lost by not reading on. */
+static bool
+all_answered(const struct imap_session *s)
+{
+	for (size_t i = 0; i < s->npend; i++)
+		if (!s->pend[i].done)
+			return false;
+	return true;
+}
+
+void
+imap_session_quit(struct imap_session *s)
+{
+	if (!s)
+		return;
+	if (s->conn && !s->broken && s->state != IMAP_STATE_LOGOUT && all_answered(s)) {
+		/* The BYE and OK that follow carry nothing to act on (RFC 9051
+		 * §7.1.5 asks to read on only for responses still pending, and
+		 * none is): LOGOUT goes out whole (net_flush), then the close. */
+		struct qu_err e;
+		qu_err_clear(&e);
+		imap_hooks_set(s, NULL, NULL);
+		unsigned tag = imap_cmd_start(s, "LOGOUT", QU_E_UNAVAILABLE, &e);
+		if (tag && imap_cmd_end(s, &e) == 0)
+			net_flush(s->conn, &e);
+		s->state = IMAP_STATE_LOGOUT;
+	}
+	imap_session_close(s); /* otherwise LOGOUT waits for the replies owed */
+}
+
 int
 imap_session_logout(struct imap_session *s, struct qu_err *err)
 {

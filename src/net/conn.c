@@ -291,8 +291,15 @@ net_conn_free(struct net_conn *c)
 	if (!c)
 		return;
 	c->tr->close(c);
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		/* Closing with unread input makes TCP reset the connection (RFC
+		 * 2525 §2.17), which drops what is still queued for the peer (a
+		 * last command, close_notify): what already came is read away. */
+		char junk[4096];
+		for (int i = 0; i < 16 && recv(c->fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++)
+			;
 		close(c->fd);
+	}
 	free(c->host);
 	free(c->ca_file);
 	free(c->rbuf);

@@ -6,7 +6,8 @@
  * detached thread; the caller waits on a pipe beside the cancel handle
  * with the connection's deadline. When the caller gives up, the thread is
  * left to finish on its own: whichever of the two lets go last frees the
- * shared state and any result, so nothing leaks either way.
+ * shared state and any result, so nothing leaks either way. An address
+ * literal is parsed at once, without a thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,12 +102,31 @@ lookup_wait(struct lookup *l, const char *host, int timeout_ms, const struct qu_
 	}
 }
 
+/* An address literal ("127.0.0.1", "::1") needs no resolver: with
+ * AI_NUMERICHOST getaddrinfo only parses it (RFC 3493 §6.1), at once and
+ * without DNS, so no thread is started for it. NULL for a name. */
+static struct addrinfo *
+literal(const char *host, uint16_t port)
+{
+	char portstr[8];
+	snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(host, portstr, &hints, &res) != 0)
+		return NULL;
+	return res;
+}
+
 struct addrinfo *
 net_resolve(const char *host, uint16_t port, int timeout_ms, const struct qu_cancel *cancel,
 	    struct qu_err *err)
 {
 	if (qu_cancel_check(cancel, err) < 0)
 		return NULL;
+	struct addrinfo *lit = literal(host, port);
+	if (lit)
+		return lit;
 	struct lookup *l = xcalloc(1, sizeof *l);
 	int fds[2];
 	if (pipe(fds) < 0) {

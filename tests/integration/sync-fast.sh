@@ -8,7 +8,8 @@
 # §3.2.5) without listing every flag; a damaged record only costs a
 # listing; a run with nothing changed reads the state's summary only
 # (DIR/.quail/sync-<folder>.sum), and a damaged one costs a full read;
-# a run resumes the TLS session of the one before;
+# a run resumes the TLS session of the one before; a run ends without
+# waiting for LOGOUT's reply;
 # --delete-folders both ways; without UIDPLUS an appended
 # message is paired by its Message-ID. Skips (77) without Dovecot or quail sync; the listing checks
 # need strace.
@@ -76,6 +77,11 @@ ino0=$(stat -c '%i %Y' "$state")
 listed_check "then the next run does not list the Maildir" no
 fx_like "$FX_OUT" '^synced 1 folders: \+0 -0 ~0 on the server, \+0 -0 ~0 here$' "... and changes nothing"
 fx_is "$(stat -c '%i %Y' "$state")" "$ino0" "nothing changed: the state file is not rewritten"
+# every reply read, LOGOUT is sent and the connection closed without
+# waiting for the BYE and OK (the -v trace shows each line read)
+qs -v
+fx_like "$FX_ERR" '^C: Q[0-9]+ LOGOUT$' "nothing changed: the run ends with LOGOUT"
+fx_unlike "$FX_ERR" '^S: \* BYE' "... and does not wait for the server's BYE"
 
 # a local rename after the record: seen
 a='<f.2.7@example.test>' b='<f.3.7@example.test>' c='<f.4.7@example.test>'
