@@ -165,6 +165,9 @@ is_unread(struct index *ix, int64_t id, struct qu_err *err)
 	return r;
 }
 
+/* Roots read at a time on the way to the first unread message. */
+#define HEAD_ROOTS 4
+
 /* Whole threads from the oldest root on into out (each start in starts)
  * until they hold the first unread message, at *place, and a screen of
  * rows ending on it (or the first rows rows). Returns 1 when found, 0
@@ -183,9 +186,9 @@ head_ids(struct index *ix, int64_t folder, size_t rows, size_t max, struct ids *
 	bool found = false;
 	while (r == 0 && out->n <= max && (!found || out->n < (*place + 1 > rows ? *place + 1 : rows))) {
 		roots.n = 0;
-		while (roots.n < 16 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		while (roots.n < HEAD_ROOTS && (rc = sqlite3_step(st)) == SQLITE_ROW)
 			ids_push(&roots, sqlite3_column_int64(st, 0));
-		if (roots.n < 16 && rc != SQLITE_DONE) {
+		if (roots.n < HEAD_ROOTS && rc != SQLITE_DONE) {
 			r = index_db_err(ix->db, err, "index: thread roots");
 			break;
 		}
@@ -202,7 +205,7 @@ head_ids(struct index *ix, int64_t folder, size_t rows, size_t max, struct ids *
 				*place = checked;
 			}
 		}
-		if (roots.n < 16)
+		if (roots.n < HEAD_ROOTS)
 			break; /* no more roots */
 	}
 	sqlite3_reset(st);
@@ -225,12 +228,20 @@ index_thread_head(struct index *ix, const char *folder, size_t rows, size_t max,
 	if (f == 1) {
 		/* From the start of the thread holding the screen's first row
 		 * (the screen ends on the first unread), whole threads. */
-		size_t top = place >= rows ? place - rows + 1 : 0, from = 0;
-		for (size_t t = 0; t < starts.n && (size_t)starts.v[t] <= top; t++)
-			from = (size_t)starts.v[t];
+		size_t top = place >= rows ? place - rows + 1 : 0, from = 0, to = out.n;
+		size_t last = top + rows - 1 > place ? top + rows - 1 : place;
+		for (size_t t = 0; t < starts.n; t++) {
+			size_t at = (size_t)starts.v[t];
+			if (at <= top)
+				from = at;
+			if (at > last) {
+				to = at; /* up to the end of the screen's last thread */
+				break;
+			}
+		}
 		*base = from;
 		*first_unread = place;
-		for (size_t i = from; i < out.n && f == 1; i++) {
+		for (size_t i = from; i < to && f == 1; i++) {
 			int g = index_get(ix, out.v[i], fn, ctx, err);
 			if (g < 0)
 				f = -1;

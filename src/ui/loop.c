@@ -326,6 +326,8 @@ static void
 page_run(struct ui_job *j)
 {
 	struct qu_err err = {0};
+	if (qu_cancel_fired(j->cancel))
+		return; /* an order typed since asked for its own page */
 	ui_trace_step("worker: first page starts");
 	app_view_first_page(j->path, j->sort, j->reverse, j->first_rows, page_batch, j, &err);
 }
@@ -506,7 +508,11 @@ ui_first_page(struct ui *u, enum app_sort sort, bool reverse)
 	pg->sort = sort;
 	pg->reverse = reverse;
 	pg->first_rows = ui_index_rows(u);
-	ui_pool_submit(u->pool, pg);
+	/* A page of the order left is not waited for (its query would
+	 * hold up this one's worker). */
+	if (u->page_req)
+		ui_pool_cancel(u->pool, u->page_req);
+	u->page_req = ui_pool_submit(u->pool, pg);
 }
 
 void

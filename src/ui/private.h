@@ -316,6 +316,7 @@ struct ui {
 	size_t scanned;
 	int64_t scan_start_ms;  /* [reading N...] shows UI_BUSY_SHOW_MS after */
 	bool scan_paged;        /* ... when a first page showed at this open */
+	uint64_t page_req;      /* the last first page asked for (ui_first_page) */
 	/* The open folder's index update, for the status line. */
 	bool indexing;
 	uint64_t index_req, index_done, index_total;
