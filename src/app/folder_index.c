@@ -251,6 +251,11 @@ read_current(struct index *ix, const char *abs, uint64_t total, struct load *l,
 	struct qu_err *err)
 {
 	struct half h = {.abs = abs, .l = {NULL, xcalloc(1, sizeof *h.l.b), 0}};
+	/* Room for about half the folder at once: an array doubling on the
+	 * way would hold up to twice that at the peak (100,000 messages:
+	 * some 8 MB more). */
+	h.l.b->alloc = total - total / 2 + 64;
+	h.l.b->v = xmalloc(h.l.b->alloc * sizeof *h.l.b->v);
 	pthread_t t;
 	if (total < HALVES_MIN || index_folder_split(ix, abs, total, &h.split, err) != 1 ||
 		pthread_create(&t, NULL, upper_half, &h) != 0) {
