@@ -12,9 +12,6 @@
  * the check of rows taken on the index's word.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -216,75 +213,6 @@ on_row(void *ctx, const struct index_row *r, struct qu_err *err)
 	return 0;
 }
 
-/* Above this many messages a folder the index holds is read by two
- * threads, a half each by date, each with its own connection: SQLite's
- * steps and the rows' strings are most of an open's time (55 ms for
- * 20,000 messages on one core), and the UI's other worker is idle then. */
-#define HALVES_MIN 4096
-
-struct half {
-	const char *abs;
-	int64_t split;
-	struct load l;
-	long n;
-	struct qu_err err;
-};
-
-static void *
-upper_half(void *arg)
-{
-	struct half *h = arg;
-	/* Behind the first page's query, which the UI's other worker runs
-	 * at the same moment for the screen itself (Linux: a thread's own
-	 * nice value; failing it changes nothing). */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
-	struct index *ix = index_open(NULL, INDEX_OPEN_QUICK, &h->err);
-	h->n = ix ? index_folder_half(ix, h->abs, h->split, true, on_row, &h->l, &h->err) : -1;
-	index_free(ix);
-	return NULL;
-}
-
-/* The rows of a folder the index holds as it is (l->files NULL) into l:
- * in halves on two threads when it is big. Returns 0 or -1. */
-static int
-read_current(struct index *ix, const char *abs, uint64_t total, struct load *l,
-	struct qu_err *err)
-{
-	struct half h = {.abs = abs, .l = {NULL, xcalloc(1, sizeof *h.l.b), 0}};
-	/* Room for about half the folder at once: an array doubling on the
-	 * way would hold up to twice that at the peak (100,000 messages:
-	 * some 8 MB more). */
-	h.l.b->alloc = total - total / 2 + 64;
-	h.l.b->v = xmalloc(h.l.b->alloc * sizeof *h.l.b->v);
-	pthread_t t;
-	if (total < HALVES_MIN || index_folder_split(ix, abs, total, &h.split, err) != 1 ||
-		pthread_create(&t, NULL, upper_half, &h) != 0) {
-		app_view_batch_free(h.l.b);
-		return index_search(ix, abs, NULL, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_row, l,
-			       err) < 0 ? -1 : 0;
-	}
-	long n = index_folder_half(ix, abs, h.split, false, on_row, l, err);
-	pthread_join(t, NULL);
-	int rc = 0;
-	if (n < 0 || h.n < 0) {
-		if (n >= 0)
-			*err = h.err;
-		rc = -1;
-	} else {
-		/* The upper half's rows behind the lower's, its strings'
-		 * blocks handed over whole (the rows point into them). */
-		struct app_view_batch *b = l->b, *u = h.l.b;
-		b->v = xgrow(b->v, &b->alloc, b->n + u->n, sizeof *b->v);
-		memcpy(b->v + b->n, u->v, u->n * sizeof *u->v);
-		b->n += u->n;
-		u->n = 0;
-		app_strs_move(&b->strs, &u->strs);
-		l->matched += h.l.matched;
-	}
-	app_view_batch_free(h.l.b);
-	return rc;
-}
-
 /* The files of a listing no row of the index matched, as "cur/NAME" or
  * "new/NAME" (app_view_scan_new's names); their number in *n. */
 static char **
@@ -335,8 +263,7 @@ from_index(const char *abs, struct app_view_batch **out, char ***missing, size_t
 	 * copied) on the way. */
 	l.b->alloc = total + 1;
 	l.b->v = xmalloc(l.b->alloc * sizeof *l.b->v);
-	if (ix && (current ? read_current(ix, abs, total, &l, err) :
-		index_search(ix, abs, NULL, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_row, &l, err)) >= 0)
+	if (ix && index_search(ix, abs, NULL, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_row, &l, err) >= 0)
 		rc = l.matched == total ? 1 : l.matched && l.matched >= total / 2 ? 2 : 0;
 	else
 		rc = -1;

@@ -204,19 +204,6 @@ long index_search(struct index *ix, const char *folder, const char *query, enum 
 int index_count(struct index *ix, const char *folder, const char *query, uint64_t *count,
 	struct qu_err *err);
 
-/* A folder read by two threads, each with its own open index: the date
- * that halves the folder at path (total messages) by date. Returns 1 with
- * *split, 0 when there is none (half of it has no date), -1 with
- * IOERR. */
-int index_folder_split(struct index *ix, const char *path, uint64_t total, int64_t *split,
-	struct qu_err *err);
-/* Calls fn for the messages of the folder at path dated before split (and
- * those without a date), or, with upper, dated split or later; in no
- * particular order. Returns the number of rows given, or -1 with IOERR
- * or what fn set. */
-long index_folder_half(struct index *ix, const char *path, int64_t split, bool upper, index_row_fn fn,
-	void *ctx, struct qu_err *err);
-
 /* What a folder's first screen shows before its rows are read (SPEC §8):
  * the status line's counts, and the place of the row the cursor starts
  * on (the first unread message) in date order. */

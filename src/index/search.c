@@ -354,61 +354,6 @@ out:
 	return r;
 }
 
-/* ---- a folder read in halves --------------------------------------------- */
-
-int
-index_folder_split(struct index *ix, const char *path, uint64_t total, int64_t *split,
-	struct qu_err *err)
-{
-	static const char sql[] = "SELECT m.date FROM msg AS m JOIN folder AS f ON f.id = m.folder"
-				  " WHERE f.path = ?1 ORDER BY m.date LIMIT 1 OFFSET ?2";
-	sqlite3_stmt *st = index_stmt(ix, sql, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)(total / 2));
-	int rc = sqlite3_step(st);
-	int r = 0;
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*split = sqlite3_column_int64(st, 0);
-		r = 1;
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = index_db_err(ix->db, err, "index: split");
-	}
-	sqlite3_reset(st);
-	return r;
-}
-
-long
-index_folder_half(struct index *ix, const char *path, int64_t split, bool upper, index_row_fn fn,
-	void *ctx, struct qu_err *err)
-{
-	/* Each a range of msg_folder_date (an OR of the lower range and
-	 * IS NULL would walk the whole folder instead). */
-	static const char undated_sql[] = "SELECT " ROW_COLUMNS " FROM msg AS m JOIN folder AS f"
-		" ON f.id = m.folder WHERE f.path = ?1 AND m.date IS NULL";
-	static const char lower_sql[] = "SELECT " ROW_COLUMNS " FROM msg AS m JOIN folder AS f"
-		" ON f.id = m.folder WHERE f.path = ?1 AND m.date < ?2";
-	static const char upper_sql[] = "SELECT " ROW_COLUMNS " FROM msg AS m JOIN folder AS f"
-		" ON f.id = m.folder WHERE f.path = ?1 AND m.date >= ?2";
-	const char *const sqls[] = {upper ? upper_sql : lower_sql, upper ? NULL : undated_sql};
-	long n = 0;
-	for (size_t i = 0; i < 2 && sqls[i] && n >= 0; i++) {
-		sqlite3_stmt *st = index_stmt(ix, sqls[i], err);
-		if (!st)
-			return -1;
-		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, split);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n >= 0)
-			n = emit(ix, st, false, fn, ctx, err) < 0 ? -1 : n + 1;
-		if (n >= 0 && rc != SQLITE_DONE)
-			n = index_db_err(ix->db, err, "index: folder");
-		sqlite3_reset(st);
-	}
-	return n;
-}
-
 /* ---- a folder's marks ------------------------------------------------- */
 
 /* The first column of st's one row after binding ?1..?3 (a NULL date

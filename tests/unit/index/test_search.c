@@ -209,56 +209,6 @@ START_TEST(folder_marks)
 }
 END_TEST
 
-static int
-count_row(void *ctx, const struct index_row *r, struct qu_err *err)
-{
-	(void)r;
-	(void)err;
-	++*(long *)ctx;
-	return 0;
-}
-
-/* A folder read in two halves by date: every message in exactly one,
- * those without a date in the lower. */
-START_TEST(folder_halves)
-{
-	struct qu_err err = {0};
-	char *inbox = xasprintf("%s/Mail/INBOX", root);
-	int64_t split = 0;
-	ck_assert_int_eq(index_folder_split(ix, inbox, 3, &split, &err), 1);
-	ck_assert_int_eq(split, 1767441600); /* 3 Jan 2026 12:00 UTC: budget */
-	long lo = 0, hi = 0;
-	ck_assert_int_eq(index_folder_half(ix, inbox, split, false, count_row, &lo, &err), 1);
-	ck_assert_int_eq(index_folder_half(ix, inbox, split, true, count_row, &hi, &err), 2);
-	ck_assert_int_eq(lo + hi, 3);
-	/* Two messages without a date join the lower half; with four of
-	 * seven undated there is no date to split at. */
-	char *cur = xasprintf("%s/cur", inbox);
-	for (int i = 0; i < 4; i++) {
-		char *p = xasprintf("%s/%d.undated:2,S", cur, i);
-		const char *msg = "From: x@y\nSubject: no date\n\nbody\n";
-		th_write(p, msg, strlen(msg));
-		free(p);
-		if (i == 1) {
-			const char *paths[] = {inbox};
-			ck_assert_int_eq(index_update(ix, paths, 1, NULL, NULL, &err), 0);
-			lo = hi = 0;
-			ck_assert_int_eq(index_folder_split(ix, inbox, 5, &split, &err), 1);
-			ck_assert_int_eq(index_folder_half(ix, inbox, split, false, count_row, &lo,
-						 &err), lo);
-			index_folder_half(ix, inbox, split, true, count_row, &hi, &err);
-			ck_assert_int_eq(lo + hi, 5);
-			ck_assert_int_ge(lo, 2);
-		}
-	}
-	const char *paths[] = {inbox};
-	ck_assert_int_eq(index_update(ix, paths, 1, NULL, NULL, &err), 0);
-	ck_assert_int_eq(index_folder_split(ix, inbox, 7, &split, &err), 0);
-	free(cur);
-	free(inbox);
-}
-END_TEST
-
 /* A threaded first screen from the start to the first unread message:
  * INBOX in thread order is agenda (day 1), budget (day 3) and its reply
  * Re: budget (day 5, unread); with agenda read, one row's screen ends on
@@ -313,7 +263,6 @@ search_suite(void)
 	tcase_add_test(tc, count_and_get);
 	tcase_add_test(tc, bad_query);
 	tcase_add_test(tc, folder_marks);
-	tcase_add_test(tc, folder_halves);
 	tcase_add_test(tc, thread_head);
 	suite_add_tcase(s, tc);
 	return s;
