@@ -192,6 +192,13 @@ class Big(UITest):
         UITest.setUp(self)
         make_folder(self.md, self.N, threads=True)
 
+    def reindex(self):
+        """Brings the index up to date with the folder (quail index)."""
+        env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
+                   XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
+        subprocess.run([QUAIL, "index", self.md], env=env, check=True, timeout=60,
+                       stdout=subprocess.DEVNULL)
+
     def tags(self, t):
         import re
         return [int(m.group(1)) for line in t.screen.display[1:t.rows - 2]
@@ -545,10 +552,7 @@ class Indexed(UITest):
             if i in unread or i == 777:
                 os.rename(os.path.join(cur, name),
                           os.path.join(cur, name.replace(":2,S", ":2," if i in unread else ":2,FS")))
-        env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
-                   XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
-        subprocess.run([QUAIL, "index", self.md], env=env, check=True, timeout=60,
-                       stdout=subprocess.DEVNULL)
+        self.reindex()
         self.trace = os.path.join(self.tmp, "trace.log")
         t = self.start("-f", self.md)
         # The status line is drawn after the rows: its total says the
@@ -585,10 +589,7 @@ class Indexed(UITest):
         for name in os.listdir(cur):
             if ".M1202P" in name:
                 os.rename(os.path.join(cur, name), os.path.join(cur, name.replace(":2,S", ":2,")))
-        env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
-                   XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
-        subprocess.run([QUAIL, "index", self.md], env=env, check=True, timeout=60,
-                       stdout=subprocess.DEVNULL)
+        self.reindex()
         self.trace = os.path.join(self.tmp, "trace.log")
         t = self.start("-f", self.md)
         t.send("ot")
