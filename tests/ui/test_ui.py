@@ -192,13 +192,6 @@ class Big(UITest):
         UITest.setUp(self)
         make_folder(self.md, self.N, threads=True)
 
-    def reindex(self):
-        """Brings the index up to date with the folder (quail index)."""
-        env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
-                   XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
-        subprocess.run([QUAIL, "index", self.md], env=env, check=True, timeout=60,
-                       stdout=subprocess.DEVNULL)
-
     def tags(self, t):
         import re
         return [int(m.group(1)) for line in t.screen.display[1:t.rows - 2]
@@ -511,6 +504,13 @@ class Indexed(UITest):
         t.wait(lambda t: "indexing" not in t.text(), 30, "the progress gone")
         self.quit(t)
         self.term = None
+
+    def reindex(self):
+        """Brings the index up to date with the folder (quail index)."""
+        env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
+                   XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
+        subprocess.run([QUAIL, "index", self.md], env=env, check=True, timeout=60,
+                       stdout=subprocess.DEVNULL)
 
     def tags(self, t):
         import re
