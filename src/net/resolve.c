@@ -9,6 +9,7 @@
  * shared state and any result, so nothing leaks either way. An address
  * literal is parsed at once, without a thread.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -104,10 +105,15 @@ lookup_wait(struct lookup *l, const char *host, int timeout_ms, const struct qu_
 
 /* An address literal ("127.0.0.1", "::1") needs no resolver: with
  * AI_NUMERICHOST getaddrinfo only parses it (RFC 3493 §6.1), at once and
- * without DNS, so no thread is started for it. NULL for a name. */
+ * without DNS, so no thread is started for it. NULL for a name. Only a
+ * host inet_pton reads as an address goes to getaddrinfo here: a name
+ * never reaches it on this thread, whatever getaddrinfo does with it. */
 static struct addrinfo *
 literal(const char *host, uint16_t port)
 {
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (!host || (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1))
+		return NULL;
 	char portstr[8];
 	snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
