@@ -36,8 +36,11 @@ def cursor_row(t):
 
 
 def one(quail, maildir, home, pattern, timeout):
+    trace = os.path.join(home, "trace.log")
+    offset = bench_open.trace_size(trace)
     t = Term([quail, "-f", maildir], 50, 160, env=bench_open.env_for(home))
     try:
+        bench_open.read_done(trace, offset, time.monotonic(), timeout)
         t.wait(lambda t: "---Quail:" in t.text() and "[reading" not in t.text()
                and "indexing" not in t.text() and cursor_row(t), timeout, "every row")
         row = cursor_row(t)
