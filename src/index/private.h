@@ -108,6 +108,10 @@ char *index_msgids(const char *p, size_t n);
 
 /* ---- the open index (index.c) ---------------------------------------- */
 
+/* The partial indexes behind index_folder_marks (schema.c MARKS_SQL), as
+ * an SQL list, to ask sqlite_schema whether a file has them. */
+#define INDEX_MARKS_NAMES "('msg_folder_unread', 'msg_folder_flagged', 'msg_folder_trashed')"
+
 #define INDEX_STMTS_MAX 64
 
 struct index {

@@ -193,8 +193,8 @@ static void
 ensure_marks(sqlite3 *db)
 {
 	int rc;
-	if (query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
-		" ('msg_folder_unread', 'msg_folder_flagged', 'msg_folder_trashed')", &rc) == 3 ||
+	if (query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+		INDEX_MARKS_NAMES, &rc) == 3 ||
 		rc != SQLITE_OK)
 		return;
 	sqlite3_busy_timeout(db, 0); /* a writer at work: next time */

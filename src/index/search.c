@@ -356,13 +356,20 @@ out:
 
 /* ---- a folder's marks ------------------------------------------------- */
 
-/* The first column of st's one row after binding ?1..?3 (a NULL date
- * binds NULL); -1 with IOERR. */
+/* The place of message (date, id) in the folder by date then id, where
+ * a NULL date sorts first as in ORDER BY: every row before it counted
+ * through msg_folder_date (counting index entries, not rows). -1 with
+ * IOERR. */
 static int64_t
-marks_int(struct index *ix, const char *sql, int64_t folder, const int64_t *date, int64_t id,
-	struct qu_err *err)
+place_of(struct index *ix, int64_t folder, const int64_t *date, int64_t id, struct qu_err *err)
 {
-	sqlite3_stmt *st = index_stmt(ix, sql, err);
+	static const char undated_before[] = "SELECT count(*) FROM msg WHERE folder = ?1"
+					     " AND date IS NULL AND id < ?3";
+	static const char dated_before[] = "SELECT"
+		" (SELECT count(*) FROM msg WHERE folder = ?1 AND date IS NULL)"
+		" + (SELECT count(*) FROM msg WHERE folder = ?1 AND date < ?2)"
+		" + (SELECT count(*) FROM msg WHERE folder = ?1 AND date = ?2 AND id < ?3)";
+	sqlite3_stmt *st = index_stmt(ix, date ? dated_before : undated_before, err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, folder);
@@ -378,35 +385,18 @@ marks_int(struct index *ix, const char *sql, int64_t folder, const int64_t *date
 	return v;
 }
 
-/* The place of message (date, id) in the folder by date then id, where
- * a NULL date sorts first as in ORDER BY: every row before it counted
- * through msg_folder_date (counting index entries, not rows). */
-static int64_t
-place_of(struct index *ix, int64_t folder, const int64_t *date, int64_t id, struct qu_err *err)
-{
-	static const char undated_before[] = "SELECT count(*) FROM msg WHERE folder = ?1"
-					     " AND date IS NULL AND id < ?3";
-	static const char dated_before[] = "SELECT"
-		" (SELECT count(*) FROM msg WHERE folder = ?1 AND date IS NULL)"
-		" + (SELECT count(*) FROM msg WHERE folder = ?1 AND date < ?2)"
-		" + (SELECT count(*) FROM msg WHERE folder = ?1 AND date = ?2 AND id < ?3)";
-	return marks_int(ix, date ? dated_before : undated_before, folder, date, id, err);
-}
-
 int
 index_folder_marks(struct index *ix, const char *path, bool reverse, struct index_marks *m,
 	struct qu_err *err)
 {
 	/* Every query names the partial indexes' WHERE terms exactly. */
 	static const char sql_folder[] = "SELECT f.id, f.msgs, (SELECT count(*) FROM sqlite_schema"
-		" WHERE type = 'index' AND name IN ('msg_folder_unread', 'msg_folder_flagged',"
-		" 'msg_folder_trashed')) FROM folder AS f WHERE f.path = ?1";
-	static const char sql_unread[] = "SELECT count(*) FROM msg WHERE folder = ?1"
-					 " AND flags & 1 = 0";
-	static const char sql_flagged[] = "SELECT count(*) FROM msg WHERE folder = ?1"
-					  " AND flags & 2 <> 0";
-	static const char sql_deleted[] = "SELECT count(*) FROM msg WHERE folder = ?1"
-					  " AND flags & 8 <> 0";
+		" WHERE type = 'index' AND name IN " INDEX_MARKS_NAMES ") FROM folder AS f"
+		" WHERE f.path = ?1";
+	static const char sql_counts[] = "SELECT"
+		" (SELECT count(*) FROM msg WHERE folder = ?1 AND flags & 1 = 0),"
+		" (SELECT count(*) FROM msg WHERE folder = ?1 AND flags & 2 <> 0),"
+		" (SELECT count(*) FROM msg WHERE folder = ?1 AND flags & 8 <> 0)";
 	static const char sql_first[] = "SELECT id, date FROM msg WHERE folder = ?1"
 					" AND flags & 1 = 0 ORDER BY date, id LIMIT 1";
 	static const char sql_last[] = "SELECT id, date FROM msg WHERE folder = ?1"
@@ -426,15 +416,18 @@ index_folder_marks(struct index *ix, const char *path, bool reverse, struct inde
 		return index_db_err(ix->db, err, "index: marks");
 	if (!held)
 		return 0;
-	int64_t unread = marks_int(ix, sql_unread, folder, NULL, 0, err);
-	int64_t flagged = unread < 0 ? -1 : marks_int(ix, sql_flagged, folder, NULL, 0, err);
-	int64_t deleted = flagged < 0 ? -1 : marks_int(ix, sql_deleted, folder, NULL, 0, err);
-	if (deleted < 0)
+	if (!(st = index_stmt(ix, sql_counts, err)))
 		return -1;
-	m->unread = (uint64_t)unread;
-	m->flagged = (uint64_t)flagged;
-	m->deleted = (uint64_t)deleted;
-	if (unread == 0)
+	sqlite3_bind_int64(st, 1, folder);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m->unread = (uint64_t)sqlite3_column_int64(st, 0);
+		m->flagged = (uint64_t)sqlite3_column_int64(st, 1);
+		m->deleted = (uint64_t)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return index_db_err(ix->db, err, "index: marks");
+	if (m->unread == 0)
 		return 1;
 	if (!(st = index_stmt(ix, reverse ? sql_last : sql_first, err)))
 		return -1;
