@@ -578,12 +578,6 @@ app_view_end_page(struct app_view *f)
 	return true;
 }
 
-static int
-cmp_slot(const void *a, const void *b)
-{
-	return cmp_order(a, b);
-}
-
 /* Messages [first, n) into an order sorted flat (not threads): sorted
  * among themselves, then merged in from the end, each placed by a binary
  * search over the order. New mail in a folder of 100,000 messages costs
@@ -598,7 +592,7 @@ merge_new(struct app_view *f, size_t first)
 		add[i] = (uint32_t)(first + i);
 	f->order = xrealloc(f->order, (f->n + 1) * sizeof *f->order);
 	sorting = f;
-	qsort(add, k, sizeof *add, cmp_slot);
+	qsort(add, k, sizeof *add, cmp_order);
 	size_t w = old + k, hi = old;
 	for (size_t j = k; j-- > 0;) {
 		size_t lo = 0, top = hi; /* the first of order[0, hi) after add[j] */

@@ -385,8 +385,9 @@ watch_stop(struct ui *u)
  * straight into cur/, so cur/ is watched too; there the UI's own flag
  * changes rename files as well, which app_view_take_new tells apart by
  * their unique names, and so do other readers' (a flag set by another
- * quail or a sync, new/ moved to cur/), whose rows take the new name. Started once the folder is read: mail that came
- * during the read was in its listing or shows at the next open. */
+ * quail or a sync, new/ moved to cur/), whose rows take the new name.
+ * Started once the folder is read: mail that came during the read was
+ * in its listing or shows at the next open. */
 static void
 watch_start(struct ui *u)
 {
