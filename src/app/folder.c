@@ -626,12 +626,7 @@ app_view_add(struct app_view *f, struct app_view_batch *b)
 			return false;
 		}
 		f->page = true;
-		f->page_total = b->total;
-		f->page_base = b->base;
-		f->page_counted = b->counted;
-		f->page_unread = b->unread;
-		f->page_flagged = b->flagged;
-		f->page_deleted = b->deleted;
+		f->page_mk = b->mk;
 	} else if (f->page) {
 		drop_page(f);
 		replaced = true;
@@ -680,7 +675,7 @@ size_t
 app_view_total(const struct app_view *f)
 {
 	if (f->page)
-		return f->page_total;
+		return f->page_mk.total;
 	size_t n = 0;
 	for (size_t i = 0; i < f->n; i++)
 		n += !(f->msgs[i].flags & GONE_FLAG);
@@ -694,10 +689,10 @@ app_view_counts(const struct app_view *f, size_t *unread, size_t *flagged, size_
 	*unread = *flagged = *deleted = *tagged = 0;
 	if (f->page) {
 		/* The index's, when it had them (nothing is tagged yet). */
-		if (f->page_counted) {
-			*unread = f->page_unread;
-			*flagged = f->page_flagged;
-			*deleted = f->page_deleted;
+		if (f->page_mk.counted) {
+			*unread = f->page_mk.unread;
+			*flagged = f->page_mk.flagged;
+			*deleted = f->page_mk.deleted;
 		}
 		return;
 	}
@@ -715,7 +710,7 @@ app_view_counts(const struct app_view *f, size_t *unread, size_t *flagged, size_
 size_t
 app_view_row_base(const struct app_view *f)
 {
-	return f->page ? f->page_base : 0;
+	return f->page ? f->page_mk.base : 0;
 }
 
 bool

@@ -414,18 +414,18 @@ static size_t
 page_marks(struct index *ix, const char *abs, enum app_sort sort, bool reverse,
 	struct app_view_batch *b, struct qu_err *err)
 {
-	struct index_marks mk;
-	if (index_folder_marks(ix, abs, reverse, &mk, err) != 1 || mk.total != b->total)
+	struct index_marks im;
+	if (index_folder_marks(ix, abs, reverse, &im, err) != 1 || im.total != b->mk.total)
 		return SIZE_MAX;
-	b->counted = true;
-	b->unread = (size_t)mk.unread;
-	b->flagged = (size_t)mk.flagged;
-	b->deleted = (size_t)mk.deleted;
-	if (mk.unread == 0)
-		return b->total - 1;
+	b->mk.counted = true;
+	b->mk.unread = (size_t)im.unread;
+	b->mk.flagged = (size_t)im.flagged;
+	b->mk.deleted = (size_t)im.deleted;
+	if (im.unread == 0)
+		return b->mk.total - 1;
 	/* The place is by date (then id): the view's order only when it
 	 * sorts by date. */
-	return sort == APP_SORT_DATE ? (size_t)mk.first_unread : SIZE_MAX;
+	return sort == APP_SORT_DATE ? (size_t)im.first_unread : SIZE_MAX;
 }
 
 /* The rows a flat order shows first: the screen whose last row is the
@@ -442,11 +442,11 @@ flat_page(struct index *ix, const char *abs, enum app_sort sort, bool reverse, s
 	page_order(sort, reverse, &back);
 	size_t cursor = page_marks(ix, abs, sort, reverse, b, err);
 	if (cursor == SIZE_MAX)
-		cursor = b->total - 1;
+		cursor = b->mk.total - 1;
 	size_t top = cursor >= rows ? cursor - rows + 1 : 0;
-	size_t n = b->total - top < rows ? b->total - top : rows;
-	size_t after = b->total - top - n; /* rows below the page */
-	b->base = top;
+	size_t n = b->mk.total - top < rows ? b->mk.total - top : rows;
+	size_t after = b->mk.total - top - n; /* rows below the page */
+	b->mk.base = top;
 	if (top <= after)
 		return index_search(ix, abs, NULL, fwd, top, n, on_page_row, pg, err) < 0 ? -1 : 0;
 	if (index_search(ix, abs, NULL, back, after, n, on_page_row, pg, err) < 0)
@@ -469,21 +469,21 @@ thread_page(struct index *ix, const char *abs, size_t rows, struct page *pg, str
 {
 	struct app_view_batch *b = pg->b;
 	page_marks(ix, abs, APP_SORT_THREADS, false, b, err);
-	if (b->counted && b->unread) {
+	if (b->mk.counted && b->mk.unread) {
 		uint64_t base = 0, unread = 0;
 		long n = index_thread_head(ix, abs, rows, THREAD_PAGE_MAX, on_page_row, pg, &base,
 			&unread, err);
 		if (n < 0)
 			return -1;
 		if (n > 0) {
-			b->base = (size_t)base;
+			b->mk.base = (size_t)base;
 			return 0;
 		}
 	}
 	if (index_thread_tail(ix, abs, rows, THREAD_PAGE_MAX, on_page_row, pg, err) < 0)
 		return -1;
 	/* The newest threads are the folder's last rows. */
-	b->base = b->n <= b->total ? b->total - b->n : 0;
+	b->mk.base = b->n <= b->mk.total ? b->mk.total - b->n : 0;
 	return 0;
 }
 
@@ -515,11 +515,11 @@ app_view_first_page(const char *path, enum app_sort sort, bool reverse, size_t r
 	int rc = -1;
 	uint64_t total = 0;
 	if (ix && index_count(ix, abs, NULL, &total, err) == 0) {
-		pg.b->total = (size_t)total;
+		pg.b->mk.total = (size_t)total;
 		rc = 0;
-		if (threads && pg.b->total) {
+		if (threads && pg.b->mk.total) {
 			rc = thread_page(ix, abs, rows, &pg, err);
-		} else if (pg.b->total) {
+		} else if (pg.b->mk.total) {
 			rc = flat_page(ix, abs, sort, reverse, rows, &pg, err);
 		}
 	}

@@ -57,6 +57,14 @@ struct app_msg {
 	bool subject_repeats;
 };
 
+/* What a first page knows of the whole folder, from the index. */
+struct app_page_marks {
+	size_t total; /* the folder's messages */
+	size_t base;  /* the page's first row's place in the whole order */
+	bool counted; /* the status line's counts below are known */
+	size_t unread, flagged, deleted;
+};
+
 struct app_view_batch {
 	struct app_msg *v;
 	size_t n, alloc;
@@ -67,11 +75,7 @@ struct app_view_batch {
 	bool page;
 	enum app_sort sort;
 	bool reverse;
-	size_t total;
-	size_t base; /* the page's first row's place in the whole order */
-	/* The status line's counts from the index (counted: known). */
-	bool counted;
-	size_t unread, flagged, deleted;
+	struct app_page_marks mk;
 };
 
 struct app_view {
@@ -90,12 +94,10 @@ struct app_view {
 	bool reverse;
 	char *limit;
 	struct app_pattern *limit_pat;
-	/* Holding only a first page: the total is the index's, and so are
-	 * the other counts when it had them (page_counted); the page's rows
-	 * are rows page_base on of the whole order. */
-	bool page, page_counted;
-	size_t page_total, page_base;
-	size_t page_unread, page_flagged, page_deleted;
+	/* Holding only a first page: the folder's total and counts are the
+	 * index's (page_mk), the page's rows are rows page_mk.base on. */
+	bool page;
+	struct app_page_marks page_mk;
 	/* Files renamed by flag changes, not yet told to the index: old and
 	 * new path in turn (app_view_take_renames). */
 	char **renames;
