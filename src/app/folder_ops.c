@@ -260,11 +260,13 @@ run_expunge(struct ops_run *r, const struct qu_cancel *cancel, struct qu_err *er
 		if (qu_cancel_check(cancel, err) < 0)
 			return -1;
 		struct app_ops_item *it = &o->v[i];
-		if (unlink(it->msg.path) < 0 && errno != ENOENT)
+		bool gone = unlink(it->msg.path) < 0;
+		if (gone && errno != ENOENT)
 			return qu_err_sys(err, QU_E_IOERR, errno, "%s", it->msg.path);
-		/* Renamed by another reader: removed only while its name
-		 * still says deleted (T); one undeleted there stays. */
-		if (refind(o, it)) {
+		/* Not under its name (and only then): renamed by another
+		 * reader, removed only while its name still says deleted (T);
+		 * one undeleted there stays. */
+		if (gone && refind(o, it)) {
 			const char *b = strrchr(it->msg.path, '/');
 			if (!(maildir_flags_parse(b ? b + 1 : it->msg.path) & MAILDIR_FLAG_TRASHED))
 				continue;
