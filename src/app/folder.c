@@ -28,9 +28,6 @@
 #include "app/mail_private.h"
 #include "app/folder_private.h"
 
-/* A message that left the view (moved, expunged) keeps its slot. */
-#define GONE_FLAG (1u << 30)
-
 static const struct {
 	const char *name;
 	enum app_sort sort;

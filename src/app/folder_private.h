@@ -140,6 +140,9 @@ int app_msg_read(const struct app_msg *m, bool is_mbox, struct qu_buf *out, stru
 void app_msg_maildir_flags(const struct app_msg *m, char fl[7]);
 /* True when id is past the end or has left the view. */
 bool app_view_gone(const struct app_view *f, size_t id);
+/* The flag of a message that left the view (moved, expunged, deleted by
+ * another program): it keeps its slot. */
+#define GONE_FLAG (1u << 30)
 /* Hides messages ids for good (moved or expunged on a worker). */
 void app_view_drop(struct app_view *f, const size_t *ids, size_t n);
 

@@ -109,7 +109,9 @@ uniq_grow(struct app_uniq *t, const struct app_msg *msgs, size_t want)
 }
 
 /* The first slot of msgs in t whose file has path's unique name, else
- * APP_MSG_NONE. */
+ * APP_MSG_NONE. A row that left the view holds its name no more: a file
+ * that comes back under it (moved out and back by another program) is
+ * new mail, not hidden behind the gone row. */
 static uint32_t
 uniq_get(const struct app_uniq *t, const struct app_msg *msgs, const char *path)
 {
@@ -120,7 +122,7 @@ uniq_get(const struct app_uniq *t, const struct app_msg *msgs, const char *path)
 	size_t i = (size_t)unique_hash(path, &u, &n) & (t->cap - 1);
 	for (; t->v[i]; i = (i + 1) & (t->cap - 1)) {
 		const struct app_msg *m = &msgs[t->v[i] - 1];
-		if (m->path && same_unique(m->path, u, n))
+		if (m->path && !(m->flags & GONE_FLAG) && same_unique(m->path, u, n))
 			return t->v[i] - 1;
 	}
 	return APP_MSG_NONE;
