@@ -69,6 +69,16 @@ class UITest(unittest.TestCase):
         reap(self.home)  # an index run a quit left in the background
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def in_shm(self):
+        """Moves the test's directory to tmpfs, where there is one: big
+        generated folders are written and read faster there."""
+        if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = tempfile.mkdtemp(prefix="quail-ui-", dir="/dev/shm")
+            self.home = os.path.join(self.tmp, "home")
+            os.makedirs(self.home)
+            self.md = os.path.join(self.tmp, "Mail", "INBOX")
+
     def start(self, *args, rows=None, cols=None):
         env = {"HOME": self.home, "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
                "XDG_CACHE_HOME": os.path.join(self.home, ".cache")}
@@ -472,12 +482,7 @@ class Indexed(UITest):
 
     def setUp(self):
         UITest.setUp(self)
-        if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.tmp = tempfile.mkdtemp(prefix="quail-ui-", dir="/dev/shm")
-            self.home = os.path.join(self.tmp, "home")
-            os.makedirs(self.home)
-            self.md = os.path.join(self.tmp, "Mail", "INBOX")
+        self.in_shm()
         make_folder(self.md, self.N, threads=True)
         self.db = os.path.join(self.home, ".cache", "quail", "index.sqlite")
 
@@ -762,12 +767,7 @@ class BigLimit(UITest):
 
     def setUp(self):
         UITest.setUp(self)
-        if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.tmp = tempfile.mkdtemp(prefix="quail-ui-", dir="/dev/shm")
-            self.home = os.path.join(self.tmp, "home")
-            os.makedirs(self.home)
-            self.md = os.path.join(self.tmp, "Mail", "INBOX")
+        self.in_shm()
         pad = " ".join("w%04d" % k for k in range(200))
         for i in range(self.N):
             write_msg(self.md, "%d.M%dP1.big" % (BASE + i, i),
