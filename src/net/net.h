@@ -105,8 +105,6 @@ void net_conn_free(struct net_conn *c);
 int net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err);
 
 bool net_conn_is_tls(const struct net_conn *c);
-/* True when the TLS handshake resumed an earlier session. */
-bool net_conn_tls_resumed(const struct net_conn *c);
 /* The TLS library's version, for `quail --version`. */
 const char *net_tls_library_version(void);
 const char *net_conn_host(const struct net_conn *c);

@@ -61,4 +61,7 @@ bool net_deflate_pending(struct net_conn *c);
 extern const struct net_transport net_plain_transport;
 extern const struct net_transport net_tls_transport;
 
+/* Whether host is an IPv4 or IPv6 address literal, not a name (tls.c). */
+bool net_is_ip_literal(const char *host);
+
 #endif

@@ -9,7 +9,6 @@
  * shared state and any result, so nothing leaks either way. An address
  * literal is parsed at once, without a thread.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -111,8 +110,7 @@ lookup_wait(struct lookup *l, const char *host, int timeout_ms, const struct qu_
 static struct addrinfo *
 literal(const char *host, uint16_t port)
 {
-	unsigned char addr[sizeof(struct in6_addr)];
-	if (!host || (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1))
+	if (!host || !net_is_ip_literal(host))
 		return NULL;
 	char portstr[8];
 	snprintf(portstr, sizeof portstr, "%u", (unsigned)port);

@@ -159,8 +159,8 @@ const struct net_transport net_tls_transport = {
 	.close = tls_close,
 };
 
-static bool
-is_ip_literal(const char *host)
+bool
+net_is_ip_literal(const char *host)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
@@ -252,7 +252,7 @@ setup_session(struct net_conn *c, struct qu_err *err)
 	    (r = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
 		return qu_err_set(err, QU_E_TLS, "%s", gnutls_strerror(r));
 	/* SNI carries DNS names only (RFC 6066 §3). */
-	if (!is_ip_literal(c->host))
+	if (!net_is_ip_literal(c->host))
 		gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, c->host, strlen(c->host));
 	/* Chain, validity and host name (IP literals against IP SANs). */
 	gnutls_session_set_verify_cert(t->s, c->host, 0);
@@ -402,12 +402,6 @@ const char *
 net_tls_library_version(void)
 {
 	return gnutls_check_version(NULL);
-}
-
-bool
-net_conn_tls_resumed(const struct net_conn *c)
-{
-	return c->tls && c->tls->up && gnutls_session_is_resumed(c->tls->s);
 }
 
 bool
