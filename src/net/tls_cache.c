@@ -123,7 +123,8 @@ net_tls_cache_new(const char *dir, const char *host, uint16_t port, const char *
 	qu_sha256_update(&h, t->key, strlen(t->key));
 	qu_sha256_final(&h, d);
 	t->path = xasprintf("%s/tls-%s", dir, qu_sha256_hex(d, hex));
-	t->r.save = save;
+	/* A key that could not be written is not saved under either. */
+	t->r.save = strcmp(t->key, "\n") != 0 ? save : NULL;
 	t->r.ctx = t;
 	size_t n = 0, k = strlen(MAGIC) + strlen(t->key), head = k + 65;
 	t->file = read_private(t->path, &n);
