@@ -684,12 +684,6 @@ int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_i
  * view sorted as the page is (else dropped); the first other batch then
  * replaces the page's rows, and true is returned: row ids changed. */
 bool app_view_add(struct app_view *f, struct app_view_batch *b);
-/* Adds the messages of a batch of new mail (app_view_scan_new) whose
- * unique name f does not hold (a file f knows shows up again after its
- * own flag change renamed it, or after the move of a read message from
- * new/ to cur/), and frees b. A view still holding a first page takes
- * nothing: its read lists the files. Returns how many were added. */
-size_t app_view_add_new(struct app_view *f, struct app_view_batch *b);
 /* The folder read through: a first page still held (no batch of rows came,
  * the folder is empty now) is dropped, and the view's arrays are cut to
  * what they hold. Returns whether a page was dropped. */
@@ -881,7 +875,11 @@ int app_maildir_find_unique(const char *maildir, const char *name, char **found)
  * the file is nowhere in the folder (the row is dropped: the caller
  * moves its cursor) or IOERR. UI thread (the owner of f) only. */
 int app_view_locate(struct app_view *f, size_t id, struct qu_err *err);
-/* app_view_add_new that also moves rows: a file of b whose unique name f
+/* Adds the messages of a batch of new mail (app_view_scan_new) whose
+ * unique name f does not hold (a file f knows shows up again after its
+ * own flag change renamed it, or after the move of a read message from
+ * new/ to cur/), and frees b; a view still holding a first page takes
+ * nothing (its read lists the files). It also moves rows: a file of b whose unique name f
  * holds at another path that is gone (another program renamed it, or
  * moved it from new/ to cur/) gives that row its path and the flags of
  * its name; *renamed counts those. Each name costs O(1) (a table by

@@ -382,9 +382,3 @@ app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn f
 	return 1;
 }
 
-size_t
-app_view_add_new(struct app_view *f, struct app_view_batch *b)
-{
-	size_t renamed;
-	return app_view_take_new(f, b, &renamed);
-}

@@ -230,7 +230,8 @@ START_TEST(test_new_mail_in_cur)
 		1800000000 - 9), xstrdup("cur/.dot"), xstrdup("tmp/x"), xstrdup("new/gone")};
 	struct app_view_batch *b = NULL;
 	ck_assert_int_eq(app_view_scan_new(dir, names, 5, scan_new_batch, &b, &err), 1);
-	ck_assert_uint_eq(app_view_add_new(v, b), 1);
+	size_t moved = 0;
+	ck_assert_uint_eq(app_view_take_new(v, b, &moved), 1);
 	ck_assert_uint_eq(app_view_total(v), 6);
 	size_t row = app_view_search(v, "late", 0, true, &err);
 	ck_assert_uint_ne(row, SIZE_MAX);
@@ -239,7 +240,7 @@ START_TEST(test_new_mail_in_cur)
 	/* The same names again: nothing new. */
 	b = NULL;
 	ck_assert_int_eq(app_view_scan_new(dir, names, 2, scan_new_batch, &b, &err), 1);
-	ck_assert_uint_eq(app_view_add_new(v, b), 0);
+	ck_assert_uint_eq(app_view_take_new(v, b, &moved), 0);
 	ck_assert_uint_eq(app_view_total(v), 6);
 	for (size_t i = 0; i < 5; i++)
 		free(names[i]);
