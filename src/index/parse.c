@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -317,12 +318,30 @@ parse_bytes(struct index_parser *ps, const char *p, size_t n, struct index_doc *
 	mime_part_free(root);
 }
 
-/* Reads the file at path into b (reset first), at most INDEX_FILE_MAX
- * bytes: the rest of a larger message is attachments the index does not
- * read anyway. Reading into one reused buffer, rather than mapping each
- * file, spares the two parsing threads a TLB shootdown per message. */
+/* Files up to this size are read into the parser's reused buffer; larger
+ * ones (mostly attachments) are mapped for their parse and unmapped after,
+ * so no buffer stays at the size of the largest message seen. */
+#define INDEX_READ_MAX (256u << 10)
+
+/* A working buffer grown past this by one big message is let go after it. */
+#define INDEX_KEEP_MAX (512u << 10)
+
+/* A message file as the parser sees it: read into the parser's buffer, or
+ * mapped (map != NULL) when larger than INDEX_READ_MAX. */
+struct msg_bytes {
+	const char *p;
+	size_t n;
+	void *map;
+	size_t map_len;
+};
+
+/* Reads the file at path into b (reset first), or maps it when it is larger
+ * than INDEX_READ_MAX; at most INDEX_FILE_MAX bytes are parsed: the rest of
+ * a larger message is attachments the index does not read anyway. Reading
+ * small files into one reused buffer, rather than mapping each, spares the
+ * two parsing threads a TLB shootdown per message. */
 static int
-read_file(const char *path, struct qu_buf *b)
+read_file(const char *path, struct qu_buf *b, struct msg_bytes *m)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -334,6 +353,14 @@ read_file(const char *path, struct qu_buf *b)
 	}
 	qu_buf_reset(b);
 	size_t want = (uint64_t)sb.st_size < INDEX_FILE_MAX ? (size_t)sb.st_size : INDEX_FILE_MAX;
+	if (want > INDEX_READ_MAX) {
+		void *p = mmap(NULL, want, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p != MAP_FAILED) {
+			close(fd);
+			*m = (struct msg_bytes){p, want, p, want};
+			return 0;
+		}
+	}
 	char *dst = qu_buf_reserve(b, want + 1);
 	size_t got = 0;
 	while (dst && got < want) {
@@ -347,7 +374,15 @@ read_file(const char *path, struct qu_buf *b)
 	close(fd);
 	if (dst)
 		qu_buf_commit(b, got);
+	*m = (struct msg_bytes){b->data ? b->data : "", b->len, NULL, 0};
 	return 0;
+}
+
+static void
+buf_trim(struct qu_buf *b)
+{
+	if (b->alloc > INDEX_KEEP_MAX)
+		qu_buf_clear(b);
 }
 
 void
@@ -358,11 +393,18 @@ index_parser_run(struct index_parser *ps, struct index_doc *d)
 		parse_bytes(ps, d->mem, d->mem_len, d);
 		return;
 	}
-	if (read_file(d->path, &ps->file) < 0) {
+	struct msg_bytes m;
+	if (read_file(d->path, &ps->file, &m) < 0) {
 		/* Gone between the listing and now (moved by another
 		 * reader): the next run finds it under its new name. */
 		d->vanished = true;
 		return;
 	}
-	parse_bytes(ps, ps->file.data, ps->file.len, d);
+	parse_bytes(ps, m.p, m.n, d);
+	if (m.map)
+		munmap(m.map, m.map_len);
+	buf_trim(&ps->file);
+	buf_trim(&ps->scratch);
+	buf_trim(&ps->text);
+	buf_trim(&ps->hdr);
 }

@@ -161,13 +161,55 @@ write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 	return tx_tick(u, err);
 }
 
+/* One file of the listing. */
+struct entry {
+	char *uniq;
+	char *file;      /* "cur/NAME" or "new/NAME"; mbox "" */
+	unsigned flags;  /* INDEX_FLAG_* */
+	bool is_new;
+	const char *mem; /* mbox: the message */
+	size_t mem_len;
+	int64_t size;    /* mbox: known from the listing; Maildir: -1 until stat */
+};
+
+/* A message to parse: its listing entry (names borrowed from the listing,
+ * which outlives the parse) and what the index update knows of it. The
+ * index_doc is made only when a parsing thread takes the job, so a folder
+ * of many new files holds one small job each, not one document. */
+struct job {
+	struct entry e;
+	int64_t size, mtime;
+	bool rewritten;
+	int64_t rowid;
+};
+
 /* ---- the parsing threads ---------------------------------------------- */
+
+static struct index_doc *
+new_doc(const char *dir, const struct job *j)
+{
+	const struct entry *e = &j->e;
+	struct index_doc *d = xcalloc(1, sizeof *d);
+	d->path = e->mem ? xstrdup(dir) : xasprintf("%s/%s", dir, e->file);
+	d->file = xstrdup(e->file);
+	d->uniq = xstrdup(e->uniq);
+	d->size = j->size;
+	d->mtime = j->mtime;
+	d->flags = e->flags;
+	d->is_new = e->is_new;
+	d->mem = e->mem;
+	d->mem_len = e->mem_len;
+	d->rewritten = j->rewritten;
+	d->rowid = j->rowid;
+	return d;
+}
 
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t more;  /* a result was queued */
 	pthread_cond_t room;  /* a result was taken */
-	struct index_doc **jobs;
+	const char *dir;
+	const struct job *jobs;
 	size_t njobs, next;   /* jobs[next..] not yet taken */
 	struct index_doc *q[QUEUE_MAX];
 	size_t head, count;
@@ -185,9 +227,9 @@ parser_main(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			break;
 		}
-		struct index_doc *d = p->jobs[p->next];
-		p->jobs[p->next++] = NULL;
+		const struct job *j = &p->jobs[p->next++];
 		pthread_mutex_unlock(&p->mu);
+		struct index_doc *d = new_doc(p->dir, j);
 		index_parser_run(ps, d);
 		pthread_mutex_lock(&p->mu);
 		while (p->count == QUEUE_MAX && !p->stop)
@@ -214,15 +256,16 @@ progress(struct upd *u, const char *folder, uint64_t done, uint64_t total)
 	u->o->progress(u->o->progress_ctx, &pr);
 }
 
-/* Parses jobs[0..n) (taking them) and writes each into folder fid. */
+/* Parses jobs[0..n) of the folder at fpath and writes each into folder
+ * fid. */
 static int
-parse_and_write(struct upd *u, int64_t fid, const char *fpath, struct index_doc **jobs,
+parse_and_write(struct upd *u, int64_t fid, const char *fpath, const struct job *jobs,
 	size_t n, struct qu_err *err)
 {
 	if (n == 0)
 		return 0;
 	const struct qu_cancel *cancel = u->o ? u->o->cancel : NULL;
-	struct pipe p = {.jobs = jobs, .njobs = n};
+	struct pipe p = {.dir = fpath, .jobs = jobs, .njobs = n};
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.more, NULL);
 	pthread_cond_init(&p.room, NULL);
@@ -261,8 +304,6 @@ parse_and_write(struct upd *u, int64_t fid, const char *fpath, struct index_doc 
 		pthread_join(th[i], NULL);
 	for (size_t i = 0; i < p.count; i++)
 		index_doc_free(p.q[(p.head + i) % QUEUE_MAX]);
-	for (size_t i = 0; i < n; i++)
-		index_doc_free(jobs[i]);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.more);
 	pthread_cond_destroy(&p.room);
@@ -270,17 +311,6 @@ parse_and_write(struct upd *u, int64_t fid, const char *fpath, struct index_doc 
 }
 
 /* ---- listing a folder and merging it with the index ------------------- */
-
-/* One file of the listing. */
-struct entry {
-	char *uniq;
-	char *file;      /* "cur/NAME" or "new/NAME"; mbox "" */
-	unsigned flags;  /* INDEX_FLAG_* */
-	bool is_new;
-	const char *mem; /* mbox: the message */
-	size_t mem_len;
-	int64_t size;    /* mbox: known from the listing; Maildir: -1 until stat */
-};
 
 struct listing {
 	struct entry *v;
@@ -408,22 +438,6 @@ load_known_sql(struct index *ix, const char *sql, int64_t fid, struct known_list
 	return 0;
 }
 
-static struct index_doc *
-new_job(const char *dir, const struct entry *e, int64_t size, int64_t mtime)
-{
-	struct index_doc *d = xcalloc(1, sizeof *d);
-	d->path = e->mem ? xstrdup(dir) : xasprintf("%s/%s", dir, e->file);
-	d->file = xstrdup(e->file);
-	d->uniq = xstrdup(e->uniq);
-	d->size = size;
-	d->mtime = mtime;
-	d->flags = e->flags;
-	d->is_new = e->is_new;
-	d->mem = e->mem;
-	d->mem_len = e->mem_len;
-	return d;
-}
-
 static int
 remove_msg(struct upd *u, int64_t id, struct qu_err *err)
 {
@@ -453,7 +467,7 @@ rename_msg(struct upd *u, int64_t id, const struct entry *e, struct qu_err *err)
  * queues it for parsing when it is new or was rewritten. */
 static int
 merge_one(struct upd *u, const char *dir, int64_t mbox_mtime, const struct entry *e,
-	const struct known *k, struct index_doc ***jobs, size_t *njobs, size_t *alloc,
+	const struct known *k, struct job **jobs, size_t *njobs, size_t *alloc,
 	struct qu_err *err)
 {
 	int64_t size = e->size, mtime = mbox_mtime;
@@ -479,8 +493,7 @@ merge_one(struct upd *u, const char *dir, int64_t mbox_mtime, const struct entry
 			return -1;
 	}
 	*jobs = xgrow(*jobs, alloc, *njobs + 1, sizeof **jobs);
-	(*jobs)[(*njobs)++] = new_job(dir, e, size, mtime);
-	(*jobs)[*njobs - 1]->rewritten = k != NULL;
+	(*jobs)[(*njobs)++] = (struct job){*e, size, mtime, k != NULL, 0};
 	return 0;
 }
 
@@ -490,7 +503,7 @@ merge(struct upd *u, int64_t fid, const char *dir, int64_t mbox_mtime, struct li
 	struct qu_err *err)
 {
 	struct known_list k = {0};
-	struct index_doc **jobs = NULL;
+	struct job *jobs = NULL;
 	size_t njobs = 0, alloc = 0;
 	const struct qu_cancel *cancel = u->o ? u->o->cancel : NULL;
 	int r = load_known(u->ix, fid, &k, err);
@@ -520,9 +533,6 @@ merge(struct upd *u, int64_t fid, const char *dir, int64_t mbox_mtime, struct li
 	if (r == 0) {
 		progress(u, dir, 0, njobs);
 		r = parse_and_write(u, fid, dir, jobs, njobs, err);
-	} else {
-		for (size_t x = 0; x < njobs; x++)
-			index_doc_free(jobs[x]);
 	}
 	free(jobs);
 	return r;
@@ -792,7 +802,7 @@ refill_folder(struct upd *u, int64_t fid, const char *path, int kind, struct qu_
 		return -1;
 	}
 	struct mbox *mb = NULL;
-	struct index_doc **jobs = xcalloc(k.n + 1, sizeof *jobs);
+	struct job *jobs = xcalloc(k.n + 1, sizeof *jobs);
 	size_t n = 0;
 	struct qu_err gone = {0};
 	if (kind == 1 && k.n && !(mb = mbox_open(path, &gone))) {
@@ -819,8 +829,7 @@ refill_folder(struct upd *u, int64_t fid, const char *path, int kind, struct qu_
 			e.mem_len = m.len;
 		}
 		e.uniq = k.v[j].uniq;
-		jobs[n] = new_job(path, &e, 0, 0);
-		jobs[n++]->rowid = k.v[j++].id;
+		jobs[n++] = (struct job){.e = e, .rowid = k.v[j++].id};
 	}
 	int r = parse_and_write(u, fid, path, jobs, n, err);
 	free(jobs);
