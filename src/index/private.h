@@ -111,6 +111,11 @@ char *index_msgids(const char *p, size_t n);
 /* The partial indexes behind index_folder_marks (schema.c MARKS_SQL), as
  * an SQL list, to ask sqlite_schema whether a file has them. */
 #define INDEX_MARKS_NAMES "('msg_folder_unread', 'msg_folder_flagged', 'msg_folder_trashed')"
+/* Every object of MARKS_SQL, and how many: a file without one of them
+ * gets them all (IF NOT EXISTS) on its next full open. */
+#define INDEX_MARKS_ALL "('msg_folder_unread', 'msg_folder_flagged', 'msg_folder_trashed'," \
+	" 'folder_marks', 'msg_marks_add', 'msg_marks_del', 'msg_marks_change', 'folder_marks_gone')"
+#define INDEX_MARKS_ALL_N 8
 
 #define INDEX_STMTS_MAX 64
 

@@ -40,17 +40,40 @@
 	" ON CONFLICT (key) DO UPDATE SET value = value + 1; END;"
 
 /* Partial indexes over the few messages that are unread, flagged or
- * deleted, so that a folder's first screen learns the status line's
+ * deleted, and those three counts per folder kept by triggers (a folder
+ * gets its row from the first update that finds none, update.c
+ * count_folder), so that a folder's first screen learns the status line's
  * counts and where its cursor starts (the first unread message) without
  * reading every row (search.c index_folder_marks). A file made before
  * them gets them on its next full open (ensure_marks): older quail
- * versions read and keep such a file as it is. The WHERE terms are
- * those the queries repeat word for word, as SQLite needs to use them. */
+ * versions read and keep such a file as it is, and their writes fire the
+ * triggers too. The WHERE terms are those the queries repeat word for
+ * word, as SQLite needs to use them. */
+#define MARK_OLD(op) \
+	" UPDATE folder_marks SET unread = unread " op " (old.flags & 1 = 0)," \
+	" flagged = flagged " op " (old.flags & 2 <> 0)," \
+	" trashed = trashed " op " (old.flags & 8 <> 0) WHERE folder = old.folder;"
 #define MARKS_SQL \
 	"CREATE INDEX IF NOT EXISTS msg_folder_unread ON msg (folder, date)" \
 	" WHERE flags & 1 = 0;" \
 	"CREATE INDEX IF NOT EXISTS msg_folder_flagged ON msg (folder) WHERE flags & 2 <> 0;" \
-	"CREATE INDEX IF NOT EXISTS msg_folder_trashed ON msg (folder) WHERE flags & 8 <> 0;"
+	"CREATE INDEX IF NOT EXISTS msg_folder_trashed ON msg (folder) WHERE flags & 8 <> 0;" \
+	"CREATE TABLE IF NOT EXISTS folder_marks (folder INTEGER PRIMARY KEY," \
+	" unread INTEGER NOT NULL, flagged INTEGER NOT NULL, trashed INTEGER NOT NULL);" \
+	"CREATE TRIGGER IF NOT EXISTS msg_marks_add AFTER INSERT ON msg BEGIN" \
+	" UPDATE folder_marks SET unread = unread + (new.flags & 1 = 0)," \
+	" flagged = flagged + (new.flags & 2 <> 0)," \
+	" trashed = trashed + (new.flags & 8 <> 0) WHERE folder = new.folder; END;" \
+	"CREATE TRIGGER IF NOT EXISTS msg_marks_del AFTER DELETE ON msg BEGIN" \
+	MARK_OLD("-") " END;" \
+	"CREATE TRIGGER IF NOT EXISTS msg_marks_change AFTER UPDATE OF flags, folder ON msg" \
+	" WHEN old.flags <> new.flags OR old.folder <> new.folder BEGIN" \
+	MARK_OLD("-") \
+	" UPDATE folder_marks SET unread = unread + (new.flags & 1 = 0)," \
+	" flagged = flagged + (new.flags & 2 <> 0)," \
+	" trashed = trashed + (new.flags & 8 <> 0) WHERE folder = new.folder; END;" \
+	"CREATE TRIGGER IF NOT EXISTS folder_marks_gone AFTER DELETE ON folder BEGIN" \
+	" DELETE FROM folder_marks WHERE folder = old.id; END;"
 
 /* The contract with the query compiler (query.c) is the names in folder,
  * msg and fts; columns and tables may be added, never renamed.
@@ -186,15 +209,15 @@ migrate_2(sqlite3 *db)
 	return rc;
 }
 
-/* Adds MARKS_SQL's indexes to a file made before them; a busy file gets
+/* Adds MARKS_SQL's indexes, table and triggers to a file made before them; a busy file gets
  * them on a later open. Only opens that may write (check >= 0) come
  * here: a quick look at one page never waits for the creation. */
 static void
 ensure_marks(sqlite3 *db)
 {
 	int rc;
-	if (query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
-		INDEX_MARKS_NAMES, &rc) == 3 ||
+	if (query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
+		INDEX_MARKS_ALL, &rc) == INDEX_MARKS_ALL_N ||
 		rc != SQLITE_OK)
 		return;
 	sqlite3_busy_timeout(db, 0); /* a writer at work: next time */

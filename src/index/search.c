@@ -391,8 +391,11 @@ index_folder_marks(struct index *ix, const char *path, bool reverse, struct inde
 {
 	/* Every query names the partial indexes' WHERE terms exactly. */
 	static const char sql_folder[] = "SELECT f.id, f.msgs, (SELECT count(*) FROM sqlite_schema"
-		" WHERE type = 'index' AND name IN " INDEX_MARKS_NAMES ") FROM folder AS f"
+		" WHERE type = 'index' AND name IN " INDEX_MARKS_NAMES "), (SELECT count(*)"
+		" FROM sqlite_schema WHERE name IN " INDEX_MARKS_ALL ") FROM folder AS f"
 		" WHERE f.path = ?1";
+	static const char sql_kept[] =
+		"SELECT unread, flagged, trashed FROM folder_marks WHERE folder = ?1";
 	static const char sql_counts[] = "SELECT"
 		" (SELECT count(*) FROM msg WHERE folder = ?1 AND flags & 1 = 0),"
 		" (SELECT count(*) FROM msg WHERE folder = ?1 AND flags & 2 <> 0),"
@@ -411,22 +414,47 @@ index_folder_marks(struct index *ix, const char *path, bool reverse, struct inde
 		sqlite3_column_int64(st, 2) == 3;
 	int64_t folder = held ? sqlite3_column_int64(st, 0) : 0;
 	m->total = held ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
+	bool counted = held && sqlite3_column_int64(st, 3) == INDEX_MARKS_ALL_N;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return index_db_err(ix->db, err, "index: marks");
 	if (!held)
 		return 0;
-	if (!(st = index_stmt(ix, sql_counts, err)))
-		return -1;
-	sqlite3_bind_int64(st, 1, folder);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		m->unread = (uint64_t)sqlite3_column_int64(st, 0);
-		m->flagged = (uint64_t)sqlite3_column_int64(st, 1);
-		m->deleted = (uint64_t)sqlite3_column_int64(st, 2);
+	/* The kept counts when the folder has them and they fit the total,
+	 * else counted through the partial indexes. */
+	bool kept = false;
+	if (counted) {
+		if (!(st = index_stmt(ix, sql_kept, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, folder);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t v[3];
+			kept = true;
+			for (int i = 0; i < 3; i++) {
+				v[i] = sqlite3_column_int64(st, i);
+				kept = kept && v[i] >= 0 && (uint64_t)v[i] <= m->total;
+			}
+			m->unread = (uint64_t)v[0];
+			m->flagged = (uint64_t)v[1];
+			m->deleted = (uint64_t)v[2];
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return index_db_err(ix->db, err, "index: marks");
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return index_db_err(ix->db, err, "index: marks");
+	if (!kept) {
+		if (!(st = index_stmt(ix, sql_counts, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, folder);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			m->unread = (uint64_t)sqlite3_column_int64(st, 0);
+			m->flagged = (uint64_t)sqlite3_column_int64(st, 1);
+			m->deleted = (uint64_t)sqlite3_column_int64(st, 2);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return index_db_err(ix->db, err, "index: marks");
+	}
 	if (m->unread == 0)
 		return 1;
 	if (!(st = index_stmt(ix, reverse ? sql_last : sql_first, err)))

@@ -48,6 +48,11 @@ static const char sql_folder_mtimes[] =
 static const char sql_folder_msgs_known[] = "SELECT msgs FROM folder WHERE id = ?";
 static const char sql_folder_count[] = "SELECT count(*) FROM msg WHERE folder = ?";
 static const char sql_folder_msgs_set[] = "UPDATE folder SET msgs = ? WHERE id = ?";
+static const char sql_marks_known[] = "SELECT 1 FROM folder_marks WHERE folder = ?";
+static const char sql_marks_fill[] = "INSERT OR REPLACE INTO folder_marks SELECT ?1,"
+	" (SELECT count(*) FROM msg WHERE folder = ?1 AND flags & 1 = 0),"
+	" (SELECT count(*) FROM msg WHERE folder = ?1 AND flags & 2 <> 0),"
+	" (SELECT count(*) FROM msg WHERE folder = ?1 AND flags & 8 <> 0)";
 static const char sql_existing[] =
 	"SELECT id, uniq, file, size, mtime FROM msg WHERE folder = ? ORDER BY uniq";
 static const char sql_rename[] =
@@ -617,6 +622,29 @@ int_by_id(struct upd *u, const char *sql, int64_t id, int64_t *v, bool *null,
 /* Adds the folder's messages to the stats: folder.msgs, kept by
  * triggers; counted once when not known (a file migrated from version
  * 2). */
+/* Gives folder fid its folder_marks row (schema.c MARKS_SQL) when it has
+ * none: counted once, kept by the triggers after. A file without the
+ * table (busy when its full open tried to add it) goes without. */
+static int
+fill_marks(struct upd *u, int64_t fid, struct qu_err *err)
+{
+	struct qu_err none = {0};
+	sqlite3_stmt *st = index_stmt(u->ix, sql_marks_known, &none);
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, fid);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return index_db_err(u->ix->db, err, "index: marks");
+	if (!(st = index_stmt(u->ix, sql_marks_fill, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	return index_step_done(u->ix, st, err);
+}
+
 static int
 count_folder(struct upd *u, int64_t fid, struct qu_err *err)
 {
@@ -635,6 +663,8 @@ count_folder(struct upd *u, int64_t fid, struct qu_err *err)
 		if (index_step_done(u->ix, st, err) < 0)
 			return -1;
 	}
+	if (fill_marks(u, fid, err) < 0)
+		return -1;
 	u->st->messages += (uint64_t)n;
 	return 0;
 }

@@ -209,6 +209,110 @@ START_TEST(folder_marks)
 }
 END_TEST
 
+/* "unread flagged trashed" of folder name's kept counts, or "none". */
+static char *
+kept(sqlite3 *h, const char *name)
+{
+	char *sql = sqlite3_mprintf("SELECT m.unread || ' ' || m.flagged || ' ' || m.trashed"
+				    " FROM folder_marks AS m JOIN folder AS f ON f.id = m.folder"
+				    " WHERE f.name = %Q", name);
+	sqlite3_stmt *st = NULL;
+	ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	char *r = xstrdup(sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
+							 : "none");
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	return r;
+}
+
+static void
+exec_ok(sqlite3 *h, const char *sql)
+{
+	char *msg = NULL;
+	ck_assert_msg(sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql, msg);
+}
+
+#define KEPT(h, name, want)                                                          \
+	do {                                                                         \
+		char *k_ = kept(h, name);                                            \
+		ck_assert_str_eq(k_, want);                                          \
+		free(k_);                                                            \
+	} while (0)
+
+/* The counts a first screen reads are kept by triggers through flag
+ * changes, deletions, moves between folders and a folder's removal, and
+ * come to a file made before them at its next full open and update. */
+START_TEST(folder_marks_kept)
+{
+	struct qu_err err = {0};
+	struct index_marks m;
+	char *db = xasprintf("%s/index.sqlite", root), *mail = xasprintf("%s/Mail", root);
+	char *inbox = xasprintf("%s/Mail/INBOX", root);
+	sqlite3 *h = NULL;
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	KEPT(h, "INBOX", "2 1 0");
+	KEPT(h, "Work", "1 0 0");
+	/* agenda read and deleted; Re: budget flagged. */
+	exec_ok(h, "UPDATE msg SET flags = 1 | 2 | 8 WHERE subject = 'agenda'");
+	exec_ok(h, "UPDATE msg SET flags = flags | 2 WHERE subject = 'Re: budget'");
+	KEPT(h, "INBOX", "1 2 1");
+	/* A flag update that changes nothing leaves them. */
+	exec_ok(h, "UPDATE msg SET flags = flags WHERE subject = 'agenda'");
+	KEPT(h, "INBOX", "1 2 1");
+	/* notes (unread) moved from Work to INBOX, then agenda removed. */
+	exec_ok(h, "UPDATE msg SET folder = (SELECT id FROM folder WHERE name = 'INBOX')"
+		   " WHERE subject = 'notes'");
+	KEPT(h, "INBOX", "2 2 1");
+	KEPT(h, "Work", "0 0 0");
+	exec_ok(h, "DELETE FROM msg WHERE subject = 'agenda'");
+	KEPT(h, "INBOX", "2 1 0");
+	/* The first screen reads them rather than counting: a kept count
+	 * that fits the folder is taken as it is, one that cannot be true is
+	 * counted again. */
+	exec_ok(h, "UPDATE folder_marks SET unread = 1"
+		   " WHERE folder = (SELECT id FROM folder WHERE name = 'INBOX')");
+	ck_assert_int_eq(index_folder_marks(ix, inbox, false, &m, &err), 1);
+	ck_assert_uint_eq(m.unread, 1);
+	exec_ok(h, "UPDATE folder_marks SET unread = 99"
+		   " WHERE folder = (SELECT id FROM folder WHERE name = 'INBOX')");
+	ck_assert_int_eq(index_folder_marks(ix, inbox, false, &m, &err), 1);
+	ck_assert_uint_eq(m.unread, 2);
+	ck_assert_uint_eq(m.flagged, 1);
+	/* A removed folder takes its row along. */
+	exec_ok(h, "DELETE FROM msg WHERE folder = (SELECT id FROM folder WHERE name = 'Work');"
+		   " DELETE FROM folder WHERE name = 'Work'");
+	sqlite3_stmt *st = NULL;
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM folder_marks", -1, &st, NULL),
+		SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	/* A file made before the kept counts: a full open adds the table and
+	 * its triggers, the next update of the folder counts it once. */
+	index_free(ix);
+	exec_ok(h, "DROP TRIGGER msg_marks_add; DROP TRIGGER msg_marks_del;"
+		   " DROP TRIGGER msg_marks_change; DROP TRIGGER folder_marks_gone;"
+		   " DROP TABLE folder_marks");
+	ix = index_open(db, 0, &err);
+	ck_assert_msg(ix != NULL, "%s", err.msg);
+	KEPT(h, "INBOX", "none");
+	/* Without a row the first screen counts. */
+	ck_assert_int_eq(index_folder_marks(ix, inbox, false, &m, &err), 1);
+	ck_assert_uint_eq(m.unread, 2);
+	const char *paths[] = {mail};
+	ck_assert_msg(index_update(ix, paths, 1, NULL, NULL, &err) == 0, "%s", err.msg);
+	/* The update finds the files again: agenda back (unread, flagged)
+	 * and notes back in Work; Re: budget keeps the flag its row was given
+	 * above, as its file did not change. */
+	KEPT(h, "INBOX", "2 2 0");
+	KEPT(h, "Work", "1 0 0");
+	sqlite3_close(h);
+	free(inbox);
+	free(mail);
+	free(db);
+}
+END_TEST
+
 /* A threaded first screen from the start to the first unread message:
  * INBOX in thread order is agenda (day 1), budget (day 3) and its reply
  * Re: budget (day 5, unread); with agenda read, one row's screen ends on
@@ -263,6 +367,7 @@ search_suite(void)
 	tcase_add_test(tc, count_and_get);
 	tcase_add_test(tc, bad_query);
 	tcase_add_test(tc, folder_marks);
+	tcase_add_test(tc, folder_marks_kept);
 	tcase_add_test(tc, thread_head);
 	suite_add_tcase(s, tc);
 	return s;
