@@ -547,6 +547,7 @@ ui_open_folder(struct ui *u, const char *path)
 	u->moved = false;
 	u->scanning = true;
 	u->scan_start_ms = qu_now_ms();
+	u->hold_until_ms = u->scan_start_ms + UI_HOLD_MS;
 	u->scan_paged = false;
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = scan_run;
@@ -632,6 +633,7 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		if (m->req != u->scan_req)
 			break;
 		ui_trace_step("ui: batch taken");
+		u->hold_until_ms = 0; /* rows to show: drawn now */
 		/* The folder's rows replacing a first page get new ids: a
 		 * cursor the user moved stays on its row's place (the page's
 		 * rows were rows base on of the folder's). */
@@ -919,6 +921,7 @@ drain_keys(struct ui *u)
 	int rc;
 	while ((rc = get_wch(&ch)) != ERR) {
 		int k = rc == KEY_CODE_YES ? (int)(UI_KEY_CURSES | ch) : (int)ch;
+		u->hold_until_ms = 0; /* a key is answered on the screen at once */
 		if (k == (UI_KEY_CURSES | KEY_RESIZE)) {
 			u->dirty = true;
 			continue;
@@ -1078,11 +1081,13 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 			u->dirty = true;
 		}
 		ui_outbox_tick(u); /* a queued message's retry, when due; left drafts */
-		if (u->dirty)
+		if (u->hold_until_ms && now >= u->hold_until_ms)
+			u->hold_until_ms = 0;
+		if (u->dirty && !u->hold_until_ms)
 			ui_draw(u);
 		/* background sync: timed syncs, the status, a reload */
 		int sync_timeout = ui_sync_tick(u, -1);
-		if (u->dirty)
+		if (u->dirty && !u->hold_until_ms)
 			ui_draw(u);
 		struct pollfd pf[5] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
@@ -1102,6 +1107,11 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 		timeout = newmail_timeout(u, timeout);    /* new mail held back */
 		if (sync_timeout >= 0 && (timeout < 0 || sync_timeout < timeout))
 			timeout = sync_timeout;
+		if (u->hold_until_ms) {
+			int hold = (int)(u->hold_until_ms - now) + 1;
+			if (timeout < 0 || hold < timeout)
+				timeout = hold;
+		}
 		int n = poll(pf, 5, timeout);
 		if (n < 0 && errno != EINTR)
 			break;

@@ -317,6 +317,7 @@ struct ui {
 	int64_t scan_start_ms;  /* [reading N...] shows UI_BUSY_SHOW_MS after */
 	bool scan_paged;        /* ... when a first page showed at this open */
 	uint64_t page_req;      /* the last first page asked for (ui_first_page) */
+	int64_t hold_until_ms;  /* no drawing before then, 0 for none (UI_HOLD_MS) */
 	/* The open folder's index update, for the status line. */
 	bool indexing;
 	uint64_t index_req, index_done, index_total;
@@ -392,6 +393,12 @@ struct ui {
  * tenth of a second only redraws the status line twice. A read without
  * such a page shows it at once. */
 #define UI_BUSY_SHOW_MS 500
+
+/* A folder being opened is drawn when its first rows come (a first page
+ * from the index takes a few milliseconds), or after this long, or at
+ * the first key: not as an empty index a moment before its rows, which
+ * only flashes and writes the screen twice. */
+#define UI_HOLD_MS 40
 
 /* The key codes the tables use: a character, a curses KEY_ code with
  * UI_KEY_CURSES, and either with UI_KEY_ESC after an Esc. */

@@ -582,6 +582,13 @@ class Indexed(UITest):
         # Nothing else was ever drawn: not the folder's last rows, where a
         # page that ignored the unread mail would have started.
         self.assertFalse(b"Q004999" in t.raw, "the folder's last rows were drawn")
+        # Nor an empty index before the page came: an open is drawn when
+        # its rows come or 40 ms (UI_HOLD_MS) after it began, not at once.
+        with open(self.trace) as f:
+            steps = [ln.split(" ", 3) for ln in f.read().splitlines()]
+        opened = next(float(s[1]) for s in steps if s[3] == "ui: terminal open")
+        empty = [float(s[1]) - opened for s in steps if s[3] == "ui: drawn, 0 rows"]
+        self.assertTrue(all(ms >= 39 for ms in empty), "an empty index drawn %s ms after the open" % empty)
         self.quit(t)
 
     def test_threaded_first_screen_on_first_unread(self):
