@@ -86,6 +86,21 @@ update(const char *path)
 	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
 	ck_assert_int_eq(sqlite3_column_int(q, 0), 0);
 	sqlite3_finalize(q);
+	/* So do the unread, flagged and deleted counts, and every folder
+	 * has them after an update. */
+	ck_assert_int_eq(sqlite3_prepare_v2(ix->db,
+				 "SELECT count(*) FROM folder AS f LEFT JOIN folder_marks AS m"
+				 " ON m.folder = f.id WHERE m.unread IS NOT"
+				 " (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 1 = 0)"
+				 " OR m.flagged IS NOT"
+				 " (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 2 <> 0)"
+				 " OR m.trashed IS NOT"
+				 " (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 8 <> 0)",
+				 -1, &q, NULL),
+		SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
 	return st;
 }
 
@@ -127,6 +142,56 @@ START_TEST(add_then_nothing)
 	st = update(inbox);
 	ck_assert_uint_eq(st.messages, 2);
 	ck_assert_uint_eq(st.added + st.changed + st.gone, 0);
+}
+END_TEST
+
+/* Messages larger than the parsers' reused buffer are mapped for their
+ * parse (parse.c INDEX_READ_MAX): their text to its last word, the name
+ * of an attachment after a big one, and a small message parsed after
+ * them by the same parser. */
+START_TEST(big_messages)
+{
+	static const size_t sizes[] = {300u << 10, 3u << 20};
+	for (size_t i = 0; i < QU_ARRAY_LEN(sizes); i++) {
+		size_t n = sizes[i] / 77;
+		struct qu_buf b;
+		qu_buf_init(&b, SIZE_MAX);
+		qu_buf_printf(&b, "From: a@x\nSubject: big%zu\nMIME-Version: 1.0\n"
+				  "Content-Type: multipart/mixed; boundary=BB\n\n--BB\n"
+				  "Content-Type: text/plain\n\nopening words\n",
+			i);
+		for (size_t k = 0; k < n / 4; k++)
+			qu_buf_append_str(&b, "filler line of plain text that the index reads into its"
+					      " full-text table\n");
+		qu_buf_printf(&b, "closingword%zu\n--BB\nContent-Type: application/octet-stream\n"
+				  "Content-Disposition: attachment; filename=\"first%zu.bin\"\n"
+				  "Content-Transfer-Encoding: base64\n\n",
+			i, i);
+		for (size_t k = 0; k < n; k++)
+			qu_buf_append_str(&b, "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2"
+					      "d3h5ejAxMjM0\n");
+		qu_buf_printf(&b, "--BB\nContent-Type: text/plain; name=\"last%zu.txt\"\n"
+				  "Content-Disposition: attachment\n\nx\n--BB--\n",
+			i);
+		ck_assert_uint_gt(b.len, sizes[i]);
+		char *path = xasprintf("%s/cur/%zu.big:2,S", inbox, i);
+		th_write(path, b.data, b.len);
+		free(path);
+		qu_buf_clear(&b);
+	}
+	put(inbox, "cur/9.small:2,S", "s@x", NULL, "small", "tinyword after the big ones");
+	struct index_stats st = update(inbox);
+	ck_assert_uint_eq(st.added, 3);
+	ck_assert_uint_eq(count("closingword0"), 1);
+	ck_assert_uint_eq(count("closingword1"), 1);
+	ck_assert_uint_eq(count("tinyword"), 1);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg WHERE filenames = ?",
+				 "first1.bin\nlast1.txt"),
+		1);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg WHERE filenames = ?",
+				 "first0.bin\nlast0.txt"),
+		1);
+	ck_assert_int_eq(int_of("SELECT has_attachment FROM msg WHERE uniq = '1.big'", NULL), 1);
 }
 END_TEST
 
@@ -602,6 +667,7 @@ update_suite(void)
 	tcase_add_test(tc, maildirpp_and_skipped);
 	tcase_add_test(tc, mbox_append);
 	tcase_add_test(tc, vanished_and_cancel);
+	tcase_add_test(tc, big_messages);
 	suite_add_tcase(s, tc);
 	TCase *th = tcase_create("threads");
 	tcase_add_checked_fixture(th, setup, teardown);
