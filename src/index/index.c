@@ -69,7 +69,21 @@ index_open(const char *path, unsigned flags, struct qu_err *err)
 		index_free(ix);
 		return NULL;
 	}
+	struct stat sb;
+	if (stat(p, &sb) == 0) {
+		ix->dev = sb.st_dev;
+		ix->ino = sb.st_ino;
+	}
 	return ix;
+}
+
+bool
+index_still_there(const struct index *ix)
+{
+	struct stat sb;
+	if (stat(ix->path, &sb) < 0)
+		return errno != ENOENT && errno != ENOTDIR;
+	return sb.st_dev == ix->dev && sb.st_ino == ix->ino;
 }
 
 void

@@ -6,6 +6,7 @@
 #define QUAIL_INDEX_PRIVATE_H
 
 #include <sqlite3.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -130,7 +131,13 @@ struct index {
 	} stmts[INDEX_STMTS_MAX];
 	size_t nstmts;
 	struct qu_buf row_path; /* a row's file path (search.c emit), reused */
+	dev_t dev;              /* the file opened (index_still_there) */
+	ino_t ino;
 };
+
+/* Whether ix->path still names the file ix opened: not when it was
+ * removed or replaced (a cache directory cleared) since. */
+bool index_still_there(const struct index *ix);
 
 /* The prepared statement for sql (a string with static storage), reset
  * and with its bindings cleared. NULL with QU_E_IOERR when SQLite refuses

@@ -100,6 +100,11 @@ tx_tick(struct upd *u, struct qu_err *err)
 		return 0;
 	if (tx_commit(u, err) < 0)
 		return -1;
+	/* An index file removed meanwhile (its cache directory cleared)
+	 * is not filled on: what is written to it is lost. */
+	if (!index_still_there(u->ix))
+		return qu_err_set(err, QU_E_IOERR, "%s: removed while it was updated",
+			u->ix->path);
 	return tx_begin(u, err);
 }
 

@@ -145,6 +145,37 @@ START_TEST(add_then_nothing)
 }
 END_TEST
 
+static void
+remove_index(void *ctx, const struct index_progress *p)
+{
+	if (p->done >= 2000 && p->done < 4000)
+		ck_assert_int_eq(unlink((const char *)ctx), 0);
+}
+
+/* An index file removed while an update fills it (its cache directory
+ * cleared, a run detached after the UI quit still going): the update
+ * stops at its next batch rather than parse the rest into a file nobody
+ * will open, and says why. */
+START_TEST(index_removed_stops)
+{
+	for (int i = 0; i < 4500; i++) {
+		char rel[32];
+		snprintf(rel, sizeof rel, "cur/%d.m:2,S", i);
+		put(inbox, rel, NULL, NULL, "many", "a body");
+	}
+	char *db = xasprintf("%s/index.sqlite", root);
+	struct index_update_opts o = {.progress = remove_index, .progress_ctx = db};
+	struct index_stats st;
+	struct qu_err err = {0};
+	const char *paths[] = {inbox};
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, &st, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "removed while it was updated"));
+	/* Stopped at the next batch, not at the end: 4,000 of 4,500 in. */
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg", NULL), 4000);
+	free(db);
+}
+END_TEST
+
 /* Messages larger than the parsers' reused buffer are mapped for their
  * parse (parse.c INDEX_READ_MAX): their text to its last word, the name
  * of an attachment after a big one, and a small message parsed after
@@ -668,6 +699,7 @@ update_suite(void)
 	tcase_add_test(tc, mbox_append);
 	tcase_add_test(tc, vanished_and_cancel);
 	tcase_add_test(tc, big_messages);
+	tcase_add_test(tc, index_removed_stops);
 	suite_add_tcase(s, tc);
 	TCase *th = tcase_create("threads");
 	tcase_add_checked_fixture(th, setup, teardown);
