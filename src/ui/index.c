@@ -25,7 +25,8 @@ static const char *ops_verb(enum app_ops_kind k, bool past);
 size_t
 ui_index_rows(const struct ui *u)
 {
-	return LINES > 3 ? (size_t)(LINES - 3) : 1;
+	int lines = ui_term_lines();
+	return lines > 3 ? (size_t)(lines - 3) : 1;
 }
 
 void

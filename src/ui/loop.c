@@ -548,6 +548,7 @@ ui_open_folder(struct ui *u, const char *path)
 	u->scanning = true;
 	u->scan_start_ms = qu_now_ms();
 	u->hold_until_ms = u->scan_start_ms + UI_HOLD_MS;
+	ui_trace_step("ui: folder opens");
 	u->scan_paged = false;
 	struct ui_job *j = xcalloc(1, sizeof *j);
 	j->run = scan_run;
@@ -1058,12 +1059,20 @@ ui_run(struct ui *u, const char *const *commands, size_t ncommands, struct qu_er
 	ui_trace_step("ui: run");
 	if (nonblocking_pipe(u->wake) < 0 || nonblocking_pipe(u->sig) < 0)
 		return qu_err_sys(err, QU_E_SOFTWARE, errno, "pipe");
-	if (ui_term_open(u->sig[1], err) < 0)
+	if (ui_term_prepare(err) < 0)
 		return -1;
-	ui_trace_step("ui: terminal open");
+	/* The folder's first page is asked for before curses is set up, so
+	 * that its query and the terminal's set-up overlap; nothing is drawn
+	 * before the terminal is open. */
 	u->pool = ui_pool_new(2, u->wake[1]);
 	u->reader = app_reader_new();
 	ui_open_folder(u, u->folder);
+	if (ui_term_open(u->sig[1], err) < 0) {
+		ui_pool_free(u->pool);
+		u->pool = NULL;
+		return -1;
+	}
+	ui_trace_step("ui: terminal open");
 	ui_sync_start(u); /* background sync */
 	for (size_t i = 0; i < ncommands; i++)
 		ui_command(u, commands[i]);

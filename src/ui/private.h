@@ -125,9 +125,16 @@ void ui_msg_free(struct ui_msg *m);
 
 /* ---- term.c: the terminal ---------------------------------------------- */
 
-/* Sets the locale, installs the signal self-pipe and opens curses.
- * Returns 0, or -1 with SOFTWARE (no terminal). */
+/* Sets the locale (before any thread starts: setlocale is not safe beside
+ * threads that use it) and checks that stdin and stdout are a terminal.
+ * Returns 0, or -1 with USAGE. */
+int ui_term_prepare(struct qu_err *err);
+/* Installs the signal self-pipe and opens curses (after ui_term_prepare).
+ * Returns 0, or -1 with SOFTWARE. */
 int ui_term_open(int sig_fd_write, struct qu_err *err);
+/* The terminal's lines: curses' once it is open, before that the size the
+ * terminal reports (as curses will take it), else 24. */
+int ui_term_lines(void);
 void ui_term_close(void);
 /* True when the locale is UTF-8 (else non-ASCII is drawn as '?'). */
 bool ui_term_utf8(void);

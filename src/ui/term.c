@@ -133,13 +133,37 @@ ui_term_utf8(void)
 }
 
 int
-ui_term_open(int sig_fd_write, struct qu_err *err)
+ui_term_prepare(struct qu_err *err)
 {
 	setlocale(LC_ALL, "");
 	const char *cs = nl_langinfo(CODESET);
 	utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return qu_err_set(err, QU_E_USAGE, "the UI needs a terminal");
+	return 0;
+}
+
+int
+ui_term_lines(void)
+{
+	if (stdscr)
+		return LINES;
+	/* As curses decides: $LINES first (its use_env default), then the
+	 * size the terminal reports. */
+	const char *env = getenv("LINES");
+	char *end;
+	long n = env ? strtol(env, &end, 10) : 0;
+	if (env && *env && !*end && n > 0 && n < 10000)
+		return (int)n;
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+		return ws.ws_row;
+	return 24;
+}
+
+int
+ui_term_open(int sig_fd_write, struct qu_err *err)
+{
 	sig_fd = sig_fd_write;
 	/* Installed before initscr, so curses keeps out of these signals and
 	 * the loop sees each as a byte. */

@@ -586,7 +586,7 @@ class Indexed(UITest):
         # its rows come or 40 ms (UI_HOLD_MS) after it began, not at once.
         with open(self.trace) as f:
             steps = [ln.split(" ", 3) for ln in f.read().splitlines()]
-        opened = next(float(s[1]) for s in steps if s[3] == "ui: terminal open")
+        opened = next(float(s[1]) for s in steps if s[3] == "ui: folder opens")
         empty = [float(s[1]) - opened for s in steps if s[3] == "ui: drawn, 0 rows"]
         self.assertTrue(all(ms >= 39 for ms in empty), "an empty index drawn %s ms after the open" % empty)
         self.quit(t)
