@@ -69,41 +69,6 @@ put(const char *dir, const char *rel, const char *mid, const char *refs, const c
 	free(msg);
 }
 
-static struct index_stats
-update(const char *path)
-{
-	struct index_stats st;
-	struct qu_err err = {0};
-	const char *paths[] = {path};
-	ck_assert_msg(index_update(ix, paths, 1, NULL, &st, &err) == 0, "%s", err.msg);
-	/* The counts the triggers keep agree with the rows. */
-	sqlite3_stmt *q = NULL;
-	ck_assert_int_eq(sqlite3_prepare_v2(ix->db,
-				 "SELECT count(*) FROM folder WHERE msgs IS NOT"
-				 " (SELECT count(*) FROM msg WHERE msg.folder = folder.id)",
-				 -1, &q, NULL),
-		SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(q, 0), 0);
-	sqlite3_finalize(q);
-	/* So do the unread, flagged and deleted counts, and every folder
-	 * has them after an update. */
-	ck_assert_int_eq(sqlite3_prepare_v2(ix->db,
-				 "SELECT count(*) FROM folder AS f LEFT JOIN folder_marks AS m"
-				 " ON m.folder = f.id WHERE m.unread IS NOT"
-				 " (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 1 = 0)"
-				 " OR m.flagged IS NOT"
-				 " (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 2 <> 0)"
-				 " OR m.trashed IS NOT"
-				 " (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 8 <> 0)",
-				 -1, &q, NULL),
-		SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(q, 0), 0);
-	sqlite3_finalize(q);
-	return st;
-}
-
 static int64_t
 int_of(const char *sql, const char *arg)
 {
@@ -116,6 +81,32 @@ int_of(const char *sql, const char *arg)
 		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+static struct index_stats
+update(const char *path)
+{
+	struct index_stats st;
+	struct qu_err err = {0};
+	const char *paths[] = {path};
+	ck_assert_msg(index_update(ix, paths, 1, NULL, &st, &err) == 0, "%s", err.msg);
+	/* The counts the triggers keep agree with the rows. */
+	ck_assert_int_eq(int_of("SELECT count(*) FROM folder WHERE msgs IS NOT"
+				" (SELECT count(*) FROM msg WHERE msg.folder = folder.id)",
+				 NULL),
+		0);
+	/* So do the unread, flagged and deleted counts, and every folder
+	 * has them after an update. */
+	ck_assert_int_eq(int_of("SELECT count(*) FROM folder AS f LEFT JOIN folder_marks AS m"
+				" ON m.folder = f.id WHERE m.unread IS NOT"
+				" (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 1 = 0)"
+				" OR m.flagged IS NOT"
+				" (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 2 <> 0)"
+				" OR m.trashed IS NOT"
+				" (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 8 <> 0)",
+				 NULL),
+		0);
+	return st;
 }
 
 static uint64_t
