@@ -94,17 +94,35 @@ run(int argc, char **argv)
 	struct cfg *c = NULL;
 	if (o.n_paths == 0 && !(c = cli_load_cfg(config, &err)))
 		return cli_fail(&err);
-	/* A PATH that is not there fails before the index is opened, which
-	 * would create it: a run after the UI quit (index_detach.c) whose
-	 * folder was removed meanwhile leaves no empty index behind. */
-	for (size_t i = 0; i < o.n_paths; i++)
-		if (access(o.paths[i], F_OK) < 0) {
-			qu_err_sys(&err, QU_E_NOINPUT, errno, "%s", o.paths[i]);
-			return cli_fail(&err);
+	/* A PATH that is not there is said and left out; the others are
+	 * indexed, and the run exits 66. With none left the index is not
+	 * opened, which would create it: a run after the UI quit
+	 * (index_detach.c) whose folders were removed meanwhile leaves no
+	 * empty index behind, and one whose folder was removed still
+	 * indexes the others. */
+	const char **there = xcalloc(o.n_paths + 1, sizeof *there);
+	size_t n_there = 0;
+	int missing = 0;
+	for (size_t i = 0; i < o.n_paths; i++) {
+		if (access(o.paths[i], F_OK) == 0) {
+			there[n_there++] = o.paths[i];
+			continue;
 		}
+		qu_err_sys(&err, QU_E_NOINPUT, errno, "%s", o.paths[i]);
+		missing = cli_fail(&err);
+	}
+	if (missing && n_there == 0) {
+		free(there);
+		return missing;
+	}
+	if (o.n_paths) {
+		o.paths = there;
+		o.n_paths = n_there;
+	}
 	struct index_stats st;
 	int64_t ms = 0;
 	int r = app_index_update(c, &o, &st, &ms, &err);
+	free(there);
 	cfg_free(c);
 	if (tty)
 		fputs("\r\033[K", stderr);
@@ -113,7 +131,7 @@ run(int argc, char **argv)
 	printf("indexed %llu messages (%llu new, %llu changed, %llu gone) in %.2f s\n",
 		(unsigned long long)st.messages, (unsigned long long)st.added,
 		(unsigned long long)st.changed, (unsigned long long)st.gone, (double)ms / 1000.0);
-	return 0;
+	return missing;
 }
 
 const struct cli_command cli_index = {

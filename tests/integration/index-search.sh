@@ -92,6 +92,11 @@ XDG_CACHE_HOME=$FX_DIR/cache-none fx_run "$QUAIL" index "$FX_DIR/nothing-here"
 fx_is "$FX_RC" 66 "a missing path with no index exits 66"
 fx_is "$([ -e "$FX_DIR/cache-none" ] && echo made || echo none)" none \
 	"a missing path creates no index"
+# One missing path among others: said, left out, the rest indexed.
+XDG_CACHE_HOME=$FX_DIR/cache-some fx_run "$QUAIL" index "$FX_DIR/nothing-here" "$M/Work"
+fx_is "$FX_RC" 66 "a missing path among others exits 66"
+fx_like "$FX_ERR" "nothing-here" "the missing path is named"
+fx_like "$FX_OUT" "^indexed [1-9][0-9]* messages \\([1-9][0-9]* new" "the other path is indexed"
 
 # Hostile header bytes never reach the terminal raw.
 printf 'From: "evil\033[2J" <e@x>\nSubject: =?utf-8?q?bad=1B]0;title=07?=\nMessage-ID: <esc@x>\n\nescape test\n' \
