@@ -182,15 +182,15 @@ struct entry {
 	int64_t size;    /* mbox: known from the listing; Maildir: -1 until stat */
 };
 
-/* A message to parse: its listing entry (names borrowed from the listing,
- * which outlives the parse) and what the index update knows of it. The
- * index_doc is made only when a parsing thread takes the job, so a folder
- * of many new files holds one small job each, not one document. */
+/* A message to parse: its listing entry (the listing outlives the parse)
+ * and what the index update knows of it. The index_doc is made only when a
+ * parsing thread takes the job, so a folder of many new files holds 40
+ * bytes a file here, not one document. */
 struct job {
-	struct entry e;
+	const struct entry *e;
 	int64_t size, mtime;
-	bool rewritten;
 	int64_t rowid;
+	bool rewritten;
 };
 
 /* ---- the parsing threads ---------------------------------------------- */
@@ -198,7 +198,7 @@ struct job {
 static struct index_doc *
 new_doc(const char *dir, const struct job *j)
 {
-	const struct entry *e = &j->e;
+	const struct entry *e = j->e;
 	struct index_doc *d = xcalloc(1, sizeof *d);
 	d->path = e->mem ? xstrdup(dir) : xasprintf("%s/%s", dir, e->file);
 	d->file = xstrdup(e->file);
@@ -477,8 +477,7 @@ rename_msg(struct upd *u, int64_t id, const struct entry *e, struct qu_err *err)
  * queues it for parsing when it is new or was rewritten. */
 static int
 merge_one(struct upd *u, const char *dir, int64_t mbox_mtime, const struct entry *e,
-	const struct known *k, struct job **jobs, size_t *njobs, size_t *alloc,
-	struct qu_err *err)
+	const struct known *k, struct job *jobs, size_t *njobs, struct qu_err *err)
 {
 	int64_t size = e->size, mtime = mbox_mtime;
 	if (!e->mem) {
@@ -502,8 +501,7 @@ merge_one(struct upd *u, const char *dir, int64_t mbox_mtime, const struct entry
 		if (index_msg_remove(u->ix, k->id, err) < 0)
 			return -1;
 	}
-	*jobs = xgrow(*jobs, alloc, *njobs + 1, sizeof **jobs);
-	(*jobs)[(*njobs)++] = (struct job){*e, size, mtime, k != NULL, 0};
+	jobs[(*njobs)++] = (struct job){e, size, mtime, 0, k != NULL};
 	return 0;
 }
 
@@ -513,8 +511,10 @@ merge(struct upd *u, int64_t fid, const char *dir, int64_t mbox_mtime, struct li
 	struct qu_err *err)
 {
 	struct known_list k = {0};
-	struct job *jobs = NULL;
-	size_t njobs = 0, alloc = 0;
+	/* At most one job a listed file: sized once, so a big folder's jobs
+	 * are not copied as they grow (untouched room costs no memory). */
+	struct job *jobs = xmalloc((l->n + 1) * sizeof *jobs);
+	size_t njobs = 0;
 	const struct qu_cancel *cancel = u->o ? u->o->cancel : NULL;
 	int r = load_known(u->ix, fid, &k, err);
 	if (l->n > 1)
@@ -534,8 +534,8 @@ merge(struct upd *u, int64_t fid, const char *dir, int64_t mbox_mtime, struct li
 			i++;
 			continue;
 		}
-		r = merge_one(u, dir, mbox_mtime, &l->v[i], c == 0 ? &k.v[j] : NULL, &jobs, &njobs,
-			&alloc, err);
+		r = merge_one(u, dir, mbox_mtime, &l->v[i], c == 0 ? &k.v[j] : NULL, jobs, &njobs,
+			err);
 		i++;
 		j += c == 0;
 	}
@@ -838,11 +838,13 @@ refill_folder(struct upd *u, int64_t fid, const char *path, int kind, struct qu_
 	}
 	struct mbox *mb = NULL;
 	struct job *jobs = xcalloc(k.n + 1, sizeof *jobs);
+	struct entry *ents = xcalloc(k.n + 1, sizeof *ents);
 	size_t n = 0;
 	struct qu_err gone = {0};
 	if (kind == 1 && k.n && !(mb = mbox_open(path, &gone))) {
 		/* Gone or unreadable since the update: its rows go at the
 		 * next one, without text meanwhile. */
+		free(ents);
 		free(jobs);
 		known_clear(&k);
 		return 0;
@@ -864,9 +866,12 @@ refill_folder(struct upd *u, int64_t fid, const char *path, int kind, struct qu_
 			e.mem_len = m.len;
 		}
 		e.uniq = k.v[j].uniq;
-		jobs[n++] = (struct job){.e = e, .rowid = k.v[j++].id};
+		ents[n] = e;
+		jobs[n] = (struct job){.e = &ents[n], .rowid = k.v[j++].id};
+		n++;
 	}
 	int r = parse_and_write(u, fid, path, jobs, n, err);
+	free(ents);
 	free(jobs);
 	mbox_free(mb);
 	known_clear(&k);
