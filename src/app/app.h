@@ -879,12 +879,12 @@ int app_view_locate(struct app_view *f, size_t id, struct qu_err *err);
  * unique name f does not hold (a file f knows shows up again after its
  * own flag change renamed it, or after the move of a read message from
  * new/ to cur/), and frees b; a view still holding a first page takes
- * nothing (its read lists the files). It also moves rows: a file of b whose unique name f
- * holds at another path that is gone (another program renamed it, or
- * moved it from new/ to cur/) gives that row its path and the flags of
- * its name; *renamed counts those. Each name costs O(1) (a table by
- * unique name kept beside the rows), not a pass over the folder. Returns
- * how many rows were added. */
+ * nothing (its read lists the files). It also moves rows: a file of b
+ * whose unique name f holds at another path that is gone (another program
+ * renamed it, or moved it from new/ to cur/) gives that row its path and
+ * the flags of its name; *renamed counts those. Each name costs O(1) (a
+ * table by unique name kept beside the rows), not a pass over the folder.
+ * Returns how many rows were added. */
 size_t app_view_take_new(struct app_view *f, struct app_view_batch *b, size_t *renamed);
 /* The names the watch saw (owned strings, "cur/NAME" or "new/NAME"), before
  * any goes to a worker: one whose unique name f holds is a known file

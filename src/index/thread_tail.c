@@ -24,7 +24,7 @@ static const char sql_roots[] =
 	" (SELECT 1 FROM msg AS p WHERE p.id = m.parent AND p.folder = ?1))"
 	" ORDER BY m.date DESC, m.id DESC";
 
-/* Oldest first, with the flags that tell an unread message. */
+/* Oldest first (is_unread then asks for each message of their threads). */
 static const char sql_roots_head[] =
 	"SELECT m.id FROM msg AS m WHERE m.folder = ?1 AND (m.parent IS NULL OR NOT EXISTS"
 	" (SELECT 1 FROM msg AS p WHERE p.id = m.parent AND p.folder = ?1))"
