@@ -385,6 +385,28 @@ place_of(struct index *ix, int64_t folder, const int64_t *date, int64_t id, stru
 	return v;
 }
 
+/* The unread, flagged and deleted counts of sql's one row (?1 the folder)
+ * into m: 1, 0 without a row, -1 with IOERR. */
+static int
+marks_counts(struct index *ix, const char *sql, int64_t folder, struct index_marks *m,
+	struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, folder);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		m->unread = (uint64_t)sqlite3_column_int64(st, 0);
+		m->flagged = (uint64_t)sqlite3_column_int64(st, 1);
+		m->deleted = (uint64_t)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return index_db_err(ix->db, err, "index: marks");
+	return rc == SQLITE_ROW;
+}
+
 int
 index_folder_marks(struct index *ix, const char *path, bool reverse, struct index_marks *m,
 	struct qu_err *err)
@@ -420,41 +442,16 @@ index_folder_marks(struct index *ix, const char *path, bool reverse, struct inde
 		return index_db_err(ix->db, err, "index: marks");
 	if (!held)
 		return 0;
-	/* The kept counts when the folder has them and they fit the total,
-	 * else counted through the partial indexes. */
-	bool kept = false;
-	if (counted) {
-		if (!(st = index_stmt(ix, sql_kept, err)))
-			return -1;
-		sqlite3_bind_int64(st, 1, folder);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t v[3];
-			kept = true;
-			for (int i = 0; i < 3; i++) {
-				v[i] = sqlite3_column_int64(st, i);
-				kept = kept && v[i] >= 0 && (uint64_t)v[i] <= m->total;
-			}
-			m->unread = (uint64_t)v[0];
-			m->flagged = (uint64_t)v[1];
-			m->deleted = (uint64_t)v[2];
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return index_db_err(ix->db, err, "index: marks");
-	}
-	if (!kept) {
-		if (!(st = index_stmt(ix, sql_counts, err)))
-			return -1;
-		sqlite3_bind_int64(st, 1, folder);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			m->unread = (uint64_t)sqlite3_column_int64(st, 0);
-			m->flagged = (uint64_t)sqlite3_column_int64(st, 1);
-			m->deleted = (uint64_t)sqlite3_column_int64(st, 2);
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
-			return index_db_err(ix->db, err, "index: marks");
-	}
+	/* The kept counts when the folder has them and they fit the total
+	 * (a negative one does not), else counted through the partial
+	 * indexes. */
+	int k = counted ? marks_counts(ix, sql_kept, folder, m, err) : 0;
+	if (k == 1 && (m->unread > m->total || m->flagged > m->total || m->deleted > m->total))
+		k = 0;
+	if (k == 0)
+		k = marks_counts(ix, sql_counts, folder, m, err);
+	if (k < 0)
+		return -1;
 	if (m->unread == 0)
 		return 1;
 	if (!(st = index_stmt(ix, reverse ? sql_last : sql_first, err)))
