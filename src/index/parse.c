@@ -327,12 +327,11 @@ parse_bytes(struct index_parser *ps, const char *p, size_t n, struct index_doc *
 #define INDEX_KEEP_MAX (512u << 10)
 
 /* A message file as the parser sees it: read into the parser's buffer, or
- * mapped (map != NULL) when larger than INDEX_READ_MAX. */
+ * mapped (p and n the mapping) when larger than INDEX_READ_MAX. */
 struct msg_bytes {
 	const char *p;
 	size_t n;
-	void *map;
-	size_t map_len;
+	bool mapped;
 };
 
 /* Reads the file at path into b (reset first), or maps it when it is larger
@@ -357,7 +356,7 @@ read_file(const char *path, struct qu_buf *b, struct msg_bytes *m)
 		void *p = mmap(NULL, want, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p != MAP_FAILED) {
 			close(fd);
-			*m = (struct msg_bytes){p, want, p, want};
+			*m = (struct msg_bytes){p, want, true};
 			return 0;
 		}
 	}
@@ -374,7 +373,7 @@ read_file(const char *path, struct qu_buf *b, struct msg_bytes *m)
 	close(fd);
 	if (dst)
 		qu_buf_commit(b, got);
-	*m = (struct msg_bytes){b->data ? b->data : "", b->len, NULL, 0};
+	*m = (struct msg_bytes){b->data ? b->data : "", b->len, false};
 	return 0;
 }
 
@@ -401,8 +400,8 @@ index_parser_run(struct index_parser *ps, struct index_doc *d)
 		return;
 	}
 	parse_bytes(ps, m.p, m.n, d);
-	if (m.map)
-		munmap(m.map, m.map_len);
+	if (m.mapped)
+		munmap((void *)m.p, m.n);
 	buf_trim(&ps->file);
 	buf_trim(&ps->scratch);
 	buf_trim(&ps->text);
