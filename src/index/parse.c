@@ -342,7 +342,9 @@ struct msg_bytes {
 static int
 read_file(const char *path, struct qu_buf *b, struct msg_bytes *m)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO among the messages would hold the open for ever
+	 * waiting for a writer; it is no regular file and is left out. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -1;
 	struct stat sb;
