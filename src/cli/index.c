@@ -1,6 +1,8 @@
 /* `quail index [--rebuild] [PATH]...` (SPEC §9): brings the local index up
  * to date and says what changed. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,12 +12,12 @@
 #include "app/app.h"
 #include "cli/private.h"
 
-enum { OPT_REBUILD = CLI_OPT_FIRST_OWN, OPT_CONFIG };
+enum { OPT_REBUILD = CLI_OPT_FIRST_OWN, OPT_CONFIG, OPT_PROGRESS_FD };
 
 static void
 help(FILE *out)
 {
-	fputs("Usage: quail index [--rebuild] [PATH]...\n"
+	fputs("Usage: quail index [--rebuild] [--progress-fd FD] [PATH]...\n"
 	      "\n"
 	      "Brings the search index ($XDG_CACHE_HOME/quail/index.sqlite) up to date with\n"
 	      "each PATH: a Maildir, a folder holding Maildirs (Maildir++ too) or an mbox\n"
@@ -23,6 +25,7 @@ help(FILE *out)
 	      "Prints: indexed N messages (M new, K changed, D gone) in S s\n"
 	      "\n"
 	      "  --rebuild        throw the index away and build it again\n"
+	      "  --progress-fd FD write progress to descriptor FD, lines \"DONE TOTAL\"\n"
 	      "  --config FILE    the configuration file naming the accounts\n"
 	      "  --help           show this help\n",
 	      out);
@@ -47,6 +50,20 @@ progress(void *ctx, const struct index_progress *p)
 	qu_buf_clear(&b);
 }
 
+/* Progress for a program that runs this one (the UI: index_child.c), a
+ * line "DONE TOTAL" for each step of a folder. A reader that went away is
+ * no reason to stop: the index is still worth finishing. */
+static void
+progress_fd(void *ctx, const struct index_progress *p)
+{
+	int fd = *(const int *)ctx;
+	char line[64];
+	int n = snprintf(line, sizeof line, "%llu %llu\n", (unsigned long long)p->done,
+		(unsigned long long)p->total);
+	if (n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) < 0)
+		return;
+}
+
 struct cfg *
 cli_load_cfg(const char *path, struct qu_err *err)
 {
@@ -63,11 +80,15 @@ run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"rebuild", no_argument, NULL, OPT_REBUILD},
 		{"config", required_argument, NULL, OPT_CONFIG},
+		{"progress-fd", required_argument, NULL, OPT_PROGRESS_FD},
 		{"help", no_argument, NULL, CLI_OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
-	struct app_index_opts o = {0};
+	/* ^C and SIGTERM stop the update at the next message; what was
+	 * written stays. */
+	struct app_index_opts o = {.cancel = cli_cancel()};
 	const char *config = NULL;
+	int pfd = -1;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -80,6 +101,17 @@ run(int argc, char **argv)
 		case OPT_CONFIG:
 			config = optarg;
 			break;
+		case OPT_PROGRESS_FD: {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 || v > INT_MAX ||
+				fcntl((int)v, F_GETFD) < 0) {
+				return cli_usage_error("index", "--progress-fd: not an open descriptor");
+			}
+			pfd = (int)v;
+			break;
+		}
 		default:
 			return cli_bad_option("index", optopt, argv);
 		}
@@ -87,8 +119,12 @@ run(int argc, char **argv)
 	o.paths = (const char *const *)argv + optind;
 	o.n_paths = (size_t)(argc - optind);
 	bool tty = isatty(STDERR_FILENO);
-	if (tty)
+	if (pfd >= 0) {
+		o.progress = progress_fd;
+		o.progress_ctx = &pfd;
+	} else if (tty) {
 		o.progress = progress;
+	}
 	struct qu_err err;
 	qu_err_clear(&err);
 	struct cfg *c = NULL;
@@ -124,7 +160,7 @@ run(int argc, char **argv)
 	int r = app_index_update(c, &o, &st, &ms, &err);
 	free(there);
 	cfg_free(c);
-	if (tty)
+	if (tty && pfd < 0)
 		fputs("\r\033[K", stderr);
 	if (r < 0)
 		return cli_fail(&err);

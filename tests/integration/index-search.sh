@@ -151,4 +151,49 @@ fx_is "$ra/$rb" "0/0" "two concurrent index runs both succeed"
 fx_run "$QUAIL" index "$M" "$B"
 fx_like "$FX_OUT" "^indexed $((n + 4 + 600)) messages \\(0 new" "and leave a complete index"
 
+# --progress-fd: lines "DONE TOTAL" for a program that runs quail index
+# (the UI's update runs so, index_child.c).
+rm -rf "$XDG_CACHE_HOME"
+"$QUAIL" index --progress-fd 3 "$B" 3>"$FX_DIR/progress" >"$FX_DIR/p.out" 2>&1
+fx_is "$?" 0 "index with --progress-fd exits 0"
+fx_is "$(head -n 1 "$FX_DIR/progress")" "0 600" "the first progress line: none of 600 yet"
+fx_is "$(grep -cvE '^[0-9]+ 600$' "$FX_DIR/progress")" 0 "every progress line is DONE TOTAL"
+fx_like "$(cat "$FX_DIR/p.out")" "^indexed 600 messages" "the summary still on stdout"
+fx_run "$QUAIL" index --progress-fd 57 "$B"
+fx_is "$FX_RC" 64 "--progress-fd of a closed descriptor exits 64"
+fx_run "$QUAIL" index --progress-fd x "$B"
+fx_is "$FX_RC" 64 "--progress-fd of a word exits 64"
+
+# SIGTERM (and ^C) stop a run at its next message: exit 75, the index
+# consistent, the next run completes it.
+S=$FX_DIR/Stop
+mkdir -p "$S/cur" "$S/new" "$S/tmp"
+python3 - "$S/cur" <<'PY'
+import sys
+for i in range(6000):
+    with open("%s/%d.stop:2,S" % (sys.argv[1], 5000000 + i), "w") as f:
+        f.write("From: a@example.org\nSubject: stop %d\nMessage-ID: <s%d@x>\n\n"
+                "stopword body %d of a run stopped half way\n" % (i, i, i))
+PY
+rm -rf "$XDG_CACHE_HOME"
+python3 - "$QUAIL" "$S" <<'PY'
+import os, signal, subprocess, sys, time
+r, w = os.pipe()
+p = subprocess.Popen([sys.argv[1], "index", "--progress-fd", str(w), sys.argv[2]],
+                     pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+os.close(w)
+f = os.fdopen(r)
+first = f.readline()
+assert first == "0 6000\n", first
+p.send_signal(signal.SIGTERM)
+t = time.monotonic()
+rc = p.wait(timeout=30)
+assert rc == 75, rc
+assert time.monotonic() - t < 10, "slow to stop"
+PY
+fx_is "$?" 0 "SIGTERM stops a run: exit 75"
+fx_run -t 120 "$QUAIL" index "$S"
+fx_is "$FX_RC" 0 "the next run succeeds"
+fx_is "$(count stopword)" 6000 "and the index holds each message once"
+
 fx_done
