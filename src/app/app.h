@@ -670,12 +670,16 @@ int app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_
  * shown) for the next open. Errors as app_view_scan. */
 int app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn, void *ctx,
 	bool *need_index, struct qu_err *err);
-/* Brings the index up to date with the Maildir at path. Returns 0, or -1
- * with the errors of index_open and index_update. */
+/* Brings the index up to date with the Maildir at path, in this process.
+ * Returns 0, or -1 with the errors of index_open and index_update. */
 int app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err);
-/* app_view_index with progress: fn(ctx, done, total) after the folder is
- * listed and then every so many messages read (from the thread that runs
- * it). */
+/* app_view_index in a child process, `quail index` run again at a lower
+ * priority (the UI's background update: its memory and a crash are not
+ * the UI's), with progress: fn(ctx, done, total) after the folder is
+ * listed and then every so many messages read (on the calling thread).
+ * A cancel stops the child; in this process only when the binary cannot
+ * be run. Returns 0, or -1 (CANCELED; IOERR or SOFTWARE for a run that
+ * failed; the errors of app_view_index in-process). */
 typedef void (*app_index_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
 	void *ctx, struct qu_err *err);

@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "app/app.h"
 #include "app/folder_private.h"
+#include "app/private.h"
 
 /* The folder's files as listed now, by their unique part (the name
  * before ":2,"), so that rows from the index take the current name and
@@ -325,6 +326,26 @@ on_progress(void *ctx, const struct index_progress *p)
 	w->fn(w->ctx, p->done, p->total);
 }
 
+/* The update in this process, with progress when fn is not NULL. */
+static int
+update_here(const char *abs, const struct qu_cancel *cancel, app_index_progress_fn fn, void *ctx,
+	struct qu_err *err)
+{
+	struct index *ix = index_open(NULL, 0, err);
+	if (!ix)
+		return -1;
+	const char *paths[] = {abs};
+	struct watch w = {fn, ctx};
+	struct index_update_opts o = {
+		.cancel = cancel,
+		.progress = fn ? on_progress : NULL,
+		.progress_ctx = &w,
+	};
+	int rc = index_update(ix, paths, 1, &o, NULL, err);
+	index_free(ix);
+	return rc;
+}
+
 int
 app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
 	void *ctx, struct qu_err *err)
@@ -332,19 +353,11 @@ app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index
 	char *abs = realpath(path, NULL);
 	if (!abs)
 		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
-	struct index *ix = index_open(NULL, 0, err);
-	int rc = -1;
-	if (ix) {
-		const char *paths[] = {abs};
-		struct watch w = {fn, ctx};
-		struct index_update_opts o = {
-			.cancel = cancel,
-			.progress = fn ? on_progress : NULL,
-			.progress_ctx = &w,
-		};
-		rc = index_update(ix, paths, 1, &o, NULL, err);
-		index_free(ix);
-	}
+	/* In a process of its own (index_child.c); here only when the
+	 * binary cannot be run again. */
+	int rc = app_index_child(abs, cancel, fn, ctx, err);
+	if (rc == 1)
+		rc = update_here(abs, cancel, fn, ctx, err);
 	free(abs);
 	return rc;
 }
@@ -352,7 +365,12 @@ app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index
 int
 app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err)
 {
-	return app_view_index_watch(path, cancel, NULL, NULL, err);
+	char *abs = realpath(path, NULL);
+	if (!abs)
+		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
+	int rc = update_here(abs, cancel, NULL, NULL, err);
+	free(abs);
+	return rc;
 }
 
 /* ---- the first page ------------------------------------------------------ */

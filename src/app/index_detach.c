@@ -30,6 +30,7 @@
 #include "index/index.h"
 #include "store/store.h"
 #include "app/app.h"
+#include "app/private.h"
 
 extern char **environ;
 
@@ -54,10 +55,8 @@ struct plan {
 	int max_fd;     /* for the close loop when close_range is missing */
 };
 
-/* argv[0] of this process as an absolute path: as given when it holds a
- * '/', else found in PATH as execvp would. NULL when not found. */
-static char *
-self_path(void)
+char *
+app_self_exe(void)
 {
 	const char *a0 = program_invocation_name;
 	if (!a0 || !*a0)
@@ -115,7 +114,7 @@ plan_make(struct plan *pl, const char *const *paths, size_t n)
 	char *db = index_default_path(&e);
 	pl->lock = db ? xasprintf("%s.detach.lock", db) : NULL;
 	free(db);
-	pl->exe = self_path();
+	pl->exe = app_self_exe();
 	long m = sysconf(_SC_OPEN_MAX);
 	pl->max_fd = m > 0 && m < INT_MAX ? (int)m : 1024;
 	return folders;

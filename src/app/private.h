@@ -334,4 +334,18 @@ void app_fetch_lines_keys(struct app_fetch_lines *l, const struct app_fetch_keys
 int app_fetch_lines_write(struct app_fetch_lines *l, const char *dir, const char *jname,
 			  struct qu_err *err);
 
+/* index_detach.c: argv[0] of this process as an absolute path, as given
+ * when it holds a '/', else found in PATH as execvp would; NULL when not
+ * found. For running `quail index` again when /proc/self/exe is not
+ * there. */
+char *app_self_exe(void);
+
+/* index_child.c: `quail index PATH` in a child process at a lower
+ * priority, its progress handed to fn on this thread, SIGTERM to it on a
+ * cancel. Returns 0, 1 when the binary could not be run (the caller
+ * updates in-process), or -1 with CANCELED, or IOERR/SOFTWARE for a run
+ * that failed. */
+int app_index_child(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+	void *ctx, struct qu_err *err);
+
 #endif

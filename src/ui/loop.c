@@ -299,7 +299,8 @@ scan_run(struct ui_job *j)
 	if (rc == 0 && need_index) {
 		irc = app_view_index_watch(j->path, j->cancel, index_progress, j, &err);
 		index_progress(j, 0, 0);
-		ui_trace_step("worker: index update done");
+		ui_trace_step("worker: index update done%s%s", irc < 0 ? ", stopped: " : "",
+			irc < 0 ? err.msg : "");
 	}
 	indexed_post(j, rc, irc, &err);
 }
@@ -525,9 +526,12 @@ ui_open_folder(struct ui *u, const char *path)
 		ui_message(u, true, "%s", err.msg);
 		return;
 	}
-	/* The folder left is no longer awaited: its read is canceled. */
+	/* The folder left is no longer awaited: its read is canceled, and
+	 * its index update after the read (the quit hands it on). */
 	if (u->scan_req)
 		ui_pool_cancel(u->pool, u->scan_req);
+	if (u->index_req && u->index_req != u->scan_req)
+		ui_pool_cancel(u->pool, u->index_req);
 	ui_limit_cancel(u); /* a limit on a worker was for the folder left */
 	watch_stop(u);
 	/* Deletions were purged or kept before (ui_folder_leave asks). */

@@ -56,6 +56,14 @@ def stat_fields(pid):
     return s[s.rindex(")") + 2:].split()
 
 
+def gone(pid):
+    """True once pid has ended (a zombie too)."""
+    try:
+        return stat_fields(pid)[0] == "Z"
+    except OSError:
+        return True
+
+
 class QuitIndex(unittest.TestCase):
     rows, cols = 24, 80
 
@@ -264,6 +272,88 @@ class QuitIndex(unittest.TestCase):
         self.assertNotIn("index after quit", self.trace("trace1.log"))
         time.sleep(1)
         self.assertEqual(procs_with(self.md), [])
+
+    def child_run(self, ui_pid, stop=False):
+        """The UI's own update of the folder: `quail index` in a child;
+        with stop, stopped (SIGSTOP) the moment it is seen."""
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            for p in self.index_runs():
+                try:
+                    if int(stat_fields(p)[1]) != ui_pid:  # f[1]: ppid
+                        continue
+                except OSError:
+                    continue
+                if stop:
+                    os.kill(p, signal.SIGSTOP)
+                return p
+            time.sleep(0.01)
+        self.fail("timed out waiting for the UI's index run")
+
+    def test_update_in_child(self):
+        # A folder shown from its files is indexed by `quail index` in a
+        # process of its own: below the UI's priority, no terminal, its
+        # progress on the status line, the UI's memory not its.
+        t = self.start("trace1.log")
+        t.wait(lambda t: "---Quail:" in t.text(), 20, "the index screen")
+        pid = self.child_run(t.pid)
+        self.assertEqual(cmdline(pid)[1:5], ["index", "--progress-fd", "3", "--"])
+        f = stat_fields(pid)
+        self.assertEqual(int(f[4]), 0, "a controlling terminal")
+        self.assertEqual(int(f[3]), pid, "not a session of its own")
+        self.assertEqual(int(f[16]), 10)
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            self.assertFalse(target.startswith("/dev/pts") or target == "/dev/tty",
+                             "fd %s is %s" % (fd, target))
+        t.wait(lambda t: "[indexing " in t.text() or self.indexed_count() == N, 30,
+               "progress or the end")
+        self.wait_for(lambda: self.indexed_count() == N, 60, "the folder indexed")
+        self.wait_for(lambda: "worker: index update done" in self.trace("trace1.log"), 30,
+                      "the update done")
+        self.assertNotIn("quail", "".join(cmdline(p)[0] for p in self.index_runs()),
+                         "a run left over")
+        t.wait(lambda t: "[indexing " not in t.text(), 10, "the progress gone")
+        # The index it wrote answers the UI's search.
+        t.send("l")
+        t.wait(lambda t: "Limit to messages matching:" in t.text(), 5, "the prompt")
+        t.send("~b 2999\r")
+        t.wait(lambda t: "Shown:1]" in t.text() and "Q002999" in t.text(), 30, "the limit")
+        t.send("q")
+        self.assertEqual(t.wait_exit(20), 0)
+        self.assertNotIn("index after quit", self.trace("trace1.log"))
+
+    def test_leaving_stops_child(self):
+        other = os.path.join(self.tmp, "Mail", "Other")
+        make_folder(other, 3)
+        t = self.start("trace1.log")
+        t.wait(lambda t: "---Quail:" in t.text(), 20, "the index screen")
+        # Stopped, so that it is still there to be stopped by the UI (a
+        # SIGTERM it cannot take until continued, then SIGKILL).
+        pid = self.child_run(t.pid, stop=True)
+        t.send("c" + other + "\r")
+        t.wait(lambda t: "Msgs:3" in t.text(), 20, "the other folder")
+        self.wait_for(lambda: gone(pid), 10, "the run stopped")
+        self.wait_for(lambda: "worker: index update done, stopped: canceled" in
+                      self.trace("trace1.log"), 10, "the update canceled")
+        self.assertLess(self.indexed_count(), N)
+        t.send("q")
+        self.assertEqual(t.wait_exit(20), 0)
+
+    def test_child_killed_ui_goes_on(self):
+        # A run that dies (a parser's crash on hostile mail) ends the
+        # update, not the UI.
+        self.write_config(["index_after_quit = no"])
+        t = self.start("trace1.log")
+        t.wait(lambda t: "---Quail:" in t.text(), 20, "the index screen")
+        pid = self.child_run(t.pid)
+        os.kill(pid, signal.SIGKILL)
+        self.wait_for(lambda: "worker: index update done, stopped: quail index was ended by "
+                      "signal 9" in self.trace("trace1.log"), 20, "the update given up")
+        t.send("G")
+        t.wait(lambda t: "[indexing " not in t.text(), 10, "the progress gone")
+        t.send("q")
+        self.assertEqual(t.wait_exit(20), 0)
 
 
 if __name__ == "__main__":
