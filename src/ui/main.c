@@ -5,6 +5,7 @@
  * 78 with the usual one-line message and never leaves a blank screen.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,13 @@ ui_main(int argc, char **argv)
 		fputs("quail: the mail reader needs a terminal\n", stderr);
 		return 64;
 	}
+	/* Blocks of 128 KiB and more (a batch of rows while a folder is
+	 * read, a message's text) are mapped and unmapped each time rather
+	 * than left in the arena of the worker that made them: glibc would
+	 * otherwise raise this threshold after the first such block is freed,
+	 * and the UI kept a 20,000-message read's spent batches (4 MB) for
+	 * its whole life. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	rc = ui_run(&u, o.commands, o.ncommands, &err);
 	ui_free(&u);
 	free(o.commands);
