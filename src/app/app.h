@@ -677,8 +677,9 @@ int app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_e
  * priority (the UI's background update: its memory and a crash are not
  * the UI's), with progress: fn(ctx, done, total) after the folder is
  * listed and then every so many messages read (on the calling thread).
- * A cancel stops the child; in this process only when the binary cannot
- * be run. Returns 0, or -1 (CANCELED; IOERR or SOFTWARE for a run that
+ * A cancel stops the child. In this process when the index holds the
+ * folder as it is now (nothing to read) or the binary cannot be run.
+ * Returns 0, or -1 (CANCELED; IOERR or SOFTWARE for a run that
  * failed; the errors of app_view_index in-process). */
 typedef void (*app_index_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,

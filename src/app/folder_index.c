@@ -326,6 +326,17 @@ on_progress(void *ctx, const struct index_progress *p)
 	w->fn(w->ctx, p->done, p->total);
 }
 
+/* Whether the index exists and holds the folder at abs as it is now. */
+static bool
+folder_current(const char *abs)
+{
+	struct qu_err e = {0};
+	struct index *ix = index_exists() ? index_open(NULL, INDEX_OPEN_QUICK, &e) : NULL;
+	bool current = ix && index_folder_current(ix, abs, &e) == 1;
+	index_free(ix);
+	return current;
+}
+
 /* The update in this process, with progress when fn is not NULL. */
 static int
 update_here(const char *abs, const struct qu_cancel *cancel, app_index_progress_fn fn, void *ctx,
@@ -353,9 +364,11 @@ app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index
 	char *abs = realpath(path, NULL);
 	if (!abs)
 		return qu_err_sys(err, QU_E_NOINPUT, errno, "%s", path);
-	/* In a process of its own (index_child.c); here only when the
-	 * binary cannot be run again. */
-	int rc = app_index_child(abs, cancel, fn, ctx, err);
+	/* In a process of its own (index_child.c), unless the index holds
+	 * the folder as it is now: then the update reads no message (two
+	 * stat calls and a few rows) and is not worth a process; here too
+	 * when the binary cannot be run again. */
+	int rc = folder_current(abs) ? 1 : app_index_child(abs, cancel, fn, ctx, err);
 	if (rc == 1)
 		rc = update_here(abs, cancel, fn, ctx, err);
 	free(abs);
