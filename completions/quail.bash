@@ -22,7 +22,7 @@ _quail_options() { # COMMAND: the options it takes
 	parse) echo "--json --check --help" ;;
 	scan) echo "--help" ;;
 	extract) echo "-o --output --help" ;;
-	index) echo "--rebuild --config --help" ;;
+	index) echo "--rebuild --progress-fd --config --help" ;;
 	search) echo "--json --limit --sort -f --account --config --help" ;;
 	addr) echo "--json --limit --account --config --help" ;;
 	ui) echo "-f --account --config -e --help" ;;
@@ -170,7 +170,7 @@ _quail() {
 		return ;;
 	--user | --password-command | --timeout | -s | --subject | -c | --cc | -b | \
 		--bcc | -H | --header | --from | --reply-to | --envelope-from | \
-		--dsn-envid | --limit | -e)
+		--dsn-envid | --limit | --progress-fd | -e)
 		return ;;
 	esac
 
