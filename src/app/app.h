@@ -1016,8 +1016,10 @@ long app_search(const struct cfg *c, const struct app_search_opts *o, app_search
  * /dev/null, no other descriptor, nice 19, SCHED_IDLE and the idle I/O
  * class where allowed. One such run per index at a time: a later one
  * waits for the one before (ten minutes at most, then gives up quietly).
- * Paths that no longer resolve or are no Maildir are left out; none
- * left: nothing is started. Returns 0, or -1 with SOFTWARE when fork failed.
+ * Paths that no longer resolve, are no Maildir, or that the index holds
+ * as they are now (app_index_current) are left out; none left: nothing is
+ * started. Returns the number of folders handed on, or -1 with SOFTWARE
+ * when fork failed.
  */
 int app_index_detach(const char *const *paths, size_t n, struct qu_err *err);
 

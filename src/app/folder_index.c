@@ -326,9 +326,8 @@ on_progress(void *ctx, const struct index_progress *p)
 	w->fn(w->ctx, p->done, p->total);
 }
 
-/* Whether the index exists and holds the folder at abs as it is now. */
-static bool
-folder_current(const char *abs)
+bool
+app_index_current(const char *abs)
 {
 	struct qu_err e = {0};
 	struct index *ix = index_exists() ? index_open(NULL, INDEX_OPEN_QUICK, &e) : NULL;
@@ -368,7 +367,7 @@ app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index
 	 * the folder as it is now: then the update reads no message (two
 	 * stat calls and a few rows) and is not worth a process; here too
 	 * when the binary cannot be run again. */
-	int rc = folder_current(abs) ? 1 : app_index_child(abs, cancel, fn, ctx, err);
+	int rc = app_index_current(abs) ? 1 : app_index_child(abs, cancel, fn, ctx, err);
 	if (rc == 1)
 		rc = update_here(abs, cancel, fn, ctx, err);
 	free(abs);

@@ -102,8 +102,11 @@ plan_make(struct plan *pl, const char *const *paths, size_t n)
 	pl->argv[pl->argc++] = xstrdup("index");
 	size_t folders = 0;
 	for (size_t i = 0; i < n; i++) {
+		/* A folder whose update was cut short after it had found the
+		 * index current (the quit came while it checked) needs no
+		 * run: one would start, find nothing to do, and end. */
 		char *abs = paths[i] ? realpath(paths[i], NULL) : NULL;
-		if (!abs || store_kind(abs) != STORE_KIND_MAILDIR) {
+		if (!abs || store_kind(abs) != STORE_KIND_MAILDIR || app_index_current(abs)) {
 			free(abs);
 			continue;
 		}
@@ -199,7 +202,8 @@ int
 app_index_detach(const char *const *paths, size_t n, struct qu_err *err)
 {
 	struct plan pl;
-	if (n == 0 || plan_make(&pl, paths, n) == 0) {
+	size_t folders = n ? plan_make(&pl, paths, n) : 0;
+	if (folders == 0) {
 		if (n)
 			plan_free(&pl);
 		return 0;
@@ -227,5 +231,5 @@ app_index_detach(const char *const *paths, size_t n, struct qu_err *err)
 	plan_free(&pl);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return qu_err_set(err, QU_E_SOFTWARE, "the index run could not be started");
-	return 0;
+	return folders > INT_MAX ? INT_MAX : (int)folders;
 }

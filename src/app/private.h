@@ -340,6 +340,11 @@ int app_fetch_lines_write(struct app_fetch_lines *l, const char *dir, const char
  * there. */
 char *app_self_exe(void);
 
+/* folder_index.c: whether the index exists and holds the Maildir at abs
+ * (absolute, symlink-free) as it is now: its cur/ and new/ have the
+ * mtimes of the last complete pass, so an update would read nothing. */
+bool app_index_current(const char *abs);
+
 /* index_child.c: `quail index PATH` in a child process at a lower
  * priority, its progress handed to fn on this thread, SIGTERM to it on a
  * cancel. Returns 0, 1 when the binary could not be run (the caller

@@ -261,8 +261,11 @@ index_after_quit(struct ui *u)
 		return;
 	struct qu_err err = {0};
 	ui_trace_step("ui: index after quit, %zu folders", u->n_unindexed);
-	if (app_index_detach((const char *const *)u->unindexed, u->n_unindexed, &err) < 0)
+	int run = app_index_detach((const char *const *)u->unindexed, u->n_unindexed, &err);
+	if (run < 0)
 		ui_trace_step("ui: index after quit failed: %s", err.msg);
+	else
+		ui_trace_step("ui: index after quit, %d handed on", run);
 }
 
 /* The results that came after the loop's last look: an update that ended

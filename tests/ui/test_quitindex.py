@@ -12,6 +12,7 @@ import select
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -190,6 +191,7 @@ class QuitIndex(unittest.TestCase):
     def test_index_finished_after_quit(self):
         _, pid = self.held_run("q")
         self.assertIn("ui: index after quit, 1 folders", self.trace("trace1.log"))
+        self.assertIn("ui: index after quit, 1 handed on", self.trace("trace1.log"))
         self.assertLess(self.indexed_count(), N)
         self.release(pid)
         self.wait_for(lambda: self.indexed_count() == N, 60, "the folder indexed")
@@ -289,6 +291,28 @@ class QuitIndex(unittest.TestCase):
                 return p
             time.sleep(0.01)
         self.fail("timed out waiting for the UI's index run")
+
+    def test_current_folder_no_run_after_quit(self):
+        # A folder the index holds as it is now needs no run after a quit
+        # that cut its open short: one would find nothing to do.
+        # Written a minute ago: a folder changed within the last second or
+        # so is not taken as current on its mtimes.
+        old = time.time() - 60
+        for sub in ("cur", "new"):
+            os.utime(os.path.join(self.md, sub), (old, old))
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
+        r = subprocess.run([QUAIL, "index", self.md], env=env, capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = self.start("trace1.log")
+        t.send("q")  # waits in the terminal: read at the UI's first look
+        self.assertEqual(t.wait_exit(20), 0)
+        trace = self.trace("trace1.log")
+        if "worker: load done rc=0" in trace and "worker: index update done\n" in trace:
+            self.skipTest("the open ended before the quit")
+        self.assertIn("ui: index after quit, 1 folders", trace)
+        self.assertIn("ui: index after quit, 0 handed on", trace)
+        time.sleep(1)
+        self.assertEqual(procs_with(self.md), [])
 
     def test_update_in_child(self):
         # A folder shown from its files is indexed by `quail index` in a
