@@ -35,6 +35,7 @@ struct app_limit {
 	struct limit_msg *msgs;      /* a copy; strings in the view's blocks */
 	size_t n;
 	uint8_t *hits;
+	unsigned *flags;             /* each message's flags when copied */
 	struct app_pin *pin;
 	bool done;
 };
@@ -83,7 +84,21 @@ app_limit_new(struct app_view *f, const char *pattern, struct qu_err *err)
 			m->to_addr, m->cc_addr, m->flags};
 	}
 	l->hits = xcalloc(f->n + 1, 1);
+	l->flags = xmalloc((f->n + 1) * sizeof *l->flags);
+	for (size_t i = 0; i < f->n; i++)
+		l->flags[i] = f->msgs[i].flags;
 	return l;
+}
+
+/* The job's answer for message slot i of f, or the message matched again
+ * here when its flags changed since the copy (read, flagged, deleted
+ * while the job ran: ~N, ~F and ~D must see the flags shown now). */
+static bool
+answer(const struct app_view *f, const struct app_limit *l, size_t i)
+{
+	if (l->flags[i] != f->msgs[i].flags)
+		return !l->pat || app_pattern_match(l->pat, &f->msgs[i]);
+	return l->hits[i];
 }
 
 int
@@ -116,6 +131,7 @@ app_limit_free(struct app_limit *l)
 	free(l->pattern);
 	free(l->msgs);
 	free(l->hits);
+	free(l->flags);
 	free(l);
 }
 
@@ -126,14 +142,18 @@ app_view_limit_apply(struct app_view *f, struct app_limit *l)
 		app_limit_free(l);
 		return false;
 	}
+	/* The answer stands for the messages it saw as they were; those
+	 * whose flags changed since are matched again, those added since
+	 * are matched by the refresh, and later refreshes match again as
+	 * before. */
+	for (size_t i = 0; i < l->n && i < f->n; i++)
+		l->hits[i] = answer(f, l, i);
 	app_pattern_free(f->limit_pat);
 	free(f->limit);
 	f->limit_pat = l->pat;
 	f->limit = l->pattern;
 	l->pat = NULL;
 	l->pattern = NULL;
-	/* The answer stands for the messages it saw; those added since are
-	 * matched here, and later refreshes match again as before. */
 	f->limit_hits = l->hits;
 	f->nlimit_hits = l->n;
 	l->hits = NULL;
@@ -155,7 +175,7 @@ app_view_search_limit(const struct app_view *f, const struct app_limit *l, size_
 	for (size_t k = 1; k <= n && hit == SIZE_MAX; k++) {
 		size_t i = forward ? (from + k) % n : (from + n - k % n) % n;
 		size_t slot = f->shown[i];
-		if (slot < l->n ? l->hits[slot] : !l->pat || app_pattern_match(l->pat, &f->msgs[slot]))
+		if (slot < l->n ? answer(f, l, slot) : !l->pat || app_pattern_match(l->pat, &f->msgs[slot]))
 			hit = i;
 	}
 	return hit;

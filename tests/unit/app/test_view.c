@@ -200,6 +200,33 @@ START_TEST(test_limit_off_thread)
 	ck_assert(!app_view_limit_apply(v, l));
 	ck_assert_uint_eq(app_view_count(v), 5);
 	qu_cancel_free(c);
+	/* Flags changed while the job ran: the answer goes by the flags the
+	 * rows have now, for the limit and for a search from it. */
+	size_t other = SIZE_MAX, again = SIZE_MAX;
+	for (size_t i = 0; i < app_view_count(v); i++) {
+		struct app_row r;
+		ck_assert(app_view_row(v, i, &r));
+		if (strcmp(r.subject, "other") == 0)
+			other = r.id;
+		if (strcmp(r.subject, "Re: root again") == 0)
+			again = r.id;
+	}
+	ck_assert_uint_ne(other, SIZE_MAX);
+	ck_assert_uint_ne(again, SIZE_MAX);
+	l = app_limit_new(v, "~F", &err);
+	struct app_limit *s = app_limit_new(v, "~F", &err);
+	ck_assert_int_eq(app_view_set_flags(v, other, APP_MSG_FLAGGED, 0, &err), 0);
+	ck_assert_int_eq(app_view_set_flags(v, again, 0, APP_MSG_FLAGGED, &err), 0);
+	ck_assert_int_eq(app_limit_run(l, NULL, &err), 0);
+	ck_assert_int_eq(app_limit_run(s, NULL, &err), 0);
+	size_t found = app_view_search_limit(v, s, 0, true);
+	ck_assert_uint_ne(found, SIZE_MAX);
+	ck_assert_str_eq(subject_at(v, found), "other");
+	app_limit_free(s);
+	ck_assert(app_view_limit_apply(v, l));
+	ck_assert_uint_eq(app_view_count(v), 1);
+	ck_assert_str_eq(subject_at(v, 0), "other");
+	ck_assert_int_eq(app_view_limit(v, "all", &err), 0);
 	/* The view gone before the job runs (ASan checks the strings). */
 	l = app_limit_new(v, "~f ann", &err);
 	app_view_free(v);
