@@ -11,6 +11,12 @@
  *   - a message that crashes a parser ends the run, not the UI;
  *   - it runs at a lower CPU priority than the UI, whose keys come first.
  *
+ * It takes the lock of the run that carries an update on after a quit
+ * (index_detach.c) before it starts, so that a folder opened again while
+ * that run still reads it is not read twice at once by two processes
+ * that would also wait on each other's writes: the child waits, then
+ * finds what the other run wrote.
+ *
  * Progress comes back as lines "DONE TOTAL" on a pipe. A cancel (leaving
  * the folder, the quit) ends it with SIGTERM, which `quail index` takes
  * as ^C: it stops at the next message, and what it wrote stays. When the
@@ -26,9 +32,11 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,8 +48,10 @@
 
 extern char **environ;
 
-/* The descriptor the child writes its progress to. */
+/* The descriptor the child writes its progress to, and the one that
+ * holds the lock across exec. */
 #define PROGRESS_FD 3
+#define LOCK_FD 4
 /* Below the UI's priority (0), above an idle run's (19): the update still
  * finishes on a machine kept busy by something else. */
 #define CHILD_NICE 10
@@ -50,24 +60,43 @@ extern char **environ;
 /* The child's status when no exec worked. */
 #define EXEC_FAILED 127
 
-/* The child, from fork() to exec: system calls only. */
+/* fd as descriptor to, kept across exec. */
+static bool
+place(int fd, int to)
+{
+	if (fd == to)
+		return fcntl(fd, F_SETFD, 0) == 0;
+	return dup2(fd, to) == to;
+}
+
+/* The child, from fork() to exec: system calls only. lock is the open
+ * lock file, or -1 for none to be had (no cache directory yet). */
 static void
-child(int wfd, int null, char *const *argv, const char *exe, int max_fd)
+child(int wfd, int lock, int null, char *const *argv, const char *exe, int max_fd)
 {
 	setsid(); /* the terminal's ^C and hangup are the UI's, not the run's */
-	if (wfd == PROGRESS_FD)
-		fcntl(wfd, F_SETFD, 0);
-	else if (dup2(wfd, PROGRESS_FD) < 0)
-		_exit(EXEC_FAILED);
-	if (null >= 0) {
+	if (null >= 0) { /* first: null may be a number placed below */
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 	}
+	if (lock == PROGRESS_FD) { /* out of the progress pipe's way */
+		lock = fcntl(lock, F_DUPFD_CLOEXEC, LOCK_FD + 1);
+		if (lock < 0)
+			_exit(EXEC_FAILED);
+	}
+	if (!place(wfd, PROGRESS_FD))
+		_exit(EXEC_FAILED);
+	int first_closed = PROGRESS_FD + 1;
+	if (lock >= 0) {
+		if (!place(lock, LOCK_FD))
+			_exit(EXEC_FAILED);
+		first_closed = LOCK_FD + 1;
+	}
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, (unsigned)PROGRESS_FD + 1, ~0u, 0u) < 0)
+	if (syscall(SYS_close_range, (unsigned)first_closed, ~0u, 0u) < 0)
 #endif
-		for (int fd = PROGRESS_FD + 1; fd < max_fd; fd++)
+		for (int fd = first_closed; fd < max_fd; fd++)
 			close(fd);
 	sigset_t none;
 	sigemptyset(&none);
@@ -81,6 +110,11 @@ child(int wfd, int null, char *const *argv, const char *exe, int max_fd)
 	struct sigaction ign = {.sa_handler = SIG_IGN};
 	sigaction(SIGPIPE, &ign, NULL);
 	setpriority(PRIO_PROCESS, 0, CHILD_NICE);
+	/* Held until `quail index` exits; waited for while the run after a
+	 * quit holds it (a cancel's SIGTERM ends the wait). */
+	if (lock >= 0)
+		while (flock(LOCK_FD, LOCK_EX) < 0 && errno == EINTR)
+			;
 	execve("/proc/self/exe", argv, environ);
 	if (exe)
 		execve(exe, argv, environ);
@@ -172,14 +206,19 @@ app_index_child(const char *path, const struct qu_cancel *cancel, app_index_prog
 		return qu_err_sys(err, QU_E_SOFTWARE, errno, "pipe");
 	}
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char *lockpath = app_index_lock_path();
+	int lock = lockpath ? open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+	free(lockpath);
 	pid_t pid = fork();
 	if (pid == 0)
-		child(p[1], null, argv, exe, max_fd);
+		child(p[1], lock, null, argv, exe, max_fd);
 	int fork_errno = errno;
 	free(exe);
 	close(p[1]);
 	if (null >= 0)
 		close(null);
+	if (lock >= 0)
+		close(lock);
 	if (pid < 0) {
 		close(p[0]);
 		return qu_err_sys(err, QU_E_SOFTWARE, fork_errno, "fork");

@@ -56,6 +56,16 @@ struct plan {
 };
 
 char *
+app_index_lock_path(void)
+{
+	struct qu_err e = {0};
+	char *db = index_default_path(&e);
+	char *lock = db ? xasprintf("%s.detach.lock", db) : NULL;
+	free(db);
+	return lock;
+}
+
+char *
 app_self_exe(void)
 {
 	const char *a0 = program_invocation_name;
@@ -113,10 +123,7 @@ plan_make(struct plan *pl, const char *const *paths, size_t n)
 		pl->argv[pl->argc++] = abs;
 		folders++;
 	}
-	struct qu_err e = {0};
-	char *db = index_default_path(&e);
-	pl->lock = db ? xasprintf("%s.detach.lock", db) : NULL;
-	free(db);
+	pl->lock = app_index_lock_path();
 	pl->exe = app_self_exe();
 	long m = sysconf(_SC_OPEN_MAX);
 	pl->max_fd = m > 0 && m < INT_MAX ? (int)m : 1024;

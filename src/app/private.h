@@ -339,6 +339,10 @@ int app_fetch_lines_write(struct app_fetch_lines *l, const char *dir, const char
  * found. For running `quail index` again when /proc/self/exe is not
  * there. */
 char *app_self_exe(void);
+/* index_detach.c: the lock file that lets one background `quail index`
+ * (the run after a quit, the UI's child) work on the index at a time;
+ * NULL when the index's path cannot be made. */
+char *app_index_lock_path(void);
 
 /* folder_index.c: whether the index exists and holds the Maildir at abs
  * (absolute, symlink-free) as it is now: its cur/ and new/ have the

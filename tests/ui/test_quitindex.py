@@ -347,6 +347,26 @@ class QuitIndex(unittest.TestCase):
         self.assertEqual(t.wait_exit(20), 0)
         self.assertNotIn("index after quit", self.trace("trace1.log"))
 
+    def test_child_waits_for_run_after_quit(self):
+        # While a run after a quit holds the lock (held here), the UI's
+        # own update waits rather than read the same files beside it.
+        os.makedirs(os.path.dirname(self.db), exist_ok=True)
+        self.lock = open(self.db + ".detach.lock", "w")
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        t = self.start("trace1.log")
+        t.wait(lambda t: "---Quail:" in t.text() and "Msgs:%d" % N in t.text(), 20,
+               "the folder read")
+        time.sleep(1.5)
+        self.assertEqual(self.index_runs(), [], "an index run beside the held lock")
+        self.assertEqual(self.indexed_count(), 0)
+        fcntl.flock(self.lock, fcntl.LOCK_UN)
+        self.lock.close()
+        self.wait_for(lambda: self.indexed_count() == N, 60, "the folder indexed")
+        self.wait_for(lambda: "worker: index update done\n" in self.trace("trace1.log"), 30,
+                      "the update done")
+        t.send("q")
+        self.assertEqual(t.wait_exit(20), 0)
+
     def test_leaving_stops_child(self):
         other = os.path.join(self.tmp, "Mail", "Other")
         make_folder(other, 3)
