@@ -105,10 +105,9 @@ child(int wfd, int lock, int null, char *const *argv, const char *exe, int max_f
 	const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGCHLD, SIGTSTP, SIGWINCH};
 	for (size_t i = 0; i < QU_ARRAY_LEN(sigs); i++)
 		sigaction(sigs[i], &dfl, NULL);
-	/* A UI that died leaves the pipe without a reader: the run goes on
-	 * to the end rather than die of its next progress line. */
-	struct sigaction ign = {.sa_handler = SIG_IGN};
-	sigaction(SIGPIPE, &ign, NULL);
+	/* SIGPIPE stays ignored (quail's main ignores it anyway): a UI that
+	 * died leaves the pipe without a reader, and the run goes on to the
+	 * end rather than die of its next progress line. */
 	setpriority(PRIO_PROCESS, 0, CHILD_NICE);
 	/* Held until `quail index` exits; waited for while the run after a
 	 * quit holds it (a cancel's SIGTERM ends the wait). */
