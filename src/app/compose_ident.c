@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <idn2.h>
 
 #include "util/util.h"
 #include "config/config.h"
@@ -20,13 +19,9 @@
 static char *
 domain_ascii(const char *d)
 {
-	char *ace = NULL;
-	char *r;
-	if (idn2_to_ascii_8z(d, &ace, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT) == IDN2_OK && ace)
-		r = xstrdup(ace);
-	else
+	char *r = qu_idna_to_ascii(d, NULL);
+	if (!r)
 		r = xstrdup(d);
-	idn2_free(ace);
 	qu_str_lower(r);
 	return r;
 }

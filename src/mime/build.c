@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <idn2.h>
 #include <magic.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -144,14 +143,7 @@ addr_domain_ascii(const char *addr)
 	const char *d = at + 1;
 	if (build_is_ascii(d, strlen(d)))
 		return xstrdup(d);
-	char *ace = NULL;
-	if (idn2_to_ascii_8z(d, &ace, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT) != IDN2_OK) {
-		idn2_free(ace);
-		return NULL;
-	}
-	char *r = xstrdup(ace);
-	idn2_free(ace);
-	return r;
+	return qu_idna_to_ascii(d, NULL);
 }
 
 /* "<random@domain>" (RFC 5322 §3.6.4). */

@@ -1,8 +1,6 @@
 /* Message digests the protocols need that SASL does not cover. */
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
 #include "util/util.h"
+#include "net/gnutls_lib.h"
 #include "net/net.h"
 
 int
@@ -10,11 +8,14 @@ net_md5_hex(const void *p, size_t n, char out[static 33], struct qu_err *err)
 {
 	unsigned char md[16];
 	static const char hex[] = "0123456789abcdef";
-	int r = gnutls_hash_fast(GNUTLS_DIG_MD5, p, n, md);
+	out[0] = '\0';
+	const struct net_gnutls *g = net_gnutls_load(err);
+	if (!g)
+		return -1;
+	int r = g->hash_fast(GNUTLS_DIG_MD5, p, n, md);
 	if (r < 0) {
-		out[0] = '\0';
 		/* e.g. MD5 switched off in FIPS mode */
-		return qu_err_set(err, QU_E_SOFTWARE, "MD5: %s", gnutls_strerror(r));
+		return qu_err_set(err, QU_E_SOFTWARE, "MD5: %s", g->strerror(r));
 	}
 	for (size_t i = 0; i < sizeof md; i++) {
 		out[2 * i] = hex[md[i] >> 4];

@@ -8,14 +8,21 @@
 #include <string.h>
 #include <time.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
 #include "util/util.h"
+#include "net/gnutls_lib.h"
 #include "net/private.h"
 
 /* TLS 1.2 is the floor; GnuTLS's NORMAL set otherwise (RFC 8996, RFC 8314 §4.1). */
 #define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* GnuTLS's functions. Every path here starts from net_tls_start or
+ * net_tls_library_version, which open the library (gnutls_lib.c) or fail
+ * first; after that this only reads the loaded table. */
+static const struct net_gnutls *
+gt(void)
+{
+	return net_gnutls_load(NULL);
+}
 
 struct net_tls {
 	gnutls_session_t s;
@@ -35,12 +42,12 @@ static int system_rc;
 static void
 load_system_trust(void)
 {
-	system_rc = gnutls_certificate_allocate_credentials(&system_cred);
+	system_rc = gt()->certificate_allocate_credentials(&system_cred);
 	if (system_rc < 0)
 		return;
-	system_rc = gnutls_certificate_set_x509_system_trust(system_cred);
+	system_rc = gt()->certificate_set_x509_system_trust(system_cred);
 	if (system_rc <= 0) {
-		gnutls_certificate_free_credentials(system_cred);
+		gt()->certificate_free_credentials(system_cred);
 		system_cred = NULL;
 	}
 }
@@ -49,7 +56,7 @@ load_system_trust(void)
 static int
 tls_wait(struct net_conn *c, struct qu_err *err)
 {
-	short ev = gnutls_record_get_direction(c->tls->s) ? POLLOUT : POLLIN;
+	short ev = gt()->record_get_direction(c->tls->s) ? POLLOUT : POLLIN;
 	return net_wait(c, ev, err);
 }
 
@@ -62,7 +69,7 @@ tls_io_error(int r, struct qu_err *err)
 	else
 		/* A stream cut inside a record shows up as a decoding error; to
 		 * the user it is the same lost connection. */
-		qu_err_set(err, QU_E_TEMPFAIL, "connection lost (TLS: %s)", gnutls_strerror(r));
+		qu_err_set(err, QU_E_TEMPFAIL, "connection lost (TLS: %s)", gt()->strerror(r));
 	return qu_err_reason(err, QU_R_CONN_LOST, NULL);
 }
 
@@ -70,7 +77,7 @@ static ssize_t
 tls_read(struct net_conn *c, void *p, size_t n, struct qu_err *err)
 {
 	for (;;) {
-		ssize_t r = gnutls_record_recv(c->tls->s, p, n);
+		ssize_t r = gt()->record_recv(c->tls->s, p, n);
 		if (r >= 0)
 			return r;
 		if (r == GNUTLS_E_INTERRUPTED)
@@ -84,7 +91,7 @@ tls_read(struct net_conn *c, void *p, size_t n, struct qu_err *err)
 		 * the protocols above frame their data, so treat it as end of stream. */
 		if (r == GNUTLS_E_PREMATURE_TERMINATION)
 			return 0;
-		if (!gnutls_error_is_fatal((int)r))
+		if (!gt()->error_is_fatal((int)r))
 			continue;
 		return tls_io_error((int)r, err);
 	}
@@ -94,7 +101,7 @@ static ssize_t
 tls_write(struct net_conn *c, const void *p, size_t n, struct qu_err *err)
 {
 	for (;;) {
-		ssize_t r = gnutls_record_send(c->tls->s, p, n);
+		ssize_t r = gt()->record_send(c->tls->s, p, n);
 		if (r >= 0)
 			return r;
 		if (r == GNUTLS_E_INTERRUPTED)
@@ -115,9 +122,9 @@ tls_free(struct net_tls *t)
 	if (!t)
 		return;
 	if (t->s)
-		gnutls_deinit(t->s);
+		gt()->deinit(t->s);
 	if (t->cred && !t->shared_cred)
-		gnutls_certificate_free_credentials(t->cred);
+		gt()->certificate_free_credentials(t->cred);
 	free(t);
 }
 
@@ -130,13 +137,13 @@ tls_save_session(struct net_conn *c)
 	gnutls_session_t s = c->tls->s;
 	if (!c->resume || !c->resume->save)
 		return;
-	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 &&
-	    !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET))
+	if (gt()->protocol_get_version(s) == GNUTLS_TLS1_3 &&
+	    !(gt()->session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET))
 		return;
 	gnutls_datum_t d = {0};
-	if (gnutls_session_get_data2(s, &d) == 0 && d.size > 0)
+	if (gt()->session_get_data2(s, &d) == 0 && d.size > 0)
 		c->resume->save(c->resume->ctx, d.data, d.size);
-	gnutls_free(d.data);
+	net_gnutls_free(gt(), d.data);
 }
 
 static void
@@ -147,7 +154,7 @@ tls_close(struct net_conn *c)
 	if (c->tls->up)
 		tls_save_session(c);
 	/* One non-blocking attempt at close_notify; never wait for the peer. */
-	gnutls_bye(c->tls->s, GNUTLS_SHUT_WR);
+	gt()->bye(c->tls->s, GNUTLS_SHUT_WR);
 	tls_free(c->tls);
 	c->tls = NULL;
 }
@@ -194,7 +201,7 @@ cert_code(unsigned st)
 static int
 verify_error(struct net_conn *c, struct qu_err *err)
 {
-	unsigned st = gnutls_session_get_verify_cert_status(c->tls->s);
+	unsigned st = gt()->session_get_verify_cert_status(c->tls->s);
 	char why[512] = "";
 	size_t n = 0;
 #define WHY(flag, text)                                                                          \
@@ -214,9 +221,9 @@ verify_error(struct net_conn *c, struct qu_err *err)
 				      c->host);
 	if (!n) {
 		gnutls_datum_t out = {0};
-		if (gnutls_certificate_verification_status_print(st, GNUTLS_CRT_X509, &out, 0) == 0) {
+		if (gt()->certificate_verification_status_print(st, GNUTLS_CRT_X509, &out, 0) == 0) {
 			snprintf(why, sizeof why, "%s", (const char *)out.data);
-			gnutls_free(out.data);
+			net_gnutls_free(gt(), out.data);
 		} else {
 			snprintf(why, sizeof why, "certificate verification failed");
 		}
@@ -231,32 +238,32 @@ setup_session(struct net_conn *c, struct qu_err *err)
 	struct net_tls *t = c->tls;
 	int r;
 	if (c->ca_file) {
-		r = gnutls_certificate_allocate_credentials(&t->cred);
+		r = gt()->certificate_allocate_credentials(&t->cred);
 		if (r < 0)
-			return qu_err_set(err, QU_E_TLS, "%s", gnutls_strerror(r));
-		r = gnutls_certificate_set_x509_trust_file(t->cred, c->ca_file, GNUTLS_X509_FMT_PEM);
+			return qu_err_set(err, QU_E_TLS, "%s", gt()->strerror(r));
+		r = gt()->certificate_set_x509_trust_file(t->cred, c->ca_file, GNUTLS_X509_FMT_PEM);
 		if (r <= 0)
 			return qu_err_set(err, QU_E_CONFIG, "cannot load CA file %s: %s", c->ca_file,
-					  r < 0 ? gnutls_strerror(r) : "no certificates in it");
+					  r < 0 ? gt()->strerror(r) : "no certificates in it");
 	} else {
 		pthread_once(&system_once, load_system_trust);
 		if (!system_cred)
 			return qu_err_set(err, QU_E_TLS, "cannot load the system trust store: %s",
-					  system_rc < 0 ? gnutls_strerror(system_rc) : "no certificates");
+					  system_rc < 0 ? gt()->strerror(system_rc) : "no certificates");
 		t->cred = system_cred;
 		t->shared_cred = true;
 	}
 	/* No SIGPIPE from GnuTLS's own send() when the server has gone. */
-	if ((r = gnutls_init(&t->s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||
-	    (r = gnutls_priority_set_direct(t->s, PRIORITY, NULL)) < 0 ||
-	    (r = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
-		return qu_err_set(err, QU_E_TLS, "%s", gnutls_strerror(r));
+	if ((r = gt()->init(&t->s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||
+	    (r = gt()->priority_set_direct(t->s, PRIORITY, NULL)) < 0 ||
+	    (r = gt()->credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
+		return qu_err_set(err, QU_E_TLS, "%s", gt()->strerror(r));
 	/* SNI carries DNS names only (RFC 6066 §3). */
 	if (!net_is_ip_literal(c->host))
-		gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, c->host, strlen(c->host));
+		gt()->server_name_set(t->s, GNUTLS_NAME_DNS, c->host, strlen(c->host));
 	/* Chain, validity and host name (IP literals against IP SANs). */
-	gnutls_session_set_verify_cert(t->s, c->host, 0);
-	gnutls_transport_set_int(t->s, c->fd);
+	gt()->session_set_verify_cert(t->s, c->host, 0);
+	gt()->transport_set_int2(t->s, c->fd, c->fd);
 	return 0;
 }
 
@@ -269,12 +276,12 @@ offer_session(struct net_conn *c, struct qu_err *err)
 	const struct net_tls_resume *r = c->resume;
 	if (!r || !r->data || !r->len || r->len > UINT_MAX)
 		return 0;
-	if (gnutls_session_set_data(c->tls->s, r->data, r->len) == 0)
+	if (gt()->session_set_data(c->tls->s, r->data, r->len) == 0)
 		return 0;
-	gnutls_deinit(c->tls->s);
+	gt()->deinit(c->tls->s);
 	c->tls->s = NULL;
 	if ((c->tls->cred && !c->tls->shared_cred))
-		gnutls_certificate_free_credentials(c->tls->cred);
+		gt()->certificate_free_credentials(c->tls->cred);
 	c->tls->cred = NULL;
 	c->tls->shared_cred = false;
 	return setup_session(c, err);
@@ -292,18 +299,18 @@ net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err)
 		*discarded = junk;
 	if (junk)
 		qu_trace_note(c->trace, "discarded %zu bytes received before the TLS handshake", junk);
-	if (net_flush(c, err) < 0)
+	if (!net_gnutls_load(err) || net_flush(c, err) < 0)
 		return -1;
 	c->tls = xcalloc(1, sizeof *c->tls);
 	if (setup_session(c, err) < 0 || offer_session(c, err) < 0)
 		goto fail;
 	int r;
 	do {
-		r = gnutls_handshake(c->tls->s);
+		r = gt()->handshake(c->tls->s);
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 			if (tls_wait(c, err) < 0)
 				goto fail;
-		} else if (r < 0 && !gnutls_error_is_fatal(r)) {
+		} else if (r < 0 && !gt()->error_is_fatal(r)) {
 			r = GNUTLS_E_AGAIN;
 		}
 	} while (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED);
@@ -318,17 +325,17 @@ net_tls_start(struct net_conn *c, size_t *discarded, struct qu_err *err)
 			qu_err_set(err, QU_E_TEMPFAIL, "TLS handshake: connection closed by server");
 			qu_err_reason(err, QU_R_CONN_LOST, NULL);
 		} else {
-			qu_err_set(err, QU_E_TLS, "TLS handshake: %s", gnutls_strerror(r));
+			qu_err_set(err, QU_E_TLS, "TLS handshake: %s", gt()->strerror(r));
 			qu_err_reason(err, QU_R_TLS, NULL);
 		}
 		goto fail;
 	}
 	c->tr = &net_tls_transport;
 	c->tls->up = true;
-	char *desc = gnutls_session_get_desc(c->tls->s);
+	char *desc = gt()->session_get_desc(c->tls->s);
 	qu_trace_note(c->trace, "TLS started: %s%s", desc ? desc : "?",
-		      gnutls_session_is_resumed(c->tls->s) ? " (resumed)" : "");
-	gnutls_free(desc);
+		      gt()->session_is_resumed(c->tls->s) ? " (resumed)" : "");
+	net_gnutls_free(gt(), desc);
 	return 0;
 fail:
 	tls_free(c->tls);
@@ -350,30 +357,30 @@ static void
 describe_cert(struct qu_buf *b, const gnutls_datum_t *der)
 {
 	gnutls_x509_crt_t crt;
-	if (gnutls_x509_crt_init(&crt) < 0)
+	if (gt()->x509_crt_init(&crt) < 0)
 		return;
-	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+	if (gt()->x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
 		gnutls_datum_t dn = {0};
-		if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
+		if (gt()->x509_crt_get_dn3(crt, &dn, 0) == 0) {
 			qu_buf_printf(b, "subject: %s\n", (const char *)dn.data);
-			gnutls_free(dn.data);
+			net_gnutls_free(gt(), dn.data);
 		}
-		if (gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) == 0) {
+		if (gt()->x509_crt_get_issuer_dn3(crt, &dn, 0) == 0) {
 			qu_buf_printf(b, "issuer: %s\n", (const char *)dn.data);
-			gnutls_free(dn.data);
+			net_gnutls_free(gt(), dn.data);
 		}
-		append_time(b, "not before", gnutls_x509_crt_get_activation_time(crt));
-		append_time(b, "not after", gnutls_x509_crt_get_expiration_time(crt));
+		append_time(b, "not before", gt()->x509_crt_get_activation_time(crt));
+		append_time(b, "not after", gt()->x509_crt_get_expiration_time(crt));
 		unsigned char fp[32];
 		size_t fplen = sizeof fp;
-		if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fplen) == 0) {
+		if (gt()->x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fplen) == 0) {
 			qu_buf_append_str(b, "sha256 fingerprint: ");
 			for (size_t i = 0; i < fplen; i++)
 				qu_buf_printf(b, "%s%02X", i ? ":" : "", fp[i]);
 			qu_buf_append_byte(b, '\n');
 		}
 	}
-	gnutls_x509_crt_deinit(crt);
+	gt()->x509_crt_deinit(crt);
 }
 
 char *
@@ -385,14 +392,14 @@ net_tls_describe(const struct net_conn *c)
 	struct qu_buf b;
 	qu_buf_init(&b, 64 * 1024);
 	qu_buf_printf(&b, "protocol: %s\n",
-		      gnutls_protocol_get_name(gnutls_protocol_get_version(s)));
-	char *desc = gnutls_session_get_desc(s);
+		      gt()->protocol_get_name(gt()->protocol_get_version(s)));
+	char *desc = gt()->session_get_desc(s);
 	if (desc) {
 		qu_buf_printf(&b, "session: %s\n", desc);
-		gnutls_free(desc);
+		net_gnutls_free(gt(), desc);
 	}
 	unsigned n = 0;
-	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s, &n);
+	const gnutls_datum_t *certs = gt()->certificate_get_peers(s, &n);
 	if (certs && n)
 		describe_cert(&b, &certs[0]);
 	return qu_buf_steal(&b, NULL);
@@ -401,7 +408,8 @@ net_tls_describe(const struct net_conn *c)
 const char *
 net_tls_library_version(void)
 {
-	return gnutls_check_version(NULL);
+	const struct net_gnutls *g = net_gnutls_load(NULL);
+	return g ? g->check_version(NULL) : "not available";
 }
 
 bool
@@ -409,5 +417,5 @@ net_tls_pending(const struct net_conn *c)
 {
 	/* Records already decrypted but not yet read: poll() on the socket
 	 * cannot see them. */
-	return c->tls && gnutls_record_check_pending(c->tls->s) > 0;
+	return c->tls && gt()->record_check_pending(c->tls->s) > 0;
 }

@@ -10,7 +10,6 @@
  * never waits for a round trip between messages. A message's outcome is
  * known only from the server's final reply to it.
  */
-#include <idn2.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,14 +196,15 @@ wire_address(const char *a, bool smtputf8, bool *utf8, const char **why)
 		       "SMTPUTF8 (RFC 6531)";
 		return NULL;
 	}
-	char *ace = NULL;
-	if (idn2_to_ascii_8z(at + 1, &ace, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT) != IDN2_OK) {
-		idn2_free(ace);
-		*why = "the domain is not a valid international domain name";
+	struct qu_err ierr = {0};
+	char *ace = qu_idna_to_ascii(at + 1, &ierr);
+	if (!ace) {
+		*why = ierr.cls == QU_E_UNAVAILABLE ? "libidn2 (Debian package libidn2-0) cannot be opened"
+			: "the domain is not a valid international domain name";
 		return NULL;
 	}
 	char *r = xasprintf("%.*s@%s", (int)(at - a), a, ace);
-	idn2_free(ace);
+	free(ace);
 	return r;
 }
 

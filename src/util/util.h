@@ -318,6 +318,14 @@ struct qu_dl_lib {
  * safe: callers run it once (pthread_once) and keep the result. */
 int qu_dl_load(const struct qu_dl_lib *lib, void *table, struct qu_err *err);
 
+/* ---- international domain names (idna.c) ------------------------------ */
+
+/* The domain (UTF-8) as IDNA 2008 ASCII, A-labels for non-ASCII labels
+ * (NFC first, non-transitional): a new string. NULL with err (may be NULL)
+ * set: QU_E_DATA when it is no valid domain name, QU_E_UNAVAILABLE when
+ * libidn2 cannot be opened. Thread safe. */
+char *qu_idna_to_ascii(const char *domain, struct qu_err *err);
+
 /* ---- SHA-256 (FIPS 180-4) -------------------------------------------- */
 
 /* A streaming SHA-256. Embedded: qu_sha256_init, then update with the data
