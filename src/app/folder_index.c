@@ -233,11 +233,12 @@ unmatched(const struct listing *l, size_t *n)
 
 /* The rows of the Maildir abs from the index, when it holds every file
  * listed now (names and flags as listed): returns 1 with *out filled.
- * When it holds at least half of them (mail delivered by another program
- * since, or an index update cut short), returns 2 with those rows in
- * *out and the names of the others in *missing (*nmissing of them), so
- * that only these are read from their files. Returns 0 when the index
- * holds less, -1 on error. */
+ * When it holds some of them (mail delivered by another program since,
+ * or an index update still running or cut short), returns 2 with those
+ * rows in *out and the names of the others in *missing (*nmissing of
+ * them), so that only these are read from their files: a row costs a
+ * small part of what parsing its file does. Returns 0 when the index
+ * holds none, -1 on error. */
 static int
 from_index(const char *abs, struct app_view_batch **out, char ***missing, size_t *nmissing,
 	struct qu_err *err)
@@ -265,7 +266,7 @@ from_index(const char *abs, struct app_view_batch **out, char ***missing, size_t
 	l.b->alloc = total + 1;
 	l.b->v = xmalloc(l.b->alloc * sizeof *l.b->v);
 	if (ix && index_search(ix, abs, NULL, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_row, &l, err) >= 0)
-		rc = l.matched == total ? 1 : l.matched && l.matched >= total / 2 ? 2 : 0;
+		rc = l.matched == total ? 1 : l.matched ? 2 : 0;
 	else
 		rc = -1;
 	index_free(ix);

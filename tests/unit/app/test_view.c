@@ -693,6 +693,19 @@ START_TEST(test_open_current_without_listing)
 	ck_assert_uint_eq(app_view_count(v), 6);
 	ck_assert_str_eq(subject_at(v, 5), "slipped in"); /* the newest */
 	app_view_free(v);
+	/* Five of twelve, as while an update is still at work on a folder:
+	 * still the index's rows, and only the seven it lacks read. */
+	for (int i = 6; i < 12; i++)
+		put(dir, i, "later", "Eve <eve@x>", "", "S");
+	set_mtime(dir, "cur", old + 120);
+	v = app_view_new(dir, &err);
+	batches = 0;
+	ck_assert_int_eq(app_view_load(dir, NULL, add_counted, v, &need, &err), 0);
+	ck_assert_int_eq(batches, 2);
+	ck_assert_uint_eq(app_view_count(v), 12);
+	ck_assert_str_eq(subject_at(v, 0), "root");
+	ck_assert_str_eq(subject_at(v, 11), "later");
+	app_view_free(v);
 	free(cache);
 }
 END_TEST
