@@ -50,8 +50,8 @@ int index_db_err(sqlite3 *db, struct qu_err *err, const char *what);
  * or -1 with QU_E_SOFTWARE when SQLite has no FTS5. */
 int index_tokenizer_register(sqlite3 *db, struct qu_err *err);
 
-/* True for the code points tokenized as CJK bigrams: Han, Hiragana,
- * Katakana, Hangul. */
+/* True for the code points tokenized one character a token (CJK): Han,
+ * Hiragana, Katakana, Hangul. */
 bool index_is_cjk(uint32_t c);
 
 /* ---- one message, parsed (parse.c) ----------------------------------- */

@@ -9,7 +9,8 @@ query compares the files quail search --json returns with the files a
 predicate over the parsed JSON selects. The predicates state the meaning
 docs/SEARCH.md gives each term: full-text words are tokens (letters and
 digits, case- and accent-folded; Chinese, Japanese and Korean runs match
-as substrings), from:/to:/cc:/~s are ASCII case-insensitive substrings.
+as substrings, across the line breaks, spaces and punctuation within a
+run), from:/to:/cc:/~s are ASCII case-insensitive substrings.
 
 Output is TAP. Usage: search-compare.py QUAIL SRCDIR
 """
@@ -62,6 +63,9 @@ def synthetic():
         ("big5", msg("陳 <chen@example.tw>", "lin@example.tw, Bob Smith <bob@example.com>",
                      "會議記錄", "big5", "本週會議記錄請參閱。", date=NOW - 3 * day,
                      extra=b"Cc: carol@example.net\n")),
+        # Hard-wrapped Japanese: a word cut by the line break.
+        ("wrapped", msg("佐藤 <sato@example.jp>", "team@example.jp", "延期", "iso-2022-jp",
+                        "来週の打ち合\nわせは延期です。", date=NOW - 5 * day)),
         ("undated", msg("Nobody <nobody@example.org>", "bob@example.com",
                         "no date at all", "utf-8", "quarterly numbers without a date")),
     ]
@@ -122,7 +126,10 @@ def fold(s):
 
 
 def tokens(text):
-    """(words, cjk runs) the way the index's tokenizer sees text."""
+    """(words, cjk runs) the way the index's tokenizer sees text: a run
+    of CJK characters goes on over what is neither a letter nor a digit
+    (a line break in hard-wrapped Japanese, a space, punctuation), as the
+    index's tokens for it stand at consecutive positions."""
     words, runs, cur, run = [], [], [], []
     for c in text or "":
         if is_cjk(c):
@@ -131,10 +138,10 @@ def tokens(text):
                 words.append("".join(cur))
                 cur = []
             continue
-        if run:
-            runs.append("".join(run))
-            run = []
         if unicodedata.category(c)[0] in "LN":
+            if run:
+                runs.append("".join(run))
+                run = []
             cur.append(c)
         elif cur:
             words.append("".join(cur))
@@ -237,7 +244,7 @@ ALL_COLS = ("subject", "sender", "recipients", "filenames", "body")
 
 def text(phrase, cols=ALL_COLS, prefix=False):
     """A full-text phrase: consecutive tokens in one column; a CJK-only
-    phrase: a substring of one CJK run."""
+    phrase: a substring of one CJK run (as tokens() has them)."""
     qw, qr = tokens(phrase)
 
     def match(m):
@@ -304,6 +311,7 @@ QUERIES = [
     ("회의", text("회의")),
     ("會議", text("會議")),
     ("會議記錄", text("會議記錄")),
+    ("打ち合わせ", text("打ち合わせ")),
     ("subject:测试", text("测试", ("subject",))),
     # words, phrases, prefixes
     ("quarterly", text("quarterly")),
