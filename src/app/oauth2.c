@@ -6,7 +6,7 @@
  *
  * HTTP goes through libcurl built on GnuTLS (libcurl4-gnutls), HTTPS only,
  * certificates checked against the system store or the account's ca_file.
- * JSON is parsed by json-c. Both are opened on first use (qu_dl_load), not
+ * JSON is parsed by json-c. Both are opened on first use (qu_dl_open), not
  * linked: most runs never need them and libcurl's dependencies are many.
  */
 #include <errno.h>
@@ -83,48 +83,30 @@ static const struct qu_dl_lib json_dl = {"libjson-c.so.5", "libjson-c5", "auth =
 static const struct qu_dl_lib curl_dl = {"libcurl-gnutls.so.4", "libcurl3-gnutls",
 					 "auth = oauth2", curl_syms, QU_ARRAY_LEN(curl_syms)};
 
-/* Filled once, then only read; lib_err keeps why a load failed so every
- * later caller gets the same message. */
+/* Filled once, then only read; a load that failed gives every later
+ * caller the same message. */
 static struct json_lib J;
 static struct curl_lib C;
-static pthread_once_t json_once = PTHREAD_ONCE_INIT, curl_once = PTHREAD_ONCE_INIT;
-static int json_rc, curl_rc;
-static struct qu_err json_err, curl_err;
 
 static void
-json_open(void)
+curl_loaded(void)
 {
-	json_rc = qu_dl_load(&json_dl, &J, &json_err);
+	C.global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void
-curl_open(void)
-{
-	curl_rc = qu_dl_load(&curl_dl, &C, &curl_err);
-	if (curl_rc == 0)
-		C.global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static int
-lib_result(int rc, const struct qu_err *saved, struct qu_err *err)
-{
-	if (rc < 0 && err)
-		*err = *saved;
-	return rc;
-}
+static struct qu_dl_once json_once = QU_DL_ONCE(&json_dl, &J, NULL);
+static struct qu_dl_once curl_once = QU_DL_ONCE(&curl_dl, &C, curl_loaded);
 
 static int
 json_load(struct qu_err *err)
 {
-	pthread_once(&json_once, json_open);
-	return lib_result(json_rc, &json_err, err);
+	return qu_dl_open(&json_once, err);
 }
 
 static int
 curl_load(struct qu_err *err)
 {
-	pthread_once(&curl_once, curl_open);
-	return lib_result(curl_rc, &curl_err, err);
+	return qu_dl_open(&curl_once, err);
 }
 
 struct provider {

@@ -126,15 +126,7 @@ static const struct qu_dl_sym yt_syms[] = {
 static const struct qu_dl_lib yt_dl = {"libytnef.so.0", "libytnef0", "TNEF (winmail.dat)",
 				       yt_syms, QU_ARRAY_LEN(yt_syms)};
 static struct ytnef_lib yt;
-static pthread_once_t yt_once = PTHREAD_ONCE_INIT;
-static int yt_rc;
-static struct qu_err yt_err;
-
-static void
-yt_open(void)
-{
-	yt_rc = qu_dl_load(&yt_dl, &yt, &yt_err);
-}
+static struct qu_dl_once yt_once = QU_DL_ONCE(&yt_dl, &yt, NULL);
 
 int
 app_tnef_files(const char *p, size_t n, struct app_tnef_file **files, size_t *nfiles,
@@ -142,12 +134,8 @@ app_tnef_files(const char *p, size_t n, struct app_tnef_file **files, size_t *nf
 {
 	*files = NULL;
 	*nfiles = 0;
-	pthread_once(&yt_once, yt_open);
-	if (yt_rc < 0) {
-		if (err)
-			*err = yt_err;
+	if (qu_dl_open(&yt_once, err) < 0)
 		return -1;
-	}
 	struct qu_buf clean;
 	qu_buf_init(&clean, SIZE_MAX);
 	if (reframe((const unsigned char *)p, n, &clean, err) < 0) {

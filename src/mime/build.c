@@ -621,21 +621,13 @@ static const struct qu_dl_sym magic_syms[] = {
 static const struct qu_dl_lib magic_dl = {"libmagic.so.1", "libmagic1", "file types",
 					  magic_syms, QU_ARRAY_LEN(magic_syms)};
 static struct magic_lib ml;
-static pthread_once_t magic_once = PTHREAD_ONCE_INIT;
-static bool magic_ok;
-
-static void
-magic_dl_open(void)
-{
-	magic_ok = qu_dl_load(&magic_dl, &ml, NULL) == 0;
-}
+static struct qu_dl_once magic_once = QU_DL_ONCE(&magic_dl, &ml, NULL);
 
 /* A loaded libmagic cookie, or NULL (no libmagic or no database). */
 static magic_t
 magic_start(void)
 {
-	pthread_once(&magic_once, magic_dl_open);
-	magic_t m = magic_ok ? ml.open(MAGIC_MIME_TYPE | MAGIC_ERROR) : NULL;
+	magic_t m = qu_dl_open(&magic_once, NULL) == 0 ? ml.open(MAGIC_MIME_TYPE | MAGIC_ERROR) : NULL;
 	if (m && ml.load(m, NULL) != 0) {
 		ml.close(m);
 		m = NULL;

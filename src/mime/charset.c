@@ -43,21 +43,13 @@ static const struct qu_dl_sym ud_syms[] = {
 static const struct qu_dl_lib ud_dl = {"libuchardet.so.0", "libuchardet0",
 				       "charset detection", ud_syms, QU_ARRAY_LEN(ud_syms)};
 static struct ud_lib udl;
-static pthread_once_t ud_once = PTHREAD_ONCE_INIT;
-static bool ud_ok;
-
-static void
-ud_open(void)
-{
-	ud_ok = qu_dl_load(&ud_dl, &udl, NULL) == 0;
-}
+static struct qu_dl_once ud_once = QU_DL_ONCE(&ud_dl, &udl, NULL);
 
 /* A new detector, or NULL when uchardet is not installed. */
 static uchardet_t
 ud_new(void)
 {
-	pthread_once(&ud_once, ud_open);
-	return ud_ok ? udl.new_() : NULL;
+	return qu_dl_open(&ud_once, NULL) == 0 ? udl.new_() : NULL;
 }
 /* How many 8-bit bytes a detection needs before it is believed. */
 #define DETECT_MIN_HIGH 8

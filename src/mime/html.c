@@ -34,17 +34,14 @@ static const struct qu_dl_lib xml_dl = {"libxml2.so.2", "libxml2", "HTML mail", 
 					QU_ARRAY_LEN(xml_syms)};
 
 struct html_xml html_xml;
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-static int xml_rc;
-static struct qu_err xml_err;
 
 static void
 xml_init(void)
 {
-	xml_rc = qu_dl_load(&xml_dl, &html_xml, &xml_err);
-	if (xml_rc == 0)
-		html_xml.init_parser();
+	html_xml.init_parser();
 }
+
+static struct qu_dl_once xml_once = QU_DL_ONCE(&xml_dl, &html_xml, xml_init);
 
 static bool
 name_is(const xmlNode *n, const char *s)
@@ -606,9 +603,9 @@ mime_html_to_text(const char *p, size_t n, const struct mime_html_opts *o, struc
 	static const struct mime_html_opts plain = {0};
 	if (!o)
 		o = &plain;
-	pthread_once(&xml_once, xml_init);
 	/* Without libxml2 the reader still learns why the part is blank. */
-	if (xml_rc < 0)
+	struct qu_err xml_err = {0};
+	if (qu_dl_open(&xml_once, &xml_err) < 0)
 		return qu_buf_printf(out, "[HTML not shown: %s]\n", xml_err.msg) < 0 ? -1 : 0;
 	size_t cn = 0;
 	char *clean = clean_input(p, n, &cn);

@@ -63,26 +63,12 @@ static const struct qu_dl_lib g_dl = {"libgnutls.so.30", "libgnutls30", "TLS",
 				      g_syms, QU_ARRAY_LEN(g_syms)};
 
 static struct net_gnutls g;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static int g_rc;
-static struct qu_err g_err;
-
-static void
-g_open(void)
-{
-	g_rc = qu_dl_load(&g_dl, &g, &g_err);
-}
+static struct qu_dl_once g_once = QU_DL_ONCE(&g_dl, &g, NULL);
 
 const struct net_gnutls *
 net_gnutls_load(struct qu_err *err)
 {
-	pthread_once(&g_once, g_open);
-	if (g_rc < 0) {
-		if (err)
-			*err = g_err;
-		return NULL;
-	}
-	return &g;
+	return qu_dl_open(&g_once, err) == 0 ? &g : NULL;
 }
 
 void

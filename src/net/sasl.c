@@ -83,23 +83,12 @@ static const struct qu_dl_sym gs_syms[] = {GS_SYM(client_support_p), GS_SYM(clie
 static const struct qu_dl_lib gs_dl = {"libgsasl.so.18", "libgsasl18", "password login (SASL)",
 				       gs_syms, QU_ARRAY_LEN(gs_syms)};
 static struct gsasl_lib gs;
-static pthread_once_t gs_once = PTHREAD_ONCE_INIT;
-static int gs_rc;
-static struct qu_err gs_err;
-
-static void
-gs_open(void)
-{
-	gs_rc = qu_dl_load(&gs_dl, &gs, &gs_err);
-}
+static struct qu_dl_once gs_once = QU_DL_ONCE(&gs_dl, &gs, NULL);
 
 static int
 gs_load(struct qu_err *err)
 {
-	pthread_once(&gs_once, gs_open);
-	if (gs_rc < 0 && err)
-		*err = gs_err;
-	return gs_rc;
+	return qu_dl_open(&gs_once, err);
 }
 
 static bool

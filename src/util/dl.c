@@ -8,6 +8,8 @@
  * nothing for OAuth 2.
  */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "util/util.h"
@@ -37,5 +39,29 @@ qu_dl_load(const struct qu_dl_lib *lib, void *table, struct qu_err *err)
 	}
 	/* The handle stays open for the life of the process: table points
 	 * into it. */
+	return 0;
+}
+
+int
+qu_dl_open(struct qu_dl_once *o, struct qu_err *err)
+{
+	int state = atomic_load_explicit(&o->state, memory_order_acquire);
+	if (state == 0) {
+		pthread_mutex_lock(&o->mu);
+		state = atomic_load_explicit(&o->state, memory_order_relaxed);
+		if (state == 0) {
+			state = qu_dl_load(o->lib, o->table, &o->err) == 0 ? 1 : -1;
+			if (state == 1 && o->loaded)
+				o->loaded();
+			/* err and the table are written before state says so. */
+			atomic_store_explicit(&o->state, state, memory_order_release);
+		}
+		pthread_mutex_unlock(&o->mu);
+	}
+	if (state < 0) {
+		if (err)
+			*err = o->err;
+		return -1;
+	}
 	return 0;
 }

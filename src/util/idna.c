@@ -24,25 +24,13 @@ static const struct qu_dl_sym idn2_syms[] = {
 static const struct qu_dl_lib idn2_dl = {"libidn2.so.0", "libidn2-0", "international domain names",
 					 idn2_syms, QU_ARRAY_LEN(idn2_syms)};
 static struct idn2_lib idn;
-static pthread_once_t idn_once = PTHREAD_ONCE_INIT;
-static int idn_rc;
-static struct qu_err idn_err;
-
-static void
-idn_open(void)
-{
-	idn_rc = qu_dl_load(&idn2_dl, &idn, &idn_err);
-}
+static struct qu_dl_once idn_once = QU_DL_ONCE(&idn2_dl, &idn, NULL);
 
 char *
 qu_idna_to_ascii(const char *domain, struct qu_err *err)
 {
-	pthread_once(&idn_once, idn_open);
-	if (idn_rc < 0) {
-		if (err)
-			*err = idn_err;
+	if (qu_dl_open(&idn_once, err) < 0)
 		return NULL;
-	}
 	char *ace = NULL;
 	if (idn.to_ascii_8z(domain, &ace, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT) != IDN2_OK) {
 		idn.free(ace);

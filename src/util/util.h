@@ -9,7 +9,9 @@
 #ifndef QUAIL_UTIL_UTIL_H
 #define QUAIL_UTIL_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -315,8 +317,27 @@ struct qu_dl_lib {
 /* Opens lib->soname and stores each symbol's address into table. On failure
  * returns -1 with QU_E_UNAVAILABLE (exit 69) naming feature, library and
  * package; table may then be partly filled and must not be used. Not thread
- * safe: callers run it once (pthread_once) and keep the result. */
+ * safe: callers go through qu_dl_open. */
 int qu_dl_load(const struct qu_dl_lib *lib, void *table, struct qu_err *err);
+
+/* A library opened at most once per process, by the first caller of
+ * qu_dl_open on any thread; the table is then only read. Defined static
+ * with QU_DL_ONCE. */
+struct qu_dl_once {
+	const struct qu_dl_lib *lib;
+	void *table;
+	void (*loaded)(void); /* run once after a load that succeeded; NULL: none */
+	pthread_mutex_t mu;
+	atomic_int state;     /* 0: not tried; 1: open; -1: failed, err says why */
+	struct qu_err err;
+};
+#define QU_DL_ONCE(lib, table, loaded) \
+	{(lib), (table), (loaded), PTHREAD_MUTEX_INITIALIZER, 0, {0}}
+
+/* Opens o's library the first time (qu_dl_load, then o->loaded); returns 0
+ * when it is open, or -1 with the first attempt's error copied to err (may
+ * be NULL) on every call. */
+int qu_dl_open(struct qu_dl_once *o, struct qu_err *err);
 
 /* ---- international domain names (idna.c) ------------------------------ */
 

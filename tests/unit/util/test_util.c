@@ -4,7 +4,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -308,6 +310,58 @@ START_TEST(test_dl_load)
 }
 END_TEST
 
+/* qu_dl_open: the first caller of any thread opens the library and runs
+ * the hook once; every later caller of a failed one gets its message. */
+static struct dl_table once_t;
+static atomic_int hook_runs;
+
+static void
+count_hook(void)
+{
+	atomic_fetch_add(&hook_runs, 1);
+}
+
+static const struct qu_dl_sym once_syms[] = {{"strlen", offsetof(struct dl_table, strlen)}};
+static const struct qu_dl_lib once_libc = {"libc.so.6", "libc6", "the test", once_syms, 1};
+static struct qu_dl_once once_ok = QU_DL_ONCE(&once_libc, &once_t, count_hook);
+
+static void *
+open_ok(void *arg)
+{
+	return (void *)(intptr_t)qu_dl_open(&once_ok, NULL);
+}
+
+START_TEST(test_dl_open)
+{
+	pthread_t th[8];
+	for (size_t i = 0; i < 8; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, open_ok, NULL), 0);
+	for (size_t i = 0; i < 8; i++) {
+		void *rc;
+		pthread_join(th[i], &rc);
+		ck_assert_int_eq((int)(intptr_t)rc, 0);
+	}
+	ck_assert_int_eq(atomic_load(&hook_runs), 1);
+	ck_assert_uint_eq(once_t.strlen("quail"), 5);
+	ck_assert_int_eq(qu_dl_open(&once_ok, NULL), 0);
+	ck_assert_int_eq(atomic_load(&hook_runs), 1);
+
+	static struct dl_table t;
+	static const struct qu_dl_lib missing = {"libquail-missing.so.9", "libquail-missing9",
+		"auth = test", once_syms, 1};
+	static struct qu_dl_once once_missing = QU_DL_ONCE(&missing, &t, count_hook);
+	for (int i = 0; i < 2; i++) {
+		struct qu_err err;
+		qu_err_clear(&err);
+		ck_assert_int_eq(qu_dl_open(&once_missing, &err), -1);
+		ck_assert_int_eq(qu_err_exit_code(err.cls), 69);
+		ck_assert_ptr_nonnull(strstr(err.msg, "Debian package libquail-missing9"));
+	}
+	ck_assert_int_eq(qu_dl_open(&once_missing, NULL), -1);
+	ck_assert_int_eq(atomic_load(&hook_runs), 1);
+}
+END_TEST
+
 START_TEST(test_err_reason)
 {
 	struct qu_err err;
@@ -457,6 +511,7 @@ util_suite(void)
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_err_reason);
 	tcase_add_test(tc, test_dl_load);
+	tcase_add_test(tc, test_dl_open);
 	tcase_add_test(tc, test_write_all);
 	tcase_add_test(tc, test_json_string);
 	suite_add_tcase(s, tc);
