@@ -192,6 +192,94 @@ class Samples(UITest):
         t.wait_text("---Quail:", 10)
         self.quit(t)
 
+    def view(self, t, subject):
+        """The pager on the message with this subject (searched for)."""
+        t.send("/~s %s\r" % subject)
+        t.wait(lambda t: subject in self.cursor_line(t), 5, subject)
+        t.send("\r")
+        t.wait(lambda t: "--- " in t.text() and "Subject:" in t.text(), 10, "the pager")
+
+    def test_pager_html_built_in(self):
+        """HTML-only mail read as text without a browser or mailcap:
+        heading, link numbered and listed, list, quote, table aligned, a
+        cid: image named."""
+        write_msg(self.md, "%d.Mh.s" % (BASE + 200),
+                  [("From", "Web <web@example.org>"), ("Subject", "htmlonly"), ("Date", date(40000)),
+                   ("MIME-Version", "1.0"), ("Content-Type", "text/html; charset=utf-8")],
+                  "<html><body><h1>Release notes</h1><p>Hello <b>team</b>, see "
+                  "<a href=\"https://example.org/notes\">the notes</a>.</p>"
+                  "<ul><li>first point</li><li>second point</li></ul>"
+                  "<blockquote>quoted words</blockquote><table><tr><td>name</td><td>count</td></tr>"
+                  "<tr><td>alpha</td><td>12</td></tr></table>"
+                  "<img src=\"cid:chart@x\" alt=\"chart\"><script>alert(1)</script></body></html>\n")
+        t = self.open_index()
+        self.view(t, "htmlonly")
+        lines = [ln.rstrip() for ln in t.screen.display]
+        for want in ("Release notes", "=============", "Hello team, see the notes[1].",
+                     "* first point", "* second point", "> quoted words", "name   count",
+                     "alpha  12", "[image: chart]", "[1] https://example.org/notes"):
+            self.assertIn(want, lines, t.text())
+        body = "\n".join(lines[lines.index("Release notes"):])
+        self.assertNotIn("<", body)
+        self.assertNotIn("alert", body)
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
+    def test_pager_cjk_wrapped_by_cells(self):
+        """Chinese text wraps at the screen's 80 cells, two a character,
+        nothing lost or cut in half; the sender's encoded name decoded."""
+        from wcwidth import wcswidth
+        text = "各位好：" + "本周的自动化测试结果已经整理完毕，请查收附件并在周五之前回复意见。" * 3
+        write_msg(self.md, "%d.Mc.s" % (BASE + 201),
+                  [("From", "=?UTF-8?B?5byg5LiJ?= <zhang@example.cn>"), ("Subject", "cjkwrap"),
+                   ("Date", date(40001)), ("MIME-Version", "1.0"),
+                   ("Content-Type", "text/plain; charset=utf-8"),
+                   ("Content-Transfer-Encoding", "8bit")], text + "\n")
+        t = self.open_index()
+        self.view(t, "cjkwrap")
+        lines = [ln.rstrip() for ln in t.screen.display]
+        self.assertIn("From: \u5f20\u4e09 <zhang@example.cn>", lines)
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("各位好"))
+        body = []
+        for ln in lines[start:]:
+            if not ln or ln.startswith("~"):
+                break
+            body.append(ln)
+        self.assertEqual("".join(body), text, t.text())
+        widths = [wcswidth(ln) for ln in body]
+        self.assertEqual(len(body), 3, t.text())
+        self.assertEqual(widths[:2], [80, 80], t.text())
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
+    def test_pager_hostile_headers(self):
+        """The pager's headers show the controls of the mail visibly
+        escaped (SPEC section 8): an escape as \\e, a bidi override as
+        \\u202E, never raw; an encoded line break stays on the Subject's
+        line rather than making a header of its own."""
+        t = self.open_index()
+        self.view(t, "exe.txt")
+        text = t.text()
+        self.assertNotIn("\u202e", text)
+        # Raw, the escape would have coloured the rest, not shown it.
+        self.assertIn("Subject: pay \\u202Eexe.txt \\e[31mred", [ln.rstrip() for ln in t.screen.display])
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.view(t, "Invoice")
+        lines = [ln.rstrip() for ln in t.screen.display]
+        self.assertFalse(any(ln.startswith("X-Injected") for ln in lines), t.text())
+        self.assertIn("Subject: Invoice\\x0AX-Injected: yes", lines)
+        # A screen clear and a window title, shown and not obeyed.
+        self.assertIn("From: Mallory \\e[2J\\e]0;pwned\\x07 <mallory@example.invalid>", lines)
+        # Nor did the terminal get them raw, anywhere on the way.
+        self.assertNotIn(b"\x1b]0;pwned", t.raw)
+        self.assertNotIn("\u202e".encode(), t.raw)
+        t.send("q")
+        t.wait_text("---Quail:", 5)
+        self.quit(t)
+
 
 class Big(UITest):
     """A generated 2,000-message folder."""
