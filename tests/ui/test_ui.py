@@ -586,6 +586,19 @@ class Generated(UITest):
         return [int(m.group(1)) for line in t.screen.display[1:t.rows - 2]
                 for m in [re.search(r"Q(\d{6})", line)] if m]
 
+    def quit_indexed(self, t, timeout):
+        """Waits until the index holds all N messages and the status line
+        has dropped the update's progress, then quits."""
+        def done(_t):
+            try:
+                return self.db_rows("SELECT count(*) FROM msg")[0][0] == self.N
+            except Exception:
+                return False
+        t.wait(done, timeout, "the folder indexed")
+        t.wait(lambda t: "indexing" not in t.text(), 30, "the progress gone")
+        self.quit(t)
+        self.term = None
+
 
 class Indexed(Generated):
     """A folder the index holds: the first screen comes from one query,
@@ -598,16 +611,7 @@ class Indexed(Generated):
         status line shows the update's progress and then drops it."""
         t = self.open_index()
         t.wait_text("[indexing ", 60)
-
-        def done(_t):
-            try:
-                return self.db_rows("SELECT count(*) FROM msg")[0][0] == self.N
-            except Exception:
-                return False
-        t.wait(done, 180, "the folder indexed")
-        t.wait(lambda t: "indexing" not in t.text(), 30, "the progress gone")
-        self.quit(t)
-        self.term = None
+        self.quit_indexed(t, 180)
 
     def reindex(self):
         """Brings the index up to date with the folder (quail index)."""
@@ -820,16 +824,7 @@ class Huge(Generated):
         t.send("ot")
         t.wait(lambda t: "(threads)" in t.text() and "\u2514\u2500>" in t.text(), 60, "the threads")
         self.assertIn("Q077777", self.cursor_line(t))
-
-        def done(_t):
-            try:
-                return self.db_rows("SELECT count(*) FROM msg")[0][0] == self.N
-            except Exception:
-                return False
-        t.wait(done, 300, "the folder indexed")
-        t.wait(lambda t: "indexing" not in t.text(), 30, "the progress gone")
-        self.quit(t)
-        self.term = None
+        self.quit_indexed(t, 300)
         # Again, the index current: the first screen from one query, the
         # newest rows with the cursor on the last.
         with open(self.trace, "w"):
