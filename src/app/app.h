@@ -664,7 +664,7 @@ int app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_
  * holds is brought up to date there and its rows read from it, without
  * opening a message; one it holds part of gives those rows and
  * then the header blocks of the files it lacks (mail another program
- * delivered since, an index update running or cut short) as a second batch;
+ * delivered since, an index update running or cut short) in batches after;
  * anything else goes through app_view_scan, and
  * *need_index tells that app_view_index should follow (after the rows are
  * shown) for the next open. Errors as app_view_scan. */

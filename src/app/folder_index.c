@@ -301,10 +301,10 @@ app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn,
 	}
 	if (rc == 2) {
 		/* The index's rows, then the header blocks of the files it
-		 * does not hold yet, in one more batch. */
+		 * does not hold yet (most of the folder, while an update has
+		 * just begun) in batches of their own, up to a cancel. */
 		fn(ctx, b);
-		int r = qu_cancel_check(cancel, err) < 0 ? -1
-			: app_view_scan_new(path, missing, nmissing, fn, ctx, err) < 0 ? -1 : 0;
+		int r = app_view_scan_names(path, missing, nmissing, cancel, fn, ctx, err) < 0 ? -1 : 0;
 		for (size_t i = 0; i < nmissing; i++)
 			free(missing[i]);
 		free(missing);

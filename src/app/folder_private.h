@@ -29,6 +29,13 @@ char *app_strs_dup(struct app_strs *s, const char *str, bool empty_null);
 /* Moves every block of from to to; from is empty after. */
 void app_strs_move(struct app_strs *to, struct app_strs *from);
 void app_strs_clear(struct app_strs *s);
+/* The files of a Maildir the index lacks (folder_index.c), named as
+ * app_view_scan_new takes them: their header blocks to fn in batches that
+ * grow as app_view_scan's do, so that the first rows show early; -1 with
+ * CANCELED when cancel fires between two files. Else as
+ * app_view_scan_new. */
+int app_view_scan_names(const char *path, char *const *names, size_t n,
+	const struct qu_cancel *cancel, app_batch_fn fn, void *ctx, struct qu_err *err);
 
 #define APP_MSG_NONE UINT32_MAX
 

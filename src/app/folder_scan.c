@@ -340,18 +340,27 @@ app_view_scan(const char *path, const struct qu_cancel *cancel, app_batch_fn fn,
 	return qu_err_set(err, QU_E_NOINPUT, "%s: not a Maildir or mbox", path);
 }
 
-int
-app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn fn, void *ctx,
-	struct qu_err *err)
+/* The header blocks of names (as app_view_scan_new takes them) to fn, in
+ * batches of want messages growing as app_view_scan's do (SIZE_MAX: one
+ * batch), checking cancel before each file. Returns 1 when a batch was
+ * given, 0 when none, -1 with NOINPUT or CANCELED. */
+static int
+scan_names(const char *path, char *const *names, size_t n, const struct qu_cancel *cancel,
+	size_t want, app_batch_fn fn, void *ctx, struct qu_err *err)
 {
 	if (store_kind(path) != STORE_KIND_MAILDIR)
 		return qu_err_set(err, QU_E_NOINPUT, "%s: not a Maildir", path);
 	struct app_reader *r = app_reader_new();
-	struct app_view_batch *b = xcalloc(1, sizeof *b);
+	struct app_view_batch *b = xcalloc(1, sizeof *b), *next;
+	int given = 0, rc = 0;
 	for (size_t i = 0; i < n; i++) {
-		/* Names come from the kernel's events for new/ and cur/: one
-		 * path component under one of them, never a dot file (a
-		 * Maildir writer's temporary). */
+		if (qu_cancel_check(cancel, err) < 0) {
+			rc = -1;
+			break;
+		}
+		/* Names come from the kernel's events for new/ and cur/, or
+		 * from a listing of them: one path component under one of
+		 * them, never a dot file (a Maildir writer's temporary). */
 		const char *rel = names[i];
 		bool is_new = rel && strncmp(rel, "new/", 4) == 0;
 		if (!rel || (!is_new && strncmp(rel, "cur/", 4) != 0))
@@ -370,15 +379,32 @@ app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn f
 			if (!m.size && maildir_name_size(name, &sz))
 				m.size = sz;
 			batch_push(b, &m);
+			next = maybe_flush(b, &want, false, fn, ctx);
+			given |= next != b;
+			b = next;
 		} /* else gone already (read, moved to cur/ by another reader) */
 		free(file);
 	}
-	app_reader_free(r);
-	if (b->n == 0) {
-		app_view_batch_free(b);
-		return 0;
+	if (rc == 0) {
+		next = maybe_flush(b, &want, true, fn, ctx);
+		given |= next != b;
+		b = next;
 	}
-	fn(ctx, b);
-	return 1;
+	app_view_batch_free(b);
+	app_reader_free(r);
+	return rc < 0 ? -1 : given;
 }
 
+int
+app_view_scan_new(const char *path, char *const *names, size_t n, app_batch_fn fn, void *ctx,
+	struct qu_err *err)
+{
+	return scan_names(path, names, n, NULL, SIZE_MAX, fn, ctx, err);
+}
+
+int
+app_view_scan_names(const char *path, char *const *names, size_t n,
+	const struct qu_cancel *cancel, app_batch_fn fn, void *ctx, struct qu_err *err)
+{
+	return scan_names(path, names, n, cancel, 64, fn, ctx, err);
+}

@@ -646,6 +646,22 @@ add_counted(void *ctx, struct app_view_batch *b)
 	app_view_add(ctx, b);
 }
 
+/* add_counted that fires cancel once the batch numbered at is in. */
+struct cancel_at {
+	struct app_view *v;
+	struct qu_cancel *cancel;
+	int at;
+};
+
+static void
+add_then_cancel(void *ctx, struct app_view_batch *b)
+{
+	struct cancel_at *c = ctx;
+	add_counted(c->v, b);
+	if (batches == c->at)
+		qu_cancel_fire(c->cancel);
+}
+
 START_TEST(test_open_current_without_listing)
 {
 	char *cache = xasprintf("%s/cache", base);
@@ -705,6 +721,28 @@ START_TEST(test_open_current_without_listing)
 	ck_assert_uint_eq(app_view_count(v), 12);
 	ck_assert_str_eq(subject_at(v, 0), "root");
 	ck_assert_str_eq(subject_at(v, 11), "later");
+	app_view_free(v);
+	/* Five of 212: the files read come in growing batches (64, then the
+	 * other 143), as a folder read from its files does, so that rows
+	 * show early; and a cancel between two files stops the read. */
+	for (int i = 12; i < 212; i++)
+		put(dir, i, "later", "Eve <eve@x>", "", "S");
+	set_mtime(dir, "cur", old + 180);
+	v = app_view_new(dir, &err);
+	batches = 0;
+	ck_assert_int_eq(app_view_load(dir, NULL, add_counted, v, &need, &err), 0);
+	ck_assert_int_eq(batches, 3);
+	ck_assert_uint_eq(app_view_count(v), 212);
+	app_view_free(v);
+	v = app_view_new(dir, &err);
+	struct cancel_at at = {v, qu_cancel_new(), 2};
+	batches = 0;
+	qu_err_clear(&err);
+	ck_assert_int_eq(app_view_load(dir, at.cancel, add_then_cancel, &at, &need, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	ck_assert_int_eq(batches, 2);
+	ck_assert_uint_eq(app_view_count(v), 5 + 64);
+	qu_cancel_free(at.cancel);
 	app_view_free(v);
 	free(cache);
 }
