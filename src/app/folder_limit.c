@@ -35,7 +35,8 @@ struct app_limit {
 	struct limit_msg *msgs;      /* a copy; strings in the view's blocks */
 	size_t n;
 	uint8_t *hits;
-	unsigned *flags;             /* each message's flags when copied */
+	unsigned *flags;             /* each message's flags when copied: msgs
+	                              * is freed when the run ends */
 	struct app_pin *pin;
 	bool done;
 };
@@ -78,15 +79,14 @@ app_limit_new(struct app_view *f, const char *pattern, struct qu_err *err)
 	l->pin = f->pin;
 	l->n = f->n;
 	l->msgs = xmalloc((f->n + 1) * sizeof *l->msgs);
+	l->flags = xmalloc((f->n + 1) * sizeof *l->flags);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct app_msg *m = &f->msgs[i];
 		l->msgs[i] = (struct limit_msg){m->path, m->subject, m->from_name, m->from_addr,
 			m->to_addr, m->cc_addr, m->flags};
+		l->flags[i] = m->flags;
 	}
 	l->hits = xcalloc(f->n + 1, 1);
-	l->flags = xmalloc((f->n + 1) * sizeof *l->flags);
-	for (size_t i = 0; i < f->n; i++)
-		l->flags[i] = f->msgs[i].flags;
 	return l;
 }
 

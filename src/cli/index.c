@@ -60,8 +60,8 @@ progress_fd(void *ctx, const struct index_progress *p)
 	char line[64];
 	int n = snprintf(line, sizeof line, "%llu %llu\n", (unsigned long long)p->done,
 		(unsigned long long)p->total);
-	if (n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) < 0)
-		return;
+	if (n > 0 && (size_t)n < sizeof line)
+		(void)qu_write_all(fd, line, (size_t)n);
 }
 
 struct cfg *

@@ -136,17 +136,6 @@ START_TEST(add_then_nothing)
 }
 END_TEST
 
-static void
-remove_index(void *ctx, const struct index_progress *p)
-{
-	if (p->done >= 2000 && p->done < 4000)
-		ck_assert_int_eq(unlink((const char *)ctx), 0);
-}
-
-/* An index file removed while an update fills it (its cache directory
- * cleared, a run detached after the UI quit still going): the update
- * stops at its next batch rather than parse the rest into a file nobody
- * will open, and says why. */
 /* A FIFO among the messages (a mistake, or planted) is left out: opening
  * it to read would wait for a writer for ever. */
 START_TEST(fifo_left_out)
@@ -159,12 +148,23 @@ START_TEST(fifo_left_out)
 	ck_assert_uint_eq(count("firstword"), 1);
 	ck_assert_uint_eq(count("lastword"), 1);
 	ck_assert_int_eq(int_of("SELECT count(*) FROM msg WHERE file LIKE ?", "%fifo%"), 0);
-	ck_assert_uint_le(st.added, 3);
+	ck_assert_uint_eq(st.added, 2);
 	unlink(fifo);
 	free(fifo);
 }
 END_TEST
 
+static void
+remove_index(void *ctx, const struct index_progress *p)
+{
+	if (p->done >= 2000 && p->done < 4000)
+		ck_assert_int_eq(unlink((const char *)ctx), 0);
+}
+
+/* An index file removed while an update fills it (its cache directory
+ * cleared, a run detached after the UI quit still going): the update
+ * stops at its next batch rather than parse the rest into a file nobody
+ * will open, and says why. */
 START_TEST(index_removed_stops)
 {
 	for (int i = 0; i < 4500; i++) {
