@@ -675,14 +675,17 @@ int app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn
 int app_view_index(const char *path, const struct qu_cancel *cancel, struct qu_err *err);
 /* app_view_index in a child process, `quail index` run again at a lower
  * priority (the UI's background update: its memory and a crash are not
- * the UI's), with progress: fn(ctx, done, total) after the folder is
- * listed and then every so many messages read (on the calling thread).
+ * the UI's), with progress: fn(ctx, done, total, text) after the folder
+ * is listed and then every so many messages read (on the calling thread);
+ * text says the second pass, the messages' text after every row is
+ * written (index_update).
  * A cancel stops the child. In this process when the index holds the
  * folder as it is now (nothing to read) or the binary cannot be run.
  * Returns 0, or -1 (CANCELED; IOERR or SOFTWARE for a run that
  * failed; the errors of app_view_index in-process). */
 typedef void (*app_index_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+typedef void (*app_index_watch_fn)(void *ctx, uint64_t done, uint64_t total, bool text);
+int app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_watch_fn fn,
 	void *ctx, struct qu_err *err);
 /* Adds a batch to f (and frees it); sort, threads and limit are applied
  * again. A first page (app_view_first_page) is taken only by an empty

@@ -63,12 +63,19 @@ app_view_fts(const char *folder, const char *pattern, uint64_t total,
 		return NULL;
 	}
 	struct index *ix = index_open(NULL, INDEX_OPEN_QUICK, err);
-	uint64_t held = 0;
+	uint64_t held = 0, pending = 0;
 	struct collect c = {.cancel = cancel};
 	long rc = -1;
-	if (ix && index_count(ix, abs, NULL, &held, err) == 0) {
+	if (ix && index_count(ix, abs, NULL, &held, err) == 0 &&
+		index_text_pending(ix, abs, &pending, err) == 0) {
 		if (held == 0 || held < total)
 			qu_err_set(err, QU_E_NOINPUT, NEEDS_INDEX);
+		else if (pending > 0)
+			/* Their rows are in, their text not yet: an answer
+			 * now would leave them out without a word. */
+			qu_err_set(err, QU_E_NOINPUT,
+				"full-text search: the text of %llu messages is still being"
+				" indexed", (unsigned long long)pending);
 		else
 			rc = index_search(ix, abs, pattern, INDEX_SORT_OLDEST, 0, UINT64_MAX, on_hit,
 				&c, err);

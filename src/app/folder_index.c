@@ -316,7 +316,7 @@ app_view_load(const char *path, const struct qu_cancel *cancel, app_batch_fn fn,
 
 /* Hands index_update's progress on as (done, total) of this folder. */
 struct watch {
-	app_index_progress_fn fn;
+	app_index_watch_fn fn;
 	void *ctx;
 };
 
@@ -324,7 +324,7 @@ static void
 on_progress(void *ctx, const struct index_progress *p)
 {
 	struct watch *w = ctx;
-	w->fn(w->ctx, p->done, p->total);
+	w->fn(w->ctx, p->done, p->total, p->text);
 }
 
 bool
@@ -332,14 +332,16 @@ app_index_current(const char *abs)
 {
 	struct qu_err e = {0};
 	struct index *ix = index_exists() ? index_open(NULL, INDEX_OPEN_QUICK, &e) : NULL;
-	bool current = ix && index_folder_current(ix, abs, &e) == 1;
+	uint64_t pending = 0;
+	bool current = ix && index_folder_current(ix, abs, &e) == 1 &&
+		index_text_pending(ix, abs, &pending, &e) == 0 && pending == 0;
 	index_free(ix);
 	return current;
 }
 
 /* The update in this process, with progress when fn is not NULL. */
 static int
-update_here(const char *abs, const struct qu_cancel *cancel, app_index_progress_fn fn, void *ctx,
+update_here(const char *abs, const struct qu_cancel *cancel, app_index_watch_fn fn, void *ctx,
 	struct qu_err *err)
 {
 	struct index *ix = index_open(NULL, 0, err);
@@ -358,7 +360,7 @@ update_here(const char *abs, const struct qu_cancel *cancel, app_index_progress_
 }
 
 int
-app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+app_view_index_watch(const char *path, const struct qu_cancel *cancel, app_index_watch_fn fn,
 	void *ctx, struct qu_err *err)
 {
 	char *abs = realpath(path, NULL);

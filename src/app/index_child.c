@@ -120,9 +120,10 @@ child(int wfd, int lock, int null, char *const *argv, const char *exe, int max_f
 	_exit(EXEC_FAILED);
 }
 
-/* Reads what the pipe holds and hands each whole line "DONE TOTAL" on. */
+/* Reads what the pipe holds and hands each whole line "DONE TOTAL" or
+ * "DONE TOTAL text" (the second pass) on. */
 static void
-take_lines(int rfd, char *line, size_t *len, size_t cap, app_index_progress_fn fn, void *ctx,
+take_lines(int rfd, char *line, size_t *len, size_t cap, app_index_watch_fn fn, void *ctx,
 	bool *eof)
 {
 	ssize_t n = read(rfd, line + *len, cap - 1 - *len);
@@ -138,9 +139,10 @@ take_lines(int rfd, char *line, size_t *len, size_t cap, app_index_progress_fn f
 	while ((nl = strchr(p, '\n'))) {
 		*nl = '\0';
 		unsigned long long done, total;
-		char extra;
-		if (fn && sscanf(p, "%llu %llu%c", &done, &total, &extra) == 2)
-			fn(ctx, done, total);
+		int end = -1;
+		if (fn && sscanf(p, "%llu %llu%n", &done, &total, &end) == 2 && end > 0 &&
+			(p[end] == '\0' || strcmp(p + end, " text") == 0))
+			fn(ctx, done, total, p[end] != '\0');
 		p = nl + 1;
 	}
 	*len = (size_t)(line + *len - p);
@@ -153,7 +155,7 @@ take_lines(int rfd, char *line, size_t *len, size_t cap, app_index_progress_fn f
  * limit) or the cancel. Returns 1 when the pipe closed, 0 at the limit,
  * -1 canceled. */
 static int
-follow(int rfd, const struct qu_cancel *cancel, int ms, app_index_progress_fn fn, void *ctx)
+follow(int rfd, const struct qu_cancel *cancel, int ms, app_index_watch_fn fn, void *ctx)
 {
 	char line[128];
 	size_t len = 0;
@@ -190,7 +192,7 @@ reap(pid_t pid)
 }
 
 int
-app_index_child(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+app_index_child(const char *path, const struct qu_cancel *cancel, app_index_watch_fn fn,
 	void *ctx, struct qu_err *err)
 {
 	char fdarg[16];

@@ -346,7 +346,8 @@ char *app_index_lock_path(void);
 
 /* folder_index.c: whether the index exists and holds the Maildir at abs
  * (absolute, symlink-free) as it is now: its cur/ and new/ have the
- * mtimes of the last complete pass, so an update would read nothing. */
+ * mtimes of the last complete pass and every message's text is written,
+ * so an update would read nothing. */
 bool app_index_current(const char *abs);
 
 /* index_child.c: `quail index PATH` in a child process at a lower
@@ -354,7 +355,7 @@ bool app_index_current(const char *abs);
  * cancel. Returns 0, 1 when the binary could not be run (the caller
  * updates in-process), or -1 with CANCELED, or IOERR/SOFTWARE for a run
  * that failed. */
-int app_index_child(const char *path, const struct qu_cancel *cancel, app_index_progress_fn fn,
+int app_index_child(const char *path, const struct qu_cancel *cancel, app_index_watch_fn fn,
 	void *ctx, struct qu_err *err);
 
 #endif

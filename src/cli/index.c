@@ -44,22 +44,23 @@ progress(void *ctx, const struct index_progress *p)
 	size_t n = strlen(p->folder);
 	size_t fit = qu_utf8_fit(p->folder, n, 50, NULL);
 	qu_buf_append_safe(&b, p->folder, fit, false);
-	qu_buf_printf(&b, ": %llu/%llu\033[K", (unsigned long long)p->done,
-		(unsigned long long)p->total);
+	qu_buf_printf(&b, ": %s%llu/%llu\033[K", p->text ? "text " : "",
+		(unsigned long long)p->done, (unsigned long long)p->total);
 	fwrite(b.data, 1, b.len, stderr);
 	qu_buf_clear(&b);
 }
 
 /* Progress for a program that runs this one (the UI: index_child.c), a
- * line "DONE TOTAL" for each step of a folder. A reader that went away is
+ * line "DONE TOTAL" for each step of a folder, "DONE TOTAL text" in the
+ * second pass (the messages' text). A reader that went away is
  * no reason to stop: the index is still worth finishing. */
 static void
 progress_fd(void *ctx, const struct index_progress *p)
 {
 	int fd = *(const int *)ctx;
 	char line[64];
-	int n = snprintf(line, sizeof line, "%llu %llu\n", (unsigned long long)p->done,
-		(unsigned long long)p->total);
+	int n = snprintf(line, sizeof line, "%llu %llu%s\n", (unsigned long long)p->done,
+		(unsigned long long)p->total, p->text ? " text" : "");
 	if (n > 0 && (size_t)n < sizeof line)
 		(void)qu_write_all(fd, line, (size_t)n);
 }

@@ -204,3 +204,21 @@ index_folder_current(struct index *ix, const char *path, struct qu_err *err)
 	}
 	return 1;
 }
+
+int
+index_text_pending(struct index *ix, const char *path, uint64_t *n, struct qu_err *err)
+{
+	static const char one[] =
+		"SELECT count(*) FROM fts_todo t JOIN msg m ON m.id = t.id"
+		" WHERE m.folder = (SELECT id FROM folder WHERE path = ?1)";
+	static const char all[] = "SELECT count(*) FROM fts_todo";
+	sqlite3_stmt *st = index_stmt(ix, path ? one : all, err);
+	if (!st)
+		return -1;
+	if (path)
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : index_db_err(ix->db, err, "index");
+}

@@ -57,6 +57,8 @@ struct index_progress {
 	const char *folder;  /* the folder's path; valid for the call */
 	uint64_t done;       /* messages parsed in this folder so far */
 	uint64_t total;      /* messages to parse in this folder */
+	bool text;           /* the second pass: the messages' text, after
+			      * every folder of the run has its rows */
 };
 
 struct index_update_opts {
@@ -78,6 +80,9 @@ struct index_stats {
 	uint64_t gone;     /* removed from the index */
 	uint64_t folders;  /* folders seen */
 	uint64_t listed;   /* folders whose directories had to be listed */
+	uint64_t texts;    /* messages whose text was written (the second
+			    * pass: the new ones, and those an earlier
+			    * run stopped before) */
 	uint64_t fts_rebuilt; /* messages whose full text was read again to
 			       * drop that of removed ones (more than a
 			       * fifth of the rows were such garbage) */
@@ -87,7 +92,9 @@ struct index_stats {
  * holding Maildirs (every one below it: ROOT/INBOX, ROOT/A/B and Maildir++
  * ROOT/.A.B; .quail, .outbox and tmp/ are skipped), or an mbox file.
  * Folders that used to be under a path and are gone are removed from the
- * index. Parses on two threads and writes in large transactions. o may be
+ * index. Parses on two threads and writes in large transactions: first
+ * the rows of every folder (what a folder opens from), then the text of
+ * the messages whose text is not written yet (index_text_pending). o may be
  * NULL; st (may be NULL) is filled also on failure. With o->cancel fired
  * returns -1 with QU_E_CANCELED soon, leaving a consistent index (what was
  * written stays; the rest is found by the next run). Errors: NOINPUT (a
@@ -120,6 +127,13 @@ int index_holds(struct index *ix, const char *root, struct qu_err *err);
  * stat(2) calls and one row. Returns 1, 0 (changed since, not held, or
  * changed too recently to tell), or -1 with IOERR. */
 int index_folder_current(struct index *ix, const char *path, struct qu_err *err);
+
+/* How many messages of the folder at path (named as above; NULL: every
+ * folder) have their row in the index but not yet their text: a run that
+ * writes it is under way or was stopped (the next index_update writes it).
+ * Full-text terms do not find these messages. Returns 0 with *n set, or
+ * -1 with IOERR. */
+int index_text_pending(struct index *ix, const char *path, uint64_t *n, struct qu_err *err);
 
 /* ---- reading ---------------------------------------------------------- */
 

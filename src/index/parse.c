@@ -241,8 +241,8 @@ thread_headers(struct index_parser *ps, const char *p, size_t n, struct index_do
 	}
 }
 
-/* Appends the text of the text leaves (not attachments) to d->body, and
- * collects attachment names. */
+/* Appends the text of the text leaves (not attachments) to d->body
+ * (unless d->no_text), and collects attachment names. */
 static void
 parts(struct index_parser *ps, struct mime_part *root, struct index_doc *d)
 {
@@ -258,8 +258,8 @@ parts(struct index_parser *ps, struct mime_part *root, struct index_doc *d)
 		}
 		if (mime_part_is_attachment(pt))
 			d->has_attachment = true;
-		if (!mime_part_is_text(pt) || pt->disposition == MIME_DISPOSITION_ATTACHMENT ||
-			d->body.len >= INDEX_BODY_MAX)
+		if (d->no_text || !mime_part_is_text(pt) ||
+			pt->disposition == MIME_DISPOSITION_ATTACHMENT || d->body.len >= INDEX_BODY_MAX)
 			continue;
 		struct qu_err err = {0};
 		if (mime_part_text(pt, &ps->cache, &ps->scratch, &ps->text, NULL, &err) < 0 ||

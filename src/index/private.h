@@ -17,7 +17,7 @@
 /* PRAGMA application_id of a quail index ("quai"), and PRAGMA user_version:
  * the schema version. A file with other values is not trusted. */
 #define INDEX_APPLICATION_ID 0x71756169
-#define INDEX_SCHEMA_VERSION 3
+#define INDEX_SCHEMA_VERSION 4
 
 /* Opens (creating when missing) the index database at path: registers the
  * "quail" FTS5 tokenizer, sets WAL and busy_timeout, and applies the schema
@@ -75,7 +75,9 @@ struct index_doc {
 	bool rewritten;    /* replaces a row of the same name (counted as
 			    * changed, not added) */
 	int64_t rowid;     /* > 0: only its full-text row is written, for
-			    * this msg row (the full-text rebuild) */
+			    * this msg row (the second pass, the full-text
+			    * rebuild) */
+	bool no_text;      /* the first pass: the text parts are not read */
 	/* Parsed. */
 	bool vanished;     /* the file was gone when it was read */
 	bool has_date;

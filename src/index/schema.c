@@ -29,16 +29,22 @@
 	"CREATE TRIGGER msg_count_move AFTER UPDATE OF folder ON msg" \
 	" WHEN old.folder <> new.folder BEGIN" \
 	" UPDATE folder SET msgs = msgs - 1 WHERE id = old.folder;" \
-	" UPDATE folder SET msgs = msgs + 1 WHERE id = new.folder; END;" \
-	GARBAGE_SQL
+	" UPDATE folder SET msgs = msgs + 1 WHERE id = new.folder; END;"
 
-/* meta 'fts_garbage': full-text rows left behind by removed messages
+/* fts_todo: the messages whose row is written and whose full text is not
+ * yet (update.c writes a folder's rows first, so that it opens from the
+ * index soon, and the text after). Schema version 4 added it.
+ * meta 'fts_garbage': full-text rows left behind by removed messages
  * (contentless fts cannot delete without the text), counted so that an
- * update rebuilds the fts table when they pass a fifth of it (update.c). */
-#define GARBAGE_SQL \
+ * update rebuilds the fts table when they pass a fifth of it (update.c);
+ * a message removed before its text was written left none. */
+#define TEXT_SQL \
+	"CREATE TABLE IF NOT EXISTS fts_todo (id INTEGER PRIMARY KEY);" \
 	"CREATE TRIGGER msg_fts_garbage AFTER DELETE ON msg BEGIN" \
-	" INSERT INTO meta VALUES ('fts_garbage', 1)" \
-	" ON CONFLICT (key) DO UPDATE SET value = value + 1; END;"
+	" INSERT INTO meta SELECT 'fts_garbage', 1" \
+	" WHERE NOT EXISTS (SELECT 1 FROM fts_todo WHERE id = old.id)" \
+	" ON CONFLICT (key) DO UPDATE SET value = value + 1;" \
+	" DELETE FROM fts_todo WHERE id = old.id; END;"
 
 /* Partial indexes over the few messages that are unread, flagged or
  * deleted, and those three counts per folder kept by triggers (a folder
@@ -132,7 +138,8 @@ static const char schema_sql[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 	"CREATE VIRTUAL TABLE fts USING fts5(subject, sender, recipients, filenames, body,"
 	" content='', tokenize='quail');"
-	COUNT_SQL;
+	COUNT_SQL
+	TEXT_SQL;
 
 int
 index_db_err(sqlite3 *db, struct qu_err *err, const char *what)
@@ -187,20 +194,27 @@ quick_check_ok(sqlite3 *db)
 
 enum verdict { DB_OURS, DB_EMPTY, DB_FOREIGN, DB_ERROR };
 
-/* Version 2 to 3: folder.msgs and its triggers (NULL counts are filled
- * by the next update). One IMMEDIATE transaction, under the open lock;
- * returns SQLite's result. */
+/* Brings a file of schema version 2 or 3 to INDEX_SCHEMA_VERSION in one
+ * IMMEDIATE transaction, under the open lock. Version 3 added folder.msgs
+ * and its triggers (NULL counts are filled by the next update); version
+ * 4 fts_todo, and the garbage trigger that knows it. Returns SQLite's
+ * result. */
 static int
-migrate_2(sqlite3 *db)
+migrate(sqlite3 *db, int64_t from)
 {
-	char sql[128];
+	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK && from == 2)
+		rc = sqlite3_exec(db, "ALTER TABLE folder ADD COLUMN msgs INTEGER;"
+			COUNT_SQL
+			/* The garbage so far: one fts_docsize row per fts row. */
+			"INSERT OR REPLACE INTO meta SELECT 'fts_garbage',"
+			" (SELECT count(*) FROM fts_docsize) - (SELECT count(*) FROM msg);",
+			NULL, NULL, NULL);
+	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version=%d; COMMIT;", INDEX_SCHEMA_VERSION);
-	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE; ALTER TABLE folder ADD COLUMN msgs INTEGER;"
-		COUNT_SQL
-		/* The garbage so far: one fts_docsize row per fts row. */
-		"INSERT OR REPLACE INTO meta SELECT 'fts_garbage',"
-		" (SELECT count(*) FROM fts_docsize) - (SELECT count(*) FROM msg);",
-		NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "DROP TRIGGER IF EXISTS msg_fts_garbage;" TEXT_SQL, NULL, NULL,
+			NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -257,9 +271,9 @@ examine(sqlite3 *db, int check)
 		return failed_look(rc);
 	if (app == 0 && ver == 0 && ntab == 0)
 		return DB_EMPTY;
-	if (app == INDEX_APPLICATION_ID && ver == 2) {
+	if (app == INDEX_APPLICATION_ID && (ver == 2 || ver == 3)) {
 		/* Busy: try again later; anything else: rebuild. */
-		if ((rc = migrate_2(db)) != SQLITE_OK)
+		if ((rc = migrate(db, ver)) != SQLITE_OK)
 			return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
 				       ? DB_ERROR : DB_FOREIGN;
 		ver = INDEX_SCHEMA_VERSION;

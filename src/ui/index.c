@@ -138,8 +138,9 @@ ui_index_status(struct ui *u, char *buf, size_t n)
 		snprintf(extra, sizeof extra, " [%s %llu/%llu...]", ops_verb(u->ops_kind, false),
 			(unsigned long long)u->ops_done, (unsigned long long)u->ops_total);
 	else if (u->indexing)
-		snprintf(extra, sizeof extra, " [indexing %llu/%llu...]",
-			(unsigned long long)u->index_done, (unsigned long long)u->index_total);
+		snprintf(extra, sizeof extra, " [indexing %s%llu/%llu...]",
+			u->index_text ? "text " : "", (unsigned long long)u->index_done,
+			(unsigned long long)u->index_total);
 	char *safe = ui_text_sanitize(u->folder, strlen(u->folder), UI_TEXT_FIELD);
 	const char *lim = app_view_limit_get(u->view);
 	/* mutt's status_format: counts only when not zero. */

@@ -194,7 +194,7 @@ scan_batch(void *ctx, struct app_view_batch *b)
 /* The index update's progress to the status line (SPEC §8: the user
  * sees what a long job is doing); total 0: it ended. */
 static void
-index_progress(void *ctx, uint64_t done, uint64_t total)
+index_progress(void *ctx, uint64_t done, uint64_t total, bool text)
 {
 	struct ui_job *j = ctx;
 	struct ui_msg *m = xcalloc(1, sizeof *m);
@@ -202,6 +202,7 @@ index_progress(void *ctx, uint64_t done, uint64_t total)
 	m->req = j->req;
 	m->id = (size_t)done;
 	m->total = total;
+	m->text = text;
 	ui_pool_post(j->pool, m);
 }
 
@@ -301,7 +302,7 @@ scan_run(struct ui_job *j)
 	int irc = 0;
 	if (rc == 0 && need_index) {
 		irc = app_view_index_watch(j->path, j->cancel, index_progress, j, &err);
-		index_progress(j, 0, 0);
+		index_progress(j, 0, 0, false);
 		ui_trace_step("worker: index update done%s%s", irc < 0 ? ", stopped: " : "",
 			irc < 0 ? err.msg : "");
 	}
@@ -704,6 +705,7 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		u->indexing = m->total > 0 && m->id < m->total;
 		u->index_done = m->id;
 		u->index_total = m->total;
+		u->index_text = m->text;
 		u->dirty = true;
 		break;
 	/* attachments: a copiousoutput viewer's output */

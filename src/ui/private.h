@@ -32,8 +32,9 @@ enum ui_msg_kind {
 	UI_MSG_SENT,   /* a send ended (rc, err; payload: its job data) */
 	UI_MSG_NOTE,   /* a line of progress from a send (payload: string) */
 	UI_MSG_FOLDERS,/* folders: a listing (payload: app_local_folders) */
-	/* Indexing the open folder: id messages read of total; total 0 when
-	 * the update ended. */
+	/* Indexing the open folder: id messages read of total (their rows,
+	 * or with text their text, the second pass); total 0 when the update
+	 * ended. */
 	UI_MSG_INDEXING,
 	/* attachments: a copiousoutput viewer's output, marked lines
 	 * (payload: qu_buf; viewer.c) */
@@ -69,6 +70,7 @@ struct ui_msg {
 	void *payload;
 	size_t id;      /* the message a LOADED result is for */
 	uint64_t total; /* INDEXING */
+	bool text;      /* INDEXING: the second pass */
 	struct ui_msg *next;
 };
 
@@ -326,7 +328,7 @@ struct ui {
 	uint64_t page_req;      /* the last first page asked for (ui_first_page) */
 	int64_t hold_until_ms;  /* no drawing before then, 0 for none (UI_HOLD_MS) */
 	/* The open folder's index update, for the status line. */
-	bool indexing;
+	bool indexing, index_text;
 	uint64_t index_req, index_done, index_total;
 	/* New mail: inotify on the open Maildir's new/ once it is read
 	 * (watch_fd valid while watching); names seen, not yet read. */

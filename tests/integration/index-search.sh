@@ -152,12 +152,17 @@ fx_run "$QUAIL" index "$M" "$B"
 fx_like "$FX_OUT" "^indexed $((n + 4 + 600)) messages \\(0 new" "and leave a complete index"
 
 # --progress-fd: lines "DONE TOTAL" for a program that runs quail index
-# (the UI's update runs so, index_child.c).
+# (the UI's update runs so, index_child.c), then "DONE TOTAL text" for the
+# second pass, the messages' text.
 rm -rf "$XDG_CACHE_HOME"
 "$QUAIL" index --progress-fd 3 "$B" 3>"$FX_DIR/progress" >"$FX_DIR/p.out" 2>&1
 fx_is "$?" 0 "index with --progress-fd exits 0"
 fx_is "$(head -n 1 "$FX_DIR/progress")" "0 600" "the first progress line: none of 600 yet"
-fx_is "$(grep -cvE '^[0-9]+ 600$' "$FX_DIR/progress")" 0 "every progress line is DONE TOTAL"
+fx_is "$(grep -cvE '^[0-9]+ 600( text)?$' "$FX_DIR/progress")" 0 \
+	"every progress line is DONE TOTAL, or DONE TOTAL text"
+fx_is "$(grep -m 1 -n ' text$' "$FX_DIR/progress")" "2:0 600 text" \
+	"the text comes after the rows: its first line second"
+fx_is "$(grep -c ' text$' "$FX_DIR/progress")" 1 "one text line for 600 messages"
 fx_like "$(cat "$FX_DIR/p.out")" "^indexed 600 messages" "the summary still on stdout"
 fx_run "$QUAIL" index --progress-fd 57 "$B"
 fx_is "$FX_RC" 64 "--progress-fd of a closed descriptor exits 64"

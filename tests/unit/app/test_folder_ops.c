@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/util.h"
+#include "index/index.h"
 #include "app/app.h"
 
 static char *base, *dir, *dest;
@@ -300,6 +301,45 @@ START_TEST(test_fts_without_index_says_so)
 }
 END_TEST
 
+/* Fires the cancel when the second pass (the messages' text) begins. */
+static void
+cancel_at_text(void *ctx, const struct index_progress *p)
+{
+	if (p->text)
+		qu_cancel_fire(ctx);
+}
+
+/* Rows in, text not yet (an update under way, or stopped): a full-text
+ * search says so rather than leave those messages out; once the text is
+ * in, it answers. */
+START_TEST(test_fts_while_text_pending_says_so)
+{
+	char *cache = xasprintf("%s/cache", base);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	struct qu_err err = {0};
+	struct index *ix = index_open(NULL, 0, &err);
+	ck_assert_msg(ix != NULL, "%s", err.msg);
+	struct qu_cancel *c = qu_cancel_new();
+	struct index_update_opts o = {.cancel = c, .progress = cancel_at_text, .progress_ctx = c};
+	const char *paths[] = {dir};
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, NULL, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	index_free(ix);
+	qu_cancel_free(c);
+	err = (struct qu_err){0};
+	ck_assert_ptr_null(app_view_fts(dir, "~b body", 6, NULL, &err));
+	ck_assert_int_eq(err.cls, QU_E_NOINPUT);
+	ck_assert_msg(strstr(err.msg, "text of 6 messages is still being indexed") != NULL, "%s",
+		err.msg);
+	ck_assert_int_eq(app_view_index(dir, NULL, &err), 0);
+	struct app_match *m = app_view_fts(dir, "~b body", 6, NULL, &err);
+	ck_assert_msg(m != NULL, "%s", err.msg);
+	ck_assert_uint_eq(app_match_count(m), 6);
+	app_match_free(m);
+	free(cache);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -313,6 +353,7 @@ main(void)
 	tcase_add_test(tc, test_cancel_midway_every_message_once);
 	tcase_add_test(tc, test_match_by_unique_name);
 	tcase_add_test(tc, test_fts_without_index_says_so);
+	tcase_add_test(tc, test_fts_while_text_pending_says_so);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

@@ -5,7 +5,9 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -106,6 +108,14 @@ update(const char *path)
 				" (SELECT count(*) FROM msg WHERE folder = f.id AND flags & 8 <> 0)",
 				 NULL),
 		0);
+	/* Every message has its text or waits for it in fts_todo, never
+	 * both; a whole run leaves none waiting. */
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg AS m WHERE"
+				" EXISTS (SELECT 1 FROM fts_docsize WHERE id = m.id) ="
+				" EXISTS (SELECT 1 FROM fts_todo WHERE id = m.id)",
+				 NULL),
+		0);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM fts_todo", NULL), 0);
 	return st;
 }
 
@@ -561,6 +571,156 @@ START_TEST(vanished_and_cancel)
 }
 END_TEST
 
+/* A run's progress as it came: how many calls of each pass, and whether
+ * a row's came after the first text's. The cancel, when set, is fired at
+ * the first call of the second pass. */
+struct passes {
+	int rows, texts;
+	bool rows_after_text;
+	uint64_t text_total;
+	struct qu_cancel *cancel;
+};
+
+static void
+on_pass(void *ctx, const struct index_progress *p)
+{
+	struct passes *ps = ctx;
+	if (p->text) {
+		ps->texts++;
+		ps->text_total = p->total;
+		if (ps->cancel)
+			qu_cancel_fire(ps->cancel);
+	} else {
+		ps->rows++;
+		ps->rows_after_text = ps->rows_after_text || ps->texts > 0;
+	}
+}
+
+static uint64_t
+pending(const char *folder)
+{
+	uint64_t n = 99;
+	struct qu_err err = {0};
+	ck_assert_msg(index_text_pending(ix, folder, &n, &err) == 0, "%s", err.msg);
+	return n;
+}
+
+/* The rows of every folder come first, their text after; a run stopped
+ * in between leaves the folders current and their text waiting in
+ * fts_todo, which the next run writes without parsing anything else. */
+START_TEST(text_second_pass)
+{
+	char *mail = xasprintf("%s/Mail", root), *lists = xasprintf("%s/Mail/lists", root);
+	mkmaildir(lists);
+	for (int i = 0; i < 3; i++) {
+		char *rel = xasprintf("cur/%d.a:2,S", i), *mid = xasprintf("%d@x", i);
+		put(inbox, rel, mid, NULL, "inbox", "quince");
+		put(lists, rel, NULL, NULL, "lists", "medlar");
+		free(rel);
+		free(mid);
+	}
+	/* Directories changed a while ago, so that a complete pass may say
+	 * the folder is current (update.c store_mtimes). */
+	const struct timespec past[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+	static const char *const subs[] = {"cur", "new"};
+	for (size_t i = 0; i < QU_ARRAY_LEN(subs); i++) {
+		char *d = xasprintf("%s/%s", inbox, subs[i]);
+		ck_assert_int_eq(utimensat(AT_FDCWD, d, past, 0), 0);
+		free(d);
+	}
+	struct passes ps = {.cancel = qu_cancel_new()};
+	struct index_update_opts o = {.cancel = ps.cancel, .progress = on_pass, .progress_ctx = &ps};
+	struct index_stats st;
+	struct qu_err err = {0};
+	const char *paths[] = {mail};
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, &st, &err), -1);
+	ck_assert_int_eq(err.cls, QU_E_CANCELED);
+	ck_assert_int_ge(ps.rows, 2); /* both folders listed ... */
+	ck_assert_int_eq(ps.texts, 1); /* ... before the first text */
+	ck_assert(!ps.rows_after_text);
+	ck_assert_uint_eq(st.added, 6);
+	ck_assert_uint_eq(st.texts, 0);
+	/* The rows are there and the folder is current: it opens from them. */
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg", NULL), 6);
+	ck_assert_int_eq(index_folder_current(ix, inbox, &err), 1);
+	ck_assert_uint_eq(pending(inbox), 3);
+	ck_assert_uint_eq(pending(lists), 3);
+	ck_assert_uint_eq(pending(NULL), 6);
+	ck_assert_uint_eq(count("is:read"), 6); /* terms the rows answer */
+	ck_assert_uint_eq(count("quince"), 0); /* no text yet */
+	/* A message removed before its text leaves no garbage. */
+	char *gone = xasprintf("%s/cur/2.a:2,S", lists);
+	ck_assert_int_eq(unlink(gone), 0);
+	free(gone);
+	qu_cancel_free(ps.cancel);
+	ps = (struct passes){0};
+	o.cancel = NULL;
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, &st, &err), 0);
+	ck_assert_uint_eq(st.added, 0);
+	ck_assert_uint_eq(st.gone, 1);
+	ck_assert_uint_eq(st.texts, 5);
+	ck_assert_int_eq(ps.texts, 2); /* one "0 of N" a folder */
+	ck_assert_uint_eq(pending(NULL), 0);
+	ck_assert_uint_eq(count("quince"), 3);
+	ck_assert_uint_eq(count("medlar"), 2);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM fts_docsize", NULL), 5);
+	ck_assert_int_eq(int_of("SELECT coalesce((SELECT value FROM meta"
+				" WHERE key = 'fts_garbage'), 0)", NULL), 0);
+	/* Nothing waits: the next run writes no text. */
+	st = update(mail);
+	ck_assert_uint_eq(st.texts, 0);
+	/* A new message gets both passes in one run. */
+	put(inbox, "new/9.z", "9@x", NULL, "late", "sloe");
+	st = update(mail);
+	ck_assert_uint_eq(st.added, 1);
+	ck_assert_uint_eq(st.texts, 1);
+	ck_assert_uint_eq(count("sloe"), 1);
+	free(mail);
+	free(lists);
+}
+END_TEST
+
+/* A file of schema version 3 (no fts_todo, the garbage trigger that
+ * counts every removed row) is brought to version 4 in place. */
+START_TEST(migrate_from_3)
+{
+	put(inbox, "cur/1.a:2,S", "a@x", NULL, "hello", "damson");
+	put(inbox, "cur/2.b:2,S", "b@x", NULL, "world", "damson");
+	update(inbox);
+	ck_assert_int_eq(sqlite3_exec(ix->db,
+				 "DROP TRIGGER msg_fts_garbage; DROP TABLE fts_todo;"
+				 " CREATE TRIGGER msg_fts_garbage AFTER DELETE ON msg BEGIN"
+				 " INSERT INTO meta VALUES ('fts_garbage', 1)"
+				 " ON CONFLICT (key) DO UPDATE SET value = value + 1; END;"
+				 " PRAGMA user_version=3;",
+				 NULL, NULL, NULL),
+		SQLITE_OK);
+	index_free(ix);
+	char *db = xasprintf("%s/index.sqlite", root);
+	struct qu_err err = {0};
+	ix = index_open(db, 0, &err);
+	ck_assert_msg(ix != NULL, "%s", err.msg);
+	free(db);
+	ck_assert_int_eq(int_of("PRAGMA user_version", NULL), INDEX_SCHEMA_VERSION);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg", NULL), 2); /* kept, not rebuilt */
+	ck_assert_uint_eq(pending(inbox), 0);
+	ck_assert_uint_eq(count("damson"), 2);
+	/* The new trigger: a removed message with text is garbage. */
+	char *p = xasprintf("%s/cur/1.a:2,S", inbox);
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	put(inbox, "new/3.c", "c@x", NULL, "third", "damson");
+	struct index_stats st = update(inbox);
+	ck_assert_uint_eq(st.gone, 1);
+	ck_assert_uint_eq(st.texts, 1);
+	ck_assert_uint_eq(count("damson"), 2);
+	/* The removed text counted as garbage: 1 of 3 rows, over a
+	 * fifth, so the table was rebuilt from the two live messages. */
+	ck_assert_uint_eq(st.fts_rebuilt, 2);
+	ck_assert_int_eq(int_of("SELECT value FROM meta WHERE key = 'fts_garbage'", NULL), 0);
+}
+END_TEST
+
 /* ---- threads ----------------------------------------------------------- */
 
 /* A message of a thread case: its id, its References, and the id its
@@ -703,6 +863,8 @@ update_suite(void)
 	tcase_add_test(tc, moved_between_folders);
 	tcase_add_test(tc, rename_one_row);
 	tcase_add_test(tc, migrate_from_2);
+	tcase_add_test(tc, migrate_from_3);
+	tcase_add_test(tc, text_second_pass);
 	tcase_add_test(tc, fts_garbage_bounded);
 	tcase_add_test(tc, maildirpp_and_skipped);
 	tcase_add_test(tc, mbox_append);
