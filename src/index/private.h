@@ -152,13 +152,23 @@ void index_bind_str(sqlite3_stmt *st, int i, const char *s);
 
 /* ---- threads (thread.c) ---------------------------------------------- */
 
-/* Links message id (its row already written, with message_id, refs and
- * in_reply_to) into the threads: joins or merges the threads its ids and
- * the messages naming it belong to, sets its parent, and lets the
- * messages waiting for it as their parent adopt it. With by_subject, a
- * message that names no other joins the thread of the same base subject
- * (index_base_subject). */
-int index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, bool by_subject,
+/* Where a message joins the threads (thread.c), found before its row is
+ * written so that the row is written once, with them. */
+struct index_place {
+	int64_t thread; /* the thread it joins */
+	int64_t parent; /* its parent, 0 for none */
+};
+
+/* Before message d's row is written: joins or merges the threads its ids
+ * and the messages naming it belong to (with by_subject, a message that
+ * names no other joins the thread of the same base subject,
+ * index_base_subject; else one of its own is made), and finds its
+ * parent, the nearest ancestor present. */
+int index_thread_place(struct index *ix, const struct index_doc *d, bool by_subject,
+	struct index_place *pl, struct qu_err *err);
+/* After the row (id) is written with the place: its ref rows, and the
+ * messages waiting for it as their parent adopt it. */
+int index_thread_link(struct index *ix, int64_t id, const struct index_doc *d,
 	struct qu_err *err);
 /* The subject without reply and forward prefixes ("Re:", "Fwd:", "AW:",
  * "回复：", ...) and white space, lowercased (ASCII); NULL when nothing is

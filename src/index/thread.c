@@ -26,7 +26,6 @@ static const char sql_thread_by_base[] =
 	"SELECT id FROM thread WHERE base = ? ORDER BY id LIMIT 1";
 static const char sql_move_thread[] = "UPDATE msg SET thread = ?1 WHERE thread = ?2";
 static const char sql_drop_thread[] = "DELETE FROM thread WHERE id = ?";
-static const char sql_set_thread[] = "UPDATE msg SET thread = ? WHERE id = ?";
 static const char sql_add_ref[] = "INSERT OR IGNORE INTO ref (message_id, msg) VALUES (?, ?)";
 static const char sql_by_mid[] =
 	"SELECT id FROM msg WHERE message_id = ?1 AND id != ?2 ORDER BY id LIMIT 1";
@@ -310,8 +309,8 @@ thread_for_root(struct index *ix, const struct index_doc *d, bool by_subject, in
 }
 
 int
-index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, bool by_subject,
-	struct qu_err *err)
+index_thread_place(struct index *ix, const struct index_doc *d, bool by_subject,
+	struct index_place *pl, struct qu_err *err)
 {
 	char **anc;
 	size_t n = ancestors(d->refs, d->in_reply_to, d->message_id, &anc);
@@ -321,11 +320,42 @@ index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, bool b
 		r = each_int(ix, sql_threads_of_mid, d->message_id, 0, merge_thread, &m, err);
 	for (size_t k = 0; k < n && r == 0; k++)
 		r = each_int(ix, sql_threads_of_mid, anc[k], 0, merge_thread, &m, err);
-	sqlite3_stmt *st;
 	if (r == 0 && m.tid == 0)
 		r = thread_for_root(ix, d, by_subject && n == 0, &m.tid, err);
+	/* The nearest ancestor present. No row names the message as its
+	 * parent yet, so none of them can close a cycle. */
+	pl->parent = 0;
+	for (size_t k = n; k-- > 0 && r == 0 && !pl->parent;) {
+		sqlite3_stmt *st = index_stmt(ix, sql_by_mid, err);
+		if (!st) {
+			r = -1;
+			break;
+		}
+		sqlite3_bind_text(st, 1, anc[k], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, 0);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			pl->parent = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			r = index_db_err(ix->db, err, "index");
+	}
+	free_strv(anc, n);
+	pl->thread = m.tid;
+	/* Flushed whatever comes: a thread made for a row that is not
+	 * written after all goes again, being empty. */
+	return r < 0 || (m.tid && mark_dirty(ix, m.tid, err) < 0) ? -1 : 0;
+}
+
+int
+index_thread_link(struct index *ix, int64_t id, const struct index_doc *d, struct qu_err *err)
+{
+	char **anc;
+	size_t n = ancestors(d->refs, d->in_reply_to, d->message_id, &anc);
+	int r = 0;
 	for (size_t k = 0; k < n && r == 0; k++) {
-		if (!(st = index_stmt(ix, sql_add_ref, err))) {
+		sqlite3_stmt *st = index_stmt(ix, sql_add_ref, err);
+		if (!st) {
 			r = -1;
 			break;
 		}
@@ -334,12 +364,7 @@ index_thread_add(struct index *ix, int64_t id, const struct index_doc *d, bool b
 		r = index_step_done(ix, st, err);
 	}
 	free_strv(anc, n);
-	if (r < 0 || !(st = index_stmt(ix, sql_set_thread, err)))
-		return -1;
-	sqlite3_bind_int64(st, 1, m.tid);
-	sqlite3_bind_int64(st, 2, id);
-	if (index_step_done(ix, st, err) < 0 || mark_dirty(ix, m.tid, err) < 0 ||
-		choose_parent(ix, id, NULL, err) < 0)
+	if (r < 0)
 		return -1;
 	/* Messages that name this one may now have a nearer parent. */
 	if (d->message_id &&

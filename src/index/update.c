@@ -71,7 +71,8 @@ static const char sql_rename[] =
 static const char sql_insert[] =
 	"INSERT INTO msg (folder, uniq, file, size, mtime, date, from_name, from_addr, to_list,"
 	" cc_list, subject, message_id, in_reply_to, refs, list_id, flags, is_new,"
-	" has_attachment, filenames) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	" has_attachment, filenames, thread, parent)"
+	" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	" ON CONFLICT (folder, uniq) DO NOTHING";
 static const char sql_fts[] =
 	"INSERT INTO fts (rowid, subject, sender, recipients, filenames, body)"
@@ -179,6 +180,11 @@ write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 	struct index *ix = u->ix;
 	if (d->rowid > 0)
 		return write_text(u, d, err);
+	/* Its thread and parent first, so the row is written once. */
+	struct index_place pl;
+	bool by_subject = u->o && u->o->subject_threads;
+	if (index_thread_place(ix, d, by_subject, &pl, err) < 0)
+		return -1;
 	sqlite3_stmt *st = index_stmt(ix, sql_insert, err);
 	if (!st)
 		return -1;
@@ -199,15 +205,17 @@ write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 	sqlite3_bind_int(st, i++, d->is_new);
 	sqlite3_bind_int(st, i++, d->has_attachment);
 	index_bind_str(st, i++, d->filenames);
+	sqlite3_bind_int64(st, i++, pl.thread);
+	if (pl.parent)
+		sqlite3_bind_int64(st, i, pl.parent);
+	i++;
 	if (index_step_done(ix, st, err) < 0)
 		return -1;
 	/* Another run wrote it between our listing and now. */
 	if (sqlite3_changes(ix->db) == 0)
 		return 0;
 	int64_t id = sqlite3_last_insert_rowid(ix->db);
-	bool by_subject = u->o && u->o->subject_threads;
-	if (exec_id(ix, sql_todo_add, id, err) < 0 ||
-		index_thread_add(ix, id, d, by_subject, err) < 0)
+	if (exec_id(ix, sql_todo_add, id, err) < 0 || index_thread_link(ix, id, d, err) < 0)
 		return -1;
 	if (d->rewritten)
 		u->st->changed++;
