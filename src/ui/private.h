@@ -330,6 +330,7 @@ struct ui {
 	/* The open folder's index update, for the status line. */
 	bool indexing, index_text;
 	uint64_t index_req, index_done, index_total;
+	int64_t index_shown_ms; /* when the count was last put on screen */
 	/* New mail: inotify on the open Maildir's new/ once it is read
 	 * (watch_fd valid while watching); names seen, not yet read. */
 	bool watching;
@@ -402,6 +403,10 @@ struct ui {
  * tenth of a second only redraws the status line twice. A read without
  * such a page shows it at once. */
 #define UI_BUSY_SHOW_MS 500
+
+/* The background update's "[indexing N/TOTAL...]" moves on at most this
+ * often (loop.c). */
+#define UI_INDEX_SHOW_MS 500
 
 /* A folder being opened is drawn when its first rows come (a first page
  * from the index takes a few milliseconds), or after this long, or at
