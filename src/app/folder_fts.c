@@ -67,7 +67,7 @@ app_view_fts(const char *folder, const char *pattern, uint64_t total,
 	struct collect c = {.cancel = cancel};
 	long rc = -1;
 	if (ix && index_count(ix, abs, NULL, &held, err) == 0 &&
-		index_text_pending(ix, abs, &pending, err) == 0) {
+		index_text_pending(ix, abs, UINT64_MAX, &pending, err) == 0) {
 		if (held == 0 || held < total)
 			qu_err_set(err, QU_E_NOINPUT, NEEDS_INDEX);
 		else if (pending > 0)

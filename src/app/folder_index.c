@@ -334,7 +334,7 @@ app_index_current(const char *abs)
 	struct index *ix = index_exists() ? index_open(NULL, INDEX_OPEN_QUICK, &e) : NULL;
 	uint64_t pending = 0;
 	bool current = ix && index_folder_current(ix, abs, &e) == 1 &&
-		index_text_pending(ix, abs, &pending, &e) == 0 && pending == 0;
+		index_text_pending(ix, abs, 1, &pending, &e) == 0 && pending == 0;
 	index_free(ix);
 	return current;
 }

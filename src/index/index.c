@@ -206,17 +206,22 @@ index_folder_current(struct index *ix, const char *path, struct qu_err *err)
 }
 
 int
-index_text_pending(struct index *ix, const char *path, uint64_t *n, struct qu_err *err)
+index_text_pending(struct index *ix, const char *path, uint64_t max, uint64_t *n,
+	struct qu_err *err)
 {
+	/* Driven by fts_todo, which is empty but for the time a run writes
+	 * text: a folder's own rows would be walked on every call. */
 	static const char one[] =
-		"SELECT count(*) FROM fts_todo t JOIN msg m ON m.id = t.id"
-		" WHERE m.folder = (SELECT id FROM folder WHERE path = ?1)";
-	static const char all[] = "SELECT count(*) FROM fts_todo";
+		"SELECT count(*) FROM (SELECT 1 FROM fts_todo AS t"
+		" WHERE (SELECT folder FROM msg WHERE id = t.id) ="
+		" (SELECT id FROM folder WHERE path = ?1) LIMIT ?2)";
+	static const char all[] = "SELECT count(*) FROM (SELECT 1 FROM fts_todo LIMIT ?2)";
 	sqlite3_stmt *st = index_stmt(ix, path ? one : all, err);
 	if (!st)
 		return -1;
 	if (path)
 		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	int rc = sqlite3_step(st);
 	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);

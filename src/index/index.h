@@ -129,11 +129,13 @@ int index_holds(struct index *ix, const char *root, struct qu_err *err);
 int index_folder_current(struct index *ix, const char *path, struct qu_err *err);
 
 /* How many messages of the folder at path (named as above; NULL: every
- * folder) have their row in the index but not yet their text: a run that
- * writes it is under way or was stopped (the next index_update writes it).
- * Full-text terms do not find these messages. Returns 0 with *n set, or
- * -1 with IOERR. */
-int index_text_pending(struct index *ix, const char *path, uint64_t *n, struct qu_err *err);
+ * folder) have their row in the index but not yet their text, counted up
+ * to max (1 asks only whether any): a run that writes it is under way or
+ * was stopped (the next index_update writes it). Full-text terms do not
+ * find these messages. Costs nothing while no text waits. Returns 0 with
+ * *n set, or -1 with IOERR. */
+int index_text_pending(struct index *ix, const char *path, uint64_t max, uint64_t *n,
+	struct qu_err *err);
 
 /* ---- reading ---------------------------------------------------------- */
 

@@ -601,7 +601,7 @@ pending(const char *folder)
 {
 	uint64_t n = 99;
 	struct qu_err err = {0};
-	ck_assert_msg(index_text_pending(ix, folder, &n, &err) == 0, "%s", err.msg);
+	ck_assert_msg(index_text_pending(ix, folder, UINT64_MAX, &n, &err) == 0, "%s", err.msg);
 	return n;
 }
 
@@ -646,6 +646,9 @@ START_TEST(text_second_pass)
 	ck_assert_uint_eq(pending(inbox), 3);
 	ck_assert_uint_eq(pending(lists), 3);
 	ck_assert_uint_eq(pending(NULL), 6);
+	uint64_t some = 0;
+	ck_assert_int_eq(index_text_pending(ix, inbox, 1, &some, &err), 0);
+	ck_assert_uint_eq(some, 1); /* counted up to the max asked */
 	ck_assert_uint_eq(count("is:read"), 6); /* terms the rows answer */
 	ck_assert_uint_eq(count("quince"), 0); /* no text yet */
 	/* A message removed before its text leaves no garbage. */
