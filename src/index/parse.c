@@ -335,7 +335,9 @@ struct msg_bytes {
 };
 
 /* Reads the file at path into b (reset first), or maps it when it is larger
- * than INDEX_READ_MAX; at most INDEX_FILE_MAX bytes are parsed: the rest of
+ * than INDEX_READ_MAX. Returns 0, -1 when it is gone (ENOENT, ENOTDIR), or
+ * -2 when it is there and cannot be read (no permission, not a regular
+ * file); at most INDEX_FILE_MAX bytes are parsed: the rest of
  * a larger message is attachments the index does not read anyway. Reading
  * small files into one reused buffer, rather than mapping each, spares the
  * two parsing threads a TLB shootdown per message. */
@@ -346,11 +348,11 @@ read_file(const char *path, struct qu_buf *b, struct msg_bytes *m)
 	 * waiting for a writer; it is no regular file and is left out. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return -1;
+		return errno == ENOENT || errno == ENOTDIR ? -1 : -2;
 	struct stat sb;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
-		return -1;
+		return -2;
 	}
 	qu_buf_reset(b);
 	size_t want = (uint64_t)sb.st_size < INDEX_FILE_MAX ? (size_t)sb.st_size : INDEX_FILE_MAX;
@@ -395,10 +397,12 @@ index_parser_run(struct index_parser *ps, struct index_doc *d)
 		return;
 	}
 	struct msg_bytes m;
-	if (read_file(d->path, &ps->file, &m) < 0) {
+	int r = read_file(d->path, &ps->file, &m);
+	if (r < 0) {
 		/* Gone between the listing and now (moved by another
 		 * reader): the next run finds it under its new name. */
 		d->vanished = true;
+		d->unreadable = r == -2;
 		return;
 	}
 	parse_bytes(ps, m.p, m.n, d);

@@ -80,6 +80,7 @@ struct index_doc {
 	bool no_text;      /* the first pass: the text parts are not read */
 	/* Parsed. */
 	bool vanished;     /* the file was gone when it was read */
+	bool unreadable;   /* ... or there and not readable (vanished too) */
 	bool has_date;
 	int64_t date;
 	char *from_name, *from_addr, *to_list, *cc_list;

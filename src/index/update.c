@@ -174,6 +174,19 @@ write_text(struct upd *u, struct index_doc *d, struct qu_err *err)
 	return tx_tick(u, err);
 }
 
+/* A message whose row is written and whose file is there but cannot be
+ * read any more (its mode changed between the passes): it goes without
+ * text, as a file unreadable at the first pass goes without a row, rather
+ * than wait for text for ever and keep its folder from being current. A
+ * rewrite of the file (its size or mtime) reads it again. */
+static int
+drop_text(struct upd *u, const struct index_doc *d, struct qu_err *err)
+{
+	if (exec_id(u->ix, sql_todo_take, d->rowid, err) < 0)
+		return -1;
+	return sqlite3_changes(u->ix->db) ? tx_tick(u, err) : 0;
+}
+
 static int
 write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 {
@@ -356,6 +369,8 @@ parse_and_write(struct upd *u, int64_t fid, const char *fpath, const struct job 
 		pthread_mutex_unlock(&p.mu);
 		if (!d->vanished)
 			r = write_doc(u, fid, d, err);
+		else if (d->unreadable && d->rowid > 0 && !u->refill)
+			r = drop_text(u, d, err);
 		index_doc_free(d);
 		if ((done + 1) % INDEX_BATCH == 0)
 			progress(u, fpath, done + 1, n);

@@ -571,6 +571,24 @@ START_TEST(vanished_and_cancel)
 }
 END_TEST
 
+/* Sets the mtimes of DIR/cur and DIR/new to an hour ago (the same
+ * stamps every time), so that a complete pass may store them and a
+ * change made under them goes unseen by the listing. */
+static void
+age_dirs(const char *dir)
+{
+	static time_t then;
+	if (!then)
+		then = time(NULL) - 3600;
+	const struct timespec past[2] = {{then, 0}, {then, 0}};
+	static const char *const subs[] = {"cur", "new"};
+	for (size_t i = 0; i < QU_ARRAY_LEN(subs); i++) {
+		char *d = xasprintf("%s/%s", dir, subs[i]);
+		ck_assert_int_eq(utimensat(AT_FDCWD, d, past, 0), 0);
+		free(d);
+	}
+}
+
 /* A run's progress as it came: how many calls of each pass, and whether
  * a row's came after the first text's. The cancel, when set, is fired at
  * the first call of the second pass. */
@@ -621,13 +639,7 @@ START_TEST(text_second_pass)
 	}
 	/* Directories changed a while ago, so that a complete pass may say
 	 * the folder is current (update.c store_mtimes). */
-	const struct timespec past[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
-	static const char *const subs[] = {"cur", "new"};
-	for (size_t i = 0; i < QU_ARRAY_LEN(subs); i++) {
-		char *d = xasprintf("%s/%s", inbox, subs[i]);
-		ck_assert_int_eq(utimensat(AT_FDCWD, d, past, 0), 0);
-		free(d);
-	}
+	age_dirs(inbox);
 	struct passes ps = {.cancel = qu_cancel_new()};
 	struct index_update_opts o = {.cancel = ps.cancel, .progress = on_pass, .progress_ctx = &ps};
 	struct index_stats st;
@@ -680,6 +692,47 @@ START_TEST(text_second_pass)
 	ck_assert_uint_eq(count("sloe"), 1);
 	free(mail);
 	free(lists);
+}
+END_TEST
+
+/* A file that cannot be read any more when its text is to be written (a
+ * symbolic link now, which the index never follows) goes without text,
+ * rather than keep its folder waiting for text for ever; a file that is
+ * gone keeps waiting, for the run that finds it under its new name. */
+START_TEST(text_of_unreadable_file_dropped)
+{
+	put(inbox, "cur/1.a:2,S", "a@x", NULL, "one", "loquat");
+	put(inbox, "cur/2.b:2,S", "b@x", NULL, "two", "loquat");
+	put(inbox, "cur/3.c:2,S", "c@x", NULL, "three", "loquat");
+	age_dirs(inbox);
+	struct passes ps = {.cancel = qu_cancel_new()};
+	struct index_update_opts o = {.cancel = ps.cancel, .progress = on_pass, .progress_ctx = &ps};
+	struct index_stats st;
+	struct qu_err err = {0};
+	const char *paths[] = {inbox};
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, &st, &err), -1);
+	qu_cancel_free(ps.cancel);
+	ck_assert_uint_eq(pending(inbox), 3);
+	/* 1.a becomes a link to a copy; 2.b is moved away; the listing
+	 * does not see either (the directories keep their stamps). */
+	char *one = xasprintf("%s/cur/1.a:2,S", inbox), *copy = xasprintf("%s/copy", root);
+	ck_assert_int_eq(rename(one, copy), 0);
+	ck_assert_int_eq(symlink(copy, one), 0);
+	char *two = xasprintf("%s/cur/2.b:2,S", inbox), *away = xasprintf("%s/away", root);
+	ck_assert_int_eq(rename(two, away), 0);
+	age_dirs(inbox);
+	o = (struct index_update_opts){0};
+	err = (struct qu_err){0};
+	ck_assert_int_eq(index_update(ix, paths, 1, &o, &st, &err), 0);
+	ck_assert_uint_eq(st.listed, 0);
+	ck_assert_uint_eq(st.texts, 1); /* 3.c */
+	ck_assert_uint_eq(pending(inbox), 1); /* 2.b, gone: waits */
+	ck_assert_uint_eq(count("loquat"), 1);
+	ck_assert_int_eq(int_of("SELECT count(*) FROM msg", NULL), 3);
+	free(one);
+	free(copy);
+	free(two);
+	free(away);
 }
 END_TEST
 
@@ -868,6 +921,7 @@ update_suite(void)
 	tcase_add_test(tc, migrate_from_2);
 	tcase_add_test(tc, migrate_from_3);
 	tcase_add_test(tc, text_second_pass);
+	tcase_add_test(tc, text_of_unreadable_file_dropped);
 	tcase_add_test(tc, fts_garbage_bounded);
 	tcase_add_test(tc, maildirpp_and_skipped);
 	tcase_add_test(tc, mbox_append);
