@@ -788,7 +788,7 @@ long app_view_expunge(struct app_view *f, struct qu_err *err);
  * the UI never waits on a long disk job). app_ops_new plans from f on the
  * thread that owns f; app_ops_run writes the files on any thread without
  * f; app_ops_apply gives the result to f on its thread again. */
-enum app_ops_kind { APP_OPS_COPY, APP_OPS_MOVE, APP_OPS_EXPUNGE };
+enum app_ops_kind { APP_OPS_COPY, APP_OPS_MOVE, APP_OPS_EXPUNGE, APP_OPS_FLAGS };
 struct app_ops;
 /* A job over messages ids (n of them) of f into the Maildir dest; for
  * EXPUNGE, ids and dest are unused and the job is every message marked
@@ -796,6 +796,13 @@ struct app_ops;
  * itself; a move out of an mbox). */
 struct app_ops *app_ops_new(const struct app_view *f, enum app_ops_kind kind, const size_t *ids,
 	size_t n, const char *dest, struct qu_err *err);
+/* A flag change of messages ids (n of them) of f: set and clear as
+ * app_view_set_flags, or with toggle each message's set flags turned
+ * round. The view's flags change now; the files are renamed by
+ * app_ops_run, and app_ops_apply gives the view their new names (or, for
+ * those not renamed, their flags back). Never NULL. */
+struct app_ops *app_ops_flags(struct app_view *f, const size_t *ids, size_t n, unsigned set,
+	unsigned clear, bool toggle);
 void app_ops_free(struct app_ops *o);
 /* Runs the job, message by message, fn(ctx, done, total) after each;
  * a fired cancel stops it between messages (what was done stays done).
@@ -808,8 +815,9 @@ int app_ops_run(struct app_ops *o, const struct qu_cancel *cancel, app_index_pro
 size_t app_ops_total(const struct app_ops *o);
 size_t app_ops_done(const struct app_ops *o);
 enum app_ops_kind app_ops_kind(const struct app_ops *o);
-/* Removes from f the messages a move or expunge took away (f must be the
- * view planned from, else nothing changes). Returns how many left. */
+/* Removes from f the messages a move or expunge took away, or gives a
+ * flag change's messages their new names (f must be the view planned
+ * from, else nothing changes). Returns how many left or were renamed. */
 size_t app_ops_apply(struct app_view *f, const struct app_ops *o);
 
 /* Limit and search with full-text terms through the local index

@@ -896,8 +896,8 @@ app_view_collapsed(const struct app_view *f, size_t id)
 
 /* ---- changes written to disk ----------------------------------------- */
 
-static unsigned
-to_maildir_flags(unsigned f)
+unsigned
+app_msg_maildir_bits(unsigned f)
 {
 	unsigned out = 0;
 	out |= f & APP_MSG_SEEN ? MAILDIR_FLAG_SEEN : 0;
@@ -908,7 +908,7 @@ to_maildir_flags(unsigned f)
 	return out;
 }
 
-#define DISK_FLAGS (APP_MSG_SEEN | APP_MSG_FLAGGED | APP_MSG_REPLIED | APP_MSG_DELETED | APP_MSG_DRAFT)
+#define DISK_FLAGS APP_MSG_DISK_FLAGS
 
 /* Renames the file of m to carry its flags (store's maildir_set_flags:
  * cur/NAME:2,FLAGS). */
@@ -922,21 +922,29 @@ write_flags(struct app_view *f, struct app_msg *m, struct qu_err *err)
 	if (!md)
 		return -1;
 	char *rel = NULL;
-	int rc = maildir_set_flags(md, m->path + root + 1, to_maildir_flags(m->flags), 0, &rel, err);
+	int rc = maildir_set_flags(md, m->path + root + 1, app_msg_maildir_bits(m->flags), 0, &rel, err);
 	maildir_free(md);
 	if (rc < 0)
 		return -1;
 	char *to = xasprintf("%s/%s", f->path, rel);
 	free(rel);
+	app_view_renamed(f, (size_t)(m - f->msgs), to);
+	free(to);
+	return 0;
+}
+
+void
+app_view_renamed(struct app_view *f, size_t id, const char *to)
+{
+	struct app_msg *m = &f->msgs[id];
 	f->renames = xgrow(f->renames, &f->renames_alloc, f->nrenames + 2, sizeof *f->renames);
 	/* The index's row goes by the old name. The new one joins the
 	 * view's strings; the old stays there unused until the view goes
 	 * (a flag change costs its name's bytes once). */
 	f->renames[f->nrenames++] = xstrdup(m->path);
-	f->renames[f->nrenames++] = to;
+	f->renames[f->nrenames++] = xstrdup(to);
 	m->path = app_strs_dup(&f->strs, to, false);
 	m->flags &= ~APP_MSG_NEW;
-	return 0;
 }
 
 size_t
@@ -987,7 +995,7 @@ copy_into(struct app_view *f, size_t id, struct maildir *dest, struct qu_err *er
 	int rc = app_view_read(f, id, &b, err);
 	if (rc == 0) {
 		char fl[7];
-		maildir_flags_format(to_maildir_flags(f->msgs[id].flags), fl);
+		maildir_flags_format(app_msg_maildir_bits(f->msgs[id].flags), fl);
 		rc = maildir_deliver(dest, b.data ? b.data : "", b.len, fl, false, NULL, err);
 	}
 	qu_buf_clear(&b);
@@ -1100,7 +1108,7 @@ app_msg_read(const struct app_msg *m, bool is_mbox, struct qu_buf *out, struct q
 void
 app_msg_maildir_flags(const struct app_msg *m, char fl[7])
 {
-	maildir_flags_format(to_maildir_flags(m->flags), fl);
+	maildir_flags_format(app_msg_maildir_bits(m->flags), fl);
 }
 
 bool

@@ -477,6 +477,8 @@ ops_verb(enum app_ops_kind k, bool past)
 		return past ? "Copied" : "copying";
 	case APP_OPS_MOVE:
 		return past ? "Moved" : "moving";
+	case APP_OPS_FLAGS:
+		return past ? "Changed the flags of" : "changing flags";
 	case APP_OPS_EXPUNGE:
 		break;
 	}
@@ -484,19 +486,19 @@ ops_verb(enum app_ops_kind k, bool past)
 }
 
 bool
-ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n, const char *dest,
-	const char *shown)
+ui_ops_busy(struct ui *u)
 {
-	if (u->ops_req) {
-		ui_message(u, true, "Still %s (^G cancels).", ops_verb(u->ops_kind, false));
+	if (!u->ops_req)
 		return false;
-	}
-	struct qu_err err = {0};
-	struct app_ops *o = app_ops_new(u->view, kind, ids, n, dest, &err);
-	if (!o) {
-		ui_message(u, true, "%s", err.msg);
-		return false;
-	}
+	ui_message(u, true, "Still %s (^G cancels).", ops_verb(u->ops_kind, false));
+	return true;
+}
+
+/* Hands plan o (owned) to a worker; shown names the destination. */
+static bool
+ops_submit(struct ui *u, struct app_ops *o, const char *shown)
+{
+	enum app_ops_kind kind = app_ops_kind(o);
 	if (app_ops_total(o) == 0) {
 		if (kind == APP_OPS_EXPUNGE)
 			ui_message(u, false, "0 deleted.");
@@ -516,6 +518,32 @@ ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n, 
 	return true;
 }
 
+bool
+ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n, const char *dest,
+	const char *shown)
+{
+	if (ui_ops_busy(u))
+		return false;
+	struct qu_err err = {0};
+	struct app_ops *o = app_ops_new(u->view, kind, ids, n, dest, &err);
+	if (!o) {
+		ui_message(u, true, "%s", err.msg);
+		return false;
+	}
+	return ops_submit(u, o, shown);
+}
+
+bool
+ui_ops_flags(struct ui *u, const size_t *ids, size_t n, unsigned set, unsigned clear, bool toggle)
+{
+	if (ui_ops_busy(u))
+		return false;
+	/* The view shows the new flags at once; the files follow. */
+	ops_submit(u, app_ops_flags(u->view, ids, n, set, clear, toggle), NULL);
+	u->dirty = true;
+	return true;
+}
+
 /* The end of a job: what it did goes into the view (a canceled or failed
  * job keeps what was done), and the status line says how far it got. */
 static void
@@ -529,6 +557,9 @@ ops_end(struct ui *u, struct ui_msg *m)
 	const char *s = m->id == 1 ? "" : "s";
 	if (m->rc < 0 && m->err.cls != QU_E_CANCELED)
 		ui_message(u, true, "%s", m->err.msg);
+	else if (u->ops_kind == APP_OPS_FLAGS)
+		ui_message(u, false, "%s %zu message%s%s.", verb, m->id, s,
+			m->rc < 0 ? " (canceled)" : "");
 	else if (u->ops_kind == APP_OPS_EXPUNGE)
 		ui_message(u, false, "%zu deleted%s.", m->id, m->rc < 0 ? " (canceled)" : "");
 	else if (m->rc < 0)

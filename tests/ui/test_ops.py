@@ -119,6 +119,24 @@ class Ops(UITest):
         self.assertEqual(len(files(self.md)), self.N - 10)
         self.assertFalse(subjects(self.md) & want)
 
+    def test_tagged_flags_on_a_worker(self):
+        t = self.open_index()
+        self.tag_all(t)
+        # The rows show the flag at once; the files follow on a worker.
+        t.send(";F")
+        t.wait_text("Flag:%d " % self.N, 10)
+        t.wait_text("Changed the flags of %d messages." % self.N, 60)
+        t.send(";F")  # and back, every one
+        t.wait_text("Changed the flags of %d messages." % self.N, 60)
+        self.assertNotIn("Flag:", t.text())
+        t.send(";N")  # each toggled: make_folder's read messages unread
+        t.wait_text("Changed the flags of %d messages." % self.N, 60)
+        t.wait_text("New:%d " % self.N, 5)
+        self.quit(t)
+        names = [os.path.basename(p) for p in files(self.md)]
+        self.assertEqual(len(names), self.N)
+        self.assertEqual(len([n for n in names if n.endswith(":2,")]), self.N, names[:5])
+
 
 class Fts(UITest):
     """Limit and search with body terms through the local index."""

@@ -301,6 +301,112 @@ START_TEST(test_fts_without_index_says_so)
 }
 END_TEST
 
+/* The flags of message id as the view has them, and its file. */
+static unsigned
+flags_of(struct app_view *v, size_t id, const char **path)
+{
+	struct app_row r;
+	ck_assert(app_view_row(v, app_view_find(v, id), &r));
+	if (path)
+		*path = r.path;
+	return r.flags;
+}
+
+/* Files of md whose name ends with suffix. */
+static size_t
+count_suffix(const char *md, const char *suffix)
+{
+	size_t n = 0, sl = strlen(suffix);
+	char *d = xasprintf("%s/cur", md);
+	DIR *dp = opendir(d);
+	struct dirent *e;
+	while (dp && (e = readdir(dp))) {
+		size_t l = strlen(e->d_name);
+		n += l > sl && strcmp(e->d_name + l - sl, suffix) == 0;
+	}
+	if (dp)
+		closedir(dp);
+	free(d);
+	return n;
+}
+
+/* The tag prefix's flag change as a job: the view has the new flags at
+ * once, the worker renames the files, and the view then takes their new
+ * names (and hands them to the index). */
+START_TEST(test_flags_job)
+{
+	struct app_view *v = open_view();
+	struct qu_err err = {0};
+	size_t ids[] = {0, 1, 2, 3, 4, 5};
+	/* Odd ones are flagged: a toggle turns each round. */
+	struct app_ops *o = app_ops_flags(v, ids, 6, APP_MSG_FLAGGED, 0, true);
+	ck_assert_int_eq(app_ops_kind(o), APP_OPS_FLAGS);
+	ck_assert_uint_eq(app_ops_total(o), 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_int_eq(!!(flags_of(v, i, NULL) & APP_MSG_FLAGGED), i % 2 == 0);
+	ck_assert_uint_eq(count_suffix(dir, ":2,FS"), 3); /* not on disk yet */
+	const char *before;
+	flags_of(v, 0, &before);
+	ck_assert_ptr_nonnull(strstr(before, ":2,S"));
+	ck_assert_int_eq(app_ops_run(o, NULL, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(app_ops_done(o), 6);
+	ck_assert_uint_eq(count_suffix(dir, ":2,FS"), 3);
+	ck_assert_uint_eq(count_suffix(dir, ":2,S"), 3);
+	ck_assert_uint_eq(app_ops_apply(v, o), 6);
+	app_ops_free(o);
+	const char *after;
+	ck_assert_int_ne(flags_of(v, 0, &after) & APP_MSG_FLAGGED, 0);
+	ck_assert_ptr_nonnull(strstr(after, ":2,FS"));
+	ck_assert_int_eq(access(after, F_OK), 0);
+	char **pairs = NULL;
+	size_t n = app_view_take_renames(v, &pairs);
+	ck_assert_uint_eq(n, 6);
+	for (size_t i = 0; i < 2 * n; i++)
+		free(pairs[i]);
+	free(pairs);
+	/* A tag, not on disk, is no file's business. */
+	o = app_ops_flags(v, ids, 6, APP_MSG_TAGGED, 0, false);
+	ck_assert_uint_eq(app_ops_total(o), 0);
+	ck_assert_int_ne(flags_of(v, 3, NULL) & APP_MSG_TAGGED, 0);
+	app_ops_free(o);
+	app_view_free(v);
+}
+END_TEST
+
+static void
+cancel_now(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)done;
+	(void)total;
+	qu_cancel_fire(ctx);
+}
+
+/* A flag job canceled after its first file: that one keeps its new
+ * flags, the others get back the flags their names still say. */
+START_TEST(test_flags_job_canceled)
+{
+	struct app_view *v = open_view();
+	struct qu_err err = {0};
+	size_t ids[] = {0, 1, 2, 3, 4, 5};
+	struct app_ops *o = app_ops_flags(v, ids, 6, APP_MSG_DELETED, 0, false);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_int_ne(flags_of(v, i, NULL) & APP_MSG_DELETED, 0);
+	struct qu_cancel *c = qu_cancel_new();
+	ck_assert_int_eq(app_ops_run(o, c, cancel_now, c, &err), -1);
+	ck_assert(qu_err_canceled(&err));
+	ck_assert_uint_eq(app_ops_done(o), 1);
+	ck_assert_uint_eq(count_suffix(dir, "T"), 1);
+	ck_assert_uint_eq(app_ops_apply(v, o), 1);
+	size_t deleted = 0;
+	for (size_t i = 0; i < 6; i++)
+		deleted += (flags_of(v, i, NULL) & APP_MSG_DELETED) != 0;
+	ck_assert_uint_eq(deleted, 1);
+	app_ops_free(o);
+	qu_cancel_free(c);
+	app_view_free(v);
+}
+END_TEST
+
 /* Fires the cancel when the second pass (the messages' text) begins. */
 static void
 cancel_at_text(void *ctx, const struct index_progress *p)
@@ -353,6 +459,8 @@ main(void)
 	tcase_add_test(tc, test_cancel_midway_every_message_once);
 	tcase_add_test(tc, test_match_by_unique_name);
 	tcase_add_test(tc, test_fts_without_index_says_so);
+	tcase_add_test(tc, test_flags_job);
+	tcase_add_test(tc, test_flags_job_canceled);
 	tcase_add_test(tc, test_fts_while_text_pending_says_so);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
