@@ -928,20 +928,20 @@ write_flags(struct app_view *f, struct app_msg *m, struct qu_err *err)
 		return -1;
 	char *to = xasprintf("%s/%s", f->path, rel);
 	free(rel);
-	app_view_renamed(f, (size_t)(m - f->msgs), to);
+	app_view_renamed(f, (size_t)(m - f->msgs), m->path, to);
 	free(to);
 	return 0;
 }
 
 void
-app_view_renamed(struct app_view *f, size_t id, const char *to)
+app_view_renamed(struct app_view *f, size_t id, const char *from, const char *to)
 {
 	struct app_msg *m = &f->msgs[id];
 	f->renames = xgrow(f->renames, &f->renames_alloc, f->nrenames + 2, sizeof *f->renames);
 	/* The index's row goes by the old name. The new one joins the
 	 * view's strings; the old stays there unused until the view goes
 	 * (a flag change costs its name's bytes once). */
-	f->renames[f->nrenames++] = xstrdup(m->path);
+	f->renames[f->nrenames++] = xstrdup(from);
 	f->renames[f->nrenames++] = xstrdup(to);
 	m->path = app_strs_dup(&f->strs, to, false);
 	m->flags &= ~APP_MSG_NEW;

@@ -400,7 +400,9 @@ apply_flags(struct app_view *f, const struct app_ops *o)
 		if (!same)
 			continue;
 		if (it->done) {
-			app_view_renamed(f, it->id, it->to);
+			/* By the name the job renamed from: the row may have
+			 * taken the new one already (the watch saw it). */
+			app_view_renamed(f, it->id, it->msg.path, it->to);
 			k++;
 		} else if (m->flags == it->set_to) {
 			m->flags = it->msg.flags;

@@ -150,10 +150,10 @@ void app_msg_maildir_flags(const struct app_msg *m, char fl[7]);
 #define APP_MSG_DISK_FLAGS \
 	(APP_MSG_SEEN | APP_MSG_FLAGGED | APP_MSG_REPLIED | APP_MSG_DELETED | APP_MSG_DRAFT)
 unsigned app_msg_maildir_bits(unsigned flags);
-/* Message id's file was renamed to the path to (by the view, or by a job
- * it planned): the view takes the new name, and the pair is kept for the
+/* Message id's file was renamed from -> to (by the view, or by a job it
+ * planned): the view takes the new name, and the pair is kept for the
  * index (app_view_take_renames). */
-void app_view_renamed(struct app_view *f, size_t id, const char *to);
+void app_view_renamed(struct app_view *f, size_t id, const char *from, const char *to);
 /* True when id is past the end or has left the view. */
 bool app_view_gone(const struct app_view *f, size_t id);
 /* The flag of a message that left the view (moved, expunged, deleted by
