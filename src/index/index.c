@@ -145,6 +145,16 @@ index_step_done(struct index *ix, sqlite3_stmt *st, struct qu_err *err)
 	return 0;
 }
 
+int
+index_exec_id(struct index *ix, const char *sql, int64_t id, struct qu_err *err)
+{
+	sqlite3_stmt *st = index_stmt(ix, sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return index_step_done(ix, st, err);
+}
+
 void
 index_bind_str(sqlite3_stmt *st, int i, const char *s)
 {

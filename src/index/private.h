@@ -148,6 +148,9 @@ bool index_still_there(const struct index *ix);
 sqlite3_stmt *index_stmt(struct index *ix, const char *sql, struct qu_err *err);
 /* Steps st to its end (a statement without rows). 0, or -1 with IOERR. */
 int index_step_done(struct index *ix, sqlite3_stmt *st, struct qu_err *err);
+/* Runs sql (static, as index_stmt) with id bound to ?1, to its end. 0, or
+ * -1 with IOERR. */
+int index_exec_id(struct index *ix, const char *sql, int64_t id, struct qu_err *err);
 /* Binds a string, or NULL when s is NULL. */
 void index_bind_str(sqlite3_stmt *st, int i, const char *s);
 

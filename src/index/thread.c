@@ -77,11 +77,7 @@ free_strv(char **v, size_t n)
 static int
 mark_dirty(struct index *ix, int64_t tid, struct qu_err *err)
 {
-	sqlite3_stmt *st = index_stmt(ix, sql_dirty, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, tid);
-	return index_step_done(ix, st, err);
+	return index_exec_id(ix, sql_dirty, tid, err);
 }
 
 /* Runs a one-column integer query with one text or integer argument and
@@ -223,10 +219,7 @@ merge_thread(struct index *ix, int64_t t, void *ctx, struct qu_err *err)
 		return -1;
 	sqlite3_bind_int64(st, 1, keep);
 	sqlite3_bind_int64(st, 2, drop);
-	if (index_step_done(ix, st, err) < 0 || !(st = index_stmt(ix, sql_drop_thread, err)))
-		return -1;
-	sqlite3_bind_int64(st, 1, drop);
-	if (index_step_done(ix, st, err) < 0)
+	if (index_step_done(ix, st, err) < 0 || index_exec_id(ix, sql_drop_thread, drop, err) < 0)
 		return -1;
 	m->tid = keep;
 	return mark_dirty(ix, keep, err);
@@ -380,14 +373,8 @@ index_msg_remove(struct index *ix, int64_t id, struct qu_err *err)
 	int64_t tid = one_int(ix, sql_thread_of, id, 0, err, &fail);
 	if (fail)
 		return -1;
-	sqlite3_stmt *st = index_stmt(ix, sql_del_msg, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (index_step_done(ix, st, err) < 0 || !(st = index_stmt(ix, sql_del_refs, err)))
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (index_step_done(ix, st, err) < 0)
+	if (index_exec_id(ix, sql_del_msg, id, err) < 0 ||
+		index_exec_id(ix, sql_del_refs, id, err) < 0)
 		return -1;
 	if (tid && mark_dirty(ix, tid, err) < 0)
 		return -1;

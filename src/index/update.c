@@ -140,17 +140,6 @@ write_fts(struct index *ix, int64_t id, const struct index_doc *d, struct qu_err
 	return index_step_done(ix, st, err);
 }
 
-/* One statement with one id bound, run to its end. */
-static int
-exec_id(struct index *ix, const char *sql, int64_t id, struct qu_err *err)
-{
-	sqlite3_stmt *st = index_stmt(ix, sql, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	return index_step_done(ix, st, err);
-}
-
 /* The text of a message whose row is written (d->rowid). */
 static int
 write_text(struct upd *u, struct index_doc *d, struct qu_err *err)
@@ -164,7 +153,7 @@ write_text(struct upd *u, struct index_doc *d, struct qu_err *err)
 	}
 	/* Taken from fts_todo first: another run may have written this
 	 * text since our list was made, and fts must not get it twice. */
-	if (exec_id(ix, sql_todo_take, d->rowid, err) < 0)
+	if (index_exec_id(ix, sql_todo_take, d->rowid, err) < 0)
 		return -1;
 	if (sqlite3_changes(ix->db) == 0)
 		return 0;
@@ -182,7 +171,7 @@ write_text(struct upd *u, struct index_doc *d, struct qu_err *err)
 static int
 drop_text(struct upd *u, const struct index_doc *d, struct qu_err *err)
 {
-	if (exec_id(u->ix, sql_todo_take, d->rowid, err) < 0)
+	if (index_exec_id(u->ix, sql_todo_take, d->rowid, err) < 0)
 		return -1;
 	return sqlite3_changes(u->ix->db) ? tx_tick(u, err) : 0;
 }
@@ -228,7 +217,7 @@ write_doc(struct upd *u, int64_t fid, struct index_doc *d, struct qu_err *err)
 	if (sqlite3_changes(ix->db) == 0)
 		return 0;
 	int64_t id = sqlite3_last_insert_rowid(ix->db);
-	if (exec_id(ix, sql_todo_add, id, err) < 0 || index_thread_link(ix, id, d, err) < 0)
+	if (index_exec_id(ix, sql_todo_add, id, err) < 0 || index_thread_link(ix, id, d, err) < 0)
 		return -1;
 	if (d->rewritten)
 		u->st->changed++;
@@ -713,10 +702,7 @@ fill_marks(struct upd *u, int64_t fid, struct qu_err *err)
 		return 0;
 	if (rc != SQLITE_DONE)
 		return index_db_err(u->ix->db, err, "index: marks");
-	if (!(st = index_stmt(u->ix, sql_marks_fill, err)))
-		return -1;
-	sqlite3_bind_int64(st, 1, fid);
-	return index_step_done(u->ix, st, err);
+	return index_exec_id(u->ix, sql_marks_fill, fid, err);
 }
 
 static int
@@ -865,12 +851,8 @@ prune(struct upd *u, const char *root, const struct index_folders *fl, struct qu
 			r = remove_msg(u, ids[k], err);
 		}
 		free(ids);
-		if (r == 0 && (st = index_stmt(ix, sql_folder_del, err)) != NULL) {
-			sqlite3_bind_int64(st, 1, gone[i]);
-			r = index_step_done(ix, st, err);
-		} else if (r == 0) {
-			r = -1;
-		}
+		if (r == 0)
+			r = index_exec_id(ix, sql_folder_del, gone[i], err);
 	}
 	free(gone);
 	return r;
@@ -952,12 +934,17 @@ text_folder(struct upd *u, const char *sql, int64_t fid, const char *path, int k
 	return r;
 }
 
+/* The text of the messages rows_sql gives (text_folder) in each folder
+ * list_sql gives (id, path, kind; root bound to ?1 unless NULL). */
 static int
-refill_all(struct upd *u, struct qu_err *err)
+text_folders(struct upd *u, const char *list_sql, const char *root, const char *rows_sql,
+	struct qu_err *err)
 {
-	sqlite3_stmt *st = index_stmt(u->ix, sql_folders_all, err);
+	sqlite3_stmt *st = index_stmt(u->ix, list_sql, err);
 	if (!st)
 		return -1;
+	if (root)
+		sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
 	struct {
 		int64_t id;
 		char *path;
@@ -973,8 +960,11 @@ refill_all(struct upd *u, struct qu_err *err)
 	}
 	sqlite3_reset(st);
 	int r = rc == SQLITE_DONE ? 0 : index_db_err(u->ix->db, err, "index");
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = text_folder(u, sql_folder_rows, v[i].id, v[i].path, v[i].kind, err);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = text_folder(u, rows_sql, v[i].id, v[i].path, v[i].kind, err);
+		if (r < 0 && err && err->cls != QU_E_CANCELED)
+			qu_err_prefix(err, "%s", v[i].path);
+	}
 	for (size_t i = 0; i < n; i++)
 		free(v[i].path);
 	free(v);
@@ -1001,7 +991,7 @@ collect_garbage(struct upd *u, struct qu_err *err)
 		    err) < 0)
 		return -1;
 	u->refill = true;
-	int r = refill_all(u, err);
+	int r = text_folders(u, sql_folders_all, NULL, sql_folder_rows, err);
 	u->refill = false;
 	/* Every message's text is in now, those still waiting for theirs
 	 * too. */
@@ -1036,35 +1026,9 @@ static const char sql_todo_rows[] =
 static int
 text_under(struct upd *u, const char *root, struct qu_err *err)
 {
-	sqlite3_stmt *st = index_stmt(u->ix, sql_todo_folders, err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
-	struct {
-		int64_t id;
-		char *path;
-		int kind;
-	} *v = NULL;
-	size_t n = 0, alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xgrow(v, &alloc, n + 1, sizeof *v);
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].path = xstrdup((const char *)sqlite3_column_text(st, 1));
-		v[n++].kind = sqlite3_column_int(st, 2);
-	}
-	sqlite3_reset(st);
-	int r = rc == SQLITE_DONE ? 0 : index_db_err(u->ix->db, err, "index");
 	u->text = true;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		r = text_folder(u, sql_todo_rows, v[i].id, v[i].path, v[i].kind, err);
-		if (r < 0 && err && err->cls != QU_E_CANCELED)
-			qu_err_prefix(err, "%s", v[i].path);
-	}
+	int r = text_folders(u, sql_todo_folders, root, sql_todo_rows, err);
 	u->text = false;
-	for (size_t i = 0; i < n; i++)
-		free(v[i].path);
-	free(v);
 	return r;
 }
 
