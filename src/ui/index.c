@@ -485,8 +485,9 @@ ops_verb(enum app_ops_kind k, bool past)
 	return past ? "Deleted" : "deleting";
 }
 
-bool
-ui_ops_busy(struct ui *u)
+/* True, with "Still ..." on the message line, while a job runs. */
+static bool
+ops_busy(struct ui *u)
 {
 	if (!u->ops_req)
 		return false;
@@ -522,7 +523,7 @@ bool
 ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n, const char *dest,
 	const char *shown)
 {
-	if (ui_ops_busy(u))
+	if (ops_busy(u))
 		return false;
 	struct qu_err err = {0};
 	struct app_ops *o = app_ops_new(u->view, kind, ids, n, dest, &err);
@@ -533,15 +534,11 @@ ui_ops_start(struct ui *u, enum app_ops_kind kind, const size_t *ids, size_t n, 
 	return ops_submit(u, o, shown);
 }
 
-bool
+void
 ui_ops_flags(struct ui *u, const size_t *ids, size_t n, unsigned set, unsigned clear, bool toggle)
 {
-	if (ui_ops_busy(u))
-		return false;
-	/* The view shows the new flags at once; the files follow. */
-	ops_submit(u, app_ops_flags(u->view, ids, n, set, clear, toggle), NULL);
-	u->dirty = true;
-	return true;
+	if (!ops_busy(u))
+		ops_submit(u, app_ops_flags(u->view, ids, n, set, clear, toggle), NULL);
 }
 
 /* The end of a job: what it did goes into the view (a canceled or failed

@@ -190,60 +190,64 @@ fn_collapse_all(struct ui *u)
 
 /* ---- flags ------------------------------------------------------------- */
 
+/* Applies set/clear to the message under the cursor. A toggle goes by
+ * the flags the file has now, when another program renamed it before the
+ * watch told. */
+static void
+flag_cursor(struct ui *u, unsigned set, unsigned clear, bool toggle)
+{
+	struct qu_err err = {0};
+	struct app_row r;
+	if (!app_view_row(u->view, app_view_find(u->view, u->cursor_id), &r))
+		return;
+	int located = app_view_locate(u->view, r.id, &err);
+	if (located < 0) {
+		ui_message(u, true, "%s", err.msg);
+		return;
+	}
+	if (located > 0 && !app_view_row(u->view, app_view_find(u->view, r.id), &r))
+		return;
+	unsigned s = set, c = clear;
+	if (toggle) {
+		s = r.flags & set ? 0 : set;
+		c = r.flags & set ? set : 0;
+	}
+	if (app_view_set_flags(u->view, r.id, s, c, &err) < 0)
+		ui_message(u, true, "%s", err.msg);
+}
+
+/* Applies set/clear to every tagged message: thousands after T ~A, so
+ * on a worker (a rename and a sync each would hold the keys half a
+ * second a 2,000). The rows show it at once. */
+static void
+flag_tagged(struct ui *u, unsigned set, unsigned clear, bool toggle)
+{
+	size_t n = nrows(u);
+	size_t *ids = xmalloc((n + 1) * sizeof *ids), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct app_row r;
+		if (app_view_row(u->view, i, &r) && (r.flags & APP_MSG_TAGGED))
+			ids[k++] = r.id;
+	}
+	if (k)
+		ui_ops_flags(u, ids, k, set, clear, toggle);
+	free(ids);
+}
+
 /* Applies set/clear to the message under the cursor, or after ';' to
  * every tagged one. */
 static void
 change_flags(struct ui *u, unsigned set, unsigned clear, bool toggle, bool advance)
 {
-	struct qu_err err = {0};
 	bool prefix = u->tag_prefix;
 	u->tag_prefix = false;
-	size_t n = nrows(u);
-	if (prefix) {
-		/* The tagged messages (thousands, after T ~A) change on a
-		 * worker: a rename and a sync each would hold the keys
-		 * half a second a 2,000. The rows show it at once. */
-		size_t *ids = xmalloc((n + 1) * sizeof *ids), k = 0;
-		for (size_t i = 0; i < n; i++) {
-			struct app_row r;
-			if (app_view_row(u->view, i, &r) && (r.flags & APP_MSG_TAGGED))
-				ids[k++] = r.id;
-		}
-		if (k)
-			ui_ops_flags(u, ids, k, set, clear, toggle);
-		free(ids);
-		ui_index_fix_cursor(u);
-		u->dirty = true;
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct app_row r;
-		if (!app_view_row(u->view, i, &r))
-			continue;
-		if (r.id != u->cursor_id)
-			continue;
-		/* A toggle goes by the flags the file has now, when another
-		 * program renamed it before the watch told. */
-		int located = app_view_locate(u->view, r.id, &err);
-		if (located < 0) {
-			ui_message(u, true, "%s", err.msg);
-			break;
-		}
-		if (located > 0 && !app_view_row(u->view, app_view_find(u->view, r.id), &r))
-			continue;
-		unsigned s = set, c = clear;
-		if (toggle) {
-			s = r.flags & set ? 0 : set;
-			c = r.flags & set ? set : 0;
-		}
-		if (app_view_set_flags(u->view, r.id, s, c, &err) < 0) {
-			ui_message(u, true, "%s", err.msg);
-			break;
-		}
-	}
+	if (prefix)
+		flag_tagged(u, set, clear, toggle);
+	else
+		flag_cursor(u, set, clear, toggle);
 	ui_index_fix_cursor(u);
 	u->dirty = true;
-	if (advance && u->cursor + 1 < nrows(u))
+	if (advance && !prefix && u->cursor + 1 < nrows(u))
 		ui_index_goto(u, u->cursor + 1);
 }
 

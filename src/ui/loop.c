@@ -630,6 +630,28 @@ new_mail(struct ui *u, struct ui_msg *m)
 	u->dirty = true;
 }
 
+/* The open folder's update reported (UI_MSG_INDEXING). Shown only while
+ * new messages are read: an update that finds the index current lists
+ * the folder and ends. The count moves on the status line at most twice a
+ * second (the update reports every 2,000 messages, up to ten times a
+ * second): a start, a change of pass and the end show at once; any other
+ * redraw shows the latest count. */
+static void
+indexing_shown(struct ui *u, const struct ui_msg *m)
+{
+	bool was = u->indexing, was_text = u->index_text;
+	u->indexing = m->total > 0 && m->id < m->total;
+	u->index_done = m->id;
+	u->index_total = m->total;
+	u->index_text = m->text;
+	int64_t now = qu_now_ms();
+	if (u->indexing != was || u->index_text != was_text ||
+		now - u->index_shown_ms >= UI_INDEX_SHOW_MS) {
+		u->index_shown_ms = now;
+		u->dirty = true;
+	}
+}
+
 static void
 handle_msg(struct ui *u, struct ui_msg *m)
 {
@@ -698,28 +720,9 @@ handle_msg(struct ui *u, struct ui_msg *m)
 		ui_folders_loaded(u, m);
 		break;
 	case UI_MSG_INDEXING:
-		if (m->req != u->index_req)
-			break;
-		/* Shown only while new messages are read: an update that finds
-		 * the index current lists the folder and ends. */
-	{
-		bool was = u->indexing, was_text = u->index_text;
-		u->indexing = m->total > 0 && m->id < m->total;
-		u->index_done = m->id;
-		u->index_total = m->total;
-		u->index_text = m->text;
-		/* The count moves on the status line at most twice a second
-		 * (the update reports every 2,000 messages, up to ten times
-		 * a second): a start, a change of pass and the end show at
-		 * once; any other redraw shows the latest count. */
-		int64_t now = qu_now_ms();
-		if (u->indexing != was || u->index_text != was_text ||
-			now - u->index_shown_ms >= UI_INDEX_SHOW_MS) {
-			u->index_shown_ms = now;
-			u->dirty = true;
-		}
+		if (m->req == u->index_req)
+			indexing_shown(u, m);
 		break;
-	}
 	/* attachments: a copiousoutput viewer's output */
 	case UI_MSG_VIEWED:
 		ui_viewer_done(u, m);

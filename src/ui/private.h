@@ -479,11 +479,9 @@ void ui_index_limit(struct ui *u, const char *pattern);
 void ui_index_status(struct ui *u, char *buf, size_t n);
 /* A flag change of many messages (the tag prefix) as a job: the rows
  * show it at once, the files are renamed on a worker (ui_ops_start's
- * progress and ^G). False, with a message, while another job runs. */
-bool ui_ops_flags(struct ui *u, const size_t *ids, size_t n, unsigned set, unsigned clear,
+ * progress and ^G). Nothing, with a message, while another job runs. */
+void ui_ops_flags(struct ui *u, const size_t *ids, size_t n, unsigned set, unsigned clear,
 	bool toggle);
-/* True, with "Still ..." on the message line, while a job runs. */
-bool ui_ops_busy(struct ui *u);
 /* Moves, copies (dest: a resolved path; shown: as typed) or expunges
  * (dest, shown NULL) on a worker, progress in the status line; false
  * (after a message) when another job runs or the plan fails. */
