@@ -119,7 +119,9 @@ class Ops(UITest):
         self.assertEqual(len(files(self.md)), self.N - 10)
         self.assertFalse(subjects(self.md) & want)
 
-    def test_tagged_flags_on_a_worker(self):
+    def test_tagged_flag_changes(self):
+        # ;F ;F ;N over 2,000 tagged messages (a job on a worker: the
+        # rows first, the files after) leave every name on disk right.
         t = self.open_index()
         self.tag_all(t)
         # The rows show the flag at once; the files follow on a worker.

@@ -28,22 +28,31 @@ put(const char *md, int i, const char *flags)
 	free(path);
 }
 
+/* Files in md's cur/ and new/ whose name ends with suffix ("": all). */
 static size_t
-count(const char *md)
+count_suffix(const char *md, const char *suffix)
 {
-	size_t n = 0;
+	size_t n = 0, sl = strlen(suffix);
 	const char *subs[] = {"cur", "new"};
 	for (size_t s = 0; s < 2; s++) {
 		char *d = xasprintf("%s/%s", md, subs[s]);
 		DIR *dp = opendir(d);
 		struct dirent *e;
-		while (dp && (e = readdir(dp)))
-			n += e->d_name[0] != '.';
+		while (dp && (e = readdir(dp))) {
+			size_t l = strlen(e->d_name);
+			n += e->d_name[0] != '.' && l >= sl && strcmp(e->d_name + l - sl, suffix) == 0;
+		}
 		if (dp)
 			closedir(dp);
 		free(d);
 	}
 	return n;
+}
+
+static size_t
+count(const char *md)
+{
+	return count_suffix(md, "");
 }
 
 static void
@@ -310,24 +319,6 @@ flags_of(struct app_view *v, size_t id, const char **path)
 	if (path)
 		*path = r.path;
 	return r.flags;
-}
-
-/* Files of md whose name ends with suffix. */
-static size_t
-count_suffix(const char *md, const char *suffix)
-{
-	size_t n = 0, sl = strlen(suffix);
-	char *d = xasprintf("%s/cur", md);
-	DIR *dp = opendir(d);
-	struct dirent *e;
-	while (dp && (e = readdir(dp))) {
-		size_t l = strlen(e->d_name);
-		n += l > sl && strcmp(e->d_name + l - sl, suffix) == 0;
-	}
-	if (dp)
-		closedir(dp);
-	free(d);
-	return n;
 }
 
 /* The tag prefix's flag change as a job: the view has the new flags at
