@@ -1052,6 +1052,11 @@ int app_index_detach(const char *const *paths, size_t n, struct qu_err *err);
  * update finds the file), -1 with NOINPUT (a folder that does not exist),
  * USAGE (not a Maildir file path) or IOERR. */
 int app_index_renamed(const char *db, const char *from, const char *to, struct qu_err *err);
+/* app_index_renamed for n pairs (pairs[2i] -> pairs[2i + 1]), the index
+ * opened once and the rows changed in one transaction. Returns how many
+ * rows changed, 0 without an index, -1 as app_index_renamed (none
+ * changed then). */
+long app_index_renamed_pairs(const char *db, char *const *pairs, size_t n, struct qu_err *err);
 
 /* For fetch and sync, once at the end of a run that changed files under
  * the Maildir root dir (changed false: does nothing): when an index file

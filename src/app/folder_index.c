@@ -574,22 +574,15 @@ app_view_index_renames(const char *folder, char *const *pairs, size_t n,
 {
 	if (n == 0 || !pairs || !index_exists())
 		return 0;
-	/* A few keys' worth of renames go row by row (app_index_renamed opens
-	 * the index for each: a few milliseconds); more, or one that fails,
-	 * bring the folder up to date instead: the renames changed its
-	 * directory's mtime, so it alone is listed, and a renamed file is
-	 * matched by its unique name without reading the message. */
-	if (n <= 64) {
-		size_t i = 0;
-		for (; i < n; i++) {
-			if (qu_cancel_check(cancel, err) < 0)
-				return -1;
-			struct qu_err e = {0};
-			if (app_index_renamed(NULL, pairs[2 * i], pairs[2 * i + 1], &e) < 0)
-				break;
-		}
-		if (i == n)
-			return 0;
-	}
+	/* The rows renamed in one transaction, however many (a flag job of
+	 * thousands: a commit, no listing and no message read). One that
+	 * fails brings the folder up to date instead: the renames changed
+	 * its directory's mtime, so it alone is listed, and a renamed file
+	 * is matched by its unique name without reading the message. */
+	if (qu_cancel_check(cancel, err) < 0)
+		return -1;
+	struct qu_err e = {0};
+	if (app_index_renamed_pairs(NULL, pairs, n, &e) >= 0)
+		return 0;
 	return app_view_index(folder, cancel, err);
 }

@@ -52,27 +52,37 @@ canonical(const char *path, struct qu_err *err)
 	return r;
 }
 
-int
-app_index_renamed(const char *db, const char *from, const char *to, struct qu_err *err)
+long
+app_index_renamed_pairs(const char *db, char *const *pairs, size_t n, struct qu_err *err)
 {
 	struct qu_err derr = {0};
 	char *dbp = existing_db(db, &derr);
 	if (!dbp)
 		return 0;
-	char *a = canonical(from, err);
-	char *b = a ? canonical(to, err) : NULL;
-	int rc = -1;
-	if (b) {
+	char **abs = xcalloc(2 * n + 1, sizeof *abs);
+	size_t k = 0;
+	while (k < 2 * n && (abs[k] = canonical(pairs[k], err)) != NULL)
+		k++;
+	long rc = -1;
+	if (k == 2 * n) {
 		struct index *ix = index_open(dbp, INDEX_OPEN_QUICK, err);
 		if (ix) {
-			rc = index_rename(ix, a, b, err);
+			rc = index_rename_pairs(ix, (const char *const *)abs, n, err);
 			index_free(ix);
 		}
 	}
-	free(a);
-	free(b);
+	for (size_t i = 0; i < k; i++)
+		free(abs[i]);
+	free(abs);
 	free(dbp);
 	return rc;
+}
+
+int
+app_index_renamed(const char *db, const char *from, const char *to, struct qu_err *err)
+{
+	char *const pair[] = {(char *)from, (char *)to};
+	return (int)app_index_renamed_pairs(db, pair, 1, err);
 }
 
 void

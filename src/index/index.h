@@ -113,6 +113,12 @@ int index_update(struct index *ix, const char *const *paths, size_t n,
  * when from is not indexed (nothing to do: the next index_update finds
  * the file), -1 with USAGE (not a Maildir file path) or IOERR. */
 int index_rename(struct index *ix, const char *from, const char *to, struct qu_err *err);
+/* index_rename for n pairs (pairs[2i] -> pairs[2i + 1]) in one
+ * transaction, so that a job that renamed thousands of files costs one
+ * commit and no listing. Returns how many rows changed, or -1 with USAGE
+ * or IOERR (then none did). */
+long index_rename_pairs(struct index *ix, const char *const *pairs, size_t n,
+	struct qu_err *err);
 
 /* Whether the index holds a folder at root or under it (root named as
  * the index names folders: absolute, symlink-free), so that a program

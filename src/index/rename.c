@@ -139,25 +139,35 @@ rename_in_tx(struct index *ix, const struct mpath *from, const struct mpath *to,
 	return 1;
 }
 
+long
+index_rename_pairs(struct index *ix, const char *const *pairs, size_t n, struct qu_err *err)
+{
+	if (index_db_exec(ix->db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	long changed = 0;
+	for (size_t i = 0; i < n && changed >= 0; i++) {
+		struct mpath a, b;
+		if (split(pairs[2 * i], &a, err) < 0) {
+			changed = -1;
+			break;
+		}
+		int r = split(pairs[2 * i + 1], &b, err);
+		if (r == 0)
+			r = rename_in_tx(ix, &a, &b, err);
+		changed = r < 0 ? -1 : changed + r;
+		mpath_clear(&a);
+		mpath_clear(&b);
+	}
+	if (changed < 0 || index_db_exec(ix->db, "COMMIT", err) < 0) {
+		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return changed;
+}
+
 int
 index_rename(struct index *ix, const char *from, const char *to, struct qu_err *err)
 {
-	struct mpath a, b;
-	if (split(from, &a, err) < 0)
-		return -1;
-	if (split(to, &b, err) < 0) {
-		mpath_clear(&a);
-		return -1;
-	}
-	int r = index_db_exec(ix->db, "BEGIN IMMEDIATE", err);
-	if (r == 0) {
-		r = rename_in_tx(ix, &a, &b, err);
-		if (r < 0 || index_db_exec(ix->db, "COMMIT", err) < 0) {
-			sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-			r = -1;
-		}
-	}
-	mpath_clear(&a);
-	mpath_clear(&b);
-	return r;
+	const char *const pair[] = {from, to};
+	return (int)index_rename_pairs(ix, pair, 1, err);
 }

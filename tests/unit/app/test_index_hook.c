@@ -87,6 +87,40 @@ START_TEST(renamed_through_symlink)
 }
 END_TEST
 
+/* Many renames (a flag job on thousands of tagged messages) go to the
+ * index in one transaction; one pair that is no Maildir file leaves every
+ * row as it was. */
+START_TEST(renamed_in_one_go)
+{
+	enum { N = 200 };
+	static const char msg[] = "From: c@example.com\nSubject: quince\n\nmedlar\n";
+	for (int i = 2; i <= N; i++) {
+		char *p = xasprintf("%s/new/%d.b", md, i);
+		th_write(p, msg, sizeof msg - 1);
+		free(p);
+	}
+	index_it();
+	ck_assert_uint_eq(count("is:flagged"), 0);
+	char *pairs[2 * N + 2];
+	for (int i = 0; i < N; i++) {
+		const char *u = i ? "b" : "a";
+		pairs[2 * i] = xasprintf("%s/new/%d.%s", md, i + 1, u);
+		pairs[2 * i + 1] = xasprintf("%s/cur/%d.%s:2,FS", md, i + 1, u);
+		ck_assert_int_eq(rename(pairs[2 * i], pairs[2 * i + 1]), 0);
+	}
+	struct qu_err err = {0};
+	pairs[2 * N] = xstrdup("/tmp/not-a-maildir-file");
+	pairs[2 * N + 1] = xstrdup(pairs[1]);
+	ck_assert_int_eq(app_index_renamed_pairs(db, pairs, N + 1, &err), -1);
+	ck_assert_uint_eq(count("is:flagged"), 0);
+	ck_assert_msg(app_index_renamed_pairs(db, pairs, N, &err) == N, "%s", err.msg);
+	ck_assert_uint_eq(count("is:flagged"), N);
+	ck_assert_uint_eq(count("is:unread"), 0);
+	for (int i = 0; i < 2 * N + 2; i++)
+		free(pairs[i]);
+}
+END_TEST
+
 START_TEST(no_index_no_file)
 {
 	char *from = xasprintf("%s/new/1.a", md), *to = xasprintf("%s/cur/1.a:2,S", md);
@@ -174,6 +208,7 @@ hook_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, renamed_through_symlink);
 	tcase_add_test(tc, no_index_no_file);
+	tcase_add_test(tc, renamed_in_one_go);
 	tcase_add_test(tc, after_change);
 	suite_add_tcase(s, tc);
 	return s;
